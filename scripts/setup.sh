@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine needs for rollgate, its tests and its lab. Idempotent and quiet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  openssh-server openssh-client sudo            # the local sshd fleet and become
+  ansible                                       # inventory parity tests and the benchmark baseline
+  qemu-system-x86 qemu-utils debootstrap ovmf   # the VM lab
+  fdisk e2fsprogs dosfstools socat
+  sqlite3 time
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# sshd's privilege separation directory (normally made by its systemd unit, which does not run here).
+[ -d /run/sshd ] || { mkdir -p /run/sshd && chmod 0755 /run/sshd; } 2>/dev/null || true
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

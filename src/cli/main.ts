@@ -1,0 +1,32 @@
+/**
+ * The CLI: the only code that prints plain text or sets the exit code. Each command lives in its own file
+ * under src/cli/commands/ and registers itself on the program.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands/index.js';
+import { ConfigError } from '../load/config-error.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('rollgate')
+    .description('Check, change and roll out Linux KVM/VFIO hypervisors over SSH, with automatic rollback.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  let exitCode = 0;
+  registerCommands(program, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      return 2;
+    }
+    throw err;
+  }
+  return exitCode;
+}

@@ -1,0 +1,48 @@
+/**
+ * What every module sees of a host: run a command, get one result shape back. Connection-level failures
+ * are thrown as ConnectionError with a kind; a command that runs and fails is a normal ExecResult.
+ */
+import type { ShellFragment } from './shell-quote.js';
+
+/** Why a host could not be used. Taken from ssh2's err.level, our hostVerifier and close without exit status. */
+export type ConnectionFailureKind = 'unreachable' | 'auth' | 'host_key' | 'timeout' | 'dropped';
+
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+  constructor(
+    readonly kind: ConnectionFailureKind,
+    message: string,
+    /** Whether trying again later can help (a refused host key never does). */
+    readonly retryable: boolean = kind !== 'host_key' && kind !== 'auth',
+  ) {
+    super(message);
+  }
+}
+
+/** The result of one command on one host. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit status; null when the command was killed by a signal. */
+  exitCode: number | null;
+  signal?: string;
+  /** Wall time of the command on the open connection, in milliseconds. */
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  /** Kill the command and throw ConnectionError('timeout') after this many milliseconds. Default: none. */
+  timeoutMs?: number;
+  /** Run through `sudo -n` when the login user is not root. Default: the host's become setting. */
+  become?: boolean;
+  /** Bytes written to the command's stdin, then EOF. */
+  stdin?: string | Buffer;
+}
+
+export interface Connection {
+  /** Inventory name of the host. */
+  readonly host: string;
+  /** Run one shell command (sh -c semantics on the remote side). */
+  exec(command: string | ShellFragment, options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}

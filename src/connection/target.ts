@@ -1,0 +1,27 @@
+/** Everything needed to open one SSH connection, resolved from inventory vars and ~/.ssh/config. */
+export interface SshTarget {
+  /** Inventory host name (used in messages and events). */
+  name: string;
+  /** Address to connect to (ansible_host / HostName), defaults to name. */
+  address: string;
+  /** Default 22. */
+  port: number;
+  /** Login user. */
+  user: string;
+  /** Private key files to try, in order (ansible_ssh_private_key_file / IdentityFile). */
+  identityFiles: string[];
+  /** ssh-agent socket; defaults to SSH_AUTH_SOCK when unset. */
+  agentSocket?: string;
+  /** known_hosts files to check the host key against; the first is where accept-new appends. */
+  knownHostsFiles: string[];
+  /** strict (default) refuses unknown keys; accept-new records an unknown key, still refuses a changed one. */
+  hostKeyPolicy: 'strict' | 'accept-new';
+  /** Bastion to tunnel through (ProxyJump), itself fully resolved. */
+  proxyJump?: SshTarget;
+  /** Run commands through `sudo -n` when user is not root. */
+  become: boolean;
+  /** TCP + SSH handshake budget, in milliseconds. Default 15000. */
+  connectTimeoutMs?: number;
+  /** Interval between keepalive probes, in milliseconds. Default 5000; 3 missed probes drop the connection. */
+  keepaliveIntervalMs?: number;
+}

@@ -1,0 +1,30 @@
+/**
+ * Every event rollgate emits, as one discriminated union. Renderers (listr2, plain, JSON lines) and the journal
+ * consume these; nothing that produces them prints. Events never carry secrets.
+ */
+
+/** Milliseconds since the epoch. */
+export type Timestamp = number;
+
+export type RollgateEvent =
+  | { type: 'host.connecting'; at: Timestamp; host: string }
+  | { type: 'host.connected'; at: Timestamp; host: string; ms: number }
+  | { type: 'host.failed'; at: Timestamp; host: string; kind: string; message: string }
+  | { type: 'command.started'; at: Timestamp; host: string; command: string }
+  | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number };
+
+export type EventListener = (event: RollgateEvent) => void;
+
+/** A tiny synchronous bus: producers call emit, consumers subscribe. */
+export class EventBus {
+  private listeners: EventListener[] = [];
+  on(listener: EventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+  emit(event: RollgateEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
