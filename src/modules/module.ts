@@ -1,0 +1,71 @@
+/**
+ * The shape of a unit of work. A fact is a command plus a pure parser; an action reads the host, decides
+ * whether a change is needed (check), records how to undo it, and only then applies it.
+ */
+import type { Connection } from '../connection/connection.js';
+import type { RollgateEvent } from '../events/events.js';
+
+/** JSON Schema fragment for a module's options (drives validation, the playbook schema and --help). */
+export type OptionsSchema = {
+  type: 'object';
+  properties: Record<string, Record<string, unknown>>;
+  required?: string[];
+  additionalProperties?: false;
+  /** Extra JSON Schema keywords (oneOf, anyOf, ...). */
+  [keyword: string]: unknown;
+};
+
+/** What the play says about a module: its name, a one-line description and its options. */
+export interface ModuleSpec {
+  name: string;
+  description: string;
+  options: OptionsSchema;
+  /** Whether the module changes hosts (false for facts, assert, debug ...). */
+  changesHost: boolean;
+}
+
+/** Everything a module may use while it runs on one host. */
+export interface ModuleContext {
+  conn: Connection;
+  host: string;
+  /** Variables visible to the task (inventory, play vars, registered results), already templated. */
+  vars: Record<string, unknown>;
+  /** Check mode: compute, never change. */
+  checkMode: boolean;
+  emit(event: RollgateEvent): void;
+}
+
+/** A file as it was before a change: enough to restore it byte for byte. */
+export interface FileBackup {
+  path: string;
+  /** null when the file did not exist (undo deletes it). */
+  contentBase64: string | null;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** How to undo one change, recorded in the journal before the change is applied. */
+export interface UndoRecord {
+  files: FileBackup[];
+  /** Commands that rebuild what was derived from the files (update-grub, update-initramfs -u ...), in order. */
+  rebuild: string[];
+  /** Module-specific extra state (previous default boot entry, installed kernel set ...). */
+  extra?: Record<string, unknown>;
+}
+
+/** What check mode shows and the real run applies. */
+export interface ChangePreview {
+  summary: string;
+  files: Array<{ path: string; before: string | null; after: string | null }>;
+  commands: string[];
+}
+
+export type CheckOutcome<C = unknown> =
+  | { status: 'no_change'; reason: string }
+  | { status: 'change'; change: C; preview: ChangePreview; undo: UndoRecord; rebootRequired?: boolean };
+
+export interface ActionModule<Args = Record<string, unknown>, C = unknown> extends ModuleSpec {
+  check(ctx: ModuleContext, args: Args): Promise<CheckOutcome<C>>;
+  apply(ctx: ModuleContext, args: Args, change: C): Promise<{ message: string; data?: Record<string, unknown> }>;
+}
