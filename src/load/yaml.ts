@@ -1,0 +1,150 @@
+/**
+ * YAML loading with positions: the value (YAML 1.1 rules, as Ansible's PyYAML reads them: `yes`/`on` are
+ * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
+ */
+import { readFileSync } from 'node:fs';
+import { EVENT_ID, YAML11_SCHEMA, YAMLException, getScalarValue, loadAll, parseEvents, type Event } from 'js-yaml';
+import { ConfigError, type SourcePosition } from './config-error.js';
+
+/** A path into a YAML document: mapping keys and sequence indices. */
+export type YamlPath = ReadonlyArray<string | number>;
+
+export interface YamlDocument {
+  file: string;
+  value: unknown;
+  /** Position of the value at `path`, or of its key when `of` is 'key'; falls back to the nearest ancestor. */
+  positionOf(path: YamlPath, of?: 'key' | 'value'): SourcePosition;
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function toPosition(file: string, starts: number[], offset: number): SourcePosition {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { file, line: lo + 1, column: offset - (starts[lo] ?? 0) + 1 };
+}
+
+function eventStart(e: Event): number {
+  switch (e.type) {
+    case EVENT_ID.SCALAR:
+      return e.anchorStart >= 0 ? e.anchorStart : e.tagStart >= 0 ? e.tagStart : e.valueStart;
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return e.anchorStart >= 0 ? e.anchorStart : e.tagStart >= 0 ? e.tagStart : e.start;
+    case EVENT_ID.ALIAS:
+      return e.anchorStart;
+    default:
+      return 0;
+  }
+}
+
+type Frame = { kind: 'map'; path: string[] | (string | number)[]; pendingKey: string | null; keyOffset: number } | { kind: 'seq'; path: (string | number)[]; index: number };
+
+/** Offsets of every node of the first document, keyed by JSON of its path ('v' value, 'k' key). */
+function indexPositions(text: string, file: string): Map<string, number> {
+  const offsets = new Map<string, number>();
+  const events = parseEvents(text, { filename: file });
+  const stack: Frame[] = [];
+  let docs = 0;
+  const place = (start: number): (string | number)[] | null => {
+    const top = stack[stack.length - 1];
+    if (!top) return [];
+    if (top.kind === 'seq') return [...top.path, top.index++];
+    if (top.pendingKey === null) return null; // this node is a key
+    const path = [...top.path, top.pendingKey];
+    offsets.set('k' + JSON.stringify(path), top.keyOffset);
+    top.pendingKey = null;
+    void start;
+    return path;
+  };
+  for (const e of events) {
+    if (e.type === EVENT_ID.DOCUMENT) {
+      if (++docs > 1) break;
+      continue;
+    }
+    if (e.type === EVENT_ID.POP) {
+      stack.pop();
+      continue;
+    }
+    const start = eventStart(e);
+    const path = place(start);
+    if (path === null) {
+      // A mapping key: remember it; complex keys are stringified crudely (they are rare in our inputs).
+      const top = stack[stack.length - 1] as Extract<Frame, { kind: 'map' }>;
+      top.pendingKey = e.type === EVENT_ID.SCALAR ? getScalarValue(text, e) : `<${start}>`;
+      top.keyOffset = start;
+      if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path: ['<key>'], index: 0 });
+      continue;
+    }
+    offsets.set('v' + JSON.stringify(path), start);
+    if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, pendingKey: null, keyOffset: 0 });
+    else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
+  }
+  return offsets;
+}
+
+/** Parse YAML text; a syntax error becomes a ConfigError naming file:line:col. */
+export function parseYaml(text: string, file: string): YamlDocument {
+  let docs: unknown[];
+  let offsets: Map<string, number>;
+  try {
+    docs = loadAll(text, { filename: file, schema: YAML11_SCHEMA });
+    offsets = indexPositions(text, file);
+  } catch (err) {
+    if (err instanceof YAMLException) {
+      const mark = err.mark;
+      throw new ConfigError([
+        {
+          position: { file, line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1 },
+          message: `YAML syntax error: ${err.reason}`,
+          hint: yamlHint(err.reason),
+        },
+      ]);
+    }
+    throw err;
+  }
+  if (docs.length > 1) {
+    throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: 'more than one YAML document (---) in one file', hint: 'keep one document per file' }]);
+  }
+  const starts = lineStarts(text);
+  return {
+    file,
+    value: docs[0] ?? null,
+    positionOf(path, of = 'value') {
+      for (let n = path.length; n >= 0; n--) {
+        const sub = path.slice(0, n);
+        const key = (n === path.length && of === 'key' ? 'k' : 'v') + JSON.stringify(sub);
+        const off = offsets.get(key) ?? (n === path.length && of === 'key' ? offsets.get('v' + JSON.stringify(sub)) : undefined);
+        if (off !== undefined) return toPosition(file, starts, off);
+      }
+      return { file, line: 1, column: 1 };
+    },
+  };
+}
+
+function yamlHint(reason: string): string | undefined {
+  if (/tab/i.test(reason)) return 'indent with spaces, not tabs';
+  if (/indentation/i.test(reason)) return 'align this line with its siblings (same number of leading spaces)';
+  if (/duplicated mapping key/i.test(reason)) return 'each key may appear once per mapping; remove or rename the repeated key';
+  if (/end of the stream|unexpected end/i.test(reason)) return 'close the open quote or bracket';
+  return undefined;
+}
+
+export function loadYamlFile(file: string): YamlDocument {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check the path' }]);
+  }
+  return parseYaml(text, file);
+}

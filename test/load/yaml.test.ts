@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { parseYaml } from '../../src/load/yaml.js';
+import { ConfigError } from '../../src/load/config-error.js';
+
+describe('parseYaml', () => {
+  it('reads YAML 1.1 booleans as Ansible does', () => {
+    expect(parseYaml('a: yes\nb: off\nc: "yes"\n', 'f.yml').value).toEqual({ a: true, b: false, c: 'yes' });
+  });
+
+  it('gives the line and column of values and keys', () => {
+    const doc = parseYaml('- name: x\n  hosts: all\n  tasks:\n    - name: t\n      kernel_args:\n        present: [a, b]\n', 'p.yml');
+    expect(doc.positionOf([0, 'hosts'])).toEqual({ file: 'p.yml', line: 2, column: 10 });
+    expect(doc.positionOf([0, 'hosts'], 'key')).toEqual({ file: 'p.yml', line: 2, column: 3 });
+    expect(doc.positionOf([0, 'tasks', 0, 'kernel_args', 'present', 1])).toEqual({ file: 'p.yml', line: 6, column: 22 });
+    expect(doc.positionOf([0, 'tasks', 0, 'missing'])).toEqual({ file: 'p.yml', line: 4, column: 7 });
+  });
+
+  it('reports a syntax error with file, line, column and a fix', () => {
+    try {
+      parseYaml('a:\n  b: 1\n c: 2\n', 'bad.yml');
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toMatch(/^bad\.yml:3:\d+: YAML syntax error: /);
+    }
+  });
+});
