@@ -12,7 +12,7 @@ const condition: Fragment = {
   description: 'expression without {{ }}, or a list of them that must all hold',
   oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }, { type: 'array', items: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] } }],
 };
-const percent = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?%$' } as const;
+const percent = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?%$', description: 'a host count such as 2 or a percentage such as "25%"' } as const;
 const serialStep: Fragment = { oneOf: [{ type: 'integer', minimum: 1 }, percent] };
 const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
 

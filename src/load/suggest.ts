@@ -20,10 +20,10 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
   return best !== undefined && bestDistance <= limit ? best : undefined;
 }
 
-/** "did you mean `x`?" or undefined. */
+/** "Did you mean `x`?" or undefined. */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const match = closestMatch(word, candidates);
-  return match === undefined ? undefined : `did you mean \`${match}\`?`;
+  return match === undefined ? undefined : `Did you mean \`${match}\`?`;
 }
 
 /** "`a` / `b` / `c`" for listing what is allowed. */

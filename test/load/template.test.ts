@@ -138,9 +138,9 @@ describe('load-time checks', () => {
 
   it('names bad syntax, unknown filters and tests, and templates in when', () => {
     expect(checkExpression('x ==', 'when')?.message).toMatch(/^bad `when` expression `x ==`: /);
-    expect(checkExpression('x | regex_replce("a", "b")', 'when')).toEqual({ message: 'unknown filter `regex_replce`', hint: 'did you mean `regex_replace`?' });
-    expect(checkExpression('x is verison("1")', 'when')).toEqual({ message: 'unknown test `verison`', hint: 'did you mean `version`?' });
-    expect(checkExpression('{{ x }}', 'when')).toEqual({ message: '`when` takes a bare expression, not a template', hint: 'write `when: x` without {{ }}' });
+    expect(checkExpression('x | regex_replce("a", "b")', 'when')).toEqual({ message: 'unknown filter `regex_replce`', hint: 'Did you mean `regex_replace`?' });
+    expect(checkExpression('x is verison("1")', 'when')).toEqual({ message: 'unknown test `verison`', hint: 'Did you mean `version`?' });
+    expect(checkExpression('{{ x }}', 'when')).toEqual({ message: '`when` takes a bare expression, not a template', hint: 'Write `when: x` without {{ }}' });
     expect(checkTemplate('{{ x ')?.message).toMatch(/^bad template `\{\{ x `: /);
   });
 });
