@@ -45,7 +45,7 @@ describe('validateDocument', () => {
   });
 
   it('reports the inner problem of the alternative that was meant', () => {
-    expect(check('name: x\neither:\n  b: 1\n')).toEqual(['f.yml:3:3: unknown key `b` under `either`']);
+    expect(check('name: x\neither:\n  b: 1\n')).toEqual(['f.yml:3:3: unknown key `b` under `either`. Allowed keys: a']);
     expect(check('name: x\neither: [1]\n')).toEqual(['f.yml:2:9: `either` must be a string or a mapping, not a list']);
   });
 });
