@@ -6,7 +6,7 @@
 import type { ConfigProblem, SourcePosition } from './config-error.js';
 import type { Condition } from './playbook-types.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
-import { validateWithSchema } from './schema-errors.js';
+import { validateWithSchema } from './option-errors.js';
 import { checkExpression, checkTemplate } from './template-check.js';
 import { didYouMean } from './suggest.js';
 import { unsupportedKeywords } from './playbook-keywords.js';

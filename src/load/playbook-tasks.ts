@@ -8,8 +8,8 @@ import type { Block, Handler, MetaAction, MetaTask, NodeCommon, Task, TaskNode }
 import type { YamlPath } from './yaml.js';
 import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, conditions, isMapping, optionalBoolean, report, reportUnknownKey, stringList, templatedPointers, type LoadContext } from './playbook-context.js';
-import { validateWithSchema } from './schema-errors.js';
-import { closestMatch, didYouMean, listChoices } from './suggest.js';
+import { validateWithSchema } from './option-errors.js';
+import { closestName, didYouMean, listChoices } from './suggest.js';
 
 const moduleNames = Object.keys(moduleSpecs) as ModuleName[];
 const isModule = (k: string): k is ModuleName => Object.hasOwn(moduleSpecs, k);
@@ -88,7 +88,7 @@ function findModules(ctx: LoadContext, node: Record<string, unknown>, path: Yaml
       report(ctx, [...path, key], '`listen` belongs on handlers, not tasks', 'Move this task under `handlers:`, or notify the handler by name', 'key');
     } else {
       // With no module in the task, an unknown key is most likely a misspelt or unknown module.
-      const closest = closestMatch(key, vocabulary);
+      const closest = closestName(key, vocabulary);
       const looksLikeModule = modules.length === 0 && (closest === undefined || isModule(closest) || closest === 'meta');
       if (looksLikeModule) {
         unknownModule = true;

@@ -1,165 +1,149 @@
 /**
- * ajv errors turned into ConfigProblems an operator can act on: file:line:col of the offending key or value,
- * what is wrong in words ("module `kernel_args` has no option `add`; it takes `present` / `absent`"), and what
- * to write instead (did-you-mean, the allowed values, the missing option).
+ * JSON Schema validation of a parsed YAML document with friendly problems: ajv's errors become ConfigProblems
+ * that name file:line:col (from the document's positions), say what is wrong in words and suggest a fix.
+ *
+ * Schemas may carry an `x-hint` string on any subschema: it becomes the hint of a problem found there.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ConfigProblem } from './config-error.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
-import { didYouMean, listChoices } from './suggest.js';
+import { didYouMean } from './suggest.js';
 
-/** What is being validated: a module's options, a play keyword's value ... */
-export interface SchemaSubject {
-  doc: YamlDocument;
-  /** Where the validated value sits in the document. */
-  path: YamlPath;
-  value: unknown;
-  /** How messages name it, e.g. "module `kernel_args`" or "`serial`". */
-  what: string;
-  /** Prefix for names of nested values: `serial` gives `serial[2]`; unset gives `ids[0]` (option paths). */
-  field?: string;
+/** An ajv instance configured as the translation below needs (all errors, with their schemas). */
+export function createAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  ajv.addVocabulary(['x-hint']);
+  return ajv;
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-const compiled = new WeakMap<object, ValidateFunction>();
+/** Validate `doc.value` with a compiled schema; [] when it is valid. */
+export function validateDocument(validate: ValidateFunction, doc: YamlDocument): ConfigProblem[] {
+  if (validate(doc.value)) return [];
+  return problemsFromSchemaErrors(validate.errors ?? [], doc);
+}
 
-/**
- * Validate `subject.value` against `schema`; problems for every error found, [] when valid. `ignore` drops
- * errors that do not apply (e.g. a type error on a value that is a template, known only at run time).
- */
-export function validateWithSchema(schema: object, subject: SchemaSubject, ignore?: (e: ErrorObject) => boolean): ConfigProblem[] {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
+/** The YAML path an ajv instancePath (JSON pointer) points to; array indices become numbers. */
+export function pathOfPointer(pointer: string, root: unknown): (string | number)[] {
+  const path: (string | number)[] = [];
+  let node = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const key = Array.isArray(node) ? Number(seg) : seg;
+    path.push(key);
+    node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined;
   }
-  if (validate(subject.value)) return [];
-  const errors = (validate.errors ?? []).filter((e) => !ignore?.(e));
-  return schemaProblems(errors, subject);
+  return path;
 }
 
 const typeWords: Record<string, string> = {
-  array: 'a list',
   object: 'a mapping',
+  array: 'a list',
   string: 'a string',
-  boolean: 'true or false',
-  integer: 'a whole number',
   number: 'a number',
+  integer: 'an integer',
+  boolean: 'true or false',
   null: 'empty',
 };
 
-function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return 'empty';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string \`${v}\``;
-  return `\`${String(v)}\``;
+/** 'a mapping', 'a list', 'a string', … for a parsed value. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  return 'a string';
 }
 
-function segments(instancePath: string): string[] {
-  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+function typesInWords(types: unknown): string {
+  const list = (Array.isArray(types) ? types : [types]).map((t) => typeWords[String(t)] ?? String(t));
+  return list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : (list[0] ?? '');
 }
 
-/** `ids[0]`, `present`, or the subject itself for the top level. */
-function nameOf(subject: SchemaSubject, segs: string[]): string {
-  if (segs.length === 0) return subject.what;
-  const prefix = subject.field ?? '';
-  return '`' + prefix + segs.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 && !prefix ? s : `.${s}`)).join('') + '`';
+function label(path: YamlPath): string {
+  const last = path[path.length - 1];
+  return last === undefined ? 'the document' : typeof last === 'number' ? `item ${last + 1}` : `\`${last}\``;
 }
 
-function pathOf(subject: SchemaSubject, segs: string[]): YamlPath {
-  return [...subject.path, ...segs.map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
+function hintOf(schema: AnySchemaObject | undefined): string | undefined {
+  const hint = schema?.['x-hint'];
+  return typeof hint === 'string' ? hint : undefined;
 }
 
-/** YAML 1.1 reads yes/no/on/off/y/n as booleans and 0755 as a number: say so when a string was meant. */
-function yamlTypeTrap(expected: unknown, data: unknown): string | undefined {
-  if (!String(expected).split(',').includes('string')) return undefined;
-  if (typeof data === 'boolean') return 'Quote it if you mean the text: YAML reads yes/no/on/off/y/n as true/false';
-  if (typeof data === 'number') return 'Quote it if you mean the text';
-  return undefined;
-}
-
-function typeList(types: unknown): string {
-  return String(types).split(',').map((t) => typeWords[t] ?? t).join(' or ');
-}
-
-/** Every alternative of an anyOf/oneOf is `{required: [x]}`: the subject needs one of those keys. */
-function requiredAlternatives(schema: unknown): string[] | null {
-  if (!Array.isArray(schema)) return null;
-  const keys = schema.map((s: { required?: string[] }) => (Object.keys(s).length === 1 && s.required?.length === 1 ? s.required[0] : null));
-  return keys.every((k) => typeof k === 'string') ? (keys as string[]) : null;
-}
-
-function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]): ConfigProblem {
-  const segs = segments(e.instancePath);
-  const name = nameOf(subject, segs);
-  const at = (p: YamlPath, of: 'key' | 'value' = 'value') => subject.doc.positionOf(p, of);
-  const params = e.params as Record<string, unknown>;
-  const parent = (e.parentSchema ?? {}) as { properties?: Record<string, { description?: string }>; description?: string };
-  switch (e.keyword) {
+function problemOf(err: ErrorObject, doc: YamlDocument): ConfigProblem {
+  const path = pathOfPointer(err.instancePath, doc.value);
+  const hint = hintOf(err.parentSchema);
+  switch (err.keyword) {
     case 'additionalProperties': {
-      const key = String(params.additionalProperty);
-      const known = Object.keys(parent.properties ?? {});
+      const key = String(err.params.additionalProperty);
+      const known = Object.keys((err.parentSchema?.properties as Record<string, unknown> | undefined) ?? {});
+      const inWhere = path.length > 0 ? ` under ${label(path)}` : ' at the top level';
       return {
-        position: at([...pathOf(subject, segs), key], 'key'),
-        message: `${name} has no option \`${key}\`; it takes ${listChoices(known)}`,
-        hint: didYouMean(key, known),
+        position: doc.positionOf([...path, key], 'key'),
+        message: `unknown key \`${key}\`${inWhere}`,
+        hint: didYouMean(key, known) ?? hint ?? (known.length > 0 ? `Allowed keys: ${known.join(', ')}` : undefined),
       };
     }
-    case 'required': {
-      const key = String(params.missingProperty);
-      const desc = parent.properties?.[key]?.description;
-      return { position: at(pathOf(subject, segs)), message: `${name} needs option \`${key}\``, hint: `Add \`${key}:\`${desc ? ` — ${desc}` : ''}` };
-    }
+    case 'required':
+      return { position: doc.positionOf(path), message: `${label(path)} is missing the key \`${String(err.params.missingProperty)}\``, hint };
     case 'type':
-      return { position: at(pathOf(subject, segs)), message: `${name} must be ${typeList(params.type)}, not ${describeValue(e.data)}`, hint: yamlTypeTrap(params.type, e.data) };
+      return { position: doc.positionOf(path), message: `${label(path)} must be ${typesInWords(err.params.type)}, not ${kindOf(err.data)}`, hint };
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).map(String);
-      return { position: at(pathOf(subject, segs)), message: `${name} must be one of ${listChoices(allowed)}, not ${describeValue(e.data)}`, hint: typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined };
-    }
-    case 'pattern':
-      return parent.description
-        ? { position: at(pathOf(subject, segs)), message: `${name} must be ${parent.description}, not ${describeValue(e.data)}` }
-        : { position: at(pathOf(subject, segs)), message: `${name} ${describeValue(e.data)} does not match \`${String(params.pattern)}\`` };
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return { position: at(pathOf(subject, segs)), message: `${name} must be ${String(params.comparison)} ${String(params.limit)}, not ${describeValue(e.data)}` };
-    case 'minItems':
-      return { position: at(pathOf(subject, segs)), message: `${name} needs at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}` };
-    case 'minLength':
-      return { position: at(pathOf(subject, segs)), message: `${name} must not be empty` };
-    case 'anyOf':
-    case 'oneOf': {
-      const keys = requiredAlternatives(e.schema);
-      if (keys && params.passingSchemas) return { position: at(pathOf(subject, segs)), message: `${name} takes only one of ${listChoices(keys)}`, hint: 'Remove all but one' };
-      if (keys) return { position: at(pathOf(subject, segs)), message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`, hint: `Add one of ${listChoices(keys)}` };
-      // A branch that got past the type check says best what is wrong.
-      const deeper = branchErrors.filter((b) => b.keyword !== 'type' && b.keyword !== 'oneOf' && b.keyword !== 'anyOf');
-      if (deeper.length > 0) return one(subject, deeper[0]!, []);
-      const types = [...new Set(branchErrors.filter((b) => b.keyword === 'type').map((b) => typeList((b.params as { type: string }).type)))];
-      return { position: at(pathOf(subject, segs)), message: `${name} must be ${types.join(' or ') || 'something else'}, not ${describeValue(e.data)}` };
+      const allowed = (err.params.allowedValues as unknown[]).map((v) => JSON.stringify(v));
+      const guess = typeof err.data === 'string' ? didYouMean(err.data, (err.params.allowedValues as unknown[]).map(String)) : undefined;
+      return { position: doc.positionOf(path), message: `${label(path)} must be one of ${allowed.join(', ')}`, hint: guess ?? hint };
     }
     default:
-      return { position: at(pathOf(subject, segs)), message: `${name} ${e.message ?? 'is not valid'}` };
+      return { position: doc.positionOf(path), message: `${label(path)} ${err.message ?? 'is not valid'}`, hint };
   }
 }
 
-/** Turn ajv's errors (allErrors + verbose) into one problem per distinct fault. */
-export function schemaProblems(errors: ErrorObject[], subject: SchemaSubject): ConfigProblem[] {
-  const combinators = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-  const inBranch = (e: ErrorObject, c: ErrorObject) => e !== c && e.schemaPath.startsWith(c.schemaPath + '/');
-  const problems: ConfigProblem[] = [];
-  for (const e of errors) {
-    if (combinators.some((c) => inBranch(e, c))) continue;
-    problems.push(one(subject, e, errors.filter((b) => inBranch(b, e))));
+/** True when an error inside an alternative says only "wrong type here", i.e. the branch was not meant. */
+function isTypeMismatchAt(e: ErrorObject, alt: ErrorObject): boolean {
+  return e.keyword === 'type' && e.instancePath === alt.instancePath;
+}
+
+/**
+ * For anyOf/oneOf failures: when some branch has the right type, that branch's errors (the one with fewest,
+ * the one the author most likely meant); when none has, one "must be X or Y" error.
+ */
+function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
+  const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  if (alternatives.length === 0) return [...errors];
+  const dropped = new Set<ErrorObject>();
+  const added: ErrorObject[] = [];
+  for (const alt of alternatives) {
+    if (dropped.has(alt)) continue;
+    dropped.add(alt);
+    const inside = errors.filter((e) => e !== alt && e.schemaPath.startsWith(alt.schemaPath + '/'));
+    inside.forEach((e) => dropped.add(e));
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of inside) {
+      const branch = e.schemaPath.slice(alt.schemaPath.length + 1).split('/')[0] ?? '';
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
+    }
+    const meant = [...byBranch.values()].filter((es) => !es.some((e) => isTypeMismatchAt(e, alt))).sort((a, b) => a.length - b.length)[0];
+    if (meant) {
+      added.push(...meant);
+      continue;
+    }
+    const types = inside.filter((e) => isTypeMismatchAt(e, alt)).flatMap((e) => (Array.isArray(e.params.type) ? e.params.type : [e.params.type]));
+    added.push(types.length > 0 ? { ...alt, keyword: 'type', params: { type: [...new Set(types)] } } : alt);
   }
+  return [...errors.filter((e) => !dropped.has(e)), ...added];
+}
+
+/** Translate ajv errors (from an instance made by createAjv) into problems, one per distinct place and kind. */
+export function problemsFromSchemaErrors(errors: readonly ErrorObject[], doc: YamlDocument): ConfigProblem[] {
   const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.position?.line}:${p.position?.column}:${p.message}`;
-    if (seen.has(key)) return false;
+  const problems: ConfigProblem[] = [];
+  for (const err of collapseAlternatives(errors)) {
+    const problem = problemOf(err, doc);
+    const key = `${problem.position?.line}:${problem.position?.column}:${problem.message}`;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    problems.push(problem);
+  }
+  return problems.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0));
 }

@@ -1,29 +1,32 @@
 /**
- * "Did you mean" for misspelt names: the closest candidate by edit distance, when it is close enough to be
- * a plausible typo (at most a third of the word's length, and at most 3 edits).
+ * "Did you mean …?" suggestions for misspelt names (keys, groups, hosts, modules), by Levenshtein distance.
  */
 import { distance } from 'fastest-levenshtein';
 
-/** The closest candidate to `word`, or undefined when none is plausibly what was meant. */
-export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
-  const lower = word.toLowerCase();
+/**
+ * The candidate closest to `word`, or undefined when none is close enough to be a plausible typo.
+ * Close enough: at most a third of the word's length in edits, rounded up (minimum 1, maximum `maxDistance`, default 3).
+ * Case differences count as one edit at most, so `Hosts` finds `hosts`.
+ */
+export function closestName(word: string, candidates: Iterable<string>, maxDistance = 3): string | undefined {
+  const limit = Math.min(maxDistance, Math.max(1, Math.ceil(word.length / 3)));
   let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = c.toLowerCase() === lower ? 0 : distance(lower, c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
+  let bestScore = Infinity;
+  for (const candidate of candidates) {
+    if (candidate === word) continue;
+    const score = candidate.toLowerCase() === word.toLowerCase() ? 0.5 : distance(word, candidate);
+    if (score <= limit && score < word.length && score < bestScore) {
+      best = candidate;
+      bestScore = score;
     }
   }
-  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
-  return best !== undefined && bestDistance <= limit ? best : undefined;
+  return best;
 }
 
-/** "Did you mean `x`?" or undefined. */
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  const match = closestMatch(word, candidates);
-  return match === undefined ? undefined : `Did you mean \`${match}\`?`;
+/** 'Did you mean `hosts`?' or undefined when nothing is close. */
+export function didYouMean(word: string, candidates: Iterable<string>, maxDistance?: number): string | undefined {
+  const best = closestName(word, candidates, maxDistance);
+  return best === undefined ? undefined : `Did you mean \`${best}\`?`;
 }
 
 /** "`a` / `b` / `c`" for listing what is allowed. */
