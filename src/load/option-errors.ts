@@ -93,6 +93,14 @@ function requiredAlternatives(schema: unknown): string[] | null {
 
 function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]): ConfigProblem {
   const segs = segments(e.instancePath);
+  if (e.propertyName !== undefined) {
+    const parentSchema = (e.parentSchema ?? {}) as { description?: string };
+    return {
+      position: subject.doc.positionOf([...pathOf(subject, segs), e.propertyName], 'key'),
+      message: `\`${e.propertyName}\` is not a valid name in ${nameOf(subject, segs)}`,
+      hint: parentSchema.description ? `Use ${parentSchema.description}` : undefined,
+    };
+  }
   const name = nameOf(subject, segs);
   const at = (p: YamlPath, of: 'key' | 'value' = 'value') => subject.doc.positionOf(p, of);
   const params = e.params as Record<string, unknown>;
@@ -154,6 +162,7 @@ export function schemaProblems(errors: ErrorObject[], subject: SchemaSubject): C
   const problems: ConfigProblem[] = [];
   for (const e of errors) {
     if (combinators.some((c) => inBranch(e, c))) continue;
+    if (e.keyword === 'propertyNames') continue; // its inner error (with propertyName) says it better
     problems.push(one(subject, e, errors.filter((b) => inBranch(b, e))));
   }
   const seen = new Set<string>();

@@ -14,7 +14,8 @@ const condition: Fragment = {
 };
 const percent = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?%$', description: 'a host count such as 2 or a percentage such as "25%"' } as const;
 const serialStep: Fragment = { oneOf: [{ type: 'integer', minimum: 1 }, percent] };
-const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
+const identifier = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', not: { const: '__proto__' }, description: 'a variable name (letters, digits and _, not starting with a digit)' } as const;
+const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: identifier };
 
 /** Keywords valid on tasks, handlers and blocks alike. */
 export const commonKeywords: Record<string, Fragment> = {
@@ -31,13 +32,13 @@ export const commonKeywords: Record<string, Fragment> = {
 /** Keywords valid on a task or handler next to its module. */
 export const taskKeywords: Record<string, Fragment> = {
   ...commonKeywords,
-  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  register: identifier,
   notify: stringOrList,
   loop: { oneOf: [{ type: 'array' }, { type: 'string' }], description: 'a list, or an expression such as "{{ devices }}"' },
   loop_control: {
     type: 'object',
     additionalProperties: false,
-    properties: { loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, label: { type: 'string' } },
+    properties: { loop_var: identifier, label: { type: 'string' } },
   },
   changed_when: condition,
   failed_when: condition,

@@ -80,6 +80,7 @@ function findModules(ctx: LoadContext, node: Record<string, unknown>, path: Yaml
   const vocabulary = [...moduleNames, 'meta', ...Object.keys(keywords)];
   for (const key of keys) {
     if (key in keywords || modules.includes(key)) continue;
+    if (key === 'rescue' || key === 'always') continue; // reported by parseNode: needs a block
     const fq = /^ansible\.(?:builtin|legacy|posix)\.(\w+)$/.exec(key);
     if (fq && isModule(fq[1]!)) {
       report(ctx, [...path, key], `write the module name \`${fq[1]}\` without its collection`, `Replace \`${key}\` with \`${fq[1]}\``, 'key');

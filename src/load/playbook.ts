@@ -9,6 +9,8 @@ import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yam
 import { playKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, isMapping, optionalBoolean, report, reportUnknownKey, stringList, type LoadContext } from './playbook-context.js';
 import { parseHandlers, parseTaskList } from './playbook-tasks.js';
+import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { closestName } from './suggest.js';
 import { checkNotify } from './playbook-notify.js';
 
 export function loadPlaybook(file: string): Playbook {
@@ -22,6 +24,9 @@ export function parsePlaybook(text: string, file: string): Playbook {
 export function parsePlaybookDocument(doc: YamlDocument): Playbook {
   const ctx: LoadContext = { doc, problems: [] };
   const plays: Play[] = [];
+  if (expandedSize(doc.value) > MAX_EXPANDED_VALUES) {
+    throw new ConfigError([{ position: doc.positionOf([]), message: `this playbook expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'Write the values out, or use fewer nested aliases' }]);
+  }
   if (!Array.isArray(doc.value)) {
     const what = doc.value === null ? 'empty' : isMapping(doc.value) ? 'a mapping' : 'a single value';
     report(ctx, [], `a playbook is a list of plays, but this file is ${what}`, 'Start each play with `- name: ...` and `  hosts: ...`');
@@ -47,9 +52,12 @@ function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null
     report(ctx, path, 'a play must be a mapping', 'Write `- hosts: ...` with `tasks:` below it');
     return null;
   }
-  for (const key of Object.keys(node)) if (!(key in playKeywords)) reportUnknownKey(ctx, path, key, 'a play', Object.keys(playKeywords));
-  if (!('hosts' in node)) report(ctx, path, 'this play has no `hosts`', 'Add `hosts: all` or a group or host pattern');
-  if (!('tasks' in node) && !('pre_tasks' in node) && !('post_tasks' in node) && !('handlers' in node)) {
+  const unknown = Object.keys(node).filter((key) => !(key in playKeywords));
+  for (const key of unknown) reportUnknownKey(ctx, path, key, 'a play', Object.keys(playKeywords));
+  // A misspelt `hosts`/`tasks` has been reported as such; do not report it missing as well.
+  const meant = new Set(unknown.map((k) => closestName(k, Object.keys(playKeywords))));
+  if (!('hosts' in node) && !meant.has('hosts')) report(ctx, path, 'this play has no `hosts`', 'Add `hosts: all` or a group or host pattern');
+  if (!('tasks' in node) && !('pre_tasks' in node) && !('post_tasks' in node) && !('handlers' in node) && !meant.has('tasks')) {
     report(ctx, path, 'this play has no `tasks`', 'Add `tasks:` with a list of tasks');
   }
   checkKeywordValues(ctx, node, path, playKeywords);

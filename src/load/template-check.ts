@@ -64,9 +64,10 @@ export function checkTemplate(source: string): TemplateProblem | null {
 
 /** Check a bare expression (`when:`, `changed_when:`, `assert.that`); `what` names the keyword in messages. */
 export function checkExpression(source: string, what: string): TemplateProblem | null {
-  if (/\{\{|\}\}|\{%/.test(source)) {
-    const bare = source.replace(/\{\{\s*|\s*\}\}/g, '').trim();
-    return { message: `\`${what}\` takes a bare expression, not a template`, hint: `Write \`${what}: ${bare}\` without {{ }}` };
+  if (/\{\{|\}\}|\{%|%\}/.test(source)) {
+    const wrapped = /^\s*\{\{((?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$/s.exec(source);
+    const hint = wrapped ? `Write \`${what}: ${wrapped[1]!.trim()}\` without {{ }}` : `Write one expression without {{ }} or {% %}, e.g. \`${what}: x == "a"\``;
+    return { message: `\`${what}\` takes a bare expression, not a template`, hint };
   }
   const parsed = parse(`{{ ${source} }}`);
   // The expression is parsed inside `{{ }}`: "unexpected token: }}" means it stops too early.
