@@ -2,7 +2,7 @@
  * Private key files: read, tell an encrypted key from a usable one (rollgate never prompts for a passphrase;
  * encrypted keys are meant to be loaded into ssh-agent), and parse with ssh2's own parser.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { utils, type ParsedKey } from 'ssh2';
 
 export type IdentityStatus =
@@ -26,18 +26,32 @@ export function isEncryptedKeyText(text: string): boolean {
   return blob.subarray(magic.length + 4, magic.length + 4 + len).toString('latin1') !== 'none';
 }
 
+/** Parsed keys by path, valid while the file's inode, size and mtime stay the same (one parse per run). */
+const parsed = new Map<string, { stamp: string; identity: IdentityStatus }>();
+
 /** Read and parse one key file. Errors are values: the caller decides whether they are fatal. */
 export function loadIdentity(file: string): IdentityStatus {
   let data: Buffer;
+  let stamp: string;
   try {
+    const st = statSync(file);
+    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const hit = parsed.get(file);
+    if (hit?.stamp === stamp) return hit.identity;
     data = readFileSync(file);
   } catch (err) {
     return { status: 'unreadable', reason: (err as NodeJS.ErrnoException).code ?? 'cannot read' };
   }
+  const identity = parseIdentity(data);
+  parsed.set(file, { stamp, identity });
+  return identity;
+}
+
+function parseIdentity(data: Buffer): IdentityStatus {
   if (isEncryptedKeyText(data.toString('latin1'))) return { status: 'encrypted' };
-  const parsed = utils.parseKey(data);
-  if (parsed instanceof Error) return { status: 'invalid', reason: 'not a private key ssh2 can read' };
-  const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+  const result = utils.parseKey(data);
+  if (result instanceof Error) return { status: 'invalid', reason: 'not a private key ssh2 can read' };
+  const key = Array.isArray(result) ? (result[0] as ParsedKey | undefined) : result;
   if (!key || !key.isPrivateKey()) return { status: 'invalid', reason: 'holds no private key' };
   return { status: 'ok', key };
 }
