@@ -3,7 +3,7 @@
  * encrypted keys are meant to be loaded into ssh-agent), and parse with ssh2's own parser.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 
 export type IdentityStatus =
   | { status: 'ok'; key: ParsedKey }
@@ -49,7 +49,7 @@ export function loadIdentity(file: string): IdentityStatus {
 
 function parseIdentity(data: Buffer): IdentityStatus {
   if (isEncryptedKeyText(data.toString('latin1'))) return { status: 'encrypted' };
-  const result = utils.parseKey(data);
+  const result = ssh2.utils.parseKey(data); // ssh2 is CommonJS: `utils` is not a named ESM export
   if (result instanceof Error) return { status: 'invalid', reason: 'not a private key ssh2 can read' };
   const key = Array.isArray(result) ? (result[0] as ParsedKey | undefined) : result;
   if (!key || !key.isPrivateKey()) return { status: 'invalid', reason: 'holds no private key' };

@@ -3,7 +3,7 @@
  * timeout, and privilege through `sudo -n`. A channel that closes without an exit status means the connection
  * (or the session) died: ConnectionError('dropped'), never a fake exit code.
  */
-import type { Client } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { ConnectionError, type ExecOptions, type ExecResult } from './connection.js';
 import { ShellFragment, quote } from './shell-quote.js';
 import type { SshTarget } from './target.js';
@@ -24,6 +24,30 @@ export function wrapBecome(text: string, target: SshTarget, become: boolean): st
   return `sudo -n ${asUser}-- sh -c ${quote(text)}`;
 }
 
+/**
+ * A command with a timeout also runs under coreutils `timeout` on the host, a second longer than ours: it kills
+ * the command's whole process group (root's too, under sudo) even if our connection is gone by then.
+ */
+export function wrapTimeout(text: string, timeoutMs: number | undefined): string {
+  if (!timeoutMs) return text;
+  return `timeout -k 2 ${Math.ceil(timeoutMs / 1000) + 1} sh -c ${quote(text)}`;
+}
+
+/**
+ * Send a signal to the remote command's process group (sshd: killpg). ssh2 1.17's Channel.signal() is a silent
+ * no-op once stdin got EOF (mscdex/ssh2 PR #1510), and we always send EOF, so send the request ourselves; the
+ * channel is still open in the server's direction, which is all RFC 4254 asks.
+ */
+function sendSignal(stream: ClientChannel, name: 'TERM'): void {
+  const inner = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
+  const protocol = inner._client?._protocol;
+  if (inner.outgoing && (inner.outgoing.state === 'open' || inner.outgoing.state === 'eof') && protocol) {
+    protocol.signal(inner.outgoing.id, name);
+  } else {
+    stream.signal(name);
+  }
+}
+
 function runOnce(host: ExecHost, client: Client, text: string, options: ExecOptions): Promise<ExecResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -36,7 +60,8 @@ function runOnce(host: ExecHost, client: Client, text: string, options: ExecOpti
       const timer = options.timeoutMs
         ? setTimeout(() => {
             timedOut = true;
-            stream.signal('KILL'); // OpenSSH >= 7.9 delivers it; closing the channel covers older servers
+            // TERM reaches sudo and `timeout`, which pass it on; SIGKILL would orphan what they run.
+            sendSignal(stream, 'TERM');
             stream.close();
             reject(new ConnectionError('timeout', `${host.host}: command did not finish within ${options.timeoutMs} ms`));
           }, options.timeoutMs)
@@ -79,10 +104,11 @@ function sudoWorks(host: ExecHost, client: Client): Promise<boolean> {
 export async function execOnChannel(host: ExecHost, client: Client, command: string | ShellFragment, options: ExecOptions): Promise<ExecResult> {
   const text = command instanceof ShellFragment ? command.text : command;
   const become = options.become ?? host.target.become;
-  const wrapped = wrapBecome(text, host.target, become);
+  const bounded = wrapTimeout(text, options.timeoutMs);
+  const wrapped = wrapBecome(bounded, host.target, become);
   const result = await runOnce(host, client, wrapped, options);
   // sudo's own refusal and the command's failure share exit status 1: ask sudo alone to tell them apart.
-  if (wrapped !== text && result.exitCode !== 0 && !(await sudoWorks(host, client))) {
+  if (wrapped !== bounded && result.exitCode !== 0 && !(await sudoWorks(host, client))) {
     const becomeUser = host.target.becomeUser ?? 'root';
     throw new ConnectionError(
       'become',

@@ -25,7 +25,7 @@ export interface SshdHostOptions {
   netns?: string;
   /** Let sshd outlive this process (no pipes to it). */
   detached?: boolean;
-  /** Extra sshd_config lines. */
+  /** Extra sshd_config lines. They win over the defaults (sshd takes the first value); a `Match` block goes last. */
   extraConfig?: string[];
 }
 
@@ -90,7 +90,11 @@ export async function startSshdHost(o: SshdHostOptions): Promise<FleetHost> {
   const log = join(dir, 'sshd.log');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
+    const extra = o.extraConfig ?? [];
+    const matchAt = extra.findIndex((l) => /^\s*Match\s/i.test(l));
+    const [early, late] = matchAt < 0 ? [extra, []] : [extra.slice(0, matchAt), extra.slice(matchAt)];
     const config = [
+      ...early,
       `Port ${port}`,
       `ListenAddress ${address}`,
       ...keyFiles.map((f) => `HostKey ${f}`),
@@ -105,7 +109,7 @@ export async function startSshdHost(o: SshdHostOptions): Promise<FleetHost> {
       'MaxSessions 100',
       'AllowTcpForwarding yes',
       'LogLevel INFO',
-      ...(o.extraConfig ?? []),
+      ...late,
     ];
     writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n');
     writeFileSync(log, '');
