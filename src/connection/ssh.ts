@@ -67,8 +67,8 @@ export class SshConnection implements Connection, JumpConnection {
       return await bastion.forward(t.address, t.port);
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
-      const viaKind = err.kind === 'timeout' || err.kind === 'dropped' ? err.kind : 'unreachable';
-      throw new ConnectionError(viaKind, `${t.name}: through jump host ${t.proxyJump.name}: ${err.message}`, err.retryable);
+      // Keep the bastion's kind: a refused bastion key is a host_key problem to fix, not a network one.
+      throw new ConnectionError(err.kind, `${t.name}: through jump host ${t.proxyJump.name}: ${err.message}`, err.retryable);
     }
   }
 
