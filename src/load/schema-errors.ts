@@ -11,7 +11,7 @@ import { didYouMean } from './suggest.js';
 
 /** An ajv instance configured as the translation below needs (all errors, with their schemas). */
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
   ajv.addVocabulary(['x-hint']);
   return ajv;
 }
@@ -85,6 +85,14 @@ function problemOf(err: ErrorObject, doc: YamlDocument): ConfigProblem {
         hint: didYouMean(key, known) ?? hint ?? (known.length > 0 ? `Allowed keys: ${known.join(', ')}` : undefined),
       };
     }
+    case 'propertyNames': {
+      const key = String(err.params.propertyName);
+      return {
+        position: doc.positionOf([...path, key], 'key'),
+        message: `\`${key}\` cannot be a key ${path.length > 0 ? `under ${label(path)}` : 'at the top level'}`,
+        hint: hintOf(err.schema as AnySchemaObject | undefined) ?? hint,
+      };
+    }
     case 'required':
       return { position: doc.positionOf(path), message: `${label(path)} is missing the key \`${String(err.params.missingProperty)}\``, hint };
     case 'type':
@@ -139,6 +147,8 @@ export function problemsFromSchemaErrors(errors: readonly ErrorObject[], doc: Ya
   const seen = new Set<string>();
   const problems: ConfigProblem[] = [];
   for (const err of collapseAlternatives(errors)) {
+    // Errors inside `propertyNames` repeat what the propertyNames error itself says.
+    if (err.propertyName !== undefined && err.keyword !== 'propertyNames') continue;
     const problem = problemOf(err, doc);
     const key = `${problem.position?.line}:${problem.position?.column}:${problem.message}`;
     if (seen.has(key)) continue;
