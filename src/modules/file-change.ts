@@ -47,6 +47,10 @@ export interface FilePlanInput {
   rebuild?: string[];
   /** Directories the writes need that do not exist yet (from missingDirs), parents first. */
   createdDirs?: string[];
+  /** Files the commands rewrite (boot entries, grubenv): backed up for undo, not written by rollgate. */
+  alsoBackup?: RemoteFile[];
+  /** A change is needed even when no file differs (the commands themselves change the host). */
+  changeWithoutFiles?: boolean;
   extra?: Record<string, unknown>;
   rebootRequired?: boolean;
 }
@@ -54,10 +58,10 @@ export interface FilePlanInput {
 /** Compare wanted with current contents: no_change when every file already says it, else the exact change. */
 export function planFileChange(input: FilePlanInput): CheckOutcome<FileChange> {
   const changed = input.files.filter(({ file, after }) => editableText(file) !== after);
-  if (changed.length === 0) return { status: 'no_change', reason: `${input.summary}: already so` };
+  if (changed.length === 0 && !input.changeWithoutFiles) return { status: 'no_change', reason: `${input.summary}: already so` };
   const writes: FileWrite[] = changed.map(({ file, after }) => ({ path: file.path, content: after, attrs: attrsOf(file) }));
   const undo: UndoRecord = {
-    files: changed.map(({ file }) => toBackup(file)),
+    files: [...changed.map(({ file }) => toBackup(file)), ...(input.alsoBackup ?? []).filter((f) => !changed.some((c) => c.file.path === f.path)).map(toBackup)],
     rebuild: input.rebuild ?? input.commands,
     ...(input.createdDirs?.length ? { createdDirs: input.createdDirs } : {}),
     ...(input.extra ? { extra: input.extra } : {}),

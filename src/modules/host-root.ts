@@ -7,8 +7,8 @@
  * Tools: with root '/', a tool is whatever `command -v` finds on the host (PATH plus the sbin directories).
  * With any other root, a tool is only ever taken from inside that root (usr/local/sbin, usr/local/bin, usr/sbin,
  * usr/bin, sbin, bin): a missing tool counts as "not installed" and never falls back to the machine's own
- * update-grub or update-initramfs. Tools run with ROLLGATE_ROOT set to the root when it is not '/', so the test
- * doubles know where their files are.
+ * update-grub or update-initramfs. Tools run with ROLLGATE_ROOT set to the root when it is not '/', and are
+ * given host paths (as on a real host): a test double maps them under $ROLLGATE_ROOT itself.
  */
 import type { Connection } from '../connection/connection.js';
 import { sh, raw, type ShellFragment, type ShellValue } from '../connection/shell-quote.js';
