@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
 
 /** Sets the process exit status once a command has finished. */
@@ -7,4 +8,5 @@ export type SetExitCode = (code: number) => void;
 /** Every subcommand, registered in the order `--help` lists them. */
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   registerInventory(program, setExitCode);
+  registerExec(program, setExitCode);
 }
