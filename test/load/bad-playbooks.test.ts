@@ -62,6 +62,8 @@ const cases: Array<[string, string]> = [
   ['53-when-statement.yml', "53-when-statement.yml:4:14: `when` takes a bare expression, not a template. Write one expression without {{ }} or {% %}, e.g. `when: x == \"a\"`"],
   ['54-tags-mapping.yml', "54-tags-mapping.yml:4:13: `tags` must be a string or a list, not a mapping"],
   ['55-handler-block.yml', "55-handler-block.yml:4:25: no handler named `reload` in this play. Handlers of this play: `restart`"],
+  ['56-quoted-template-in-shell.yml', "56-quoted-template-in-shell.yml:3:14: `{{ message }}` is inside quotes in a `shell` line. Remove the quotes around `{{ message }}`: rollgate quotes every templated value itself"],
+  ['57-statement-in-command.yml', "57-statement-in-command.yml:4:15: `{% %}` is not allowed in a `command` line. Compute the value under `vars:` and use `{{ name }}` in the command"],
 ];
 
 describe('bad playbooks', () => {
