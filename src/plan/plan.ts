@@ -7,6 +7,7 @@ import type { Inventory } from '../load/inventory.js';
 import { selectHosts } from '../load/limit.js';
 import type { Block, Handler, Play, Playbook, TaskNode } from '../load/playbook-types.js';
 import { selectedByTags, type TagSelection } from './tags.js';
+import { serialBatches } from './batches.js';
 
 export interface PlanOptions {
   /** --limit pattern. */
@@ -19,6 +20,8 @@ export interface PlannedPlay {
   play: Play;
   /** Hosts in inventory order; empty when --limit leaves none (the play is skipped, as Ansible does). */
   hosts: string[];
+  /** `serial` batches of those hosts, in order (one batch of all hosts without `serial`). */
+  batches: string[][];
   preTasks: TaskNode[];
   tasks: TaskNode[];
   postTasks: TaskNode[];
@@ -72,6 +75,7 @@ export function planRun(inv: Inventory, playbook: Playbook, options: PlanOptions
     return {
       play,
       hosts,
+      batches: serialBatches(hosts, play.serial),
       preTasks: filterByTags(play.preTasks, selection, play.tags),
       tasks: filterByTags(play.tasks, selection, play.tags),
       postTasks: filterByTags(play.postTasks, selection, play.tags),
