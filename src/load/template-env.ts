@@ -45,7 +45,13 @@ function patchRuntime(): void {
   if (patched) return;
   patched = true;
   nunjucks.installJinjaCompat();
-  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn };
+  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn };
+  // Printed booleans read as Python prints them (Ansible templates with Python): True / False.
+  const suppress = runtime.suppressValue;
+  runtime.suppressValue = function suppressValue(this: unknown, ...args: unknown[]) {
+    if (typeof args[0] === 'boolean') return args[0] ? 'True' : 'False';
+    return suppress.apply(this, args);
+  };
   const original = runtime.memberLookup;
   runtime.memberLookup = function memberLookup(this: unknown, ...args: unknown[]) {
     const [obj, key] = args;

@@ -44,7 +44,7 @@ describe('linear strategy', () => {
     });
     expect(r.lines).toEqual(['h1 command ok', 'h2 command ok', 'h1 canary only ok', 'h2 canary only skipped', 'h1 skipped flag ok', 'h2 skipped flag ok']);
     expect(messages(r, 'canary only')).toEqual(['h1: out=canary', 'h2: condition is false: out.stdout == \'canary\'']);
-    expect(messages(r, 'skipped flag')).toEqual(['h1: false 0', 'h2: false 0']);
+    expect(messages(r, 'skipped flag')).toEqual(['h1: False 0', 'h2: False 0']);
   });
 
   it('loops with loop_var, evaluates when per item, and registers every item', async () => {
