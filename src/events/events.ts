@@ -42,6 +42,8 @@ export type RollgateEvent =
       at: Timestamp;
       host: string;
       task: string;
+      /** The task's module (absent for the `connect` pseudo-task). */
+      module?: string;
       status: TaskStatus;
       item?: string;
       ignored?: boolean;

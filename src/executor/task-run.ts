@@ -89,6 +89,7 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
       at: Date.now(),
       host: host.name,
       task: taskLabel(task),
+      module: task.module,
       status,
       ...(item !== undefined ? { item } : {}),
       ...(status === 'failed' && s.ignoreErrors ? { ignored: true } : {}),
