@@ -87,7 +87,7 @@ export function addChild(draft: InventoryDraft, parent: string, child: string, a
   const c = draft.groups.get(child) ?? addGroup(draft, child, at);
   if (p.children.includes(child)) return;
   if (parent === child || isDescendant(draft, child, parent)) {
-    draft.problems.push({ position: at, message: `making \`${child}\` a child of \`${parent}\` creates a loop of groups`, hint: `remove \`${child}\` from the children of \`${parent}\`` });
+    draft.problems.push({ position: at, message: `making \`${child}\` a child of \`${parent}\` creates a loop of groups (\`${child}\` is already ${parent === child ? 'that group' : `an ancestor of \`${parent}\``})`, hint: `remove \`${child}\` from the children of \`${parent}\`` });
     return;
   }
   p.children.push(child);
