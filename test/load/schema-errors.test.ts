@@ -39,7 +39,7 @@ describe('validateDocument', () => {
   it('reports range, enum and required problems', () => {
     expect(check('port: 0\nmode: acept-new\n')).toEqual([
       'f.yml:1:1: the document is missing the key `name`',
-      'f.yml:1:7: `port` must be >= 1',
+      'f.yml:1:7: `port` must be at least 1, not 0',
       'f.yml:2:7: `mode` must be one of "strict", "accept-new". did you mean `accept-new`?',
     ]);
   });
