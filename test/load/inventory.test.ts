@@ -111,4 +111,16 @@ describe('loadInventory', () => {
     expect(inv.hosts.get('x1')?.groups).toEqual(['leaf', 'mid', 'top']);
     expect(inv.groups.get('all')?.children).toEqual(['ungrouped', 'top']);
   });
+
+  it('refuses a group_vars file that is not a mapping, and a vault-encrypted one, at their position', () => {
+    const dir = tree({ 'h.yml': 'all:\n  children:\n    web:\n      hosts:\n        w1:\n', 'group_vars/web.yml': '- a\n- b\n', 'host_vars/w1': '$ANSIBLE_VAULT;1.1;AES256\n6162\n' });
+    expect(() => loadInventory(join(dir, 'h.yml'))).toThrow(
+      `${join(dir, 'group_vars/web.yml')}:1:1: a vars file must hold a mapping of variable names to values, not a list. write one \`name: value\` per line\n` +
+        `${join(dir, 'host_vars/w1')}:1:1: this vars file is encrypted with ansible-vault, which rollgate does not read. decrypt it (\`ansible-vault decrypt\`) or move the secret into an environment variable`,
+    );
+  });
+
+  it('names a missing source', () => {
+    expect(() => loadInventory('/nonexistent/hosts.yml')).toThrow('inventory source `/nonexistent/hosts.yml` does not exist. check the path given with -i');
+  });
 });
