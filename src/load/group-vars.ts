@@ -101,15 +101,17 @@ export function readVarsFile(file: string, problems: ConfigProblem[]): VarsLayer
 
 /** Merge layers in order: a later layer's variable replaces an earlier one (Ansible's hash_behaviour=replace). */
 export function mergeLayers(layers: Iterable<VarsLayer>): VarsLayer {
-  const out: VarsLayer = { vars: Object.create(null), origins: Object.create(null) };
+  const vars = new Map<string, unknown>();
+  const origins = new Map<string, SourcePosition>();
   for (const layer of layers) {
     for (const key of Object.keys(layer.vars)) {
-      out.vars[key] = layer.vars[key];
+      vars.set(key, layer.vars[key]);
       const origin = layer.origins[key];
-      if (origin) out.origins[key] = origin;
+      if (origin) origins.set(key, origin);
     }
   }
-  return out;
+  // Plain objects (so callers may use them as any other), built safely even for a key named __proto__.
+  return { vars: Object.fromEntries(vars), origins: Object.fromEntries(origins) };
 }
 
 /** Reads and caches vars files for one load (each file is read once, however many hosts use it). */
