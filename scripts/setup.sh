@@ -9,6 +9,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils debootstrap ovmf   # the VM lab
   fdisk e2fsprogs dosfstools socat
   sqlite3 time
+  pciutils kmod                                 # lspci/lsmod in the benchmark's health command
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -4,14 +4,19 @@
  *
  * Schemas may carry an `x-hint` string on any subschema: it becomes the hint of a problem found there.
  */
-import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { ConfigProblem } from './config-error.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
 import { didYouMean } from './suggest.js';
 
-/** An ajv instance configured as the translation below needs (all errors, with their schemas). */
-export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
+/**
+ * An ajv instance configured as the translation below needs (all errors, with their schemas). ajv is loaded on
+ * first use, not at import: the CLI validates with validators precompiled at build time (schema-validator.ts).
+ */
+export function createAjv(extra: Options = {}): Ajv {
+  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, ...extra });
   ajv.addVocabulary(['x-hint']);
   return ajv;
 }
