@@ -101,6 +101,8 @@ function common(root: string, opts: RootOptions): void {
     }
   }
   if (opts.pci?.length) put(root, 'sys/bus/pci/drivers_probe', '');
+  double(root, 'systemctl', 'usr/bin');
+  double(root, 'logger', 'usr/bin');
 }
 
 /** Regenerate what the doubles derive (grub.cfg, initrd) after a test edits the root's files by hand. */
