@@ -93,8 +93,9 @@ describe('rollgate undo against real sshd hosts', () => {
 
     const again = await rollgate(['undo', run.id, '--journal', journalPath]);
     expect(again.stdout).toMatch(/^h01 {2}nothing_to_undo/m);
-    const runs = await rollgate(['runs', '--journal', journalPath, '--json']);
-    const listed = JSON.parse(runs.stdout) as Array<{ id: string; kind: string; status: string; parentRunId: string | null }>;
+    const after = Journal.open(journalPath);
+    const listed = after.listRuns();
+    after.close();
     expect(listed.find((r) => r.id === run.id)?.status).toBe('rolled_back');
     expect(listed.filter((r) => r.kind === 'undo' && r.parentRunId === run.id).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });

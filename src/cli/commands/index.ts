@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
-import { registerRuns } from './runs.js';
 import { registerUndo } from './undo.js';
 
 /** Sets the process exit status once a command has finished. */
@@ -11,6 +10,5 @@ export type SetExitCode = (code: number) => void;
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   registerInventory(program, setExitCode);
   registerExec(program, setExitCode);
-  registerRuns(program, setExitCode);
   registerUndo(program, setExitCode);
 }
