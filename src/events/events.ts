@@ -64,7 +64,9 @@ export type RollgateEvent =
   | { type: 'host.connected'; at: Timestamp; host: string; ms: number }
   | { type: 'host.failed'; at: Timestamp; host: string; kind: string; message: string }
   | { type: 'command.started'; at: Timestamp; host: string; command: string }
-  | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number };
+  | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number }
+  /** A reboot's progress: requested, a login attempt while waiting, back (boot_id changed), or timed out. */
+  | { type: 'host.reboot'; at: Timestamp; host: string; phase: 'requested' | 'waiting' | 'back' | 'timeout'; ms: number; detail?: string };
 
 export type EventListener = (event: RollgateEvent) => void;
 

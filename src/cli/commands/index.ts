@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
 import { registerRun } from './run.js';
+import { registerUndo } from './undo.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -11,4 +12,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   registerInventory(program, setExitCode);
   registerExec(program, setExitCode);
   registerRun(program, setExitCode);
+  registerUndo(program, setExitCode);
 }

@@ -41,7 +41,8 @@ function bindNow(hr: HostRoot, addr: string): string {
 
 /** Give a device back: clear driver_override, leave vfio-pci, let the kernel probe its own driver again. */
 function releaseNow(hr: HostRoot, addr: string): string {
-  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '\\n' > "$d/driver_override"; if [ -e "$d/driver" ]; then printf '%s' ${addr} > "$d/driver/unbind"; fi; printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}`.text;
+  // Only a device vfio-pci holds is unbound: undoing a bind that never happened leaves the device alone.
+  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '\\n' > "$d/driver_override"; if [ -e "$d/driver" ] && [ "$(basename "$(readlink "$d/driver")")" = vfio-pci ]; then printf '%s' ${addr} > "$d/driver/unbind"; printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}; fi`.text;
 }
 
 async function modprobeFiles(ctx: ModuleContext, hr: HostRoot): Promise<PlannedFile['file'][]> {
