@@ -13,10 +13,10 @@ function mapping(value: unknown, what: string, problems: ConfigProblem[]): Recor
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const bad = Object.keys(value).filter((k) => !NAME.test(k) || k === '__proto__');
     if (bad.length === 0) return value as Record<string, unknown>;
-    problems.push({ message: `${what}: \`${bad[0]}\` is not a variable name`, hint: 'Use letters, digits and _, not starting with a digit' });
+    problems.push({ message: `${what}: \`${bad[0]}\` is not a variable name`, hint: 'use letters, digits and _, not starting with a digit' });
     return {};
   }
-  problems.push({ message: `${what} must be a mapping of variables`, hint: 'Write -e KEY=VALUE, -e \'{"key": "value"}\' or -e @vars.yml' });
+  problems.push({ message: `${what} must be a mapping of variables`, hint: 'write -e KEY=VALUE, -e \'{"key": "value"}\' or -e @vars.yml' });
   return {};
 }
 
@@ -44,13 +44,13 @@ export function parseExtraVars(options: readonly string[]): Record<string, unkno
       try {
         words = split(text);
       } catch {
-        problems.push({ message: `-e ${text}: unbalanced quotes`, hint: 'Close every quote' });
+        problems.push({ message: `-e ${text}: unbalanced quotes`, hint: 'close every quote' });
       }
       for (const word of words) {
         const eq = word.indexOf('=');
         const key = eq > 0 ? word.slice(0, eq) : '';
         if (!NAME.test(key) || key === '__proto__') {
-          problems.push({ message: `-e ${word}: expected KEY=VALUE`, hint: 'Write e.g. -e target_kernel=6.1.0-13-amd64' });
+          problems.push({ message: `-e ${word}: expected KEY=VALUE`, hint: 'write e.g. -e target_kernel=6.1.0-13-amd64' });
           continue;
         }
         out[key] = word.slice(eq + 1);

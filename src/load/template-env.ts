@@ -4,7 +4,7 @@
  * Python string methods, and the Ansible filters and tests.
  */
 import nunjucks from 'nunjucks';
-import { ansibleFilters } from './template-filters.js';
+import { ansibleFilters, dictGlobal } from './template-filters.js';
 import { ansibleTests } from './template-tests.js';
 import type { NjNode } from './template-names.js';
 
@@ -95,6 +95,7 @@ export function templateEnvironment(): nunjucks.Environment {
   const withTests = e as unknown as { addTest(name: string, fn: Fn): void };
   for (const [name, fn] of Object.entries(ansibleTests)) withTests.addTest(name, fn as Fn);
   e.addGlobal('__rg_capture', capture);
+  e.addGlobal('dict', dictGlobal);
   env = e;
   return e;
 }

@@ -55,7 +55,7 @@ function playHosts(inv: Inventory, play: Play, problems: ConfigProblem[]): strin
   try {
     const hosts = selectHosts(inv, play.hosts, play.hostsPosition);
     if (hosts.length === 0) {
-      problems.push({ position: play.hostsPosition, message: `\`hosts: ${play.hosts}\` matches no host in the inventory`, hint: 'Add hosts to that group, or name a group that has some (`rollgate inventory -i INV --graph`)' });
+      problems.push({ position: play.hostsPosition, message: `\`hosts: ${play.hosts}\` matches no host in the inventory`, hint: 'add hosts to that group, or name a group that has some (`rollgate inventory -i INV --graph`)' });
     }
     return hosts;
   } catch (err) {
@@ -83,7 +83,7 @@ export function planRun(inv: Inventory, playbook: Playbook, options: PlanOptions
     };
   });
   if (problems.length === 0 && limited && plays.every((p) => p.hosts.length === 0)) {
-    problems.push({ position: { file: '--limit', line: 1, column: 1 }, message: `--limit \`${options.limit}\` leaves no host in any play`, hint: "Name hosts or groups of the plays' `hosts:`" });
+    problems.push({ position: { file: '--limit', line: 1, column: 1 }, message: `--limit \`${options.limit}\` leaves no host in any play`, hint: "name hosts or groups of the plays' `hosts:`" });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const all = new Set(plays.flatMap((p) => p.hosts));

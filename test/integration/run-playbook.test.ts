@@ -161,6 +161,6 @@ describe('rollgate run against real sshd hosts', () => {
     writeFileSync(join(dir, 'bad.yml'), '- hots: all\n  tasks:\n    - kernel_arg: { present: [iommu=pt] }\n');
     const bad = await rollgate(['run', join(dir, 'bad.yml'), '-i', files().inventory, '--journal', files().journal]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(`${join(dir, 'bad.yml')}:1:3: unknown key \`hots\` in a play. Did you mean \`hosts\`?\n${join(dir, 'bad.yml')}:3:7: unknown module \`kernel_arg\`. Did you mean \`kernel_args\`?\n`);
+    expect(bad.stderr).toBe(`${join(dir, 'bad.yml')}:1:3: unknown key \`hots\` in a play. did you mean \`hosts\`?\n${join(dir, 'bad.yml')}:3:7: unknown module \`kernel_arg\`. did you mean \`kernel_args\`?\n`);
   });
 });

@@ -7,11 +7,11 @@ describe('parseExtraVars', () => {
   });
 
   it.each([
-    ['novalue', '-e novalue: expected KEY=VALUE. Write e.g. -e target_kernel=6.1.0-13-amd64'],
-    ['1a=b', '-e 1a=b: expected KEY=VALUE. Write e.g. -e target_kernel=6.1.0-13-amd64'],
-    ['[1, 2]', '-e [1, 2] must be a mapping of variables. Write -e KEY=VALUE, -e \'{"key": "value"}\' or -e @vars.yml'],
-    ['{"__proto__": {"x": 1}}', '-e {"__proto__": {"x": 1}}: `__proto__` is not a variable name. Use letters, digits and _, not starting with a digit'],
-    ['a="open', '-e a="open: unbalanced quotes. Close every quote'],
+    ['novalue', '-e novalue: expected KEY=VALUE. write e.g. -e target_kernel=6.1.0-13-amd64'],
+    ['1a=b', '-e 1a=b: expected KEY=VALUE. write e.g. -e target_kernel=6.1.0-13-amd64'],
+    ['[1, 2]', '-e [1, 2] must be a mapping of variables. write -e KEY=VALUE, -e \'{"key": "value"}\' or -e @vars.yml'],
+    ['{"__proto__": {"x": 1}}', '-e {"__proto__": {"x": 1}}: `__proto__` is not a variable name. use letters, digits and _, not starting with a digit'],
+    ['a="open', '-e a="open: unbalanced quotes. close every quote'],
   ])('refuses %s', (input, message) => {
     expect(() => parseExtraVars([input])).toThrow(message);
   });

@@ -51,7 +51,7 @@ describe('planRun', () => {
 
   it('refuses a hosts pattern naming nothing, at its file:line:col', () => {
     const bad = parsePlaybook('- hosts: intell\n  tasks:\n    - debug: {}\n', 'p.yml');
-    expect(() => planRun(inv, bad)).toThrow('p.yml:1:10: no host or group matches `intell`. Did you mean `intel`?');
+    expect(() => planRun(inv, bad)).toThrow('p.yml:1:10: no host or group matches `intell`. did you mean `intel`?');
   });
 
   it('refuses a hosts pattern that matches no host', () => {
