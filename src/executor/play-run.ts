@@ -8,6 +8,7 @@ import type { Connection } from '../connection/connection.js';
 import { SshConnection, type OpenOptions } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/target.js';
 import type { PlannedPlay } from '../plan/plan.js';
+import type { Task } from '../load/playbook-types.js';
 import { batchFailedTooMany } from '../plan/batches.js';
 import { runOnFleet } from './fleet.js';
 import { instrument } from './instrumented-connection.js';
@@ -76,6 +77,15 @@ async function withConnections(sessions: HostSession[], run: RunContext, opener:
   }
 }
 
+/**
+ * gather_facts: true — our facts are the health snapshot, taken by the `snapshot` module before the first task
+ * and registered as `ansible_facts` (read-only, so it runs in check mode too).
+ */
+function gatherFactsTask(planned: PlannedPlay): Task {
+  const p = planned.play.position;
+  return { kind: 'task', name: 'Gathering Facts', module: 'snapshot', args: {}, argsPosition: p, position: p, when: [], tags: ['always'], vars: {}, notify: [], loopVar: 'item', register: 'ansible_facts', checkMode: false };
+}
+
 export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Opener = defaultOpener): Promise<boolean> {
   const play = planned.play;
   const inPlay = (names: readonly string[]) => names.map((n) => run.sessions.get(n)!).filter((s) => s.state !== 'failed' && s.state !== 'unreachable');
@@ -88,6 +98,7 @@ export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Ope
     if (batch.length === 0) continue;
     await withConnections(batch, run, opener, async (reconnect) => {
       const ctx: PlayContext = { run, planned, hosts: batch, once: new Map(), reconnect };
+      if (play.gatherFacts) await runNodes([gatherFactsTask(planned)], batch, ctx, noInheritance);
       for (const section of [planned.preTasks, planned.tasks, planned.postTasks]) {
         await runNodes(section, batch, ctx, noInheritance);
         await runHandlers(ctx);

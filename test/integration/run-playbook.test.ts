@@ -157,6 +157,18 @@ describe('rollgate run against real sshd hosts', () => {
     expect(recapLine(down.stdout, 'h01')).toBe('h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
   });
 
+  it('previews the shipped enable-iommu-passthrough.yml: vendor read from the host, kernel args for that vendor', async () => {
+    const shipped = new URL('../../playbooks/enable-iommu-passthrough.yml', import.meta.url).pathname;
+    const before = roots.map((r) => hashTree(r));
+    const { code, stdout } = await rollgate(['run', shipped, '-i', files().inventory, '--journal', files().journal, '--check', '--diff', '--tags', 'kernel_args', '--limit', 'h01']);
+    expect(code).toBe(0);
+    expect(roots.map((r) => hashTree(r))).toEqual(before);
+    // The real run above already wrote intel_iommu=on iommu=pt: the Intel task has nothing left to do.
+    expect(stdout).toMatch(/TASK \[Intel VT-d on, pass-through mode\] \*+\nok: \[h01\]/);
+    expect(stdout).toMatch(/TASK \[AMD-Vi on, pass-through mode\] \*+\nskipping: \[h01\]/);
+    expect(recapLine(stdout, 'h01')).toBe('h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
+  });
+
   it('refuses bad input before contacting any host', async () => {
     writeFileSync(join(dir, 'bad.yml'), '- hots: all\n  tasks:\n    - kernel_arg: { present: [iommu=pt] }\n');
     const bad = await rollgate(['run', join(dir, 'bad.yml'), '-i', files().inventory, '--journal', files().journal]);
