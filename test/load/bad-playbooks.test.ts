@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/load/config-error.js';
 import { parsePlaybook } from '../../src/load/playbook.js';
+import { loadInventory } from '../../src/load/inventory.js';
+import { planRun } from '../../src/plan/plan.js';
 
 // One bad input per file under test/fixtures/bad-playbooks/, with the exact report an operator sees
-// (file:line:col, what is wrong, what to write instead). Every fixture must be listed here.
+// (file:line:col, what is wrong, what to write instead). Every fixture must be listed here. A fixture whose first
+// line is `# inventory: NAME` is planned against inventories/NAME, as `rollgate run` does before any connection.
 const dir = new URL('../fixtures/bad-playbooks/', import.meta.url);
 const cases: Array<[string, string]> = [
   ['01-unknown-play-key.yml', "01-unknown-play-key.yml:2:3: unknown key `hots` in a play. did you mean `hosts`?"],
@@ -64,6 +67,12 @@ const cases: Array<[string, string]> = [
   ['55-handler-block.yml', "55-handler-block.yml:4:25: no handler named `reload` in this play. handlers of this play: `restart`"],
   ['56-quoted-template-in-shell.yml', "56-quoted-template-in-shell.yml:3:14: `{{ message }}` is inside quotes in a `shell` line. remove the quotes around `{{ message }}`: rollgate quotes every templated value itself"],
   ['57-statement-in-command.yml', "57-statement-in-command.yml:4:15: `{% %}` is not allowed in a `command` line. compute the value under `vars:` and use `{{ name }}` in the command"],
+  ['58-hosts-unknown-group.yml', '58-hosts-unknown-group.yml:2:10: no host or group matches `hypervisor`. did you mean `hypervisors`?'],
+  ['59-hosts-empty-group.yml', '59-hosts-empty-group.yml:2:10: `hosts: spare` matches no host in the inventory. add hosts to that group, or name a group that has some (`rollgate inventory -i INV --graph`)'],
+  ['60-hosts-dangling-exclusion.yml', '60-hosts-dangling-exclusion.yml:2:24: `!` must be followed by a group or host. write e.g. `!web`'],
+  ['61-second-play-unknown-host.yml', '61-second-play-unknown-host.yml:5:10: no host or group matches `hv03`. did you mean `hv01`?'],
+  ['62-inventory-typo.yml', 'inventories/typo.yml:2:3: unknown key `childen` under `all`. did you mean `children`?'],
+  ['63-inventory-bad-port.yml', 'inventories/bad-port.yml:4:21: `ansible_port` must be an integer or a string, not a list. write a TCP port number from 1 to 65535, e.g. `ansible_port: 22`'],
 ];
 
 describe('bad playbooks', () => {
@@ -74,13 +83,15 @@ describe('bad playbooks', () => {
 
   it.each(cases)('%s is refused with its exact message', (file, expected) => {
     const text = readFileSync(new URL(file, dir), 'utf8');
+    const inventory = /^# inventory: (\S+)/.exec(text)?.[1];
     let error: unknown;
     try {
-      parsePlaybook(text, file);
+      const book = parsePlaybook(text, file);
+      if (inventory) planRun(loadInventory(new URL(`inventories/${inventory}`, dir).pathname), book);
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toBe(expected);
+    expect((error as ConfigError).message.replaceAll(new URL('.', dir).pathname, '')).toBe(expected);
   });
 });
