@@ -20,6 +20,10 @@ function reason(err: unknown): string {
 }
 
 function* nodes(node: unknown): Generator<NjNode> {
+  if (Array.isArray(node)) {
+    for (const n of node) yield* nodes(n);
+    return;
+  }
   if (typeof node !== 'object' || node === null || typeof (node as NjNode).typename !== 'string') return;
   const n = node as NjNode;
   yield n;

@@ -46,10 +46,13 @@ function patchRuntime(): void {
   patched = true;
   nunjucks.installJinjaCompat();
   const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn };
-  // Printed booleans read as Python prints them (Ansible templates with Python): True / False.
+  // Printed booleans read as Python prints them (Ansible templates with Python): True / False. Lists and
+  // mappings print as JSON rather than JavaScript's "a,b" and "[object Object]".
   const suppress = runtime.suppressValue;
   runtime.suppressValue = function suppressValue(this: unknown, ...args: unknown[]) {
-    if (typeof args[0] === 'boolean') return args[0] ? 'True' : 'False';
+    const value = args[0];
+    if (typeof value === 'boolean') return value ? 'True' : 'False';
+    if (typeof value === 'object' && value !== null && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) return JSON.stringify(value);
     return suppress.apply(this, args);
   };
   const original = runtime.memberLookup;

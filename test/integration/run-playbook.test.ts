@@ -169,6 +169,33 @@ describe('rollgate run against real sshd hosts', () => {
     expect(recapLine(stdout, 'h01')).toBe('h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
   });
 
+  it('reboots through a fresh SSH login (boot_id changed) and runs the next tasks on the new connection', async () => {
+    writeFileSync(
+      join(dir, 'reboot.yml'),
+      `- hosts: h02
+  vars:
+    rollgate_reboot_poll_seconds: 0.3
+  tasks:
+    - command: cat {{ rollgate_root }}/proc/sys/kernel/random/boot_id
+      register: before
+      changed_when: false
+    - reboot: { reason: test, boot_timeout: 30 }
+      register: rebooted
+    - command: cat {{ rollgate_root }}/proc/sys/kernel/random/boot_id
+      register: after
+      changed_when: false
+    - assert:
+        that:
+          - after.stdout != before.stdout
+          - after.stdout == rebooted.boot_id
+`,
+    );
+    const { code, stdout } = await rollgate(['run', join(dir, 'reboot.yml'), '-i', files().inventory, '--journal', files().journal]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/TASK \[reboot\] \*+\nchanged: \[h02\]/);
+    expect(recapLine(stdout, 'h02')).toBe('h02 : ok=4 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0');
+  });
+
   it('refuses bad input before contacting any host', async () => {
     writeFileSync(join(dir, 'bad.yml'), '- hots: all\n  tasks:\n    - kernel_arg: { present: [iommu=pt] }\n');
     const bad = await rollgate(['run', join(dir, 'bad.yml'), '-i', files().inventory, '--journal', files().journal]);

@@ -56,6 +56,13 @@ describe('renderString', () => {
     expect(() => renderString('x {{ r.nope }}', scope({ r: {} }), pos)).toThrow('p.yml:7:9: cannot template `x {{ r.nope }}`: a value in it is undefined or None');
   });
 
+  it('finds variables on both sides of comparisons and in every operand of a chain', () => {
+    expect(() => renderString('{{ a == missing }}', scope({ a: 1 }), pos)).toThrow('undefined variable `missing`');
+    expect(() => renderString('{{ 1 < a < missing }}', scope({ a: 2 }), pos)).toThrow('undefined variable `missing`');
+    expect(renderString('{{ a.x == b.y }}', scope({ a: { x: 'v' }, b: { y: 'v' } }))).toBe(true);
+    expect(checkExpression('a == b | regex_replce("x", "y")', 'when')?.message).toBe('unknown filter `regex_replce`');
+  });
+
   it('accepts undefined variables guarded by default or is defined', () => {
     expect(renderString('{{ missing | default("d") }}', scope({}))).toBe('d');
     expect(renderString('{{ missing.deep.path | default([]) }}', scope({}))).toEqual([]);
