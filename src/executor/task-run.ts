@@ -73,7 +73,7 @@ async function runItem(task: Task, host: HostSession, scope: VarScope, play: Pla
     if (!evaluateCondition(cond, scope)) return { status: 'skipped', msg: `condition is false: ${cond.source}`, data: { skipped: true, changed: false, false_condition: cond.source } };
   }
   if (!host.conn) return { status: 'unreachable', msg: host.reason ?? 'no connection', data: { unreachable: true } };
-  const ctx = { conn: withBecome(host.conn, s.become), host: host.name, vars: scope.view() as Record<string, unknown>, emit: (e: Parameters<typeof play.run.bus.emit>[0]) => play.run.bus.emit(e), reconnect: play.reconnect ? () => play.reconnect!(host) : undefined };
+  const ctx = { conn: withBecome(host.conn, s.become, task.timeoutSeconds !== undefined ? task.timeoutSeconds * 1000 : undefined), host: host.name, vars: scope.view() as Record<string, unknown>, emit: (e: Parameters<typeof play.run.bus.emit>[0]) => play.run.bus.emit(e), reconnect: play.reconnect ? () => play.reconnect!(host) : undefined };
   const label = taskLabel(task) + (item !== undefined ? ` (item=${item})` : '');
   const r = await callModule(task, host, scope, play, { checkMode: s.checkMode, noLog: s.noLog, label, ctx });
   return judge(task, scope, r);

@@ -42,6 +42,7 @@ export const taskKeywords: Record<string, Fragment> = {
   },
   changed_when: condition,
   failed_when: condition,
+  timeout: { type: 'integer', minimum: 1, description: 'seconds each command of this task may run before it is killed (the task fails)' },
 };
 
 /** Only on handlers. */

@@ -144,6 +144,7 @@ function parseTask(ctx: LoadContext, node: Record<string, unknown>, path: YamlPa
     ...(typeof loopControl.label === 'string' ? { loopLabel: loopControl.label } : {}),
     ...(node.changed_when !== undefined ? { changedWhen: conditions(ctx, node.changed_when, [...path, 'changed_when'], 'changed_when') } : {}),
     ...(node.failed_when !== undefined ? { failedWhen: conditions(ctx, node.failed_when, [...path, 'failed_when'], 'failed_when') } : {}),
+    ...(typeof node.timeout === 'number' ? { timeoutSeconds: node.timeout } : {}),
   };
   if (!handlers) return task;
   const handler: Handler = { ...task, listen: stringList(node.listen) };

@@ -258,3 +258,15 @@ describe('results and modes', () => {
     expect(undoable.map((s) => s.undo.rebuild)).toEqual([['rm -f made']]);
   });
 });
+
+describe('task timeout', () => {
+  it('fails a command that runs longer than the task timeout', async () => {
+    const started = Date.now();
+    const r = await runYaml({
+      inventory: 'all:\n  hosts:\n    h1: {}\n',
+      playbook: '- hosts: all\n  tasks:\n    - name: slow\n      command: sleep 20\n      timeout: 1\n',
+    });
+    expect(r.lines).toEqual(['h1 slow failed']);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionError, type Connection, type ExecResult } from '../../src/connection/connection.js';
+import { ConnectionError, type Connection, type ExecOptions, type ExecResult } from '../../src/connection/connection.js';
 import type { ShellFragment } from '../../src/connection/shell-quote.js';
 import type { SshTarget } from '../../src/connection/target.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
@@ -21,11 +21,19 @@ import { planRun, type PlanOptions } from '../../src/plan/plan.js';
 export function localConnection(host: string, cwd: string): Connection {
   return {
     host,
-    exec(command: string | ShellFragment): Promise<ExecResult> {
+    exec(command: string | ShellFragment, options: ExecOptions = {}): Promise<ExecResult> {
       const text = typeof command === 'string' ? command : command.text;
       const started = Date.now();
       return new Promise((resolve, reject) => {
-        const child = spawn('/bin/sh', ['-c', text], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: host } });
+        const child = spawn('/bin/sh', ['-c', text], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: host }, detached: true });
+        // Like SshConnection: past timeoutMs the command's process group is killed and the call throws `timeout`.
+        const timer = options.timeoutMs
+          ? setTimeout(() => {
+              process.kill(-child.pid!, 'SIGKILL');
+              reject(new ConnectionError('timeout', `${host}: command timed out after ${options.timeoutMs} ms`));
+            }, options.timeoutMs)
+          : undefined;
+        child.on('close', () => clearTimeout(timer));
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
