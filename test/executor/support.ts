@@ -3,7 +3,8 @@
  * `sh -c`, in a throwaway directory), an inventory written to a temp file, and every event recorded.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, type Connection, type ExecOptions, type ExecResult } from '../../src/connection/connection.js';
@@ -63,8 +64,12 @@ export interface RunSpec extends PlanOptions {
   down?: string[];
 }
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 export async function runYaml(spec: RunSpec): Promise<Ran> {
   const dir = mkdtempSync(join(tmpdir(), 'rg-exec-'));
+  dirs.push(dir);
   const invPath = join(dir, 'inventory.yml');
   writeFileSync(invPath, spec.inventory);
   const inventory = loadInventory(invPath);

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet?.stop();
   roots.forEach(removeRoot);
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('rollgate run against real sshd hosts', () => {
