@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { SshConnection } from '../../src/connection/ssh.js';
@@ -58,6 +58,8 @@ describe('initramfs on real sshd hosts', () => {
   it('undoing vfio_bind + initramfs as one run gives back the original image without rebuilding it again', async () => {
     const r = root();
     const before = hashTree(r);
+    const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
+    const mtime = statSync(image).mtimeMs;
     const ctx = moduleContext(conn, { rollgate_root: r });
     const bind = await vfioBind.check(ctx, { ids: ['8086:10d3'] });
     if (bind.status !== 'change') throw new Error('expected a change');
@@ -69,6 +71,8 @@ describe('initramfs on real sshd hosts', () => {
     expect(report.failures).toEqual([]);
     expect(report.commands.map((c) => c.exitCode)).toEqual([0, 0]);
     expect(hashTree(r)).toBe(before);
+    // The copied-back original (its own mtime), not a regenerated image.
+    expect(statSync(image).mtimeMs).toBe(mtime);
   });
 
   it('fails, naming the file to edit, when the rebuilt image still lacks a required module', async () => {
