@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
+import { registerLab } from './lab.js';
 import { registerUndo } from './undo.js';
 
 /** Sets the process exit status once a command has finished. */
@@ -11,4 +12,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   registerInventory(program, setExitCode);
   registerExec(program, setExitCode);
   registerUndo(program, setExitCode);
+  registerLab(program, setExitCode);
 }
