@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
+import { registerLab } from './lab.js';
 import { registerRun } from './run.js';
 import { registerUndo } from './undo.js';
 
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   registerExec(program, setExitCode);
   registerRun(program, setExitCode);
   registerUndo(program, setExitCode);
+  registerLab(program, setExitCode);
 }

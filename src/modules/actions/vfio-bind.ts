@@ -12,7 +12,7 @@ import { applyFileChange, dirsToCreate, editableText, planFileChange, type FileC
 import { PCI_ADDR, readPciDevices, type PciDevice } from '../pci/pci-devices.js';
 import { planBinding } from '../pci/group-check.js';
 import { editVfioConf, type ConfFile } from '../vfio/modprobe-conf.js';
-import { addModules, detectInitramfsTooling, rebuildCommand, runningKernel, VFIO_MODULES } from '../initramfs/initramfs-tooling.js';
+import { addModules, detectInitramfsTooling, hostNow, rebuildIfNewerCommand, VFIO_MODULES } from '../initramfs/initramfs-tooling.js';
 
 export interface VfioBindArgs {
   ids: string[];
@@ -76,7 +76,7 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
       const list = await readRemoteFile(ctx.conn, initramfs.moduleListFile);
       const after = addModules(initramfs.kind, editableText(list), VFIO_MODULES);
       if (after !== editableText(list)) planned.push({ file: list, after });
-      rebuild.push(rebuildCommand(hr, initramfs, await runningKernel(ctx.conn, hr)));
+      rebuild.push(rebuildIfNewerCommand(hr, initramfs, await hostNow(ctx.conn)));
     }
 
     const runtimeDevices: PciDevice[] = args.runtime ? plan.devices.filter((d) => d.driver !== 'vfio-pci') : [];
