@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerExec } from './exec.js';
+import { registerInventory } from './inventory.js';
 import { registerFacts } from './facts.js';
 import { registerDiff } from './diff.js';
 
@@ -7,6 +9,8 @@ export type SetExitCode = (code: number) => void;
 
 /** Every subcommand, registered in the order `--help` lists them. */
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
+  registerInventory(program, setExitCode);
+  registerExec(program, setExitCode);
   registerFacts(program, setExitCode);
   registerDiff(program, setExitCode);
 }
