@@ -3,6 +3,7 @@ import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
 import { registerFacts } from './facts.js';
 import { registerDiff } from './diff.js';
+import { registerCheck } from './check.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   registerExec(program, setExitCode);
   registerFacts(program, setExitCode);
   registerDiff(program, setExitCode);
+  registerCheck(program, setExitCode);
 }
