@@ -16,7 +16,7 @@ import { didYouMean } from './suggest.js';
  */
 export function createAjv(extra: Options = {}): Ajv {
   const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true, ...extra });
+  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, ...extra });
   ajv.addVocabulary(['x-hint']);
   return ajv;
 }

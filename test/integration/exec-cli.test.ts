@@ -105,7 +105,7 @@ describe('rollgate exec', () => {
     expect(run.stderr).toMatch(new RegExp(`^${path}:\\d+:\\d+: host nokey: key file /nonexistent/id_ed25519 \\(ansible_ssh_private_key_file\\) does not exist`));
     const typo = await rollgate(['exec', '-i', inventory('typo.yml'), '--limit', 'goood', '--', 'true'], noAgent);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/--limit:1:1: no host or group matches `goood`. Did you mean `good`\?/);
+    expect(typo.stderr).toMatch(/--limit:1:1: no host or group matches `goood`. did you mean `good`\?/);
     const forks = await rollgate(['exec', '-i', inventory('typo.yml'), '--forks', 'many', '--', 'true'], noAgent);
     expect(forks.code).toBe(2);
     expect(forks.stderr).toMatch(/--forks is "many"/);

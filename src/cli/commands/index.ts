@@ -4,6 +4,9 @@ import { registerInventory } from './inventory.js';
 import { registerLab } from './lab.js';
 import { registerRun } from './run.js';
 import { registerUndo } from './undo.js';
+import { registerFacts } from './facts.js';
+import { registerDiff } from './diff.js';
+import { registerCheck } from './check.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -15,4 +18,7 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   registerRun(program, setExitCode);
   registerUndo(program, setExitCode);
   registerLab(program, setExitCode);
+  registerFacts(program, setExitCode);
+  registerDiff(program, setExitCode);
+  registerCheck(program, setExitCode);
 }
