@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { registerExec } from './exec.js';
 import { registerInventory } from './inventory.js';
+import { registerLab } from './lab.js';
+import { registerRun } from './run.js';
+import { registerUndo } from './undo.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -9,4 +12,7 @@ export type SetExitCode = (code: number) => void;
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   registerInventory(program, setExitCode);
   registerExec(program, setExitCode);
+  registerRun(program, setExitCode);
+  registerUndo(program, setExitCode);
+  registerLab(program, setExitCode);
 }
