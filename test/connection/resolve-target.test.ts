@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, resolveTargets, type TargetHost } from '../../src/connection/resolve-target.js';
@@ -39,6 +39,8 @@ beforeAll(() => {
 });
 
 const base = () => ({ home, agentSocket: '', localUser: 'me', globalKnownHostsFiles: [], cwd: dir });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('resolveTarget', () => {
   it('takes address, port, user, key, become and known_hosts from Ansible connection vars', () => {
