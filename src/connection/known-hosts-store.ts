@@ -4,15 +4,32 @@
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { findKnownKeys, formatKnownHostsLine, type KnownHostKey } from './known-hosts.js';
+import { findKnownKeys, formatKnownHostsLine, parseKnownHosts, type KnownHostKey, type KnownHostsEntry } from './known-hosts.js';
 
 /** A recorded key together with the file it came from, for messages. */
 export interface KnownHostKeyIn extends KnownHostKey {
   file: string;
 }
 
+/** One file parsed once: entries by literal name, and those (wildcard, hashed) that must be tested. */
+interface ParsedFile {
+  byName: Map<string, KnownHostsEntry[]>;
+  tested: KnownHostsEntry[];
+}
+
+function index(text: string): ParsedFile {
+  const byName = new Map<string, KnownHostsEntry[]>();
+  const tested: KnownHostsEntry[] = [];
+  for (const entry of parseKnownHosts(text)) {
+    if (!entry.literalOnly) tested.push(entry);
+    else for (const name of entry.literals) byName.set(name, [...(byName.get(name) ?? []), entry]);
+  }
+  return { byName, tested };
+}
+
 export class KnownHostsStore {
   private readonly texts = new Map<string, string>();
+  private readonly parsed = new Map<string, ParsedFile>();
 
   /** The file's text, '' when it does not exist. Read once, then served from memory. */
   private text(file: string): string {
@@ -28,7 +45,11 @@ export class KnownHostsStore {
   keysFor(files: readonly string[], name: string): KnownHostKeyIn[] {
     const keys: KnownHostKeyIn[] = [];
     for (const file of files) {
-      for (const key of findKnownKeys(this.text(file), name)) keys.push({ ...key, file });
+      let parsed = this.parsed.get(file);
+      if (!parsed) this.parsed.set(file, (parsed = index(this.text(file))));
+      const found = [...(parsed.byName.get(name.toLowerCase()) ?? []), ...parsed.tested.filter((e) => e.matches(name))];
+      found.sort((a, b) => a.line - b.line);
+      for (const e of found) keys.push({ type: e.type, key: e.key, revoked: e.revoked, line: e.line, file });
     }
     return keys;
   }
@@ -45,5 +66,6 @@ export class KnownHostsStore {
     appendFileSync(file, prefix + line, { mode: 0o600 });
     if (isNew) chmodSync(file, 0o600);
     this.texts.set(file, before + prefix + line);
+    this.parsed.delete(file);
   }
 }

@@ -4,9 +4,10 @@
  * encrypted key file is fine when an agent can stand in for it, and an error naming the file when not.
  */
 import type { ConfigProblem } from '../load/config-error.js';
+import type { Setting } from '../load/connection-vars.js';
 import { loadIdentity } from './identity.js';
 import { absolutePath, defaultIdentityFiles, type Resolved } from './resolve-options.js';
-import { asStringList, findVar, varProblem, type TargetHost } from './target-vars.js';
+import { varProblem, type TargetHost } from './target-vars.js';
 
 export interface Credentials {
   identityFiles: string[];
@@ -14,17 +15,13 @@ export interface Credentials {
   agentSocket: string;
 }
 
-export function resolveCredentials(host: TargetHost, o: Resolved, sshConfigFiles: string[], problems: ConfigProblem[]): Credentials {
+/** `keyFiles` is what the inventory set (connectionVars), `sshConfigFiles` the IdentityFile lines for the host. */
+export function resolveCredentials(host: TargetHost, o: Resolved, keyFiles: Setting<string[]> | undefined, sshConfigFiles: string[], problems: ConfigProblem[]): Credentials {
   const agentSocket = o.agentSocket;
-  const keyVar = findVar(host, 'keyFiles');
+  const keyVar = keyFiles ? { name: keyFiles.from ?? 'key file', value: keyFiles.value, position: keyFiles.origin } : undefined;
   let candidates: string[];
   if (keyVar) {
-    const files = asStringList(keyVar.value);
-    if (!files) {
-      problems.push(varProblem(host, keyVar, `${keyVar.name} is ${JSON.stringify(keyVar.value)}`, `write ${keyVar.name}: followed by the path of a private key`));
-      return { identityFiles: [], agentSocket };
-    }
-    candidates = files.map((f) => absolutePath(f, o));
+    candidates = keyVar.value.map((f) => absolutePath(f, o));
     for (const file of candidates) {
       const identity = loadIdentity(file);
       if (identity.status === 'unreadable') {

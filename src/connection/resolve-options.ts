@@ -71,8 +71,3 @@ export function defaultIdentityFiles(o: Resolved): string[] {
 export function defaultKnownHostsFile(o: Resolved): string {
   return join(o.home, '.ssh', 'known_hosts');
 }
-
-/** Whether a name can be used as an address: a DNS name, an IPv4 or an IPv6 address. */
-export function isAddress(name: string): boolean {
-  return /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(name) || /^[0-9A-Fa-f:.]+$/.test(name);
-}

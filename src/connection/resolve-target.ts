@@ -1,16 +1,19 @@
 /**
- * Inventory host + ~/.ssh/config + CLI flags -> SshTarget, before any host is contacted. Inventory variables
- * win over ssh config (as with Ansible, which passes them to ssh as -o options); ssh config's Host patterns
- * match the inventory address (ansible_host, else the inventory name). Every problem found is reported at
- * once, at the file:line:col where the variable was set.
+ * Inventory host + ~/.ssh/config + CLI flags -> SshTarget, before any host is contacted. The inventory's
+ * connection variables come from connectionVars (src/load/connection-vars.ts) plus the few only this layer
+ * reads; they win over ansible_ssh_common_args, which wins over ssh config (as with Ansible, which passes them
+ * to ssh as -o options). ssh config's Host patterns match the inventory address (ansible_host, else the
+ * inventory name). Every problem found is reported at once, at the file:line:col where the variable was set.
  */
 import { ConfigError, type ConfigProblem } from '../load/config-error.js';
+import { ansibleBoolean, connectionVars, type ConnectionVars } from '../load/connection-vars.js';
 import { resolveCredentials } from './resolve-credentials.js';
-import { absolutePath, defaultKnownHostsFile, isAddress, withDefaults, type Resolved, type ResolveOptions } from './resolve-options.js';
+import { absolutePath, defaultKnownHostsFile, withDefaults, type Resolved, type ResolveOptions } from './resolve-options.js';
 import { resolveJumpChain } from './resolve-jump.js';
+import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
 import { expandSshTokens } from './ssh-config.js';
 import type { SshTarget } from './target.js';
-import { asBoolean, asInteger, asStringList, findVar, varProblem, type TargetHost } from './target-vars.js';
+import { asInteger, findVar, varProblem, type TargetHost } from './target-vars.js';
 
 export type { ResolveOptions } from './resolve-options.js';
 export type { TargetHost } from './target-vars.js';
@@ -22,7 +25,7 @@ function hostKeyPolicy(host: TargetHost, o: Resolved, sshValue: string | undefin
   const v = findVar(host, 'hostKeyChecking');
   if (v) {
     if (v.value === 'strict' || v.value === 'accept-new') return v.value;
-    const b = asBoolean(v.value);
+    const b = ansibleBoolean(v.value);
     if (b !== undefined) return b ? 'strict' : 'accept-new'; // never "accept anything": a changed key is refused
     problems.push(varProblem(host, v, `${v.name} is ${JSON.stringify(v.value)}`, `write ${v.name}: strict or ${v.name}: accept-new`));
   }
@@ -30,79 +33,85 @@ function hostKeyPolicy(host: TargetHost, o: Resolved, sshValue: string | undefin
   return s === 'accept-new' || s === 'no' || s === 'off' ? 'accept-new' : 'strict';
 }
 
-function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): SshTarget | undefined {
-  const before = problems.length;
+/** connectionVars' settings, or undefined after adding its problems. */
+function inventoryVars(host: TargetHost, problems: ConfigProblem[]): ConnectionVars | undefined {
+  try {
+    return connectionVars(host);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+    return undefined;
+  }
+}
+
+/** The settings rollgate reads from ansible_ssh_common_args, or {} after adding a problem. */
+function commonArgs(host: TargetHost, cv: ConnectionVars, problems: ConfigProblem[]): SshCommonArgs {
+  if (!cv.sshCommonArgs) return {};
+  const parsed = parseSshCommonArgs(cv.sshCommonArgs.value);
+  if (typeof parsed !== 'string') return parsed;
+  const from = cv.sshCommonArgs.from ?? 'ansible_ssh_common_args';
+  problems.push(varProblem(host, { name: from, value: cv.sshCommonArgs.value, position: cv.sshCommonArgs.origin }, `${from}: ${parsed}`, `write -o ProxyJump=[user@]bastion[:port] instead`));
+  return {};
+}
+
+function checkExtras(host: TargetHost, become: boolean, problems: ConfigProblem[]): void {
   const conn = findVar(host, 'connection');
   if (conn && !(typeof conn.value === 'string' && SSH_CONNECTIONS.has(conn.value))) {
     problems.push(varProblem(host, conn, `${conn.name} is ${JSON.stringify(conn.value)}; rollgate only connects over SSH`, `remove ${conn.name} or write ${conn.name}: ssh`));
-  }
-  const addressVar = findVar(host, 'address');
-  let lookupName = host.name;
-  if (addressVar) {
-    const list = asStringList(addressVar.value);
-    if (!list || list.length !== 1 || !isAddress(list[0]!)) {
-      problems.push(varProblem(host, addressVar, `has no address: ${addressVar.name} is ${JSON.stringify(addressVar.value)}`, `write ${addressVar.name}: followed by a host name or IP address`));
-    } else lookupName = list[0]!;
-  } else if (!isAddress(host.name)) {
-    problems.push(varProblem(host, undefined, `has no address: its name is not a host name or IP address`, 'set ansible_host: to the address to connect to'));
-  }
-  const cfg = o.sshConfig?.lookup(lookupName) ?? { identityFiles: [], userKnownHostsFiles: [] };
-  const cfgWhere = o.sshConfig ? `(${o.sshConfig.file}, Host ${lookupName})` : '';
-
-  let port = 22;
-  const portVar = findVar(host, 'port');
-  const portValue = portVar ? asInteger(portVar.value) : cfg.port !== undefined ? asInteger(cfg.port) : 22;
-  if (portValue === undefined || portValue < 1 || portValue > 65535) {
-    const shown = portVar ? JSON.stringify(portVar.value) : `${cfg.port} ${cfgWhere}`;
-    problems.push(varProblem(host, portVar, `port ${shown} is not a TCP port`, `write ${portVar?.name ?? 'Port'} as a number from 1 to 65535`));
-  } else port = portValue;
-
-  let user = cfg.user ?? o.localUser;
-  const userVar = findVar(host, 'user');
-  if (userVar) {
-    if (typeof userVar.value === 'string' && userVar.value.trim() !== '') user = userVar.value.trim();
-    else problems.push(varProblem(host, userVar, `${userVar.name} is ${JSON.stringify(userVar.value)}`, `write ${userVar.name}: followed by a login name`));
-  }
-  const tokens = { host: lookupName, original: lookupName, port, remoteUser: user };
-  const address = cfg.hostName ? expandSshTokens(cfg.hostName, tokens, o.home) : lookupName;
-  const pathTokens = { ...tokens, host: address };
-
-  let knownHostsFiles = cfg.userKnownHostsFiles.map((f) => expandSshTokens(f, pathTokens, o.home));
-  const khVar = findVar(host, 'knownHostsFiles');
-  if (khVar) {
-    const files = asStringList(khVar.value);
-    if (files) knownHostsFiles = files.map((f) => absolutePath(f, o));
-    else problems.push(varProblem(host, khVar, `${khVar.name} is ${JSON.stringify(khVar.value)}`, `write ${khVar.name}: followed by a known_hosts file path (or a list of them)`));
-  }
-  if (knownHostsFiles.length === 0) knownHostsFiles = [defaultKnownHostsFile(o)];
-  knownHostsFiles.push(...o.globalKnownHostsFiles.filter((f) => !knownHostsFiles.includes(f)));
-
-  const credentials = resolveCredentials(host, o, cfg.identityFiles.map((f) => expandSshTokens(f, pathTokens, o.home)), problems);
-
-  let become = o.become ?? false;
-  const becomeVar = findVar(host, 'become');
-  if (!o.become && becomeVar) {
-    const b = asBoolean(becomeVar.value);
-    if (b === undefined) problems.push(varProblem(host, becomeVar, `${becomeVar.name} is ${JSON.stringify(becomeVar.value)}`, `write ${becomeVar.name}: true or false`));
-    else become = b;
   }
   const method = findVar(host, 'becomeMethod');
   if (become && method && method.value !== 'sudo') {
     problems.push(varProblem(host, method, `${method.name} is ${JSON.stringify(method.value)}; rollgate becomes root only through sudo -n`, `write ${method.name}: sudo`));
   }
-  const becomeUserVar = findVar(host, 'becomeUser');
-  const becomeUser = typeof becomeUserVar?.value === 'string' ? becomeUserVar.value : undefined;
+}
 
-  let connectTimeoutMs = o.connectTimeoutMs;
-  const timeoutVar = findVar(host, 'connectTimeout');
-  if (connectTimeoutMs === undefined && timeoutVar) {
-    const s = asInteger(timeoutVar.value);
-    if (s === undefined || s < 1) problems.push(varProblem(host, timeoutVar, `${timeoutVar.name} is ${JSON.stringify(timeoutVar.value)}`, `write ${timeoutVar.name}: followed by a number of seconds`));
-    else connectTimeoutMs = s * 1000;
+function connectTimeout(host: TargetHost, o: Resolved, problems: ConfigProblem[]): number | undefined {
+  if (o.connectTimeoutMs !== undefined) return o.connectTimeoutMs;
+  const v = findVar(host, 'connectTimeout');
+  if (!v) return undefined;
+  const s = asInteger(v.value);
+  if (s !== undefined && s >= 1) return s * 1000;
+  problems.push(varProblem(host, v, `${v.name} is ${JSON.stringify(v.value)}`, `write ${v.name}: followed by a number of seconds`));
+  return undefined;
+}
+
+function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): SshTarget | undefined {
+  const before = problems.length;
+  const cv = inventoryVars(host, problems);
+  // From the raw variable too, so a bad become method is reported alongside connectionVars' problems.
+  const rawBecome = ['rollgate_become', 'ansible_become'].map((n) => host.vars[n]).find((v) => v !== undefined);
+  const become = o.become === true || (cv ? cv.become.value : ansibleBoolean(rawBecome) === true);
+  checkExtras(host, become, problems);
+  const connectTimeoutMs = connectTimeout(host, o, problems);
+  if (!cv) return undefined;
+  const args = commonArgs(host, cv, problems);
+  const lookupName = cv.address.value;
+  const cfg = o.sshConfig?.lookup(lookupName) ?? { identityFiles: [], userKnownHostsFiles: [] };
+
+  let port = cv.port.from ? cv.port.value : 22;
+  if (!cv.port.from && cfg.port !== undefined) {
+    const p = asInteger(cfg.port);
+    if (p === undefined || p < 1 || p > 65535) {
+      problems.push(varProblem(host, undefined, `Port ${cfg.port} in ${o.sshConfig?.file} (Host ${lookupName}) is not a TCP port`, 'write Port as a number from 1 to 65535'));
+    } else port = p;
   }
-  const hostKeyPolicyValue = hostKeyPolicy(host, o, cfg.strictHostKeyChecking, problems);
+  const user = cv.user?.value ?? cfg.user ?? o.localUser;
+  const tokens = { host: lookupName, original: lookupName, port, remoteUser: user };
+  const address = cfg.hostName ? expandSshTokens(cfg.hostName, tokens, o.home) : lookupName;
+  const pathTokens = { ...tokens, host: address };
+
+  const userFiles = cv.knownHostsFile
+    ? [absolutePath(cv.knownHostsFile.value, o)]
+    : (args.userKnownHostsFiles ?? cfg.userKnownHostsFiles).map((f) => absolutePath(expandSshTokens(f, pathTokens, o.home), o));
+  const knownHostsFiles = userFiles.length > 0 ? userFiles : [defaultKnownHostsFile(o)];
+  knownHostsFiles.push(...o.globalKnownHostsFiles.filter((f) => !knownHostsFiles.includes(f)));
+
+  const identityFiles = cfg.identityFiles.map((f) => expandSshTokens(f, pathTokens, o.home));
+  const credentials = resolveCredentials(host, o, cv.keyFiles, identityFiles, problems);
+  const policy = hostKeyPolicy(host, o, args.strictHostKeyChecking ?? cfg.strictHostKeyChecking, problems);
   const jumpVar = findVar(host, 'proxyJump');
-  const proxyJump = resolveJumpChain(host, jumpVar, cfg.proxyJump, o, { knownHostsFiles, hostKeyPolicy: hostKeyPolicyValue, connectTimeoutMs }, problems);
+  const jumpDefaults = { knownHostsFiles, hostKeyPolicy: policy, connectTimeoutMs };
+  const proxyJump = resolveJumpChain(host, jumpVar, args.proxyJump ?? cfg.proxyJump, o, jumpDefaults, problems);
   if (problems.length > before) return undefined;
 
   const target: SshTarget = {
@@ -113,10 +122,10 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
     identityFiles: credentials.identityFiles,
     agentSocket: credentials.agentSocket,
     knownHostsFiles,
-    hostKeyPolicy: hostKeyPolicyValue,
+    hostKeyPolicy: policy,
     become,
   };
-  if (becomeUser) target.becomeUser = becomeUser;
+  if (cv.becomeUser) target.becomeUser = cv.becomeUser.value;
   if (connectTimeoutMs !== undefined) target.connectTimeoutMs = connectTimeoutMs;
   if (proxyJump) target.proxyJump = proxyJump;
   return target;

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEncryptedKeyText, loadIdentity } from '../../src/connection/identity.js';
@@ -15,6 +15,8 @@ const keygen = (name: string, ...args: string[]) => {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rg-identity-'));
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('private key files', () => {
   it('parses an unencrypted OpenSSH key', () => {

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, resolveTargets, type TargetHost } from '../../src/connection/resolve-target.js';
@@ -39,6 +39,8 @@ beforeAll(() => {
 });
 
 const base = () => ({ home, agentSocket: '', localUser: 'me', globalKnownHostsFiles: [], cwd: dir });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('resolveTarget', () => {
   it('takes address, port, user, key, become and known_hosts from Ansible connection vars', () => {
@@ -99,9 +101,9 @@ describe('resolveTarget', () => {
       ),
     );
     expect(problems).toEqual([
-      expect.stringMatching(/^inventory\/hosts\.yml:7:5: host hv01: key file \/nope\/id_ed25519 \(ansible_ssh_private_key_file\) does not exist\. write the path/),
-      expect.stringMatching(/^inventory\/hosts\.yml:9:5: host hv02: has no address: ansible_host is "".*write ansible_host:/),
-      expect.stringMatching(/^inventory\/hosts\.yml:1:3: host bad name: has no address.*set ansible_host:/),
+      expect.stringMatching(/^inventory\/hosts\.yml:7:5: host `hv01`: key file \/nope\/id_ed25519 \(ansible_ssh_private_key_file\) does not exist\. write the path/),
+      expect.stringMatching(/^inventory\/hosts\.yml:9:5: host `hv02`: ansible_host is an empty string.*`ansible_host: 10\.0\.0\.11`/),
+      expect.stringMatching(/^inventory\/hosts\.yml:1:3: host `bad name` has no address.*set `ansible_host:`/),
     ]);
   });
 
@@ -120,10 +122,18 @@ describe('resolveTarget', () => {
       ),
     );
     expect(problems.join('\n')).toMatch(/rollgate only connects over SSH/);
-    expect(problems.join('\n')).toMatch(/port 70000 is not a TCP port/);
-    expect(problems.join('\n')).toMatch(/ansible_user is ""/);
+    expect(problems.join('\n')).toMatch(/ansible_port is 70000, not a TCP port/);
+    expect(problems.join('\n')).toMatch(/ansible_user is an empty string/);
     expect(problems.join('\n')).toMatch(/becomes root only through sudo -n/);
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(4); // rollgate_become wins, so ansible_become: maybe is never read
+  });
+
+  it('takes ProxyJump, known_hosts and StrictHostKeyChecking from ansible_ssh_common_args, and refuses ProxyCommand', () => {
+    const sshConfig = parseSshConfig([`Host *`, `  IdentityFile ${key}`].join('\n'), 'ssh_config');
+    const t = resolveTarget(host('hv01', { ansible_ssh_common_args: `-o StrictHostKeyChecking=accept-new -o 'UserKnownHostsFile=~/kh' -J ops@bastion:2200` }), { ...base(), sshConfig });
+    expect(t).toMatchObject({ hostKeyPolicy: 'accept-new', knownHostsFiles: [join(home, 'kh')], proxyJump: { name: 'bastion', user: 'ops', port: 2200 } });
+    const problems = problemsOf(() => resolveTarget(host('hv01', { ansible_ssh_common_args: '-o ProxyCommand="ssh -W %h:%p bastion"' }, { ansible_ssh_common_args: 3 }), { ...base(), sshConfig }));
+    expect(problems).toEqual([expect.stringMatching(/:3:5: host `hv01`: ansible_ssh_common_args: ProxyCommand is not supported.*-o ProxyJump=/)]);
   });
 
   it('falls back to OpenSSH default key files and ~/.ssh/known_hosts plus the global file', () => {

@@ -102,10 +102,10 @@ describe('rollgate exec', () => {
     const path = inventory('badkey.yml', `        nokey:\n          ansible_ssh_private_key_file: /nonexistent/id_ed25519\n`);
     const run = await rollgate(['exec', '-i', path, '--', 'true'], noAgent);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`^${path}:\\d+:\\d+: host nokey: key file /nonexistent/id_ed25519 \\(ansible_ssh_private_key_file\\) does not exist`));
+    expect(run.stderr).toMatch(new RegExp(`^${path}:\\d+:\\d+: host \`nokey\`: key file /nonexistent/id_ed25519 \\(ansible_ssh_private_key_file\\) does not exist`));
     const typo = await rollgate(['exec', '-i', inventory('typo.yml'), '--limit', 'goood', '--', 'true'], noAgent);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/--limit:1:1: no host or group matches `goood`. did you mean `good`\?/);
+    expect(typo.stderr).toMatch(/--limit:1:1: no host or group matches `goood`. [Dd]id you mean `good`\?/);
     const forks = await rollgate(['exec', '-i', inventory('typo.yml'), '--forks', 'many', '--', 'true'], noAgent);
     expect(forks.code).toBe(2);
     expect(forks.stderr).toMatch(/--forks is "many"/);

@@ -75,6 +75,8 @@ describe('ProxyJump through real sshd bastions', () => {
     );
     const hosts = [2, 3].map((i) => ({
       name: fleet.hosts[i]!.name,
+      origin: { file: 'hosts.yml', line: i, column: 1 },
+      varOrigins: {},
       vars: { ansible_host: '127.0.0.1', ansible_port: fleet.hosts[i]!.port, ansible_user: 'rgops', rollgate_known_hosts_file: knownHosts, rollgate_proxy_jump: 'bastion' },
     }));
     const targets = resolveTargets(hosts, { sshConfig, agentSocket: '', globalKnownHostsFiles: [] });
