@@ -38,10 +38,13 @@ async function run(cmd: string): Promise<string> {
   return r.stdout;
 }
 
+/** Regenerated at every boot by systemd (the image ships it empty), whatever rollgate does. */
+const PER_BOOT = new Set(['/etc/machine-id']);
+
 /** sha256 of every file under /etc and /boot (one line per file). */
 async function hashes(): Promise<Record<string, string>> {
   const out = await run("find /etc /boot -xdev -type f -print0 | sort -z | xargs -0 sha256sum");
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]));
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]).filter(([f]) => !PER_BOOT.has(f!)));
 }
 
 async function change<A>(mod: ActionModule<A, any>, args: A): Promise<string> {
