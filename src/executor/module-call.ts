@@ -101,7 +101,7 @@ async function runController(impl: ControllerAction, args: Record<string, unknow
     },
     args,
   );
-  const data = { ...(r.data ?? {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.status === 'failed' ? { failed: true } : {}) };
+  const data = { ...(r.data ?? {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.status === 'failed' ? { failed: true } : {}), ...(r.status === 'skipped' ? { skipped: true } : {}) };
   return { status: r.status, ...(r.msg !== undefined ? { msg: r.msg } : {}), data, ...(r.facts ? { facts: r.facts } : {}) };
 }
 

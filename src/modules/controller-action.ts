@@ -23,7 +23,8 @@ export interface ControllerContext extends ModuleContext {
 }
 
 export interface ControllerResult {
-  status: 'ok' | 'changed' | 'failed';
+  /** skipped: not judged in check mode (verify after changes that were only previewed). */
+  status: 'ok' | 'changed' | 'failed' | 'skipped';
   msg?: string;
   /** Extra fields of the registered result. */
   data?: Record<string, unknown>;
