@@ -195,4 +195,14 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     expect(stdout).toMatch(new RegExp(`ok: \\[h01\\] => kernel ${release.replace(/\./g, '\\.')} boot ${bootId} findings \\S*iommu\\.not-active`));
   });
+
+  it('refuses a bad desired-state variable at its inventory file:line:col before contacting any host', async () => {
+    const bad = join(dir, 'bad-inventory.yml');
+    writeFileSync(bad, inventory().replace('    passthrough_devices: ["10de:1e87", "10de:10f8"]\n', '    passthrough_devices: ["10de:1e87", "10de:10f8"]\n    iommu_mode: passthru\n'));
+    const line = readFileSync(bad, 'utf8').split('\n').findIndex((l) => l.includes('iommu_mode')) + 1;
+    const { code, stdout, stderr } = await rollgate(['run', shipped('health-snapshot'), '-i', bad, '--journal', journalPath()]);
+    expect(code).toBe(2);
+    expect(stdout).not.toContain('TASK [');
+    expect(stderr).toContain(`${bad}:${line}:5: hosts \`h01\`, \`h02\`: iommu_mode "passthru" is not one of pt, translated, lazy. did you mean \`passthrough\`? write iommu_mode: pt (or translated, lazy)`);
+  });
 });

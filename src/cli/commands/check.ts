@@ -6,8 +6,7 @@
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
-import { desiredStateFrom } from '../../modules/findings/desired.js';
+import { desiredStatesOf } from '../../modules/findings/desired.js';
 import type { CheckHost, HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
 import { positiveNumber } from './exec.js';
@@ -41,13 +40,8 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
   ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
-  const problems: ConfigProblem[] = [];
-  const desired = names.map((n) => {
-    const r = desiredStateFrom(n, inv.hosts.get(n)!.vars);
-    problems.push(...r.problems);
-    return r.desired;
-  });
-  if (problems.length) throw new ConfigError(problems);
+  const states = desiredStatesOf(names.map((n) => inv.hosts.get(n)!)); // bad values: ConfigError with file:line:col
+  const desired = names.map((n) => states.get(n)!);
   const targets = resolveTargets(
     names.map((n) => inv.hosts.get(n)!),
     { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become === false ? { become: false } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true },
