@@ -83,6 +83,9 @@ export async function ensureImage(
   const dir = join(imagesDir, hash);
   const cached = imageAt(dir, hash);
   if (cached) return cached;
+  if (process.getuid?.() !== 0) {
+    throw new Error('building the lab image needs root (debootstrap, chroot, mounts); run as root, or copy a built image into ' + imagesDir);
+  }
   return withLockFile(join(imagesDir, '.build.lock'), settings.buildTimeoutMs, 'lab image build', async () => {
     const again = imageAt(dir, hash);
     if (again) return again;
@@ -141,7 +144,7 @@ function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (l
     }, settings.buildTimeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run the lab image build: ${err.message}`));
+      reject(new Error(`cannot run the lab image build: ${err.message} (are debootstrap and qemu installed? run scripts/setup.sh)`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
