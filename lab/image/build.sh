@@ -23,8 +23,16 @@ mkdir -p "$WORK" "$OUT"
 cleanup() {
   for m in dev/pts dev proc sys; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
   if [ -n "${qemu_pid:-}" ]; then kill "$qemu_pid" 2>/dev/null || true; fi
+  if [ -n "${watchdog:-}" ]; then kill "$watchdog" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
+# Never outlive the rollgate process that started us (it holds the build lock): stop the whole build with it.
+if [ -n "${PARENT_PID:-}" ]; then
+  ( while kill -0 "$PARENT_PID" 2>/dev/null; do sleep 2; done
+    echo "build.sh: rollgate process $PARENT_PID is gone; stopping the build" >&2; kill -TERM 0 ) &
+  watchdog=$!
+fi
 
 stage "debootstrap $SUITE from $MIRROR"
 include=$(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$' | paste -sd, -)

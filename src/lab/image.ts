@@ -167,6 +167,7 @@ function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (l
         SUITE: IMAGE_SUITE,
         DEB_CACHE: join(settings.cacheDir, 'debs'),
         FIRSTBOOT_TIMEOUT: String(Math.round(settings.firstbootTimeoutMs / 1000)),
+        PARENT_PID: String(process.pid),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
