@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ROLLGATE_LAB_STATE=${ROLLGATE_LAB_STATE:-${XDG_STATE_HOME:-$HOME/.local/state}/rollgate/lab-fixtures}
 OUT=${OUT:-test/fixtures/lab}
+export ROLLGATE_LAB_BOOT_TIMEOUT=${ROLLGATE_LAB_BOOT_TIMEOUT:-1500}
 inv=$(mktemp -d)/lab.yml
 rg() { node bin/rollgate.js "$@"; }
 trap 'rg lab down --inventory "$inv" >/dev/null 2>&1 || true' EXIT
@@ -69,7 +70,7 @@ for p in intel amd; do
   on "$p" "sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX=\"iommu=pt\"/' /etc/default/grub && update-grub >/dev/null 2>&1 && (nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &)"
 done
 for p in intel amd; do
-  for i in $(seq 1 120); do  # up to 10 min
+  for i in $(seq 1 240); do  # up to 20 min
     sleep 5
     if on "$p" 'grep -q "iommu=pt" /proc/cmdline' 2>/dev/null; then break; fi
   done
