@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../../src/connection/connection.js';
@@ -46,6 +46,9 @@ beforeAll(async () => {
     inventory = lab.inventoryFile;
     markDirty = () => lab.markDirty(HOST);
   } else {
+    // The machine holds at most three VMs (QEMU renames its process, so look at command lines, not names).
+    const running = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('qemu-system'); } catch { return false; } })());
+    if (running.length >= 3) throw new Error(`${running.length} QEMU VMs already run on this machine (pids ${running.join(', ')}); not starting a fourth. Run again when fewer run.`);
     privateLab = true;
     settings = labSettings({ ...process.env, ROLLGATE_LAB_STATE: join(work, 'state'), ROLLGATE_LAB_MAX_PARALLEL: '1' });
     inventory = join(work, 'lab.yml');
