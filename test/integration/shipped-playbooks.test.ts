@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FLEET_ADMIN_USER, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
+import { FLEET_ADMIN_USER, FLEET_PLAIN_USER, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
 import type { HostSnapshot } from '../../src/modules/facts/snapshot.js';
 import { buildRoot, LAB_PCI } from './support/fake-root.js';
@@ -204,5 +204,16 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     expect(code).toBe(2);
     expect(stdout).not.toContain('TASK [');
     expect(stderr).toContain(`${bad}:${line}:5: hosts \`h01\`, \`h02\`: iommu_mode "passthru" is not one of pt, translated, lazy. did you mean \`passthrough\`? write iommu_mode: pt (or translated, lazy)`);
+  });
+
+  it('health-snapshot.yml as a user sudo refuses: the snapshot is taken unprivileged and says so', async () => {
+    const plain = join(dir, 'plain-inventory.yml');
+    writeFileSync(plain, inventory().replace(`ansible_user: ${FLEET_ADMIN_USER}`, `ansible_user: ${FLEET_PLAIN_USER}`));
+    const { code, stdout } = await rollgate(['run', shipped('health-snapshot'), '-i', plain, '--journal', journalPath(), '--limit', 'h02', '-e', 'snapshot_dir=snaps/plain']);
+    expect(code, stdout).toBe(0);
+    const snap = JSON.parse(readFileSync(join(dir, 'snaps/plain/h02.json'), 'utf8')) as HostSnapshot;
+    expectValidSnapshot(snap);
+    expect(snap.privileged).toEqual({ status: 'ok', value: false });
+    expect(snap.sources.sudo?.stderr).toMatch(/^ran unprivileged: .*sudo/);
   });
 });
