@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ControllerAction } from '../controller-action.js';
 import { moduleSpecs } from '../specs.js';
-import { PROFILE_SECONDS, snapshotFileName, takeTaskSnapshot } from '../facts/task-snapshot.js';
+import { PROFILE_SECONDS, takeTaskSnapshot } from '../facts/task-snapshot.js';
+import { snapshotFileName } from '../facts/snapshot-file.js';
 
 export interface SnapshotArgs {
   profile?: boolean;

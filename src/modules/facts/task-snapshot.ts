@@ -26,9 +26,3 @@ export async function takeTaskSnapshot(ctx: ControllerContext, phase: string, pr
   ctx.snapshots?.record(phase, snapshot);
   return { snapshot, report: evaluateFindings(snapshot, desired), desired };
 }
-
-/** A file name for a host's snapshot: the inventory name with anything but [A-Za-z0-9._@:-] replaced. */
-export function snapshotFileName(host: string): string {
-  const safe = host.replace(/[^A-Za-z0-9._@:-]/g, '_');
-  return `${/^\.+$/.test(safe) ? safe.replace(/\./g, '_') : safe}.json`;
-}

@@ -100,3 +100,10 @@ describe('verify conditions', () => {
     );
   });
 });
+
+describe('snapshot file names', () => {
+  it('keep inventory names and replace what could leave the directory', async () => {
+    const { snapshotFileName } = await import('../../../src/modules/facts/snapshot-file.js');
+    expect(['hv-07.example', 'hv01', '../etc/passwd', '..', 'a b/c'].map(snapshotFileName)).toEqual(['hv-07.example.json', 'hv01.json', '.._etc_passwd.json', '__.json', 'a_b_c.json']);
+  });
+});
