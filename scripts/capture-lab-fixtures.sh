@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export ROLLGATE_LAB_STATE=${ROLLGATE_LAB_STATE:-${XDG_STATE_HOME:-$HOME/.local/state}/rollgate/lab-fixtures}
 OUT=${OUT:-test/fixtures/lab}
 export ROLLGATE_LAB_BOOT_TIMEOUT=${ROLLGATE_LAB_BOOT_TIMEOUT:-1500}
-inv=$(mktemp -d)/lab.yml
+tmp=$(mktemp -d); inv=$tmp/lab.yml; ctl=$tmp
 rg() { node bin/rollgate.js "$@"; }
 trap 'rg lab down --inventory "$inv" >/dev/null 2>&1 || true' EXIT
 
@@ -19,8 +19,10 @@ port() { rg lab status --json | node -e 'const s=JSON.parse(require("fs").readFi
 declare -A PORT=([intel]=$(port lab1) [amd]=$(port lab2))
 on() { # on PROFILE COMMAND...: run as root on that profile's VM
   local p=$1; shift
+  # One SSH connection per VM, reused (a handshake costs seconds under TCG).
   ssh -q -i "$ROLLGATE_LAB_STATE/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile="$ROLLGATE_LAB_STATE/known_hosts" \
-    -o StrictHostKeyChecking=yes -o BatchMode=yes -p "${PORT[$p]}" root@127.0.0.1 "$@"
+    -o StrictHostKeyChecking=yes -o BatchMode=yes -o ControlMaster=auto -o ControlPath="$ctl/%p" -o ControlPersist=120 \
+    -p "${PORT[$p]}" root@127.0.0.1 "$@"
 }
 
 # source name -> command (run as root in the guest; stdout and stderr captured as they are)

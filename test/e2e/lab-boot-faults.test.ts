@@ -45,7 +45,8 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
     expect(await root(h, 'cat /proc/cmdline')).not.toContain('rollgate.e2e=cmdline');
     await lab.arm(h, 'no-vfio-after-boot');
     await lab.arm(h, 'slow-boot', { slowBootSeconds: 40 });
-    await lab.reboot(h);
+    const boot = await lab.reboot(h);
+    console.info(`[lab figures] ${h}: reboot to SSH login ${Math.round(boot.waitedMs / 1000)} s (slow-boot 40 s included)`);
 
     const cmdline = await root(h, 'cat /proc/cmdline');
     expect(cmdline).toMatch(/ rollgate\.e2e=cmdline iommu=pt console=ttyS0/);
@@ -96,7 +97,8 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
 
     const m3 = lab.consoleMark(h);
     await lab.power(h).reset();
-    await lab.waitForBoot(h, before);
+    const back = await lab.waitForBoot(h, before);
+    console.info(`[lab figures] ${h}: QMP reset to SSH login ${Math.round(back.waitedMs / 1000)} s`);
     expect(lab.consoleSince(h, m3)).toMatch(new RegExp(`Booting \`[^']*${good.replace(/\./g, '\\.')}'`));
     expect(await root(h, 'cat /proc/cmdline')).toMatch(new RegExp(`^BOOT_IMAGE=/boot/vmlinuz-${good.replace(/\./g, '\\.')} `));
     const env = await root(h, 'grub-editenv list');
@@ -127,6 +129,7 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
 
     await lab.power(h).reset();
     const ready = await lab.waitForBoot(h, before);
+    console.info(`[lab figures] ${h}: QMP reset to SSH login ${Math.round(ready.waitedMs / 1000)} s`);
     expect(ready.bootId).not.toBe(before);
     expect(await root(h, 'journalctl -b -1 -u ssh -o cat')).toContain('rollgate lab fault sshd-down: sshd does not start this boot');
     expect(await root(h, 'systemctl is-active ssh')).toBe('active\n');
