@@ -34,11 +34,15 @@ export const LAB_FIXTURES = 'test/fixtures/lab';
 /** The GPU pair every lab kind names for passthrough (src/lab/kinds.ts). */
 export const LAB_PASSTHROUGH = ['1234:1111', '8086:293e'];
 
-export function labSnapshot(set: string, host = 'lab1'): HostSnapshot {
+/** A capture as a snapshot; `base` fills the sources a partial capture (the `vfio` variants) did not retake. */
+export function labSnapshot(set: string, opts: { base?: string; host?: string } = {}): HostSnapshot {
+  const host = opts.host ?? 'lab1';
   const sections = new Map<string, SectionResult>();
-  for (const [source, section] of Object.entries(SECTION_OF)) {
-    const file = join(LAB_FIXTURES, set, `${source}.txt`);
-    if (existsSync(file)) sections.set(section, { stdout: readFileSync(file, 'utf8'), stderr: '', exitCode: 0 });
+  for (const dir of [opts.base, set].filter((d): d is string => d !== undefined)) {
+    for (const [source, section] of Object.entries(SECTION_OF)) {
+      const file = join(LAB_FIXTURES, dir, `${source}.txt`);
+      if (existsSync(file)) sections.set(section, { stdout: readFileSync(file, 'utf8'), stderr: '', exitCode: 0 });
+    }
   }
   sections.set('whoami', { stdout: '0\n', stderr: '', exitCode: 0 });
   return assembleSnapshot(sections, fixedMeta({ host, passthroughIds: LAB_PASSTHROUGH }));

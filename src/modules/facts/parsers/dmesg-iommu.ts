@@ -108,7 +108,7 @@ export function parseDmesgIommu(text: string): DmesgIommu {
     const ir = remapping(t);
     // Once a line says remapping is off, a later enable line of another unit does not hide it.
     if (ir && (ir.state === 'disabled' || out.interruptRemapping?.state !== 'disabled')) out.interruptRemapping = ir;
-    if (/^vfio[-_]pci \S+:|^vfio\b|vfio_iommu_type1/.test(t)) out.vfioLines.push(t);
+    if (/^vfio[-_]pci \S+:|^vfio\b|vfio_iommu_type1|^VFIO - User Level meta-driver/.test(t)) out.vfioLines.push(t);
   }
   return out;
 }
