@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The fleet benchmark: the health snapshot (bench/health.sh) on N local sshd hosts by rollgate exec, the bare
-// ssh2 lower bound, parallel OpenSSH and ansible-playbook (stock and tuned, raw and shell tasks). Commands are
+// ssh2 lower bound, parallel OpenSSH and ansible-playbook (stock and tuned, raw and shell tasks); and the full
+// snapshot (`rollgate snapshot`) against ssh2 running the same collection script (ssh2-snapshot). Commands are
 // run in a rotating order in every repetition; wall, CPU (user+sys of the tool and its children) and peak RSS
 // come from /usr/bin/time -v; ratios are medians of per-repetition ratios to the ssh2 lower bound.
 //   npm run build && node bench/run.mjs [--sizes 10,50,100] [--reps 3] [--tools rollgate,ssh2,...] [--json FILE]
@@ -19,7 +20,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10,50,100' },
     reps: { type: 'string', default: '3' },
-    tools: { type: 'string', default: 'ssh2,rollgate,ssh,ssh-curve25519,ansible-raw-tuned,ansible-shell-tuned,ansible-raw-stock,ansible-shell-stock' },
+    tools: { type: 'string', default: 'ssh2,rollgate,ssh2-snapshot,rollgate-snapshot,ssh,ssh-curve25519,ansible-raw-tuned,ansible-shell-tuned,ansible-raw-stock,ansible-shell-stock' },
     json: { type: 'string' },
   },
 });
@@ -30,6 +31,9 @@ const TOOLS = {
   rollgate: (dir) => ({ argv: ['node', join(root, 'bin', 'rollgate.js'), 'exec', '-i', join(dir, 'inventory.yml'), '--', readFileSync(health, 'utf8')] }),
   ssh: (dir) => ({ argv: ['bash', join(root, 'bench', 'parallel-ssh.sh'), dir, health] }),
   'ssh-curve25519': (dir) => ({ argv: ['bash', join(root, 'bench', 'parallel-ssh.sh'), dir, health, '-o', 'KexAlgorithms=curve25519-sha256'] }),
+  // The full passthrough health snapshot (every source of `rollgate check`), one command per host.
+  'ssh2-snapshot': (dir) => ({ argv: ['node', join(root, 'bench', 'ssh2-lower-bound.mjs'), dir, join(dir, 'snapshot-script.sh'), '--stdin'] }),
+  'rollgate-snapshot': (dir) => ({ argv: ['node', join(root, 'bin', 'rollgate.js'), 'snapshot', '-i', join(dir, 'inventory.yml'), '-o', join(dir, 'snapshots')] }),
   'ansible-raw-stock': (dir, n) => ansible(dir, n, 'raw', false),
   'ansible-raw-tuned': (dir, n) => ansible(dir, n, 'raw', true),
   'ansible-shell-stock': (dir, n) => ansible(dir, n, 'shell', false),
@@ -84,6 +88,7 @@ const median = (xs) => {
 };
 
 const tools = values.tools.split(',');
+const BOUND_OF = { 'rollgate-snapshot': 'ssh2-snapshot', 'ssh2-snapshot': 'ssh2-snapshot' };
 const reps = Number(values.reps);
 const all = [];
 for (const n of values.sizes.split(',').map(Number)) {
@@ -92,6 +97,7 @@ for (const n of values.sizes.split(',').map(Number)) {
   try {
     writeFileSync(join(dir, 'ports.txt'), state.hosts.map((h) => h.port).join('\n') + '\n');
     writeFileSync(join(dir, 'ansible-inventory.yml'), ansibleInventory(state));
+    execFileSync('node', [join(root, 'bench', 'snapshot-script.mjs'), join(dir, 'snapshot-script.sh')]);
     await measure('ssh2', dir, n); // warm-up: page cache, sshd binaries
     for (let rep = 0; rep < reps; rep++) {
       const order = tools.map((_, i) => tools[(i + rep) % tools.length]);
@@ -109,9 +115,15 @@ for (const n of values.sizes.split(',').map(Number)) {
   console.log('|---|---:|---:|---:|---:|');
   for (const tool of tools) {
     const rs = all.filter((r) => r.n === n && r.tool === tool);
-    const ratios = rs.map((r) => r.wall / all.find((b) => b.n === n && b.rep === r.rep && b.tool === 'ssh2').wall);
+    // Each tool against the bound doing the same work: the snapshot against ssh2 running the snapshot script.
+    const boundTool = BOUND_OF[tool] ?? 'ssh2';
+    const ratios = rs.flatMap((r) => {
+      const b = all.find((x) => x.n === n && x.rep === r.rep && x.tool === boundTool);
+      return b ? [r.wall / b.wall] : [];
+    });
     const bad = rs.some((r) => r.code !== 0) ? ' (FAILED runs)' : '';
-    console.log(`| ${tool}${bad} | ${median(rs.map((r) => r.wall)).toFixed(2)} | ${median(rs.map((r) => r.cpu)).toFixed(2)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} | ${median(ratios).toFixed(2)}x |`);
+    const ratio = ratios.length ? `${median(ratios).toFixed(2)}x${boundTool === 'ssh2' ? '' : ` (vs ${boundTool})`}` : `n/a (no ${boundTool} run)`;
+    console.log(`| ${tool}${bad} | ${median(rs.map((r) => r.wall)).toFixed(2)} | ${median(rs.map((r) => r.cpu)).toFixed(2)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} | ${ratio} |`);
   }
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(all, null, 2) + '\n');

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The floor for "one command on N hosts" from Node: ssh2 directly, one connect + one exec per host, all hosts at
 // once, host key compared with the fleet's known key and nothing else (no inventory, no events, no rendering).
-//   node bench/ssh2-lower-bound.mjs FLEET_DIR COMMAND_FILE
+// With --stdin the file goes to `sh -s` on stdin instead (as `rollgate snapshot` sends its collection script).
+//   node bench/ssh2-lower-bound.mjs FLEET_DIR COMMAND_FILE [--stdin]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 
-const [dir, commandFile] = process.argv.slice(2);
+const [dir, commandFile, mode] = process.argv.slice(2);
+const viaStdin = mode === '--stdin';
 const state = JSON.parse(readFileSync(join(dir, 'fleet.json'), 'utf8'));
 const command = readFileSync(commandFile, 'utf8');
 const privateKey = readFileSync(state.clientKey);
@@ -21,7 +23,7 @@ function one(port) {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     client.on('ready', () => {
-      client.exec(command, (err, stream) => {
+      client.exec(viaStdin ? 'sh -s' : command, (err, stream) => {
         if (err) return reject(err);
         let out = '';
         let code = null;
@@ -31,7 +33,7 @@ function one(port) {
           client.end();
           code === 0 ? resolve(out.length) : reject(new Error(`port ${port}: exit ${code}`));
         });
-        stream.end();
+        stream.end(viaStdin ? command : undefined);
       });
     });
     client.on('error', reject);

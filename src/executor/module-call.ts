@@ -85,6 +85,10 @@ async function runController(impl: ControllerAction, args: Record<string, unknow
     {
       ...opts.ctx,
       checkMode: opts.checkMode,
+      snapshots: {
+        record: (phase, snapshot) => void play.run.journal.addSnapshot(play.run.runId, opts.ctx.host, phase, snapshot),
+        first: () => play.run.journal.firstSnapshot(play.run.runId, opts.ctx.host),
+      },
       evaluate: (expression) => evaluateExpression(expression, scope, task.position),
       once: <T>(work: () => Promise<T>) => {
         let pending = play.once.get(task) as Promise<T> | undefined;
@@ -97,7 +101,7 @@ async function runController(impl: ControllerAction, args: Record<string, unknow
     },
     args,
   );
-  const data = { ...(r.data ?? {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.status === 'failed' ? { failed: true } : {}) };
+  const data = { ...(r.data ?? {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.status === 'failed' ? { failed: true } : {}), ...(r.status === 'skipped' ? { skipped: true } : {}) };
   return { status: r.status, ...(r.msg !== undefined ? { msg: r.msg } : {}), data, ...(r.facts ? { facts: r.facts } : {}) };
 }
 

@@ -78,12 +78,13 @@ async function withConnections(sessions: HostSession[], run: RunContext, opener:
 }
 
 /**
- * gather_facts: true — our facts are the health snapshot, taken by the `snapshot` module before the first task
- * and registered as `ansible_facts` (read-only, so it runs in check mode too).
+ * gather_facts: true — our facts are the health snapshot, taken by the `snapshot` module before the first task,
+ * which sets the host variables `snapshot` and `findings` (read-only, so it runs in check mode too). It is also
+ * the baseline `verify` compares DMA faults with.
  */
 function gatherFactsTask(planned: PlannedPlay): Task {
   const p = planned.play.position;
-  return { kind: 'task', name: 'Gathering Facts', module: 'snapshot', args: {}, argsPosition: p, position: p, when: [], tags: ['always'], vars: {}, notify: [], loopVar: 'item', register: 'ansible_facts', checkMode: false };
+  return { kind: 'task', name: 'Gathering Facts', module: 'snapshot', args: {}, argsPosition: p, position: p, when: [], tags: ['always'], vars: {}, notify: [], loopVar: 'item', checkMode: false };
 }
 
 export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Opener = defaultOpener): Promise<boolean> {

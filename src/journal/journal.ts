@@ -163,6 +163,12 @@ export class Journal {
     return row ? toSnapshot(row) : undefined;
   }
 
+  /** The oldest snapshot of a host in a run (the baseline verification compares with). */
+  firstSnapshot(runId: string, host: string): SnapshotRow | undefined {
+    const row = this.db.prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id LIMIT 1').get(runId, host);
+    return row ? toSnapshot(row) : undefined;
+  }
+
   addEvent(runId: string, event: RollgateEvent): void {
     const host = 'host' in event && typeof event.host === 'string' ? event.host : null;
     this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event));

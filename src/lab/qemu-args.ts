@@ -27,7 +27,7 @@ export interface VmSpec {
 }
 
 /** Guest PCI slots of the devices every kind has. */
-export const SLOTS = { disk: 0x2, mgmtNic: 0x3, gpu: 0x4, amdIommu: 0x5, rootPort: 0x1c } as const;
+export const SLOTS = { disk: 0x2, mgmtNic: 0x3, gpu: 0x4, rootPort: 0x1c } as const;
 
 /** QMP id of the management NIC (what `set_link` takes for the link-down fault). */
 export const MGMT_NIC_ID = 'mgmt-nic';
@@ -56,7 +56,8 @@ export function qemuArgs(spec: VmSpec): string[] {
   ];
   // The IOMMU first: it translates only devices created after it.
   if (k.iommu === 'intel') args.push('-device', 'intel-iommu,intremap=on,caching-mode=on');
-  else args.push('-device', `amd-iommu,intremap=on,addr=0x${SLOTS.amdIommu.toString(16)}`);
+  // amd-iommu has no addr property: its PCI function takes the first free slot (00:01.0, every other device is pinned).
+  else args.push('-device', 'amd-iommu,intremap=on');
   args.push(
     '-drive', `file=${spec.disk},format=qcow2,if=none,id=disk0,cache=unsafe,discard=unmap`,
     '-device', `virtio-blk-pci,drive=disk0,addr=0x${SLOTS.disk.toString(16)}`,

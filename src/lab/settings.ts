@@ -19,7 +19,7 @@ export interface LabSettings {
   memoryMb: number;
   /** VMs booting at once. ROLLGATE_LAB_MAX_PARALLEL, default 3. */
   maxParallel: number;
-  /** qemu start (or reset) to SSH login. ROLLGATE_LAB_BOOT_TIMEOUT (s), default 600. */
+  /** qemu start (or reset) to SSH login. ROLLGATE_LAB_BOOT_TIMEOUT (s), default 900 (seen: 400-530 s with 4 VMs on a loaded 2-core host). */
   bootTimeoutMs: number;
   /** Pause between SSH login attempts while a VM boots. ROLLGATE_LAB_SSH_POLL (s), default 5. */
   sshPollMs: number;
@@ -77,7 +77,7 @@ export function labSettings(env: NodeJS.ProcessEnv = process.env, readFile?: (p:
     accel,
     memoryMb: count(env, 'ROLLGATE_LAB_MEMORY_MB', 1024),
     maxParallel: count(env, 'ROLLGATE_LAB_MAX_PARALLEL', 3),
-    bootTimeoutMs: seconds(env, 'ROLLGATE_LAB_BOOT_TIMEOUT', 600),
+    bootTimeoutMs: seconds(env, 'ROLLGATE_LAB_BOOT_TIMEOUT', 900),
     sshPollMs: seconds(env, 'ROLLGATE_LAB_SSH_POLL', 5),
     sshConnectTimeoutMs: seconds(env, 'ROLLGATE_LAB_SSH_CONNECT_TIMEOUT', 30),
     firstbootTimeoutMs: seconds(env, 'ROLLGATE_LAB_FIRSTBOOT_TIMEOUT', 1500),

@@ -44,7 +44,7 @@ export interface Ready {
 function consoleTail(file: string | undefined, lines = 15): string {
   if (!file || !existsSync(file)) return '';
   const text = readFileSync(file, 'utf8').replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-  return `\nlast console lines (${file}):\n` + text.split('\n').slice(-lines).join('\n');
+  return `\nlast console lines (${file}):\n` + text.split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
 }
 
 /** Log in repeatedly until a login runs a command (bounded by timeoutMs); returns the boot id it saw. */

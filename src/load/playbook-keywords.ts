@@ -66,7 +66,7 @@ export const playKeywords: Record<string, Fragment> = {
   hosts: { ...stringOrList, description: 'host pattern, the same syntax as --limit' },
   vars: varsObject,
   become: { type: 'boolean' },
-  gather_facts: { type: 'boolean', description: 'take the health snapshot first and expose it as ansible_facts (default false)' },
+  gather_facts: { type: 'boolean', description: 'take the health snapshot first and expose it as the variables `snapshot` and `findings` (default false)' },
   serial: { oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }], description: 'batch sizes: 1, "25%" or [1, 5, "20%"]' },
   max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
   any_errors_fatal: { type: 'boolean' },

@@ -84,7 +84,7 @@ export interface Play {
   hostsPosition: SourcePosition;
   vars: Record<string, unknown>;
   become?: boolean;
-  /** Take the health snapshot before the first task and expose it as `ansible_facts`. Default false. */
+  /** Take the health snapshot before the first task and expose it as `snapshot` and `findings`. Default false. */
   gatherFacts: boolean;
   /** Batches for the rollout (issue 7); unset = all hosts at once. */
   serial?: SerialStep[];

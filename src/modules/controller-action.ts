@@ -5,15 +5,26 @@
  */
 import type { ModuleContext, ModuleSpec } from './module.js';
 
+/** This host's snapshots in the run's journal (snapshot / verify modules). */
+export interface SnapshotLog {
+  /** Journal a snapshot of this host under `phase` ('snapshot', 'verify', ...). */
+  record(phase: string, snapshot: unknown): void;
+  /** The run's first snapshot of this host, if one was taken. */
+  first(): { phase: string; takenAt: number; data: unknown } | undefined;
+}
+
 export interface ControllerContext extends ModuleContext {
   /** Evaluate a bare expression (assert `that`, debug `var`) in the task's scope; throws when it cannot. */
   evaluate(expression: string): unknown;
   /** Run `work` once for this task across all hosts of the batch (pause prompts once, not per host). */
   once<T>(work: () => Promise<T>): Promise<T>;
+  /** The run's snapshots of this host; absent when the runner keeps no journal. */
+  snapshots?: SnapshotLog;
 }
 
 export interface ControllerResult {
-  status: 'ok' | 'changed' | 'failed';
+  /** skipped: not judged in check mode (verify after changes that were only previewed). */
+  status: 'ok' | 'changed' | 'failed' | 'skipped';
   msg?: string;
   /** Extra fields of the registered result. */
   data?: Record<string, unknown>;

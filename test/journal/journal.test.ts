@@ -116,6 +116,22 @@ describe('journal', () => {
   });
 });
 
+describe('journal snapshots', () => {
+  it('gives the first and the latest snapshot of a host in a run', () => {
+    const j = Journal.open(tempDb());
+    const run = j.createRun({ kind: 'run' });
+    const other = j.createRun({ kind: 'run' });
+    expect(j.firstSnapshot(run.id, 'h1')).toBeUndefined();
+    j.addSnapshot(other.id, 'h1', 'snapshot', { n: 0 });
+    j.addSnapshot(run.id, 'h2', 'snapshot', { n: 1 });
+    j.addSnapshot(run.id, 'h1', 'snapshot', { n: 2 });
+    j.addSnapshot(run.id, 'h1', 'verify', { n: 3 });
+    expect(j.firstSnapshot(run.id, 'h1')).toMatchObject({ phase: 'snapshot', data: { n: 2 } });
+    expect(j.latestSnapshot(run.id, 'h1')).toMatchObject({ phase: 'verify', data: { n: 3 } });
+    j.close();
+  });
+});
+
 describe('journal helpers', () => {
   it('resolves the journal path from the flag, then ROLLGATE_JOURNAL, then XDG_STATE_HOME, then ~/.local/state', () => {
     expect(resolveJournalPath('/x/j.db', { ROLLGATE_JOURNAL: '/y' })).toBe('/x/j.db');

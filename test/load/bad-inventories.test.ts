@@ -1,12 +1,14 @@
 /**
  * The bad-input corpus: every file in test/fixtures/bad-inventories/ must fail with exactly the message in its
  * NAME.expected: file:line:col, what is wrong and what to write instead. A `# limit: PATTERN` line also
- * selects hosts with that pattern; `# check: connection` also reads every host's connection variables.
+ * selects hosts with that pattern; `# check: connection` also reads every host's connection variables;
+ * `# check: desired` reads rollgate's desired-state variables (passthrough_devices, iommu_mode ...) as `rollgate check` does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/load/config-error.js';
 import { connectionVarsOf } from '../../src/load/connection-vars.js';
+import { desiredStatesOf } from '../../src/modules/findings/desired.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { selectHosts } from '../../src/load/limit.js';
 
@@ -21,6 +23,7 @@ function errorOf(file: string): string | undefined {
     const limit = /^# limit: (.*)$/m.exec(text)?.[1];
     if (limit !== undefined) selectHosts(inv, limit);
     if (/^# check: connection$/m.test(text)) connectionVarsOf(inv.hosts.values());
+    if (/^# check: desired$/m.test(text)) desiredStatesOf(inv.hosts.values());
   } catch (err) {
     if (err instanceof ConfigError) return err.message;
     throw err;

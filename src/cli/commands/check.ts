@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
-import { desiredStateFrom } from '../../modules/findings/desired.js';
+import { desiredStatesOf } from '../../modules/findings/desired.js';
+import { snapshotFileName } from '../../modules/facts/snapshot-file.js';
 import type { CheckHost, HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
 import { positiveNumber } from './exec.js';
@@ -41,13 +41,8 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
   ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
-  const problems: ConfigProblem[] = [];
-  const desired = names.map((n) => {
-    const r = desiredStateFrom(n, inv.hosts.get(n)!.vars);
-    problems.push(...r.problems);
-    return r.desired;
-  });
-  if (problems.length) throw new ConfigError(problems);
+  const states = desiredStatesOf(names.map((n) => inv.hosts.get(n)!)); // bad values: ConfigError with file:line:col
+  const desired = names.map((n) => states.get(n)!);
   const targets = resolveTargets(
     names.map((n) => inv.hosts.get(n)!),
     { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become === false ? { become: false } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true },
@@ -95,8 +90,9 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
       const outcomes = await gather(opts, false);
       mkdirSync(opts.output!, { recursive: true });
       for (const o of outcomes) {
-        if (o.value) writeFileSync(join(opts.output!, `${o.host}.json`), JSON.stringify(o.value.snapshot, null, 2) + '\n');
-        process.stdout.write(o.value ? `${o.host}: ${join(opts.output!, `${o.host}.json`)} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`);
+        const file = join(opts.output!, snapshotFileName(o.host));
+        if (o.value) writeFileSync(file, JSON.stringify(o.value.snapshot, null, 2) + '\n');
+        process.stdout.write(o.value ? `${o.host}: ${file} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`);
       }
       setExitCode(outcomes.some((o) => o.status === 'unreachable') ? 4 : outcomes.some((o) => o.status !== 'ok') ? 1 : 0);
     });

@@ -54,6 +54,10 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
   const inventory = loadInventory(opts.inventory);
   const plan = planRun(inventory, playbook, { ...(opts.limit ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags });
   const extraVars = parseExtraVars(opts.extraVars);
+  // rollgate's own host variables (passthrough_devices, iommu_mode ...): bad values stop the run here, at file:line:col
+  // (values -e overrides are not the inventory's to answer for).
+  const withoutExtra = (vars: Record<string, unknown>) => Object.fromEntries(Object.entries(vars).filter(([k]) => !(k in extraVars)));
+  (await import('../../modules/findings/desired.js')).desiredStatesOf(plan.hosts.map((n) => { const h = inventory.hosts.get(n)!; return { ...h, vars: withoutExtra(h.vars) }; }), 'expand-later');
   if (opts.listHosts || opts.listTasks) {
     const { formatPlan } = await import('../../render/plan-list.js');
     process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));

@@ -1,6 +1,6 @@
 /**
  * The modules the playbook helper implements, by name: controller-only ones (debug, set_fact, fail, assert,
- * pause) and command / shell. The executor looks a module up here and in ./index.ts (the change modules).
+ * pause), command / shell, and the health snapshot's snapshot / verify. The executor looks a module up here and in ./index.ts (the change modules).
  */
 import type { ActionModule } from '../module.js';
 import type { CheckModeSkips, ControllerAction } from '../controller-action.js';
@@ -11,6 +11,8 @@ import { fail } from './fail.js';
 import { pause } from './pause.js';
 import { setFact } from './set-fact.js';
 import { shell } from './shell.js';
+import { snapshot } from './snapshot.js';
+import { verify } from './verify.js';
 
 // Options differ per module; the executor passes options validated against each module's schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,4 +28,6 @@ export const playbookActions: Record<string, PlaybookAction> = {
   pause,
   command,
   shell,
+  snapshot,
+  verify,
 };

@@ -45,6 +45,22 @@ function companionsByDevice(s: HostSnapshot): Map<string, { group: number | null
   return m;
 }
 
+/**
+ * Faults in `after` that `before` did not show. After a reboot the kernel log starts over, so every fault of the
+ * new boot is new; without a `before`, every fault of the current boot counts. `basis` says which applied.
+ */
+export function newFaults(before: HostSnapshot | undefined, after: HostSnapshot): { faults: DmaFault[]; basis: string } | { unknown: string } {
+  if (after.faults.status !== 'ok') return { unknown: after.faults.reason };
+  const fa = after.faults.value;
+  if (!before) return { faults: fa, basis: 'no earlier snapshot to compare with: every fault of the current boot counts' };
+  const [bb, ba] = [valueOf(before.bootId), valueOf(after.bootId)];
+  if (bb && ba && bb !== ba) return { faults: fa, basis: `rebooted since the snapshot of ${before.collectedAt}: every fault of the new boot counts` };
+  const fb = valueOf(before.faults);
+  if (!fb) return { faults: fa, basis: `the snapshot of ${before.collectedAt} could not read the kernel log: every fault of the current boot counts` };
+  const seen = new Set(fb.map(faultKey));
+  return { faults: fa.filter((f) => !seen.has(faultKey(f))), basis: `faults not already in the snapshot of ${before.collectedAt}` };
+}
+
 export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): SnapshotDiff {
   const changes: SnapshotChange[] = [];
   const add = (kind: string, impact: ChangeImpact, message: string, device?: string) => changes.push({ kind, impact, message, ...(device ? { device } : {}) });
@@ -122,12 +138,10 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
     if (bl.added.length || bl.removed.length) add('blacklist-changed', 'change', `blacklist ${bl.added.map((x) => '+' + x).concat(bl.removed.map((x) => '-' + x)).join(' ')}`);
   }
 
-  const [fb, fa] = [valueOf(before.faults), valueOf(after.faults)];
-  if (fa) {
-    const seen = new Set(rebooted === false && fb ? fb.map(faultKey) : []);
-    const fresh = fa.filter((f) => !seen.has(faultKey(f)));
-    const devices = [...new Set(fresh.map((f) => f.device ?? 'unknown device'))];
-    if (fresh.length && (rebooted !== null || fb)) add('new-faults', 'regression', `${fresh.length} new DMA fault(s) from ${devices.join(', ')}`);
+  const fresh = newFaults(before, after);
+  if ('faults' in fresh && fresh.faults.length) {
+    const devices = [...new Set(fresh.faults.map((f) => f.device ?? 'unknown device'))];
+    add('new-faults', 'regression', `${fresh.faults.length} new DMA fault(s) from ${devices.join(', ')}`);
   }
   const [lb, la] = [valueOf(before.security.lockdown), valueOf(after.security.lockdown)];
   if (lb && la && lb !== la) add('lockdown-changed', 'change', `lockdown ${lb} -> ${la}`);

@@ -56,6 +56,12 @@ describe('parseDmesgIommu', () => {
     expect(d.initLine).toBeNull();
   });
 
+  it('reads strict flushing when the Intel driver disallows batching under a hypervisor (lab VM)', () => {
+    const d = parseDmesgIommu('[    3.71] iommu: Default domain type: Translated \n[    3.71] iommu: DMA domain TLB invalidation policy: lazy mode \n[    5.18] DMAR: IOMMU batching disallowed due to virtualization\n');
+    expect(d.flushPolicy).toEqual({ mode: 'strict', line: 'DMAR: IOMMU batching disallowed due to virtualization' });
+    expect(dmesgDomain(d)).toBe('translated');
+  });
+
   it('reads the Debian default (translated, strict) and the iommu=pt line', () => {
     const strict = parseDmesgIommu('iommu: Default domain type: Translated\niommu: DMA domain TLB invalidation policy: strict mode\n');
     expect(dmesgDomain(strict)).toBe('translated');

@@ -103,10 +103,12 @@ export function parseDmesgIommu(text: string): DmesgIommu {
     }
     if (/invalidation policy:\s*lazy|Lazy IO\/TLB flushing enabled/i.test(t)) out.flushPolicy = { mode: 'lazy', line: t };
     else if (/invalidation policy:\s*strict|Using strict mode|strict mode/i.test(t) && /iommu|AMD-Vi|DMAR/i.test(t)) out.flushPolicy = { mode: 'strict', line: t };
+    // Intel under a hypervisor (caching mode): the driver forces strict flushing after the core printed "lazy".
+    else if (/DMAR: IOMMU batching disallowed due to virtualization/.test(t)) out.flushPolicy = { mode: 'strict', line: t };
     const ir = remapping(t);
     // Once a line says remapping is off, a later enable line of another unit does not hide it.
     if (ir && (ir.state === 'disabled' || out.interruptRemapping?.state !== 'disabled')) out.interruptRemapping = ir;
-    if (/^vfio[-_]pci \S+:|^vfio\b|vfio_iommu_type1/.test(t)) out.vfioLines.push(t);
+    if (/^vfio[-_]pci \S+:|^vfio\b|vfio_iommu_type1|^VFIO - User Level meta-driver/.test(t)) out.vfioLines.push(t);
   }
   return out;
 }
