@@ -9,6 +9,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils debootstrap ovmf   # the VM lab
   fdisk e2fsprogs dosfstools socat
   sqlite3 time
+  pciutils kmod                                 # lspci/lsmod in the benchmark's health command
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -24,6 +25,8 @@ fi
 [ -d /run/sshd ] || { mkdir -p /run/sshd && chmod 0755 /run/sshd; } 2>/dev/null || true
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses a lock whose other-platform optional packages (rollup's android/darwin builds) the registry
+  # mirror lacks; npm install then installs the same locked versions for this platform.
+  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build

@@ -15,9 +15,13 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   let exitCode = 0;
-  registerCommands(program, (code) => {
-    exitCode = code;
-  });
+  await registerCommands(
+    program,
+    (code) => {
+      exitCode = code;
+    },
+    argv,
+  );
   try {
     await program.parseAsync(argv);
   } catch (err) {

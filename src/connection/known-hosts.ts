@@ -24,30 +24,48 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
-function hashedMatches(entry: string, name: string): boolean {
-  const parts = entry.split('|');
-  if (parts.length !== 4 || parts[1] !== '1') return false;
-  const salt = Buffer.from(parts[2] ?? '', 'base64');
-  const digest = createHmac('sha1', salt).update(name).digest('base64');
-  return digest === parts[3];
+/** One parsed known_hosts line: its key and a test for host names, built once per file. */
+export interface KnownHostsEntry extends KnownHostKey {
+  matches(name: string): boolean;
+  /** Lower-cased literal names (no wildcard, not negated, not hashed): lets a store index the entry. */
+  literals: string[];
+  /** Whether `literals` is the whole story (no wildcard, negation or hash to test). */
+  literalOnly: boolean;
 }
 
-function hostFieldMatches(field: string, name: string): boolean {
-  if (field.startsWith('|')) return hashedMatches(field, name);
-  let matched = false;
-  for (const pattern of field.split(',')) {
-    if (pattern.startsWith('!')) {
-      if (globToRegExp(pattern.slice(1)).test(name)) return false;
-    } else if (globToRegExp(pattern).test(name)) {
-      matched = true;
-    }
+function hostMatcher(field: string): Pick<KnownHostsEntry, 'matches' | 'literals' | 'literalOnly'> {
+  if (field.startsWith('|')) {
+    const parts = field.split('|');
+    const salt = Buffer.from(parts[2] ?? '', 'base64');
+    const ok = parts.length === 4 && parts[1] === '1';
+    return { literals: [], literalOnly: false, matches: (name) => ok && createHmac('sha1', salt).update(name).digest('base64') === parts[3] };
   }
-  return matched;
+  const patterns = field.split(',').map((p) => (p.startsWith('!') ? { negated: true, text: p.slice(1) } : { negated: false, text: p }));
+  const literalOnly = patterns.every((p) => !p.negated && !/[*?]/.test(p.text));
+  if (literalOnly) {
+    const literals = patterns.map((p) => p.text.toLowerCase());
+    return { literals, literalOnly, matches: (name) => literals.includes(name.toLowerCase()) };
+  }
+  const compiled = patterns.map((p) => ({ negated: p.negated, re: globToRegExp(p.text) }));
+  return {
+    literals: [],
+    literalOnly,
+    matches: (name) => {
+      let matched = false;
+      for (const p of compiled) {
+        if (p.re.test(name)) {
+          if (p.negated) return false;
+          matched = true;
+        }
+      }
+      return matched;
+    },
+  };
 }
 
-/** Every key recorded for `name` (as built by knownHostsName) in one known_hosts file's text. */
-export function findKnownKeys(text: string, name: string): KnownHostKey[] {
-  const keys: KnownHostKey[] = [];
+/** Every usable line of one known_hosts file's text (comments, blanks and @cert-authority lines left out). */
+export function parseKnownHosts(text: string): KnownHostsEntry[] {
+  const entries: KnownHostsEntry[] = [];
   text.split('\n').forEach((rawLine, index) => {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) return;
@@ -60,9 +78,18 @@ export function findKnownKeys(text: string, name: string): KnownHostKey[] {
     }
     const [hosts, type, key] = fields;
     if (!hosts || !type || !key) return;
-    if (hostFieldMatches(hosts, name)) keys.push({ type, key, revoked, line: index + 1 });
+    entries.push({ type, key, revoked, line: index + 1, ...hostMatcher(hosts) });
   });
-  return keys;
+  return entries;
+}
+
+const asKey = (e: KnownHostsEntry): KnownHostKey => ({ type: e.type, key: e.key, revoked: e.revoked, line: e.line });
+
+/** Every key recorded for `name` (as built by knownHostsName) in one known_hosts file's text. */
+export function findKnownKeys(text: string, name: string): KnownHostKey[] {
+  return parseKnownHosts(text)
+    .filter((e) => e.matches(name))
+    .map(asKey);
 }
 
 /** Verdict of a presented host key against the recorded ones. */
@@ -70,16 +97,41 @@ export type HostKeyVerdict =
   | { status: 'match' }
   | { status: 'unknown' }
   | { status: 'revoked'; line: number }
-  | { status: 'changed'; lines: number[] };
+  | { status: 'changed'; lines: number[]; knownTypes: string[] };
 
 export function verifyHostKey(known: KnownHostKey[], presented: { type: string; key: string }): HostKeyVerdict {
   const revoked = known.find((k) => k.revoked && k.key === presented.key);
   if (revoked) return { status: 'revoked', line: revoked.line };
   const valid = known.filter((k) => !k.revoked);
   if (valid.some((k) => k.key === presented.key)) return { status: 'match' };
-  // Any recorded key for this host that differs means the key changed: refuse, as OpenSSH does.
-  if (valid.length > 0) return { status: 'changed', lines: valid.map((k) => k.line) };
+  // Any recorded key for this host that differs means the key changed: refuse, as OpenSSH does. We ask for
+  // the recorded algorithms first (hostKeyAlgorithms), so a differing type means the host no longer has it.
+  if (valid.length > 0) {
+    return { status: 'changed', lines: valid.map((k) => k.line), knownTypes: [...new Set(valid.map((k) => k.type))] };
+  }
   return { status: 'unknown' };
+}
+
+/** Signature algorithms that prove a key of each recorded type (ssh-rsa keys sign with SHA-2 first). */
+const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/**
+ * Host key algorithms to ask for first, in file order, so that a host with an ed25519 entry is asked for
+ * ed25519 and not reported "changed" for offering ecdsa (what OpenSSH does with its known_hosts).
+ */
+export function preferredHostKeyAlgorithms(known: KnownHostKey[]): string[] {
+  const out: string[] = [];
+  for (const k of known) {
+    if (k.revoked) continue;
+    for (const algo of ALGORITHMS_FOR_TYPE[k.type] ?? []) if (!out.includes(algo)) out.push(algo);
+  }
+  return out;
 }
 
 /** The line to append under accept-new. */

@@ -6,12 +6,67 @@
 /** Milliseconds since the epoch. */
 export type Timestamp = number;
 
+/** How one host ended in a fleet run (src/executor/fleet.ts). */
+export type HostStatus = 'ok' | 'failed' | 'unreachable';
+
+/** How one task ended on one host (src/executor/): `ok` includes "nothing to change". */
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+/** A host's counters at the end of a run, as ansible-playbook's PLAY RECAP (`ok` counts changed tasks too). */
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+/** What a change would do or did: files before/after (for --diff) and the commands it runs. */
+export interface TaskPreview {
+  summary: string;
+  files: Array<{ path: string; before: string | null; after: string | null }>;
+  commands: string[];
+}
+
 export type RollgateEvent =
+  /** `rollgate run`: a playbook run begins (check: nothing will be applied). */
+  | { type: 'run.started'; at: Timestamp; runId: string; playbook: string; check: boolean; diff: boolean; hosts: string[] }
+  | { type: 'play.started'; at: Timestamp; play: string; hosts: string[] }
+  /** A task (or handler) starts on the play's hosts; position is file:line:col. */
+  | { type: 'task.started'; at: Timestamp; task: string; position: string; handler: boolean }
+  /** One host's result of a task (one per loop item, with `item`, then the task's own). Never carries no_log output. */
+  | {
+      type: 'task.result';
+      at: Timestamp;
+      host: string;
+      task: string;
+      /** The task's module (absent for the `connect` pseudo-task). */
+      module?: string;
+      status: TaskStatus;
+      item?: string;
+      ignored?: boolean;
+      message?: string;
+      preview?: TaskPreview;
+    }
+  | { type: 'play.recap'; at: Timestamp; hosts: Record<string, HostRecap> }
+  | { type: 'run.finished'; at: Timestamp; runId: string; failed: boolean; ms: number }
+  /** A fleet run begins: every host it will contact, and how many at once. */
+  | { type: 'fleet.started'; at: Timestamp; hosts: string[]; forks: number }
+  /** Counts of host outcomes and wall time of the whole run. */
+  | { type: 'fleet.finished'; at: Timestamp; ok: number; failed: number; unreachable: number; ms: number }
+  /** A host's work is over. kind says why it failed (a ConnectionFailureKind, 'command' or 'error'). */
+  | { type: 'host.finished'; at: Timestamp; host: string; status: HostStatus; kind?: string; message?: string; ms: number }
+  /** What an ad-hoc command printed (rollgate exec); never emitted for module commands. */
+  | { type: 'command.output'; at: Timestamp; host: string; stdout: string; stderr: string; exitCode: number | null; signal?: string }
   | { type: 'host.connecting'; at: Timestamp; host: string }
   | { type: 'host.connected'; at: Timestamp; host: string; ms: number }
   | { type: 'host.failed'; at: Timestamp; host: string; kind: string; message: string }
   | { type: 'command.started'; at: Timestamp; host: string; command: string }
-  | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number };
+  | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number }
+  /** A reboot's progress: requested, a login attempt while waiting, back (boot_id changed), or timed out. */
+  | { type: 'host.reboot'; at: Timestamp; host: string; phase: 'requested' | 'waiting' | 'back' | 'timeout'; ms: number; detail?: string };
 
 export type EventListener = (event: RollgateEvent) => void;
 

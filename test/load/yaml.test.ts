@@ -25,3 +25,16 @@ describe('parseYaml', () => {
     }
   });
 });
+
+describe('parseYaml booleans', () => {
+  it('keeps y and n as strings, as PyYAML (and so Ansible) does', () => {
+    expect(parseYaml('y: n\nY: N\nz: ON\n', 'f.yml').value).toEqual({ y: 'n', Y: 'N', z: true });
+  });
+});
+
+describe('parseYaml positions of empty values', () => {
+  it('places an empty value at its key', () => {
+    const doc = parseYaml('a:\n  b:\n  c: 1\n', 'f.yml');
+    expect(doc.positionOf(['a', 'b'])).toEqual({ file: 'f.yml', line: 2, column: 3 });
+  });
+});
