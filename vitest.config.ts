@@ -28,6 +28,7 @@ export default defineConfig({
           fileParallelism: false,
           // One shared lab for every e2e file; stopped after the run if the run started it.
           globalSetup: ['test/e2e/global-setup.ts'],
+          teardownTimeout: 180_000,
         },
       },
     ],

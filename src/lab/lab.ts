@@ -171,9 +171,12 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
 }
 
 /** Stop every VM; their overlays are deleted unless keepDisks (so the next up starts pristine). */
-export async function labDown(settings: LabSettings, opts: { keepDisks?: boolean; inventoryFile?: string } = {}): Promise<string[]> {
+export async function labDown(
+  settings: LabSettings,
+  opts: { keepDisks?: boolean; inventoryFile?: string; /** How long to wait for another process's lab lock. */ lockTimeoutMs?: number } = {},
+): Promise<string[]> {
   const paths = labPaths(settings.stateDir);
-  return withLockFile(paths.lockFile, settings.bootTimeoutMs * 2, 'lab down', async () => {
+  return withLockFile(paths.lockFile, opts.lockTimeoutMs ?? settings.bootTimeoutMs * 2, 'lab down', async () => {
     const state = readLabState(paths);
     if (!state) return [];
     const names = hostNames(state);

@@ -96,7 +96,12 @@ export async function ensureLab(opts: EnsureLabOptions = {}): Promise<Lab> {
   const allRunning = existing && Array.from({ length: hosts }, (_, i) => existing.hosts[`lab${i + 1}`]).every((vm, i) => vm && vmPid(vm) && vm.iommu === kindFor(profile, i).iommu);
   let result: Pick<LabUpResult, 'state'>;
   if (allRunning && existsSync(inventoryFile)) result = { state: existing };
-  else result = await labUp(settings, { hosts, profile, inventoryFile });
+  else {
+    const up = await labUp(settings, { hosts, profile, inventoryFile });
+    const figures = Object.entries(up.bootMs).map(([h, ms]) => `${h} ${Math.round(ms / 1000)} s`).join(', ');
+    if (figures) console.info(`[lab figures] cold boot to SSH login (${hosts} VMs together): ${figures}`);
+    result = up;
+  }
   const state = readLabState(paths) ?? result.state;
   const vm = (host: string) => {
     const v = state.hosts[host];

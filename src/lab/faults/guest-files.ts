@@ -75,7 +75,7 @@ ExecStart=/bin/sh -c 'touch /run/rollgate-lab-sshd-down && rm -f ${FAULT_DIR}/ss
 WantedBy=sysinit.target
 `;
   const dropIn = `[Service]
-ExecStartPre=/bin/sh -c 'if [ -e /run/rollgate-lab-sshd-down ]; then echo "rollgate lab fault sshd-down: sshd does not start this boot" >&2; exit 1; fi'
+ExecStartPre=/bin/sh -c 'if [ -e /run/rollgate-lab-sshd-down ]; then echo "rollgate lab fault sshd-down: sshd does not start this boot" | tee /dev/kmsg >&2; exit 1; fi'
 `;
   return [
     { path: '/etc/systemd/system/rollgate-lab-fault-sshd-down.service', mode: 0o644, content: unit },
