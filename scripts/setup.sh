@@ -9,6 +9,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils debootstrap ovmf   # the VM lab
   fdisk e2fsprogs dosfstools socat
   sqlite3 time
+  ipmitool openipmi openssl                     # power drivers: ipmitool, a real BMC simulator (ipmi_sim), test TLS certs
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
