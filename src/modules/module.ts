@@ -33,6 +33,27 @@ export interface ModuleContext {
   /** Check mode: compute, never change. */
   checkMode: boolean;
   emit(event: RollgateEvent): void;
+  /**
+   * Close the current connection and open a new one to the same host (a full SSH login); later tasks use the
+   * new one. Needed by `reboot`; a runner that cannot reconnect leaves it out and `reboot` fails.
+   */
+  reconnect?(): Promise<Connection>;
+}
+
+/**
+ * A module refusing or failing on a host (bad value, wrong CPU vendor, a command that failed). Thrown from
+ * check/apply; the runner turns it into a failed step. `retryable` says whether trying again can help.
+ */
+export class ModuleFailure extends Error {
+  override readonly name = 'ModuleFailure';
+  constructor(
+    message: string,
+    readonly retryable: boolean = false,
+    /** Exit status and stderr tail of the command that failed, when one did. */
+    readonly command?: { exitCode: number | null; stderrTail: string },
+  ) {
+    super(message);
+  }
 }
 
 /** A file as it was before a change: enough to restore it byte for byte. */
@@ -48,6 +69,8 @@ export interface FileBackup {
 /** How to undo one change, recorded in the journal before the change is applied. */
 export interface UndoRecord {
   files: FileBackup[];
+  /** Directories the change creates (parents first); undo removes them when empty, deepest first. */
+  createdDirs?: string[];
   /** Commands that rebuild what was derived from the files (update-grub, update-initramfs -u ...), in order. */
   rebuild: string[];
   /** Module-specific extra state (previous default boot entry, installed kernel set ...). */

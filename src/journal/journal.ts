@@ -1,0 +1,179 @@
+/**
+ * The controller's journal: one SQLite database (WAL) holding every run, its hosts, each step written before and
+ * after it runs, the undo record of each change (written before the change is applied), snapshots and events.
+ * Everything stored goes through redactSecrets. Synchronous on purpose: a row is on disk when the call returns.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { RollgateEvent } from '../events/events.js';
+import type { UndoRecord } from '../modules/module.js';
+import { migrate } from './migrations/index.js';
+import { redactSecrets } from './redact.js';
+import type {
+  EventRow, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
+} from './journal-types.js';
+import type { FleetLock } from './fleet-lock.js';
+import { SqliteFleetLock } from './sqlite-fleet-lock.js';
+import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
+
+const json = (value: unknown): string => JSON.stringify(redactSecrets(value ?? {}));
+
+/** A fresh run id, sortable by start time: 20250114-093012-4f2a. */
+export function newRunId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export class Journal {
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  /** Open (creating the file and its directory) and migrate to the latest schema. ':memory:' works for tests. */
+  static open(path: string): Journal {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new Journal(db, path);
+  }
+
+  /** The fleet lock held in this database (one controller; see fleet-lock.ts for the shared-database plan). */
+  fleetLock(): FleetLock {
+    return new SqliteFleetLock(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  createRun(input: NewRun): RunRow {
+    const id = input.id ?? newRunId();
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
+         VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options),
+        input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now());
+    return this.getRun(id)!;
+  }
+
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
+    this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), runId);
+  }
+
+  getRun(runId: string): RunRow | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId);
+    return row ? toRun(row) : undefined;
+  }
+
+  /** Newest first. */
+  listRuns(limit = 50): RunRow[] {
+    return this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit).map(toRun);
+  }
+
+  addHost(runId: string, host: string, vars: Record<string, unknown> = {}, status = 'pending'): void {
+    this.db
+      .prepare(`INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, host) DO UPDATE SET vars = excluded.vars, updated_at = excluded.updated_at`)
+      .run(runId, host, status, json(vars), Date.now());
+  }
+
+  setHostStatus(runId: string, host: string, status: string, detail?: string): void {
+    this.db
+      .prepare(`INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`)
+      .run(runId, host, status, detail ?? null, Date.now());
+  }
+
+  listHosts(runId: string): RunHostRow[] {
+    return this.db.prepare('SELECT * FROM run_hosts WHERE run_id = ? ORDER BY host').all(runId).map(toRunHost);
+  }
+
+  /** Journal a step as pending before it runs; returns its id. */
+  beginStep(runId: string, host: string, step: NewStep): number {
+    const r = this.db
+      .prepare(`INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`)
+      .run(runId, host, step.task, step.module, json(step.args), Date.now());
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Store how to undo a step. Call before applying it. */
+  recordUndo(stepId: number, undo: UndoRecord): void {
+    this.db
+      .prepare('INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record')
+      .run(stepId, JSON.stringify(redactSecrets(undo)), Date.now());
+  }
+
+  finishStep(stepId: number, finish: StepFinish): void {
+    this.db
+      .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
+      .run(finish.status, finish.message ?? null, finish.data ? json(finish.data) : null, Date.now(), stepId);
+  }
+
+  getStep(stepId: number): StepRow | undefined {
+    const row = this.db.prepare(`${STEP_SELECT} WHERE s.id = ?`).get(stepId);
+    return row ? toStep(row) : undefined;
+  }
+
+  listSteps(runId: string, host?: string): StepRow[] {
+    const rows = host
+      ? this.db.prepare(`${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? ORDER BY s.id`).all(runId, host)
+      : this.db.prepare(`${STEP_SELECT} WHERE s.run_id = ? ORDER BY s.id`).all(runId);
+    return rows.map(toStep);
+  }
+
+  /**
+   * Steps of a run on a host that have an undo record and are not undone yet, newest first: pending steps
+   * (interrupted mid-apply) and failed ones included, since restoring the previous bytes is safe either way.
+   */
+  undoableSteps(runId: string, host: string): UndoableStep[] {
+    const rows = this.db
+      .prepare(`${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? AND u.record IS NOT NULL AND s.undone_at IS NULL
+                AND s.status IN ('pending', 'applied', 'failed') ORDER BY s.id DESC`)
+      .all(runId, host) as Array<Record<string, unknown>>;
+    return rows.map((row) => ({ ...toStep(row), undo: JSON.parse(String(row.record)) as UndoRecord }));
+  }
+
+  markUndone(stepId: number, byRunId: string): void {
+    this.db.prepare('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?').run(Date.now(), byRunId, stepId);
+  }
+
+  addSnapshot(runId: string, host: string, phase: string, data: unknown): number {
+    const r = this.db
+      .prepare('INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data)));
+    return Number(r.lastInsertRowid);
+  }
+
+  /** The newest snapshot of a host in a run, optionally of one phase. */
+  latestSnapshot(runId: string, host: string, phase?: string): SnapshotRow | undefined {
+    const row = phase
+      ? this.db.prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? AND phase = ? ORDER BY id DESC LIMIT 1').get(runId, host, phase)
+      : this.db.prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id DESC LIMIT 1').get(runId, host);
+    return row ? toSnapshot(row) : undefined;
+  }
+
+  addEvent(runId: string, event: RollgateEvent): void {
+    const host = 'host' in event && typeof event.host === 'string' ? event.host : null;
+    this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event));
+  }
+
+  listEvents(runId: string, host?: string): EventRow[] {
+    const rows = host
+      ? this.db.prepare('SELECT * FROM events WHERE run_id = ? AND host = ? ORDER BY id').all(runId, host)
+      : this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId);
+    return rows.map(toEvent);
+  }
+}
+
+const STEP_SELECT = 'SELECT s.*, u.record AS record FROM steps s LEFT JOIN undo_records u ON u.step_id = s.id';

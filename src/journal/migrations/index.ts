@@ -1,0 +1,35 @@
+/**
+ * Journal schema migrations, applied in order inside one transaction each. The schema version is SQLite's
+ * `PRAGMA user_version`. Add a migration as a new file and a new entry; never edit a released one.
+ */
+import type Database from 'better-sqlite3';
+import { sql as initial } from './001-initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+
+export const LATEST_VERSION = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Bring the database to the latest schema; returns the versions applied. */
+export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    throw new Error(`journal schema version ${current} is newer than this rollgate understands (${latest}); upgrade rollgate`);
+  }
+  const applied: number[] = [];
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,106 @@
+/**
+ * FleetLock on the journal's SQLite database. Each acquire is one IMMEDIATE transaction, so two controller
+ * processes sharing the file serialize on SQLite's write lock and can never both win a host.
+ */
+import type Database from 'better-sqlite3';
+import { hostname } from 'node:os';
+import type { AcquireOptions, DownSlot, FleetLock, HostLock, LockOutcome, SlotOutcome } from './fleet-lock.js';
+
+type Row = Record<string, unknown>;
+
+const toLock = (r: unknown): HostLock => {
+  const row = r as Row;
+  return {
+    host: String(row.host),
+    runId: String(row.run_id),
+    holder: String(row.holder),
+    acquiredAt: Number(row.acquired_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  };
+};
+
+const toSlot = (r: unknown): DownSlot => {
+  const row = r as Row;
+  return { cluster: String(row.cluster), host: String(row.host), runId: String(row.run_id), acquiredAt: Number(row.acquired_at) };
+};
+
+export class SqliteFleetLock implements FleetLock {
+  private readonly holder = `${hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async acquireHostLocks(runId: string, hosts: readonly string[], options: AcquireOptions = {}): Promise<LockOutcome> {
+    const unique = [...new Set(hosts)];
+    const tx = this.db.transaction((): LockOutcome => {
+      const now = this.now();
+      const select = this.db.prepare('SELECT * FROM host_locks WHERE host = ?');
+      const conflicts: HostLock[] = [];
+      for (const host of unique) {
+        const row = select.get(host);
+        if (!row) continue;
+        const lock = toLock(row);
+        const expired = lock.expiresAt !== null && lock.expiresAt <= now;
+        if (lock.runId !== runId && !expired) conflicts.push(lock);
+      }
+      if (conflicts.length) return { ok: false, conflicts };
+      const upsert = this.db.prepare(
+        `INSERT INTO host_locks (host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder,
+           acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
+      );
+      const expires = options.ttlMs === undefined ? null : now + options.ttlMs;
+      for (const host of unique) upsert.run(host, runId, this.holder, now, expires);
+      return { ok: true, hosts: unique };
+    });
+    return tx.immediate();
+  }
+
+  async releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void> {
+    if (!hosts) {
+      this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
+      return;
+    }
+    const del = this.db.prepare('DELETE FROM host_locks WHERE run_id = ? AND host = ?');
+    this.db.transaction(() => hosts.forEach((h) => del.run(runId, h))).immediate();
+  }
+
+  async listHostLocks(): Promise<HostLock[]> {
+    return this.db
+      .prepare('SELECT * FROM host_locks WHERE expires_at IS NULL OR expires_at > ? ORDER BY host')
+      .all(this.now())
+      .map(toLock);
+  }
+
+  async acquireDownSlot(runId: string, cluster: string, host: string, maxDown: number): Promise<SlotOutcome> {
+    const tx = this.db.transaction((): SlotOutcome => {
+      const mine = this.db.prepare('SELECT 1 FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').get(cluster, host, runId);
+      if (mine) return { ok: true };
+      const down = this.db.prepare('SELECT * FROM down_slots WHERE cluster = ? ORDER BY acquired_at').all(cluster).map(toSlot);
+      if (down.length >= maxDown || down.some((d) => d.host === host)) return { ok: false, cluster, maxDown, down };
+      this.db.prepare('INSERT INTO down_slots (cluster, host, run_id, acquired_at) VALUES (?, ?, ?, ?)').run(cluster, host, runId, this.now());
+      return { ok: true };
+    });
+    return tx.immediate();
+  }
+
+  async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
+    this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId);
+  }
+
+  async listDownSlots(cluster?: string): Promise<DownSlot[]> {
+    const rows = cluster
+      ? this.db.prepare('SELECT * FROM down_slots WHERE cluster = ? ORDER BY acquired_at').all(cluster)
+      : this.db.prepare('SELECT * FROM down_slots ORDER BY cluster, acquired_at').all();
+    return rows.map(toSlot);
+  }
+
+  async breakRun(runId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
+      this.db.prepare('DELETE FROM down_slots WHERE run_id = ?').run(runId);
+    }).immediate();
+  }
+}

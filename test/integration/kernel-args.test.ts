@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
+import type { SshConnection } from '../../src/connection/ssh.js';
+import { kernelArgs } from '../../src/modules/actions/kernel-args.js';
+import { connect, hashTree, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
+import { buildRoot, put, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
+import { runContract } from './support/module-contract.js';
+
+let fleet: SshdFleet;
+let conn: SshConnection;
+const roots: string[] = [];
+
+function root(profile: RootProfile, cpu: 'intel' | 'amd' = 'intel'): string {
+  const dir = tempRoot(profile);
+  roots.push(dir);
+  buildRoot(dir, profile, { cpu });
+  return dir;
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(1);
+  conn = await connect(fleet, 0);
+});
+afterAll(async () => {
+  await conn?.close();
+  await fleet?.stop();
+  roots.forEach(removeRoot);
+});
+
+const enable = { present: ['intel_iommu=on', 'iommu=pt'] };
+
+describe('kernel_args on real sshd hosts', () => {
+  it('Debian GRUB: edits GRUB_CMDLINE_LINUX in place, runs update-grub, undoes byte for byte', async () => {
+    const r = root('debian');
+    const { outcome } = await runContract(conn, r, kernelArgs, enable, {
+      afterApply: () => {
+        const cfg = readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8');
+        expect(cfg).toContain(`linux /boot/vmlinuz-${TEST_KERNEL} root=UUID=0000 ro intel_iommu=on iommu=pt console=ttyS0,115200n8 quiet`);
+      },
+    });
+    expect(outcome.preview.files).toEqual([
+      {
+        path: join(r, 'etc/default/grub'),
+        before: expect.stringContaining('GRUB_CMDLINE_LINUX=""\n'),
+        after: expect.stringContaining('GRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"\n'),
+      },
+    ]);
+    expect(outcome.preview.commands).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-grub`]);
+    expect(outcome.rebootRequired).toBe(true);
+  });
+
+  it('Debian GRUB: removes an argument from a grub.d drop-in and from GRUB_CMDLINE_LINUX_DEFAULT', async () => {
+    const r = root('debian');
+    put(r, 'etc/default/grub.d/50-cloud.cfg', 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=soft"\n');
+    execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
+    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['iommu=pt'], absent: ['quiet'] });
+    expect(outcome.preview.files.map((f) => [f.path.slice(r.length), f.after])).toEqual([
+      ['/etc/default/grub', readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('115200n8 quiet"', '115200n8"')],
+      ['/etc/default/grub.d/50-cloud.cfg', 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=pt"\n'],
+    ]);
+  });
+
+  it('refreshes a stale grub.cfg even when /etc/default/grub already has the arguments', async () => {
+    const r = root('debian');
+    const grub = join(r, 'etc/default/grub');
+    writeFileSync(grub, readFileSync(grub, 'utf8').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt"'));
+    const out = await kernelArgs.check(moduleContext(conn, { rollgate_root: r }), { present: ['iommu=pt'] });
+    expect(out.status === 'change' && out.preview).toMatchObject({ files: [], commands: [`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-grub`] });
+  });
+
+  it('Fedora BLS: grubby --update-kernel=ALL, /etc/default/grub kept in step, entries restored on undo', async () => {
+    const r = root('fedora-bls');
+    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'], absent: ['rhgb'] }, {
+      afterApply: () => {
+        const entry = readFileSync(join(r, `boot/loader/entries/0000-${TEST_KERNEL}.conf`), 'utf8');
+        expect(entry).toContain('options root=UUID=0000 ro quiet intel_iommu=on iommu=pt\n');
+      },
+    });
+    expect(outcome.preview.commands).toEqual([
+      `ROLLGATE_ROOT=${r} ${r}/usr/sbin/grubby --update-kernel=ALL --remove-args=rhgb`,
+      `ROLLGATE_ROOT=${r} ${r}/usr/sbin/grubby --update-kernel=ALL '--args=intel_iommu=on iommu=pt'`,
+    ]);
+    expect(outcome.undo.files.map((f) => f.path.slice(r.length)).sort()).toEqual([
+      '/boot/grub2/grubenv', '/boot/loader/entries/0000-0-rescue.conf', `/boot/loader/entries/0000-${TEST_KERNEL}.conf`, '/etc/default/grub',
+    ]);
+  });
+
+  it('Fedora without BLS (third guide): grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg', async () => {
+    const r = root('fedora-legacy');
+    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['intel_iommu=on'] }, {
+      afterApply: () => expect(readFileSync(join(r, 'boot/efi/EFI/fedora/grub.cfg'), 'utf8')).toContain('ro rhgb quiet intel_iommu=on'),
+    });
+    expect(outcome.preview.commands).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg`]);
+  });
+
+  it('systemd-boot: /etc/kernel/cmdline, then kernel-install add for each kernel', async () => {
+    const r = root('systemd-boot');
+    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] , force: true }, {
+      afterApply: () => expect(readFileSync(join(r, `boot/loader/entries/test-${TEST_KERNEL}.conf`), 'utf8')).toContain('options root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n'),
+    });
+    expect(outcome.preview.files.map((f) => f.after)).toEqual(['root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n']);
+  });
+
+  it('Proxmox: /etc/kernel/cmdline, then proxmox-boot-tool refresh', async () => {
+    const r = root('proxmox', 'amd');
+    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] });
+    expect(outcome.preview.commands).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/proxmox-boot-tool refresh`]);
+    expect(outcome.preview.summary).toContain('via proxmox');
+  });
+
+  it('refuses intel_iommu=on on an AMD host and amd_iommu=on on an Intel host unless forced, touching nothing', async () => {
+    const amd = root('debian', 'amd');
+    const before = hashTree(amd);
+    await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: amd }), enable)).rejects.toThrow(/intel_iommu=on is for Intel CPUs but this host's CPU is AMD/);
+    const intel = root('debian', 'intel');
+    await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: intel }), { present: ['amd_iommu=on'] })).rejects.toThrow(/use intel_iommu or set force: true/);
+    const forced = await kernelArgs.check(moduleContext(conn, { rollgate_root: amd }), { ...enable, force: true });
+    expect(forced.status).toBe('change');
+    expect(hashTree(amd)).toBe(before);
+  });
+});
