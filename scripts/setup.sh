@@ -10,6 +10,7 @@ APT_PACKAGES=(
   fdisk e2fsprogs dosfstools socat
   sqlite3 time
   ipmitool openipmi openssl                     # power drivers: ipmitool, a real BMC simulator (ipmi_sim), test TLS certs
+  grub2-common                                  # real grub-editenv / grub-reboot / grub-set-default for trial-boot tests
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -37,7 +37,7 @@ const CFG_MARK = 'RG:cfg-begin';
 export function grubFactsScript(hr: HostRoot, tools: GrubToolPaths): ShellFragment {
   const R = hr.root === '/' ? '' : hr.root;
   const probe = tools.probe ?? '';
-  return sh`R=${R}; PROBE=${probe}
+  return sh`R=${R}; PROBE=${probe}; [ -n "$R" ] && export ROLLGATE_ROOT="$R"
 p() { printf 'RG:%s=%s\\n' "$1" "$(printf '%s' "$2" | tr '\\n' ' ')"; }
 rel=$(cat "$R/proc/sys/kernel/osrelease" 2>/dev/null || uname -r); p release "$rel"
 p cmdline "$(cat "$R/proc/cmdline")"
