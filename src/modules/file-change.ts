@@ -6,7 +6,7 @@
 import type { Connection } from '../connection/connection.js';
 import { raw } from '../connection/shell-quote.js';
 import { runChecked } from './host-root.js';
-import { attrsOf, removeRemoteFile, toBackup, writeRemoteFile, type FileAttrs, type RemoteFile } from './host-files.js';
+import { attrsOf, missingDirs, removeRemoteFile, toBackup, writeRemoteFile, type FileAttrs, type RemoteFile } from './host-files.js';
 import { ModuleFailure, type CheckOutcome, type UndoRecord } from './module.js';
 
 /** One file to write (content) or delete (content null). */
@@ -77,6 +77,14 @@ export function planFileChange(input: FilePlanInput): CheckOutcome<FileChange> {
     undo,
     ...(input.rebootRequired ? { rebootRequired: true } : {}),
   };
+}
+
+/** Directories that writing the planned new files would create, parents first (read-only). */
+export async function dirsToCreate(conn: Connection, files: readonly PlannedFile[]): Promise<string[]> {
+  const parents = [...new Set(files.filter((p) => !p.file.exists && p.after !== null).map((p) => p.file.path.replace(/\/[^/]+$/, '') || '/'))];
+  const all: string[] = [];
+  for (const dir of parents) for (const d of await missingDirs(conn, dir)) if (!all.includes(d)) all.push(d);
+  return all;
 }
 
 /** Write every file, then run every command; the first failure throws ModuleFailure (undo is journaled). */

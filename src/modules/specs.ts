@@ -49,8 +49,9 @@ export const moduleSpecs = {
       additionalProperties: false,
       required: ['drivers'],
       properties: {
-        drivers: stringList,
+        drivers: { ...stringList, description: 'kernel module names, e.g. ["nouveau", "nvidia"]' },
         state: { enum: ['present', 'absent'], default: 'present' },
+        force: { type: 'boolean', default: false, description: 'allow blacklisting a driver that runs a storage or network device now' },
       },
     },
   },

@@ -1,6 +1,6 @@
 /**
- * Undo: put files back byte for byte (content, mode, owner; delete the ones that did not exist), remove the
- * directories a change created, then run the commands that rebuild what was derived from the files. For the
+ * Undo: put files back byte for byte (content, mode, owner; delete the ones that did not exist), run the
+ * commands that rebuild what was derived from the files, then remove the directories the changes created. For the
  * changes of a run, pass their records newest first: a file touched twice ends with its oldest bytes, and each
  * rebuild command runs once, after every file is back.
  */
@@ -44,11 +44,6 @@ export async function applyUndos(conn: Connection, records: readonly UndoRecord[
       }
     }
   }
-  const dirs = records.flatMap((r) => [...(r.createdDirs ?? [])].reverse());
-  for (const dir of dirs) {
-    const r = await conn.exec(sh`if [ -d ${dir} ]; then rmdir -- ${dir} 2>/dev/null && echo removed; fi; true`);
-    if (r.stdout.includes('removed')) report.removedDirs.push(dir);
-  }
   const seen = new Set<string>();
   for (const command of records.flatMap((r) => r.rebuild)) {
     if (seen.has(command)) continue;
@@ -62,6 +57,12 @@ export async function applyUndos(conn: Connection, records: readonly UndoRecord[
       report.commands.push({ command, exitCode: null, stderrTail: (err as Error).message });
       report.failures.push(`${command}: ${(err as Error).message}`);
     }
+  }
+  // Last, so rebuild commands that empty a directory (restoring a copied-aside image) let it go too.
+  const dirs = records.flatMap((r) => [...(r.createdDirs ?? [])].reverse());
+  for (const dir of dirs) {
+    const r = await conn.exec(sh`if [ -d ${dir} ]; then rmdir -- ${dir} 2>/dev/null && echo removed; fi; true`);
+    if (r.stdout.includes('removed')) report.removedDirs.push(dir);
   }
   return report;
 }

@@ -6,6 +6,9 @@
 import type { ActionModule } from '../module.js';
 import type { ModuleName } from '../specs.js';
 import { kernelArgs } from './kernel-args.js';
+import { vfioBind } from './vfio-bind.js';
+import { driverBlacklist } from './driver-blacklist.js';
+import { initramfs } from './initramfs.js';
 
 // Args and change types differ per module; callers pass validated options from the playbook.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -13,6 +16,9 @@ type AnyAction = ActionModule<any, any>;
 
 export const actionModules: Partial<Record<ModuleName, AnyAction>> = {
   kernel_args: kernelArgs,
+  vfio_bind: vfioBind,
+  driver_blacklist: driverBlacklist,
+  initramfs,
 };
 
 export function findActionModule(name: string): AnyAction | undefined {

@@ -5,7 +5,7 @@
  * manifests) from the files the modules edit, deterministically, so "undo restores byte-identical files" and
  * "check changes nothing" can be measured by hashing the whole root.
  */
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,25 @@ GRUB_CMDLINE_LINUX=""
 GRUB_TERMINAL="console serial"
 `;
 
+export const INITRAMFS_MODULES = `# List of modules that you want to include in your initramfs.
+# They will be loaded at boot time in the order below.
+#
+# Syntax:  module_name [args ...]
+`;
+
+/** The lab's passthrough candidates: a NIC alone in its group, a GPU + audio pair behind a bridge, ICH9 functions sharing one group. */
+export const LAB_PCI: NonNullable<RootOptions['pci']> = [
+  { addr: '0000:00:02.0', id: '1b36:000c', cls: '060400', group: 2, driver: 'pcieport' },
+  { addr: '0000:01:00.0', id: '8086:10d3', cls: '020000', group: 3, driver: 'e1000e' },
+  { addr: '0000:00:03.0', id: '1b36:000c', cls: '060400', group: 4, driver: 'pcieport' },
+  { addr: '0000:02:00.0', id: '10de:1e87', cls: '030000', group: 4, driver: 'nouveau' },
+  { addr: '0000:02:00.1', id: '10de:10f8', cls: '040300', group: 4, driver: 'snd_hda_intel' },
+  { addr: '0000:00:1f.0', id: '8086:2918', cls: '060100', group: 5, driver: 'lpc_ich' },
+  { addr: '0000:00:1f.2', id: '8086:2922', cls: '010601', group: 5, driver: 'ahci' },
+  { addr: '0000:00:1f.3', id: '8086:2930', cls: '0c0500', group: 5, driver: 'i801_smbus' },
+  { addr: '0000:00:1b.0', id: '8086:293e', cls: '040300', group: 6 },
+];
+
 const FEDORA_GRUB = `GRUB_TIMEOUT=5
 GRUB_DISTRIBUTOR="$(sed 's, release .*$,,g' /etc/system-release 2>/dev/null)"
 GRUB_DEFAULT=saved
@@ -75,12 +94,23 @@ function common(root: string, opts: RootOptions): void {
       mkdirSync(join(root, `sys/bus/pci/drivers/${d.driver}`), { recursive: true });
       put(root, `sys/bus/pci/drivers/${d.driver}/unbind`, '');
       symlinkSync(`../../drivers/${d.driver}`, join(root, `${dev}/driver`));
+      if (!existsSync(join(root, `sys/bus/pci/drivers/${d.driver}/module`)) && d.driver !== 'pcieport') {
+        mkdirSync(join(root, `sys/module/${d.driver}`), { recursive: true });
+        symlinkSync(`../../../../module/${d.driver}`, join(root, `sys/bus/pci/drivers/${d.driver}/module`));
+      }
     }
   }
   if (opts.pci?.length) put(root, 'sys/bus/pci/drivers_probe', '');
 }
 
-function runDouble(root: string, path: string, args: string[]): void {
+/** Regenerate what the doubles derive (grub.cfg, initrd) after a test edits the root's files by hand. */
+export function rebuildDerived(root: string): void {
+  if (existsSync(join(root, 'usr/sbin/update-grub'))) runDouble(root, 'usr/sbin/update-grub', []);
+  if (existsSync(join(root, 'usr/sbin/update-initramfs'))) runDouble(root, 'usr/sbin/update-initramfs', ['-u', '-k', TEST_KERNEL]);
+  if (existsSync(join(root, 'usr/bin/dracut'))) runDouble(root, 'usr/bin/dracut', ['-f', '--kver', TEST_KERNEL]);
+}
+
+export function runDouble(root: string, path: string, args: string[]): void {
   execFileSync(join(root, path), args, { env: { ...process.env, ROLLGATE_ROOT: root }, stdio: 'pipe' });
 }
 
@@ -95,6 +125,11 @@ export function buildRoot(root: string, profile: RootProfile, opts: RootOptions 
       double(root, 'grub-mkconfig');
       double(root, 'update-grub');
       runDouble(root, 'usr/sbin/update-grub', []);
+      put(root, 'etc/initramfs-tools/modules', INITRAMFS_MODULES);
+      double(root, 'update-initramfs');
+      double(root, 'lsinitramfs', 'usr/bin');
+      double(root, 'modprobe', 'sbin');
+      runDouble(root, 'usr/sbin/update-initramfs', ['-u', '-k', TEST_KERNEL]);
       break;
     case 'fedora-bls':
       put(root, 'etc/default/grub', `${FEDORA_GRUB}GRUB_ENABLE_BLSCFG=true\n`);
@@ -103,6 +138,12 @@ export function buildRoot(root: string, profile: RootProfile, opts: RootOptions 
       put(root, 'boot/grub2/grubenv', `# GRUB Environment Block\nsaved_entry=0000-${TEST_KERNEL}\n${'#'.repeat(64)}\n`);
       double(root, 'grubby');
       double(root, 'grub-mkconfig', 'usr/sbin', 'grub2-mkconfig');
+      mkdirSync(join(root, 'etc/dracut.conf.d'), { recursive: true });
+      put(root, `usr/lib/modules/${TEST_KERNEL}/vmlinuz`, 'kernel image\n');
+      double(root, 'dracut', 'usr/bin');
+      double(root, 'lsinitrd', 'usr/bin');
+      double(root, 'modprobe', 'usr/sbin');
+      runDouble(root, 'usr/bin/dracut', ['-f', '--kver', TEST_KERNEL]);
       break;
     case 'fedora-legacy':
       put(root, 'etc/default/grub', FEDORA_GRUB);

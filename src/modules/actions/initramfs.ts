@@ -1,0 +1,115 @@
+/**
+ * initramfs: rebuild the image(s) with the host's generator and prove the required modules are inside
+ * (lsinitramfs / lsinitrd, or built into the kernel). Nothing to do when every image already holds them and is
+ * newer than its configuration. The old image is copied aside under /var/lib/rollgate/backups first; undo copies
+ * it back byte for byte (and a missing image is removed again).
+ */
+import { sh } from '../../connection/shell-quote.js';
+import { moduleSpecs } from '../specs.js';
+import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
+import { hostRootFromVars, runChecked, toolCommand, type HostRoot } from '../host-root.js';
+import { missingDirs } from '../host-files.js';
+import { applyFileChange, type FileChange } from '../file-change.js';
+import {
+  builtinModules, detectInitramfsTooling, imagePath, modulesInImage, rebuildCommand, runningKernel, VFIO_MODULES, type InitramfsTooling,
+} from '../initramfs/initramfs-tooling.js';
+import { normModule } from '../vfio/modprobe-conf.js';
+
+export interface InitramfsArgs {
+  kernel?: string;
+  require_modules?: string[];
+}
+
+export type InitramfsChange = FileChange & { root: string; tooling: InitramfsTooling; proofs: Array<{ release: string; image: string }>; required: string[] };
+
+const NAME = /^[A-Za-z0-9._+~-]+$/;
+const BACKUP_DIR = '/var/lib/rollgate/backups';
+/** Configuration the generators read: an image older than any of these is stale. */
+const CONFIG_PATHS = ['/etc/modprobe.d', '/etc/initramfs-tools', '/etc/dracut.conf', '/etc/dracut.conf.d', '/etc/modules'];
+
+async function releases(ctx: ModuleContext, hr: HostRoot, kernel: string): Promise<string[]> {
+  const r = await ctx.conn.exec(sh`for d in ${hr.path('/usr/lib/modules')}/* ${hr.path('/lib/modules')}/*; do [ -d "$d" ] && basename "$d"; done; true`);
+  const installed = [...new Set(r.stdout.split('\n').filter((l) => NAME.test(l)))].sort();
+  if (kernel === 'all') return installed;
+  const release = kernel === 'current' ? await runningKernel(ctx.conn, hr) : kernel;
+  if (!installed.includes(release)) throw new ModuleFailure(`kernel ${release} has no modules directory on this host (installed: ${installed.join(', ') || 'none'})`);
+  return [release];
+}
+
+/** Image state in one command: "release|exists|mtime.size|stale" per release. */
+async function imageStates(ctx: ModuleContext, hr: HostRoot, t: InitramfsTooling, rels: string[]) {
+  const configs = CONFIG_PATHS.map((p) => hr.path(p));
+  const out: Array<{ release: string; image: string; exists: boolean; stamp: string; stale: boolean }> = [];
+  for (const release of rels) {
+    const image = hr.path(imagePath(t, release));
+    const r = await ctx.conn.exec(
+      sh`i=${image}; if [ -f "$i" ]; then printf 'yes|%s|' "$(stat -c '%Y.%s' -- "$i")"; n=$(find ${configs} -newer "$i" -print 2>/dev/null | head -n1); [ -n "$n" ] && echo stale || echo fresh; else echo 'no||stale'; fi`,
+    );
+    const [exists, stamp, fresh] = r.stdout.trim().split('|');
+    out.push({ release, image, exists: exists === 'yes', stamp: stamp ?? '', stale: fresh !== 'fresh' });
+  }
+  return out;
+}
+
+/** Required modules missing from one image (inside it or built into the kernel). */
+async function missingModules(ctx: ModuleContext, hr: HostRoot, t: InitramfsTooling, release: string, required: string[]): Promise<string[]> {
+  if (!t.list) throw new ModuleFailure(`${t.kind === 'dracut' ? 'lsinitrd' : 'lsinitramfs'} is not installed, so the initramfs contents cannot be proven`);
+  const listing = await runChecked(ctx.conn, toolCommand(hr, t.list, [imagePath(t, release)]), `listing ${imagePath(t, release)}`);
+  const builtin = await ctx.conn.exec(sh`cat ${hr.path(`/usr/lib/modules/${release}/modules.builtin`)} ${hr.path(`/lib/modules/${release}/modules.builtin`)} 2>/dev/null; true`);
+  const have = new Set([...modulesInImage(listing), ...builtinModules(builtin.stdout)]);
+  return required.filter((m) => !have.has(normModule(m)));
+}
+
+export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
+  ...moduleSpecs.initramfs,
+
+  async check(ctx, args): Promise<CheckOutcome<InitramfsChange>> {
+    const kernel = args.kernel ?? 'current';
+    const required = args.require_modules ?? [...VFIO_MODULES];
+    const bad = [kernel, ...required].filter((v) => !NAME.test(v));
+    if (bad.length) throw new ModuleFailure(`not a kernel release or module name: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    const hr = hostRootFromVars(ctx.vars);
+    const t = await detectInitramfsTooling(ctx.conn, hr);
+    if (!t) throw new ModuleFailure('neither update-initramfs nor dracut is installed');
+    const states = await imageStates(ctx, hr, t, await releases(ctx, hr, kernel));
+    const todo = [];
+    for (const s of states) if (s.stale || (await missingModules(ctx, hr, t, s.release, required)).length) todo.push(s);
+    if (todo.length === 0) return { status: 'no_change', reason: `initramfs of ${states.map((s) => s.release).join(', ')} holds ${required.join(', ')} and is newer than its configuration` };
+
+    const backupDir = hr.path(BACKUP_DIR);
+    const commands: string[] = [];
+    const rebuild: string[] = [];
+    for (const s of todo) {
+      const copy = `${backupDir}/${s.image.split('/').pop()}.${s.stamp}`;
+      if (s.exists) {
+        commands.push(sh`mkdir -p -- ${backupDir} && cp -p -- ${s.image} ${copy}`.text);
+        rebuild.push(sh`cp -p -- ${copy} ${s.image} && rm -f -- ${copy}`.text);
+      } else rebuild.push(sh`rm -f -- ${s.image}`.text);
+    }
+    commands.push(...(kernel === 'all' ? [rebuildCommand(hr, t, 'all')] : todo.map((s) => rebuildCommand(hr, t, s.release))));
+    const change: InitramfsChange = {
+      createdDirs: [], writes: [], commands, root: hr.root, tooling: t, required,
+      proofs: todo.map((s) => ({ release: s.release, image: imagePath(t, s.release) })),
+    };
+    return {
+      status: 'change',
+      change,
+      preview: { summary: `rebuild the initramfs of ${todo.map((s) => s.release).join(', ')} with ${t.kind} and prove it holds ${required.join(', ')}`, files: [], commands },
+      undo: { files: [], rebuild, createdDirs: todo.some((s) => s.exists) ? await missingDirs(ctx.conn, backupDir) : [] },
+      rebootRequired: true,
+    };
+  },
+
+  async apply(ctx, _args, change) {
+    await applyFileChange(ctx.conn, change);
+    const hr = hostRootFromVars({ rollgate_root: change.root });
+    for (const p of change.proofs) {
+      const missing = await missingModules(ctx, hr, change.tooling, p.release, change.required);
+      if (missing.length) {
+        const where = change.tooling.kind === 'dracut' ? '/etc/dracut.conf.d/ (force_drivers+=)' : '/etc/initramfs-tools/modules';
+        throw new ModuleFailure(`${p.image} was rebuilt but lacks ${missing.join(', ')}; list ${missing.length === 1 ? 'it' : 'them'} in ${where} (vfio_bind does) and rebuild`);
+      }
+    }
+    return { message: `initramfs rebuilt for ${change.proofs.map((p) => p.release).join(', ')}; holds ${change.required.join(', ')}`, data: { images: change.proofs.map((p) => p.image) } };
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * The host's initramfs generator, found by looking: initramfs-tools (update-initramfs, lsinitramfs, module list
+ * /etc/initramfs-tools/modules, images /boot/initrd.img-RELEASE) or dracut (dracut, lsinitrd, drop-ins in
+ * /etc/dracut.conf.d/, images /boot/initramfs-RELEASE.img). Also the module-list edits both understand.
+ */
+import type { Connection } from '../../connection/connection.js';
+import { findTools, toolCommand, type HostRoot } from '../host-root.js';
+import { readRemoteFile } from '../host-files.js';
+import { normModule, appendLines } from '../vfio/modprobe-conf.js';
+
+export interface InitramfsTooling {
+  kind: 'initramfs-tools' | 'dracut';
+  /** update-initramfs or dracut. */
+  build: string;
+  /** lsinitramfs or lsinitrd; null when missing (the module list cannot be proven). */
+  list: string | null;
+  /** Rooted file rollgate edits to add modules. */
+  moduleListFile: string;
+}
+
+export const VFIO_MODULES = ['vfio', 'vfio_iommu_type1', 'vfio_pci'] as const;
+export const DRACUT_CONF = '/etc/dracut.conf.d/rollgate-vfio.conf';
+
+export async function detectInitramfsTooling(conn: Connection, hr: HostRoot): Promise<InitramfsTooling | null> {
+  const t = await findTools(conn, hr, ['update-initramfs', 'lsinitramfs', 'dracut', 'lsinitrd']);
+  if (t['update-initramfs']) {
+    return { kind: 'initramfs-tools', build: t['update-initramfs'], list: t.lsinitramfs ?? null, moduleListFile: hr.path('/etc/initramfs-tools/modules') };
+  }
+  if (t.dracut) return { kind: 'dracut', build: t.dracut, list: t.lsinitrd ?? null, moduleListFile: hr.path(DRACUT_CONF) };
+  return null;
+}
+
+/** The running kernel release (from /proc, so it follows the host root). */
+export async function runningKernel(conn: Connection, hr: HostRoot): Promise<string> {
+  const f = await readRemoteFile(conn, hr.path('/proc/sys/kernel/osrelease'));
+  return f.exists ? f.content.toString('utf8').trim() : '';
+}
+
+/** Host path of the image for a kernel release. */
+export function imagePath(t: InitramfsTooling, release: string): string {
+  return t.kind === 'initramfs-tools' ? `/boot/initrd.img-${release}` : `/boot/initramfs-${release}.img`;
+}
+
+/** Rebuild for one release or 'all'. The same string for the same target, so undo runs it once. */
+export function rebuildCommand(hr: HostRoot, t: InitramfsTooling, release: string): string {
+  if (t.kind === 'initramfs-tools') return toolCommand(hr, t.build, ['-u', '-k', release]).text;
+  return release === 'all' ? toolCommand(hr, t.build, ['-f', '--regenerate-all']).text : toolCommand(hr, t.build, ['-f', '--kver', release]).text;
+}
+
+/** Modules an initramfs-tools list or a dracut drop-in already asks for. */
+export function listedModules(t: InitramfsTooling['kind'], text: string | null): Set<string> {
+  const out = new Set<string>();
+  for (const line of (text ?? '').split('\n')) {
+    if (t === 'initramfs-tools') {
+      const m = /^\s*([A-Za-z0-9_-]+)/.exec(line);
+      if (m && !line.trim().startsWith('#')) out.add(normModule(m[1]!));
+    } else {
+      const m = /^\s*(?:add_drivers|force_drivers)\s*\+?=\s*["']([^"']*)["']/.exec(line);
+      m?.[1]!.split(/\s+/).filter(Boolean).forEach((w) => out.add(normModule(w)));
+    }
+  }
+  return out;
+}
+
+/** The module list with the missing modules added (text unchanged when none is missing). */
+export function addModules(t: InitramfsTooling['kind'], text: string | null, modules: readonly string[]): string | null {
+  const have = listedModules(t, text);
+  const missing = modules.filter((m) => !have.has(normModule(m)));
+  if (missing.length === 0) return text;
+  if (t === 'initramfs-tools') return appendLines(text, missing);
+  return appendLines(text, [`force_drivers+=" ${missing.join(' ')} "`], '# Managed by rollgate (vfio_bind): load vfio-pci early so it claims its devices first.');
+}
+
+/** Modules inside an image, from lsinitramfs/lsinitrd output (the last field of each line ending in .ko*). */
+export function modulesInImage(listing: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of listing.split('\n')) {
+    const path = line.trim().split(/\s+/).pop() ?? '';
+    const m = /\/([^/]+)\.ko(?:\.(?:xz|zst|gz))?$/.exec(path);
+    if (m) out.add(normModule(m[1]!));
+  }
+  return out;
+}
+
+/** Modules built into the kernel (modules.builtin lists them as paths), which need no initramfs entry. */
+export function builtinModules(modulesBuiltin: string): Set<string> {
+  return modulesInImage(modulesBuiltin.split('\n').map((l) => `/${l}`).join('\n'));
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
+import type { SshConnection } from '../../src/connection/ssh.js';
+import { initramfs } from '../../src/modules/actions/initramfs.js';
+import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
+import { applyUndo } from '../../src/modules/undo.js';
+import { connect, hashTree, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
+import { buildRoot, LAB_PCI, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
+import { runContract } from './support/module-contract.js';
+
+let fleet: SshdFleet;
+let conn: SshConnection;
+const roots: string[] = [];
+
+function root(profile: RootProfile = 'debian'): string {
+  const dir = tempRoot(`initramfs-${profile}`);
+  roots.push(dir);
+  buildRoot(dir, profile, { pci: LAB_PCI });
+  return dir;
+}
+
+async function bindNic(r: string): Promise<void> {
+  const ctx = moduleContext(conn, { rollgate_root: r });
+  const out = await vfioBind.check(ctx, { ids: ['8086:10d3'] });
+  if (out.status !== 'change') throw new Error('expected a vfio_bind change');
+  await vfioBind.apply(ctx, { ids: ['8086:10d3'] }, out.change);
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(1);
+  conn = await connect(fleet, 0);
+});
+afterAll(async () => {
+  await conn?.close();
+  await fleet?.stop();
+  roots.forEach(removeRoot);
+});
+
+describe('initramfs on real sshd hosts', () => {
+  it('rebuilds with update-initramfs after vfio_bind, proves the vfio modules are inside, restores the old image on undo', async () => {
+    const r = root();
+    await bindNic(r);
+    const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
+    const { outcome, message } = await runContract(conn, r, initramfs, {}, {
+      afterApply: () => {
+        const manifest = readFileSync(image, 'utf8');
+        expect(manifest).toContain(`path usr/lib/modules/${TEST_KERNEL}/kernel/drivers/vfio_pci.ko`);
+        expect(manifest).toContain('conf rollgate-vfio.conf: options vfio-pci ids=8086:10d3');
+      },
+    });
+    expect(message).toBe(`initramfs rebuilt for ${TEST_KERNEL}; holds vfio, vfio_iommu_type1, vfio_pci`);
+    expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-initramfs -u -k ${TEST_KERNEL}`);
+    expect(existsSync(join(r, 'var'))).toBe(false);
+  });
+
+  it('fails, naming the file to edit, when the rebuilt image still lacks a required module', async () => {
+    const r = root();
+    const before = hashTree(r);
+    const ctx = moduleContext(conn, { rollgate_root: r });
+    const out = await initramfs.check(ctx, {});
+    expect(out.status).toBe('change');
+    if (out.status !== 'change') return;
+    await expect(initramfs.apply(ctx, {}, out.change)).rejects.toThrow(
+      `/boot/initrd.img-${TEST_KERNEL} was rebuilt but lacks vfio, vfio_iommu_type1, vfio_pci; list them in /etc/initramfs-tools/modules`,
+    );
+    expect((await applyUndo(conn, out.undo)).failures).toEqual([]);
+    expect(hashTree(r)).toBe(before);
+  });
+
+  it('counts modules built into the kernel as present', async () => {
+    const r = root();
+    const out = await initramfs.check(moduleContext(conn, { rollgate_root: r }), { require_modules: ['pci-stub', 'ext4'] });
+    expect(out).toMatchObject({ status: 'no_change' });
+  });
+
+  it('rebuilds with dracut on Fedora and proves through lsinitrd', async () => {
+    const r = root('fedora-bls');
+    await bindNic(r);
+    const { outcome } = await runContract(conn, r, initramfs, { kernel: TEST_KERNEL });
+    expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/bin/dracut -f --kver ${TEST_KERNEL}`);
+  });
+
+  it('refuses a kernel that is not installed', async () => {
+    const r = root();
+    await expect(initramfs.check(moduleContext(conn, { rollgate_root: r }), { kernel: '9.9.9' })).rejects.toThrow(/kernel 9.9.9 has no modules directory/);
+  });
+});
