@@ -4,8 +4,16 @@
  */
 import type { ShellFragment } from './shell-quote.js';
 
-/** Why a host could not be used. Taken from ssh2's err.level, our hostVerifier and close without exit status. */
-export type ConnectionFailureKind = 'unreachable' | 'auth' | 'host_key' | 'timeout' | 'dropped';
+/**
+ * Why a host could not be used. Taken from ssh2's err.level, our hostVerifier and close without exit status:
+ * - unreachable: no TCP connection (refused, no route, DNS) or the jump host could not reach it
+ * - auth: the server refused every credential we offered
+ * - host_key: its host key is unknown, changed or revoked (never retryable)
+ * - timeout: no SSH handshake within the connect timeout, or a command outlived its timeout
+ * - dropped: the connection closed under us (before the banner or mid-command)
+ * - become: `sudo -n` refused to run the command (a password is required or the user may not sudo)
+ */
+export type ConnectionFailureKind = 'unreachable' | 'auth' | 'host_key' | 'timeout' | 'dropped' | 'become';
 
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';
@@ -13,7 +21,7 @@ export class ConnectionError extends Error {
     readonly kind: ConnectionFailureKind,
     message: string,
     /** Whether trying again later can help (a refused host key never does). */
-    readonly retryable: boolean = kind !== 'host_key' && kind !== 'auth',
+    readonly retryable: boolean = kind !== 'host_key' && kind !== 'auth' && kind !== 'become',
   ) {
     super(message);
   }

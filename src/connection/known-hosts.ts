@@ -70,16 +70,41 @@ export type HostKeyVerdict =
   | { status: 'match' }
   | { status: 'unknown' }
   | { status: 'revoked'; line: number }
-  | { status: 'changed'; lines: number[] };
+  | { status: 'changed'; lines: number[]; knownTypes: string[] };
 
 export function verifyHostKey(known: KnownHostKey[], presented: { type: string; key: string }): HostKeyVerdict {
   const revoked = known.find((k) => k.revoked && k.key === presented.key);
   if (revoked) return { status: 'revoked', line: revoked.line };
   const valid = known.filter((k) => !k.revoked);
   if (valid.some((k) => k.key === presented.key)) return { status: 'match' };
-  // Any recorded key for this host that differs means the key changed: refuse, as OpenSSH does.
-  if (valid.length > 0) return { status: 'changed', lines: valid.map((k) => k.line) };
+  // Any recorded key for this host that differs means the key changed: refuse, as OpenSSH does. We ask for
+  // the recorded algorithms first (hostKeyAlgorithms), so a differing type means the host no longer has it.
+  if (valid.length > 0) {
+    return { status: 'changed', lines: valid.map((k) => k.line), knownTypes: [...new Set(valid.map((k) => k.type))] };
+  }
   return { status: 'unknown' };
+}
+
+/** Signature algorithms that prove a key of each recorded type (ssh-rsa keys sign with SHA-2 first). */
+const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/**
+ * Host key algorithms to ask for first, in file order, so that a host with an ed25519 entry is asked for
+ * ed25519 and not reported "changed" for offering ecdsa (what OpenSSH does with its known_hosts).
+ */
+export function preferredHostKeyAlgorithms(known: KnownHostKey[]): string[] {
+  const out: string[] = [];
+  for (const k of known) {
+    if (k.revoked) continue;
+    for (const algo of ALGORITHMS_FOR_TYPE[k.type] ?? []) if (!out.includes(algo)) out.push(algo);
+  }
+  return out;
 }
 
 /** The line to append under accept-new. */

@@ -18,8 +18,10 @@ export interface SshTarget {
   hostKeyPolicy: 'strict' | 'accept-new';
   /** Bastion to tunnel through (ProxyJump), itself fully resolved. */
   proxyJump?: SshTarget;
-  /** Run commands through `sudo -n` when user is not root. */
+  /** Run commands through `sudo -n` when user is not the become user. */
   become: boolean;
+  /** User to become (ansible_become_user). Default root. */
+  becomeUser?: string;
   /** TCP + SSH handshake budget, in milliseconds. Default 15000. */
   connectTimeoutMs?: number;
   /** Interval between keepalive probes, in milliseconds. Default 5000; 3 missed probes drop the connection. */

@@ -6,7 +6,18 @@
 /** Milliseconds since the epoch. */
 export type Timestamp = number;
 
+/** How one host ended in a fleet run (src/executor/fleet.ts). */
+export type HostStatus = 'ok' | 'failed' | 'unreachable';
+
 export type RollgateEvent =
+  /** A fleet run begins: every host it will contact, and how many at once. */
+  | { type: 'fleet.started'; at: Timestamp; hosts: string[]; forks: number }
+  /** Counts of host outcomes and wall time of the whole run. */
+  | { type: 'fleet.finished'; at: Timestamp; ok: number; failed: number; unreachable: number; ms: number }
+  /** A host's work is over. kind says why it failed (a ConnectionFailureKind, 'command' or 'error'). */
+  | { type: 'host.finished'; at: Timestamp; host: string; status: HostStatus; kind?: string; message?: string; ms: number }
+  /** What an ad-hoc command printed (rollgate exec); never emitted for module commands. */
+  | { type: 'command.output'; at: Timestamp; host: string; stdout: string; stderr: string; exitCode: number | null; signal?: string }
   | { type: 'host.connecting'; at: Timestamp; host: string }
   | { type: 'host.connected'; at: Timestamp; host: string; ms: number }
   | { type: 'host.failed'; at: Timestamp; host: string; kind: string; message: string }

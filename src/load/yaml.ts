@@ -3,8 +3,24 @@
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
 import { readFileSync } from 'node:fs';
-import { EVENT_ID, YAML11_SCHEMA, YAMLException, getScalarValue, loadAll, parseEvents, type Event } from 'js-yaml';
+import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event } from 'js-yaml';
 import { ConfigError, type SourcePosition } from './config-error.js';
+
+// PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
+const pyyamlBooleans = new Map<string, boolean>(
+  ['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((s) => [s, true] as [string, boolean]).concat(
+    ['no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((s) => [s, false]),
+  ),
+);
+const pyyamlBoolTag = defineScalarTag('tag:yaml.org,2002:bool', {
+  implicit: true,
+  implicitFirstChars: ['y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O'],
+  resolve: (source: string) => pyyamlBooleans.get(source) ?? NOT_RESOLVED,
+  identify: (object: unknown) => typeof object === 'boolean',
+  represent: (object: unknown) => (object ? 'true' : 'false'),
+});
+/** YAML 1.1 as PyYAML resolves it, which is what Ansible reads. */
+const ANSIBLE_YAML_SCHEMA = new Schema(YAML11_SCHEMA.tags.map((t) => (t === boolYaml11Tag ? pyyamlBoolTag : t)));
 
 /** A path into a YAML document: mapping keys and sequence indices. */
 export type YamlPath = ReadonlyArray<string | number>;
@@ -97,7 +113,7 @@ export function parseYaml(text: string, file: string): YamlDocument {
   let docs: unknown[];
   let offsets: Map<string, number>;
   try {
-    docs = loadAll(text, { filename: file, schema: YAML11_SCHEMA });
+    docs = loadAll(text, { filename: file, schema: ANSIBLE_YAML_SCHEMA });
     offsets = indexPositions(text, file);
   } catch (err) {
     if (err instanceof YAMLException) {

@@ -25,3 +25,9 @@ describe('parseYaml', () => {
     }
   });
 });
+
+describe('parseYaml booleans', () => {
+  it('keeps y and n as strings, as PyYAML (and so Ansible) does', () => {
+    expect(parseYaml('y: n\nY: N\nz: ON\n', 'f.yml').value).toEqual({ y: 'n', Y: 'N', z: true });
+  });
+});

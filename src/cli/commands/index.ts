@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
+import { registerInventory } from './inventory.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
 
 /** Every subcommand, registered in the order `--help` lists them. */
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
-  void program;
-  void setExitCode;
+  registerInventory(program, setExitCode);
 }

@@ -1,0 +1,121 @@
+/**
+ * One command on one channel of an open connection: output collected, exit status or signal, per-command
+ * timeout, and privilege through `sudo -n`. A channel that closes without an exit status means the connection
+ * (or the session) died: ConnectionError('dropped'), never a fake exit code.
+ */
+import type { Client, ClientChannel } from 'ssh2';
+import { ConnectionError, type ExecOptions, type ExecResult } from './connection.js';
+import { ShellFragment, quote } from './shell-quote.js';
+import type { SshTarget } from './target.js';
+
+/** The parts of SshConnection a command needs. */
+export interface ExecHost {
+  readonly host: string;
+  readonly target: SshTarget;
+  readonly dropReason: ConnectionError | undefined;
+  sudoWorks: Promise<boolean> | undefined;
+}
+
+/** The command line sent for `text`, wrapped in `sudo -n` when become applies (login user is not the become user). */
+export function wrapBecome(text: string, target: SshTarget, become: boolean): string {
+  const becomeUser = target.becomeUser ?? 'root';
+  if (!become || target.user === becomeUser) return text;
+  const asUser = becomeUser === 'root' ? '' : `-u ${quote(becomeUser)} `;
+  return `sudo -n ${asUser}-- sh -c ${quote(text)}`;
+}
+
+/**
+ * A command with a timeout also runs under coreutils `timeout` on the host, a second longer than ours: it kills
+ * the command's whole process group (root's too, under sudo) even if our connection is gone by then.
+ */
+export function wrapTimeout(text: string, timeoutMs: number | undefined): string {
+  if (!timeoutMs) return text;
+  return `timeout -k 2 ${Math.ceil(timeoutMs / 1000) + 1} sh -c ${quote(text)}`;
+}
+
+/**
+ * Send a signal to the remote command's process group (sshd: killpg). ssh2 1.17's Channel.signal() is a silent
+ * no-op once stdin got EOF (mscdex/ssh2 PR #1510), and we always send EOF, so send the request ourselves; the
+ * channel is still open in the server's direction, which is all RFC 4254 asks.
+ */
+function sendSignal(stream: ClientChannel, name: 'TERM'): void {
+  const inner = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
+  const protocol = inner._client?._protocol;
+  if (inner.outgoing && (inner.outgoing.state === 'open' || inner.outgoing.state === 'eof') && protocol) {
+    protocol.signal(inner.outgoing.id, name);
+  } else {
+    stream.signal(name);
+  }
+}
+
+function runOnce(host: ExecHost, client: Client, text: string, options: ExecOptions): Promise<ExecResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    client.exec(text, (err, stream) => {
+      if (err) return reject(host.dropReason ?? new ConnectionError('dropped', `${host.host}: cannot open a channel (${err.message})`));
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      let exit: { code: number | null; signal?: string } | undefined;
+      let timedOut = false;
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            // TERM reaches sudo and `timeout`, which pass it on; SIGKILL would orphan what they run.
+            sendSignal(stream, 'TERM');
+            stream.close();
+            reject(new ConnectionError('timeout', `${host.host}: command did not finish within ${options.timeoutMs} ms`));
+          }, options.timeoutMs)
+        : undefined;
+      stream.on('data', (d: Buffer) => out.push(d));
+      stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+      stream.on('exit', (code: number | null, signal?: string) => {
+        exit = { code: typeof code === 'number' ? code : null, ...(signal ? { signal } : {}) };
+      });
+      stream.on('close', () => {
+        if (timer) clearTimeout(timer);
+        if (timedOut) return;
+        if (!exit) {
+          return reject(host.dropReason ?? new ConnectionError('dropped', `${host.host}: the command's channel closed without an exit status`));
+        }
+        const result: ExecResult = {
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(errOut).toString('utf8'),
+          exitCode: exit.code,
+          durationMs: Date.now() - started,
+        };
+        if (exit.signal) result.signal = exit.signal;
+        resolve(result);
+      });
+      if (options.stdin !== undefined) stream.end(options.stdin);
+      else stream.end();
+    });
+  });
+}
+
+/** Whether `sudo -n` works for this login (asked once per connection, only after a become command failed). */
+function sudoWorks(host: ExecHost, client: Client): Promise<boolean> {
+  host.sudoWorks ??= runOnce(host, client, wrapBecome('true', host.target, true), { timeoutMs: 15_000 }).then(
+    (r) => r.exitCode === 0,
+    () => false,
+  );
+  return host.sudoWorks;
+}
+
+export async function execOnChannel(host: ExecHost, client: Client, command: string | ShellFragment, options: ExecOptions): Promise<ExecResult> {
+  const text = command instanceof ShellFragment ? command.text : command;
+  const become = options.become ?? host.target.become;
+  const bounded = wrapTimeout(text, options.timeoutMs);
+  const wrapped = wrapBecome(bounded, host.target, become);
+  const result = await runOnce(host, client, wrapped, options);
+  // sudo's own refusal and the command's failure share exit status 1: ask sudo alone to tell them apart.
+  if (wrapped !== bounded && result.exitCode !== 0 && !(await sudoWorks(host, client))) {
+    const becomeUser = host.target.becomeUser ?? 'root';
+    throw new ConnectionError(
+      'become',
+      `${host.host}: sudo -n refused to run the command as ${becomeUser} for user ${host.target.user} ` +
+        `(${result.stderr.trim().split('\n')[0] || 'no message'}): it needs a password or the user may not sudo. ` +
+        `Give ${host.target.user} NOPASSWD in sudoers, or connect as ${becomeUser}`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,108 @@
+/**
+ * `group_vars/` and `host_vars/` beside an inventory source, found as Ansible's host_group_vars plugin finds
+ * them: for NAME the first of `NAME`, `NAME.yml`, `NAME.yaml`, `NAME.json` that exists; when that is a
+ * directory, every file in it (recursively, sorted, skipping hidden files, `~` backups and other extensions),
+ * merged in that order.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, extname } from 'node:path';
+import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
+import { parseYaml } from './yaml.js';
+import { kindOf } from './schema-errors.js';
+
+/** Variables from one or more files, with where each was set. */
+export interface VarsLayer {
+  vars: Record<string, unknown>;
+  origins: Record<string, SourcePosition>;
+}
+
+const extensions = ['.yml', '.yaml', '.json'];
+
+/** Python's default string order (by code point), which Ansible's sorted() uses. */
+export function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+function filesInDir(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir).sort(byCodePoint)) {
+    if (name.startsWith('.') || name.endsWith('~')) continue;
+    const full = join(dir, name);
+    const ext = extname(name);
+    const st = statSync(full);
+    if (st.isDirectory() && ext === '') found.push(...filesInDir(full));
+    else if (st.isFile() && (ext === '' || extensions.includes(ext))) found.push(full);
+  }
+  return found;
+}
+
+/** The files holding `name`'s variables under `dir` (e.g. inventory/group_vars), in merge order. */
+export function varsFilesFor(dir: string, name: string): string[] {
+  if (name.startsWith('/') || !existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  for (const ext of ['', ...extensions]) {
+    const candidate = join(dir, name + ext);
+    if (!existsSync(candidate)) continue;
+    return statSync(candidate).isDirectory() ? filesInDir(candidate) : [candidate];
+  }
+  return [];
+}
+
+/** Read one vars file: a mapping (or empty). Problems are added to `problems`. */
+export function readVarsFile(file: string, problems: ConfigProblem[]): VarsLayer {
+  const layer: VarsLayer = { vars: Object.create(null), origins: Object.create(null) };
+  const text = readFileSync(file, 'utf8');
+  if (text.startsWith('$ANSIBLE_VAULT')) {
+    problems.push({ position: { file, line: 1, column: 1 }, message: 'this vars file is encrypted with ansible-vault, which rollgate does not read', hint: 'decrypt it (`ansible-vault decrypt`) or move the secret into an environment variable' });
+    return layer;
+  }
+  try {
+    const doc = parseYaml(text, file);
+    if (doc.value === null || doc.value === undefined) return layer;
+    if (typeof doc.value !== 'object' || Array.isArray(doc.value) || doc.value instanceof Date) {
+      problems.push({ position: doc.positionOf([]), message: `a vars file must hold a mapping of variable names to values, not ${kindOf(doc.value)}`, hint: 'write one `name: value` per line' });
+      return layer;
+    }
+    for (const [key, value] of Object.entries(doc.value as Record<string, unknown>)) {
+      layer.vars[key] = value;
+      layer.origins[key] = doc.positionOf([key], 'key');
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+  }
+  return layer;
+}
+
+/** Merge layers in order: a later layer's variable replaces an earlier one (Ansible's hash_behaviour=replace). */
+export function mergeLayers(layers: Iterable<VarsLayer>): VarsLayer {
+  const out: VarsLayer = { vars: Object.create(null), origins: Object.create(null) };
+  for (const layer of layers) {
+    for (const key of Object.keys(layer.vars)) {
+      out.vars[key] = layer.vars[key];
+      const origin = layer.origins[key];
+      if (origin) out.origins[key] = origin;
+    }
+  }
+  return out;
+}
+
+/** Reads and caches vars files for one load (each file is read once, however many hosts use it). */
+export function createVarsReader(problems: ConfigProblem[]): (dir: string, kind: 'group_vars' | 'host_vars', name: string) => VarsLayer {
+  const cache = new Map<string, VarsLayer>();
+  return (dir, kind, name) => {
+    const files = varsFilesFor(join(dir, kind), name);
+    return mergeLayers(
+      files.map((f) => {
+        let layer = cache.get(f);
+        if (!layer) cache.set(f, (layer = readVarsFile(f, problems)));
+        return layer;
+      }),
+    );
+  };
+}
