@@ -28,3 +28,8 @@ export function didYouMean(word: string, candidates: Iterable<string>, maxDistan
   const best = closestName(word, candidates, maxDistance);
   return best === undefined ? undefined : `Did you mean \`${best}\`?`;
 }
+
+/** "`a` / `b` / `c`" for listing what is allowed. */
+export function listChoices(choices: readonly string[]): string {
+  return choices.map((c) => `\`${c}\``).join(' / ');
+}

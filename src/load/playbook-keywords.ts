@@ -1,0 +1,106 @@
+/**
+ * The playbook keywords rollgate understands, at each level, as JSON Schema fragments. The published schema,
+ * load-time validation and the did-you-mean suggestions all come from these tables.
+ */
+
+type Fragment = Record<string, unknown>;
+
+const stringOrList: Fragment = {
+  oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+};
+const condition: Fragment = {
+  description: 'expression without {{ }}, or a list of them that must all hold',
+  oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }, { type: 'array', items: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] } }],
+};
+const percent = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?%$', description: 'a host count such as 2 or a percentage such as "25%"' } as const;
+const serialStep: Fragment = { oneOf: [{ type: 'integer', minimum: 1 }, percent] };
+const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
+
+/** Keywords valid on tasks, handlers and blocks alike. */
+export const commonKeywords: Record<string, Fragment> = {
+  name: { type: 'string' },
+  when: condition,
+  tags: { ...stringOrList, description: 'tags for --tags / --skip-tags; `always` and `never` are special' },
+  become: { type: 'boolean' },
+  ignore_errors: { type: 'boolean' },
+  check_mode: { type: 'boolean', description: 'true: always only preview; false: run for real even under --check' },
+  vars: varsObject,
+  no_log: { type: 'boolean', description: 'keep args and results out of output, events and the journal' },
+};
+
+/** Keywords valid on a task or handler next to its module. */
+export const taskKeywords: Record<string, Fragment> = {
+  ...commonKeywords,
+  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  notify: stringOrList,
+  loop: { oneOf: [{ type: 'array' }, { type: 'string' }], description: 'a list, or an expression such as "{{ devices }}"' },
+  loop_control: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, label: { type: 'string' } },
+  },
+  changed_when: condition,
+  failed_when: condition,
+};
+
+/** Only on handlers. */
+export const handlerKeywords: Record<string, Fragment> = {
+  ...taskKeywords,
+  listen: stringOrList,
+};
+
+/** A block's own keywords (plus the common ones). */
+export const blockKeywords: Record<string, Fragment> = {
+  ...commonKeywords,
+  block: { type: 'array' },
+  rescue: { type: 'array' },
+  always: { type: 'array' },
+};
+
+export const metaActions = ['flush_handlers', 'end_play', 'end_host', 'noop'] as const;
+
+export const playKeywords: Record<string, Fragment> = {
+  name: { type: 'string' },
+  hosts: { ...stringOrList, description: 'host pattern, the same syntax as --limit' },
+  vars: varsObject,
+  become: { type: 'boolean' },
+  gather_facts: { type: 'boolean', description: 'take the health snapshot first and expose it as ansible_facts (default false)' },
+  serial: { oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }], description: 'batch sizes: 1, "25%" or [1, 5, "20%"]' },
+  max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
+  any_errors_fatal: { type: 'boolean' },
+  tags: stringOrList,
+  pre_tasks: { type: 'array' },
+  tasks: { type: 'array' },
+  post_tasks: { type: 'array' },
+  handlers: { type: 'array' },
+};
+
+/** Ansible keywords we recognise but do not implement, with what to write instead. */
+export const unsupportedKeywords: Record<string, string> = {
+  with_items: 'write `loop:` instead',
+  with_list: 'write `loop:` instead',
+  with_dict: 'write `loop: "{{ mydict | dict2items }}"` instead',
+  until: 'retries are not supported; make the check a separate task',
+  retries: 'retries are not supported; make the check a separate task',
+  delay: 'retries are not supported; use `pause:` between tasks',
+  delegate_to: 'rollgate runs every task on its own host; delegation is not supported',
+  local_action: 'rollgate runs every task on its own host; local actions are not supported',
+  run_once: 'run_once is not supported; limit the play with `hosts:` instead',
+  become_user: 'rollgate only becomes root; remove `become_user`',
+  become_method: 'rollgate becomes root through `sudo -n`; remove `become_method`',
+  remote_user: 'set the login user in the inventory (`ansible_user`)',
+  connection: 'rollgate always connects over SSH; remove `connection`',
+  environment: 'environment is not supported; set variables inside the command',
+  async: 'async tasks are not supported',
+  poll: 'async tasks are not supported',
+  roles: 'roles are not supported; put the tasks in the play',
+  include_tasks: 'includes are not supported; put the tasks in the play',
+  import_tasks: 'includes are not supported; put the tasks in the play',
+  include_role: 'roles are not supported; put the tasks in the play',
+  import_role: 'roles are not supported; put the tasks in the play',
+  import_playbook: 'imports are not supported; run each playbook with its own `rollgate run`',
+  strategy: 'rollgate runs plays with the linear strategy; staged rollouts use `serial`',
+  args: 'write the module options under the module name',
+  with_sequence: 'write `loop: "{{ range(1, 5) | list }}"` instead',
+  loop_with: 'write `loop:` instead',
+};

@@ -1,0 +1,100 @@
+/**
+ * Load a playbook: YAML with positions, then every play checked (keys, values, tasks, templates, notify
+ * targets) and turned into typed nodes. Every problem found is reported at once in one ConfigError, before any
+ * host is touched.
+ */
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import type { Handler, Play, Playbook, SerialStep } from './playbook-types.js';
+import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yaml.js';
+import { playKeywords } from './playbook-keywords.js';
+import { at, checkKeywordValues, checkTemplates, isMapping, optionalBoolean, report, reportUnknownKey, stringList, type LoadContext } from './playbook-context.js';
+import { parseHandlers, parseTaskList } from './playbook-tasks.js';
+import { checkNotify } from './playbook-notify.js';
+
+export function loadPlaybook(file: string): Playbook {
+  return parsePlaybookDocument(loadYamlFile(file));
+}
+
+export function parsePlaybook(text: string, file: string): Playbook {
+  return parsePlaybookDocument(parseYaml(text, file));
+}
+
+export function parsePlaybookDocument(doc: YamlDocument): Playbook {
+  const ctx: LoadContext = { doc, problems: [] };
+  const plays: Play[] = [];
+  if (!Array.isArray(doc.value)) {
+    const what = doc.value === null ? 'empty' : isMapping(doc.value) ? 'a mapping' : 'a single value';
+    report(ctx, [], `a playbook is a list of plays, but this file is ${what}`, 'Start each play with `- name: ...` and `  hosts: ...`');
+  } else if (doc.value.length === 0) {
+    report(ctx, [], 'this playbook has no plays', 'Add a play: `- hosts: all` with `tasks:` below it');
+  } else {
+    doc.value.forEach((p, i) => {
+      const play = parsePlay(ctx, p, [i]);
+      if (play) plays.push(play);
+    });
+  }
+  if (ctx.problems.length > 0) throw new ConfigError(sortProblems(ctx.problems));
+  return { file: doc.file, plays };
+}
+
+/** In file order, so the first line of the report is the first problem in the file. */
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0));
+}
+
+function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null {
+  if (!isMapping(node)) {
+    report(ctx, path, 'a play must be a mapping', 'Write `- hosts: ...` with `tasks:` below it');
+    return null;
+  }
+  for (const key of Object.keys(node)) if (!(key in playKeywords)) reportUnknownKey(ctx, path, key, 'a play', Object.keys(playKeywords));
+  if (!('hosts' in node)) report(ctx, path, 'this play has no `hosts`', 'Add `hosts: all` or a group or host pattern');
+  if (!('tasks' in node) && !('pre_tasks' in node) && !('post_tasks' in node) && !('handlers' in node)) {
+    report(ctx, path, 'this play has no `tasks`', 'Add `tasks:` with a list of tasks');
+  }
+  checkKeywordValues(ctx, node, path, playKeywords);
+  checkTemplates(ctx, node.vars, [...path, 'vars']);
+  if (typeof node.name === 'string') checkTemplates(ctx, node.name, [...path, 'name']);
+  const hosts = Array.isArray(node.hosts) ? stringList(node.hosts).join(',') : typeof node.hosts === 'string' ? node.hosts : '';
+  if (typeof node.hosts === 'string' && node.hosts.trim() === '') report(ctx, [...path, 'hosts'], '`hosts` is empty', 'Write `hosts: all` or a group or host pattern');
+  const handlers: Handler[] = parseHandlers(ctx, node.handlers, [...path, 'handlers']);
+  const lists = {
+    preTasks: parseTaskList(ctx, node.pre_tasks, [...path, 'pre_tasks'], false),
+    tasks: parseTaskList(ctx, node.tasks, [...path, 'tasks'], false),
+    postTasks: parseTaskList(ctx, node.post_tasks, [...path, 'post_tasks'], false),
+  };
+  checkNotify(ctx, handlers, path);
+  const serial = parseSerial(ctx, node.serial, [...path, 'serial']);
+  return {
+    name: typeof node.name === 'string' ? node.name : hosts,
+    position: at(ctx, path),
+    hosts,
+    hostsPosition: at(ctx, [...path, 'hosts']),
+    vars: isMapping(node.vars) ? node.vars : {},
+    become: optionalBoolean(node.become),
+    gatherFacts: node.gather_facts === true,
+    ...(serial ? { serial } : {}),
+    ...(typeof node.max_fail_percentage === 'number' ? { maxFailPercentage: node.max_fail_percentage } : {}),
+    anyErrorsFatal: node.any_errors_fatal === true,
+    tags: stringList(node.tags),
+    ...lists,
+    handlers,
+  };
+}
+
+/** `serial: 2`, `serial: "25%"` or `serial: [1, 5, "20%"]` (the schema has checked the shapes). */
+function parseSerial(ctx: LoadContext, value: unknown, path: YamlPath): SerialStep[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const items = Array.isArray(value) ? value : [value];
+  const steps: SerialStep[] = [];
+  items.forEach((v, i) => {
+    const p = Array.isArray(value) ? [...path, i] : path;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 1) steps.push({ kind: 'count', value: v });
+    else if (typeof v === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(v)) {
+      const pct = Number(v.slice(0, -1));
+      if (pct <= 0 || pct > 100) report(ctx, p, `\`serial\` percentage ${v} must be above 0% and at most 100%`, 'Write e.g. `serial: "25%"`');
+      else steps.push({ kind: 'percent', value: pct });
+    }
+  });
+  return steps.length === items.length ? steps : undefined;
+}
