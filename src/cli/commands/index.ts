@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerInventory } from './inventory.js';
+import { registerRollout } from './rollout.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -7,4 +8,5 @@ export type SetExitCode = (code: number) => void;
 /** Every subcommand, registered in the order `--help` lists them. */
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   registerInventory(program, setExitCode);
+  registerRollout(program, setExitCode);
 }
