@@ -8,6 +8,7 @@ import { ConfigError, type ConfigProblem, type SourcePosition } from '../load/co
 import type { PowerDriver } from './driver.js';
 import { IpmiDriver } from './ipmi.js';
 import { RedfishDriver } from './redfish.js';
+import { QmpPowerDriver } from './qmp.js';
 
 export interface PowerHost {
   name: string;
@@ -36,6 +37,10 @@ const optionString = (cfg: Record<string, unknown>, key: string, ctx: FactoryCon
 };
 
 export const powerDrivers: Record<string, DriverFactory> = {
+  qmp(_host, cfg, ctx) {
+    const socket = optionString(cfg, 'socket', ctx, 'add `socket: <path of the VM\'s QMP unix socket>`');
+    return socket ? new QmpPowerDriver(socket) : null;
+  },
   ipmi(_host, cfg, ctx) {
     const host = optionString(cfg, 'host', ctx, 'add `host: <BMC address>`');
     const user = optionString(cfg, 'user', ctx, 'add `user: <BMC user>`');

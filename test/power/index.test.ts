@@ -36,7 +36,7 @@ describe('powerDriverFor', () => {
   });
 
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['an unknown driver', { driver: 'ilo' }, ['inventory/host_vars/hv1.yml:5:3: host hv1: unknown power driver "ilo". write one of: ipmi, redfish, none']],
+    ['an unknown driver', { driver: 'ilo' }, ['inventory/host_vars/hv1.yml:5:3: host hv1: unknown power driver "ilo". write one of: qmp, ipmi, redfish, none']],
     [
       'a password written in the inventory',
       { driver: 'redfish', url: 'https://bmc1', user: 'root', password: 'hunter2-secret', password_env: 'BMC_PASSWORD' },

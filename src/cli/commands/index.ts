@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerInventory } from './inventory.js';
 import { registerRollout } from './rollout.js';
+import { registerLab } from './lab.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -9,4 +10,5 @@ export type SetExitCode = (code: number) => void;
 export function registerCommands(program: Command, setExitCode: SetExitCode): void {
   registerInventory(program, setExitCode);
   registerRollout(program, setExitCode);
+  registerLab(program, setExitCode);
 }

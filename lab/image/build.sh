@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Build the rollgate lab guest image from Debian's packages (no downloaded cloud image). Run as root by
+# `rollgate lab image build` (src/lab/image.ts), which passes the recipe hash and where to put the result.
+# Every line starting with "stage:" is progress for the CLI; everything else is a log.
+#
+#   OUT=dir WORK=dir RECIPE_HASH=hex MIRROR=url [SUITE=bookworm] [DEB_CACHE=dir] [DISK_SIZE=3G]
+#   [FIRSTBOOT_TIMEOUT=1500] lab/image/build.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${OUT:?}" "${WORK:?}" "${RECIPE_HASH:?}" "${MIRROR:?}"
+SUITE=${SUITE:-bookworm}
+DISK_SIZE=${DISK_SIZE:-3G}
+FIRSTBOOT_TIMEOUT=${FIRSTBOOT_TIMEOUT:-1500}
+started=$(date +%s)
+stage() { echo "stage: $* (+$(( $(date +%s) - started ))s)"; }
+root="$WORK/root"
+disk="$WORK/disk.raw"
+mkdir -p "$WORK" "$OUT"
+
+cleanup() {
+  for m in dev/pts dev proc sys; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
+  if [ -n "${qemu_pid:-}" ]; then kill "$qemu_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+stage "debootstrap $SUITE from $MIRROR"
+include=$(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$' | paste -sd, -)
+cache_args=()
+if [ -n "${DEB_CACHE:-}" ]; then mkdir -p "$DEB_CACHE"; cache_args=(--cache-dir="$DEB_CACHE"); fi
+debootstrap --variant=minbase --include="$include" "${cache_args[@]}" "$SUITE" "$root" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+  || { tail -n 30 "$WORK/debootstrap.log"; exit 1; }
+
+stage "configure the guest"
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
+mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"
+mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
+printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"; chmod +x "$root/usr/sbin/policy-rc.d"
+cp -a "$here/files/." "$root/"
+chmod 0440 "$root/etc/sudoers.d/rgops"
+# GRUB from inside the chroot, no install device yet: the first boot installs it onto the disk.
+in_root debconf-set-selections <<'SEL'
+grub-pc grub-pc/install_devices multiselect
+grub-pc grub-pc/install_devices_empty boolean true
+SEL
+in_root apt-get install -y -q --no-install-recommends grub-pc grub-efi-amd64-bin >"$WORK/grub-apt.log" 2>&1 \
+  || { tail -n 30 "$WORK/grub-apt.log"; exit 1; }
+echo rollgate-lab > "$root/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\trollgate-lab\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+: > "$root/etc/machine-id"; rm -f "$root/var/lib/dbus/machine-id"
+in_root systemctl enable systemd-networkd.service rollgate-lab-firstboot.service rollgate-lab-identity.service >/dev/null 2>&1
+in_root systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1
+mkdir -p "$root/etc/rollgate-lab" && touch "$root/etc/rollgate-lab/firstboot"
+
+stage "users and keys"
+in_root useradd --create-home --shell /bin/bash --groups sudo rgops
+in_root usermod -p '*' rgops
+in_root usermod -p '*' root
+rm -f "$OUT/id_ed25519" "$OUT/id_ed25519.pub"
+ssh-keygen -q -t ed25519 -N '' -C rollgate-lab-operator -f "$OUT/id_ed25519"
+rm -f "$root"/etc/ssh/ssh_host_*
+ssh-keygen -q -t ed25519 -N '' -C rollgate-lab-base -f "$root/etc/ssh/ssh_host_ed25519_key"
+cp "$root/etc/ssh/ssh_host_ed25519_key.pub" "$OUT/ssh_host_ed25519_key.pub"
+for home in root home/rgops; do
+  install -d -m 0700 "$root/$home/.ssh"
+  install -m 0600 "$OUT/id_ed25519.pub" "$root/$home/.ssh/authorized_keys"
+done
+in_root chown -R rgops:rgops /home/rgops/.ssh
+
+stage "local apt repository with the lab kernel"
+install -m 0755 "$here/make-bad-kernel.sh" "$root/tmp/make-bad-kernel.sh"
+in_root /tmp/make-bad-kernel.sh
+rm -f "$root/tmp/make-bad-kernel.sh"
+repo="$root/var/lib/rollgate-lab/repo"
+: > "$repo/Packages"
+for deb in "$repo"/*.deb; do
+  f=$(basename "$deb")
+  { dpkg-deb -f "$deb"; echo "Filename: ./$f"; echo "Size: $(stat -c %s "$deb")"; echo "SHA256: $(sha256sum "$deb" | cut -d' ' -f1)"; echo; } >> "$repo/Packages"
+done
+{ echo "Origin: rollgate-lab"; echo "Label: rollgate-lab"; echo "Date: $(LC_ALL=C date -u -R)"; echo "SHA256:";
+  echo " $(sha256sum "$repo/Packages" | cut -d' ' -f1) $(stat -c %s "$repo/Packages") Packages"; } > "$repo/Release"
+# The guest is offline: its only apt source is the local repository.
+rm -f "$root/etc/apt/sources.list"
+in_root apt-get update -q >"$WORK/apt-update.log" 2>&1 || { cat "$WORK/apt-update.log"; exit 1; }
+in_root apt-get clean
+
+stage "initramfs-tools: MODULES=dep"
+sed -i 's/^MODULES=.*/MODULES=dep/' "$root/etc/initramfs-tools/initramfs.conf"
+grep -q '^MODULES=dep$' "$root/etc/initramfs-tools/initramfs.conf"
+kver=$(ls "$root/lib/modules" | head -n 1)
+# MODULES=dep reads the running machine, which in a chroot is the build host: build this first initrd with the
+# modules dep picks inside a lab VM (virtio disk, ext4) listed explicitly, natively rather than under TCG
+# (minutes saved). Every later rebuild in the guest (update-initramfs) uses MODULES=dep.
+rm -rf "$root/tmp/itconf"; cp -a "$root/etc/initramfs-tools" "$root/tmp/itconf"
+sed -i 's/^MODULES=.*/MODULES=list/' "$root/tmp/itconf/initramfs.conf"
+printf 'virtio_pci\nvirtio_blk\next4\n' >> "$root/tmp/itconf/modules"
+in_root mkinitramfs -d /tmp/itconf -o "/boot/initrd.img-$kver" "$kver"
+rm -rf "$root/tmp/itconf"
+cp "$root/boot/vmlinuz-$kver" "$WORK/vmlinuz"; cp "$root/boot/initrd.img-$kver" "$WORK/initrd"
+rm -f "$root/usr/sbin/policy-rc.d"
+cleanup
+
+stage "disk image"
+root_uuid=$(cat /proc/sys/kernel/random/uuid)
+esp_id=$(printf '%08X' $(( RANDOM * 65536 + RANDOM )))
+esp_uuid="${esp_id:0:4}-${esp_id:4:4}"
+printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot/efi vfat umask=0077,nofail 0 0\n' "$root_uuid" "$esp_uuid" > "$root/etc/fstab"
+mkdir -p "$root/boot/efi"
+rm -f "$disk"; truncate -s "$DISK_SIZE" "$disk"
+sfdisk -q "$disk" <<PARTS
+label: gpt
+start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649, name=bios
+start=4096, size=65536, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=esp
+start=69632, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root
+PARTS
+# sfdisk aligns the last partition: read its real size back rather than computing it.
+read -r root_start root_sectors < <(sfdisk -d "$disk" | awk -F'[=,]' '/name="root"/ {gsub(/ /,""); print $2, $4}')
+esp_img="$WORK/esp.img"; rm -f "$esp_img"; truncate -s 32M "$esp_img"
+mkfs.vfat -i "$esp_id" -n ESP "$esp_img" >/dev/null
+dd if="$esp_img" of="$disk" bs=512 seek=4096 conv=notrunc status=none
+# GRUB 2.06 cannot read ext4's orphan_file; keep the feature set it knows.
+mke2fs -q -t ext4 -O ^orphan_file,^metadata_csum_seed -U "$root_uuid" -L root -d "$root" \
+  -E offset=$(( root_start * 512 )) "$disk" $(( root_sectors / 2 ))k
+
+stage "first boot: GRUB install from inside the guest, update-grub"
+qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 1 -m 1024 -nodefaults -display none -no-reboot \
+  -drive file="$disk",format=raw,if=virtio -nic none \
+  -kernel "$WORK/vmlinuz" -initrd "$WORK/initrd" \
+  -append "root=UUID=$root_uuid ro console=ttyS0,115200n8" \
+  -serial file:"$WORK/firstboot.log" &
+qemu_pid=$!
+deadline=$(( $(date +%s) + FIRSTBOOT_TIMEOUT ))
+while kill -0 "$qemu_pid" 2>/dev/null; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "first boot did not finish within ${FIRSTBOOT_TIMEOUT}s; serial log tail:"; tail -n 40 "$WORK/firstboot.log"; exit 1
+  fi
+  sleep 2
+done
+wait "$qemu_pid" || true
+qemu_pid=
+grep -a 'rollgate-firstboot:' "$WORK/firstboot.log" || true
+if ! grep -aq 'rollgate-firstboot: OK' "$WORK/firstboot.log"; then
+  echo "first boot failed; serial log tail:"; tail -n 60 "$WORK/firstboot.log"; exit 1
+fi
+cp "$WORK/firstboot.log" "$OUT/firstboot.log"
+
+stage "qcow2"
+qemu-img convert -O qcow2 "$disk" "$OUT/base.qcow2.tmp"
+mv "$OUT/base.qcow2.tmp" "$OUT/base.qcow2"
+chmod 0444 "$OUT/base.qcow2"
+elapsed=$(( $(date +%s) - started ))
+cat > "$OUT/manifest.json" <<JSON
+{
+  "recipeHash": "$RECIPE_HASH",
+  "suite": "$SUITE",
+  "mirror": "$MIRROR",
+  "kernel": "$kver",
+  "rootUuid": "$root_uuid",
+  "diskSize": "$DISK_SIZE",
+  "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "buildSeconds": $elapsed,
+  "imageBytes": $(stat -c %s "$OUT/base.qcow2")
+}
+JSON
+stage "done in ${elapsed}s, $(du -h "$OUT/base.qcow2" | cut -f1) qcow2"

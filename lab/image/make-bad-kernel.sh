@@ -1,0 +1,46 @@
+#!/bin/sh
+# Runs inside the image chroot at build time. Builds the lab's "bad kernel" package into the guest's local apt
+# repository: a real Debian kernel binary under a newer ABI name whose module tree is empty, so its initramfs
+# (generated in the guest by the package's own postinst, exactly as for a real kernel update) holds no disk or
+# filesystem drivers and the boot stops at "Gave up waiting for root file system device".
+set -eu
+BAD_ABI=${BAD_ABI:-6.1.0-99-amd64}
+BAD_VERSION=${BAD_VERSION:-6.1.999-1}
+REPO=/var/lib/rollgate-lab/repo
+real=$(ls /lib/modules | head -n 1)
+pkg=linux-image-$BAD_ABI
+work=$(mktemp -d)
+mkdir -p "$work/DEBIAN" "$work/boot" "$work/lib/modules/$BAD_ABI" "$REPO"
+cp "/boot/vmlinuz-$real" "$work/boot/vmlinuz-$BAD_ABI"
+cp "/boot/config-$real" "$work/boot/config-$BAD_ABI"
+cp "/boot/System.map-$real" "$work/boot/System.map-$BAD_ABI"
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+  [ -e "/lib/modules/$real/$f" ] && cp "/lib/modules/$real/$f" "$work/lib/modules/$BAD_ABI/$f"
+done
+: > "$work/lib/modules/$BAD_ABI/modules.order"
+# The maintainer scripts of the real kernel package, renamed: they run depmod and /etc/kernel/*.d
+# (initramfs-tools, zz-update-grub) just as a real kernel update does.
+dpkg-query --control-path "linux-image-$real" postinst >/dev/null
+for s in postinst postrm preinst prerm; do
+  src=$(dpkg-query --control-path "linux-image-$real" "$s" 2>/dev/null || true)
+  [ -n "$src" ] && [ -f "$src" ] || continue
+  sed "s/$real/$BAD_ABI/g" "$src" > "$work/DEBIAN/$s"
+  chmod 0755 "$work/DEBIAN/$s"
+done
+installed_size=$(du -sk "$work" | cut -f1)
+cat > "$work/DEBIAN/control" <<CONTROL
+Package: $pkg
+Version: $BAD_VERSION
+Architecture: amd64
+Maintainer: rollgate lab <lab@rollgate.invalid>
+Installed-Size: $installed_size
+Depends: kmod, linux-base (>= 4.3~), initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool
+Provides: linux-image, wireguard-modules (= 1.0.0)
+Section: kernel
+Priority: optional
+Description: Linux 6.1 for 64-bit PCs (rollgate lab: a kernel update that cannot boot)
+ The kernel binary of $real shipped under the ABI name $BAD_ABI with an empty module tree: its
+ initramfs has no virtio or ext4 drivers, so the boot waits for the root disk and gives up.
+CONTROL
+dpkg-deb --root-owner-group -Zxz --build "$work" "$REPO/${pkg}_${BAD_VERSION}_amd64.deb" >/dev/null
+rm -rf "$work"

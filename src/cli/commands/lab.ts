@@ -1,0 +1,206 @@
+/**
+ * `rollgate lab ...`: the local VM lab (QEMU, emulated IOMMU, each VM booting through its own GRUB).
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { SetExitCode } from './index.js';
+import { labSettings, type LabSettings } from '../../lab/settings.js';
+import { LAB_PROFILES, LAB_KINDS, type LabProfile } from '../../lab/kinds.js';
+import { connectLabHost, labDown, labReset, labUp, requireHost, requireLab } from '../../lab/lab.js';
+import { currentImage, ensureImage } from '../../lab/image.js';
+import { hostNames, labHostName } from '../../lab/state.js';
+import { vmPid } from '../../lab/vm.js';
+import { QmpPowerDriver } from '../../power/qmp.js';
+import { armFault, clearFaults, listFaults, FAULT_DESCRIPTIONS, FAULT_KINDS, type FaultKind } from '../../lab/faults/faults.js';
+import { upProgressView } from './lab-progress.js';
+import { LAB_INVENTORY_PATH } from '../../lab/inventory-file.js';
+
+function settings(): LabSettings {
+  return labSettings(process.env, (p) => readFileSync(p, 'utf8'));
+}
+
+function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+function fail(setExitCode: SetExitCode, err: unknown): void {
+  process.stderr.write(`rollgate lab: ${(err as Error).message}\n`);
+  setExitCode(1);
+}
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} ${v}: expected a whole number of 1 or more`);
+    return n;
+  };
+}
+
+export function registerLab(program: Command, setExitCode: SetExitCode): void {
+  const lab = program
+    .command('lab')
+    .description('Local VM lab: Debian hypervisors under QEMU with an emulated IOMMU, booting through their own GRUB')
+    .addHelpText('after', '\nState: $ROLLGATE_LAB_STATE (default ~/.local/state/rollgate/lab); image cache: $ROLLGATE_LAB_CACHE (default ~/.cache/rollgate/lab). See docs/lab.md.');
+
+  lab
+    .command('up')
+    .description(`build the guest image if needed, start (or reuse) the VMs, wait for SSH logins, write ${LAB_INVENTORY_PATH}`)
+    .option('--hosts <n>', 'number of VMs', positiveInt('--hosts'), 3)
+    .addOption(new Option('--profile <profile>', 'IOMMU of the VMs: intel, amd, or mixed (alternating)').choices([...LAB_PROFILES]).default('intel'))
+    .option('--inventory <file>', 'where to write the inventory', LAB_INVENTORY_PATH)
+    .action(async (opts: { hosts: number; profile: LabProfile; inventory: string }) => {
+      try {
+        const s = settings();
+        const hosts = Array.from({ length: opts.hosts }, (_, i) => labHostName(i));
+        const view = upProgressView(hosts);
+        const started = Date.now();
+        const result = await view.run(labUp(s, { hosts: opts.hosts, profile: opts.profile, inventoryFile: opts.inventory, onProgress: view.onProgress }));
+        print(`lab up: ${hostNames(result.state).length} host(s) in ${Math.round((Date.now() - started) / 1000)} s, accel ${result.state.accel}; inventory ${result.inventoryFile}`);
+        for (const [h, ms] of Object.entries(result.bootMs)) print(`  ${h}: boot to SSH login ${Math.round(ms / 1000)} s`);
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('status')
+    .description('list the lab VMs: kind, SSH port, QEMU process, power state')
+    .option('--json', 'one JSON document')
+    .action(async (opts: { json?: boolean }) => {
+      try {
+        const s = settings();
+        const img = currentImage(s);
+        const { state, paths } = requireLab(s);
+        const rows = await Promise.all(hostNames(state).map(async (n) => {
+          const vm = state.hosts[n]!;
+          const pid = vmPid(vm);
+          const power = pid ? await new QmpPowerDriver(vm.qmpSocket, 3000).status() : 'off';
+          return { host: n, kind: vm.kind, iommu: vm.iommu, sshPort: vm.sshPort, pid: pid ?? null, power, linkDown: existsSync(`${vm.dir}/link-down`), console: vm.consoleLog, qmp: vm.qmpSocket };
+        }));
+        if (opts.json) {
+          print(JSON.stringify({ stateDir: paths.stateDir, profile: state.profile, accel: state.accel, image: state.imageHash, hosts: rows }, null, 2));
+          return;
+        }
+        print(`lab: ${paths.stateDir}  profile ${state.profile}  accel ${state.accel}  image ${state.imageHash}${img && img.hash !== state.imageHash ? ` (recipe now ${img.hash}: down + up to use it)` : ''}`);
+        for (const r of rows) {
+          print(`  ${r.host.padEnd(6)} ${r.kind.padEnd(15)} ssh 127.0.0.1:${r.sshPort}  ${r.pid ? `qemu pid ${r.pid}` : 'not running'}  power ${r.power}${r.linkDown ? '  LINK DOWN' : ''}`);
+        }
+        const first = rows[0];
+        if (first) print(`\n  ssh -i ${paths.operatorKey} -o UserKnownHostsFile=${paths.knownHosts} -o StrictHostKeyChecking=yes -p ${first.sshPort} rgops@127.0.0.1`);
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('down')
+    .description('stop every lab VM and delete their disks (the next up starts pristine)')
+    .option('--keep-disks', 'keep the VM overlays and the state')
+    .option('--inventory <file>', 'inventory file to remove', LAB_INVENTORY_PATH)
+    .action(async (opts: { keepDisks?: boolean; inventory: string }) => {
+      try {
+        const names = await labDown(settings(), { keepDisks: opts.keepDisks, inventoryFile: opts.inventory });
+        print(names.length ? `lab down: stopped ${names.join(', ')}` : 'lab down: nothing was up');
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('reset <host>')
+    .description('put one VM back to pristine (new overlay of the base image) and wait for SSH')
+    .action(async (host: string) => {
+      try {
+        const ready = await labReset(settings(), host);
+        print(`${host}: pristine, SSH login after ${Math.round(ready.waitedMs / 1000)} s`);
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('console <host>')
+    .description("print a VM's serial console log (kept across reboots)")
+    .option('-n, --lines <n>', 'last N lines only', positiveInt('--lines'))
+    .action((host: string, opts: { lines?: number }) => {
+      try {
+        const { vm } = requireHost(settings(), host);
+        const text = existsSync(vm.consoleLog) ? readFileSync(vm.consoleLog, 'utf8') : '';
+        const lines = text.split('\n');
+        process.stdout.write(opts.lines ? lines.slice(-opts.lines - 1).join('\n') : text);
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('power <host> <action>')
+    .description('the power driver of a VM (QMP): reset, off, on or status')
+    .action(async (host: string, action: string) => {
+      try {
+        const { vm } = requireHost(settings(), host);
+        const power = new QmpPowerDriver(vm.qmpSocket);
+        switch (action) {
+          case 'reset': await power.reset(); break;
+          case 'off': await power.powerOff(); break;
+          case 'on': await power.powerOn(); break;
+          case 'status': break;
+          default: throw new Error(`unknown power action "${action}": use reset, off, on or status`);
+        }
+        print(`${host}: power ${await power.status()}`);
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('fault <host> [kind]')
+    .description(`arm a fault on a VM (${FAULT_KINDS.join(', ')}), "clear" them all, or list what is armed`)
+    .option('--seconds <n>', 'slow-boot: how long the next boot waits', positiveInt('--seconds'), 120)
+    .addHelpText('after', '\nFaults:\n' + FAULT_KINDS.map((k) => `  ${k.padEnd(19)} ${FAULT_DESCRIPTIONS[k]}`).join('\n') + '\n  clear               disarm every fault of the host')
+    .action(async (host: string, kind: string | undefined, opts: { seconds: number }) => {
+      try {
+        const s = settings();
+        const { vm } = requireHost(s, host);
+        const ctx = { vm, connect: () => connectLabHost(s, host), slowBootSeconds: opts.seconds };
+        if (kind === undefined) {
+          const armed = await listFaults(ctx);
+          print(armed.length ? `${host}: ${armed.join(', ')}` : `${host}: no fault armed`);
+        } else if (kind === 'clear') {
+          await clearFaults(ctx);
+          print(`${host}: faults cleared`);
+        } else if ((FAULT_KINDS as readonly string[]).includes(kind)) {
+          await armFault(kind as FaultKind, ctx);
+          print(`${host}: ${kind} armed: ${FAULT_DESCRIPTIONS[kind as FaultKind]}`);
+        } else {
+          throw new Error(`unknown fault "${kind}": use one of ${FAULT_KINDS.join(', ')} or clear`);
+        }
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+
+  lab
+    .command('image')
+    .description('build the guest image now if the recipe changed, and print what is cached')
+    .option('--force', 'rebuild even when cached (refused while the lab runs on it)')
+    .action(async (opts: { force?: boolean }) => {
+      try {
+        const s = settings();
+        const cached = currentImage(s);
+        if (opts.force && cached) {
+          const state = (() => { try { return requireLab(s).state; } catch { return undefined; } })();
+          if (state && state.imageHash === cached.hash && hostNames(state).some((n) => vmPid(state.hosts[n]!))) {
+            throw new Error('the lab runs on this image; `rollgate lab down` first');
+          }
+          rmSync(cached.dir, { recursive: true, force: true });
+        }
+        const img = await ensureImage(s, (line) => print(`  ${line}`));
+        const m = img.manifest;
+        print(`image ${img.hash}: ${img.base}\n  Debian ${m.suite}, kernel ${m.kernel}, built ${m.builtAt} in ${m.buildSeconds} s, ${(m.imageBytes / 1048576).toFixed(0)} MiB qcow2`);
+        print(`  kinds: ${Object.values(LAB_KINDS).map((k) => `${k.name} (${k.product})`).join(', ')}`);
+      } catch (err) {
+        fail(setExitCode, err);
+      }
+    });
+}

@@ -1,0 +1,152 @@
+/**
+ * The lab's guest image: built from Debian's packages by lab/image/build.sh, cached under
+ * <cacheDir>/images/<recipe hash>/, rebuilt only when the recipe (every file of lab/image/, the mirror, the
+ * suite) changes.
+ */
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { withLockFile } from './lock-file.js';
+import { recipeDir, type LabSettings } from './settings.js';
+
+export const IMAGE_SUITE = 'bookworm';
+
+/** manifest.json written by build.sh. */
+export interface ImageManifest {
+  recipeHash: string;
+  suite: string;
+  mirror: string;
+  kernel: string;
+  rootUuid: string;
+  diskSize: string;
+  builtAt: string;
+  buildSeconds: number;
+  imageBytes: number;
+}
+
+export interface LabImage {
+  dir: string;
+  hash: string;
+  /** Read-only qcow2 every VM overlay is backed by. */
+  base: string;
+  /** Operator private key authorised for root and rgops in the image. */
+  operatorKey: string;
+  manifest: ImageManifest;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** sha256 over everything that shapes the image: recipe files (path, exec bit, bytes), mirror and suite. */
+export function recipeHash(dir: string, mirror: string, suite = IMAGE_SUITE): string {
+  const h = createHash('sha256');
+  h.update(`suite=${suite}\nmirror=${mirror}\n`);
+  for (const file of listFiles(dir).sort()) {
+    const mode = statSync(file).mode & 0o111 ? 'x' : '-';
+    h.update(`${relative(dir, file)}\0${mode}\0`);
+    h.update(readFileSync(file));
+    h.update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+function imageAt(dir: string, hash: string): LabImage | undefined {
+  const manifestFile = join(dir, 'manifest.json');
+  if (!existsSync(manifestFile) || !existsSync(join(dir, 'base.qcow2'))) return undefined;
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as ImageManifest;
+  return { dir, hash, base: join(dir, 'base.qcow2'), operatorKey: join(dir, 'id_ed25519'), manifest };
+}
+
+/** The cached image for the current recipe, if built. */
+export function currentImage(settings: LabSettings): LabImage | undefined {
+  const hash = recipeHash(recipeDir(), settings.mirror);
+  return imageAt(join(settings.cacheDir, 'images', hash), hash);
+}
+
+/** Build the image unless the current recipe's is cached. `onLine` receives build.sh's progress lines. */
+export async function ensureImage(
+  settings: LabSettings,
+  onLine: (line: string) => void = () => {},
+  /** Images still in use (by a running lab) that the build must not prune. */
+  keepHashes: readonly string[] = [],
+): Promise<LabImage> {
+  const hash = recipeHash(recipeDir(), settings.mirror);
+  const imagesDir = join(settings.cacheDir, 'images');
+  const dir = join(imagesDir, hash);
+  const cached = imageAt(dir, hash);
+  if (cached) return cached;
+  return withLockFile(join(imagesDir, '.build.lock'), settings.buildTimeoutMs, 'lab image build', async () => {
+    const again = imageAt(dir, hash);
+    if (again) return again;
+    const work = join(imagesDir, `${hash}.work`);
+    const out = join(imagesDir, `${hash}.tmp`);
+    rmSync(work, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash }, onLine);
+    renameSync(out, dir);
+    rmSync(work, { recursive: true, force: true });
+    // Older images are no longer used by anything new; running VMs keep theirs open until they stop.
+    for (const name of readdirSync(imagesDir)) {
+      if (name !== hash && !keepHashes.includes(name) && /^[0-9a-f]{16}(\.work|\.tmp)?$/.test(name)) rmSync(join(imagesDir, name), { recursive: true, force: true });
+    }
+    const built = imageAt(dir, hash);
+    if (!built) throw new Error(`lab image build finished without ${dir}/base.qcow2`);
+    return built;
+  });
+}
+
+function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(recipeDir(), 'build.sh'), [], {
+      env: {
+        ...process.env,
+        ...env,
+        MIRROR: settings.mirror,
+        SUITE: IMAGE_SUITE,
+        DEB_CACHE: join(settings.cacheDir, 'debs'),
+        FIRSTBOOT_TIMEOUT: String(Math.round(settings.firstbootTimeoutMs / 1000)),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const tail: string[] = [];
+    let partial = '';
+    const take = (chunk: Buffer) => {
+      partial += chunk.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 60) tail.shift();
+        if (line.startsWith('stage: ')) onLine(line.slice(7));
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, settings.buildTimeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run the lab image build: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`lab image build failed (${signal ? `killed by ${signal}` : `exit ${code}`}); last lines:\n${tail.join('\n')}`));
+    });
+  });
+}

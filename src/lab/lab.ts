@@ -1,0 +1,230 @@
+/**
+ * The lab as a whole: bring N VMs up (reusing running ones), take them down, reset one to pristine. Every
+ * state change happens under the lab lock, so separate CLI invocations and test files share one lab.
+ */
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { formatKnownHostsLine, knownHostsName } from '../connection/known-hosts.js';
+import { SshConnection } from '../connection/ssh.js';
+import { chooseAccel } from './accel.js';
+import { ensureImage } from './image.js';
+import { renderLabInventory } from './inventory-file.js';
+import { kindFor, type LabProfile } from './kinds.js';
+import { withLockFile } from './lock-file.js';
+import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
+import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
+import type { LabSettings } from './settings.js';
+import { createOverlay, prepareVm, startVm, stopVm, vmPid, vmRecord } from './vm.js';
+
+export type LabProgress =
+  | { type: 'image'; line: string }
+  | { type: 'vm'; host: string; phase: 'reused' | 'starting' | 'booting' | 'ready'; detail?: string };
+
+export interface LabUpOptions {
+  hosts: number;
+  profile: LabProfile;
+  /** Where to write the inventory; default inventory/lab.yml under the current directory. */
+  inventoryFile?: string;
+  onProgress?: (p: LabProgress) => void;
+}
+
+export interface LabUpResult {
+  state: LabState;
+  paths: LabPaths;
+  inventoryFile: string;
+  /** Boot times of the VMs started by this call, ms (qemu start to SSH login). */
+  bootMs: Record<string, number>;
+}
+
+/** At most this many hosts: the machine the lab was sized for has 2 cores. */
+export const MAX_LAB_HOSTS = 8;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+export function writeKnownHosts(paths: LabPaths, state: LabState): void {
+  const lines = hostNames(state).map((n) => {
+    const vm = state.hosts[n]!;
+    const [type, key] = vm.hostPublicKey.split(' ');
+    return formatKnownHostsLine(knownHostsName('127.0.0.1', vm.sshPort), type!, key!);
+  });
+  writeFileSync(paths.knownHosts, lines.join(''));
+}
+
+function writeInventory(file: string, state: LabState, paths: LabPaths): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, renderLabInventory(state, paths));
+}
+
+/** Run tasks with at most `limit` in flight. */
+async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const errors: unknown[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+        try {
+          await fn(item);
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+    }),
+  );
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new Error(errors.map((e) => (e as Error).message).join('\n'));
+}
+
+export function labFiles(paths: LabPaths): { operatorKey: string; knownHosts: string } {
+  return { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts };
+}
+
+/** Start (or reuse) lab1..labN, wait until each accepts an SSH login, write known_hosts and the inventory. */
+export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<LabUpResult> {
+  if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > MAX_LAB_HOSTS) {
+    throw new Error(`--hosts ${opts.hosts}: expected 1 to ${MAX_LAB_HOSTS}`);
+  }
+  const paths = labPaths(settings.stateDir);
+  const progress = opts.onProgress ?? (() => {});
+  const inventoryFile = resolve(opts.inventoryFile ?? 'inventory/lab.yml');
+  return withLockFile(paths.lockFile, settings.bootTimeoutMs * 2 + settings.buildTimeoutMs, 'lab up', async () => {
+    let state = readLabState(paths);
+    const running = state ? hostNames(state).filter((n) => vmPid(state!.hosts[n]!) !== undefined) : [];
+    // Check before touching anything: a running host of another kind cannot be turned into this profile.
+    for (let i = 0; i < opts.hosts; i++) {
+      const name = labHostName(i);
+      const vm = state?.hosts[name];
+      const want = kindFor(opts.profile, i);
+      if (vm && running.includes(name) && vm.iommu !== want.iommu) {
+        throw new Error(`${name} runs as ${vm.kind}, profile ${opts.profile} wants ${want.name} there; run \`rollgate lab down\` first`);
+      }
+    }
+    const image = await ensureImage(settings, (line) => progress({ type: 'image', line }), state && running.length ? [state.imageHash] : []);
+    if (!state || running.length === 0) {
+      state = { version: 1, profile: opts.profile, accel: await chooseAccel(settings), imageHash: image.hash, imageBase: image.base, hosts: {} };
+      rmSync(paths.vmsDir, { recursive: true, force: true });
+    }
+    state.profile = opts.profile;
+    mkdirSync(paths.stateDir, { recursive: true });
+    if (!existsSync(paths.operatorKey) || running.length === 0) {
+      rmSync(paths.operatorKey, { force: true });
+      copyFileSync(image.operatorKey, paths.operatorKey);
+      chmodSync(paths.operatorKey, 0o600);
+    }
+    const toStart: VmRecord[] = [];
+    for (let i = 0; i < opts.hosts; i++) {
+      const name = labHostName(i);
+      if (running.includes(name)) continue;
+      const old = state.hosts[name];
+      const port = old && (await portFree(old.sshPort)) ? old.sshPort : await freePort();
+      const rec = vmRecord(paths.vmsDir, name, i, kindFor(opts.profile, i).iommu, port);
+      rmSync(rec.disk, { force: true }); // a VM that is not running starts pristine
+      rmSync(`${rec.dir}/link-down`, { force: true });
+      rec.hostPublicKey = await prepareVm(rec, state.imageBase);
+      state.hosts[name] = rec;
+      toStart.push(rec);
+    }
+    writeLabState(paths, state);
+    writeKnownHosts(paths, state);
+    const bootMs: Record<string, number> = {};
+    const files = labFiles(paths);
+    const accel = state.accel;
+    // Reused hosts must answer too (a test may have left one rebooting).
+    const reused = running.filter((n) => labHostName(state!.hosts[n]!.index) && state!.hosts[n]!.index < opts.hosts);
+    await bounded([...toStart.map((r) => r.name), ...reused], settings.maxParallel, async (name) => {
+      const rec = state!.hosts[name]!;
+      const fresh = toStart.includes(rec);
+      if (fresh) {
+        progress({ type: 'vm', host: name, phase: 'starting' });
+        await startVm(rec, { accel, memoryMb: settings.memoryMb });
+      } else progress({ type: 'vm', host: name, phase: 'reused' });
+      progress({ type: 'vm', host: name, phase: 'booting', detail: `ssh port ${rec.sshPort}` });
+      const ready = await waitForSsh(labTarget(rec, files, 'root', settings.sshConnectTimeoutMs), {
+        timeoutMs: settings.bootTimeoutMs,
+        pollMs: settings.sshPollMs,
+        consoleLog: rec.consoleLog,
+      });
+      if (fresh) bootMs[name] = ready.waitedMs;
+      progress({ type: 'vm', host: name, phase: 'ready', detail: `${Math.round(ready.waitedMs / 1000)} s` });
+    });
+    writeInventory(inventoryFile, state, paths);
+    return { state, paths, inventoryFile, bootMs };
+  });
+}
+
+/** Stop every VM; their overlays are deleted unless keepDisks (so the next up starts pristine). */
+export async function labDown(settings: LabSettings, opts: { keepDisks?: boolean; inventoryFile?: string } = {}): Promise<string[]> {
+  const paths = labPaths(settings.stateDir);
+  return withLockFile(paths.lockFile, settings.bootTimeoutMs * 2, 'lab down', async () => {
+    const state = readLabState(paths);
+    if (!state) return [];
+    const names = hostNames(state);
+    await Promise.all(names.map((n) => stopVm(state.hosts[n]!)));
+    if (!opts.keepDisks) {
+      for (const n of names) rmSync(state.hosts[n]!.disk, { force: true });
+      rmSync(paths.stateFile, { force: true });
+    }
+    const inv = resolve(opts.inventoryFile ?? 'inventory/lab.yml');
+    rmSync(inv, { force: true });
+    return names;
+  });
+}
+
+/** Put one VM back to pristine: stop it, new overlay, start, wait for SSH. */
+export async function labReset(settings: LabSettings, host: string): Promise<Ready> {
+  const paths = labPaths(settings.stateDir);
+  return withLockFile(paths.lockFile, settings.bootTimeoutMs * 2, 'lab reset', async () => {
+    const state = readLabState(paths);
+    const rec = state?.hosts[host];
+    if (!state || !rec) throw new Error(`no lab host ${host}${state ? ` (hosts: ${hostNames(state).join(', ')})` : ' (the lab is not up)'}`);
+    await stopVm(rec);
+    await createOverlay(rec.disk, state.imageBase);
+    rmSync(`${rec.dir}/link-down`, { force: true });
+    if (!(await portFree(rec.sshPort))) throw new Error(`${host}: port ${rec.sshPort} is taken by another process`);
+    await startVm(rec, { accel: state.accel, memoryMb: settings.memoryMb });
+    return waitForSsh(labTarget(rec, labFiles(paths), 'root', settings.sshConnectTimeoutMs), {
+      timeoutMs: settings.bootTimeoutMs,
+      pollMs: settings.sshPollMs,
+      consoleLog: rec.consoleLog,
+    });
+  });
+}
+
+/** The running lab's state, or a clear error. */
+export function requireLab(settings: LabSettings): { state: LabState; paths: LabPaths } {
+  const paths = labPaths(settings.stateDir);
+  const state = readLabState(paths);
+  if (!state) throw new Error(`the lab is not up (no ${paths.stateFile}); run \`rollgate lab up\``);
+  return { state, paths };
+}
+
+export function requireHost(settings: LabSettings, host: string): { state: LabState; paths: LabPaths; vm: VmRecord } {
+  const { state, paths } = requireLab(settings);
+  const vm = state.hosts[host];
+  if (!vm) throw new Error(`no lab host ${host} (hosts: ${hostNames(state).join(', ')})`);
+  return { state, paths, vm };
+}
+
+/** A root SSH connection to a lab VM (the lab's own machinery: faults, fixtures). */
+export function connectLabHost(settings: LabSettings, host: string, user = 'root'): Promise<SshConnection> {
+  const { paths, vm } = requireHost(settings, host);
+  return SshConnection.open(labTarget(vm, labFiles(paths), user, settings.sshConnectTimeoutMs));
+}

@@ -1,0 +1,86 @@
+/**
+ * The QEMU command line of one lab VM, as a pure function of its spec (unit-tested). q35 with an emulated
+ * IOMMU placed before the PCI devices it translates, pinned guest addresses, SSH on a loopback port of a
+ * restricted user-mode network (the guest reaches nothing but the forwarded port), QMP socket, serial log.
+ */
+import type { LabKind } from './kinds.js';
+
+export type Accel = 'tcg' | 'kvm';
+
+export interface VmSpec {
+  name: string;
+  kind: LabKind;
+  accel: Accel;
+  /** Guest memory in MiB. Default 1024. */
+  memoryMb: number;
+  /** The VM's copy-on-write overlay (qcow2 backed by the base image). */
+  disk: string;
+  sshPort: number;
+  qmpSocket: string;
+  consoleLog: string;
+  pidFile: string;
+  /** Files handed to the guest through fw_cfg (hostname, SSH host key) for rollgate-lab-identity. */
+  hostKeyFile: string;
+  hostKeyPubFile: string;
+  /** Locally administered MAC of the management NIC. */
+  mac: string;
+}
+
+/** Guest PCI slots of the devices every kind has. */
+export const SLOTS = { disk: 0x2, mgmtNic: 0x3, gpu: 0x4, amdIommu: 0x5, rootPort: 0x1c } as const;
+
+/** QMP id of the management NIC (what `set_link` takes for the link-down fault). */
+export const MGMT_NIC_ID = 'mgmt-nic';
+
+function slotOf(address: string): string {
+  // '0000:00:04.1' -> '0x4.1'
+  const m = /^[0-9a-f]{4}:[0-9a-f]{2}:([0-9a-f]{2})\.([0-7])$/i.exec(address);
+  if (!m) throw new Error(`bad PCI address ${address}`);
+  return `0x${parseInt(m[1]!, 16).toString(16)}.${m[2]}`;
+}
+
+export function qemuArgs(spec: VmSpec): string[] {
+  const k = spec.kind;
+  const args = [
+    '-name', `${spec.name},process=rollgate-lab-${spec.name}`,
+    '-machine', 'q35,kernel-irqchip=split',
+    '-accel', spec.accel,
+    '-cpu', `max,vendor=${k.cpuVendor}`,
+    '-smp', '1',
+    '-m', String(spec.memoryMb),
+    '-nodefaults', '-vga', 'none', '-display', 'none',
+    // A guest poweroff leaves QEMU running in state 'shutdown' so the power driver can switch it back on.
+    '-no-shutdown',
+    '-daemonize', '-pidfile', spec.pidFile,
+    '-smbios', `type=1,manufacturer=rollgate-lab,product=${k.product},version=1,serial=${spec.name}`,
+  ];
+  // The IOMMU first: it translates only devices created after it.
+  if (k.iommu === 'intel') args.push('-device', 'intel-iommu,intremap=on,caching-mode=on');
+  else args.push('-device', `amd-iommu,intremap=on,addr=0x${SLOTS.amdIommu.toString(16)}`);
+  args.push(
+    '-drive', `file=${spec.disk},format=qcow2,if=none,id=disk0,cache=unsafe,discard=unmap`,
+    '-device', `virtio-blk-pci,drive=disk0,addr=0x${SLOTS.disk.toString(16)}`,
+    '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+    '-device', `virtio-net-pci,netdev=mgmt,id=${MGMT_NIC_ID},mac=${spec.mac},addr=0x${SLOTS.mgmtNic.toString(16)}`,
+  );
+  k.passthrough.forEach((d, i) => {
+    args.push('-device', `${d.model},addr=${slotOf(d.address)}${i === 0 && k.passthrough.length > 1 ? ',multifunction=on' : ''}`);
+  });
+  args.push(
+    '-device', `pcie-root-port,id=rp1,chassis=1,port=1,addr=0x${SLOTS.rootPort.toString(16)}`,
+    '-device', `${k.rootPortNic.model},bus=rp1,addr=0x0`,
+    '-chardev', `file,id=serial0,path=${spec.consoleLog},append=on`,
+    '-serial', 'chardev:serial0',
+    '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
+    '-fw_cfg', `name=opt/rollgate/hostname,string=${spec.name}`,
+    '-fw_cfg', `name=opt/rollgate/ssh_host_ed25519_key,file=${spec.hostKeyFile}`,
+    '-fw_cfg', `name=opt/rollgate/ssh_host_ed25519_key.pub,file=${spec.hostKeyPubFile}`,
+    '-rtc', 'base=utc',
+  );
+  return args;
+}
+
+/** Refuse paths QEMU would misparse: commas split its option lists. */
+export function checkQemuPath(path: string): void {
+  if (path.includes(',')) throw new Error(`lab path ${path} contains a comma, which QEMU options cannot hold; set ROLLGATE_LAB_STATE to another directory`);
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recipeHash } from '../../src/lab/image.js';
+import { recipeDir } from '../../src/lab/settings.js';
+
+describe('image recipe hash', () => {
+  it('changes with any recipe byte, the exec bit, the mirror and the suite, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rg-recipe-'));
+    mkdirSync(join(dir, 'files'));
+    writeFileSync(join(dir, 'build.sh'), 'echo one\n');
+    writeFileSync(join(dir, 'files', 'grub'), 'GRUB_DEFAULT=saved\n');
+    const base = recipeHash(dir, 'http://m/debian');
+    expect(recipeHash(dir, 'http://m/debian')).toBe(base);
+    expect(recipeHash(dir, 'http://other/debian')).not.toBe(base);
+    expect(recipeHash(dir, 'http://m/debian', 'trixie')).not.toBe(base);
+    chmodSync(join(dir, 'build.sh'), 0o755);
+    const exec = recipeHash(dir, 'http://m/debian');
+    expect(exec).not.toBe(base);
+    writeFileSync(join(dir, 'files', 'grub'), 'GRUB_DEFAULT=0\n');
+    expect(recipeHash(dir, 'http://m/debian')).not.toBe(exec);
+  });
+
+  it('finds the shipped recipe with its build script and package list', () => {
+    expect(recipeHash(recipeDir(), 'http://deb.debian.org/debian')).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
