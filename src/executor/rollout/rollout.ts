@@ -128,7 +128,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
           hr: hostRootFromVars(inv.vars),
           collect: (conn) => collectSnapshot(conn, inv),
           rebootCommand: typeof inv.vars.rollgate_reboot_command === 'string' ? inv.vars.rollgate_reboot_command : undefined,
-          serialLog: typeof inv.vars.rollgate_serial_log === 'string' ? inv.vars.rollgate_serial_log : undefined,
+          serialLog: typeof inv.vars.rollgate_console_log === 'string' ? inv.vars.rollgate_console_log : undefined,
           pollMs: input.pollMs,
           resuming: input.resuming,
         });
