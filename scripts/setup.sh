@@ -11,6 +11,7 @@ APT_PACKAGES=(
   sqlite3 time
   ipmitool openipmi openssl                     # power drivers: ipmitool, a real BMC simulator (ipmi_sim), test TLS certs
   grub2-common                                  # real grub-editenv / grub-reboot / grub-set-default for trial-boot tests
+  pciutils kmod                                 # lspci/lsmod in the benchmark's health command
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

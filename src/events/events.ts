@@ -9,7 +9,49 @@ export type Timestamp = number;
 /** How one host ended in a fleet run (src/executor/fleet.ts). */
 export type HostStatus = 'ok' | 'failed' | 'unreachable';
 
+/** How one task ended on one host (src/executor/): `ok` includes "nothing to change". */
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+/** A host's counters at the end of a run, as ansible-playbook's PLAY RECAP (`ok` counts changed tasks too). */
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+/** What a change would do or did: files before/after (for --diff) and the commands it runs. */
+export interface TaskPreview {
+  summary: string;
+  files: Array<{ path: string; before: string | null; after: string | null }>;
+  commands: string[];
+}
+
 export type RollgateEvent =
+  /** `rollgate run`: a playbook run begins (check: nothing will be applied). */
+  | { type: 'run.started'; at: Timestamp; runId: string; playbook: string; check: boolean; diff: boolean; hosts: string[] }
+  | { type: 'play.started'; at: Timestamp; play: string; hosts: string[] }
+  /** A task (or handler) starts on the play's hosts; position is file:line:col. */
+  | { type: 'task.started'; at: Timestamp; task: string; position: string; handler: boolean }
+  /** One host's result of a task (one per loop item, with `item`, then the task's own). Never carries no_log output. */
+  | {
+      type: 'task.result';
+      at: Timestamp;
+      host: string;
+      task: string;
+      /** The task's module (absent for the `connect` pseudo-task). */
+      module?: string;
+      status: TaskStatus;
+      item?: string;
+      ignored?: boolean;
+      message?: string;
+      preview?: TaskPreview;
+    }
+  | { type: 'play.recap'; at: Timestamp; hosts: Record<string, HostRecap> }
+  | { type: 'run.finished'; at: Timestamp; runId: string; failed: boolean; ms: number }
   /** A fleet run begins: every host it will contact, and how many at once. */
   | { type: 'fleet.started'; at: Timestamp; hosts: string[]; forks: number }
   /** Counts of host outcomes and wall time of the whole run. */
@@ -23,6 +65,8 @@ export type RollgateEvent =
   | { type: 'host.failed'; at: Timestamp; host: string; kind: string; message: string }
   | { type: 'command.started'; at: Timestamp; host: string; command: string }
   | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number }
+  /** A reboot's progress: requested, a login attempt while waiting, back (boot_id changed), or timed out. */
+  | { type: 'host.reboot'; at: Timestamp; host: string; phase: 'requested' | 'waiting' | 'back' | 'timeout'; ms: number; detail?: string }
   | RolloutEvent;
 
 /** How a host ended its turn in a staged rollout (src/strategy/threshold.ts). */

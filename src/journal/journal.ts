@@ -38,10 +38,10 @@ export class Journal {
   static open(path: string): Journal {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = new Database(path);
+    db.pragma('busy_timeout = 5000'); // first: other controllers may hold the file while this one opens it
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     return new Journal(db, path);
   }

@@ -4,7 +4,7 @@
  * directory, every file in it (recursively, sorted, skipping hidden files, `~` backups and other extensions),
  * merged in that order.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
 import { parseYaml } from './yaml.js';
@@ -42,12 +42,32 @@ function filesInDir(dir: string): string[] {
   return found;
 }
 
+/** Names in a directory, or undefined when it is not a directory (cached: one readdir per directory per load). */
+export type DirListing = (dir: string) => Set<string> | undefined;
+
+export function createDirListing(): DirListing {
+  const cache = new Map<string, Set<string> | undefined>();
+  return (dir) => {
+    if (!cache.has(dir)) {
+      let names: Set<string> | undefined;
+      try {
+        names = statSync(dir).isDirectory() ? new Set(readdirSync(dir)) : undefined;
+      } catch {
+        names = undefined;
+      }
+      cache.set(dir, names);
+    }
+    return cache.get(dir);
+  };
+}
+
 /** The files holding `name`'s variables under `dir` (e.g. inventory/group_vars), in merge order. */
-export function varsFilesFor(dir: string, name: string): string[] {
-  if (name.startsWith('/') || !existsSync(dir) || !statSync(dir).isDirectory()) return [];
+export function varsFilesFor(dir: string, name: string, list: DirListing = createDirListing()): string[] {
+  const names = list(dir);
+  if (name.startsWith('/') || !names) return [];
   for (const ext of ['', ...extensions]) {
+    if (!names.has(name + ext)) continue;
     const candidate = join(dir, name + ext);
-    if (!existsSync(candidate)) continue;
     return statSync(candidate).isDirectory() ? filesInDir(candidate) : [candidate];
   }
   return [];
@@ -81,28 +101,37 @@ export function readVarsFile(file: string, problems: ConfigProblem[]): VarsLayer
 
 /** Merge layers in order: a later layer's variable replaces an earlier one (Ansible's hash_behaviour=replace). */
 export function mergeLayers(layers: Iterable<VarsLayer>): VarsLayer {
-  const out: VarsLayer = { vars: Object.create(null), origins: Object.create(null) };
+  const vars = new Map<string, unknown>();
+  const origins = new Map<string, SourcePosition>();
   for (const layer of layers) {
     for (const key of Object.keys(layer.vars)) {
-      out.vars[key] = layer.vars[key];
+      vars.set(key, layer.vars[key]);
       const origin = layer.origins[key];
-      if (origin) out.origins[key] = origin;
+      if (origin) origins.set(key, origin);
     }
   }
-  return out;
+  // Plain objects (so callers may use them as any other), built safely even for a key named __proto__.
+  return { vars: Object.fromEntries(vars), origins: Object.fromEntries(origins) };
 }
 
 /** Reads and caches vars files for one load (each file is read once, however many hosts use it). */
 export function createVarsReader(problems: ConfigProblem[]): (dir: string, kind: 'group_vars' | 'host_vars', name: string) => VarsLayer {
   const cache = new Map<string, VarsLayer>();
+  const list = createDirListing();
+  const found = new Map<string, VarsLayer>();
   return (dir, kind, name) => {
-    const files = varsFilesFor(join(dir, kind), name);
-    return mergeLayers(
+    const key = JSON.stringify([dir, kind, name]);
+    const known = found.get(key);
+    if (known) return known;
+    const files = varsFilesFor(join(dir, kind), name, list);
+    const merged = mergeLayers(
       files.map((f) => {
         let layer = cache.get(f);
         if (!layer) cache.set(f, (layer = readVarsFile(f, problems)));
         return layer;
       }),
     );
+    found.set(key, merged);
+    return merged;
   };
 }

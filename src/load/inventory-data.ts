@@ -22,6 +22,8 @@ export interface GroupDraft {
 
 export interface HostDraft {
   name: string;
+  /** Groups that list this host directly, in order. */
+  directGroups: string[];
   vars: Record<string, unknown>;
   varOrigins: Record<string, SourcePosition>;
   /** Where the host is first declared. */
@@ -57,13 +59,16 @@ export function addGroup(draft: InventoryDraft, name: string, at: SourcePosition
 export function addHost(draft: InventoryDraft, name: string, group: string | undefined, port: number | undefined, at: SourcePosition): HostDraft {
   let host = draft.hosts.get(name);
   if (!host) {
-    host = { name, vars: Object.create(null), varOrigins: Object.create(null), origin: at };
+    host = { name, directGroups: [], vars: Object.create(null), varOrigins: Object.create(null), origin: at };
     draft.hosts.set(name, host);
     if (port !== undefined) setHostVar(draft, name, 'ansible_port', port, at);
   }
   if (group !== undefined) {
     const g = draft.groups.get(group) ?? addGroup(draft, group, at);
-    if (!g.hosts.includes(name)) g.hosts.push(name);
+    if (!host.directGroups.includes(group)) {
+      host.directGroups.push(group);
+      g.hosts.push(name);
+    }
   }
   return host;
 }
@@ -87,7 +92,7 @@ export function addChild(draft: InventoryDraft, parent: string, child: string, a
   const c = draft.groups.get(child) ?? addGroup(draft, child, at);
   if (p.children.includes(child)) return;
   if (parent === child || isDescendant(draft, child, parent)) {
-    draft.problems.push({ position: at, message: `making \`${child}\` a child of \`${parent}\` creates a loop of groups`, hint: `remove \`${child}\` from the children of \`${parent}\`` });
+    draft.problems.push({ position: at, message: `making \`${child}\` a child of \`${parent}\` creates a loop of groups (\`${child}\` is already ${parent === child ? 'that group' : `an ancestor of \`${parent}\``})`, hint: `remove \`${child}\` from the children of \`${parent}\`` });
     return;
   }
   p.children.push(child);
@@ -133,10 +138,9 @@ export function ancestors(draft: InventoryDraft, name: string): Set<string> {
 /** The groups a host is in: those that list it directly and all their ancestors (with `all`). */
 export function hostGroups(draft: InventoryDraft, host: string): Set<string> {
   const out = new Set<string>();
-  for (const g of draft.groups.values()) {
-    if (!g.hosts.includes(host)) continue;
-    out.add(g.name);
-    for (const a of ancestors(draft, g.name)) out.add(a);
+  for (const g of draft.hosts.get(host)?.directGroups ?? []) {
+    out.add(g);
+    for (const a of ancestors(draft, g)) out.add(a);
   }
   return out;
 }
@@ -150,8 +154,13 @@ export function reconcile(draft: InventoryDraft): void {
   for (const host of draft.hosts.values()) {
     const groups = hostGroups(draft, host.name);
     const others = [...groups].filter((g) => g !== 'all' && g !== 'ungrouped');
-    if (groups.has('ungrouped') && others.length > 0) ungrouped.hosts = ungrouped.hosts.filter((h) => h !== host.name);
-    else if (!groups.has('ungrouped') && others.length === 0) ungrouped.hosts.push(host.name);
+    if (groups.has('ungrouped') && others.length > 0) {
+      ungrouped.hosts = ungrouped.hosts.filter((h) => h !== host.name);
+      host.directGroups = host.directGroups.filter((g) => g !== 'ungrouped');
+    } else if (!groups.has('ungrouped') && others.length === 0) {
+      ungrouped.hosts.push(host.name);
+      host.directGroups.push('ungrouped');
+    }
   }
   for (const host of draft.hosts.values()) {
     const group = draft.groups.get(host.name);

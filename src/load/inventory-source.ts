@@ -14,7 +14,7 @@ import { parseYaml, type YamlDocument } from './yaml.js';
 
 const yamlExtensions = ['.yml', '.yaml', '.json'];
 // Ansible's INVENTORY_IGNORE_EXTS and the names it always skips in an inventory directory.
-const ignoredExtensions = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.cfg', '.retry'];
+const ignoredExtensions = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
 const ignoredNames = /^(?:\..*|host_vars|group_vars|vars_plugins)$/;
 
 /** The directory whose group_vars/ and host_vars/ apply to a source; undefined for a host list. */

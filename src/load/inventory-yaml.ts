@@ -4,12 +4,12 @@
  * against schemas/inventory.schema.json, so a misspelt key or a list where a mapping belongs is reported at
  * its file:line:col with a fix instead of being skipped with a warning as Ansible does.
  */
-import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import type { SourcePosition } from './config-error.js';
 import { addChild, addGroup, addHost, setGroupVar, setHostVar, type InventoryDraft } from './inventory-data.js';
 import { expandHostPattern } from './host-range.js';
-import { createAjv, validateDocument } from './schema-errors.js';
+import { validateDocument } from './schema-errors.js';
+import { schemaValidator } from './schema-validator.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
 
 let validator: ValidateFunction | undefined;
@@ -17,8 +17,7 @@ let validator: ValidateFunction | undefined;
 /** The published inventory schema (schemas/inventory.schema.json), compiled once. */
 export function inventoryValidator(): ValidateFunction {
   if (!validator) {
-    const schema = JSON.parse(readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8')) as object;
-    validator = createAjv().compile(schema);
+    validator = schemaValidator('inventory');
   }
   return validator;
 }

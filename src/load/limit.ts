@@ -101,7 +101,7 @@ function matchTerm(inv: Inventory, term: string): Matched {
   hosts = [...new Set(hosts)];
   if (hosts.length === 0 && groups.length === 0) {
     const guess = /[?*[~]/.test(expr) ? undefined : closestName(expr, [...inv.groups.keys(), ...inv.hosts.keys()]);
-    return { problem: { message: `no host or group matches \`${expr}\``, hint: guess ? `Did you mean \`${guess}\`?` : 'see the names with `rollgate inventory -i INV --graph`' } };
+    return { problem: { message: `no host or group matches \`${expr}\``, hint: guess ? `did you mean \`${guess}\`?` : 'see the names with `rollgate inventory -i INV --graph`' } };
   }
   if (!subscript || hosts.length === 0) return { hosts };
   const [start, end] = subscript;

@@ -75,8 +75,8 @@ function pathOf(subject: SchemaSubject, segs: string[]): YamlPath {
 /** YAML 1.1 reads yes/no/on/off/y/n as booleans and 0755 as a number: say so when a string was meant. */
 function yamlTypeTrap(expected: unknown, data: unknown): string | undefined {
   if (!String(expected).split(',').includes('string')) return undefined;
-  if (typeof data === 'boolean') return 'Quote it if you mean the text: YAML reads yes/no/on/off/y/n as true/false';
-  if (typeof data === 'number') return 'Quote it if you mean the text';
+  if (typeof data === 'boolean') return 'quote it if you mean the text: YAML reads yes/no/on/off/y/n as true/false';
+  if (typeof data === 'number') return 'quote it if you mean the text';
   return undefined;
 }
 
@@ -93,6 +93,14 @@ function requiredAlternatives(schema: unknown): string[] | null {
 
 function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]): ConfigProblem {
   const segs = segments(e.instancePath);
+  if (e.propertyName !== undefined) {
+    const parentSchema = (e.parentSchema ?? {}) as { description?: string };
+    return {
+      position: subject.doc.positionOf([...pathOf(subject, segs), e.propertyName], 'key'),
+      message: `\`${e.propertyName}\` is not a valid name in ${nameOf(subject, segs)}`,
+      hint: parentSchema.description ? `use ${parentSchema.description}` : undefined,
+    };
+  }
   const name = nameOf(subject, segs);
   const at = (p: YamlPath, of: 'key' | 'value' = 'value') => subject.doc.positionOf(p, of);
   const params = e.params as Record<string, unknown>;
@@ -110,7 +118,7 @@ function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]
     case 'required': {
       const key = String(params.missingProperty);
       const desc = parent.properties?.[key]?.description;
-      return { position: at(pathOf(subject, segs)), message: `${name} needs option \`${key}\``, hint: `Add \`${key}:\`${desc ? ` — ${desc}` : ''}` };
+      return { position: at(pathOf(subject, segs)), message: `${name} needs option \`${key}\``, hint: `add \`${key}:\`${desc ? ` — ${desc}` : ''}` };
     }
     case 'type':
       return { position: at(pathOf(subject, segs)), message: `${name} must be ${typeList(params.type)}, not ${describeValue(e.data)}`, hint: yamlTypeTrap(params.type, e.data) };
@@ -134,8 +142,8 @@ function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]
     case 'anyOf':
     case 'oneOf': {
       const keys = requiredAlternatives(e.schema);
-      if (keys && params.passingSchemas) return { position: at(pathOf(subject, segs)), message: `${name} takes only one of ${listChoices(keys)}`, hint: 'Remove all but one' };
-      if (keys) return { position: at(pathOf(subject, segs)), message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`, hint: `Add one of ${listChoices(keys)}` };
+      if (keys && params.passingSchemas) return { position: at(pathOf(subject, segs)), message: `${name} takes only one of ${listChoices(keys)}`, hint: 'remove all but one' };
+      if (keys) return { position: at(pathOf(subject, segs)), message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`, hint: `add one of ${listChoices(keys)}` };
       // A branch that got past the type check says best what is wrong.
       const deeper = branchErrors.filter((b) => b.keyword !== 'type' && b.keyword !== 'oneOf' && b.keyword !== 'anyOf');
       if (deeper.length > 0) return one(subject, deeper[0]!, []);
@@ -154,6 +162,7 @@ export function schemaProblems(errors: ErrorObject[], subject: SchemaSubject): C
   const problems: ConfigProblem[] = [];
   for (const e of errors) {
     if (combinators.some((c) => inBranch(e, c))) continue;
+    if (e.keyword === 'propertyNames') continue; // its inner error (with propertyName) says it better
     problems.push(one(subject, e, errors.filter((b) => inBranch(b, e))));
   }
   const seen = new Set<string>();

@@ -31,13 +31,10 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
 /** A key no table knows: an Ansible keyword we do not run, or a typo. */
 export function reportUnknownKey(ctx: LoadContext, path: YamlPath, key: string, where: string, candidates: string[]): void {
   const unsupported = unsupportedKeywords[key];
-  if (unsupported) report(ctx, [...path, key], `\`${key}\` is not supported in ${where}`, capitalise(unsupported), 'key');
-  else report(ctx, [...path, key], `unknown key \`${key}\` in ${where}`, didYouMean(key, candidates) ?? `Use one of ${candidates.map((c) => `\`${c}\``).join(', ')}`, 'key');
+  if (unsupported) report(ctx, [...path, key], `\`${key}\` is not supported in ${where}`, unsupported, 'key');
+  else report(ctx, [...path, key], `unknown key \`${key}\` in ${where}`, didYouMean(key, candidates) ?? `use one of ${candidates.map((c) => `\`${c}\``).join(', ')}`, 'key');
 }
 
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
 /** Validate the value of each known keyword against its schema fragment. */
 export function checkKeywordValues(ctx: LoadContext, node: Record<string, unknown>, path: YamlPath, table: Record<string, object>): void {

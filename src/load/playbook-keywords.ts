@@ -14,7 +14,8 @@ const condition: Fragment = {
 };
 const percent = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?%$', description: 'a host count such as 2 or a percentage such as "25%"' } as const;
 const serialStep: Fragment = { oneOf: [{ type: 'integer', minimum: 1 }, percent] };
-const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } };
+const identifier = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', not: { const: '__proto__' }, description: 'a variable name (letters, digits and _, not starting with a digit)' } as const;
+const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: identifier };
 
 /** Keywords valid on tasks, handlers and blocks alike. */
 export const commonKeywords: Record<string, Fragment> = {
@@ -31,16 +32,17 @@ export const commonKeywords: Record<string, Fragment> = {
 /** Keywords valid on a task or handler next to its module. */
 export const taskKeywords: Record<string, Fragment> = {
   ...commonKeywords,
-  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  register: identifier,
   notify: stringOrList,
   loop: { oneOf: [{ type: 'array' }, { type: 'string' }], description: 'a list, or an expression such as "{{ devices }}"' },
   loop_control: {
     type: 'object',
     additionalProperties: false,
-    properties: { loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, label: { type: 'string' } },
+    properties: { loop_var: identifier, label: { type: 'string' } },
   },
   changed_when: condition,
   failed_when: condition,
+  timeout: { type: 'integer', minimum: 1, description: 'seconds each command of this task may run before it is killed (the task fails)' },
 };
 
 /** Only on handlers. */
@@ -80,25 +82,25 @@ export const unsupportedKeywords: Record<string, string> = {
   with_items: 'write `loop:` instead',
   with_list: 'write `loop:` instead',
   with_dict: 'write `loop: "{{ mydict | dict2items }}"` instead',
-  until: 'retries are not supported; make the check a separate task',
-  retries: 'retries are not supported; make the check a separate task',
-  delay: 'retries are not supported; use `pause:` between tasks',
-  delegate_to: 'rollgate runs every task on its own host; delegation is not supported',
-  local_action: 'rollgate runs every task on its own host; local actions are not supported',
-  run_once: 'run_once is not supported; limit the play with `hosts:` instead',
+  until: 'make the check a separate task',
+  retries: 'make the check a separate task',
+  delay: 'use `pause:` between tasks',
+  delegate_to: 'rollgate runs every task on its own host',
+  local_action: 'rollgate runs every task on its own host',
+  run_once: 'limit the play with `hosts:` instead',
   become_user: 'rollgate only becomes root; remove `become_user`',
   become_method: 'rollgate becomes root through `sudo -n`; remove `become_method`',
   remote_user: 'set the login user in the inventory (`ansible_user`)',
   connection: 'rollgate always connects over SSH; remove `connection`',
-  environment: 'environment is not supported; set variables inside the command',
-  async: 'async tasks are not supported',
-  poll: 'async tasks are not supported',
-  roles: 'roles are not supported; put the tasks in the play',
-  include_tasks: 'includes are not supported; put the tasks in the play',
-  import_tasks: 'includes are not supported; put the tasks in the play',
-  include_role: 'roles are not supported; put the tasks in the play',
-  import_role: 'roles are not supported; put the tasks in the play',
-  import_playbook: 'imports are not supported; run each playbook with its own `rollgate run`',
+  environment: 'set variables inside the command',
+  async: 'run the command in the foreground',
+  poll: 'run the command in the foreground',
+  roles: 'put the tasks in the play instead',
+  include_tasks: 'put the tasks in the play instead',
+  import_tasks: 'put the tasks in the play instead',
+  include_role: 'put the tasks in the play instead',
+  import_role: 'put the tasks in the play instead',
+  import_playbook: 'run each playbook with its own `rollgate run`',
   strategy: 'rollgate runs plays with the linear strategy; staged rollouts use `serial`',
   args: 'write the module options under the module name',
   with_sequence: 'write `loop: "{{ range(1, 5) | list }}"` instead',

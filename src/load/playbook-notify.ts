@@ -39,7 +39,7 @@ export function checkNotify(ctx: LoadContext, handlers: Handler[], playPath: Yam
     names.forEach((name, i) => {
       if (known.has(name)) return;
       const where = Array.isArray(lookup(ctx.doc.value, path)) ? [...path, i] : path;
-      const hint = didYouMean(name, known) ?? (known.size > 0 ? `Handlers of this play: ${[...known].map((k) => `\`${k}\``).join(', ')}` : 'Add it under `handlers:` of this play');
+      const hint = didYouMean(name, known) ?? (known.size > 0 ? `handlers of this play: ${[...known].map((k) => `\`${k}\``).join(', ')}` : 'add it under `handlers:` of this play');
       report(ctx, where, `no handler named \`${name}\` in this play`, hint);
     });
   }

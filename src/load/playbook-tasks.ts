@@ -9,6 +9,7 @@ import type { YamlPath } from './yaml.js';
 import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, conditions, isMapping, optionalBoolean, report, reportUnknownKey, stringList, templatedPointers, type LoadContext } from './playbook-context.js';
 import { validateWithSchema } from './option-errors.js';
+import { splitShellTemplate } from './shell-template-split.js';
 import { closestName, didYouMean, listChoices } from './suggest.js';
 
 const moduleNames = Object.keys(moduleSpecs) as ModuleName[];
@@ -17,7 +18,7 @@ const isModule = (k: string): k is ModuleName => Object.hasOwn(moduleSpecs, k);
 export function parseTaskList(ctx: LoadContext, value: unknown, path: YamlPath, handlers: boolean): TaskNode[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
-    report(ctx, path, `\`${String(path[path.length - 1])}\` must be a list of tasks`, 'Start each task with `- name: ...` on its own line');
+    report(ctx, path, `\`${String(path[path.length - 1])}\` must be a list of tasks`, 'start each task with `- name: ...` on its own line');
     return [];
   }
   return value.flatMap((item, i) => {
@@ -32,11 +33,11 @@ export function parseHandlers(ctx: LoadContext, value: unknown, path: YamlPath):
 
 function parseNode(ctx: LoadContext, node: unknown, path: YamlPath, handlers: boolean): TaskNode | null {
   if (!isMapping(node)) {
-    report(ctx, path, `a task must be a mapping, not ${Array.isArray(node) ? 'a list' : `\`${String(node)}\``}`, 'Write `- name: ...` and the module with its options below it');
+    report(ctx, path, `a task must be a mapping, not ${Array.isArray(node) ? 'a list' : `\`${String(node)}\``}`, 'write `- name: ...` and the module with its options below it');
     return null;
   }
   if ('block' in node && !handlers) return parseBlock(ctx, node, path);
-  for (const k of ['rescue', 'always']) if (k in node) report(ctx, [...path, k], `\`${k}\` needs a \`block\` in the same mapping`, 'Put the tasks that may fail under `block:`', 'key');
+  for (const k of ['rescue', 'always']) if (k in node) report(ctx, [...path, k], `\`${k}\` needs a \`block\` in the same mapping`, 'put the tasks that may fail under `block:`', 'key');
   return parseTask(ctx, node, path, handlers);
 }
 
@@ -59,7 +60,7 @@ function parseCommon(ctx: LoadContext, node: Record<string, unknown>, path: Yaml
 function parseBlock(ctx: LoadContext, node: Record<string, unknown>, path: YamlPath): Block {
   for (const key of Object.keys(node)) {
     if (key in blockKeywords) continue;
-    if (isModule(key) || key === 'meta') report(ctx, [...path, key], `a block cannot also run a module (\`${key}\`)`, 'Move it into a task inside `block:`', 'key');
+    if (isModule(key) || key === 'meta') report(ctx, [...path, key], `a block cannot also run a module (\`${key}\`)`, 'move it into a task inside `block:`', 'key');
     else reportUnknownKey(ctx, path, key, 'a block', Object.keys(blockKeywords));
   }
   checkKeywordValues(ctx, node, path, blockKeywords);
@@ -80,19 +81,20 @@ function findModules(ctx: LoadContext, node: Record<string, unknown>, path: Yaml
   const vocabulary = [...moduleNames, 'meta', ...Object.keys(keywords)];
   for (const key of keys) {
     if (key in keywords || modules.includes(key)) continue;
+    if (key === 'rescue' || key === 'always') continue; // reported by parseNode: needs a block
     const fq = /^ansible\.(?:builtin|legacy|posix)\.(\w+)$/.exec(key);
     if (fq && isModule(fq[1]!)) {
-      report(ctx, [...path, key], `write the module name \`${fq[1]}\` without its collection`, `Replace \`${key}\` with \`${fq[1]}\``, 'key');
+      report(ctx, [...path, key], `write the module name \`${fq[1]}\` without its collection`, `replace \`${key}\` with \`${fq[1]}\``, 'key');
       modules.push(key);
     } else if (key === 'listen' && !handlers) {
-      report(ctx, [...path, key], '`listen` belongs on handlers, not tasks', 'Move this task under `handlers:`, or notify the handler by name', 'key');
+      report(ctx, [...path, key], '`listen` belongs on handlers, not tasks', 'move this task under `handlers:`, or notify the handler by name', 'key');
     } else {
       // With no module in the task, an unknown key is most likely a misspelt or unknown module.
       const closest = closestName(key, vocabulary);
       const looksLikeModule = modules.length === 0 && (closest === undefined || isModule(closest) || closest === 'meta');
       if (looksLikeModule) {
         unknownModule = true;
-        report(ctx, [...path, key], `unknown module \`${key}\``, didYouMean(key, vocabulary) ?? `Use one of ${listChoices(moduleNames)}`, 'key');
+        report(ctx, [...path, key], `unknown module \`${key}\``, didYouMean(key, vocabulary) ?? `use one of ${listChoices(moduleNames)}`, 'key');
       } else reportUnknownKey(ctx, path, key, 'a task', Object.keys(keywords));
     }
   }
@@ -105,18 +107,18 @@ function parseTask(ctx: LoadContext, node: Record<string, unknown>, path: YamlPa
   checkKeywordValues(ctx, node, path, keywords);
   const common = parseCommon(ctx, node, path);
   if (modules.length > 1) {
-    report(ctx, [...path, modules[1]!], `a task runs exactly one module; this one names ${modules.map((m) => `\`${m}\``).join(' and ')}`, 'Split it into one task per module', 'key');
+    report(ctx, [...path, modules[1]!], `a task runs exactly one module; this one names ${modules.map((m) => `\`${m}\``).join(' and ')}`, 'split it into one task per module', 'key');
     return null;
   }
   const module = modules[0];
   if (module === undefined) {
-    if (!unknownModule) report(ctx, path, 'this task has no module', `Add one of ${listChoices(moduleNames)}`);
+    if (!unknownModule) report(ctx, path, 'this task has no module', `add one of ${listChoices(moduleNames)}`);
     return null;
   }
   if (module === 'meta') {
     const action = node.meta;
     if (!metaActions.includes(action as MetaAction)) {
-      report(ctx, [...path, 'meta'], `unknown meta action \`${String(action)}\``, didYouMean(String(action), metaActions) ?? `Use one of ${listChoices(metaActions)}`);
+      report(ctx, [...path, 'meta'], `unknown meta action \`${String(action)}\``, didYouMean(String(action), metaActions) ?? `use one of ${listChoices(metaActions)}`);
       return null;
     }
     return { kind: 'meta', ...common, action: action as MetaAction };
@@ -126,7 +128,7 @@ function parseTask(ctx: LoadContext, node: Record<string, unknown>, path: YamlPa
   if (!args) return null;
   const loopControl = isMapping(node.loop_control) ? node.loop_control : {};
   if (typeof node.loop === 'string' && !node.loop.includes('{{')) {
-    report(ctx, [...path, 'loop'], '`loop` must be a list or an expression', `Write \`loop: "{{ ${node.loop} }}"\` or a YAML list`);
+    report(ctx, [...path, 'loop'], '`loop` must be a list or an expression', `write \`loop: "{{ ${node.loop} }}"\` or a YAML list`);
   }
   checkTemplates(ctx, node.loop, [...path, 'loop']);
   const task: Task = {
@@ -142,6 +144,7 @@ function parseTask(ctx: LoadContext, node: Record<string, unknown>, path: YamlPa
     ...(typeof loopControl.label === 'string' ? { loopLabel: loopControl.label } : {}),
     ...(node.changed_when !== undefined ? { changedWhen: conditions(ctx, node.changed_when, [...path, 'changed_when'], 'changed_when') } : {}),
     ...(node.failed_when !== undefined ? { failedWhen: conditions(ctx, node.failed_when, [...path, 'failed_when'], 'failed_when') } : {}),
+    ...(typeof node.timeout === 'number' ? { timeoutSeconds: node.timeout } : {}),
   };
   if (!handlers) return task;
   const handler: Handler = { ...task, listen: stringList(node.listen) };
@@ -156,7 +159,7 @@ function moduleArgs(ctx: LoadContext, module: ModuleName, raw: unknown, path: Ya
   else if (isMapping(raw)) args = raw;
   else {
     const kind = Array.isArray(raw) ? 'a list' : typeof raw === 'string' ? `the string \`${raw}\`` : `\`${String(raw)}\``;
-    report(ctx, path, `the options of module \`${module}\` must be a mapping, not ${kind}`, `Write \`${module}:\` and its options indented below it, e.g. \`${exampleOption(module)}\``);
+    report(ctx, path, `the options of module \`${module}\` must be a mapping, not ${kind}`, `write \`${module}:\` and its options indented below it, e.g. \`${exampleOption(module)}\``);
     return null;
   }
   const templated = templatedPointers(args);
@@ -164,10 +167,28 @@ function moduleArgs(ctx: LoadContext, module: ModuleName, raw: unknown, path: Ya
     e.keyword !== 'additionalProperties' && templated.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/')),
   );
   ctx.problems.push(...problems);
+  if (module === 'command' || module === 'shell') checkCommandLines(ctx, module, args, path);
   if (module === 'assert') conditions(ctx, args.that, [...path, 'that'], 'that');
   else if (module === 'debug' && typeof args.var === 'string') conditions(ctx, args.var, [...path, 'var'], 'var');
   else checkTemplates(ctx, args, path);
   return problems.length === 0 ? args : null;
+}
+
+/** In command lines rollgate quotes every `{{ }}` value itself: quotes around one, or `{% %}`, are refused. */
+function checkCommandLines(ctx: LoadContext, module: 'command' | 'shell', args: Record<string, unknown>, path: YamlPath): void {
+  for (const option of ['cmd', 'undo']) {
+    const line = args[option];
+    if (typeof line !== 'string') continue;
+    const where = [...path, option]; // a free-form line has no `cmd` key: the position falls back to the line
+    if (/\{%/.test(line)) {
+      report(ctx, where, `\`{% %}\` is not allowed in a \`${module}\` line`, 'compute the value under `vars:` and use `{{ name }}` in the command');
+      continue;
+    }
+    const quoted = splitShellTemplate(line)?.find((s) => s.kind === 'expr' && s.quoted);
+    if (quoted && quoted.kind === 'expr') {
+      report(ctx, where, `\`{{ ${quoted.expr} }}\` is inside quotes in a \`${module}\` line`, `remove the quotes around \`{{ ${quoted.expr} }}\`: rollgate quotes every templated value itself`);
+    }
+  }
 }
 
 function exampleOption(module: ModuleName): string {

@@ -50,6 +50,8 @@ export interface Task extends NodeCommon {
   loopLabel?: string;
   changedWhen?: Condition[];
   failedWhen?: Condition[];
+  /** Seconds each command of the task may run (Ansible's task `timeout`); unset = no limit beyond the module's. */
+  timeoutSeconds?: number;
 }
 
 /** `meta: flush_handlers` and friends: steering the play rather than touching a host. */

@@ -9,6 +9,8 @@ import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yam
 import { playKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, isMapping, optionalBoolean, report, reportUnknownKey, stringList, type LoadContext } from './playbook-context.js';
 import { parseHandlers, parseTaskList } from './playbook-tasks.js';
+import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { closestName } from './suggest.js';
 import { checkNotify } from './playbook-notify.js';
 
 export function loadPlaybook(file: string): Playbook {
@@ -22,11 +24,14 @@ export function parsePlaybook(text: string, file: string): Playbook {
 export function parsePlaybookDocument(doc: YamlDocument): Playbook {
   const ctx: LoadContext = { doc, problems: [] };
   const plays: Play[] = [];
+  if (expandedSize(doc.value) > MAX_EXPANDED_VALUES) {
+    throw new ConfigError([{ position: doc.positionOf([]), message: `this playbook expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
+  }
   if (!Array.isArray(doc.value)) {
     const what = doc.value === null ? 'empty' : isMapping(doc.value) ? 'a mapping' : 'a single value';
-    report(ctx, [], `a playbook is a list of plays, but this file is ${what}`, 'Start each play with `- name: ...` and `  hosts: ...`');
+    report(ctx, [], `a playbook is a list of plays, but this file is ${what}`, 'start each play with `- name: ...` and `  hosts: ...`');
   } else if (doc.value.length === 0) {
-    report(ctx, [], 'this playbook has no plays', 'Add a play: `- hosts: all` with `tasks:` below it');
+    report(ctx, [], 'this playbook has no plays', 'add a play: `- hosts: all` with `tasks:` below it');
   } else {
     doc.value.forEach((p, i) => {
       const play = parsePlay(ctx, p, [i]);
@@ -44,19 +49,22 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
 
 function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null {
   if (!isMapping(node)) {
-    report(ctx, path, 'a play must be a mapping', 'Write `- hosts: ...` with `tasks:` below it');
+    report(ctx, path, 'a play must be a mapping', 'write `- hosts: ...` with `tasks:` below it');
     return null;
   }
-  for (const key of Object.keys(node)) if (!(key in playKeywords)) reportUnknownKey(ctx, path, key, 'a play', Object.keys(playKeywords));
-  if (!('hosts' in node)) report(ctx, path, 'this play has no `hosts`', 'Add `hosts: all` or a group or host pattern');
-  if (!('tasks' in node) && !('pre_tasks' in node) && !('post_tasks' in node) && !('handlers' in node)) {
-    report(ctx, path, 'this play has no `tasks`', 'Add `tasks:` with a list of tasks');
+  const unknown = Object.keys(node).filter((key) => !(key in playKeywords));
+  for (const key of unknown) reportUnknownKey(ctx, path, key, 'a play', Object.keys(playKeywords));
+  // A misspelt `hosts`/`tasks` has been reported as such; do not report it missing as well.
+  const meant = new Set(unknown.map((k) => closestName(k, Object.keys(playKeywords))));
+  if (!('hosts' in node) && !meant.has('hosts')) report(ctx, path, 'this play has no `hosts`', 'add `hosts: all` or a group or host pattern');
+  if (!('tasks' in node) && !('pre_tasks' in node) && !('post_tasks' in node) && !('handlers' in node) && !meant.has('tasks')) {
+    report(ctx, path, 'this play has no `tasks`', 'add `tasks:` with a list of tasks');
   }
   checkKeywordValues(ctx, node, path, playKeywords);
   checkTemplates(ctx, node.vars, [...path, 'vars']);
   if (typeof node.name === 'string') checkTemplates(ctx, node.name, [...path, 'name']);
   const hosts = Array.isArray(node.hosts) ? stringList(node.hosts).join(',') : typeof node.hosts === 'string' ? node.hosts : '';
-  if (typeof node.hosts === 'string' && node.hosts.trim() === '') report(ctx, [...path, 'hosts'], '`hosts` is empty', 'Write `hosts: all` or a group or host pattern');
+  if (typeof node.hosts === 'string' && node.hosts.trim() === '') report(ctx, [...path, 'hosts'], '`hosts` is empty', 'write `hosts: all` or a group or host pattern');
   const handlers: Handler[] = parseHandlers(ctx, node.handlers, [...path, 'handlers']);
   const lists = {
     preTasks: parseTaskList(ctx, node.pre_tasks, [...path, 'pre_tasks'], false),
@@ -92,7 +100,7 @@ function parseSerial(ctx: LoadContext, value: unknown, path: YamlPath): SerialSt
     if (typeof v === 'number' && Number.isInteger(v) && v >= 1) steps.push({ kind: 'count', value: v });
     else if (typeof v === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(v)) {
       const pct = Number(v.slice(0, -1));
-      if (pct <= 0 || pct > 100) report(ctx, p, `\`serial\` percentage ${v} must be above 0% and at most 100%`, 'Write e.g. `serial: "25%"`');
+      if (pct <= 0 || pct > 100) report(ctx, p, `\`serial\` percentage ${v} must be above 0% and at most 100%`, 'write e.g. `serial: "25%"`');
       else steps.push({ kind: 'percent', value: pct });
     }
   });

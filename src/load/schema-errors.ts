@@ -4,14 +4,19 @@
  *
  * Schemas may carry an `x-hint` string on any subschema: it becomes the hint of a problem found there.
  */
-import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { ConfigProblem } from './config-error.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
 import { didYouMean } from './suggest.js';
 
-/** An ajv instance configured as the translation below needs (all errors, with their schemas). */
-export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, allowUnionTypes: true });
+/**
+ * An ajv instance configured as the translation below needs (all errors, with their schemas). ajv is loaded on
+ * first use, not at import: the CLI validates with validators precompiled at build time (schema-validator.ts).
+ */
+export function createAjv(extra: Options = {}): Ajv {
+  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, ...extra });
   ajv.addVocabulary(['x-hint']);
   return ajv;
 }
@@ -66,6 +71,12 @@ function label(path: YamlPath): string {
   return last === undefined ? 'the document' : typeof last === 'number' ? `item ${last + 1}` : `\`${last}\``;
 }
 
+/** A value for a message, cut short so a long (or secret-bearing) value is never printed whole. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? text.slice(0, 37) + '...' : text;
+}
+
 function hintOf(schema: AnySchemaObject | undefined): string | undefined {
   const hint = schema?.['x-hint'];
   return typeof hint === 'string' ? hint : undefined;
@@ -102,6 +113,13 @@ function problemOf(err: ErrorObject, doc: YamlDocument): ConfigProblem {
       const guess = typeof err.data === 'string' ? didYouMean(err.data, (err.params.allowedValues as unknown[]).map(String)) : undefined;
       return { position: doc.positionOf(path), message: `${label(path)} must be one of ${allowed.join(', ')}`, hint: guess ?? hint };
     }
+    case 'minLength':
+      return { position: doc.positionOf(path), message: err.params.limit === 1 ? `${label(path)} must not be empty` : `${label(path)} must be at least ${err.params.limit} characters long`, hint };
+    case 'minimum':
+    case 'maximum':
+      return { position: doc.positionOf(path), message: `${label(path)} must be at ${err.keyword === 'minimum' ? 'least' : 'most'} ${err.params.limit}, not ${shown(err.data)}`, hint };
+    case 'pattern':
+      return { position: doc.positionOf(path), message: `${label(path)} is ${shown(err.data)}, which is not in the expected form`, hint };
     default:
       return { position: doc.positionOf(path), message: `${label(path)} ${err.message ?? 'is not valid'}`, hint };
   }
@@ -146,7 +164,10 @@ function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
 export function problemsFromSchemaErrors(errors: readonly ErrorObject[], doc: YamlDocument): ConfigProblem[] {
   const seen = new Set<string>();
   const problems: ConfigProblem[] = [];
+  // A key refused by propertyNames: what is wrong inside it follows from that, so say only that.
+  const refused = errors.filter((e) => e.keyword === 'propertyNames').map((e) => `${e.instancePath}/${String(e.params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`);
   for (const err of collapseAlternatives(errors)) {
+    if (refused.some((r) => err.instancePath === r || err.instancePath.startsWith(r + '/'))) continue;
     // Errors inside `propertyNames` repeat what the propertyNames error itself says.
     if (err.propertyName !== undefined && err.keyword !== 'propertyNames') continue;
     const problem = problemOf(err, doc);

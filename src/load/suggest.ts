@@ -1,5 +1,5 @@
 /**
- * "Did you mean …?" suggestions for misspelt names (keys, groups, hosts, modules), by Levenshtein distance.
+ * "did you mean …?" suggestions for misspelt names (keys, groups, hosts, modules), by Levenshtein distance.
  */
 import { distance } from 'fastest-levenshtein';
 
@@ -23,10 +23,10 @@ export function closestName(word: string, candidates: Iterable<string>, maxDista
   return best;
 }
 
-/** 'Did you mean `hosts`?' or undefined when nothing is close. */
+/** 'did you mean `hosts`?' or undefined when nothing is close. */
 export function didYouMean(word: string, candidates: Iterable<string>, maxDistance?: number): string | undefined {
   const best = closestName(word, candidates, maxDistance);
-  return best === undefined ? undefined : `Did you mean \`${best}\`?`;
+  return best === undefined ? undefined : `did you mean \`${best}\`?`;
 }
 
 /** "`a` / `b` / `c`" for listing what is allowed. */

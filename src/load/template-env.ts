@@ -4,7 +4,7 @@
  * Python string methods, and the Ansible filters and tests.
  */
 import nunjucks from 'nunjucks';
-import { ansibleFilters } from './template-filters.js';
+import { ansibleFilters, dictGlobal } from './template-filters.js';
 import { ansibleTests } from './template-tests.js';
 import type { NjNode } from './template-names.js';
 
@@ -45,7 +45,16 @@ function patchRuntime(): void {
   if (patched) return;
   patched = true;
   nunjucks.installJinjaCompat();
-  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn };
+  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn };
+  // Printed booleans read as Python prints them (Ansible templates with Python): True / False. Lists and
+  // mappings print as JSON rather than JavaScript's "a,b" and "[object Object]".
+  const suppress = runtime.suppressValue;
+  runtime.suppressValue = function suppressValue(this: unknown, ...args: unknown[]) {
+    const value = args[0];
+    if (typeof value === 'boolean') return value ? 'True' : 'False';
+    if (typeof value === 'object' && value !== null && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) return JSON.stringify(value);
+    return suppress.apply(this, args);
+  };
   const original = runtime.memberLookup;
   runtime.memberLookup = function memberLookup(this: unknown, ...args: unknown[]) {
     const [obj, key] = args;
@@ -89,6 +98,7 @@ export function templateEnvironment(): nunjucks.Environment {
   const withTests = e as unknown as { addTest(name: string, fn: Fn): void };
   for (const [name, fn] of Object.entries(ansibleTests)) withTests.addTest(name, fn as Fn);
   e.addGlobal('__rg_capture', capture);
+  e.addGlobal('dict', dictGlobal);
   env = e;
   return e;
 }

@@ -111,6 +111,30 @@ function flatten(value: unknown, levels?: number): unknown[] {
   return asList(value).flat(depth as 1);
 }
 
+function zip(...lists: unknown[]): unknown[][] {
+  const arrays = lists.map(asList);
+  const n = Math.min(...arrays.map((a) => a.length));
+  return Array.from({ length: n }, (_, i) => arrays.map((a) => a[i]));
+}
+
+function zipLongest(...rest: unknown[]): unknown[][] {
+  const { args, kw } = kwargs(rest);
+  const arrays = args.map(asList);
+  const n = Math.max(0, ...arrays.map((a) => a.length));
+  return Array.from({ length: n }, (_, i) => arrays.map((a) => (i < a.length ? a[i] : (kw.fillvalue ?? null))));
+}
+
+/** Jinja's dict(): from pairs, a mapping, or keyword arguments. */
+export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
+  const { args, kw } = kwargs(rest);
+  const out: Record<string, unknown> = {};
+  for (const a of args) {
+    if (Array.isArray(a)) for (const pair of a) out[String((pair as unknown[])[0])] = (pair as unknown[])[1];
+    else if (isPlainObject(a)) Object.assign(out, a);
+  }
+  return Object.assign(out, kw);
+}
+
 export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   bool,
   regex_replace: regexReplace,
@@ -134,6 +158,8 @@ export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   split,
   combine,
   flatten,
+  zip,
+  zip_longest: zipLongest,
   dict2items: (v: unknown) => Object.entries((v ?? {}) as Record<string, unknown>).map(([key, value]) => ({ key, value })),
   items2dict: (v: unknown) => Object.fromEntries(asList(v).map((i) => [(i as { key: string }).key, (i as { value: unknown }).value])),
   min: (v: unknown) => asList(v).reduce((a, b) => ((b as number) < (a as number) ? b : a)),

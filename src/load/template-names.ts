@@ -33,6 +33,11 @@ function boundNames(node: NjNode, out: Set<string>): void {
 
 /** Walk the tree; `guarded` is true under a default() first argument or the left side of `is defined`. */
 function walk(node: unknown, guarded: boolean, names: TemplateNames, bound: Set<string>): void {
+  // Some fields hold plain arrays of nodes (Compare.ops, Set.targets).
+  if (Array.isArray(node)) {
+    for (const n of node) walk(n, guarded, names, bound);
+    return;
+  }
   if (!isNode(node)) return;
   switch (node.typename) {
     case 'Symbol': {

@@ -101,7 +101,9 @@ function indexPositions(text: string, file: string): Map<string, number> {
       if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path: ['<key>'], index: 0 });
       continue;
     }
-    offsets.set('v' + JSON.stringify(path), start);
+    // An empty value (`key:` with nothing after it) has no start of its own: place it at its key.
+    const keyed = offsets.get('k' + JSON.stringify(path));
+    if (start >= 0 || keyed !== undefined) offsets.set('v' + JSON.stringify(path), start >= 0 ? start : (keyed as number));
     if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, pendingKey: null, keyOffset: 0 });
     else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
   }

@@ -24,8 +24,9 @@ export interface HostRoot {
 }
 
 export function makeHostRoot(root: string): HostRoot {
-  if (!root.startsWith('/') || root.split('/').some((part) => part === '..' || part === '.')) {
-    throw new ModuleFailure(`rollgate_root must be an absolute path without "." or ".." parts, got ${JSON.stringify(root)}`);
+  // Control characters are refused: paths travel one per line in command output.
+  if (!root.startsWith('/') || root.split('/').some((part) => part === '..' || part === '.') || /[\x00-\x1f\x7f]/.test(root)) {
+    throw new ModuleFailure(`rollgate_root must be an absolute path without "." or ".." parts or control characters, got ${JSON.stringify(root)}`);
   }
   const norm = root.replace(/\/+/g, '/').replace(/\/$/, '') || '/';
   return {

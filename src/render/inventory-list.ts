@@ -19,7 +19,7 @@ export function printableHostVars(inv: Inventory, host: string): Record<string, 
 }
 
 /** The object `ansible-inventory --list` prints. */
-export function inventoryList(inv: Inventory, options: { exportVars?: boolean } = {}): Record<string, unknown> {
+export function inventoryList(inv: Inventory): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const seen = new Set<string>();
   const formatGroup = (name: string): void => {
@@ -33,11 +33,6 @@ export function inventoryList(inv: Inventory, options: { exportVars?: boolean } 
       if (seen.has(child)) continue;
       formatGroup(child);
       seen.add(child);
-    }
-    if (options.exportVars) {
-      const vars: Record<string, unknown> = Object.fromEntries(Object.entries(group.vars).filter(([k]) => !internalVars.has(k)));
-      if (group.priority !== 1) vars.ansible_group_priority = group.priority;
-      if (Object.keys(vars).length > 0) entry.vars = vars;
     }
     if (Object.keys(entry).length === 0) delete out[name];
   };

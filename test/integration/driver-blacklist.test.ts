@@ -4,7 +4,7 @@ import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { SshConnection } from '../../src/connection/ssh.js';
 import { driverBlacklist } from '../../src/modules/actions/driver-blacklist.js';
 import { connect, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, LAB_PCI, put, rebuildDerived, TEST_KERNEL } from './support/fake-root.js';
+import { buildRoot, LAB_PCI, put, rebuildDerived } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 
 let fleet: SshdFleet;
@@ -41,7 +41,8 @@ describe('driver_blacklist on real sshd hosts', () => {
         after: '# Managed by rollgate (driver_blacklist): host drivers kept off passthrough devices.\nblacklist nvidia\nblacklist amdgpu\n',
       },
     ]);
-    expect(outcome.undo.rebuild).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-initramfs -u -k ${TEST_KERNEL}`]);
+    expect(outcome.undo.rebuild).toHaveLength(1);
+    expect(outcome.undo.rebuild[0]).toMatch(/-newermt @\d+ .*ROLLGATE_ROOT=\S+ \S+\/usr\/sbin\/update-initramfs -u -k "\$k"/);
   });
 
   it('state absent removes the lines wherever they are and keeps the rest of each file', async () => {

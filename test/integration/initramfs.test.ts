@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { SshConnection } from '../../src/connection/ssh.js';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
-import { applyUndo } from '../../src/modules/undo.js';
+import { applyUndo, applyUndos } from '../../src/modules/undo.js';
 import { connect, hashTree, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { buildRoot, LAB_PCI, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
@@ -52,7 +52,27 @@ describe('initramfs on real sshd hosts', () => {
     });
     expect(message).toBe(`initramfs rebuilt for ${TEST_KERNEL}; holds vfio, vfio_iommu_type1, vfio_pci`);
     expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-initramfs -u -k ${TEST_KERNEL}`);
-    expect(existsSync(join(r, 'var'))).toBe(false);
+    expect(existsSync(join(r, 'var/lib/rollgate'))).toBe(false);
+  });
+
+  it('undoing vfio_bind + initramfs as one run gives back the original image without rebuilding it again', async () => {
+    const r = root();
+    const before = hashTree(r);
+    const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
+    const mtime = statSync(image).mtimeMs;
+    const ctx = moduleContext(conn, { rollgate_root: r });
+    const bind = await vfioBind.check(ctx, { ids: ['8086:10d3'] });
+    if (bind.status !== 'change') throw new Error('expected a change');
+    await vfioBind.apply(ctx, { ids: ['8086:10d3'] }, bind.change);
+    const rebuild = await initramfs.check(ctx, {});
+    if (rebuild.status !== 'change') throw new Error('expected a change');
+    await initramfs.apply(ctx, {}, rebuild.change);
+    const report = await applyUndos(conn, [rebuild.undo, bind.undo]);
+    expect(report.failures).toEqual([]);
+    expect(report.commands.map((c) => c.exitCode)).toEqual([0, 0]);
+    expect(hashTree(r)).toBe(before);
+    // The copied-back original (its own mtime), not a regenerated image.
+    expect(statSync(image).mtimeMs).toBe(mtime);
   });
 
   it('fails, naming the file to edit, when the rebuilt image still lacks a required module', async () => {

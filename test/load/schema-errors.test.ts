@@ -24,7 +24,7 @@ describe('validateDocument', () => {
   });
 
   it('names an unknown key at its position and suggests the near one', () => {
-    expect(check('name: x\nprot: 22\n')).toEqual(['f.yml:2:1: unknown key `prot` at the top level. Did you mean `port`?']);
+    expect(check('name: x\nprot: 22\n')).toEqual(['f.yml:2:1: unknown key `prot` at the top level. did you mean `port`?']);
   });
 
   it('lists the allowed keys when no key is near', () => {
@@ -39,8 +39,8 @@ describe('validateDocument', () => {
   it('reports range, enum and required problems', () => {
     expect(check('port: 0\nmode: acept-new\n')).toEqual([
       'f.yml:1:1: the document is missing the key `name`',
-      'f.yml:1:7: `port` must be >= 1',
-      'f.yml:2:7: `mode` must be one of "strict", "accept-new". Did you mean `accept-new`?',
+      'f.yml:1:7: `port` must be at least 1, not 0',
+      'f.yml:2:7: `mode` must be one of "strict", "accept-new". did you mean `accept-new`?',
     ]);
   });
 

@@ -23,6 +23,6 @@ describe('closestName', () => {
 
 describe('didYouMean', () => {
   it('words the suggestion as a question with the name quoted', () => {
-    expect(didYouMean('chidren', ['children'])).toBe('Did you mean `children`?');
+    expect(didYouMean('chidren', ['children'])).toBe('did you mean `children`?');
   });
 });

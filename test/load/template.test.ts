@@ -56,6 +56,13 @@ describe('renderString', () => {
     expect(() => renderString('x {{ r.nope }}', scope({ r: {} }), pos)).toThrow('p.yml:7:9: cannot template `x {{ r.nope }}`: a value in it is undefined or None');
   });
 
+  it('finds variables on both sides of comparisons and in every operand of a chain', () => {
+    expect(() => renderString('{{ a == missing }}', scope({ a: 1 }), pos)).toThrow('undefined variable `missing`');
+    expect(() => renderString('{{ 1 < a < missing }}', scope({ a: 2 }), pos)).toThrow('undefined variable `missing`');
+    expect(renderString('{{ a.x == b.y }}', scope({ a: { x: 'v' }, b: { y: 'v' } }))).toBe(true);
+    expect(checkExpression('a == b | regex_replce("x", "y")', 'when')?.message).toBe('unknown filter `regex_replce`');
+  });
+
   it('accepts undefined variables guarded by default or is defined', () => {
     expect(renderString('{{ missing | default("d") }}', scope({}))).toBe('d');
     expect(renderString('{{ missing.deep.path | default([]) }}', scope({}))).toEqual([]);
@@ -117,6 +124,8 @@ describe('filters and tests', () => {
     ['"  x ".strip() ~ "Ab".startswith("A")', {}, 'xtrue'],
     ['{"a": 1} | combine({"b": 2})', {}, { a: 1, b: 2 }],
     ['d | dict2items | map(attribute="key") | list', { d: { k: 1 } }, ['k']],
+    ['dict(ids | zip_longest([], fillvalue="vfio-pci"))', { ids: ['10de:1e87', '10de:10f8'] }, { '10de:1e87': 'vfio-pci', '10de:10f8': 'vfio-pci' }],
+    ['a | zip(b) | list', { a: [1, 2, 3], b: ['x', 'y'] }, [[1, 'x'], [2, 'y']]],
   ])('%s', (source, vars, expected) => {
     expect(expr(source, vars)).toEqual(expected);
   });
@@ -138,9 +147,9 @@ describe('load-time checks', () => {
 
   it('names bad syntax, unknown filters and tests, and templates in when', () => {
     expect(checkExpression('x ==', 'when')?.message).toMatch(/^bad `when` expression `x ==`: /);
-    expect(checkExpression('x | regex_replce("a", "b")', 'when')).toEqual({ message: 'unknown filter `regex_replce`', hint: 'Did you mean `regex_replace`?' });
-    expect(checkExpression('x is verison("1")', 'when')).toEqual({ message: 'unknown test `verison`', hint: 'Did you mean `version`?' });
-    expect(checkExpression('{{ x }}', 'when')).toEqual({ message: '`when` takes a bare expression, not a template', hint: 'Write `when: x` without {{ }}' });
+    expect(checkExpression('x | regex_replce("a", "b")', 'when')).toEqual({ message: 'unknown filter `regex_replce`', hint: 'did you mean `regex_replace`?' });
+    expect(checkExpression('x is verison("1")', 'when')).toEqual({ message: 'unknown test `verison`', hint: 'did you mean `version`?' });
+    expect(checkExpression('{{ x }}', 'when')).toEqual({ message: '`when` takes a bare expression, not a template', hint: 'write `when: x` without {{ }}' });
     expect(checkTemplate('{{ x ')?.message).toMatch(/^bad template `\{\{ x `: /);
   });
 });

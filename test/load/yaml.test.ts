@@ -31,3 +31,10 @@ describe('parseYaml booleans', () => {
     expect(parseYaml('y: n\nY: N\nz: ON\n', 'f.yml').value).toEqual({ y: 'n', Y: 'N', z: true });
   });
 });
+
+describe('parseYaml positions of empty values', () => {
+  it('places an empty value at its key', () => {
+    const doc = parseYaml('a:\n  b:\n  c: 1\n', 'f.yml');
+    expect(doc.positionOf(['a', 'b'])).toEqual({ file: 'f.yml', line: 2, column: 3 });
+  });
+});

@@ -14,7 +14,6 @@ interface InventoryOptions {
   list?: boolean;
   host?: string;
   graph?: boolean | string;
-  export?: boolean;
   limit?: string;
 }
 
@@ -28,8 +27,7 @@ export function registerInventory(program: Command, setExitCode: SetExitCode): v
     .option('--list', 'print every group and host with merged variables, as `ansible-inventory --list`')
     .option('--host <name>', "print one host's merged variables")
     .option('--graph [group]', 'print the group tree (from GROUP, default all)')
-    .option('--export', 'with --list: show group variables on groups, as `ansible-inventory --export`')
-    .option('-l, --limit <pattern>', 'with --list: only hosts matching this Ansible pattern (checked for typos)')
+    .option('-l, --limit <pattern>', 'with --list: only these hosts in _meta.hostvars (an Ansible pattern, checked for typos)')
     .action((opts: InventoryOptions) => {
       const modes = [opts.list, opts.host !== undefined, opts.graph !== undefined].filter(Boolean).length;
       if (modes !== 1) {
@@ -40,7 +38,7 @@ export function registerInventory(program: Command, setExitCode: SetExitCode): v
         const keep = new Set(selectHosts(inv, opts.limit));
         for (const name of [...inv.hosts.keys()]) if (!keep.has(name)) inv.hosts.delete(name);
       }
-      if (opts.list) process.stdout.write(ansibleJson(inventoryList(inv, { exportVars: opts.export === true })));
+      if (opts.list) process.stdout.write(ansibleJson(inventoryList(inv)));
       else if (opts.host !== undefined) {
         if (!inv.hosts.has(opts.host)) throw new ConfigError([{ message: `no host \`${opts.host}\` in the inventory`, hint: 'see the hosts with --list or --graph' }]);
         process.stdout.write(ansibleJson(printableHostVars(inv, opts.host)));

@@ -10,7 +10,7 @@ import { listRemoteDir, readRemoteFiles } from '../host-files.js';
 import { applyFileChange, dirsToCreate, editableText, planFileChange, type FileChange, type PlannedFile } from '../file-change.js';
 import { readPciDevices } from '../pci/pci-devices.js';
 import { appendLines, blacklisted, normModule } from '../vfio/modprobe-conf.js';
-import { detectInitramfsTooling, rebuildCommand, runningKernel } from '../initramfs/initramfs-tooling.js';
+import { detectInitramfsTooling, hostNow, rebuildIfNewerCommand } from '../initramfs/initramfs-tooling.js';
 
 export interface DriverBlacklistArgs {
   drivers: string[];
@@ -68,7 +68,7 @@ export const driverBlacklist: ActionModule<DriverBlacklistArgs, FileChange> = {
       }
     }
     const t = await detectInitramfsTooling(ctx.conn, hr);
-    const rebuild = t ? [rebuildCommand(hr, t, await runningKernel(ctx.conn, hr))] : [];
+    const rebuild = t ? [rebuildIfNewerCommand(hr, t, await hostNow(ctx.conn))] : [];
     return planFileChange({
       summary: `${state === 'present' ? 'blacklist' : 'un-blacklist'} ${args.drivers.join(', ')}${t ? ' (the initramfs module makes it hold early at boot)' : ''}`,
       files: planned,

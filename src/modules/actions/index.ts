@@ -9,6 +9,8 @@ import { kernelArgs } from './kernel-args.js';
 import { vfioBind } from './vfio-bind.js';
 import { driverBlacklist } from './driver-blacklist.js';
 import { initramfs } from './initramfs.js';
+import { reboot } from './reboot.js';
+import { kernelPackage } from './kernel-package.js';
 
 // Args and change types differ per module; callers pass validated options from the playbook.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +21,8 @@ export const actionModules: Partial<Record<ModuleName, AnyAction>> = {
   vfio_bind: vfioBind,
   driver_blacklist: driverBlacklist,
   initramfs,
+  kernel_package: kernelPackage,
+  reboot,
 };
 
 export function findActionModule(name: string): AnyAction | undefined {

@@ -83,7 +83,8 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
       const copy = `${backupDir}/${s.image.split('/').pop()}.${s.stamp}`;
       if (s.exists) {
         commands.push(sh`mkdir -p -- ${backupDir} && cp -p -- ${s.image} ${copy}`.text);
-        rebuild.push(sh`cp -p -- ${copy} ${s.image} && rm -f -- ${copy}`.text);
+        // Guarded: a run killed before the copy was made has nothing to put back.
+        rebuild.push(sh`if [ -f ${copy} ]; then cp -p -- ${copy} ${s.image} && rm -f -- ${copy}; fi`.text);
       } else rebuild.push(sh`rm -f -- ${s.image}`.text);
     }
     commands.push(...(kernel === 'all' ? [rebuildCommand(hr, t, 'all')] : todo.map((s) => rebuildCommand(hr, t, s.release))));

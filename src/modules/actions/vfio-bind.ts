@@ -12,7 +12,7 @@ import { applyFileChange, dirsToCreate, editableText, planFileChange, type FileC
 import { PCI_ADDR, readPciDevices, type PciDevice } from '../pci/pci-devices.js';
 import { planBinding } from '../pci/group-check.js';
 import { editVfioConf, type ConfFile } from '../vfio/modprobe-conf.js';
-import { addModules, detectInitramfsTooling, rebuildCommand, runningKernel, VFIO_MODULES } from '../initramfs/initramfs-tooling.js';
+import { addModules, detectInitramfsTooling, hostNow, rebuildIfNewerCommand, VFIO_MODULES } from '../initramfs/initramfs-tooling.js';
 
 export interface VfioBindArgs {
   ids: string[];
@@ -41,7 +41,8 @@ function bindNow(hr: HostRoot, addr: string): string {
 
 /** Give a device back: clear driver_override, leave vfio-pci, let the kernel probe its own driver again. */
 function releaseNow(hr: HostRoot, addr: string): string {
-  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '\\n' > "$d/driver_override"; if [ -e "$d/driver" ]; then printf '%s' ${addr} > "$d/driver/unbind"; fi; printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}`.text;
+  // Only a device vfio-pci holds is unbound: undoing a bind that never happened leaves the device alone.
+  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '\\n' > "$d/driver_override"; if [ -e "$d/driver" ] && [ "$(basename "$(readlink "$d/driver")")" = vfio-pci ]; then printf '%s' ${addr} > "$d/driver/unbind"; printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}; fi`.text;
 }
 
 async function modprobeFiles(ctx: ModuleContext, hr: HostRoot): Promise<PlannedFile['file'][]> {
@@ -75,7 +76,7 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
       const list = await readRemoteFile(ctx.conn, initramfs.moduleListFile);
       const after = addModules(initramfs.kind, editableText(list), VFIO_MODULES);
       if (after !== editableText(list)) planned.push({ file: list, after });
-      rebuild.push(rebuildCommand(hr, initramfs, await runningKernel(ctx.conn, hr)));
+      rebuild.push(rebuildIfNewerCommand(hr, initramfs, await hostNow(ctx.conn)));
     }
 
     const runtimeDevices: PciDevice[] = args.runtime ? plan.devices.filter((d) => d.driver !== 'vfio-pci') : [];

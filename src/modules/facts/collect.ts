@@ -3,7 +3,7 @@
  * on the controller. When `sudo -n` is refused the script runs again unprivileged, and the sources that need
  * root come back unknown with the host's own reason.
  */
-import type { Connection, ExecResult } from '../../connection/connection.js';
+import { ConnectionError, type Connection, type ExecResult } from '../../connection/connection.js';
 import { raw } from '../../connection/shell-quote.js';
 import { buildCollectionScript, splitSections } from './script.js';
 import { allSources } from './sources.js';
@@ -46,10 +46,18 @@ export async function collectSnapshot(conn: Connection, host: SnapshotHost, opts
   const run = (become?: boolean): Promise<ExecResult> =>
     conn.exec(raw('sh -s'), { stdin: script.text, timeoutMs, ...(become === undefined ? {} : { become }) });
 
-  let result = await run(opts.become);
+  let result: ExecResult;
   let sudoRefused: string | null = null;
-  if (!result.stdout.includes(`@@rg:${nonce}:`) && SUDO_REFUSED.test(result.stderr)) {
-    sudoRefused = result.stderr.trim().split('\n')[0] ?? 'sudo -n refused';
+  try {
+    result = await run(opts.become);
+    if (!result.stdout.includes(`@@rg:${nonce}:`) && SUDO_REFUSED.test(result.stderr)) {
+      sudoRefused = result.stderr.trim().split('\n')[0] ?? 'sudo -n refused';
+      result = await run(false);
+    }
+  } catch (err) {
+    // sudo -n refused: gather what an unprivileged user can see, and say so.
+    if (!(err instanceof ConnectionError) || err.kind !== 'become') throw err;
+    sudoRefused = err.message;
     result = await run(false);
   }
   const sections = splitSections(result.stdout, nonce);

@@ -4,7 +4,8 @@
  * /etc/dracut.conf.d/, images /boot/initramfs-RELEASE.img). Also the module-list edits both understand.
  */
 import type { Connection } from '../../connection/connection.js';
-import { findTools, toolCommand, type HostRoot } from '../host-root.js';
+import { sh, raw } from '../../connection/shell-quote.js';
+import { findTools, runChecked, toolCommand, type HostRoot } from '../host-root.js';
 import { readRemoteFile } from '../host-files.js';
 import { normModule, appendLines } from '../vfio/modprobe-conf.js';
 
@@ -45,6 +46,26 @@ export function imagePath(t: InitramfsTooling, release: string): string {
 export function rebuildCommand(hr: HostRoot, t: InitramfsTooling, release: string): string {
   if (t.kind === 'initramfs-tools') return toolCommand(hr, t.build, ['-u', '-k', release]).text;
   return release === 'all' ? toolCommand(hr, t.build, ['-f', '--regenerate-all']).text : toolCommand(hr, t.build, ['-f', '--kver', release]).text;
+}
+
+/** The host's clock, in whole seconds since the epoch. */
+export async function hostNow(conn: Connection): Promise<number> {
+  return Number((await runChecked(conn, 'date +%s', 'reading the host clock')).trim());
+}
+
+/**
+ * Undo's rebuild for a change to what goes into the initramfs (modprobe.d, module lists): rebuild only the
+ * images regenerated since `sinceEpoch` (the change's check time, host clock). An image nobody rebuilt, or one
+ * the initramfs step copied back (cp -p keeps its old time), never held the change and stays byte for byte.
+ */
+export function rebuildIfNewerCommand(hr: HostRoot, t: InitramfsTooling, sinceEpoch: number): string {
+  const since = `@${sinceEpoch}`;
+  if (t.kind === 'initramfs-tools') {
+    const build = toolCommand(hr, t.build, ['-u', '-k', raw('"$k"')]);
+    return sh`for i in ${hr.path('/boot')}/initrd.img-*; do [ -f "$i" ] || continue; k=\${i##*/initrd.img-}; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`.text;
+  }
+  const build = toolCommand(hr, t.build, ['-f', '--kver', raw('"$k"')]);
+  return sh`for i in ${hr.path('/boot')}/initramfs-*.img; do [ -f "$i" ] || continue; k=\${i##*/initramfs-}; k=\${k%.img}; case "$k" in *kdump) continue;; esac; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`.text;
 }
 
 /** Modules an initramfs-tools list or a dracut drop-in already asks for. */

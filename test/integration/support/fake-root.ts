@@ -101,6 +101,8 @@ function common(root: string, opts: RootOptions): void {
     }
   }
   if (opts.pci?.length) put(root, 'sys/bus/pci/drivers_probe', '');
+  double(root, 'systemctl', 'usr/bin');
+  double(root, 'logger', 'usr/bin');
 }
 
 /** Regenerate what the doubles derive (grub.cfg, initrd) after a test edits the root's files by hand. */
@@ -125,6 +127,12 @@ export function buildRoot(root: string, profile: RootProfile, opts: RootOptions 
       double(root, 'grub-mkconfig');
       double(root, 'update-grub');
       runDouble(root, 'usr/sbin/update-grub', []);
+      put(root, 'boot/grub/grubenv', `# GRUB Environment Block\nsaved_entry=linux-${TEST_KERNEL}\n${'#'.repeat(64)}\n`);
+      put(root, 'var/lib/rollgate-test/available', `${TEST_KERNEL}\n6.1.0-51-test\n`);
+      put(root, 'var/lib/rollgate-test/meta', '');
+      double(root, 'apt-get', 'usr/bin');
+      double(root, 'apt-mark', 'usr/bin');
+      double(root, 'dpkg-query', 'usr/bin');
       put(root, 'etc/initramfs-tools/modules', INITRAMFS_MODULES);
       double(root, 'update-initramfs');
       double(root, 'lsinitramfs', 'usr/bin');
@@ -140,6 +148,10 @@ export function buildRoot(root: string, profile: RootProfile, opts: RootOptions 
       double(root, 'grub-mkconfig', 'usr/sbin', 'grub2-mkconfig');
       mkdirSync(join(root, 'etc/dracut.conf.d'), { recursive: true });
       put(root, `usr/lib/modules/${TEST_KERNEL}/vmlinuz`, 'kernel image\n');
+      put(root, `boot/vmlinuz-${TEST_KERNEL}`, 'kernel image\n');
+      put(root, `boot/initramfs-${TEST_KERNEL}.img`, 'initramfs\n');
+      put(root, 'var/lib/rollgate-test/available', `${TEST_KERNEL}\n6.5.7-300.fc39.x86_64\n`);
+      double(root, 'dnf', 'usr/bin');
       double(root, 'dracut', 'usr/bin');
       double(root, 'lsinitrd', 'usr/bin');
       double(root, 'modprobe', 'usr/sbin');

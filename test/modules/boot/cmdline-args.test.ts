@@ -70,3 +70,26 @@ describe('/etc/default/grub edits', () => {
     expect(editCmdlineFile('root=/dev/sda1', { present: ['iommu=pt'], absent: [] })).toBe('root=/dev/sda1 iommu=pt');
   });
 });
+
+import { compareReleases, newestRelease, parseGrubDefault, parseSavedEntry } from '../../../src/modules/kernel/kernel-set.js';
+import { parseAptSimulation, parseDnfCheckUpdate } from '../../../src/modules/kernel/package-manager.js';
+import { isHeld } from '../../../src/modules/actions/kernel-package.js';
+
+describe('kernel release helpers', () => {
+  it('orders releases by their numbers', () => {
+    expect(newestRelease(['6.1.0-9-amd64', '6.1.0-50-amd64', '6.1.0-10-amd64'])).toBe('6.1.0-50-amd64');
+    expect(compareReleases('6.5.7-300.fc39.x86_64', '6.5.12-100.fc39.x86_64')).toBeLessThan(0);
+    expect(compareReleases('5.15.0-91-generic', '5.15.0-91-generic')).toBe(0);
+  });
+
+  it('reads grubenv, GRUB_DEFAULT, apt simulations, dnf check-update and hold lists', () => {
+    expect(parseSavedEntry('# GRUB Environment Block\nsaved_entry=gnulinux-advanced-x>gnulinux-6.1.0-50\n####')).toBe('gnulinux-advanced-x>gnulinux-6.1.0-50');
+    expect(parseGrubDefault('GRUB_DEFAULT=0\n#GRUB_DEFAULT=1\nGRUB_DEFAULT="saved"\n')).toBe('saved');
+    expect(parseAptSimulation('Inst linux-image-6.1.0-51-amd64 (6.1.158-1 Debian-Security:12/stable-security [amd64])\nInst linux-image-amd64 [6.1.153-1] (6.1.158-1 ...)\n')).toEqual(['6.1.0-51-amd64']);
+    expect(parseDnfCheckUpdate('\nkernel.x86_64    6.5.7-300.fc39    updates\nkernel-core.x86_64 6.5.7-300.fc39 updates\n')).toEqual(['6.5.7-300.fc39.x86_64']);
+    expect(isHeld(['kernel-0:6.5.7-300.fc39.x86_64.*'], 'kernel-6.5.7-300.fc39.x86_64')).toBe(true);
+    expect(isHeld(['linux-image-6.1.0-51-amd64'], 'linux-image-6.1.0-51-amd64')).toBe(true);
+    expect(isHeld(['linux-image-6.1.0-5'], 'linux-image-6.1.0-51-amd64')).toBe(false);
+    expect(isHeld(['kernel-0:6.5.7-300.fc39.*'], 'kernel-6.5.7-300.fc39.x86_64')).toBe(true);
+  });
+});

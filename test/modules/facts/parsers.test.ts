@@ -135,3 +135,11 @@ describe('security, /dev/vfio, profile', () => {
     expect(t.map((x) => [x.name, x.cpu, x.role])).toEqual([['CPU 0/KVM', 3, 'vcpu'], ['vhost-4100', 3, 'vhost']]);
   });
 });
+
+describe('iommu core messages without hardware', () => {
+  it('does not take "Default domain type" alone for an initialised IOMMU (printed even with no IOMMU hardware)', () => {
+    const d = parseDmesgIommu('[    0.4] iommu: Default domain type: Translated\n[    0.4] iommu: DMA domain TLB invalidation policy: lazy mode\n');
+    expect(d.initLine).toBeNull();
+    expect(d.vendor).toBeNull();
+  });
+});

@@ -47,7 +47,6 @@ function vendorOf(text: string): IommuVendor | null {
 
 const INIT = [
   /Adding to iommu group \d+/,
-  /Default domain type:/,
   /DMAR: IOMMU enabled/,
   /AMD-Vi: Found IOMMU|Found IOMMU at|AMD-Vi: Enabling IOMMU/,
   /AMD-Vi: Initialized for/,

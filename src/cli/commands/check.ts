@@ -1,0 +1,103 @@
+/**
+ * `rollgate check -i INV [--limit P] [--json] [--profile]`: gather every selected host's passthrough health
+ * snapshot and print its findings in diagnosis order. `rollgate snapshot -i INV -o DIR` writes one JSON per host.
+ * Exit status: 0 no error finding, 1 an error finding, 4 a host unreachable, 2 bad input (nothing contacted).
+ */
+import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
+import { desiredStateFrom } from '../../modules/findings/desired.js';
+import type { CheckHost, HostCheck } from '../../executor/check-run.js';
+import type { HostOutcome } from '../../executor/fleet.js';
+import { positiveNumber } from './exec.js';
+import { formatCheck } from './check-format.js';
+import type { SetExitCode } from './index.js';
+
+interface CheckOptions {
+  inventory: string[];
+  limit?: string;
+  json?: boolean;
+  profile?: boolean | string;
+  forks: string;
+  become?: boolean;
+  output?: string;
+  sshConfig?: string;
+  acceptNewHostKeys?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<HostCheck>[]> {
+  const forks = positiveNumber(opts.forks, '--forks', true)!;
+  const profileSeconds = opts.profile === undefined || opts.profile === false ? 0 : opts.profile === true ? 5 : positiveNumber(opts.profile, '--profile', true)!;
+  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { checkFleet }, { EventBus }] = await Promise.all([
+    import('../../load/inventory.js'),
+    import('../../load/limit.js'),
+    import('../../connection/ssh-config.js'),
+    import('../../connection/resolve-target.js'),
+    import('../../executor/check-run.js'),
+    import('../../events/events.js'),
+  ]);
+  const inv = loadInventory(opts.inventory);
+  const names = selectHosts(inv, opts.limit);
+  const problems: ConfigProblem[] = [];
+  const desired = names.map((n) => {
+    const r = desiredStateFrom(n, inv.hosts.get(n)!.vars);
+    problems.push(...r.problems);
+    return r.desired;
+  });
+  if (problems.length) throw new ConfigError(problems);
+  const targets = resolveTargets(
+    names.map((n) => inv.hosts.get(n)!),
+    { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become === false ? { become: false } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true },
+  );
+  const hosts: CheckHost[] = targets.map((target, i) => ({ target, desired: desired[i]! }));
+  const bus = new EventBus();
+  let finish = async () => {};
+  if (!quiet && process.stderr.isTTY) {
+    const live = (await import('../../render/listr.js')).listrRenderer((t) => void process.stderr.write(t));
+    bus.on(live.listener);
+    finish = () => live.done();
+  }
+  const outcomes = await checkFleet(hosts, { bus, forks, profileSeconds });
+  await finish();
+  return outcomes;
+}
+
+function exitCodeOf(outcomes: HostOutcome<HostCheck>[]): number {
+  if (outcomes.some((o) => o.status === 'unreachable')) return 4;
+  return outcomes.some((o) => o.status !== 'ok' || (o.value?.report.errors ?? 0) > 0) ? 1 : 0;
+}
+
+export function registerCheck(program: Command, setExitCode: SetExitCode): void {
+  const common = (c: Command) =>
+    c
+      .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
+      .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
+      .option('--profile [seconds]', 'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples')
+      .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
+      .option('-f, --forks <n>', 'hosts at once', '50')
+      .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time')
+      .option('--ssh-config <file>', 'OpenSSH client config to read');
+  common(program.command('check').description('Gather each host\'s passthrough health snapshot and show its findings, in diagnosis order'))
+    .option('--json', 'print one JSON document: per host its snapshot and findings')
+    .addHelpText('after', '\nExit status: 0 no error finding, 1 an error finding (or a host failed), 4 a host unreachable, 2 bad input.')
+    .action(async (opts: CheckOptions) => {
+      const outcomes = await gather(opts, opts.json === true);
+      if (opts.json) process.stdout.write(JSON.stringify({ hosts: outcomes.map((o) => ({ host: o.host, status: o.status, ...(o.kind ? { kind: o.kind, message: o.message } : {}), ...(o.value ?? {}) })) }, null, 2) + '\n');
+      else process.stdout.write(formatCheck(outcomes));
+      setExitCode(exitCodeOf(outcomes));
+    });
+  common(program.command('snapshot').description('Write each host\'s passthrough health snapshot as DIR/HOST.json (store it before and after changes)'))
+    .requiredOption('-o, --output <dir>', 'directory to write HOST.json files into')
+    .action(async (opts: CheckOptions) => {
+      const outcomes = await gather(opts, false);
+      mkdirSync(opts.output!, { recursive: true });
+      for (const o of outcomes) {
+        if (o.value) writeFileSync(join(opts.output!, `${o.host}.json`), JSON.stringify(o.value.snapshot, null, 2) + '\n');
+        process.stdout.write(o.value ? `${o.host}: ${join(opts.output!, `${o.host}.json`)} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`);
+      }
+      setExitCode(outcomes.some((o) => o.status === 'unreachable') ? 4 : outcomes.some((o) => o.status !== 'ok') ? 1 : 0);
+    });
+}

@@ -1,0 +1,104 @@
+/**
+ * `rollgate exec -i INV [--limit P] [--become] [--json] -- COMMAND`: one shell command on every selected host
+ * (like `ansible -m raw`), strict host keys, one connection per host, 50 hosts at once by default.
+ * Every host is resolved before any is contacted, so bad input touches no host.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../../load/config-error.js';
+import type { SetExitCode } from './index.js';
+
+interface ExecOptions {
+  inventory: string[];
+  limit?: string;
+  become?: boolean;
+  json?: boolean;
+  timeout?: string;
+  forks: string;
+  connectTimeout?: string;
+  acceptNewHostKeys?: boolean;
+  sshConfig?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A positive number from an option, or a ConfigError naming the option. */
+export function positiveNumber(value: string | undefined, option: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new ConfigError([{ message: `${option} is "${value}"`, hint: `write ${option} followed by a positive ${integer ? 'whole number' : 'number'}, e.g. ${option} ${integer ? 50 : 30}` }]);
+  }
+  return n;
+}
+
+/** Exit status: 0 all ok, 1 a command failed (or timed out, or sudo refused), 4 a host was unreachable. */
+export function execExitCode(counts: { failed: number; unreachable: number }): number {
+  if (counts.unreachable > 0) return 4;
+  return counts.failed > 0 ? 1 : 0;
+}
+
+async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitCode): Promise<void> {
+  const forks = positiveNumber(opts.forks, '--forks', true)!;
+  const timeoutS = positiveNumber(opts.timeout, '--timeout', false);
+  const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
+  const command = words.join(' ');
+  if (command.trim() === '') throw new ConfigError([{ message: 'no command given', hint: 'put the command after --, e.g. rollgate exec -i hosts.yml -- uname -r' }]);
+  // Loaded here, not at startup: `rollgate --help` and other commands do not pay for ssh2.
+  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { runAdHoc }, { EventBus }] = await Promise.all([
+    import('../../load/inventory.js'),
+    import('../../load/limit.js'),
+    import('../../connection/ssh-config.js'),
+    import('../../connection/resolve-target.js'),
+    import('../../executor/ad-hoc.js'),
+    import('../../events/events.js'),
+  ]);
+  const inv = loadInventory(opts.inventory);
+  const names = selectHosts(inv, opts.limit);
+  if (names.length === 0) {
+    process.stderr.write('rollgate exec: no hosts matched, nothing to do\n');
+    return setExitCode(0);
+  }
+  const targets = resolveTargets(
+    names.map((n) => inv.hosts.get(n)!),
+    {
+      sshConfig: loadSshConfig(opts.sshConfig),
+      ...(opts.become ? { become: true } : {}),
+      acceptNewHostKeys: opts.acceptNewHostKeys === true,
+      ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
+    },
+  );
+  const bus = new EventBus();
+  let finish = async () => {};
+  if (opts.json) bus.on((await import('../../render/json-lines.js')).jsonLinesRenderer('results'));
+  else if (process.stdout.isTTY) {
+    const live = (await import('../../render/listr.js')).listrRenderer();
+    bus.on(live.listener);
+    finish = () => live.done();
+  } else bus.on((await import('../../render/plain.js')).plainRenderer());
+  const outcomes = await runAdHoc(targets, command, { bus, forks, ...(timeoutS ? { timeoutMs: timeoutS * 1000 } : {}) });
+  await finish();
+  setExitCode(execExitCode({ failed: outcomes.filter((o) => o.status === 'failed').length, unreachable: outcomes.filter((o) => o.status === 'unreachable').length }));
+}
+
+export function registerExec(program: Command, setExitCode: SetExitCode): void {
+  program
+    .command('exec')
+    .description('Run one shell command on every selected host (like `ansible -m raw`) and show each host\'s output')
+    .argument('<command...>', 'the command, after --; its words are joined with spaces and run by the login shell')
+    .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
+    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern (group, host, glob, !exclude, &intersect)')
+    .option('-b, --become', 'run the command as root through `sudo -n` (never prompts; fails clearly if sudo wants a password)')
+    .option('--json', 'print one JSON object per host as it finishes, then a summary object')
+    .option('-t, --timeout <seconds>', 'kill the command on a host after this long (the host is failed, kind timeout)')
+    .option('-f, --forks <n>', 'hosts at once', '50')
+    .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host (default: inventory, else 15)')
+    .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time in their known_hosts file (a changed key is still refused)')
+    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every host ok, 1 a command failed (non-zero exit, timeout, sudo refused), 4 a host was unreachable\n' +
+        '(refused, auth, host key, connect timeout, dropped), 2 bad input (nothing contacted).\n\n' +
+        'Example:\n  rollgate exec -i inventory/hosts.yml --limit hypervisors -- uname -r',
+    )
+    .action((words: string[], opts: ExecOptions) => runExec(words, opts, setExitCode));
+}

@@ -1,0 +1,134 @@
+/**
+ * `rollgate run PLAYBOOK -i INV [--limit P] [--tags T] [--skip-tags T] [--check] [--diff] [--json] [-e K=V]`:
+ * run a playbook as ansible-playbook does. Playbook, inventory, plan, extra vars and every host's connection
+ * settings are checked before any host is contacted; each change is journaled with its undo before it runs.
+ */
+import type { Command } from 'commander';
+import { dirname, resolve } from 'node:path';
+import { positiveNumber } from './exec.js';
+import type { SetExitCode } from './index.js';
+
+interface RunCliOptions {
+  inventory: string[];
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  check?: boolean;
+  diff?: boolean;
+  json?: boolean;
+  extraVars: string[];
+  forks: string;
+  journal?: string;
+  become?: boolean;
+  connectTimeout?: string;
+  acceptNewHostKeys?: boolean;
+  sshConfig?: string;
+  syntaxCheck?: boolean;
+  listHosts?: boolean;
+  listTasks?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
+
+/** 0 every host ok, 2 a host failed, 4 a host was unreachable (and none failed), 5 hosts locked by another run. */
+export function runExitCode(result: { failed: boolean; unreachable: boolean }): number {
+  if (result.failed) return 2;
+  return result.unreachable ? 4 : 0;
+}
+
+async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetExitCode): Promise<void> {
+  const forks = positiveNumber(opts.forks, '--forks', true)!;
+  const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
+  const [{ loadPlaybook }, { loadInventory }, { planRun }, { parseExtraVars }] = await Promise.all([
+    import('../../load/playbook.js'),
+    import('../../load/inventory.js'),
+    import('../../plan/plan.js'),
+    import('../../load/extra-vars.js'),
+  ]);
+  const playbook = loadPlaybook(playbookPath);
+  if (opts.syntaxCheck) {
+    process.stdout.write(`playbook: ${playbookPath}: ${playbook.plays.length} play(s), valid\n`);
+    return setExitCode(0);
+  }
+  const inventory = loadInventory(opts.inventory);
+  const plan = planRun(inventory, playbook, { ...(opts.limit ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags });
+  const extraVars = parseExtraVars(opts.extraVars);
+  if (opts.listHosts || opts.listTasks) {
+    const { formatPlan } = await import('../../render/plan-list.js');
+    process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));
+    return setExitCode(0);
+  }
+  const [{ loadSshConfig }, { resolveTargets }, { resolveJournalPath }, { Journal }, { EventBus }, { runPlaybook, HostsLockedError }] = await Promise.all([
+    import('../../connection/ssh-config.js'),
+    import('../../connection/resolve-target.js'),
+    import('../../journal/journal-path.js'),
+    import('../../journal/journal.js'),
+    import('../../events/events.js'),
+    import('../../executor/run-playbook.js'),
+  ]);
+  const targets = resolveTargets(
+    plan.hosts.map((n) => inventory.hosts.get(n)!),
+    { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
+  );
+  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const bus = new EventBus();
+  if (opts.json) bus.on((await import('../../render/run-json.js')).runJsonRenderer());
+  else bus.on((await import('../../render/run-plain.js')).runPlainRenderer({ diff: opts.diff === true }));
+  try {
+    const result = await runPlaybook({
+      plan,
+      inventory,
+      targets: new Map(targets.map((t) => [t.name, t])),
+      journal,
+      bus,
+      options: { check: opts.check === true, diff: opts.diff === true, extraVars, forks },
+      playbookPath: resolve(playbookPath),
+      playbookDir: dirname(resolve(playbookPath)),
+      inventorySources: opts.inventory,
+      ...(opts.limit ? { limit: opts.limit } : {}),
+      tags: opts.tags,
+      skipTags: opts.skipTags,
+    });
+    if (!opts.json) process.stdout.write(`\nrun ${result.runId}${opts.check ? ' (check)' : ''}: journal ${journal.path}\n`);
+    setExitCode(runExitCode(result));
+  } catch (err) {
+    if (!(err instanceof HostsLockedError)) throw err;
+    process.stderr.write(`rollgate run: ${err.message}; nothing was touched\n`);
+    setExitCode(5);
+  } finally {
+    journal.close();
+  }
+}
+
+export function registerRun(program: Command, setExitCode: SetExitCode): void {
+  program
+    .command('run')
+    .description('Run a playbook on the inventory, as ansible-playbook does (check mode and diffs included)')
+    .argument('<playbook>', 'playbook file (a list of plays)')
+    .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
+    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .option('-C, --check', 'compute what would change and change nothing')
+    .option('-D, --diff', 'show unified diffs of the files that change (or would) and the commands that run')
+    .option('--json', 'print one JSON event per line instead of text')
+    .option('-e, --extra-vars <vars>', 'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)', collect, [])
+    .option('-f, --forks <n>', 'hosts worked on at once within a task', '50')
+    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
+    .option('-b, --become', 'run every command through `sudo -n`, whatever the inventory says')
+    .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
+    .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
+    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
+    .option('--syntax-check', 'only check the playbook (no inventory, no host)')
+    .option('--list-hosts', 'print the hosts of each play and exit')
+    .option('--list-tasks', 'print the tasks of each play (after --tags/--skip-tags) and exit')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every host ok, 2 a host failed (or bad input: nothing contacted), 4 a host was unreachable,\n' +
+        '5 another run holds the lock of some host (nothing touched).\n\n' +
+        'Examples:\n  rollgate run playbooks/enable-iommu-passthrough.yml -i inventory/hosts.yml --check --diff\n' +
+        '  rollgate run playbooks/kernel-update.yml -i inventory/hosts.yml --limit canary -e target_kernel=6.1.0-13-amd64',
+    )
+    .action((playbookPath: string, opts: RunCliOptions) => run(playbookPath, opts, setExitCode));
+}

@@ -1,0 +1,112 @@
+/**
+ * One play: for each `serial` batch, one connection per host through the fleet runner (held for the whole
+ * batch), then pre_tasks, tasks and post_tasks with the linear strategy, handlers flushed after each section.
+ * A host whose connection cannot be opened is unreachable and out of the run. Returns false when the run must
+ * stop (max_fail_percentage crossed, or every host of the play failed).
+ */
+import type { Connection } from '../connection/connection.js';
+import { SshConnection, type OpenOptions } from '../connection/ssh.js';
+import type { SshTarget } from '../connection/target.js';
+import type { PlannedPlay } from '../plan/plan.js';
+import type { Task } from '../load/playbook-types.js';
+import { batchFailedTooMany } from '../plan/batches.js';
+import { runOnFleet } from './fleet.js';
+import { instrument } from './instrumented-connection.js';
+import type { HostSession } from './host-session.js';
+import { runHandlers, runNodes } from './linear.js';
+import type { PlayContext, RunContext } from './run-context.js';
+import { noInheritance } from './run-context.js';
+
+/** How connections are opened (default: SshConnection.open); tests may pass another real transport. */
+export type Opener = (target: SshTarget, shared: Required<OpenOptions>) => Promise<Connection & { connectMs?: number }>;
+
+const defaultOpener: Opener = (target, shared) => SshConnection.open(target, shared);
+
+/** Open every host's connection, run `body` while they are held, then let the fleet runner close them. */
+async function withConnections(sessions: HostSession[], run: RunContext, opener: Opener, body: (reconnect: (h: HostSession) => Promise<Connection>) => Promise<void>): Promise<void> {
+  const byName = new Map(sessions.map((s) => [s.name, s]));
+  const settled = new Map<string, () => void>();
+  const allSettled = Promise.all(sessions.map((s) => new Promise<void>((resolve) => settled.set(s.name, resolve))));
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let shared: Required<OpenOptions> | undefined;
+  const extra: Connection[] = [];
+  const fleet = runOnFleet(
+    sessions.map((s) => s.target),
+    async (conn, target) => {
+      byName.get(target.name)!.conn = conn;
+      settled.get(target.name)!();
+      await released;
+    },
+    {
+      bus: run.bus,
+      forks: sessions.length,
+      open: async (target, sharedOptions) => {
+        shared = sharedOptions;
+        try {
+          return await opener(target, sharedOptions);
+        } catch (err) {
+          const s = byName.get(target.name)!;
+          const message = err instanceof Error ? err.message : String(err);
+          s.unreachable(message);
+          s.recap.unreachable++;
+          run.bus.emit({ type: 'task.result', at: Date.now(), host: s.name, task: 'connect', status: 'unreachable', message });
+          settled.get(target.name)!();
+          throw err;
+        }
+      },
+    },
+  );
+  const reconnect = async (h: HostSession): Promise<Connection> => {
+    if (!shared) throw new Error('reconnect before any connection was opened');
+    await h.conn?.close().catch(() => undefined);
+    const conn = instrument(await opener(h.target, shared), run.bus);
+    extra.push(conn);
+    h.conn = conn;
+    return conn;
+  };
+  // Either every host has its connection (or its failure), or the runner stopped early with a bug to report.
+  await Promise.race([allSettled, fleet.then(() => undefined)]);
+  try {
+    await body(reconnect);
+  } finally {
+    release();
+    await fleet;
+    await Promise.all(extra.map((c) => c.close().catch(() => undefined)));
+    for (const s of sessions) s.conn = undefined;
+  }
+}
+
+/**
+ * gather_facts: true — our facts are the health snapshot, taken by the `snapshot` module before the first task
+ * and registered as `ansible_facts` (read-only, so it runs in check mode too).
+ */
+function gatherFactsTask(planned: PlannedPlay): Task {
+  const p = planned.play.position;
+  return { kind: 'task', name: 'Gathering Facts', module: 'snapshot', args: {}, argsPosition: p, position: p, when: [], tags: ['always'], vars: {}, notify: [], loopVar: 'item', register: 'ansible_facts', checkMode: false };
+}
+
+export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Opener = defaultOpener): Promise<boolean> {
+  const play = planned.play;
+  const inPlay = (names: readonly string[]) => names.map((n) => run.sessions.get(n)!).filter((s) => s.state !== 'failed' && s.state !== 'unreachable');
+  const sessions = inPlay(planned.hosts);
+  for (const s of sessions) s.startPlay();
+  run.bus.emit({ type: 'play.started', at: Date.now(), play: play.name, hosts: sessions.map((s) => s.name) });
+  if (sessions.length === 0) return planned.hosts.length === 0;
+  for (const names of planned.batches) {
+    const batch = inPlay(names);
+    if (batch.length === 0) continue;
+    await withConnections(batch, run, opener, async (reconnect) => {
+      const ctx: PlayContext = { run, planned, hosts: batch, once: new Map(), reconnect };
+      if (play.gatherFacts) await runNodes([gatherFactsTask(planned)], batch, ctx, noInheritance);
+      for (const section of [planned.preTasks, planned.tasks, planned.postTasks]) {
+        await runNodes(section, batch, ctx, noInheritance);
+        await runHandlers(ctx);
+      }
+    });
+    const failed = batch.filter((s) => s.state === 'failed' || s.state === 'unreachable').length;
+    if (batchFailedTooMany(failed, batch.length, play.maxFailPercentage)) return false;
+    if (play.anyErrorsFatal && failed > 0) return false;
+  }
+  return sessions.some((s) => s.state === 'active' || s.state === 'ended');
+}

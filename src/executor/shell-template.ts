@@ -1,0 +1,57 @@
+/**
+ * Rendering `command` / `shell` lines: the operator's literal text is kept as written; every `{{ }}` value
+ * becomes quoted shell words (a list: one word per item), so templated data never turns into shell syntax.
+ * For `command` the line is also split like Python's shlex (as Ansible's command module does) and every word
+ * quoted, so no shell operator in it has any effect.
+ */
+import { split } from 'shlex';
+import { quote } from '../connection/shell-quote.js';
+import type { SourcePosition } from '../load/config-error.js';
+import { evaluateExpression, TemplateFailure } from '../load/template.js';
+import type { VarScope } from '../load/vars.js';
+import { splitShellTemplate } from '../load/shell-template-split.js';
+
+function words(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(words);
+  if (value === null || value === undefined) return [''];
+  if (typeof value === 'object') return [JSON.stringify(value)];
+  return [String(value)];
+}
+
+function segments(source: string, scope: VarScope, position: SourcePosition | undefined) {
+  const parts = splitShellTemplate(source);
+  if (!parts) throw new TemplateFailure(`bad template \`${source}\`: unclosed {{`, position);
+  return parts.map((p) => (p.kind === 'text' ? p : { kind: 'expr' as const, values: words(evaluateExpression(p.expr, scope, position)) }));
+}
+
+/** `shell`: literal text as written, each value quoted. */
+export function renderShellLine(source: string, scope: VarScope, position?: SourcePosition): string {
+  return segments(source, scope, position)
+    .map((s) => (s.kind === 'text' ? s.text : s.values.map(quote).join(' ')))
+    .join('');
+}
+
+/** `command`: shlex words of the literal text, each value one word (a list: one word per item), all quoted. */
+export function renderCommandLine(source: string, scope: VarScope, position?: SourcePosition): string {
+  const values: string[][] = [];
+  const marked = segments(source, scope, position)
+    .map((s) => {
+      if (s.kind === 'text') return s.text;
+      values.push(s.values);
+      return `\u0000${values.length - 1}\u0000`;
+    })
+    .join('');
+  let argv: string[];
+  try {
+    argv = split(marked);
+  } catch (err) {
+    throw new TemplateFailure(`cannot split \`${source}\` into words: ${(err as Error).message}`, position);
+  }
+  const out: string[] = [];
+  for (const word of argv) {
+    const whole = /^\u0000(\d+)\u0000$/.exec(word);
+    if (whole) out.push(...values[Number(whole[1])]!);
+    else out.push(word.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => values[Number(i)]!.join(' ')));
+  }
+  return out.map(quote).join(' ');
+}

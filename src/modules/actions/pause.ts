@@ -1,0 +1,36 @@
+/**
+ * `pause`: wait `seconds`, or ask the operator to continue (`prompt`) once for all hosts of the task. Without a
+ * terminal a prompt fails rather than waiting forever. Waits are capped at one day.
+ */
+import { createInterface } from 'node:readline/promises';
+import type { ControllerAction } from '../controller-action.js';
+import { moduleSpecs } from '../specs.js';
+
+const MAX_SECONDS = 24 * 3600;
+
+async function ask(prompt: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${prompt}\nPress Enter to continue, or type "abort": `);
+    return answer.trim().toLowerCase() !== 'abort';
+  } finally {
+    rl.close();
+  }
+}
+
+export const pause: ControllerAction<{ seconds?: number; prompt?: string }> = {
+  ...moduleSpecs.pause,
+  kind: 'controller',
+  expressionOptions: [],
+  async run(ctx, args) {
+    if (args.prompt !== undefined && args.seconds === undefined) {
+      const go = await ctx.once(() => ask(args.prompt!));
+      if (!go) return { status: 'failed', msg: process.stdin.isTTY ? 'aborted by the operator' : 'pause with `prompt` needs a terminal; give `seconds` to wait instead' };
+      return { status: 'ok', msg: 'continued by the operator' };
+    }
+    const seconds = Math.min(Math.max(0, Number(args.seconds ?? 0)), MAX_SECONDS);
+    await ctx.once(() => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000)));
+    return { status: 'ok', msg: `paused ${seconds} s`, data: { delta: seconds } };
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * The change modules against a real lab VM (real kernel, emulated Intel IOMMU, its own GRUB, real update-grub and
+ * update-initramfs): kernel args + vfio-pci binding + initramfs + reboot take effect, then undo + reboot bring back
+ * the original cmdline, driver and byte-identical files. Runs its own VM in a private lab state directory (the
+ * image cache is shared), so it never touches the VMs other tests use.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Connection } from '../../src/connection/connection.js';
+import { sh } from '../../src/connection/shell-quote.js';
+import { labDown, labUp, connectLabHost } from '../../src/lab/lab.js';
+import { labSettings } from '../../src/lab/settings.js';
+import type { RollgateEvent } from '../../src/events/events.js';
+import type { ActionModule, ModuleContext, UndoRecord } from '../../src/modules/module.js';
+import { kernelArgs } from '../../src/modules/actions/kernel-args.js';
+import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
+import { initramfs } from '../../src/modules/actions/initramfs.js';
+import { reboot } from '../../src/modules/actions/reboot.js';
+import { applyUndos } from '../../src/modules/undo.js';
+
+const STEP_MS = 45 * 60_000;
+const stateDir = mkdtempSync(join(tmpdir(), 'rg-modules-lab-'));
+const settings = labSettings({ ...process.env, ROLLGATE_LAB_STATE: stateDir, ROLLGATE_LAB_MAX_PARALLEL: '1' });
+const HOST = 'lab1';
+const NIC = { addr: '0000:01:00.0', id: '8086:10d3' };
+const events: RollgateEvent[] = [];
+const undos: UndoRecord[] = [];
+let ctx: ModuleContext;
+let baseline: Record<string, string> = {};
+let release = '';
+
+async function run(cmd: string): Promise<string> {
+  const r = await ctx.conn.exec(cmd, { timeoutMs: 120_000 });
+  if (r.exitCode !== 0) throw new Error(`${cmd}: exit ${r.exitCode}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** sha256 of every file under /etc and /boot (one line per file). */
+async function hashes(): Promise<Record<string, string>> {
+  const out = await run("find /etc /boot -xdev -type f -print0 | sort -z | xargs -0 sha256sum");
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]));
+}
+
+async function change<A>(mod: ActionModule<A, any>, args: A): Promise<string> {
+  const preview = await mod.check({ ...ctx, checkMode: true }, args);
+  expect(preview.status).toBe('change');
+  const out = await mod.check(ctx, args);
+  if (out.status !== 'change') throw new Error(`${mod.name}: expected a change`);
+  undos.unshift(out.undo); // journaled before apply; newest first for undo
+  const applied = await mod.apply(ctx, args, out.change);
+  expect((await mod.check(ctx, args)).status).toBe(mod.name === 'reboot' ? 'change' : 'no_change');
+  return applied.message;
+}
+
+beforeAll(async () => {
+  await labUp(settings, { hosts: 1, profile: 'intel', inventoryFile: join(stateDir, 'lab.yml') });
+  ctx = {
+    conn: await connectLabHost(settings, HOST),
+    host: HOST,
+    vars: { rollgate_reboot_poll_seconds: 10 },
+    checkMode: false,
+    emit: (e) => events.push(e),
+    async reconnect(): Promise<Connection> {
+      await ctx.conn.close();
+      ctx.conn = await connectLabHost(settings, HOST);
+      return ctx.conn;
+    },
+  };
+  release = (await run('uname -r')).trim();
+  baseline = await hashes();
+}, STEP_MS);
+
+afterAll(async () => {
+  await ctx?.conn.close();
+  await labDown(settings, { inventoryFile: join(stateDir, 'lab.yml') });
+  rmSync(stateDir, { recursive: true, force: true });
+}, STEP_MS);
+
+describe('change modules on a lab VM', () => {
+  it('plans the GPU + audio pair from the real IOMMU groups, and refuses half of it', async () => {
+    const pair = await vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111', '8086:293e'] });
+    expect(pair.status).toBe('change');
+    await expect(vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111'] })).rejects.toThrow(/also holds 0000:00:04.1 \[8086:293e\]/);
+  }, STEP_MS);
+
+  it('sets intel_iommu=on iommu=pt, binds the NIC to vfio-pci, rebuilds the initramfs and reboots into it', async () => {
+    await change(kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'] });
+    expect(await run('grep -c "intel_iommu=on iommu=pt" /boot/grub/grub.cfg')).not.toBe('0\n');
+    await change(vfioBind, { ids: [NIC.id] });
+    expect(await change(initramfs, {})).toBe(`initramfs rebuilt for ${release}; holds vfio, vfio_iommu_type1, vfio_pci`);
+    await change(reboot, { boot_timeout: 1800, reason: 'e2e: passthrough on' });
+    expect(await run('cat /proc/cmdline')).toMatch(/ intel_iommu=on iommu=pt /);
+    expect(await run(sh`lspci -nnk -s ${NIC.addr}`.text)).toContain('Kernel driver in use: vfio-pci');
+    expect(await run('cat /sys/kernel/iommu_groups/*/type | sort -u')).toContain('identity');
+  }, STEP_MS);
+
+  it('undo + reboot bring back the cmdline, the driver and byte-identical files', async () => {
+    const report = await applyUndos(ctx.conn, undos.filter((u) => u.files.length || u.rebuild.length));
+    expect(report.failures).toEqual([]);
+    const out = await reboot.check(ctx, { boot_timeout: 1800 });
+    if (out.status !== 'change') throw new Error('expected change');
+    await reboot.apply(ctx, {}, out.change);
+    expect(await run('cat /proc/cmdline')).not.toMatch(/intel_iommu|iommu=pt/);
+    expect(await run(sh`lspci -nnk -s ${NIC.addr}`.text)).toContain('Kernel driver in use: e1000e');
+    const after = await hashes();
+    const changed = Object.keys({ ...baseline, ...after }).filter((f) => baseline[f] !== after[f]);
+    expect(changed).toEqual([]);
+  }, STEP_MS);
+});

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeFleetDir, startSshdFleet, FLEET_PLAIN_USER, type SshdFleet } from '../../src/lab/sshd-fleet.js';
+import { checkFleet } from '../../src/executor/check-run.js';
+import { desiredStateFrom } from '../../src/modules/findings/desired.js';
+import { main } from '../../src/cli/main.js';
+import { hostTarget, tempDir } from './support/ssh-fleet.js';
+import { expectValidSnapshot } from '../helpers/snapshot-schema.js';
+
+let fleet: SshdFleet;
+let dir: string;
+
+beforeAll(async () => {
+  dir = tempDir('check');
+  fleet = await startSshdFleet({ count: 2, dir });
+});
+afterAll(async () => {
+  await fleet?.stop();
+  removeFleetDir(dir);
+});
+
+async function captureStdout(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const chunks: string[] = [];
+  const errs: string[] = [];
+  const orig = process.stdout.write.bind(process.stdout);
+  const origErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => (chunks.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => (errs.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await run(), out: chunks.join(''), err: errs.join('') };
+  } finally {
+    process.stdout.write = orig;
+    process.stderr.write = origErr;
+  }
+}
+
+describe('rollgate check against real sshd hosts (not hypervisors)', () => {
+  it('gathers a snapshot in one command per host, as root and unprivileged, with unknown sources explained', async () => {
+    const desired = desiredStateFrom('x', { passthrough_devices: ['8086:10d3'], iommu_mode: 'pt' }).desired;
+    const outcomes = await checkFleet([
+      { target: hostTarget(fleet, fleet.hosts[0]!, { become: true }), desired },
+      { target: hostTarget(fleet, fleet.hosts[1]!, { become: true, user: FLEET_PLAIN_USER }), desired },
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok']);
+    const [root, plain] = outcomes.map((o) => o.value!);
+    for (const { snapshot } of [root!, plain!]) {
+      expectValidSnapshot(snapshot);
+      expect(snapshot.kernelRelease).toEqual({ status: 'ok', value: execFileSync('uname', ['-r']).toString().trim() });
+      expect(snapshot.bootId).toEqual({ status: 'ok', value: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() });
+      // Every source either parsed or says why not, in the host's words.
+      for (const [name, k] of Object.entries({ pci: snapshot.pci, initramfs: snapshot.modules.initramfs, lockdown: snapshot.security.lockdown, prev: snapshot.previousBoot }))
+        if (k.status === 'unknown') expect(k.reason, name).toMatch(/\S{3,}/);
+    }
+    expect(root!.snapshot.privileged).toEqual({ status: 'ok', value: true });
+    expect(plain!.snapshot.privileged).toEqual({ status: 'ok', value: false });
+    expect(plain!.snapshot.sources.sudo?.stderr).toMatch(/^ran unprivileged: .*sudo/);
+    // The report decides what it can and says why it cannot decide the rest.
+    expect(root!.report.undecided.length).toBeGreaterThan(0);
+    for (const u of root!.report.undecided) expect(u.reason.length).toBeGreaterThan(5);
+  });
+
+  it('prints JSON for every host through the CLI and writes one snapshot per host', async () => {
+    const inv = join(dir, 'hosts.yml');
+    const hostVars = (h: (typeof fleet.hosts)[number]) =>
+      `        ${h.name}:\n` +
+      [`ansible_host: ${h.address}`, `ansible_port: ${h.port}`, 'ansible_user: rgops', 'ansible_become: true', `ansible_ssh_private_key_file: ${fleet.clientKey}`, `rollgate_known_hosts_file: ${fleet.knownHosts}`, 'passthrough_devices: ["8086:10d3"]']
+        .map((l) => `          ${l}\n`)
+        .join('');
+    writeFileSync(inv, `all:\n  children:\n    hv:\n      hosts:\n${fleet.hosts.map(hostVars).join('')}`);
+    const { code, out, err } = await captureStdout(() => main(['node', 'rollgate', 'check', '-i', inv, '--json']));
+    expect(err).toBe('');
+    const doc = JSON.parse(out) as { hosts: Array<{ host: string; status: string; snapshot: unknown; report: { summary: string } }> };
+    expect(doc.hosts.map((h) => [h.host, h.status])).toEqual(fleet.hosts.map((h) => [h.name, 'ok']));
+    for (const h of doc.hosts) expectValidSnapshot(h.snapshot);
+    expect([0, 1]).toContain(code);
+
+    const outDir = join(dir, 'snaps');
+    const snap = await captureStdout(() => main(['node', 'rollgate', 'snapshot', '-i', inv, '-o', outDir, '--limit', fleet.hosts[0]!.name]));
+    expect(snap.code).toBe(0);
+    expect(readdirSync(outDir)).toEqual([`${fleet.hosts[0]!.name}.json`]);
+    const diff = await captureStdout(() => main(['node', 'rollgate', 'diff', join(outDir, `${fleet.hosts[0]!.name}.json`), join(outDir, `${fleet.hosts[0]!.name}.json`)]));
+    expect(diff.out).toMatch(/same boot, 0 change\(s\), 0 regression\(s\)/);
+    expect(diff.code).toBe(0);
+  });
+
+  it('refuses bad passthrough_devices before contacting any host', async () => {
+    const inv = join(dir, 'bad.yml');
+    writeFileSync(inv, `all:\n  hosts:\n    hv1:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n      passthrough_devices: ["nvidia"]\n`);
+    const errs: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((c: string | Uint8Array) => (errs.push(String(c)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'rollgate', 'check', '-i', inv])).toBe(2);
+    } finally {
+      process.stderr.write = orig;
+    }
+    expect(errs.join('')).toMatch(/passthrough_devices entry "nvidia" is not a vendor:device id/);
+  });
+});
