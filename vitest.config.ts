@@ -26,6 +26,8 @@ export default defineConfig({
           testTimeout: 30 * 60_000,
           hookTimeout: 30 * 60_000,
           fileParallelism: false,
+          // One shared lab for every e2e file; stopped after the run if the run started it.
+          globalSetup: ['test/e2e/global-setup.ts'],
         },
       },
     ],

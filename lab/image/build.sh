@@ -11,6 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 SUITE=${SUITE:-bookworm}
 DISK_SIZE=${DISK_SIZE:-3G}
 FIRSTBOOT_TIMEOUT=${FIRSTBOOT_TIMEOUT:-1500}
+for tool in debootstrap chroot sfdisk mke2fs mkfs.vfat qemu-system-x86_64 qemu-img ssh-keygen dpkg-deb; do
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool not found; run scripts/setup.sh" >&2; exit 1; }
+done
 started=$(date +%s)
 stage() { echo "stage: $* (+$(( $(date +%s) - started ))s)"; }
 root="$WORK/root"
@@ -20,8 +23,16 @@ mkdir -p "$WORK" "$OUT"
 cleanup() {
   for m in dev/pts dev proc sys; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
   if [ -n "${qemu_pid:-}" ]; then kill "$qemu_pid" 2>/dev/null || true; fi
+  if [ -n "${watchdog:-}" ]; then kill "$watchdog" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
+# Never outlive the rollgate process that started us (it holds the build lock): stop the whole build with it.
+if [ -n "${PARENT_PID:-}" ]; then
+  ( while kill -0 "$PARENT_PID" 2>/dev/null; do sleep 2; done
+    echo "build.sh: rollgate process $PARENT_PID is gone; stopping the build" >&2; kill -TERM 0 ) &
+  watchdog=$!
+fi
 
 stage "debootstrap $SUITE from $MIRROR"
 include=$(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$' | paste -sd, -)
@@ -48,7 +59,8 @@ echo rollgate-lab > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\trollgate-lab\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 : > "$root/etc/machine-id"; rm -f "$root/var/lib/dbus/machine-id"
 in_root systemctl enable systemd-networkd.service rollgate-lab-firstboot.service rollgate-lab-identity.service >/dev/null 2>&1
-in_root systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1
+# Boot time under TCG: no waiting for a network that is up anyway, no e2scrub snapshot reaping (no LVM here).
+in_root systemctl mask systemd-networkd-wait-online.service e2scrub_reap.service e2scrub_all.timer >/dev/null 2>&1
 mkdir -p "$root/etc/rollgate-lab" && touch "$root/etc/rollgate-lab/firstboot"
 
 stage "users and keys"

@@ -4,8 +4,8 @@
  * suite) changes.
  */
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { withLockFile } from './lock-file.js';
 import { recipeDir, type LabSettings } from './settings.js';
@@ -83,25 +83,78 @@ export async function ensureImage(
   const dir = join(imagesDir, hash);
   const cached = imageAt(dir, hash);
   if (cached) return cached;
+  if (process.getuid?.() !== 0) {
+    throw new Error('building the lab image needs root (debootstrap, chroot, mounts); run as root, or copy a built image into ' + imagesDir);
+  }
   return withLockFile(join(imagesDir, '.build.lock'), settings.buildTimeoutMs, 'lab image build', async () => {
     const again = imageAt(dir, hash);
     if (again) return again;
     const work = join(imagesDir, `${hash}.work`);
     const out = join(imagesDir, `${hash}.tmp`);
-    rmSync(work, { recursive: true, force: true });
-    rmSync(out, { recursive: true, force: true });
+    removeBuildDir(work);
+    removeBuildDir(out);
     mkdirSync(work, { recursive: true });
     await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash }, onLine);
     renameSync(out, dir);
-    rmSync(work, { recursive: true, force: true });
-    // Older images are no longer used by anything new; running VMs keep theirs open until they stop.
+    removeBuildDir(work);
+    // Older images go, unless a lab (this one or another checkout's) still runs VMs on them.
+    const open = filesOpenByProcesses();
     for (const name of readdirSync(imagesDir)) {
-      if (name !== hash && !keepHashes.includes(name) && /^[0-9a-f]{16}(\.work|\.tmp)?$/.test(name)) rmSync(join(imagesDir, name), { recursive: true, force: true });
+      const old = join(imagesDir, name);
+      // Leftovers of failed builds (only one build runs at a time: we hold the lock).
+      if (/^[0-9a-f]{16}\.(work|tmp)$/.test(name)) {
+        removeBuildDir(old);
+        continue;
+      }
+      if (name === hash || keepHashes.includes(name) || !/^[0-9a-f]{16}$/.test(name)) continue;
+      if (![...open].some((f) => f.startsWith(old + '/'))) rmSync(old, { recursive: true, force: true });
     }
     const built = imageAt(dir, hash);
     if (!built) throw new Error(`lab image build finished without ${dir}/base.qcow2`);
     return built;
   });
+}
+
+/**
+ * Remove a build directory, first unmounting whatever a killed build left mounted in its chroot (proc, sys,
+ * a bind of the host's /dev): a recursive delete would otherwise walk into the host's /dev.
+ */
+export function removeBuildDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const mountsUnder = () =>
+    readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
+      .map((p) => p.replace(/\\040/g, ' ')).filter((p) => p.startsWith(dir + '/'));
+  for (const m of mountsUnder().sort((a, b) => b.length - a.length)) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      // checked below
+    }
+  }
+  const left = mountsUnder();
+  if (left.length) throw new Error(`refusing to delete ${dir}: still mounted inside it: ${left.join(', ')}`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Paths every process on the machine holds open (/proc/<pid>/fd), to spare images QEMU still reads. */
+function filesOpenByProcesses(): Set<string> {
+  const open = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        open.add(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return open;
 }
 
 function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (line: string) => void): Promise<void> {
@@ -114,6 +167,7 @@ function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (l
         SUITE: IMAGE_SUITE,
         DEB_CACHE: join(settings.cacheDir, 'debs'),
         FIRSTBOOT_TIMEOUT: String(Math.round(settings.firstbootTimeoutMs / 1000)),
+        PARENT_PID: String(process.pid),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -141,7 +195,7 @@ function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (l
     }, settings.buildTimeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run the lab image build: ${err.message}`));
+      reject(new Error(`cannot run the lab image build: ${err.message} (are debootstrap and qemu installed? run scripts/setup.sh)`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);

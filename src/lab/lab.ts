@@ -119,7 +119,7 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
     }
     const image = await ensureImage(settings, (line) => progress({ type: 'image', line }), state && running.length ? [state.imageHash] : []);
     if (!state || running.length === 0) {
-      state = { version: 1, profile: opts.profile, accel: await chooseAccel(settings), imageHash: image.hash, imageBase: image.base, hosts: {} };
+      state = { version: 1, profile: opts.profile, accel: await chooseAccel(settings, image.base), imageHash: image.hash, imageBase: image.base, hosts: {} };
       rmSync(paths.vmsDir, { recursive: true, force: true });
     }
     state.profile = opts.profile;
