@@ -1,6 +1,6 @@
 /**
- * Plain rollout progress: one line per phase, batch, host step, verification and outcome. No colours or cursor
- * movement, so it suits pipes, logs and tests. Consumes rollout events only.
+ * Plain rollout progress: one line per phase, batch, task result, host step, verification and outcome. No colours
+ * or cursor movement, so it suits pipes, logs and tests (and `rollgate show`). Consumes events only.
  */
 import type { RollgateEvent } from '../events/events.js';
 
@@ -12,6 +12,9 @@ export function formatRolloutEvent(e: RollgateEvent): string[] {
       return [`${e.phase === 'canary' ? 'canary' : 'batch'} ${e.index}: ${e.hosts.join(', ')}`];
     case 'rollout.paused':
       return [e.pause === 'approval' ? `paused before ${e.before.phase} ${e.before.index}: waiting for approval` : `paused ${e.seconds} s before ${e.before.phase} ${e.before.index}`];
+    case 'task.result':
+      // The play's tasks on each host (skipped ones are left out: the run's journal keeps them).
+      return e.status === 'skipped' ? [] : [`  ${e.host}: task "${e.task}"${e.item !== undefined ? ` (item=${e.item})` : ''}: ${e.status}${e.message && e.status !== 'ok' ? ` (${e.message.split('\n')[0]})` : ''}`];
     case 'rollout.host_step':
       return e.status === 'started' ? [`  ${e.host}: ${e.step} ...`] : [`  ${e.host}: ${e.step}: ${e.status}${e.message ? ` (${e.message})` : ''}`];
     case 'rollout.verification':

@@ -11,6 +11,9 @@
  *     pause_between_batches: 30
  *     boot_timeout: 600           # seconds to wait for a trial boot
  *     panic_timeout: 10           # panic=N on the trial boot
+ *     verify:
+ *       services: [ssh, libvirtd] # must be active again when they were before the change
+ *       wanted: [dma_faults]      # reported, not required (greenboot's wanted checks)
  *
  * Validation is pure and returns every problem with the path it is at, so the loader can add file:line:col.
  */
@@ -32,9 +35,13 @@ export interface RolloutSettings {
   bootTimeoutSec: number;
   /** panic=N on the trial boot, in seconds. Default 10. */
   panicTimeoutSec: number;
+  /** Services that must be active after the boot when they were before. Default ssh, libvirtd. */
+  verifyServices: string[];
+  /** Verification checks (by first word) reported but not required. Default none. */
+  verifyWanted: string[];
 }
 
-export const defaultRolloutSettings: RolloutSettings = { canary: 'per_kind', canarySerial: 1, bootTimeoutSec: 600, panicTimeoutSec: 10 };
+export const defaultRolloutSettings: RolloutSettings = { canary: 'per_kind', canarySerial: 1, bootTimeoutSec: 600, panicTimeoutSec: 10, verifyServices: ['ssh', 'libvirtd'], verifyWanted: [] };
 
 export interface SettingsProblem {
   path: Array<string | number>;
@@ -42,7 +49,26 @@ export interface SettingsProblem {
   hint?: string;
 }
 
-const ROLLOUT_KEYS = ['canary', 'canary_serial', 'pause_after_canaries', 'pause_between_batches', 'boot_timeout', 'panic_timeout'];
+const ROLLOUT_KEYS = ['canary', 'canary_serial', 'pause_after_canaries', 'pause_between_batches', 'boot_timeout', 'panic_timeout', 'verify'];
+const VERIFY_KEYS = ['services', 'wanted'];
+
+const stringsOf = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '') ? (v as string[]) : null);
+
+function parseVerify(v: unknown, settings: RolloutSettings, problems: SettingsProblem[]): void {
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    problems.push({ path: ['rollout', 'verify'], message: 'verify must be a mapping', hint: 'e.g. `verify: {services: [ssh, libvirtd], wanted: [dma_faults]}`' });
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!VERIFY_KEYS.includes(key)) problems.push({ path: ['rollout', 'verify', key], message: `unknown verify setting \`${key}\``, hint: `known settings: ${VERIFY_KEYS.join(', ')}` });
+  for (const [key, field] of [['services', 'verifyServices'], ['wanted', 'verifyWanted']] as const) {
+    if (o[key] === undefined) continue;
+    const list = stringsOf(o[key]);
+    if (list) settings[field] = list;
+    else problems.push({ path: ['rollout', 'verify', key], message: `${key} must be a list of names`, hint: `e.g. \`${key}: [${key === 'services' ? 'ssh, libvirtd' : 'dma_faults'}]\`` });
+  }
+}
 
 function positiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
@@ -59,7 +85,7 @@ function parsePause(v: unknown, path: Array<string | number>, problems: Settings
 /** Read the rollout settings of one play (its raw mapping). */
 export function parseRolloutSettings(play: Record<string, unknown>): { settings: RolloutSettings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
-  const settings: RolloutSettings = { ...defaultRolloutSettings };
+  const settings: RolloutSettings = { ...defaultRolloutSettings, verifyServices: [...defaultRolloutSettings.verifyServices], verifyWanted: [] };
   if (play.serial !== undefined) {
     const list = Array.isArray(play.serial) ? play.serial : [play.serial];
     if (list.length === 0) problems.push({ path: ['serial'], message: 'serial is an empty list', hint: 'write a number, "25%" or a list like [1, "25%"]' });
@@ -105,5 +131,6 @@ export function parseRolloutSettings(play: Record<string, unknown>): { settings:
   if (after) settings.pauseAfterCanaries = after;
   const between = parsePause(ro.pause_between_batches, ['rollout', 'pause_between_batches'], problems);
   if (between) settings.pauseBetweenBatches = between;
+  parseVerify(ro.verify, settings, problems);
   return { settings, problems };
 }

@@ -31,6 +31,7 @@ function debianRoot(): string {
   for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
   put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
   put(r, 'etc/grub.d/.keep', '');
+  rmSync(join(r, 'boot/grub/grubenv'), { force: true }); // as grub-install leaves it before the first save: absent
   updateGrub(r);
   return r;
 }

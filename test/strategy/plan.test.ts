@@ -67,7 +67,7 @@ describe('parseRolloutSettings', () => {
     const { settings: s, problems } = parseRolloutSettings({
       serial: [1, '25%'],
       max_fail_percentage: 20,
-      rollout: { canary: 'per_kind', canary_serial: 2, pause_after_canaries: 'approve', pause_between_batches: 30, boot_timeout: 900, panic_timeout: 5 },
+      rollout: { canary: 'per_kind', canary_serial: 2, pause_after_canaries: 'approve', pause_between_batches: 30, boot_timeout: 900, panic_timeout: 5, verify: { services: ['ssh'], wanted: ['dma_faults'] } },
     });
     expect(problems).toEqual([]);
     expect(s).toEqual({
@@ -79,6 +79,8 @@ describe('parseRolloutSettings', () => {
       pauseBetweenBatches: { kind: 'seconds', seconds: 30 },
       bootTimeoutSec: 900,
       panicTimeoutSec: 5,
+      verifyServices: ['ssh'],
+      verifyWanted: ['dma_faults'],
     });
   });
   it('defaults to one canary per kind, one at a time', () => {
@@ -88,15 +90,16 @@ describe('parseRolloutSettings', () => {
     const { problems } = parseRolloutSettings({
       serial: [1, 'half'],
       max_fail_percentage: 120,
-      rollout: { canaries: 1, canary: 'first', boot_timeout: 0, pause_after_canaries: 'later' },
+      rollout: { canaries: 1, canary: 'first', boot_timeout: 0, pause_after_canaries: 'later', verify: { wanted: 'dma_faults' } },
     });
     expect(problems).toEqual([
       { path: ['serial', 1], message: 'serial "half" is neither a number nor a percentage', hint: 'write a number, "25%" or a list like [1, "25%"]' },
       { path: ['max_fail_percentage'], message: 'max_fail_percentage 120 is not a percentage', hint: 'write a number from 0 to 100, e.g. 20' },
-      { path: ['rollout', 'canaries'], message: 'unknown rollout setting `canaries`', hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout' },
+      { path: ['rollout', 'canaries'], message: 'unknown rollout setting `canaries`', hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, verify' },
       { path: ['rollout', 'canary'], message: 'canary "first" is not a canary policy', hint: 'write `per_kind` or `none`' },
       { path: ['rollout', 'boot_timeout'], message: 'boot_timeout 0 is not a positive whole number', hint: 'e.g. `boot_timeout: 600`' },
       { path: ['rollout', 'pause_after_canaries'], message: '"later" is not a pause', hint: 'write `approve`, a number of seconds, or false' },
+      { path: ['rollout', 'verify', 'wanted'], message: 'wanted must be a list of names', hint: 'e.g. `wanted: [dma_faults]`' },
     ]);
   });
 });

@@ -8,6 +8,7 @@ import { registerFacts } from './facts.js';
 import { registerDiff } from './diff.js';
 import { registerCheck } from './check.js';
 import { registerRollout } from './rollout.js';
+import { registerRuns } from './runs.js';
 
 /** Sets the process exit status once a command has finished. */
 export type SetExitCode = (code: number) => void;
@@ -23,4 +24,5 @@ export function registerCommands(program: Command, setExitCode: SetExitCode): vo
   registerDiff(program, setExitCode);
   registerCheck(program, setExitCode);
   registerRollout(program, setExitCode);
+  registerRuns(program, setExitCode);
 }

@@ -1,51 +1,35 @@
 /**
- * `rollgate rollout PLAYBOOK -i INV`: the staged rollout (canary per hardware kind, batches, trial boot,
- * verification, automatic rollback); `rollgate resume RUN` after the controller stopped; `rollgate runs`;
- * `rollgate show RUN`. A play runs as a rollout whatever its `serial` says: `rollgate run` stays the plain
- * ansible-playbook-like runner, `rollgate rollout` is the one that reboots and rolls back.
+ * `rollgate rollout PLAYBOOK -i INV`: the staged rollout of a one-play playbook (canary per hardware kind, then
+ * batches; the play's tasks through the playbook executor; its reboot as a one-shot trial boot; verification
+ * against the pre-change snapshot; automatic rollback). `rollgate resume RUN` continues a rollout whose controller
+ * stopped. Everything is checked (playbook, inventory, plan, extra vars, power drivers, cluster caps) before any
+ * host is contacted.
  */
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { ConfigError } from '../../load/config-error.js';
-import { loadInventory } from '../../load/inventory.js';
-import { selectHosts } from '../../load/limit.js';
-import { loadPlaybook } from '../../load/playbook.js';
-import { loadSshConfig } from '../../connection/ssh-config.js';
-import { resolveTargets } from '../../connection/resolve-target.js';
-import { Journal } from '../../journal/journal.js';
-import { resolveJournalPath } from '../../journal/journal-path.js';
-import { powerDriversFor } from '../../power/index.js';
-import { parseRolloutSettings, type RolloutSettings } from '../../strategy/settings.js';
-import { runRollout } from '../../executor/rollout/rollout.js';
-import { EventBus } from '../../events/events.js';
-import { rolloutPlainRenderer } from '../../render/rollout-plain.js';
-import { exitCodeFor, EXIT_HELP } from '../exit-codes.js';
-import type { Play } from '../../load/playbook-types.js';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
+import type { Inventory } from '../../load/inventory.js';
+import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
+import { positiveNumber } from './exec.js';
 import type { SetExitCode } from './index.js';
 
 interface RolloutOptions {
   inventory: string[];
   limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: string[];
   json?: boolean;
   yes?: boolean;
   journal?: string;
   bootTimeout?: string;
+  sshConfig?: string;
+  forks?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** The play's rollout settings: serial and max_fail_percentage as loaded, the rest from defaults or options. */
-function settingsOf(play: Play, opts: RolloutOptions): RolloutSettings {
-  const raw: Record<string, unknown> = {};
-  if (play.serial) raw.serial = play.serial.map((s) => (s.kind === 'percent' ? `${s.value}%` : s.value));
-  if (play.maxFailPercentage !== undefined) raw.max_fail_percentage = play.maxFailPercentage;
-  const rollout = (play.vars as Record<string, unknown>).rollgate_rollout;
-  if (rollout !== undefined) raw.rollout = rollout;
-  const { settings, problems } = parseRolloutSettings(raw);
-  if (problems.length) throw new ConfigError(problems.map((p) => ({ position: play.position, message: `${p.path.join('.')}: ${p.message}`, hint: p.hint })));
-  if (opts.bootTimeout) settings.bootTimeoutSec = Number(opts.bootTimeout);
-  return settings;
-}
+const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
 
 async function approveOnTty(yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
@@ -58,30 +42,70 @@ async function approveOnTty(yes: boolean | undefined): Promise<boolean> {
   }
 }
 
+/** rollgate_cluster / rollgate_max_down of every host, as ConfigErrors at the variable's position. */
+async function checkClusterCaps(inv: Inventory, hosts: readonly string[]): Promise<void> {
+  const { clusterCapOf } = await import('../../strategy/cluster.js');
+  const problems: ConfigProblem[] = [];
+  for (const name of hosts) {
+    const h = inv.hosts.get(name)!;
+    const cap = clusterCapOf(h.vars);
+    if (!cap.ok) problems.push({ ...(h.varOrigins[cap.variable] ? { position: h.varOrigins[cap.variable] } : {}), message: `host ${name}: ${cap.message}`, hint: cap.hint });
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
 async function execute(opts: RolloutOptions & { playbook: string; runId?: string; resuming: boolean }, setExitCode: SetExitCode): Promise<void> {
+  const bootTimeout = positiveNumber(opts.bootTimeout, '--boot-timeout', true);
+  const forks = positiveNumber(opts.forks, '--forks', true) ?? 10;
+  const [{ loadPlaybook }, { loadInventory }, { planRun }, { parseExtraVars }, { rolloutSettingsOf }, { powerDriversFor }] = await Promise.all([
+    import('../../load/playbook.js'), import('../../load/inventory.js'), import('../../plan/plan.js'), import('../../load/extra-vars.js'),
+    import('../../strategy/play-settings.js'), import('../../power/index.js'),
+  ]);
   const playbook = loadPlaybook(opts.playbook);
-  const play = playbook.plays[0];
-  if (!play || playbook.plays.length > 1) throw new ConfigError([{ position: { file: playbook.file, line: 1, column: 1 }, message: 'a rollout takes a playbook with exactly one play', hint: 'split the plays into separate files' }]);
-  const settings = settingsOf(play, opts);
+  if (playbook.plays.length !== 1) throw new ConfigError([{ position: { file: playbook.file, line: 1, column: 1 }, message: `a rollout takes a playbook with exactly one play; this one has ${playbook.plays.length}`, hint: 'split the plays into separate files and roll them out one after another' }]);
   const inv = loadInventory(opts.inventory);
-  const selected = new Set(selectHosts(inv, play.hosts, play.hostsPosition));
-  const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : selected;
-  const hosts = [...inv.hosts.values()].filter((h) => selected.has(h.name) && limited.has(h.name));
-  const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(undefined) });
+  const plan = planRun(inv, playbook, { ...(opts.limit ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags });
+  const planned = plan.plays[0]!;
+  const settings = rolloutSettingsOf(planned.play);
+  if (bootTimeout) settings.bootTimeoutSec = bootTimeout;
+  const extraVars = parseExtraVars(opts.extraVars);
+  const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
+  await checkClusterCaps(inv, planned.hosts);
+  const [{ loadSshConfig }, { resolveTargets }, { Journal }, { resolveJournalPath }, { EventBus }, { runRollout }] = await Promise.all([
+    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../../journal/journal.js'),
+    import('../../journal/journal-path.js'), import('../../events/events.js'), import('../../executor/rollout/rollout.js'),
+  ]);
+  // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
+  const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
   const journal = Journal.open(resolveJournalPath(opts.journal));
   try {
-    const runId = opts.runId ?? journal.createRun({ kind: 'rollout', playbook: opts.playbook, inventory: opts.inventory, limit: opts.limit, options: { boot_timeout: settings.bootTimeoutSec } }).id;
+    const runId = opts.runId ?? journal.createRun({
+      kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
+      // Extra vars are kept for resume; values under secret-looking names are redacted by the journal.
+      options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
+    }).id;
     const bus = new EventBus();
     bus.on((e) => journal.addEvent(runId, e));
-    bus.on(opts.json ? (e) => void process.stdout.write(`${JSON.stringify(e)}\n`) : rolloutPlainRenderer());
+    let finish = async () => {};
+    const approvals = !opts.yes && (settings.pauseAfterCanaries?.kind === 'approval' || settings.pauseBetweenBatches?.kind === 'approval');
+    if (opts.json) bus.on((e) => void process.stdout.write(`${JSON.stringify(e)}\n`));
+    else if (process.stderr.isTTY && !approvals) {
+      const live = (await import('../../render/rollout-listr.js')).rolloutListrRenderer();
+      bus.on(live.listener);
+      finish = () => live.done();
+    } else bus.on((await import('../../render/rollout-plain.js')).rolloutPlainRenderer());
     const outcome = await runRollout({
-      journal, runId, play, hosts, settings, power, resuming: opts.resuming,
+      journal, runId, planned, inventory: inv, settings, power, bus, extraVars, forks,
+      playbookDir: dirname(resolve(opts.playbook)),
       targets: new Map(targets.map((t) => [t.name, t])),
-      emit: (e) => bus.emit(e),
       approve: () => approveOnTty(opts.yes),
+      ...(opts.resuming ? { resuming: true } : {}),
     });
-    setExitCode(exitCodeFor(outcome.result));
+    await finish();
+    if (!opts.json) process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
+    const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
+    setExitCode(outcome.result === 'lock_refused' ? EXIT.refused : exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
   } finally {
     journal.close();
   }
@@ -94,11 +118,28 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
     .argument('<playbook>', 'playbook with one play')
     .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
     .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .option('-e, --extra-vars <vars>', 'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)', collect, [])
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
-    .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot (default: play, else 600)')
+    .option('--boot-timeout <seconds>', "seconds to wait for a host to come back from a boot (default: the play's rollout.boot_timeout, else 600)")
+    .option('-f, --forks <n>', 'hosts of a batch worked on at once', '10')
+    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
-    .addHelpText('after', `\nPlay settings: serial, max_fail_percentage (Ansible's meaning), and in vars.rollgate_rollout:\n  canary (per_kind|none), canary_serial, pause_after_canaries (approve|SECONDS), pause_between_batches,\n  boot_timeout, panic_timeout. Power control per host: rollgate_power (qmp, ipmi, redfish).\n\n${EXIT_HELP}\n`)
+    .addHelpText('after', `
+Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
+(per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
+panic_timeout, verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
+resets, rollgate_cluster + rollgate_max_down to cap how many hosts of a cluster are down at once.
+
+The rollout owns the reboot: the play's \`reboot\` task boots the candidate once (one-shot entry, panic=N) while the
+known-good entry stays the default; \`verify\` tasks say what the verification after the play checks against the
+pre-change snapshot. A play that changed a host without rebooting it still gets a trial boot; one that changed
+nothing is not rebooted. Only a verified host keeps the change; the others are rolled back by themselves.
+
+${EXIT_HELP}
+`)
     .action((playbook: string, opts: RolloutOptions) => execute({ ...opts, playbook, resuming: false }, setExitCode));
 
   program
@@ -107,59 +148,22 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
     .argument('<run>', 'run id (see `rollgate runs`)')
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
+    .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot')
+    .option('-e, --extra-vars <vars>', 'again, for values the journal redacted (passwords)', collect, [])
     .option('--journal <path>', 'journal database')
     .addHelpText('after', `\n${EXIT_HELP}\n`)
     .action(async (runId: string, opts: RolloutOptions) => {
+      const [{ Journal }, { resolveJournalPath }] = await Promise.all([import('../../journal/journal.js'), import('../../journal/journal-path.js')]);
       const journal = Journal.open(resolveJournalPath(opts.journal));
       const run = journal.getRun(runId);
       journal.close();
       if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
       if (run.kind !== 'rollout' || !run.playbook) throw new ConfigError([{ message: `run ${runId} is a ${run.kind}, not a rollout`, hint: 'resume applies to `rollgate rollout` runs' }]);
-      await execute({ ...opts, inventory: run.inventory, limit: run.limit ?? undefined, playbook: run.playbook, runId, resuming: true }, setExitCode);
-    });
-
-  program
-    .command('runs')
-    .description('List runs in the journal, newest first')
-    .option('--journal <path>', 'journal database')
-    .action((opts: { journal?: string }) => {
-      const journal = Journal.open(resolveJournalPath(opts.journal));
-      try {
-        for (const r of journal.listRuns()) {
-          const hosts = journal.listHosts(r.id);
-          process.stdout.write(`${r.id}  ${r.kind.padEnd(7)} ${r.status.padEnd(12)} ${new Date(r.startedAt).toISOString()}  ${hosts.length} host(s)  ${r.playbook ?? ''}\n`);
-        }
-      } finally {
-        journal.close();
-      }
-    });
-
-  program
-    .command('show')
-    .description('Per-host timeline of a run: steps, verifications (as diffs), rollbacks')
-    .argument('<run>', 'run id')
-    .option('--host <name>', 'only this host')
-    .option('--journal <path>', 'journal database')
-    .action((runId: string, opts: { host?: string; journal?: string }) => {
-      const journal = Journal.open(resolveJournalPath(opts.journal));
-      try {
-        const run = journal.getRun(runId);
-        if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
-        process.stdout.write(`run ${run.id} (${run.kind}) ${run.status}, started ${new Date(run.startedAt).toISOString()}\n`);
-        for (const h of journal.listHosts(runId).filter((x) => !opts.host || x.host === opts.host)) {
-          process.stdout.write(`\n${h.host}: ${h.status}\n`);
-          for (const e of journal.listEvents(runId, h.host)) {
-            const ev = e.data as Parameters<ReturnType<typeof rolloutPlainRenderer>>[0];
-            const t = new Date(e.at).toISOString().slice(11, 19);
-            rolloutPlainRenderer((text) => void process.stdout.write(`  ${t} ${text}`))(ev);
-          }
-          for (const s of journal.listSteps(runId, h.host)) {
-            process.stdout.write(`  step #${s.id} ${s.module} "${s.task}": ${s.status}${s.undoneAt ? ' (undone)' : ''}\n`);
-          }
-        }
-      } finally {
-        journal.close();
-      }
+      const o = run.options as { tags?: string[]; skipTags?: string[]; extraVars?: Record<string, unknown>; bootTimeout?: number };
+      await execute({
+        ...opts, inventory: run.inventory, ...(run.limit ? { limit: run.limit } : {}), playbook: run.playbook, runId, resuming: true,
+        tags: o.tags ?? [], skipTags: o.skipTags ?? [], extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],
+        ...(opts.bootTimeout ? {} : o.bootTimeout ? { bootTimeout: String(o.bootTimeout) } : {}),
+      }, setExitCode);
     });
 }
-

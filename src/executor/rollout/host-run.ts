@@ -1,266 +1,169 @@
 /**
- * One host through a staged change, as a journaled state machine: snapshot -> preflight -> freeze the known-good
- * boot -> apply (undo journaled first) -> arm a one-shot trial -> reboot -> wait -> verify -> commit, or roll
- * back by itself (undo + boot the frozen entry, power reset when the host does not come back) and verify the old
- * state; "needs a person" when that fails too. The phase is written before each step, so `resume` re-enters here.
+ * One host through a staged change, as a journaled state machine: pre-change snapshot -> preflight -> freeze the
+ * known-good boot -> the play's tasks (through the playbook executor; its `reboot` is the trial boot) -> verify
+ * against the snapshot and what the play declared -> commit, or roll back by itself (undo + the known-good entry,
+ * a power reset when the host stays silent) and verify the old state; "needs a person" when that fails too.
+ *
+ * The rollout owns the reboot: a play that changed the host without a `reboot` task still gets a trial boot after
+ * its last task; a play that changed nothing is not rebooted. The phase is journaled before each step, so
+ * `rollgate resume` re-enters here: before the trial boot it takes every change back; after it, it finds where
+ * the host booted and goes on (re-running the play on the trial boot, whose tasks are idempotent) or rolls back.
  */
 import type { Connection } from '../../connection/connection.js';
-import type { RolloutHostStatus, RollgateEvent } from '../../events/events.js';
-import type { Journal } from '../../journal/journal.js';
-import type { Play } from '../../load/playbook-types.js';
+import type { RolloutHostStatus } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
-import type { HostRoot } from '../../modules/host-root.js';
-import { applyUndos } from '../../modules/undo.js';
-import type { PowerDriver } from '../../power/driver.js';
-import type { RolloutSettings } from '../../strategy/settings.js';
 import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
 import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
-import { applyPlayChanges } from './apply-play.js';
-import { readBootInfo, requestReboot, serviceStates, waitForBoot, type WaitOutcome } from './boot-wait.js';
-import { verificationPassed, verifyBoot, type Expectations, type ServiceStates } from './verify.js';
+import { bootAndWait } from './boot-control.js';
+import { readBootInfo, serviceStates } from './boot-wait.js';
+import { changedByPlay, expectationsFromSteps, passthroughIdsOf } from './expectations.js';
+import { hostCtx, type HostCtx, type HostRunDeps } from './host-context.js';
+import { TERMINAL } from './host-record.js';
+import { finish, needsPerson, rollBack, settleOnKnownGood, undoSteps, type HostRunResult } from './host-rollback.js';
+import { runPlayOnHost } from './play-on-host.js';
+import { trialReboot } from './trial-reboot.js';
+import { verificationPassed, verifyBoot } from './verify.js';
 
-export type HostPhase = 'pending' | 'prepared' | 'applied' | 'rebooting' | 'rolling_back' | RolloutHostStatus;
+export type { HostRunDeps } from './host-context.js';
+export type { HostRunResult } from './host-rollback.js';
 
-/** What the journal keeps per host between steps (run_hosts.detail, JSON). */
-export interface HostRecord {
-  phase: HostPhase;
-  trial?: TrialBootState;
-  prepareStepId?: number;
-  oldBootId?: string;
-  expectations?: Expectations;
-  servicesPre?: ServiceStates;
-  /** Change undone already (rollback in progress). */
-  undone?: boolean;
-  message?: string;
+/** Pre-change snapshot, preflight of the one-shot, frozen known-good entry (its undo journaled first). */
+async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | null> {
+  const { d, store } = h;
+  h.step('pre-change snapshot', 'started');
+  d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', await d.collect(conn));
+  const tb = new GrubTrialBoot(conn, d.hr);
+  const pf = await tb.preflight();
+  if (!pf.ok) return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
+  h.step('freeze the known-good boot entry', 'started');
+  let prepareStepId = 0;
+  const trial = await tb.prepare((undo) => {
+    prepareStepId = d.journal.beginStep(d.runId, d.host.name, { task: 'freeze the known-good boot entry', module: 'rollout.trial_boot', args: {} });
+    d.journal.recordUndo(prepareStepId, undo);
+  });
+  d.journal.finishStep(prepareStepId, { status: 'applied', message: `known-good ${trial.knownGoodRelease}` });
+  h.step('freeze the known-good boot entry', 'ok', `${trial.knownGoodRelease} is the saved default`);
+  store.save({ phase: 'prepared', trial, prepareStepId, servicesPre: await serviceStates(conn, d.settings.verifyServices) });
+  return null;
 }
 
-export interface HostRunDeps {
-  runId: string;
-  host: { name: string; vars: Record<string, unknown> };
-  play: Play;
-  settings: RolloutSettings;
-  journal: Journal;
-  emit(e: RollgateEvent): void;
-  /** A fresh, full SSH login to the host. */
-  open(): Promise<Connection>;
-  power: PowerDriver | null;
-  hr: HostRoot;
-  collect(conn: Connection): Promise<HostSnapshot>;
-  /** Replaces `systemctl reboot` (throwaway-root tests). */
-  rebootCommand?: string;
-  pollMs?: number;
-  /** Re-entering after the controller stopped (rollgate resume). */
-  resuming?: boolean;
-  /** Where the serial console of the host is logged, for the evidence of "needs a person". */
-  serialLog?: string;
+/** The trial boot is up and the play is done: verify, then commit or roll back. */
+async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunResult> {
+  const { d, store } = h;
+  h.step('post-boot snapshot', 'started');
+  const post = await d.collect(conn);
+  d.journal.addSnapshot(d.runId, d.host.name, 'post-boot', post);
+  const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
+  store.save({ expectations });
+  const pre = d.journal.latestSnapshot(d.runId, d.host.name, 'pre-change')?.data as HostSnapshot;
+  const checks = verifyBoot('candidate', pre, post, expectations, { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) }, d.settings.verifyWanted);
+  const ok = verificationPassed(checks);
+  d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host: d.host.name, against: 'candidate', ok, checks });
+  if (!ok) return rollBack(h, conn, `verification failed (${checks.filter((c) => !c.ok && c.required).map((c) => c.name).join(', ')}); rolled back`);
+  h.step('commit', 'started');
+  await new GrubTrialBoot(conn, d.hr, { resuming: true }).commit(store.rec.trial as TrialBootState);
+  if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
+  return finish(h, 'changed', 'verified after boot; the new entry is the default');
 }
 
-export interface HostRunResult {
-  status: RolloutHostStatus;
-  message: string;
-}
-
-const TERMINAL = new Set<HostPhase>(['ok', 'changed', 'failed', 'unreachable', 'rolled_back', 'needs_person']);
-
-export function readRecord(journal: Journal, runId: string, host: string): HostRecord {
-  const row = journal.listHosts(runId).find((h) => h.host === host);
-  if (!row?.detail) return { phase: 'pending' };
-  try {
-    return JSON.parse(row.detail) as HostRecord;
-  } catch {
-    return { phase: 'pending' };
+/** After the play (or a resumed trial boot): decide from the phase where the host is and what comes next. */
+async function afterPlay(h: HostCtx, play: { ok: boolean; message: string }): Promise<HostRunResult> {
+  const { d, store } = h;
+  const conn = d.session.conn;
+  switch (store.rec.phase) {
+    case 'applying': {
+      if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
+      const changed = changedByPlay(d.journal.undoableSteps(d.runId, d.host.name));
+      if (!play.ok || !changed) {
+        await undoSteps(h, conn, false);
+        if (play.ok) return finish(h, 'ok', 'nothing to change');
+        return finish(h, changed ? 'rolled_back' : 'failed', `${play.message}${changed ? '; every change undone before any reboot' : ''}`);
+      }
+      // The play changed the host but did not reboot it: the rollout proves the change by a trial boot.
+      const out = await trialReboot(h, conn, 'the play changed the host');
+      if (out.side === 'not_back') return needsPerson(h, `not back after the trial boot: ${out.message}`);
+      d.session.conn = out.conn;
+      return afterPlay(h, { ok: true, message: '' });
+    }
+    case 'booted':
+      if (!conn) return needsPerson(h, `lost the host on its trial boot: ${play.message}`);
+      if (!play.ok) return rollBack(h, conn, `${play.message} (on the trial boot); rolled back`);
+      return verifyAndCommit(h, conn);
+    case 'fell_back':
+      return settleOnKnownGood(h, conn!, 'the trial boot did not come up; the host fell back to its known-good entry and was rolled back');
+    case 'rebooting':
+      return needsPerson(h, `not back after the trial boot: ${play.message}`);
+    default:
+      return needsPerson(h, `unexpected phase ${store.rec.phase} after the play: ${play.message}`);
   }
+}
+
+/** Resumed after the trial reboot was asked for: find the host and its boot, then go on. */
+async function resumeAfterReboot(h: HostCtx): Promise<HostRunResult> {
+  const { d, store } = h;
+  let conn = d.session.conn ?? null;
+  if (!conn || (await readBootInfo(conn, d.hr)).bootId === store.rec.oldBootId) {
+    const back = await bootAndWait(h, conn ? 'resumed before the reboot took place' : 'resumed, host silent', conn);
+    if (back.status === 'timeout') return needsPerson(h, `not back on resume: ${back.lastError}`);
+    conn = back.conn;
+  }
+  d.session.conn = conn;
+  if (store.rec.phase === 'rolling_back') return rollBack(h, conn, 'resumed during a rollback; rolled back');
+  const side = bootSide((await readBootInfo(conn, d.hr)).cmdline, store.rec.trial as TrialBootState);
+  if (side !== 'trial') {
+    store.save({ phase: 'fell_back' });
+    return afterPlay(h, { ok: false, message: 'resumed on the known-good entry' });
+  }
+  store.save({ phase: 'booted' });
+  h.alreadyBooted = true;
+  return afterPlay(h, await runPlayOnHost(h, conn));
+}
+
+async function proceed(h: HostCtx): Promise<HostRunResult> {
+  const { d, store } = h;
+  const phase = store.rec.phase;
+  if (d.resuming && (phase === 'prepared' || phase === 'applying')) {
+    if (!d.session.conn) return needsPerson(h, `interrupted in phase ${phase} and not reachable now`);
+    await undoSteps(h, d.session.conn, false);
+    return finish(h, 'rolled_back', `interrupted in phase ${phase}, before the trial boot; every change undone`);
+  }
+  if (phase === 'rebooting' || phase === 'booted' || phase === 'fell_back' || phase === 'rolling_back') return resumeAfterReboot(h);
+  if (phase === 'pending') {
+    const refused = await prepare(h, d.session.conn!);
+    if (refused) return refused;
+  }
+  store.save({ phase: 'applying' });
+  return afterPlay(h, await runPlayOnHost(h, d.session.conn!));
 }
 
 export async function runHost(d: HostRunDeps): Promise<HostRunResult> {
-  const started = Date.now();
-  const host = d.host.name;
-  let rec = readRecord(d.journal, d.runId, host);
-  const save = (next: Partial<HostRecord>) => {
-    rec = { ...rec, ...next };
-    d.journal.setHostStatus(d.runId, host, rec.phase, JSON.stringify(rec));
-  };
-  const step = (name: string, status: 'started' | 'ok' | 'changed' | 'skipped' | 'failed', message?: string) =>
-    d.emit({ type: 'rollout.host_step', at: Date.now(), runId: d.runId, host, step: name, status, ...(message ? { message } : {}) });
-  const finish = (status: RolloutHostStatus, message: string): HostRunResult => {
-    save({ phase: status, message });
-    d.emit({ type: 'rollout.host_finished', at: Date.now(), runId: d.runId, host, status, message, ms: Date.now() - started });
-    return { status, message };
-  };
-  const pre = () => d.journal.latestSnapshot(d.runId, host, 'pre-change')?.data as HostSnapshot;
-  const bootTimeoutMs = d.settings.bootTimeoutSec * 1000;
-  const wait = (oldBootId: string): Promise<WaitOutcome> => waitForBoot(d.open, d.hr, oldBootId, { timeoutMs: bootTimeoutMs, pollMs: d.pollMs });
-
-  const needsPerson = async (reason: string): Promise<HostRunResult> => {
-    const evidence: Record<string, string> = { journal: `rollgate show ${d.runId} --host ${host}` };
-    if (d.serialLog) evidence.serialLog = d.serialLog;
-    const last = d.journal.latestSnapshot(d.runId, host);
-    if (last) evidence.lastSnapshot = `${last.phase} snapshot #${last.id}`;
-    d.emit({ type: 'rollout.needs_person', at: Date.now(), runId: d.runId, host, reason, evidence });
-    return finish('needs_person', reason);
-  };
-
-  /** Reboot (or power-reset) and wait; the one-shot is already consumed or armed as the caller needs. */
-  const bootAndWait = async (why: string, conn: Connection | null): Promise<WaitOutcome & { reset: boolean }> => {
-    const old = conn ? (await readBootInfo(conn, d.hr)).bootId : (rec.oldBootId ?? '');
-    save({ oldBootId: old });
-    if (conn) {
-      step(`reboot (${why})`, 'started');
-      await requestReboot(conn, d.rebootCommand);
-      await conn.close().catch(() => undefined);
-      const back = await wait(old);
-      if (back.status === 'back') return { ...back, reset: false };
-    }
-    if (!d.power) return { status: 'timeout', ms: bootTimeoutMs, lastError: 'no power driver configured (rollgate_power)', reset: false };
-    d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host, action: 'power_reset', reason: `not back within ${d.settings.bootTimeoutSec} s (${why})` });
-    try {
-      await d.power.reset();
-    } catch (err) {
-      return { status: 'timeout', ms: 0, lastError: `power reset through ${d.power.describe} failed: ${(err as Error).message}`, reset: true };
-    }
-    return { ...(await wait(old)), reset: true };
-  };
-
-  /** The host runs the frozen known-good entry: undo the change if not done, verify the old state, release. */
-  const settleOnKnownGood = async (conn: Connection, reason: string): Promise<HostRunResult> => {
-    const tb = new GrubTrialBoot(conn, d.hr, { resuming: true });
-    if (!rec.undone) await undoChanges(conn);
-    const post = await d.collect(conn);
-    d.journal.addSnapshot(d.runId, host, 'after-rollback', post);
-    const checks = verifyBoot('known_good', pre(), post, rec.expectations ?? { argsPresent: [], argsAbsent: [], drivers: {}, passthroughIds: [] }, {
-      pre: rec.servicesPre ?? {},
-      post: await serviceStates(conn),
-    });
-    const ok = verificationPassed(checks);
-    d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host, against: 'known_good', ok, checks });
-    if (!ok) return needsPerson(`rolled back, but the old state does not verify: ${checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
-    if (rec.trial) {
-      d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host, action: 'release', reason: 'known-good verified' });
-      const rel = await tb.release(rec.trial);
-      if (rec.prepareStepId) d.journal.markUndone(rec.prepareStepId, d.runId);
-      if (rel.note) step('release', 'ok', rel.note);
-    }
-    await conn.close().catch(() => undefined);
-    return finish('rolled_back', reason);
-  };
-
-  const undoChanges = async (conn: Connection) => {
-    const steps = d.journal.undoableSteps(d.runId, host).filter((s) => s.id !== rec.prepareStepId);
-    d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host, action: 'undo', reason: `${steps.length} change(s)` });
-    const report = await applyUndos(conn, steps.map((s) => s.undo));
-    if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
-    for (const s of steps) d.journal.markUndone(s.id, d.runId);
-    save({ undone: true });
-  };
-
-  /** Before any reboot: take back every change and the frozen entry (nothing half-applied). */
-  const undoEverything = async (c: Connection) => {
-    const steps = d.journal.undoableSteps(d.runId, host);
-    const report = await applyUndos(c, steps.map((s) => s.undo));
-    if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
-    for (const s of steps) d.journal.markUndone(s.id, d.runId);
-  };
-
+  const h = hostCtx(d);
+  const rec = h.store.rec;
   if (TERMINAL.has(rec.phase)) return { status: rec.phase as RolloutHostStatus, message: rec.message ?? '' };
-  let conn: Connection;
   try {
-    conn = await d.open();
+    d.session.conn = await d.open();
   } catch (err) {
-    if (rec.phase === 'pending') return finish('unreachable', (err as Error).message);
-    conn = null as unknown as Connection; // handled below: a host mid-change that does not answer
+    if (rec.phase === 'pending') return finish(h, 'unreachable', (err as Error).message);
+    d.session.conn = undefined; // a host mid-change that does not answer: resumeAfterReboot waits and resets
   }
   try {
-    if (d.resuming && conn && (rec.phase === 'prepared' || rec.phase === 'applied')) {
-      // Interrupted before the trial boot: nothing was booted, so taking everything back is safe and simple.
-      await undoEverything(conn);
-      return finish('rolled_back', `interrupted in phase ${rec.phase}, before the trial boot; every change undone`);
-    }
-    if (rec.phase === 'pending') {
-      step('snapshot', 'started');
-      const snap = await d.collect(conn);
-      d.journal.addSnapshot(d.runId, host, 'pre-change', snap);
-      const tb = new GrubTrialBoot(conn, d.hr);
-      const pf = await tb.preflight();
-      if (!pf.ok) return finish('failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
-      step('prepare trial boot', 'started');
-      let prepareStepId = 0;
-      const trial = await tb.prepare((undo) => {
-        prepareStepId = d.journal.beginStep(d.runId, host, { task: 'freeze the known-good boot entry', module: 'rollout.trial_boot', args: {} });
-        d.journal.recordUndo(prepareStepId, undo);
-      });
-      d.journal.finishStep(prepareStepId, { status: 'applied', message: `known-good ${trial.knownGoodRelease}` });
-      save({ phase: 'prepared', trial, prepareStepId, servicesPre: await serviceStates(conn) });
-    }
-    if (rec.phase === 'prepared') {
-      const applied = await applyPlayChanges(conn, d.host, d.play, d.journal, d.runId, d.emit);
-      if (!applied.changed) {
-        await undoEverything(conn);
-        return finish('ok', 'nothing to change');
-      }
-      const tb = new GrubTrialBoot(conn, d.hr, { resuming: true });
-      const trial = await tb.arm(rec.trial as TrialBootState, { release: applied.expectations.kernelRelease, panicSec: d.settings.panicTimeoutSec });
-      save({ phase: 'applied', trial, expectations: { ...applied.expectations, passthroughIds: passthroughIdsOf(d.host.vars) } });
-    }
-    if (rec.phase === 'applied') {
-      save({ phase: 'rebooting' });
-      const back = await bootAndWait('trial boot', conn);
-      if (back.status === 'timeout') return needsPerson(`not back after the trial boot: ${back.lastError}`);
-      conn = back.conn;
-    } else if (rec.phase === 'rebooting' || rec.phase === 'rolling_back') {
-      // Resumed: where is the host now?
-      if (!conn) {
-        const back = await bootAndWait('resumed, host silent', null);
-        if (back.status === 'timeout') return needsPerson(`not reachable on resume: ${back.lastError}`);
-        conn = back.conn;
-      } else if ((await readBootInfo(conn, d.hr)).bootId === rec.oldBootId) {
-        const back = await bootAndWait('resumed before the reboot took place', conn);
-        if (back.status === 'timeout') return needsPerson(`not back after the reboot: ${back.lastError}`);
-        conn = back.conn;
-      }
-    }
-    const side = bootSide((await readBootInfo(conn, d.hr)).cmdline, rec.trial as TrialBootState);
-    if (rec.phase === 'rolling_back' || side !== 'trial') {
-      if (side === 'trial') {
-        // A rollback was under way while the host still ran the candidate: boot the frozen entry first.
-        const back = await bootAndWait('back to the known-good entry', conn);
-        if (back.status === 'timeout') return needsPerson(`not back on the known-good entry: ${back.lastError}`);
-        conn = back.conn;
-      }
-      save({ phase: 'rolling_back' });
-      return await settleOnKnownGood(conn, side === 'fallback' ? 'the trial boot did not come up; the host fell back to its known-good entry' : 'rolled back');
-    }
-    const post = await d.collect(conn);
-    d.journal.addSnapshot(d.runId, host, 'post-boot', post);
-    const checks = verifyBoot('candidate', pre(), post, rec.expectations as Expectations, { pre: rec.servicesPre ?? {}, post: await serviceStates(conn) });
-    const ok = verificationPassed(checks);
-    d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host, against: 'candidate', ok, checks });
-    if (ok) {
-      await new GrubTrialBoot(conn, d.hr, { resuming: true }).commit(rec.trial as TrialBootState);
-      if (rec.prepareStepId) d.journal.markUndone(rec.prepareStepId, d.runId);
-      await conn.close().catch(() => undefined);
-      return finish('changed', 'verified after boot; the new entry is the default');
-    }
-    save({ phase: 'rolling_back' });
-    await undoChanges(conn);
-    const back = await bootAndWait('back to the known-good entry', conn);
-    if (back.status === 'timeout') return needsPerson(`verification failed and the host did not come back on its known-good entry: ${back.lastError}`);
-    return await settleOnKnownGood(back.conn, `verification failed (${checks.filter((c) => !c.ok && c.required).map((c) => c.name).join(', ')}); rolled back`);
+    return await proceed(h);
   } catch (err) {
     const message = (err as Error).message;
-    if (rec.phase === 'pending') return finish('failed', message);
-    if ((rec.phase === 'prepared' || rec.phase === 'applied') && conn) {
+    const phase = h.store.rec.phase;
+    if (phase === 'pending') return finish(h, 'failed', message);
+    const conn = d.session.conn;
+    if ((phase === 'prepared' || phase === 'applying') && conn) {
       try {
-        await undoEverything(conn);
-        return finish('rolled_back', `failed before the trial boot (${message}); every change undone`);
+        await undoSteps(h, conn, false);
+        return finish(h, 'rolled_back', `failed before the trial boot (${message}); every change undone`);
       } catch (undoErr) {
-        return needsPerson(`failed before the trial boot (${message}) and the undo failed: ${(undoErr as Error).message}`);
+        return needsPerson(h, `failed before the trial boot (${message}) and the undo failed: ${(undoErr as Error).message}`);
       }
     }
-    return needsPerson(`stopped in phase ${rec.phase}: ${message}`);
+    return needsPerson(h, `stopped in phase ${phase}: ${message}`);
+  } finally {
+    await d.session.conn?.close().catch(() => undefined);
+    d.session.conn = undefined;
   }
-}
-
-function passthroughIdsOf(vars: Record<string, unknown>): string[] {
-  const v = vars.passthrough_devices;
-  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : [];
 }

@@ -19,6 +19,9 @@ export interface Expectations {
   vfioInInitramfs?: boolean;
   /** vendor:device ids of the host's passthrough devices (their groups and drivers are watched). */
   passthroughIds: string[];
+  /** verify `iommu_enabled: true` / `interrupt_remapping: true`: required even when the host lacked them before. */
+  iommuEnabled?: boolean;
+  interruptRemapping?: boolean;
 }
 
 export const noExpectations = (): Expectations => ({ argsPresent: [], argsAbsent: [], drivers: {}, passthroughIds: [] });
@@ -48,7 +51,8 @@ function faultKey(f: { device: string | null; kind: string; reason?: string | nu
   return `${f.device ?? '?'} ${f.kind} ${f.reason ?? ''}`;
 }
 
-export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, post: HostSnapshot, exp: Expectations, services: { pre: ServiceStates; post: ServiceStates }): VerificationCheck[] {
+/** `wanted` names checks (by their first word, e.g. `dma_faults`) that are reported but not required. */
+export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, post: HostSnapshot, exp: Expectations, services: { pre: ServiceStates; post: ServiceStates }, wanted: readonly string[] = []): VerificationCheck[] {
   const checks: VerificationCheck[] = [];
   const want = mode === 'candidate' ? exp : noExpectations();
   // Kernel.
@@ -72,11 +76,11 @@ export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, 
   // IOMMU on, its default domain, interrupt remapping.
   const preActive = valueOf(pre.iommu.active)?.value;
   const postActive = valueOf(post.iommu.active)?.value;
-  if (preActive) checks.push(check('iommu_active', postActive === true, 'enabled', String(postActive ?? 'unknown')));
+  if (preActive || want.iommuEnabled) checks.push(check('iommu_active', postActive === true, 'enabled', String(postActive ?? 'unknown')));
   const preDomain = valueOf(pre.iommu.defaultDomain)?.value;
   const wantDomain = want.defaultDomain ?? preDomain;
   if (wantDomain) checks.push(check('default_domain', valueOf(post.iommu.defaultDomain)?.value === wantDomain, wantDomain, valueOf(post.iommu.defaultDomain)?.value ?? 'unknown'));
-  if (valueOf(pre.iommu.interruptRemapping)?.value.enabled) {
+  if (valueOf(pre.iommu.interruptRemapping)?.value.enabled || want.interruptRemapping) {
     const ir = valueOf(post.iommu.interruptRemapping)?.value;
     checks.push(check('interrupt_remapping', ir?.enabled === true, 'enabled', ir ? (ir.enabled ? `enabled (${ir.mode ?? '?'})` : 'disabled') : 'unknown'));
   }
@@ -106,7 +110,7 @@ export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, 
     if (state !== 'active') continue;
     checks.push(check(`service ${svc}`, services.post[svc] === 'active', 'active', services.post[svc] ?? 'unknown'));
   }
-  return checks;
+  return checks.map((c) => (wanted.includes(c.name.split(' ')[0] as string) ? { ...c, required: false } : c));
 }
 
 export function verificationPassed(checks: readonly VerificationCheck[]): boolean {
