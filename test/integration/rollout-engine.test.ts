@@ -36,7 +36,7 @@ function root(grubDefault = 'saved'): string {
   symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
   for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
   writeFileSync(join(r, 'etc/default/grub'), readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', `GRUB_DEFAULT=${grubDefault}`));
-  put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} root=UUID=0000-test ro quiet\n`);
+  put(r, "proc/cmdline", `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} root=UUID=0000-test ro console=ttyS0,115200n8 quiet\n`); // as its grub.cfg boots it
   put(r, 'etc/grub.d/.keep', '');
   execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
   rmSync(join(r, 'boot/grub/grubenv'), { force: true }); // a real 1024-byte block, as grub-install leaves it
