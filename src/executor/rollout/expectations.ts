@@ -19,8 +19,13 @@ export function addStepExpectations(exp: Expectations, step: Pick<StepRow, 'modu
       return;
     case 'vfio_bind':
       for (const id of list(args.ids)) exp.drivers[id.toLowerCase()] = 'vfio-pci';
-      exp.vfioInInitramfs = true;
       return;
+    case 'initramfs': {
+      // A rebuild that proved the vfio modules inside (the default require_modules) must show them after the boot.
+      const required = args.require_modules === undefined ? ['vfio_pci'] : list(args.require_modules);
+      if (required.includes('vfio_pci') && (args.kernel === undefined || args.kernel === 'current' || args.kernel === 'all')) exp.vfioInInitramfs = true;
+      return;
+    }
     case 'kernel_package': {
       // Applied: the module says which release it installed or adopted; unchanged: the version asked for.
       const target = step.data?.target_kernel ?? (step.status === 'ok' ? args.version : undefined);
