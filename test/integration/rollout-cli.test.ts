@@ -19,7 +19,7 @@ describe('rollgate rollout refuses bad input before any host', () => {
   it('names the inventory variable that caps a cluster wrongly', async () => {
     const r = await rollgate(['rollout', join(dir, 'ok.yml'), '-i', join(dir, 'inv.yml'), '--journal', join(dir, 'j.db')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`${join(dir, 'inv.yml")}:4:78: host hv2: rollgate_max_down must be a whole number of hosts ≥ 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`);
+    expect(r.stderr).toBe(`${join(dir, 'inv.yml')}:4:78: host hv2: rollgate_max_down must be a whole number of hosts ≥ 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`);
   });
 
   it('takes one play only, and a rollout: mapping it understands', async () => {
