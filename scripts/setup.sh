@@ -9,6 +9,8 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils debootstrap ovmf   # the VM lab
   fdisk e2fsprogs dosfstools socat
   sqlite3 time
+  ipmitool openipmi openssl                     # power drivers: ipmitool, a real BMC simulator (ipmi_sim), test TLS certs
+  grub2-common                                  # real grub-editenv / grub-reboot / grub-set-default for trial-boot tests
   pciutils kmod                                 # lspci/lsmod in the benchmark's health command
 )
 missing=()

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { ConfigError } from '../load/config-error.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -13,7 +14,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('Check, change and roll out Linux KVM/VFIO hypervisors over SSH, with automatic rollback.')
     .version('0.1.0')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${EXIT_HELP}\n`);
   let exitCode = 0;
   await registerCommands(
     program,
@@ -25,10 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
-      return 2;
+      return EXIT.badInput;
     }
     throw err;
   }

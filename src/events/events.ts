@@ -66,7 +66,39 @@ export type RollgateEvent =
   | { type: 'command.started'; at: Timestamp; host: string; command: string }
   | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number }
   /** A reboot's progress: requested, a login attempt while waiting, back (boot_id changed), or timed out. */
-  | { type: 'host.reboot'; at: Timestamp; host: string; phase: 'requested' | 'waiting' | 'back' | 'timeout'; ms: number; detail?: string };
+  | { type: 'host.reboot'; at: Timestamp; host: string; phase: 'requested' | 'waiting' | 'back' | 'timeout'; ms: number; detail?: string }
+  | RolloutEvent;
+
+/** How a host ended its turn in a staged rollout (src/strategy/threshold.ts). */
+export type RolloutHostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'rolled_back' | 'needs_person';
+
+/** One check of a post-boot verification: what was expected, what was found. */
+export interface VerificationCheck {
+  name: string;
+  ok: boolean;
+  /** Required checks fail the host; wanted ones are reported only (as greenboot does). */
+  required: boolean;
+  expected: string;
+  actual: string;
+}
+
+/** Staged rollout (issue 7): phases, batches, per-host steps, verification, rollback, needs a person. */
+export type RolloutEvent =
+  | { type: 'rollout.started'; at: Timestamp; runId: string; hosts: string[]; batches: Array<{ phase: 'canary' | 'batch'; index: number; hosts: string[] }>; kinds: Record<string, string[]> }
+  | { type: 'rollout.batch_started'; at: Timestamp; runId: string; phase: 'canary' | 'batch'; index: number; hosts: string[] }
+  | { type: 'rollout.paused'; at: Timestamp; runId: string; before: { phase: 'canary' | 'batch'; index: number }; pause: 'approval' | 'seconds'; seconds?: number }
+  | { type: 'rollout.resumed'; at: Timestamp; runId: string; approvedBy?: string }
+  | { type: 'rollout.batch_finished'; at: Timestamp; runId: string; phase: 'canary' | 'batch'; index: number; outcomes: Array<{ host: string; status: RolloutHostStatus }> }
+  | { type: 'rollout.host_step'; at: Timestamp; runId: string; host: string; step: string; status: 'started' | 'ok' | 'changed' | 'skipped' | 'failed'; message?: string; ms?: number }
+  | { type: 'rollout.verification'; at: Timestamp; runId: string; host: string; against: 'candidate' | 'known_good'; ok: boolean; checks: VerificationCheck[] }
+  | { type: 'rollout.rollback'; at: Timestamp; runId: string; host: string; action: 'undo' | 'reboot' | 'power_reset' | 'release' | 'wait'; reason: string }
+  | { type: 'rollout.needs_person'; at: Timestamp; runId: string; host: string; reason: string; evidence: Record<string, string> }
+  | { type: 'rollout.host_finished'; at: Timestamp; runId: string; host: string; status: RolloutHostStatus; message: string; ms: number }
+  | { type: 'rollout.stopped'; at: Timestamp; runId: string; reason: string; message: string; untouched: string[] }
+  | { type: 'rollout.finished'; at: Timestamp; runId: string; result: RolloutResult; counts: Record<RolloutHostStatus, number>; ms: number };
+
+/** How a whole rollout ended; the CLI maps it to the exit status. */
+export type RolloutResult = 'succeeded' | 'failed' | 'rolled_back' | 'needs_person' | 'lock_refused';
 
 export type EventListener = (event: RollgateEvent) => void;
 

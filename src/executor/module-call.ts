@@ -34,8 +34,8 @@ export interface CallOptions {
   ctx: Omit<ModuleContext, 'checkMode'>;
 }
 
-function implementation(name: string): PlaybookAction | undefined {
-  return (findActionModule(name) as PlaybookAction | undefined) ?? playbookActions[name];
+function implementation(name: string, play: PlayContext): PlaybookAction | undefined {
+  return play.modules?.[name] ?? (findActionModule(name) as PlaybookAction | undefined) ?? playbookActions[name];
 }
 
 function isController(impl: PlaybookAction): impl is ControllerAction {
@@ -58,7 +58,7 @@ function failure(err: unknown): CallResult {
 
 /** Run `task`'s module once (one loop item) on `host` with `scope`. */
 export async function callModule(task: Task, host: HostSession, scope: VarScope, play: PlayContext, opts: CallOptions): Promise<CallResult> {
-  const impl = implementation(task.module);
+  const impl = implementation(task.module, play);
   if (!impl) {
     const msg = `${task.argsPosition.file}:${task.argsPosition.line}:${task.argsPosition.column}: module \`${task.module}\` is not available in this build of rollgate`;
     return { status: 'failed', msg, data: { failed: true, msg } };

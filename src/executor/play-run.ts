@@ -87,6 +87,15 @@ function gatherFactsTask(planned: PlannedPlay): Task {
   return { kind: 'task', name: 'Gathering Facts', module: 'snapshot', args: {}, argsPosition: p, position: p, when: [], tags: ['always'], vars: {}, notify: [], loopVar: 'item', checkMode: false };
 }
 
+/** gather_facts, then pre_tasks, tasks and post_tasks, handlers flushed after each: on the hosts of `ctx`. */
+export async function runPlaySections(ctx: PlayContext): Promise<void> {
+  if (ctx.planned.play.gatherFacts) await runNodes([gatherFactsTask(ctx.planned)], ctx.hosts, ctx, noInheritance);
+  for (const section of [ctx.planned.preTasks, ctx.planned.tasks, ctx.planned.postTasks]) {
+    await runNodes(section, ctx.hosts, ctx, noInheritance);
+    await runHandlers(ctx);
+  }
+}
+
 export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Opener = defaultOpener): Promise<boolean> {
   const play = planned.play;
   const inPlay = (names: readonly string[]) => names.map((n) => run.sessions.get(n)!).filter((s) => s.state !== 'failed' && s.state !== 'unreachable');
@@ -97,14 +106,7 @@ export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Ope
   for (const names of planned.batches) {
     const batch = inPlay(names);
     if (batch.length === 0) continue;
-    await withConnections(batch, run, opener, async (reconnect) => {
-      const ctx: PlayContext = { run, planned, hosts: batch, once: new Map(), reconnect };
-      if (play.gatherFacts) await runNodes([gatherFactsTask(planned)], batch, ctx, noInheritance);
-      for (const section of [planned.preTasks, planned.tasks, planned.postTasks]) {
-        await runNodes(section, batch, ctx, noInheritance);
-        await runHandlers(ctx);
-      }
-    });
+    await withConnections(batch, run, opener, (reconnect) => runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }));
     const failed = batch.filter((s) => s.state === 'failed' || s.state === 'unreachable').length;
     if (batchFailedTooMany(failed, batch.length, play.maxFailPercentage)) return false;
     if (play.anyErrorsFatal && failed > 0) return false;

@@ -9,6 +9,7 @@ import type { Inventory } from '../load/inventory.js';
 import type { Condition } from '../load/playbook-types.js';
 import type { VarLayer } from '../load/vars.js';
 import type { PlannedPlay } from '../plan/plan.js';
+import type { PlaybookAction } from '../modules/actions/playbook-actions.js';
 import type { HostSession } from './host-session.js';
 
 export interface RunOptions {
@@ -44,6 +45,11 @@ export interface PlayContext {
   once: Map<object, Promise<unknown>>;
   /** Open a fresh connection to the host (reboot); absent when the runner cannot. */
   reconnect?: (host: HostSession) => Promise<Connection>;
+  /**
+   * Modules this play runs differently, by name (the staged rollout's trial `reboot` and deferred `verify`);
+   * looked up before the normal implementations.
+   */
+  modules?: Readonly<Record<string, PlaybookAction>>;
 }
 
 /** What a task inherits from the blocks around it (inner blocks win; `when` conditions accumulate). */

@@ -146,6 +146,11 @@ function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]
       if (keys) return { position: at(pathOf(subject, segs)), message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`, hint: `add one of ${listChoices(keys)}` };
       // A branch that got past the type check says best what is wrong.
       const deeper = branchErrors.filter((b) => b.keyword !== 'type' && b.keyword !== 'oneOf' && b.keyword !== 'anyOf');
+      // Fixed words or a number (e.g. a pause: `approve` or seconds): the alternative's own description says it all.
+      const described = (e.schema as { description?: string } | undefined)?.description ?? (e.parentSchema as { description?: string } | undefined)?.description;
+      if (described && deeper.length > 0 && deeper.every((b) => b.keyword === 'enum' || b.keyword === 'const')) {
+        return { position: at(pathOf(subject, segs)), message: `${name} must be ${described}, not ${describeValue(e.data)}` };
+      }
       if (deeper.length > 0) return one(subject, deeper[0]!, []);
       const types = [...new Set(branchErrors.filter((b) => b.keyword === 'type').map((b) => typeList((b.params as { type: string }).type)))];
       return { position: at(pathOf(subject, segs)), message: `${name} must be ${types.join(' or ') || 'something else'}, not ${describeValue(e.data)}` };

@@ -61,6 +61,38 @@ export const blockKeywords: Record<string, Fragment> = {
 
 export const metaActions = ['flush_handlers', 'end_play', 'end_host', 'noop'] as const;
 
+const pause: Fragment = {
+  description: '`approve` (wait for an operator), a number of seconds, or false (no pause)',
+  oneOf: [{ enum: ['approve', false] }, { type: 'integer', minimum: 0 }],
+};
+
+/** Names of the verification checks after a boot (the first word of each check). */
+export const verificationCheckNames = ['kernel', 'cmdline', 'iommu_active', 'default_domain', 'interrupt_remapping', 'iommu_group', 'driver', 'vfio_in_initramfs', 'dma_faults', 'service'] as const;
+
+/** `rollout:` on a play: what `rollgate rollout` does beyond Ansible's `serial` and `max_fail_percentage`. */
+export const rolloutKeyword: Fragment = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'staged rollout settings, used by `rollgate rollout` (`rollgate run` ignores them)',
+  properties: {
+    canary: { enum: ['per_kind', 'none'], description: 'one canary per hardware kind first (default), or none' },
+    canary_serial: { type: 'integer', minimum: 1, description: 'canaries changed at a time (default 1)' },
+    pause_after_canaries: pause,
+    pause_between_batches: pause,
+    boot_timeout: { type: 'integer', minimum: 1, description: 'seconds to wait for a host to come back from a boot before a power reset (default 600)' },
+    panic_timeout: { type: 'integer', minimum: 1, description: 'panic=N on the trial boot: a panicking candidate reboots into the known-good entry after N seconds (default 10)' },
+    verify: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'the verification after the trial boot',
+      properties: {
+        services: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'services that must be active again when they were before (default ssh, libvirtd)' },
+        wanted: { type: 'array', items: { enum: [...verificationCheckNames] }, description: 'checks reported but not required to pass (as greenboot\'s wanted checks)' },
+      },
+    },
+  },
+};
+
 export const playKeywords: Record<string, Fragment> = {
   name: { type: 'string' },
   hosts: { ...stringOrList, description: 'host pattern, the same syntax as --limit' },
@@ -70,6 +102,7 @@ export const playKeywords: Record<string, Fragment> = {
   serial: { oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }], description: 'batch sizes: 1, "25%" or [1, 5, "20%"]' },
   max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
   any_errors_fatal: { type: 'boolean' },
+  rollout: rolloutKeyword,
   tags: stringOrList,
   pre_tasks: { type: 'array' },
   tasks: { type: 'array' },

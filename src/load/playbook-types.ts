@@ -92,6 +92,9 @@ export interface Play {
   maxFailPercentage?: number;
   /** Stop everything at the first failed host (Ansible's any_errors_fatal). */
   anyErrorsFatal: boolean;
+  /** `rollout:` as written (validated against its schema); read by `rollgate rollout` (src/strategy/settings.ts). */
+  rollout?: Record<string, unknown>;
+  rolloutPosition?: SourcePosition;
   tags: string[];
   preTasks: TaskNode[];
   tasks: TaskNode[];

@@ -1,31 +1,28 @@
 /**
  * `rollgate check`, `snapshot` and `diff` against a real lab VM (real kernel, emulated Intel IOMMU, its own GRUB).
- * Reuses the shared lab's lab1 when it is running (test/e2e/lab-harness.ts); otherwise boots one private VM in
- * its own state directory (never more VMs than that, never touching other tests' VMs) and stops it afterwards.
- * The second test changes the VM (iommu=pt + reboot), so a shared lab1 is marked dirty for the next file.
+ * Uses the shared lab's lab1 (test/e2e/lab-harness.ts). The second test changes the VM (iommu=pt + reboot), so
+ * lab1 is marked dirty for the next file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '../../src/connection/connection.js';
-import { connectLabHost, labDown, labUp } from '../../src/lab/lab.js';
-import { labSettings, type LabSettings } from '../../src/lab/settings.js';
+import { connectLabHost } from '../../src/lab/lab.js';
+import type { LabSettings } from '../../src/lab/settings.js';
 import { labPaths, readLabState } from '../../src/lab/state.js';
-import { vmPid } from '../../src/lab/vm.js';
 import { labTarget, waitForSsh } from '../../src/lab/ssh-ready.js';
 import type { HostSnapshot } from '../../src/modules/facts/snapshot.js';
 import type { FindingsReport } from '../../src/modules/findings/evaluate.js';
 import { expectValidSnapshot } from '../helpers/snapshot-schema.js';
-import { ensureLab } from './lab-harness.js';
+import { E2E_FULL, ensureLab } from './lab-harness.js';
 
 const CLI = new URL('../../bin/rollgate.js', import.meta.url).pathname;
 const HOST = 'lab1';
 const work = mkdtempSync(join(tmpdir(), 'rg-check-lab-'));
 let settings: LabSettings;
 let inventory: string;
-let privateLab = false;
 let markDirty: () => void = () => {};
 
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -37,27 +34,14 @@ function rollgate(args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 beforeAll(async () => {
-  const shared = labSettings(process.env, (p) => readFileSync(p, 'utf8'));
-  const state = readLabState(labPaths(shared.stateDir));
-  const lab1 = state?.hosts[HOST];
-  if (lab1 && vmPid(lab1) && lab1.iommu === 'intel') {
-    const lab = await ensureLab({ hosts: 1, profile: 'intel', pristine: true });
-    settings = lab.settings;
-    inventory = lab.inventoryFile;
-    markDirty = () => lab.markDirty(HOST);
-  } else {
-    // The machine holds at most three VMs (QEMU renames its process, so look at command lines, not names).
-    const running = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('qemu-system'); } catch { return false; } })());
-    if (running.length >= 3) throw new Error(`${running.length} QEMU VMs already run on this machine (pids ${running.join(', ')}); not starting a fourth. Run again when fewer run.`);
-    privateLab = true;
-    settings = labSettings({ ...process.env, ROLLGATE_LAB_STATE: join(work, 'state'), ROLLGATE_LAB_MAX_PARALLEL: '1' });
-    inventory = join(work, 'lab.yml');
-    await labUp(settings, { hosts: 1, profile: 'intel', inventoryFile: inventory });
-  }
+  // The shared three-VM lab whatever order the e2e files run in: one cold boot for the whole e2e run.
+  const lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
+  settings = lab.settings;
+  inventory = lab.inventoryFile;
+  markDirty = () => lab.markDirty(HOST);
 });
 
-afterAll(async () => {
-  if (privateLab) await labDown(settings).catch(() => undefined);
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -93,7 +77,8 @@ describe('rollgate check on a lab VM (emulated Intel IOMMU)', () => {
     expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.device).filter(Boolean)).toEqual(expect.arrayContaining(['0000:00:04.0', '0000:00:04.1']));
   });
 
-  it('names exactly what iommu=pt changed: rollgate diff of snapshots before and after', async () => {
+  // One more TCG reboot of lab1 (rollout-main.test.ts already diffs snapshots across a boot): full run only.
+  it.runIf(E2E_FULL)('names exactly what iommu=pt changed: rollgate diff of snapshots before and after', async () => {
     const before = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, 'before')]);
     expect(before.code, before.stderr).toBe(0);
     markDirty();

@@ -25,6 +25,13 @@ import { hostNames, labPaths, readLabState, type LabPaths, type LabState, type V
 import { vmPid } from '../../src/lab/vm.js';
 import { QmpPowerDriver } from '../../src/power/qmp.js';
 
+/**
+ * `npm test` runs the e2e files that prove the main job (lab up, check, the staged rollout); the fault scenarios,
+ * the module-by-module reboots and the lab's own boot tests take 40+ more minutes of TCG reboots and run only with
+ * ROLLGATE_E2E_FULL=1 (docs/lab.md, "Which e2e tests run where").
+ */
+export const E2E_FULL = process.env.ROLLGATE_E2E_FULL === '1';
+
 export interface EnsureLabOptions {
   /** Default 3. */
   hosts?: number;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { BAD_KERNEL_ABI } from '../../src/lab/faults/faults.js';
-import { ensureLab, type Lab } from './lab-harness.js';
+import { E2E_FULL, ensureLab, type Lab } from './lab-harness.js';
 
 let lab: Lab;
 // One connection per host for the inventory checks: a handshake costs seconds under TCG, a command ~0.15 s.
@@ -118,7 +118,8 @@ function detachedReboot(host: string): Promise<string> {
   return root(host, "nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &");
 }
 
-describe.concurrent('lab boots and faults on real VMs', () => {
+// Three concurrent reboot scenarios (~9 min of TCG boots): ROLLGATE_E2E_FULL=1 only.
+(E2E_FULL ? describe.concurrent : describe.skip)('lab boots and faults on real VMs', () => {
   beforeAll(async () => {
     await Promise.all([...conns.values()].map((c) => c.close()));
     conns.clear();
@@ -208,8 +209,9 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
     const before = await lab.bootId(h);
     const m1 = lab.consoleMark(h);
     await detachedReboot(h);
-    // systemd shortens the unit name on the console ("ssh.servic…"); the description is whole.
-    await lab.waitConsole(h, m1, /Failed to start .*OpenBSD Secure Shell server/, lab.settings.bootTimeoutMs);
+    // The fault's own kernel-log line, not systemd's "Failed to start": on a slow machine each restart of
+    // ssh.service takes longer than StartLimitIntervalSec/StartLimitBurst, so the start limit never trips.
+    await lab.waitConsole(h, m1, /rollgate lab fault sshd-down: sshd does not start this boot/, lab.settings.bootTimeoutMs);
     await lab.waitConsole(h, m1, /login:/, 300_000);
     expect(await loginOutcome(h)).not.toBe('ok');
 

@@ -1,17 +1,14 @@
 /**
  * The change modules against a real lab VM (real kernel, emulated Intel IOMMU, its own GRUB, real update-grub and
  * update-initramfs): kernel args + vfio-pci binding + initramfs + reboot take effect, then undo + reboot bring back
- * the original cmdline, driver and byte-identical files. Runs its own VM in a private lab state directory (the
- * image cache is shared), so it never touches the VMs other tests use.
+ * the original cmdline, driver and byte-identical files. Uses the shared lab's lab1 (reset to pristine first,
+ * marked dirty after). Four TCG reboots: ROLLGATE_E2E_FULL=1 only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Connection } from '../../src/connection/connection.js';
 import { sh } from '../../src/connection/shell-quote.js';
-import { labDown, labUp, connectLabHost } from '../../src/lab/lab.js';
-import { labSettings } from '../../src/lab/settings.js';
+import { connectLabHost } from '../../src/lab/lab.js';
+import type { LabSettings } from '../../src/lab/settings.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 import type { ActionModule, ModuleContext, UndoRecord } from '../../src/modules/module.js';
 import { kernelArgs } from '../../src/modules/actions/kernel-args.js';
@@ -19,11 +16,10 @@ import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { reboot } from '../../src/modules/actions/reboot.js';
 import { applyUndos } from '../../src/modules/undo.js';
+import { E2E_FULL, ensureLab } from './lab-harness.js';
 
 const STEP_MS = 60 * 60_000;
-const stateDir = mkdtempSync(join(tmpdir(), 'rg-modules-lab-'));
-// Boots under TCG on a shared 2-core machine took over 600 s when other VMs were busy: wait up to 30 min.
-const settings = labSettings({ ROLLGATE_LAB_BOOT_TIMEOUT: '1800', ...process.env, ROLLGATE_LAB_STATE: stateDir, ROLLGATE_LAB_MAX_PARALLEL: '1' });
+let settings: LabSettings;
 const HOST = 'lab1';
 const NIC = { addr: '0000:01:00.0', id: '8086:10d3' };
 const events: RollgateEvent[] = [];
@@ -59,7 +55,10 @@ async function change<A>(mod: ActionModule<A, any>, args: A): Promise<string> {
 }
 
 beforeAll(async () => {
-  await labUp(settings, { hosts: 1, profile: 'intel', inventoryFile: join(stateDir, 'lab.yml') });
+  if (!E2E_FULL) return;
+  const lab = await ensureLab({ hosts: 1, profile: 'intel', pristine: true });
+  settings = lab.settings;
+  lab.markDirty(HOST);
   ctx = {
     conn: await connectLabHost(settings, HOST),
     host: HOST,
@@ -78,11 +77,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctx?.conn.close();
-  await labDown(settings, { inventoryFile: join(stateDir, 'lab.yml') });
-  rmSync(stateDir, { recursive: true, force: true });
 }, STEP_MS);
 
-describe('change modules on a lab VM', () => {
+describe.runIf(E2E_FULL)('change modules on a lab VM', () => {
   it('plans the GPU + audio pair from the real IOMMU groups, and refuses half of it', async () => {
     const pair = await vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111', '8086:293e'] });
     expect(pair.status).toBe('change');

@@ -142,9 +142,9 @@ describe('rollgate run against real sshd hosts', () => {
     expect(recapLine(second.stdout, 'h02')).toBe('h02 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
   });
 
-  it('exits 2 when a host fails and 4 when a host is unreachable, still running the others', async () => {
+  it('exits 1 when a host fails and 4 when a host is unreachable, still running the others', async () => {
     const failing = await rollgate(['run', files().playbook, '-i', files().inventory, '--journal', files().journal, '--limit', 'h02', '-e', 'fail_here=yes', '--json']);
-    expect(failing.code).toBe(2);
+    expect(failing.code).toBe(1);
     const events = failing.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; host?: string; task?: string; status?: string; message?: string });
     expect(events.find((e) => e.type === 'task.result' && e.task === 'fail on request')).toMatchObject({ host: 'h02', status: 'failed', message: 'asked to fail' });
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', failed: true });

@@ -77,7 +77,7 @@ describe('rollgate undo against real sshd hosts', () => {
 
     // The controller that wrote the run is alive (this process): undo refuses.
     const busy = await rollgate(['undo', run.id, '--journal', journalPath]);
-    expect(busy.code).toBe(3);
+    expect(busy.code).toBe(5);
     expect(busy.stderr).toContain(`run ${run.id} is still in progress`);
 
     // It dies: its pid is gone. Undo with no -i uses the inventory the run recorded.
@@ -119,11 +119,11 @@ describe('rollgate undo against real sshd hosts', () => {
     j.close();
 
     const locked = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv]);
-    expect(locked.code).toBe(3);
+    expect(locked.code).toBe(5);
     expect(locked.stderr).toContain('hosts locked by other runs: h02 (run someone-else');
 
     const one = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv, '--limit', 'h02', '--json']);
-    expect(one.code).toBe(3);
+    expect(one.code).toBe(5);
     const k = Journal.open(journalPath);
     await k.fleetLock().releaseHostLocks('someone-else');
     k.close();

@@ -73,6 +73,10 @@ const cases: Array<[string, string]> = [
   ['61-second-play-unknown-host.yml', '61-second-play-unknown-host.yml:5:10: no host or group matches `hv03`. did you mean `hv01`?'],
   ['62-inventory-typo.yml', 'inventories/typo.yml:2:3: unknown key `childen` under `all`. did you mean `children`?'],
   ['63-inventory-bad-port.yml', 'inventories/bad-port.yml:4:21: `ansible_port` must be an integer or a string, not a list. write a TCP port number from 1 to 65535, e.g. `ansible_port: 22`'],
+  ['64-rollout-unknown-key.yml', "64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `verify`. did you mean `canary`?"],
+  ['65-rollout-bad-pause.yml', "65-rollout-bad-pause.yml:3:27: `rollout.pause_after_canaries` must be `approve` (wait for an operator), a number of seconds, or false (no pause), not the string `later`"],
+  ['66-rollout-unknown-check.yml', "66-rollout-unknown-check.yml:5:16: `rollout.verify.wanted[0]` must be one of `kernel` / `cmdline` / `iommu_active` / `default_domain` / `interrupt_remapping` / `iommu_group` / `driver` / `vfio_in_initramfs` / `dma_faults` / `service`, not the string `dma_fault`. did you mean `dma_faults`?"],
+  ['67-rollout-not-a-mapping.yml', "67-rollout-not-a-mapping.yml:2:12: `rollout` must be a mapping, not the string `approve`"],
 ];
 
 describe('bad playbooks', () => {

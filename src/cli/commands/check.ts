@@ -1,7 +1,7 @@
 /**
  * `rollgate check -i INV [--limit P] [--json] [--profile]`: gather every selected host's passthrough health
  * snapshot and print its findings in diagnosis order. `rollgate snapshot -i INV -o DIR` writes one JSON per host.
- * Exit status: 0 no error finding, 1 an error finding, 4 a host unreachable, 2 bad input (nothing contacted).
+ * Exit status (the shared table, exit-codes.ts): 0 no error finding, 1 an error finding, 4 a host unreachable, 2 bad input.
  */
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import type { HostOutcome } from '../../executor/fleet.js';
 import { positiveNumber } from './exec.js';
 import { formatCheck } from './check-format.js';
 import type { SetExitCode } from './index.js';
+import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
 interface CheckOptions {
   inventory: string[];
@@ -60,9 +61,11 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
   return outcomes;
 }
 
-function exitCodeOf(outcomes: HostOutcome<HostCheck>[]): number {
-  if (outcomes.some((o) => o.status === 'unreachable')) return 4;
-  return outcomes.some((o) => o.status !== 'ok' || (o.value?.report.errors ?? 0) > 0) ? 1 : 0;
+function checkExitCode(outcomes: HostOutcome<HostCheck>[]): number {
+  return exitCodeOf({
+    unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
+    failed: outcomes.filter((o) => o.status === 'failed' || (o.value?.report.errors ?? 0) > 0).length,
+  });
 }
 
 export function registerCheck(program: Command, setExitCode: SetExitCode): void {
@@ -77,15 +80,16 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
       .option('--ssh-config <file>', 'OpenSSH client config to read');
   common(program.command('check').description('Gather each host\'s passthrough health snapshot and show its findings, in diagnosis order'))
     .option('--json', 'print one JSON document: per host its snapshot and findings')
-    .addHelpText('after', '\nExit status: 0 no error finding, 1 an error finding (or a host failed), 4 a host unreachable, 2 bad input.')
+    .addHelpText('after', `\nAn error finding counts as a failed host.\n${EXIT_HELP}`)
     .action(async (opts: CheckOptions) => {
       const outcomes = await gather(opts, opts.json === true);
       if (opts.json) process.stdout.write(JSON.stringify({ hosts: outcomes.map((o) => ({ host: o.host, status: o.status, ...(o.kind ? { kind: o.kind, message: o.message } : {}), ...(o.value ?? {}) })) }, null, 2) + '\n');
       else process.stdout.write(formatCheck(outcomes));
-      setExitCode(exitCodeOf(outcomes));
+      setExitCode(checkExitCode(outcomes));
     });
   common(program.command('snapshot').description('Write each host\'s passthrough health snapshot as DIR/HOST.json (store it before and after changes)'))
     .requiredOption('-o, --output <dir>', 'directory to write HOST.json files into')
+    .addHelpText('after', `\n${EXIT_HELP}`)
     .action(async (opts: CheckOptions) => {
       const outcomes = await gather(opts, false);
       mkdirSync(opts.output!, { recursive: true });
@@ -94,6 +98,6 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
         if (o.value) writeFileSync(file, JSON.stringify(o.value.snapshot, null, 2) + '\n');
         process.stdout.write(o.value ? `${o.host}: ${file} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`);
       }
-      setExitCode(outcomes.some((o) => o.status === 'unreachable') ? 4 : outcomes.some((o) => o.status !== 'ok') ? 1 : 0);
+      setExitCode(exitCodeOf({ unreachable: outcomes.filter((o) => o.status === 'unreachable').length, failed: outcomes.filter((o) => o.status === 'failed').length }));
     });
 }

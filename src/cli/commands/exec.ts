@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../load/config-error.js';
 import type { SetExitCode } from './index.js';
+import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
 interface ExecOptions {
   inventory: string[];
@@ -31,10 +32,9 @@ export function positiveNumber(value: string | undefined, option: string, intege
   return n;
 }
 
-/** Exit status: 0 all ok, 1 a command failed (or timed out, or sudo refused), 4 a host was unreachable. */
+/** The shared table (exit-codes.ts): 0 all ok, 1 a command failed (or timed out, or sudo refused), 4 a host was unreachable. */
 export function execExitCode(counts: { failed: number; unreachable: number }): number {
-  if (counts.unreachable > 0) return 4;
-  return counts.failed > 0 ? 1 : 0;
+  return exitCodeOf(counts);
 }
 
 async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitCode): Promise<void> {
@@ -96,8 +96,7 @@ export function registerExec(program: Command, setExitCode: SetExitCode): void {
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
     .addHelpText(
       'after',
-      '\nExit status: 0 every host ok, 1 a command failed (non-zero exit, timeout, sudo refused), 4 a host was unreachable\n' +
-        '(refused, auth, host key, connect timeout, dropped), 2 bad input (nothing contacted).\n\n' +
+      `\n${EXIT_HELP}\n\n` +
         'Example:\n  rollgate exec -i inventory/hosts.yml --limit hypervisors -- uname -r',
     )
     .action((words: string[], opts: ExecOptions) => runExec(words, opts, setExitCode));

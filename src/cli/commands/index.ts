@@ -20,6 +20,10 @@ const commands: Record<string, () => Promise<Register>> = {
   snapshot: async () => (await import('./check.js')).registerCheck,
   facts: async () => (await import('./facts.js')).registerFacts,
   diff: async () => (await import('./diff.js')).registerDiff,
+  rollout: async () => (await import('./rollout.js')).registerRollout,
+  resume: async () => (await import('./rollout.js')).registerRollout,
+  runs: async () => (await import('./runs.js')).registerRuns,
+  show: async () => (await import('./runs.js')).registerRuns,
 };
 
 /**

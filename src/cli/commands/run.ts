@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { positiveNumber } from './exec.js';
+import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import type { SetExitCode } from './index.js';
 
 interface RunCliOptions {
@@ -31,10 +32,9 @@ interface RunCliOptions {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
 
-/** 0 every host ok, 2 a host failed, 4 a host was unreachable (and none failed), 5 hosts locked by another run. */
+/** The shared table (exit-codes.ts): 0 ok, 1 a host failed, 4 a host unreachable; 5 when locked (below). */
 export function runExitCode(result: { failed: boolean; unreachable: boolean }): number {
-  if (result.failed) return 2;
-  return result.unreachable ? 4 : 0;
+  return exitCodeOf({ failed: result.failed ? 1 : 0, unreachable: result.unreachable ? 1 : 0 });
 }
 
 async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetExitCode): Promise<void> {
@@ -99,7 +99,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
   } catch (err) {
     if (!(err instanceof HostsLockedError)) throw err;
     process.stderr.write(`rollgate run: ${err.message}; nothing was touched\n`);
-    setExitCode(5);
+    setExitCode(EXIT.refused);
   } finally {
     journal.close();
   }
@@ -129,8 +129,7 @@ export function registerRun(program: Command, setExitCode: SetExitCode): void {
     .option('--list-tasks', 'print the tasks of each play (after --tags/--skip-tags) and exit')
     .addHelpText(
       'after',
-      '\nExit status: 0 every host ok, 2 a host failed (or bad input: nothing contacted), 4 a host was unreachable,\n' +
-        '5 another run holds the lock of some host (nothing touched).\n\n' +
+      `\n${EXIT_HELP}\n\n` +
         'Examples:\n  rollgate run playbooks/enable-iommu-passthrough.yml -i inventory/hosts.yml --check --diff\n' +
         '  rollgate run playbooks/kernel-update.yml -i inventory/hosts.yml --limit canary -e target_kernel=6.1.0-13-amd64',
     )

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../load/config-error.js';
 import type { SetExitCode } from './index.js';
 import { positiveNumber } from './exec.js';
+import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
 interface UndoOptions {
   inventory?: string[];
@@ -64,7 +65,7 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
     } catch (err) {
       if (!(err instanceof UndoRefused)) throw err;
       process.stderr.write(`rollgate undo: ${err.message}\n`);
-      return setExitCode(3);
+      return setExitCode(EXIT.refused);
     }
     if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
@@ -77,7 +78,7 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
     }
     const failed = result.hosts.filter((h) => h.status === 'failed').length;
     const unreachable = result.hosts.filter((h) => h.status === 'unreachable').length;
-    setExitCode(unreachable ? 4 : failed ? 1 : 0);
+    setExitCode(exitCodeOf({ failed, unreachable }));
   } finally {
     journal.close();
   }
@@ -98,6 +99,6 @@ export function registerUndo(program: Command, setExitCode: SetExitCode): void {
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
     .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
-    .addHelpText('after', '\nExit status: 0 undone (or nothing to undo), 1 an undo failed on a host (run it again), 3 refused (run in progress,\nhosts locked), 4 a host was unreachable, 2 bad input.\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03')
+    .addHelpText('after', `\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
     .action((runId: string, opts: UndoOptions) => runUndo(runId, opts, setExitCode));
 }

@@ -1,0 +1,169 @@
+/**
+ * `rollgate rollout PLAYBOOK -i INV`: the staged rollout of a one-play playbook (canary per hardware kind, then
+ * batches; the play's tasks through the playbook executor; its reboot as a one-shot trial boot; verification
+ * against the pre-change snapshot; automatic rollback). `rollgate resume RUN` continues a rollout whose controller
+ * stopped. Everything is checked (playbook, inventory, plan, extra vars, power drivers, cluster caps) before any
+ * host is contacted.
+ */
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
+import type { Inventory } from '../../load/inventory.js';
+import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
+import { positiveNumber } from './exec.js';
+import type { SetExitCode } from './index.js';
+
+interface RolloutOptions {
+  inventory: string[];
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: string[];
+  json?: boolean;
+  yes?: boolean;
+  journal?: string;
+  bootTimeout?: string;
+  sshConfig?: string;
+  forks?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
+
+async function approveOnTty(yes: boolean | undefined): Promise<boolean> {
+  if (yes) return true;
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question('continue with the next batch? [y/N] ')).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** rollgate_cluster / rollgate_max_down of every host, as ConfigErrors at the variable's position. */
+async function checkClusterCaps(inv: Inventory, hosts: readonly string[]): Promise<void> {
+  const { clusterCapOf } = await import('../../strategy/cluster.js');
+  const problems: ConfigProblem[] = [];
+  for (const name of hosts) {
+    const h = inv.hosts.get(name)!;
+    const cap = clusterCapOf(h.vars);
+    if (!cap.ok) problems.push({ ...(h.varOrigins[cap.variable] ? { position: h.varOrigins[cap.variable] } : {}), message: `host ${name}: ${cap.message}`, hint: cap.hint });
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
+async function execute(opts: RolloutOptions & { playbook: string; runId?: string; resuming: boolean }, setExitCode: SetExitCode): Promise<void> {
+  const bootTimeout = positiveNumber(opts.bootTimeout, '--boot-timeout', true);
+  const forks = positiveNumber(opts.forks, '--forks', true) ?? 10;
+  const [{ loadPlaybook }, { loadInventory }, { planRun }, { parseExtraVars }, { rolloutSettingsOf }, { powerDriversFor }] = await Promise.all([
+    import('../../load/playbook.js'), import('../../load/inventory.js'), import('../../plan/plan.js'), import('../../load/extra-vars.js'),
+    import('../../strategy/play-settings.js'), import('../../power/index.js'),
+  ]);
+  const playbook = loadPlaybook(opts.playbook);
+  if (playbook.plays.length !== 1) throw new ConfigError([{ position: { file: playbook.file, line: 1, column: 1 }, message: `a rollout takes a playbook with exactly one play; this one has ${playbook.plays.length}`, hint: 'split the plays into separate files and roll them out one after another' }]);
+  const inv = loadInventory(opts.inventory);
+  const plan = planRun(inv, playbook, { ...(opts.limit ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags });
+  const planned = plan.plays[0]!;
+  const settings = rolloutSettingsOf(planned.play);
+  if (bootTimeout) settings.bootTimeoutSec = bootTimeout;
+  const extraVars = parseExtraVars(opts.extraVars);
+  const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
+  const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
+  await checkClusterCaps(inv, planned.hosts);
+  const [{ loadSshConfig }, { resolveTargets }, { Journal }, { resolveJournalPath }, { EventBus }, { runRollout }] = await Promise.all([
+    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../../journal/journal.js'),
+    import('../../journal/journal-path.js'), import('../../events/events.js'), import('../../executor/rollout/rollout.js'),
+  ]);
+  // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
+  const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
+  const journal = Journal.open(resolveJournalPath(opts.journal));
+  try {
+    const runId = opts.runId ?? journal.createRun({
+      kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
+      // Extra vars are kept for resume; values under secret-looking names are redacted by the journal.
+      options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
+    }).id;
+    const bus = new EventBus();
+    bus.on((e) => journal.addEvent(runId, e));
+    let finish = async () => {};
+    const approvals = !opts.yes && (settings.pauseAfterCanaries?.kind === 'approval' || settings.pauseBetweenBatches?.kind === 'approval');
+    if (opts.json) bus.on((e) => void process.stdout.write(`${JSON.stringify(e)}\n`));
+    else if (process.stderr.isTTY && !approvals) {
+      const live = (await import('../../render/rollout-listr.js')).rolloutListrRenderer();
+      bus.on(live.listener);
+      finish = () => live.done();
+    } else bus.on((await import('../../render/rollout-plain.js')).rolloutPlainRenderer());
+    const outcome = await runRollout({
+      journal, runId, planned, inventory: inv, settings, power, bus, extraVars, forks,
+      playbookDir: dirname(resolve(opts.playbook)),
+      targets: new Map(targets.map((t) => [t.name, t])),
+      approve: () => approveOnTty(opts.yes),
+      ...(opts.resuming ? { resuming: true } : {}),
+    });
+    await finish();
+    if (!opts.json) process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
+    const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
+    setExitCode(outcome.result === 'lock_refused' ? EXIT.refused : exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
+  } finally {
+    journal.close();
+  }
+}
+
+export function registerRollout(program: Command, setExitCode: SetExitCode): void {
+  program
+    .command('rollout')
+    .description('Staged rollout of a play: one canary per hardware kind, then batches; trial boot, verification, automatic rollback')
+    .argument('<playbook>', 'playbook with one play')
+    .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
+    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .option('-e, --extra-vars <vars>', 'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)', collect, [])
+    .option('--json', 'one JSON event per line on stdout')
+    .option('-y, --yes', 'approve pauses without asking')
+    .option('--boot-timeout <seconds>', "seconds to wait for a host to come back from a boot (default: the play's rollout.boot_timeout, else 600)")
+    .option('-f, --forks <n>', 'hosts of a batch worked on at once', '10')
+    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
+    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
+    .addHelpText('after', `
+Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
+(per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
+panic_timeout, verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
+resets, rollgate_cluster + rollgate_max_down to cap how many hosts of a cluster are down at once.
+
+The rollout owns the reboot: the play's \`reboot\` task boots the candidate once (one-shot entry, panic=N) while the
+known-good entry stays the default; \`verify\` tasks say what the verification after the play checks against the
+pre-change snapshot. A play that changed a host without rebooting it still gets a trial boot; one that changed
+nothing is not rebooted. Only a verified host keeps the change; the others are rolled back by themselves.
+
+${EXIT_HELP}
+`)
+    .action((playbook: string, opts: RolloutOptions) => execute({ ...opts, playbook, resuming: false }, setExitCode));
+
+  program
+    .command('resume')
+    .description('Continue a rollout whose controller stopped: each host is found where it is and completed or rolled back')
+    .argument('<run>', 'run id (see `rollgate runs`)')
+    .option('--json', 'one JSON event per line on stdout')
+    .option('-y, --yes', 'approve pauses without asking')
+    .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot')
+    .option('-e, --extra-vars <vars>', 'again, for values the journal redacted (passwords)', collect, [])
+    .option('--journal <path>', 'journal database')
+    .addHelpText('after', `\n${EXIT_HELP}\n`)
+    .action(async (runId: string, opts: RolloutOptions) => {
+      const [{ Journal }, { resolveJournalPath }] = await Promise.all([import('../../journal/journal.js'), import('../../journal/journal-path.js')]);
+      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const run = journal.getRun(runId);
+      journal.close();
+      if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
+      if (run.kind !== 'rollout' || !run.playbook) throw new ConfigError([{ message: `run ${runId} is a ${run.kind}, not a rollout`, hint: 'resume applies to `rollgate rollout` runs' }]);
+      const o = run.options as { tags?: string[]; skipTags?: string[]; extraVars?: Record<string, unknown>; bootTimeout?: number };
+      await execute({
+        ...opts, inventory: run.inventory, ...(run.limit ? { limit: run.limit } : {}), playbook: run.playbook, runId, resuming: true,
+        tags: o.tags ?? [], skipTags: o.skipTags ?? [], extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],
+        ...(opts.bootTimeout ? {} : o.bootTimeout ? { bootTimeout: String(o.bootTimeout) } : {}),
+      }, setExitCode);
+    });
+}

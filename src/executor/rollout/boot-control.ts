@@ -1,0 +1,56 @@
+/**
+ * Taking a host through a boot and knowing where it landed: ask for a reboot (detached), wait for a full login
+ * on a new boot id within the boot timeout, and when the host stays silent, reset it through its power driver
+ * and wait again. The boot id before the reboot is journaled first, so a resumed run can tell "rebooted" from
+ * "not yet". Outcomes are values.
+ */
+import type { Connection } from '../../connection/connection.js';
+import { readBootInfo, requestReboot, waitForBoot, type WaitOutcome } from './boot-wait.js';
+import type { HostCtx } from './host-context.js';
+
+export type BootOutcome = WaitOutcome & { reset: boolean };
+
+/** Wait for a boot other than `oldBootId`, within the host's boot timeout. */
+export function waitForNewBoot(h: HostCtx, oldBootId: string): Promise<WaitOutcome> {
+  const { d } = h;
+  return waitForBoot(d.open, d.hr, oldBootId, { timeoutMs: d.settings.bootTimeoutSec * 1000, ...(d.pollMs !== undefined ? { pollMs: d.pollMs } : {}) });
+}
+
+/** Power-reset the host (it did not come back by itself) and wait for the boot after the reset. */
+export async function powerResetAndWait(h: HostCtx, why: string, oldBootId: string): Promise<BootOutcome> {
+  const { d } = h;
+  if (!d.power) return { status: 'timeout', ms: 0, lastError: `${why}, and no power driver is configured (rollgate_power)`, reset: false };
+  d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'power_reset', reason: `${why}; resetting through ${d.power.describe}` });
+  try {
+    await d.power.reset();
+  } catch (err) {
+    return { status: 'timeout', ms: 0, lastError: `power reset through ${d.power.describe} failed: ${(err as Error).message}`, reset: true };
+  }
+  return { ...(await waitForNewBoot(h, oldBootId)), reset: true };
+}
+
+/**
+ * Reboot the host from inside (or, with no connection, only wait for it and reset it) and return the
+ * connection to the new boot. The one-shot entry is armed or consumed as the caller needs beforehand.
+ */
+export async function bootAndWait(h: HostCtx, why: string, conn: Connection | null): Promise<BootOutcome> {
+  const { d, store } = h;
+  const old = conn ? (await readBootInfo(conn, d.hr)).bootId : (store.rec.oldBootId ?? '');
+  store.save({ oldBootId: old });
+  if (conn) {
+    // A throwaway root (tests) shares its machine with others: never reboot that machine by accident.
+    if (d.hr.root !== '/' && !d.rebootCommand) throw new Error(`${d.host.name} works under rollgate_root ${d.hr.root}: set rollgate_reboot_command to say how it reboots`);
+    h.step(`reboot (${why})`, 'started');
+    await requestReboot(conn, d.rebootCommand);
+    await conn.close().catch(() => undefined);
+    const back = await waitForNewBoot(h, old);
+    if (back.status === 'back') {
+      h.step(`reboot (${why})`, 'ok', `back in ${(back.ms / 1000).toFixed(0)} s`);
+      return { ...back, reset: false };
+    }
+    h.step(`reboot (${why})`, 'failed', `not back within ${d.settings.bootTimeoutSec} s: ${back.lastError}`);
+  }
+  const reset = await powerResetAndWait(h, conn ? `not back within ${d.settings.bootTimeoutSec} s (${why})` : `silent (${why})`, old);
+  if (reset.status === 'back') h.step('power reset', 'ok', `back in ${(reset.ms / 1000).toFixed(0)} s`);
+  return reset;
+}

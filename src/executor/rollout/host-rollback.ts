@@ -1,0 +1,84 @@
+/**
+ * How a host's turn ends when the change does not stand: undo every change of the run from the journal (newest
+ * first), boot the known-good entry, verify the host against its pre-change snapshot, and give the normal entry
+ * of the known-good kernel back its place as the default. When that cannot be done or does not verify, the host
+ * "needs a person", with the evidence (journal, last snapshot, serial log).
+ */
+import type { Connection } from '../../connection/connection.js';
+import type { RolloutHostStatus } from '../../events/events.js';
+import type { HostSnapshot } from '../../modules/facts/snapshot.js';
+import { applyUndos } from '../../modules/undo.js';
+import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
+import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
+import { bootAndWait } from './boot-control.js';
+import { readBootInfo, serviceStates } from './boot-wait.js';
+import type { HostCtx } from './host-context.js';
+import { noExpectations, verificationPassed, verifyBoot } from './verify.js';
+
+export interface HostRunResult {
+  status: RolloutHostStatus;
+  message: string;
+}
+
+export function finish(h: HostCtx, status: RolloutHostStatus, message: string): HostRunResult {
+  const { d } = h;
+  h.store.save({ phase: status, message });
+  d.emit({ type: 'rollout.host_finished', at: Date.now(), runId: d.runId, host: d.host.name, status, message, ms: Date.now() - h.started });
+  return { status, message };
+}
+
+export function needsPerson(h: HostCtx, reason: string): HostRunResult {
+  const { d } = h;
+  const evidence: Record<string, string> = { journal: `rollgate show ${d.runId} --host ${d.host.name}` };
+  if (d.serialLog) evidence.serialLog = d.serialLog;
+  const last = d.journal.latestSnapshot(d.runId, d.host.name);
+  if (last) evidence.lastSnapshot = `${last.phase} snapshot #${last.id}`;
+  d.emit({ type: 'rollout.needs_person', at: Date.now(), runId: d.runId, host: d.host.name, reason, evidence });
+  return finish(h, 'needs_person', reason);
+}
+
+/** Undo the journaled steps of this host (all of them, or all but the frozen known-good entry). */
+export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolean): Promise<void> {
+  const { d, store } = h;
+  const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => !keepFrozen || s.id !== store.rec.prepareStepId);
+  if (steps.length === 0) return;
+  d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
+  const report = await applyUndos(conn, steps.map((s) => s.undo));
+  if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
+  for (const s of steps) d.journal.markUndone(s.id, d.runId);
+  if (keepFrozen) store.save({ undone: true });
+}
+
+/** The host runs its known-good entry: undo what is left, verify the old state, release the frozen entry. */
+export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: string): Promise<HostRunResult> {
+  const { d, store } = h;
+  store.save({ phase: 'rolling_back' });
+  if (!store.rec.undone) await undoSteps(h, conn, true);
+  const post = await d.collect(conn);
+  d.journal.addSnapshot(d.runId, d.host.name, 'after-rollback', post);
+  const pre = d.journal.latestSnapshot(d.runId, d.host.name, 'pre-change')?.data as HostSnapshot;
+  const checks = verifyBoot('known_good', pre, post, store.rec.expectations ?? noExpectations(), { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) }, d.settings.verifyWanted);
+  const ok = verificationPassed(checks);
+  d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host: d.host.name, against: 'known_good', ok, checks });
+  if (!ok) return needsPerson(h, `rolled back, but the old state does not verify: ${checks.filter((c) => !c.ok && c.required).map((c) => c.name).join(', ')}`);
+  if (store.rec.trial) {
+    d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'release', reason: 'the known-good state verified; its normal entry becomes the default again' });
+    const rel = await new GrubTrialBoot(conn, d.hr, { resuming: true }).release(store.rec.trial);
+    if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
+    if (rel.note) h.step('release', 'ok', rel.note);
+  }
+  await conn.close().catch(() => undefined);
+  return finish(h, 'rolled_back', reason);
+}
+
+/** Undo the change on the host, boot its known-good entry (the saved default), then settle there. */
+export async function rollBack(h: HostCtx, conn: Connection, reason: string): Promise<HostRunResult> {
+  const { d, store } = h;
+  store.save({ phase: 'rolling_back' });
+  const trial = store.rec.trial as TrialBootState | undefined;
+  if (trial && bootSide((await readBootInfo(conn, d.hr)).cmdline, trial) === 'fallback') return settleOnKnownGood(h, conn, reason);
+  await undoSteps(h, conn, true);
+  const back = await bootAndWait(h, 'back to the known-good entry', conn);
+  if (back.status === 'timeout') return needsPerson(h, `${reason}; the host did not come back on its known-good entry: ${back.lastError}`);
+  return settleOnKnownGood(h, back.conn, reason);
+}

@@ -1,0 +1,169 @@
+/**
+ * One host through a staged change, as a journaled state machine: pre-change snapshot -> preflight -> freeze the
+ * known-good boot -> the play's tasks (through the playbook executor; its `reboot` is the trial boot) -> verify
+ * against the snapshot and what the play declared -> commit, or roll back by itself (undo + the known-good entry,
+ * a power reset when the host stays silent) and verify the old state; "needs a person" when that fails too.
+ *
+ * The rollout owns the reboot: a play that changed the host without a `reboot` task still gets a trial boot after
+ * its last task; a play that changed nothing is not rebooted. The phase is journaled before each step, so
+ * `rollgate resume` re-enters here: before the trial boot it takes every change back; after it, it finds where
+ * the host booted and goes on (re-running the play on the trial boot, whose tasks are idempotent) or rolls back.
+ */
+import type { Connection } from '../../connection/connection.js';
+import type { RolloutHostStatus } from '../../events/events.js';
+import type { HostSnapshot } from '../../modules/facts/snapshot.js';
+import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
+import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
+import { bootAndWait } from './boot-control.js';
+import { readBootInfo, serviceStates } from './boot-wait.js';
+import { changedByPlay, expectationsFromSteps, passthroughIdsOf } from './expectations.js';
+import { hostCtx, type HostCtx, type HostRunDeps } from './host-context.js';
+import { TERMINAL } from './host-record.js';
+import { finish, needsPerson, rollBack, settleOnKnownGood, undoSteps, type HostRunResult } from './host-rollback.js';
+import { runPlayOnHost } from './play-on-host.js';
+import { trialReboot } from './trial-reboot.js';
+import { verificationPassed, verifyBoot } from './verify.js';
+
+export type { HostRunDeps } from './host-context.js';
+export type { HostRunResult } from './host-rollback.js';
+
+/** Pre-change snapshot, preflight of the one-shot, frozen known-good entry (its undo journaled first). */
+async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | null> {
+  const { d, store } = h;
+  h.step('pre-change snapshot', 'started');
+  d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', await d.collect(conn));
+  const tb = new GrubTrialBoot(conn, d.hr);
+  const pf = await tb.preflight();
+  if (!pf.ok) return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
+  h.step('freeze the known-good boot entry', 'started');
+  let prepareStepId = 0;
+  const trial = await tb.prepare((undo) => {
+    prepareStepId = d.journal.beginStep(d.runId, d.host.name, { task: 'freeze the known-good boot entry', module: 'rollout.trial_boot', args: {} });
+    d.journal.recordUndo(prepareStepId, undo);
+  });
+  d.journal.finishStep(prepareStepId, { status: 'applied', message: `known-good ${trial.knownGoodRelease}` });
+  h.step('freeze the known-good boot entry', 'ok', `${trial.knownGoodRelease} is the saved default`);
+  store.save({ phase: 'prepared', trial, prepareStepId, servicesPre: await serviceStates(conn, d.settings.verifyServices) });
+  return null;
+}
+
+/** The trial boot is up and the play is done: verify, then commit or roll back. */
+async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunResult> {
+  const { d, store } = h;
+  h.step('post-boot snapshot', 'started');
+  const post = await d.collect(conn);
+  d.journal.addSnapshot(d.runId, d.host.name, 'post-boot', post);
+  const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
+  store.save({ expectations });
+  const pre = d.journal.latestSnapshot(d.runId, d.host.name, 'pre-change')?.data as HostSnapshot;
+  const checks = verifyBoot('candidate', pre, post, expectations, { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) }, d.settings.verifyWanted);
+  const ok = verificationPassed(checks);
+  d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host: d.host.name, against: 'candidate', ok, checks });
+  if (!ok) return rollBack(h, conn, `verification failed (${checks.filter((c) => !c.ok && c.required).map((c) => c.name).join(', ')}); rolled back`);
+  h.step('commit', 'started');
+  await new GrubTrialBoot(conn, d.hr, { resuming: true }).commit(store.rec.trial as TrialBootState);
+  if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
+  return finish(h, 'changed', 'verified after boot; the new entry is the default');
+}
+
+/** After the play (or a resumed trial boot): decide from the phase where the host is and what comes next. */
+async function afterPlay(h: HostCtx, play: { ok: boolean; message: string }): Promise<HostRunResult> {
+  const { d, store } = h;
+  const conn = d.session.conn;
+  switch (store.rec.phase) {
+    case 'applying': {
+      if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
+      const changed = changedByPlay(d.journal.undoableSteps(d.runId, d.host.name));
+      if (!play.ok || !changed) {
+        await undoSteps(h, conn, false);
+        if (play.ok) return finish(h, 'ok', 'nothing to change');
+        return finish(h, changed ? 'rolled_back' : 'failed', `${play.message}${changed ? '; every change undone before any reboot' : ''}`);
+      }
+      // The play changed the host but did not reboot it: the rollout proves the change by a trial boot.
+      const out = await trialReboot(h, conn, 'the play changed the host');
+      if (out.side === 'not_back') return needsPerson(h, `not back after the trial boot: ${out.message}`);
+      d.session.conn = out.conn;
+      return afterPlay(h, { ok: true, message: '' });
+    }
+    case 'booted':
+      if (!conn) return needsPerson(h, `lost the host on its trial boot: ${play.message}`);
+      if (!play.ok) return rollBack(h, conn, `${play.message} (on the trial boot); rolled back`);
+      return verifyAndCommit(h, conn);
+    case 'fell_back':
+      return settleOnKnownGood(h, conn!, 'the trial boot did not come up; the host fell back to its known-good entry and was rolled back');
+    case 'rebooting':
+      return needsPerson(h, `not back after the trial boot: ${play.message}`);
+    default:
+      return needsPerson(h, `unexpected phase ${store.rec.phase} after the play: ${play.message}`);
+  }
+}
+
+/** Resumed after the trial reboot was asked for: find the host and its boot, then go on. */
+async function resumeAfterReboot(h: HostCtx): Promise<HostRunResult> {
+  const { d, store } = h;
+  let conn = d.session.conn ?? null;
+  if (!conn || (await readBootInfo(conn, d.hr)).bootId === store.rec.oldBootId) {
+    const back = await bootAndWait(h, conn ? 'resumed before the reboot took place' : 'resumed, host silent', conn);
+    if (back.status === 'timeout') return needsPerson(h, `not back on resume: ${back.lastError}`);
+    conn = back.conn;
+  }
+  d.session.conn = conn;
+  if (store.rec.phase === 'rolling_back') return rollBack(h, conn, 'resumed during a rollback; rolled back');
+  const side = bootSide((await readBootInfo(conn, d.hr)).cmdline, store.rec.trial as TrialBootState);
+  if (side !== 'trial') {
+    store.save({ phase: 'fell_back' });
+    return afterPlay(h, { ok: false, message: 'resumed on the known-good entry' });
+  }
+  store.save({ phase: 'booted' });
+  h.alreadyBooted = true;
+  return afterPlay(h, await runPlayOnHost(h, conn));
+}
+
+async function proceed(h: HostCtx): Promise<HostRunResult> {
+  const { d, store } = h;
+  const phase = store.rec.phase;
+  if (d.resuming && (phase === 'prepared' || phase === 'applying')) {
+    if (!d.session.conn) return needsPerson(h, `interrupted in phase ${phase} and not reachable now`);
+    await undoSteps(h, d.session.conn, false);
+    return finish(h, 'rolled_back', `interrupted in phase ${phase}, before the trial boot; every change undone`);
+  }
+  if (phase === 'rebooting' || phase === 'booted' || phase === 'fell_back' || phase === 'rolling_back') return resumeAfterReboot(h);
+  if (phase === 'pending') {
+    const refused = await prepare(h, d.session.conn!);
+    if (refused) return refused;
+  }
+  store.save({ phase: 'applying' });
+  return afterPlay(h, await runPlayOnHost(h, d.session.conn!));
+}
+
+export async function runHost(d: HostRunDeps): Promise<HostRunResult> {
+  const h = hostCtx(d);
+  const rec = h.store.rec;
+  if (TERMINAL.has(rec.phase)) return { status: rec.phase as RolloutHostStatus, message: rec.message ?? '' };
+  try {
+    d.session.conn = await d.open();
+  } catch (err) {
+    if (rec.phase === 'pending') return finish(h, 'unreachable', (err as Error).message);
+    d.session.conn = undefined; // a host mid-change that does not answer: resumeAfterReboot waits and resets
+  }
+  try {
+    return await proceed(h);
+  } catch (err) {
+    const message = (err as Error).message;
+    const phase = h.store.rec.phase;
+    if (phase === 'pending') return finish(h, 'failed', message);
+    const conn = d.session.conn;
+    if ((phase === 'prepared' || phase === 'applying') && conn) {
+      try {
+        await undoSteps(h, conn, false);
+        return finish(h, 'rolled_back', `failed before the trial boot (${message}); every change undone`);
+      } catch (undoErr) {
+        return needsPerson(h, `failed before the trial boot (${message}) and the undo failed: ${(undoErr as Error).message}`);
+      }
+    }
+    return needsPerson(h, `stopped in phase ${phase}: ${message}`);
+  } finally {
+    await d.session.conn?.close().catch(() => undefined);
+    d.session.conn = undefined;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The rollout's plan, made once per run and kept with it: every host's hardware kind from a quick snapshot
+ * (an unreachable host gets the unknown kind and fails in its batch), canaries and batches from the settings.
+ * A resumed run reads the stored plan back. Also the pauses between phases.
+ */
+import type { Connection } from '../../connection/connection.js';
+import type { SshTarget } from '../../connection/target.js';
+import { collectSnapshot } from '../../modules/facts/collect.js';
+import { valueOf } from '../../modules/facts/known.js';
+import { hardwareKind } from '../../strategy/hardware-kind.js';
+import { planRollout, type PlannedBatch } from '../../strategy/plan.js';
+import type { Pause } from '../../strategy/settings.js';
+import { passthroughIdsOf } from './expectations.js';
+import type { RolloutInput } from './rollout.js';
+
+async function kindsOf(input: RolloutInput, open: (t: SshTarget) => Promise<Connection>): Promise<Array<{ name: string; kind: string }>> {
+  return Promise.all(
+    input.planned.hosts.map(async (name) => {
+      const h = input.inventory.hosts.get(name)!;
+      let conn: Connection | undefined;
+      try {
+        conn = await open(input.targets.get(name)!);
+        const snap = await collectSnapshot(conn, h);
+        const wanted = passthroughIdsOf(h.vars);
+        const ids = (valueOf(snap.pci) ?? []).filter((d) => d.driver === 'vfio-pci' || (d.id !== null && d.id !== undefined && wanted.includes(d.id))).map((d) => d.id ?? '');
+        return { name, kind: hardwareKind({ productName: valueOf(snap.hardware)?.kind, cpuVendor: valueOf(snap.cpu)?.vendor, passthroughIds: ids }) };
+      } catch {
+        return { name, kind: hardwareKind({}) };
+      } finally {
+        await conn?.close().catch(() => undefined);
+      }
+    }),
+  );
+}
+
+/** The stored plan of a resumed run, or a new one (stored with the run, hosts added as pending). */
+export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => Promise<Connection>): Promise<PlannedBatch[]> {
+  const { journal, runId } = input;
+  const run = journal.getRun(runId);
+  const stored = (run?.options as { plan?: PlannedBatch[] } | undefined)?.plan;
+  if (stored) return stored;
+  const plan = planRollout(await kindsOf(input, open), input.settings);
+  journal.db.prepare('UPDATE runs SET options = ? WHERE id = ?').run(JSON.stringify({ ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) }), runId);
+  const known = new Set(journal.listHosts(runId).map((r) => r.host));
+  for (const h of input.planned.hosts) if (!known.has(h)) journal.addHost(runId, h, {}, 'pending');
+  input.bus.emit({ type: 'rollout.started', at: Date.now(), runId, hosts: input.planned.hosts, batches: plan.batches.map((b) => ({ phase: b.phase, index: b.index, hosts: b.hosts })), kinds: Object.fromEntries(plan.kinds) });
+  return plan.batches;
+}
+
+export async function pauseFor(input: RolloutInput, batch: PlannedBatch, pause: Pause): Promise<boolean> {
+  const { runId } = input;
+  input.bus.emit({ type: 'rollout.paused', at: Date.now(), runId, before: { phase: batch.phase, index: batch.index }, pause: pause.kind === 'approval' ? 'approval' : 'seconds', ...(pause.kind === 'seconds' ? { seconds: pause.seconds } : {}) });
+  if (pause.kind === 'seconds') await new Promise((r) => setTimeout(r, pause.seconds * 1000));
+  else if (!(await input.approve(batch))) return false;
+  input.bus.emit({ type: 'rollout.resumed', at: Date.now(), runId });
+  return true;
+}

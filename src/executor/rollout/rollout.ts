@@ -1,0 +1,160 @@
+/**
+ * The staged rollout: lock every host of the run, learn each host's hardware kind from a snapshot, plan canaries
+ * and batches, then move batch after batch through runHost, stopping as soon as a canary fails, the failure
+ * threshold is crossed or a host needs a person. Hosts not started stay untouched. The plan is stored with the
+ * run, so `resume` walks the same plan: finished hosts are skipped, interrupted ones re-enter their phase.
+ */
+import type { Connection } from '../../connection/connection.js';
+import { SshConnection } from '../../connection/ssh.js';
+import type { SshTarget } from '../../connection/target.js';
+import type { EventBus, RolloutHostStatus, RolloutResult } from '../../events/events.js';
+import type { Journal } from '../../journal/journal.js';
+import type { Inventory } from '../../load/inventory.js';
+import { groupHosts } from '../../load/limit.js';
+import { collectSnapshot } from '../../modules/facts/collect.js';
+import { hostRootFromVars } from '../../modules/host-root.js';
+import type { PlannedPlay } from '../../plan/plan.js';
+import type { PowerDriver } from '../../power/driver.js';
+import { clusterCapOf } from '../../strategy/cluster.js';
+import type { PlannedBatch } from '../../strategy/plan.js';
+import type { RolloutSettings } from '../../strategy/settings.js';
+import { decideStop } from '../../strategy/threshold.js';
+import { HostSession } from '../host-session.js';
+import type { RunContext } from '../run-context.js';
+import { takeDownSlot } from './down-slot.js';
+import { TERMINAL, readRecord } from './host-record.js';
+import { runHost } from './host-run.js';
+import { pauseFor, planOrResume } from './rollout-plan.js';
+
+export interface RolloutInput {
+  journal: Journal;
+  runId: string;
+  /** The play as planned (hosts after --limit, tasks after --tags). */
+  planned: PlannedPlay;
+  inventory: Inventory;
+  targets: Map<string, SshTarget>;
+  power: Map<string, PowerDriver | null>;
+  settings: RolloutSettings;
+  bus: EventBus;
+  /** Asked at an approval pause; false stops the rollout. */
+  approve(before: PlannedBatch): Promise<boolean>;
+  /** -e KEY=VALUE, as `rollgate run` takes them. */
+  extraVars?: Record<string, unknown>;
+  playbookDir?: string;
+  /** Re-entering a run whose controller stopped. */
+  resuming?: boolean;
+  /** Hosts worked on at once inside a batch. Default 10. */
+  forks?: number;
+  pollMs?: number;
+  /** How to log in (default SshConnection.open). */
+  open?: (target: SshTarget) => Promise<Connection>;
+}
+
+export interface RolloutOutcome {
+  result: RolloutResult;
+  hosts: Map<string, RolloutHostStatus>;
+  stopped?: string;
+}
+
+export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
+  const all = [...statuses];
+  if (all.includes('needs_person')) return 'needs_person';
+  if (all.includes('rolled_back')) return 'rolled_back';
+  if (all.includes('failed') || all.includes('unreachable')) return 'failed';
+  return 'succeeded';
+}
+
+function runContext(input: RolloutInput): RunContext {
+  const sessions = new Map(input.planned.hosts.map((n) => {
+    const h = input.inventory.hosts.get(n)!;
+    return [n, new HostSession(n, h.vars, h.groups, input.targets.get(n)!)] as const;
+  }));
+  return {
+    runId: input.runId, journal: input.journal, bus: input.bus, inventory: input.inventory, sessions,
+    options: { check: false, diff: false, extraVars: input.extraVars ?? {}, forks: 1 },
+    playbookDir: input.playbookDir ?? '.',
+    groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
+  };
+}
+
+export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
+  const { journal, runId, bus } = input;
+  const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
+  const open = input.open ?? ((t: SshTarget) => SshConnection.open(t));
+  const started = Date.now();
+  const names = input.planned.hosts;
+  const lock = journal.fleetLock();
+  const got = await lock.acquireHostLocks(runId, names);
+  if (!got.ok) {
+    const message = got.conflicts.map((c) => `${c.host} is locked by run ${c.runId} (${c.holder})`).join('; ');
+    emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'lock_refused', message, untouched: names });
+    journal.finishRun(runId, 'failed');
+    return { result: 'lock_refused', hosts: new Map(), stopped: message };
+  }
+  const batches = await planOrResume(input, open);
+  const run = runContext(input);
+  const statuses = new Map<string, RolloutHostStatus>();
+  let stopped: string | undefined;
+  const turn = async (name: string): Promise<RolloutHostStatus> => {
+    const inv = input.inventory.hosts.get(name)!;
+    const target = input.targets.get(name)!;
+    const cap = clusterCapOf(inv.vars);
+    const slot = cap.ok && cap.cap && !TERMINAL.has(readRecord(journal, runId, name).phase) ? cap.cap : null;
+    if (slot) {
+      const got = await takeDownSlot(lock, runId, name, slot, {
+        timeoutMs: input.settings.bootTimeoutSec * 3000, ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
+        onWait: (down) => emit({ type: 'rollout.host_step', at: Date.now(), runId, host: name, step: `wait for a down slot in cluster ${slot.cluster}`, status: 'started', message: `down now: ${down.join(', ')}` }),
+      });
+      if (!got.ok) {
+        emit({ type: 'rollout.host_finished', at: Date.now(), runId, host: name, status: 'failed', message: got.message, ms: 0 });
+        return 'failed';
+      }
+    }
+    const r = await runHost({
+      runId, host: inv, planned: input.planned, run, session: run.sessions.get(name)!, settings: input.settings, journal, emit,
+      open: () => open(target), power: input.power.get(name) ?? null, hr: hostRootFromVars(inv.vars),
+      collect: (conn) => collectSnapshot(conn, inv),
+      ...(typeof inv.vars.rollgate_reboot_command === 'string' ? { rebootCommand: inv.vars.rollgate_reboot_command } : {}),
+      ...(typeof inv.vars.rollgate_console_log === 'string' ? { serialLog: inv.vars.rollgate_console_log } : {}),
+      ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
+      ...(input.resuming ? { resuming: true } : {}),
+    });
+    if (slot && r.status !== 'needs_person') await lock.releaseDownSlot(runId, slot.cluster, name);
+    return r.status;
+  };
+  for (const [bi, batch] of batches.entries()) {
+    if (batch.pauseBefore && !input.resuming && !(await pauseFor(input, batch, batch.pauseBefore))) {
+      stopped = 'not approved';
+      emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'approval', message: stopped, untouched: batches.slice(bi).flatMap((b) => b.hosts) });
+      break;
+    }
+    emit({ type: 'rollout.batch_started', at: Date.now(), runId, phase: batch.phase, index: batch.index, hosts: batch.hosts });
+    const outcomes: Array<{ host: string; status: RolloutHostStatus }> = [];
+    const queue = [...batch.hosts];
+    const tally = () => ({ phase: batch.phase, size: batch.hosts.length, outcomes });
+    const worker = async () => {
+      // Each worker takes hosts until the queue is empty or the batch must stop; bounded by the batch size.
+      for (let h = queue.shift(); h !== undefined; h = decideStop(tally(), input.settings.maxFailPercentage).stop ? undefined : queue.shift()) {
+        const status = await turn(h);
+        outcomes.push({ host: h, status });
+        statuses.set(h, status);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(input.forks ?? 10, batch.hosts.length) }, worker));
+    emit({ type: 'rollout.batch_finished', at: Date.now(), runId, phase: batch.phase, index: batch.index, outcomes });
+    const decision = decideStop(tally(), input.settings.maxFailPercentage);
+    if (decision.stop) {
+      stopped = decision.message;
+      emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: decision.reason, message: decision.message, untouched: [...queue, ...batches.slice(bi + 1).flatMap((b) => b.hosts)] });
+      break;
+    }
+  }
+  const result = resultOf(statuses.values());
+  // A host that needs a person keeps its lock: no other run may touch it until someone looks.
+  await lock.releaseHostLocks(runId, names.filter((n) => statuses.get(n) !== 'needs_person'));
+  journal.finishRun(runId, result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result);
+  const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 0, needs_person: 0 };
+  for (const s of statuses.values()) counts[s]++;
+  emit({ type: 'rollout.finished', at: Date.now(), runId, result, counts, ms: Date.now() - started });
+  return { result, hosts: statuses, ...(stopped ? { stopped } : {}) };
+}

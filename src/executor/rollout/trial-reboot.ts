@@ -1,0 +1,40 @@
+/**
+ * The rollout's reboot: the candidate (new kernel and/or args) boots once as a one-shot entry with panic=N,
+ * while the frozen known-good entry stays the saved default. Arming reads the expectations back from the
+ * journaled steps (the kernel_package target decides which entry is the candidate). Where the host lands is
+ * read from /proc/cmdline: the trial, or the known-good entry after a panic or a power reset.
+ */
+import type { Connection } from '../../connection/connection.js';
+import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
+import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
+import { bootAndWait } from './boot-control.js';
+import { expectationsFromSteps, passthroughIdsOf } from './expectations.js';
+import type { HostCtx } from './host-context.js';
+
+export type TrialOutcome =
+  | { side: 'trial'; conn: Connection; ms: number; reset: boolean }
+  | { side: 'fallback'; conn: Connection; ms: number; reset: boolean }
+  | { side: 'not_back'; message: string };
+
+/** Arm the one-shot trial for the changes journaled so far, reboot, and say where the host came back. */
+export async function trialReboot(h: HostCtx, conn: Connection, why: string): Promise<TrialOutcome> {
+  const { d, store } = h;
+  const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
+  h.step('arm the trial boot', 'started');
+  const trial = await new GrubTrialBoot(conn, d.hr, { resuming: true }).arm(store.rec.trial as TrialBootState, {
+    ...(expectations.kernelRelease ? { release: expectations.kernelRelease } : {}),
+    panicSec: d.settings.panicTimeoutSec,
+  });
+  h.step('arm the trial boot', 'ok', `one-shot ${trial.candidateRelease} (${(trial.trialArgs ?? []).join(' ')}); the default stays the known-good ${trial.knownGoodRelease}`);
+  store.save({ phase: 'rebooting', trial, expectations });
+  const back = await bootAndWait(h, why, conn);
+  if (back.status === 'timeout') return { side: 'not_back', message: back.lastError };
+  if (bootSide(back.boot.cmdline, trial) === 'trial') {
+    store.save({ phase: 'booted' });
+    h.step('trial boot', 'ok', `running the candidate${back.reset ? ' after a power reset' : ''}`);
+    return { side: 'trial', conn: back.conn, ms: back.ms, reset: back.reset };
+  }
+  store.save({ phase: 'fell_back' });
+  h.step('trial boot', 'failed', `the candidate did not come up; back on the known-good entry${back.reset ? ' after a power reset' : ''}`);
+  return { side: 'fallback', conn: back.conn, ms: back.ms, reset: back.reset };
+}

@@ -1,0 +1,136 @@
+/**
+ * Rollout settings as a play writes them. Ansible's own play keywords `serial` and `max_fail_percentage`, plus a
+ * `rollout:` mapping for what Ansible has no word for:
+ *
+ *   serial: [1, "25%"]
+ *   max_fail_percentage: 20
+ *   rollout:
+ *     canary: per_kind            # or none
+ *     canary_serial: 1            # canaries at a time
+ *     pause_after_canaries: approve   # or a number of seconds, or false
+ *     pause_between_batches: 30
+ *     boot_timeout: 600           # seconds to wait for a trial boot
+ *     panic_timeout: 10           # panic=N on the trial boot
+ *     verify:
+ *       services: [ssh, libvirtd] # must be active again when they were before the change
+ *       wanted: [dma_faults]      # reported, not required (greenboot's wanted checks)
+ *
+ * Validation is pure and returns every problem with the path it is at, so the loader can add file:line:col.
+ */
+import { serialValueProblem, type SerialSpec } from './serial.js';
+
+export type Pause = { kind: 'approval' } | { kind: 'seconds'; seconds: number };
+
+export interface RolloutSettings {
+  serial?: SerialSpec;
+  /** 0-100; absent: stop only when a whole batch failed (Ansible). */
+  maxFailPercentage?: number;
+  /** Default 'per_kind'. */
+  canary: 'per_kind' | 'none';
+  /** Canaries changed at a time. Default 1. */
+  canarySerial: number;
+  pauseAfterCanaries?: Pause;
+  pauseBetweenBatches?: Pause;
+  /** Seconds to wait for a host to come back from its trial boot. Default 600. */
+  bootTimeoutSec: number;
+  /** panic=N on the trial boot, in seconds. Default 10. */
+  panicTimeoutSec: number;
+  /** Services that must be active after the boot when they were before. Default ssh, libvirtd. */
+  verifyServices: string[];
+  /** Verification checks (by first word) reported but not required. Default none. */
+  verifyWanted: string[];
+}
+
+export const defaultRolloutSettings: RolloutSettings = { canary: 'per_kind', canarySerial: 1, bootTimeoutSec: 600, panicTimeoutSec: 10, verifyServices: ['ssh', 'libvirtd'], verifyWanted: [] };
+
+export interface SettingsProblem {
+  path: Array<string | number>;
+  message: string;
+  hint?: string;
+}
+
+const ROLLOUT_KEYS = ['canary', 'canary_serial', 'pause_after_canaries', 'pause_between_batches', 'boot_timeout', 'panic_timeout', 'verify'];
+const VERIFY_KEYS = ['services', 'wanted'];
+
+const stringsOf = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '') ? (v as string[]) : null);
+
+function parseVerify(v: unknown, settings: RolloutSettings, problems: SettingsProblem[]): void {
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    problems.push({ path: ['rollout', 'verify'], message: 'verify must be a mapping', hint: 'e.g. `verify: {services: [ssh, libvirtd], wanted: [dma_faults]}`' });
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!VERIFY_KEYS.includes(key)) problems.push({ path: ['rollout', 'verify', key], message: `unknown verify setting \`${key}\``, hint: `known settings: ${VERIFY_KEYS.join(', ')}` });
+  for (const [key, field] of [['services', 'verifyServices'], ['wanted', 'verifyWanted']] as const) {
+    if (o[key] === undefined) continue;
+    const list = stringsOf(o[key]);
+    if (list) settings[field] = list;
+    else problems.push({ path: ['rollout', 'verify', key], message: `${key} must be a list of names`, hint: `e.g. \`${key}: [${key === 'services' ? 'ssh, libvirtd' : 'dma_faults'}]\`` });
+  }
+}
+
+function positiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+function parsePause(v: unknown, path: Array<string | number>, problems: SettingsProblem[]): Pause | undefined {
+  if (v === undefined || v === false || v === null) return undefined;
+  if (v === 'approve' || v === 'approval') return { kind: 'approval' };
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v === 0 ? undefined : { kind: 'seconds', seconds: v };
+  problems.push({ path, message: `${JSON.stringify(v)} is not a pause`, hint: 'write `approve`, a number of seconds, or false' });
+  return undefined;
+}
+
+/** Read the rollout settings of one play (its raw mapping). */
+export function parseRolloutSettings(play: Record<string, unknown>): { settings: RolloutSettings; problems: SettingsProblem[] } {
+  const problems: SettingsProblem[] = [];
+  const settings: RolloutSettings = { ...defaultRolloutSettings, verifyServices: [...defaultRolloutSettings.verifyServices], verifyWanted: [] };
+  if (play.serial !== undefined) {
+    const list = Array.isArray(play.serial) ? play.serial : [play.serial];
+    if (list.length === 0) problems.push({ path: ['serial'], message: 'serial is an empty list', hint: 'write a number, "25%" or a list like [1, "25%"]' });
+    list.forEach((v, i) => {
+      const p = serialValueProblem(v);
+      if (p) problems.push({ path: Array.isArray(play.serial) ? ['serial', i] : ['serial'], message: p, hint: 'write a number, "25%" or a list like [1, "25%"]' });
+    });
+    settings.serial = play.serial as SerialSpec;
+  }
+  const mfp = play.max_fail_percentage;
+  if (mfp !== undefined) {
+    const n = typeof mfp === 'string' ? Number(mfp.replace(/%$/, '')) : mfp;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 100) {
+      problems.push({ path: ['max_fail_percentage'], message: `max_fail_percentage ${JSON.stringify(mfp)} is not a percentage`, hint: 'write a number from 0 to 100, e.g. 20' });
+    } else settings.maxFailPercentage = n;
+  }
+  const r = play.rollout;
+  if (r === undefined || r === null) return { settings, problems };
+  if (typeof r !== 'object' || Array.isArray(r)) {
+    problems.push({ path: ['rollout'], message: 'rollout must be a mapping', hint: 'e.g. `rollout: {canary: per_kind, pause_after_canaries: approve}`' });
+    return { settings, problems };
+  }
+  const ro = r as Record<string, unknown>;
+  for (const key of Object.keys(ro)) {
+    if (!ROLLOUT_KEYS.includes(key)) problems.push({ path: ['rollout', key], message: `unknown rollout setting \`${key}\``, hint: `known settings: ${ROLLOUT_KEYS.join(', ')}` });
+  }
+  if (ro.canary !== undefined) {
+    if (ro.canary === 'per_kind' || ro.canary === 'none') settings.canary = ro.canary;
+    else if (ro.canary === false) settings.canary = 'none';
+    else problems.push({ path: ['rollout', 'canary'], message: `canary ${JSON.stringify(ro.canary)} is not a canary policy`, hint: 'write `per_kind` or `none`' });
+  }
+  const ints: Array<[string, 'canarySerial' | 'bootTimeoutSec' | 'panicTimeoutSec']> = [
+    ['canary_serial', 'canarySerial'],
+    ['boot_timeout', 'bootTimeoutSec'],
+    ['panic_timeout', 'panicTimeoutSec'],
+  ];
+  for (const [key, field] of ints) {
+    if (ro[key] === undefined) continue;
+    if (positiveInt(ro[key])) settings[field] = ro[key];
+    else problems.push({ path: ['rollout', key], message: `${key} ${JSON.stringify(ro[key])} is not a positive whole number`, hint: `e.g. \`${key}: ${defaultRolloutSettings[field]}\`` });
+  }
+  const after = parsePause(ro.pause_after_canaries, ['rollout', 'pause_after_canaries'], problems);
+  if (after) settings.pauseAfterCanaries = after;
+  const between = parsePause(ro.pause_between_batches, ['rollout', 'pause_between_batches'], problems);
+  if (between) settings.pauseBetweenBatches = between;
+  parseVerify(ro.verify, settings, problems);
+  return { settings, problems };
+}

@@ -1,0 +1,56 @@
+/**
+ * The main job on the lab VMs (runs in `npm test`): `enable-iommu-passthrough.yml` as a staged rollout over three
+ * hosts, one canary then a batch of two; `iommu=pt` applied through GRUB, each host booted once on the trial entry,
+ * verified against its pre-change snapshot (IOMMU on, default domain passthrough, interrupt remapping, groups,
+ * drivers, no new DMA faults) and committed. While it runs, a second rollout on one of its hosts is refused by the
+ * lock and touches nothing.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureLab, type Lab } from './lab-harness.js';
+import { cli, finishedOf, onHost, runIdOf, show, GRUBENV } from './rollout-support.js';
+
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
+});
+
+describe('staged rollout of enable-iommu-passthrough.yml on three lab VMs', () => {
+  it('canary then batch: iommu=pt applied, each host booted once on the trial entry, verified and committed; a second run is refused', async () => {
+    const started = Date.now();
+    for (const h of lab.hosts) lab.markDirty(h);
+    const boots = Object.fromEntries(await Promise.all(lab.hosts.map(async (h) => [h, await lab.bootId(h)] as const)));
+    const run = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--boot-timeout', '1200']);
+    await run.until((e) => e.type === 'rollout.batch_started');
+
+    // Two runs against the same host: the second is refused by the lock, before touching anything.
+    const second = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', 'lab3']);
+    const refused = await second.done;
+    expect(refused.code).toBe(5);
+    expect(refused.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'lock_refused', untouched: ['lab3'] });
+
+    const { code, events } = await run.done;
+    const runId = runIdOf(events);
+    expect(finishedOf(events), run.stderr()).toEqual({ lab1: 'changed', lab2: 'changed', lab3: 'changed' });
+    expect(code).toBe(0);
+    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([['canary', ['lab1']], ['batch', ['lab2', 'lab3']]]);
+    for (const h of lab.hosts) {
+      const v = events.find((e) => e.type === 'rollout.verification' && e.host === h);
+      expect(v).toMatchObject({ against: 'candidate', ok: true });
+      const names = (v as { checks: Array<{ name: string; ok: boolean }> }).checks.filter((c) => c.ok).map((c) => c.name);
+      expect(names).toEqual(expect.arrayContaining(['cmdline', 'iommu_active', 'default_domain', 'interrupt_remapping', 'dma_faults']));
+      expect(await onHost(lab, h, 'cat /proc/cmdline')).toMatch(/ intel_iommu=on iommu=pt /);
+      expect(await onHost(lab, h, 'cat /sys/kernel/iommu_groups/*/type | sort -u')).toBe('identity\n');
+      // Committed: the normal entry is the default again (no frozen entry, no one-shot pending), booted once.
+      expect(await onHost(lab, h, GRUBENV)).toMatch(/^saved_entry=gnulinux-simple-[0-9a-f-]+\n$/);
+      expect(await onHost(lab, h, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true')).not.toMatch(/^\/boot/m);
+      expect(await lab.bootId(h)).not.toBe(boots[h]);
+    }
+    const timeline = await show(runId, 'lab1');
+    expect(timeline).toMatch(/lab1: changed/);
+    expect(timeline).toMatch(/freeze the known-good boot entry/);
+    expect(timeline).toMatch(/arm the trial boot: ok/);
+    expect(timeline).toMatch(/verification against the pre-change snapshot and the play: passed/);
+    console.log(`rollout-main: ${((Date.now() - started) / 1000).toFixed(0)} s for the rollout of 3 hosts`);
+  });
+});

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, rollgate } from './support/cli.js';
+
+// Bad input to `rollgate rollout` / `resume` is refused with exit 2 before any host is contacted (the hosts here
+// do not exist: contacting one would be a different failure).
+let dir: string;
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'rg-rollout-cli-'));
+  writeFileSync(join(dir, 'inv.yml'), 'all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1}\n    hv2: {ansible_host: 127.0.0.1, ansible_port: 1, rollgate_cluster: rack7, rollgate_max_down: 0}\n');
+  writeFileSync(join(dir, 'ok.yml'), '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rollgate rollout refuses bad input before any host', () => {
+  it('names the inventory variable that caps a cluster wrongly', async () => {
+    const r = await rollgate(['rollout', join(dir, 'ok.yml'), '-i', join(dir, 'inv.yml'), '--journal', join(dir, 'j.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`${join(dir, 'inv.yml')}:4:78: host hv2: rollgate_max_down must be a whole number of hosts ≥ 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`);
+  });
+
+  it('takes one play only, and a rollout: mapping it understands', async () => {
+    writeFileSync(join(dir, 'two.yml'), '- hosts: all\n  tasks: [{ debug: { msg: a } }]\n- hosts: all\n  tasks: [{ debug: { msg: b } }]\n');
+    const two = await rollgate(['rollout', join(dir, 'two.yml'), '-i', join(dir, 'inv.yml'), '--limit', 'hv1']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('two.yml:1:1: a rollout takes a playbook with exactly one play; this one has 2. split the plays');
+    writeFileSync(join(dir, 'bad.yml'), '- hosts: all\n  rollout: { boot_timeout: soon }\n  tasks: [{ debug: { msg: a } }]\n');
+    const bad = await rollgate(['rollout', join(dir, 'bad.yml'), '-i', join(dir, 'inv.yml'), '--limit', 'hv1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(`${join(dir, 'bad.yml')}:2:28: \`rollout.boot_timeout\` must be a whole number, not the string \`soon\`\n`);
+  });
+
+  it('resume names a run the journal does not have; --help lists the shared exit statuses', async () => {
+    const r = await rollgate(['resume', 'nope', '--journal', join(dir, 'j.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no run nope in the journal');
+    const help = await rollgate(['rollout', '--help']);
+    expect(help.stdout).toContain('6  a host needs a person');
+    expect(help.stdout).toContain('3  a host was rolled back to its verified previous state');
+  });
+});

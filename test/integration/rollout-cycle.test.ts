@@ -1,0 +1,135 @@
+/**
+ * A whole rollout cycle over real sshd hosts whose boot is a test double (test/fixtures/trial-boot/fake-boot: GRUB's
+ * one-shot/saved logic over the throwaway root, a new boot_id, /proc/cmdline from the chosen entry). The snapshots
+ * are the real machine's, which no fake boot changes: a play whose expectations that machine cannot show fails
+ * verification and is rolled back; one with no visible expectation verifies and commits.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
+import { Journal } from '../../src/journal/journal.js';
+import { parsePlaybook } from '../../src/load/playbook.js';
+import { loadInventory } from '../../src/load/inventory.js';
+import { EventBus, type RollgateEvent } from '../../src/events/events.js';
+import { runRollout } from '../../src/executor/rollout/rollout.js';
+import { planRun } from '../../src/plan/plan.js';
+import { defaultRolloutSettings } from '../../src/strategy/settings.js';
+import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
+import { buildRoot, put, TEST_KERNEL } from './support/fake-root.js';
+
+const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
+let fleet: SshdFleet;
+const roots: string[] = [];
+
+function root(): string {
+  const r = tempRoot('cycle');
+  roots.push(r);
+  buildRoot(r, 'debian');
+  copyFileSync(join(FIXTURES, 'grub-mkconfig'), join(r, 'usr/sbin/grub-mkconfig'));
+  copyFileSync(join(FIXTURES, 'grub-probe'), join(r, 'usr/sbin/grub-probe'));
+  mkdirSync(join(r, 'usr/bin'), { recursive: true });
+  symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
+  for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
+  put(r, "proc/cmdline", `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} root=UUID=0000-test ro console=ttyS0,115200n8 quiet\n`); // as its grub.cfg boots it
+  put(r, 'etc/grub.d/.keep', '');
+  execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
+  rmSync(join(r, 'boot/grub/grubenv'), { force: true });
+  execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'create']);
+  return r;
+}
+
+async function rollout(play: string, rs: string[]) {
+  const file = `${rs[0]}-inventory.json`;
+  const hosts = Object.fromEntries(rs.map((r, i) => [fleet.hosts[i]!.name, { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}` }]));
+  writeFileSync(file, JSON.stringify({ all: { hosts } }));
+  const inventory = loadInventory(file);
+  const journal = Journal.open(':memory:');
+  const runId = journal.createRun({ kind: 'rollout' }).id;
+  const events: RollgateEvent[] = [];
+  const bus = new EventBus();
+  bus.on((e) => events.push(e));
+  const out = await runRollout({
+    journal, runId, inventory, bus, pollMs: 300,
+    planned: planRun(inventory, parsePlaybook(play, 'cycle.yml')).plays[0]!,
+    targets: new Map(rs.map((_, i) => [fleet.hosts[i]!.name, fleetTarget(fleet, i)])),
+    power: new Map(),
+    settings: { ...defaultRolloutSettings, bootTimeoutSec: 30, verifyServices: [] },
+    approve: async () => true,
+  });
+  return { out, events, journal, runId };
+}
+
+const grubenv = (r: string) => execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' });
+const finished = (events: RollgateEvent[]) => events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]);
+
+beforeAll(async () => {
+  fleet = await startFleet(2);
+});
+afterAll(async () => {
+  await fleet?.stop();
+  for (const r of roots) {
+    removeRoot(r);
+    rmSync(`${r}-inventory.json`, { force: true });
+  }
+});
+
+describe('a rollout cycle with trial boots on real sshd hosts', () => {
+  it('changes the canary, boots it once on the candidate, verifies and commits, then the batch', async () => {
+    const rs = [root(), root()];
+    const play = `- hosts: all
+  become: true
+  tasks:
+    - name: keep nouveau off
+      driver_blacklist: { drivers: [nouveau] }
+    - name: boot it
+      reboot: { reason: test }
+    - name: what the boot must show
+      verify: { no_new_dma_faults: true }
+`;
+    const { out, events, journal, runId } = await rollout(play, rs);
+    expect(finished(events), JSON.stringify(events.filter((e) => e.type === 'rollout.host_finished' || e.type === 'rollout.verification'))).toEqual([[fleet.hosts[0]!.name, 'changed'], [fleet.hosts[1]!.name, 'changed']]);
+    expect(out.result).toBe('succeeded');
+    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([['canary', [fleet.hosts[0]!.name]], ['batch', [fleet.hosts[1]!.name]]]);
+    for (const r of rs) {
+      // The trial ran (panic=N on its cmdline), the candidate is the default now, rollgate's entries are gone.
+      expect(readFileSync(join(r, 'proc/cmdline'), 'utf8')).toMatch(/ panic=10\n$/);
+      expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+      expect(existsSync(join(r, 'boot/grub/rollgate.cfg'))).toBe(false);
+      expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).not.toContain('rollgate');
+      expect(execFileSync('grep', ['-rl', 'blacklist nouveau', join(r, 'etc/modprobe.d')], { encoding: 'utf8' })).not.toBe('');
+    }
+    const v = events.find((e) => e.type === 'rollout.verification');
+    expect(v).toMatchObject({ against: 'candidate', ok: true });
+    expect(journal.listSteps(runId, fleet.hosts[0]!.name).map((s) => [s.module, s.status])).toEqual([
+      ['rollout.trial_boot', 'applied'], ['driver_blacklist', 'applied'], ['reboot', 'applied'], ['verify', 'ok'],
+    ]);
+    journal.close();
+  });
+
+  it('rolls the canary back when verification fails, back on the known-good entry, and leaves the batch untouched', async () => {
+    const rs = [root(), root()];
+    const before = rs.map((r) => hashTree(join(r, 'etc')));
+    const play = `- hosts: all
+  become: true
+  tasks:
+    - kernel_args: { present: [rollgate.cycle=1] }
+    - reboot: {}
+`;
+    const { out, events, journal, runId } = await rollout(play, rs);
+    expect(out.result, JSON.stringify(events.filter((e) => e.type.startsWith('rollout.')).slice(-12), null, 1)).toBe('rolled_back');
+    expect(finished(events)).toEqual([[fleet.hosts[0]!.name, 'rolled_back']]);
+    const [candidate, knownGood] = events.filter((e) => e.type === 'rollout.verification') as Array<Extract<RollgateEvent, { type: 'rollout.verification' }>>;
+    expect(candidate).toMatchObject({ against: 'candidate', ok: false });
+    expect(candidate!.checks.find((c) => c.name === 'cmdline')).toMatchObject({ ok: false, actual: expect.stringContaining('missing: rollgate.cycle=1') });
+    expect(knownGood).toMatchObject({ against: 'known_good', ok: true });
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
+    // Two boots: the trial (panic=10), then the known-good entry (the frozen copy) after the undo.
+    expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8')).toMatch(/^BOOT_IMAGE=\/boot\/rollgate\/vmlinuz-/);
+    expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
+    expect(grubenv(rs[0]!)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    expect(journal.undoableSteps(runId, fleet.hosts[0]!.name).filter((s) => s.undo.files.length > 0)).toEqual([]);
+    journal.close();
+  });
+});

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, copyFileSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
+import { Journal } from '../../src/journal/journal.js';
+import { parsePlaybook } from '../../src/load/playbook.js';
+import { loadInventory, type InventoryHost } from '../../src/load/inventory.js';
+import { EventBus, type RollgateEvent } from '../../src/events/events.js';
+import { runRollout } from '../../src/executor/rollout/rollout.js';
+import { planRun } from '../../src/plan/plan.js';
+import { defaultRolloutSettings } from '../../src/strategy/settings.js';
+import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
+import { execFileSync } from 'node:child_process';
+import { buildRoot, put, TEST_KERNEL } from './support/fake-root.js';
+
+const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
+let fleet: SshdFleet;
+const roots: string[] = [];
+
+const PLAY = `- name: enable iommu=pt
+  hosts: all
+  serial: 1
+  tasks:
+    - name: kernel args
+      kernel_args:
+        present: [iommu=pt]
+`;
+
+function root(grubDefault = 'saved'): string {
+  const r = tempRoot('rollout');
+  roots.push(r);
+  buildRoot(r, 'debian');
+  copyFileSync(join(FIXTURES, 'grub-mkconfig'), join(r, 'usr/sbin/grub-mkconfig'));
+  copyFileSync(join(FIXTURES, 'grub-probe'), join(r, 'usr/sbin/grub-probe'));
+  mkdirSync(join(r, 'usr/bin'), { recursive: true });
+  symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
+  for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
+  writeFileSync(join(r, 'etc/default/grub'), readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', `GRUB_DEFAULT=${grubDefault}`));
+  put(r, "proc/cmdline", `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} root=UUID=0000-test ro console=ttyS0,115200n8 quiet\n`); // as its grub.cfg boots it
+  put(r, 'etc/grub.d/.keep', '');
+  execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
+  rmSync(join(r, 'boot/grub/grubenv'), { force: true }); // a real 1024-byte block, as grub-install leaves it
+  execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'create']);
+  return r;
+}
+
+/** An inventory of the fleet's hosts, each with its throwaway root. */
+function hosts(rs: string[]): InventoryHost[] {
+  const file = join(rs[0]!, '..', `${rs[0]!.split('/').pop()}-inventory.json`);
+  const all = Object.fromEntries(rs.map((r, i) => [fleet.hosts[i]!.name, { rollgate_root: r }]));
+  writeFileSync(file, JSON.stringify({ all: { hosts: all } }));
+  inventoryFiles.push(file);
+  const inv = loadInventory(file);
+  return [...inv.hosts.values()];
+}
+const inventoryFiles: string[] = [];
+
+function input(journal: Journal, runId: string, hs: InventoryHost[], events: RollgateEvent[], play = PLAY) {
+  const inventory = loadInventory(inventoryFiles.at(-1)!);
+  const bus = new EventBus();
+  bus.on((e) => events.push(e));
+  return {
+    journal, runId, inventory, bus,
+    planned: planRun(inventory, parsePlaybook(play, 'rollout.yml')).plays[0]!,
+    targets: new Map(hs.map((h, i) => [h.name, fleetTarget(fleet, i)])),
+    power: new Map(),
+    settings: { ...defaultRolloutSettings, serial: 1 },
+    approve: async () => true,
+  };
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(2);
+});
+afterAll(async () => {
+  await fleet?.stop();
+  roots.forEach(removeRoot);
+});
+
+describe('rollout engine over real sshd hosts (no reboot: these paths stop before one)', () => {
+  it('refuses a second run on hosts another run holds, touching nothing', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root(), root()];
+    const before = rs.map((r) => hashTree(r, ['proc']));
+    const first = journal.createRun({ kind: 'rollout' }).id;
+    expect((await journal.fleetLock().acquireHostLocks(first, [fleet.hosts[1]!.name])).ok).toBe(true);
+    const second = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const out = await runRollout(input(journal, second, hosts(rs), events));
+    expect(out.result).toBe('lock_refused');
+    expect(events.map((e) => e.type)).toEqual(['rollout.stopped']);
+    expect(events[0]).toMatchObject({ reason: 'lock_refused', untouched: [fleet.hosts[0]!.name, fleet.hosts[1]!.name] });
+    expect((events[0] as { message: string }).message).toContain(`is locked by run ${first}`);
+    expect(rs.map((r) => hashTree(r, ['proc']))).toEqual(before);
+    journal.close();
+  });
+
+  it('stops at a canary whose preflight refuses the one-shot, leaving every host untouched and the locks free', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root('0'), root()];
+    const before = rs.map((r) => hashTree(r, ['proc']));
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const out = await runRollout(input(journal, runId, hosts(rs), events));
+    expect(out.result).toBe('failed');
+    const finished = events.find((e) => e.type === 'rollout.host_finished');
+    expect(finished).toMatchObject({ host: fleet.hosts[0]!.name, status: 'failed' });
+    expect((finished as { message: string }).message).toContain('GRUB_DEFAULT is "0", not saved');
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
+    expect(rs.map((r) => hashTree(r, ['proc']))).toEqual(before);
+    expect(await journal.fleetLock().listHostLocks()).toEqual([]);
+    expect(journal.getRun(runId)?.status).toBe('failed');
+    journal.close();
+  });
+});
+
+describe('the play runs through the playbook executor (no reboot: these paths stop before one)', () => {
+  it('takes back the frozen entry and reports ok when the play changes nothing, without rebooting', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root()];
+    const before = hashTree(join(rs[0]!, 'etc'));
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const play = `- hosts: all
+  tasks:
+    - command: cat {{ rollgate_root }}/etc/default/grub
+      register: grub
+      changed_when: false
+    - kernel_args: { present: [iommu=pt] }
+      when: "'iommu=pt' in grub.stdout"
+`;
+    const out = await runRollout(input(journal, runId, hosts(rs), events, play));
+    expect(out.result, JSON.stringify(events.filter((e) => e.type === "rollout.host_finished" || e.type === "task.result"))).toBe("succeeded");
+    expect(events.find((e) => e.type === 'rollout.host_finished')).toMatchObject({ status: 'ok', message: 'nothing to change' });
+    expect(events.filter((e) => e.type === 'task.result').map((e) => (e as { status: string }).status)).toEqual(['ok', 'skipped']);
+    expect(events.some((e) => e.type === 'rollout.host_step' && e.step.startsWith('reboot'))).toBe(false);
+    expect(hashTree(join(rs[0]!, 'etc'))).toBe(before);
+    expect(readFileSync(join(rs[0]!, 'boot/grub/grub.cfg'), 'utf8')).not.toContain('rollgate');
+    journal.close();
+  });
+
+  it('undoes every change and stops when a task fails before the trial boot', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root(), root()];
+    const before = rs.map((r) => hashTree(join(r, 'etc')));
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const play = `- hosts: all
+  serial: 1
+  tasks:
+    - kernel_args: { present: [iommu=pt] }
+      register: args
+    - fail: { msg: "refusing after a change ({{ args.changed }})" }
+      when: args is changed
+`;
+    const out = await runRollout(input(journal, runId, hosts(rs), events, play));
+    expect(out.result).toBe('rolled_back');
+    const finished = events.find((e) => e.type === 'rollout.host_finished') as { host: string; status: string; message: string };
+    expect(finished).toMatchObject({ host: fleet.hosts[0]!.name, status: 'rolled_back' });
+    expect(finished.message).toContain('refusing after a change (True)');
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
+    expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
+    expect(journal.undoableSteps(runId, fleet.hosts[0]!.name)).toEqual([]);
+    journal.close();
+  });
+});

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
+import type { SshConnection } from '../../src/connection/ssh.js';
+import { makeHostRoot } from '../../src/modules/host-root.js';
+import { readRemoteFiles, toBackup } from '../../src/modules/host-files.js';
+import { applyUndos } from '../../src/modules/undo.js';
+import type { UndoRecord } from '../../src/modules/module.js';
+import { GrubTrialBoot, HOOK_PATH } from '../../src/executor/trial-boot/grub-trial.js';
+import { bootSide } from '../../src/executor/trial-boot/trial-boot.js';
+import { connect, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
+import { buildRoot, put, TEST_KERNEL } from './support/fake-root.js';
+
+const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
+const ARGS = 'root=UUID=0000-test ro console=ttyS0,115200n8 quiet';
+let fleet: SshdFleet;
+let conn: SshConnection;
+const roots: string[] = [];
+
+/** A Debian-shaped root whose GRUB user tools are the real ones (grub-editenv, grub-reboot, grub-set-default). */
+function debianRoot(): string {
+  const r = tempRoot('trial');
+  roots.push(r);
+  buildRoot(r, 'debian');
+  copyFileSync(join(FIXTURES, 'grub-mkconfig'), join(r, 'usr/sbin/grub-mkconfig'));
+  copyFileSync(join(FIXTURES, 'grub-probe'), join(r, 'usr/sbin/grub-probe'));
+  mkdirSync(join(r, 'usr/bin'), { recursive: true });
+  symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
+  for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
+  put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
+  put(r, 'etc/grub.d/.keep', '');
+  rmSync(join(r, 'boot/grub/grubenv'), { force: true }); // as grub-install leaves it before the first save: absent
+  updateGrub(r);
+  return r;
+}
+function updateGrub(r: string): void {
+  execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
+}
+function grubenv(r: string): string {
+  return existsSync(join(r, 'boot/grub/grubenv')) ? execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' }) : '(absent)';
+}
+/** What GRUB does when it boots a one-shot: clear next_entry; then the kernel's cmdline is what the entry said. */
+function bootInto(r: string, bootImage: string, args: string): void {
+  execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'unset', 'next_entry']);
+  put(r, 'proc/cmdline', `BOOT_IMAGE=${bootImage} ${args}\n`);
+}
+/** The change a kernel_args module makes, with its undo recorded first. */
+async function changeArgs(r: string): Promise<UndoRecord> {
+  const path = join(r, 'etc/default/grub');
+  const [before] = await readRemoteFiles(conn, [path]);
+  const undo: UndoRecord = { files: [toBackup(before!)], rebuild: [`ROLLGATE_ROOT=${r} ${join(r, 'usr/sbin/update-grub')}`] };
+  writeFileSync(path, readFileSync(path, 'utf8').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt"'));
+  updateGrub(r);
+  return undo;
+}
+
+beforeAll(async () => {
+  fleet = await startFleet(1);
+  conn = await connect(fleet, 0);
+});
+afterAll(async () => {
+  await conn?.close();
+  await fleet?.stop();
+  roots.forEach(removeRoot);
+});
+
+describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboot / grub-set-default', () => {
+  it('freezes the known-good entry, arms a one-shot trial with panic=N, and commits the candidate as default', async () => {
+    const r = debianRoot();
+    const tb = new GrubTrialBoot(conn, makeHostRoot(r));
+    expect((await tb.preflight()).problems).toEqual([]);
+    const undos: UndoRecord[] = [];
+    const state = await tb.prepare((u) => undos.push(u));
+    expect(undos).toHaveLength(1);
+    expect(undos[0]!.files.map((f) => [f.path.slice(r.length), f.contentBase64 === null])).toEqual([
+      [HOOK_PATH, true],
+      ['/boot/grub/rollgate.cfg', true],
+      ['/boot/grub/grubenv', true],
+      [`/boot/rollgate/vmlinuz-${TEST_KERNEL}`, true],
+      [`/boot/rollgate/initrd.img-${TEST_KERNEL}`, true],
+    ]);
+    expect(readFileSync(join(r, 'boot/rollgate', `vmlinuz-${TEST_KERNEL}`), 'utf8')).toBe('kernel image\n');
+    expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).toContain('source ${config_directory}/rollgate.cfg');
+    expect(readFileSync(join(r, 'boot/grub/rollgate.cfg'), 'utf8')).toContain(`linux\t/boot/rollgate/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
+    expect(grubenv(r)).toBe('saved_entry=rollgate-known-good\n');
+    expect(state).toMatchObject({ knownGoodRelease: TEST_KERNEL, knownGoodArgs: ARGS.split(' '), bootImagePrefix: '/boot/rollgate/' });
+
+    await changeArgs(r);
+    const armed = await tb.arm(state, { panicSec: 10 });
+    expect(armed).toMatchObject({ candidateRef: 'gnulinux-simple-0000-test', trialRef: 'rollgate-trial', candidateRelease: TEST_KERNEL });
+    expect(armed.trialArgs).toEqual(['root=UUID=0000-test', 'ro', 'iommu=pt', 'console=ttyS0,115200n8', 'quiet', 'panic=10']);
+    expect(grubenv(r)).toBe('saved_entry=rollgate-known-good\nnext_entry=rollgate-trial\n');
+    const cfg = readFileSync(join(r, 'boot/grub/rollgate.cfg'), 'utf8');
+    expect(cfg).toContain("menuentry 'rollgate trial (6.1.0-test)' --id rollgate-trial {");
+    expect(cfg).toContain("--id rollgate-known-good {");
+
+    bootInto(r, `/boot/vmlinuz-${TEST_KERNEL}`, armed.trialArgs!.join(' '));
+    expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('trial');
+    await tb.commit(armed);
+    expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    expect(existsSync(join(r, 'boot/rollgate'))).toBe(false);
+    expect(existsSync(join(r, HOOK_PATH))).toBe(false);
+    expect(existsSync(join(r, 'boot/grub/rollgate.cfg'))).toBe(false);
+    expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).not.toContain('rollgate');
+  });
+
+  it('after a fallback boot, the undo plus release leave the files as before and the normal entry as default', async () => {
+    const r = debianRoot();
+    const original = hashTree(r, ['proc']);
+    const tb = new GrubTrialBoot(conn, makeHostRoot(r));
+    const undos: UndoRecord[] = [];
+    const state = await tb.prepare((u) => undos.push(u));
+    const changeUndo = await changeArgs(r);
+    const armed = await tb.arm(state, { panicSec: 10 });
+    // The trial hung; a power reset made GRUB boot the saved default: the frozen copy with the old args.
+    bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, ARGS);
+    expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('fallback');
+    const report = await applyUndos(conn, [changeUndo]);
+    expect(report.failures).toEqual([]);
+    expect(await tb.release(armed)).toEqual({ defaultRef: 'gnulinux-simple-0000-test' });
+    expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    rmSync(join(r, 'boot/grub/grubenv'));
+    expect(hashTree(r, ['proc'])).toBe(original);
+  });
+
+  it("pins the default to the known-good kernel when a newer one stays installed after the fallback", async () => {
+    const r = debianRoot();
+    const tb = new GrubTrialBoot(conn, makeHostRoot(r));
+    const state = await tb.prepare(() => undefined);
+    put(r, 'boot/vmlinuz-6.9.0-bad', 'bad kernel\n');
+    put(r, 'boot/initrd.img-6.9.0-bad', 'initrd\n');
+    updateGrub(r);
+    const armed = await tb.arm(state, { release: '6.9.0-bad', panicSec: 5 });
+    expect(armed.candidateRef).toBe('gnulinux-simple-0000-test');
+    expect(armed.candidateRelease).toBe('6.9.0-bad');
+    bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, ARGS);
+    const out = await tb.release(armed);
+    expect(out.defaultRef).toBe(`gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`);
+    expect(out.note).toContain('default pinned to 6.1.0-test');
+  });
+
+  it('undoing the preparation alone restores the root byte for byte', async () => {
+    const r = debianRoot();
+    const original = hashTree(r, ['proc']);
+    const undos: UndoRecord[] = [];
+    await new GrubTrialBoot(conn, makeHostRoot(r)).prepare((u) => undos.push(u));
+    expect(hashTree(r, ['proc'])).not.toBe(original);
+    expect((await applyUndos(conn, undos)).failures).toEqual([]);
+    expect(hashTree(r, ['proc'])).toBe(original);
+  });
+
+  it('refuses hosts where a one-shot cannot work, naming each reason', async () => {
+    const r = debianRoot();
+    writeFileSync(join(r, 'etc/default/grub'), readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', 'GRUB_DEFAULT=0\nGRUB_SAVEDEFAULT=true'));
+    writeFileSync(join(r, '.probe-abstraction'), 'lvm\n');
+    writeFileSync(join(r, '.probe-fs'), 'btrfs\n');
+    rmSync(join(r, 'usr/sbin/grub-reboot'));
+    const pf = await new GrubTrialBoot(conn, makeHostRoot(r)).preflight();
+    expect(pf.ok).toBe(false);
+    expect(pf.problems.map((p) => p.check)).toEqual(['tool:reboot', 'grub_default', 'grub_savedefault', 'grubenv_device', 'grubenv_fs']);
+    expect(pf.problems[3]!.message).toBe("grubenv is on lvm: GRUB cannot write it at boot, so grub-reboot's one-shot would never be cleared");
+  });
+
+  it('refuses a host already running a frozen entry, unless resuming', async () => {
+    const r = debianRoot();
+    put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/rollgate/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
+    const pf = await new GrubTrialBoot(conn, makeHostRoot(r)).preflight();
+    expect(pf.problems.map((p) => p.check)).toEqual(['on_fallback']);
+    expect((await new GrubTrialBoot(conn, makeHostRoot(r), { resuming: true }).preflight()).ok).toBe(true);
+  });
+});
