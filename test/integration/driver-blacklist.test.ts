@@ -1,39 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import type { SshConnection } from '../../src/connection/ssh.js';
 import { driverBlacklist } from '../../src/modules/actions/driver-blacklist.js';
-import { connect, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, LAB_PCI, put, rebuildDerived } from './support/fake-root.js';
+import { moduleContext, useModuleHost } from './support/module-host.js';
+import { LAB_PCI, put, rebuildDerived } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 
-let fleet: SshdFleet;
-let conn: SshConnection;
-const roots: string[] = [];
+const host = useModuleHost();
 
 function root(): string {
-  const dir = tempRoot('blacklist');
-  roots.push(dir);
-  buildRoot(dir, 'debian', { pci: LAB_PCI });
-  return dir;
+  return host.root('blacklist', 'debian', { pci: LAB_PCI });
 }
 
-beforeAll(async () => {
-  fleet = await startFleet(1);
-  conn = await connect(fleet, 0);
-});
-afterAll(async () => {
-  await conn?.close();
-  await fleet?.stop();
-  roots.forEach(removeRoot);
-});
 
 describe('driver_blacklist on real sshd hosts', () => {
   it('blacklists GPU drivers in its own modprobe.d file, skipping ones already blacklisted elsewhere', async () => {
     const r = root();
     put(r, 'etc/modprobe.d/blacklist-nouveau.conf', 'blacklist nouveau\noptions nouveau modeset=0\n');
     rebuildDerived(r);
-    const { outcome } = await runContract(conn, r, driverBlacklist, { drivers: ['nouveau', 'nvidia', 'amdgpu'] });
+    const { outcome } = await runContract(host.conn, r, driverBlacklist, { drivers: ['nouveau', 'nvidia', 'amdgpu'] });
     expect(outcome.preview.files).toEqual([
       {
         path: join(r, 'etc/modprobe.d/rollgate-blacklist.conf'),
@@ -49,17 +33,17 @@ describe('driver_blacklist on real sshd hosts', () => {
     const r = root();
     put(r, 'etc/modprobe.d/blacklist-nouveau.conf', 'blacklist nouveau\noptions nouveau modeset=0\n');
     rebuildDerived(r);
-    const { outcome } = await runContract(conn, r, driverBlacklist, { drivers: ['nouveau'], state: 'absent' });
+    const { outcome } = await runContract(host.conn, r, driverBlacklist, { drivers: ['nouveau'], state: 'absent' });
     expect(outcome.preview.files.map((f) => f.after)).toEqual(['options nouveau modeset=0\n']);
   });
 
   it('refuses to blacklist the driver of a network or storage device unless forced', async () => {
     const r = root();
-    await expect(driverBlacklist.check(moduleContext(conn, { rollgate_root: r }), { drivers: ['e1000e', 'nouveau'] })).rejects.toThrow(
+    await expect(driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['e1000e', 'nouveau'] })).rejects.toThrow(
       /e1000e drives 0000:01:00.0 \(network\).*force: true/,
     );
-    await expect(driverBlacklist.check(moduleContext(conn, { rollgate_root: r }), { drivers: ['ahci'] })).rejects.toThrow(/\(storage\)/);
-    const forced = await driverBlacklist.check(moduleContext(conn, { rollgate_root: r }), { drivers: ['e1000e'], force: true });
+    await expect(driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['ahci'] })).rejects.toThrow(/\(storage\)/);
+    const forced = await driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['e1000e'], force: true });
     expect(forced.status).toBe('change');
   });
 });

@@ -1,49 +1,33 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import type { SshConnection } from '../../src/connection/ssh.js';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
 import { applyUndo, applyUndos } from '../../src/modules/undo.js';
-import { connect, hashTree, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, LAB_PCI, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
+import { hashTree, moduleContext, useModuleHost } from './support/module-host.js';
+import { LAB_PCI, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 
-let fleet: SshdFleet;
-let conn: SshConnection;
-const roots: string[] = [];
+const host = useModuleHost();
 
 function root(profile: RootProfile = 'debian'): string {
-  const dir = tempRoot(`initramfs-${profile}`);
-  roots.push(dir);
-  buildRoot(dir, profile, { pci: LAB_PCI });
-  return dir;
+  return host.root(`initramfs-${profile}`, profile, { pci: LAB_PCI });
 }
 
 async function bindNic(r: string): Promise<void> {
-  const ctx = moduleContext(conn, { rollgate_root: r });
+  const ctx = moduleContext(host.conn, { rollgate_root: r });
   const out = await vfioBind.check(ctx, { ids: ['8086:10d3'] });
   if (out.status !== 'change') throw new Error('expected a vfio_bind change');
   await vfioBind.apply(ctx, { ids: ['8086:10d3'] }, out.change);
 }
 
-beforeAll(async () => {
-  fleet = await startFleet(1);
-  conn = await connect(fleet, 0);
-});
-afterAll(async () => {
-  await conn?.close();
-  await fleet?.stop();
-  roots.forEach(removeRoot);
-});
 
 describe('initramfs on real sshd hosts', () => {
   it('rebuilds with update-initramfs after vfio_bind, proves the vfio modules are inside, restores the old image on undo', async () => {
     const r = root();
     await bindNic(r);
     const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
-    const { outcome, message } = await runContract(conn, r, initramfs, {}, {
+    const { outcome, message } = await runContract(host.conn, r, initramfs, {}, {
       afterApply: () => {
         const manifest = readFileSync(image, 'utf8');
         expect(manifest).toContain(`path usr/lib/modules/${TEST_KERNEL}/kernel/drivers/vfio_pci.ko`);
@@ -60,14 +44,14 @@ describe('initramfs on real sshd hosts', () => {
     const before = hashTree(r);
     const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
     const mtime = statSync(image).mtimeMs;
-    const ctx = moduleContext(conn, { rollgate_root: r });
+    const ctx = moduleContext(host.conn, { rollgate_root: r });
     const bind = await vfioBind.check(ctx, { ids: ['8086:10d3'] });
     if (bind.status !== 'change') throw new Error('expected a change');
     await vfioBind.apply(ctx, { ids: ['8086:10d3'] }, bind.change);
     const rebuild = await initramfs.check(ctx, {});
     if (rebuild.status !== 'change') throw new Error('expected a change');
     await initramfs.apply(ctx, {}, rebuild.change);
-    const report = await applyUndos(conn, [rebuild.undo, bind.undo]);
+    const report = await applyUndos(host.conn, [rebuild.undo, bind.undo]);
     expect(report.failures).toEqual([]);
     expect(report.commands.map((c) => c.exitCode)).toEqual([0, 0]);
     expect(hashTree(r)).toBe(before);
@@ -78,32 +62,32 @@ describe('initramfs on real sshd hosts', () => {
   it('fails, naming the file to edit, when the rebuilt image still lacks a required module', async () => {
     const r = root();
     const before = hashTree(r);
-    const ctx = moduleContext(conn, { rollgate_root: r });
+    const ctx = moduleContext(host.conn, { rollgate_root: r });
     const out = await initramfs.check(ctx, {});
     expect(out.status).toBe('change');
     if (out.status !== 'change') return;
     await expect(initramfs.apply(ctx, {}, out.change)).rejects.toThrow(
       `/boot/initrd.img-${TEST_KERNEL} was rebuilt but lacks vfio, vfio_iommu_type1, vfio_pci; list them in /etc/initramfs-tools/modules`,
     );
-    expect((await applyUndo(conn, out.undo)).failures).toEqual([]);
+    expect((await applyUndo(host.conn, out.undo)).failures).toEqual([]);
     expect(hashTree(r)).toBe(before);
   });
 
   it('counts modules built into the kernel as present', async () => {
     const r = root();
-    const out = await initramfs.check(moduleContext(conn, { rollgate_root: r }), { require_modules: ['pci-stub', 'ext4'] });
+    const out = await initramfs.check(moduleContext(host.conn, { rollgate_root: r }), { require_modules: ['pci-stub', 'ext4'] });
     expect(out).toMatchObject({ status: 'no_change' });
   });
 
   it('rebuilds with dracut on Fedora and proves through lsinitrd', async () => {
     const r = root('fedora-bls');
     await bindNic(r);
-    const { outcome } = await runContract(conn, r, initramfs, { kernel: TEST_KERNEL });
+    const { outcome } = await runContract(host.conn, r, initramfs, { kernel: TEST_KERNEL });
     expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/bin/dracut -f --kver ${TEST_KERNEL}`);
   });
 
   it('refuses a kernel that is not installed', async () => {
     const r = root();
-    await expect(initramfs.check(moduleContext(conn, { rollgate_root: r }), { kernel: '9.9.9' })).rejects.toThrow(/kernel 9.9.9 has no modules directory/);
+    await expect(initramfs.check(moduleContext(host.conn, { rollgate_root: r }), { kernel: '9.9.9' })).rejects.toThrow(/kernel 9.9.9 has no modules directory/);
   });
 });

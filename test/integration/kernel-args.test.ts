@@ -1,40 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import type { SshConnection } from '../../src/connection/ssh.js';
 import { kernelArgs } from '../../src/modules/actions/kernel-args.js';
-import { connect, hashTree, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, put, rebuildDerived, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
+import { hashTree, moduleContext, useModuleHost } from './support/module-host.js';
+import { put, rebuildDerived, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 
-let fleet: SshdFleet;
-let conn: SshConnection;
-const roots: string[] = [];
+const host = useModuleHost();
 
 function root(profile: RootProfile, cpu: 'intel' | 'amd' = 'intel'): string {
-  const dir = tempRoot(profile);
-  roots.push(dir);
-  buildRoot(dir, profile, { cpu });
-  return dir;
+  return host.root(profile, profile, { cpu });
 }
 
-beforeAll(async () => {
-  fleet = await startFleet(1);
-  conn = await connect(fleet, 0);
-});
-afterAll(async () => {
-  await conn?.close();
-  await fleet?.stop();
-  roots.forEach(removeRoot);
-});
 
 const enable = { present: ['intel_iommu=on', 'iommu=pt'] };
 
 describe('kernel_args on real sshd hosts', () => {
   it('Debian GRUB: edits GRUB_CMDLINE_LINUX in place, runs update-grub, undoes byte for byte', async () => {
     const r = root('debian');
-    const { outcome } = await runContract(conn, r, kernelArgs, enable, {
+    const { outcome } = await runContract(host.conn, r, kernelArgs, enable, {
       afterApply: () => {
         const cfg = readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8');
         expect(cfg).toContain(`linux /boot/vmlinuz-${TEST_KERNEL} root=UUID=0000 ro intel_iommu=on iommu=pt console=ttyS0,115200n8 quiet`);
@@ -55,7 +39,7 @@ describe('kernel_args on real sshd hosts', () => {
     const r = root('debian');
     put(r, 'etc/default/grub.d/50-cloud.cfg', 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=soft"\n');
     rebuildDerived(r);
-    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['iommu=pt'], absent: ['quiet'] });
+    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['iommu=pt'], absent: ['quiet'] });
     expect(outcome.preview.files.map((f) => [f.path.slice(r.length), f.after])).toEqual([
       ['/etc/default/grub', readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('115200n8 quiet"', '115200n8"')],
       ['/etc/default/grub.d/50-cloud.cfg', 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX iommu=pt"\n'],
@@ -66,13 +50,13 @@ describe('kernel_args on real sshd hosts', () => {
     const r = root('debian');
     const grub = join(r, 'etc/default/grub');
     writeFileSync(grub, readFileSync(grub, 'utf8').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt"'));
-    const out = await kernelArgs.check(moduleContext(conn, { rollgate_root: r }), { present: ['iommu=pt'] });
+    const out = await kernelArgs.check(moduleContext(host.conn, { rollgate_root: r }), { present: ['iommu=pt'] });
     expect(out.status === 'change' && out.preview).toMatchObject({ files: [], commands: [`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-grub`] });
   });
 
   it('Fedora BLS: grubby --update-kernel=ALL, /etc/default/grub kept in step, entries restored on undo', async () => {
     const r = root('fedora-bls');
-    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'], absent: ['rhgb'] }, {
+    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'], absent: ['rhgb'] }, {
       afterApply: () => {
         const entry = readFileSync(join(r, `boot/loader/entries/0000-${TEST_KERNEL}.conf`), 'utf8');
         expect(entry).toContain('options root=UUID=0000 ro quiet intel_iommu=on iommu=pt\n');
@@ -89,7 +73,7 @@ describe('kernel_args on real sshd hosts', () => {
 
   it('Fedora without BLS (third guide): grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg', async () => {
     const r = root('fedora-legacy');
-    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['intel_iommu=on'] }, {
+    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['intel_iommu=on'] }, {
       afterApply: () => expect(readFileSync(join(r, 'boot/efi/EFI/fedora/grub.cfg'), 'utf8')).toContain('ro rhgb quiet intel_iommu=on'),
     });
     expect(outcome.preview.commands).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg`]);
@@ -97,7 +81,7 @@ describe('kernel_args on real sshd hosts', () => {
 
   it('systemd-boot: /etc/kernel/cmdline, then kernel-install add for each kernel', async () => {
     const r = root('systemd-boot');
-    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] , force: true }, {
+    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] , force: true }, {
       afterApply: () => expect(readFileSync(join(r, `boot/loader/entries/test-${TEST_KERNEL}.conf`), 'utf8')).toContain('options root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n'),
     });
     expect(outcome.preview.files.map((f) => f.after)).toEqual(['root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n']);
@@ -105,7 +89,7 @@ describe('kernel_args on real sshd hosts', () => {
 
   it('Proxmox: /etc/kernel/cmdline, then proxmox-boot-tool refresh', async () => {
     const r = root('proxmox', 'amd');
-    const { outcome } = await runContract(conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] });
+    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] });
     expect(outcome.preview.commands).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/proxmox-boot-tool refresh`]);
     expect(outcome.preview.summary).toContain('via proxmox');
   });
@@ -113,10 +97,10 @@ describe('kernel_args on real sshd hosts', () => {
   it('refuses intel_iommu=on on an AMD host and amd_iommu=on on an Intel host unless forced, touching nothing', async () => {
     const amd = root('debian', 'amd');
     const before = hashTree(amd);
-    await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: amd }), enable)).rejects.toThrow(/intel_iommu=on is for Intel CPUs but this host's CPU is AMD/);
+    await expect(kernelArgs.check(moduleContext(host.conn, { rollgate_root: amd }), enable)).rejects.toThrow(/intel_iommu=on is for Intel CPUs but this host's CPU is AMD/);
     const intel = root('debian', 'intel');
-    await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: intel }), { present: ['amd_iommu=on'] })).rejects.toThrow(/use intel_iommu or set force: true/);
-    const forced = await kernelArgs.check(moduleContext(conn, { rollgate_root: amd }), { ...enable, force: true });
+    await expect(kernelArgs.check(moduleContext(host.conn, { rollgate_root: intel }), { present: ['amd_iommu=on'] })).rejects.toThrow(/use intel_iommu or set force: true/);
+    const forced = await kernelArgs.check(moduleContext(host.conn, { rollgate_root: amd }), { ...enable, force: true });
     expect(forced.status).toBe('change');
     expect(hashTree(amd)).toBe(before);
   });

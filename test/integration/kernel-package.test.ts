@@ -1,38 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import type { SshConnection } from '../../src/connection/ssh.js';
 import { kernelPackage } from '../../src/modules/actions/kernel-package.js';
-import { connect, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, put, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
+import { moduleContext, useModuleHost } from './support/module-host.js';
+import { put, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 
-let fleet: SshdFleet;
-let conn: SshConnection;
-const roots: string[] = [];
+const host = useModuleHost();
 
 function root(profile: RootProfile = 'debian'): string {
-  const dir = tempRoot(`kpkg-${profile}`);
-  roots.push(dir);
-  buildRoot(dir, profile);
-  return dir;
+  return host.root(`kpkg-${profile}`, profile);
 }
 
-beforeAll(async () => {
-  fleet = await startFleet(1);
-  conn = await connect(fleet, 0);
-});
-afterAll(async () => {
-  await conn?.close();
-  await fleet?.stop();
-  roots.forEach(removeRoot);
-});
 
 describe('kernel_package on real sshd hosts', () => {
   it('apt: installs and holds a release, records the default entry and kernel set, undo unholds and removes it', async () => {
     const r = root();
-    const { outcome } = await runContract(conn, r, kernelPackage, { version: '6.1.0-51-test', hold: true }, {
+    const { outcome } = await runContract(host.conn, r, kernelPackage, { version: '6.1.0-51-test', hold: true }, {
       afterApply: () => {
         expect(existsSync(join(r, 'boot/vmlinuz-6.1.0-51-test'))).toBe(true);
         expect(readFileSync(join(r, 'var/lib/rollgate-test/holds'), 'utf8')).toBe('linux-image-6.1.0-51-test\n');
@@ -54,13 +38,13 @@ describe('kernel_package on real sshd hosts', () => {
 
   it('apt: state latest upgrades the meta package and names the new kernel as the target', async () => {
     const r = root();
-    const { message } = await runContract(conn, r, kernelPackage, { state: 'latest' });
+    const { message } = await runContract(host.conn, r, kernelPackage, { state: 'latest' });
     expect(message).toBe('target kernel 6.1.0-51-test');
   });
 
   it('dnf: installs a kernel that makes itself the default; undo restores grubenv byte for byte', async () => {
     const r = root('fedora-bls');
-    await runContract(conn, r, kernelPackage, { version: '6.5.7-300.fc39.x86_64', hold: true }, {
+    await runContract(host.conn, r, kernelPackage, { version: '6.5.7-300.fc39.x86_64', hold: true }, {
       afterApply: () => expect(readFileSync(join(r, 'boot/grub2/grubenv'), 'utf8')).toContain('saved_entry=test-6.5.7-300.fc39.x86_64'),
     });
     expect(readFileSync(join(r, 'boot/grub2/grubenv'), 'utf8')).toContain(`saved_entry=0000-${TEST_KERNEL}`);
@@ -68,7 +52,7 @@ describe('kernel_package on real sshd hosts', () => {
 
   it('adopt_newest names the newest installed kernel, or nothing when it already runs', async () => {
     const r = root();
-    const ctx = moduleContext(conn, { rollgate_root: r });
+    const ctx = moduleContext(host.conn, { rollgate_root: r });
     expect(await kernelPackage.check(ctx, { state: 'adopt_newest' })).toMatchObject({ status: 'no_change' });
     put(r, 'boot/vmlinuz-6.2.0-test', 'k\n');
     await expect(kernelPackage.check(ctx, { state: 'adopt_newest' })).rejects.toThrow(/6.2.0-test is installed but has no initramfs/);
@@ -81,7 +65,7 @@ describe('kernel_package on real sshd hosts', () => {
 
   it('refuses a version that is not a release and an unknown package', async () => {
     const r = root();
-    const ctx = moduleContext(conn, { rollgate_root: r });
+    const ctx = moduleContext(host.conn, { rollgate_root: r });
     await expect(kernelPackage.check(ctx, { version: '6.1; rm -rf /' })).rejects.toThrow(/is not a kernel release/);
     const out = await kernelPackage.check(ctx, { version: '9.9.9-nope' });
     if (out.status !== 'change') throw new Error('expected change');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, copyFileSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -8,12 +8,11 @@ import { loadInventory, type InventoryHost } from '../../src/load/inventory.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
 import { runRollout } from '../../src/executor/rollout/rollout.js';
 import { planRun } from '../../src/plan/plan.js';
-import { defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { execFileSync } from 'node:child_process';
-import { buildRoot, put, TEST_KERNEL } from './support/fake-root.js';
+import { defaultRolloutSettings } from '../../src/strategy/settings.js';
+import { useRealGrubTools } from './support/grub-root.js';
+import { buildRoot } from './support/fake-root.js';
 
-const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
 let fleet: SshdFleet;
 const roots: string[] = [];
 
@@ -30,17 +29,7 @@ function root(grubDefault = 'saved'): string {
   const r = tempRoot('rollout');
   roots.push(r);
   buildRoot(r, 'debian');
-  copyFileSync(join(FIXTURES, 'grub-mkconfig'), join(r, 'usr/sbin/grub-mkconfig'));
-  copyFileSync(join(FIXTURES, 'grub-probe'), join(r, 'usr/sbin/grub-probe'));
-  mkdirSync(join(r, 'usr/bin'), { recursive: true });
-  symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
-  for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
-  writeFileSync(join(r, 'etc/default/grub'), readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', `GRUB_DEFAULT=${grubDefault}`));
-  put(r, "proc/cmdline", `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} root=UUID=0000-test ro console=ttyS0,115200n8 quiet\n`); // as its grub.cfg boots it
-  put(r, 'etc/grub.d/.keep', '');
-  execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
-  rmSync(join(r, 'boot/grub/grubenv'), { force: true }); // a real 1024-byte block, as grub-install leaves it
-  execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'create']);
+  useRealGrubTools(r, { grubDefault, grubenv: 'created' });
   return r;
 }
 

@@ -1,42 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import type { SshConnection } from '../../src/connection/ssh.js';
 import { makeHostRoot } from '../../src/modules/host-root.js';
 import { readRemoteFiles, toBackup } from '../../src/modules/host-files.js';
 import { applyUndos } from '../../src/modules/undo.js';
 import type { UndoRecord } from '../../src/modules/module.js';
 import { GrubTrialBoot, HOOK_PATH } from '../../src/executor/trial-boot/grub-trial.js';
 import { bootSide } from '../../src/executor/trial-boot/trial-boot.js';
-import { connect, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, put, TEST_KERNEL } from './support/fake-root.js';
+import { useModuleHost, hashTree } from './support/module-host.js';
+import { put, TEST_KERNEL } from './support/fake-root.js';
+import { GRUB_ROOT_ARGS, updateGrub, useRealGrubTools } from './support/grub-root.js';
 
-const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
-const ARGS = 'root=UUID=0000-test ro console=ttyS0,115200n8 quiet';
-let fleet: SshdFleet;
-let conn: SshConnection;
-const roots: string[] = [];
+const ARGS = GRUB_ROOT_ARGS;
+const host = useModuleHost();
 
 /** A Debian-shaped root whose GRUB user tools are the real ones (grub-editenv, grub-reboot, grub-set-default). */
 function debianRoot(): string {
-  const r = tempRoot('trial');
-  roots.push(r);
-  buildRoot(r, 'debian');
-  copyFileSync(join(FIXTURES, 'grub-mkconfig'), join(r, 'usr/sbin/grub-mkconfig'));
-  copyFileSync(join(FIXTURES, 'grub-probe'), join(r, 'usr/sbin/grub-probe'));
-  mkdirSync(join(r, 'usr/bin'), { recursive: true });
-  symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
-  for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
-  put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
-  put(r, 'etc/grub.d/.keep', '');
-  rmSync(join(r, 'boot/grub/grubenv'), { force: true }); // as grub-install leaves it before the first save: absent
-  updateGrub(r);
+  const r = host.root('trial', 'debian');
+  useRealGrubTools(r, { grubenv: 'absent' });
   return r;
-}
-function updateGrub(r: string): void {
-  execFileSync(join(r, 'usr/sbin/update-grub'), { env: { ...process.env, ROLLGATE_ROOT: r } });
 }
 function grubenv(r: string): string {
   return existsSync(join(r, 'boot/grub/grubenv')) ? execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' }) : '(absent)';
@@ -49,27 +32,18 @@ function bootInto(r: string, bootImage: string, args: string): void {
 /** The change a kernel_args module makes, with its undo recorded first. */
 async function changeArgs(r: string): Promise<UndoRecord> {
   const path = join(r, 'etc/default/grub');
-  const [before] = await readRemoteFiles(conn, [path]);
+  const [before] = await readRemoteFiles(host.conn, [path]);
   const undo: UndoRecord = { files: [toBackup(before!)], rebuild: [`ROLLGATE_ROOT=${r} ${join(r, 'usr/sbin/update-grub')}`] };
   writeFileSync(path, readFileSync(path, 'utf8').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt"'));
   updateGrub(r);
   return undo;
 }
 
-beforeAll(async () => {
-  fleet = await startFleet(1);
-  conn = await connect(fleet, 0);
-});
-afterAll(async () => {
-  await conn?.close();
-  await fleet?.stop();
-  roots.forEach(removeRoot);
-});
 
 describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboot / grub-set-default', () => {
   it('freezes the known-good entry, arms a one-shot trial with panic=N, and commits the candidate as default', async () => {
     const r = debianRoot();
-    const tb = new GrubTrialBoot(conn, makeHostRoot(r));
+    const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
     expect((await tb.preflight()).problems).toEqual([]);
     const undos: UndoRecord[] = [];
     const state = await tb.prepare((u) => undos.push(u));
@@ -109,7 +83,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
   it('after a fallback boot, the undo plus release leave the files as before and the normal entry as default', async () => {
     const r = debianRoot();
     const original = hashTree(r, ['proc']);
-    const tb = new GrubTrialBoot(conn, makeHostRoot(r));
+    const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
     const undos: UndoRecord[] = [];
     const state = await tb.prepare((u) => undos.push(u));
     const changeUndo = await changeArgs(r);
@@ -117,7 +91,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     // The trial hung; a power reset made GRUB boot the saved default: the frozen copy with the old args.
     bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, ARGS);
     expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('fallback');
-    const report = await applyUndos(conn, [changeUndo]);
+    const report = await applyUndos(host.conn, [changeUndo]);
     expect(report.failures).toEqual([]);
     expect(await tb.release(armed)).toEqual({ defaultRef: 'gnulinux-simple-0000-test' });
     expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
@@ -127,7 +101,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
 
   it("pins the default to the known-good kernel when a newer one stays installed after the fallback", async () => {
     const r = debianRoot();
-    const tb = new GrubTrialBoot(conn, makeHostRoot(r));
+    const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
     const state = await tb.prepare(() => undefined);
     put(r, 'boot/vmlinuz-6.9.0-bad', 'bad kernel\n');
     put(r, 'boot/initrd.img-6.9.0-bad', 'initrd\n');
@@ -145,9 +119,9 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     const r = debianRoot();
     const original = hashTree(r, ['proc']);
     const undos: UndoRecord[] = [];
-    await new GrubTrialBoot(conn, makeHostRoot(r)).prepare((u) => undos.push(u));
+    await new GrubTrialBoot(host.conn, makeHostRoot(r)).prepare((u) => undos.push(u));
     expect(hashTree(r, ['proc'])).not.toBe(original);
-    expect((await applyUndos(conn, undos)).failures).toEqual([]);
+    expect((await applyUndos(host.conn, undos)).failures).toEqual([]);
     expect(hashTree(r, ['proc'])).toBe(original);
   });
 
@@ -157,7 +131,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     writeFileSync(join(r, '.probe-abstraction'), 'lvm\n');
     writeFileSync(join(r, '.probe-fs'), 'btrfs\n');
     rmSync(join(r, 'usr/sbin/grub-reboot'));
-    const pf = await new GrubTrialBoot(conn, makeHostRoot(r)).preflight();
+    const pf = await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight();
     expect(pf.ok).toBe(false);
     expect(pf.problems.map((p) => p.check)).toEqual(['tool:reboot', 'grub_default', 'grub_savedefault', 'grubenv_device', 'grubenv_fs']);
     expect(pf.problems[3]!.message).toBe("grubenv is on lvm: GRUB cannot write it at boot, so grub-reboot's one-shot would never be cleared");
@@ -166,8 +140,8 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
   it('refuses a host already running a frozen entry, unless resuming', async () => {
     const r = debianRoot();
     put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/rollgate/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
-    const pf = await new GrubTrialBoot(conn, makeHostRoot(r)).preflight();
+    const pf = await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight();
     expect(pf.problems.map((p) => p.check)).toEqual(['on_fallback']);
-    expect((await new GrubTrialBoot(conn, makeHostRoot(r), { resuming: true }).preflight()).ok).toBe(true);
+    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r), { resuming: true }).preflight()).ok).toBe(true);
   });
 });

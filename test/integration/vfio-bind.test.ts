@@ -1,42 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import type { SshConnection } from '../../src/connection/ssh.js';
 import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
 import { applyUndo } from '../../src/modules/undo.js';
-import { connect, hashTree, moduleContext, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { buildRoot, INITRAMFS_MODULES, LAB_PCI, put, rebuildDerived, TEST_KERNEL, type RootProfile } from './support/fake-root.js';
+import { hashTree, moduleContext, useModuleHost } from './support/module-host.js';
+import { INITRAMFS_MODULES, LAB_PCI, put, rebuildDerived, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 import { startFakeKernel } from './support/fake-kernel.js';
 
-let fleet: SshdFleet;
-let conn: SshConnection;
-const roots: string[] = [];
+const host = useModuleHost();
 
 function root(profile: RootProfile = 'debian'): string {
-  const dir = tempRoot(`vfio-${profile}`);
-  roots.push(dir);
-  buildRoot(dir, profile, { pci: LAB_PCI });
-  return dir;
+  return host.root(`vfio-${profile}`, profile, { pci: LAB_PCI });
 }
 
-beforeAll(async () => {
-  fleet = await startFleet(1);
-  conn = await connect(fleet, 0);
-});
-afterAll(async () => {
-  await conn?.close();
-  await fleet?.stop();
-  roots.forEach(removeRoot);
-});
 
 const gpuPair = { ids: ['10de:1e87', '10de:10f8'] };
 
 describe('vfio_bind on real sshd hosts', () => {
   it('binds a GPU and its audio function as a pair: ids, softdeps, initramfs module list; undo byte for byte', async () => {
     const r = root();
-    const { outcome } = await runContract(conn, r, vfioBind, gpuPair);
+    const { outcome } = await runContract(host.conn, r, vfioBind, gpuPair);
     expect(outcome.preview.files).toEqual([
       {
         path: join(r, 'etc/modprobe.d/rollgate-vfio.conf'),
@@ -56,7 +40,7 @@ describe('vfio_bind on real sshd hosts', () => {
   it('refuses a GPU whose audio function shares the group but is not named (the bridge does not count)', async () => {
     const r = root();
     const before = hashTree(r);
-    await expect(vfioBind.check(moduleContext(conn, { rollgate_root: r }), { ids: ['10de:1e87'] })).rejects.toThrow(
+    await expect(vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), { ids: ['10de:1e87'] })).rejects.toThrow(
       /IOMMU group 4 of 0000:02:00.0 also holds 0000:02:00.1 \[10de:10f8\] class 040300 \(driver snd_hda_intel\); name its id in ids/,
     );
     expect(hashTree(r)).toBe(before);
@@ -64,17 +48,17 @@ describe('vfio_bind on real sshd hosts', () => {
 
   it('refuses the ICH9 SATA controller whose group holds the LPC bridge and SMBus, unless they are allowed', async () => {
     const r = root();
-    await expect(vfioBind.check(moduleContext(conn, { rollgate_root: r }), { ids: ['8086:2922'] })).rejects.toThrow(/0000:00:1f.0 .*0000:00:1f.3/);
-    const allowed = await vfioBind.check(moduleContext(conn, { rollgate_root: r }), { ids: ['8086:2922'], allow_group_members: ['0000:00:1f.0', '0000:00:1f.3'] });
+    await expect(vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), { ids: ['8086:2922'] })).rejects.toThrow(/0000:00:1f.0 .*0000:00:1f.3/);
+    const allowed = await vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), { ids: ['8086:2922'], allow_group_members: ['0000:00:1f.0', '0000:00:1f.3'] });
     expect(allowed.status).toBe('change');
-    await expect(vfioBind.check(moduleContext(conn, { rollgate_root: r }), { ids: ['abcd:0001'] })).rejects.toThrow(/no PCI device with id abcd:0001/);
+    await expect(vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), { ids: ['abcd:0001'] })).rejects.toThrow(/no PCI device with id abcd:0001/);
   });
 
   it('extends an existing ids line in place instead of adding a second one', async () => {
     const r = root();
     put(r, 'etc/modprobe.d/vfio.conf', 'options vfio-pci ids=10de:1e87 disable_vga=1\n# keep me\n');
     rebuildDerived(r);
-    const { outcome } = await runContract(conn, r, vfioBind, gpuPair);
+    const { outcome } = await runContract(host.conn, r, vfioBind, gpuPair);
     expect(outcome.preview.files[0]).toEqual({
       path: join(r, 'etc/modprobe.d/vfio.conf'),
       before: 'options vfio-pci ids=10de:1e87 disable_vga=1\n# keep me\n',
@@ -84,7 +68,7 @@ describe('vfio_bind on real sshd hosts', () => {
 
   it('dracut hosts get a dracut.conf.d drop-in', async () => {
     const r = root('fedora-bls');
-    const { outcome } = await runContract(conn, r, vfioBind, { ids: ['8086:10d3'] });
+    const { outcome } = await runContract(host.conn, r, vfioBind, { ids: ['8086:10d3'] });
     expect(outcome.preview.files.map((f) => [f.path.slice(r.length), f.after])).toContainEqual([
       '/etc/dracut.conf.d/rollgate-vfio.conf',
       '# Managed by rollgate (vfio_bind): load vfio-pci early so it claims its devices first.\nforce_drivers+=" vfio vfio_iommu_type1 vfio_pci "\n',
@@ -96,7 +80,7 @@ describe('vfio_bind on real sshd hosts', () => {
     const r = root();
     const kernel = startFakeKernel(r);
     try {
-      const { outcome, message } = await runContract(conn, r, vfioBind, { ids: ['8086:10d3'], runtime: true }, {
+      const { outcome, message } = await runContract(host.conn, r, vfioBind, { ids: ['8086:10d3'], runtime: true }, {
         exclude: ['sys'],
         afterApply: () => {
           expect(readlinkSync(join(r, 'sys/bus/pci/devices/0000:01:00.0/driver'))).toBe('../../drivers/vfio-pci');
@@ -115,8 +99,8 @@ describe('vfio_bind on real sshd hosts', () => {
   it('refuses a runtime unbind of a device whose network interface is up', async () => {
     const r = root();
     put(r, 'sys/bus/pci/devices/0000:01:00.0/net/enp1s0/operstate', 'up\n');
-    await expect(vfioBind.check(moduleContext(conn, { rollgate_root: r }), { ids: ['8086:10d3'], runtime: true })).rejects.toThrow(/network interface is up/);
-    const atBoot = await vfioBind.check(moduleContext(conn, { rollgate_root: r }), { ids: ['8086:10d3'] });
+    await expect(vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), { ids: ['8086:10d3'], runtime: true })).rejects.toThrow(/network interface is up/);
+    const atBoot = await vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), { ids: ['8086:10d3'] });
     expect(atBoot.status).toBe('change');
   });
 
@@ -124,13 +108,13 @@ describe('vfio_bind on real sshd hosts', () => {
     const r = root();
     const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
     const before = readFileSync(image, 'utf8');
-    const out = await vfioBind.check(moduleContext(conn, { rollgate_root: r }), gpuPair);
+    const out = await vfioBind.check(moduleContext(host.conn, { rollgate_root: r }), gpuPair);
     if (out.status !== 'change') throw new Error('expected change');
-    await vfioBind.apply(moduleContext(conn, { rollgate_root: r }), gpuPair, out.change);
+    await vfioBind.apply(moduleContext(host.conn, { rollgate_root: r }), gpuPair, out.change);
     // Something rebuilds the initramfs after the change (the initramfs module, a kernel update ...).
     rebuildDerived(r);
     expect(readFileSync(image, 'utf8')).toContain('options vfio-pci ids=10de:1e87,10de:10f8');
-    const report = await applyUndo(conn, out.undo);
+    const report = await applyUndo(host.conn, out.undo);
     expect(report.failures).toEqual([]);
     expect(readFileSync(image, 'utf8')).toBe(before);
     expect(readFileSync(image, 'utf8')).not.toContain('vfio-pci');

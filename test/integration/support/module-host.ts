@@ -2,6 +2,7 @@
  * Shared by the module integration tests: a real sshd fleet, connections as the sudo user, throwaway host roots
  * and a hash of a whole root (paths, types, modes, owners, bytes, link targets).
  */
+import { afterAll, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import type { SshTarget } from '../../../src/connection/target.js';
 import { FLEET_ADMIN_USER, startSshdFleet, type SshdFleet } from '../../../src/lab/sshd-fleet.js';
 import type { ModuleContext } from '../../../src/modules/module.js';
 import type { RollgateEvent } from '../../../src/events/events.js';
+import { buildRoot, type RootOptions, type RootProfile } from './fake-root.js';
 
 export async function startFleet(count: number): Promise<SshdFleet> {
   return startSshdFleet({ count, dir: mkdtempSync(join(tmpdir(), 'rg-modfleet-')) });
@@ -69,4 +71,47 @@ export function hashTree(dir: string, exclude: readonly string[] = []): string {
 
 export function moduleContext(conn: SshConnection, vars: Record<string, unknown>, checkMode = false, events: RollgateEvent[] = []): ModuleContext {
   return { conn, host: conn.host, vars, checkMode, emit: (e) => events.push(e) };
+}
+
+export interface ModuleHost {
+  /** The one connection to the file's sshd host (as the sudo user, strict host keys). */
+  readonly conn: SshConnection;
+  readonly fleet: SshdFleet;
+  /** A throwaway host root shaped like `profile`, removed after the file. */
+  root(label: string, profile: RootProfile, opts?: RootOptions): string;
+}
+
+/**
+ * One real sshd host for a whole test file, and throwaway roots for it: registers the file's beforeAll/afterAll
+ * (start the host and connect; close, stop, remove every root).
+ */
+export function useModuleHost(): ModuleHost {
+  let fleet: SshdFleet | undefined;
+  let conn: SshConnection | undefined;
+  const roots: string[] = [];
+  beforeAll(async () => {
+    fleet = await startFleet(1);
+    conn = await connect(fleet, 0);
+  });
+  afterAll(async () => {
+    await conn?.close();
+    await fleet?.stop();
+    roots.forEach(removeRoot);
+  });
+  return {
+    get conn() {
+      if (!conn) throw new Error('useModuleHost: the host is not up yet (use it inside a test or hook)');
+      return conn;
+    },
+    get fleet() {
+      if (!fleet) throw new Error('useModuleHost: the host is not up yet (use it inside a test or hook)');
+      return fleet;
+    },
+    root(label, profile, opts = {}) {
+      const dir = tempRoot(label);
+      roots.push(dir);
+      buildRoot(dir, profile, opts);
+      return dir;
+    },
+  };
 }
