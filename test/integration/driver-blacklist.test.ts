@@ -26,7 +26,7 @@ describe('driver_blacklist on real sshd hosts', () => {
       },
     ]);
     expect(outcome.undo.rebuild).toHaveLength(1);
-    expect(outcome.undo.rebuild[0]).toMatch(/-newermt @\d+ .*ROLLGATE_ROOT=\S+ \S+\/usr\/sbin\/update-initramfs -u -k "\$k"/);
+    expect(outcome.undo.rebuild[0]).toMatch(/-newermt @\d+\.\d+ .*ROLLGATE_ROOT=\S+ \S+\/usr\/sbin\/update-initramfs -u -k "\$k"/);
   });
 
   it('state absent removes the lines wherever they are and keeps the rest of each file', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
@@ -43,6 +43,9 @@ describe('initramfs on real sshd hosts', () => {
     const r = root();
     const before = hashTree(r);
     const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
+    // Written a moment before the check, in the same second: undo must still see it as older than the change.
+    const now = new Date();
+    utimesSync(image, now, now);
     const mtime = statSync(image).mtimeMs;
     const ctx = moduleContext(host.conn, { rollgate_root: r });
     const bind = await vfioBind.check(ctx, { ids: ['8086:10d3'] });

@@ -34,7 +34,7 @@ describe('vfio_bind on real sshd hosts', () => {
     expect(outcome.preview.summary).toContain('(0000:02:00.0, 0000:02:00.1)');
     expect(outcome.preview.commands).toEqual([]);
     // Undo rebuilds only images regenerated after the change; this one never was, so nothing runs for it.
-    expect(outcome.undo.rebuild).toEqual([expect.stringMatching(/^for i in \S+\/boot\/initrd\.img-\*; .*-newermt @\d+ .*update-initramfs -u -k "\$k"/)]);
+    expect(outcome.undo.rebuild).toEqual([expect.stringMatching(/^for i in \S+\/boot\/initrd\.img-\*; .*-newermt @\d+\.\d+ .*update-initramfs -u -k "\$k"/)]);
   });
 
   it('refuses a GPU whose audio function shares the group but is not named (the bridge does not count)', async () => {
@@ -73,7 +73,7 @@ describe('vfio_bind on real sshd hosts', () => {
       '/etc/dracut.conf.d/rollgate-vfio.conf',
       '# Managed by rollgate (vfio_bind): load vfio-pci early so it claims its devices first.\nforce_drivers+=" vfio vfio_iommu_type1 vfio_pci "\n',
     ]);
-    expect(outcome.undo.rebuild).toEqual([expect.stringMatching(/initramfs-\*\.img; .*-newermt @\d+ .*\/usr\/bin\/dracut -f --kver "\$k"/)]);
+    expect(outcome.undo.rebuild).toEqual([expect.stringMatching(/initramfs-\*\.img; .*-newermt @\d+\.\d+ .*\/usr\/bin\/dracut -f --kver "\$k"/)]);
   });
 
   it('binds at runtime through driver_override, and undo gives the device back to its driver', async () => {

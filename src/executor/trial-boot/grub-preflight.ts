@@ -75,6 +75,18 @@ export function parseGrubFacts(stdout: string): GrubFacts {
   return { values, grubCfg: at >= 0 ? stdout.slice(at + CFG_MARK.length + 1) : '' };
 }
 
+/**
+ * After a failed boot (recordfail=1) grub.cfg sets its own menu timeout: `set timeout=${GRUB_RECORDFAIL_TIMEOUT:-30}`
+ * on Debian, `:--1` (wait forever) on Ubuntu. Judge what grub.cfg says; only when it holds no such line (written by
+ * another 00_header) fall back to the variable, unset meaning Ubuntu's forever.
+ */
+export function recordfailWaitsForever(grubCfg: string, variable: string | undefined): boolean {
+  if (!/\brecordfail\b/.test(grubCfg)) return false;
+  const timeouts = [...grubCfg.matchAll(/recordfail\}?"?\s*=\s*1\s*\]\s*;\s*then\s*\n\s*set timeout=(-?\d+)/g)].map((m) => m[1]);
+  if (timeouts.length > 0) return timeouts.some((t) => Number(t) < 0);
+  return variable === undefined || variable === 'unset' || Number(variable) < 0;
+}
+
 const FIX_BOOT = 'put /boot on a plain partition (ext4/xfs/vfat), or change this host by hand';
 
 /** Judge the facts. `resuming`: the host may be on rollgate's fallback entry already (a run being resumed). */
@@ -110,7 +122,7 @@ export function evaluateGrubPreflight(f: GrubFacts, tools: GrubToolPaths, opts: 
   if (!/save_env next_entry/.test(f.grubCfg)) {
     add('next_entry', 'grub.cfg never clears next_entry at boot (no `save_env next_entry`): a one-shot would stick', 'regenerate grub.cfg with the distribution\'s 00_header (update-grub)');
   }
-  if (/\brecordfail\b/.test(f.grubCfg) && (v.recordfail_timeout === 'unset' || v.recordfail_timeout === '-1')) {
+  if (recordfailWaitsForever(f.grubCfg, v.recordfail_timeout)) {
     add('recordfail', 'after a failed boot GRUB would wait at its menu forever (recordfail, GRUB_RECORDFAIL_TIMEOUT unset or -1): a power reset would not bring the host back', 'set GRUB_RECORDFAIL_TIMEOUT=5 in /etc/default/grub and run update-grub');
   }
   const release = v.release ?? '';

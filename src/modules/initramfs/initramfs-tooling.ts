@@ -49,8 +49,15 @@ export function rebuildCommand(hr: HostRoot, t: InitramfsTooling, release: strin
 }
 
 /** The host's clock, in whole seconds since the epoch. */
-export async function hostNow(conn: Connection): Promise<number> {
-  return Number((await runChecked(conn, 'date +%s', 'reading the host clock')).trim());
+/**
+ * The host's clock as `SECONDS.NANOSECONDS` (exact, as a string: a double cannot hold it). Whole seconds are not
+ * enough: an image written earlier in the same second as the check would count as rebuilt since.
+ */
+export async function hostNow(conn: Connection): Promise<string> {
+  const out = (await runChecked(conn, 'date +%s.%N', 'reading the host clock')).trim();
+  const m = /^(\d+)(\.\d+)?/.exec(out);
+  if (!m) throw new Error(`reading the host clock: date printed ${JSON.stringify(out.slice(0, 40))}`);
+  return m[1]! + (m[2] ?? '');
 }
 
 /**
@@ -58,7 +65,7 @@ export async function hostNow(conn: Connection): Promise<number> {
  * images regenerated since `sinceEpoch` (the change's check time, host clock). An image nobody rebuilt, or one
  * the initramfs step copied back (cp -p keeps its old time), never held the change and stays byte for byte.
  */
-export function rebuildIfNewerCommand(hr: HostRoot, t: InitramfsTooling, sinceEpoch: number): string {
+export function rebuildIfNewerCommand(hr: HostRoot, t: InitramfsTooling, sinceEpoch: string): string {
   const since = `@${sinceEpoch}`;
   if (t.kind === 'initramfs-tools') {
     const build = toolCommand(hr, t.build, ['-u', '-k', raw('"$k"')]);
