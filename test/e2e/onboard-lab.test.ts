@@ -1,0 +1,95 @@
+/**
+ * Onboarding as an operator does it, on a lab VM (real kernel, emulated Intel IOMMU, its own GRUB, real
+ * update-grub and update-initramfs): `rollgate run playbooks/onboard-passthrough.yml` sets intel_iommu=on iommu=pt,
+ * binds the lab's root-port NIC to vfio-pci, rebuilds the initramfs, reboots and verifies; `rollgate check` then
+ * shows the passthrough default domain and vfio-pci in use; `rollgate undo RUN` + a reboot bring back the original
+ * cmdline, driver and byte-identical files under /etc and /boot. Two TCG reboots and two initramfs rebuilds:
+ * ROLLGATE_E2E_FULL=1 only.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HostSnapshot } from '../../src/modules/facts/snapshot.js';
+import { E2E_FULL, ensureLab, type Lab } from './lab-harness.js';
+import { ROOT } from './rollout-support.js';
+
+const HOST = 'lab1';
+const NIC = { address: '0000:01:00.0', id: '8086:10d3' };
+/** Regenerated at every boot by systemd (the image ships it empty), whatever rollgate does. */
+const PER_BOOT = new Set(['/etc/machine-id']);
+const journal = join(mkdtempSync(join(tmpdir(), 'rg-onboard-lab-')), 'journal.db');
+let lab: Lab;
+
+function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, '--journal', journal], { cwd: ROOT, timeout: 40 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function onHost(script: string): Promise<string> {
+  const conn = await lab.connect(HOST, 'root');
+  try {
+    const r = await conn.exec(script, { timeoutMs: 300_000 });
+    if (r.exitCode !== 0) throw new Error(`${HOST}: ${script}: exit ${r.exitCode}: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    await conn.close();
+  }
+}
+
+/** sha256 of every file under /etc and /boot. */
+async function hashes(): Promise<Record<string, string>> {
+  const out = await onHost('find /etc /boot -xdev -type f -print0 | sort -z | xargs -0 sha256sum');
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]).filter(([f]) => !PER_BOOT.has(f!)));
+}
+
+beforeAll(async () => {
+  if (E2E_FULL) lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
+});
+
+describe.runIf(E2E_FULL)('onboarding a lab VM with rollgate run, check and undo', () => {
+  let baseline: Record<string, string>;
+  let cmdline: string;
+  let runId: string;
+
+  it('onboard-passthrough.yml turns the IOMMU to pass-through, binds the NIC to vfio-pci, reboots and verifies', async () => {
+    lab.markDirty(HOST);
+    baseline = await hashes();
+    cmdline = await onHost('cat /proc/cmdline');
+    const before = await lab.bootId(HOST);
+    const extra = JSON.stringify({ passthrough_devices: [NIC.id], boot_timeout: Math.round(lab.settings.bootTimeoutMs / 1000) });
+    const run = await rollgate(['run', 'playbooks/onboard-passthrough.yml', '-i', lab.inventoryFile, '--limit', HOST, '-e', extra]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/TASK \[IOMMU on in pass-through mode\] \*+\nchanged: \[lab1\]/);
+    expect(run.stdout).toMatch(/TASK \[Rebuild the initramfs with the vfio modules in it\] \*+\nchanged: \[lab1\]/);
+    expect(run.stdout).toMatch(/TASK \[IOMMU active in pass-through mode and every device on vfio-pci\] \*+\nok: \[lab1\]/);
+    runId = /^run (\S+): journal /m.exec(run.stdout)?.[1] ?? '';
+    expect(runId).not.toBe('');
+    expect(await lab.bootId(HOST)).not.toBe(before);
+  });
+
+  it('rollgate check shows the passthrough default domain and vfio-pci in use', async () => {
+    const { stdout, stderr } = await rollgate(['check', '--json', '-i', lab.inventoryFile, '--limit', HOST]);
+    const { hosts } = JSON.parse(stdout) as { hosts: Array<{ host: string; snapshot: HostSnapshot }> };
+    const s = hosts[0]!.snapshot;
+    expect(s.iommu.defaultDomain, stderr).toMatchObject({ status: 'ok', value: { value: 'passthrough' } });
+    const pci = s.pci.status === 'ok' ? s.pci.value : [];
+    expect(pci.find((d) => d.address === NIC.address)).toMatchObject({ id: NIC.id, driver: 'vfio-pci' });
+    expect(await onHost(`lspci -nnk -s ${NIC.address}`)).toContain('Kernel driver in use: vfio-pci');
+  });
+
+  it('rollgate undo + a reboot bring back the cmdline, the driver and byte-identical files', async () => {
+    const undo = await rollgate(['undo', runId, '-i', lab.inventoryFile]);
+    expect(undo.code, undo.stdout + undo.stderr).toBe(0);
+    await lab.reboot(HOST);
+    expect(await onHost('cat /proc/cmdline')).toBe(cmdline);
+    expect(await onHost(`lspci -nnk -s ${NIC.address}`)).toContain('Kernel driver in use: e1000e');
+    const after = await hashes();
+    const changed = Object.keys({ ...baseline, ...after }).filter((f) => baseline[f] !== after[f]);
+    expect(changed).toEqual([]);
+  });
+});
