@@ -137,11 +137,38 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     expect(pf.problems[3]!.message).toBe("grubenv is on lvm: GRUB cannot write it at boot, so grub-reboot's one-shot would never be cleared");
   });
 
-  it('refuses a host already running a frozen entry, unless resuming', async () => {
+  it('takes a host an earlier run rolled back (still running its released copy); refuses one whose run has not finished, unless resuming', async () => {
     const r = debianRoot();
-    put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/rollgate/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
-    const pf = await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight();
-    expect(pf.problems.map((p) => p.check)).toEqual(['on_fallback']);
+    const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
+    const state = await tb.prepare(() => undefined);
+    const changeUndo = await changeArgs(r);
+    const armed = await tb.arm(state, { panicSec: 10 });
+    bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, ARGS);
+    expect((await applyUndos(host.conn, [changeUndo])).failures).toEqual([]);
+    await tb.release(armed);
+    // Finished: the copies are gone, the normal entry is the default; the host runs the known-good kernel.
+    expect(existsSync(join(r, 'boot/rollgate'))).toBe(false);
+    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems).toEqual([]);
+    // A new run froze its entry and was interrupted: its leftovers refuse a third run, not a resume.
+    await new GrubTrialBoot(host.conn, makeHostRoot(r)).prepare(() => undefined);
+    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems.map((p) => p.check)).toEqual(['on_fallback']);
     expect((await new GrubTrialBoot(host.conn, makeHostRoot(r), { resuming: true }).preflight()).ok).toBe(true);
+    put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
+    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems.map((p) => p.check)).toEqual(['leftover']);
+  });
+
+  it("releases onto the normal entry when the known-good boot still carries an earlier trial's panic=N", async () => {
+    const r = debianRoot();
+    // An earlier run committed its trial; the host has not rebooted since, so /proc/cmdline keeps panic=10.
+    put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} ${ARGS} panic=10\n`);
+    const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
+    const state = await tb.prepare(() => undefined);
+    expect(state.knownGoodArgs.at(-1)).toBe('panic=10');
+    const changeUndo = await changeArgs(r);
+    const armed = await tb.arm(state, { panicSec: 10 });
+    bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, `${ARGS} panic=10`);
+    expect((await applyUndos(host.conn, [changeUndo])).failures).toEqual([]);
+    expect(await tb.release(armed)).toEqual({ defaultRef: 'gnulinux-simple-0000-test' });
+    expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
   });
 });

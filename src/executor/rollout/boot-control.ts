@@ -30,27 +30,33 @@ export async function powerResetAndWait(h: HostCtx, why: string, oldBootId: stri
 }
 
 /**
- * Reboot the host from inside (or, with no connection, only wait for it and reset it) and return the
+ * Reboot the host from inside (or, with no connection, only wait for it, then reset it) and return the
  * connection to the new boot. The one-shot entry is armed or consumed as the caller needs beforehand.
  */
 export async function bootAndWait(h: HostCtx, why: string, conn: Connection | null): Promise<BootOutcome> {
   const { d, store } = h;
   const old = conn ? (await readBootInfo(conn, d.hr)).bootId : (store.rec.oldBootId ?? '');
   store.save({ oldBootId: old });
+  // Without a connection the host is silent now (a resumed run finds it mid-boot, most often): it gets its whole
+  // boot timeout before a reset, as a rebooting host does; a reset in the middle of its boot would throw the
+  // one-shot trial away.
+  const step = conn ? `reboot (${why})` : `wait for the host (${why})`;
   if (conn) {
     // A throwaway root (tests) shares its machine with others: never reboot that machine by accident.
     if (d.hr.root !== '/' && !d.rebootCommand) throw new Error(`${d.host.name} works under rollgate_root ${d.hr.root}: set rollgate_reboot_command to say how it reboots`);
-    h.step(`reboot (${why})`, 'started');
+    h.step(step, 'started');
     await requestReboot(conn, d.rebootCommand);
     await conn.close().catch(() => undefined);
-    const back = await waitForNewBoot(h, old);
-    if (back.status === 'back') {
-      h.step(`reboot (${why})`, 'ok', `back in ${(back.ms / 1000).toFixed(0)} s`);
-      return { ...back, reset: false };
-    }
-    h.step(`reboot (${why})`, 'failed', `not back within ${d.settings.bootTimeoutSec} s: ${back.lastError}`);
+  } else {
+    h.step(step, 'started');
   }
-  const reset = await powerResetAndWait(h, conn ? `not back within ${d.settings.bootTimeoutSec} s (${why})` : `silent (${why})`, old);
+  const back = await waitForNewBoot(h, old);
+  if (back.status === 'back') {
+    h.step(step, 'ok', `back in ${(back.ms / 1000).toFixed(0)} s`);
+    return { ...back, reset: false };
+  }
+  h.step(step, 'failed', `not back within ${d.settings.bootTimeoutSec} s: ${back.lastError}`);
+  const reset = await powerResetAndWait(h, `not back within ${d.settings.bootTimeoutSec} s (${why})`, old);
   if (reset.status === 'back') h.step('power reset', 'ok', `back in ${(reset.ms / 1000).toFixed(0)} s`);
   return reset;
 }

@@ -101,6 +101,14 @@ export function bootArgs(procCmdline: string): string[] {
     .filter((w) => w !== '' && !w.startsWith('BOOT_IMAGE=') && !w.startsWith('initrd='));
 }
 
+/**
+ * The args an entry boots with, for comparing entries: without `panic=N`, which only says what a panic does and
+ * which rollgate itself adds to every trial (a committed trial keeps running with it until its next boot).
+ */
+export function comparableArgs(args: readonly string[]): string {
+  return args.filter((a) => !a.startsWith('panic=')).join(' ');
+}
+
 export interface EntrySpec {
   id: string;
   title: string;

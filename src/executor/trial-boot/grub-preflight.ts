@@ -135,11 +135,14 @@ export function evaluateGrubPreflight(f: GrubFacts, tools: GrubToolPaths, opts: 
   } else if (Number(v.boot_avail_kb ?? 0) * 1024 < 2 * (kernelSize + initrdSize) + 16 * 1024 * 1024) {
     add('boot_space', `/boot has ${v.boot_avail_kb} KiB free; the known-good copies and a rebuilt initramfs need about ${Math.ceil((2 * (kernelSize + initrdSize)) / 1024 / 1024) + 16} MiB`, 'remove old kernels (apt autoremove) to make room in /boot');
   }
-  if (!opts.resuming && /(?:^|\s)BOOT_IMAGE=\S*\/rollgate\//.test(v.cmdline ?? '')) {
-    add('on_fallback', 'the host is running rollgate\'s frozen known-good entry from an earlier run', 'finish that run first (`rollgate resume RUN`), then start again');
-  }
+  // Booted from a frozen copy whose run has finished (rolled back: the copies are gone, the normal entry is the
+  // default again) is a known-good state like any other; only an unfinished run's leftovers refuse the host.
   if (!opts.resuming && v.rollgate_dir === 'present') {
-    add('leftover', '/boot/rollgate exists: an earlier run did not finish on this host', 'finish or undo that run (`rollgate resume RUN` / `rollgate undo RUN`)');
+    if (/(?:^|\s)BOOT_IMAGE=\S*\/rollgate\//.test(v.cmdline ?? '')) {
+      add('on_fallback', 'the host is running rollgate\'s frozen known-good entry of a run that has not finished', 'finish that run first (`rollgate resume RUN`), then start again');
+    } else {
+      add('leftover', '/boot/rollgate exists: an earlier run did not finish on this host', 'finish or undo that run (`rollgate resume RUN` / `rollgate undo RUN`)');
+    }
   }
   return { ok: problems.length === 0, problems, facts: v };
 }

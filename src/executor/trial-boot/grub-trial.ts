@@ -9,7 +9,7 @@ import { sh } from '../../connection/shell-quote.js';
 import { findTools, runChecked, toolCommand, type HostRoot } from '../../modules/host-root.js';
 import { missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../../modules/host-files.js';
 import { ModuleFailure, type UndoRecord } from '../../modules/module.js';
-import { bootArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from './grub-menu.js';
+import { bootArgs, comparableArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from './grub-menu.js';
 import { GRUB_TOOLS, evaluateGrubPreflight, grubFactsScript, parseGrubFacts, pickGrubTools, type GrubFacts, type GrubToolPaths } from './grub-preflight.js';
 import type { PreflightResult, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
@@ -179,16 +179,16 @@ export class GrubTrialBoot implements TrialBootDriver {
   async release(state: TrialBootState): Promise<{ defaultRef: string; note?: string }> {
     if (!this.facts) await this.gather();
     // Decide before the frozen entry goes: the regenerated menu must boot the known-good kernel with its args.
-    const wanted = state.knownGoodArgs.join(' ');
+    const wanted = comparableArgs(state.knownGoodArgs);
     const entry = entryForRelease(parseGrubMenu(await this.readCfg()), state.knownGoodRelease);
-    if (!entry || argsOf(entry.args).join(' ') !== wanted) {
+    if (!entry || comparableArgs(argsOf(entry.args)) !== wanted) {
       throw new ModuleFailure(
         `after the undo, grub.cfg on ${this.conn.host} has no entry booting ${state.knownGoodRelease} with the known-good args (${wanted}); the frozen entry stays the default`,
       );
     }
     await this.removeOurs();
     const first = firstNormalEntry(parseGrubMenu(await this.readCfg()));
-    const generic = !!first && kernelRelease(first.kernel) === state.knownGoodRelease && argsOf(first.args).join(' ') === wanted;
+    const generic = !!first && kernelRelease(first.kernel) === state.knownGoodRelease && comparableArgs(argsOf(first.args)) === wanted;
     const ref = generic && first ? first.ref : entry.ref;
     await this.setDefault(ref);
     if (generic) return { defaultRef: ref };
