@@ -60,7 +60,8 @@ export function controllerAlive(controller: string): boolean | 'unknown' {
   }
 }
 
-function checkRunnable(run: RunRow | undefined, runId: string, force: boolean): RunRow {
+/** Refuses (UndoRefused) an unknown run, or one whose controller may still be working on it. */
+export function checkRunnable(run: RunRow | undefined, runId: string, force: boolean): RunRow {
   if (!run) throw new UndoRefused(`no run ${runId} in the journal (rollgate runs lists them)`);
   if (run.status === 'running' && !force && run.controller !== `${hostname()}:${process.pid}`) {
     const alive = controllerAlive(run.controller);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, rollgate } from './support/cli.js';
+import { Journal } from '../../src/journal/journal.js';
 
 // Bad input to `rollgate rollout` / `resume` is refused with exit 2 before any host is contacted (the hosts here
 // do not exist: contacting one would be a different failure).
@@ -40,5 +41,34 @@ describe('rollgate rollout refuses bad input before any host', () => {
     const help = await rollgate(['rollout', '--help']);
     expect(help.stdout).toContain('6  a host needs a person');
     expect(help.stdout).toContain('3  a host was rolled back to its verified previous state');
+  });
+});
+
+describe('rollgate unlock', () => {
+  it('releases what a finished run still holds, host by host, and refuses while its controller is alive', async () => {
+    const path = join(dir, 'locks.db');
+    const journal = Journal.open(path);
+    const run = journal.createRun({ kind: 'rollout' });
+    const lock = journal.fleetLock();
+    expect((await lock.acquireHostLocks(run.id, ['hv1', 'hv2'])).ok).toBe(true);
+    expect((await lock.acquireDownSlot(run.id, 'rack7', 'hv2', 1)).ok).toBe(true);
+    // This process wrote the run and is alive: the run may still be working on its hosts.
+    const live = await rollgate(['unlock', run.id, '--journal', path]);
+    expect(live.code).toBe(5);
+    expect(live.stderr).toBe(`rollgate unlock: run ${run.id} is still in progress (controller ${run.controller}); stop it first\n`);
+    expect(await lock.listHostLocks()).toHaveLength(2);
+
+    journal.finishRun(run.id, 'needs_person');
+    const one = await rollgate(['unlock', run.id, '--host', 'hv2', '--journal', path]);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(new RegExp(`^hv2: host lock of run ${run.id} released \\(held since [0-9T:.-]+Z\\)\nhv2: down slot of cluster rack7 released\n$`));
+    expect((await lock.listHostLocks()).map((l) => l.host)).toEqual(['hv1']);
+    expect(await lock.listDownSlots()).toEqual([]);
+    expect((await rollgate(['unlock', run.id, '--journal', path])).stdout).toMatch(/^hv1: host lock of run /);
+    expect(await lock.listHostLocks()).toEqual([]);
+    expect((await rollgate(['unlock', run.id, '--host', 'hv1', '--journal', path])).stdout).toBe(`hv1: run ${run.id} holds no lock on it\n`);
+    const unknown = await rollgate(['unlock', 'nope', '--journal', path]);
+    expect(unknown.code).toBe(2);
+    journal.close();
   });
 });

@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<Register>> = {
   resume: async () => (await import('./rollout.js')).registerRollout,
   runs: async () => (await import('./runs.js')).registerRuns,
   show: async () => (await import('./runs.js')).registerRuns,
+  unlock: async () => (await import('./runs.js')).registerRuns,
 };
 
 /**

@@ -1,14 +1,19 @@
 /**
  * `rollgate runs`: the journal's runs, newest first. `rollgate show RUN [--host H]`: a run's per-host timeline
  * from the journal alone (phases, the play's task results, reboots, verifications as readable diffs, rollbacks,
- * needs-a-person evidence) followed by every journaled step and whether it was undone.
+ * needs-a-person evidence) followed by every journaled step and whether it was undone. `rollgate unlock RUN
+ * [--host H]`: release the host locks and cluster slots a finished run still holds (a host that needed a person
+ * keeps both until someone has looked at it).
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../load/config-error.js';
 import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
+import { EXIT } from '../exit-codes.js';
 
-export function registerRuns(program: Command, _setExitCode: SetExitCode): void {
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerRuns(program: Command, setExitCode: SetExitCode): void {
   program
     .command('runs')
     .description('List runs in the journal, newest first')
@@ -53,6 +58,45 @@ export function registerRuns(program: Command, _setExitCode: SetExitCode): void 
             out(`  step #${s.id} ${s.module} "${s.task}": ${s.status}${s.undoneAt ? ` (undone by ${s.undoneBy})` : ''}${s.message ? ` — ${s.message.split('\n')[0]}` : ''}`);
           }
         }
+      } finally {
+        journal.close();
+      }
+    });
+
+  program
+    .command('unlock')
+    .description('Release the host locks and cluster slots a finished run still holds (a host that needed a person, once sorted out)')
+    .argument('<run>', 'run id')
+    .option('--host <name>', 'only this host (repeatable)', collect)
+    .option('--force', 'the run is marked running by a controller on another machine that is known to be dead')
+    .option('--journal <path>', 'journal database')
+    .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
+      const [{ Journal }, { resolveJournalPath }, { checkRunnable, UndoRefused }] = await Promise.all([
+        import('../../journal/journal.js'), import('../../journal/journal-path.js'), import('../../executor/undo-run.js'),
+      ]);
+      const journal = Journal.open(resolveJournalPath(opts.journal));
+      try {
+        const run = journal.getRun(runId);
+        if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
+        try {
+          checkRunnable(run, runId, opts.force === true);
+        } catch (err) {
+          if (!(err instanceof UndoRefused)) throw err;
+          process.stderr.write(`rollgate unlock: ${err.message}\n`);
+          return setExitCode(EXIT.refused);
+        }
+        const wanted = (host: string) => !opts.host || opts.host.includes(host);
+        const lock = journal.fleetLock();
+        const locks = (await lock.listHostLocks()).filter((l) => l.runId === runId && wanted(l.host));
+        const slots = (await lock.listDownSlots()).filter((s) => s.runId === runId && wanted(s.host));
+        await lock.releaseHostLocks(runId, locks.map((l) => l.host));
+        for (const s of slots) await lock.releaseDownSlot(runId, s.cluster, s.host);
+        for (const l of locks) process.stdout.write(`${l.host}: host lock of run ${runId} released (held since ${new Date(l.acquiredAt).toISOString()})\n`);
+        for (const s of slots) process.stdout.write(`${s.host}: down slot of cluster ${s.cluster} released\n`);
+        const free = (opts.host ?? []).filter((h) => !locks.some((l) => l.host === h) && !slots.some((s) => s.host === h));
+        for (const h of free) process.stdout.write(`${h}: run ${runId} holds no lock on it\n`);
+        if (!opts.host && locks.length === 0 && slots.length === 0) process.stdout.write(`run ${runId} holds no lock\n`);
+        setExitCode(EXIT.ok);
       } finally {
         journal.close();
       }

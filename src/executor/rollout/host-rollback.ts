@@ -29,7 +29,10 @@ export function finish(h: HostCtx, status: RolloutHostStatus, message: string): 
 
 export function needsPerson(h: HostCtx, reason: string): HostRunResult {
   const { d } = h;
-  const evidence: Record<string, string> = { journal: `rollgate show ${d.runId} --host ${d.host.name}` };
+  const evidence: Record<string, string> = {
+    journal: `rollgate show ${d.runId} --host ${d.host.name}`,
+    afterwards: `the host keeps its lock; once it is sorted out: rollgate unlock ${d.runId} --host ${d.host.name}`,
+  };
   if (d.serialLog) evidence.serialLog = d.serialLog;
   const last = d.journal.latestSnapshot(d.runId, d.host.name);
   if (last) evidence.lastSnapshot = `${last.phase} snapshot #${last.id}`;
