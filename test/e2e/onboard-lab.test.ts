@@ -22,9 +22,11 @@ const PER_BOOT = new Set(['/etc/machine-id']);
 const journal = join(mkdtempSync(join(tmpdir(), 'rg-onboard-lab-')), 'journal.db');
 let lab: Lab;
 
+/** The CLI; the commands that journal (`run`, `undo`) write to this file's own journal. */
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const journaled = args[0] === 'run' || args[0] === 'undo' ? ['--journal', journal] : [];
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, '--journal', journal], { cwd: ROOT, timeout: 40 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, ...journaled], { cwd: ROOT, timeout: 40 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -73,7 +75,8 @@ describe.runIf(E2E_FULL)('onboarding a lab VM with rollgate run, check and undo'
   });
 
   it('rollgate check shows the passthrough default domain and vfio-pci in use', async () => {
-    const { stdout, stderr } = await rollgate(['check', '--json', '-i', lab.inventoryFile, '--limit', HOST]);
+    const { code, stdout, stderr } = await rollgate(['check', '--json', '-i', lab.inventoryFile, '--limit', HOST]);
+    expect(stdout, `exit ${code}: ${stderr}`).not.toBe('');
     const { hosts } = JSON.parse(stdout) as { hosts: Array<{ host: string; snapshot: HostSnapshot }> };
     const s = hosts[0]!.snapshot;
     expect(s.iommu.defaultDomain, stderr).toMatchObject({ status: 'ok', value: { value: 'passthrough' } });
