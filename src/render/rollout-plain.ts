@@ -23,7 +23,8 @@ export function formatRolloutEvent(e: RollgateEvent): string[] {
         ...[...e.checks].sort((a, b) => Number(a.ok) - Number(b.ok)).map((c) => (c.ok ? `      ok    ${c.name}: ${c.actual}` : `      FAIL  ${c.name}: expected ${c.expected}, found ${c.actual}`)),
       ];
     case 'rollout.rollback':
-      return [`  ${e.host}: ROLLBACK ${e.action}: ${e.reason}`];
+      // A power reset is not a rollback by itself: the pending one-shot may boot and verify after it.
+      return [e.action === 'power_reset' ? `  ${e.host}: POWER RESET: ${e.reason}` : `  ${e.host}: ROLLBACK ${e.action}: ${e.reason}`];
     case 'rollout.needs_person':
       return [`  ${e.host}: NEEDS A PERSON: ${e.reason}`, ...Object.entries(e.evidence).map(([k, v]) => `      ${k}: ${v}`)];
     case 'rollout.host_finished':

@@ -15,6 +15,7 @@ const recorded: RollgateEvent[] = [
     { name: 'cmdline', ok: true, required: true, expected: 'a', actual: 'a' },
     { name: 'driver 0000:01:00.0 [8086:10d3]', ok: false, required: true, expected: 'vfio-pci', actual: 'e1000e' },
   ] },
+  { type: 'rollout.rollback', at, runId, host: 'lab1', action: 'power_reset', reason: 'not back within 600 s (trial boot); resetting through qmp:/x/qmp.sock' },
   { type: 'rollout.rollback', at, runId, host: 'lab1', action: 'undo', reason: '2 journaled step(s), newest first' },
   { type: 'rollout.host_finished', at, runId, host: 'lab1', status: 'rolled_back', message: 'verification failed (driver 0000:01:00.0 [8086:10d3]); rolled back', ms: 312_000 },
   { type: 'rollout.stopped', at, runId, reason: 'canary_failed', message: 'canary failed: lab1 (rolled_back)', untouched: ['lab2'] },
@@ -34,6 +35,7 @@ canary 1: lab1
   lab1: verification against the pre-change snapshot and the play: FAILED
       FAIL  driver 0000:01:00.0 [8086:10d3]: expected vfio-pci, found e1000e
       ok    cmdline: a
+  lab1: POWER RESET: not back within 600 s (trial boot); resetting through qmp:/x/qmp.sock
   lab1: ROLLBACK undo: 2 journaled step(s), newest first
   lab1: rolled_back (312.0 s): verification failed (driver 0000:01:00.0 [8086:10d3]); rolled back
 STOPPED (canary_failed): canary failed: lab1 (rolled_back); untouched: lab2
