@@ -10,7 +10,7 @@ import { desiredStatesOf } from '../../modules/findings/desired.js';
 import { snapshotFileName } from '../../modules/facts/snapshot-file.js';
 import type { CheckHost, HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
-import { positiveNumber } from './exec.js';
+import { collect, positiveNumber } from './exec.js';
 import { formatCheck } from './check-format.js';
 import type { SetExitCode } from './index.js';
 import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
@@ -26,8 +26,6 @@ interface CheckOptions {
   sshConfig?: string;
   acceptNewHostKeys?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<HostCheck>[]> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;

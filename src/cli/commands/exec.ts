@@ -20,7 +20,10 @@ interface ExecOptions {
   sshConfig?: string;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** Commander's accumulator for a repeatable option (`-i a -i b`). */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** The same for comma-separated lists (`-t a,b -t c`). */
+export const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
 
 /** A positive number from an option, or a ConfigError naming the option. */
 export function positiveNumber(value: string | undefined, option: string, integer: boolean): number | undefined {

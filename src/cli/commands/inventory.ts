@@ -8,6 +8,7 @@ import { loadInventory } from '../../load/inventory.js';
 import { selectHosts } from '../../load/limit.js';
 import { ansibleJson, inventoryGraph, inventoryList, printableHostVars } from '../../render/inventory-list.js';
 import type { SetExitCode } from './index.js';
+import { collect } from './exec.js';
 
 interface InventoryOptions {
   inventory: string[];
@@ -16,8 +17,6 @@ interface InventoryOptions {
   graph?: boolean | string;
   limit?: string;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerInventory(program: Command, setExitCode: SetExitCode): void {
   program

@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
 import type { Inventory } from '../../load/inventory.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
-import { positiveNumber } from './exec.js';
+import { collect, collectList, positiveNumber } from './exec.js';
 import type { SetExitCode } from './index.js';
 
 interface RolloutOptions {
@@ -27,9 +27,6 @@ interface RolloutOptions {
   sshConfig?: string;
   forks?: string;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
 
 async function approveOnTty(yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;

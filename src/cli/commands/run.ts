@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { positiveNumber } from './exec.js';
+import { collect, collectList, positiveNumber } from './exec.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import type { SetExitCode } from './index.js';
 
@@ -28,9 +28,6 @@ interface RunCliOptions {
   listHosts?: boolean;
   listTasks?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
 
 /** The shared table (exit-codes.ts): 0 ok, 1 a host failed, 4 a host unreachable; 5 when locked (below). */
 export function runExitCode(result: { failed: boolean; unreachable: boolean }): number {

@@ -9,9 +9,8 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../load/config-error.js';
 import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
+import { collect } from './exec.js';
 import { EXIT } from '../exit-codes.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerRuns(program: Command, setExitCode: SetExitCode): void {
   program

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../load/config-error.js';
 import type { SetExitCode } from './index.js';
-import { positiveNumber } from './exec.js';
+import { collect, positiveNumber } from './exec.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
 interface UndoOptions {
@@ -21,8 +21,6 @@ interface UndoOptions {
   acceptNewHostKeys?: boolean;
   sshConfig?: string;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
