@@ -15,7 +15,8 @@ import { withLockFile } from './lock-file.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
 import type { LabSettings } from './settings.js';
-import { createOverlay, prepareVm, startVm, stopVm, vmPid, vmRecord } from './vm.js';
+import { preparePristine, startPristine, type LabContext, type PristinePlan } from './pristine-start.js';
+import { stopVm, vmPid, vmRecord } from './vm.js';
 
 export type LabProgress =
   | { type: 'image'; line: string }
@@ -33,8 +34,10 @@ export interface LabUpResult {
   state: LabState;
   paths: LabPaths;
   inventoryFile: string;
-  /** Boot times of the VMs started by this call, ms (qemu start to SSH login). */
+  /** Cold boot times of the VMs this call booted, ms (qemu start to SSH login). */
   bootMs: Record<string, number>;
+  /** Restore times of the VMs this call started from their saved state, ms (qemu start to SSH login + clock). */
+  restoreMs: Record<string, number>;
 }
 
 /** At most this many hosts: the machine the lab was sized for has 2 cores. */
@@ -93,6 +96,10 @@ async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<vo
   if (errors.length > 1) throw new Error(errors.map((e) => (e as Error).message).join('\n'));
 }
 
+function labContext(settings: LabSettings, state: LabState, paths: LabPaths): LabContext {
+  return { settings, accel: state.accel, imageHash: state.imageHash, imageBase: state.imageBase, files: labFiles(paths) };
+}
+
 export function labFiles(paths: LabPaths): { operatorKey: string; knownHosts: string } {
   return { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts };
 }
@@ -130,43 +137,50 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
       chmodSync(paths.operatorKey, 0o600);
     }
     const toStart: VmRecord[] = [];
+    const plans = new Map<string, PristinePlan>();
+    const ctx = labContext(settings, state, paths);
     for (let i = 0; i < opts.hosts; i++) {
       const name = labHostName(i);
       if (running.includes(name)) continue;
       const old = state.hosts[name];
       const port = old && (await portFree(old.sshPort)) ? old.sshPort : await freePort();
       const rec = vmRecord(paths.vmsDir, name, i, kindFor(opts.profile, i).iommu, port);
-      rmSync(rec.disk, { force: true }); // a VM that is not running starts pristine
       rmSync(`${rec.dir}/link-down`, { force: true });
-      rec.hostPublicKey = await prepareVm(rec, state.imageBase);
+      plans.set(name, await preparePristine(ctx, rec)); // a VM that is not running starts pristine
       state.hosts[name] = rec;
       toStart.push(rec);
     }
     writeLabState(paths, state);
     writeKnownHosts(paths, state);
     const bootMs: Record<string, number> = {};
+    const restoreMs: Record<string, number> = {};
     const files = labFiles(paths);
-    const accel = state.accel;
     // Reused hosts must answer too (a test may have left one rebooting).
     const reused = running.filter((n) => labHostName(state!.hosts[n]!.index) && state!.hosts[n]!.index < opts.hosts);
     await bounded([...toStart.map((r) => r.name), ...reused], settings.maxParallel, async (name) => {
       const rec = state!.hosts[name]!;
       const fresh = toStart.includes(rec);
+      let ready: Ready;
       if (fresh) {
-        progress({ type: 'vm', host: name, phase: 'starting' });
-        await startVm(rec, { accel, memoryMb: settings.memoryMb });
-      } else progress({ type: 'vm', host: name, phase: 'reused' });
-      progress({ type: 'vm', host: name, phase: 'booting', detail: `ssh port ${rec.sshPort}` });
-      const ready = await waitForSsh(labTarget(rec, files, 'root', settings.sshConnectTimeoutMs), {
-        timeoutMs: settings.bootTimeoutMs,
-        pollMs: settings.sshPollMs,
-        consoleLog: rec.consoleLog,
-      });
-      if (fresh) bootMs[name] = ready.waitedMs;
-      progress({ type: 'vm', host: name, phase: 'ready', detail: `${Math.round(ready.waitedMs / 1000)} s` });
+        progress({ type: 'vm', host: name, phase: 'starting', detail: `ssh port ${rec.sshPort}` });
+        const started = await startPristine(ctx, rec, plans.get(name)!, (phase) => progress({ type: 'vm', host: name, phase: 'booting', detail: phase }));
+        ready = started.ready;
+        if (started.how === 'cold') bootMs[name] = started.coldBootMs ?? ready.waitedMs;
+        else restoreMs[name] = ready.waitedMs;
+      } else {
+        progress({ type: 'vm', host: name, phase: 'reused' });
+        progress({ type: 'vm', host: name, phase: 'booting', detail: `ssh port ${rec.sshPort}` });
+        ready = await waitForSsh(labTarget(rec, files, 'root', settings.sshConnectTimeoutMs), {
+          timeoutMs: settings.bootTimeoutMs,
+          pollMs: settings.sshPollMs,
+          consoleLog: rec.consoleLog,
+        });
+      }
+      const how = restoreMs[name] !== undefined ? ' (restored)' : bootMs[name] !== undefined ? ' (cold boot)' : '';
+      progress({ type: 'vm', host: name, phase: 'ready', detail: `${Math.round(ready.waitedMs / 1000)} s${how}` });
     });
     writeInventory(inventoryFile, state, paths);
-    return { state, paths, inventoryFile, bootMs };
+    return { state, paths, inventoryFile, bootMs, restoreMs };
   });
 }
 
@@ -199,15 +213,17 @@ export async function labReset(settings: LabSettings, host: string): Promise<Rea
     const rec = state?.hosts[host];
     if (!state || !rec) throw new Error(`no lab host ${host}${state ? ` (hosts: ${hostNames(state).join(', ')})` : ' (the lab is not up)'}`);
     await stopVm(rec);
-    await createOverlay(rec.disk, state.imageBase);
     rmSync(`${rec.dir}/link-down`, { force: true });
     if (!(await portFree(rec.sshPort))) throw new Error(`${host}: port ${rec.sshPort} is taken by another process`);
-    await startVm(rec, { accel: state.accel, memoryMb: settings.memoryMb });
-    return waitForSsh(labTarget(rec, labFiles(paths), 'root', settings.sshConnectTimeoutMs), {
-      timeoutMs: settings.bootTimeoutMs,
-      pollMs: settings.sshPollMs,
-      consoleLog: rec.consoleLog,
-    });
+    const ctx = labContext(settings, state, paths);
+    const before = rec.hostPublicKey;
+    const plan = await preparePristine(ctx, rec);
+    if (rec.hostPublicKey !== before) {
+      // A saved state brings the host key its guest installed: known_hosts must say so before the login.
+      writeLabState(paths, state);
+      writeKnownHosts(paths, state);
+    }
+    return (await startPristine(ctx, rec, plan)).ready;
   });
 }
 

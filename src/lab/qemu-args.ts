@@ -24,6 +24,8 @@ export interface VmSpec {
   hostKeyPubFile: string;
   /** Locally administered MAC of the management NIC. */
   mac: string;
+  /** Load a saved state instead of booting (`exec:cat FILE`, see saved-state.ts). */
+  incoming?: string;
 }
 
 /** Guest PCI slots of the devices every kind has. */
@@ -45,7 +47,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-name', `${spec.name},process=rollgate-lab-${spec.name}`,
     '-machine', 'q35,kernel-irqchip=split',
     '-accel', spec.accel,
-    '-cpu', `max,vendor=${k.cpuVendor}`,
+    '-cpu', `max,vendor=${k.cpuVendor},la57=off`,
     '-smp', '1',
     '-m', String(spec.memoryMb),
     '-nodefaults', '-vga', 'none', '-display', 'none',
@@ -78,6 +80,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-fw_cfg', `name=opt/rollgate/ssh_host_ed25519_key.pub,file=${spec.hostKeyPubFile}`,
     '-rtc', 'base=utc',
   );
+  if (spec.incoming) args.push('-incoming', spec.incoming);
   return args;
 }
 

@@ -29,6 +29,11 @@ export interface LabSettings {
   firstbootTimeoutMs: number;
   /** Whole image build. ROLLGATE_LAB_BUILD_TIMEOUT (s), default 3600. */
   buildTimeoutMs: number;
+  /**
+   * Start pristine VMs from a saved booted state (seconds) instead of a cold boot, saving one on the first cold
+   * boot. ROLLGATE_LAB_SAVED_STATE=0 turns it off (every start is a cold boot). Default on.
+   */
+  savedStates: boolean;
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,6 +50,13 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${raw}: expected a whole number greater than 0`);
   return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '1' || raw === '0') return raw === '1';
+  throw new Error(`${name}=${raw}: expected 1 or 0`);
 }
 
 /** First `URIs:` of the host's Debian deb822 sources, the one mirror the guest image may come from. */
@@ -82,6 +94,7 @@ export function labSettings(env: NodeJS.ProcessEnv = process.env, readFile?: (p:
     sshConnectTimeoutMs: seconds(env, 'ROLLGATE_LAB_SSH_CONNECT_TIMEOUT', 30),
     firstbootTimeoutMs: seconds(env, 'ROLLGATE_LAB_FIRSTBOOT_TIMEOUT', 1500),
     buildTimeoutMs: seconds(env, 'ROLLGATE_LAB_BUILD_TIMEOUT', 3600),
+    savedStates: flag(env, 'ROLLGATE_LAB_SAVED_STATE', true),
   };
 }
 

@@ -68,7 +68,7 @@ export function vmPid(rec: VmRecord): number | undefined {
 }
 
 /** Start QEMU for the VM; resolves once QEMU has daemonized (the guest is booting). */
-export async function startVm(rec: VmRecord, opts: { accel: Accel; memoryMb: number }): Promise<number> {
+export async function startVm(rec: VmRecord, opts: { accel: Accel; memoryMb: number; incoming?: string }): Promise<number> {
   rmSync(rec.qmpSocket, { force: true });
   rmSync(rec.pidFile, { force: true });
   const args = qemuArgs({
@@ -84,6 +84,7 @@ export async function startVm(rec: VmRecord, opts: { accel: Accel; memoryMb: num
     hostKeyFile: rec.hostKey,
     hostKeyPubFile: `${rec.hostKey}.pub`,
     mac: rec.mac,
+    ...(opts.incoming ? { incoming: opts.incoming } : {}),
   });
   try {
     await run(QEMU, args, { timeout: 60_000 });

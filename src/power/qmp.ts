@@ -19,6 +19,10 @@ export interface QmpCommands {
   cont: [undefined, Record<string, never>];
   quit: [undefined, Record<string, never>];
   set_link: [{ name: string; up: boolean }, Record<string, never>];
+  /** Lab saved states: migrate the running guest to a file (`exec:cat > FILE`). */
+  migrate: [{ uri: string }, Record<string, never>];
+  'migrate-set-parameters': [{ 'max-bandwidth'?: number }, Record<string, never>];
+  'query-migrate': [undefined, { status?: 'none' | 'setup' | 'active' | 'completed' | 'failed' | 'cancelled' | string; 'error-desc'?: string }];
 }
 
 export class QmpError extends Error {

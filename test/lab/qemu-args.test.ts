@@ -20,7 +20,7 @@ describe('qemu command line of a lab VM', () => {
     expect(args.slice(args.indexOf('-machine'), args.indexOf('-machine') + 2)).toEqual(['-machine', 'q35,kernel-irqchip=split']);
     const devs = devices(args);
     expect(devs[0]).toBe('intel-iommu,intremap=on,caching-mode=on');
-    expect(args).toContain('max,vendor=GenuineIntel');
+    expect(args).toContain('max,vendor=GenuineIntel,la57=off');
   });
 
   it('pins every device but the AMD IOMMU, whose PCI function takes the free slot 00:01.0', () => {

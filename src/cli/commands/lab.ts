@@ -56,7 +56,8 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         const started = Date.now();
         const result = await view.run(labUp(s, { hosts: opts.hosts, profile: opts.profile, inventoryFile: opts.inventory, onProgress: view.onProgress }));
         print(`lab up: ${hostNames(result.state).length} host(s) in ${Math.round((Date.now() - started) / 1000)} s, accel ${result.state.accel}; inventory ${result.inventoryFile}`);
-        for (const [h, ms] of Object.entries(result.bootMs)) print(`  ${h}: boot to SSH login ${Math.round(ms / 1000)} s`);
+        for (const [h, ms] of Object.entries(result.bootMs)) print(`  ${h}: cold boot to SSH login ${Math.round(ms / 1000)} s (its booted state is saved: later starts restore it)`);
+        for (const [h, ms] of Object.entries(result.restoreMs)) print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
       } catch (err) {
         fail(setExitCode, err);
       }
@@ -108,7 +109,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
 
   lab
     .command('reset <host>')
-    .description('put one VM back to pristine (new overlay of the base image) and wait for SSH')
+    .description('put one VM back to pristine (restore its saved booted state, or boot the base image) and wait for SSH')
     .action(async (host: string) => {
       try {
         const ready = await labReset(settings(), host);

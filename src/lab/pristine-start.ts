@@ -1,0 +1,97 @@
+/**
+ * Starting a lab VM pristine: from its saved booted state when one exists (seconds), else by a cold boot through
+ * its own GRUB, after which the booted guest is saved once so every later start and reset is a restore. A
+ * restored guest's clock is set to the host's (it stopped when the state was saved).
+ */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SshConnection } from '../connection/ssh.js';
+import { sh } from '../connection/shell-quote.js';
+import type { Accel } from './qemu-args.js';
+import { findSavedState, incomingFrom, prepareRestore, qemuVersion, savedStateDir, savedStateKey, saveVmState, waitRestored, type SavedState } from './saved-state.js';
+import type { LabSettings } from './settings.js';
+import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
+import type { VmRecord } from './state.js';
+import { prepareVm, startVm, stopVm } from './vm.js';
+
+export interface PristinePlan {
+  /** Where this VM's saved state lives (or will). */
+  dir: string;
+  saved: SavedState | undefined;
+}
+
+export interface PristineStart {
+  ready: Ready;
+  /** 'restored' from a saved state, or 'cold' (booted through GRUB, then saved when saved states are on). */
+  how: 'restored' | 'cold';
+  /** The cold boot's QEMU start to SSH login, ms (only for 'cold'). */
+  coldBootMs?: number;
+}
+
+export interface LabContext {
+  settings: LabSettings;
+  accel: Accel;
+  imageHash: string;
+  imageBase: string;
+  files: { operatorKey: string; knownHosts: string };
+}
+
+/** Find the VM's saved state and give it the matching disk and host key (before known_hosts is written). */
+export async function preparePristine(ctx: LabContext, rec: VmRecord): Promise<PristinePlan> {
+  const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
+  const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
+  const saved = ctx.settings.savedStates ? findSavedState(dir) : undefined;
+  rmSync(rec.disk, { force: true }); // pristine: never an old overlay
+  rec.hostPublicKey = saved ? await prepareRestore(rec, saved) : await prepareVm(rec, ctx.imageBase);
+  return { dir, saved };
+}
+
+/** Start the prepared VM and wait for an SSH login (restoring, or booting and then saving). */
+export async function startPristine(ctx: LabContext, rec: VmRecord, plan: PristinePlan, onPhase: (phase: string) => void = () => {}): Promise<PristineStart> {
+  const { settings } = ctx;
+  const target = labTarget(rec, ctx.files, 'root', settings.sshConnectTimeoutMs);
+  if (plan.saved) return { ready: await restore(ctx, rec, plan.saved, onPhase), how: 'restored' };
+  onPhase('cold boot');
+  await startVm(rec, { accel: ctx.accel, memoryMb: settings.memoryMb });
+  const booted = await waitForSsh(target, { timeoutMs: settings.bootTimeoutMs, pollMs: settings.sshPollMs, consoleLog: rec.consoleLog });
+  if (!settings.savedStates) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
+  onPhase('saving the booted state');
+  await settle(target);
+  const saved = await saveVmState(rec, plan.dir, { bootMs: booted.waitedMs }, stopVm);
+  await prepareRestore(rec, saved);
+  const ready = await restore(ctx, rec, saved, onPhase);
+  return { ready: { ...ready, waitedMs: booted.waitedMs }, how: 'cold', coldBootMs: booted.waitedMs };
+}
+
+async function restore(ctx: LabContext, rec: VmRecord, saved: SavedState, onPhase: (phase: string) => void): Promise<Ready> {
+  const started = Date.now();
+  onPhase('restoring the saved state');
+  await startVm(rec, { accel: ctx.accel, memoryMb: ctx.settings.memoryMb, incoming: incomingFrom(saved) });
+  await waitRestored(rec);
+  const target = labTarget(rec, ctx.files, 'root', ctx.settings.sshConnectTimeoutMs);
+  const ready = await waitForSsh(target, { timeoutMs: 120_000, pollMs: 500, consoleLog: rec.consoleLog });
+  await setGuestClock(target);
+  return { ...ready, waitedMs: Date.now() - started };
+}
+
+/** Let boot-time jobs finish (nothing half-started goes into the saved state), then flush the disk. */
+async function settle(target: ReturnType<typeof labTarget>): Promise<void> {
+  const conn = await SshConnection.open(target);
+  try {
+    await conn.exec('timeout 180 systemctl is-system-running --wait; sync', { timeoutMs: 200_000, become: false });
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The guest's clock stood still while its state was on disk: set it to the host's. */
+export async function setGuestClock(target: ReturnType<typeof labTarget>): Promise<void> {
+  const conn = await SshConnection.open(target);
+  try {
+    const now = (Date.now() / 1000).toFixed(3);
+    const r = await conn.exec(sh`date -u -s @${now} >/dev/null`, { timeoutMs: 30_000, become: false });
+    if (r.exitCode !== 0) throw new Error(`${target.name}: cannot set the guest clock: ${r.stderr.trim()}`);
+  } finally {
+    await conn.close();
+  }
+}
