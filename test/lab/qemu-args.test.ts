@@ -21,6 +21,7 @@ describe('qemu command line of a lab VM', () => {
     const devs = devices(args);
     expect(devs[0]).toBe('intel-iommu,intremap=on,caching-mode=on');
     expect(args).toContain('max,vendor=GenuineIntel,la57=off');
+    expect(args[args.indexOf('-accel') + 1]).toBe('tcg,tb-size=128');
   });
 
   it('pins every device but the AMD IOMMU, whose PCI function takes the free slot 00:01.0', () => {
