@@ -30,6 +30,8 @@ export class SqliteFleetLock implements FleetLock {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number = Date.now,
+    /** Runs one write, waiting while another process holds the database (Journal.write). */
+    private readonly write: <T>(fn: () => T) => T = (fn) => fn(),
   ) {}
 
   async acquireHostLocks(runId: string, hosts: readonly string[], options: AcquireOptions = {}): Promise<LockOutcome> {
@@ -55,16 +57,16 @@ export class SqliteFleetLock implements FleetLock {
       for (const host of unique) upsert.run(host, runId, this.holder, now, expires);
       return { ok: true, hosts: unique };
     });
-    return tx.immediate();
+    return this.write(() => tx.immediate());
   }
 
   async releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void> {
     if (!hosts) {
-      this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
+      this.write(() => this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId));
       return;
     }
     const del = this.db.prepare('DELETE FROM host_locks WHERE run_id = ? AND host = ?');
-    this.db.transaction(() => hosts.forEach((h) => del.run(runId, h))).immediate();
+    this.write(() => this.db.transaction(() => hosts.forEach((h) => del.run(runId, h))).immediate());
   }
 
   async listHostLocks(): Promise<HostLock[]> {
@@ -83,11 +85,11 @@ export class SqliteFleetLock implements FleetLock {
       this.db.prepare('INSERT INTO down_slots (cluster, host, run_id, acquired_at) VALUES (?, ?, ?, ?)').run(cluster, host, runId, this.now());
       return { ok: true };
     });
-    return tx.immediate();
+    return this.write(() => tx.immediate());
   }
 
   async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
-    this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId);
+    this.write(() => this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId));
   }
 
   async listDownSlots(cluster?: string): Promise<DownSlot[]> {
@@ -98,9 +100,9 @@ export class SqliteFleetLock implements FleetLock {
   }
 
   async breakRun(runId: string): Promise<void> {
-    this.db.transaction(() => {
+    this.write(() => this.db.transaction(() => {
       this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
       this.db.prepare('DELETE FROM down_slots WHERE run_id = ?').run(runId);
-    }).immediate();
+    }).immediate());
   }
 }

@@ -69,13 +69,13 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [{ loadSshConfig }, { resolveTargets }, { Journal }, { resolveJournalPath }, { EventBus }, { runRollout }] = await Promise.all([
-    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../../journal/journal.js'),
-    import('../../journal/journal-path.js'), import('../../events/events.js'), import('../../executor/rollout/rollout.js'),
+  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { EventBus }, { runRollout }] = await Promise.all([
+    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../journal-open.js'),
+    import('../../events/events.js'), import('../../executor/rollout/rollout.js'),
   ]);
   // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
   const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
-  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const journal = openJournal(opts.journal);
   try {
     const runId = opts.runId ?? journal.createRun({
       kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
@@ -150,8 +150,8 @@ ${EXIT_HELP}
     .option('--journal <path>', 'journal database')
     .addHelpText('after', `\n${EXIT_HELP}\n`)
     .action(async (runId: string, opts: RolloutOptions) => {
-      const [{ Journal }, { resolveJournalPath }] = await Promise.all([import('../../journal/journal.js'), import('../../journal/journal-path.js')]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const { openJournal } = await import('../journal-open.js');
+      const journal = openJournal(opts.journal);
       const run = journal.getRun(runId);
       journal.close();
       if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);

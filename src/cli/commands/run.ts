@@ -60,11 +60,10 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));
     return setExitCode(0);
   }
-  const [{ loadSshConfig }, { resolveTargets }, { resolveJournalPath }, { Journal }, { EventBus }, { runPlaybook, HostsLockedError }] = await Promise.all([
+  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { EventBus }, { runPlaybook, HostsLockedError }] = await Promise.all([
     import('../../connection/ssh-config.js'),
     import('../../connection/resolve-target.js'),
-    import('../../journal/journal-path.js'),
-    import('../../journal/journal.js'),
+    import('../journal-open.js'),
     import('../../events/events.js'),
     import('../../executor/run-playbook.js'),
   ]);
@@ -72,7 +71,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     plan.hosts.map((n) => inventory.hosts.get(n)!),
     { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
   );
-  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const journal = openJournal(opts.journal);
   const bus = new EventBus();
   if (opts.json) bus.on((await import('../../render/run-json.js')).runJsonRenderer());
   else bus.on((await import('../../render/run-plain.js')).runPlainRenderer({ diff: opts.diff === true }));

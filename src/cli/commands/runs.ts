@@ -18,8 +18,8 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .description('List runs in the journal, newest first')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
     .action(async (opts: { journal?: string }) => {
-      const [{ Journal }, { resolveJournalPath }] = await Promise.all([import('../../journal/journal.js'), import('../../journal/journal-path.js')]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const { openJournal } = await import('../journal-open.js');
+      const journal = openJournal(opts.journal);
       try {
         for (const r of journal.listRuns()) {
           const hosts = journal.listHosts(r.id);
@@ -37,10 +37,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--host <name>', 'only this host')
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string; journal?: string }) => {
-      const [{ Journal }, { resolveJournalPath }, { formatRolloutEvent }] = await Promise.all([
-        import('../../journal/journal.js'), import('../../journal/journal-path.js'), import('../../render/rollout-plain.js'),
+      const [{ openJournal }, { formatRolloutEvent }] = await Promise.all([
+        import('../journal-open.js'), import('../../render/rollout-plain.js'),
       ]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
         if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
@@ -70,10 +70,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--force', 'the run is marked running by a controller on another machine that is known to be dead')
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
-      const [{ Journal }, { resolveJournalPath }, { checkRunnable, UndoRefused }] = await Promise.all([
-        import('../../journal/journal.js'), import('../../journal/journal-path.js'), import('../../executor/undo-run.js'),
+      const [{ openJournal }, { checkRunnable, UndoRefused }] = await Promise.all([
+        import('../journal-open.js'), import('../../executor/undo-run.js'),
       ]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
         if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);

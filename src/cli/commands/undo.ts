@@ -25,17 +25,16 @@ interface UndoOptions {
 async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
   const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
-  const [{ Journal }, { resolveJournalPath }, { loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { undoRun, runHosts, UndoRefused }] =
+  const [{ openJournal }, { loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { undoRun, runHosts, UndoRefused }] =
     await Promise.all([
-      import('../../journal/journal.js'),
-      import('../../journal/journal-path.js'),
+      import('../journal-open.js'),
       import('../../load/inventory.js'),
       import('../../load/limit.js'),
       import('../../connection/ssh-config.js'),
       import('../../connection/resolve-target.js'),
       import('../../executor/undo-run.js'),
     ]);
-  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const journal = openJournal(opts.journal);
   try {
     const run = journal.getRun(runId);
     if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'run `rollgate runs` to list them, or pass --journal PATH' }]);

@@ -40,7 +40,7 @@ export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => 
   const stored = (run?.options as { plan?: PlannedBatch[] } | undefined)?.plan;
   if (stored) return stored;
   const plan = planRollout(await kindsOf(input, open), input.settings);
-  journal.db.prepare('UPDATE runs SET options = ? WHERE id = ?').run(JSON.stringify({ ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) }), runId);
+  journal.setRunOptions(runId, { ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) });
   const known = new Set(journal.listHosts(runId).map((r) => r.host));
   for (const h of input.planned.hosts) if (!known.has(h)) journal.addHost(runId, h, {}, 'pending');
   input.bus.emit({ type: 'rollout.started', at: Date.now(), runId, hosts: input.planned.hosts, batches: plan.batches.map((b) => ({ phase: b.phase, index: b.index, hosts: b.hosts })), kinds: Object.fromEntries(plan.kinds) });

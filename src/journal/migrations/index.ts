@@ -13,6 +13,17 @@ export interface Migration {
 
 export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
 
+/** The journal was written by a newer rollgate: its schema is past the newest migration this one knows. */
+export class NewerSchemaError extends Error {
+  override readonly name = 'NewerSchemaError';
+  constructor(
+    readonly version: number,
+    readonly latest: number,
+  ) {
+    super(`journal schema version ${version} is newer than this rollgate understands (${latest}); upgrade rollgate`);
+  }
+}
+
 export const LATEST_VERSION = migrations.reduce((max, m) => Math.max(max, m.version), 0);
 
 /** Bring the database to the latest schema; returns the versions applied. */
@@ -20,7 +31,7 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
   if (current > latest) {
-    throw new Error(`journal schema version ${current} is newer than this rollgate understands (${latest}); upgrade rollgate`);
+    throw new NewerSchemaError(current, latest);
   }
   const applied: number[] = [];
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
