@@ -13,7 +13,7 @@ import { BUSY_SLICE_MS, retryBusy } from './journal-busy.js';
 import { JournalUnusableError, moveAsideHint, prepareJournalFiles } from './journal-file.js';
 import { redactSecrets } from './redact.js';
 import type {
-  EventRow, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
+  EventRow, HostIdentity, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
 } from './journal-types.js';
 import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
@@ -137,6 +137,21 @@ export class Journal {
       .prepare(`INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`)
       .run(runId, host, status, detail ?? null, Date.now()));
+  }
+
+  /** Record where a host of the run was reached, the first time only (what undo and resume compare with). */
+  recordHostIdentity(runId: string, host: string, id: HostIdentity): void {
+    this.write(() => this.db
+      .prepare(`INSERT INTO run_hosts (run_id, host, status, updated_at, address, port, host_key) VALUES (?, ?, 'pending', ?, ?, ?, ?)
+                ON CONFLICT (run_id, host) DO UPDATE SET address = excluded.address, port = excluded.port, host_key = excluded.host_key
+                WHERE run_hosts.host_key IS NULL`)
+      .run(runId, host, Date.now(), id.address, id.port, id.hostKey));
+  }
+
+  /** Where the run reached the host, if it did. */
+  hostIdentity(runId: string, host: string): HostIdentity | null {
+    const row = this.db.prepare('SELECT * FROM run_hosts WHERE run_id = ? AND host = ?').get(runId, host);
+    return row ? toRunHost(row).identity : null;
   }
 
   listHosts(runId: string): RunHostRow[] {

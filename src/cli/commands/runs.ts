@@ -76,17 +76,21 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
       const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
-        if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
+        const lock = journal.fleetLock();
+        const holds = (await lock.listHostLocks()).some((l) => l.runId === runId);
+        // A lock of a run this journal does not know (a lost or foreign run) can still be released.
+        if (!run && !holds) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
         try {
-          checkRunnable(run, runId, opts.force === true);
+          if (run) checkRunnable(journal, run, runId, opts.force === true);
         } catch (err) {
           if (!(err instanceof UndoRefused)) throw err;
           process.stderr.write(`rollgate unlock: ${err.message}\n`);
           return setExitCode(EXIT.refused);
         }
         const wanted = (host: string) => !opts.host || opts.host.includes(host);
-        const lock = journal.fleetLock();
-        const locks = (await lock.listHostLocks()).filter((l) => l.runId === runId && wanted(l.host));
+        const all = (await lock.listHostLocks()).filter((l) => l.runId === runId && wanted(l.host));
+        // One line per host: its address and host key identities are released together.
+        const locks = all.filter((l, i) => all.findIndex((m) => m.host === l.host) === i);
         const slots = (await lock.listDownSlots()).filter((s) => s.runId === runId && wanted(s.host));
         await lock.releaseHostLocks(runId, locks.map((l) => l.host));
         for (const s of slots) await lock.releaseDownSlot(runId, s.cluster, s.host);

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { sql as initial } from './001-initial.js';
+import { sql as leasesAndMachineLocks } from './002-run-leases-and-machine-locks.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,10 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'run leases and machine locks', sql: leasesAndMachineLocks },
+];
 
 /** The journal was written by a newer rollgate: its schema is past the newest migration this one knows. */
 export class NewerSchemaError extends Error {
