@@ -64,10 +64,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
 
   program
     .command('unlock')
-    .description('Release the host locks and cluster slots a finished run still holds (a host that needed a person, once sorted out)')
+    .description("Release the host locks and cluster slots a finished, interrupted or dead run still holds (refused while its controller lives)")
     .argument('<run>', 'run id')
     .option('--host <name>', 'only this host (repeatable)', collect)
-    .option('--force', 'the run is marked running by a controller on another machine that is known to be dead')
+    .option('--force', 'the run is marked running by a controller on another machine (no lease) that is known to be dead')
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
       const [{ openJournal }, { checkRunnable, UndoRefused }] = await Promise.all([
