@@ -5,6 +5,7 @@
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { NewerSchemaError } from './migrations/index.js';
 
 /** The journal cannot be opened or read: a clear message and what to do, never a stack (the CLI exits 2). */
 export class JournalUnusableError extends Error {
@@ -50,6 +51,22 @@ export function prepareJournalFiles(path: string): void {
     if (!isPathError(err)) throw err;
     throw new JournalUnusableError(path, `cannot be created or opened (${err.code}: ${err.message})`, 'use --journal PATH (or ROLLGATE_JOURNAL) for a place this user can write');
   }
+}
+
+/** SQLite's codes for a file that is not a usable database (as opposed to a bug in a statement). */
+const UNUSABLE = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|READONLY|IOERR|PERM|AUTH|FULL|FORMAT)/;
+
+/** A failure to open a journal as the operator should read it; anything else is rethrown as it is (a bug). */
+export function unusable(path: string, err: unknown): unknown {
+  if (err instanceof JournalUnusableError) return err;
+  if (err instanceof NewerSchemaError) {
+    return new JournalUnusableError(path, `its schema version ${err.version} is newer than this rollgate understands (${err.latest}): a newer rollgate wrote it`, `upgrade rollgate, or ${moveAsideHint(path)}`);
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNUSABLE.test(code)) {
+    return new JournalUnusableError(path, `not a usable SQLite journal (${(err as Error).message}, ${code})`, moveAsideHint(path));
+  }
+  return err;
 }
 
 /** statfs f_type magic numbers of network filesystems (linux/magic.h). */

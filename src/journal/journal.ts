@@ -8,9 +8,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RollgateEvent } from '../events/events.js';
 import type { UndoRecord } from '../modules/module.js';
-import { migrate, NewerSchemaError } from './migrations/index.js';
+import { migrate } from './migrations/index.js';
 import { BUSY_SLICE_MS, retryBusy } from './journal-busy.js';
-import { JournalUnusableError, moveAsideHint, prepareJournalFiles } from './journal-file.js';
+import { prepareJournalFiles, unusable } from './journal-file.js';
 import { redactSecrets } from './redact.js';
 import type {
   EventRow, HostIdentity, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
@@ -26,22 +26,6 @@ export function newRunId(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   return `${stamp}-${randomBytes(2).toString('hex')}`;
-}
-
-/** SQLite's codes for a file that is not a usable database (as opposed to a bug in a statement). */
-const UNUSABLE = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|READONLY|IOERR|PERM|AUTH|FULL|FORMAT)/;
-
-/** A failure to open a journal as the operator should read it; anything else is rethrown as it is (a bug). */
-function unusable(path: string, err: unknown): unknown {
-  if (err instanceof JournalUnusableError) return err;
-  if (err instanceof NewerSchemaError) {
-    return new JournalUnusableError(path, `its schema version ${err.version} is newer than this rollgate understands (${err.latest}): a newer rollgate wrote it`, `upgrade rollgate, or ${moveAsideHint(path)}`);
-  }
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && UNUSABLE.test(code)) {
-    return new JournalUnusableError(path, `not a usable SQLite journal (${(err as Error).message}, ${code})`, moveAsideHint(path));
-  }
-  return err;
 }
 
 export class Journal {
