@@ -172,17 +172,21 @@ describe('rollgate rollout under signals, and resume', () => {
     expect((await rollgate(['run', quick(), '-i', inv, '--journal', journal, '--limit', 'h01'])).code).toBe(0);
   });
 
-  it('lets exactly one of two resumes racing for a dead controller\'s rollout take it over', async () => {
+  it("after kill -9 names resume in the refusal, and lets exactly one of two resumes racing take the rollout over", async () => {
     const journal = join(dir, 'race.db');
     const inv = inventory(join(dir, 'race-inv.yml'));
     const play = join(dir, 'race.yml');
     writeFileSync(play, '- hosts: h02\n  tasks:\n    - name: slow\n      command: sleep 4\n      changed_when: false\n');
-    // A rollout whose controller is killed (-9) as soon as its run is journaled, before its host starts.
+    // A rollout whose controller is killed (-9) once it holds its host, before the host starts.
     const first = startCli(['rollout', play, '-i', inv, '--journal', journal, '--yes']);
-    const id = await until(() => peek(journal, (db) => (db.prepare('SELECT id FROM runs').get() as { id: string } | undefined)?.id), 30_000);
+    const id = await until(() => peek(journal, (db) => (db.prepare('SELECT run_id AS id FROM host_locks').get() as { id: string } | undefined)?.id), 30_000);
     first.child.kill('SIGKILL');
     await first.done;
     expect(peek(journal, (db) => db.prepare("SELECT count(*) AS n FROM steps WHERE task = 'slow'").get())).toEqual({ n: 0 });
+    // Its lock is in the way of other runs, and the refusal says how to get past it.
+    const blocked = await rollgate(['run', quick(), '-i', inv, '--journal', journal, '--limit', 'h02']);
+    expect(blocked.code).toBe(5);
+    expect(blocked.stderr).toMatch(new RegExp(`run ${id} stopped \\(its controller \\S+:${first.child.pid} has exited\\): \`rollgate resume ${id}\` finishes it or rolls it back, \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h02\``));
     const both = await Promise.all([startCli(['resume', id, '--journal', journal, '--yes']).done, startCli(['resume', id, '--journal', journal, '--yes']).done]);
     expect(both.map((r) => r.code).sort()).toEqual([0, 5]);
     const loser = both.find((r) => r.code === 5)!;
