@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/journal.js';
 import { SqliteFleetLock } from '../../src/journal/sqlite-fleet-lock.js';
-import { migrate, migrations } from '../../src/journal/migrations/index.js';
+import { LATEST_VERSION, migrate, migrations } from '../../src/journal/migrations/index.js';
 import Database from 'better-sqlite3';
 
 const opened: Journal[] = [];
@@ -105,6 +105,6 @@ describe('fleet lock keyed by the machine', () => {
     const j = Journal.open(path);
     opened.push(j);
     expect(await j.fleetLock().listHostLocks()).toEqual([{ host: 'hv7', machine: 'name:hv7', runId: 'old-run', holder: 'ctl:1', acquiredAt: 1, expiresAt: null }]);
-    expect(j.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(j.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
   });
 });
