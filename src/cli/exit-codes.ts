@@ -23,6 +23,10 @@ export const EXIT = {
   needsPerson: 6,
   /** A bug in rollgate (printed with its stack; please report). */
   internal: 70,
+  /** Interrupted by SIGINT (Ctrl-C): the shell's 128+2. The step in flight finished; the run is `interrupted`. */
+  sigint: 130,
+  /** Interrupted by SIGTERM: the shell's 128+15. */
+  sigterm: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -35,7 +39,9 @@ export const EXIT_HELP = `Exit status (the same for every command; the most seri
   4  a host was unreachable (its state is unknown)
   5  refused: another run holds the lock of a host; nothing was touched
   6  a host needs a person (not back, or its old state does not verify); the run stopped
-  70 internal error (please report)`;
+  70 internal error (please report)
+  130, 143  interrupted by SIGINT / SIGTERM: the step in flight finished, the run is marked interrupted
+            (a second signal stops at once); the message says how to resume or undo`;
 
 /** Host counts of a finished command, in whatever mix it produced. */
 export interface Tally {

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { ConfigError } from '../load/config-error.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { JournalBusyError } from '../journal/journal-busy.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -31,6 +32,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
       return EXIT.badInput;
+    }
+    if (err instanceof JournalBusyError) {
+      // Not a bug: another process kept the journal; the run stopped where its journal last recorded it.
+      process.stderr.write(`rollgate: ${err.message}\n`);
+      return EXIT.failed;
     }
     throw err;
   }

@@ -12,8 +12,10 @@ import type { ShellFragment } from './shell-quote.js';
  * - timeout: no SSH handshake within the connect timeout, or a command outlived its timeout
  * - dropped: the connection closed under us (before the banner or mid-command)
  * - become: `sudo -n` refused to run the command (a password is required or the user may not sudo)
+ * - locked: connected, but the machine behind it is locked by another run, is another host of this run under a
+ *   second name, or is not the machine the journal says the run changed (executor/machine-identity.ts)
  */
-export type ConnectionFailureKind = 'unreachable' | 'auth' | 'host_key' | 'timeout' | 'dropped' | 'become';
+export type ConnectionFailureKind = 'unreachable' | 'auth' | 'host_key' | 'timeout' | 'dropped' | 'become' | 'locked';
 
 export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';
@@ -50,6 +52,8 @@ export interface ExecOptions {
 export interface Connection {
   /** Inventory name of the host. */
   readonly host: string;
+  /** Fingerprint of the host key the server proved it holds (SHA256:base64, as ssh-keygen -l); SSH only. */
+  readonly hostKeyFingerprint?: string;
   /** Run one shell command (sh -c semantics on the remote side). */
   exec(command: string | ShellFragment, options?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;

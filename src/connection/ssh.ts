@@ -2,6 +2,7 @@
  * The one wrapper around ssh2: one connection per host, commands on channels of it (remote-exec.ts), strict
  * host keys (host-verifier.ts), agent and key-file auth (auth.ts), ProxyJump chains through shared bastions.
  */
+import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { Client, type ServerHostKeyAlgorithm } from 'ssh2';
 import { planAuth } from './auth.js';
@@ -30,6 +31,8 @@ export class SshConnection implements Connection, JumpConnection {
   private closed = false;
   private dropped: ConnectionError | undefined;
   private ownJumps: JumpHosts | undefined;
+  /** The host key the server offered (and, once connected, proved it holds). */
+  private hostKeyBlob: Buffer | undefined;
   /** Cached answer to "can this user sudo without a password?", asked only after a become command fails. */
   sudoWorks: Promise<boolean> | undefined;
 
@@ -44,6 +47,11 @@ export class SshConnection implements Connection, JumpConnection {
     await conn.connect(options);
     conn.connectMs = Date.now() - started;
     return conn;
+  }
+
+  /** The machine's identity once connected: SHA256 fingerprint of its host key, as `ssh-keygen -l` prints it. */
+  get hostKeyFingerprint(): string | undefined {
+    return this.hostKeyBlob ? `SHA256:${createHash('sha256').update(this.hostKeyBlob).digest('base64').replace(/=+$/, '')}` : undefined;
   }
 
   get alive(): boolean {
@@ -116,7 +124,10 @@ export class SshConnection implements Connection, JumpConnection {
         keepaliveInterval: t.keepaliveIntervalMs ?? 5_000,
         keepaliveCountMax: 3,
         authHandler: auth.handler,
-        hostVerifier: (keyBlob: Buffer) => hostKey.verify(keyBlob),
+        hostVerifier: (keyBlob: Buffer) => {
+          this.hostKeyBlob = keyBlob;
+          return hostKey.verify(keyBlob);
+        },
         algorithms: serverHostKey.length ? { serverHostKey: { remove: serverHostKey, prepend: serverHostKey, append: [] } } : {},
       });
     });

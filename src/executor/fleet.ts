@@ -20,8 +20,11 @@ import type { SshTarget } from '../connection/target.js';
 import type { EventBus, HostStatus } from '../events/events.js';
 import { instrument } from './instrumented-connection.js';
 
-/** Why a host did not end `ok`: a connection failure kind, `command` (the work judged its result failed) or `error`. */
-export type HostFailureKind = ConnectionFailureKind | 'command' | 'error';
+/**
+ * Why a host did not end `ok`: a connection failure kind, `command` (the work judged its result failed), `error`,
+ * or `stopped` (the run was interrupted before this host's turn; nothing was done on it).
+ */
+export type HostFailureKind = ConnectionFailureKind | 'command' | 'error' | 'stopped';
 
 export interface HostOutcome<T> {
   host: string;
@@ -47,6 +50,8 @@ export interface FleetOptions<T> {
   failed?: (value: T) => string | undefined;
   /** How connections are opened. Default SshConnection.open with a known_hosts store and bastions shared by the run. */
   open?: (target: SshTarget, shared: Required<OpenOptions>) => Promise<Connection & { connectMs?: number }>;
+  /** Once aborted, hosts not started yet are not started (failed, kind `stopped`); those in flight finish. */
+  stop?: AbortSignal;
 }
 
 /** The work done on one host. Throw ConnectionError for connection trouble; return a value for everything else. */
@@ -66,7 +71,8 @@ async function runHost<T>(target: SshTarget, work: HostWork<T>, options: FleetOp
   } catch (err) {
     if (!(err instanceof ConnectionError)) throw err;
     bus?.emit({ type: 'host.failed', at: Date.now(), host: target.name, kind: err.kind, message: err.message });
-    return failure(target.name, 'unreachable', err.kind, err.message, err.retryable, started);
+    // A machine refused by the lock was reached: it is not unreachable, it was not touched.
+    return failure(target.name, err.kind === 'locked' ? 'failed' : 'unreachable', err.kind, err.message, err.retryable, started);
   }
   const connectMs = conn.connectMs ?? Date.now() - started;
   bus?.emit({ type: 'host.connected', at: Date.now(), host: target.name, ms: connectMs });
@@ -102,7 +108,9 @@ export async function runOnFleet<T>(targets: readonly SshTarget[], work: HostWor
     while (next < targets.length) {
       const index = next++;
       const target = targets[index]!;
-      const outcome = await runHost(target, work, options, shared);
+      const outcome = options.stop?.aborted
+        ? failure<T>(target.name, 'failed', 'stopped', `not started: ${String(options.stop.reason)}`, true, Date.now())
+        : await runHost(target, work, options, shared);
       outcomes[index] = outcome;
       const event = { type: 'host.finished', at: Date.now(), host: outcome.host, status: outcome.status, ms: outcome.ms } as const;
       bus?.emit({ ...event, ...(outcome.kind ? { kind: outcome.kind } : {}), ...(outcome.message ? { message: outcome.message } : {}) });

@@ -18,6 +18,9 @@ export function commandLabel(command: string | ShellFragment): string {
 export function instrument(conn: Connection, bus: EventBus): Connection {
   return {
     host: conn.host,
+    get hostKeyFingerprint() {
+      return conn.hostKeyFingerprint;
+    },
     async exec(command: string | ShellFragment, options?: ExecOptions): Promise<ExecResult> {
       const label = commandLabel(command);
       bus.emit({ type: 'command.started', at: Date.now(), host: conn.host, command: label });

@@ -36,7 +36,7 @@ function shownName(task: Task, hosts: readonly HostSession[], play: PlayContext,
 
 async function runTask(task: Task, hosts: readonly HostSession[], play: PlayContext, inherited: Inherited, handler = false): Promise<void> {
   const todo = active(hosts);
-  if (todo.length === 0) return;
+  if (todo.length === 0 || play.run.stop?.aborted) return;
   const p = task.position;
   play.run.bus.emit({ type: 'task.started', at: Date.now(), task: shownName(task, todo, play, inherited), position: `${p.file}:${p.line}:${p.column}`, handler });
   await eachHost(todo, play.run.options.forks, (h) => runTaskOnHost(task, h, play, inherited));
@@ -100,7 +100,8 @@ async function runBlock(block: Block, hosts: readonly HostSession[], play: PlayC
 /** Run a list of tasks and blocks on the hosts still active. */
 export async function runNodes(nodes: readonly TaskNode[], hosts: readonly HostSession[], play: PlayContext, inherited: Inherited): Promise<void> {
   for (const node of nodes) {
-    if (active(hosts).length === 0) return;
+    // Stopping (a signal, or the lease lost): no task starts after the ones in flight.
+    if (active(hosts).length === 0 || play.run.stop?.aborted) return;
     if (node.kind === 'task') await runTask(node, hosts, play, inherited);
     else if (node.kind === 'meta') await runMeta(node, hosts, play, inherited);
     else await runBlock(node, hosts, play, inherited);

@@ -4,7 +4,7 @@
  * A host whose connection cannot be opened is unreachable and out of the run. Returns false when the run must
  * stop (max_fail_percentage crossed, or every host of the play failed).
  */
-import type { Connection } from '../connection/connection.js';
+import { ConnectionError, type Connection } from '../connection/connection.js';
 import { SshConnection, type OpenOptions } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/target.js';
 import type { PlannedPlay } from '../plan/plan.js';
@@ -14,6 +14,7 @@ import { runOnFleet } from './fleet.js';
 import { instrument } from './instrumented-connection.js';
 import type { HostSession } from './host-session.js';
 import { runHandlers, runNodes } from './linear.js';
+import { claimingOpener } from './machine-identity.js';
 import type { PlayContext, RunContext } from './run-context.js';
 import { noInheritance } from './run-context.js';
 
@@ -48,6 +49,14 @@ async function withConnections(sessions: HostSession[], run: RunContext, opener:
         } catch (err) {
           const s = byName.get(target.name)!;
           const message = err instanceof Error ? err.message : String(err);
+          if (err instanceof ConnectionError && err.kind === 'locked') {
+            // Reached, but refused by the machine lock: failed, and nothing was done on it.
+            s.fail(message);
+            s.recap.failed++;
+            run.bus.emit({ type: 'task.result', at: Date.now(), host: s.name, task: 'lock', status: 'failed', message });
+            settled.get(target.name)!();
+            throw err;
+          }
           s.unreachable(message);
           s.recap.unreachable++;
           run.bus.emit({ type: 'task.result', at: Date.now(), host: s.name, task: 'connect', status: 'unreachable', message });
@@ -103,10 +112,12 @@ export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Ope
   for (const s of sessions) s.startPlay();
   run.bus.emit({ type: 'play.started', at: Date.now(), play: play.name, hosts: sessions.map((s) => s.name) });
   if (sessions.length === 0) return planned.hosts.length === 0;
+  const open = run.claim ? claimingOpener(opener, run.claim) : opener;
   for (const names of planned.batches) {
+    if (run.stop?.aborted) return false;
     const batch = inPlay(names);
     if (batch.length === 0) continue;
-    await withConnections(batch, run, opener, (reconnect) => runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }));
+    await withConnections(batch, run, open, (reconnect) => runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }));
     const failed = batch.filter((s) => s.state === 'failed' || s.state === 'unreachable').length;
     if (batchFailedTooMany(failed, batch.length, play.maxFailPercentage)) return false;
     if (play.anyErrorsFatal && failed > 0) return false;

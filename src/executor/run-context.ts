@@ -11,6 +11,7 @@ import type { VarLayer } from '../load/vars.js';
 import type { PlannedPlay } from '../plan/plan.js';
 import type { PlaybookAction } from '../modules/actions/playbook-actions.js';
 import type { HostSession } from './host-session.js';
+import type { MachineClaim } from './machine-identity.js';
 
 export interface RunOptions {
   /** --check: modules only compute what they would change; nothing is applied. */
@@ -34,6 +35,10 @@ export interface RunContext {
   sessions: Map<string, HostSession>;
   /** Group name -> hosts, for the `groups` magic variable. */
   groups: Record<string, string[]>;
+  /** Aborted when the run must stop after the tasks in flight (SIGINT / SIGTERM, lease lost); reason says why. */
+  stop?: AbortSignal;
+  /** How each connection's machine is claimed for the run after the handshake (absent in check mode). */
+  claim?: MachineClaim;
 }
 
 export interface PlayContext {

@@ -10,7 +10,10 @@ import type { Journal } from '../journal/journal.js';
 import type { Inventory } from '../load/inventory.js';
 import { groupHosts } from '../load/limit.js';
 import type { Plan } from '../plan/plan.js';
+import { describeConflicts } from '../journal/run-life.js';
 import { HostSession } from './host-session.js';
+import { addressSubjects } from './machine-identity.js';
+import { RunControl } from './run-control.js';
 import { runPlay, type Opener } from './play-run.js';
 import type { RunContext, RunOptions } from './run-context.js';
 
@@ -30,6 +33,8 @@ export interface PlaybookRunInput {
   tags?: readonly string[];
   skipTags?: readonly string[];
   opener?: Opener;
+  /** Aborted by the operator (SIGINT / SIGTERM): stop after the tasks in flight; `reason` says why. */
+  stop?: AbortSignal;
 }
 
 export interface PlaybookRunResult {
@@ -40,6 +45,8 @@ export interface PlaybookRunResult {
   unreachable: boolean;
   /** The run stopped before its last play (max_fail_percentage, any_errors_fatal, no host left). */
   stopped: boolean;
+  /** Why the run was interrupted after the tasks in flight (SIGINT, SIGTERM, its lease lost); the run is `interrupted`. */
+  interrupted?: string;
 }
 
 /** Another run holds the lock of some of these hosts: nothing was touched. */
@@ -58,12 +65,17 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
     ...(input.limit ? { limit: input.limit } : {}),
     options: { check: options.check, diff: options.diff, tags: input.tags ?? [], skipTags: input.skipTags ?? [], extraVars: Object.keys(options.extraVars) },
   });
+  const held = RunControl.take(journal, run.id, input.stop);
+  if (!held.ok) throw new Error(`a new run ${run.id} already had a lease: ${held.message}`);
+  const control = held.control;
   const lock = journal.fleetLock();
   if (!options.check) {
-    const got = await lock.acquireHostLocks(run.id, plan.hosts);
+    // Every host's address first, all or nothing; each host key right after its handshake (play-run.ts).
+    const got = await lock.acquireHostLocks(run.id, addressSubjects(plan.hosts.map((n) => input.targets.get(n)!)));
     if (!got.ok) {
       journal.finishRun(run.id, 'failed');
-      throw new HostsLockedError(`hosts locked by other runs: ${got.conflicts.map((c) => `${c.host} (run ${c.runId}, ${c.holder})`).join(', ')}`);
+      control.release();
+      throw new HostsLockedError(`hosts locked:\n${describeConflicts(journal, got.conflicts)}`);
     }
   }
   const off = bus.on((e) => {
@@ -85,11 +97,14 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
     playbookDir: input.playbookDir,
     sessions,
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
+    stop: control.signal,
+    ...(options.check ? {} : { claim: { journal, lock, runId: run.id } }),
   };
   let stopped = false;
   try {
     bus.emit({ type: 'run.started', at: started, runId: run.id, playbook: input.playbookPath, check: options.check, diff: options.diff, hosts: plan.hosts });
     for (const [i, planned] of plan.plays.entries()) {
+      if (control.stopReason) break;
       const goOn = await runPlay(planned, ctx, input.opener);
       if (!goOn && i < plan.plays.length - 1) {
         stopped = true;
@@ -97,15 +112,20 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
       }
     }
   } finally {
+    // Interrupted too: the tasks in flight have finished, so no host is mid-step; its locks go.
     if (!options.check) await lock.releaseHostLocks(run.id);
   }
   const recap = Object.fromEntries([...sessions].map(([name, s]) => [name, { ...s.recap }]));
   const failed = [...sessions.values()].some((s) => s.state === 'failed');
   const unreachable = [...sessions.values()].some((s) => s.state === 'unreachable');
-  for (const s of sessions.values()) journal.setHostStatus(run.id, s.name, s.state === 'active' || s.state === 'ended' ? 'ok' : s.state, s.reason);
+  const interrupted = control.stopReason;
+  // An interrupted run's hosts still in the play did not finish it.
+  const statusOf = (s: HostSession) => (s.state === 'active' || s.state === 'ended' ? (interrupted && s.state === 'active' ? 'interrupted' : 'ok') : s.state);
+  for (const s of sessions.values()) journal.setHostStatus(run.id, s.name, statusOf(s), s.reason);
   bus.emit({ type: 'play.recap', at: Date.now(), hosts: recap });
-  journal.finishRun(run.id, failed || unreachable ? 'failed' : 'succeeded');
+  journal.finishRun(run.id, interrupted ? 'interrupted' : failed || unreachable ? 'failed' : 'succeeded');
+  control.release();
   bus.emit({ type: 'run.finished', at: Date.now(), runId: run.id, failed: failed || unreachable, ms: Date.now() - started });
   off();
-  return { runId: run.id, recap, failed, unreachable, stopped };
+  return { runId: run.id, recap, failed, unreachable, stopped, ...(interrupted ? { interrupted } : {}) };
 }

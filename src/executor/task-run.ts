@@ -103,6 +103,7 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
     else {
       const results: Array<{ item: unknown; r: CallResult }> = [];
       for (const [i, item] of items.entries()) {
+        if (i > 0 && play.run.stop?.aborted) break; // stopping: the item in flight was the last
         const itemScope = withLoopItem(scope, task.loopVar, item, i, items.length);
         const label = itemLabel(task, itemScope, item);
         const r = await runItem(task, host, itemScope, play, inherited, s, label).catch((err: unknown) => (err instanceof TemplateFailure ? failedResult(err.message) : Promise.reject(err)));

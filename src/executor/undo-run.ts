@@ -5,15 +5,20 @@
  * holds the fleet lock on its hosts, and marks the steps it reverted; a host where anything failed keeps its
  * steps undoable so the undo can be run again.
  */
-import { hostname } from 'node:os';
 import type { SshTarget } from '../connection/target.js';
 import type { EventBus } from '../events/events.js';
 import type { Journal } from '../journal/journal.js';
 import type { RunRow } from '../journal/journal-types.js';
+import { describeConflicts, runLife } from '../journal/run-life.js';
+import { readLease, thisController } from '../journal/run-lease.js';
 import { applyUndos, type UndoReport } from '../modules/undo.js';
 import { runOnFleet, type FleetOptions } from './fleet.js';
+import { addressSubjects, claimingOpener } from './machine-identity.js';
+import { RunControl } from './run-control.js';
+import { SshConnection } from '../connection/ssh.js';
 
-export type HostUndoStatus = 'undone' | 'nothing_to_undo' | 'failed' | 'unreachable';
+/** not_started: the undo was interrupted (SIGINT / SIGTERM) before this host's turn. */
+export type HostUndoStatus = 'undone' | 'nothing_to_undo' | 'failed' | 'unreachable' | 'not_started';
 
 export interface HostUndo {
   host: string;
@@ -27,6 +32,8 @@ export interface HostUndo {
 export interface UndoRunResult {
   undoRunId: string;
   hosts: HostUndo[];
+  /** Why the undo stopped before every host had its turn (the undo run is `interrupted`). */
+  interrupted?: string;
 }
 
 export interface UndoRunInput {
@@ -38,8 +45,13 @@ export interface UndoRunInput {
   forks?: number;
   open?: FleetOptions<unknown>['open'];
   commandTimeoutMs?: number;
-  /** Skip the "is that run still alive?" check (its controller is on another machine and known dead). */
+  /**
+   * The operator checked: a run marked running by a controller on another machine with no lease is dead, and a
+   * host that now presents another host key than when the run changed it is the same machine.
+   */
   force?: boolean;
+  /** Aborted by the operator (SIGINT / SIGTERM): no host starts its undo after that. */
+  stop?: AbortSignal;
 }
 
 /** Refused before any host is touched: unknown run, run still in progress, host locked by another run. */
@@ -47,33 +59,22 @@ export class UndoRefused extends Error {
   override readonly name = 'UndoRefused';
 }
 
-/** Whether the controller process that wrote a run is still alive (only knowable on the same machine). */
-export function controllerAlive(controller: string): boolean | 'unknown' {
-  const [host, pidText] = [controller.slice(0, controller.lastIndexOf(':')), controller.slice(controller.lastIndexOf(':') + 1)];
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return 'unknown';
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/** Refuses (UndoRefused) an unknown run, or one whose controller may still be working on it (its lease, else its pid). */
+export function checkRunnable(journal: Journal, run: RunRow | undefined, runId: string, force: boolean): RunRow {
+  if (!run) throw new UndoRefused(`no run ${runId} in the journal (rollgate runs lists them)`);
+  const life = runLife(journal, run);
+  if (life.alive === true && !leasedHere(journal, runId)) {
+    const owner = readLease(journal.db, runId)?.owner ?? run.controller;
+    throw new UndoRefused(`run ${runId} is still in progress (${life.why}): stop it first (Ctrl-C, or kill -TERM ${owner.slice(owner.lastIndexOf(':') + 1)})`);
   }
+  if (life.alive === 'unknown' && !force) throw new UndoRefused(`run ${runId} ${life.why}; if it is dead, add --force`);
+  return run;
 }
 
-/** Refuses (UndoRefused) an unknown run, or one whose controller may still be working on it. */
-export function checkRunnable(run: RunRow | undefined, runId: string, force: boolean): RunRow {
-  if (!run) throw new UndoRefused(`no run ${runId} in the journal (rollgate runs lists them)`);
-  if (run.status === 'running' && !force && run.controller !== `${hostname()}:${process.pid}`) {
-    const alive = controllerAlive(run.controller);
-    if (alive !== false) {
-      throw new UndoRefused(
-        alive === true
-          ? `run ${runId} is still in progress (controller ${run.controller}); stop it first`
-          : `run ${runId} is marked running by controller ${run.controller} on another machine; if it is dead, add --force`,
-      );
-    }
-  }
-  return run;
+/** This very process holds the run (an undo started by the run's own controller). */
+function leasedHere(journal: Journal, runId: string): boolean {
+  const run = journal.getRun(runId);
+  return (readLease(journal.db, runId)?.owner ?? run?.controller) === thisController();
 }
 
 /** The hosts a run touched (its host list and every host with a journaled step). */
@@ -84,20 +85,28 @@ export function runHosts(journal: Journal, runId: string): string[] {
 
 export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
   const { journal, runId } = input;
-  checkRunnable(journal.getRun(runId), runId, input.force ?? false);
+  checkRunnable(journal, journal.getRun(runId), runId, input.force ?? false);
   const hosts = input.targets.map((t) => t.name);
   const lock = journal.fleetLock();
   const undo = journal.createRun({ kind: 'undo', parentRunId: runId, options: { hosts } });
-  let locked = await lock.acquireHostLocks(undo.id, hosts);
-  if (!locked.ok && locked.conflicts.every((c) => c.runId === runId)) {
+  const held = RunControl.take(journal, undo.id, input.stop);
+  if (!held.ok) throw new Error(`a new undo run ${undo.id} already had a lease: ${held.message}`);
+  const control = held.control;
+  const subjects = addressSubjects(input.targets);
+  let locked = await lock.acquireHostLocks(undo.id, subjects);
+  if (!locked.ok && locked.conflicts.every((c) => c.held.runId === runId)) {
     // Locks left by the run being undone, which checkRunnable found finished or dead: take its hosts over.
-    await lock.releaseHostLocks(runId, hosts);
-    locked = await lock.acquireHostLocks(undo.id, hosts);
+    await lock.releaseHostLocks(runId, [...new Set(locked.conflicts.map((c) => c.held.host))]);
+    locked = await lock.acquireHostLocks(undo.id, subjects);
   }
   if (!locked.ok) {
     journal.finishRun(undo.id, 'failed');
-    throw new UndoRefused(`hosts locked by other runs: ${locked.conflicts.map((c) => `${c.host} (run ${c.runId}, ${c.holder})`).join(', ')}`);
+    control.release();
+    throw new UndoRefused(`hosts locked:\n${describeConflicts(journal, locked.conflicts)}`);
   }
+  const claim = { journal, lock, runId: undo.id, recordedIn: runId, ...(input.force ? { force: true } : {}) };
+  const base: NonNullable<FleetOptions<HostUndo>['open']> = input.open ?? ((t, shared) => SshConnection.open(t, shared));
+  const open = claimingOpener(base, claim);
   try {
     const outcomes = await runOnFleet<HostUndo>(
       input.targets,
@@ -114,19 +123,21 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
       {
         ...(input.bus ? { bus: input.bus } : {}),
         ...(input.forks ? { forks: input.forks } : {}),
-        ...(input.open ? { open: input.open } : {}),
+        open,
         failed: (v) => (v.status === 'failed' ? v.message : undefined),
+        stop: control.signal,
       },
     );
-    const results: HostUndo[] = outcomes.map((o) => o.value ?? { host: o.host, status: o.status === 'unreachable' ? 'unreachable' : 'failed', steps: [], message: o.message ?? 'failed' });
+    const results: HostUndo[] = outcomes.map((o) => o.value ?? { host: o.host, status: o.status === 'unreachable' ? 'unreachable' : o.kind === 'stopped' ? 'not_started' : 'failed', steps: [], message: o.message ?? 'failed' });
     for (const r of results) journal.setHostStatus(undo.id, r.host, r.status, r.message);
     const allDone = results.every((r) => r.status === 'undone' || r.status === 'nothing_to_undo');
-    journal.finishRun(undo.id, allDone ? 'succeeded' : 'failed');
+    journal.finishRun(undo.id, control.stopReason ? 'interrupted' : allDone ? 'succeeded' : 'failed');
     if (allDone && runHosts(journal, runId).every((h) => journal.undoableSteps(runId, h).length === 0) && results.some((r) => r.status === 'undone')) {
       journal.finishRun(runId, 'rolled_back');
     }
-    return { undoRunId: undo.id, hosts: results };
+    return { undoRunId: undo.id, hosts: results, ...(control.stopReason ? { interrupted: control.stopReason } : {}) };
   } finally {
     await lock.releaseHostLocks(undo.id);
+    control.release();
   }
 }

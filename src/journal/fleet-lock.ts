@@ -1,11 +1,24 @@
 /**
- * The fleet lock: two runs never change the same host at once, and a cluster caps how many of its hosts are
- * down at a time (like Kured's lock). Asynchronous so a shared database (PostgreSQL, for several controllers)
- * can implement it later; on one controller the journal's SQLite database holds it (sqlite-fleet-lock.ts).
+ * The fleet lock: two runs never change the same machine at once, one run never drives a machine under two
+ * names, and a cluster caps how many of its hosts are down at a time (like Kured's lock). A lock is keyed by the
+ * machine's identity (executor/machine-identity.ts: its address and port before connecting, its SSH host key
+ * once connected), and names the inventory host it was taken for. Asynchronous so a shared database
+ * (PostgreSQL, for several controllers) can implement it later; on one controller the journal's SQLite database
+ * holds it (sqlite-fleet-lock.ts).
  */
 
-export interface HostLock {
+/** One machine to lock for a host of the run. A bare string locks `name:STRING` (tests, older journals). */
+export interface LockSubject {
+  /** Inventory name of the host. */
   host: string;
+  /** The machine's identity: `addr:ADDRESS:PORT[@JUMP]` or `key:SHA256:...`. */
+  machine: string;
+}
+
+export interface HostLock {
+  /** Inventory name the lock was taken for. */
+  host: string;
+  machine: string;
   runId: string;
   /** hostname:pid of the controller holding it. */
   holder: string;
@@ -21,8 +34,19 @@ export interface DownSlot {
   acquiredAt: number;
 }
 
+/**
+ * Why a host could not be locked: `held` is another run's lock on its machine, or (sameRun) this run's own lock
+ * on it for another of its hosts, i.e. the same machine listed under two names.
+ */
+export interface LockConflict {
+  host: string;
+  machine: string;
+  held: HostLock;
+  sameRun: boolean;
+}
+
 /** All or nothing: either every host is now locked by the run, or none is and the conflicts say by whom. */
-export type LockOutcome = { ok: true; hosts: string[] } | { ok: false; conflicts: HostLock[] };
+export type LockOutcome = { ok: true; hosts: string[] } | { ok: false; conflicts: LockConflict[] };
 
 export type SlotOutcome = { ok: true } | { ok: false; cluster: string; maxDown: number; down: DownSlot[] };
 
@@ -33,11 +57,12 @@ export interface AcquireOptions {
 
 export interface FleetLock {
   /**
-   * Lock every host for the run, atomically. A host already locked by the same run stays locked (resume);
-   * a host locked by another run whose lock has not expired makes the whole call fail.
+   * Lock every host's machine for the run, atomically. A machine already locked by the same run for the same
+   * host stays locked (resume, or a second identity of it); one locked by another run whose lock has not
+   * expired, or by this run for another host, makes the whole call fail.
    */
-  acquireHostLocks(runId: string, hosts: readonly string[], options?: AcquireOptions): Promise<LockOutcome>;
-  /** Release the run's locks on these hosts (all of them when omitted). Locks of other runs are left alone. */
+  acquireHostLocks(runId: string, hosts: ReadonlyArray<string | LockSubject>, options?: AcquireOptions): Promise<LockOutcome>;
+  /** Release the run's locks (every identity) of these hosts (all of them when omitted). Other runs' are left alone. */
   releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void>;
   /** Current host locks (expired ones excluded). */
   listHostLocks(): Promise<HostLock[]>;

@@ -33,6 +33,7 @@ export function toRunHost(r: unknown): RunHostRow {
     detail: text(row.detail),
     vars: parse<Record<string, unknown>>(row.vars, {}),
     updatedAt: Number(row.updated_at),
+    identity: row.host_key ? { address: String(row.address), port: Number(row.port), hostKey: String(row.host_key) } : null,
   };
 }
 

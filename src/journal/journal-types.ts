@@ -41,6 +41,16 @@ export interface RunHostRow {
   detail: string | null;
   vars: Record<string, unknown>;
   updatedAt: number;
+  /** Where the run first reached the host (null until it connected). */
+  identity: HostIdentity | null;
+}
+
+/** The machine behind an inventory name when a run reached it. */
+export interface HostIdentity {
+  address: string;
+  port: number;
+  /** OpenSSH-style fingerprint of the host key it presented: SHA256:base64. */
+  hostKey: string;
 }
 
 export interface StepRow {

@@ -4,16 +4,16 @@
  * Everything stored goes through redactSecrets. Synchronous on purpose: a row is on disk when the call returns.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RollgateEvent } from '../events/events.js';
 import type { UndoRecord } from '../modules/module.js';
 import { migrate } from './migrations/index.js';
+import { BUSY_SLICE_MS, retryBusy } from './journal-busy.js';
+import { prepareJournalFiles, unusable } from './journal-file.js';
 import { redactSecrets } from './redact.js';
 import type {
-  EventRow, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
+  EventRow, HostIdentity, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
 } from './journal-types.js';
 import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
@@ -29,26 +29,49 @@ export function newRunId(now = new Date()): string {
 }
 
 export class Journal {
+  /** Told once when a write has to wait for another process holding the journal (the CLI prints it). */
+  onBusyWait: (() => void) | undefined;
+
   private constructor(
     readonly db: Database.Database,
     readonly path: string,
   ) {}
 
-  /** Open (creating the file and its directory) and migrate to the latest schema. ':memory:' works for tests. */
-  static open(path: string): Journal {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = new Database(path);
-    db.pragma('busy_timeout = 5000'); // first: other controllers may hold the file while this one opens it
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-    return new Journal(db, path);
+  /**
+   * Open (creating the file 0600 and its directory 0700) and migrate to the latest schema. ':memory:' works for
+   * tests. A file that is not a journal, cannot be opened, or was written by a newer rollgate throws
+   * JournalUnusableError (what is wrong and what to do); a journal locked by another process is waited for.
+   */
+  static open(path: string, options: { onBusyWait?: () => void } = {}): Journal {
+    if (path !== ':memory:') prepareJournalFiles(path);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      const opened = db;
+      opened.pragma(`busy_timeout = ${BUSY_SLICE_MS}`); // first: other controllers may hold the file while this one opens it
+      retryBusy(path, () => {
+        opened.pragma('journal_mode = WAL');
+        opened.pragma('synchronous = FULL');
+        opened.pragma('foreign_keys = ON');
+        migrate(opened);
+      }, options.onBusyWait);
+    } catch (err) {
+      db?.close();
+      throw unusable(path, err);
+    }
+    const journal = new Journal(db, path);
+    journal.onBusyWait = options.onBusyWait;
+    return journal;
+  }
+
+  /** One write (a statement or a transaction), waited for while another process holds the journal. */
+  write<T>(fn: () => T): T {
+    return retryBusy(this.path, fn, this.onBusyWait);
   }
 
   /** The fleet lock held in this database (one controller; see fleet-lock.ts for the shared-database plan). */
   fleetLock(): FleetLock {
-    return new SqliteFleetLock(this.db);
+    return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 
   close(): void {
@@ -57,18 +80,23 @@ export class Journal {
 
   createRun(input: NewRun): RunRow {
     const id = input.id ?? newRunId();
-    this.db
+    this.write(() => this.db
       .prepare(
         `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options),
-        input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now());
+        input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now()));
     return this.getRun(id)!;
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
-    this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), runId);
+    this.write(() => this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), runId));
+  }
+
+  /** Replace a run's stored options (the rollout keeps its plan there). */
+  setRunOptions(runId: string, options: Record<string, unknown>): void {
+    this.write(() => this.db.prepare('UPDATE runs SET options = ? WHERE id = ?').run(JSON.stringify(options), runId));
   }
 
   getRun(runId: string): RunRow | undefined {
@@ -82,17 +110,32 @@ export class Journal {
   }
 
   addHost(runId: string, host: string, vars: Record<string, unknown> = {}, status = 'pending'): void {
-    this.db
+    this.write(() => this.db
       .prepare(`INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET vars = excluded.vars, updated_at = excluded.updated_at`)
-      .run(runId, host, status, json(vars), Date.now());
+      .run(runId, host, status, json(vars), Date.now()));
   }
 
   setHostStatus(runId: string, host: string, status: string, detail?: string): void {
-    this.db
+    this.write(() => this.db
       .prepare(`INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`)
-      .run(runId, host, status, detail ?? null, Date.now());
+      .run(runId, host, status, detail ?? null, Date.now()));
+  }
+
+  /** Record where a host of the run was reached, the first time only (what undo and resume compare with). */
+  recordHostIdentity(runId: string, host: string, id: HostIdentity): void {
+    this.write(() => this.db
+      .prepare(`INSERT INTO run_hosts (run_id, host, status, updated_at, address, port, host_key) VALUES (?, ?, 'pending', ?, ?, ?, ?)
+                ON CONFLICT (run_id, host) DO UPDATE SET address = excluded.address, port = excluded.port, host_key = excluded.host_key
+                WHERE run_hosts.host_key IS NULL`)
+      .run(runId, host, Date.now(), id.address, id.port, id.hostKey));
+  }
+
+  /** Where the run reached the host, if it did. */
+  hostIdentity(runId: string, host: string): HostIdentity | null {
+    const row = this.db.prepare('SELECT * FROM run_hosts WHERE run_id = ? AND host = ?').get(runId, host);
+    return row ? toRunHost(row).identity : null;
   }
 
   listHosts(runId: string): RunHostRow[] {
@@ -101,23 +144,23 @@ export class Journal {
 
   /** Journal a step as pending before it runs; returns its id. */
   beginStep(runId: string, host: string, step: NewStep): number {
-    const r = this.db
+    const r = this.write(() => this.db
       .prepare(`INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`)
-      .run(runId, host, step.task, step.module, json(step.args), Date.now());
+      .run(runId, host, step.task, step.module, json(step.args), Date.now()));
     return Number(r.lastInsertRowid);
   }
 
   /** Store how to undo a step. Call before applying it. */
   recordUndo(stepId: number, undo: UndoRecord): void {
-    this.db
+    this.write(() => this.db
       .prepare('INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record')
-      .run(stepId, JSON.stringify(redactSecrets(undo)), Date.now());
+      .run(stepId, JSON.stringify(redactSecrets(undo)), Date.now()));
   }
 
   finishStep(stepId: number, finish: StepFinish): void {
-    this.db
+    this.write(() => this.db
       .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
-      .run(finish.status, finish.message ?? null, finish.data ? json(finish.data) : null, Date.now(), stepId);
+      .run(finish.status, finish.message ?? null, finish.data ? json(finish.data) : null, Date.now(), stepId));
   }
 
   getStep(stepId: number): StepRow | undefined {
@@ -145,13 +188,13 @@ export class Journal {
   }
 
   markUndone(stepId: number, byRunId: string): void {
-    this.db.prepare('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?').run(Date.now(), byRunId, stepId);
+    this.write(() => this.db.prepare('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?').run(Date.now(), byRunId, stepId));
   }
 
   addSnapshot(runId: string, host: string, phase: string, data: unknown): number {
-    const r = this.db
+    const r = this.write(() => this.db
       .prepare('INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data)));
+      .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data))));
     return Number(r.lastInsertRowid);
   }
 
@@ -171,7 +214,7 @@ export class Journal {
 
   addEvent(runId: string, event: RollgateEvent): void {
     const host = 'host' in event && typeof event.host === 'string' ? event.host : null;
-    this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event));
+    this.write(() => this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event)));
   }
 
   listEvents(runId: string, host?: string): EventRow[] {

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
-import type { AcquireOptions, DownSlot, FleetLock, HostLock, LockOutcome, SlotOutcome } from './fleet-lock.js';
+import type { AcquireOptions, DownSlot, FleetLock, HostLock, LockConflict, LockOutcome, LockSubject, SlotOutcome } from './fleet-lock.js';
 
 type Row = Record<string, unknown>;
 
@@ -12,6 +12,7 @@ const toLock = (r: unknown): HostLock => {
   const row = r as Row;
   return {
     host: String(row.host),
+    machine: String(row.machine),
     runId: String(row.run_id),
     holder: String(row.holder),
     acquiredAt: Number(row.acquired_at),
@@ -24,52 +25,74 @@ const toSlot = (r: unknown): DownSlot => {
   return { cluster: String(row.cluster), host: String(row.host), runId: String(row.run_id), acquiredAt: Number(row.acquired_at) };
 };
 
+/** Subjects without repeats (same host and machine). */
+function unique(subjects: LockSubject[]): LockSubject[] {
+  const seen = new Set<string>();
+  return subjects.filter((s) => {
+    const key = `${s.host}\0${s.machine}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export class SqliteFleetLock implements FleetLock {
   private readonly holder = `${hostname()}:${process.pid}`;
 
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number = Date.now,
+    /** Runs one write, waiting while another process holds the database (Journal.write). */
+    private readonly write: <T>(fn: () => T) => T = (fn) => fn(),
   ) {}
 
-  async acquireHostLocks(runId: string, hosts: readonly string[], options: AcquireOptions = {}): Promise<LockOutcome> {
-    const unique = [...new Set(hosts)];
+  async acquireHostLocks(runId: string, hosts: ReadonlyArray<string | LockSubject>, options: AcquireOptions = {}): Promise<LockOutcome> {
+    const subjects = unique(hosts.map((h) => (typeof h === 'string' ? { host: h, machine: `name:${h}` } : h)));
     const tx = this.db.transaction((): LockOutcome => {
       const now = this.now();
-      const select = this.db.prepare('SELECT * FROM host_locks WHERE host = ?');
-      const conflicts: HostLock[] = [];
-      for (const host of unique) {
-        const row = select.get(host);
+      const select = this.db.prepare('SELECT * FROM host_locks WHERE machine = ?');
+      const conflicts: LockConflict[] = [];
+      const wanted = new Map<string, string>();
+      for (const s of subjects) {
+        // The same machine twice in one request: two names of this run for one machine.
+        const other = wanted.get(s.machine);
+        if (other !== undefined && other !== s.host) {
+          conflicts.push({ ...s, sameRun: true, held: { host: other, machine: s.machine, runId, holder: this.holder, acquiredAt: now, expiresAt: null } });
+          continue;
+        }
+        wanted.set(s.machine, s.host);
+        const row = select.get(s.machine);
         if (!row) continue;
         const lock = toLock(row);
         const expired = lock.expiresAt !== null && lock.expiresAt <= now;
-        if (lock.runId !== runId && !expired) conflicts.push(lock);
+        if (expired || (lock.runId === runId && lock.host === s.host)) continue;
+        conflicts.push({ ...s, held: lock, sameRun: lock.runId === runId });
       }
       if (conflicts.length) return { ok: false, conflicts };
       const upsert = this.db.prepare(
-        `INSERT INTO host_locks (host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (host) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder,
+        `INSERT INTO host_locks (machine, host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (machine) DO UPDATE SET host = excluded.host, run_id = excluded.run_id, holder = excluded.holder,
            acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
       );
       const expires = options.ttlMs === undefined ? null : now + options.ttlMs;
-      for (const host of unique) upsert.run(host, runId, this.holder, now, expires);
-      return { ok: true, hosts: unique };
+      for (const s of subjects) upsert.run(s.machine, s.host, runId, this.holder, now, expires);
+      return { ok: true, hosts: [...new Set(subjects.map((s) => s.host))] };
     });
-    return tx.immediate();
+    return this.write(() => tx.immediate());
   }
 
   async releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void> {
     if (!hosts) {
-      this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
+      this.write(() => this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId));
       return;
     }
     const del = this.db.prepare('DELETE FROM host_locks WHERE run_id = ? AND host = ?');
-    this.db.transaction(() => hosts.forEach((h) => del.run(runId, h))).immediate();
+    this.write(() => this.db.transaction(() => hosts.forEach((h) => del.run(runId, h))).immediate());
   }
 
   async listHostLocks(): Promise<HostLock[]> {
     return this.db
-      .prepare('SELECT * FROM host_locks WHERE expires_at IS NULL OR expires_at > ? ORDER BY host')
+      .prepare('SELECT * FROM host_locks WHERE expires_at IS NULL OR expires_at > ? ORDER BY host, machine')
       .all(this.now())
       .map(toLock);
   }
@@ -83,11 +106,11 @@ export class SqliteFleetLock implements FleetLock {
       this.db.prepare('INSERT INTO down_slots (cluster, host, run_id, acquired_at) VALUES (?, ?, ?, ?)').run(cluster, host, runId, this.now());
       return { ok: true };
     });
-    return tx.immediate();
+    return this.write(() => tx.immediate());
   }
 
   async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
-    this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId);
+    this.write(() => this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId));
   }
 
   async listDownSlots(cluster?: string): Promise<DownSlot[]> {
@@ -98,9 +121,9 @@ export class SqliteFleetLock implements FleetLock {
   }
 
   async breakRun(runId: string): Promise<void> {
-    this.db.transaction(() => {
+    this.write(() => this.db.transaction(() => {
       this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
       this.db.prepare('DELETE FROM down_slots WHERE run_id = ?').run(runId);
-    }).immediate();
+    }).immediate());
   }
 }

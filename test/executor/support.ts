@@ -76,7 +76,8 @@ export async function runYaml(spec: RunSpec): Promise<Ran> {
   const playbook = parsePlaybook(spec.playbook, 'play.yml');
   const plan = planRun(inventory, playbook, spec);
   const targets = new Map<string, SshTarget>(
-    plan.hosts.map((name) => [name, { name, address: '127.0.0.1', port: 22, user: 'nobody', identityFiles: [], knownHostsFiles: [], hostKeyPolicy: 'strict', become: false }]),
+    // One machine per host: the fleet lock refuses one address:port under two names.
+    plan.hosts.map((name, i) => [name, { name, address: '127.0.0.1', port: 10_022 + i, user: 'nobody', identityFiles: [], knownHostsFiles: [], hostKeyPolicy: 'strict', become: false }]),
   );
   const journal = Journal.open(':memory:');
   const bus = new EventBus();

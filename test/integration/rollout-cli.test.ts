@@ -55,7 +55,7 @@ describe('rollgate unlock', () => {
     // This process wrote the run and is alive: the run may still be working on its hosts.
     const live = await rollgate(['unlock', run.id, '--journal', path]);
     expect(live.code).toBe(5);
-    expect(live.stderr).toBe(`rollgate unlock: run ${run.id} is still in progress (controller ${run.controller}); stop it first\n`);
+    expect(live.stderr).toBe(`rollgate unlock: run ${run.id} is still in progress (its controller ${run.controller} is alive): stop it first (Ctrl-C, or kill -TERM ${process.pid})\n`);
     expect(await lock.listHostLocks()).toHaveLength(2);
 
     journal.finishRun(run.id, 'needs_person');

@@ -7,6 +7,7 @@ import { parsePlaybook } from '../../src/load/playbook.js';
 import { loadInventory, type InventoryHost } from '../../src/load/inventory.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
 import { runRollout } from '../../src/executor/rollout/rollout.js';
+import { addressSubjects } from '../../src/executor/machine-identity.js';
 import { planRun } from '../../src/plan/plan.js';
 import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { defaultRolloutSettings } from '../../src/strategy/settings.js';
@@ -72,7 +73,8 @@ describe('rollout engine over real sshd hosts (no reboot: these paths stop befor
     const rs = [root(), root()];
     const before = rs.map((r) => hashTree(r, ['proc']));
     const first = journal.createRun({ kind: 'rollout' }).id;
-    expect((await journal.fleetLock().acquireHostLocks(first, [fleet.hosts[1]!.name])).ok).toBe(true);
+    // The first run holds the second host's machine (by its address, as a run locks it before connecting).
+    expect((await journal.fleetLock().acquireHostLocks(first, addressSubjects([fleetTarget(fleet, 1)]))).ok).toBe(true);
     const second = journal.createRun({ kind: 'rollout' }).id;
     const events: RollgateEvent[] = [];
     const out = await runRollout(input(journal, second, hosts(rs), events));

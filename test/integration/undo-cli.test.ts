@@ -115,12 +115,12 @@ describe('rollgate undo against real sshd hosts', () => {
     await step(j, run.id, c1, r1, kernelArgs, { present: ['iommu=pt'] });
     await step(j, run.id, c2, r2, kernelArgs, { present: ['iommu=pt'] });
     j.finishRun(run.id, 'failed');
-    await j.fleetLock().acquireHostLocks('someone-else', ['h02']);
+    await j.fleetLock().acquireHostLocks('someone-else', [{ host: 'h02', machine: `addr:127.0.0.1:${fleet.hosts[1]!.port}` }]);
     j.close();
 
     const locked = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv]);
     expect(locked.code).toBe(5);
-    expect(locked.stderr).toContain('hosts locked by other runs: h02 (run someone-else');
+    expect(locked.stderr).toContain(`hosts locked:\nh02 (127.0.0.1:${fleet.hosts[1]!.port}) is locked by run someone-else: run someone-else is not in this journal: \`rollgate unlock someone-else --host h02\` releases its lock\n`);
 
     const one = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv, '--limit', 'h02', '--json']);
     expect(one.code).toBe(5);

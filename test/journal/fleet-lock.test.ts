@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/journal.js';
 import { SqliteFleetLock } from '../../src/journal/sqlite-fleet-lock.js';
+import { LATEST_VERSION, migrate, migrations } from '../../src/journal/migrations/index.js';
+import Database from 'better-sqlite3';
 
 const opened: Journal[] = [];
 let dir = '';
@@ -25,7 +27,7 @@ describe('fleet lock on the journal database', () => {
     expect(await a.fleetLock().acquireHostLocks('run-1', ['h1', 'h2'])).toEqual({ ok: true, hosts: ['h1', 'h2'] });
     const second = await b.fleetLock().acquireHostLocks('run-2', ['h3', 'h2']);
     expect(second.ok).toBe(false);
-    if (!second.ok) expect(second.conflicts.map((c) => [c.host, c.runId])).toEqual([['h2', 'run-1']]);
+    if (!second.ok) expect(second.conflicts.map((c) => [c.host, c.held.runId])).toEqual([['h2', 'run-1']]);
     // Nothing of the refused request was taken: h3 is still free.
     expect((await b.fleetLock().listHostLocks()).map((l) => l.host)).toEqual(['h1', 'h2']);
     // The same run may re-acquire (resume); after release the other run gets the host.
@@ -68,5 +70,41 @@ describe('fleet lock on the journal database', () => {
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).fleetLock().acquireHostLocks(`run-${i}`, ['shared', `own-${i}`])),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
+  });
+});
+
+describe('fleet lock keyed by the machine', () => {
+  it('refuses one machine under a second name, to another run and within a run, and releases every identity of a host', async () => {
+    const [a, b] = twoControllers();
+    const la = a.fleetLock();
+    const lb = b.fleetLock();
+    expect((await la.acquireHostLocks('run-1', [{ host: 'hv1', machine: 'addr:10.0.0.1:22' }])).ok).toBe(true);
+    const other = await lb.acquireHostLocks('run-2', [{ host: 'hv1-mgmt', machine: 'addr:10.0.0.1:22' }]);
+    expect(other.ok ? [] : other.conflicts.map((c) => [c.host, c.held.host, c.held.runId, c.sameRun])).toEqual([['hv1-mgmt', 'hv1', 'run-1', false]]);
+    // Two names of one run for the same machine, in one request or one after the other.
+    const twice = await lb.acquireHostLocks('run-3', [{ host: 'a', machine: 'addr:10.0.0.9:22' }, { host: 'b', machine: 'addr:10.0.0.9:22' }]);
+    expect(twice.ok ? [] : twice.conflicts.map((c) => [c.host, c.held.host, c.sameRun])).toEqual([['b', 'a', true]]);
+    expect(await lb.listHostLocks()).toHaveLength(1);
+    expect((await la.acquireHostLocks('run-1', [{ host: 'hv1', machine: 'key:SHA256:aaa' }])).ok).toBe(true);
+    const second = await la.acquireHostLocks('run-1', [{ host: 'hv2', machine: 'key:SHA256:aaa' }]);
+    expect(second.ok ? [] : second.conflicts.map((c) => [c.host, c.held.host, c.sameRun])).toEqual([['hv2', 'hv1', true]]);
+    // The same host again (resume, a reconnect) is no conflict.
+    expect((await la.acquireHostLocks('run-1', [{ host: 'hv1', machine: 'key:SHA256:aaa' }])).ok).toBe(true);
+    expect((await la.listHostLocks()).map((l) => [l.host, l.machine])).toEqual([['hv1', 'addr:10.0.0.1:22'], ['hv1', 'key:SHA256:aaa']]);
+    await la.releaseHostLocks('run-1', ['hv1']);
+    expect(await la.listHostLocks()).toEqual([]);
+  });
+
+  it('keeps the locks an older journal holds, under their inventory name', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rg-lock-'));
+    const path = join(dir, 'old.db');
+    const db = new Database(path);
+    migrate(db, migrations.slice(0, 1));
+    db.prepare('INSERT INTO host_locks (host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, NULL)').run('hv7', 'old-run', 'ctl:1', 1);
+    db.close();
+    const j = Journal.open(path);
+    opened.push(j);
+    expect(await j.fleetLock().listHostLocks()).toEqual([{ host: 'hv7', machine: 'name:hv7', runId: 'old-run', holder: 'ctl:1', acquiredAt: 1, expiresAt: null }]);
+    expect(j.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
   });
 });

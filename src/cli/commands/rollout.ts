@@ -12,10 +12,14 @@ import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
 import type { Inventory } from '../../load/inventory.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import { collect, collectList, positiveNumber } from './exec.js';
+import { LEASE_TTL_MS } from '../../journal/run-lease.js';
+
+const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 import type { SetExitCode } from './index.js';
 
 interface RolloutOptions {
   inventory: string[];
+  force?: boolean;
   limit?: string;
   tags: string[];
   skipTags: string[];
@@ -28,12 +32,17 @@ interface RolloutOptions {
   forks?: string;
 }
 
-async function approveOnTty(yes: boolean | undefined): Promise<boolean> {
+async function approveOnTty(yes: boolean | undefined, stop: AbortSignal): Promise<boolean> {
   if (yes) return true;
-  if (!process.stdin.isTTY) return false;
+  if (!process.stdin.isTTY || stop.aborted) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // The terminal is raw while asking: Ctrl-C arrives as a key, and must stop the rollout as the signal does.
+  rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   try {
-    return /^y(es)?$/i.test((await rl.question('continue with the next batch? [y/N] ')).trim());
+    return /^y(es)?$/i.test((await rl.question('continue with the next batch? [y/N] ', { signal: stop })).trim());
+  } catch (err) {
+    if (stop.aborted) return false;
+    throw err;
   } finally {
     rl.close();
   }
@@ -69,14 +78,18 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [{ loadSshConfig }, { resolveTargets }, { Journal }, { resolveJournalPath }, { EventBus }, { runRollout }] = await Promise.all([
-    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../../journal/journal.js'),
-    import('../../journal/journal-path.js'), import('../../events/events.js'), import('../../executor/rollout/rollout.js'),
+  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runRollout }, { movedHosts }] = await Promise.all([
+    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../journal-open.js'), import('../interrupts.js'),
+    import('../../events/events.js'), import('../../executor/rollout/rollout.js'), import('../../executor/machine-identity.js'),
   ]);
   // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
   const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
-  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const journal = openJournal(opts.journal);
+  let interrupts: ReturnType<typeof onInterrupt> | undefined;
   try {
+    // A resumed host must still be the machine the run changed: a name that now points elsewhere is refused here.
+    const moved = opts.runId && !opts.force ? movedHosts(journal, opts.runId, targets, inv.hosts) : [];
+    if (moved.length) throw new ConfigError(moved);
     const runId = opts.runId ?? journal.createRun({
       kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
       // Extra vars are kept for resume; values under secret-looking names are redacted by the journal.
@@ -92,18 +105,35 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
       bus.on(live.listener);
       finish = () => live.done();
     } else bus.on((await import('../../render/rollout-plain.js')).rolloutPlainRenderer());
+    interrupts = onInterrupt(opts.resuming ? 'resume' : 'rollout', journal);
+    const stop = interrupts.signal;
     const outcome = await runRollout({
-      journal, runId, planned, inventory: inv, settings, power, bus, extraVars, forks,
+      journal, runId, planned, inventory: inv, settings, power, bus, extraVars, forks, stop,
       playbookDir: dirname(resolve(opts.playbook)),
       targets: new Map(targets.map((t) => [t.name, t])),
-      approve: () => approveOnTty(opts.yes),
+      approve: () => approveOnTty(opts.yes, stop),
       ...(opts.resuming ? { resuming: true } : {}),
+      ...(opts.force ? { force: true } : {}),
     });
     await finish();
+    const command = `rollgate ${opts.resuming ? 'resume' : 'rollout'}`;
+    if (outcome.result === 'lock_refused') {
+      process.stderr.write(`${command}: refused:\n${outcome.stopped ?? ''}\nnothing was touched\n`);
+      return setExitCode(EXIT.refused);
+    }
     if (!opts.json) process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
+    if (outcome.interrupted) {
+      const { reason, midChange } = outcome.interrupted;
+      const kept = midChange.length
+        ? `${midChange.join(', ')} stopped mid-change and keep${midChange.length === 1 ? 's' : ''} the lock: \`rollgate resume ${runId}\` finishes or rolls back, \`rollgate undo ${runId}\` takes the changes back`
+        : `no host was left mid-change; \`rollgate resume ${runId}\` goes on with the hosts not done`;
+      process.stderr.write(`${command}: ${reason}: stopped between steps; run ${runId} is marked interrupted; ${kept}\n`);
+      return setExitCode(interrupts.exitCode() ?? EXIT.refused);
+    }
     const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
-    setExitCode(outcome.result === 'lock_refused' ? EXIT.refused : exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
+    setExitCode(exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
   } finally {
+    interrupts?.dispose();
     journal.close();
   }
 }
@@ -147,11 +177,19 @@ ${EXIT_HELP}
     .option('-y, --yes', 'approve pauses without asking')
     .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot')
     .option('-e, --extra-vars <vars>', 'again, for values the journal redacted (passwords)', collect, [])
+    .option('--force', 'a host now reached at another address or presenting another host key than when the run changed it is the same machine')
     .option('--journal <path>', 'journal database')
-    .addHelpText('after', `\n${EXIT_HELP}\n`)
+    .addHelpText('after', `
+Refused (5) while the run's controller is alive (same machine: its pid and a fresh lease; another machine: a lease
+not expired, at most ${LEASE_TTL_S} s after it died); a dead controller's run is taken over in one transaction.
+A host whose inventory entry now points to another address (exit 2) or that presents another host key (it is not
+touched) is refused unless --force.
+
+${EXIT_HELP}
+`)
     .action(async (runId: string, opts: RolloutOptions) => {
-      const [{ Journal }, { resolveJournalPath }] = await Promise.all([import('../../journal/journal.js'), import('../../journal/journal-path.js')]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const { openJournal } = await import('../journal-open.js');
+      const journal = openJournal(opts.journal);
       const run = journal.getRun(runId);
       journal.close();
       if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);

@@ -29,7 +29,7 @@ interface RunCliOptions {
   listTasks?: boolean;
 }
 
-/** The shared table (exit-codes.ts): 0 ok, 1 a host failed, 4 a host unreachable; 5 when locked (below). */
+/** The shared table (exit-codes.ts): 0 ok, 1 a host failed, 4 a host unreachable; 5 when locked, 130/143 interrupted (below). */
 export function runExitCode(result: { failed: boolean; unreachable: boolean }): number {
   return exitCodeOf({ failed: result.failed ? 1 : 0, unreachable: result.unreachable ? 1 : 0 });
 }
@@ -60,11 +60,11 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));
     return setExitCode(0);
   }
-  const [{ loadSshConfig }, { resolveTargets }, { resolveJournalPath }, { Journal }, { EventBus }, { runPlaybook, HostsLockedError }] = await Promise.all([
+  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runPlaybook, HostsLockedError }] = await Promise.all([
     import('../../connection/ssh-config.js'),
     import('../../connection/resolve-target.js'),
-    import('../../journal/journal-path.js'),
-    import('../../journal/journal.js'),
+    import('../journal-open.js'),
+    import('../interrupts.js'),
     import('../../events/events.js'),
     import('../../executor/run-playbook.js'),
   ]);
@@ -72,12 +72,14 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     plan.hosts.map((n) => inventory.hosts.get(n)!),
     { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
   );
-  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const journal = openJournal(opts.journal);
   const bus = new EventBus();
   if (opts.json) bus.on((await import('../../render/run-json.js')).runJsonRenderer());
   else bus.on((await import('../../render/run-plain.js')).runPlainRenderer({ diff: opts.diff === true }));
+  const interrupts = onInterrupt('run', journal);
   try {
     const result = await runPlaybook({
+      stop: interrupts.signal,
       plan,
       inventory,
       targets: new Map(targets.map((t) => [t.name, t])),
@@ -92,12 +94,17 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
       skipTags: opts.skipTags,
     });
     if (!opts.json) process.stdout.write(`\nrun ${result.runId}${opts.check ? ' (check)' : ''}: journal ${journal.path}\n`);
+    if (result.interrupted) {
+      process.stderr.write(`rollgate run: ${result.interrupted}: stopped after the tasks in flight; run ${result.runId} is marked interrupted and its locks are released. \`rollgate undo ${result.runId}\` takes back what it changed\n`);
+      return setExitCode(interrupts.exitCode() ?? EXIT.refused);
+    }
     setExitCode(runExitCode(result));
   } catch (err) {
     if (!(err instanceof HostsLockedError)) throw err;
-    process.stderr.write(`rollgate run: ${err.message}; nothing was touched\n`);
+    process.stderr.write(`rollgate run: ${err.message}\nnothing was touched\n`);
     setExitCode(EXIT.refused);
   } finally {
+    interrupts.dispose();
     journal.close();
   }
 }

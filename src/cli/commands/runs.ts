@@ -18,8 +18,8 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .description('List runs in the journal, newest first')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
     .action(async (opts: { journal?: string }) => {
-      const [{ Journal }, { resolveJournalPath }] = await Promise.all([import('../../journal/journal.js'), import('../../journal/journal-path.js')]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const { openJournal } = await import('../journal-open.js');
+      const journal = openJournal(opts.journal);
       try {
         for (const r of journal.listRuns()) {
           const hosts = journal.listHosts(r.id);
@@ -37,10 +37,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--host <name>', 'only this host')
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string; journal?: string }) => {
-      const [{ Journal }, { resolveJournalPath }, { formatRolloutEvent }] = await Promise.all([
-        import('../../journal/journal.js'), import('../../journal/journal-path.js'), import('../../render/rollout-plain.js'),
+      const [{ openJournal }, { formatRolloutEvent }] = await Promise.all([
+        import('../journal-open.js'), import('../../render/rollout-plain.js'),
       ]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
         if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
@@ -64,29 +64,33 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
 
   program
     .command('unlock')
-    .description('Release the host locks and cluster slots a finished run still holds (a host that needed a person, once sorted out)')
+    .description("Release the host locks and cluster slots a finished, interrupted or dead run still holds (refused while its controller lives)")
     .argument('<run>', 'run id')
     .option('--host <name>', 'only this host (repeatable)', collect)
-    .option('--force', 'the run is marked running by a controller on another machine that is known to be dead')
+    .option('--force', 'the run is marked running by a controller on another machine (no lease) that is known to be dead')
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
-      const [{ Journal }, { resolveJournalPath }, { checkRunnable, UndoRefused }] = await Promise.all([
-        import('../../journal/journal.js'), import('../../journal/journal-path.js'), import('../../executor/undo-run.js'),
+      const [{ openJournal }, { checkRunnable, UndoRefused }] = await Promise.all([
+        import('../journal-open.js'), import('../../executor/undo-run.js'),
       ]);
-      const journal = Journal.open(resolveJournalPath(opts.journal));
+      const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
-        if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
+        const lock = journal.fleetLock();
+        const holds = (await lock.listHostLocks()).some((l) => l.runId === runId);
+        // A lock of a run this journal does not know (a lost or foreign run) can still be released.
+        if (!run && !holds) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
         try {
-          checkRunnable(run, runId, opts.force === true);
+          if (run) checkRunnable(journal, run, runId, opts.force === true);
         } catch (err) {
           if (!(err instanceof UndoRefused)) throw err;
           process.stderr.write(`rollgate unlock: ${err.message}\n`);
           return setExitCode(EXIT.refused);
         }
         const wanted = (host: string) => !opts.host || opts.host.includes(host);
-        const lock = journal.fleetLock();
-        const locks = (await lock.listHostLocks()).filter((l) => l.runId === runId && wanted(l.host));
+        const all = (await lock.listHostLocks()).filter((l) => l.runId === runId && wanted(l.host));
+        // One line per host: its address and host key identities are released together.
+        const locks = all.filter((l, i) => all.findIndex((m) => m.host === l.host) === i);
         const slots = (await lock.listDownSlots()).filter((s) => s.runId === runId && wanted(s.host));
         await lock.releaseHostLocks(runId, locks.map((l) => l.host));
         for (const s of slots) await lock.releaseDownSlot(runId, s.cluster, s.host);

@@ -25,17 +25,18 @@ interface UndoOptions {
 async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
   const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
-  const [{ Journal }, { resolveJournalPath }, { loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { undoRun, runHosts, UndoRefused }] =
+  const [{ openJournal }, { onInterrupt }, { movedHosts }, { loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { undoRun, runHosts, UndoRefused }] =
     await Promise.all([
-      import('../../journal/journal.js'),
-      import('../../journal/journal-path.js'),
+      import('../journal-open.js'),
+      import('../interrupts.js'),
+      import('../../executor/machine-identity.js'),
       import('../../load/inventory.js'),
       import('../../load/limit.js'),
       import('../../connection/ssh-config.js'),
       import('../../connection/resolve-target.js'),
       import('../../executor/undo-run.js'),
     ]);
-  const journal = Journal.open(resolveJournalPath(opts.journal));
+  const journal = openJournal(opts.journal);
   try {
     const run = journal.getRun(runId);
     if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'run `rollgate runs` to list them, or pass --journal PATH' }]);
@@ -57,13 +58,19 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       names.map((n) => inv.hosts.get(n)!),
       { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
     );
+    // Undo sends saved files to a machine: only to the one the run changed (unless the operator says it moved).
+    const moved = opts.force ? [] : movedHosts(journal, runId, targets, inv.hosts);
+    if (moved.length) throw new ConfigError(moved);
     let result;
+    const interrupts = onInterrupt('undo', journal);
     try {
-      result = await undoRun({ journal, runId, targets, forks, force: opts.force === true });
+      result = await undoRun({ journal, runId, targets, forks, force: opts.force === true, stop: interrupts.signal });
     } catch (err) {
       if (!(err instanceof UndoRefused)) throw err;
       process.stderr.write(`rollgate undo: ${err.message}\n`);
       return setExitCode(EXIT.refused);
+    } finally {
+      interrupts.dispose();
     }
     if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
@@ -73,6 +80,10 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
         process.stdout.write(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`);
       }
       process.stdout.write(`undo run ${result.undoRunId} of run ${runId}\n`);
+    }
+    if (result.interrupted) {
+      process.stderr.write(`rollgate undo: ${result.interrupted}: the hosts in flight finished their undo, the others were not started; \`rollgate undo ${runId}\` again undoes what is left\n`);
+      return setExitCode(interrupts.exitCode() ?? EXIT.refused);
     }
     const failed = result.hosts.filter((h) => h.status === 'failed').length;
     const unreachable = result.hosts.filter((h) => h.status === 'unreachable').length;
@@ -91,12 +102,12 @@ export function registerUndo(program: Command, setExitCode: SetExitCode): void {
     .option('-l, --limit <pattern>', 'only the run\'s hosts matching this Ansible pattern')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL, else ~/.local/state/rollgate/journal.db)')
     .option('-b, --become', 'run as root through `sudo -n`')
-    .option('--force', 'undo a run marked running whose controller on another machine is known to be dead')
+    .option('--force', 'go on although a run is marked running by a controller on another machine (known dead), or a host now points to another address or host key than when the run changed it (the same machine, moved)')
     .option('--json', 'print the result as one JSON object')
     .option('-f, --forks <n>', 'hosts at once', '10')
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
     .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
-    .addHelpText('after', `\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
+    .addHelpText('after', `\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked;\na host whose inventory entry now points elsewhere is refused (2) unless --force.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
     .action((runId: string, opts: UndoOptions) => runUndo(runId, opts, setExitCode));
 }

@@ -3,7 +3,7 @@
  * SSH login succeeded and /proc/sys/kernel/random/boot_id changed (a port that accepts TCP proves nothing: QEMU's
  * user network and many BMC NATs accept while the host is still in GRUB). Every wait is bounded.
  */
-import type { Connection } from '../../connection/connection.js';
+import { ConnectionError, type Connection } from '../../connection/connection.js';
 import { sh, raw } from '../../connection/shell-quote.js';
 import type { HostRoot } from '../../modules/host-root.js';
 import type { ServiceStates } from './verify.js';
@@ -51,6 +51,8 @@ export async function waitForBoot(open: () => Promise<Connection>, hr: HostRoot,
       if (boot.bootId && boot.bootId !== oldBootId) return { status: 'back', conn, boot, ms: Date.now() - start };
       lastError = 'still the old boot';
     } catch (err) {
+      // Reached, but not the machine the run changed (or locked by another run): waiting, or a reset, cannot help.
+      if (err instanceof ConnectionError && err.kind === 'locked') throw err;
       lastError = (err as Error).message;
     }
     await conn?.close().catch(() => undefined);

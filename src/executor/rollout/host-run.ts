@@ -9,7 +9,7 @@
  * `rollgate resume` re-enters here: before the trial boot it takes every change back; after it, it finds where
  * the host booted and goes on (re-running the play on the trial boot, whose tasks are idempotent) or rolls back.
  */
-import type { Connection } from '../../connection/connection.js';
+import { ConnectionError, type Connection } from '../../connection/connection.js';
 import type { RolloutHostStatus } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
@@ -26,6 +26,25 @@ import { verificationPassed, verifyBoot } from './verify.js';
 
 export type { HostRunDeps } from './host-context.js';
 export type { HostRunResult } from './host-rollback.js';
+
+/**
+ * The rollout was interrupted (SIGINT / SIGTERM, its lease lost) between two steps of this host: the host stays
+ * in its journaled phase, and `rollgate resume` takes it from there (or `rollgate undo` takes its changes back).
+ */
+export interface HostInterrupted {
+  status: 'interrupted';
+  message: string;
+}
+
+export type HostTurn = HostRunResult | HostInterrupted;
+
+/** Whether the rollout must stop before this host's next step, as the result to return if so. */
+function interruption(h: HostCtx): HostInterrupted | null {
+  const why = h.d.run.stop?.aborted ? String(h.d.run.stop.reason) : null;
+  if (!why) return null;
+  h.step('interrupted', 'failed', `${why}; stopped in phase ${h.store.rec.phase}`);
+  return { status: 'interrupted', message: `${why}; stopped in phase ${h.store.rec.phase}` };
+}
 
 /** Pre-change snapshot, preflight of the one-shot, frozen known-good entry (its undo journaled first). */
 async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | null> {
@@ -67,9 +86,11 @@ async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunRes
 }
 
 /** After the play (or a resumed trial boot): decide from the phase where the host is and what comes next. */
-async function afterPlay(h: HostCtx, play: { ok: boolean; message: string }): Promise<HostRunResult> {
+async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; interrupted?: boolean }): Promise<HostTurn> {
   const { d, store } = h;
   const conn = d.session.conn;
+  // Interrupted mid-play: nothing half-proven is rebooted or committed; resume finds the host in its phase.
+  if (play.interrupted) return interruption(h) ?? { status: 'interrupted', message: play.message };
   switch (store.rec.phase) {
     case 'applying': {
       if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
@@ -80,6 +101,8 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string }): Pr
         return finish(h, changed ? 'rolled_back' : 'failed', `${play.message}${changed ? '; every change undone before any reboot' : ''}`);
       }
       // The play changed the host but did not reboot it: the rollout proves the change by a trial boot.
+      const stop = interruption(h);
+      if (stop) return stop;
       const out = await trialReboot(h, conn, 'the play changed the host');
       if (out.side === 'not_back') return needsPerson(h, `not back after the trial boot: ${out.message}`);
       d.session.conn = out.conn;
@@ -99,7 +122,7 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string }): Pr
 }
 
 /** Resumed after the trial reboot was asked for: find the host and its boot, then go on. */
-async function resumeAfterReboot(h: HostCtx): Promise<HostRunResult> {
+async function resumeAfterReboot(h: HostCtx): Promise<HostTurn> {
   const { d, store } = h;
   let conn = d.session.conn ?? null;
   if (!conn || (await readBootInfo(conn, d.hr)).bootId === store.rec.oldBootId) {
@@ -119,9 +142,11 @@ async function resumeAfterReboot(h: HostCtx): Promise<HostRunResult> {
   return afterPlay(h, await runPlayOnHost(h, conn));
 }
 
-async function proceed(h: HostCtx): Promise<HostRunResult> {
+async function proceed(h: HostCtx): Promise<HostTurn> {
   const { d, store } = h;
   const phase = store.rec.phase;
+  const stop = interruption(h);
+  if (stop) return stop;
   if (d.resuming && (phase === 'prepared' || phase === 'applying')) {
     if (!d.session.conn) return needsPerson(h, `interrupted in phase ${phase} and not reachable now`);
     await undoSteps(h, d.session.conn, false);
@@ -131,18 +156,22 @@ async function proceed(h: HostCtx): Promise<HostRunResult> {
   if (phase === 'pending') {
     const refused = await prepare(h, d.session.conn!);
     if (refused) return refused;
+    const stopped = interruption(h);
+    if (stopped) return stopped;
   }
   store.save({ phase: 'applying' });
   return afterPlay(h, await runPlayOnHost(h, d.session.conn!));
 }
 
-export async function runHost(d: HostRunDeps): Promise<HostRunResult> {
+export async function runHost(d: HostRunDeps): Promise<HostTurn> {
   const h = hostCtx(d);
   const rec = h.store.rec;
   if (TERMINAL.has(rec.phase)) return { status: rec.phase as RolloutHostStatus, message: rec.message ?? '' };
   try {
     d.session.conn = await d.open();
   } catch (err) {
+    // Reached but refused (the machine is locked, or not the one the run changed): never waited for or reset.
+    if (err instanceof ConnectionError && err.kind === 'locked') return rec.phase === 'pending' ? finish(h, 'failed', err.message) : needsPerson(h, err.message);
     if (rec.phase === 'pending') return finish(h, 'unreachable', (err as Error).message);
     d.session.conn = undefined; // a host mid-change that does not answer: resumeAfterReboot waits and resets
   }

@@ -15,6 +15,8 @@ export interface PlayOnHostResult {
   ok: boolean;
   /** Why the host failed: the failed task and its message. */
   message: string;
+  /** The rollout was interrupted before the play's end: the tasks after the one in flight did not run. */
+  interrupted?: boolean;
 }
 
 export async function runPlayOnHost(h: HostCtx, conn: Connection): Promise<PlayOnHostResult> {
@@ -30,6 +32,10 @@ export async function runPlayOnHost(h: HostCtx, conn: Connection): Promise<PlayO
   };
   h.step('play', 'started', d.planned.play.name);
   await runPlaySections({ run: d.run, planned: d.planned, hosts: [session], once: new Map(), reconnect, modules: rolloutModules(h) });
+  if (d.run.stop?.aborted && session.state === 'active') {
+    h.step('play', 'failed', `interrupted (${String(d.run.stop.reason)})`);
+    return { ok: false, interrupted: true, message: `interrupted (${String(d.run.stop.reason)})` };
+  }
   const ok = session.state === 'active' || session.state === 'ended';
   const failedTask = session.lastFailure?.task;
   const message = ok ? 'play done' : `${failedTask ? `task "${failedTask}" ` : ''}${session.state}: ${session.reason ?? 'no message'}`;

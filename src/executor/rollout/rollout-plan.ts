@@ -3,6 +3,7 @@
  * (an unreachable host gets the unknown kind and fails in its batch), canaries and batches from the settings.
  * A resumed run reads the stored plan back. Also the pauses between phases.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../../connection/connection.js';
 import type { SshTarget } from '../../connection/target.js';
 import { collectSnapshot } from '../../modules/facts/collect.js';
@@ -40,18 +41,20 @@ export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => 
   const stored = (run?.options as { plan?: PlannedBatch[] } | undefined)?.plan;
   if (stored) return stored;
   const plan = planRollout(await kindsOf(input, open), input.settings);
-  journal.db.prepare('UPDATE runs SET options = ? WHERE id = ?').run(JSON.stringify({ ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) }), runId);
+  journal.setRunOptions(runId, { ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) });
   const known = new Set(journal.listHosts(runId).map((r) => r.host));
   for (const h of input.planned.hosts) if (!known.has(h)) journal.addHost(runId, h, {}, 'pending');
   input.bus.emit({ type: 'rollout.started', at: Date.now(), runId, hosts: input.planned.hosts, batches: plan.batches.map((b) => ({ phase: b.phase, index: b.index, hosts: b.hosts })), kinds: Object.fromEntries(plan.kinds) });
   return plan.batches;
 }
 
-export async function pauseFor(input: RolloutInput, batch: PlannedBatch, pause: Pause): Promise<boolean> {
+/** A pause before a batch (seconds, or the operator's approval); false when the rollout must not go on. */
+export async function pauseFor(input: RolloutInput, batch: PlannedBatch, pause: Pause, stop?: AbortSignal): Promise<boolean> {
   const { runId } = input;
   input.bus.emit({ type: 'rollout.paused', at: Date.now(), runId, before: { phase: batch.phase, index: batch.index }, pause: pause.kind === 'approval' ? 'approval' : 'seconds', ...(pause.kind === 'seconds' ? { seconds: pause.seconds } : {}) });
-  if (pause.kind === 'seconds') await new Promise((r) => setTimeout(r, pause.seconds * 1000));
+  if (pause.kind === 'seconds') await sleep(pause.seconds * 1000, undefined, stop ? { signal: stop } : {}).catch(() => undefined);
   else if (!(await input.approve(batch))) return false;
+  if (stop?.aborted) return false;
   input.bus.emit({ type: 'rollout.resumed', at: Date.now(), runId });
   return true;
 }

@@ -25,6 +25,9 @@ import { takeDownSlot } from './down-slot.js';
 import { TERMINAL, readRecord } from './host-record.js';
 import { runHost } from './host-run.js';
 import { pauseFor, planOrResume } from './rollout-plan.js';
+import { describeConflicts } from '../../journal/run-life.js';
+import { addressSubjects, claimingOpener } from '../machine-identity.js';
+import { RunControl } from '../run-control.js';
 
 export interface RolloutInput {
   journal: Journal;
@@ -48,12 +51,18 @@ export interface RolloutInput {
   pollMs?: number;
   /** How to log in (default SshConnection.open). */
   open?: (target: SshTarget) => Promise<Connection>;
+  /** Aborted by the operator (SIGINT / SIGTERM): stop taking new steps; `reason` says why. */
+  stop?: AbortSignal;
+  /** The operator checked that a host presenting another host key than the run recorded is the same machine. */
+  force?: boolean;
 }
 
 export interface RolloutOutcome {
   result: RolloutResult;
   hosts: Map<string, RolloutHostStatus>;
   stopped?: string;
+  /** Why the rollout stopped between steps, and the hosts left mid-change (they keep their locks for resume). */
+  interrupted?: { reason: string; midChange: string[] };
 }
 
 export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
@@ -64,7 +73,7 @@ export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
   return 'succeeded';
 }
 
-function runContext(input: RolloutInput): RunContext {
+function runContext(input: RolloutInput, stop: AbortSignal): RunContext {
   const sessions = new Map(input.planned.hosts.map((n) => {
     const h = input.inventory.hosts.get(n)!;
     return [n, new HostSession(n, h.vars, h.groups, input.targets.get(n)!)] as const;
@@ -74,37 +83,48 @@ function runContext(input: RolloutInput): RunContext {
     options: { check: false, diff: false, extraVars: input.extraVars ?? {}, forks: 1 },
     playbookDir: input.playbookDir ?? '.',
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
+    stop,
   };
 }
 
 export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const { journal, runId, bus } = input;
   const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
-  const open = input.open ?? ((t: SshTarget) => SshConnection.open(t));
   const started = Date.now();
   const names = input.planned.hosts;
   const lock = journal.fleetLock();
-  const got = await lock.acquireHostLocks(runId, names);
+  // One controller per run: a resume takes the lease over only from a dead controller.
+  const held = RunControl.take(journal, runId, input.stop);
+  if (!held.ok) {
+    emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'lock_refused', message: held.message, untouched: names });
+    return { result: 'lock_refused', hosts: new Map(), stopped: `${held.message}; stop it first (Ctrl-C, or kill -TERM ${held.owner.slice(held.owner.lastIndexOf(':') + 1)})` };
+  }
+  const control = held.control;
+  const got = await lock.acquireHostLocks(runId, addressSubjects(names.map((n) => input.targets.get(n)!)));
   if (!got.ok) {
-    const message = got.conflicts.map((c) => `${c.host} is locked by run ${c.runId} (${c.holder})`).join('; ');
+    const message = describeConflicts(journal, got.conflicts);
     emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'lock_refused', message, untouched: names });
-    journal.finishRun(runId, 'failed');
+    if (!input.resuming) journal.finishRun(runId, 'failed');
+    control.release();
     return { result: 'lock_refused', hosts: new Map(), stopped: message };
   }
+  const open = claimingOpener(input.open ?? ((t: SshTarget) => SshConnection.open(t)), { journal, lock, runId, recordedIn: runId, ...(input.force ? { force: true } : {}) });
   const batches = await planOrResume(input, open);
-  const run = runContext(input);
+  const run = runContext(input, control.signal);
   const statuses = new Map<string, RolloutHostStatus>();
+  const midChange: string[] = [];
   let stopped: string | undefined;
-  const turn = async (name: string): Promise<RolloutHostStatus> => {
+  const turn = async (name: string): Promise<RolloutHostStatus | 'interrupted'> => {
     const inv = input.inventory.hosts.get(name)!;
     const target = input.targets.get(name)!;
     const cap = clusterCapOf(inv.vars);
     const slot = cap.ok && cap.cap && !TERMINAL.has(readRecord(journal, runId, name).phase) ? cap.cap : null;
     if (slot) {
       const got = await takeDownSlot(lock, runId, name, slot, {
-        timeoutMs: input.settings.bootTimeoutSec * 3000, ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
+        timeoutMs: input.settings.bootTimeoutSec * 3000, ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}), stop: control.signal,
         onWait: (down) => emit({ type: 'rollout.host_step', at: Date.now(), runId, host: name, step: `wait for a down slot in cluster ${slot.cluster}`, status: 'started', message: `down now: ${down.join(', ')}` }),
       });
+      if (!got.ok && control.stopReason) return 'interrupted';
       if (!got.ok) {
         emit({ type: 'rollout.host_finished', at: Date.now(), runId, host: name, status: 'failed', message: got.message, ms: 0 });
         return 'failed';
@@ -119,29 +139,53 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
       ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
       ...(input.resuming ? { resuming: true } : {}),
     });
-    if (slot && r.status !== 'needs_person') await lock.releaseDownSlot(runId, slot.cluster, name);
+    // A host stopped mid-change keeps its lock and its slot until resume (or undo, or unlock) sees to it.
+    const keeps = r.status === 'needs_person' || (r.status === 'interrupted' && readRecord(journal, runId, name).phase !== 'pending');
+    if (r.status === 'interrupted' && keeps) midChange.push(name);
+    if (slot && !keeps) await lock.releaseDownSlot(runId, slot.cluster, name);
     return r.status;
   };
+  const interrupted = (bi: number, rest: string[]) => {
+    stopped = `interrupted: ${control.stopReason}`;
+    emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'interrupted', message: stopped, untouched: [...rest, ...batches.slice(bi + 1).flatMap((b) => b.hosts)] });
+  };
   for (const [bi, batch] of batches.entries()) {
-    if (batch.pauseBefore && !input.resuming && !(await pauseFor(input, batch, batch.pauseBefore))) {
+    if (control.stopReason) {
+      interrupted(bi, batch.hosts);
+      break;
+    }
+    if (batch.pauseBefore && !input.resuming && !(await pauseFor(input, batch, batch.pauseBefore, control.signal))) {
+      if (control.stopReason) {
+        interrupted(bi, batch.hosts);
+        break;
+      }
       stopped = 'not approved';
       emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'approval', message: stopped, untouched: batches.slice(bi).flatMap((b) => b.hosts) });
       break;
     }
     emit({ type: 'rollout.batch_started', at: Date.now(), runId, phase: batch.phase, index: batch.index, hosts: batch.hosts });
     const outcomes: Array<{ host: string; status: RolloutHostStatus }> = [];
+    const notDone: string[] = [];
     const queue = [...batch.hosts];
     const tally = () => ({ phase: batch.phase, size: batch.hosts.length, outcomes });
+    const next = () => (decideStop(tally(), input.settings.maxFailPercentage).stop || control.stopReason ? undefined : queue.shift());
     const worker = async () => {
       // Each worker takes hosts until the queue is empty or the batch must stop; bounded by the batch size.
-      for (let h = queue.shift(); h !== undefined; h = decideStop(tally(), input.settings.maxFailPercentage).stop ? undefined : queue.shift()) {
+      for (let h = next(); h !== undefined; h = next()) {
         const status = await turn(h);
-        outcomes.push({ host: h, status });
-        statuses.set(h, status);
+        if (status === 'interrupted') notDone.push(h);
+        else {
+          outcomes.push({ host: h, status });
+          statuses.set(h, status);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(input.forks ?? 10, batch.hosts.length) }, worker));
     emit({ type: 'rollout.batch_finished', at: Date.now(), runId, phase: batch.phase, index: batch.index, outcomes });
+    if (control.stopReason) {
+      interrupted(bi, [...notDone, ...queue]);
+      break;
+    }
     const decision = decideStop(tally(), input.settings.maxFailPercentage);
     if (decision.stop) {
       stopped = decision.message;
@@ -150,11 +194,14 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     }
   }
   const result = resultOf(statuses.values());
-  // A host that needs a person keeps its lock: no other run may touch it until someone looks.
-  await lock.releaseHostLocks(runId, names.filter((n) => statuses.get(n) !== 'needs_person'));
-  journal.finishRun(runId, result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result);
+  const reason = control.stopReason;
+  // A host that needs a person keeps its lock: no other run may touch it until someone looks; so does a host an
+  // interruption left mid-change, until `rollgate resume` (or undo, or unlock) sees to it.
+  await lock.releaseHostLocks(runId, names.filter((n) => statuses.get(n) !== 'needs_person' && !midChange.includes(n)));
+  journal.finishRun(runId, reason ? 'interrupted' : result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result);
+  control.release();
   const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 0, needs_person: 0 };
   for (const s of statuses.values()) counts[s]++;
   emit({ type: 'rollout.finished', at: Date.now(), runId, result, counts, ms: Date.now() - started });
-  return { result, hosts: statuses, ...(stopped ? { stopped } : {}) };
+  return { result, hosts: statuses, ...(stopped ? { stopped } : {}), ...(reason ? { interrupted: { reason, midChange } } : {}) };
 }

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { sql as initial } from './001-initial.js';
+import { sql as leasesAndMachineLocks } from './002-run-leases-and-machine-locks.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,21 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'run leases and machine locks', sql: leasesAndMachineLocks },
+];
+
+/** The journal was written by a newer rollgate: its schema is past the newest migration this one knows. */
+export class NewerSchemaError extends Error {
+  override readonly name = 'NewerSchemaError';
+  constructor(
+    readonly version: number,
+    readonly latest: number,
+  ) {
+    super(`journal schema version ${version} is newer than this rollgate understands (${latest}); upgrade rollgate`);
+  }
+}
 
 export const LATEST_VERSION = migrations.reduce((max, m) => Math.max(max, m.version), 0);
 
@@ -20,7 +35,7 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
   if (current > latest) {
-    throw new Error(`journal schema version ${current} is newer than this rollgate understands (${latest}); upgrade rollgate`);
+    throw new NewerSchemaError(current, latest);
   }
   const applied: number[] = [];
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
