@@ -69,8 +69,11 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
     else {
       for (const h of result.hosts) {
         const r = h.report;
-        const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} rebuild command(s)` : (h.message ?? '');
+        const held = r?.skipped.length ? `, held back ${r.skipped.length}` : '';
+        const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} undo command(s)${held}` : (h.message ?? '');
         process.stdout.write(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`);
+        // A step that failed or was interrupted keeps what its undo command would have destroyed: say so.
+        for (const s of r?.skipped ?? []) process.stdout.write(`  held back: ${s.command} (${s.reason})\n`);
       }
       process.stdout.write(`undo run ${result.undoRunId} of run ${runId}\n`);
     }

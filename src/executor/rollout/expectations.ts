@@ -59,11 +59,11 @@ export function expectationsFromSteps(steps: readonly StepRow[], passthroughIds:
 
 /**
  * Whether the play changed the host in a way a boot must prove: a step not undone yet that the journal can undo
- * (files, rebuild commands, created directories), apart from the rollout's own. `command` / `shell` steps carry
- * no undo and do not count, whatever `changed_when` said.
+ * (files, undo commands, created directories), apart from the rollout's own. `command` / `shell` steps without an
+ * `undo:` carry none and do not count, whatever `changed_when` said.
  */
 export function changedByPlay(steps: readonly UndoableStep[]): boolean {
-  return steps.some((s) => !s.module.startsWith('rollout.') && (s.undo.files.length > 0 || s.undo.rebuild.length > 0 || (s.undo.createdDirs?.length ?? 0) > 0));
+  return steps.some((s) => !s.module.startsWith('rollout.') && (s.undo.files.length > 0 || (s.undo.createdDirs?.length ?? 0) > 0 || [s.undo.rebuild, s.undo.reverse ?? [], s.undo.restore ?? []].some((c) => c.length > 0)));
 }
 
 /** passthrough_devices from the inventory: a list or a comma/space separated string of vendor:device ids. */

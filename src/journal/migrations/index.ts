@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { sql as initial } from './001-initial.js';
+import { sql as undoKinds } from './002-undo-kinds.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,10 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'undo-kinds', sql: undoKinds },
+];
 
 export const LATEST_VERSION = migrations.reduce((max, m) => Math.max(max, m.version), 0);
 
