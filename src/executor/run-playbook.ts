@@ -10,6 +10,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Inventory } from '../load/inventory.js';
 import { groupHosts } from '../load/limit.js';
 import type { Plan } from '../plan/plan.js';
+import { undoHasWork } from '../modules/undo.js';
 import { HostSession } from './host-session.js';
 import { runPlay, type Opener } from './play-run.js';
 import type { RunContext, RunOptions } from './run-context.js';
@@ -105,7 +106,12 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
   for (const s of sessions.values()) journal.setHostStatus(run.id, s.name, s.state === 'active' || s.state === 'ended' ? 'ok' : s.state, s.reason);
   bus.emit({ type: 'play.recap', at: Date.now(), hosts: recap });
   journal.finishRun(run.id, failed || unreachable ? 'failed' : 'succeeded');
-  bus.emit({ type: 'run.finished', at: Date.now(), runId: run.id, failed: failed || unreachable, ms: Date.now() - started });
+  // A host that failed after a change is left half-changed: name the undo that puts it back.
+  const undoHosts = options.check
+    ? []
+    : [...sessions.values()].filter((s) => s.state === 'failed' || s.state === 'unreachable').map((s) => s.name)
+        .filter((h) => journal.undoableSteps(run.id, h).some((s) => undoHasWork(s.undo)));
+  bus.emit({ type: 'run.finished', at: Date.now(), runId: run.id, failed: failed || unreachable, ms: Date.now() - started, ...(undoHosts.length ? { undoHosts } : {}) });
   off();
   return { runId: run.id, recap, failed, unreachable, stopped };
 }

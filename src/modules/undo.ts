@@ -53,6 +53,11 @@ export function applyUndo(conn: Connection, record: UndoRecord, options: UndoOpt
   return applyUndos(conn, [record], options);
 }
 
+/** Whether undoing a record would do anything (a command without `undo:` journals an empty one). */
+export function undoHasWork(record: UndoRecord): boolean {
+  return record.files.length > 0 || (record.createdDirs?.length ?? 0) > 0 || [record.rebuild, record.reverse ?? [], record.restore ?? []].some((c) => c.length > 0);
+}
+
 const entryOf = (e: UndoRecord | UndoEntry): UndoEntry => ('record' in e ? e : { record: e, outcome: 'applied' });
 
 interface PlannedCommand {

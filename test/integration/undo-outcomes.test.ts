@@ -79,6 +79,7 @@ describe('undo undoes only what happened', () => {
     expect(existsSync(join(r, 'srv/scratch'))).toBe(true);
     expect(readFileSync(join(r, 'etc/default/grub'), 'utf8')).toContain('iommu=pt');
     const runId = /run (\S+): journal/.exec(run.stdout)![1]!;
+    expect(run.stdout).toContain(`\n${fleet.hosts[0]!.name} failed after this run changed it; to put back what it changed there:\n  rollgate undo ${runId} --limit ${fleet.hosts[0]!.name} --journal ${journal}\n`);
     const j = Journal.open(journal);
     expect(j.listSteps(runId).map((s) => [s.task, s.status])).toEqual([
       ['make the scratch dir', 'applied'],
