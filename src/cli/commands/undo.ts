@@ -100,6 +100,6 @@ export function registerUndo(program: Command, setExitCode: SetExitCode): void {
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
     .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
-    .addHelpText('after', `\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
+    .addHelpText('after', `\nA step that failed or was interrupted gets its recorded files back, never an undo command that assumes it succeeded (printed as "held back").\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
     .action((runId: string, opts: UndoOptions) => runUndo(runId, opts, setExitCode));
 }
