@@ -1,12 +1,14 @@
 /**
  * One command on one channel of an open connection: output collected, exit status or signal, per-command
- * timeout, and privilege through `sudo -n`. A channel that closes without an exit status means the connection
- * (or the session) died: ConnectionError('dropped'), never a fake exit code.
+ * timeout (its process group killed on the host: remote-timeout.ts), and privilege through `sudo -n`. A channel
+ * that closes without an exit status means the connection (or the session) died: ConnectionError('dropped'),
+ * never a fake exit code.
  */
 import type { Client, ClientChannel } from 'ssh2';
 import { ConnectionError, type ExecOptions, type ExecResult } from './connection.js';
 import { ShellFragment, quote } from './shell-quote.js';
 import type { SshTarget } from './target.js';
+import { killGroupCommand, newTimeoutToken, wrapTimeout } from './remote-timeout.js';
 
 /** The parts of SshConnection a command needs. */
 export interface ExecHost {
@@ -22,15 +24,6 @@ export function wrapBecome(text: string, target: SshTarget, become: boolean): st
   if (!become || target.user === becomeUser) return text;
   const asUser = becomeUser === 'root' ? '' : `-u ${quote(becomeUser)} `;
   return `sudo -n ${asUser}-- sh -c ${quote(text)}`;
-}
-
-/**
- * A command with a timeout also runs under coreutils `timeout` on the host, a second longer than ours: it kills
- * the command's whole process group (root's too, under sudo) even if our connection is gone by then.
- */
-export function wrapTimeout(text: string, timeoutMs: number | undefined): string {
-  if (!timeoutMs) return text;
-  return `timeout -k 2 ${Math.ceil(timeoutMs / 1000) + 1} sh -c ${quote(text)}`;
 }
 
 /**
@@ -101,12 +94,25 @@ function sudoWorks(host: ExecHost, client: Client): Promise<boolean> {
   return host.sudoWorks;
 }
 
+/** After a timeout: kill the command's process group through a fresh channel, as the same user. Best effort. */
+async function killTimedOut(host: ExecHost, client: Client, token: string, become: boolean): Promise<void> {
+  await runOnce(host, client, wrapBecome(killGroupCommand(token), host.target, become), { timeoutMs: 10_000 }).catch(() => undefined);
+}
+
 export async function execOnChannel(host: ExecHost, client: Client, command: string | ShellFragment, options: ExecOptions): Promise<ExecResult> {
   const text = command instanceof ShellFragment ? command.text : command;
   const become = options.become ?? host.target.become;
-  const bounded = wrapTimeout(text, options.timeoutMs);
+  const token = options.timeoutMs ? newTimeoutToken() : undefined;
+  const bounded = wrapTimeout(text, options.timeoutMs, token);
   const wrapped = wrapBecome(bounded, host.target, become);
-  const result = await runOnce(host, client, wrapped, options);
+  let result: ExecResult;
+  try {
+    result = await runOnce(host, client, wrapped, options);
+  } catch (err) {
+    // The channel is closed, but the command may live on in its own process group: end it before reporting.
+    if (token && err instanceof ConnectionError && err.kind === 'timeout' && !host.dropReason) await killTimedOut(host, client, token, become);
+    throw err;
+  }
   // sudo's own refusal and the command's failure share exit status 1: ask sudo alone to tell them apart.
   if (wrapped !== bounded && result.exitCode !== 0 && !(await sudoWorks(host, client))) {
     const becomeUser = host.target.becomeUser ?? 'root';

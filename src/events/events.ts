@@ -51,7 +51,8 @@ export type RollgateEvent =
       preview?: TaskPreview;
     }
   | { type: 'play.recap'; at: Timestamp; hosts: Record<string, HostRecap> }
-  | { type: 'run.finished'; at: Timestamp; runId: string; failed: boolean; ms: number }
+  /** undoHosts: hosts that failed (or went unreachable) with changes the journal can undo (`rollgate undo RUN`). */
+  | { type: 'run.finished'; at: Timestamp; runId: string; failed: boolean; ms: number; undoHosts?: string[] }
   /** A fleet run begins: every host it will contact, and how many at once. */
   | { type: 'fleet.started'; at: Timestamp; hosts: string[]; forks: number }
   /** Counts of host outcomes and wall time of the whole run. */

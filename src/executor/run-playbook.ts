@@ -11,6 +11,7 @@ import type { Inventory } from '../load/inventory.js';
 import { groupHosts } from '../load/limit.js';
 import type { Plan } from '../plan/plan.js';
 import { describeConflicts } from '../journal/run-life.js';
+import { undoHasWork } from '../modules/undo.js';
 import { HostSession } from './host-session.js';
 import { addressSubjects } from './machine-identity.js';
 import { RunControl } from './run-control.js';
@@ -125,7 +126,12 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
   bus.emit({ type: 'play.recap', at: Date.now(), hosts: recap });
   journal.finishRun(run.id, interrupted ? 'interrupted' : failed || unreachable ? 'failed' : 'succeeded');
   control.release();
-  bus.emit({ type: 'run.finished', at: Date.now(), runId: run.id, failed: failed || unreachable, ms: Date.now() - started });
+  // A host that failed after a change is left half-changed: name the undo that puts it back.
+  const undoHosts = options.check
+    ? []
+    : [...sessions.values()].filter((s) => s.state === 'failed' || s.state === 'unreachable').map((s) => s.name)
+        .filter((h) => journal.undoableSteps(run.id, h).some((s) => undoHasWork(s.undo)));
+  bus.emit({ type: 'run.finished', at: Date.now(), runId: run.id, failed: failed || unreachable, ms: Date.now() - started, ...(undoHosts.length ? { undoHosts } : {}) });
   off();
   return { runId: run.id, recap, failed, unreachable, stopped, ...(interrupted ? { interrupted } : {}) };
 }

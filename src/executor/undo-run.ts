@@ -1,17 +1,18 @@
 /**
  * Undo a journaled run on some of its hosts: every step with an undo record that is not undone yet (applied,
- * failed, or still `pending` because the controller died mid-apply: restoring the previous bytes is safe either
- * way), newest first, files first then one pass of rebuild commands. The undo is itself a run in the journal,
+ * failed, or still `pending` because the controller died mid-apply), newest first, files first then one pass of
+ * the undo commands each step's outcome allows (reversals only for applied steps; modules/undo.ts). The undo is
+ * itself a run in the journal,
  * holds the fleet lock on its hosts, and marks the steps it reverted; a host where anything failed keeps its
  * steps undoable so the undo can be run again.
  */
 import type { SshTarget } from '../connection/target.js';
 import type { EventBus } from '../events/events.js';
 import type { Journal } from '../journal/journal.js';
-import type { RunRow } from '../journal/journal-types.js';
+import type { RunRow, UndoableStep } from '../journal/journal-types.js';
 import { describeConflicts, runLife } from '../journal/run-life.js';
 import { readLease, thisController } from '../journal/run-lease.js';
-import { applyUndos, type UndoReport } from '../modules/undo.js';
+import { applyUndos, type UndoEntry, type UndoReport } from '../modules/undo.js';
 import { runOnFleet, type FleetOptions } from './fleet.js';
 import { addressSubjects, claimingOpener } from './machine-identity.js';
 import { RunControl } from './run-control.js';
@@ -77,6 +78,12 @@ function leasedHere(journal: Journal, runId: string): boolean {
   return (readLease(journal.db, runId)?.owner ?? run?.controller) === thisController();
 }
 
+/** What undo needs of a journaled step: its record, how it ended, and a name for the report. */
+export function undoEntry(step: UndoableStep): UndoEntry {
+  const outcome = step.status === 'applied' ? 'applied' : step.status === 'pending' ? 'pending' : 'failed';
+  return { record: step.undo, outcome, label: `step ${step.id} ${JSON.stringify(step.task)}` };
+}
+
 /** The hosts a run touched (its host list and every host with a journaled step). */
 export function runHosts(journal: Journal, runId: string): string[] {
   const names = new Set([...journal.listHosts(runId).map((h) => h.host), ...journal.listSteps(runId).map((s) => s.host)]);
@@ -114,7 +121,7 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
         const steps = journal.undoableSteps(runId, target.name);
         if (steps.length === 0) return { host: target.name, status: 'nothing_to_undo', steps: [] };
         const stepId = journal.beginStep(undo.id, target.name, { task: `undo run ${runId}`, module: 'undo', args: { steps: steps.map((s) => s.id) } });
-        const report = await applyUndos(conn, steps.map((s) => s.undo), input.commandTimeoutMs ? { commandTimeoutMs: input.commandTimeoutMs } : {});
+        const report = await applyUndos(conn, steps.map(undoEntry), input.commandTimeoutMs ? { commandTimeoutMs: input.commandTimeoutMs } : {});
         const ok = report.failures.length === 0;
         if (ok) steps.forEach((s) => journal.markUndone(s.id, undo.id));
         journal.finishStep(stepId, { status: ok ? 'applied' : 'failed', message: ok ? `undid ${steps.length} step(s)` : report.failures.join('; '), data: { report } });

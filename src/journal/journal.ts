@@ -177,7 +177,8 @@ export class Journal {
 
   /**
    * Steps of a run on a host that have an undo record and are not undone yet, newest first: pending steps
-   * (interrupted mid-apply) and failed ones included, since restoring the previous bytes is safe either way.
+   * (interrupted mid-apply) and failed ones included, with their status: undo gives them only what is safe
+   * whatever they did (their file bytes, never a reversal; see modules/undo.ts).
    */
   undoableSteps(runId: string, host: string): UndoableStep[] {
     const rows = this.db

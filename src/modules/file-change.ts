@@ -43,8 +43,10 @@ export interface FilePlanInput {
   files: PlannedFile[];
   /** Commands to run after writing (update-grub ...). Only run when some file changes, unless `always`. */
   commands: string[];
-  /** Commands that rebuild derived state after undo restores the files. Default: `commands`. */
+  /** Re-derivations: commands that rebuild derived state after undo restores the files. Default: `commands`. */
   rebuild?: string[];
+  /** Reversals: commands that take back what `commands` did and assume they ran (see UndoRecord.reverse). */
+  reverse?: string[];
   /** Directories the writes need that do not exist yet (from missingDirs), parents first. */
   createdDirs?: string[];
   /** Files the commands rewrite (boot entries, grubenv): backed up for undo, not written by rollgate. */
@@ -63,6 +65,7 @@ export function planFileChange(input: FilePlanInput): CheckOutcome<FileChange> {
   const undo: UndoRecord = {
     files: [...changed.map(({ file }) => toBackup(file)), ...(input.alsoBackup ?? []).filter((f) => !changed.some((c) => c.file.path === f.path)).map(toBackup)],
     rebuild: input.rebuild ?? input.commands,
+    ...(input.reverse?.length ? { reverse: input.reverse } : {}),
     ...(input.createdDirs?.length ? { createdDirs: input.createdDirs } : {}),
     ...(input.extra ? { extra: input.extra } : {}),
   };

@@ -1,25 +1,19 @@
 /**
  * Files on a host, read and written through `Connection.exec` only: read with mode and owner (or "absent"),
- * write atomically (temp file in the same directory, content over stdin, chmod/chown, fsync, rename), restore a
- * backup byte for byte. Paths here are already rooted (see host-root.ts).
+ * write atomically and verified (remote-write.ts), restore a backup byte for byte. Paths here are already rooted
+ * (see host-root.ts).
  */
 import type { Connection } from '../connection/connection.js';
-import { sh, raw, type ShellFragment } from '../connection/shell-quote.js';
+import { sh, raw } from '../connection/shell-quote.js';
 import { ModuleFailure, type FileBackup } from './module.js';
+import { DEFAULT_ATTRS, writeRemoteFile, type FileAttrs } from './remote-write.js';
+
+export { copyRemoteFile, copyScript, DEFAULT_ATTRS, writeRemoteFile, type FileAttrs, type WriteOutcome } from './remote-write.js';
 
 /** A regular file with its bytes, mode and owner, or the fact that nothing is there. */
 export type RemoteFile =
   | { path: string; exists: false }
   | { path: string; exists: true; content: Buffer; mode: number; uid: number; gid: number };
-
-/** Mode and owner for a file rollgate writes. Defaults: 0644, root:root. */
-export interface FileAttrs {
-  mode: number;
-  uid: number;
-  gid: number;
-}
-
-export const DEFAULT_ATTRS: FileAttrs = { mode: 0o644, uid: 0, gid: 0 };
 
 /** Read several files in one round trip. Symlinks and non-regular files are refused (rollgate edits files only). */
 export async function readRemoteFiles(conn: Connection, paths: readonly string[]): Promise<RemoteFile[]> {
@@ -69,29 +63,11 @@ export async function missingDirs(conn: Connection, dir: string): Promise<string
   return r.stdout.split('\n').filter((l) => l !== '').reverse();
 }
 
-function writeScript(path: string, attrs: FileAttrs): ShellFragment {
-  const mode = attrs.mode.toString(8);
-  const owner = `${attrs.uid}:${attrs.gid}`;
-  return sh`p=${path}; d=$(dirname -- "$p"); mkdir -p -- "$d" || exit 1
-t=$(mktemp -- "$d/.rollgate.XXXXXX") || exit 1
-if cat > "$t" && chmod ${mode} -- "$t" && chown ${owner} -- "$t" && { sync -- "$t" 2>/dev/null || sync; } && mv -f -- "$t" "$p"; then
-  if command -v restorecon >/dev/null 2>&1; then restorecon -- "$p" 2>/dev/null; fi; exit 0
-fi
-rm -f -- "$t"; exit 1`;
-}
-
-/** Replace a file atomically: readers see the old or the new bytes, never a mix. */
-export async function writeRemoteFile(conn: Connection, path: string, content: Buffer | string, attrs: FileAttrs = DEFAULT_ATTRS): Promise<void> {
-  const r = await conn.exec(writeScript(path, attrs), { stdin: typeof content === 'string' ? Buffer.from(content, 'utf8') : content });
-  if (r.exitCode !== 0) {
-    const tail = r.stderr.trim().split('\n').slice(-3).join('\n');
-    throw new ModuleFailure(`cannot write ${path}: ${tail || `exit ${r.exitCode}`}`, false, { exitCode: r.exitCode, stderrTail: tail });
-  }
-}
-
-export async function removeRemoteFile(conn: Connection, path: string): Promise<void> {
-  const r = await conn.exec(sh`rm -f -- ${path}`);
+/** Delete a file (fsyncing its directory); says whether there was one to delete. */
+export async function removeRemoteFile(conn: Connection, path: string): Promise<boolean> {
+  const r = await conn.exec(sh`p=${path}; if [ -e "$p" ] || [ -L "$p" ]; then rm -f -- "$p" || exit 1; { sync -- "$(dirname -- "$p")" 2>/dev/null || sync; }; echo removed; fi`);
   if (r.exitCode !== 0) throw new ModuleFailure(`cannot remove ${path}: ${r.stderr.trim()}`);
+  return r.stdout.includes('removed');
 }
 
 /** What undo needs to put a file back exactly as it was. */
@@ -100,14 +76,18 @@ export function toBackup(file: RemoteFile): FileBackup {
   return { path: file.path, contentBase64: file.content.toString('base64'), mode: file.mode, uid: file.uid, gid: file.gid };
 }
 
-/** Put a file back byte for byte with its mode and owner, or delete it when it did not exist. */
-export async function restoreBackup(conn: Connection, backup: FileBackup): Promise<void> {
-  if (backup.contentBase64 === null) return removeRemoteFile(conn, backup.path);
-  await writeRemoteFile(conn, backup.path, Buffer.from(backup.contentBase64, 'base64'), {
+/** What a restore did: wrote the old bytes back, deleted a file that did not exist before, or found it as recorded. */
+export type RestoreOutcome = 'restored' | 'removed' | 'unchanged';
+
+/** Put a file back byte for byte with its mode and owner (verified, see remote-write.ts), or delete it when it did not exist. */
+export async function restoreBackup(conn: Connection, backup: FileBackup): Promise<RestoreOutcome> {
+  if (backup.contentBase64 === null) return (await removeRemoteFile(conn, backup.path)) ? 'removed' : 'unchanged';
+  const done = await writeRemoteFile(conn, backup.path, Buffer.from(backup.contentBase64, 'base64'), {
     mode: backup.mode ?? DEFAULT_ATTRS.mode,
     uid: backup.uid ?? DEFAULT_ATTRS.uid,
     gid: backup.gid ?? DEFAULT_ATTRS.gid,
   });
+  return done === 'written' ? 'restored' : 'unchanged';
 }
 
 /** Attributes a rewritten file keeps: its own when it exists, defaults for a new one. */

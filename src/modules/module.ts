@@ -66,13 +66,31 @@ export interface FileBackup {
   gid?: number;
 }
 
-/** How to undo one change, recorded in the journal before the change is applied. */
+/**
+ * How to undo one change, recorded in the journal before the change is applied. Undo runs each part by what it
+ * assumes (see undo.ts): file bytes, created directories and `restore` commands whatever became of the step;
+ * `rebuild` for an applied step, or for an unfinished one whose restored files changed; `reverse` only for an
+ * applied step.
+ */
 export interface UndoRecord {
   files: FileBackup[];
   /** Directories the change creates (parents first); undo removes them when empty, deepest first. */
   createdDirs?: string[];
-  /** Commands that rebuild what was derived from the files (update-grub, update-initramfs -u ...), in order. */
+  /**
+   * Re-derivations: idempotent commands that rebuild what is derived from the files on disk (update-grub,
+   * update-initramfs -u ...), in order. They assume nothing about the step, only the files.
+   */
   rebuild: string[];
+  /**
+   * Reversals: commands that take back what the change did and assume it happened (the `undo:` of command /
+   * shell, removing an installed package, releasing a device bound at runtime), in order.
+   */
+  reverse?: string[];
+  /**
+   * Restores: commands that put back what the step itself set aside, guarded so they do nothing when it never got
+   * that far and verified like a file restore (a copied-aside initramfs image), in order.
+   */
+  restore?: string[];
   /** Module-specific extra state (previous default boot entry, installed kernel set ...). */
   extra?: Record<string, unknown>;
 }

@@ -1,7 +1,8 @@
 /**
  * `rollgate run` output as ansible-playbook prints it: PLAY / TASK headers, one line per host result (per loop
  * item), `debug` messages and failures shown, and with --diff a unified diff of every file a change would write
- * plus the commands it would run. Ends with the PLAY RECAP. Consumes events only; no colours.
+ * plus the commands it would run. Ends with the PLAY RECAP and, when a host failed after a change, the
+ * `rollgate undo` that puts it back. Consumes events only; no colours.
  *
  *   TASK [kernel args] *************************************************************
  *   changed: [hv01]
@@ -13,6 +14,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import type { HostRecap, RollgateEvent, TaskPreview } from '../events/events.js';
+import { quote } from '../connection/shell-quote.js';
 
 type TaskResult = Extract<RollgateEvent, { type: 'task.result' }>;
 
@@ -20,6 +22,8 @@ export interface RunRendererOptions {
   write?: (text: string) => void;
   /** Print file diffs and commands of changes (--diff). */
   diff?: boolean;
+  /** The --journal the run used, repeated in the undo command it prints (absent: the default journal). */
+  journal?: string;
 }
 
 function header(title: string): string {
@@ -68,6 +72,12 @@ export function formatRecap(hosts: Record<string, HostRecap>): string {
   return out;
 }
 
+/** After the recap: the hosts a failure left half-changed, and the one command that puts them back. */
+export function formatUndoHint(runId: string, hosts: readonly string[], journal?: string): string {
+  const args = [runId, '--limit', hosts.join(','), ...(journal ? ['--journal', journal] : [])].map(quote).join(' ');
+  return `\n${hosts.join(', ')} failed after this run changed ${hosts.length === 1 ? 'it' : 'them'}; to put back what it changed there:\n  rollgate undo ${args}\n`;
+}
+
 export function runPlainRenderer(options: RunRendererOptions = {}): (event: RollgateEvent) => void {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   return (event) => {
@@ -87,6 +97,9 @@ export function runPlainRenderer(options: RunRendererOptions = {}): (event: Roll
         break;
       case 'play.recap':
         write(formatRecap(event.hosts));
+        break;
+      case 'run.finished':
+        if (event.undoHosts?.length) write(formatUndoHint(event.runId, event.undoHosts, options.journal));
         break;
       default:
         break;

@@ -255,7 +255,7 @@ describe('results and modes', () => {
       ['make it again', 'command', 'ok', false],
     ]);
     const undoable = r.journal.undoableSteps(r.result.runId, 'h1');
-    expect(undoable.map((s) => s.undo.rebuild)).toEqual([['rm -f made']]);
+    expect(undoable.map((s) => s.undo.reverse)).toEqual([['rm -f made']]);
   });
 });
 

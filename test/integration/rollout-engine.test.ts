@@ -12,7 +12,7 @@ import { planRun } from '../../src/plan/plan.js';
 import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { useRealGrubTools } from './support/grub-root.js';
-import { buildRoot } from './support/fake-root.js';
+import { buildRoot, put } from './support/fake-root.js';
 
 let fleet: SshdFleet;
 const roots: string[] = [];
@@ -152,6 +152,29 @@ describe('the play runs through the playbook executor (no reboot: these paths st
     expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
     expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
     expect(journal.undoableSteps(runId, fleet.hosts[0]!.name)).toEqual([]);
+    journal.close();
+  });
+
+  it('rolls back a failed mkdir without its undo command: the directory that was there keeps its data', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root(), root()];
+    put(rs[0]!, 'srv/data/precious', 'five years of measurements\n');
+    const before = hashTree(rs[0]!, ['proc']);
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const play = `- hosts: all
+  serial: 1
+  tasks:
+    - kernel_args: { present: [iommu=pt] }
+    - name: make the data dir
+      command:
+        cmd: mkdir {{ rollgate_root }}/srv/data
+        undo: rm -rf {{ rollgate_root }}/srv/data
+`;
+    const out = await runRollout(input(journal, runId, hosts(rs), events, play));
+    expect(out.result).toBe('rolled_back');
+    expect(readFileSync(join(rs[0]!, 'srv/data/precious'), 'utf8')).toBe('five years of measurements\n');
+    expect(hashTree(rs[0]!, ['proc'])).toBe(before);
     journal.close();
   });
 });

@@ -128,10 +128,10 @@ describe('rollgate run against real sshd hosts', () => {
     try {
       expect(journal.getRun(runId)).toMatchObject({ kind: 'run', status: 'succeeded' });
       // Newest first, as undo replays them; the read-only command ran too (check_mode: false), with an empty undo.
-      expect(journal.undoableSteps(runId, 'h02').map((s) => [s.task, s.undo.rebuild.length])).toEqual([
-        ['read grub defaults', 0],
-        ['marker', 1],
-        ['kernel args', 1],
+      expect(journal.undoableSteps(runId, 'h02').map((s) => [s.task, s.undo.rebuild.length, s.undo.reverse?.length ?? 0])).toEqual([
+        ['read grub defaults', 0, 0],
+        ['marker', 0, 1],
+        ['kernel args', 1, 0],
       ]);
     } finally {
       journal.close();

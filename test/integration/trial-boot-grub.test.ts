@@ -10,6 +10,7 @@ import { GrubTrialBoot, HOOK_PATH } from '../../src/executor/trial-boot/grub-tri
 import { bootSide } from '../../src/executor/trial-boot/trial-boot.js';
 import { useModuleHost, hashTree } from './support/module-host.js';
 import { put, TEST_KERNEL } from './support/fake-root.js';
+import { HALF_CP, toolDir, withPath } from './support/host-faults.js';
 import { GRUB_ROOT_ARGS, updateGrub, useRealGrubTools } from './support/grub-root.js';
 
 const ARGS = GRUB_ROOT_ARGS;
@@ -122,6 +123,20 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     await new GrubTrialBoot(host.conn, makeHostRoot(r)).prepare((u) => undos.push(u));
     expect(hashTree(r, ['proc'])).not.toBe(original);
     expect((await applyUndos(host.conn, undos)).failures).toEqual([]);
+    expect(hashTree(r, ['proc'])).toBe(original);
+  });
+
+  it('refuses a known-good copy that does not match the running kernel; undo of the half-done preparation leaves the root as it was', async () => {
+    const r = debianRoot();
+    const original = hashTree(r, ['proc']);
+    const bin = toolDir(join(host.root('bin-halfcp', 'debian'), 'faulty-bin'), [], { cp: HALF_CP });
+    const undos: UndoRecord[] = [];
+    await expect(new GrubTrialBoot(withPath(host.conn, `${bin}:$PATH`), makeHostRoot(r)).prepare((u) => undos.push(u))).rejects.toThrow(
+      `the copy of ${join(r, 'boot/vmlinuz-' + TEST_KERNEL)} to ${join(r, 'boot/rollgate/vmlinuz-' + TEST_KERNEL)} does not match its source (sha256)`,
+    );
+    expect(existsSync(join(r, 'boot/rollgate', `vmlinuz-${TEST_KERNEL}`))).toBe(false);
+    // The step never finished: undo gives it what is safe whatever it did (file bytes, its empty directory).
+    expect((await applyUndos(host.conn, undos.map((record) => ({ record, outcome: 'pending' as const })))).failures).toEqual([]);
     expect(hashTree(r, ['proc'])).toBe(original);
   });
 

@@ -70,4 +70,17 @@ hv01                       : ok=2    changed=1    unreachable=0    failed=0    s
 hv02                       : ok=0    changed=0    unreachable=1    failed=0    skipped=0    rescued=0    ignored=0
 `);
   });
+
+  it('names the undo of a run whose hosts failed after a change, with the journal it used', () => {
+    let out = '';
+    const render = runPlainRenderer({ write: (t) => (out += t), journal: '/var/tmp/my journal.db' });
+    render({ type: 'run.finished', at, runId: '20250114-093012-4f2a', failed: true, ms: 5, undoHosts: ['hv01', 'hv03'] });
+    expect(out).toBe(`
+hv01, hv03 failed after this run changed them; to put back what it changed there:
+  rollgate undo 20250114-093012-4f2a --limit hv01,hv03 --journal '/var/tmp/my journal.db'
+`);
+    out = '';
+    runPlainRenderer({ write: (t) => (out += t) })({ type: 'run.finished', at, runId: 'r1', failed: true, ms: 5 });
+    expect(out).toBe('');
+  });
 });

@@ -75,7 +75,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
   const journal = openJournal(opts.journal);
   const bus = new EventBus();
   if (opts.json) bus.on((await import('../../render/run-json.js')).runJsonRenderer());
-  else bus.on((await import('../../render/run-plain.js')).runPlainRenderer({ diff: opts.diff === true }));
+  else bus.on((await import('../../render/run-plain.js')).runPlainRenderer({ diff: opts.diff === true, ...(opts.journal ? { journal: opts.journal } : {}) }));
   const interrupts = onInterrupt('run', journal);
   try {
     const result = await runPlaybook({

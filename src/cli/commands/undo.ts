@@ -76,8 +76,11 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
     else {
       for (const h of result.hosts) {
         const r = h.report;
-        const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} rebuild command(s)` : (h.message ?? '');
+        const held = r?.skipped.length ? `, held back ${r.skipped.length}` : '';
+        const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} undo command(s)${held}` : (h.message ?? '');
         process.stdout.write(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`);
+        // A step that failed or was interrupted keeps what its undo command would have destroyed: say so.
+        for (const s of r?.skipped ?? []) process.stdout.write(`  held back: ${s.command} (${s.reason})\n`);
       }
       process.stdout.write(`undo run ${result.undoRunId} of run ${runId}\n`);
     }
@@ -108,6 +111,6 @@ export function registerUndo(program: Command, setExitCode: SetExitCode): void {
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
     .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
-    .addHelpText('after', `\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked;\na host whose inventory entry now points elsewhere is refused (2) unless --force.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
+    .addHelpText('after', `\nA step that failed or was interrupted gets its recorded files back, never an undo command that assumes it succeeded (printed as "held back").\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked;\na host whose inventory entry now points elsewhere is refused (2) unless --force.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
     .action((runId: string, opts: UndoOptions) => runUndo(runId, opts, setExitCode));
 }

@@ -5,6 +5,7 @@
  * and a resumed run sees the same expectations as the run that was killed.
  */
 import type { StepRow, UndoableStep } from '../../journal/journal-types.js';
+import { undoHasWork } from '../../modules/undo.js';
 import { noExpectations, type Expectations } from './verify.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : []);
@@ -59,11 +60,11 @@ export function expectationsFromSteps(steps: readonly StepRow[], passthroughIds:
 
 /**
  * Whether the play changed the host in a way a boot must prove: a step not undone yet that the journal can undo
- * (files, rebuild commands, created directories), apart from the rollout's own. `command` / `shell` steps carry
- * no undo and do not count, whatever `changed_when` said.
+ * (files, undo commands, created directories), apart from the rollout's own. `command` / `shell` steps without an
+ * `undo:` carry none and do not count, whatever `changed_when` said.
  */
 export function changedByPlay(steps: readonly UndoableStep[]): boolean {
-  return steps.some((s) => !s.module.startsWith('rollout.') && (s.undo.files.length > 0 || s.undo.rebuild.length > 0 || (s.undo.createdDirs?.length ?? 0) > 0));
+  return steps.some((s) => !s.module.startsWith('rollout.') && undoHasWork(s.undo));
 }
 
 /** passthrough_devices from the inventory: a list or a comma/space separated string of vendor:device ids. */

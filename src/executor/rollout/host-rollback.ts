@@ -9,6 +9,7 @@ import type { RolloutHostStatus } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { applyUndos } from '../../modules/undo.js';
 import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
+import { undoEntry } from '../undo-run.js';
 import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { readBootInfo, serviceStates } from './boot-wait.js';
@@ -40,13 +41,13 @@ export function needsPerson(h: HostCtx, reason: string): HostRunResult {
   return finish(h, 'needs_person', reason);
 }
 
-/** Undo the journaled steps of this host (all of them, or all but the frozen known-good entry). */
+/** Undo the journaled steps of this host (all of them, or all but the frozen known-good entry), each as far as its outcome allows. */
 export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolean): Promise<void> {
   const { d, store } = h;
   const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => !keepFrozen || s.id !== store.rec.prepareStepId);
   if (steps.length === 0) return;
   d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
-  const report = await applyUndos(conn, steps.map((s) => s.undo));
+  const report = await applyUndos(conn, steps.map(undoEntry));
   if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
   for (const s of steps) d.journal.markUndone(s.id, d.runId);
   if (keepFrozen) store.save({ undone: true });

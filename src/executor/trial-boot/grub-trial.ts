@@ -1,13 +1,13 @@
 /**
  * The GRUB trial boot (the recipe proven on the lab VMs): the running kernel and initrd are copied to
- * /boot/rollgate/, a frozen entry boots them with the running args and becomes the saved default; after the
+ * /boot/rollgate/ (verified by sha256), a frozen entry boots them with the running args and becomes the saved default; after the
  * change, a one-shot entry (the candidate + panic=N) is armed with grub-reboot. Both entries live in
  * /boot/grub/rollgate.cfg, sourced at boot by a small /etc/grub.d hook, so arming needs no extra update-grub.
  */
 import type { Connection } from '../../connection/connection.js';
 import { sh } from '../../connection/shell-quote.js';
 import { findTools, runChecked, toolCommand, type HostRoot } from '../../modules/host-root.js';
-import { missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../../modules/host-files.js';
+import { copyRemoteFile, missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../../modules/host-files.js';
 import { ModuleFailure, type UndoRecord } from '../../modules/module.js';
 import { bootArgs, comparableArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from './grub-menu.js';
 import { GRUB_TOOLS, evaluateGrubPreflight, grubFactsScript, parseGrubFacts, pickGrubTools, type GrubFacts, type GrubToolPaths } from './grub-preflight.js';
@@ -123,7 +123,8 @@ export class GrubTrialBoot implements TrialBootDriver {
     recordUndo({ files: before.map(toBackup), createdDirs, rebuild: [this.mkconfigCommandText()], extra: { trialBoot: 'grub-prepare' } });
 
     await runChecked(this.conn, sh`mkdir -p ${this.hr.path('/boot/rollgate')}`, 'mkdir /boot/rollgate');
-    for (const f of files) await runChecked(this.conn, sh`cp -p -- ${this.hr.path(f.host)} ${this.hr.path(f.copyHost)}`, `copying ${f.host}`);
+    // Verified against the source (sha256) and fsynced: the frozen entry boots these bytes when all else fails.
+    for (const f of files) await copyRemoteFile(this.conn, this.hr.path(f.host), this.hr.path(f.copyHost));
     await writeRemoteFile(this.conn, this.hr.path(`${dir}/rollgate.cfg`), this.rollgateCfg([frozen]));
     await writeRemoteFile(this.conn, this.hr.path(HOOK_PATH), HOOK_SCRIPT, { mode: 0o755, uid: 0, gid: 0 });
     await this.mkconfig();

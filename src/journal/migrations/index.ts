@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { sql as initial } from './001-initial.js';
 import { sql as leasesAndMachineLocks } from './002-run-leases-and-machine-locks.js';
+import { sql as undoKinds } from './003-undo-kinds.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'run leases and machine locks', sql: leasesAndMachineLocks },
+  { version: 3, name: 'undo-kinds', sql: undoKinds },
 ];
 
 /** The journal was written by a newer rollgate: its schema is past the newest migration this one knows. */

@@ -1,14 +1,14 @@
 /**
  * initramfs: rebuild the image(s) with the host's generator and prove the required modules are inside
  * (lsinitramfs / lsinitrd, or built into the kernel). Nothing to do when every image already holds them and is
- * newer than its configuration. The old image is copied aside under /var/lib/rollgate/backups first; undo copies
- * it back byte for byte (and a missing image is removed again).
+ * newer than its configuration. The old image is copied aside under /var/lib/rollgate/backups first (verified by
+ * sha256); undo copies it back byte for byte, whether the step finished or not (and a missing image is removed).
  */
 import { sh } from '../../connection/shell-quote.js';
 import { moduleSpecs } from '../specs.js';
 import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
 import { hostRootFromVars, runChecked, toolCommand, type HostRoot } from '../host-root.js';
-import { missingDirs } from '../host-files.js';
+import { copyScript, missingDirs } from '../host-files.js';
 import { applyFileChange, type FileChange } from '../file-change.js';
 import {
   builtinModules, detectInitramfsTooling, imagePath, modulesInImage, rebuildCommand, runningKernel, VFIO_MODULES, type InitramfsTooling,
@@ -36,17 +36,18 @@ async function releases(ctx: ModuleContext, hr: HostRoot, kernel: string): Promi
   return [release];
 }
 
-/** Image state in one command: "release|exists|mtime.size|stale" per release. */
+/** Image state in one command: "release|exists|mtime.size|sha256|stale" per release. */
 async function imageStates(ctx: ModuleContext, hr: HostRoot, t: InitramfsTooling, rels: string[]) {
   const configs = CONFIG_PATHS.map((p) => hr.path(p));
-  const out: Array<{ release: string; image: string; exists: boolean; stamp: string; stale: boolean }> = [];
+  const out: Array<{ release: string; image: string; exists: boolean; stamp: string; sha: string; stale: boolean }> = [];
   for (const release of rels) {
     const image = hr.path(imagePath(t, release));
     const r = await ctx.conn.exec(
-      sh`i=${image}; if [ -f "$i" ]; then printf 'yes|%s|' "$(stat -c '%Y.%s' -- "$i")"; n=$(find ${configs} -newer "$i" -print 2>/dev/null | head -n1); [ -n "$n" ] && echo stale || echo fresh; else echo 'no||stale'; fi`,
+      sh`i=${image}; if [ -f "$i" ]; then s=$(sha256sum < "$i") || exit 3; printf 'yes|%s|%s|' "$(stat -c '%Y.%s' -- "$i")" "\${s%% *}"; n=$(find ${configs} -newer "$i" -print 2>/dev/null | head -n1); [ -n "$n" ] && echo stale || echo fresh; else echo 'no|||stale'; fi`,
     );
-    const [exists, stamp, fresh] = r.stdout.trim().split('|');
-    out.push({ release, image, exists: exists === 'yes', stamp: stamp ?? '', stale: fresh !== 'fresh' });
+    if (r.exitCode !== 0) throw new ModuleFailure(`cannot read the sha256 of ${image} (is sha256sum installed?): ${r.stderr.trim()}`);
+    const [exists, stamp, sha, fresh] = r.stdout.trim().split('|');
+    out.push({ release, image, exists: exists === 'yes', stamp: stamp ?? '', sha: sha ?? '', stale: fresh !== 'fresh' });
   }
   return out;
 }
@@ -78,14 +79,15 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
 
     const backupDir = hr.path(BACKUP_DIR);
     const commands: string[] = [];
-    const rebuild: string[] = [];
+    const restore: string[] = [];
     for (const s of todo) {
       const copy = `${backupDir}/${s.image.split('/').pop()}.${s.stamp}`;
       if (s.exists) {
-        commands.push(sh`mkdir -p -- ${backupDir} && cp -p -- ${s.image} ${copy}`.text);
-        // Guarded: a run killed before the copy was made has nothing to put back.
-        rebuild.push(sh`if [ -f ${copy} ]; then cp -p -- ${copy} ${s.image} && rm -f -- ${copy}; fi`.text);
-      } else rebuild.push(sh`rm -f -- ${s.image}`.text);
+        commands.push(sh`mkdir -p -- ${backupDir} || exit 1; ${copyScript(s.image, copy, s.sha)}`.text);
+        // Guarded: a run killed before the copy was made has nothing to put back; a copy that is not the image
+        // as it was (sha256 from this check) is refused and left for a person.
+        restore.push(sh`if [ -f ${copy} ]; then (${copyScript(copy, s.image, s.sha)}) && rm -f -- ${copy}; fi`.text);
+      } else restore.push(sh`rm -f -- ${s.image}`.text);
     }
     commands.push(...(kernel === 'all' ? [rebuildCommand(hr, t, 'all')] : todo.map((s) => rebuildCommand(hr, t, s.release))));
     const change: InitramfsChange = {
@@ -96,7 +98,7 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
       status: 'change',
       change,
       preview: { summary: `rebuild the initramfs of ${todo.map((s) => s.release).join(', ')} with ${t.kind} and prove it holds ${required.join(', ')}`, files: [], commands },
-      undo: { files: [], rebuild, createdDirs: todo.some((s) => s.exists) ? await missingDirs(ctx.conn, backupDir) : [] },
+      undo: { files: [], rebuild: [], restore, createdDirs: todo.some((s) => s.exists) ? await missingDirs(ctx.conn, backupDir) : [] },
       rebootRequired: true,
     };
   },

@@ -66,7 +66,8 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
 
     const pm = await packageManager(ctx, hr);
     const commands: string[] = [];
-    const rebuild: string[] = [];
+    // Reversals: they assume the package manager ran, so undo runs them only for an applied step.
+    const reverse: string[] = [];
     let target: string;
     if (state === 'latest') {
       const up = await pm.upgrade(ctx.conn);
@@ -74,17 +75,17 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
       if (fresh.length === 0) return { status: 'no_change', reason: `no newer kernel available (installed: ${installed.join(', ')})` };
       target = newestRelease(fresh)!;
       commands.push(up.command);
-      rebuild.push(pm.remove(fresh.map((r) => pm.packageFor(r))));
+      reverse.push(pm.remove(fresh.map((r) => pm.packageFor(r))));
     } else {
       target = args.version!;
       const pkg = pm.packageFor(target);
       if (!installed.includes(target)) {
         commands.push(pm.install([pkg]));
-        rebuild.push(pm.remove([pkg]));
+        reverse.push(pm.remove([pkg]));
       }
       if (args.hold && !isHeld(await pm.held(ctx.conn), pkg)) {
         commands.push(pm.hold(pkg));
-        rebuild.unshift(pm.unhold(pkg)); // unhold before removing: apt refuses to remove a held package
+        reverse.unshift(pm.unhold(pkg)); // unhold before removing: apt refuses to remove a held package
       }
     }
     if (commands.length === 0) return { status: 'no_change', reason: `kernel ${target} already installed${args.hold ? ' and held' : ''}` };
@@ -92,7 +93,7 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
       status: 'change',
       change: { createdDirs: [], writes: [], commands, target },
       preview: { summary: `${state === 'latest' ? 'upgrade to' : 'install'} kernel ${target} with ${pm.kind}${args.hold ? ' and hold it' : ''}; default boot entry left as is`, files: [], commands },
-      undo: { files: undoFiles, rebuild, extra },
+      undo: { files: undoFiles, rebuild: [], reverse, extra },
       rebootRequired: true,
     };
   },

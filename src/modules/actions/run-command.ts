@@ -1,8 +1,9 @@
 /**
  * What `command` and `shell` share: `creates` / `removes` decide whether the command needs to run (checked on the
  * host, under rollgate_root), the preview names the exact command line, the undo is the `undo` command (journaled
- * before the command runs), and the result carries rc / stdout / stderr like Ansible's. A non-zero exit status
- * is reported through `failed` in the data so `failed_when` can still judge it.
+ * before the command runs; a reversal, so undo runs it only for a command that succeeded), and the result carries
+ * rc / stdout / stderr like Ansible's. A non-zero exit status is reported through `failed` in the data so
+ * `failed_when` can still judge it.
  */
 import { sh } from '../../connection/shell-quote.js';
 import type { CheckOutcome, ModuleContext } from '../module.js';
@@ -27,7 +28,7 @@ export async function checkCommand(ctx: ModuleContext, line: string, args: RunCo
     status: 'change',
     change: { line },
     preview: { summary: `run: ${line}`, files: [], commands: [line] },
-    undo: { files: [], rebuild: args.undo ? [args.undo] : [] },
+    undo: { files: [], rebuild: [], reverse: args.undo ? [args.undo] : [] },
   };
 }
 

@@ -83,11 +83,12 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
     const busy = runtimeDevices.filter((d) => d.netUp);
     if (busy.length) throw new ModuleFailure(`runtime bind would unbind ${busy.map((d) => d.addr).join(', ')} whose network interface is up; take it down first or bind at next boot (runtime: false)`);
     const commands: string[] = [];
+    const reverse: string[] = [];
     if (runtimeDevices.length) {
       const modprobe = (await findTools(ctx.conn, hr, ['modprobe'])).modprobe;
       if (!modprobe) throw new ModuleFailure('runtime bind needs modprobe, which is not installed');
       commands.push(toolCommand(hr, modprobe, ['vfio-pci']).text, ...runtimeDevices.map((d) => bindNow(hr, d.addr)));
-      rebuild.push(...runtimeDevices.map((d) => releaseNow(hr, d.addr)));
+      reverse.push(...runtimeDevices.map((d) => releaseNow(hr, d.addr)));
     }
 
     const addrs = plan.devices.map((d) => d.addr).join(', ');
@@ -96,6 +97,7 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
       files: planned,
       commands,
       rebuild,
+      reverse,
       createdDirs: await dirsToCreate(ctx.conn, planned),
       changeWithoutFiles: commands.length > 0,
       extra: { devices: plan.devices.map((d) => ({ addr: d.addr, id: d.id, driver: d.driver, group: d.group })), groups: plan.groups },
