@@ -12,6 +12,8 @@ import { groupHosts } from '../load/limit.js';
 import type { Plan } from '../plan/plan.js';
 import { HostSession } from './host-session.js';
 import { runPlay, type Opener } from './play-run.js';
+import { guardRun, runSecrets } from './run-secrets.js';
+import type { SecretSet } from '../secrets/secret-set.js';
 import type { RunContext, RunOptions } from './run-context.js';
 
 export interface PlaybookRunInput {
@@ -30,6 +32,8 @@ export interface PlaybookRunInput {
   tags?: readonly string[];
   skipTags?: readonly string[];
   opener?: Opener;
+  /** The run's secret values (default: collected from inventory, plays and extra vars here). */
+  secrets?: SecretSet;
 }
 
 export interface PlaybookRunResult {
@@ -51,6 +55,8 @@ const journaled = new Set<RollgateEvent['type']>(['run.started', 'play.started',
 
 export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunResult> {
   const { journal, bus, options, plan } = input;
+  const secrets = input.secrets ?? runSecrets({ inventory: input.inventory, plays: plan.plays.map((p) => p.play), extraVars: options.extraVars });
+  guardRun(secrets, journal, bus);
   const run = journal.createRun({
     kind: options.check ? 'check' : 'run',
     playbook: input.playbookPath,
@@ -85,6 +91,7 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
     playbookDir: input.playbookDir,
     sessions,
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
+    secrets,
   };
   let stopped = false;
   try {

@@ -69,17 +69,20 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [{ loadSshConfig }, { resolveTargets }, { Journal }, { resolveJournalPath }, { EventBus }, { runRollout }] = await Promise.all([
+  const [{ loadSshConfig }, { resolveTargets }, { Journal }, { resolveJournalPath }, { EventBus }, { runRollout }, { runSecrets }] = await Promise.all([
     import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../../journal/journal.js'),
     import('../../journal/journal-path.js'), import('../../events/events.js'), import('../../executor/rollout/rollout.js'),
+    import('../../executor/run-secrets.js'),
   ]);
+  const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
   // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
   const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
   const journal = Journal.open(resolveJournalPath(opts.journal));
+  journal.secrets = secrets;
   try {
     const runId = opts.runId ?? journal.createRun({
       kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
-      // Extra vars are kept for resume; values under secret-looking names are redacted by the journal.
+      // Extra vars are kept for resume; secret values are not (resume asks for them again).
       options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
     }).id;
     const bus = new EventBus();
@@ -98,11 +101,14 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
       targets: new Map(targets.map((t) => [t.name, t])),
       approve: () => approveOnTty(opts.yes),
       ...(opts.resuming ? { resuming: true } : {}),
+      secrets,
     });
     await finish();
     if (!opts.json) process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
     const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
     setExitCode(outcome.result === 'lock_refused' ? EXIT.refused : exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
+  } catch (err) {
+    throw secrets.scrubError(err);
   } finally {
     journal.close();
   }
@@ -146,7 +152,7 @@ ${EXIT_HELP}
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
     .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot')
-    .option('-e, --extra-vars <vars>', 'again, for values the journal redacted (passwords)', collect, [])
+    .option('-e, --extra-vars <vars>', 'again, for the secret values the journal does not keep (resume names them)', collect, [])
     .option('--journal <path>', 'journal database')
     .addHelpText('after', `\n${EXIT_HELP}\n`)
     .action(async (runId: string, opts: RolloutOptions) => {
@@ -157,6 +163,12 @@ ${EXIT_HELP}
       if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
       if (run.kind !== 'rollout' || !run.playbook) throw new ConfigError([{ message: `run ${runId} is a ${run.kind}, not a rollout`, hint: 'resume applies to `rollgate rollout` runs' }]);
       const o = run.options as { tags?: string[]; skipTags?: string[]; extraVars?: Record<string, unknown>; bootTimeout?: number };
+      const [{ parseExtraVars }, { REDACTED }] = await Promise.all([import('../../load/extra-vars.js'), import('../../journal/redact.js')]);
+      const again = parseExtraVars(opts.extraVars ?? []);
+      const missing = Object.entries(o.extraVars ?? {}).filter(([k, v]) => JSON.stringify(v).includes(REDACTED) && !(k in again)).map(([k]) => k);
+      if (missing.length > 0) {
+        throw new ConfigError([{ message: `run ${runId} was started with -e ${missing.join(', ')}: secrets the journal does not keep`, hint: `pass them again: rollgate resume ${runId} ${missing.map((k) => `-e ${k}=...`).join(' ')}` }]);
+      }
       await execute({
         ...opts, inventory: run.inventory, ...(run.limit ? { limit: run.limit } : {}), playbook: run.playbook, runId, resuming: true,
         tags: o.tags ?? [], skipTags: o.skipTags ?? [], extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],

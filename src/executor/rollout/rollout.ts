@@ -21,6 +21,8 @@ import type { RolloutSettings } from '../../strategy/settings.js';
 import { decideStop } from '../../strategy/threshold.js';
 import { HostSession } from '../host-session.js';
 import type { RunContext } from '../run-context.js';
+import { guardRun, runSecrets } from '../run-secrets.js';
+import type { SecretSet } from '../../secrets/secret-set.js';
 import { takeDownSlot } from './down-slot.js';
 import { TERMINAL, readRecord } from './host-record.js';
 import { runHost } from './host-run.js';
@@ -48,6 +50,8 @@ export interface RolloutInput {
   pollMs?: number;
   /** How to log in (default SshConnection.open). */
   open?: (target: SshTarget) => Promise<Connection>;
+  /** The run's secret values (default: collected from inventory, play and extra vars here). */
+  secrets?: SecretSet;
 }
 
 export interface RolloutOutcome {
@@ -64,7 +68,7 @@ export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
   return 'succeeded';
 }
 
-function runContext(input: RolloutInput): RunContext {
+function runContext(input: RolloutInput, secrets: SecretSet): RunContext {
   const sessions = new Map(input.planned.hosts.map((n) => {
     const h = input.inventory.hosts.get(n)!;
     return [n, new HostSession(n, h.vars, h.groups, input.targets.get(n)!)] as const;
@@ -74,11 +78,14 @@ function runContext(input: RolloutInput): RunContext {
     options: { check: false, diff: false, extraVars: input.extraVars ?? {}, forks: 1 },
     playbookDir: input.playbookDir ?? '.',
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
+    secrets,
   };
 }
 
 export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const { journal, runId, bus } = input;
+  const secrets = input.secrets ?? runSecrets({ inventory: input.inventory, plays: [input.planned.play], extraVars: input.extraVars ?? {} });
+  guardRun(secrets, journal, bus);
   const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
   const open = input.open ?? ((t: SshTarget) => SshConnection.open(t));
   const started = Date.now();
@@ -92,7 +99,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     return { result: 'lock_refused', hosts: new Map(), stopped: message };
   }
   const batches = await planOrResume(input, open);
-  const run = runContext(input);
+  const run = runContext(input, secrets);
   const statuses = new Map<string, RolloutHostStatus>();
   let stopped: string | undefined;
   const turn = async (name: string): Promise<RolloutHostStatus> => {
