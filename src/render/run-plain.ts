@@ -13,6 +13,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import type { HostRecap, RollgateEvent, TaskPreview } from '../events/events.js';
+import { terminalWriter } from './terminal-text.js';
 
 type TaskResult = Extract<RollgateEvent, { type: 'task.result' }>;
 
@@ -69,7 +70,7 @@ export function formatRecap(hosts: Record<string, HostRecap>): string {
 }
 
 export function runPlainRenderer(options: RunRendererOptions = {}): (event: RollgateEvent) => void {
-  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const write = terminalWriter(options.write ?? ((text: string) => void process.stdout.write(text)));
   return (event) => {
     switch (event.type) {
       case 'run.started':

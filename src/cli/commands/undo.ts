@@ -8,6 +8,7 @@ import { ConfigError } from '../../load/config-error.js';
 import type { SetExitCode } from './index.js';
 import { collect, positiveNumber } from './exec.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
+import { escapeTerminal } from '../../render/terminal-text.js';
 
 interface UndoOptions {
   inventory?: string[];
@@ -70,7 +71,7 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       for (const h of result.hosts) {
         const r = h.report;
         const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} rebuild command(s)` : (h.message ?? '');
-        process.stdout.write(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`);
+        process.stdout.write(escapeTerminal(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`));
       }
       process.stdout.write(`undo run ${result.undoRunId} of run ${runId}\n`);
     }
