@@ -169,6 +169,16 @@ describe('no secret kept or shown', () => {
     expect(show.stdout).not.toContain('hidden-failure-8888');
   });
 
+  it('rollgate exec: a host printing inventory and BMC secrets shows [redacted], in plain and --json output', async () => {
+    const f = files('exec');
+    const command = `cat ${dir}/host-bmc; echo ${SECRETS.inventory} ${SECRETS.vault}`;
+    const plain = await rollgate(['exec', '-i', f.inv, '--', command], env);
+    const json = await rollgate(['exec', '-i', f.inv, '--json', '--', command], env);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect([...leaks('exec', plain.stdout + plain.stderr), ...leaks('exec --json', json.stdout + json.stderr)]).toEqual([]);
+    expect(plain.stdout).toContain('bmc=[redacted]\n[redacted] [redacted]');
+  });
+
   it('rollgate rollout: events, renderers, show and the journal hold none; resume asks for the -e secret again', async () => {
     const f = files('rollout');
     const run = await rollgate(['rollout', f.play, '-i', f.inv, '--journal', f.journal, '--yes', ...extra()], env);
