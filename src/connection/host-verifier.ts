@@ -2,7 +2,9 @@
  * Strict host key checking for one connection attempt: which host key algorithms to ask for, the ssh2
  * hostVerifier, and the refusal (a ConnectionError of kind host_key) when the key is unknown, changed or revoked.
  * Under accept-new an unknown key is recorded only once the key exchange has completed (the server proved it
- * holds the key); a changed key is refused under every policy.
+ * holds the key); a changed key is refused under every policy. ssh2 negotiates plain host keys only (no
+ * `*-cert-v01@openssh.com` algorithms), so a host covered by `@cert-authority` cannot prove itself with its
+ * certificate: it is refused unless its plain key is recorded, and accept-new never records a key for it.
  */
 import { ConnectionError } from './connection.js';
 import { knownHostsName, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts.js';
@@ -56,6 +58,15 @@ export function checkHostKey(target: SshTarget, store: KnownHostsStore): HostKey
               `and add it to ${files[0] ?? '~/.ssh/known_hosts'} (ssh-keyscan -p ${target.port} ${target.address}), ` +
               `or run with --accept-new-host-keys to record keys of hosts seen for the first time`,
           );
+        case 'cert-authority': {
+          const lines = known.filter((k) => k.certAuthority && !k.revoked).map((k) => `${k.file}:${k.line}`);
+          return refuse(
+            `host ${name} is covered by @cert-authority at ${lines.join(', ')}, but rollgate cannot check host ` +
+              `certificates (its SSH library negotiates plain host keys only); refusing to connect and recording no key. ` +
+              `Check the host's plain ${presented.type} key out of band and add it to ${files[0] ?? '~/.ssh/known_hosts'} ` +
+              `(ssh-keyscan -p ${target.port} ${target.address})`,
+          );
+        }
         case 'revoked':
           return refuse(`host key for ${name} is marked @revoked in ${where} (line ${verdict.line}); refusing to connect`);
         case 'changed': {

@@ -12,9 +12,14 @@ export interface JumpConnection {
   close(): Promise<void>;
 }
 
-/** Identity of a bastion including the chain in front of it: two targets with equal keys share it. */
+/**
+ * Identity of a bastion including the chain in front of it: two targets with equal keys share it. The known_hosts
+ * files and host key policy are part of it: a connection whose key was checked under one host's trust settings
+ * must not carry a host that names other files or a stricter policy.
+ */
 export function jumpKey(target: SshTarget): string {
-  const own = `${target.user}@${target.address}:${target.port}`;
+  const trust = JSON.stringify([target.hostKeyPolicy, target.knownHostsFiles]);
+  const own = `${target.user}@${target.address.toLowerCase()}:${target.port} ${trust}`;
   return target.proxyJump ? `${jumpKey(target.proxyJump)}>${own}` : own;
 }
 

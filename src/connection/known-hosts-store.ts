@@ -49,7 +49,7 @@ export class KnownHostsStore {
       if (!parsed) this.parsed.set(file, (parsed = index(this.text(file))));
       const found = [...(parsed.byName.get(name.toLowerCase()) ?? []), ...parsed.tested.filter((e) => e.matches(name))];
       found.sort((a, b) => a.line - b.line);
-      for (const e of found) keys.push({ type: e.type, key: e.key, revoked: e.revoked, line: e.line, file });
+      for (const e of found) keys.push({ type: e.type, key: e.key, revoked: e.revoked, certAuthority: e.certAuthority, line: e.line, file });
     }
     return keys;
   }

@@ -1,6 +1,7 @@
 /**
  * Every event rollgate emits, as one discriminated union. Renderers (listr2, plain, JSON lines) and the journal
- * consume these; nothing that produces them prints. Events never carry secrets.
+ * consume these; nothing that produces them prints. Events never carry secrets: a run's bus scrubs its secret
+ * values (scrubWith) before any listener sees an event.
  */
 
 /** Milliseconds since the epoch. */
@@ -106,13 +107,19 @@ export type EventListener = (event: RollgateEvent) => void;
 /** A tiny synchronous bus: producers call emit, consumers subscribe. */
 export class EventBus {
   private listeners: EventListener[] = [];
+  private filter: ((event: RollgateEvent) => RollgateEvent) | undefined;
   on(listener: EventListener): () => void {
     this.listeners.push(listener);
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
     };
   }
+  /** Pass every event through `scrub` before any listener sees it (the run's secret values come out here). */
+  scrubWith(scrub: (event: RollgateEvent) => RollgateEvent): void {
+    this.filter = scrub;
+  }
   emit(event: RollgateEvent): void {
-    for (const l of this.listeners) l(event);
+    const shown = this.filter ? this.filter(event) : event;
+    for (const l of this.listeners) l(shown);
   }
 }

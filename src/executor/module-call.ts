@@ -13,6 +13,8 @@ import { playbookActions, type PlaybookAction } from '../modules/actions/playboo
 import type { ControllerAction } from '../modules/controller-action.js';
 import { ModuleFailure, type ActionModule, type ModuleContext } from '../modules/module.js';
 import { renderModuleArgs } from './module-args.js';
+import { addNamedSecrets } from './run-secrets.js';
+import { NO_LOG_HIDDEN } from './scope-secrets.js';
 import type { HostSession } from './host-session.js';
 import type { PlayContext } from './run-context.js';
 
@@ -68,14 +70,15 @@ export async function callModule(task: Task, host: HostSession, scope: VarScope,
   try {
     const rules = isController(impl) ? { expressionOptions: impl.expressionOptions } : { shellOptions: impl.shellOptions ?? [] };
     const args = renderModuleArgs(task.module, task.args, scope, task.argsPosition, rules);
+    addNamedSecrets(play.run.secrets, args); // a module option such as `password:` holds a secret once templated
     stepId = journal.beginStep(play.run.runId, host.name, { task: opts.label, module: task.module, args: opts.noLog ? {} : args });
     const result = isController(impl) ? await runController(impl, args, scope, task, play, opts) : await runHostModule(impl, args, opts, (undo) => journal.recordUndo(stepId!, undo));
     const status = result.status === 'changed' && !opts.checkMode ? 'applied' : result.status === 'failed' ? 'failed' : result.status === 'skipped' ? 'skipped' : 'ok';
-    journal.finishStep(stepId, { status, ...(result.msg && !opts.noLog ? { message: result.msg } : {}), ...(opts.noLog ? {} : { data: result.data }) });
+    journal.finishStep(stepId, { status, ...(result.msg ? { message: opts.noLog ? NO_LOG_HIDDEN : result.msg } : {}), ...(opts.noLog ? {} : { data: result.data }) });
     return result;
   } catch (err) {
     const result = failure(err);
-    if (stepId !== undefined) journal.finishStep(stepId, { status: 'failed', ...(result.msg && !opts.noLog ? { message: result.msg } : {}) });
+    if (stepId !== undefined) journal.finishStep(stepId, { status: 'failed', ...(result.msg ? { message: opts.noLog ? NO_LOG_HIDDEN : result.msg } : {}) });
     return result;
   }
 }

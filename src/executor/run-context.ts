@@ -8,6 +8,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Inventory } from '../load/inventory.js';
 import type { Condition } from '../load/playbook-types.js';
 import type { VarLayer } from '../load/vars.js';
+import type { SecretSet } from '../secrets/secret-set.js';
 import type { PlannedPlay } from '../plan/plan.js';
 import type { PlaybookAction } from '../modules/actions/playbook-actions.js';
 import type { HostSession } from './host-session.js';
@@ -39,6 +40,8 @@ export interface RunContext {
   stop?: AbortSignal;
   /** How each connection's machine is claimed for the run after the handshake (absent in check mode). */
   claim?: MachineClaim;
+  /** The run's secret values; the journal and the event bus scrub them (grows as tasks template secrets). */
+  secrets: SecretSet;
 }
 
 export interface PlayContext {

@@ -16,6 +16,8 @@ import { HostSession } from './host-session.js';
 import { addressSubjects } from './machine-identity.js';
 import { RunControl } from './run-control.js';
 import { runPlay, type Opener } from './play-run.js';
+import { guardRun, runSecrets } from './run-secrets.js';
+import type { SecretSet } from '../secrets/secret-set.js';
 import type { RunContext, RunOptions } from './run-context.js';
 
 export interface PlaybookRunInput {
@@ -36,6 +38,8 @@ export interface PlaybookRunInput {
   opener?: Opener;
   /** Aborted by the operator (SIGINT / SIGTERM): stop after the tasks in flight; `reason` says why. */
   stop?: AbortSignal;
+  /** The run's secret values (default: collected from inventory, plays and extra vars here). */
+  secrets?: SecretSet;
 }
 
 export interface PlaybookRunResult {
@@ -59,6 +63,8 @@ const journaled = new Set<RollgateEvent['type']>(['run.started', 'play.started',
 
 export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunResult> {
   const { journal, bus, options, plan } = input;
+  const secrets = input.secrets ?? runSecrets({ inventory: input.inventory, plays: plan.plays.map((p) => p.play), extraVars: options.extraVars });
+  guardRun(secrets, journal, bus);
   const run = journal.createRun({
     kind: options.check ? 'check' : 'run',
     playbook: input.playbookPath,
@@ -100,6 +106,7 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
     stop: control.signal,
     ...(options.check ? {} : { claim: { journal, lock, runId: run.id } }),
+    secrets,
   };
   let stopped = false;
   try {

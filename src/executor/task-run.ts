@@ -12,6 +12,7 @@ import { withBecome } from './become.js';
 import type { HostSession } from './host-session.js';
 import type { Inherited, PlayContext } from './run-context.js';
 import { taskScope, withLoopItem } from './task-scope.js';
+import { addNoLogResult, addScopeSecrets, NO_LOG_HIDDEN, NO_LOG_ITEM } from './scope-secrets.js';
 import { aggregateItems, countResult, itemLabel, taskLabel } from './task-results.js';
 
 export interface TaskOutcome {
@@ -74,7 +75,7 @@ async function runItem(task: Task, host: HostSession, scope: VarScope, play: Pla
   }
   if (!host.conn) return { status: 'unreachable', msg: host.reason ?? 'no connection', data: { unreachable: true } };
   const ctx = { conn: withBecome(host.conn, s.become, task.timeoutSeconds !== undefined ? task.timeoutSeconds * 1000 : undefined), host: host.name, vars: scope.view() as Record<string, unknown>, emit: (e: Parameters<typeof play.run.bus.emit>[0]) => play.run.bus.emit(e), reconnect: play.reconnect ? () => play.reconnect!(host) : undefined };
-  const label = taskLabel(task) + (item !== undefined ? ` (item=${item})` : '');
+  const label = taskLabel(task) + (item !== undefined ? ` (item=${s.noLog ? NO_LOG_ITEM : item})` : '');
   const r = await callModule(task, host, scope, play, { checkMode: s.checkMode, noLog: s.noLog, label, ctx });
   return judge(task, scope, r);
 }
@@ -83,6 +84,7 @@ async function runItem(task: Task, host: HostSession, scope: VarScope, play: Pla
 export async function runTaskOnHost(task: Task, host: HostSession, play: PlayContext, inherited: Inherited): Promise<TaskOutcome> {
   const s = settings(task, inherited, play);
   const scope = taskScope(host, play, inherited, task, s.checkMode);
+  addScopeSecrets(play.run.secrets, scope, play.planned.play.noLogVars);
   const emit = (status: TaskStatus, r: CallResult, item?: string) =>
     play.run.bus.emit({
       type: 'task.result',
@@ -91,9 +93,9 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
       task: taskLabel(task),
       module: task.module,
       status,
-      ...(item !== undefined ? { item } : {}),
+      ...(item !== undefined ? { item: s.noLog ? NO_LOG_ITEM : item } : {}),
       ...(status === 'failed' && s.ignoreErrors ? { ignored: true } : {}),
-      ...(s.noLog ? (status === 'failed' ? { message: 'the output has been hidden (no_log: true)' } : {}) : { ...(r.msg ? { message: r.msg } : {}), ...(r.preview ? { preview: r.preview } : {}) }),
+      ...(s.noLog ? (r.msg || status === 'failed' ? { message: NO_LOG_HIDDEN } : {}) : { ...(r.msg ? { message: r.msg } : {}), ...(r.preview ? { preview: r.preview } : {}) }),
     });
   let final: CallResult;
   try {
@@ -119,6 +121,7 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
     final = failedResult(err.message);
   }
   if (task.loop === undefined || final.data.results === undefined) emit(final.status, final);
+  if (s.noLog) addNoLogResult(play.run.secrets, { ...final.data, facts: final.facts });
   return settle(task, host, final, s);
 }
 
@@ -132,7 +135,7 @@ function settle(task: Task, host: HostSession, r: CallResult, s: Settings): Task
   countResult(host.recap, r.status, ignored);
   if (r.status === 'failed' && !ignored) {
     host.lastFailure = { task: taskLabel(task), result };
-    host.fail(r.msg);
+    host.fail(s.noLog ? NO_LOG_HIDDEN : r.msg);
   } else if (r.status === 'unreachable') host.unreachable(r.msg);
   return { status: r.status, ignored, result, ...(r.msg ? { msg: r.msg } : {}) };
 }

@@ -11,7 +11,8 @@ import type { UndoRecord } from '../modules/module.js';
 import { migrate } from './migrations/index.js';
 import { BUSY_SLICE_MS, retryBusy } from './journal-busy.js';
 import { prepareJournalFiles, unusable } from './journal-file.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets, redactText } from './redact.js';
+import { SecretSet } from '../secrets/secret-set.js';
 import type {
   EventRow, HostIdentity, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
 } from './journal-types.js';
@@ -19,7 +20,7 @@ import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
 import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
 
-const json = (value: unknown): string => JSON.stringify(redactSecrets(value ?? {}));
+const json = (value: unknown, secrets?: SecretSet): string => JSON.stringify(redactSecrets(value ?? {}, secrets));
 
 /** A fresh run id, sortable by start time: 20250114-093012-4f2a. */
 export function newRunId(now = new Date()): string {
@@ -31,6 +32,8 @@ export function newRunId(now = new Date()): string {
 export class Journal {
   /** Told once when a write has to wait for another process holding the journal (the CLI prints it). */
   onBusyWait: (() => void) | undefined;
+  /** The run's secret values, scrubbed from every row written (undo records' file bytes excepted). */
+  secrets = new SecretSet();
 
   private constructor(
     readonly db: Database.Database,
@@ -85,7 +88,7 @@ export class Journal {
         `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options),
+      .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options, this.secrets),
         input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now()));
     return this.getRun(id)!;
   }
@@ -113,14 +116,14 @@ export class Journal {
     this.write(() => this.db
       .prepare(`INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET vars = excluded.vars, updated_at = excluded.updated_at`)
-      .run(runId, host, status, json(vars), Date.now()));
+      .run(runId, host, status, json(vars, this.secrets), Date.now()));
   }
 
   setHostStatus(runId: string, host: string, status: string, detail?: string): void {
     this.write(() => this.db
       .prepare(`INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`)
-      .run(runId, host, status, detail ?? null, Date.now()));
+      .run(runId, host, status, redactText(detail, this.secrets) ?? null, Date.now()));
   }
 
   /** Record where a host of the run was reached, the first time only (what undo and resume compare with). */
@@ -146,11 +149,14 @@ export class Journal {
   beginStep(runId: string, host: string, step: NewStep): number {
     const r = this.write(() => this.db
       .prepare(`INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`)
-      .run(runId, host, step.task, step.module, json(step.args), Date.now()));
+      .run(runId, host, this.secrets.scrubText(step.task), step.module, json(step.args, this.secrets), Date.now()));
     return Number(r.lastInsertRowid);
   }
 
-  /** Store how to undo a step. Call before applying it. */
+  /**
+   * Store how to undo a step. Call before applying it. Not value-scrubbed: a file backup must restore byte for
+   * byte even when it holds a secret; nothing prints undo records (docs/safety.d/40-host-keys-and-secrets.md).
+   */
   recordUndo(stepId: number, undo: UndoRecord): void {
     this.write(() => this.db
       .prepare('INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record')
@@ -160,7 +166,7 @@ export class Journal {
   finishStep(stepId: number, finish: StepFinish): void {
     this.write(() => this.db
       .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
-      .run(finish.status, finish.message ?? null, finish.data ? json(finish.data) : null, Date.now(), stepId));
+      .run(finish.status, redactText(finish.message, this.secrets) ?? null, finish.data ? json(finish.data, this.secrets) : null, Date.now(), stepId));
   }
 
   getStep(stepId: number): StepRow | undefined {
@@ -195,7 +201,7 @@ export class Journal {
   addSnapshot(runId: string, host: string, phase: string, data: unknown): number {
     const r = this.write(() => this.db
       .prepare('INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data))));
+      .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data, this.secrets))));
     return Number(r.lastInsertRowid);
   }
 
@@ -215,7 +221,7 @@ export class Journal {
 
   addEvent(runId: string, event: RollgateEvent): void {
     const host = 'host' in event && typeof event.host === 'string' ? event.host : null;
-    this.write(() => this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event)));
+    this.write(() => this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event, this.secrets)));
   }
 
   listEvents(runId: string, host?: string): EventRow[] {

@@ -102,6 +102,12 @@ export const playKeywords: Record<string, Fragment> = {
   serial: { oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }], description: 'batch sizes: 1, "25%" or [1, 5, "20%"]' },
   max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
   any_errors_fatal: { type: 'boolean' },
+  no_log_vars: {
+    type: 'array',
+    items: identifier,
+    uniqueItems: true,
+    description: 'variables whose values are secrets: scrubbed from output, events and the journal wherever they appear (names such as *_password, *_token, api_key already are)',
+  },
   rollout: rolloutKeyword,
   tags: stringOrList,
   pre_tasks: { type: 'array' },

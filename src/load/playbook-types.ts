@@ -92,6 +92,8 @@ export interface Play {
   maxFailPercentage?: number;
   /** Stop everything at the first failed host (Ansible's any_errors_fatal). */
   anyErrorsFatal: boolean;
+  /** `no_log_vars`: variables whose values are secrets (scrubbed everywhere), beside the secret-looking names. */
+  noLogVars: string[];
   /** `rollout:` as written (validated against its schema); read by `rollgate rollout` (src/strategy/settings.ts). */
   rollout?: Record<string, unknown>;
   rolloutPosition?: SourcePosition;

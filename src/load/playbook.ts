@@ -84,6 +84,7 @@ function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null
     ...(serial ? { serial } : {}),
     ...(typeof node.max_fail_percentage === 'number' ? { maxFailPercentage: node.max_fail_percentage } : {}),
     anyErrorsFatal: node.any_errors_fatal === true,
+    noLogVars: stringList(node.no_log_vars),
     ...(isMapping(node.rollout) ? { rollout: node.rollout, rolloutPosition: at(ctx, [...path, 'rollout']) } : {}),
     tags: stringList(node.tags),
     ...lists,

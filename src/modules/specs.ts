@@ -70,7 +70,7 @@ export const moduleSpecs = {
   },
   kernel_package: {
     name: 'kernel_package',
-    description: 'Install (and optionally hold) a kernel version with apt or dnf, or adopt the newest installed kernel as the boot target.',
+    description: 'Make the host run a kernel release: install (and optionally hold) it with apt or dnf, or adopt the newest installed one; a target installed but not running becomes the default boot entry and asks for a reboot (a staged rollout boots it once first); installed and running is "nothing to change".',
     changesHost: true,
     options: {
       type: 'object',

@@ -5,6 +5,7 @@
  */
 import type { RollgateEvent } from '../events/events.js';
 import { formatHostBlock, formatSummary } from './plain.js';
+import { terminalSafe } from './terminal-text.js';
 
 type Output = Extract<RollgateEvent, { type: 'command.output' }>;
 type Finished = Extract<RollgateEvent, { type: 'host.finished' }>;
@@ -53,7 +54,8 @@ export function listrRenderer(write: (text: string) => void = (t) => void proces
   };
 
   return {
-    listener(event) {
+    listener(raw) {
+      const event = terminalSafe(raw); // host names and output become listr2 titles and blocks
       switch (event.type) {
         case 'fleet.started':
           running = start(event.hosts);

@@ -9,6 +9,7 @@
  *   ok=1 failed=0 unreachable=1 | 0.1 s
  */
 import type { RollgateEvent } from '../events/events.js';
+import { terminalWriter } from './terminal-text.js';
 
 type Output = Extract<RollgateEvent, { type: 'command.output' }>;
 type Finished = Extract<RollgateEvent, { type: 'host.finished' }>;
@@ -45,7 +46,7 @@ export function formatSummary(e: Extract<RollgateEvent, { type: 'fleet.finished'
 
 /** A bus listener that writes host blocks and the summary. */
 export function plainRenderer(options: PlainRendererOptions = {}): (event: RollgateEvent) => void {
-  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const write = terminalWriter(options.write ?? ((text: string) => void process.stdout.write(text)));
   const outputs = new Map<string, Output>();
   return (event) => {
     switch (event.type) {

@@ -6,6 +6,7 @@
  */
 import type { RollgateEvent, RolloutHostStatus } from '../events/events.js';
 import { formatRolloutEvent } from './rollout-plain.js';
+import { terminalSafe } from './terminal-text.js';
 import type { LiveRenderer } from './listr.js';
 
 interface Settle<T> {
@@ -57,7 +58,8 @@ export function rolloutListrRenderer(write: (text: string) => void = (t) => void
   const untouched = (hosts: string[]) => hosts.forEach((h) => hostDone.get(h)?.resolve(null));
 
   return {
-    listener(e: RollgateEvent) {
+    listener(raw: RollgateEvent) {
+      const e = terminalSafe(raw); // host names, steps and messages become listr2 titles
       switch (e.type) {
         case 'rollout.started':
           running = start(e.batches);

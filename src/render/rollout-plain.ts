@@ -3,6 +3,7 @@
  * or cursor movement, so it suits pipes, logs and tests (and `rollgate show`). Consumes events only.
  */
 import type { RollgateEvent } from '../events/events.js';
+import { terminalWriter } from './terminal-text.js';
 
 export function formatRolloutEvent(e: RollgateEvent): string[] {
   switch (e.type) {
@@ -39,7 +40,8 @@ export function formatRolloutEvent(e: RollgateEvent): string[] {
 }
 
 export function rolloutPlainRenderer(write: (text: string) => void = (t) => void process.stdout.write(t)): (e: RollgateEvent) => void {
+  const out = terminalWriter(write);
   return (e) => {
-    for (const line of formatRolloutEvent(e)) write(`${line}\n`);
+    for (const line of formatRolloutEvent(e)) out(`${line}\n`);
   };
 }

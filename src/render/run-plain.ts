@@ -15,6 +15,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { HostRecap, RollgateEvent, TaskPreview } from '../events/events.js';
 import { quote } from '../connection/shell-quote.js';
+import { terminalWriter } from './terminal-text.js';
 
 type TaskResult = Extract<RollgateEvent, { type: 'task.result' }>;
 
@@ -79,7 +80,7 @@ export function formatUndoHint(runId: string, hosts: readonly string[], journal?
 }
 
 export function runPlainRenderer(options: RunRendererOptions = {}): (event: RollgateEvent) => void {
-  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const write = terminalWriter(options.write ?? ((text: string) => void process.stdout.write(text)));
   return (event) => {
     switch (event.type) {
       case 'run.started':

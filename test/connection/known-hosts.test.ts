@@ -17,6 +17,28 @@ describe('known_hosts lookup', () => {
     expect(knownHostsName('127.0.0.1', 2201)).toBe('[127.0.0.1]:2201');
   });
 
+  it('lower-cases the name as ssh does, so a hashed entry for localhost is found for LOCALHOST', () => {
+    expect(knownHostsName('LOCALHOST', 2201)).toBe('[localhost]:2201');
+    const text = `${hashed('[localhost]:2201')} ssh-ed25519 ${ED}\n${hashed('hv01.lab')} ssh-ed25519 ${ED2}\n[LocalHost]:2202 ssh-ed25519 ${ED}\n`;
+    expect(findKnownKeys(text, '[LOCALHOST]:2201').map((k) => k.line)).toEqual([1]);
+    expect(findKnownKeys(text, 'HV01.Lab').map((k) => k.line)).toEqual([2]);
+    expect(findKnownKeys(text, '[localhost]:2202').map((k) => k.line)).toEqual([3]);
+  });
+
+  it('reads @cert-authority lines as authorities, never as the host key, and skips unknown markers', () => {
+    const text = `@cert-authority *.lab ssh-ed25519 ${ED}\n@bogus hv1.lab ssh-ed25519 ${ED}\n`;
+    const known = findKnownKeys(text, 'hv1.lab');
+    expect(known).toEqual([{ type: 'ssh-ed25519', key: ED, revoked: false, certAuthority: true, line: 1 }]);
+    // Even the CA's own key offered as a host key is not a match; an unknown key is not "new" either.
+    expect(verifyHostKey(known, { type: 'ssh-ed25519', key: ED })).toEqual({ status: 'cert-authority', lines: [1] });
+    expect(verifyHostKey(known, { type: 'ssh-ed25519', key: ED2 })).toEqual({ status: 'cert-authority', lines: [1] });
+    expect(preferredHostKeyAlgorithms(known)).toEqual([]);
+    // A plain entry beside the authority decides as usual.
+    const both = findKnownKeys(`${text}hv1.lab ssh-ed25519 ${ED2}\n`, 'hv1.lab');
+    expect(verifyHostKey(both, { type: 'ssh-ed25519', key: ED2 })).toEqual({ status: 'match' });
+    expect(verifyHostKey(both, { type: 'ssh-ed25519', key: ED })).toMatchObject({ status: 'changed', lines: [3] });
+  });
+
   it('finds plain, comma-list, hashed and wildcard entries and honours negation', () => {
     const text = [
       '# comment',
@@ -27,10 +49,10 @@ describe('known_hosts lookup', () => {
     ].join('\n');
     expect(findKnownKeys(text, 'hv01').map((k) => k.line)).toEqual([2]);
     expect(findKnownKeys(text, '10.0.0.1')).toHaveLength(1);
-    expect(findKnownKeys(text, '[127.0.0.1]:2201')).toEqual([{ type: 'ssh-ed25519', key: ED2, revoked: false, line: 3 }]);
+    expect(findKnownKeys(text, '[127.0.0.1]:2201')).toEqual([{ type: 'ssh-ed25519', key: ED2, revoked: false, certAuthority: false, line: 3 }]);
     expect(findKnownKeys(text, '[127.0.0.1]:2202')).toEqual([]);
-    expect(findKnownKeys(text, 'x.lab')).toHaveLength(1);
-    expect(findKnownKeys(text, 'bad.lab')).toEqual([]);
+    expect(findKnownKeys(text, 'x.lab').map((k) => [k.line, k.certAuthority])).toEqual([[4, false], [5, true]]);
+    expect(findKnownKeys(text, 'bad.lab').map((k) => k.line)).toEqual([5]); // negated on line 4 only
   });
 
   it('says match, unknown, changed (with the recorded types) and revoked', () => {

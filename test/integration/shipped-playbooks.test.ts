@@ -170,6 +170,17 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found false$/m);
   });
 
+  it('kernel-update.yml with the release installed but not running reboots into it again instead of "nothing to change"', async () => {
+    // The previous test installed 6.1.0-51-test and rebooted, but the throwaway root still runs its old kernel.
+    expect(readFileSync(join(roots[1]!, 'proc/sys/kernel/osrelease'), 'utf8')).not.toContain('6.1.0-51-test');
+    const { code, stdout } = await rollgate(['run', shipped('kernel-update'), '-i', inv(), '--journal', journalPath(), '--limit', 'h02', '-e', 'target_kernel=6.1.0-51-test']);
+    expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/TASK \[Install the kernel release, or adopt the newest installed one\] \*+\nchanged: \[h02\]/);
+    expect(stdout).toMatch(/TASK \[Boot the new kernel\] \*+\nchanged: \[h02\]/);
+    expect(readFileSync(join(roots[1]!, 'boot/grub/grubenv'), 'utf8')).toMatch(/^saved_entry=linux-6\.1\.0-51-test$/m);
+    expect(verifyFailure(stdout, 'h02')).toMatch(/^ {2}- kernel: wanted 6\.1\.0-51-test, found /m);
+  });
+
   it('previews onboard-passthrough.yml in check mode: verify is not judged and nothing fails', async () => {
     const { code, stdout } = await rollgate(['run', shipped('onboard-passthrough'), '-i', inv(), '--journal', journalPath(), '--limit', 'h01', '--check', '--json']);
     expect(code, stdout).toBe(0);

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveTargets } from '../../src/connection/resolve-target.js';
-import { SshConnection } from '../../src/connection/ssh.js';
+import { JumpHosts } from '../../src/connection/jump-hosts.js';
+import { KnownHostsStore } from '../../src/connection/known-hosts-store.js';
+import { SshConnection, type OpenOptions } from '../../src/connection/ssh.js';
 import { parseSshConfig } from '../../src/connection/ssh-config.js';
 import type { SshTarget } from '../../src/connection/target.js';
 import { runOnFleet } from '../../src/executor/fleet.js';
@@ -87,6 +89,28 @@ describe('ProxyJump through real sshd bastions', () => {
       ['ok', 'ok\n'],
     ]);
     expect(accepted(0) - before).toBe(1);
+  });
+
+  it('reuses a shared bastion connection only for hosts with the same known_hosts files and policy', async () => {
+    const knownHostsStore = new KnownHostsStore();
+    const shared: Required<OpenOptions> = { knownHosts: knownHostsStore, jumps: new JumpHosts((t) => SshConnection.open(t, shared)) };
+    const first = await SshConnection.open(inside(2, bastion()), shared);
+    const lacking = join(dir, 'kh_lacking_bastion');
+    writeFileSync(lacking, readFileSync(fleet.knownHosts, 'utf8'));
+    try {
+      // Same bastion address, but this host's files do not vouch for the bastion key: a new check, refused.
+      await expect(SshConnection.open(inside(3, { ...bastion(), knownHostsFiles: [lacking] }), shared)).rejects.toMatchObject({
+        kind: 'host_key',
+        message: expect.stringMatching(/through jump host bastion: bastion: host key .* is not known/),
+      });
+      const before = accepted(0);
+      const second = await SshConnection.open(inside(3, bastion()), shared);
+      await second.close();
+      expect(accepted(0) - before).toBe(0); // same trust settings: the open bastion connection carried it
+    } finally {
+      await first.close();
+      await shared.jumps.closeAll();
+    }
   });
 
   it('reports a target unreachable when its bastion is down', async () => {

@@ -114,6 +114,26 @@ describe('journal', () => {
     expect(j.listEvents(run.id, 'h1')).toHaveLength(1);
     j.close();
   });
+
+  it('scrubs the run\'s secret values from every row, keeps undo records byte-exact', () => {
+    const j = Journal.open(tempDb());
+    j.secrets.add('s3cr3t-value');
+    const run = j.createRun({ kind: 'run', options: { extraVars: { api_pw: 'x', note: 'see s3cr3t-value' } } });
+    j.addHost(run.id, 'h1', { motd: 's3cr3t-value' });
+    j.setHostStatus(run.id, 'h1', 'failed', 'login with s3cr3t-value refused');
+    const step = j.beginStep(run.id, 'h1', { task: 'loop (item=s3cr3t-value)', module: 'command', args: { cmd: "echo 's3cr3t-value'" } });
+    const backup = { path: '/etc/app.conf', contentBase64: Buffer.from('password=s3cr3t-value\n').toString('base64'), mode: 0o600, uid: 0, gid: 0 };
+    j.recordUndo(step, { files: [backup], rebuild: [] });
+    j.finishStep(step, { status: 'failed', message: 'stderr: s3cr3t-value', data: { stdout_lines: ['s3cr3t-value'] } });
+    j.addEvent(run.id, { type: 'host.failed', at: 1, host: 'h1', kind: 'auth', message: '{"pw":"s3cr3t-value"}' });
+    j.addSnapshot(run.id, 'h1', 'before', { cmdline: 'quiet token=s3cr3t-value' });
+    const rows = ['runs', 'run_hosts', 'steps', 'events', 'snapshots'].map((t) => JSON.stringify(j.db.prepare(`SELECT * FROM ${t}`).all())).join('');
+    expect(rows).not.toContain('s3cr3t-value');
+    expect(j.getRun(run.id)!.options).toEqual({ extraVars: { api_pw: REDACTED, note: `see ${REDACTED}` } });
+    expect(j.listSteps(run.id)[0]).toMatchObject({ task: `loop (item=${REDACTED})`, message: `stderr: ${REDACTED}`, args: { cmd: `echo '${REDACTED}'` } });
+    expect(j.undoableSteps(run.id, 'h1')[0]!.undo.files[0]).toEqual(backup);
+    j.close();
+  });
 });
 
 describe('journal snapshots', () => {

@@ -12,6 +12,7 @@ import type { CheckHost, HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
 import { collect, positiveNumber } from './exec.js';
 import { formatCheck } from './check-format.js';
+import { escapeTerminal } from '../../render/terminal-text.js';
 import type { SetExitCode } from './index.js';
 import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
@@ -82,7 +83,7 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
     .action(async (opts: CheckOptions) => {
       const outcomes = await gather(opts, opts.json === true);
       if (opts.json) process.stdout.write(JSON.stringify({ hosts: outcomes.map((o) => ({ host: o.host, status: o.status, ...(o.kind ? { kind: o.kind, message: o.message } : {}), ...(o.value ?? {}) })) }, null, 2) + '\n');
-      else process.stdout.write(formatCheck(outcomes));
+      else process.stdout.write(escapeTerminal(formatCheck(outcomes)));
       setExitCode(checkExitCode(outcomes));
     });
   common(program.command('snapshot').description('Write each host\'s passthrough health snapshot as DIR/HOST.json (store it before and after changes)'))
@@ -94,7 +95,7 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
       for (const o of outcomes) {
         const file = join(opts.output!, snapshotFileName(o.host));
         if (o.value) writeFileSync(file, JSON.stringify(o.value.snapshot, null, 2) + '\n');
-        process.stdout.write(o.value ? `${o.host}: ${file} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`);
+        process.stdout.write(escapeTerminal(o.value ? `${o.host}: ${file} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`));
       }
       setExitCode(exitCodeOf({ unreachable: outcomes.filter((o) => o.status === 'unreachable').length, failed: outcomes.filter((o) => o.status === 'failed').length }));
     });

@@ -47,13 +47,14 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
   const command = words.join(' ');
   if (command.trim() === '') throw new ConfigError([{ message: 'no command given', hint: 'put the command after --, e.g. rollgate exec -i hosts.yml -- uname -r' }]);
   // Loaded here, not at startup: `rollgate --help` and other commands do not pay for ssh2.
-  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { runAdHoc }, { EventBus }] = await Promise.all([
+  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { runAdHoc }, { EventBus }, { runSecrets }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
     import('../../connection/ssh-config.js'),
     import('../../connection/resolve-target.js'),
     import('../../executor/ad-hoc.js'),
     import('../../events/events.js'),
+    import('../../executor/run-secrets.js'),
   ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
@@ -71,6 +72,9 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
     },
   );
   const bus = new EventBus();
+  // A host that prints an inventory secret (or a BMC password) shows [redacted], as in `rollgate run`.
+  const secrets = runSecrets({ inventory: inv, plays: [], extraVars: {} });
+  bus.scrubWith((e) => secrets.scrub(e));
   let finish = async () => {};
   if (opts.json) bus.on((await import('../../render/json-lines.js')).jsonLinesRenderer('results'));
   else if (process.stdout.isTTY) {

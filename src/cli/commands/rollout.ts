@@ -78,13 +78,16 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runRollout }, { movedHosts }] = await Promise.all([
+  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runRollout }, { movedHosts }, { runSecrets }] = await Promise.all([
     import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../journal-open.js'), import('../interrupts.js'),
     import('../../events/events.js'), import('../../executor/rollout/rollout.js'), import('../../executor/machine-identity.js'),
+    import('../../executor/run-secrets.js'),
   ]);
+  const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
   // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
   const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
   const journal = openJournal(opts.journal);
+  journal.secrets = secrets;
   let interrupts: ReturnType<typeof onInterrupt> | undefined;
   try {
     // A resumed host must still be the machine the run changed: a name that now points elsewhere is refused here.
@@ -92,7 +95,7 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
     if (moved.length) throw new ConfigError(moved);
     const runId = opts.runId ?? journal.createRun({
       kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
-      // Extra vars are kept for resume; values under secret-looking names are redacted by the journal.
+      // Extra vars are kept for resume; secret values are not (resume asks for them again).
       options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
     }).id;
     const bus = new EventBus();
@@ -114,6 +117,7 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
       approve: () => approveOnTty(opts.yes, stop),
       ...(opts.resuming ? { resuming: true } : {}),
       ...(opts.force ? { force: true } : {}),
+      secrets,
     });
     await finish();
     const command = `rollgate ${opts.resuming ? 'resume' : 'rollout'}`;
@@ -132,6 +136,8 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
     }
     const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
     setExitCode(exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
+  } catch (err) {
+    throw secrets.scrubError(err);
   } finally {
     interrupts?.dispose();
     journal.close();
@@ -176,7 +182,7 @@ ${EXIT_HELP}
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
     .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot')
-    .option('-e, --extra-vars <vars>', 'again, for values the journal redacted (passwords)', collect, [])
+    .option('-e, --extra-vars <vars>', 'again, for the secret values the journal does not keep (resume names them)', collect, [])
     .option('--force', 'a host now reached at another address or presenting another host key than when the run changed it is the same machine')
     .option('--journal <path>', 'journal database')
     .addHelpText('after', `
@@ -195,6 +201,12 @@ ${EXIT_HELP}
       if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
       if (run.kind !== 'rollout' || !run.playbook) throw new ConfigError([{ message: `run ${runId} is a ${run.kind}, not a rollout`, hint: 'resume applies to `rollgate rollout` runs' }]);
       const o = run.options as { tags?: string[]; skipTags?: string[]; extraVars?: Record<string, unknown>; bootTimeout?: number };
+      const [{ parseExtraVars }, { REDACTED }] = await Promise.all([import('../../load/extra-vars.js'), import('../../journal/redact.js')]);
+      const again = parseExtraVars(opts.extraVars ?? []);
+      const missing = Object.entries(o.extraVars ?? {}).filter(([k, v]) => JSON.stringify(v).includes(REDACTED) && !(k in again)).map(([k]) => k);
+      if (missing.length > 0) {
+        throw new ConfigError([{ message: `run ${runId} was started with -e ${missing.join(', ')}: secrets the journal does not keep`, hint: `pass them again: rollgate resume ${runId} ${missing.map((k) => `-e ${k}=...`).join(' ')}` }]);
+      }
       await execute({
         ...opts, inventory: run.inventory, ...(run.limit ? { limit: run.limit } : {}), playbook: run.playbook, runId, resuming: true,
         tags: o.tags ?? [], skipTags: o.skipTags ?? [], extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],

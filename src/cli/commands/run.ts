@@ -60,14 +60,16 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));
     return setExitCode(0);
   }
-  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runPlaybook, HostsLockedError }] = await Promise.all([
+  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runPlaybook, HostsLockedError }, { runSecrets }] = await Promise.all([
     import('../../connection/ssh-config.js'),
     import('../../connection/resolve-target.js'),
     import('../journal-open.js'),
     import('../interrupts.js'),
     import('../../events/events.js'),
     import('../../executor/run-playbook.js'),
+    import('../../executor/run-secrets.js'),
   ]);
+  const secrets = runSecrets({ inventory, plays: plan.plays.map((p) => p.play), extraVars });
   const targets = resolveTargets(
     plan.hosts.map((n) => inventory.hosts.get(n)!),
     { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
@@ -92,6 +94,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
       ...(opts.limit ? { limit: opts.limit } : {}),
       tags: opts.tags,
       skipTags: opts.skipTags,
+      secrets,
     });
     if (!opts.json) process.stdout.write(`\nrun ${result.runId}${opts.check ? ' (check)' : ''}: journal ${journal.path}\n`);
     if (result.interrupted) {
@@ -100,7 +103,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     }
     setExitCode(runExitCode(result));
   } catch (err) {
-    if (!(err instanceof HostsLockedError)) throw err;
+    if (!(err instanceof HostsLockedError)) throw secrets.scrubError(err);
     process.stderr.write(`rollgate run: ${err.message}\nnothing was touched\n`);
     setExitCode(EXIT.refused);
   } finally {

@@ -18,12 +18,12 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .description('List runs in the journal, newest first')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
     .action(async (opts: { journal?: string }) => {
-      const { openJournal } = await import('../journal-open.js');
+      const [{ openJournal }, { escapeTerminal }] = await Promise.all([import('../journal-open.js'), import('../../render/terminal-text.js')]);
       const journal = openJournal(opts.journal);
       try {
         for (const r of journal.listRuns()) {
           const hosts = journal.listHosts(r.id);
-          process.stdout.write(`${r.id}  ${r.kind.padEnd(7)} ${r.status.padEnd(12)} ${new Date(r.startedAt).toISOString()}  ${hosts.length} host(s)  ${r.playbook ?? ''}\n`);
+          process.stdout.write(escapeTerminal(`${r.id}  ${r.kind.padEnd(7)} ${r.status.padEnd(12)} ${new Date(r.startedAt).toISOString()}  ${hosts.length} host(s)  ${r.playbook ?? ''}\n`));
         }
       } finally {
         journal.close();
@@ -37,14 +37,15 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--host <name>', 'only this host')
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string; journal?: string }) => {
-      const [{ openJournal }, { formatRolloutEvent }] = await Promise.all([
-        import('../journal-open.js'), import('../../render/rollout-plain.js'),
+      const [{ openJournal }, { formatRolloutEvent }, { escapeTerminal }] = await Promise.all([
+        import('../journal-open.js'), import('../../render/rollout-plain.js'), import('../../render/terminal-text.js'),
       ]);
       const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
         if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
-        const out = (line: string) => void process.stdout.write(`${line}\n`);
+        // The journal keeps what hosts said raw; shown here, it is data, not terminal control.
+        const out = (line: string) => void process.stdout.write(`${escapeTerminal(line)}\n`);
         out(`run ${run.id} (${run.kind}) ${run.status}, started ${new Date(run.startedAt).toISOString()}${run.finishedAt ? `, finished ${new Date(run.finishedAt).toISOString()}` : ''}`);
         if (run.playbook) out(`playbook ${run.playbook}, inventory ${run.inventory.join(', ')}`);
         for (const e of journal.listEvents(runId).filter((x) => x.host === null)) for (const l of formatRolloutEvent(e.data as RollgateEvent)) out(`${new Date(e.at).toISOString().slice(11, 19)} ${l}`);

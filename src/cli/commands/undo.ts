@@ -8,6 +8,7 @@ import { ConfigError } from '../../load/config-error.js';
 import type { SetExitCode } from './index.js';
 import { collect, positiveNumber } from './exec.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
+import { escapeTerminal } from '../../render/terminal-text.js';
 
 interface UndoOptions {
   inventory?: string[];
@@ -78,9 +79,9 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
         const r = h.report;
         const held = r?.skipped.length ? `, held back ${r.skipped.length}` : '';
         const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} undo command(s)${held}` : (h.message ?? '');
-        process.stdout.write(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`);
+        process.stdout.write(escapeTerminal(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`));
         // A step that failed or was interrupted keeps what its undo command would have destroyed: say so.
-        for (const s of r?.skipped ?? []) process.stdout.write(`  held back: ${s.command} (${s.reason})\n`);
+        for (const s of r?.skipped ?? []) process.stdout.write(escapeTerminal(`  held back: ${s.command} (${s.reason})\n`));
       }
       process.stdout.write(`undo run ${result.undoRunId} of run ${runId}\n`);
     }

@@ -41,12 +41,17 @@ export function needsPerson(h: HostCtx, reason: string): HostRunResult {
   return finish(h, 'needs_person', reason);
 }
 
-/** Undo the journaled steps of this host (all of them, or all but the frozen known-good entry), each as far as its outcome allows. */
-export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolean): Promise<void> {
+/**
+ * Undo the journaled steps of this host (all of them, or all but the frozen known-good entry), each as far as its
+ * outcome allows. `cleanup`: the play
+ * changed nothing, so putting the rollout's own frozen entry away is reported as a step, not as a rollback.
+ */
+export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolean, as: 'rollback' | 'cleanup' = 'rollback'): Promise<void> {
   const { d, store } = h;
   const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => !keepFrozen || s.id !== store.rec.prepareStepId);
   if (steps.length === 0) return;
-  d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
+  if (as === 'cleanup') h.step('remove the known-good boot entry (nothing changed)', 'ok');
+  else d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
   const report = await applyUndos(conn, steps.map(undoEntry));
   if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
   for (const s of steps) d.journal.markUndone(s.id, d.runId);

@@ -96,7 +96,7 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; inter
       if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
       const changed = changedByPlay(d.journal.undoableSteps(d.runId, d.host.name));
       if (!play.ok || !changed) {
-        await undoSteps(h, conn, false);
+        await undoSteps(h, conn, false, changed ? 'rollback' : 'cleanup');
         if (play.ok) return finish(h, 'ok', 'nothing to change');
         return finish(h, changed ? 'rolled_back' : 'failed', `${play.message}${changed ? '; every change undone before any reboot' : ''}`);
       }

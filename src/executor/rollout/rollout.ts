@@ -21,6 +21,8 @@ import type { RolloutSettings } from '../../strategy/settings.js';
 import { decideStop } from '../../strategy/threshold.js';
 import { HostSession } from '../host-session.js';
 import type { RunContext } from '../run-context.js';
+import { guardRun, runSecrets } from '../run-secrets.js';
+import type { SecretSet } from '../../secrets/secret-set.js';
 import { takeDownSlot } from './down-slot.js';
 import { TERMINAL, readRecord } from './host-record.js';
 import { runHost } from './host-run.js';
@@ -55,6 +57,8 @@ export interface RolloutInput {
   stop?: AbortSignal;
   /** The operator checked that a host presenting another host key than the run recorded is the same machine. */
   force?: boolean;
+  /** The run's secret values (default: collected from inventory, play and extra vars here). */
+  secrets?: SecretSet;
 }
 
 export interface RolloutOutcome {
@@ -73,7 +77,7 @@ export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
   return 'succeeded';
 }
 
-function runContext(input: RolloutInput, stop: AbortSignal): RunContext {
+function runContext(input: RolloutInput, stop: AbortSignal, secrets: SecretSet): RunContext {
   const sessions = new Map(input.planned.hosts.map((n) => {
     const h = input.inventory.hosts.get(n)!;
     return [n, new HostSession(n, h.vars, h.groups, input.targets.get(n)!)] as const;
@@ -84,11 +88,14 @@ function runContext(input: RolloutInput, stop: AbortSignal): RunContext {
     playbookDir: input.playbookDir ?? '.',
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
     stop,
+    secrets,
   };
 }
 
 export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const { journal, runId, bus } = input;
+  const secrets = input.secrets ?? runSecrets({ inventory: input.inventory, plays: [input.planned.play], extraVars: input.extraVars ?? {} });
+  guardRun(secrets, journal, bus);
   const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
   const started = Date.now();
   const names = input.planned.hosts;
@@ -110,7 +117,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   }
   const open = claimingOpener(input.open ?? ((t: SshTarget) => SshConnection.open(t)), { journal, lock, runId, recordedIn: runId, ...(input.force ? { force: true } : {}) });
   const batches = await planOrResume(input, open);
-  const run = runContext(input, control.signal);
+  const run = runContext(input, control.signal, secrets);
   const statuses = new Map<string, RolloutHostStatus>();
   const midChange: string[] = [];
   let stopped: string | undefined;

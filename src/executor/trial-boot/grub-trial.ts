@@ -9,12 +9,14 @@ import { sh } from '../../connection/shell-quote.js';
 import { findTools, runChecked, toolCommand, type HostRoot } from '../../modules/host-root.js';
 import { copyRemoteFile, missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../../modules/host-files.js';
 import { ModuleFailure, type UndoRecord } from '../../modules/module.js';
+import { ROLLOUT_KNOWN_GOOD_ENTRY } from '../../modules/kernel/boot-default.js';
 import { bootArgs, comparableArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from './grub-menu.js';
 import { GRUB_TOOLS, evaluateGrubPreflight, grubFactsScript, parseGrubFacts, pickGrubTools, type GrubFacts, type GrubToolPaths } from './grub-preflight.js';
 import type { PreflightResult, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
 export const HOOK_PATH = '/etc/grub.d/06_rollgate';
-export const KNOWN_GOOD_ID = 'rollgate-known-good';
+/** The saved default while a rollout holds the host; kernel_package leaves such a default to the rollout. */
+export const KNOWN_GOOD_ID = ROLLOUT_KNOWN_GOOD_ENTRY;
 export const TRIAL_ID = 'rollgate-trial';
 
 /** The /etc/grub.d hook: makes GRUB read rollgate.cfg at boot, the way 41_custom reads custom.cfg. */

@@ -1,8 +1,10 @@
 /**
- * kernel_package: install (and optionally hold) a kernel release with apt or dnf, upgrade to the latest, or
- * adopt the newest kernel already installed as the target. Never changes the default boot entry on purpose
- * (the rollout boots the candidate once first); it records the default entry, the grubenv bytes and the
- * installed kernel set, and undo unholds and removes what it installed.
+ * kernel_package: make a host run a kernel release — install (and optionally hold) it with apt or dnf, upgrade to
+ * the latest, or adopt the newest kernel already installed. The job is the target *running*: a target installed
+ * but not running is a change (reboot required) that also makes it the default boot entry (boot-default.ts), except
+ * while a staged rollout holds the default (its trial boot arms the target, its commit makes it the default).
+ * Installed and running is the only "nothing to change". It records the default entry, the grubenv bytes and the
+ * installed kernel set; undo restores grubenv byte for byte, unholds and removes what it installed.
  */
 import { moduleSpecs } from '../specs.js';
 import { ModuleFailure, type ActionModule, type CheckOutcome } from '../module.js';
@@ -12,6 +14,9 @@ import { applyFileChange, type FileChange } from '../file-change.js';
 import { runningKernel } from '../initramfs/initramfs-tooling.js';
 import { installedReleases, newestRelease, readBootDefault, RELEASE } from '../kernel/kernel-set.js';
 import { detectPackageManager, type PackageManager } from '../kernel/package-manager.js';
+import { defaultBoot, type DefaultBoot } from '../kernel/boot-default.js';
+import type { HostRoot } from '../host-root.js';
+import { runChecked } from '../host-root.js';
 
 export interface KernelPackageArgs {
   version?: string;
@@ -19,7 +24,27 @@ export interface KernelPackageArgs {
   hold?: boolean;
 }
 
-export type KernelPackageChange = FileChange & { target: string };
+/** `makeDefault`: after installing, make the target the default boot entry (its entry exists only then). */
+export type KernelPackageChange = FileChange & { target: string; makeDefault?: boolean };
+
+/** What the default boot entry does for a target that is installed but not running, in words. */
+function bootPlan(def: DefaultBoot, target: string): string {
+  if (def.heldByRollout) return `the trial boot runs it once (a staged rollout holds the default entry)`;
+  return def.command ? `make it the default boot entry (the default boots ${def.release ?? 'another kernel'} now)` : `it is already the default boot entry`;
+}
+
+/** Installed, not running: make it the default (unless a rollout holds the default) and ask for the reboot. */
+async function bootInstalled(ctx: Parameters<ActionModule['check']>[0], hr: HostRoot, target: string, running: string, boot: Awaited<ReturnType<typeof readBootDefault>>, extra: Record<string, unknown>, verb: string): Promise<CheckOutcome<KernelPackageChange>> {
+  const def = await defaultBoot(ctx.conn, hr, boot.boot, target);
+  const commands = def.command ? [def.command] : [];
+  return {
+    status: 'change',
+    change: { createdDirs: [], writes: [], commands, target },
+    preview: { summary: `${verb} ${target} (installed, running ${running}): ${bootPlan(def, target)}; reboot to run it`, files: [], commands },
+    undo: { files: boot.grubenvFiles.map(toBackup), rebuild: [], extra },
+    rebootRequired: true,
+  };
+}
 
 /** Whether a hold list names the package (dnf lists `kernel-0:6.5.6-300.fc39.*`). */
 export function isHeld(held: readonly string[], pkg: string): boolean {
@@ -45,9 +70,9 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
     const hr = hostRootFromVars(ctx.vars);
     const installed = await installedReleases(ctx.conn, hr);
     const running = await runningKernel(ctx.conn, hr);
-    const { boot, grubenvFiles } = await readBootDefault(ctx.conn, hr);
-    const extra = { installed_kernels: installed, running_kernel: running, previous_default: boot };
-    const undoFiles = grubenvFiles.map(toBackup);
+    const bootNow = await readBootDefault(ctx.conn, hr);
+    const extra = { installed_kernels: installed, running_kernel: running, previous_default: bootNow.boot };
+    const undoFiles = bootNow.grubenvFiles.map(toBackup);
 
     if (state === 'adopt_newest') {
       const newest = newestRelease(installed);
@@ -55,13 +80,7 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
       if (newest === running) return { status: 'no_change', reason: `already running the newest installed kernel ${running}` };
       const [initrd, initramfs] = await readRemoteFiles(ctx.conn, [hr.path(`/boot/initrd.img-${newest}`), hr.path(`/boot/initramfs-${newest}.img`)]);
       if (!initrd!.exists && !initramfs!.exists) throw new ModuleFailure(`kernel ${newest} is installed but has no initramfs in /boot; rebuild it (initramfs kernel: ${newest}) first`);
-      return {
-        status: 'change',
-        change: { createdDirs: [], writes: [], commands: [], target: newest },
-        preview: { summary: `adopt ${newest} (installed, running ${running}) as the target kernel`, files: [], commands: [] },
-        undo: { files: [], rebuild: [], extra },
-        rebootRequired: true,
-      };
+      return bootInstalled(ctx, hr, newest, running, bootNow, extra, 'adopt');
     }
 
     const pm = await packageManager(ctx, hr);
@@ -88,11 +107,22 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
         reverse.unshift(pm.unhold(pkg)); // unhold before removing: apt refuses to remove a held package
       }
     }
-    if (commands.length === 0) return { status: 'no_change', reason: `kernel ${target} already installed${args.hold ? ' and held' : ''}` };
+    const installing = commands.length > 0 && !installed.includes(target);
+    if (!installing) {
+      // Installed (and held when asked): the job is done only when the host runs it.
+      if (target === running) {
+        if (commands.length === 0) return { status: 'no_change', reason: `kernel ${target} is installed${args.hold ? ' and held' : ''} and running` };
+        return { status: 'change', change: { createdDirs: [], writes: [], commands, target }, preview: { summary: `hold kernel ${target} (installed and running)`, files: [], commands }, undo: { files: [], rebuild: [], reverse, extra } };
+      }
+      const boot = await bootInstalled(ctx, hr, target, running, bootNow, extra, 'boot kernel');
+      if (boot.status !== 'change') return boot;
+      const all = [...commands, ...boot.change.commands];
+      return { ...boot, change: { ...boot.change, commands: all }, preview: { ...boot.preview, commands: all }, undo: { ...boot.undo, reverse: [...(boot.undo.reverse ?? []), ...reverse] } };
+    }
     return {
       status: 'change',
-      change: { createdDirs: [], writes: [], commands, target },
-      preview: { summary: `${state === 'latest' ? 'upgrade to' : 'install'} kernel ${target} with ${pm.kind}${args.hold ? ' and hold it' : ''}; default boot entry left as is`, files: [], commands },
+      change: { createdDirs: [], writes: [], commands, target, makeDefault: true },
+      preview: { summary: `${state === 'latest' ? 'upgrade to' : 'install'} kernel ${target} with ${pm.kind}${args.hold ? ' and hold it' : ''}, make it the default boot entry unless a rollout holds the default, reboot to run it`, files: [], commands },
       undo: { files: undoFiles, rebuild: [], reverse, extra },
       rebootRequired: true,
     };
@@ -103,6 +133,10 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
     const hr = hostRootFromVars(ctx.vars);
     if (change.commands.length && !(await installedReleases(ctx.conn, hr)).includes(change.target)) {
       throw new ModuleFailure(`the package manager finished but /boot/vmlinuz-${change.target} is not there`);
+    }
+    if (change.makeDefault) {
+      const def = await defaultBoot(ctx.conn, hr, (await readBootDefault(ctx.conn, hr)).boot, change.target);
+      if (def.command) await runChecked(ctx.conn, def.command, `making ${change.target} the default boot entry`);
     }
     return { message: `target kernel ${change.target}`, data: { target_kernel: change.target } };
   },

@@ -126,6 +126,7 @@ export function buildRoot(root: string, profile: RootProfile, opts: RootOptions 
       put(root, `boot/initrd.img-${TEST_KERNEL}`, 'initrd\n');
       double(root, 'grub-mkconfig');
       double(root, 'update-grub');
+      double(root, 'grub-set-default');
       runDouble(root, 'usr/sbin/update-grub', []);
       put(root, 'boot/grub/grubenv', `# GRUB Environment Block\nsaved_entry=linux-${TEST_KERNEL}\n${'#'.repeat(64)}\n`);
       put(root, 'var/lib/rollgate-test/available', `${TEST_KERNEL}\n6.1.0-51-test\n`);

@@ -29,7 +29,10 @@ export function useRealGrubTools(r: string, opts: GrubRootOptions): void {
   copyFileSync(join(FIXTURES, 'grub-probe'), join(r, 'usr/sbin/grub-probe'));
   mkdirSync(join(r, 'usr/bin'), { recursive: true });
   symlinkSync('/usr/bin/grub-editenv', join(r, 'usr/bin/grub-editenv'));
-  for (const t of ['grub-reboot', 'grub-set-default']) symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
+  for (const t of ['grub-reboot', 'grub-set-default']) {
+    rmSync(join(r, 'usr/sbin', t), { force: true }); // the Debian profile's grub-set-default double
+    symlinkSync(`/usr/sbin/${t}`, join(r, 'usr/sbin', t));
+  }
   if (opts.grubDefault !== undefined) {
     const file = join(r, 'etc/default/grub');
     writeFileSync(file, readFileSync(file, 'utf8').replace('GRUB_DEFAULT=saved', `GRUB_DEFAULT=${opts.grubDefault}`));
