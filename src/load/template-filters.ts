@@ -135,8 +135,33 @@ export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
   return Object.assign(out, kw);
 }
 
+/** Jinja's `int` as Ansible has it: whole numbers in `base`, "42.23" gives 42, anything else `default` (0). */
+function toInt(value: unknown, ...rest: unknown[]): unknown {
+  const { args, kw } = kwargs(rest);
+  const fallback = kw.default ?? args[0] ?? 0;
+  const base = Number(kw.base ?? args[1] ?? 10);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : fallback;
+  const text = String(value ?? '').trim().replace(/(?<=[0-9a-z])_(?=[0-9a-z])/gi, '');
+  const prefix = ({ 16: /^0x/i, 8: /^0o/i, 2: /^0b/i } as Record<number, RegExp>)[base];
+  const body = text.replace(/^[+-]/, '').replace(prefix ?? /^(?!)/, '');
+  const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base);
+  if (body !== '' && [...body.toLowerCase()].every((c) => digits.includes(c))) return (text.startsWith('-') ? -1 : 1) * parseInt(body, base);
+  if (/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(text)) return Math.trunc(Number(text));
+  return fallback;
+}
+
+/** Ansible's `quote` (Python's shlex.quote): one word for a POSIX shell that reads the text again. */
+function shellQuote(value: unknown): string {
+  const s = String(value ?? '');
+  if (s === '') return "''";
+  return /[^\w@%+=:,./-]/.test(s) ? `'${s.replace(/'/g, `'"'"'`)}'` : s;
+}
+
 export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   bool,
+  int: toInt,
+  quote: shellQuote,
   regex_replace: regexReplace,
   regex_search: regexSearch,
   regex_findall: regexFindall,

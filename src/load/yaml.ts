@@ -3,8 +3,9 @@
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
 import { readFileSync } from 'node:fs';
-import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event } from 'js-yaml';
+import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
 import { ConfigError, type SourcePosition } from './config-error.js';
+import { scalarOffset } from './yaml-scalar-offset.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
 const pyyamlBooleans = new Map<string, boolean>(
@@ -30,6 +31,8 @@ export interface YamlDocument {
   value: unknown;
   /** Position of the value at `path`, or of its key when `of` is 'key'; falls back to the nearest ancestor. */
   positionOf(path: YamlPath, of?: 'key' | 'value'): SourcePosition;
+  /** Position of character `index` of the string at `path`; the string's start when it cannot be known exactly. */
+  positionIn(path: YamlPath, index: number): SourcePosition;
 }
 
 function lineStarts(text: string): number[] {
@@ -65,9 +68,10 @@ function eventStart(e: Event): number {
 
 type Frame = { kind: 'map'; path: string[] | (string | number)[]; pendingKey: string | null; keyOffset: number } | { kind: 'seq'; path: (string | number)[]; index: number };
 
-/** Offsets of every node of the first document, keyed by JSON of its path ('v' value, 'k' key). */
-function indexPositions(text: string, file: string): Map<string, number> {
+/** Offsets of every node of the first document, keyed by JSON of its path ('v' value, 'k' key); scalars by 's'. */
+function indexPositions(text: string, file: string): { offsets: Map<string, number>; scalars: Map<string, ScalarEvent> } {
   const offsets = new Map<string, number>();
+  const scalars = new Map<string, ScalarEvent>();
   const events = parseEvents(text, { filename: file });
   const stack: Frame[] = [];
   let docs = 0;
@@ -104,19 +108,21 @@ function indexPositions(text: string, file: string): Map<string, number> {
     // An empty value (`key:` with nothing after it) has no start of its own: place it at its key.
     const keyed = offsets.get('k' + JSON.stringify(path));
     if (start >= 0 || keyed !== undefined) offsets.set('v' + JSON.stringify(path), start >= 0 ? start : (keyed as number));
+    if (e.type === EVENT_ID.SCALAR) scalars.set(JSON.stringify(path), e);
     if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, pendingKey: null, keyOffset: 0 });
     else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
   }
-  return offsets;
+  return { offsets, scalars };
 }
 
 /** Parse YAML text; a syntax error becomes a ConfigError naming file:line:col. */
 export function parseYaml(text: string, file: string): YamlDocument {
   let docs: unknown[];
   let offsets: Map<string, number>;
+  let scalars: Map<string, ScalarEvent>;
   try {
     docs = loadAll(text, { filename: file, schema: ANSIBLE_YAML_SCHEMA });
-    offsets = indexPositions(text, file);
+    ({ offsets, scalars } = indexPositions(text, file));
   } catch (err) {
     if (err instanceof YAMLException) {
       const mark = err.mark;
@@ -134,9 +140,14 @@ export function parseYaml(text: string, file: string): YamlDocument {
     throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: 'more than one YAML document (---) in one file', hint: 'keep one document per file' }]);
   }
   const starts = lineStarts(text);
-  return {
+  const doc: YamlDocument = {
     file,
     value: docs[0] ?? null,
+    positionIn(path, index) {
+      const scalar = scalars.get(JSON.stringify(path));
+      const offset = scalar ? scalarOffset(text, scalar, index) : undefined;
+      return offset === undefined ? doc.positionOf(path) : toPosition(file, starts, offset);
+    },
     positionOf(path, of = 'value') {
       for (let n = path.length; n >= 0; n--) {
         const sub = path.slice(0, n);
@@ -147,6 +158,7 @@ export function parseYaml(text: string, file: string): YamlDocument {
       return { file, line: 1, column: 1 };
     },
   };
+  return doc;
 }
 
 function yamlHint(reason: string): string | undefined {

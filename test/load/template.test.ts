@@ -126,6 +126,15 @@ describe('filters and tests', () => {
     ['d | dict2items | map(attribute="key") | list', { d: { k: 1 } }, ['k']],
     ['dict(ids | zip_longest([], fillvalue="vfio-pci"))', { ids: ['10de:1e87', '10de:10f8'] }, { '10de:1e87': 'vfio-pci', '10de:10f8': 'vfio-pci' }],
     ['a | zip(b) | list', { a: [1, 2, 3], b: ['x', 'y'] }, [[1, 'x'], [2, 'y']]],
+    // Jinja's int as Ansible has it: anything that is not a number gives the default, 0.
+    ['"abc" | int', {}, 0],
+    ['"a[$(id)]" | int(7)', {}, 7],
+    ['" 42.9 " | int', {}, 42],
+    ['"-1_000" | int', {}, -1000],
+    ['"0x1A" | int(base=16)', {}, 26],
+    ['true | int', {}, 1],
+    ['"it\'s" | quote', {}, `'it'"'"'s'`],
+    ['"a.b/c" | quote', {}, 'a.b/c'],
   ])('%s', (source, vars, expected) => {
     expect(expr(source, vars)).toEqual(expected);
   });
