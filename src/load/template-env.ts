@@ -7,6 +7,7 @@ import nunjucks from 'nunjucks';
 import { ansibleFilters, dictGlobal } from './template-filters.js';
 import { ansibleTests } from './template-tests.js';
 import type { NjNode } from './template-names.js';
+import { installSandbox } from './template-sandbox.js';
 
 /** Names the environment itself provides; never looked up among the play's variables. */
 export const templateGlobals = new Set(['True', 'False', 'None', 'true', 'false', 'none', 'range', 'cycler', 'joiner', 'dict', 'lipsum', 'loop', '__rg_capture']);
@@ -45,7 +46,7 @@ function patchRuntime(): void {
   if (patched) return;
   patched = true;
   nunjucks.installJinjaCompat();
-  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn };
+  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn; callWrap: Fn; contextOrFrameLookup: Fn };
   // Printed booleans read as Python prints them (Ansible templates with Python): True / False. Lists and
   // mappings print as JSON rather than JavaScript's "a,b" and "[object Object]".
   const suppress = runtime.suppressValue;
@@ -76,6 +77,8 @@ function patchRuntime(): void {
     }
     this._emit(') === true');
   };
+  // Last, so that it wraps every other patch: templates reach data, never the controller's runtime.
+  installSandbox(runtime, nunjucks.Environment as unknown as Parameters<typeof installSandbox>[1]);
 }
 
 interface CompilerThis {

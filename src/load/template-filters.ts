@@ -3,7 +3,7 @@
  * replace, first, last, sort, unique ...). Each is a plain function; `this` is nunjucks' context where needed.
  */
 import { dump, load } from 'js-yaml';
-import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement } from './template-values.js';
+import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement, setKey } from './template-values.js';
 
 type NjContext = { env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown } };
 
@@ -94,8 +94,8 @@ function combine(...dicts: unknown[]): Record<string, unknown> {
   const deep = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
     const out = { ...a };
     for (const [k, v] of Object.entries(b)) {
-      const prev = out[k];
-      out[k] = kw.recursive && isPlainObject(prev) && isPlainObject(v) ? deep(prev, v) : v;
+      const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+      setKey(out, k, kw.recursive && isPlainObject(prev) && isPlainObject(v) ? deep(prev, v) : v);
     }
     return out;
   };
@@ -129,10 +129,11 @@ export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
   const { args, kw } = kwargs(rest);
   const out: Record<string, unknown> = {};
   for (const a of args) {
-    if (Array.isArray(a)) for (const pair of a) out[String((pair as unknown[])[0])] = (pair as unknown[])[1];
-    else if (isPlainObject(a)) Object.assign(out, a);
+    if (Array.isArray(a)) for (const pair of a) setKey(out, String((pair as unknown[])[0]), (pair as unknown[])[1]);
+    else if (isPlainObject(a)) for (const [k, v] of Object.entries(a)) setKey(out, k, v);
   }
-  return Object.assign(out, kw);
+  for (const [k, v] of Object.entries(kw)) setKey(out, k, v);
+  return out;
 }
 
 /** Jinja's `int` as Ansible has it: whole numbers in `base`, "42.23" gives 42, anything else `default` (0). */

@@ -41,7 +41,7 @@ const singleExpression = /^\s*\{\{(?<inner>(?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$/
 /** Error text from nunjucks without its "(unknown path) [Line 1, Column 3]" prefix. */
 function cleanMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^\(unknown path\)(?: \[Line \d+, Column \d+\])?\s*/, '').replace(/^Error: /, '').trim();
+  return text.replace(/^\(unknown path\)(?: \[Line \d+, Column \d+\])?\s*/, '').replace(/^\w*Error: /, '').trim();
 }
 
 function compile(source: string, native: boolean): Compiled {

@@ -89,6 +89,7 @@ const cases: Array<[string, string]> = [
   ["77-template-in-sh-c.yml", "77-template-in-sh-c.yml:4:28: `{{ script }}` is in the script of `sh -c` in a `shell` line, which a second shell reads as code. pass it as an argument of the script instead: `sh -c '\u2026 \"$1\"' sh {{ script }}`\n77-template-in-sh-c.yml:5:22: `{{ undo_script }}` is in the script of `sh -c` in a `shell` line, which a second shell reads as code. pass it as an argument of the script instead: `sh -c '\u2026 \"$1\"' sh {{ undo_script }}`"],
   ["78-template-in-ssh-command.yml", "78-template-in-ssh-command.yml:3:50: `{{ path }}` is in the remote command of `ssh` in a `shell` line: ssh joins its words into one line that the remote shell reads again. write `{{ path | quote }}` to quote it once more for the remote shell"],
   ["79-template-in-variable-name.yml", "79-template-in-variable-name.yml:3:22: `{{ var_name }}` is a variable name (or array value) of `read` in a `shell` line: bash evaluates array subscripts there, which can run commands. write the variable name literally and template only its value (`name={{ var_name }}`)"],
+  ['80-template-reaches-constructor.yml', '80-template-reaches-constructor.yml:4:15: templates cannot read `constructor`. rollgate templates read data (keys of mappings, items of lists), not JavaScript objects'],
 ];
 
 describe('bad playbooks', () => {
