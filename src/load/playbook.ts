@@ -14,11 +14,11 @@ import { closestName } from './suggest.js';
 import { checkNotify } from './playbook-notify.js';
 
 export function loadPlaybook(file: string): Playbook {
-  return parsePlaybookDocument(loadYamlFile(file));
+  return parsePlaybookDocument(loadYamlFile(file, 'this playbook'));
 }
 
 export function parsePlaybook(text: string, file: string): Playbook {
-  return parsePlaybookDocument(parseYaml(text, file));
+  return parsePlaybookDocument(parseYaml(text, file, 'this playbook'));
 }
 
 export function parsePlaybookDocument(doc: YamlDocument): Playbook {

@@ -2,10 +2,11 @@
  * YAML loading with positions: the value (YAML 1.1 rules, as Ansible's PyYAML reads them: `yes`/`on` are
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
-import { readFileSync } from 'node:fs';
 import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
 import { ConfigError, type SourcePosition } from './config-error.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
+import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { checkInputSize, readInputFile } from './input-file.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
 const pyyamlBooleans = new Map<string, boolean>(
@@ -115,8 +116,12 @@ function indexPositions(text: string, file: string): { offsets: Map<string, numb
   return { offsets, scalars };
 }
 
-/** Parse YAML text; a syntax error becomes a ConfigError naming file:line:col. */
-export function parseYaml(text: string, file: string): YamlDocument {
+/**
+ * Parse YAML text; a syntax error becomes a ConfigError naming file:line:col. A document larger than the input
+ * limit, or expanding through aliases to more than MAX_EXPANDED_VALUES values, is refused: `what` names it.
+ */
+export function parseYaml(text: string, file: string, what = 'this file'): YamlDocument {
+  checkInputSize(text, file);
   let docs: unknown[];
   let offsets: Map<string, number>;
   let scalars: Map<string, ScalarEvent>;
@@ -138,6 +143,9 @@ export function parseYaml(text: string, file: string): YamlDocument {
   }
   if (docs.length > 1) {
     throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: 'more than one YAML document (---) in one file', hint: 'keep one document per file' }]);
+  }
+  if (expandedSize(docs[0]) > MAX_EXPANDED_VALUES) {
+    throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: `${what} expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
   }
   const starts = lineStarts(text);
   const doc: YamlDocument = {
@@ -169,12 +177,7 @@ function yamlHint(reason: string): string | undefined {
   return undefined;
 }
 
-export function loadYamlFile(file: string): YamlDocument {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check the path' }]);
-  }
-  return parseYaml(text, file);
+/** Read and parse a YAML (or JSON) input file: a regular file within the input size limit. */
+export function loadYamlFile(file: string, what = 'this file', label = file): YamlDocument {
+  return parseYaml(readInputFile(file, label), file, what);
 }
