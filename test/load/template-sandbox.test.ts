@@ -26,7 +26,7 @@ const escapes: Array<[string, RegExp]> = [
   [`{{ range.call.constructor(${P})() }}`, /templates cannot read `.call` of a function/],
   [`{{ range.apply(none, [1]) }}`, /templates cannot read `.apply` of a function/],
   [`{{ range.bind(none).constructor(${P})() }}`, /templates cannot read `.bind` of a function/],
-  [`{{ toString.constructor(${P})() }}`, /undefined variable `toString`/],
+  [`{{ toString.constructor(${P})() }}`, /templates cannot read `constructor`/],
   [`{{ (toString | default(range)).constructor(${P})() }}`, /templates cannot read `.constructor` of a function/],
   [`{{ (valueOf | default(none))().env.globals.range.constructor(${P})() }}`, /Unable to call/],
   [`{{ (constructor | default(obj)).getPrototypeOf(range) }}`, /Unable to call|is undefined/],
@@ -35,7 +35,7 @@ const escapes: Array<[string, RegExp]> = [
   [`{{ cycler(1, 2).next.constructor(${P})() }}`, /templates cannot read `.constructor` of a function/],
   [`{{ obj.items.constructor(${P})() }}`, /templates cannot read `.constructor` of a function/],
   [`{% set f = range["constructor"](${P}) %}{{ f() }}`, /templates cannot read `.constructor` of a function/],
-  [`{% macro m() %}{% endmacro %}{{ m.constructor(${P})() }}`, /undefined variable `m`/], // macros are not bound names here
+  [`{% macro m() %}{% endmacro %}{{ m.constructor(${P})() }}`, /templates cannot read `(\.)?constructor`/],
   [`{{ "a".sub.constructor(${P})() }}`, /templates cannot read `.constructor` of a function/],
   [`{{ [].map.constructor(${P})() }}`, /templates cannot read `.constructor` of a function/],
   [`{{ "x" | constructor }}`, /filter not found: constructor/],
