@@ -9,7 +9,7 @@ import type { YamlPath } from './yaml.js';
 import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, conditions, isMapping, optionalBoolean, report, reportUnknownKey, stringList, templatedPointers, type LoadContext } from './playbook-context.js';
 import { validateWithSchema } from './option-errors.js';
-import { shellLineProblems } from './shell-line-check.js';
+import { argvProblems, shellLineProblems } from './shell-line-check.js';
 import { closestName, didYouMean, listChoices } from './suggest.js';
 
 const moduleNames = Object.keys(moduleSpecs) as ModuleName[];
@@ -185,6 +185,9 @@ function checkCommandLines(ctx: LoadContext, module: 'command' | 'shell', args: 
       continue;
     }
     for (const p of shellLineProblems(line, module)) ctx.problems.push({ position: ctx.doc.positionIn(where, p.start), message: p.message, hint: p.hint });
+  }
+  if (Array.isArray(args.argv) && args.argv.every((a) => typeof a === 'string')) {
+    for (const p of argvProblems(args.argv)) ctx.problems.push({ position: ctx.doc.positionIn([...path, 'argv', p.item ?? 0], p.start), message: p.message, hint: p.hint });
   }
 }
 

@@ -12,8 +12,10 @@ import { parseTemplate } from './template-env.js';
 import type { NjNode } from './template-names.js';
 
 export interface ShellLineProblem {
-  /** Offset of the `{{` in the line. */
+  /** Offset of the `{{` in the line (in its argv item for `argv`). */
   start: number;
+  /** For `argv`: the index of the item holding the `{{`. */
+  item?: number;
   message: string;
   hint: string;
 }
@@ -97,11 +99,12 @@ export interface ShellLineCheck {
   numeric: number[];
 }
 
-function collect(m: Module, exprs: Array<{ expr: string; start: number; context: ShellContext }>, commands: ShellWord[][]): ShellLineCheck {
+function collect(m: Module, exprs: Array<{ expr: string; start: number; context: ShellContext; item?: number }>, commands: ShellWord[][]): ShellLineCheck {
   const found = new Map<number, ShellLineProblem>();
   const numeric = new Set<number>();
   const note = (index: number, [message, hint]: [string, string]) => {
-    if (!found.has(index)) found.set(index, { start: exprs[index]!.start, message, hint });
+    const x = exprs[index]!;
+    if (!found.has(index)) found.set(index, { start: x.start, ...(x.item === undefined ? {} : { item: x.item }), message, hint });
   };
   exprs.forEach((x, index) => {
     if (x.context === 'word') return;
@@ -152,4 +155,21 @@ function findProblems(source: string, module: Module): ShellLineCheck {
   if (!split) return { problems: [], numeric: [] };
   const exprs = split.exprs.map((x) => ({ expr: x.expr, start: x.start, context: (x.quoted ? 'quoted' : 'word') as ShellContext }));
   return collect(module, exprs, [split.words]);
+}
+
+/** `command` with `argv`: each item is one word already; a command that reads a word again as code still does. */
+export function argvProblems(items: readonly string[]): ShellLineProblem[] {
+  const exprs: Array<{ expr: string; start: number; context: ShellContext; item: number }> = [];
+  const words = items.map((text, item) => {
+    const w: ShellWord = { text: '', exprs: [] };
+    for (const s of splitShellTemplate(text) ?? [{ kind: 'text' as const, text }]) {
+      if (s.kind === 'text') w.text += s.text;
+      else {
+        w.text += '\u0000';
+        w.exprs.push(exprs.push({ expr: s.expr, start: s.start, context: 'word', item }) - 1);
+      }
+    }
+    return w;
+  });
+  return exprs.length === 0 ? [] : collect('command', exprs, [words]).problems;
 }

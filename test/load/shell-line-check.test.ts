@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shellLineProblems } from '../../src/load/shell-line-check.js';
+import { argvProblems, shellLineProblems } from '../../src/load/shell-line-check.js';
 import { renderCommandLine, renderShellLine } from '../../src/executor/shell-template.js';
 import { createScope } from '../../src/load/template.js';
 import { execFileSync } from 'node:child_process';
@@ -112,6 +112,15 @@ describe('command lines (no shell syntax, but a shell runs the words)', () => {
     expect(found('sh -c {{ x }}', 'command')).toEqual(['{{ is in the script of `sh -c` in a `command` line']);
     expect(found("echo '{{ x }}'", 'command')).toEqual(['{{ is inside quotes in a `command` line']);
     expect(found('echo $(( {{ x }} )) # {{ y }}', 'command')).toEqual([]);
+  });
+});
+
+describe('command argv (each item one word)', () => {
+  it('refuses a value given as the script of sh -c or to eval, and accepts it as an argument', () => {
+    expect(argvProblems(['sh', '-c', 'echo {{ x }}']).map((p) => [p.item, p.start, p.message])).toEqual([[2, 5, '`{{ x }}` is in the script of `sh -c` in a `command` line, which a second shell reads as code']]);
+    expect(argvProblems(['eval', '{{ x }}'])).toHaveLength(1);
+    expect(argvProblems(['sh', '-c', 'echo "$1"', 'sh', '{{ x }}'])).toEqual([]);
+    expect(argvProblems(['printf', '%s', '{{ x }}'])).toEqual([]);
   });
 });
 
