@@ -31,7 +31,7 @@ const wrappers: Record<string, { withValue: string; operands: number; assignment
   nice: { withValue: 'n', operands: 0 },
   ionice: { withValue: 'cnp', operands: 0 },
   stdbuf: { withValue: 'ioe', operands: 0 },
-  time: { withValue: 'fo', operands: 0 },
+  time: { withValue: 'fo', operands: 0 }, // the keyword (`time -p`) and /usr/bin/time
   timeout: { withValue: 'sk', operands: 1 },
   chroot: { withValue: '', operands: 1 },
   xargs: { withValue: 'adEILnPs', operands: 0 },
@@ -81,7 +81,11 @@ function shellScript(words: ShellWord[], at: number, name: string): CommandHazar
   let j = at + 1;
   for (; j < words.length; j++) {
     const t = words[j]!.text;
-    if (t === '--' || t === '-') break;
+    if (t === '--') {
+      j++;
+      break;
+    }
+    if (t === '-') break;
     if (/^[-+][oO]$/.test(t) || t === '--rcfile' || t === '--init-file') j++;
     else if (/^-[A-Za-z]+$/.test(t)) c ||= t.includes('c');
     else if (!t.startsWith('--')) break;

@@ -18,7 +18,7 @@ export interface ShellExpr {
   context: ShellContext;
 }
 
-/** A word of a simple command: its text with quotes removed (each expression as \u0000), and the expressions in it. */
+/** A word of a simple command: its text with quotes removed (each expression as \u0000, each expansion as \u0001), and the expressions in it. */
 export interface ShellWord {
   text: string;
   exprs: number[];
@@ -30,7 +30,8 @@ export interface ShellLex {
   commands: ShellWord[][];
 }
 
-const reserved = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}', 'time', 'for', 'select', 'in', 'function', 'coproc']);
+// `time` is not here: the command rules look through it like through `nice` (it takes `-p`).
+const reserved = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', 'for', 'select', 'in', 'function', 'coproc']);
 const metachars = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 const assignmentSubscript = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -275,17 +276,21 @@ export function lexShell(src: string): ShellLex {
         end();
       } else {
         const commandStart = words.every((w) => /^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=/.test(w.text));
+        const from = i;
         const w = word(test ? within(context, 'test') : context, commandStart);
+        // Keywords count only when written bare: a quoted "]]" or 'case' is an ordinary word.
+        const raw = src.slice(from, i);
         // `2>` / `10<`: a file descriptor number, not a word of the command.
-        const fd = /^[0-9]+$/.test(w.text) && (src[i] === '<' || src[i] === '>');
+        const fd = /^[0-9]+$/.test(raw) && (src[i] === '<' || src[i] === '>');
         if (fd) continue;
         if (test) {
-          if (w.text === ']]') test = false;
+          if (raw === ']]') test = false;
         } else if (redirect) redirect = false;
-        else if (words.length === 0 && w.exprs.length === 0 && w.text === '[[') test = true;
-        else if (words.length === 0 && w.exprs.length === 0 && (reserved.has(w.text) || w.text === 'case' || w.text === 'esac')) {
-          if (w.text === 'case') cases++;
-          if (w.text === 'esac' && cases > 0) cases--;
+        else if (raw === '{' || raw === '}') end(); // a group or function body: what follows starts a command
+        else if (words.length === 0 && raw === '[[') test = true;
+        else if (words.length === 0 && (reserved.has(raw) || raw === 'case' || raw === 'esac')) {
+          if (raw === 'case') cases++;
+          if (raw === 'esac' && cases > 0) cases--;
         } else words.push(w);
       }
     }

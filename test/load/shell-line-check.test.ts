@@ -92,6 +92,12 @@ describe('shell lines: contexts where a value would be read as shell code', () =
     ['printf -v {{ n }} %s x', '{{ is a variable name (or array value) of `printf` in a `shell` line'],
     ['read {{ n }} < f', '{{ is a variable name (or array value) of `read` in a `shell` line'],
     ['[ -v {{ n }} ]', '{{ is a variable name (or array value) of `[` in a `shell` line'],
+    ['[[ $a == "]]" && {{ x }} -eq 1 ]]', '{{ is inside [[ ]] in a `shell` line'],
+    ['time -p eval {{ x }}', '{{ is an argument of `eval` in a `shell` line'],
+    ['function f { eval {{ x }}; }', '{{ is an argument of `eval` in a `shell` line'],
+    ['f() { eval {{ x }}; }', '{{ is an argument of `eval` in a `shell` line'],
+    ['sh -c -- {{ x }}', '{{ is in the script of `sh -c` in a `shell` line'],
+    ['bash --norc -o pipefail -c {{ x }}', '{{ is in the script of `bash -c` in a `shell` line'],
   ])('refuses %j', (line, expected) => {
     expect(found(line)).toEqual([expected]);
   });
