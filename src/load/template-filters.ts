@@ -3,6 +3,7 @@
  * replace, first, last, sort, unique ...). Each is a plain function; `this` is nunjucks' context where needed.
  */
 import { dump, load } from 'js-yaml';
+import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
 import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement, setKey } from './template-values.js';
 
 type NjContext = { env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown } };
@@ -136,6 +137,13 @@ export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
   return out;
 }
 
+/** YAML from a host's output is data like any other: an alias bomb in it is refused, not walked. */
+function fromYaml(v: unknown): unknown {
+  const value = load(String(v));
+  if (expandedSize(value) > MAX_EXPANDED_VALUES) throw new Error(`from_yaml: the text expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`);
+  return value;
+}
+
 /** Jinja's `int` as Ansible has it: whole numbers in `base`, "42.23" gives 42, anything else `default` (0). */
 function toInt(value: unknown, ...rest: unknown[]): unknown {
   const { args, kw } = kwargs(rest);
@@ -180,7 +188,7 @@ export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   to_nice_json: (v: unknown, ...rest: unknown[]) => JSON.stringify(v ?? null, null, Number(kwargs(rest).kw.indent ?? 4)),
   from_json: (v: unknown) => JSON.parse(String(v)),
   to_yaml: (v: unknown) => dump(v),
-  from_yaml: (v: unknown) => load(String(v)),
+  from_yaml: fromYaml,
   split,
   combine,
   flatten,

@@ -46,10 +46,12 @@ export function use<T>(value: T): T {
 }
 
 /** Fail when an Undefined sits anywhere in a value leaving a template (a list or mapping holding one). */
-export function useDeep(value: unknown, depth = 0): void {
+export function useDeep(value: unknown, seen = new Set<object>()): void {
   if (value instanceof Undefined) used(value);
-  if (depth > 100 || typeof value !== 'object' || value === null) return;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) useDeep(v, depth + 1);
+  // Shared objects (YAML aliases) are walked once: an alias bomb costs its size on disk, not its expansion.
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  for (const v of Array.isArray(value) ? value : Object.values(value)) useDeep(v, seen);
 }
 
 const lazyFilters = new Set(['default', 'd', 'ternary']);

@@ -202,6 +202,16 @@ describe('filters and tests', () => {
   });
 });
 
+describe('values from hosts', () => {
+  it('refuses a YAML alias bomb read with from_yaml instead of walking it', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+    const s = createScope([{ kind: 'registered', vars: { out: { stdout: levels.join('\n') } } }]);
+    const started = Date.now();
+    expect(() => renderString('{{ out.stdout | from_yaml }}', s, pos)).toThrow(/from_yaml: the text expands to more than 200000 values/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
 describe('load-time checks', () => {
   it('accepts good templates and expressions', () => {
     expect(checkTemplate('{{ a | default("x") }}')).toBeNull();
