@@ -1,7 +1,7 @@
 /**
  * Bounded input: each input that once hung the CLI, filled its memory or crashed it (alias bombs in every YAML
  * input, a huge host range, a backtracking `--limit ~regex`, `-e @` of a device, a FIFO, a directory or a huge
- * file, an inventory directory with a symlink loop) ends in a clear exit 2 with its message, within two seconds.
+ * file, `rollgate diff` of a device, an inventory directory with a symlink loop) ends in a clear exit 2 with its message, within two seconds.
  * The built CLI runs as an operator runs it; no host is contacted (the inventory's host listens nowhere).
  */
 import { execFile } from 'node:child_process';
@@ -43,6 +43,7 @@ const cases: Array<{ input: string; args: () => string[]; message: string }> = [
   { input: '-e @ a FIFO', args: () => run('-e', `@${join(tmp, 'fifo')}`), message: `-e @${tmp}/fifo is a named pipe (FIFO), not a regular file` },
   { input: '-e @ a directory', args: () => run('-e', `@${tmp}`), message: `-e @${tmp} is a directory, not a regular file` },
   { input: '-e @ a 9 MiB file', args: () => run('-e', `@${join(tmp, 'big.yml')}`), message: `-e @${tmp}/big.yml is 9437184 bytes; rollgate reads YAML and JSON inputs up to 8388608 bytes (8 MiB)` },
+  { input: 'rollgate diff of /dev/urandom', args: () => ['diff', '/dev/urandom', '/dev/urandom'], message: 'snapshot /dev/urandom is a character device, not a regular file' },
   { input: '-i a FIFO', args: () => ['inventory', '-i', join(tmp, 'fifo'), '--list'], message: `${tmp}/fifo:1:1: ${tmp}/fifo is a named pipe (FIFO), not a regular file` },
   { input: 'an inventory directory with a symlink loop', args: () => ['inventory', '-i', join(tmp, 'inv-loop'), '--list'], message: `${tmp}/inv-loop/sub/back:1:1: ${tmp}/inv-loop/sub/back leads back to ${tmp}/inv-loop, a directory it is inside (a symbolic link loop). remove the link, or give a directory without loops` },
   { input: 'an inventory directory with a link to itself', args: () => ['inventory', '-i', join(tmp, 'inv-self'), '--list'], message: `${tmp}/inv-self/self:1:1: cannot read ${tmp}/inv-self/self: ELOOP. a symbolic link points back at itself; fix or remove it` },
