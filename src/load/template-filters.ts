@@ -3,7 +3,7 @@
  * replace, first, last, sort, unique ...). Each is a plain function; `this` is nunjucks' context where needed.
  */
 import { dump, load } from 'js-yaml';
-import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
 import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement, setKey } from './template-values.js';
 
 type NjContext = { env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown } };
@@ -140,7 +140,7 @@ export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
 /** YAML from a host's output is data like any other: an alias bomb in it is refused, not walked. */
 function fromYaml(v: unknown): unknown {
   const value = load(String(v));
-  if (expandedSize(value) > MAX_EXPANDED_VALUES) throw new Error(`from_yaml: the text expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`);
+  if (expandsTooFar(value)) throw new Error(`from_yaml: the text expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`);
   return value;
 }
 

@@ -5,7 +5,7 @@
 import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
 import { ConfigError, type SourcePosition } from './config-error.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
-import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
 import { checkInputSize, readInputFile } from './input-file.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
@@ -144,7 +144,7 @@ export function parseYaml(text: string, file: string, what = 'this file'): YamlD
   if (docs.length > 1) {
     throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: 'more than one YAML document (---) in one file', hint: 'keep one document per file' }]);
   }
-  if (expandedSize(docs[0]) > MAX_EXPANDED_VALUES) {
+  if (expandsTooFar(docs[0])) {
     throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: `${what} expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
   }
   const starts = lineStarts(text);
