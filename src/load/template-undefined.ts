@@ -100,7 +100,7 @@ interface CompilerThis {
 type Proto = Record<string, (this: CompilerThis, node: Record<string, unknown>, frame: unknown) => void>;
 
 /** Wrap an emitted sub-expression in runtime.rgUse(...), so the value is checked where it is used. */
-function used_(c: CompilerThis, node: unknown, frame: unknown): void {
+function emitUsed(c: CompilerThis, node: unknown, frame: unknown): void {
   c._emit('runtime.rgUse(');
   c.compile(node, frame);
   c._emit(')');
@@ -132,7 +132,7 @@ export function installUndefinedSemantics(runtime: Record<string, Fn>, compilerP
   wrapIf(compilerProto);
   compilerProto.compileInlineIf = function (node, frame) {
     this._emit('(');
-    used_(this, node.cond, frame);
+    emitUsed(this, node.cond, frame);
     this._emit('?');
     this.compile(node.body, frame);
     this._emit(':');
@@ -142,21 +142,21 @@ export function installUndefinedSemantics(runtime: Record<string, Fn>, compilerP
   };
   for (const [method, op] of [['compileOr', ' || '], ['compileAnd', ' && ']] as const) {
     compilerProto[method] = function (node, frame) {
-      used_(this, node.left, frame);
+      emitUsed(this, node.left, frame);
       this._emit(op);
-      used_(this, node.right, frame);
+      emitUsed(this, node.right, frame);
     };
   }
   compilerProto.compileNot = function (node, frame) {
     this._emit('!');
-    used_(this, node.target, frame);
+    emitUsed(this, node.target, frame);
   };
   compilerProto.compileCompare = function (node, frame) {
-    used_(this, node.expr, frame);
+    emitUsed(this, node.expr, frame);
     for (const op of node.ops as Array<{ type: string; expr: unknown }>) {
       if (!['==', '===', '!=', '!==', '<', '>', '<=', '>='].includes(op.type)) throw new Error(`bad comparison ${op.type}`);
       this._emit(` ${op.type} `);
-      used_(this, op.expr, frame);
+      emitUsed(this, op.expr, frame);
     }
   };
 }
