@@ -34,7 +34,7 @@ function dropOmitted(value: unknown): unknown {
 
 /** A document whose every position is the task's options (run-time values have no line of their own). */
 function pinnedDoc(position: SourcePosition, value: unknown): YamlDocument {
-  return { file: position.file, value, positionOf: () => position };
+  return { file: position.file, value, positionOf: () => position, positionIn: () => position };
 }
 
 /** Template and check; throws TemplateFailure (with the task's position) when the options are unusable. */

@@ -10,6 +10,7 @@ import type { SourcePosition } from '../load/config-error.js';
 import { evaluateExpression, TemplateFailure } from '../load/template.js';
 import type { VarScope } from '../load/vars.js';
 import { splitShellTemplate } from '../load/shell-template-split.js';
+import { checkShellLine } from '../load/shell-line-check.js';
 
 function words(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(words);
@@ -18,15 +19,27 @@ function words(value: unknown): string[] {
   return [String(value)];
 }
 
-function segments(source: string, scope: VarScope, position: SourcePosition | undefined) {
+function segments(source: string, module: 'command' | 'shell', scope: VarScope, position: SourcePosition | undefined) {
+  // The loader refuses these lines; refusing again here means no path runs one.
+  const check = checkShellLine(source, module);
+  const [unsafe] = check.problems;
+  if (unsafe) throw new TemplateFailure(`${unsafe.message}; ${unsafe.hint}`, position);
   const parts = splitShellTemplate(source);
   if (!parts) throw new TemplateFailure(`bad template \`${source}\`: unclosed {{`, position);
-  return parts.map((p) => (p.kind === 'text' ? p : { kind: 'expr' as const, values: words(evaluateExpression(p.expr, scope, position)) }));
+  return parts.map((p) => {
+    if (p.kind === 'text') return p;
+    const value = evaluateExpression(p.expr, scope, position);
+    // Allowed where the shell reads values as code only because its last filter makes a number: verify it does.
+    if (check.numeric.includes(p.start) && !(typeof value === 'number' && Number.isFinite(value))) {
+      throw new TemplateFailure(`\`{{ ${p.expr} }}\` must give a number here, not ${JSON.stringify(value)}`, position);
+    }
+    return { kind: 'expr' as const, values: words(value) };
+  });
 }
 
 /** `shell`: literal text as written, each value quoted. */
 export function renderShellLine(source: string, scope: VarScope, position?: SourcePosition): string {
-  return segments(source, scope, position)
+  return segments(source, 'shell', scope, position)
     .map((s) => (s.kind === 'text' ? s.text : s.values.map(quote).join(' ')))
     .join('');
 }
@@ -34,7 +47,7 @@ export function renderShellLine(source: string, scope: VarScope, position?: Sour
 /** `command`: shlex words of the literal text, each value one word (a list: one word per item), all quoted. */
 export function renderCommandLine(source: string, scope: VarScope, position?: SourcePosition): string {
   const values: string[][] = [];
-  const marked = segments(source, scope, position)
+  const marked = segments(source, 'command', scope, position)
     .map((s) => {
       if (s.kind === 'text') return s.text;
       values.push(s.values);

@@ -4,7 +4,7 @@
  * and refuse documents past a limit before anything walks them.
  */
 
-/** Documents expanding to more values than this are refused (a large real playbook has a few thousand). */
+/** Aliases may add at most this many values beyond those written (a large real playbook has a few thousand values). */
 export const MAX_EXPANDED_VALUES = 200_000;
 
 /** How many values walking `value` visits, counting shared (aliased) objects once per reference; stops early past `limit`. */
@@ -24,4 +24,27 @@ export function expandedSize(value: unknown, limit = MAX_EXPANDED_VALUES): numbe
     return total;
   };
   return visit(value, 0);
+}
+
+/** How many values the document holds as written: each shared (aliased) object counted once. */
+export function writtenSize(value: unknown): number {
+  const seen = new Set<object>();
+  const visit = (v: unknown): number => {
+    if (typeof v !== 'object' || v === null) return 1;
+    if (seen.has(v)) return 1; // the alias itself
+    seen.add(v);
+    let total = 1;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) total += visit(child);
+    return total;
+  };
+  return visit(value);
+}
+
+/**
+ * True when aliases make the document expand to more than MAX_EXPANDED_VALUES values beyond those written: a
+ * large inventory written out is fine (its size is bounded by the input size limit), a "billion laughs" is not.
+ */
+export function expandsTooFar(value: unknown): boolean {
+  const written = writtenSize(value);
+  return expandedSize(value, written + MAX_EXPANDED_VALUES) > written + MAX_EXPANDED_VALUES;
 }

@@ -6,6 +6,7 @@
 import { split } from 'shlex';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import { loadYamlFile, parseYaml } from './yaml.js';
+import { checkInputSize } from './input-file.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -27,20 +28,27 @@ export function parseExtraVars(options: readonly string[]): Record<string, unkno
     const text = option.trim();
     if (text.startsWith('@')) {
       try {
-        Object.assign(out, mapping(loadYamlFile(text.slice(1)).value, `-e ${text}`, problems));
+        Object.assign(out, mapping(loadYamlFile(text.slice(1), `-e ${text}`, `-e ${text}`).value, `-e ${text}`, problems));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         problems.push(...err.problems);
       }
     } else if (text.startsWith('{') || text.startsWith('[')) {
       try {
-        Object.assign(out, mapping(parseYaml(text, '-e').value, `-e ${text}`, problems));
+        Object.assign(out, mapping(parseYaml(text, '-e', 'this -e value').value, `-e ${text}`, problems));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         problems.push(...err.problems);
       }
     } else {
       let words: string[] = [];
+      try {
+        checkInputSize(text, '-e');
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(...err.problems);
+        continue;
+      }
       try {
         words = split(text);
       } catch {

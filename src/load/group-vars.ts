@@ -4,10 +4,12 @@
  * directory, every file in it (recursively, sorted, skipping hidden files, `~` backups and other extensions),
  * merged in that order.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
 import { parseYaml } from './yaml.js';
+import { byCodePoint, walkDirectory } from './directory-walk.js';
+import { readInputFile } from './input-file.js';
 import { kindOf } from './schema-errors.js';
 
 /** Variables from one or more files, with where each was set. */
@@ -18,26 +20,15 @@ export interface VarsLayer {
 
 const extensions = ['.yml', '.yaml', '.json'];
 
-/** Python's default string order (by code point), which Ansible's sorted() uses. */
-export function byCodePoint(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
+export { byCodePoint };
 
-function filesInDir(dir: string): string[] {
+/** The vars files of a directory (recursively; hidden files, `~` backups, other extensions and dotted directories left out). */
+function filesInDir(dir: string, problems: ConfigProblem[]): string[] {
+  const skip = (name: string, isDirectory: boolean) => name.startsWith('.') || name.endsWith('~') || (isDirectory ? extname(name) !== '' : !['', ...extensions].includes(extname(name)));
   const found: string[] = [];
-  for (const name of readdirSync(dir).sort(byCodePoint)) {
-    if (name.startsWith('.') || name.endsWith('~')) continue;
-    const full = join(dir, name);
-    const ext = extname(name);
-    const st = statSync(full);
-    if (st.isDirectory() && ext === '') found.push(...filesInDir(full));
-    else if (st.isFile() && (ext === '' || extensions.includes(ext))) found.push(full);
+  for (const entry of walkDirectory(dir, skip)) {
+    if ('problem' in entry) problems.push(entry.problem);
+    else found.push(entry.file);
   }
   return found;
 }
@@ -62,13 +53,13 @@ export function createDirListing(): DirListing {
 }
 
 /** The files holding `name`'s variables under `dir` (e.g. inventory/group_vars), in merge order. */
-export function varsFilesFor(dir: string, name: string, list: DirListing = createDirListing()): string[] {
+export function varsFilesFor(dir: string, name: string, list: DirListing = createDirListing(), problems: ConfigProblem[] = []): string[] {
   const names = list(dir);
   if (name.startsWith('/') || !names) return [];
   for (const ext of ['', ...extensions]) {
     if (!names.has(name + ext)) continue;
     const candidate = join(dir, name + ext);
-    return statSync(candidate).isDirectory() ? filesInDir(candidate) : [candidate];
+    return statSync(candidate).isDirectory() ? filesInDir(candidate, problems) : [candidate];
   }
   return [];
 }
@@ -76,13 +67,20 @@ export function varsFilesFor(dir: string, name: string, list: DirListing = creat
 /** Read one vars file: a mapping (or empty). Problems are added to `problems`. */
 export function readVarsFile(file: string, problems: ConfigProblem[]): VarsLayer {
   const layer: VarsLayer = { vars: Object.create(null), origins: Object.create(null) };
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readInputFile(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems.map((p) => ({ position: { file, line: 1, column: 1 }, ...p })));
+    return layer;
+  }
   if (text.startsWith('$ANSIBLE_VAULT')) {
     problems.push({ position: { file, line: 1, column: 1 }, message: 'this vars file is encrypted with ansible-vault, which rollgate does not read', hint: 'decrypt it (`ansible-vault decrypt`) or move the secret into an environment variable' });
     return layer;
   }
   try {
-    const doc = parseYaml(text, file);
+    const doc = parseYaml(text, file, 'this vars file');
     if (doc.value === null || doc.value === undefined) return layer;
     if (typeof doc.value !== 'object' || Array.isArray(doc.value) || doc.value instanceof Date) {
       problems.push({ position: doc.positionOf([]), message: `a vars file must hold a mapping of variable names to values, not ${kindOf(doc.value)}`, hint: 'write one `name: value` per line' });
@@ -123,7 +121,7 @@ export function createVarsReader(problems: ConfigProblem[]): (dir: string, kind:
     const key = JSON.stringify([dir, kind, name]);
     const known = found.get(key);
     if (known) return known;
-    const files = varsFilesFor(join(dir, kind), name, list);
+    const files = varsFilesFor(join(dir, kind), name, list, problems);
     const merged = mergeLayers(
       files.map((f) => {
         let layer = cache.get(f);

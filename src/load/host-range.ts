@@ -63,8 +63,30 @@ export function parseAddress(address: string): { host: string; port?: number } |
 
 const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** Expand every `[begin:end(:step)]` range in `name`, left to right. */
+/** Most hosts one pattern may stand for: a bigger range is almost always a typo (`hv[00000001:99999999]`). */
+export const MAX_RANGE_HOSTS = 10_000;
+
+/** How many names the ranges of `name` stand for (a bound that is not a number or a letter counts as 1). */
+function rangeCount(name: string): number {
+  let total = 1;
+  for (const m of name.matchAll(/\[([^\]:]*):([^\]:]*)(?::([0-9]+))?\]/g)) {
+    const [, a = '', b = '', step = '1'] = m;
+    const span = /^[0-9]*$/.test(a) && /^[0-9]+$/.test(b) ? Number(b) - Number(a || '0') : letters.indexOf(b) - letters.indexOf(a);
+    total *= Math.max(1, Math.floor(Math.max(0, span) / Math.max(1, Number(step))) + 1);
+  }
+  return total;
+}
+
+/** Expand every `[begin:end(:step)]` range in `name`, left to right; at most MAX_RANGE_HOSTS names. */
 export function expandRanges(name: string): string[] | { error: string; hint: string } {
+  const count = rangeCount(name);
+  if (count > MAX_RANGE_HOSTS) {
+    return { error: `host pattern \`${name}\` stands for ${count} hosts; rollgate expands at most ${MAX_RANGE_HOSTS} from one pattern`, hint: 'check the bounds of the range, or split it into several patterns' };
+  }
+  return expandWithin(name);
+}
+
+function expandWithin(name: string): string[] | { error: string; hint: string } {
   const open = name.indexOf('[');
   if (open < 0) return [name];
   const close = name.indexOf(']', open);
@@ -103,7 +125,7 @@ export function expandRanges(name: string): string[] | { error: string; hint: st
   }
   const names: string[] = [];
   for (const part of seq) {
-    const expanded = expandRanges(head + part + tail);
+    const expanded = expandWithin(head + part + tail);
     if (!Array.isArray(expanded)) return expanded;
     names.push(...expanded);
   }

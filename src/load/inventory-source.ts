@@ -2,15 +2,16 @@
  * One `-i` source: a YAML or INI file, a directory of them (read in sorted order, as Ansible does, skipping
  * group_vars/, host_vars/, hidden files and non-inventory extensions), or a comma-separated host list.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { addHost, type InventoryDraft } from './inventory-data.js';
 import { readIniInventory } from './inventory-ini.js';
 import { readYamlInventory } from './inventory-yaml.js';
-import { byCodePoint } from './group-vars.js';
 import { parseAddress } from './host-range.js';
 import { parseYaml, type YamlDocument } from './yaml.js';
+import { readInputFile } from './input-file.js';
+import { walkDirectory } from './directory-walk.js';
 
 const yamlExtensions = ['.yml', '.yaml', '.json'];
 // Ansible's INVENTORY_IGNORE_EXTS and the names it always skips in an inventory directory.
@@ -38,7 +39,7 @@ function readHostList(draft: InventoryDraft, source: string): void {
 
 function tryYaml(text: string, file: string): YamlDocument | undefined {
   try {
-    return parseYaml(text, file);
+    return parseYaml(text, file, 'this inventory');
   } catch (err) {
     if (err instanceof ConfigError) return undefined;
     throw err;
@@ -46,7 +47,14 @@ function tryYaml(text: string, file: string): YamlDocument | undefined {
 }
 
 function readFile(draft: InventoryDraft, file: string): void {
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readInputFile(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    draft.problems.push(...err.problems.map((p) => ({ position: { file, line: 1, column: 1 }, ...p })));
+    return;
+  }
   const ext = extname(file);
   if (text.startsWith('#!') && (statSync(file).mode & 0o111) !== 0) {
     draft.problems.push({ position: { file, line: 1, column: 1 }, message: 'this is an executable inventory script; rollgate reads only static inventories', hint: 'run it once and save its output as a YAML inventory, or list the hosts in YAML or INI' });
@@ -54,7 +62,7 @@ function readFile(draft: InventoryDraft, file: string): void {
   }
   if (yamlExtensions.includes(ext)) {
     try {
-      readYamlInventory(draft, parseYaml(text, file));
+      readYamlInventory(draft, parseYaml(text, file, 'this inventory'));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       draft.problems.push(...err.problems);
@@ -70,11 +78,10 @@ function readFile(draft: InventoryDraft, file: string): void {
 }
 
 function readDirectory(draft: InventoryDraft, dir: string): void {
-  for (const name of readdirSync(dir).sort(byCodePoint)) {
-    if (ignoredNames.test(name) || ignoredExtensions.some((e) => name.endsWith(e))) continue;
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) readDirectory(draft, full);
-    else readFile(draft, full);
+  const skip = (name: string) => ignoredNames.test(name) || ignoredExtensions.some((e) => name.endsWith(e));
+  for (const entry of walkDirectory(dir, skip)) {
+    if ('problem' in entry) draft.problems.push(entry.problem);
+    else readFile(draft, entry.file);
   }
 }
 

@@ -5,6 +5,7 @@
  * terms, whatever their order); `group[0]`, `group[-1]`, `group[1:3]` (inclusive) subscripts.
  * Unlike Ansible, which warns and carries on, a term that matches nothing is a ConfigError with a did-you-mean.
  */
+import { RE2JS } from 're2js';
 import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
 import type { Inventory } from './inventory.js';
 import { parseAddress } from './host-range.js';
@@ -34,6 +35,11 @@ export function splitPattern(pattern: string): Term[] {
 
 /** Python's fnmatch.translate as a JavaScript RegExp (whole-name match). */
 export function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^(?:${globSource(glob)})$`, 'su');
+}
+
+/** The regular expression (without anchors) a glob stands for. */
+function globSource(glob: string): string {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] ?? '';
@@ -51,7 +57,7 @@ export function globToRegExp(glob: string): RegExp {
       }
     } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
-  return new RegExp(`^(?:${re})$`, 'su');
+  return re;
 }
 
 const subscriptRe = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/su;
@@ -68,13 +74,14 @@ export function groupHosts(inv: Inventory, name: string): string[] {
   return [...new Set(order.flatMap((g) => inv.groups.get(g)?.hosts ?? []))];
 }
 
+/** RE2 (linear time): a pattern such as `~(a+)+$` cannot make matching host names take exponential time. */
 function matcher(expr: string): (name: string) => boolean {
   if (expr.startsWith('~')) {
-    const re = new RegExp(`^(?:${expr.slice(1)})`, 'u');
-    return (name) => re.test(name);
+    const re = RE2JS.compile(expr.slice(1));
+    return (name) => re.matcher(name).lookingAt();
   }
-  const re = globToRegExp(expr);
-  return (name) => re.test(name);
+  const re = RE2JS.compile(`^(?:${globSource(expr)})$`, RE2JS.DOTALL);
+  return (name) => re.matches(name);
 }
 
 type Matched = { hosts: string[] } | { problem: Omit<ConfigProblem, 'position'> };
@@ -93,7 +100,7 @@ function matchTerm(inv: Inventory, term: string): Matched {
   try {
     test = matcher(expr);
   } catch (err) {
-    return { problem: { message: `\`${expr}\` is not a valid regular expression: ${(err as Error).message}`, hint: 'fix the expression after `~`' } };
+    return { problem: { message: `\`${expr}\` is not a valid regular expression: ${(err as Error).message}`, hint: 'fix the expression after `~` (RE2 syntax: no backreferences or lookaround)' } };
   }
   const groups = [...inv.groups.keys()].filter(test);
   let hosts = groups.flatMap((g) => groupHosts(inv, g));

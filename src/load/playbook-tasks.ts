@@ -9,7 +9,7 @@ import type { YamlPath } from './yaml.js';
 import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, conditions, isMapping, optionalBoolean, report, reportUnknownKey, stringList, templatedPointers, type LoadContext } from './playbook-context.js';
 import { validateWithSchema } from './option-errors.js';
-import { splitShellTemplate } from './shell-template-split.js';
+import { argvProblems, shellLineProblems } from './shell-line-check.js';
 import { closestName, didYouMean, listChoices } from './suggest.js';
 
 const moduleNames = Object.keys(moduleSpecs) as ModuleName[];
@@ -167,27 +167,27 @@ function moduleArgs(ctx: LoadContext, module: ModuleName, raw: unknown, path: Ya
     e.keyword !== 'additionalProperties' && templated.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/')),
   );
   ctx.problems.push(...problems);
-  if (module === 'command' || module === 'shell') checkCommandLines(ctx, module, args, path);
+  if (module === 'command' || module === 'shell') checkCommandLines(ctx, module, args, path, typeof raw === 'string');
   if (module === 'assert') conditions(ctx, args.that, [...path, 'that'], 'that');
   else if (module === 'debug' && typeof args.var === 'string') conditions(ctx, args.var, [...path, 'var'], 'var');
   else checkTemplates(ctx, args, path);
   return problems.length === 0 ? args : null;
 }
 
-/** In command lines rollgate quotes every `{{ }}` value itself: quotes around one, or `{% %}`, are refused. */
-function checkCommandLines(ctx: LoadContext, module: 'command' | 'shell', args: Record<string, unknown>, path: YamlPath): void {
+/** In command lines rollgate quotes every `{{ }}` value as one word: `{% %}`, and any place where one quoted word is not data, are refused. */
+function checkCommandLines(ctx: LoadContext, module: 'command' | 'shell', args: Record<string, unknown>, path: YamlPath, freeForm: boolean): void {
   for (const option of ['cmd', 'undo']) {
     const line = args[option];
     if (typeof line !== 'string') continue;
-    const where = [...path, option]; // a free-form line has no `cmd` key: the position falls back to the line
+    const where = freeForm ? path : [...path, option]; // a free-form line has no `cmd` key
     if (/\{%/.test(line)) {
       report(ctx, where, `\`{% %}\` is not allowed in a \`${module}\` line`, 'compute the value under `vars:` and use `{{ name }}` in the command');
       continue;
     }
-    const quoted = splitShellTemplate(line)?.find((s) => s.kind === 'expr' && s.quoted);
-    if (quoted && quoted.kind === 'expr') {
-      report(ctx, where, `\`{{ ${quoted.expr} }}\` is inside quotes in a \`${module}\` line`, `remove the quotes around \`{{ ${quoted.expr} }}\`: rollgate quotes every templated value itself`);
-    }
+    for (const p of shellLineProblems(line, module)) ctx.problems.push({ position: ctx.doc.positionIn(where, p.start), message: p.message, hint: p.hint });
+  }
+  if (Array.isArray(args.argv) && args.argv.every((a) => typeof a === 'string')) {
+    for (const p of argvProblems(args.argv)) ctx.problems.push({ position: ctx.doc.positionIn([...path, 'argv', p.item ?? 0], p.start), message: p.message, hint: p.hint });
   }
 }
 

@@ -9,22 +9,22 @@ import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yam
 import { playKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, isMapping, optionalBoolean, report, reportUnknownKey, stringList, type LoadContext } from './playbook-context.js';
 import { parseHandlers, parseTaskList } from './playbook-tasks.js';
-import { expandedSize, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
 import { closestName } from './suggest.js';
 import { checkNotify } from './playbook-notify.js';
 
 export function loadPlaybook(file: string): Playbook {
-  return parsePlaybookDocument(loadYamlFile(file));
+  return parsePlaybookDocument(loadYamlFile(file, 'this playbook'));
 }
 
 export function parsePlaybook(text: string, file: string): Playbook {
-  return parsePlaybookDocument(parseYaml(text, file));
+  return parsePlaybookDocument(parseYaml(text, file, 'this playbook'));
 }
 
 export function parsePlaybookDocument(doc: YamlDocument): Playbook {
   const ctx: LoadContext = { doc, problems: [] };
   const plays: Play[] = [];
-  if (expandedSize(doc.value) > MAX_EXPANDED_VALUES) {
+  if (expandsTooFar(doc.value)) {
     throw new ConfigError([{ position: doc.positionOf([]), message: `this playbook expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
   }
   if (!Array.isArray(doc.value)) {

@@ -1,13 +1,13 @@
 /**
  * `{{ }}` inside `command` / `shell` lines: split the operator's text into literal shell text and expressions,
- * and know for each expression whether it sits inside quotes of the literal text. rollgate quotes every value
- * itself, so `'{{ x }}'` would quote twice; the loader refuses it with a fix.
+ * and know for each expression whether it sits inside quotes of the literal text (as shlex reads them).
+ * rollgate quotes every value itself, so `'{{ x }}'` would quote twice; the loader refuses it with a fix.
  */
 
-export type ShellSegment = { kind: 'text'; text: string } | { kind: 'expr'; expr: string; quoted: boolean };
+export type ShellSegment = { kind: 'text'; text: string } | { kind: 'expr'; expr: string; quoted: boolean; start: number };
 
 /** Index of the `}}` closing an expression that starts at `from`, skipping string literals; -1 if none. */
-function closing(source: string, from: number): number {
+export function closingBraces(source: string, from: number): number {
   let quote: string | null = null;
   for (let i = from; i < source.length; i++) {
     const c = source[i]!;
@@ -28,11 +28,11 @@ export function splitShellTemplate(source: string): ShellSegment[] | null {
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
     if (c === '{' && source[i + 1] === '{') {
-      const end = closing(source, i + 2);
+      const end = closingBraces(source, i + 2);
       if (end < 0) return null;
       if (text) out.push({ kind: 'text', text });
       text = '';
-      out.push({ kind: 'expr', expr: source.slice(i + 2, end).trim(), quoted: shellQuote !== null });
+      out.push({ kind: 'expr', expr: source.slice(i + 2, end).trim(), quoted: shellQuote !== null, start: i });
       i = end + 1;
       continue;
     }

@@ -5,6 +5,7 @@
 import { knownFilters, knownTests, parseTemplate } from './template-env.js';
 import type { NjNode } from './template-names.js';
 import { didYouMean } from './suggest.js';
+import { blockedMembers } from './template-sandbox.js';
 
 export interface TemplateProblem {
   message: string;
@@ -31,11 +32,15 @@ function* nodes(node: unknown): Generator<NjNode> {
   for (const f of n.fields ?? []) if (f !== 'children') yield* nodes(n[f]);
 }
 
-/** Unknown filter or test names used in a parsed template. */
+/** Unknown filter or test names used in a parsed template, or a member that leads out of the data. */
 function unknownNames(root: NjNode): TemplateProblem | null {
   const filters = knownFilters();
   const tests = knownTests();
   for (const n of nodes(root)) {
+    const member = n.typename === 'LookupVal' && (n.val as NjNode | undefined)?.typename === 'Literal' ? String((n.val as NjNode).value) : undefined;
+    if (member !== undefined && blockedMembers.has(member)) {
+      return { message: `templates cannot read \`${member}\``, hint: 'rollgate templates read data (keys of mappings, items of lists), not JavaScript objects' };
+    }
     if (n.typename === 'Filter') {
       const name = (n.name as NjNode).value as string;
       if (!filters.includes(name)) return { message: `unknown filter \`${name}\``, hint: didYouMean(name, filters) ?? 'see the filters listed in the README' };

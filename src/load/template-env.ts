@@ -7,6 +7,8 @@ import nunjucks from 'nunjucks';
 import { ansibleFilters, dictGlobal } from './template-filters.js';
 import { ansibleTests } from './template-tests.js';
 import type { NjNode } from './template-names.js';
+import { installSandbox } from './template-sandbox.js';
+import { defaultFilter, installUndefinedSemantics, strictFunctions, undefinedTests, useDeep } from './template-undefined.js';
 
 /** Names the environment itself provides; never looked up among the play's variables. */
 export const templateGlobals = new Set(['True', 'False', 'None', 'true', 'false', 'none', 'range', 'cycler', 'joiner', 'dict', 'lipsum', 'loop', '__rg_capture']);
@@ -45,7 +47,7 @@ function patchRuntime(): void {
   if (patched) return;
   patched = true;
   nunjucks.installJinjaCompat();
-  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn };
+  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn; callWrap: Fn; contextOrFrameLookup: Fn };
   // Printed booleans read as Python prints them (Ansible templates with Python): True / False. Lists and
   // mappings print as JSON rather than JavaScript's "a,b" and "[object Object]".
   const suppress = runtime.suppressValue;
@@ -76,6 +78,9 @@ function patchRuntime(): void {
     }
     this._emit(') === true');
   };
+  installUndefinedSemantics(runtime as unknown as Record<string, Fn>, compiler.Compiler.prototype as never);
+  // Last, so that it wraps every other patch: templates reach data, never the controller's runtime.
+  installSandbox(runtime, nunjucks.Environment as unknown as Parameters<typeof installSandbox>[1]);
 }
 
 interface CompilerThis {
@@ -97,6 +102,13 @@ export function templateEnvironment(): nunjucks.Environment {
   for (const [name, fn] of Object.entries(ansibleFilters)) e.addFilter(name, fn as Fn);
   const withTests = e as unknown as { addTest(name: string, fn: Fn): void };
   for (const [name, fn] of Object.entries(ansibleTests)) withTests.addTest(name, fn as Fn);
+  e.addFilter('default', defaultFilter as Fn);
+  e.addFilter('d', defaultFilter as Fn);
+  for (const [name, fn] of Object.entries(undefinedTests)) withTests.addTest(name, fn);
+  // Only using an undefined value is an error: every filter and test but default/ternary/defined... uses its arguments.
+  const tables = e as unknown as { filters: Record<string, Fn>; tests: Record<string, Fn> };
+  strictFunctions(tables.filters, 'filters');
+  strictFunctions(tables.tests, 'tests');
   e.addGlobal('__rg_capture', capture);
   e.addGlobal('dict', dictGlobal);
   env = e;
@@ -106,6 +118,7 @@ export function templateEnvironment(): nunjucks.Environment {
 /** Native evaluation: `{{ __rg_capture(expr) }}` hands the value back untouched instead of printing it. */
 const captured: { value: unknown; set: boolean } = { value: undefined, set: false };
 function capture(value: unknown): string {
+  useDeep(value); // a value leaving the template is used, lists and mappings included
   captured.value = value;
   captured.set = true;
   return '';

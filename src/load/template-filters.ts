@@ -3,7 +3,8 @@
  * replace, first, last, sort, unique ...). Each is a plain function; `this` is nunjucks' context where needed.
  */
 import { dump, load } from 'js-yaml';
-import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement } from './template-values.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement, setKey } from './template-values.js';
 
 type NjContext = { env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown } };
 
@@ -94,8 +95,8 @@ function combine(...dicts: unknown[]): Record<string, unknown> {
   const deep = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
     const out = { ...a };
     for (const [k, v] of Object.entries(b)) {
-      const prev = out[k];
-      out[k] = kw.recursive && isPlainObject(prev) && isPlainObject(v) ? deep(prev, v) : v;
+      const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+      setKey(out, k, kw.recursive && isPlainObject(prev) && isPlainObject(v) ? deep(prev, v) : v);
     }
     return out;
   };
@@ -129,14 +130,47 @@ export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
   const { args, kw } = kwargs(rest);
   const out: Record<string, unknown> = {};
   for (const a of args) {
-    if (Array.isArray(a)) for (const pair of a) out[String((pair as unknown[])[0])] = (pair as unknown[])[1];
-    else if (isPlainObject(a)) Object.assign(out, a);
+    if (Array.isArray(a)) for (const pair of a) setKey(out, String((pair as unknown[])[0]), (pair as unknown[])[1]);
+    else if (isPlainObject(a)) for (const [k, v] of Object.entries(a)) setKey(out, k, v);
   }
-  return Object.assign(out, kw);
+  for (const [k, v] of Object.entries(kw)) setKey(out, k, v);
+  return out;
+}
+
+/** YAML from a host's output is data like any other: an alias bomb in it is refused, not walked. */
+function fromYaml(v: unknown): unknown {
+  const value = load(String(v));
+  if (expandsTooFar(value)) throw new Error(`from_yaml: the text expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`);
+  return value;
+}
+
+/** Jinja's `int` as Ansible has it: whole numbers in `base`, "42.23" gives 42, anything else `default` (0). */
+function toInt(value: unknown, ...rest: unknown[]): unknown {
+  const { args, kw } = kwargs(rest);
+  const fallback = kw.default ?? args[0] ?? 0;
+  const base = Number(kw.base ?? args[1] ?? 10);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : fallback;
+  const text = String(value ?? '').trim().replace(/(?<=[0-9a-z])_(?=[0-9a-z])/gi, '');
+  const prefix = ({ 16: /^0x/i, 8: /^0o/i, 2: /^0b/i } as Record<number, RegExp>)[base];
+  const body = text.replace(/^[+-]/, '').replace(prefix ?? /^(?!)/, '');
+  const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base);
+  if (body !== '' && [...body.toLowerCase()].every((c) => digits.includes(c))) return (text.startsWith('-') ? -1 : 1) * parseInt(body, base);
+  if (/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(text)) return Math.trunc(Number(text));
+  return fallback;
+}
+
+/** Ansible's `quote` (Python's shlex.quote): one word for a POSIX shell that reads the text again. */
+function shellQuote(value: unknown): string {
+  const s = String(value ?? '');
+  if (s === '') return "''";
+  return /[^\w@%+=:,./-]/.test(s) ? `'${s.replace(/'/g, `'"'"'`)}'` : s;
 }
 
 export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   bool,
+  int: toInt,
+  quote: shellQuote,
   regex_replace: regexReplace,
   regex_search: regexSearch,
   regex_findall: regexFindall,
@@ -154,7 +188,7 @@ export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   to_nice_json: (v: unknown, ...rest: unknown[]) => JSON.stringify(v ?? null, null, Number(kwargs(rest).kw.indent ?? 4)),
   from_json: (v: unknown) => JSON.parse(String(v)),
   to_yaml: (v: unknown) => dump(v),
-  from_yaml: (v: unknown) => load(String(v)),
+  from_yaml: fromYaml,
   split,
   combine,
   flatten,

@@ -2,7 +2,8 @@
  * Which variables a template reads, found on nunjucks' syntax tree. A name is "required" when the template
  * reads it unguarded; it is "optional" when every read sits under `| default(...)` or `is defined` /
  * `is undefined` (as Ansible allows `x.y | default('')` for an undefined `x`). Names bound inside the template
- * (`{% for %}`, `{% set %}`) are neither.
+ * (`{% for %}`, `{% set %}`) are neither. The renderer resolves both kinds alike: a name no layer defines becomes
+ * an Undefined value, an error only where it is used (template-undefined.ts).
  */
 
 /** The few fields of nunjucks nodes we walk (nunjucks publishes no types for its parser). */

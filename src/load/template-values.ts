@@ -23,14 +23,19 @@ export function kwargs(args: unknown[]): { args: unknown[]; kw: Record<string, u
   return { args, kw: {} };
 }
 
-/** `a.b.0.c` on nested dicts and lists; undefined when any step is missing. */
+/** `a.b.0.c` on nested dicts and lists, own keys only (never `constructor` & co.); undefined when a step is missing. */
 export function lookupPath(value: unknown, path: string): unknown {
   let cur = value;
   for (const part of path.split('.')) {
-    if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
+    if (cur === null || cur === undefined || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
+}
+
+/** Set a key as data: `__proto__` becomes an own key instead of replacing the object's prototype. */
+export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Python `re` syntax to a JS RegExp: named groups `(?P<n>...)`, back-references `(?P=n)`. */

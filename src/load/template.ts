@@ -3,8 +3,9 @@
  * with `sh` when it reaches a shell, so a value holding `$(...)`, quotes or newlines stays those characters.
  *
  * A string that is exactly one `{{ expr }}` yields the expression's own value (a list stays a list);
- * anything else yields a string. A variable read without `| default(...)` or `is defined` must exist:
- * otherwise the task fails with "undefined variable" and the task's file:line:col.
+ * anything else yields a string. A variable no layer defines is Undefined, as in Ansible: using it (printing,
+ * testing its truth, comparing, passing it to a filter that needs it) fails the task with "undefined variable"
+ * and the task's file:line:col; `| default(...)` and `is defined` take it without using it.
  */
 import nunjucks from 'nunjucks';
 import type { SourcePosition } from './config-error.js';
@@ -12,6 +13,7 @@ import type { Condition } from './playbook-types.js';
 import { parseTemplate, templateEnvironment, templateGlobals, takeCaptured } from './template-env.js';
 import { templateNames, type TemplateNames } from './template-names.js';
 import { isTruthy } from './template-values.js';
+import { takeUsedUndefined, Undefined } from './template-undefined.js';
 import { VarScope, VarScopeError, type VarLayer } from './vars.js';
 
 /** A template that could not be evaluated for one host: the task fails with this message. */
@@ -41,7 +43,7 @@ const singleExpression = /^\s*\{\{(?<inner>(?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$/
 /** Error text from nunjucks without its "(unknown path) [Line 1, Column 3]" prefix. */
 function cleanMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^\(unknown path\)(?: \[Line \d+, Column \d+\])?\s*/, '').replace(/^Error: /, '').trim();
+  return text.replace(/^\(unknown path\)(?: \[Line \d+, Column \d+\])?\s*/, '').replace(/^\w*Error: /, '').trim();
 }
 
 function compile(source: string, native: boolean): Compiled {
@@ -62,15 +64,13 @@ function compile(source: string, native: boolean): Compiled {
   return compiled;
 }
 
-/** The variables the template reads, resolved from the scope; a missing required one is a failure. */
+/** The variables the template reads, resolved from the scope; one no layer defines is Undefined (an error only once used). */
 function contextFor(c: Compiled, scope: VarScope, position: SourcePosition | undefined): Record<string, unknown> {
   const ctx: Record<string, unknown> = {};
-  for (const name of c.names.required) {
+  for (const name of [...c.names.required, ...c.names.optional]) {
     if (name === 'vars') ctx.vars = scope.view();
-    else if (!scope.has(name)) throw new TemplateFailure(`undefined variable \`${name}\``, position);
-    else ctx[name] = resolve(scope, name, position);
+    else ctx[name] = scope.has(name) ? resolve(scope, name, position) : new Undefined(name);
   }
-  for (const name of c.names.optional) if (scope.has(name)) ctx[name] = resolve(scope, name, position);
   return ctx;
 }
 
@@ -90,6 +90,7 @@ function resolve(scope: VarScope, name: string, position: SourcePosition | undef
 
 function run(c: Compiled, scope: VarScope, position: SourcePosition | undefined, shown: string): unknown {
   const ctx = contextFor(c, scope, position);
+  takeUsedUndefined();
   try {
     const out = c.template.render(ctx);
     if (!c.native) return out;
@@ -98,6 +99,8 @@ function run(c: Compiled, scope: VarScope, position: SourcePosition | undefined,
     return value;
   } catch (err) {
     takeCaptured();
+    const undefinedName = takeUsedUndefined();
+    if (undefinedName !== undefined) throw new TemplateFailure(`undefined variable \`${undefinedName}\``, position);
     if (err instanceof TemplateFailure) throw err;
     if (err instanceof VarScopeError) throw new TemplateFailure(err.message, position);
     const msg = cleanMessage(err);

@@ -2,9 +2,11 @@
  * YAML loading with positions: the value (YAML 1.1 rules, as Ansible's PyYAML reads them: `yes`/`on` are
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
-import { readFileSync } from 'node:fs';
-import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event } from 'js-yaml';
+import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
 import { ConfigError, type SourcePosition } from './config-error.js';
+import { scalarOffset } from './yaml-scalar-offset.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { checkInputSize, readInputFile } from './input-file.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
 const pyyamlBooleans = new Map<string, boolean>(
@@ -30,6 +32,8 @@ export interface YamlDocument {
   value: unknown;
   /** Position of the value at `path`, or of its key when `of` is 'key'; falls back to the nearest ancestor. */
   positionOf(path: YamlPath, of?: 'key' | 'value'): SourcePosition;
+  /** Position of character `index` of the string at `path`; the string's start when it cannot be known exactly. */
+  positionIn(path: YamlPath, index: number): SourcePosition;
 }
 
 function lineStarts(text: string): number[] {
@@ -65,9 +69,10 @@ function eventStart(e: Event): number {
 
 type Frame = { kind: 'map'; path: string[] | (string | number)[]; pendingKey: string | null; keyOffset: number } | { kind: 'seq'; path: (string | number)[]; index: number };
 
-/** Offsets of every node of the first document, keyed by JSON of its path ('v' value, 'k' key). */
-function indexPositions(text: string, file: string): Map<string, number> {
+/** Offsets of every node of the first document, keyed by JSON of its path ('v' value, 'k' key); scalars by 's'. */
+function indexPositions(text: string, file: string): { offsets: Map<string, number>; scalars: Map<string, ScalarEvent> } {
   const offsets = new Map<string, number>();
+  const scalars = new Map<string, ScalarEvent>();
   const events = parseEvents(text, { filename: file });
   const stack: Frame[] = [];
   let docs = 0;
@@ -104,19 +109,25 @@ function indexPositions(text: string, file: string): Map<string, number> {
     // An empty value (`key:` with nothing after it) has no start of its own: place it at its key.
     const keyed = offsets.get('k' + JSON.stringify(path));
     if (start >= 0 || keyed !== undefined) offsets.set('v' + JSON.stringify(path), start >= 0 ? start : (keyed as number));
+    if (e.type === EVENT_ID.SCALAR) scalars.set(JSON.stringify(path), e);
     if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, pendingKey: null, keyOffset: 0 });
     else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
   }
-  return offsets;
+  return { offsets, scalars };
 }
 
-/** Parse YAML text; a syntax error becomes a ConfigError naming file:line:col. */
-export function parseYaml(text: string, file: string): YamlDocument {
+/**
+ * Parse YAML text; a syntax error becomes a ConfigError naming file:line:col. A document larger than the input
+ * limit, or expanding through aliases to more than MAX_EXPANDED_VALUES values, is refused: `what` names it.
+ */
+export function parseYaml(text: string, file: string, what = 'this file'): YamlDocument {
+  checkInputSize(text, file);
   let docs: unknown[];
   let offsets: Map<string, number>;
+  let scalars: Map<string, ScalarEvent>;
   try {
     docs = loadAll(text, { filename: file, schema: ANSIBLE_YAML_SCHEMA });
-    offsets = indexPositions(text, file);
+    ({ offsets, scalars } = indexPositions(text, file));
   } catch (err) {
     if (err instanceof YAMLException) {
       const mark = err.mark;
@@ -133,10 +144,18 @@ export function parseYaml(text: string, file: string): YamlDocument {
   if (docs.length > 1) {
     throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: 'more than one YAML document (---) in one file', hint: 'keep one document per file' }]);
   }
+  if (expandsTooFar(docs[0])) {
+    throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: `${what} expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
+  }
   const starts = lineStarts(text);
-  return {
+  const doc: YamlDocument = {
     file,
     value: docs[0] ?? null,
+    positionIn(path, index) {
+      const scalar = scalars.get(JSON.stringify(path));
+      const offset = scalar ? scalarOffset(text, scalar, index) : undefined;
+      return offset === undefined ? doc.positionOf(path) : toPosition(file, starts, offset);
+    },
     positionOf(path, of = 'value') {
       for (let n = path.length; n >= 0; n--) {
         const sub = path.slice(0, n);
@@ -147,6 +166,7 @@ export function parseYaml(text: string, file: string): YamlDocument {
       return { file, line: 1, column: 1 };
     },
   };
+  return doc;
 }
 
 function yamlHint(reason: string): string | undefined {
@@ -157,12 +177,7 @@ function yamlHint(reason: string): string | undefined {
   return undefined;
 }
 
-export function loadYamlFile(file: string): YamlDocument {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'check the path' }]);
-  }
-  return parseYaml(text, file);
+/** Read and parse a YAML (or JSON) input file: a regular file within the input size limit. */
+export function loadYamlFile(file: string, what = 'this file', label = file): YamlDocument {
+  return parseYaml(readInputFile(file, label), file, what);
 }

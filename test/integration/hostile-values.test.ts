@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FLEET_ADMIN_USER } from '../../src/lab/sshd-fleet.js';
+import { renderShellLine } from '../../src/executor/shell-template.js';
+import { createScope } from '../../src/load/template.js';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { SshConnection } from '../../src/connection/ssh.js';
 import type { ActionModule } from '../../src/modules/module.js';
@@ -110,5 +114,101 @@ describe('hostile values through every change module', () => {
     await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: r }), { present: ['iommu=pt'] })).rejects.toThrow(/command substitution/);
     expect(existsSync(canary)).toBe(false);
     rmSync(canary, { force: true });
+  });
+});
+
+/**
+ * Shell contexts where a value quoted as one word is still read as code. Each value below ran its planted
+ * `touch` on a real host before rollgate refused `{{ }}` in these places (bash is the login shell there).
+ */
+function shellCases(dir: string): Array<{ context: string; line: string; value: string; refusal: string }> {
+  const c = (name: string) => join(dir, name);
+  return [
+    { context: 'heredoc', line: 'cat <<EOF >/dev/null\n{{ v }}\nEOF', value: `$(touch ${c('heredoc')})`, refusal: 'is in a heredoc body' },
+    { context: 'quoted heredoc', line: "cat <<'EOF' >/dev/null\n{{ v }}\nEOF", value: `x\nEOF\ntouch ${c('quoted-heredoc')} #`, refusal: 'is in a heredoc body' },
+    { context: 'comment', line: 'true # {{ v }}', value: `x\ntouch ${c('comment')} #`, refusal: 'is in a # comment' },
+    { context: 'arithmetic', line: 'echo $(( {{ v }} + 1 ))', value: `$(touch ${c('arithmetic')})`, refusal: 'is inside shell arithmetic' },
+    { context: '[[ ]]', line: '[[ {{ v }} -eq 1 ]]', value: `a[$(touch ${c('double-brackets')})]`, refusal: 'is inside [[ ]]' },
+    { context: "$'…'", line: "printf %s $'a\\' {{ v }}'", value: `;touch ${c('ansi-c')};`, refusal: "is inside a $'…' string" },
+    { context: 'let', line: 'let n={{ v }}', value: `a[$(touch ${c('let')})]`, refusal: 'is an argument of `let`' },
+    { context: 'backquotes', line: 'echo `echo {{ v }}`', value: `x\`;touch ${c('backquotes')};\`y`, refusal: 'is inside backquotes' },
+    { context: '${ }', line: 'X=abc; echo ${X:{{ v }}}', value: `a[$(touch ${c('parameter')})]`, refusal: 'is inside ${ }' },
+    { context: 'array subscript', line: 'a[{{ v }}]=1', value: `$(touch ${c('subscript')})`, refusal: 'is inside shell arithmetic' },
+    { context: 'eval', line: 'eval echo {{ v }}', value: `$(touch ${c('eval')})`, refusal: 'is an argument of `eval`' },
+    { context: 'trap', line: 'trap {{ v }} EXIT', value: `touch ${c('trap')}`, refusal: 'is an argument of `trap`' },
+    { context: 'sh -c', line: 'sh -c {{ v }}', value: `touch ${c('sh-c')}`, refusal: 'is in the script of `sh -c`' },
+    { context: 'declare -a', line: 'declare -a arr={{ v }}', value: `($(touch ${c('declare')}))`, refusal: 'is a variable name (or array value) of `declare`' },
+    { context: 'read', line: 'read {{ v }} <<< x', value: `a[$(touch ${c('read')})]`, refusal: 'is a variable name (or array value) of `read`' },
+    { context: '[ -v ]', line: '[ -v {{ v }} ]', value: `a[$(touch ${c('test-v')})]`, refusal: 'is a variable name (or array value) of `[`' },
+    { context: 'printf -v', line: 'printf -v {{ v }} %s x', value: `a[$(touch ${c('printf-v')})]`, refusal: 'is a variable name (or array value) of `printf`' },
+  ];
+}
+
+describe('hostile values in shell lines', () => {
+  let dir: string;
+  let plain: SshConnection;
+  beforeAll(async () => {
+    plain = await connect(fleet, 0, { become: false });
+    dir = tempRoot('hostile-shell');
+    chmodSync(dir, 0o1777); // the planted commands run as the login user
+  });
+  afterAll(async () => {
+    await plain?.close();
+    removeRoot(dir);
+  });
+  const planted = () => readdirSync(dir).filter((f) => !f.endsWith('.yml') && !f.endsWith('.json') && f !== 'journal.db');
+
+  it('refuses every such context at load time (exit 2, file:line:col) and no planted command runs', async () => {
+    const cases = shellCases(dir);
+    const playbook = [{ hosts: 'all', tasks: cases.map((k, i) => ({ name: k.context, shell: k.line.replaceAll('{{ v }}', `{{ v${i} }}`), ignore_errors: true })) }];
+    writeFileSync(join(dir, 'play.yml'), JSON.stringify(playbook, null, 2));
+    writeFileSync(join(dir, 'vars.json'), JSON.stringify(Object.fromEntries(cases.map((k, i) => [`v${i}`, k.value]))));
+    const host = fleet.hosts[0]!;
+    writeFileSync(
+      join(dir, 'inventory.yml'),
+      `all:\n  hosts:\n    ${host.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${host.port}\n      ansible_user: ${FLEET_ADMIN_USER}\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n`,
+    );
+    const out = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const cli = new URL('../../bin/rollgate.js', import.meta.url).pathname;
+      const args = [cli, 'run', join(dir, 'play.yml'), '-i', join(dir, 'inventory.yml'), '-e', `@${join(dir, 'vars.json')}`, '--journal', join(dir, 'journal.db')];
+      execFile(process.execPath, args, { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+    });
+    expect(planted()).toEqual([]);
+    expect(out.code, out.stderr).toBe(2);
+    const lines = out.stderr.split('\n').filter((l) => l.includes('play.yml:'));
+    expect(lines).toHaveLength(cases.length);
+    cases.forEach((k, i) => expect(lines[i], k.context).toContain(`\`{{ v${i} }}\` ${k.refusal}`));
+  });
+
+  it('runs none of them even when the loader is bypassed: rendering refuses each line', async () => {
+    for (const k of shellCases(dir)) {
+      const scope = createScope([{ kind: 'extra', vars: { v: k.value } }]);
+      let line: string;
+      try {
+        line = renderShellLine(k.line, scope, { file: 'play.yml', line: 1, column: 1 });
+      } catch (err) {
+        expect((err as Error).message, k.context).toContain(k.refusal);
+        continue;
+      }
+      await plain.exec(line); // only reached when a context slips through: its canary then fails the test below
+    }
+    expect(planted()).toEqual([]);
+  });
+
+  it('keeps the values data in the forms the refusals suggest', async () => {
+    const value = `x'"$(touch ${join(dir, 'fix')})\`id\`\nEOF\n# a[$(id)] \\ $'q'`;
+    const scope = createScope([{ kind: 'extra', vars: { v: value, n: '7', pages: 'a[$(id)]' } }]);
+    const lines = [
+      'v={{ v }}\ncat <<EOF\n$v\nEOF',
+      "sh -c 'printf \"%s\\n\" \"$1\"' sh {{ v }}",
+      "eval printf '%s\\\\n' {{ v | quote }}",
+      "printf '%s\\n' {{ v }}",
+    ];
+    for (const l of lines) {
+      const r = await plain.exec(renderShellLine(l, scope));
+      expect(r.stdout, l).toBe(`${value}\n`);
+    }
+    expect((await plain.exec(renderShellLine('echo $(( {{ n | int }} * 2 )) $(( {{ pages | int }} ))', scope))).stdout).toBe('14 0\n');
+    expect(planted()).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { FLEET_ADMIN_USER, FLEET_PLAIN_USER, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
 import type { HostSnapshot } from '../../src/modules/facts/snapshot.js';
-import { buildRoot, LAB_PCI } from './support/fake-root.js';
+import { buildRoot, LAB_PCI, put, runDouble } from './support/fake-root.js';
 import { removeRoot, tempRoot } from './support/module-host.js';
 import { expectValidSnapshot } from '../helpers/snapshot-schema.js';
 
@@ -179,6 +179,20 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     expect(stdout).toMatch(/TASK \[Boot the new kernel\] \*+\nchanged: \[h02\]/);
     expect(readFileSync(join(roots[1]!, 'boot/grub/grubenv'), 'utf8')).toMatch(/^saved_entry=linux-6\.1\.0-51-test$/m);
     expect(verifyFailure(stdout, 'h02')).toMatch(/^ {2}- kernel: wanted 6\.1\.0-51-test, found /m);
+  });
+
+  it('kernel-update.yml without -e target_kernel adopts the newest installed kernel, boots it, and verify names it', async () => {
+    // What unattended upgrades leave behind: a newer kernel installed, with its initramfs, but not running.
+    put(roots[0]!, 'boot/vmlinuz-6.2.0-test', 'kernel image\n');
+    put(roots[0]!, 'boot/initrd.img-6.2.0-test', 'initramfs\n');
+    runDouble(roots[0]!, 'usr/sbin/update-grub', []); // the kernel package's postinst regenerates the menu
+    const { code, stdout } = await rollgate(['run', shipped('kernel-update'), '-i', inv(), '--journal', journalPath(), '--limit', 'h01']);
+    expect(stdout).not.toMatch(/undefined variable/);
+    expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/TASK \[Install the kernel release, or adopt the newest installed one\] \*+\nchanged: \[h01\]/);
+    expect(stdout).toMatch(/TASK \[Boot the new kernel\] \*+\nchanged: \[h01\]/);
+    const msg = verifyFailure(stdout, 'h01');
+    expect(msg).toMatch(/^ {2}- kernel: wanted 6\.2\.0-test, found \S+\n {6}uname -r: /m);
   });
 
   it('previews onboard-passthrough.yml in check mode: verify is not judged and nothing fails', async () => {

@@ -86,6 +86,60 @@ describe('renderString', () => {
   });
 });
 
+describe('undefined values, as Ansible has them: an error only when used', () => {
+  // Each row is what ansible-core answers for the expression (AnsibleUndefined: a StrictUndefined whose attributes
+  // are undefined too). `throws` rows fail with "undefined variable `NAME`" at the task's position.
+  it.each<[string, Record<string, unknown>, unknown]>([
+    ['kernel.target_kernel | default(target_kernel)', { kernel: { target_kernel: '6.2.0-test' } }, '6.2.0-test'],
+    ['x | default(y) | default("z")', {}, 'z'],
+    ['missing | default(other)', { other: 'o' }, 'o'],
+    ['missing | d("x")', {}, 'x'],
+    ['missing.deep.attr | default("d")', {}, 'd'],
+    ['"" | default("x", true)', {}, 'x'],
+    ['"" | default("x")', {}, ''],
+    ['x is defined and x > 1', {}, false],
+    ['x is undefined or x == "a"', {}, true],
+    ['"yes" if missing is defined else "no"', {}, 'no'],
+    ['flag | default(false) | bool', {}, false],
+    ['missing is none', {}, false],
+    ['(missing | default(none)) is none', {}, true],
+    ['cond | ternary("a", missing)', { cond: true }, 'a'],
+    ['[1, missing] | length', {}, 2],
+  ])('%s gives %j', (source, vars, expected) => {
+    expect(expr(source, vars)).toEqual(expected);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['kernel.target_kernel | default(target_kernel)', { kernel: {} }, 'target_kernel'],
+    ['missing', {}, 'missing'],
+    ['not missing', {}, 'missing'],
+    ['missing == "a"', {}, 'missing'],
+    ['missing == none', {}, 'missing'],
+    ['missing | upper', {}, 'missing'],
+    ['"a" ~ missing', {}, 'missing'],
+    ['missing + 1', {}, 'missing'],
+    ['missing in ["a"]', {}, 'missing'],
+    ['[1, missing]', {}, 'missing'],
+    ['dict(a=missing)', {}, 'missing'],
+    ['missing | mandatory', {}, 'missing'],
+    ['missing.attr', {}, 'missing'],
+    ['missing.split(",")', {}, 'missing'],
+    ['x is defined or missing', {}, 'missing'],
+    ['missing is version("1.0", ">=")', {}, 'missing'],
+  ])('%s fails: it uses the undefined %s', (source, vars, name) => {
+    expect(() => expr(source, vars)).toThrow(new TemplateFailure(`undefined variable \`${name}\``, pos));
+  });
+
+  it('fails a rendered string, a loop and an if that use an undefined value, with the position', () => {
+    expect(() => renderString('a {{ x | default(y) }}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `y`');
+    expect(() => renderString('{% for i in missing %}{{ i }}{% endfor %}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `missing`');
+    expect(() => renderString('{% if missing %}a{% endif %}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `missing`');
+    expect(renderString('{% if x is defined and x %}a{% else %}b{% endif %}', scope({}), pos)).toBe('b');
+    expect(when('x is defined and x | bool')).toBe(false);
+    expect(when('x is defined and x | bool', { x: 'yes' })).toBe(true);
+  });
+});
+
 describe('filters and tests', () => {
   it.each<[string, Record<string, unknown>, unknown]>([
     ['l | join(" ")', { l: ['a', 'b'] }, 'a b'],
@@ -126,6 +180,15 @@ describe('filters and tests', () => {
     ['d | dict2items | map(attribute="key") | list', { d: { k: 1 } }, ['k']],
     ['dict(ids | zip_longest([], fillvalue="vfio-pci"))', { ids: ['10de:1e87', '10de:10f8'] }, { '10de:1e87': 'vfio-pci', '10de:10f8': 'vfio-pci' }],
     ['a | zip(b) | list', { a: [1, 2, 3], b: ['x', 'y'] }, [[1, 'x'], [2, 'y']]],
+    // Jinja's int as Ansible has it: anything that is not a number gives the default, 0.
+    ['"abc" | int', {}, 0],
+    ['"a[$(id)]" | int(7)', {}, 7],
+    ['" 42.9 " | int', {}, 42],
+    ['"-1_000" | int', {}, -1000],
+    ['"0x1A" | int(base=16)', {}, 26],
+    ['true | int', {}, 1],
+    ['"it\'s" | quote', {}, `'it'"'"'s'`],
+    ['"a.b/c" | quote', {}, 'a.b/c'],
   ])('%s', (source, vars, expected) => {
     expect(expr(source, vars)).toEqual(expected);
   });
@@ -136,6 +199,16 @@ describe('filters and tests', () => {
     expect(when('d', { d: {} })).toBe(false);
     expect(when('"" ')).toBe(false);
     expect(when('x == "a"', { x: 'a' })).toBe(true);
+  });
+});
+
+describe('values from hosts', () => {
+  it('refuses a YAML alias bomb read with from_yaml instead of walking it', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+    const s = createScope([{ kind: 'registered', vars: { out: { stdout: levels.join('\n') } } }]);
+    const started = Date.now();
+    expect(() => renderString('{{ out.stdout | from_yaml }}', s, pos)).toThrow(/from_yaml: the text expands to more than 200000 values/);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

@@ -38,3 +38,12 @@ describe('parseYaml positions of empty values', () => {
     expect(doc.positionOf(['a', 'b'])).toEqual({ file: 'f.yml', line: 2, column: 3 });
   });
 });
+
+describe('alias bombs in any YAML input', () => {
+  it('refuses a document whose aliases add more than 200000 values, and accepts a large one written out', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`)];
+    expect(() => parseYaml(levels.join('\n'), 'vars.yml', 'this vars file')).toThrow('vars.yml:1:1: this vars file expands to more than 200000 values (YAML aliases that repeat aliases?). write the values out, or use fewer nested aliases');
+    const big = `all: [${Array.from({ length: 300_000 }, (_, i) => i).join(', ')}]`;
+    expect((parseYaml(big, 'big.yml').value as { all: number[] }).all).toHaveLength(300_000);
+  });
+});

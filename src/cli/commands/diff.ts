@@ -1,15 +1,16 @@
 /** `rollgate diff BEFORE.json AFTER.json [--json]`: what changed between two snapshots; exit 1 on a regression. */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../load/config-error.js';
+import { readInputFile } from '../../load/input-file.js';
 import { diffSnapshots } from '../../modules/facts/diff.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import type { SetExitCode } from './index.js';
 
 function loadSnapshot(file: string): HostSnapshot {
+  const text = readInputFile(file, `snapshot ${file}`); // a regular file of at most 8 MiB
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (err) {
     throw new ConfigError([{ message: `cannot read snapshot ${file}: ${(err as Error).message}`, hint: 'give a JSON file written by `rollgate snapshot`' }]);
   }
