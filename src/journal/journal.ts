@@ -155,7 +155,7 @@ export class Journal {
 
   /**
    * Store how to undo a step. Call before applying it. Not value-scrubbed: a file backup must restore byte for
-   * byte even when it holds a secret; nothing prints undo records (docs/safety.d/40-host-keys-and-secrets.md).
+   * byte even when it holds a secret; nothing prints undo records (docs/safety.md).
    */
   recordUndo(stepId: number, undo: UndoRecord): void {
     this.write(() => this.db
