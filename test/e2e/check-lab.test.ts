@@ -1,7 +1,6 @@
 /**
- * `rollgate check`, `snapshot` and `diff` against a real lab VM (real kernel, emulated Intel IOMMU, its own GRUB).
- * Uses the shared lab's lab1 (test/e2e/lab-harness.ts). The second test changes the VM (iommu=pt + reboot), so
- * lab1 is marked dirty for the next file.
+ * `rollgate check`, `snapshot` and `diff` against a real lab VM (real kernel, emulated IOMMU, its own GRUB): the
+ * first test reads an Intel host (claimed read-only), the second changes a host of any kind (iommu=pt + reboot).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -16,14 +15,13 @@ import { labTarget, waitForSsh } from '../../src/lab/ssh-ready.js';
 import type { HostSnapshot } from '../../src/modules/facts/snapshot.js';
 import type { FindingsReport } from '../../src/modules/findings/evaluate.js';
 import { expectValidSnapshot } from '../helpers/snapshot-schema.js';
-import { E2E_FULL, ensureLab } from './lab-harness.js';
+import { ensureLab, type Lab } from './lab-harness.js';
 
 const CLI = new URL('../../bin/rollgate.js', import.meta.url).pathname;
-const HOST = 'lab1';
 const work = mkdtempSync(join(tmpdir(), 'rg-check-lab-'));
 let settings: LabSettings;
 let inventory: string;
-let markDirty: () => void = () => {};
+let lab: Lab;
 
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -34,11 +32,9 @@ function rollgate(args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 beforeAll(async () => {
-  // The shared three-VM lab whatever order the e2e files run in: one cold boot for the whole e2e run.
-  const lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
+  lab = await ensureLab();
   settings = lab.settings;
   inventory = lab.inventoryFile;
-  markDirty = () => lab.markDirty(HOST);
 });
 
 afterAll(() => {
@@ -49,45 +45,52 @@ interface CheckJson {
   hosts: Array<{ host: string; status: string; snapshot: HostSnapshot; report: FindingsReport }>;
 }
 
-describe('rollgate check on a lab VM (emulated Intel IOMMU)', () => {
+describe.concurrent('rollgate check on a lab VM', () => {
   it('reports the IOMMU on, its default domain, interrupt remapping, the GPU pair in one group and the host drivers', async () => {
-    const { code, stdout, stderr } = await rollgate(['check', '--json', '-i', inventory, '--limit', HOST]);
-    // The GPU pair is named for passthrough but still on its host drivers: error findings, exit 1.
-    expect(code, stderr).toBe(1);
-    const { hosts } = JSON.parse(stdout) as CheckJson;
-    expect(hosts.map((h) => [h.host, h.status])).toEqual([[HOST, 'ok']]);
-    const { snapshot: s, report } = hosts[0]!;
-    expectValidSnapshot(s);
-    expect(s.privileged).toEqual({ status: 'ok', value: true });
-    expect(s.iommu.vendor).toMatchObject({ status: 'ok', value: { value: 'intel' } });
-    expect(s.iommu.active).toMatchObject({ status: 'ok', value: { value: true } });
-    expect(s.iommu.defaultDomain).toMatchObject({ status: 'ok', value: { value: 'translated' } });
-    expect(s.iommu.interruptRemapping).toMatchObject({ status: 'ok', value: { value: { enabled: true } } });
-    const groups = s.iommu.groups.status === 'ok' ? s.iommu.groups.value : [];
-    const groupOf = (addr: string) => groups.find((g) => g.devices.some((d) => d.address === addr))?.devices.map((d) => d.address).sort();
-    expect(groupOf('0000:00:04.0')).toEqual(['0000:00:04.0', '0000:00:04.1']);
-    expect(groupOf('0000:01:00.0')).toEqual(['0000:01:00.0']);
-    const pci = s.pci.status === 'ok' ? s.pci.value : [];
-    const driverOf = (addr: string) => pci.find((d) => d.address === addr);
-    expect(driverOf('0000:00:04.0')).toMatchObject({ id: '1234:1111', driver: 'bochs-drm' });
-    expect(driverOf('0000:00:04.1')).toMatchObject({ id: '8086:293e', driver: 'snd_hda_intel' });
-    expect(driverOf('0000:01:00.0')).toMatchObject({ id: '8086:10d3', driver: 'e1000e' });
-    // Diagnosis order: the IOMMU layer is fine, so the first thing to fix is the binding of the named pair.
-    expect(report.fixFirst).toBe('binding');
-    expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.device).filter(Boolean)).toEqual(expect.arrayContaining(['0000:00:04.0', '0000:00:04.1']));
+    const claim = await lab.claim({ intel: 1, readOnly: true, label: 'check-lab check' });
+    const HOST = claim.hosts[0]!;
+    try {
+      const { code, stdout, stderr } = await rollgate(['check', '--json', '-i', inventory, '--limit', HOST]);
+      // The GPU pair is named for passthrough but still on its host drivers: error findings, exit 1.
+      expect(code, stderr).toBe(1);
+      const { hosts } = JSON.parse(stdout) as CheckJson;
+      expect(hosts.map((h) => [h.host, h.status])).toEqual([[HOST, 'ok']]);
+      const { snapshot: s, report } = hosts[0]!;
+      expectValidSnapshot(s);
+      expect(s.privileged).toEqual({ status: 'ok', value: true });
+      expect(s.iommu.vendor).toMatchObject({ status: 'ok', value: { value: 'intel' } });
+      expect(s.iommu.active).toMatchObject({ status: 'ok', value: { value: true } });
+      expect(s.iommu.defaultDomain).toMatchObject({ status: 'ok', value: { value: 'translated' } });
+      expect(s.iommu.interruptRemapping).toMatchObject({ status: 'ok', value: { value: { enabled: true } } });
+      const groups = s.iommu.groups.status === 'ok' ? s.iommu.groups.value : [];
+      const groupOf = (addr: string) => groups.find((g) => g.devices.some((d) => d.address === addr))?.devices.map((d) => d.address).sort();
+      expect(groupOf('0000:00:04.0')).toEqual(['0000:00:04.0', '0000:00:04.1']);
+      expect(groupOf('0000:01:00.0')).toEqual(['0000:01:00.0']);
+      const pci = s.pci.status === 'ok' ? s.pci.value : [];
+      const driverOf = (addr: string) => pci.find((d) => d.address === addr);
+      expect(driverOf('0000:00:04.0')).toMatchObject({ id: '1234:1111', driver: 'bochs-drm' });
+      expect(driverOf('0000:00:04.1')).toMatchObject({ id: '8086:293e', driver: 'snd_hda_intel' });
+      expect(driverOf('0000:01:00.0')).toMatchObject({ id: '8086:10d3', driver: 'e1000e' });
+      // Diagnosis order: the IOMMU layer is fine, so the first thing to fix is the binding of the named pair.
+      expect(report.fixFirst).toBe('binding');
+      expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.device).filter(Boolean)).toEqual(expect.arrayContaining(['0000:00:04.0', '0000:00:04.1']));
+    } finally {
+      claim.release();
+    }
   });
 
-  // One more TCG reboot of lab1 (rollout-main.test.ts already diffs snapshots across a boot): full run only.
-  it.runIf(E2E_FULL)('names exactly what iommu=pt changed: rollgate diff of snapshots before and after', async () => {
-    const before = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, 'before')]);
-    expect(before.code, before.stderr).toBe(0);
-    markDirty();
-    const root: Connection = await connectLabHost(settings, HOST);
-    let bootId: string;
+  it('names exactly what iommu=pt changed: rollgate diff of snapshots before and after', async () => {
+    const claim = await lab.claim({ any: 1, label: 'check-lab diff' });
+    const HOST = claim.hosts[0]!;
     try {
-      bootId = (await root.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
-      const r = await root.exec(`sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="iommu=pt"/' /etc/default/grub && update-grub >/dev/null 2>&1 && (nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &)`, { timeoutMs: 600_000 });
-      expect(r.exitCode, r.stderr).toBe(0);
+      const before = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, `before-${HOST}`)]);
+      expect(before.code, before.stderr).toBe(0);
+      const root: Connection = await connectLabHost(settings, HOST);
+      let bootId: string;
+      try {
+        bootId = (await root.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+        const r = await root.exec(`sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="iommu=pt"/' /etc/default/grub && update-grub >/dev/null 2>&1 && (nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &)`, { timeoutMs: 600_000 });
+        expect(r.exitCode, r.stderr).toBe(0);
     } finally {
       await root.close();
     }
@@ -98,9 +101,9 @@ describe('rollgate check on a lab VM (emulated Intel IOMMU)', () => {
       notBootId: bootId,
       consoleLog: state.hosts[HOST]!.consoleLog,
     });
-    const after = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, 'after')]);
+    const after = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, `after-${HOST}`)]);
     expect(after.code, after.stderr).toBe(0);
-    const diff = await rollgate(['diff', join(work, 'before', `${HOST}.json`), join(work, 'after', `${HOST}.json`), '--json']);
+    const diff = await rollgate(['diff', join(work, `before-${HOST}`, `${HOST}.json`), join(work, `after-${HOST}`, `${HOST}.json`), '--json']);
     expect(diff.code, diff.stdout).toBe(0);
     expect(JSON.parse(diff.stdout)).toEqual({
       host: HOST,
@@ -111,5 +114,8 @@ describe('rollgate check on a lab VM (emulated Intel IOMMU)', () => {
       ],
       regressions: 0,
     });
+    } finally {
+      claim.release();
+    }
   });
 });

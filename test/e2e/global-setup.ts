@@ -1,21 +1,22 @@
 /**
- * e2e global setup: remember whether a lab was already running; after the whole e2e run, stop the lab this
- * run started (every QEMU process), unless ROLLGATE_LAB_KEEP=1. A lab that was up before the run is left up.
+ * e2e global setup: remember whether the suite's lab was already running; after the whole e2e run, stop the lab
+ * this run started (every QEMU process), unless ROLLGATE_LAB_KEEP=1. A lab that was up before the run is left up.
+ * The lab itself is started by the first file that needs it (lab-harness.ts ensureLab), so the unit and
+ * integration projects do not wait for it.
  */
-import { readFileSync } from 'node:fs';
 import { labDown } from '../../src/lab/lab.js';
-import { labSettings } from '../../src/lab/settings.js';
 import { hostNames, labPaths, readLabState } from '../../src/lab/state.js';
 import { vmPid } from '../../src/lab/vm.js';
+import { E2E_INVENTORY, e2eSettings } from './lab-harness.js';
 
 export default function setup(): () => Promise<void> {
-  const settings = labSettings(process.env, (p) => readFileSync(p, 'utf8'));
+  const settings = e2eSettings();
   const state = readLabState(labPaths(settings.stateDir));
   const wasUp = !!state && hostNames(state).some((h) => vmPid(state.hosts[h]!) !== undefined);
   return async () => {
     if (wasUp || process.env.ROLLGATE_LAB_KEEP === '1') return;
     // Another session holding the lab lock is using the lab: leave it to them rather than pull it away.
-    await labDown(settings, { lockTimeoutMs: 60_000 }).catch((err: Error) => {
+    await labDown(settings, { lockTimeoutMs: 60_000, inventoryFile: E2E_INVENTORY }).catch((err: Error) => {
       process.stderr.write(`e2e teardown: lab left running: ${err.message}\n`);
     });
   };

@@ -1,17 +1,25 @@
 /**
- * The shared lab of the end-to-end suite. Every e2e file (of every issue) calls `ensureLab()`: the first one
- * builds the image if needed and boots the VMs, later ones reuse the running lab through its state dir. Files
- * that change a host call `markDirty(host)`; a later `ensureLab({ pristine: true })` resets only those hosts.
- * test/e2e/global-setup.ts stops the lab after the run when the run started it (ROLLGATE_LAB_KEEP=1 keeps it).
+ * The shared lab of the end-to-end suite. Every e2e file calls `ensureLab()`: the first one builds the image if
+ * needed and starts the VMs (restoring their saved booted states), later ones reuse the running lab through its
+ * state dir. Each scenario claims the hosts it needs, so scenarios on different hosts run side by side; a host a
+ * scenario changed is restored to pristine (seconds) before the next one gets it. test/e2e/global-setup.ts stops
+ * the lab after the run when the run started it (ROLLGATE_LAB_KEEP=1 keeps it).
  *
- *   const lab = await ensureLab({ hosts: 3, profile: 'intel' });
- *   const conn = await lab.connect('lab1');              // as the inventory says: rgops, sudo, strict host keys
- *   const boot = await lab.reboot('lab1');               // detached reboot, waits for a new boot_id over SSH
- *   const mark = lab.consoleMark('lab2'); await lab.waitConsole('lab2', mark, /ALERT!/, 300_000);
- *   await lab.power('lab2').reset();                     // QMP
+ *   const lab = await ensureLab();
+ *   const claim = await lab.claim({ intel: 1, label: 'my scenario' });
+ *   try {
+ *     const [h] = claim.hosts;
+ *     const conn = await lab.connect(h);                 // as the inventory says: rgops, sudo, strict host keys
+ *     const boot = await lab.reboot(h);                  // detached reboot, waits for a new boot_id over SSH
+ *     const mark = lab.consoleMark(h); await lab.waitConsole(h, mark, /ALERT!/, 300_000);
+ *     await lab.power(h).reset();                        // QMP
+ *   } finally {
+ *     claim.release();                                   // dirty: the next claim restores it first
+ *   }
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { SshConnection } from '../../src/connection/ssh.js';
 import type { SshTarget } from '../../src/connection/target.js';
@@ -23,22 +31,21 @@ import { labSettings, type LabSettings } from '../../src/lab/settings.js';
 import { labTarget, waitForSsh, type Ready } from '../../src/lab/ssh-ready.js';
 import { hostNames, labPaths, readLabState, type LabPaths, type LabState, type VmRecord } from '../../src/lab/state.js';
 import { vmPid } from '../../src/lab/vm.js';
+import { claimHosts, dirtyFile, type Claim, type ClaimRequest } from './lab-claims.js';
 import { QmpPowerDriver } from '../../src/power/qmp.js';
 
 /**
- * `npm test` runs the e2e files that prove the main job (lab up, check, the staged rollout); the fault scenarios,
- * the module-by-module reboots and the lab's own boot tests take 40+ more minutes of TCG reboots and run only with
- * ROLLGATE_E2E_FULL=1 (docs/lab.md, "Which e2e tests run where").
+ * The e2e suite's own lab: six VMs, Intel and AMD alternating (lab1, lab3, lab5 Intel; lab2, lab4, lab6 AMD), in a
+ * state directory of its own (ROLLGATE_LAB_STATE, default ~/.local/state/rollgate/lab-e2e), so the demo's lab and
+ * the suite's never meet. Scenarios claim the hosts they need (`lab.claim`) and run side by side.
  */
-export const E2E_FULL = process.env.ROLLGATE_E2E_FULL === '1';
+export const E2E_LAB = { hosts: 6, profile: 'mixed' as LabProfile };
+export const E2E_INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e', 'lab.yml');
 
-export interface EnsureLabOptions {
-  /** Default 3. */
-  hosts?: number;
-  /** Default 'intel'. A running lab of another profile is an error (the suite shares one lab). */
-  profile?: LabProfile;
-  /** Reset hosts an earlier file marked dirty before returning. Default false. */
-  pristine?: boolean;
+export function e2eSettings(): LabSettings {
+  const env = { ...process.env };
+  env.ROLLGATE_LAB_STATE ||= join(homedir(), '.local', 'state', 'rollgate', 'lab-e2e');
+  return labSettings(env, (p) => readFileSync(p, 'utf8'));
 }
 
 export interface Lab {
@@ -64,14 +71,13 @@ export interface Lab {
   waitConsole(host: string, mark: number, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   arm(host: string, kind: FaultKind, opts?: { slowBootSeconds?: number }): Promise<void>;
   clear(host: string): Promise<void>;
-  /** Record that a host was changed, so a later ensureLab({ pristine: true }) resets it. */
-  markDirty(host: string): void;
-  /** Back to pristine now (new overlay, boot, SSH). */
+  /**
+   * Hosts for one scenario: waits until enough are free, restores the dirty ones to pristine (seconds), and
+   * returns them; `release()` (in a finally) frees them, dirty unless the claim was read-only.
+   */
+  claim(req: ClaimRequest): Promise<Claim>;
+  /** Back to pristine now (the saved booted state; a cold boot when there is none yet). */
   reset(host: string): Promise<Ready>;
-}
-
-function dirtyFile(vm: VmRecord): string {
-  return `${vm.dir}/dirty`;
 }
 
 function inventoryTargetFrom(file: string, host: string, connectTimeoutMs: number): SshTarget {
@@ -92,43 +98,34 @@ function inventoryTargetFrom(file: string, host: string, connectTimeoutMs: numbe
   };
 }
 
-/** Boot (or reuse) the shared lab. */
-export async function ensureLab(opts: EnsureLabOptions = {}): Promise<Lab> {
-  const settings = labSettings(process.env, (p) => readFileSync(p, 'utf8'));
+/** Boot (or reuse) the suite's lab: every e2e file calls it; the first one starts the VMs, the others wait and reuse. */
+export async function ensureLab(): Promise<Lab> {
+  const settings = e2eSettings();
   const paths = labPaths(settings.stateDir);
-  const hosts = opts.hosts ?? 3;
-  const profile = opts.profile ?? 'intel';
-  const inventoryFile = resolve('inventory/lab.yml');
+  const inventoryFile = E2E_INVENTORY;
   const existing = readLabState(paths);
-  const allRunning = existing && Array.from({ length: hosts }, (_, i) => existing.hosts[`lab${i + 1}`]).every((vm, i) => vm && vmPid(vm) && vm.iommu === kindFor(profile, i).iommu);
-  let result: Pick<LabUpResult, 'state'>;
-  if (allRunning && existsSync(inventoryFile)) result = { state: existing };
-  else {
-    const up = await labUp(settings, { hosts, profile, inventoryFile });
-    const figures = Object.entries(up.bootMs).map(([h, ms]) => `${h} ${Math.round(ms / 1000)} s`).join(', ');
-    if (figures) console.info(`[lab figures] cold boot to SSH login (${hosts} VMs together): ${figures}`);
-    result = up;
+  const allRunning = existing && Array.from({ length: E2E_LAB.hosts }, (_, i) => existing.hosts[`lab${i + 1}`])
+    .every((vm, i) => vm && vmPid(vm) && vm.iommu === kindFor(E2E_LAB.profile, i).iommu);
+  if (!allRunning || !existsSync(inventoryFile)) {
+    const up = await labUp(settings, { hosts: E2E_LAB.hosts, profile: E2E_LAB.profile, inventoryFile });
+    const figures = (m: Record<string, number>) => Object.entries(m).map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`).join(', ');
+    if (Object.keys(up.bootMs).length) console.info(`[lab figures] cold boot to SSH login (then saved): ${figures(up.bootMs)}`);
+    if (Object.keys(up.restoreMs).length) console.info(`[lab figures] restored from the saved state to SSH login: ${figures(up.restoreMs)}`);
   }
-  const state = readLabState(paths) ?? result.state;
+  const state = readLabState(paths);
+  if (!state) throw new Error(`the e2e lab did not come up (${paths.stateFile})`);
   const vm = (host: string) => {
     const v = state.hosts[host];
     if (!v) throw new Error(`no lab host ${host}`);
     return v;
   };
-  if (opts.pristine) {
-    const dirty = hostNames(state).filter((h) => existsSync(dirtyFile(vm(h))));
-    await Promise.all(dirty.map(async (h) => {
-      await labReset(settings, h);
-      rmSync(dirtyFile(vm(h)), { force: true });
-    }));
-  }
   const rootTarget = (host: string) => labTarget(vm(host), { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts }, 'root', settings.sshConnectTimeoutMs);
   const lab: Lab = {
     settings,
     state,
     paths,
     inventoryFile,
-    hosts: hostNames(state).slice(0, hosts),
+    hosts: hostNames(state),
     vm,
     inventoryTarget: (host) => inventoryTargetFrom(inventoryFile, host, settings.sshConnectTimeoutMs),
     connect: (host, user = 'inventory') => (user === 'root' ? connectLabHost(settings, host) : SshConnection.open(lab.inventoryTarget(host))),
@@ -158,11 +155,10 @@ export async function ensureLab(opts: EnsureLabOptions = {}): Promise<Lab> {
     consoleSince: (host, mark) => consoleSince(vm(host).consoleLog, mark),
     waitConsole: (host, mark, pattern, timeoutMs) => waitForConsole(vm(host).consoleLog, mark, pattern, timeoutMs),
     async arm(host, kind, o = {}) {
-      lab.markDirty(host);
       await armFault(kind, { vm: vm(host), connect: () => connectLabHost(settings, host), slowBootSeconds: o.slowBootSeconds });
     },
     clear: (host) => clearFaults({ vm: vm(host), connect: () => connectLabHost(settings, host) }),
-    markDirty: (host) => writeFileSync(dirtyFile(vm(host)), `${new Date().toISOString()}\n`),
+    claim: (req) => claimHosts(settings, req),
     async reset(host) {
       const ready = await labReset(settings, host);
       rmSync(dirtyFile(vm(host)), { force: true });

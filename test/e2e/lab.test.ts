@@ -1,8 +1,7 @@
 /**
- * The lab on real VMs, in one file so the order is fixed: first what a pristine lab shows over the inventory it
- * wrote (no reboot), then one boot-and-fault scenario per host, run concurrently so their reboots overlap and
- * each reboot proves several things. Leaves the three hosts dirty (a later ensureLab({ pristine: true }) resets
- * them).
+ * The lab on real VMs: what a pristine lab shows over the inventory it wrote (no reboot, two Intel hosts claimed
+ * read-only), and three boot-and-fault scenarios, each on a host of its own, run concurrently so their reboots
+ * overlap and each reboot proves several things.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,17 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { BAD_KERNEL_ABI } from '../../src/lab/faults/faults.js';
-import { E2E_FULL, ensureLab, type Lab } from './lab-harness.js';
+import type { Claim } from './lab-claims.js';
+import { ensureLab, type Lab } from './lab-harness.js';
 
 let lab: Lab;
 // One connection per host for the inventory checks: a handshake costs seconds under TCG, a command ~0.15 s.
 const conns = new Map<string, SshConnection>();
 
 beforeAll(async () => {
-  lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
-});
-afterAll(async () => {
-  await Promise.all([...conns.values()].map((c) => c.close()));
+  lab = await ensureLab();
 });
 
 async function run(host: string, script: string, become = true): Promise<string> {
@@ -30,9 +27,22 @@ async function run(host: string, script: string, become = true): Promise<string>
   return r.stdout;
 }
 
-describe('lab hosts over inventory/lab.yml', () => {
+describe('lab hosts over the inventory lab up wrote', () => {
+  let claim: Claim;
+  let a: string;
+  let b: string;
+  beforeAll(async () => {
+    claim = await lab.claim({ intel: 2, readOnly: true, label: 'lab.test inventory checks' });
+    [a, b] = claim.hosts as [string, string];
+  });
+  afterAll(async () => {
+    await Promise.all([...conns.values()].map((c) => c.close()));
+    conns.clear();
+    claim?.release();
+  });
+
   it('logs in as the inventory user with strict host keys and becomes root with sudo', async () => {
-    for (const host of lab.hosts) {
+    for (const host of claim.hosts) {
       const t = lab.inventoryTarget(host);
       expect(t).toMatchObject({ user: 'rgops', hostKeyPolicy: 'strict', become: true, address: '127.0.0.1' });
       expect(await run(host, 'id -un', false)).toBe('rgops\n');
@@ -42,22 +52,22 @@ describe('lab hosts over inventory/lab.yml', () => {
   });
 
   it('refuses a host whose key is not the one in the lab known_hosts', async () => {
-    // lab2's port with lab1's key: each VM has its own host key, so strict checking must refuse.
+    // b's port with a's key: each VM has its own host key, so strict checking must refuse.
     const lines = readFileSync(lab.paths.knownHosts, 'utf8').split('\n').filter(Boolean);
-    const port2 = lab.vm('lab2').sshPort;
-    const port1 = lab.vm('lab1').sshPort;
+    const port2 = lab.vm(b).sshPort;
+    const port1 = lab.vm(a).sshPort;
     const lab1Key = lines.find((l) => l.startsWith(`[127.0.0.1]:${port1} `))!.split(' ').slice(1).join(' ');
     const dir = mkdtempSync(join(tmpdir(), 'rg-kh-'));
     const wrong = join(dir, 'known_hosts');
     writeFileSync(wrong, `[127.0.0.1]:${port2} ${lab1Key}\n`);
-    const err = await SshConnection.open({ ...lab.inventoryTarget('lab2'), knownHostsFiles: [wrong] }).catch((e: unknown) => e);
+    const err = await SshConnection.open({ ...lab.inventoryTarget(b), knownHostsFiles: [wrong] }).catch((e: unknown) => e);
     rmSync(dir, { recursive: true, force: true });
     expect(err).toMatchObject({ kind: 'host_key' });
     expect(String((err as Error).message)).toMatch(/HOST KEY CHANGED/);
   });
 
   it('shows the Intel IOMMU enabled with its default domain and interrupt remapping', async () => {
-    const out = await run('lab1', 'dmesg; echo ==; cat /sys/kernel/iommu_groups/*/type | sort | uniq -c; echo ==; grep -c IR-PCI-MSI /proc/interrupts');
+    const out = await run(a, 'dmesg; echo ==; cat /sys/kernel/iommu_groups/*/type | sort | uniq -c; echo ==; grep -c IR-PCI-MSI /proc/interrupts');
     const [dmesg, types, irq] = out.split('==\n');
     expect(dmesg).toMatch(/DMAR: Host address width/);
     expect(dmesg).toMatch(/DMAR-IR: Enabled IRQ remapping in (x2apic|xapic) mode/);
@@ -67,7 +77,7 @@ describe('lab hosts over inventory/lab.yml', () => {
   });
 
   it('puts the two-function device in one IOMMU group, the root-port NIC alone, the ICH9 functions together', async () => {
-    const out = await run('lab1', 'for d in /sys/kernel/iommu_groups/*/devices/*; do g=${d%/devices/*}; echo "${g##*/} ${d##*/}"; done');
+    const out = await run(a, 'for d in /sys/kernel/iommu_groups/*/devices/*; do g=${d%/devices/*}; echo "${g##*/} ${d##*/}"; done');
     const groupOf = new Map(out.trim().split('\n').map((l) => l.split(' ').reverse() as [string, string]));
     const members = (addr: string) => [...groupOf].filter(([, g]) => g === groupOf.get(addr)).map(([a]) => a).sort();
     expect(members('0000:00:04.0')).toEqual(['0000:00:04.0', '0000:00:04.1']);
@@ -76,7 +86,7 @@ describe('lab hosts over inventory/lab.yml', () => {
   });
 
   it('lists the passthrough devices with their host drivers and the hardware kind in DMI', async () => {
-    const out = await run('lab2', 'lspci -nnk -s 00:04; lspci -nnk -s 01:00.0; cat /sys/class/dmi/id/product_name');
+    const out = await run(b, 'lspci -nnk -s 00:04; lspci -nnk -s 01:00.0; cat /sys/class/dmi/id/product_name');
     expect(out).toMatch(/00:04\.0 Display controller \[0380\]: .*\[1234:1111\][\s\S]*Kernel driver in use: bochs-drm/);
     expect(out).toMatch(/00:04\.1 Audio device \[0403\]: .*\[8086:293e\][\s\S]*Kernel driver in use: snd_hda_intel/);
     expect(out).toMatch(/01:00\.0 Ethernet controller \[0200\]: .*\[8086:10d3\][\s\S]*Kernel driver in use: e1000e/);
@@ -84,7 +94,7 @@ describe('lab hosts over inventory/lab.yml', () => {
   });
 
   it('boots through its own GRUB with GRUB_DEFAULT=saved and an empty GRUB_CMDLINE_LINUX', async () => {
-    const out = await run('lab3', 'cat /proc/cmdline; grep -E "^GRUB_(DEFAULT|CMDLINE_LINUX)=" /etc/default/grub; grep -c "^MODULES=dep" /etc/initramfs-tools/initramfs.conf');
+    const out = await run(b, 'cat /proc/cmdline; grep -E "^GRUB_(DEFAULT|CMDLINE_LINUX)=" /etc/default/grub; grep -c "^MODULES=dep" /etc/initramfs-tools/initramfs.conf');
     expect(out).toMatch(/^BOOT_IMAGE=\/boot\/vmlinuz-\S+ root=UUID=\S+ ro console=ttyS0,115200n8\n/);
     expect(out).toContain('GRUB_DEFAULT=saved\n');
     expect(out).toContain('GRUB_CMDLINE_LINUX=""\n');
@@ -118,15 +128,19 @@ function detachedReboot(host: string): Promise<string> {
   return root(host, "nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &");
 }
 
-// Three concurrent reboot scenarios (~9 min of TCG boots): ROLLGATE_E2E_FULL=1 only.
-(E2E_FULL ? describe.concurrent : describe.skip)('lab boots and faults on real VMs', () => {
-  beforeAll(async () => {
-    await Promise.all([...conns.values()].map((c) => c.close()));
-    conns.clear();
-  });
-  it('lab1: GRUB_CMDLINE_LINUX + update-grub sets the next cmdline; no-vfio-after-boot and slow-boot happen on that boot', async () => {
-    const h = 'lab1';
-    lab.markDirty(h);
+/** Run a scenario on one claimed host of any kind, releasing it (dirty) whatever happens. */
+async function onClaimed(label: string, fn: (h: string) => Promise<void>): Promise<void> {
+  const claim = await lab.claim({ any: 1, label });
+  try {
+    await fn(claim.hosts[0]!);
+  } finally {
+    claim.release();
+  }
+}
+
+// Three reboot scenarios, each on a host of its own, side by side.
+describe.concurrent('lab boots and faults on real VMs', () => {
+  it('GRUB_CMDLINE_LINUX + update-grub sets the next cmdline; no-vfio-after-boot and slow-boot happen on that boot', () => onClaimed('lab.test cmdline + no-vfio + slow-boot', async (h) => {
     await root(h, `sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="rollgate.e2e=cmdline iommu=pt"/' /etc/default/grub && update-grub 2>&1
 printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc/modprobe.d/rollgate-e2e-vfio.conf`);
     expect(await root(h, 'cat /proc/cmdline')).not.toContain('rollgate.e2e=cmdline');
@@ -152,11 +166,9 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
     expect(sshStart! - slowStart!).toBeGreaterThanOrEqual(40e6);
     expect(show).not.toContain('slow-boot');
     expect(await root(h, 'journalctl -b -u rollgate-lab-fault-slow-boot -o cat')).toContain('waiting 40 s before sshd');
-  });
+  }));
 
-  it('lab2: hang-once hangs the reboot until a QMP reset; the bad-kernel one-shot entry never comes up and the next reset boots the saved entry', async () => {
-    const h = 'lab2';
-    lab.markDirty(h);
+  it('hang-once hangs the reboot until a QMP reset; the bad-kernel one-shot entry never comes up and the next reset boots the saved entry', () => onClaimed('lab.test hang-once + bad-kernel', async (h) => {
     await lab.arm(h, 'bad-kernel');
     const good = (await root(h, 'uname -r')).trim();
     const cfg = await root(h, 'cat /boot/grub/grub.cfg');
@@ -192,11 +204,9 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
     expect(env).toContain(`saved_entry=${sub}>${entry(good)}`);
     expect(env).not.toMatch(/next_entry=\S/);
     expect(await root(h, 'ls /etc/rollgate-lab/faults 2>/dev/null; true')).not.toContain('hang-once');
-  });
+  }));
 
-  it('lab3: link-down cuts SSH now and clear restores it; sshd-down keeps sshd from starting for exactly one boot', async () => {
-    const h = 'lab3';
-    lab.markDirty(h);
+  it('link-down cuts SSH now and clear restores it; sshd-down keeps sshd from starting for exactly one boot', () => onClaimed('lab.test link-down + sshd-down', async (h) => {
     const open = await lab.connect(h, 'root');
     await lab.arm(h, 'link-down');
     await expect(open.exec('true', { timeoutMs: 15_000 })).rejects.toMatchObject({ kind: expect.stringMatching(/timeout|dropped/) });
@@ -225,5 +235,5 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
     expect(left).toMatch(/cannot access '\/run\/rollgate-lab-sshd-down': No such file/);
     expect(left).not.toMatch(/^sshd-down$/m);
     expect(await root(h, 'systemctl is-active ssh')).toBe('active\n');
-  });
+  }));
 });

@@ -1,8 +1,7 @@
 /**
  * The change modules against a real lab VM (real kernel, emulated Intel IOMMU, its own GRUB, real update-grub and
  * update-initramfs): kernel args + vfio-pci binding + initramfs + reboot take effect, then undo + reboot bring back
- * the original cmdline, driver and byte-identical files. Uses the shared lab's lab1 (reset to pristine first,
- * marked dirty after). Four TCG reboots: ROLLGATE_E2E_FULL=1 only.
+ * the original cmdline, driver and byte-identical files. Claims one Intel host of the shared lab for the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/connection/connection.js';
@@ -16,11 +15,13 @@ import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { reboot } from '../../src/modules/actions/reboot.js';
 import { applyUndos, undoHasWork } from '../../src/modules/undo.js';
-import { E2E_FULL, ensureLab } from './lab-harness.js';
+import type { Claim } from './lab-claims.js';
+import { ensureLab } from './lab-harness.js';
 
 const STEP_MS = 60 * 60_000;
 let settings: LabSettings;
-const HOST = 'lab1';
+let HOST = '';
+let claim: Claim | undefined;
 const NIC = { addr: '0000:01:00.0', id: '8086:10d3' };
 const events: RollgateEvent[] = [];
 const undos: UndoRecord[] = [];
@@ -55,10 +56,10 @@ async function change<A>(mod: ActionModule<A, any>, args: A): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!E2E_FULL) return;
-  const lab = await ensureLab({ hosts: 1, profile: 'intel', pristine: true });
+  const lab = await ensureLab();
+  claim = await lab.claim({ intel: 1, label: 'modules-lab' });
+  HOST = claim.hosts[0]!;
   settings = lab.settings;
-  lab.markDirty(HOST);
   ctx = {
     conn: await connectLabHost(settings, HOST),
     host: HOST,
@@ -77,9 +78,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctx?.conn.close();
+  claim?.release();
 }, STEP_MS);
 
-describe.runIf(E2E_FULL)('change modules on a lab VM', () => {
+describe('change modules on a lab VM', () => {
   it('plans the GPU + audio pair from the real IOMMU groups, and refuses half of it', async () => {
     const pair = await vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111', '8086:293e'] });
     expect(pair.status).toBe('change');

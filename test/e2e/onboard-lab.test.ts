@@ -3,19 +3,21 @@
  * update-grub and update-initramfs): `rollgate run playbooks/onboard-passthrough.yml` sets intel_iommu=on iommu=pt,
  * binds the lab's root-port NIC to vfio-pci, rebuilds the initramfs, reboots and verifies; `rollgate check` then
  * shows the passthrough default domain and vfio-pci in use; `rollgate undo RUN` + a reboot bring back the original
- * cmdline, driver and byte-identical files under /etc and /boot. Two TCG reboots and two initramfs rebuilds:
- * ROLLGATE_E2E_FULL=1 only.
+ * cmdline, driver and byte-identical files under /etc and /boot. Two TCG reboots and two initramfs rebuilds on one
+ * claimed Intel host.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostSnapshot } from '../../src/modules/facts/snapshot.js';
-import { E2E_FULL, ensureLab, type Lab } from './lab-harness.js';
+import type { Claim } from './lab-claims.js';
+import { ensureLab, type Lab } from './lab-harness.js';
 import { ROOT } from './rollout-support.js';
 
-const HOST = 'lab1';
+let HOST = '';
+let claim: Claim | undefined;
 const NIC = { address: '0000:01:00.0', id: '8086:10d3' };
 /** Regenerated at every boot by systemd (the image ships it empty), whatever rollgate does. */
 const PER_BOOT = new Set(['/etc/machine-id']);
@@ -50,25 +52,27 @@ async function hashes(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  if (E2E_FULL) lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
+  lab = await ensureLab();
+  claim = await lab.claim({ intel: 1, label: 'onboard-lab' });
+  HOST = claim.hosts[0]!;
 });
+afterAll(() => claim?.release());
 
-describe.runIf(E2E_FULL)('onboarding a lab VM with rollgate run, check and undo', () => {
+describe('onboarding a lab VM with rollgate run, check and undo', () => {
   let baseline: Record<string, string>;
   let cmdline: string;
   let runId: string;
 
   it('onboard-passthrough.yml turns the IOMMU to pass-through, binds the NIC to vfio-pci, reboots and verifies', async () => {
-    lab.markDirty(HOST);
     baseline = await hashes();
     cmdline = await onHost('cat /proc/cmdline');
     const before = await lab.bootId(HOST);
     const extra = JSON.stringify({ passthrough_devices: [NIC.id], boot_timeout: Math.round(lab.settings.bootTimeoutMs / 1000) });
     const run = await rollgate(['run', 'playbooks/onboard-passthrough.yml', '-i', lab.inventoryFile, '--limit', HOST, '-e', extra]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/TASK \[IOMMU on in pass-through mode\] \*+\nchanged: \[lab1\]/);
-    expect(run.stdout).toMatch(/TASK \[Rebuild the initramfs with the vfio modules in it\] \*+\nchanged: \[lab1\]/);
-    expect(run.stdout).toMatch(/TASK \[IOMMU active in pass-through mode and every device on vfio-pci\] \*+\nok: \[lab1\]/);
+    expect(run.stdout).toMatch(new RegExp(`TASK \\[IOMMU on in pass-through mode\\] \\*+\\nchanged: \\[${HOST}\\]`));
+    expect(run.stdout).toMatch(new RegExp(`TASK \\[Rebuild the initramfs with the vfio modules in it\\] \\*+\\nchanged: \\[${HOST}\\]`));
+    expect(run.stdout).toMatch(new RegExp(`TASK \\[IOMMU active in pass-through mode and every device on vfio-pci\\] \\*+\\nok: \\[${HOST}\\]`));
     runId = /^run (\S+): journal /m.exec(run.stdout)?.[1] ?? '';
     expect(runId).not.toBe('');
     expect(await lab.bootId(HOST)).not.toBe(before);
@@ -86,7 +90,7 @@ describe.runIf(E2E_FULL)('onboarding a lab VM with rollgate run, check and undo'
   });
 
   it('rollgate undo + a reboot bring back the cmdline, the driver and byte-identical files', async () => {
-    const undo = await rollgate(['undo', runId, '-i', lab.inventoryFile]);
+    const undo = await rollgate(['undo', runId, '-i', lab.inventoryFile, '--limit', HOST]);
     expect(undo.code, undo.stdout + undo.stderr).toBe(0);
     await lab.reboot(HOST);
     expect(await onHost('cat /proc/cmdline')).toBe(cmdline);

@@ -5,36 +5,43 @@
  * drivers, no new DMA faults) and committed. While it runs, a second rollout on one of its hosts is refused by the
  * lock and touches nothing.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Claim } from './lab-claims.js';
 import { ensureLab, type Lab } from './lab-harness.js';
 import { cli, finishedOf, onHost, runIdOf, show, GRUBENV } from './rollout-support.js';
 
 let lab: Lab;
+let claim: Claim | undefined;
+let hosts: string[] = [];
 
 beforeAll(async () => {
-  lab = await ensureLab({ hosts: 3, profile: 'intel', pristine: true });
+  lab = await ensureLab();
+  // Three hosts of one kind: one canary, then a batch of two.
+  claim = await lab.claim({ intel: 3, label: 'rollout-main' });
+  hosts = claim.hosts;
 });
+afterAll(() => claim?.release());
 
 describe('staged rollout of enable-iommu-passthrough.yml on three lab VMs', () => {
   it('canary then batch: iommu=pt applied, each host booted once on the trial entry, verified and committed; a second run is refused', async () => {
     const started = Date.now();
-    for (const h of lab.hosts) lab.markDirty(h);
-    const boots = Object.fromEntries(await Promise.all(lab.hosts.map(async (h) => [h, await lab.bootId(h)] as const)));
-    const run = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--boot-timeout', '1200']);
+    const [canary, b1, b2] = hosts as [string, string, string];
+    const boots = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await lab.bootId(h)] as const)));
+    const run = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', hosts.join(','), '--boot-timeout', '1200']);
     await run.until((e) => e.type === 'rollout.batch_started');
 
     // Two runs against the same host: the second is refused by the lock, before touching anything.
-    const second = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', 'lab3']);
+    const second = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', b2]);
     const refused = await second.done;
     expect(refused.code).toBe(5);
-    expect(refused.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'lock_refused', untouched: ['lab3'] });
+    expect(refused.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'lock_refused', untouched: [b2] });
 
     const { code, events } = await run.done;
     const runId = runIdOf(events);
-    expect(finishedOf(events), run.stderr()).toEqual({ lab1: 'changed', lab2: 'changed', lab3: 'changed' });
+    expect(finishedOf(events), run.stderr()).toEqual({ [canary]: 'changed', [b1]: 'changed', [b2]: 'changed' });
     expect(code).toBe(0);
-    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([['canary', ['lab1']], ['batch', ['lab2', 'lab3']]]);
-    for (const h of lab.hosts) {
+    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([['canary', [canary]], ['batch', [b1, b2]]]);
+    for (const h of hosts) {
       const v = events.find((e) => e.type === 'rollout.verification' && e.host === h);
       expect(v).toMatchObject({ against: 'candidate', ok: true });
       const names = (v as { checks: Array<{ name: string; ok: boolean }> }).checks.filter((c) => c.ok).map((c) => c.name);
@@ -46,8 +53,8 @@ describe('staged rollout of enable-iommu-passthrough.yml on three lab VMs', () =
       expect(await onHost(lab, h, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true')).not.toMatch(/^\/boot/m);
       expect(await lab.bootId(h)).not.toBe(boots[h]);
     }
-    const timeline = await show(runId, 'lab1');
-    expect(timeline).toMatch(/lab1: changed/);
+    const timeline = await show(runId, canary);
+    expect(timeline).toMatch(new RegExp(`${canary}: changed`));
     expect(timeline).toMatch(/freeze the known-good boot entry/);
     expect(timeline).toMatch(/arm the trial boot: ok/);
     expect(timeline).toMatch(/verification against the pre-change snapshot and the play: passed/);
