@@ -41,11 +41,32 @@ if [ -n "${DEB_CACHE:-}" ]; then mkdir -p "$DEB_CACHE"; cache_args=(--cache-dir=
 debootstrap --variant=minbase --include="$include" "${cache_args[@]}" "$SUITE" "$root" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
   || { tail -n 30 "$WORK/debootstrap.log"; exit 1; }
 
-stage "configure the guest"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
 mount -t proc proc "$root/proc"; mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"; chmod +x "$root/usr/sbin/policy-rc.d"
+
+# The guest runs the older of the suite's two newest kernel ABIs; the newer one is the good update in its local
+# repository. debootstrap just fetched the suite's package index, so apt-cache knows what the mirror offers.
+stage "kernels: the two newest ABIs of $SUITE"
+abis=$(in_root apt-cache pkgnames linux-image- | sed -n 's/^linux-image-\([0-9]*\.[0-9]*\.[0-9]*-[0-9]*-amd64\)$/\1/p' | sort -V | tail -n 2)
+if [ "$(echo "$abis" | grep -c .)" -lt 2 ]; then
+  echo "build.sh: $MIRROR $SUITE offers $(echo "$abis" | grep -c .) kernel ABI(s) (linux-image-X.Y.Z-N-amd64: ${abis:-none}); the lab needs two, one to run and a newer one to update to" >&2
+  exit 1
+fi
+kver=$(echo "$abis" | head -n 1)
+update_kver=$(echo "$abis" | tail -n 1)
+# The bad kernel must stay the newest boot entry; its ABI is also src/lab/faults/faults.ts's BAD_KERNEL_ABI.
+BAD_ABI=6.1.0-99-amd64
+if [ "$(printf '%s\n' "$kver" "$update_kver" "$BAD_ABI" | sort -V | tail -n 1)" != "$BAD_ABI" ]; then
+  echo "build.sh: the bad kernel's ABI $BAD_ABI no longer sorts after $update_kver; raise BAD_ABI here and BAD_KERNEL_ABI in src/lab/faults/faults.ts" >&2
+  exit 1
+fi
+# INITRD=No: no initramfs from the package's hook; the one the guest boots is built below with the lab's modules.
+in_root INITRD=No apt-get install -y -q --no-install-recommends "linux-image-$kver" >"$WORK/kernel-apt.log" 2>&1 \
+  || { tail -n 30 "$WORK/kernel-apt.log"; exit 1; }
+
+stage "configure the guest"
 cp -a "$here/files/." "$root/"
 chmod 0440 "$root/etc/sudoers.d/rgops"
 # GRUB from inside the chroot, no install device yet: the first boot installs it onto the disk.
@@ -82,10 +103,18 @@ for home in root home/rgops; do
 done
 in_root chown -R rgops:rgops /home/rgops/.ssh
 
-stage "local apt repository with the lab kernel"
-install -m 0755 "$here/make-bad-kernel.sh" "$root/tmp/make-bad-kernel.sh"
-in_root /tmp/make-bad-kernel.sh
-rm -f "$root/tmp/make-bad-kernel.sh"
+# What MODULES=dep picks inside a lab VM to mount its root: the virtio disk and ext4.
+ROOT_MODULES="virtio_pci virtio_blk ext4"
+
+stage "local apt repository: bad kernel $BAD_ABI, good kernel update $update_kver"
+kit=/tmp/rollgate-kernels
+mkdir -p "$root$kit"
+install -m 0755 "$here/make-bad-kernel.sh" "$here/make-update-kernel.sh" "$root$kit/"
+install -m 0644 "$here/kernel-package.sh" "$here/update-kernel-modules.txt" "$root$kit/"
+in_root KERNEL="$kver" BAD_ABI="$BAD_ABI" "$kit/make-bad-kernel.sh"
+in_root UPDATE_ABI="$update_kver" MODULE_LIST="$kit/update-kernel-modules.txt" ROOT_MODULES="$ROOT_MODULES" \
+  "$kit/make-update-kernel.sh" >"$WORK/update-kernel.log" 2>&1 || { tail -n 30 "$WORK/update-kernel.log"; exit 1; }
+rm -rf "${root:?}$kit"
 repo="$root/var/lib/rollgate-lab/repo"
 : > "$repo/Packages"
 for deb in "$repo"/*.deb; do
@@ -102,13 +131,12 @@ in_root apt-get clean
 stage "initramfs-tools: MODULES=dep"
 sed -i 's/^MODULES=.*/MODULES=dep/' "$root/etc/initramfs-tools/initramfs.conf"
 grep -q '^MODULES=dep$' "$root/etc/initramfs-tools/initramfs.conf"
-kver=$(ls "$root/lib/modules" | head -n 1)
 # MODULES=dep reads the running machine, which in a chroot is the build host: build this first initrd with the
 # modules dep picks inside a lab VM (virtio disk, ext4) listed explicitly, natively rather than under TCG
 # (minutes saved). Every later rebuild in the guest (update-initramfs) uses MODULES=dep.
 rm -rf "$root/tmp/itconf"; cp -a "$root/etc/initramfs-tools" "$root/tmp/itconf"
 sed -i 's/^MODULES=.*/MODULES=list/' "$root/tmp/itconf/initramfs.conf"
-printf 'virtio_pci\nvirtio_blk\next4\n' >> "$root/tmp/itconf/modules"
+printf '%s\n' $ROOT_MODULES >> "$root/tmp/itconf/modules"
 in_root mkinitramfs -d /tmp/itconf -o "/boot/initrd.img-$kver" "$kver"
 rm -rf "$root/tmp/itconf"
 cp "$root/boot/vmlinuz-$kver" "$WORK/vmlinuz"; cp "$root/boot/initrd.img-$kver" "$WORK/initrd"
@@ -170,6 +198,8 @@ cat > "$OUT/manifest.json" <<JSON
   "suite": "$SUITE",
   "mirror": "$MIRROR",
   "kernel": "$kver",
+  "updateKernel": "$update_kver",
+  "badKernel": "$BAD_ABI",
   "rootUuid": "$root_uuid",
   "diskSize": "$DISK_SIZE",
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",

@@ -1,20 +1,22 @@
 #!/bin/sh
 # Runs inside the image chroot at build time. Builds the lab's "bad kernel" package into the guest's local apt
-# repository: a real Debian kernel binary under a newer ABI name with an empty module tree and an initramfs
-# built for that tree, so it holds no disk or filesystem driver and the boot stops at "Gave up waiting for root
-# file system device". The initramfs is built here, natively, and shipped in the package (INITRD=No tells the
-# initramfs-tools kernel hook to leave it alone): generating it in the guest would cost minutes under TCG at
-# every install. Everything else is the real kernel package's maintainer scripts (depmod, symlinks,
-# /etc/kernel/postinst.d including zz-update-grub).
+# repository: the running kernel's binary (KERNEL) under a newer ABI name (BAD_ABI, which must sort after every
+# real ABI so it is the newest boot entry) with an empty module tree and an initramfs built for that tree, so it
+# holds no disk or filesystem driver and the boot stops at "Gave up waiting for root file system device".
+# Everything else is the real kernel package's maintainer scripts (depmod, symlinks, /etc/kernel/postinst.d
+# including zz-update-grub), see kernel-package.sh.
+#
+#   KERNEL=6.1.0-47-amd64 [BAD_ABI=6.1.0-99-amd64] [BAD_VERSION=6.1.999-1] make-bad-kernel.sh
 set -eu
+. "$(dirname "$0")/kernel-package.sh"
+: "${KERNEL:?}"
 BAD_ABI=${BAD_ABI:-6.1.0-99-amd64}
 BAD_VERSION=${BAD_VERSION:-6.1.999-1}
-REPO=/var/lib/rollgate-lab/repo
-real=$(ls /lib/modules | head -n 1)
+real=$KERNEL
 pkg=linux-image-$BAD_ABI
 work=$(mktemp -d)
 chmod 0755 "$work"
-mkdir -p "$work/DEBIAN" "$work/boot" "$work/lib/modules/$BAD_ABI" "$REPO"
+mkdir -p "$work/DEBIAN" "$work/boot" "$work/lib/modules/$BAD_ABI"
 cp "/boot/vmlinuz-$real" "$work/boot/vmlinuz-$BAD_ABI"
 cp "/boot/config-$real" "$work/boot/config-$BAD_ABI"
 cp "/boot/System.map-$real" "$work/boot/System.map-$BAD_ABI"
@@ -22,25 +24,14 @@ for f in modules.builtin modules.builtin.modinfo modules.order; do
   [ -e "/lib/modules/$real/$f" ] && cp "/lib/modules/$real/$f" "$work/lib/modules/$BAD_ABI/$f"
 done
 : > "$work/lib/modules/$BAD_ABI/modules.order"
-# The maintainer scripts of the real kernel package, renamed: they run depmod and /etc/kernel/*.d
-# (initramfs-tools, zz-update-grub) just as a real kernel update does.
 dpkg-query --control-path "linux-image-$real" postinst >/dev/null
 for s in postinst postrm preinst prerm; do
   src=$(dpkg-query --control-path "linux-image-$real" "$s" 2>/dev/null || true)
   [ -n "$src" ] && [ -f "$src" ] || continue
-  sed -e "s/$real/$BAD_ABI/g" -e 's|^if \[ -d /etc/kernel/postinst.d \]; then$|export INITRD=No  # the package ships its initramfs\n&|' "$src" > "$work/DEBIAN/$s"
-  chmod 0755 "$work/DEBIAN/$s"
+  install_maintainer_script "$src" "$work/DEBIAN/$s" "$real" "$BAD_ABI"
 done
-grep -q '^export INITRD=No' "$work/DEBIAN/postinst"
-# The initramfs, from the same empty module tree (installed here only while mkinitramfs reads it).
-cp -a "$work/lib/modules/$BAD_ABI" "/lib/modules/$BAD_ABI"
-cp "$work/boot/config-$BAD_ABI" "/boot/config-$BAD_ABI"
-depmod "$BAD_ABI"
-conf=$(mktemp -d)
-cp -a /etc/initramfs-tools/. "$conf/"
-sed -i 's/^MODULES=.*/MODULES=list/' "$conf/initramfs.conf"
-mkinitramfs -d "$conf" -o "$work/boot/initrd.img-$BAD_ABI" "$BAD_ABI"
-rm -rf "$conf" "/lib/modules/$BAD_ABI" "/boot/config-$BAD_ABI"
+# The initramfs, from the same empty module tree.
+build_initramfs "$work" "$BAD_ABI"
 installed_size=$(du -sk "$work" | cut -f1)
 cat > "$work/DEBIAN/control" <<CONTROL
 Package: $pkg
@@ -57,5 +48,4 @@ Description: Linux 6.1 for 64-bit PCs (rollgate lab: a kernel update that cannot
  an initramfs built from it: no virtio or ext4 driver, so the boot waits for the root disk and
  gives up.
 CONTROL
-dpkg-deb --root-owner-group -Zxz --build "$work" "$REPO/${pkg}_${BAD_VERSION}_amd64.deb" >/dev/null
-rm -rf "$work"
+build_deb "$work" "${pkg}_${BAD_VERSION}_amd64.deb"

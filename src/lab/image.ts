@@ -17,7 +17,12 @@ export interface ImageManifest {
   recipeHash: string;
   suite: string;
   mirror: string;
+  /** The release the image runs (the older of the suite's two newest kernel ABIs), e.g. 6.1.0-47-amd64. */
   kernel: string;
+  /** The good kernel update in the guest's local apt repository (the newer ABI), e.g. 6.1.0-50-amd64. */
+  updateKernel: string;
+  /** The bad kernel in that repository (the running kernel's binary under an ABI name that sorts newest). */
+  badKernel: string;
   rootUuid: string;
   diskSize: string;
   builtAt: string;

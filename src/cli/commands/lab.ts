@@ -5,9 +5,10 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { SetExitCode } from './index.js';
 import { labSettings, type LabSettings } from '../../lab/settings.js';
-import { LAB_PROFILES, LAB_KINDS, type LabProfile } from '../../lab/kinds.js';
+import { LAB_PROFILES, type LabProfile } from '../../lab/kinds.js';
 import { connectLabHost, labDown, labReset, labUp, requireHost, requireLab } from '../../lab/lab.js';
 import { currentImage, ensureImage } from '../../lab/image.js';
+import { summarizeImage } from '../../lab/image-summary.js';
 import { hostNames, labHostName } from '../../lab/state.js';
 import { vmPid } from '../../lab/vm.js';
 import { QmpPowerDriver } from '../../power/qmp.js';
@@ -197,9 +198,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           rmSync(cached.dir, { recursive: true, force: true });
         }
         const img = await ensureImage(s, (line) => print(`  ${line}`));
-        const m = img.manifest;
-        print(`image ${img.hash}: ${img.base}\n  Debian ${m.suite}, kernel ${m.kernel}, built ${m.builtAt} in ${m.buildSeconds} s, ${(m.imageBytes / 1048576).toFixed(0)} MiB qcow2`);
-        print(`  kinds: ${Object.values(LAB_KINDS).map((k) => `${k.name} (${k.product})`).join(', ')}`);
+        for (const line of summarizeImage(img)) print(line);
       } catch (err) {
         fail(setExitCode, err);
       }
