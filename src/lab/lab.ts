@@ -15,7 +15,7 @@ import { withLockFile } from './lock-file.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
 import type { LabSettings } from './settings.js';
-import { preparePristine, startPristine, type LabContext, type PristinePlan } from './pristine-start.js';
+import { preparePristine, pristineCost, startPristine, type LabContext, type PristinePlan } from './pristine-start.js';
 import { stopVm, vmPid, vmRecord } from './vm.js';
 
 export type LabProgress =
@@ -228,6 +228,12 @@ export async function labReset(settings: LabSettings, host: string): Promise<Rea
     }
     return (await startPristine(ctx, rec, plan)).ready;
   });
+}
+
+/** What putting a host back to pristine costs: a restore of its saved state (seconds) or a cold boot (minutes). */
+export async function resetCost(settings: LabSettings, host: string): Promise<'restore' | 'cold'> {
+  const { state, paths, vm } = requireHost(settings, host);
+  return pristineCost(labContext(settings, state, paths), vm);
 }
 
 /** The running lab's state, or a clear error. */

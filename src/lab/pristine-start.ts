@@ -3,12 +3,15 @@
  * its own GRUB, after which the booted guest is saved once so every later start and reset is a restore. A
  * restored guest's clock is set to the host's (it stopped when the state was saved).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SshConnection } from '../connection/ssh.js';
 import { sh } from '../connection/shell-quote.js';
 import type { Accel } from './qemu-args.js';
-import { findSavedState, incomingFrom, prepareRestore, qemuVersion, savedStateDir, savedStateKey, saveVmState, waitRestored, type SavedState } from './saved-state.js';
+import {
+  findSavedState, incomingFrom, prepareRestore, qemuVersion, savedStateDir, savedStateKey, saveVmState, unsaveableMarker, UnsaveableVmError,
+  waitRestored, type SavedState,
+} from './saved-state.js';
 import type { LabSettings } from './settings.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import type { VmRecord } from './state.js';
@@ -18,6 +21,8 @@ export interface PristinePlan {
   /** Where this VM's saved state lives (or will). */
   dir: string;
   saved: SavedState | undefined;
+  /** QEMU cannot save this VM (a non-migratable device): every pristine start is a cold boot. */
+  unsaveable: boolean;
 }
 
 export interface PristineStart {
@@ -36,14 +41,22 @@ export interface LabContext {
   files: { operatorKey: string; knownHosts: string };
 }
 
+/** Whether a pristine start of this VM restores a saved state ('restore') or pays a cold boot ('cold'). */
+export async function pristineCost(ctx: LabContext, rec: VmRecord): Promise<'restore' | 'cold'> {
+  const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
+  const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
+  return ctx.settings.savedStates && !existsSync(unsaveableMarker(dir)) && findSavedState(dir) ? 'restore' : 'cold';
+}
+
 /** Find the VM's saved state and give it the matching disk and host key (before known_hosts is written). */
 export async function preparePristine(ctx: LabContext, rec: VmRecord): Promise<PristinePlan> {
   const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
   const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
-  const saved = ctx.settings.savedStates ? findSavedState(dir) : undefined;
+  const unsaveable = existsSync(unsaveableMarker(dir));
+  const saved = ctx.settings.savedStates && !unsaveable ? findSavedState(dir) : undefined;
   rmSync(rec.disk, { force: true }); // pristine: never an old overlay
   rec.hostPublicKey = saved ? await prepareRestore(rec, saved) : await prepareVm(rec, ctx.imageBase);
-  return { dir, saved };
+  return { dir, saved, unsaveable };
 }
 
 /** Start the prepared VM and wait for an SSH login (restoring, or booting and then saving). */
@@ -54,10 +67,20 @@ export async function startPristine(ctx: LabContext, rec: VmRecord, plan: Pristi
   onPhase('cold boot');
   await startVm(rec, { accel: ctx.accel, memoryMb: settings.memoryMb });
   const booted = await waitForSsh(target, { timeoutMs: settings.bootTimeoutMs, pollMs: settings.sshPollMs, consoleLog: rec.consoleLog });
-  if (!settings.savedStates) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
+  if (!settings.savedStates || plan.unsaveable) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
   onPhase('saving the booted state');
   await settle(target);
-  const saved = await saveVmState(rec, plan.dir, { bootMs: booted.waitedMs }, stopVm);
+  let saved: SavedState;
+  try {
+    saved = await saveVmState(rec, plan.dir, { bootMs: booted.waitedMs }, stopVm);
+  } catch (err) {
+    if (!(err instanceof UnsaveableVmError)) throw err;
+    // Remembered, so later starts do not try again; this VM keeps running from its cold boot.
+    mkdirSync(dirname(plan.dir), { recursive: true });
+    writeFileSync(unsaveableMarker(plan.dir), `${err.message}\n`);
+    onPhase('cannot be saved (cold boots only)');
+    return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
+  }
   await prepareRestore(rec, saved);
   const ready = await restore(ctx, rec, saved, onPhase);
   return { ready: { ...ready, waitedMs: booted.waitedMs }, how: 'cold', coldBootMs: booted.waitedMs };

@@ -19,6 +19,11 @@ import { LAB_KINDS } from './kinds.js';
 import { qemuArgs, type Accel } from './qemu-args.js';
 import type { VmRecord } from './state.js';
 
+/** QEMU refuses to migrate this VM (e.g. QEMU 7.2's amd-iommu is not migratable): it can only be cold-booted. */
+export class UnsaveableVmError extends Error {
+  override readonly name = 'UnsaveableVmError';
+}
+
 /** Bump when what a saved state holds or how it is made changes: older states are then ignored. */
 const FORMAT = 1;
 
@@ -65,6 +70,9 @@ export function savedStateDir(imageDir: string, key: string, host: string): stri
   return join(imageDir, 'booted', key, host);
 }
 
+/** Marker beside a state dir: this VM configuration cannot be saved (the reason inside); cold boots only. */
+export const unsaveableMarker = (dir: string): string => `${dir}.unsaveable`;
+
 /** The saved state in `dir`, when complete (every file is written before the directory gets its name). */
 export function findSavedState(dir: string): SavedState | undefined {
   const s: SavedState = { dir, disk: join(dir, 'disk.qcow2'), memory: join(dir, 'memory.state'), hostKey: join(dir, 'ssh_host_ed25519_key') };
@@ -108,7 +116,11 @@ export async function saveVmState(rec: VmRecord, dir: string, meta: Pick<SavedSt
   try {
     await withQmp(rec.qmpSocket, async (q) => {
       await q.execute('migrate-set-parameters', { 'max-bandwidth': 8 * 1024 ** 3 });
-      await q.execute('migrate', { uri: `exec:cat > ${memory}` });
+      await q.execute('migrate', { uri: `exec:cat > ${memory}` }).catch((err: Error) => {
+        // Refused before anything started: the guest runs on untouched.
+        if (/non-migratable|migration is disabled|blocked/i.test(err.message)) throw new UnsaveableVmError(`${rec.name}: ${err.message}`);
+        throw err;
+      });
     });
     await waitFor(`${rec.name}: saving its memory did not finish`, 300_000, () =>
       withQmp(rec.qmpSocket, async (q) => {

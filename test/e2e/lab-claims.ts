@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labReset } from '../../src/lab/lab.js';
+import { labReset, resetCost } from '../../src/lab/lab.js';
 import { pidAlive, withLockFile } from '../../src/lab/lock-file.js';
 import type { LabSettings } from '../../src/lab/settings.js';
 import { hostNames, labPaths, readLabState, type VmRecord } from '../../src/lab/state.js';
@@ -50,9 +50,19 @@ function claimedByLiveProcess(settings: LabSettings, host: string): boolean {
   return false;
 }
 
-/** Pick hosts for the request among the free ones, clean ones first; undefined when not enough are free. */
-export function pickHosts(free: Array<{ name: string; iommu: 'intel' | 'amd'; dirty: boolean; index: number }>, req: ClaimRequest): string[] | undefined {
-  const order = [...free].sort((a, b) => Number(a.dirty) - Number(b.dirty) || a.index - b.index);
+export interface FreeHost {
+  name: string;
+  iommu: 'intel' | 'amd';
+  dirty: boolean;
+  index: number;
+  /** A dirty host comes back from its saved state (seconds) rather than a cold boot (minutes). */
+  restorable: boolean;
+}
+
+/** Pick hosts for the request among the free ones, cheapest to make pristine first; undefined when too few are free. */
+export function pickHosts(free: FreeHost[], req: ClaimRequest): string[] | undefined {
+  const cost = (h: FreeHost) => (!h.dirty ? 0 : h.restorable ? 1 : 2);
+  const order = [...free].sort((a, b) => cost(a) - cost(b) || a.index - b.index);
   const taken = new Set<string>();
   const take = (n: number, ok: (h: (typeof order)[number]) => boolean): string[] | undefined => {
     const got = order.filter((h) => !taken.has(h.name) && ok(h)).slice(0, n);
@@ -81,6 +91,12 @@ export function pickHosts(free: Array<{ name: string; iommu: 'intel' | 'amd'; di
   return groups.flat();
 }
 
+async function hostCosts(settings: LabSettings): Promise<Map<string, 'restore' | 'cold'>> {
+  const state = readLabState(labPaths(settings.stateDir));
+  const names = state ? hostNames(state) : [];
+  return new Map(await Promise.all(names.map(async (h) => [h, await resetCost(settings, h)] as const)));
+}
+
 /** Wait for free hosts matching the request, take them, and bring the dirty ones back to pristine. */
 export async function claimHosts(settings: LabSettings, req: ClaimRequest): Promise<Claim> {
   const paths = labPaths(settings.stateDir);
@@ -88,12 +104,13 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
   const deadline = Date.now() + (req.timeoutMs ?? 50 * 60_000);
   let waitedSince = 0;
   for (;;) {
+    const costs = await hostCosts(settings);
     const picked = await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
       const state = readLabState(paths);
       if (!state) throw new Error('the e2e lab is not up');
       const free = hostNames(state).filter((h) => !claimedByLiveProcess(settings, h)).map((h) => {
         const vm = state.hosts[h]!;
-        return { name: h, iommu: vm.iommu, dirty: existsSync(dirtyFile(vm)), index: vm.index };
+        return { name: h, iommu: vm.iommu, dirty: existsSync(dirtyFile(vm)), index: vm.index, restorable: costs.get(h) !== 'cold' };
       });
       const hosts = pickHosts(free, req);
       for (const h of hosts ?? []) writeFileSync(claimFile(settings, h), JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }));

@@ -3,7 +3,7 @@ import { pickHosts } from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
-    .map((name, index) => ({ name, index, iommu: (index % 2 === 0 ? 'intel' : 'amd') as 'intel' | 'amd', dirty: dirty.includes(name) }))
+    .map((name, index) => ({ name, index, iommu: (index % 2 === 0 ? 'intel' : 'amd') as 'intel' | 'amd', dirty: dirty.includes(name), restorable: index % 2 === 0 }))
     .filter((h) => !only || only.includes(h.name));
 
 describe('handing lab hosts to e2e scenarios', () => {
@@ -14,6 +14,11 @@ describe('handing lab hosts to e2e scenarios', () => {
 
   it('takes dirty hosts when not enough clean ones are free (the claim restores them)', () => {
     expect(pickHosts(lab(['lab1', 'lab3', 'lab5']), { intel: 3, label: 't' })).toEqual(['lab1', 'lab3', 'lab5']);
+  });
+
+  it('prefers a dirty host that restores in seconds over one that needs a cold boot', () => {
+    expect(pickHosts(lab(['lab1', 'lab2', 'lab3', 'lab4', 'lab5']), { any: 2, label: 't' })).toEqual(['lab1', 'lab6']);
+    expect(pickHosts(lab(['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']), { any: 1, label: 't' })).toEqual(['lab1']);
   });
 
   it('waits (undefined) rather than give fewer hosts than asked', () => {
