@@ -3,7 +3,7 @@
  * ~/.ssh/config (missing ones skipped, as OpenSSH does), else OpenSSH's default files; plus ssh-agent. An
  * encrypted key file is fine when an agent can stand in for it, and an error naming the file when not.
  */
-import type { ConfigProblem } from '../load/config-error.js';
+import type { ConfigProblem } from '../core/config-error.js';
 import type { Setting } from '../load/connection-vars.js';
 import { loadIdentity } from './identity.js';
 import { absolutePath, defaultIdentityFiles, type Resolved } from './resolve-options.js';

@@ -3,7 +3,7 @@
  * own ProxyJump applies (as with OpenSSH), later hops are reached through the one before. A hop without its
  * own UserKnownHostsFile is checked against the target's known_hosts files, under the target's policy.
  */
-import type { ConfigProblem } from '../load/config-error.js';
+import type { ConfigProblem } from '../core/config-error.js';
 import { loadIdentity } from './identity.js';
 import { MAX_JUMP_DEPTH, parseProxyJump, type JumpSpec } from './proxy-jump.js';
 import { absolutePath, defaultIdentityFiles, type Resolved } from './resolve-options.js';

@@ -5,7 +5,7 @@
  * to ssh as -o options). ssh config's Host patterns match the inventory address (ansible_host, else the
  * inventory name). Every problem found is reported at once, at the file:line:col where the variable was set.
  */
-import { ConfigError, type ConfigProblem } from '../load/config-error.js';
+import { ConfigError, type ConfigProblem } from '../core/config-error.js';
 import { ansibleBoolean, connectionVars, type ConnectionVars } from '../load/connection-vars.js';
 import { resolveCredentials } from './resolve-credentials.js';
 import { absolutePath, defaultKnownHostsFile, withDefaults, type Resolved, type ResolveOptions } from './resolve-options.js';

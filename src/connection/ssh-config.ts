@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig from 'ssh-config';
-import { ConfigError } from '../load/config-error.js';
+import { ConfigError } from '../core/config-error.js';
 
 /** What ~/.ssh/config says about one host name. Paths are as written (see expandSshTokens). */
 export interface SshConfigEntry {

@@ -2,7 +2,7 @@
  * Reading connection variables off an inventory host: rollgate's own names first, then Ansible's, with the
  * file:line:col where each was set so a bad value can be reported where it was written.
  */
-import type { ConfigProblem, SourcePosition } from '../load/config-error.js';
+import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
 import type { InventoryHost } from '../load/inventory.js';
 
 /**

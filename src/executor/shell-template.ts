@@ -6,7 +6,7 @@
  */
 import { split } from 'shlex';
 import { quote } from '../connection/shell-quote.js';
-import type { SourcePosition } from '../load/config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
 import { evaluateExpression, TemplateFailure } from '../load/template.js';
 import type { VarScope } from '../load/vars.js';
 import { splitShellTemplate } from '../load/shell-template-split.js';

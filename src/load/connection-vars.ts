@@ -4,7 +4,7 @@
  * it came from and where that was written. Pure: the ssh layer turns this into an SshTarget (and checks that
  * key files exist). Every problem is reported at once, at the variable's file:line:col, with a fix.
  */
-import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
+import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
 import type { InventoryHost } from './inventory.js';
 import { parseAddress } from './host-range.js';
 import type { PowerConfig } from '../power/driver.js';

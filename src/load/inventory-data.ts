@@ -4,7 +4,7 @@
  * file:line:col where it was set. The INI and YAML readers call these functions; `reconcile` then applies
  * Ansible's closing rules (parentless groups go under `all`, hosts with no group go to `ungrouped`).
  */
-import type { ConfigProblem, SourcePosition } from './config-error.js';
+import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
 
 export interface GroupDraft {
   name: string;

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../core/config-error.js';
 import { addHost, type InventoryDraft } from './inventory-data.js';
 import { readIniInventory } from './inventory-ini.js';
 import { readYamlInventory } from './inventory-yaml.js';

@@ -6,10 +6,10 @@
  * Unlike Ansible, which warns and carries on, a term that matches nothing is a ConfigError with a did-you-mean.
  */
 import { RE2JS } from 're2js';
-import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
+import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
 import type { Inventory } from './inventory.js';
 import { parseAddress } from './host-range.js';
-import { closestName } from './suggest.js';
+import { closestName } from '../core/suggest.js';
 
 interface Term {
   text: string;

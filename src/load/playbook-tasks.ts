@@ -10,7 +10,7 @@ import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './pla
 import { at, checkKeywordValues, checkTemplates, conditions, isMapping, optionalBoolean, report, reportUnknownKey, stringList, templatedPointers, type LoadContext } from './playbook-context.js';
 import { validateWithSchema } from './option-errors.js';
 import { argvProblems, shellLineProblems } from './shell-line-check.js';
-import { closestName, didYouMean, listChoices } from './suggest.js';
+import { closestName, didYouMean, listChoices } from '../core/suggest.js';
 
 const moduleNames = Object.keys(moduleSpecs) as ModuleName[];
 const isModule = (k: string): k is ModuleName => Object.hasOwn(moduleSpecs, k);

@@ -4,7 +4,7 @@
  */
 import { knownFilters, knownTests, parseTemplate } from './template-env.js';
 import type { NjNode } from './template-names.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import { blockedMembers } from './template-sandbox.js';
 
 export interface TemplateProblem {

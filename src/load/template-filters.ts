@@ -3,7 +3,7 @@
  * replace, first, last, sort, unique ...). Each is a plain function; `this` is nunjucks' context where needed.
  */
 import { dump, load } from 'js-yaml';
-import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement, setKey } from './template-values.js';
 
 type NjContext = { env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown } };

@@ -8,7 +8,7 @@
  * and the task's file:line:col; `| default(...)` and `is defined` take it without using it.
  */
 import nunjucks from 'nunjucks';
-import type { SourcePosition } from './config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
 import type { Condition } from './playbook-types.js';
 import { parseTemplate, templateEnvironment, templateGlobals, takeCaptured } from './template-env.js';
 import { templateNames, type TemplateNames } from './template-names.js';

@@ -13,7 +13,7 @@
  * facts and loop items are data and are never templated again: a registered stdout holding `{{ x }}` stays
  * those characters.
  */
-import type { SourcePosition } from './config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
 
 export type VarLayerKind = 'inventory' | 'play' | 'block' | 'task' | 'registered' | 'loop' | 'extra' | 'magic';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveTarget, resolveTargets, type TargetHost } from '../../src/connection/resolve-target.js';
 import { parseSshConfig } from '../../src/connection/ssh-config.js';
-import { ConfigError } from '../../src/load/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 
 let dir: string;
 let home: string;

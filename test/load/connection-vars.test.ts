@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ansibleBoolean, connectionVars, connectionVarsOf } from '../../src/load/connection-vars.js';
-import { ConfigError } from '../../src/load/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 
 const at = (line: number) => ({ file: 'hosts.yml', line, column: 7 });
 const host = (vars: Record<string, unknown>, name = 'hv01.example') => ({

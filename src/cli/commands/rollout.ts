@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
+import { ConfigError, type ConfigProblem } from '../../core/config-error.js';
 import type { Inventory } from '../../load/inventory.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import { collect, collectList, positiveNumber } from './exec.js';

@@ -6,7 +6,7 @@
  * keeps both until someone has looked at it).
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
 import { collect } from './exec.js';

@@ -4,7 +4,7 @@
  * one the run used) says how to reach them; --limit narrows them with an Ansible pattern.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import type { SetExitCode } from './index.js';
 import { collect, positiveNumber } from './exec.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestName, didYouMean } from '../../src/load/suggest.js';
+import { closestName, didYouMean } from '../../src/core/suggest.js';
 
 describe('closestName', () => {
   it('suggests the nearest name for a one-letter typo', () => {
