@@ -4,12 +4,12 @@
  * `meta:` steers the play; notified handlers run at flush points in the order they are defined.
  */
 import type { Block, Handler, MetaTask, Task, TaskNode } from '../load/playbook-types.js';
-import { renderString } from '../load/template.js';
+import { renderString } from '../template/template.js';
 import type { HostSession } from './host-session.js';
 import type { Inherited, PlayContext } from './run-context.js';
 import { runTaskOnHost } from './task-run.js';
 import { taskScope } from './task-scope.js';
-import { evaluateCondition } from '../load/template.js';
+import { evaluateCondition } from '../template/template.js';
 
 const active = (hosts: readonly HostSession[]) => hosts.filter((h) => h.active);
 

@@ -7,7 +7,7 @@ import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
 import type { Condition } from './playbook-types.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
 import { validateWithSchema } from './option-errors.js';
-import { checkExpression, checkTemplate } from './template-check.js';
+import { checkExpression, checkTemplate } from '../template/template-check.js';
 import { didYouMean } from '../core/suggest.js';
 import { unsupportedKeywords } from './playbook-keywords.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { argvProblems, shellLineProblems } from '../../src/load/shell-line-check.js';
+import { argvProblems, shellLineProblems } from '../../src/template/shell-line-check.js';
 import { renderCommandLine, renderShellLine } from '../../src/executor/shell-template.js';
-import { createScope } from '../../src/load/template.js';
+import { createScope } from '../../src/template/template.js';
 import { execFileSync } from 'node:child_process';
 
 /** The first words of each problem's message after the expression, e.g. "is in a heredoc body". */

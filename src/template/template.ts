@@ -9,7 +9,6 @@
  */
 import nunjucks from 'nunjucks';
 import type { SourcePosition } from '../core/config-error.js';
-import type { Condition } from './playbook-types.js';
 import { parseTemplate, templateEnvironment, templateGlobals, takeCaptured } from './template-env.js';
 import { templateNames, type TemplateNames } from './template-names.js';
 import { isTruthy } from './template-values.js';
@@ -142,7 +141,7 @@ export function evaluateExpression(source: string, scope: VarScope, position?: S
 }
 
 /** A condition holds when its expression is truthy in Python's sense (an empty list is false). */
-export function evaluateCondition(cond: Condition, scope: VarScope): boolean {
+export function evaluateCondition(cond: { source: string; position: SourcePosition }, scope: VarScope): boolean {
   return isTruthy(evaluateExpression(cond.source, scope, cond.position));
 }
 

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScope, renderString, TemplateFailure } from '../../src/load/template.js';
-import { checkTemplate } from '../../src/load/template-check.js';
-import type { VarLayerKind } from '../../src/load/vars.js';
+import { createScope, renderString, TemplateFailure } from '../../src/template/template.js';
+import { checkTemplate } from '../../src/template/template-check.js';
+import type { VarLayerKind } from '../../src/template/vars.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rg-sandbox-'));
 const marker = join(dir, 'MARKER');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createScope, evaluateCondition, evaluateExpression, renderString, renderValue, TemplateFailure } from '../../src/load/template.js';
-import { checkExpression, checkTemplate } from '../../src/load/template-check.js';
-import type { VarLayer } from '../../src/load/vars.js';
+import { createScope, evaluateCondition, evaluateExpression, renderString, renderValue, TemplateFailure } from '../../src/template/template.js';
+import { checkExpression, checkTemplate } from '../../src/template/template-check.js';
+import type { VarLayer } from '../../src/template/vars.js';
 
 const pos = { file: 'p.yml', line: 7, column: 9 };
 const scope = (vars: Record<string, unknown>, more: VarLayer[] = []) => createScope([{ kind: 'play', vars }, ...more]);
