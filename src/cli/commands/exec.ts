@@ -50,8 +50,8 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
   const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { runAdHoc }, { EventBus }, { runSecrets }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
-    import('../../connection/ssh-config.js'),
-    import('../../connection/resolve-target.js'),
+    import('../../targets/ssh-config.js'),
+    import('../../targets/resolve-target.js'),
     import('../../executor/ad-hoc.js'),
     import('../../events/events.js'),
     import('../../executor/run-secrets.js'),

@@ -33,8 +33,8 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       import('../../executor/machine-identity.js'),
       import('../../load/inventory.js'),
       import('../../load/limit.js'),
-      import('../../connection/ssh-config.js'),
-      import('../../connection/resolve-target.js'),
+      import('../../targets/ssh-config.js'),
+      import('../../targets/resolve-target.js'),
       import('../../executor/undo-run.js'),
     ]);
   const journal = openJournal(opts.journal);

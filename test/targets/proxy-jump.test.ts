@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProxyJump } from '../../src/connection/proxy-jump.js';
+import { parseProxyJump } from '../../src/targets/proxy-jump.js';
 
 describe('ProxyJump specs', () => {
   it.each([

@@ -4,8 +4,8 @@
  * encrypted key file is fine when an agent can stand in for it, and an error naming the file when not.
  */
 import type { ConfigProblem } from '../core/config-error.js';
-import type { Setting } from '../load/connection-vars.js';
-import { loadIdentity } from './identity.js';
+import type { Setting } from './connection-vars.js';
+import { loadIdentity } from '../connection/identity.js';
 import { absolutePath, defaultIdentityFiles, type Resolved } from './resolve-options.js';
 import { varProblem, type TargetHost } from './target-vars.js';
 

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveTarget, resolveTargets, type TargetHost } from '../../src/connection/resolve-target.js';
-import { parseSshConfig } from '../../src/connection/ssh-config.js';
+import { resolveTarget, resolveTargets, type TargetHost } from '../../src/targets/resolve-target.js';
+import { parseSshConfig } from '../../src/targets/ssh-config.js';
 import { ConfigError } from '../../src/core/config-error.js';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ansibleBoolean, connectionVars, connectionVarsOf } from '../../src/load/connection-vars.js';
+import { ansibleBoolean, connectionVars, connectionVarsOf } from '../../src/targets/connection-vars.js';
 import { ConfigError } from '../../src/core/config-error.js';
 
 const at = (line: number) => ({ file: 'hosts.yml', line, column: 7 });

@@ -4,11 +4,11 @@
  * own UserKnownHostsFile is checked against the target's known_hosts files, under the target's policy.
  */
 import type { ConfigProblem } from '../core/config-error.js';
-import { loadIdentity } from './identity.js';
+import { loadIdentity } from '../connection/identity.js';
 import { MAX_JUMP_DEPTH, parseProxyJump, type JumpSpec } from './proxy-jump.js';
 import { absolutePath, defaultIdentityFiles, type Resolved } from './resolve-options.js';
 import { expandSshTokens } from './ssh-config.js';
-import type { SshTarget } from './target.js';
+import type { SshTarget } from '../connection/target.js';
 import { asInteger, varProblem, type FoundVar, type TargetHost } from './target-vars.js';
 
 /** What hops take over from the target they lead to. */

@@ -1,18 +1,18 @@
 /**
  * Inventory host + ~/.ssh/config + CLI flags -> SshTarget, before any host is contacted. The inventory's
- * connection variables come from connectionVars (src/load/connection-vars.ts) plus the few only this layer
+ * connection variables come from connectionVars (src/targets/connection-vars.ts) plus the few only this layer
  * reads; they win over ansible_ssh_common_args, which wins over ssh config (as with Ansible, which passes them
  * to ssh as -o options). ssh config's Host patterns match the inventory address (ansible_host, else the
  * inventory name). Every problem found is reported at once, at the file:line:col where the variable was set.
  */
 import { ConfigError, type ConfigProblem } from '../core/config-error.js';
-import { ansibleBoolean, connectionVars, type ConnectionVars } from '../load/connection-vars.js';
+import { ansibleBoolean, connectionVars, type ConnectionVars } from './connection-vars.js';
 import { resolveCredentials } from './resolve-credentials.js';
 import { absolutePath, defaultKnownHostsFile, withDefaults, type Resolved, type ResolveOptions } from './resolve-options.js';
 import { resolveJumpChain } from './resolve-jump.js';
 import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
 import { expandSshTokens } from './ssh-config.js';
-import type { SshTarget } from './target.js';
+import type { SshTarget } from '../connection/target.js';
 import { asInteger, findVar, varProblem, type TargetHost } from './target-vars.js';
 
 export type { ResolveOptions } from './resolve-options.js';

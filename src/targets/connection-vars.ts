@@ -1,14 +1,14 @@
 /**
  * The connection settings of one inventory host, read from Ansible's variable names and rollgate's own
  * (rollgate_* win over ansible_*, which win over the older ansible_ssh_*), type-checked, each with the variable
- * it came from and where that was written. Pure: the ssh layer turns this into an SshTarget (and checks that
+ * it came from and where that was written. Pure: resolve-target.ts turns this into an SshTarget (and checks that
  * key files exist). Every problem is reported at once, at the variable's file:line:col, with a fix.
  */
 import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
-import type { InventoryHost } from './inventory.js';
-import { parseAddress } from './host-range.js';
+import type { InventoryHost } from '../load/inventory.js';
+import { parseAddress } from '../load/host-range.js';
 import type { PowerConfig } from '../power/driver.js';
-import { kindOf } from './schema-errors.js';
+import { kindOf } from '../load/schema-errors.js';
 
 /** Variable names for each setting, highest precedence first. */
 export const connectionVarNames = {

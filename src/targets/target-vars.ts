@@ -6,13 +6,13 @@ import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
 import type { InventoryHost } from '../load/inventory.js';
 
 /**
- * The part of an inventory host that targets are resolved from (what src/load/connection-vars.ts reads, plus
+ * The part of an inventory host that targets are resolved from (what src/targets/connection-vars.ts reads, plus
  * the variables only the SSH layer knows).
  */
 export type TargetHost = Pick<InventoryHost, 'name' | 'vars' | 'origin' | 'varOrigins'>;
 
 /**
- * Connection variables beyond those src/load/connection-vars.ts reads (address, port, user, key files,
+ * Connection variables beyond those src/targets/connection-vars.ts reads (address, port, user, key files,
  * become, become user, known_hosts file, ssh common args), in precedence order.
  */
 export const CONNECTION_VARS = {
