@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { recordfailWaitsForever } from '../../../src/executor/trial-boot/grub-preflight.js';
+import { recordfailWaitsForever } from '../../src/trial-boot/grub-preflight.js';
 
 // A real Debian 12 grub.cfg, captured from a lab VM (GRUB_RECORDFAIL_TIMEOUT unset).
-const DEBIAN = readFileSync(new URL('../../fixtures/lab/intel-default/grub-cfg.txt', import.meta.url), 'utf8');
+const DEBIAN = readFileSync(new URL('../fixtures/lab/intel-default/grub-cfg.txt', import.meta.url), 'utf8');
 const UBUNTU = DEBIAN.replace(/(if \[ "\$\{recordfail\}" = 1 \] ; then\n\s*set timeout=)30/, '$1-1');
 
 describe('recordfail in the GRUB preflight', () => {

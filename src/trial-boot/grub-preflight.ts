@@ -5,9 +5,9 @@
  * frozen default; GRUB_SAVEDEFAULT makes the trial the default the moment GRUB starts it; Ubuntu's recordfail
  * makes GRUB wait at the menu forever after a failed boot, where a power reset cannot help.
  */
-import { sh, raw, type ShellFragment } from '../../connection/shell-quote.js';
-import type { HostRoot } from '../../modules/host-root.js';
-import { entryForRelease, parseGrubMenu } from './grub-menu.js';
+import { sh, raw, type ShellFragment } from '../connection/shell-quote.js';
+import type { HostRoot } from '../modules/host-root.js';
+import { entryForRelease, parseGrubMenu } from '../modules/boot/grub-menu.js';
 import type { PreflightProblem, PreflightResult } from './trial-boot.js';
 
 /** Tools the one-shot needs, by role; the first name found wins (Debian names, then Fedora's grub2-*). */

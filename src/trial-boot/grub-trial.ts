@@ -4,13 +4,13 @@
  * change, a one-shot entry (the candidate + panic=N) is armed with grub-reboot. Both entries live in
  * /boot/grub/rollgate.cfg, sourced at boot by a small /etc/grub.d hook, so arming needs no extra update-grub.
  */
-import type { Connection } from '../../connection/connection.js';
-import { sh } from '../../connection/shell-quote.js';
-import { findTools, runChecked, toolCommand, type HostRoot } from '../../modules/host-root.js';
-import { copyRemoteFile, missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../../modules/host-files.js';
-import { ModuleFailure, type UndoRecord } from '../../modules/module.js';
-import { ROLLOUT_KNOWN_GOOD_ENTRY } from '../../modules/kernel/boot-default.js';
-import { bootArgs, comparableArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from './grub-menu.js';
+import type { Connection } from '../connection/connection.js';
+import { sh } from '../connection/shell-quote.js';
+import { findTools, runChecked, toolCommand, type HostRoot } from '../modules/host-root.js';
+import { copyRemoteFile, missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../modules/host-files.js';
+import { ModuleFailure, type UndoRecord } from '../modules/module.js';
+import { ROLLOUT_KNOWN_GOOD_ENTRY } from '../modules/kernel/boot-default.js';
+import { bootArgs, comparableArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from '../modules/boot/grub-menu.js';
 import { GRUB_TOOLS, evaluateGrubPreflight, grubFactsScript, parseGrubFacts, pickGrubTools, type GrubFacts, type GrubToolPaths } from './grub-preflight.js';
 import type { PreflightResult, TrialBootDriver, TrialBootState } from './trial-boot.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bootArgs, copyPathFor, entryForRelease, firstNormalEntry, grubQuote, kernelRelease, parseGrubMenu, renderEntry } from '../../../src/executor/trial-boot/grub-menu.js';
+import { bootArgs, copyPathFor, entryForRelease, firstNormalEntry, grubQuote, kernelRelease, parseGrubMenu, renderEntry } from '../../../src/modules/boot/grub-menu.js';
 
 const U = '4f0c2d1e-8a7b-4c3d-9e5f-0a1b2c3d4e5f';
 const cfg = readFileSync(new URL('../../fixtures/grub/debian12-grub.cfg', import.meta.url), 'utf8');

@@ -7,7 +7,7 @@
  * onto the same steps (`bootctl set-default` to a copied loader entry, `bootctl set-oneshot` for the trial, the
  * LoaderEntryOneShot EFI variable being cleared by the boot loader itself).
  */
-import type { UndoRecord } from '../../modules/module.js';
+import type { UndoRecord } from '../modules/module.js';
 
 /** Why a one-shot cannot be trusted on this host; the rollout refuses to start there. */
 export interface PreflightProblem {
