@@ -87,7 +87,10 @@ async function runBlock(block: Block, hosts: readonly HostSession[], play: PlayC
       h.recap.rescued++;
     }
     await runNodes(block.rescue, failed, play, { ...inner, rescuing: true });
-    for (const h of failed) if (h.state === 'failed') (h.recap.rescued--, h.recap.failed++);
+    for (const h of failed) if (h.state === 'failed') {
+      h.recap.rescued--;
+      h.recap.failed++;
+    }
   }
   if (block.always.length > 0) {
     const stillFailed = entering.filter((h) => h.state === 'failed');

@@ -20,6 +20,7 @@ import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
 import { RunLeases } from './run-lease.js';
 import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
+import { InternalError } from '../core/internal-error.js';
 
 const json = (value: unknown, secrets?: SecretSet): string => JSON.stringify(redactSecrets(value ?? {}, secrets));
 
@@ -102,7 +103,9 @@ export class Journal {
       )
       .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options, this.secrets),
         input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now()));
-    return this.getRun(id)!;
+    const run = this.getRun(id);
+    if (!run) throw new InternalError(`run ${id} was written but cannot be read back`);
+    return run;
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {

@@ -68,7 +68,10 @@ export function groupHosts(inv: Inventory, name: string): string[] {
   const seen = new Set(order);
   for (let i = 0; i < order.length; i++) {
     for (const child of inv.groups.get(order[i] ?? '')?.children ?? []) {
-      if (!seen.has(child)) (seen.add(child), order.push(child));
+      if (!seen.has(child)) {
+        seen.add(child);
+        order.push(child);
+      }
     }
   }
   return [...new Set(order.flatMap((g) => inv.groups.get(g)?.hosts ?? []))];

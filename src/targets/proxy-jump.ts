@@ -18,7 +18,7 @@ export function parseProxyJump(value: string): JumpSpec[] | string | undefined {
   const hops: JumpSpec[] = [];
   for (const raw of text.split(',')) {
     const hop = raw.trim().replace(/^ssh:\/\//, '');
-    const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s\[\]]+)(?::(\d+))?$/.exec(hop);
+    const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s[\]]+)(?::(\d+))?$/.exec(hop);
     if (!m || !m[2]) return `"${raw.trim()}" is not [user@]host[:port]`;
     const spec: JumpSpec = { host: m[2].replace(/^\[|\]$/g, '') };
     if (m[1]) spec.user = m[1];

@@ -6,6 +6,7 @@
  * inventory name). Every problem found is reported at once, at the file:line:col where the variable was set.
  */
 import { ConfigError, type ConfigProblem } from '../core/config-error.js';
+import { InternalError } from '../core/internal-error.js';
 import { ansibleBoolean, connectionVars, type ConnectionVars } from './connection-vars.js';
 import { resolveCredentials } from './resolve-credentials.js';
 import { absolutePath, defaultKnownHostsFile, withDefaults, type Resolved, type ResolveOptions } from './resolve-options.js';
@@ -133,7 +134,9 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
 
 /** Resolve one host. Throws ConfigError listing every problem with this host's connection settings. */
 export function resolveTarget(host: TargetHost, opts: ResolveOptions = {}): SshTarget {
-  return resolveTargets([host], opts)[0]!;
+  const [target] = resolveTargets([host], opts);
+  if (!target) throw new InternalError(`no target resolved for host ${host.name}`);
+  return target;
 }
 
 /** Resolve every host before any is contacted. Throws one ConfigError listing every problem of every host. */

@@ -66,7 +66,7 @@ export function lexShell(src: string): ShellLex {
   function quoted(close: string, context: ShellContext, escapes: boolean): void {
     while (i < src.length) {
       if (expression(context)) continue;
-      const c = src[i]!;
+      const c = src.charAt(i);
       if (escapes && c === '\\') {
         add(src.slice(i, i + 2));
         i += 2;
@@ -81,7 +81,7 @@ export function lexShell(src: string): ShellLex {
   function doubleQuoted(outer: ShellContext): void {
     while (i < src.length) {
       if (expression(within(outer, 'quoted'))) continue;
-      const c = src[i]!;
+      const c = src.charAt(i);
       if (c === '"') {
         i++;
         return;
@@ -101,7 +101,7 @@ export function lexShell(src: string): ShellLex {
   function balanced(openChar: string, closeChar: string, depth: number, context: ShellContext): void {
     while (i < src.length && depth > 0) {
       if (expression(context)) continue;
-      const c = src[i++]!;
+      const c = src.charAt(i++);
       if (c === '\\') i++;
       else if (c === openChar) depth++;
       else if (c === closeChar) depth--;
@@ -113,12 +113,21 @@ export function lexShell(src: string): ShellLex {
     let depth = 1;
     while (i < src.length) {
       if (expression(context)) continue;
-      const c = src[i]!;
+      const c = src.charAt(i);
       if (c === '\\') i += 2;
-      else if (c === "'") (i++, quoted("'", context, false));
-      else if (c === '"') (i++, doubleQuoted(context));
+      else if (c === "'") {
+        i++;
+        quoted("'", context, false);
+      }
+      else if (c === '"') {
+        i++;
+        doubleQuoted(context);
+      }
       else if (c === '$' && src[i + 1] === '(') dollarOrBacktick(context);
-      else if (c === '$' && src[i + 1] === '{') (i += 2, depth++);
+      else if (c === '$' && src[i + 1] === '{') {
+        i += 2;
+        depth++;
+      }
       else {
         i++;
         if (c === '}' && --depth === 0) return;
@@ -166,14 +175,20 @@ export function lexShell(src: string): ShellLex {
       i += 2;
       list(')', within(context, 'word'));
     }
-    while (i < src.length && !metachars.has(src[i]!)) {
+    while (i < src.length && !metachars.has(src.charAt(i))) {
       if (expression(context)) continue;
-      const c = src[i]!;
+      const c = src.charAt(i);
       if (c === '\\') {
         add(src[i + 1] === '\n' ? '' : (src[i + 1] ?? ''));
         i += 2;
-      } else if (c === "'") (i++, quoted("'", within(context, 'quoted'), false));
-      else if (c === '"') (i++, doubleQuoted(context));
+      } else if (c === "'") {
+        i++;
+        quoted("'", within(context, 'quoted'), false);
+      }
+      else if (c === '"') {
+        i++;
+        doubleQuoted(context);
+      }
       else if (c === '$' || c === '`') dollarOrBacktick(context);
       else if (c === '[' && commandStart && assignmentSubscript.test(w.text) && isSubscriptAssignment(i)) {
         // `a[i]=v`: bash evaluates the subscript as arithmetic.
@@ -233,7 +248,7 @@ export function lexShell(src: string): ShellLex {
       words = [];
     };
     while (i < src.length) {
-      const c = src[i]!;
+      const c = src.charAt(i);
       if (c === ' ' || c === '\t') i++;
       else if (c === '\\' && src[i + 1] === '\n') i += 2;
       else if (c === '\n') {
@@ -268,11 +283,11 @@ export function lexShell(src: string): ShellLex {
         pending.push({ delimiter: delimiter.text, tabs });
       } else if ((c === '<' || c === '>') && src[i + 1] === '(') words.push(word(context, false));
       else if (c === '<' || c === '>' || (c === '&' && src[i + 1] === '>')) {
-        while (i < src.length && '<>&|'.includes(src[i]!)) i++;
+        while (i < src.length && '<>&|'.includes(src.charAt(i))) i++;
         if (src[i - 1] === '&' && /[0-9-]/.test(src[i] ?? '')) while (/[0-9-]/.test(src[i] ?? '')) i++;
         else redirect = true;
       } else if (c === ';' || c === '&' || c === '|') {
-        while (i < src.length && ';&|'.includes(src[i]!)) i++;
+        while (i < src.length && ';&|'.includes(src.charAt(i))) i++;
         end();
       } else {
         const commandStart = words.every((w) => /^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=/.test(w.text));

@@ -10,7 +10,7 @@ export type ShellSegment = { kind: 'text'; text: string } | { kind: 'expr'; expr
 export function closingBraces(source: string, from: number): number {
   let quote: string | null = null;
   for (let i = from; i < source.length; i++) {
-    const c = source[i]!;
+    const c = source.charAt(i);
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = null;
@@ -26,7 +26,7 @@ export function splitShellTemplate(source: string): ShellSegment[] | null {
   let shellQuote: "'" | '"' | null = null;
   let text = '';
   for (let i = 0; i < source.length; i++) {
-    const c = source[i]!;
+    const c = source.charAt(i);
     if (c === '{' && source[i + 1] === '{') {
       const end = closingBraces(source, i + 2);
       if (end < 0) return null;
@@ -37,7 +37,7 @@ export function splitShellTemplate(source: string): ShellSegment[] | null {
       continue;
     }
     text += c;
-    if (c === '\\' && shellQuote !== "'" && i + 1 < source.length) text += source[++i]!;
+    if (c === '\\' && shellQuote !== "'" && i + 1 < source.length) text += source.charAt(++i);
     else if (shellQuote === null && (c === "'" || c === '"')) shellQuote = c;
     else if (shellQuote === c) shellQuote = null;
   }

@@ -35,8 +35,8 @@ const stringMembers: Record<string, (s: string, ...a: unknown[]) => unknown> = {
 function stripChars(s: string, chars: string, left: boolean, right: boolean): string {
   let a = 0;
   let b = s.length;
-  while (left && a < b && chars.includes(s[a]!)) a++;
-  while (right && b > a && chars.includes(s[b - 1]!)) b--;
+  while (left && a < b && chars.includes(s.charAt(a))) a++;
+  while (right && b > a && chars.includes(s.charAt(b - 1))) b--;
   return s.slice(a, b);
 }
 
