@@ -3,7 +3,7 @@
  * cannot be used as bad input (exit 2) with what to do, a wait for another process told on stderr, and a warning
  * (once per process) when it sits on a network filesystem, where SQLite's locking cannot be trusted.
  */
-import { ConfigError } from '../load/config-error.js';
+import { ConfigError } from '../core/config-error.js';
 import { Journal } from '../journal/journal.js';
 import { BUSY_BOUND_MS } from '../journal/journal-busy.js';
 import { JournalUnusableError, networkFsOf } from '../journal/journal-file.js';

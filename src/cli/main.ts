@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
-import { ConfigError } from '../load/config-error.js';
+import { ConfigError } from '../core/config-error.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { JournalBusyError } from '../journal/journal-busy.js';
 

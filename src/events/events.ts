@@ -3,6 +3,7 @@
  * consume these; nothing that produces them prints. Events never carry secrets: a run's bus scrubs its secret
  * values (scrubWith) before any listener sees an event.
  */
+import type { HostOutcomeStatus } from '../core/host-status.js';
 
 /** Milliseconds since the epoch. */
 export type Timestamp = number;
@@ -72,7 +73,7 @@ export type RollgateEvent =
   | RolloutEvent;
 
 /** How a host ended its turn in a staged rollout (src/strategy/threshold.ts). */
-export type RolloutHostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'rolled_back' | 'needs_person';
+export type RolloutHostStatus = HostOutcomeStatus;
 
 /** One check of a post-boot verification: what was expected, what was found. */
 export interface VerificationCheck {

@@ -5,7 +5,6 @@
  * keeps its lock for `rollgate resume` / `undo` / `unlock`; the leases go. Synchronous journal writes.
  */
 import type { Journal } from '../journal/journal.js';
-import { leasesOwnedBy } from '../journal/run-lease.js';
 import { readRecord, TERMINAL } from './rollout/host-record.js';
 
 export interface ForcedRun {
@@ -17,21 +16,19 @@ export interface ForcedRun {
 
 export async function forceStop(journal: Journal, reason: string): Promise<ForcedRun[]> {
   const forced: ForcedRun[] = [];
-  for (const lease of leasesOwnedBy(journal.db)) {
+  for (const lease of journal.leases().ownedHere()) {
     const run = journal.getRun(lease.runId);
     if (!run) continue;
     const steps = journal.listSteps(run.id);
     const inFlight = new Set(steps.filter((s) => s.status === 'pending').map((s) => s.host));
-    journal.write(() =>
-      journal.db.prepare("UPDATE steps SET message = ? WHERE run_id = ? AND status = 'pending'").run(`interrupted (${reason}) while this step ran: it may be partly applied; undo restores it from its record`, run.id),
-    );
+    journal.notePendingSteps(run.id, `interrupted (${reason}) while this step ran: it may be partly applied; undo restores it from its record`);
     const lock = journal.fleetLock();
     const held = [...new Set((await lock.listHostLocks()).filter((l) => l.runId === run.id).map((l) => l.host))];
     const midChange = (host: string) => run.kind === 'rollout' && !TERMINAL.has(readRecord(journal, run.id, host).phase) && readRecord(journal, run.id, host).phase !== 'pending';
     const kept = held.filter((h) => inFlight.has(h) || midChange(h));
     await lock.releaseHostLocks(run.id, held.filter((h) => !kept.includes(h)));
     journal.finishRun(run.id, 'interrupted');
-    journal.write(() => journal.db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ?').run(lease.runId, lease.token));
+    journal.leases().release(lease);
     forced.push({ runId: run.id, kind: run.kind, kept });
   }
   return forced;

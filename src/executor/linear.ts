@@ -4,12 +4,12 @@
  * `meta:` steers the play; notified handlers run at flush points in the order they are defined.
  */
 import type { Block, Handler, MetaTask, Task, TaskNode } from '../load/playbook-types.js';
-import { renderString } from '../load/template.js';
+import { renderString } from '../template/template.js';
 import type { HostSession } from './host-session.js';
 import type { Inherited, PlayContext } from './run-context.js';
 import { runTaskOnHost } from './task-run.js';
 import { taskScope } from './task-scope.js';
-import { evaluateCondition } from '../load/template.js';
+import { evaluateCondition } from '../template/template.js';
 
 const active = (hosts: readonly HostSession[]) => hosts.filter((h) => h.active);
 
@@ -87,7 +87,10 @@ async function runBlock(block: Block, hosts: readonly HostSession[], play: PlayC
       h.recap.rescued++;
     }
     await runNodes(block.rescue, failed, play, { ...inner, rescuing: true });
-    for (const h of failed) if (h.state === 'failed') (h.recap.rescued--, h.recap.failed++);
+    for (const h of failed) if (h.state === 'failed') {
+      h.recap.rescued--;
+      h.recap.failed++;
+    }
   }
   if (block.always.length > 0) {
     const stillFailed = entering.filter((h) => h.state === 'failed');

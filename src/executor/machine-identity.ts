@@ -7,7 +7,7 @@
  */
 import { ConnectionError, type Connection } from '../connection/connection.js';
 import type { SshTarget } from '../connection/target.js';
-import type { ConfigProblem } from '../load/config-error.js';
+import type { ConfigProblem } from '../core/config-error.js';
 import type { InventoryHost } from '../load/inventory.js';
 import type { FleetLock, LockSubject } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';

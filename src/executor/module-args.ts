@@ -4,11 +4,11 @@
  * schema now that templated values have types (a "600" from -e becomes 600 where an integer is wanted).
  */
 import { Ajv } from 'ajv';
-import type { ConfigProblem, SourcePosition } from '../load/config-error.js';
-import { formatProblem } from '../load/config-error.js';
+import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
+import { formatProblem } from '../core/config-error.js';
 import { schemaProblems } from '../load/option-errors.js';
-import { renderValue, TemplateFailure } from '../load/template.js';
-import type { VarScope } from '../load/vars.js';
+import { renderValue, TemplateFailure } from '../template/template.js';
+import type { VarScope } from '../template/vars.js';
 import type { YamlDocument } from '../load/yaml.js';
 import { moduleSpecs, type ModuleName } from '../modules/specs.js';
 import { renderCommandLine, renderShellLine } from './shell-template.js';

@@ -5,8 +5,8 @@
  */
 import { ConnectionError } from '../connection/connection.js';
 import type { TaskPreview } from '../events/events.js';
-import { evaluateExpression, TemplateFailure } from '../load/template.js';
-import type { VarScope } from '../load/vars.js';
+import { evaluateExpression, TemplateFailure } from '../template/template.js';
+import type { VarScope } from '../template/vars.js';
 import type { Task } from '../load/playbook-types.js';
 import { findActionModule } from '../modules/actions/index.js';
 import { playbookActions, type PlaybookAction } from '../modules/actions/playbook-actions.js';

@@ -7,7 +7,7 @@ import type { EventBus } from '../events/events.js';
 import type { Journal } from '../journal/journal.js';
 import type { Inventory } from '../load/inventory.js';
 import type { Condition } from '../load/playbook-types.js';
-import type { VarLayer } from '../load/vars.js';
+import type { VarLayer } from '../template/vars.js';
 import type { SecretSet } from '../secrets/secret-set.js';
 import type { PlannedPlay } from '../plan/plan.js';
 import type { PlaybookAction } from '../modules/actions/playbook-actions.js';

@@ -4,7 +4,7 @@
  * (SIGINT / SIGTERM through the CLI) or the lease lost to another controller that found this one dead.
  */
 import type { Journal } from '../journal/journal.js';
-import { LEASE_RENEW_MS, releaseLease, renewLease, takeLease, type RunLease } from '../journal/run-lease.js';
+import { LEASE_RENEW_MS, type RunLease } from '../journal/run-lease.js';
 
 export type ControlOutcome = { ok: true; control: RunControl } | { ok: false; message: string; owner: string };
 
@@ -26,7 +26,7 @@ export class RunControl {
 
   /** Take the run's lease (a new run, or a dead controller's: resume) and keep it while working. */
   static take(journal: Journal, runId: string, stop?: AbortSignal): ControlOutcome {
-    const got = takeLease(journal.db, runId, (fn) => journal.write(fn));
+    const got = journal.leases().take(runId);
     if (!got.ok) return { ok: false, owner: got.holder.owner, message: `run ${runId} is still in progress: ${got.life.why}` };
     return { ok: true, control: new RunControl(journal, got.lease, stop) };
   }
@@ -38,7 +38,7 @@ export class RunControl {
 
   private beat(): void {
     try {
-      if (!renewLease(this.journal.db, this.lease)) this.lost.abort(`another controller took run ${this.lease.runId} over`);
+      if (!this.journal.leases().renew(this.lease)) this.lost.abort(`another controller took run ${this.lease.runId} over`);
     } catch {
       // The journal is busy or closed: the next beat tries again (several fit in a lease's lifetime).
     }
@@ -48,7 +48,7 @@ export class RunControl {
   release(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (!this.journal.db.open) return;
-    releaseLease(this.journal.db, this.lease, (fn) => this.journal.write(fn));
+    if (!this.journal.isOpen) return;
+    this.journal.leases().release(this.lease);
   }
 }

@@ -3,7 +3,7 @@
  * every variable of the task's scope under a secret-looking name or listed in the play's `no_log_vars`
  * (`db_password: "{{ vault_db_password }}"` yields the value itself), and what a `no_log` task registered.
  */
-import type { VarScope } from '../load/vars.js';
+import type { VarScope } from '../template/vars.js';
 import { isSecretName } from '../secrets/secret-names.js';
 import type { SecretSet } from '../secrets/secret-set.js';
 

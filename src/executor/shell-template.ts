@@ -6,11 +6,11 @@
  */
 import { split } from 'shlex';
 import { quote } from '../connection/shell-quote.js';
-import type { SourcePosition } from '../load/config-error.js';
-import { evaluateExpression, TemplateFailure } from '../load/template.js';
-import type { VarScope } from '../load/vars.js';
-import { splitShellTemplate } from '../load/shell-template-split.js';
-import { checkShellLine } from '../load/shell-line-check.js';
+import type { SourcePosition } from '../core/config-error.js';
+import { evaluateExpression, TemplateFailure } from '../template/template.js';
+import type { VarScope } from '../template/vars.js';
+import { splitShellTemplate } from '../template/shell-template-split.js';
+import { checkShellLine } from '../template/shell-line-check.js';
 
 function words(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(words);

@@ -4,8 +4,8 @@
  */
 import type { HostRecap, TaskStatus } from '../events/events.js';
 import type { Task } from '../load/playbook-types.js';
-import { renderString } from '../load/template.js';
-import type { VarScope } from '../load/vars.js';
+import { renderString } from '../template/template.js';
+import type { VarScope } from '../template/vars.js';
 import type { CallResult } from './module-call.js';
 
 /** The task's name, or its module as ansible-playbook shows an unnamed task. */

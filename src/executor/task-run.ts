@@ -5,8 +5,8 @@
  */
 import type { TaskStatus } from '../events/events.js';
 import type { Task } from '../load/playbook-types.js';
-import { evaluateCondition, renderValue, TemplateFailure } from '../load/template.js';
-import type { VarScope } from '../load/vars.js';
+import { evaluateCondition, renderValue, TemplateFailure } from '../template/template.js';
+import type { VarScope } from '../template/vars.js';
 import { callModule, type CallResult } from './module-call.js';
 import { withBecome } from './become.js';
 import type { HostSession } from './host-session.js';

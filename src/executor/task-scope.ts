@@ -1,10 +1,10 @@
 /**
- * The variables one task sees on one host, as layers (precedence documented in src/load/vars.ts): inventory <
+ * The variables one task sees on one host, as layers (precedence documented in src/template/vars.ts): inventory <
  * play vars < block vars < task vars < registered/set_fact < loop item < -e extra vars < magic variables.
  */
 import type { NodeCommon } from '../load/playbook-types.js';
-import { createScope } from '../load/template.js';
-import type { VarLayer, VarScope } from '../load/vars.js';
+import { createScope } from '../template/template.js';
+import type { VarLayer, VarScope } from '../template/vars.js';
 import type { HostSession } from './host-session.js';
 import type { Inherited, PlayContext } from './run-context.js';
 

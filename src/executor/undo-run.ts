@@ -11,7 +11,7 @@ import type { EventBus } from '../events/events.js';
 import type { Journal } from '../journal/journal.js';
 import type { RunRow, UndoableStep } from '../journal/journal-types.js';
 import { describeConflicts, runLife } from '../journal/run-life.js';
-import { readLease, thisController } from '../journal/run-lease.js';
+import { thisController } from '../journal/run-lease.js';
 import { applyUndos, type UndoEntry, type UndoReport } from '../modules/undo.js';
 import { runOnFleet, type FleetOptions } from './fleet.js';
 import { addressSubjects, claimingOpener } from './machine-identity.js';
@@ -65,7 +65,7 @@ export function checkRunnable(journal: Journal, run: RunRow | undefined, runId: 
   if (!run) throw new UndoRefused(`no run ${runId} in the journal (rollgate runs lists them)`);
   const life = runLife(journal, run);
   if (life.alive === true && !leasedHere(journal, runId)) {
-    const owner = readLease(journal.db, runId)?.owner ?? run.controller;
+    const owner = journal.leases().read(runId)?.owner ?? run.controller;
     throw new UndoRefused(`run ${runId} is still in progress (${life.why}): stop it first (Ctrl-C, or kill -TERM ${owner.slice(owner.lastIndexOf(':') + 1)})`);
   }
   if (life.alive === 'unknown' && !force) throw new UndoRefused(`run ${runId} ${life.why}; if it is dead, add --force`);
@@ -75,7 +75,7 @@ export function checkRunnable(journal: Journal, run: RunRow | undefined, runId: 
 /** This very process holds the run (an undo started by the run's own controller). */
 function leasedHere(journal: Journal, runId: string): boolean {
   const run = journal.getRun(runId);
-  return (readLease(journal.db, runId)?.owner ?? run?.controller) === thisController();
+  return (journal.leases().read(runId)?.owner ?? run?.controller) === thisController();
 }
 
 /** What undo needs of a journaled step: its record, how it ended, and a name for the report. */

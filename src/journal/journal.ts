@@ -18,7 +18,9 @@ import type {
 } from './journal-types.js';
 import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
+import { RunLeases } from './run-lease.js';
 import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
+import { InternalError } from '../core/internal-error.js';
 
 const json = (value: unknown, secrets?: SecretSet): string => JSON.stringify(redactSecrets(value ?? {}, secrets));
 
@@ -36,6 +38,7 @@ export class Journal {
   secrets = new SecretSet();
 
   private constructor(
+    /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses `.db`). */
     readonly db: Database.Database,
     readonly path: string,
   ) {}
@@ -77,6 +80,16 @@ export class Journal {
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 
+  /** The leases of runs held by live controllers (run-lease.ts). */
+  leases(): RunLeases {
+    return new RunLeases(this.db, (fn) => this.write(fn));
+  }
+
+  /** False once closed. */
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -90,7 +103,9 @@ export class Journal {
       )
       .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options, this.secrets),
         input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now()));
-    return this.getRun(id)!;
+    const run = this.getRun(id);
+    if (!run) throw new InternalError(`run ${id} was written but cannot be read back`);
+    return run;
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
@@ -167,6 +182,11 @@ export class Journal {
     this.write(() => this.db
       .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
       .run(finish.status, redactText(finish.message, this.secrets) ?? null, finish.data ? json(finish.data, this.secrets) : null, Date.now(), stepId));
+  }
+
+  /** Say on every step of the run still pending why it never finished (a forced stop); their status stays pending. */
+  notePendingSteps(runId: string, message: string): void {
+    this.write(() => this.db.prepare("UPDATE steps SET message = ? WHERE run_id = ? AND status = 'pending'").run(redactText(message, this.secrets), runId));
   }
 
   getStep(stepId: number): StepRow | undefined {

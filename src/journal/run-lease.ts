@@ -116,3 +116,32 @@ export function renewLease(db: Database.Database, lease: RunLease, now = Date.no
 export function releaseLease(db: Database.Database, lease: RunLease, write: <T>(fn: () => T) => T): void {
   write(() => db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ?').run(lease.runId, lease.token));
 }
+
+/** The run leases of one journal, for the executor: the table stays behind the journal's API (Journal.leases()). */
+export class RunLeases {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly write: <T>(fn: () => T) => T,
+  ) {}
+
+  read(runId: string): RunLease | undefined {
+    return readLease(this.db, runId);
+  }
+
+  /** Leases this process holds. */
+  ownedHere(): RunLease[] {
+    return leasesOwnedBy(this.db);
+  }
+
+  take(runId: string): LeaseOutcome {
+    return takeLease(this.db, runId, this.write);
+  }
+
+  renew(lease: RunLease): boolean {
+    return renewLease(this.db, lease);
+  }
+
+  release(lease: RunLease): void {
+    releaseLease(this.db, lease, this.write);
+  }
+}

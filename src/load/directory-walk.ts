@@ -5,7 +5,7 @@
  */
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigProblem } from './config-error.js';
+import type { ConfigProblem } from '../core/config-error.js';
 
 /** Python's default string order (by code point), which Ansible's sorted() uses. */
 export function byCodePoint(a: string, b: string): number {

@@ -4,7 +4,7 @@
  * win. Bad input is a ConfigError naming the option.
  */
 import { split } from 'shlex';
-import { ConfigError, type ConfigProblem } from './config-error.js';
+import { ConfigError, type ConfigProblem } from '../core/config-error.js';
 import { loadYamlFile, parseYaml } from './yaml.js';
 import { checkInputSize } from './input-file.js';
 

@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
-import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
+import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
 import { parseYaml } from './yaml.js';
 import { byCodePoint, walkDirectory } from './directory-walk.js';
 import { readInputFile } from './input-file.js';

@@ -4,7 +4,7 @@
  * of filling memory. The file is opened without blocking and checked on the open descriptor.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../core/config-error.js';
 
 /** Largest YAML or JSON input read, in bytes (a 10,000-host inventory with its variables is about 2 MiB). */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;

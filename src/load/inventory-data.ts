@@ -4,7 +4,8 @@
  * file:line:col where it was set. The INI and YAML readers call these functions; `reconcile` then applies
  * Ansible's closing rules (parentless groups go under `all`, hosts with no group go to `ungrouped`).
  */
-import type { ConfigProblem, SourcePosition } from './config-error.js';
+import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
+import { InternalError } from '../core/internal-error.js';
 
 export interface GroupDraft {
   name: string;
@@ -117,7 +118,7 @@ export function setGroupVar(draft: InventoryDraft, group: string, key: string, v
 
 export function setHostVar(draft: InventoryDraft, host: string, key: string, value: unknown, at: SourcePosition): void {
   const h = draft.hosts.get(host);
-  if (!h) throw new Error(`bug: variable for undeclared host ${host}`);
+  if (!h) throw new InternalError(`variable for undeclared host ${host}`);
   h.vars[key] = value;
   h.varOrigins[key] = at;
 }

@@ -4,7 +4,7 @@
  * `[group:vars]` sets group vars (`key = value`, typed the same); `[group:children]` names child groups, which
  * may be declared further down. `;` and `#` start comment lines. Problems carry file:line:col.
  */
-import type { SourcePosition } from './config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
 import { addChild, addGroup, addHost, setGroupVar, setHostVar, type InventoryDraft } from './inventory-data.js';
 import { expandHostPattern } from './host-range.js';
 import { iniValue } from './python-literal.js';

@@ -3,8 +3,8 @@
  * group_vars/, host_vars/, hidden files and non-inventory extensions), or a comma-separated host list.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { ConfigError } from './config-error.js';
+import { dirname, extname } from 'node:path';
+import { ConfigError } from '../core/config-error.js';
 import { addHost, type InventoryDraft } from './inventory-data.js';
 import { readIniInventory } from './inventory-ini.js';
 import { readYamlInventory } from './inventory-yaml.js';

@@ -5,7 +5,7 @@
  * its file:line:col with a fix instead of being skipped with a warning as Ansible does.
  */
 import type { ValidateFunction } from 'ajv';
-import type { SourcePosition } from './config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
 import { addChild, addGroup, addHost, setGroupVar, setHostVar, type InventoryDraft } from './inventory-data.js';
 import { expandHostPattern } from './host-range.js';
 import { validateDocument } from './schema-errors.js';

@@ -4,8 +4,8 @@
  * precedence. Every problem in every source is collected and thrown as one ConfigError before any host is
  * contacted.
  */
-import type { SourcePosition } from './config-error.js';
-import { ConfigError } from './config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
+import { ConfigError } from '../core/config-error.js';
 import { createDraft, hostGroups, reconcile, type InventoryDraft } from './inventory-data.js';
 import { byCodePoint, createVarsReader } from './group-vars.js';
 import { groupDepths, groupVarsLayer, hostVarsLayer } from './var-precedence.js';

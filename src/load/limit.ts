@@ -6,10 +6,10 @@
  * Unlike Ansible, which warns and carries on, a term that matches nothing is a ConfigError with a did-you-mean.
  */
 import { RE2JS } from 're2js';
-import { ConfigError, type ConfigProblem, type SourcePosition } from './config-error.js';
+import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
 import type { Inventory } from './inventory.js';
 import { parseAddress } from './host-range.js';
-import { closestName } from './suggest.js';
+import { closestName } from '../core/suggest.js';
 
 interface Term {
   text: string;
@@ -68,7 +68,10 @@ export function groupHosts(inv: Inventory, name: string): string[] {
   const seen = new Set(order);
   for (let i = 0; i < order.length; i++) {
     for (const child of inv.groups.get(order[i] ?? '')?.children ?? []) {
-      if (!seen.has(child)) (seen.add(child), order.push(child));
+      if (!seen.has(child)) {
+        seen.add(child);
+        order.push(child);
+      }
     }
   }
   return [...new Set(order.flatMap((g) => inv.groups.get(g)?.hosts ?? []))];

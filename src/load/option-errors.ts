@@ -5,9 +5,9 @@
  * and what to write instead (did-you-mean, the allowed values, the missing option).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { ConfigProblem } from './config-error.js';
+import type { ConfigProblem } from '../core/config-error.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
-import { didYouMean, listChoices } from './suggest.js';
+import { didYouMean, listChoices } from '../core/suggest.js';
 
 /** What is being validated: a module's options, a play keyword's value ... */
 export interface SchemaSubject {

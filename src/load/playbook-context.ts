@@ -3,12 +3,12 @@
  * a keyword table, validating keyword values, normalising conditions and string lists, and checking every
  * template string found in a value.
  */
-import type { ConfigProblem, SourcePosition } from './config-error.js';
+import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
 import type { Condition } from './playbook-types.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
 import { validateWithSchema } from './option-errors.js';
-import { checkExpression, checkTemplate } from './template-check.js';
-import { didYouMean } from './suggest.js';
+import { checkExpression, checkTemplate } from '../template/template-check.js';
+import { didYouMean } from '../core/suggest.js';
 import { unsupportedKeywords } from './playbook-keywords.js';
 
 export interface LoadContext {

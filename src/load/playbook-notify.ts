@@ -5,7 +5,7 @@
 import type { Handler } from './playbook-types.js';
 import type { YamlPath } from './yaml.js';
 import { isMapping, report, stringList, type LoadContext } from './playbook-context.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 /** The YAML path of each task that has a `notify`, found by walking the raw document (positions stay exact). */
 function* notifyPaths(ctx: LoadContext, playPath: YamlPath): Generator<{ path: YamlPath; names: string[] }> {

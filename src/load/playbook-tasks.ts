@@ -9,8 +9,8 @@ import type { YamlPath } from './yaml.js';
 import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, conditions, isMapping, optionalBoolean, report, reportUnknownKey, stringList, templatedPointers, type LoadContext } from './playbook-context.js';
 import { validateWithSchema } from './option-errors.js';
-import { argvProblems, shellLineProblems } from './shell-line-check.js';
-import { closestName, didYouMean, listChoices } from './suggest.js';
+import { argvProblems, shellLineProblems } from '../template/shell-line-check.js';
+import { closestName, didYouMean, listChoices } from '../core/suggest.js';
 
 const moduleNames = Object.keys(moduleSpecs) as ModuleName[];
 const isModule = (k: string): k is ModuleName => Object.hasOwn(moduleSpecs, k);

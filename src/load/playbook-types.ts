@@ -2,7 +2,7 @@
  * The typed playbook: what `loadPlaybook` returns once the YAML has passed validation. Every node keeps the
  * SourcePosition it came from so later errors (undefined variable, failed template) can name file:line:col.
  */
-import type { SourcePosition } from './config-error.js';
+import type { SourcePosition } from '../core/config-error.js';
 import type { ModuleName } from '../modules/specs.js';
 
 /** A `when` / `changed_when` / `failed_when` / `assert.that` expression, compiled at load time. */

@@ -3,14 +3,14 @@
  * targets) and turned into typed nodes. Every problem found is reported at once in one ConfigError, before any
  * host is touched.
  */
-import { ConfigError, type ConfigProblem } from './config-error.js';
+import { ConfigError, type ConfigProblem } from '../core/config-error.js';
 import type { Handler, Play, Playbook, SerialStep } from './playbook-types.js';
 import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yaml.js';
 import { playKeywords } from './playbook-keywords.js';
 import { at, checkKeywordValues, checkTemplates, isMapping, optionalBoolean, report, reportUnknownKey, stringList, type LoadContext } from './playbook-context.js';
 import { parseHandlers, parseTaskList } from './playbook-tasks.js';
-import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
-import { closestName } from './suggest.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
+import { closestName } from '../core/suggest.js';
 import { checkNotify } from './playbook-notify.js';
 
 export function loadPlaybook(file: string): Playbook {

@@ -33,7 +33,10 @@ class Parser {
       this.i++;
       // literal_eval signs only a number, though it may sit in parentheses: -(1) is -1, --1 is an error.
       let parens = 0;
-      while (this.isOp('(')) (this.i++, parens++);
+      while (this.isOp('(')) {
+      this.i++;
+      parens++;
+    }
       const next = this.peek();
       if (next?.kind !== 'number') return undefined;
       this.i++;

@@ -6,9 +6,9 @@
  */
 import { createRequire } from 'node:module';
 import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
-import type { ConfigProblem } from './config-error.js';
+import type { ConfigProblem } from '../core/config-error.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 
 /**
  * An ajv instance configured as the translation below needs (all errors, with their schemas). ajv is loaded on

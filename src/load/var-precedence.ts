@@ -12,6 +12,7 @@
 import type { GroupDraft, InventoryDraft } from './inventory-data.js';
 import { hostGroups } from './inventory-data.js';
 import { byCodePoint, mergeLayers, type VarsLayer } from './group-vars.js';
+import { InternalError } from '../core/internal-error.js';
 
 export type VarsReader = (dir: string, kind: 'group_vars' | 'host_vars', name: string) => VarsLayer;
 
@@ -49,7 +50,7 @@ export type VarsDirs = string[];
 export function hostVarsLayer(draft: InventoryDraft, hostName: string, depths: Map<string, number>, varsDirs: VarsDirs, read: VarsReader): VarsLayer {
   const host = draft.hosts.get(hostName);
   const all = draft.groups.get('all');
-  if (!host || !all) throw new Error(`bug: unknown host ${hostName}`);
+  if (!host || !all) throw new InternalError(`unknown host ${hostName}`);
   const groups = sortGroups(
     [...hostGroups(draft, hostName)].filter((g) => g !== 'all').map((g) => draft.groups.get(g) as GroupDraft),
     depths,

@@ -3,9 +3,9 @@
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
 import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
-import { ConfigError, type SourcePosition } from './config-error.js';
+import { ConfigError, type SourcePosition } from '../core/config-error.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
-import { expandsTooFar, MAX_EXPANDED_VALUES } from './expanded-size.js';
+import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { checkInputSize, readInputFile } from './input-file.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").

@@ -2,7 +2,7 @@
  * The plan of a run, computed before any host is touched and without touching one: for each play, the hosts it
  * runs on (its `hosts` pattern, narrowed by --limit) and the tasks left after --tags / --skip-tags. Pure.
  */
-import { ConfigError, type ConfigProblem } from '../load/config-error.js';
+import { ConfigError, type ConfigProblem } from '../core/config-error.js';
 import type { Inventory } from '../load/inventory.js';
 import { selectHosts } from '../load/limit.js';
 import type { Block, Handler, Play, Playbook, TaskNode } from '../load/playbook-types.js';

@@ -4,7 +4,7 @@
  * it is and what to write, found before any host is touched.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigProblem, type SourcePosition } from '../load/config-error.js';
+import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
 import type { PowerDriver } from './driver.js';
 import { IpmiDriver } from './ipmi.js';
 import { RedfishDriver } from './redfish.js';

@@ -3,7 +3,7 @@
  * the play's `rollout:` mapping (already checked against its schema by the loader, with file:line:col). What the
  * schema cannot say is reported here at the `rollout:` key's position.
  */
-import { ConfigError } from '../load/config-error.js';
+import { ConfigError } from '../core/config-error.js';
 import type { Play } from '../load/playbook-types.js';
 import { parseRolloutSettings, type RolloutSettings } from './settings.js';
 

@@ -4,9 +4,7 @@
  * goes on unless every host of the batch failed. rollgate adds: any canary failure stops, and a host that needs a
  * person stops the run. An unreachable or rolled-back host counts as failed.
  */
-
-/** How a host ended its turn in the rollout. */
-export type HostOutcomeStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'rolled_back' | 'needs_person';
+import type { HostOutcomeStatus } from '../core/host-status.js';
 
 export function countsAsFailure(status: HostOutcomeStatus): boolean {
   return status === 'failed' || status === 'unreachable' || status === 'rolled_back' || status === 'needs_person';

@@ -26,7 +26,7 @@ import type { SshTarget } from '../../src/connection/target.js';
 import { consoleMark, consoleSince, waitForConsole } from '../../src/lab/console.js';
 import { armFault, clearFaults, type FaultKind } from '../../src/lab/faults/faults.js';
 import { kindFor, type LabProfile } from '../../src/lab/kinds.js';
-import { connectLabHost, labReset, labUp, type LabUpResult } from '../../src/lab/lab.js';
+import { connectLabHost, labReset, labUp } from '../../src/lab/lab.js';
 import { labSettings, type LabSettings } from '../../src/lab/settings.js';
 import { labTarget, waitForSsh, type Ready } from '../../src/lab/ssh-ready.js';
 import { hostNames, labPaths, readLabState, type LabPaths, type LabState, type VmRecord } from '../../src/lab/state.js';

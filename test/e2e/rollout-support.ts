@@ -38,7 +38,10 @@ export function cli(args: string[]): CliProcess {
       if (!line.trim()) continue;
       const e = JSON.parse(line) as RollgateEvent;
       events.push(e);
-      for (const w of [...waiters]) if (w.match(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+      for (const w of [...waiters]) if (w.match(e)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
     }
   });
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { FLEET_ADMIN_USER } from '../../src/lab/sshd-fleet.js';
 import { renderShellLine } from '../../src/executor/shell-template.js';
-import { createScope } from '../../src/load/template.js';
+import { createScope } from '../../src/template/template.js';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { SshConnection } from '../../src/connection/ssh.js';
 import type { ActionModule } from '../../src/modules/module.js';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QmpClient, QmpError, QmpPowerDriver, withQmp } from '../../src/power/qmp.js';
+import { type QmpClient, QmpError, QmpPowerDriver, withQmp } from '../../src/power/qmp.js';
 
 // A real QEMU, created paused (-S) with no disk: QMP answers at once and the CPU stays idle.
 let dir: string;

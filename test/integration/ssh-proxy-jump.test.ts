@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveTargets } from '../../src/connection/resolve-target.js';
+import { resolveTargets } from '../../src/targets/resolve-target.js';
 import { JumpHosts } from '../../src/connection/jump-hosts.js';
 import { KnownHostsStore } from '../../src/connection/known-hosts-store.js';
 import { SshConnection, type OpenOptions } from '../../src/connection/ssh.js';
-import { parseSshConfig } from '../../src/connection/ssh-config.js';
+import { parseSshConfig } from '../../src/targets/ssh-config.js';
 import type { SshTarget } from '../../src/connection/target.js';
 import { runOnFleet } from '../../src/executor/fleet.js';
 import { removeFleetDir, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';

@@ -76,6 +76,29 @@ describe('run leases', () => {
   });
 });
 
+describe("the journal's lease API", () => {
+  it('takes, reads, renews and releases a lease through Journal.leases(), and notes pending steps of a forced stop', () => {
+    const j = journal();
+    const id = j.createRun({ kind: 'run' }).id;
+    const got = j.leases().take(id);
+    if (!got.ok) throw new Error('expected the lease');
+    expect(j.leases().read(id)).toMatchObject({ owner: `${hostname()}:${process.pid}`, token: got.lease.token });
+    expect(j.leases().ownedHere().map((l) => l.runId)).toEqual([id]);
+    expect(j.leases().renew(got.lease)).toBe(true);
+    const pending = j.beginStep(id, 'hv1', { task: 't', module: 'command', args: {} });
+    const done = j.beginStep(id, 'hv1', { task: 'u', module: 'command', args: {} });
+    j.finishStep(done, { status: 'ok' });
+    j.notePendingSteps(id, 'interrupted (SIGTERM)');
+    expect(j.getStep(pending)).toMatchObject({ status: 'pending', message: 'interrupted (SIGTERM)' });
+    expect(j.getStep(done)?.message).not.toBe('interrupted (SIGTERM)');
+    j.leases().release(got.lease);
+    expect(j.leases().read(id)).toBeUndefined();
+    expect(j.isOpen).toBe(true);
+    j.close();
+    expect(j.isOpen).toBe(false);
+  });
+});
+
 describe('stale locks name their way out', () => {
   it('says how to get past each kind of holder', async () => {
     const j = journal();

@@ -6,8 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/load/config-error.js';
-import { connectionVarsOf } from '../../src/load/connection-vars.js';
+import { ConfigError } from '../../src/core/config-error.js';
+import { connectionVarsOf } from '../../src/targets/connection-vars.js';
 import { desiredStatesOf } from '../../src/modules/findings/desired.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { selectHosts } from '../../src/load/limit.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { ConfigError } from '../../src/load/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 import { parsePlaybook } from '../../src/load/playbook.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { planRun } from '../../src/plan/plan.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/load/inventory.js';
 import { globToRegExp, selectHosts, splitPattern } from '../../src/load/limit.js';
-import { ConfigError } from '../../src/load/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 
 const inv = loadInventory(new URL('../fixtures/inventories/nested-depth/hosts.yml', import.meta.url).pathname);
 

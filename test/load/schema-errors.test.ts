@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAjv, validateDocument } from '../../src/load/schema-errors.js';
 import { parseYaml } from '../../src/load/yaml.js';
-import { formatProblem } from '../../src/load/config-error.js';
+import { formatProblem } from '../../src/core/config-error.js';
 
 const schema = {
   type: 'object',

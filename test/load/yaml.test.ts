@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseYaml } from '../../src/load/yaml.js';
-import { ConfigError } from '../../src/load/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 
 describe('parseYaml', () => {
   it('reads YAML 1.1 booleans as Ansible does', () => {

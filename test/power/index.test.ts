@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { powerDriverFor, powerDriversFor } from '../../src/power/index.js';
-import { ConfigError } from '../../src/load/config-error.js';
+import { ConfigError } from '../../src/core/config-error.js';
 
 const env = { BMC_PASSWORD: 'hunter2-secret', IPMI_PASSWORD: 'ipmi-secret' };
 const locate = (host: string, path: string[]) => ({ file: `inventory/host_vars/${host}.yml`, line: 3 + path.length, column: 3 });

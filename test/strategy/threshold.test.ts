@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideStop, type BatchTally, type HostOutcomeStatus } from '../../src/strategy/threshold.js';
+import type { HostOutcomeStatus } from '../../src/core/host-status.js';
+import { decideStop, type BatchTally } from '../../src/strategy/threshold.js';
 
 function tally(phase: 'canary' | 'batch', size: number, statuses: HostOutcomeStatus[]): BatchTally {
   return { phase, size, outcomes: statuses.map((status, i) => ({ host: `h${i + 1}`, status })) };

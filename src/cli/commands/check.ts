@@ -34,8 +34,8 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
   const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { checkFleet }, { EventBus }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
-    import('../../connection/ssh-config.js'),
-    import('../../connection/resolve-target.js'),
+    import('../../targets/ssh-config.js'),
+    import('../../targets/resolve-target.js'),
     import('../../executor/check-run.js'),
     import('../../events/events.js'),
   ]);

@@ -1,6 +1,6 @@
 /** `rollgate diff BEFORE.json AFTER.json [--json]`: what changed between two snapshots; exit 1 on a regression. */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import { readInputFile } from '../../load/input-file.js';
 import { diffSnapshots } from '../../modules/facts/diff.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';

@@ -4,7 +4,7 @@
  * Every host is resolved before any is contacted, so bad input touches no host.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import type { SetExitCode } from './index.js';
 import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
@@ -50,8 +50,8 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
   const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { runAdHoc }, { EventBus }, { runSecrets }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
-    import('../../connection/ssh-config.js'),
-    import('../../connection/resolve-target.js'),
+    import('../../targets/ssh-config.js'),
+    import('../../targets/resolve-target.js'),
     import('../../executor/ad-hoc.js'),
     import('../../events/events.js'),
     import('../../executor/run-secrets.js'),

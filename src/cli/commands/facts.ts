@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dump } from 'js-yaml';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import { isParseKind, parseKinds } from '../../modules/facts/parse-kinds.js';
 import type { SetExitCode } from './index.js';
 

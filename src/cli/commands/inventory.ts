@@ -3,7 +3,7 @@
  * (`--list` prints exactly the JSON ansible-inventory prints for the same files).
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import { loadInventory } from '../../load/inventory.js';
 import { selectHosts } from '../../load/limit.js';
 import { ansibleJson, inventoryGraph, inventoryList, printableHostVars } from '../../render/inventory-list.js';

@@ -81,6 +81,7 @@ export function upProgressView(hosts: string[]): UpProgressView {
         await shown;
         return result;
       } catch (err) {
+        // eslint-disable-next-line no-restricted-syntax -- a thrown non-Error, wrapped for listr2 to show; not input
         const e = err instanceof Error ? err : new Error(String(err));
         image.reject(e);
         for (const d of vms.values()) d.reject(e);

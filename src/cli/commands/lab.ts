@@ -2,11 +2,14 @@
  * `rollgate lab ...`: the local VM lab (QEMU, emulated IOMMU, each VM booting through its own GRUB).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { ConfigError } from '../../core/config-error.js';
+import { isBug } from '../../core/internal-error.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { SetExitCode } from './index.js';
 import { labSettings, type LabSettings } from '../../lab/settings.js';
 import { LAB_PROFILES, type LabProfile } from '../../lab/kinds.js';
-import { connectLabHost, labDown, labReset, labUp, requireHost, requireLab } from '../../lab/lab.js';
+import { connectLabHost, labDown, labReset, labUp, MAX_LAB_HOSTS, requireHost, requireLab } from '../../lab/lab.js';
 import { currentImage, ensureImage } from '../../lab/image.js';
 import { summarizeImage } from '../../lab/image-summary.js';
 import { hostNames, labHostName } from '../../lab/state.js';
@@ -24,15 +27,29 @@ function print(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
-function fail(setExitCode: SetExitCode, err: unknown): void {
-  process.stderr.write(`rollgate lab: ${(err as Error).message}\n`);
-  setExitCode(1);
+/**
+ * How a lab command's error ends: bad input exit 2, a lab step that failed (QEMU, SSH, the image build, a lab
+ * that is not up) exit 1 with its message; a bug is thrown on, so the CLI prints its stack (exit 70).
+ */
+export function labFailure(err: unknown): { code: ExitCode; message: string } {
+  if (isBug(err)) throw err;
+  if (err instanceof ConfigError) return { code: EXIT.badInput, message: err.message };
+  return { code: EXIT.failed, message: `rollgate lab: ${(err as Error).message}` };
 }
 
-function positiveInt(name: string) {
+function fail(setExitCode: SetExitCode, err: unknown): void {
+  const { code, message } = labFailure(err);
+  process.stderr.write(`${message}\n`);
+  setExitCode(code);
+}
+
+/** A commander option parser: a whole number from 1 to `max` (commander reports a bad one: exit 2). */
+function positiveInt(max = Number.MAX_SAFE_INTEGER) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} ${v}: expected a whole number of 1 or more`);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? 'expected a whole number of 1 or more' : `expected a whole number from 1 to ${max}`);
+    }
     return n;
   };
 }
@@ -46,7 +63,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
   lab
     .command('up')
     .description(`build the guest image if needed, start (or reuse) the VMs, wait for SSH logins, write ${LAB_INVENTORY_PATH}`)
-    .option('--hosts <n>', 'number of VMs', positiveInt('--hosts'), 3)
+    .option('--hosts <n>', 'number of VMs', positiveInt(MAX_LAB_HOSTS), 3)
     .addOption(new Option('--profile <profile>', 'IOMMU of the VMs: intel, amd, or mixed (alternating)').choices([...LAB_PROFILES]).default('intel'))
     .option('--inventory <file>', 'where to write the inventory', LAB_INVENTORY_PATH)
     .action(async (opts: { hosts: number; profile: LabProfile; inventory: string }) => {
@@ -123,7 +140,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
   lab
     .command('console <host>')
     .description("print a VM's serial console log (kept across reboots)")
-    .option('-n, --lines <n>', 'last N lines only', positiveInt('--lines'))
+    .option('-n, --lines <n>', 'last N lines only', positiveInt())
     .action((host: string, opts: { lines?: number }) => {
       try {
         const { vm } = requireHost(settings(), host);
@@ -136,7 +153,9 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     });
 
   lab
-    .command('power <host> <action>')
+    .command('power')
+    .argument('<host>')
+    .addArgument(new Argument('<action>').choices(['reset', 'off', 'on', 'status']))
     .description('the power driver of a VM (QMP): reset, off, on or status')
     .action(async (host: string, action: string) => {
       try {
@@ -147,7 +166,6 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           case 'off': await power.powerOff(); break;
           case 'on': await power.powerOn(); break;
           case 'status': break;
-          default: throw new Error(`unknown power action "${action}": use reset, off, on or status`);
         }
         print(`${host}: power ${await power.status()}`);
       } catch (err) {
@@ -156,9 +174,11 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     });
 
   lab
-    .command('fault <host> [kind]')
+    .command('fault')
+    .argument('<host>')
+    .addArgument(new Argument('[kind]').choices([...FAULT_KINDS, 'clear']))
     .description(`arm a fault on a VM (${FAULT_KINDS.join(', ')}), "clear" them all, or list what is armed`)
-    .option('--seconds <n>', 'slow-boot: how long the next boot waits', positiveInt('--seconds'), 120)
+    .option('--seconds <n>', 'slow-boot: how long the next boot waits', positiveInt(), 120)
     .addHelpText('after', '\nFaults:\n' + FAULT_KINDS.map((k) => `  ${k.padEnd(19)} ${FAULT_DESCRIPTIONS[k]}`).join('\n') + '\n  clear               disarm every fault of the host')
     .action(async (host: string, kind: string | undefined, opts: { seconds: number }) => {
       try {
@@ -171,11 +191,9 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         } else if (kind === 'clear') {
           await clearFaults(ctx);
           print(`${host}: faults cleared`);
-        } else if ((FAULT_KINDS as readonly string[]).includes(kind)) {
+        } else {
           await armFault(kind as FaultKind, ctx);
           print(`${host}: ${kind} armed: ${FAULT_DESCRIPTIONS[kind as FaultKind]}`);
-        } else {
-          throw new Error(`unknown fault "${kind}": use one of ${FAULT_KINDS.join(', ')} or clear`);
         }
       } catch (err) {
         fail(setExitCode, err);
@@ -193,7 +211,9 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         if (opts.force && cached) {
           const state = (() => { try { return requireLab(s).state; } catch { return undefined; } })();
           if (state && state.imageHash === cached.hash && hostNames(state).some((n) => vmPid(state.hosts[n]!))) {
-            throw new Error('the lab runs on this image; `rollgate lab down` first');
+            process.stderr.write('rollgate lab: the lab runs on this image; `rollgate lab down` first\n');
+            setExitCode(EXIT.failed);
+            return;
           }
           rmSync(cached.dir, { recursive: true, force: true });
         }

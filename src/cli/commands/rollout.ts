@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../load/config-error.js';
+import { ConfigError, type ConfigProblem } from '../../core/config-error.js';
 import type { Inventory } from '../../load/inventory.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import { collect, collectList, positiveNumber } from './exec.js';
@@ -79,7 +79,7 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
   const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runRollout }, { movedHosts }, { runSecrets }] = await Promise.all([
-    import('../../connection/ssh-config.js'), import('../../connection/resolve-target.js'), import('../journal-open.js'), import('../interrupts.js'),
+    import('../../targets/ssh-config.js'), import('../../targets/resolve-target.js'), import('../journal-open.js'), import('../interrupts.js'),
     import('../../events/events.js'), import('../../executor/rollout/rollout.js'), import('../../executor/machine-identity.js'),
     import('../../executor/run-secrets.js'),
   ]);

@@ -61,8 +61,8 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     return setExitCode(0);
   }
   const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runPlaybook, HostsLockedError }, { runSecrets }] = await Promise.all([
-    import('../../connection/ssh-config.js'),
-    import('../../connection/resolve-target.js'),
+    import('../../targets/ssh-config.js'),
+    import('../../targets/resolve-target.js'),
     import('../journal-open.js'),
     import('../interrupts.js'),
     import('../../events/events.js'),

@@ -6,7 +6,7 @@
  * keeps both until someone has looked at it).
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
 import { collect } from './exec.js';
@@ -52,7 +52,7 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
         for (const h of journal.listHosts(runId).filter((x) => !opts.host || x.host === opts.host)) {
           out(`\n${h.host}: ${h.status}`);
           for (const e of journal.listEvents(runId, h.host)) {
-            for (const l of formatRolloutEvent(e.data as RollgateEvent)) out(`  ${new Date(e.at).toISOString().slice(11, 19)} ${l.replace(/^  /, "")}`);
+            for (const l of formatRolloutEvent(e.data as RollgateEvent)) out(`  ${new Date(e.at).toISOString().slice(11, 19)} ${l.replace(/^ {2}/, "")}`);
           }
           for (const s of journal.listSteps(runId, h.host)) {
             out(`  step #${s.id} ${s.module} "${s.task}": ${s.status}${s.undoneAt ? ` (undone by ${s.undoneBy})` : ''}${s.message ? ` — ${s.message.split('\n')[0]}` : ''}`);

@@ -4,7 +4,7 @@
  * one the run used) says how to reach them; --limit narrows them with an Ansible pattern.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../load/config-error.js';
+import { ConfigError } from '../../core/config-error.js';
 import type { SetExitCode } from './index.js';
 import { collect, positiveNumber } from './exec.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
@@ -33,8 +33,8 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       import('../../executor/machine-identity.js'),
       import('../../load/inventory.js'),
       import('../../load/limit.js'),
-      import('../../connection/ssh-config.js'),
-      import('../../connection/resolve-target.js'),
+      import('../../targets/ssh-config.js'),
+      import('../../targets/resolve-target.js'),
       import('../../executor/undo-run.js'),
     ]);
   const journal = openJournal(opts.journal);

@@ -5,7 +5,7 @@
  */
 import type { RolloutHostStatus } from '../../events/events.js';
 import type { Journal } from '../../journal/journal.js';
-import type { TrialBootState } from '../trial-boot/trial-boot.js';
+import type { TrialBootState } from '../../trial-boot/trial-boot.js';
 import type { Expectations, ServiceStates } from './verify.js';
 
 /**

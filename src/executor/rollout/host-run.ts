@@ -12,8 +12,8 @@
 import { ConnectionError, type Connection } from '../../connection/connection.js';
 import type { RolloutHostStatus } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
-import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
-import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
+import { GrubTrialBoot } from '../../trial-boot/grub-trial.js';
+import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { readBootInfo, serviceStates } from './boot-wait.js';
 import { changedByPlay, expectationsFromSteps, passthroughIdsOf } from './expectations.js';

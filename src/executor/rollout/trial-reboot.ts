@@ -5,8 +5,8 @@
  * read from /proc/cmdline: the trial, or the known-good entry after a panic or a power reset.
  */
 import type { Connection } from '../../connection/connection.js';
-import { GrubTrialBoot } from '../trial-boot/grub-trial.js';
-import { bootSide, type TrialBootState } from '../trial-boot/trial-boot.js';
+import { GrubTrialBoot } from '../../trial-boot/grub-trial.js';
+import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { expectationsFromSteps, passthroughIdsOf } from './expectations.js';
 import type { HostCtx } from './host-context.js';

@@ -28,7 +28,7 @@ export interface KernelPackageArgs {
 export type KernelPackageChange = FileChange & { target: string; makeDefault?: boolean };
 
 /** What the default boot entry does for a target that is installed but not running, in words. */
-function bootPlan(def: DefaultBoot, target: string): string {
+function bootPlan(def: DefaultBoot): string {
   if (def.heldByRollout) return `the trial boot runs it once (a staged rollout holds the default entry)`;
   return def.command ? `make it the default boot entry (the default boots ${def.release ?? 'another kernel'} now)` : `it is already the default boot entry`;
 }
@@ -40,7 +40,7 @@ async function bootInstalled(ctx: Parameters<ActionModule['check']>[0], hr: Host
   return {
     status: 'change',
     change: { createdDirs: [], writes: [], commands, target },
-    preview: { summary: `${verb} ${target} (installed, running ${running}): ${bootPlan(def, target)}; reboot to run it`, files: [], commands },
+    preview: { summary: `${verb} ${target} (installed, running ${running}): ${bootPlan(def)}; reboot to run it`, files: [], commands },
     undo: { files: boot.grubenvFiles.map(toBackup), rebuild: [], extra },
     rebootRequired: true,
   };
@@ -79,7 +79,7 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
       if (!newest) throw new ModuleFailure(`no kernel found in ${hr.path('/boot')}`);
       if (newest === running) return { status: 'no_change', reason: `already running the newest installed kernel ${running}` };
       const [initrd, initramfs] = await readRemoteFiles(ctx.conn, [hr.path(`/boot/initrd.img-${newest}`), hr.path(`/boot/initramfs-${newest}.img`)]);
-      if (!initrd!.exists && !initramfs!.exists) throw new ModuleFailure(`kernel ${newest} is installed but has no initramfs in /boot; rebuild it (initramfs kernel: ${newest}) first`);
+      if (!initrd?.exists && !initramfs?.exists) throw new ModuleFailure(`kernel ${newest} is installed but has no initramfs in /boot; rebuild it (initramfs kernel: ${newest}) first`);
       return bootInstalled(ctx, hr, newest, running, bootNow, extra, 'adopt');
     }
 

@@ -9,8 +9,11 @@ import { moduleSpecs } from '../specs.js';
 const MAX_SECONDS = 24 * 3600;
 
 async function ask(prompt: string): Promise<boolean> {
+  // The one prompt outside src/cli/: the operator answers on the terminal mid-run, as with Ansible's pause.
+  /* eslint-disable no-restricted-properties */
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  /* eslint-enable no-restricted-properties */
   try {
     const answer = await rl.question(`${prompt}\nPress Enter to continue, or type "abort": `);
     return answer.trim().toLowerCase() !== 'abort';
@@ -24,8 +27,9 @@ export const pause: ControllerAction<{ seconds?: number; prompt?: string }> = {
   kind: 'controller',
   expressionOptions: [],
   async run(ctx, args) {
-    if (args.prompt !== undefined && args.seconds === undefined) {
-      const go = await ctx.once(() => ask(args.prompt!));
+    const prompt = args.prompt;
+    if (prompt !== undefined && args.seconds === undefined) {
+      const go = await ctx.once(() => ask(prompt));
       if (!go) return { status: 'failed', msg: process.stdin.isTTY ? 'aborted by the operator' : 'pause with `prompt` needs a terminal; give `seconds` to wait instead' };
       return { status: 'ok', msg: 'continued by the operator' };
     }

@@ -57,7 +57,13 @@ export interface IommuFacts {
   active: Known<Derived<boolean>>;
   /** Default domain for host devices, from sysfs group types, then iommu parameters, then the kernel log. */
   defaultDomain: Known<Derived<DomainType>>;
-  interruptRemapping: Known<Derived<{ enabled: boolean; mode: 'x2apic' | 'xapic' | null }>>;
+  interruptRemapping: Known<Derived<InterruptRemapping>>;
+}
+
+/** Interrupt remapping: whether the kernel enabled it, and in which APIC mode. */
+export interface InterruptRemapping {
+  enabled: boolean;
+  mode: 'x2apic' | 'xapic' | null;
 }
 
 export interface ModuleFacts {

@@ -2,7 +2,7 @@
  * A snapshot taken by a playbook task (`snapshot`, `verify`, gather_facts): collected over the task's connection
  * (its become setting), judged against the host's desired state from its variables, and journaled under `phase`.
  */
-import { formatProblem } from '../../load/config-error.js';
+import { formatProblem } from '../../core/config-error.js';
 import type { ControllerContext } from '../controller-action.js';
 import { ModuleFailure } from '../module.js';
 import { desiredStateFrom, type DesiredState } from '../findings/desired.js';

@@ -8,10 +8,10 @@
  * Bad values are reported as problems (ConfigError) before any host is contacted, at the inventory file:line:col
  * where the variable was set; a value set once for a group is reported once, naming its hosts.
  */
-import { ConfigError, type ConfigProblem, type SourcePosition } from '../../load/config-error.js';
+import { ConfigError, type ConfigProblem, type SourcePosition } from '../../core/config-error.js';
 import type { DomainType } from '../facts/parsers/dmesg-iommu.js';
 import { normalizeDeviceId } from '../facts/parsers/pci-address.js';
-import { closestName } from '../../load/suggest.js';
+import { closestName } from '../../core/suggest.js';
 
 export interface DesiredState {
   passthroughIds: string[];

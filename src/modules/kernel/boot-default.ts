@@ -12,7 +12,7 @@ import { entryForRelease, kernelRelease, parseGrubMenu, type GrubEntry } from '.
 import { ModuleFailure } from '../module.js';
 import type { BootDefault } from './kernel-set.js';
 
-/** The saved default a staged rollout sets while it holds a host (executor/trial-boot/grub-trial.ts). */
+/** The saved default a staged rollout sets while it holds a host (src/trial-boot/grub-trial.ts). */
 export const ROLLOUT_KNOWN_GOOD_ENTRY = 'rollgate-known-good';
 
 export interface DefaultBoot {

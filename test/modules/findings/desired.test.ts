@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { desiredStateFrom, desiredStatesOf } from '../../../src/modules/findings/desired.js';
-import { ConfigError } from '../../../src/load/config-error.js';
+import { ConfigError } from '../../../src/core/config-error.js';
 
 const at = (line: number) => ({ file: 'inv.yml', line, column: 7 });
 

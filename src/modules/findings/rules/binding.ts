@@ -1,7 +1,7 @@
 /** Layer 2: the devices meant for guests are bound to vfio-pci now, and will be after the next boot. */
 import { moduleName } from '../../facts/parsers/lsmod.js';
 import { cannot, fail, pass, type FindingDraft, type Rule } from '../finding.js';
-import { availableModules, companions, describeDevice, groupOf, isVfio, lspciLine, passthroughDevices } from '../context.js';
+import { availableModules, companions, describeDevice, isVfio, lspciLine, passthroughDevices } from '../context.js';
 
 const VFIO_MODULES = ['vfio', 'vfio_iommu_type1', 'vfio_pci'];
 

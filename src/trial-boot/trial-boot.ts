@@ -1,0 +1,77 @@
+/**
+ * A trial boot: the candidate (new kernel and/or new args) boots once, while the saved default stays a frozen
+ * copy of the known-good state. A hang then a power reset, or a panic with panic=N, lands on the known-good entry
+ * by itself; only after verification does the candidate become the default (as greenboot marks a boot good).
+ *
+ * One interface for every boot loader: GRUB (grub-reboot + GRUB_DEFAULT=saved) is implemented; systemd-boot maps
+ * onto the same steps (`bootctl set-default` to a copied loader entry, `bootctl set-oneshot` for the trial, the
+ * LoaderEntryOneShot EFI variable being cleared by the boot loader itself).
+ */
+import type { UndoRecord } from '../modules/module.js';
+
+/** Why a one-shot cannot be trusted on this host; the rollout refuses to start there. */
+export interface PreflightProblem {
+  check: string;
+  message: string;
+  hint: string;
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  problems: PreflightProblem[];
+  /** What was found, for the journal and `rollgate show`. */
+  facts: Record<string, string>;
+}
+
+/** What prepare recorded on the host; journaled so resume and rollback can find it again. */
+export interface TrialBootState {
+  loader: 'grub' | 'systemd-boot';
+  /** Kernel release that was running when the known-good entry was frozen. */
+  knownGoodRelease: string;
+  /** Its args, as /proc/cmdline showed them (without BOOT_IMAGE). */
+  knownGoodArgs: string[];
+  /** Boot-loader reference of the frozen entry (grub-set-default accepts it). */
+  knownGoodRef: string;
+  /** Host path prefix of the copies, e.g. /boot/rollgate/. */
+  copiesDir: string;
+  /** GRUB's path prefix of the copies as BOOT_IMAGE will show it, e.g. /boot/rollgate/ or /rollgate/. */
+  bootImagePrefix: string;
+  /** The frozen entry's GRUB text, rewritten as is whenever rollgate.cfg is. */
+  frozenEntry?: string;
+  /** Set by arm: the normal entry that becomes the default on commit, and the one-shot trial's own ref. */
+  candidateRef?: string;
+  candidateRelease?: string;
+  trialRef?: string;
+  trialArgs?: string[];
+}
+
+/** Which boot the host is on now, from /proc/cmdline alone. */
+export type BootSide = 'fallback' | 'trial' | 'other';
+
+export function bootSide(procCmdline: string, state: Pick<TrialBootState, 'bootImagePrefix' | 'trialArgs'>): BootSide {
+  const image = /(?:^|\s)BOOT_IMAGE=(\S+)/.exec(procCmdline)?.[1] ?? '';
+  if (image.startsWith(state.bootImagePrefix)) return 'fallback';
+  const words = new Set(procCmdline.trim().split(/\s+/));
+  if (state.trialArgs && state.trialArgs.length > 0 && state.trialArgs.every((a) => words.has(a))) return 'trial';
+  return 'other';
+}
+
+export interface TrialBootDriver {
+  readonly loader: TrialBootState['loader'];
+  /** Read-only: can a one-shot be trusted here? */
+  preflight(): Promise<PreflightResult>;
+  /**
+   * Freeze the running kernel/initrd/args as the saved default. Calls `recordUndo` with everything needed to
+   * take it away again before the first change on the host.
+   */
+  prepare(recordUndo: (undo: UndoRecord) => void): Promise<TrialBootState>;
+  /** After the change modules regenerated the boot config: make the candidate the next boot, once. */
+  arm(state: TrialBootState, candidate: { release?: string; panicSec: number }): Promise<TrialBootState>;
+  /** The trial verified: the candidate becomes the default, the frozen entry and copies go. */
+  commit(state: TrialBootState): Promise<void>;
+  /**
+   * After a rollback (host on the known-good boot, the change's files restored and rebuilt): the normal entry
+   * of the known-good kernel becomes the default again and the frozen entry goes. Returns what became default.
+   */
+  release(state: TrialBootState): Promise<{ defaultRef: string; note?: string }>;
+}
