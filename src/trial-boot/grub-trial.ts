@@ -141,8 +141,11 @@ export class GrubTrialBoot implements TrialBootDriver {
   async arm(state: TrialBootState, candidate: { release?: string; panicSec: number }): Promise<TrialBootState> {
     if (!this.facts) await this.gather();
     const entries = parseGrubMenu(await this.readCfg());
-    const target = candidate.release ? entryForRelease(entries, candidate.release) : firstNormalEntry(entries);
-    if (!target?.kernel) throw new ModuleFailure(`no boot entry for the candidate ${candidate.release ?? '(first entry)'} in grub.cfg on ${this.conn.host}`);
+    // No kernel named: the change keeps the running kernel, so the trial boots that one with the new args, never
+    // whichever kernel update-grub put first (a newer one merely installed would be a kernel change nobody asked for).
+    const wanted = candidate.release ?? state.knownGoodRelease;
+    const target = wanted ? entryForRelease(entries, wanted) : firstNormalEntry(entries);
+    if (!target?.kernel) throw new ModuleFailure(`no boot entry for the candidate ${wanted || '(first entry)'} in grub.cfg on ${this.conn.host}`);
     const trialArgs = [...argsOf(target.args).filter((a) => !a.startsWith('panic=')), `panic=${candidate.panicSec}`];
     const release = kernelRelease(target.kernel) ?? '';
     const trial = renderEntry(target, { id: TRIAL_ID, title: `rollgate trial (${release})`, kernel: target.kernel, initrd: target.initrd, args: trialArgs });
@@ -190,11 +193,11 @@ export class GrubTrialBoot implements TrialBootDriver {
       );
     }
     await this.removeOurs();
-    const first = firstNormalEntry(parseGrubMenu(await this.readCfg()));
-    const generic = !!first && kernelRelease(first.kernel) === state.knownGoodRelease && comparableArgs(argsOf(first.args)) === wanted;
-    const ref = generic && first ? first.ref : entry.ref;
+    // The verified kernel's own entry: the top-level one would boot whatever kernel is newest after an update-grub.
+    const ref = entryForRelease(parseGrubMenu(await this.readCfg()), state.knownGoodRelease)?.ref ?? entry.ref;
     await this.setDefault(ref);
-    if (generic) return { defaultRef: ref };
+    const first = firstNormalEntry(parseGrubMenu(await this.readCfg()));
+    if (!first || kernelRelease(first.kernel) === state.knownGoodRelease) return { defaultRef: ref };
     return { defaultRef: ref, note: `default pinned to ${state.knownGoodRelease}: a newer kernel is still installed and is not the known-good one` };
   }
 }

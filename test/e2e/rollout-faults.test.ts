@@ -75,7 +75,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
     expect(a.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [other] });
     expect(await onHost(lab, canary, FILES_HASH)).toBe(files);
     expect(await onHost(lab, canary, 'basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/driver)"')).toBe(driver);
-    expect(await onHost(lab, canary, GRUBENV)).toMatch(/^saved_entry=gnulinux-simple-/);
+    expect(await onHost(lab, canary, GRUBENV)).toMatch(/^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-/);
     expect({ hash: await onHost(lab, other, FILES_HASH), env: await onHost(lab, other, GRUBENV), boot: await lab.bootId(other) }).toEqual(untouched);
   }));
 

@@ -49,7 +49,7 @@ describe('staged rollout of enable-iommu-passthrough.yml on three lab VMs', () =
       expect(await onHost(lab, h, 'cat /proc/cmdline')).toMatch(/ intel_iommu=on iommu=pt /);
       expect(await onHost(lab, h, 'cat /sys/kernel/iommu_groups/*/type | sort -u')).toBe('identity\n');
       // Committed: the normal entry is the default again (no frozen entry, no one-shot pending), booted once.
-      expect(await onHost(lab, h, GRUBENV)).toMatch(/^saved_entry=gnulinux-simple-[0-9a-f-]+\n$/);
+      expect(await onHost(lab, h, GRUBENV)).toMatch(/^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-[0-9a-f-]+\n$/);
       expect(await onHost(lab, h, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true')).not.toMatch(/^\/boot/m);
       expect(await lab.bootId(h)).not.toBe(boots[h]);
     }

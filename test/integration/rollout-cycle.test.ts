@@ -18,7 +18,7 @@ import { planRun } from '../../src/plan/plan.js';
 import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { useRealGrubTools } from './support/grub-root.js';
-import { buildRoot } from './support/fake-root.js';
+import { buildRoot, TEST_KERNEL } from './support/fake-root.js';
 
 const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
 let fleet: SshdFleet;
@@ -87,7 +87,7 @@ describe('a rollout cycle with trial boots on real sshd hosts', () => {
     for (const r of rs) {
       // The trial ran (panic=N on its cmdline), the candidate is the default now, rollgate's entries are gone.
       expect(readFileSync(join(r, 'proc/cmdline'), 'utf8')).toMatch(/ panic=10\n$/);
-      expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+      expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
       expect(existsSync(join(r, 'boot/grub/rollgate.cfg'))).toBe(false);
       expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).not.toContain('rollgate');
       expect(execFileSync('grep', ['-rl', 'blacklist nouveau', join(r, 'etc/modprobe.d')], { encoding: 'utf8' })).not.toBe('');
@@ -120,7 +120,7 @@ describe('a rollout cycle with trial boots on real sshd hosts', () => {
     // Two boots: the trial (panic=10), then the known-good entry (the frozen copy) after the undo.
     expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8')).toMatch(/^BOOT_IMAGE=\/boot\/rollgate\/vmlinuz-/);
     expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
-    expect(grubenv(rs[0]!)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    expect(grubenv(rs[0]!)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
     expect(journal.undoableSteps(runId, fleet.hosts[0]!.name).filter((s) => s.undo.files.length > 0)).toEqual([]);
     journal.close();
   });

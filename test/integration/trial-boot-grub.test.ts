@@ -64,7 +64,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
 
     await changeArgs(r);
     const armed = await tb.arm(state, { panicSec: 10 });
-    expect(armed).toMatchObject({ candidateRef: 'gnulinux-simple-0000-test', trialRef: 'rollgate-trial', candidateRelease: TEST_KERNEL });
+    expect(armed).toMatchObject({ candidateRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`, trialRef: 'rollgate-trial', candidateRelease: TEST_KERNEL });
     expect(armed.trialArgs).toEqual(['root=UUID=0000-test', 'ro', 'iommu=pt', 'console=ttyS0,115200n8', 'quiet', 'panic=10']);
     expect(grubenv(r)).toBe('saved_entry=rollgate-known-good\nnext_entry=rollgate-trial\n');
     const cfg = readFileSync(join(r, 'boot/grub/rollgate.cfg'), 'utf8');
@@ -74,7 +74,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     bootInto(r, `/boot/vmlinuz-${TEST_KERNEL}`, armed.trialArgs!.join(' '));
     expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('trial');
     await tb.commit(armed);
-    expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
     expect(existsSync(join(r, 'boot/rollgate'))).toBe(false);
     expect(existsSync(join(r, HOOK_PATH))).toBe(false);
     expect(existsSync(join(r, 'boot/grub/rollgate.cfg'))).toBe(false);
@@ -94,8 +94,8 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('fallback');
     const report = await applyUndos(host.conn, [changeUndo]);
     expect(report.failures).toEqual([]);
-    expect(await tb.release(armed)).toEqual({ defaultRef: 'gnulinux-simple-0000-test' });
-    expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    expect(await tb.release(armed)).toEqual({ defaultRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test` });
+    expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
     rmSync(join(r, 'boot/grub/grubenv'));
     expect(hashTree(r, ['proc'])).toBe(original);
   });
@@ -108,7 +108,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     put(r, 'boot/initrd.img-6.9.0-bad', 'initrd\n');
     updateGrub(r);
     const armed = await tb.arm(state, { release: '6.9.0-bad', panicSec: 5 });
-    expect(armed.candidateRef).toBe('gnulinux-simple-0000-test');
+    expect(armed.candidateRef).toBe('gnulinux-advanced-0000-test>gnulinux-6.9.0-bad-advanced-0000-test');
     expect(armed.candidateRelease).toBe('6.9.0-bad');
     bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, ARGS);
     const out = await tb.release(armed);
@@ -183,7 +183,7 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     const armed = await tb.arm(state, { panicSec: 10 });
     bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, `${ARGS} panic=10`);
     expect((await applyUndos(host.conn, [changeUndo])).failures).toEqual([]);
-    expect(await tb.release(armed)).toEqual({ defaultRef: 'gnulinux-simple-0000-test' });
-    expect(grubenv(r)).toBe('saved_entry=gnulinux-simple-0000-test\n');
+    expect(await tb.release(armed)).toEqual({ defaultRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test` });
+    expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
   });
 });

@@ -77,10 +77,15 @@ function isRecovery(e: GrubEntry): boolean {
   return /recovery|rescue/i.test(e.title) || /(^|\s)(single|emergency|systemd\.unit=rescue\.target)(\s|$)/.test(e.args);
 }
 
-/** The first normal (not recovery, not rollgate's) entry that boots this release; top-level entries preferred. */
+/**
+ * The normal (not recovery, not rollgate's) entry that boots this release and keeps booting it: one whose id names
+ * the release (Debian's `gnulinux-<release>-advanced-<uuid>` in its submenu) before a top-level one. Debian's
+ * top-level `gnulinux-simple-<uuid>` boots whichever kernel is newest at the next update-grub, so as a saved default
+ * it would switch kernels, untried, the moment a newer package is installed.
+ */
 export function entryForRelease(entries: readonly GrubEntry[], release: string): GrubEntry | undefined {
   const fits = entries.filter((e) => kernelRelease(e.kernel) === release && !isRecovery(e) && !e.id?.startsWith('rollgate-'));
-  return fits.find((e) => !e.nested) ?? fits[0];
+  return fits.find((e) => e.id?.includes(release)) ?? fits.find((e) => !e.nested) ?? fits[0];
 }
 
 /** The entry GRUB boots by default on a fresh menu: the first one that is not rollgate's. */

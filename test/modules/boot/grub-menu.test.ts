@@ -25,8 +25,9 @@ describe('parseGrubMenu on a Debian 12 grub.cfg', () => {
     expect(entries[0]?.body).toHaveLength(10);
     expect(entries[4]?.kernel).toBeNull();
   });
-  it('picks the normal entry of a release, top level first, never recovery', () => {
-    expect(entryForRelease(entries, '6.1.0-50-amd64')?.ref).toBe(`gnulinux-simple-${U}`);
+  it('picks the normal entry that keeps booting a release (its own, not the top-level one), never recovery', () => {
+    // The entry that names the release, not the top-level one that boots whatever kernel is newest.
+    expect(entryForRelease(entries, '6.1.0-50-amd64')?.ref).toBe(`gnulinux-advanced-${U}>gnulinux-6.1.0-50-amd64-advanced-${U}`);
     expect(entryForRelease(entries, '6.1.0-41-amd64')?.ref).toBe(`gnulinux-advanced-${U}>gnulinux-6.1.0-41-amd64-advanced-${U}`);
     expect(entryForRelease(entries, '6.9.9')).toBeUndefined();
     expect(firstNormalEntry(entries)?.ref).toBe(`gnulinux-simple-${U}`);
