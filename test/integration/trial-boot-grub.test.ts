@@ -116,6 +116,20 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     expect(out.note).toContain('default pinned to 6.1.0-test');
   });
 
+  it('trial-boots the running kernel with the new args when the change names no kernel, though a newer one is installed', async () => {
+    const r = debianRoot();
+    const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
+    const state = await tb.prepare(() => undefined);
+    put(r, 'boot/vmlinuz-6.9.0-new', 'newer kernel, installed, never tried\n');
+    put(r, 'boot/initrd.img-6.9.0-new', 'initrd\n');
+    updateGrub(r);
+    const armed = await tb.arm(state, { panicSec: 5 });
+    expect(armed.candidateRelease).toBe(TEST_KERNEL);
+    expect(armed.candidateRef).toBe(`gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`);
+    await tb.commit(armed);
+    expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
+  });
+
   it('undoing the preparation alone restores the root byte for byte', async () => {
     const r = debianRoot();
     const original = hashTree(r, ['proc']);
