@@ -13,6 +13,7 @@ import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './suppo
 import { defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { useRealGrubTools } from './support/grub-root.js';
 import { buildRoot, put } from './support/fake-root.js';
+import { QmpPowerDriver } from '../../src/power/qmp.js';
 
 let fleet: SshdFleet;
 const roots: string[] = [];
@@ -101,6 +102,26 @@ describe('rollout engine over real sshd hosts (no reboot: these paths stop befor
     expect(rs.map((r) => hashTree(r, ['proc']))).toEqual(before);
     expect(await journal.fleetLock().listHostLocks()).toEqual([]);
     expect(journal.getRun(runId)?.status).toBe('failed');
+    journal.close();
+  });
+});
+
+describe('plan-time warnings', () => {
+  it('warns about a host no power driver can reset while planning, before any host is changed', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root(), root()];
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const [withDriver, without] = [fleet.hosts[0]!.name, fleet.hosts[1]!.name];
+    const play = `- hosts: all\n  tasks:\n    - command: 'true'\n      changed_when: false\n`;
+    const out = await runRollout({ ...input(journal, runId, hosts(rs), events, play), power: new Map([[withDriver, new QmpPowerDriver('/nonexistent/qmp.sock')], [without, null]]) });
+    expect(out.result).toBe('succeeded');
+    const warnings = events.filter((e) => e.type === 'rollout.warning');
+    expect(warnings).toEqual([expect.objectContaining({ host: without, code: 'no_power_driver' })]);
+    expect((warnings[0] as { message: string }).message).toBe(`${without} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`);
+    const first = (type: string) => events.findIndex((e) => e.type === type);
+    expect(first('rollout.warning')).toBeLessThan(first('rollout.started'));
+    expect(first('rollout.started')).toBeLessThan(first('rollout.host_step'));
     journal.close();
   });
 });
