@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -102,6 +103,34 @@ describe('rollout engine over real sshd hosts (no reboot: these paths stop befor
     expect(rs.map((r) => hashTree(r, ['proc']))).toEqual(before);
     expect(await journal.fleetLock().listHostLocks()).toEqual([]);
     expect(journal.getRun(runId)?.status).toBe('failed');
+    journal.close();
+  });
+});
+
+describe('the trial-boot preflight on real files', () => {
+  it('refuses a host whose grubenv grub-editenv cannot write (chattr +i), naming the cause and the fix, before any change', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root()];
+    const env = join(rs[0]!, 'boot/grub/grubenv');
+    const before = hashTree(rs[0]!, ['proc']);
+    execFileSync('chattr', ['+i', env]);
+    try {
+      // What the one-shot would meet: the real grub-editenv fails on it.
+      expect(() => execFileSync('grub-editenv', [env, 'set', 'next_entry=x'], { stdio: 'pipe' })).toThrow(/Operation not permitted/);
+      const runId = journal.createRun({ kind: 'rollout' }).id;
+      const events: RollgateEvent[] = [];
+      const out = await runRollout(input(journal, runId, hosts(rs), events));
+      expect(out.result).toBe('failed');
+      const finished = events.find((e) => e.type === 'rollout.host_finished') as { status: string; message: string };
+      expect(finished.status).toBe('failed');
+      expect(finished.message).toContain(`preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it`);
+      expect(finished.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
+      expect(events.some((e) => e.type === 'rollout.host_step' && e.step === 'freeze the known-good boot entry')).toBe(false);
+      expect(await journal.fleetLock().listHostLocks()).toEqual([]);
+    } finally {
+      execFileSync('chattr', ['-i', env]);
+    }
+    expect(hashTree(rs[0]!, ['proc'])).toBe(before);
     journal.close();
   });
 });
