@@ -3,7 +3,8 @@
  * by a pure function. The traps: GRUB cannot write grubenv on LVM, mdraid, LUKS, btrfs or ZFS, so `next_entry`
  * is never cleared and the trial boots again after every reset; GRUB_DEFAULT other than `saved` ignores the
  * frozen default; GRUB_SAVEDEFAULT makes the trial the default the moment GRUB starts it; Ubuntu's recordfail
- * makes GRUB wait at the menu forever after a failed boot, where a power reset cannot help.
+ * makes GRUB wait at the menu forever after a failed boot, where a power reset cannot help; a grubenv grub-editenv
+ * cannot open for writing (chattr +i or +a, a read-only mount) would fail the freeze after it has begun.
  */
 import { sh, raw, type ShellFragment } from '../../connection/shell-quote.js';
 import type { HostRoot } from '../../modules/host-root.js';
