@@ -224,6 +224,9 @@ describe('the play runs through the playbook executor (no reboot: these paths st
     const out = await runRollout(input(journal, runId, hosts(rs), events, play));
     expect(out.result).toBe('rolled_back');
     expect(readFileSync(join(rs[0]!, 'srv/data/precious'), 'utf8')).toBe('five years of measurements\n');
+    const held = events.find((e) => e.type === 'rollout.host_step' && e.step.startsWith('held back:'));
+    expect(held).toMatchObject({ step: `held back: rm -rf ${rs[0]!}/srv/data`, status: 'skipped' });
+    expect((held as { message: string }).message).toMatch(/^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/);
     expect(hashTree(rs[0]!, ['proc'])).toBe(before);
     journal.close();
   });

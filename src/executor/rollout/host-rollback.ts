@@ -53,6 +53,8 @@ export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolea
   if (as === 'cleanup') h.step('remove the known-good boot entry (nothing changed)', 'ok');
   else d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
   const report = await applyUndos(conn, steps.map(undoEntry));
+  // Reversals of steps that did not finish are not run (they assume the change happened): say which, and why.
+  for (const s of report.skipped) h.step(`held back: ${s.command}`, 'skipped', s.reason);
   if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
   for (const s of steps) d.journal.markUndone(s.id, d.runId);
   if (keepFrozen) store.save({ undone: true });
