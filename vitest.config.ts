@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // Three tiers: unit (pure, fast), integration (real sshd processes on loopback), e2e (real lab VMs).
+// Unit and integration files run in the forks pool, two at a time; the e2e files in a pool of their own (threads),
+// all at once, beside them: e2e scenarios mostly wait on emulated boots and claim the lab hosts they need
+// (test/e2e/lab-claims.ts), so they never share a host. Each pool takes its size from the root poolOptions.
 export default defineConfig({
   test: {
+    poolOptions: { forks: { maxForks: 2, minForks: 1 }, threads: { maxThreads: 12, minThreads: 1 } },
     projects: [
       {
         test: {
@@ -26,9 +30,7 @@ export default defineConfig({
           // A test may wait for free lab hosts (lab-claims.ts) before its own boots.
           testTimeout: 55 * 60_000,
           hookTimeout: 55 * 60_000,
-          // Files run side by side: each scenario claims the lab hosts it needs, so they never share one.
-          fileParallelism: true,
-          poolOptions: { forks: { maxForks: 8, minForks: 1 } },
+          pool: 'threads',
           // One shared lab for every e2e file; stopped after the run if the run started it.
           globalSetup: ['test/e2e/global-setup.ts'],
           teardownTimeout: 180_000,

@@ -1,49 +1,71 @@
 #!/usr/bin/env node
-// Boot-to-SSH figures of the lab: cold boots (`lab reset`: new overlay, QEMU start to SSH login) and in-guest
-// reboots (detached `systemctl reboot` to a login on a new boot_id), min/median/max.
-//   npm run build && node bench/lab-boot.mjs [--hosts 3] [--rounds 2]
-// Uses the running lab (or starts one with `lab up`), resets the hosts it measured when done.
+// Lab start-up figures, min/median/max over rounds, as JSON on stdout (progress on stderr):
+//   up       `lab up --hosts N` from a stopped lab whose VMs have saved booted states: QEMU start to N SSH logins
+//   reset    `lab reset HOST`: back to pristine from the saved state, to an SSH login (one VM at a time)
+//   cold     one VM alone, cold boot through its GRUB to an SSH login (saved states off)
+//   reboot   one VM alone, in-guest `systemctl reboot` to an SSH login on a new boot_id
+// Runs its own lab (state dir ROLLGATE_LAB_STATE, default ~/.local/state/rollgate/lab-bench) and stops it at the end.
+//   npm run build && node bench/lab-boot.mjs [--hosts 3] [--rounds 3]
 import { readFileSync } from 'node:fs';
-import { labSettings } from '../dist/lab/settings.js';
-import { labUp, labReset, connectLabHost } from '../dist/lab/lab.js';
-import { labTarget, waitForSsh } from '../dist/lab/ssh-ready.js';
-import { labPaths, readLabState } from '../dist/lab/state.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+process.env.ROLLGATE_LAB_STATE ||= join(homedir(), '.local', 'state', 'rollgate', 'lab-bench');
+const { labSettings } = await import('../dist/lab/settings.js');
+const { labUp, labDown, labReset, connectLabHost } = await import('../dist/lab/lab.js');
+const { labTarget, waitForSsh } = await import('../dist/lab/ssh-ready.js');
+const { labPaths, readLabState } = await import('../dist/lab/state.js');
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const hosts = arg('hosts', 3);
-const rounds = arg('rounds', 2);
+const rounds = arg('rounds', 3);
 const settings = labSettings(process.env, (p) => readFileSync(p, 'utf8'));
+const inventoryFile = join(settings.stateDir, 'inventory.yml');
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { n: s.length, min: s[0], median: s[Math.floor((s.length - 1) / 2)], max: s[s.length - 1] };
 };
 const secs = (ms) => Math.round(ms / 100) / 10;
+const log = (m) => process.stderr.write(`${m}\n`);
+const timed = async (fn) => {
+  const t = Date.now();
+  await fn();
+  return secs(Date.now() - t);
+};
 
-const up = await labUp(settings, { hosts, profile: 'intel' });
-const names = Object.keys(up.state.hosts).slice(0, hosts);
-const cold = Object.values(up.bootMs).map(secs);
-const reboots = [];
+// The first up saves every VM's booted state (cold boots); afterwards every start is a restore.
+await labDown(settings);
+const first = await labUp(settings, { hosts, profile: 'intel', inventoryFile });
+log(`first up (cold boots, then saved): ${JSON.stringify(first.bootMs)}`);
+const figures = { up: [], reset: [], cold: [], reboot: [] };
+for (let r = 0; r < rounds; r++) {
+  await labDown(settings, { keepDisks: false, inventoryFile });
+  figures.up.push(await timed(() => labUp(settings, { hosts, profile: 'intel', inventoryFile })));
+  log(`round ${r + 1}: up ${figures.up.at(-1)} s`);
+  for (let i = 1; i <= hosts; i++) figures.reset.push(await timed(() => labReset(settings, `lab${i}`)));
+  log(`round ${r + 1}: resets ${figures.reset.slice(-hosts).join(', ')} s`);
+}
+// One VM alone for cold boots and reboots: the others stopped.
+await labDown(settings, { inventoryFile });
+await labUp(settings, { hosts: 1, profile: 'intel', inventoryFile });
+const cold = { ...settings, savedStates: false, sshPollMs: 1000 };
 const paths = labPaths(settings.stateDir);
 for (let r = 0; r < rounds; r++) {
-  // All hosts at once: the lab's normal case (three VMs rebooting together on two cores).
-  const t = await Promise.all(names.map(async (h) => {
-    const conn = await connectLabHost(settings, h);
-    const before = (await conn.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
-    await conn.exec("nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &");
-    await conn.close();
-    const vm = readLabState(paths).hosts[h];
-    const ready = await waitForSsh(labTarget(vm, { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts }), {
-      timeoutMs: settings.bootTimeoutMs, pollMs: settings.sshPollMs, notBootId: before,
-    });
-    return secs(ready.waitedMs);
-  }));
-  reboots.push(...t);
-  console.error(`round ${r + 1}: reboot to SSH ${t.join(', ')} s`);
+  figures.cold.push(secs((await labReset(cold, 'lab1')).waitedMs));
+  const conn = await connectLabHost(settings, 'lab1');
+  const before = (await conn.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+  await conn.exec("nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &");
+  await conn.close();
+  const vm = readLabState(paths).hosts.lab1;
+  const ready = await waitForSsh(labTarget(vm, { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts }), {
+    timeoutMs: settings.bootTimeoutMs, pollMs: 1000, notBootId: before,
+  });
+  figures.reboot.push(secs(ready.waitedMs));
+  log(`round ${r + 1}: cold ${figures.cold.at(-1)} s, reboot ${figures.reboot.at(-1)} s`);
 }
-const resets = await Promise.all(names.map(async (h) => secs((await labReset(settings, h)).waitedMs)));
-cold.push(...resets);
+await labDown(settings, { inventoryFile });
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(JSON.stringify({ hosts, accel: up.state.accel, coldBootToSsh: stats(cold), rebootToSsh: stats(reboots), cold, reboots, loadavg: load }, null, 2));
+const out = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, { ...stats(v), values: v }]));
+console.log(JSON.stringify({ hosts, rounds, accel: first.state.accel, seconds: out, loadavg: load }, null, 2));

@@ -15,7 +15,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const path = args.find((a) => !a.startsWith('--')) ?? '.local-fleet/e2e-rollout/journal.db';
 if (!existsSync(path)) {
-  console.error(`no journal at ${path}: run the lab e2e (ROLLGATE_E2E_FULL=1 npm run test:e2e) or pass a journal`);
+  console.error(`no journal at ${path}: run the lab e2e (npm run test:e2e) or pass a journal`);
   process.exit(2);
 }
 const db = new Database(path, { readonly: true });

@@ -219,9 +219,12 @@ export async function labReset(settings: LabSettings, host: string): Promise<Rea
     const before = rec.hostPublicKey;
     const plan = await preparePristine(ctx, rec);
     if (rec.hostPublicKey !== before) {
-      // A saved state brings the host key its guest installed: known_hosts must say so before the login.
-      writeLabState(paths, state);
-      writeKnownHosts(paths, state);
+      // A saved state brings the host key its guest installed: known_hosts must say so before the login. Re-read
+      // the state first: resets of other hosts may have written it meanwhile.
+      const now = readLabState(paths) ?? state;
+      now.hosts[host] = rec;
+      writeLabState(paths, now);
+      writeKnownHosts(paths, now);
     }
     return (await startPristine(ctx, rec, plan)).ready;
   });

@@ -4,6 +4,11 @@
  */
 import { openSync, writeSync, closeSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+/** Who holds a lock: the pid, and the worker thread when not the main one (test runners share a process). */
+const OWNER = threadId ? `${process.pid}:${threadId}` : String(process.pid);
+const ownerPid = (text: string) => Number(text.trim().split(':')[0]);
 
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -18,19 +23,19 @@ export function pidAlive(pid: number): boolean {
 function tryTake(path: string): boolean {
   try {
     const fd = openSync(path, 'wx');
-    writeSync(fd, String(process.pid));
+    writeSync(fd, OWNER);
     closeSync(fd);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    let owner = NaN;
+    let text = '';
     try {
-      owner = Number(readFileSync(path, 'utf8').trim());
+      text = readFileSync(path, 'utf8').trim();
     } catch {
       return false;
     }
-    if (owner === process.pid) return true;
-    if (!pidAlive(owner)) {
+    if (text === OWNER) return true;
+    if (!pidAlive(ownerPid(text))) {
       rmSync(path, { force: true });
       return false; // retry
     }
@@ -45,7 +50,7 @@ export async function withLockFile<T>(path: string, timeoutMs: number, what: str
   let reentrant = false;
   for (;;) {
     try {
-      if (Number(readFileSync(path, 'utf8').trim()) === process.pid) {
+      if (readFileSync(path, 'utf8').trim() === OWNER) {
         reentrant = true;
         break;
       }

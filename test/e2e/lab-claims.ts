@@ -29,7 +29,7 @@ export interface ClaimRequest {
 export interface Claim {
   /** In lab order: intel ones, then amd ones, then any, each group sorted. */
   hosts: string[];
-  /** Free the hosts (marking them dirty unless the claim was read-only). */
+  /** Free the hosts (they were marked dirty when claimed, unless the claim was read-only). */
   release(): void;
 }
 
@@ -103,17 +103,17 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
       if (waitedSince) console.info(`[lab claims] ${req.label}: got ${picked.join(', ')} after ${Math.round((Date.now() - waitedSince) / 1000)} s`);
       const state = readLabState(paths)!;
       const release = () => {
-        for (const h of picked) {
-          if (!req.readOnly) writeFileSync(dirtyFile(state.hosts[h]!), `${req.label}\n`);
-          rmSync(claimFile(settings, h), { force: true });
-        }
+        for (const h of picked) rmSync(claimFile(settings, h), { force: true });
       };
       try {
         for (const h of picked) {
           const vm = state.hosts[h]!;
-          if (!existsSync(dirtyFile(vm))) continue;
-          await labReset(settings, h);
-          rmSync(dirtyFile(vm), { force: true });
+          if (existsSync(dirtyFile(vm))) {
+            await labReset(settings, h);
+            rmSync(dirtyFile(vm), { force: true });
+          }
+          // Dirty from now on, not at release: a run killed mid-scenario still leaves its hosts to be restored.
+          if (!req.readOnly) writeFileSync(dirtyFile(vm), `${req.label}\n`);
         }
       } catch (err) {
         for (const h of picked) rmSync(claimFile(settings, h), { force: true });
