@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { SshConnection } from '../connection/ssh.js';
 import { sh } from '../connection/shell-quote.js';
 import type { Accel } from './qemu-args.js';
-import { findSavedState, incomingFrom, prepareRestore, qemuVersion, savedStateDir, savedStateKey, saveVmState, waitRestored, type SavedState } from './saved-state.js';
+import { canSaveState, findSavedState, incomingFrom, prepareRestore, qemuVersion, savedStateDir, savedStateKey, saveVmState, waitRestored, type SavedState } from './saved-state.js';
 import type { LabSettings } from './settings.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import type { VmRecord } from './state.js';
@@ -40,7 +40,7 @@ export interface LabContext {
 export async function preparePristine(ctx: LabContext, rec: VmRecord): Promise<PristinePlan> {
   const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
   const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
-  const saved = ctx.settings.savedStates ? findSavedState(dir) : undefined;
+  const saved = ctx.settings.savedStates && canSaveState(rec) ? findSavedState(dir) : undefined;
   rmSync(rec.disk, { force: true }); // pristine: never an old overlay
   rec.hostPublicKey = saved ? await prepareRestore(rec, saved) : await prepareVm(rec, ctx.imageBase);
   return { dir, saved };
@@ -54,7 +54,7 @@ export async function startPristine(ctx: LabContext, rec: VmRecord, plan: Pristi
   onPhase('cold boot');
   await startVm(rec, { accel: ctx.accel, memoryMb: settings.memoryMb });
   const booted = await waitForSsh(target, { timeoutMs: settings.bootTimeoutMs, pollMs: settings.sshPollMs, consoleLog: rec.consoleLog });
-  if (!settings.savedStates) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
+  if (!settings.savedStates || !canSaveState(rec)) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
   onPhase('saving the booted state');
   await settle(target);
   const saved = await saveVmState(rec, plan.dir, { bootMs: booted.waitedMs }, stopVm);

@@ -61,6 +61,14 @@ export function savedStateKey(input: { imageHash: string; rec: VmRecord; accel: 
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * Whether QEMU can save the VM at all. Its amd-iommu device is unmigratable (QEMU refuses: "State blocked by
+ * non-migratable device 'amd-iommu'"), so an AMD-kind VM has no saved state and always boots cold.
+ */
+export function canSaveState(rec: Pick<VmRecord, 'iommu'>): boolean {
+  return rec.iommu !== 'amd';
+}
+
 export function savedStateDir(imageDir: string, key: string, host: string): string {
   return join(imageDir, 'booted', key, host);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qemuArgs } from '../../src/lab/qemu-args.js';
 import { LAB_KINDS } from '../../src/lab/kinds.js';
-import { findSavedState, incomingFrom, savedStateKey } from '../../src/lab/saved-state.js';
+import { canSaveState, findSavedState, incomingFrom, savedStateKey } from '../../src/lab/saved-state.js';
 import { vmRecord } from '../../src/lab/vm.js';
 
 const rec = (dir: string, name = 'lab1', iommu: 'intel' | 'amd' = 'intel', port = 40022) => vmRecord(dir, name, 0, iommu, port);
@@ -16,6 +16,11 @@ describe('saved booted states of lab VMs', () => {
     const b = savedStateKey({ ...base, rec: rec('/other/state/vms', 'lab1', 'intel', 51234) });
     expect(a).toBe(b);
     expect(a).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('are made for Intel-kind VMs only: QEMU refuses to migrate an amd-iommu device, so AMD ones boot cold', () => {
+    expect(canSaveState(rec('/s', 'lab1', 'intel'))).toBe(true);
+    expect(canSaveState(rec('/s', 'lab2', 'amd'))).toBe(false);
   });
 
   it('differ by image, VM, kind, memory, accelerator and QEMU build', () => {
