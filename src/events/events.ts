@@ -88,6 +88,8 @@ export interface VerificationCheck {
 /** Staged rollout (issue 7): phases, batches, per-host steps, verification, rollback, needs a person. */
 export type RolloutEvent =
   | { type: 'rollout.started'; at: Timestamp; runId: string; hosts: string[]; batches: Array<{ phase: 'canary' | 'batch'; index: number; hosts: string[] }>; kinds: Record<string, string[]> }
+  /** Found while planning, before any host is changed: what the operator should know (a host no power driver can reset). */
+  | { type: 'rollout.warning'; at: Timestamp; runId: string; host: string; code: 'no_power_driver'; message: string; hint: string }
   | { type: 'rollout.batch_started'; at: Timestamp; runId: string; phase: 'canary' | 'batch'; index: number; hosts: string[] }
   | { type: 'rollout.paused'; at: Timestamp; runId: string; before: { phase: 'canary' | 'batch'; index: number }; pause: 'approval' | 'seconds'; seconds?: number }
   | { type: 'rollout.resumed'; at: Timestamp; runId: string; approvedBy?: string }

@@ -24,6 +24,9 @@ export function runLife(journal: Journal, run: RunRow): RunLife {
   return pid ? { alive: true, why: `its controller ${run.controller} is alive` } : { alive: false, why: `its controller ${run.controller} has exited` };
 }
 
+/** Rollout host phases between the first change and the end of the host's turn (executor/rollout/host-record.ts). */
+const MID_CHANGE = new Set(['prepared', 'applying', 'rebooting', 'booted', 'fell_back', 'rolling_back']);
+
 const pidOf = (controller: string) => controller.slice(controller.lastIndexOf(':') + 1);
 
 /** What gets `host` out of the way of run `runId`'s lock, as one sentence. */
@@ -43,6 +46,11 @@ export function wayOut(journal: Journal, runId: string, host: string): string {
     if (run.kind === 'rollout') return `run ${runId} ${why}: \`rollgate resume ${runId}\` finishes it or rolls it back, \`rollgate undo ${runId}\` takes its changes back, or ${unlock}`;
     if (run.kind === 'undo' && run.parentRunId) return `undo run ${runId} ${why}: \`rollgate undo ${run.parentRunId}\` runs the undo again, or ${unlock}`;
     return `run ${runId} ${why}: \`rollgate undo ${runId}\` takes its changes back, or ${unlock}`;
+  }
+  // A rollout host lost mid-change keeps its phase (and the lock) for resume, which takes its changes back.
+  const phase = journal.listHosts(runId).find((h) => h.host === host)?.status ?? '';
+  if (run.kind === 'rollout' && MID_CHANGE.has(phase)) {
+    return `run ${runId} lost ${host} mid-change (phase ${phase}): once it answers, \`rollgate resume ${runId}\` takes its changes back (or \`rollgate undo ${runId} --limit ${host}\`), or ${unlock}`;
   }
   return `run ${runId} is ${run.status.replace('_', ' ')} but still holds the lock: ${unlock}`;
 }

@@ -61,6 +61,10 @@ export function rolloutListrRenderer(write: (text: string) => void = (t) => void
     listener(raw: RollgateEvent) {
       const e = terminalSafe(raw); // host names, steps and messages become listr2 titles
       switch (e.type) {
+        case 'rollout.warning':
+          // Emitted while planning, before the view starts: printed at once, where the operator sees it first.
+          for (const line of formatRolloutEvent(e)) write(`${line}\n`);
+          return;
         case 'rollout.started':
           running = start(e.batches);
           after.push(...formatRolloutEvent(e));

@@ -9,6 +9,8 @@ export function formatRolloutEvent(e: RollgateEvent): string[] {
   switch (e.type) {
     case 'rollout.started':
       return [`rollout ${e.runId}: ${e.hosts.length} host(s), ${Object.keys(e.kinds).length} hardware kind(s)`, ...Object.entries(e.kinds).map(([k, hs]) => `  kind ${k}: ${hs.join(', ')}`)];
+    case 'rollout.warning':
+      return [`WARNING ${e.message} (${e.hint})`];
     case 'rollout.batch_started':
       return [`${e.phase === 'canary' ? 'canary' : 'batch'} ${e.index}: ${e.hosts.join(', ')}`];
     case 'rollout.paused':

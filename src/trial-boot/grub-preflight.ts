@@ -3,7 +3,8 @@
  * by a pure function. The traps: GRUB cannot write grubenv on LVM, mdraid, LUKS, btrfs or ZFS, so `next_entry`
  * is never cleared and the trial boots again after every reset; GRUB_DEFAULT other than `saved` ignores the
  * frozen default; GRUB_SAVEDEFAULT makes the trial the default the moment GRUB starts it; Ubuntu's recordfail
- * makes GRUB wait at the menu forever after a failed boot, where a power reset cannot help.
+ * makes GRUB wait at the menu forever after a failed boot, where a power reset cannot help; a grubenv grub-editenv
+ * cannot open for writing (chattr +i or +a, a read-only mount) would fail the freeze after it has begun.
  */
 import { sh, raw, type ShellFragment } from '../connection/shell-quote.js';
 import type { HostRoot } from '../modules/host-root.js';
@@ -50,6 +51,12 @@ if [ -n "$gd" ]; then
   [ -n "$PROBE" ] && { p abstraction "$($PROBE --target=abstraction "$R$gd" 2>/dev/null)"; p fs "$($PROBE --target=fs "$R$gd" 2>/dev/null)"; }
   p mount "$(findmnt -n -o FSTYPE,SOURCE -T "$R$gd" 2>/dev/null)"
   if [ -f "$R$gd/grubenv" ]; then p grubenv_size "$(wc -c < "$R$gd/grubenv")"; else p grubenv_size absent; fi
+  # grub-editenv opens grubenv for writing (O_TRUNC): so does this (read-write, nothing truncated or written).
+  if [ -f "$R$gd/grubenv" ] && ! ( exec 3<>"$R$gd/grubenv" ) 2>/dev/null; then
+    p grubenv_unwritable "$( ( exec 3<>"$R$gd/grubenv" ) 2>&1 | sed 's/.*: //')"
+    p grubenv_attrs "$(lsattr -d "$R$gd/grubenv" 2>/dev/null | cut -d' ' -f1)"
+    p grubenv_mountpoint "$(findmnt -n -o TARGET -T "$R$gd" 2>/dev/null)"
+  fi
 fi
 p boot_avail_kb "$(df -P -k "$R/boot" 2>/dev/null | awk 'NR==2 {print $4}')"
 for f in "/boot/vmlinuz-$rel" "/boot/initrd.img-$rel" "/boot/initramfs-$rel.img"; do [ -f "$R$f" ] && p "size:$f" "$(wc -c < "$R$f")"; done
@@ -87,6 +94,17 @@ export function recordfailWaitsForever(grubCfg: string, variable: string | undef
   return variable === undefined || variable === 'unset' || Number(variable) < 0;
 }
 
+/** Why grub-editenv cannot write grubenv (immutable, append-only, a read-only mount ...) and what undoes it. */
+export function unwritableGrubenv(path: string, v: Record<string, string>): { message: string; hint: string } {
+  const why = v.grubenv_unwritable || 'cannot be opened for writing';
+  const attrs = (v.grubenv_attrs ?? '').replace(/-/g, '');
+  const effect = 'grub-editenv cannot write it, so neither the known-good default nor the one-shot trial can be set';
+  if (attrs.includes('i')) return { message: `${path} is immutable (chattr +i; ${why}): ${effect}`, hint: `chattr -i ${path}, once you know why it was set` };
+  if (attrs.includes('a')) return { message: `${path} is append-only (chattr +a; ${why}): ${effect}`, hint: `chattr -a ${path}, once you know why it was set` };
+  if (/read-only/i.test(why)) return { message: `${path} is on a read-only mount (${why}): ${effect}`, hint: `mount -o remount,rw ${v.grubenv_mountpoint || '/boot'} (and make it rw in /etc/fstab)` };
+  return { message: `${path} cannot be opened for writing (${why}): ${effect}`, hint: `make ${path} writable by root` };
+}
+
 const FIX_BOOT = 'put /boot on a plain partition (ext4/xfs/vfat), or change this host by hand';
 
 /** Judge the facts. `resuming`: the host may be on rollgate's fallback entry already (a run being resumed). */
@@ -118,6 +136,10 @@ export function evaluateGrubPreflight(f: GrubFacts, tools: GrubToolPaths, opts: 
   }
   if (v.grubenv_size && v.grubenv_size !== 'absent' && v.grubenv_size !== '1024') {
     add('grubenv', `grubenv is ${v.grubenv_size} bytes, not GRUB's 1024-byte block`, 'recreate it: grub-editenv /boot/grub/grubenv create');
+  }
+  if (v.grubenv_unwritable !== undefined) {
+    const u = unwritableGrubenv(`${v.grubdir}/grubenv`, v);
+    add('grubenv_writable', u.message, u.hint);
   }
   if (!/save_env next_entry/.test(f.grubCfg)) {
     add('next_entry', 'grub.cfg never clears next_entry at boot (no `save_env next_entry`): a one-shot would stick', 'regenerate grub.cfg with the distribution\'s 00_header (update-grub)');

@@ -17,12 +17,14 @@
  *     claim.release();                                   // dirty: the next claim restores it first
  *   }
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { load } from 'js-yaml';
 import { SshConnection } from '../../src/connection/ssh.js';
 import type { SshTarget } from '../../src/connection/target.js';
+import { renderLabInventory } from '../../src/lab/inventory-file.js';
 import { consoleMark, consoleSince, waitForConsole } from '../../src/lab/console.js';
 import { armFault, clearFaults, type FaultKind } from '../../src/lab/faults/faults.js';
 import { kindFor, type LabProfile } from '../../src/lab/kinds.js';
@@ -106,8 +108,15 @@ export async function ensureLab(): Promise<Lab> {
   const existing = readLabState(paths);
   const allRunning = existing && Array.from({ length: E2E_LAB.hosts }, (_, i) => existing.hosts[`lab${i + 1}`])
     .every((vm, i) => vm && vmPid(vm) && vm.iommu === kindFor(E2E_LAB.profile, i).iommu);
-  if (!allRunning || !existsSync(inventoryFile)) {
-    const up = await labUp(settings, { hosts: E2E_LAB.hosts, profile: E2E_LAB.profile, inventoryFile });
+  if (allRunning) {
+    // Running already: this checkout only needs the inventory. labUp would wait for every reused VM to answer,
+    // and a VM another scenario holds may be mid-reboot (or down on purpose) for many minutes.
+    mkdirSync(dirname(inventoryFile), { recursive: true });
+    const tmp = `${inventoryFile}.${process.pid}.${threadId}.tmp`;
+    writeFileSync(tmp, renderLabInventory(existing, paths));
+    renameSync(tmp, inventoryFile);
+  } else {
+    const up = await labUp(settings, { hosts: E2E_LAB.hosts, profile: E2E_LAB.profile, inventoryFile, waitForRunning: false });
     const figures = (m: Record<string, number>) => Object.entries(m).map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`).join(', ');
     if (Object.keys(up.bootMs).length) console.info(`[lab figures] cold boot to SSH login (then saved): ${figures(up.bootMs)}`);
     if (Object.keys(up.restoreMs).length) console.info(`[lab figures] restored from the saved state to SSH login: ${figures(up.restoreMs)}`);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -13,6 +14,7 @@ import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './suppo
 import { defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { useRealGrubTools } from './support/grub-root.js';
 import { buildRoot, put } from './support/fake-root.js';
+import { QmpPowerDriver } from '../../src/power/qmp.js';
 
 let fleet: SshdFleet;
 const roots: string[] = [];
@@ -105,6 +107,54 @@ describe('rollout engine over real sshd hosts (no reboot: these paths stop befor
   });
 });
 
+describe('the trial-boot preflight on real files', () => {
+  it('refuses a host whose grubenv grub-editenv cannot write (chattr +i), naming the cause and the fix, before any change', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root()];
+    const env = join(rs[0]!, 'boot/grub/grubenv');
+    const before = hashTree(rs[0]!, ['proc']);
+    execFileSync('chattr', ['+i', env]);
+    try {
+      // What the one-shot would meet: the real grub-editenv fails on it.
+      expect(() => execFileSync('grub-editenv', [env, 'set', 'next_entry=x'], { stdio: 'pipe' })).toThrow(/Operation not permitted/);
+      const runId = journal.createRun({ kind: 'rollout' }).id;
+      const events: RollgateEvent[] = [];
+      const out = await runRollout(input(journal, runId, hosts(rs), events));
+      expect(out.result).toBe('failed');
+      const finished = events.find((e) => e.type === 'rollout.host_finished') as { status: string; message: string };
+      expect(finished.status).toBe('failed');
+      expect(finished.message).toContain(`preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it`);
+      expect(finished.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
+      expect(events.some((e) => e.type === 'rollout.host_step' && e.step === 'freeze the known-good boot entry')).toBe(false);
+      expect(await journal.fleetLock().listHostLocks()).toEqual([]);
+    } finally {
+      execFileSync('chattr', ['-i', env]);
+    }
+    expect(hashTree(rs[0]!, ['proc'])).toBe(before);
+    journal.close();
+  });
+});
+
+describe('plan-time warnings', () => {
+  it('warns about a host no power driver can reset while planning, before any host is changed', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root(), root()];
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const [withDriver, without] = [fleet.hosts[0]!.name, fleet.hosts[1]!.name];
+    const play = `- hosts: all\n  tasks:\n    - command: 'true'\n      changed_when: false\n`;
+    const out = await runRollout({ ...input(journal, runId, hosts(rs), events, play), power: new Map([[withDriver, new QmpPowerDriver('/nonexistent/qmp.sock')], [without, null]]) });
+    expect(out.result).toBe('succeeded');
+    const warnings = events.filter((e) => e.type === 'rollout.warning');
+    expect(warnings).toEqual([expect.objectContaining({ host: without, code: 'no_power_driver' })]);
+    expect((warnings[0] as { message: string }).message).toBe(`${without} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`);
+    const first = (type: string) => events.findIndex((e) => e.type === type);
+    expect(first('rollout.warning')).toBeLessThan(first('rollout.started'));
+    expect(first('rollout.started')).toBeLessThan(first('rollout.host_step'));
+    journal.close();
+  });
+});
+
 describe('the play runs through the playbook executor (no reboot: these paths stop before one)', () => {
   it('takes back the frozen entry and reports ok when the play changes nothing, without rebooting', async () => {
     const journal = Journal.open(':memory:');
@@ -174,6 +224,9 @@ describe('the play runs through the playbook executor (no reboot: these paths st
     const out = await runRollout(input(journal, runId, hosts(rs), events, play));
     expect(out.result).toBe('rolled_back');
     expect(readFileSync(join(rs[0]!, 'srv/data/precious'), 'utf8')).toBe('five years of measurements\n');
+    const held = events.find((e) => e.type === 'rollout.host_step' && e.step.startsWith('held back:'));
+    expect(held).toMatchObject({ step: `held back: rm -rf ${rs[0]!}/srv/data`, status: 'skipped' });
+    expect((held as { message: string }).message).toMatch(/^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/);
     expect(hashTree(rs[0]!, ['proc'])).toBe(before);
     journal.close();
   });

@@ -119,6 +119,10 @@ describe('stale locks name their way out', () => {
     const person = j.createRun({ kind: 'rollout' }).id;
     j.finishRun(person, 'needs_person');
     expect(wayOut(j, person, 'hv3')).toContain(`left hv3 needing a person: look at it (\`rollgate show ${person} --host hv3\`), then \`rollgate unlock ${person} --host hv3\``);
+    const lost = j.createRun({ kind: 'rollout' }).id;
+    j.addHost(lost, 'hv5', {}, 'applying');
+    j.finishRun(lost, 'failed');
+    expect(wayOut(j, lost, 'hv5')).toBe(`run ${lost} lost hv5 mid-change (phase applying): once it answers, \`rollgate resume ${lost}\` takes its changes back (or \`rollgate undo ${lost} --limit hv5\`), or \`rollgate unlock ${lost} --host hv5\` releases the lock once you know hv5 is fine`);
     expect(wayOut(j, 'gone-run', 'hv4')).toBe('run gone-run is not in this journal: `rollgate unlock gone-run --host hv4` releases its lock');
 
     expect((await lock.acquireHostLocks(deadRollout, [{ host: 'hv1', machine: 'addr:10.0.0.1:22' }])).ok).toBe(true);

@@ -43,3 +43,15 @@ rollout r1 rolled_back: rolled_back=1 | 330.0 s
 `);
   });
 });
+
+describe('plan-time warnings', () => {
+  it('prints a host no power driver can reset as a WARNING line with the fix', () => {
+    let out = '';
+    rolloutPlainRenderer((t) => (out += t))({
+      type: 'rollout.warning', at, runId, host: 'lab3', code: 'no_power_driver',
+      message: 'lab3 has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person',
+      hint: 'give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory',
+    });
+    expect(out).toBe('WARNING lab3 has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person (give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory)\n');
+  });
+});

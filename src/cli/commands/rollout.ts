@@ -164,7 +164,8 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
 Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
 (per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
 panic_timeout, verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
-resets, rollgate_cluster + rollgate_max_down to cap how many hosts of a cluster are down at once.
+resets (a host without one is named in a WARNING before any change), rollgate_cluster + rollgate_max_down to cap
+how many hosts of a cluster are down at once.
 
 The rollout owns the reboot: the play's \`reboot\` task boots the candidate once (one-shot entry, panic=N) while the
 known-good entry stays the default; \`verify\` tasks say what the verification after the play checks against the

@@ -42,6 +42,63 @@ export function needsPerson(h: HostCtx, reason: string): HostRunResult {
 }
 
 /**
+ * The host stopped answering before its trial boot with changes of the run on it (some, all, or a step half
+ * done): its state is unknown. It is reported unreachable but keeps its phase, and with it its lock and cluster
+ * slot, so `rollgate resume` takes every change back once it answers (rollout.ts keeps what a mid-change host holds).
+ */
+export function lostMidChange(h: HostCtx, reason: string): HostRunResult {
+  const { d } = h;
+  const message = `${reason}; its changes may be in place: it keeps its lock, and once it answers \`rollgate resume ${d.runId}\` takes them back (or \`rollgate undo ${d.runId} --limit ${d.host.name}\`)`;
+  h.store.save({ message });
+  d.emit({ type: 'rollout.host_finished', at: Date.now(), runId: d.runId, host: d.host.name, status: 'unreachable', message, ms: Date.now() - h.started });
+  return { status: 'unreachable', message };
+}
+
+/** The connection to undo over: the current one, or (`lost`) a fresh login; null when the host does not answer. */
+async function connForUndo(h: HostCtx, lost: boolean): Promise<Connection | null> {
+  const { d } = h;
+  if (!lost && d.session.conn) return d.session.conn;
+  await d.session.conn?.close().catch(() => undefined);
+  d.session.conn = undefined;
+  try {
+    d.session.conn = await d.open();
+    return d.session.conn;
+  } catch {
+    return null;
+  }
+}
+
+/** How a turn that ends before any reboot is reported once its changes are undone. */
+export interface BeforeBootEnd {
+  /** What happened, e.g. `task "x" failed: ...`; the start of every message. */
+  why: string;
+  status: RolloutHostStatus;
+  /** Added after `why` once the undo is done, e.g. `every change undone before any reboot`. */
+  undone?: string;
+  /** The connection went away (a task found the host unreachable, a command's connection dropped): log in again. */
+  lost?: boolean;
+  as?: 'rollback' | 'cleanup';
+}
+
+/**
+ * Take every change of the run back before any reboot, then end the turn. A host that does not answer, before or
+ * during the undo, is lost mid-change (resume finishes the undo); an undo that fails on a host that answers needs
+ * a person.
+ */
+export async function undoBeforeBoot(h: HostCtx, end: BeforeBootEnd): Promise<HostRunResult> {
+  const conn = await connForUndo(h, end.lost === true);
+  if (!conn) return lostMidChange(h, `${end.why}; the host does not answer, so nothing could be undone`);
+  try {
+    await undoSteps(h, conn, false, end.as);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!(await connForUndo(h, true))) return lostMidChange(h, `${end.why}; the host went away while its changes were being undone (${message})`);
+    return needsPerson(h, `${end.why}, and the undo failed: ${message}`);
+  }
+  return finish(h, end.status, end.undone ? `${end.why}; ${end.undone}` : end.why);
+}
+
+/**
  * Undo the journaled steps of this host (all of them, or all but the frozen known-good entry), each as far as its
  * outcome allows. `cleanup`: the play
  * changed nothing, so putting the rollout's own frozen entry away is reported as a step, not as a rollback.
@@ -53,6 +110,8 @@ export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolea
   if (as === 'cleanup') h.step('remove the known-good boot entry (nothing changed)', 'ok');
   else d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
   const report = await applyUndos(conn, steps.map(undoEntry));
+  // Reversals of steps that did not finish are not run (they assume the change happened): say which, and why.
+  for (const s of report.skipped) h.step(`held back: ${s.command}`, 'skipped', s.reason);
   if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
   for (const s of steps) d.journal.markUndone(s.id, d.runId);
   if (keepFrozen) store.save({ undone: true });

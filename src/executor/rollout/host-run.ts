@@ -19,7 +19,7 @@ import { readBootInfo, serviceStates } from './boot-wait.js';
 import { changedByPlay, expectationsFromSteps, passthroughIdsOf } from './expectations.js';
 import { hostCtx, type HostCtx, type HostRunDeps } from './host-context.js';
 import { TERMINAL } from './host-record.js';
-import { finish, needsPerson, rollBack, settleOnKnownGood, undoSteps, type HostRunResult } from './host-rollback.js';
+import { finish, lostMidChange, needsPerson, rollBack, settleOnKnownGood, undoBeforeBoot, type HostRunResult } from './host-rollback.js';
 import { runPlayOnHost } from './play-on-host.js';
 import { trialReboot } from './trial-reboot.js';
 import { verificationPassed, verifyBoot } from './verify.js';
@@ -56,10 +56,21 @@ async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | nu
   if (!pf.ok) return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
   h.step('freeze the known-good boot entry', 'started');
   let prepareStepId = 0;
-  const trial = await tb.prepare((undo) => {
-    prepareStepId = d.journal.beginStep(d.runId, d.host.name, { task: 'freeze the known-good boot entry', module: 'rollout.trial_boot', args: {} });
-    d.journal.recordUndo(prepareStepId, undo);
-  });
+  let trial: TrialBootState;
+  try {
+    trial = await tb.prepare((undo) => {
+      prepareStepId = d.journal.beginStep(d.runId, d.host.name, { task: 'freeze the known-good boot entry', module: 'rollout.trial_boot', args: {} });
+      d.journal.recordUndo(prepareStepId, undo);
+      // From its first write on, what the freeze did is undone by this turn, or by resume if the controller dies.
+      store.save({ phase: 'prepared', prepareStepId });
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    h.step('freeze the known-good boot entry', 'failed', message);
+    if (!prepareStepId) return finish(h, err instanceof ConnectionError ? 'unreachable' : 'failed', `the known-good entry could not be frozen: ${message}`);
+    d.journal.finishStep(prepareStepId, { status: 'failed', message });
+    return undoBeforeBoot(h, { why: `the known-good entry could not be frozen: ${message}`, status: 'failed', undone: 'what the freeze wrote is undone', lost: err instanceof ConnectionError });
+  }
   d.journal.finishStep(prepareStepId, { status: 'applied', message: `known-good ${trial.knownGoodRelease}` });
   h.step('freeze the known-good boot entry', 'ok', `${trial.knownGoodRelease} is the saved default`);
   store.save({ phase: 'prepared', trial, prepareStepId, servicesPre: await serviceStates(conn, d.settings.verifyServices) });
@@ -93,13 +104,14 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; inter
   if (play.interrupted) return interruption(h) ?? { status: 'interrupted', message: play.message };
   switch (store.rec.phase) {
     case 'applying': {
-      if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
       const changed = changedByPlay(d.journal.undoableSteps(d.runId, d.host.name));
+      // The play lost the host (a task found it unreachable): undo over a fresh login, or leave it to resume.
+      const lost = !conn || d.session.state === 'unreachable';
       if (!play.ok || !changed) {
-        await undoSteps(h, conn, false, changed ? 'rollback' : 'cleanup');
-        if (play.ok) return finish(h, 'ok', 'nothing to change');
-        return finish(h, changed ? 'rolled_back' : 'failed', `${play.message}${changed ? '; every change undone before any reboot' : ''}`);
+        if (play.ok) return undoBeforeBoot(h, { why: 'nothing to change', status: 'ok', as: 'cleanup' });
+        return undoBeforeBoot(h, { why: play.message, status: changed ? 'rolled_back' : 'failed', lost, ...(changed ? { undone: 'every change undone before any reboot' } : {}) });
       }
+      if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
       // The play changed the host but did not reboot it: the rollout proves the change by a trial boot.
       const stop = interruption(h);
       if (stop) return stop;
@@ -148,9 +160,8 @@ async function proceed(h: HostCtx): Promise<HostTurn> {
   const stop = interruption(h);
   if (stop) return stop;
   if (d.resuming && (phase === 'prepared' || phase === 'applying')) {
-    if (!d.session.conn) return needsPerson(h, `interrupted in phase ${phase} and not reachable now`);
-    await undoSteps(h, d.session.conn, false);
-    return finish(h, 'rolled_back', `interrupted in phase ${phase}, before the trial boot; every change undone`);
+    if (!d.session.conn) return lostMidChange(h, `stopped in phase ${phase}, before the trial boot, and not answering now`);
+    return undoBeforeBoot(h, { why: `stopped in phase ${phase}, before the trial boot`, status: 'rolled_back', undone: 'every change undone' });
   }
   if (phase === 'rebooting' || phase === 'booted' || phase === 'fell_back' || phase === 'rolling_back') return resumeAfterReboot(h);
   if (phase === 'pending') {
@@ -180,15 +191,10 @@ export async function runHost(d: HostRunDeps): Promise<HostTurn> {
   } catch (err) {
     const message = (err as Error).message;
     const phase = h.store.rec.phase;
-    if (phase === 'pending') return finish(h, 'failed', message);
-    const conn = d.session.conn;
-    if ((phase === 'prepared' || phase === 'applying') && conn) {
-      try {
-        await undoSteps(h, conn, false);
-        return finish(h, 'rolled_back', `failed before the trial boot (${message}); every change undone`);
-      } catch (undoErr) {
-        return needsPerson(h, `failed before the trial boot (${message}) and the undo failed: ${(undoErr as Error).message}`);
-      }
+    const lost = err instanceof ConnectionError;
+    if (phase === 'pending') return finish(h, lost ? 'unreachable' : 'failed', message);
+    if (phase === 'prepared' || phase === 'applying') {
+      return undoBeforeBoot(h, { why: `failed before the trial boot (${message})`, status: 'rolled_back', undone: 'every change undone', lost: lost || !d.session.conn });
     }
     return needsPerson(h, `stopped in phase ${phase}: ${message}`);
   } finally {

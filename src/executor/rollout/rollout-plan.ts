@@ -41,6 +41,15 @@ export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => 
   const stored = (run?.options as { plan?: PlannedBatch[] } | undefined)?.plan;
   if (stored) return stored;
   const plan = planRollout(await kindsOf(input, open), input.settings);
+  // Before any change (and before the listr view starts): a host that hangs in a boot cannot be reset.
+  for (const host of input.planned.hosts) {
+    if (input.power.get(host)) continue;
+    input.bus.emit({
+      type: 'rollout.warning', at: Date.now(), runId, host, code: 'no_power_driver',
+      message: `${host} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`,
+      hint: 'give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory',
+    });
+  }
   journal.setRunOptions(runId, { ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) });
   const known = new Set(journal.listHosts(runId).map((r) => r.host));
   for (const h of input.planned.hosts) if (!known.has(h)) journal.addHost(runId, h, {}, 'pending');

@@ -146,9 +146,12 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
       ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
       ...(input.resuming ? { resuming: true } : {}),
     });
-    // A host stopped mid-change keeps its lock and its slot until resume (or undo, or unlock) sees to it.
-    const keeps = r.status === 'needs_person' || (r.status === 'interrupted' && readRecord(journal, runId, name).phase !== 'pending');
-    if (r.status === 'interrupted' && keeps) midChange.push(name);
+    // A host stopped mid-change (interrupted, or lost before its trial boot: its phase stays) keeps its lock and its
+    // slot until resume (or undo, or unlock) sees to it.
+    const phase = readRecord(journal, runId, name).phase;
+    const midway = (r.status === 'interrupted' || r.status === 'unreachable') && phase !== 'pending' && !TERMINAL.has(phase);
+    const keeps = r.status === 'needs_person' || midway;
+    if (midway) midChange.push(name);
     if (slot && !keeps) await lock.releaseDownSlot(runId, slot.cluster, name);
     return r.status;
   };
