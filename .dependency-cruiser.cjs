@@ -14,7 +14,19 @@ const mayImport = {
   cli: ['*'],
   render: ['load', 'plan', 'strategy', 'template', 'journal', 'modules', 'connection'],
   lab: ['power', 'connection'],
-  executor: ['strategy', 'plan', 'targets', 'load', 'template', 'trial-boot', 'modules', 'journal', 'secrets', 'power', 'connection'],
+  executor: [
+    'strategy',
+    'plan',
+    'targets',
+    'load',
+    'template',
+    'trial-boot',
+    'modules',
+    'journal',
+    'secrets',
+    'power',
+    'connection',
+  ],
   'trial-boot': ['modules', 'connection'],
   strategy: ['plan', 'load'],
   plan: ['load'],
@@ -37,7 +49,8 @@ const visiting = new Set();
 const done = new Set();
 const visit = (folder, path) => {
   if (done.has(folder)) return;
-  if (visiting.has(folder)) throw new Error(`.dependency-cruiser.cjs: the allowed imports form a cycle: ${[...path, folder].join(' -> ')}`);
+  if (visiting.has(folder))
+    throw new Error(`.dependency-cruiser.cjs: the allowed imports form a cycle: ${[...path, folder].join(' -> ')}`);
   visiting.add(folder);
   for (const next of allowed(folder)) visit(next, [...path, folder]);
   visiting.delete(folder);
@@ -100,7 +113,10 @@ module.exports = {
     // type-only imports tie layers together as much as value imports do
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -10,7 +10,7 @@ import globals from 'globals';
 const sqlOutsideJournal = [
   {
     selector: "MemberExpression[property.name='db']",
-    message: 'the journal database is src/journal/\'s: call a Journal method (add one there if none fits)',
+    message: "the journal database is src/journal/'s: call a Journal method (add one there if none fits)",
   },
   ...['arguments.0.value', 'arguments.0.quasis.0.value.raw'].map((text) => ({
     selector: `CallExpression[callee.property.name=/^(prepare|exec|pragma)$/][${text}=/\\b(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA)\\b/i]`,
@@ -32,12 +32,26 @@ const printing = [
   { object: 'process', property: 'stdout', message: notHere },
   { object: 'process', property: 'stderr', message: notHere },
   { object: 'process', property: 'exit', message: 'the exit status is set by src/cli/ only (src/cli/exit-codes.ts)' },
-  { object: 'process', property: 'exitCode', message: 'the exit status is set by src/cli/ only (src/cli/exit-codes.ts)' },
+  {
+    object: 'process',
+    property: 'exitCode',
+    message: 'the exit status is set by src/cli/ only (src/cli/exit-codes.ts)',
+  },
 ];
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'coverage/', 'node_modules/', 'test/fixtures/', 'bench/results/', 'bench/ansible/', '.lab/', '.rollgate/', '.local-fleet/'],
+    ignores: [
+      'dist/',
+      'coverage/',
+      'node_modules/',
+      'test/fixtures/',
+      'bench/results/',
+      'bench/ansible/',
+      '.lab/',
+      '.rollgate/',
+      '.local-fleet/',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -46,8 +60,14 @@ export default defineConfig(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // `_name` says "deliberately unused" (a parameter an interface requires, a tuple slot)
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // `cond && act()` as a statement is a house idiom
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
       // terminal escapes, NUL and the other control characters are matched on purpose (scrubbing, lexing, parsing)

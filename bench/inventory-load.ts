@@ -26,7 +26,12 @@ function makeInventory(dir: string, n: number): { yaml: string; ini: string } {
     }
     writeFileSync(join(dir, 'group_vars', `${kind}.yml`), `passthrough_devices: ["10de:${k}"]\niommu_mode: pt\n`);
   });
-  ini += '[region_a:children]\n' + kinds.slice(0, 10).join('\n') + '\n[region_b:children]\n' + kinds.slice(10).join('\n') + '\n';
+  ini +=
+    '[region_a:children]\n' +
+    kinds.slice(0, 10).join('\n') +
+    '\n[region_b:children]\n' +
+    kinds.slice(10).join('\n') +
+    '\n';
   writeFileSync(join(dir, 'hosts.yml'), yaml);
   writeFileSync(join(dir, 'hosts.ini'), ini);
   return { yaml: join(dir, 'hosts.yml'), ini: join(dir, 'hosts.ini') };
@@ -37,7 +42,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
 for (const n of sizes.length > 0 ? sizes : [1000, 5000]) {
   const dir = mkdtempSync(join(tmpdir(), 'rg-bench-inv-'));
   try {

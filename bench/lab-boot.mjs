@@ -60,7 +60,9 @@ for (let r = 0; r < rounds; r++) {
   await conn.close();
   const vm = readLabState(paths).hosts.lab1;
   const ready = await waitForSsh(labTarget(vm, { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts }), {
-    timeoutMs: settings.bootTimeoutMs, pollMs: 1000, notBootId: before,
+    timeoutMs: settings.bootTimeoutMs,
+    pollMs: 1000,
+    notBootId: before,
   });
   figures.reboot.push(secs(ready.waitedMs));
   log(`round ${r + 1}: cold ${figures.cold.at(-1)} s, reboot ${figures.reboot.at(-1)} s`);

@@ -22,19 +22,45 @@ const db = new Database(path, { readonly: true });
 const runs = db.prepare("SELECT id FROM runs WHERE kind = 'rollout' ORDER BY started_at").all();
 const rows = [];
 for (const { id } of runs) {
-  const events = db.prepare('SELECT host, type, at, data FROM events WHERE run_id = ? AND host IS NOT NULL ORDER BY id').all(id).map((e) => ({ ...e, data: JSON.parse(e.data) }));
+  const events = db
+    .prepare('SELECT host, type, at, data FROM events WHERE run_id = ? AND host IS NOT NULL ORDER BY id')
+    .all(id)
+    .map((e) => ({ ...e, data: JSON.parse(e.data) }));
   for (const host of [...new Set(events.map((e) => e.host))]) {
     const mine = events.filter((e) => e.host === host);
-    const trial = mine.find((e) => e.type === 'rollout.host_step' && e.data.step.startsWith('reboot (') && e.data.status === 'started');
+    const trial = mine.find(
+      (e) => e.type === 'rollout.host_step' && e.data.step.startsWith('reboot (') && e.data.status === 'started',
+    );
     const end = mine.find((e) => e.type === 'rollout.host_finished');
     if (!trial || !end) continue;
     const detected =
-      mine.find((e) => e.at >= trial.at && e.type === 'rollout.verification' && e.data.against === 'candidate' && !e.data.ok) ??
-      mine.find((e) => e.at >= trial.at && e.type === 'rollout.host_step' && e.data.step === 'trial boot' && e.data.status === 'failed') ??
+      mine.find(
+        (e) => e.at >= trial.at && e.type === 'rollout.verification' && e.data.against === 'candidate' && !e.data.ok,
+      ) ??
+      mine.find(
+        (e) =>
+          e.at >= trial.at &&
+          e.type === 'rollout.host_step' &&
+          e.data.step === 'trial boot' &&
+          e.data.status === 'failed',
+      ) ??
       mine.find((e) => e.at >= trial.at && e.type === 'rollout.rollback' && e.data.action === 'power_reset');
     if (!detected) continue;
-    const how = detected.type === 'rollout.verification' ? 'verification failed' : detected.type === 'rollout.rollback' ? 'boot timeout, power reset' : 'back on the known-good entry';
-    rows.push({ run: id, host, outcome: end.data.status, how, detectS: (detected.at - trial.at) / 1000, recoverS: (end.at - detected.at) / 1000, totalS: (end.at - trial.at) / 1000 });
+    const how =
+      detected.type === 'rollout.verification'
+        ? 'verification failed'
+        : detected.type === 'rollout.rollback'
+          ? 'boot timeout, power reset'
+          : 'back on the known-good entry';
+    rows.push({
+      run: id,
+      host,
+      outcome: end.data.status,
+      how,
+      detectS: (detected.at - trial.at) / 1000,
+      recoverS: (end.at - detected.at) / 1000,
+      totalS: (end.at - trial.at) / 1000,
+    });
   }
 }
 db.close();
@@ -44,7 +70,14 @@ if (json) {
   console.log(`no failed or reset host in the rollouts of ${path}`);
 } else {
   const head = ['run', 'host', 'detected by', 'trial reboot -> detected', 'detected -> done', 'outcome'];
-  const lines = rows.map((r) => [r.run, r.host, r.how, `${r.detectS.toFixed(0)} s`, `${r.recoverS.toFixed(0)} s`, r.outcome]);
+  const lines = rows.map((r) => [
+    r.run,
+    r.host,
+    r.how,
+    `${r.detectS.toFixed(0)} s`,
+    `${r.recoverS.toFixed(0)} s`,
+    r.outcome,
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   for (const l of [head, ...lines]) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
 }

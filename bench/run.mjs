@@ -20,7 +20,11 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10,50,100' },
     reps: { type: 'string', default: '3' },
-    tools: { type: 'string', default: 'ssh2,rollgate,ssh2-snapshot,rollgate-snapshot,ssh,ssh-curve25519,ansible-raw-tuned,ansible-shell-tuned,ansible-raw-stock,ansible-shell-stock' },
+    tools: {
+      type: 'string',
+      default:
+        'ssh2,rollgate,ssh2-snapshot,rollgate-snapshot,ssh,ssh-curve25519,ansible-raw-tuned,ansible-shell-tuned,ansible-raw-stock,ansible-shell-stock',
+    },
     json: { type: 'string' },
   },
 });
@@ -28,12 +32,36 @@ const { values } = parseArgs({
 /** Each tool: argv to run for a fleet in `dir` of `n` hosts, and extra environment. */
 const TOOLS = {
   ssh2: (dir) => ({ argv: ['node', join(root, 'bench', 'ssh2-lower-bound.mjs'), dir, health] }),
-  rollgate: (dir) => ({ argv: ['node', join(root, 'bin', 'rollgate.js'), 'exec', '-i', join(dir, 'inventory.yml'), '--', readFileSync(health, 'utf8')] }),
+  rollgate: (dir) => ({
+    argv: [
+      'node',
+      join(root, 'bin', 'rollgate.js'),
+      'exec',
+      '-i',
+      join(dir, 'inventory.yml'),
+      '--',
+      readFileSync(health, 'utf8'),
+    ],
+  }),
   ssh: (dir) => ({ argv: ['bash', join(root, 'bench', 'parallel-ssh.sh'), dir, health] }),
-  'ssh-curve25519': (dir) => ({ argv: ['bash', join(root, 'bench', 'parallel-ssh.sh'), dir, health, '-o', 'KexAlgorithms=curve25519-sha256'] }),
+  'ssh-curve25519': (dir) => ({
+    argv: ['bash', join(root, 'bench', 'parallel-ssh.sh'), dir, health, '-o', 'KexAlgorithms=curve25519-sha256'],
+  }),
   // The full passthrough health snapshot (every source of `rollgate check`), one command per host.
-  'ssh2-snapshot': (dir) => ({ argv: ['node', join(root, 'bench', 'ssh2-lower-bound.mjs'), dir, join(dir, 'snapshot-script.sh'), '--stdin'] }),
-  'rollgate-snapshot': (dir) => ({ argv: ['node', join(root, 'bin', 'rollgate.js'), 'snapshot', '-i', join(dir, 'inventory.yml'), '-o', join(dir, 'snapshots')] }),
+  'ssh2-snapshot': (dir) => ({
+    argv: ['node', join(root, 'bench', 'ssh2-lower-bound.mjs'), dir, join(dir, 'snapshot-script.sh'), '--stdin'],
+  }),
+  'rollgate-snapshot': (dir) => ({
+    argv: [
+      'node',
+      join(root, 'bin', 'rollgate.js'),
+      'snapshot',
+      '-i',
+      join(dir, 'inventory.yml'),
+      '-o',
+      join(dir, 'snapshots'),
+    ],
+  }),
   'ansible-raw-stock': (dir, n) => ansible(dir, n, 'raw', false),
   'ansible-raw-tuned': (dir, n) => ansible(dir, n, 'raw', true),
   'ansible-shell-stock': (dir, n) => ansible(dir, n, 'shell', false),
@@ -43,14 +71,23 @@ const TOOLS = {
 function ansible(dir, n, kind, tuned) {
   const controlDir = mkdtempSync(join(tmpdir(), 'rg-bench-cp-'));
   return {
-    argv: ['/usr/bin/ansible-playbook', '-i', join(dir, 'ansible-inventory.yml'), join(root, 'bench', 'ansible', `${kind}.yml`), '-e', `health_file=${health}`],
+    argv: [
+      '/usr/bin/ansible-playbook',
+      '-i',
+      join(dir, 'ansible-inventory.yml'),
+      join(root, 'bench', 'ansible', `${kind}.yml`),
+      '-e',
+      `health_file=${health}`,
+    ],
     env: ansibleEnv(n, tuned, controlDir),
     // ControlPersist masters outlive the run: stop them so the next run starts cold and they cost no CPU later.
     cleanup: () => {
       for (const sock of readdirSync(controlDir)) {
         try {
           execFileSync('ssh', ['-S', join(controlDir, sock), '-O', 'exit', 'x'], { stdio: 'ignore', timeout: 10_000 });
-        } catch { /* already gone */ }
+        } catch {
+          /* already gone */
+        }
       }
       rmSync(controlDir, { recursive: true, force: true });
     },
@@ -58,17 +95,34 @@ function ansible(dir, n, kind, tuned) {
 }
 
 function parseTime(text) {
-  const get = (label) => text.split('\n').find((l) => l.trim().startsWith(label))?.split(': ').pop()?.trim() ?? '';
+  const get = (label) =>
+    text
+      .split('\n')
+      .find((l) => l.trim().startsWith(label))
+      ?.split(': ')
+      .pop()
+      ?.trim() ?? '';
   // h:mm:ss or m:ss.ss
-  const wall = get('Elapsed (wall clock) time').split(':').map(Number).reduce((acc, p) => acc * 60 + p, 0);
-  return { wall, cpu: Number(get('User time (seconds)')) + Number(get('System time (seconds)')), rssMb: Number(get('Maximum resident set size (kbytes)')) / 1024 };
+  const wall = get('Elapsed (wall clock) time')
+    .split(':')
+    .map(Number)
+    .reduce((acc, p) => acc * 60 + p, 0);
+  return {
+    wall,
+    cpu: Number(get('User time (seconds)')) + Number(get('System time (seconds)')),
+    rssMb: Number(get('Maximum resident set size (kbytes)')) / 1024,
+  };
 }
 
 function measure(tool, dir, n) {
   const spec = TOOLS[tool](dir, n);
   const timeFile = join(dir, 'time.txt');
   return new Promise((resolve) => {
-    const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, ...spec.argv], { cwd: dir, env: { ...process.env, SSH_AUTH_SOCK: '', ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, ...spec.argv], {
+      cwd: dir,
+      env: { ...process.env, SSH_AUTH_SOCK: '', ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out = (out + d).slice(-4000)));
     child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
@@ -104,7 +158,9 @@ for (const n of values.sizes.split(',').map(Number)) {
       for (const tool of order) {
         const r = { ...(await measure(tool, dir, n)), rep };
         all.push(r);
-        process.stderr.write(`N=${n} rep ${rep + 1}/${reps} ${tool}: ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu, ${r.rssMb.toFixed(0)} MB${r.code ? ` EXIT ${r.code}: ${r.tail}` : ''}\n`);
+        process.stderr.write(
+          `N=${n} rep ${rep + 1}/${reps} ${tool}: ${r.wall.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s cpu, ${r.rssMb.toFixed(0)} MB${r.code ? ` EXIT ${r.code}: ${r.tail}` : ''}\n`,
+        );
       }
     }
   } finally {
@@ -122,8 +178,12 @@ for (const n of values.sizes.split(',').map(Number)) {
       return b ? [r.wall / b.wall] : [];
     });
     const bad = rs.some((r) => r.code !== 0) ? ' (FAILED runs)' : '';
-    const ratio = ratios.length ? `${median(ratios).toFixed(2)}x${boundTool === 'ssh2' ? '' : ` (vs ${boundTool})`}` : `n/a (no ${boundTool} run)`;
-    console.log(`| ${tool}${bad} | ${median(rs.map((r) => r.wall)).toFixed(2)} | ${median(rs.map((r) => r.cpu)).toFixed(2)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} | ${ratio} |`);
+    const ratio = ratios.length
+      ? `${median(ratios).toFixed(2)}x${boundTool === 'ssh2' ? '' : ` (vs ${boundTool})`}`
+      : `n/a (no ${boundTool} run)`;
+    console.log(
+      `| ${tool}${bad} | ${median(rs.map((r) => r.wall)).toFixed(2)} | ${median(rs.map((r) => r.cpu)).toFixed(2)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} | ${ratio} |`,
+    );
   }
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(all, null, 2) + '\n');

@@ -13,10 +13,13 @@ const state = JSON.parse(readFileSync(join(dir, 'fleet.json'), 'utf8'));
 const command = readFileSync(commandFile, 'utf8');
 const privateKey = readFileSync(state.clientKey);
 const known = new Map(
-  readFileSync(state.knownHosts, 'utf8').trim().split('\n').map((l) => {
-    const [name, , key] = l.split(' ');
-    return [name, key];
-  }),
+  readFileSync(state.knownHosts, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [name, , key] = l.split(' ');
+      return [name, key];
+    }),
 );
 
 function one(port) {
@@ -38,7 +41,11 @@ function one(port) {
     });
     client.on('error', reject);
     client.connect({
-      host: '127.0.0.1', port, username: 'rgops', privateKey, readyTimeout: 60_000,
+      host: '127.0.0.1',
+      port,
+      username: 'rgops',
+      privateKey,
+      readyTimeout: 60_000,
       hostVerifier: (key) => key.toString('base64') === known.get(`[127.0.0.1]:${port}`),
     });
   });

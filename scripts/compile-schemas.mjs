@@ -19,5 +19,8 @@ for (const name of PRECOMPILED) {
   const text = readFileSync(join(root, 'schemas', `${name}.schema.json`), 'utf8');
   const ajv = createAjv({ code: { source: true } });
   const validate = ajv.compile(JSON.parse(text));
-  writeFileSync(join(out, `${name}.cjs`), `${standaloneCode.default(ajv, validate)}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(text))};\n`);
+  writeFileSync(
+    join(out, `${name}.cjs`),
+    `${standaloneCode.default(ajv, validate)}\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash(text))};\n`,
+  );
 }

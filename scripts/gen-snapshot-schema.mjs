@@ -40,15 +40,26 @@ function stableNames(schema) {
     if (!unstable.test(name)) continue;
     const item = def.anyOf?.[0]?.properties?.value?.items?.$ref;
     let stable = name.replace(new RegExp(`${unstable.source}<`, 'g'), 'Record<');
-    if (item && /^Known<def-interface-[0-9-]+\[\]>$/.test(name)) stable = `Known<${decodeURIComponent(item.replace('#/definitions/', ''))}[]>`;
+    if (item && /^Known<def-interface-[0-9-]+\[\]>$/.test(name))
+      stable = `Known<${decodeURIComponent(item.replace('#/definitions/', ''))}[]>`;
     if (/[0-9]{5,}/.test(stable) || stable in schema.definitions || [...renames.values()].includes(stable)) {
-      throw new Error(`gen-snapshot-schema: no stable name for definition ${name}; name the type in src/modules/facts/`);
+      throw new Error(
+        `gen-snapshot-schema: no stable name for definition ${name}; name the type in src/modules/facts/`,
+      );
     }
     renames.set(name, stable);
   }
   const left = Object.keys(schema.definitions).filter((name) => !renames.has(name) && /[0-9]{5,}/.test(name));
-  if (left.length > 0) throw new Error(`gen-snapshot-schema: definitions named by source offsets: ${left.join(', ')}; name their types in src/modules/facts/`);
-  const refs = new Map([...renames].map(([from, to]) => [`#/definitions/${encodeURIComponent(from)}`, `#/definitions/${encodeURIComponent(to)}`]));
+  if (left.length > 0)
+    throw new Error(
+      `gen-snapshot-schema: definitions named by source offsets: ${left.join(', ')}; name their types in src/modules/facts/`,
+    );
+  const refs = new Map(
+    [...renames].map(([from, to]) => [
+      `#/definitions/${encodeURIComponent(from)}`,
+      `#/definitions/${encodeURIComponent(to)}`,
+    ]),
+  );
   const walk = (node) => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (node === null || typeof node !== 'object') return;
@@ -56,5 +67,7 @@ function stableNames(schema) {
     Object.values(node).forEach(walk);
   };
   walk(schema);
-  schema.definitions = Object.fromEntries(Object.entries(schema.definitions).map(([name, def]) => [renames.get(name) ?? name, def]));
+  schema.definitions = Object.fromEntries(
+    Object.entries(schema.definitions).map(([name, def]) => [renames.get(name) ?? name, def]),
+  );
 }

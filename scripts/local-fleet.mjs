@@ -12,7 +12,9 @@ const { positionals, values } = parseArgs({
 const [action] = positionals;
 if (action === 'up') {
   const state = await localFleetUp(values.dir, Number(values.count));
-  process.stderr.write(`local fleet: ${state.hosts.length} sshd hosts on 127.0.0.1 (${state.hosts.map((h) => h.port).join(', ')})\n`);
+  process.stderr.write(
+    `local fleet: ${state.hosts.length} sshd hosts on 127.0.0.1 (${state.hosts.map((h) => h.port).join(', ')})\n`,
+  );
   process.stdout.write(`${state.inventory}\n`);
 } else if (action === 'down') {
   process.stderr.write(`local fleet: stopped ${localFleetDown(values.dir)} sshd hosts\n`);

@@ -25,7 +25,9 @@ export function onInterrupt(command: string, journal: Journal): Interrupts {
   const handler = (sig: Handled) => {
     if (!received) {
       received = sig;
-      process.stderr.write(`\nrollgate ${command}: ${sig}: stopping after the step in flight (${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to stop at once)\n`);
+      process.stderr.write(
+        `\nrollgate ${command}: ${sig}: stopping after the step in flight (${sig === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to stop at once)\n`,
+      );
       controller.abort(`interrupted by ${sig}`);
       return;
     }
@@ -47,11 +49,20 @@ async function forceNow(command: string, journal: Journal, sig: Handled): Promis
   try {
     const { forceStop } = await import('../executor/force-stop.js');
     for (const r of await forceStop(journal, `${sig} twice`)) {
-      const kept = r.kept.length ? `; ${r.kept.join(', ')} keep${r.kept.length === 1 ? 's' : ''} its lock (a step was in flight)` : '';
-      const next = r.kind === 'rollout' ? `\`rollgate resume ${r.runId}\` to go on, \`rollgate undo ${r.runId}\` to take its changes back` : `\`rollgate undo ${r.runId}\` takes its changes back`;
-      process.stderr.write(`rollgate ${command}: stopped at once; run ${r.runId} is marked interrupted${kept}. ${next}\n`);
+      const kept = r.kept.length
+        ? `; ${r.kept.join(', ')} keep${r.kept.length === 1 ? 's' : ''} its lock (a step was in flight)`
+        : '';
+      const next =
+        r.kind === 'rollout'
+          ? `\`rollgate resume ${r.runId}\` to go on, \`rollgate undo ${r.runId}\` to take its changes back`
+          : `\`rollgate undo ${r.runId}\` takes its changes back`;
+      process.stderr.write(
+        `rollgate ${command}: stopped at once; run ${r.runId} is marked interrupted${kept}. ${next}\n`,
+      );
     }
   } catch (err) {
-    process.stderr.write(`rollgate ${command}: stopped at once; the journal could not be updated (${(err as Error).message}): \`rollgate runs\` shows the run\n`);
+    process.stderr.write(
+      `rollgate ${command}: stopped at once; the journal could not be updated (${(err as Error).message}): \`rollgate runs\` shows the run\n`,
+    );
   }
 }

@@ -16,7 +16,10 @@ export function openJournal(flag: string | undefined): Journal {
   let journal: Journal;
   try {
     journal = Journal.open(path, {
-      onBusyWait: () => void process.stderr.write(`rollgate: the journal ${path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`),
+      onBusyWait: () =>
+        void process.stderr.write(
+          `rollgate: the journal ${path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`,
+        ),
     });
   } catch (err) {
     if (!(err instanceof JournalUnusableError)) throw err;

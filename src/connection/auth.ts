@@ -45,7 +45,10 @@ export function planAuth(target: SshTarget): AuthPlan {
       next(method ?? (false as never));
     },
     describe: () =>
-      [offered.length ? offered.join(', ') : 'no usable key and no ssh-agent', skipped.length ? `skipped ${skipped.join(', ')}` : '']
+      [
+        offered.length ? offered.join(', ') : 'no usable key and no ssh-agent',
+        skipped.length ? `skipped ${skipped.join(', ')}` : '',
+      ]
         .filter(Boolean)
         .join('; '),
   };

@@ -32,15 +32,24 @@ export function classifyConnectError(err: Ssh2Error, target: SshTarget, offered:
       // ssh2: "Connection lost before handshake": TCP was accepted, then closed before the SSH banner.
       return new ConnectionError('dropped', `${target.name}: ${where} closed the connection before the SSH banner`);
     case 'handshake':
-      return new ConnectionError('unreachable', `${target.name}: SSH key exchange with ${where} failed: ${err.message}`);
+      return new ConnectionError(
+        'unreachable',
+        `${target.name}: SSH key exchange with ${where} failed: ${err.message}`,
+      );
     case 'client-socket':
     default:
       if (err.code && DROPPED_CODES.has(err.code)) {
-        return new ConnectionError('dropped', `${target.name}: ${where} reset the connection during the handshake (${err.code})`);
+        return new ConnectionError(
+          'dropped',
+          `${target.name}: ${where} reset the connection during the handshake (${err.code})`,
+        );
       }
       if (err.code === 'ETIMEDOUT') {
         return new ConnectionError('timeout', `${target.name}: TCP connect to ${where} timed out`);
       }
-      return new ConnectionError('unreachable', `${target.name}: cannot connect to ${where} (${err.code ?? err.message})`);
+      return new ConnectionError(
+        'unreachable',
+        `${target.name}: cannot connect to ${where} (${err.code ?? err.message})`,
+      );
   }
 }

@@ -68,7 +68,9 @@ export function checkHostKey(target: SshTarget, store: KnownHostsStore): HostKey
           );
         }
         case 'revoked':
-          return refuse(`host key for ${name} is marked @revoked in ${where} (line ${verdict.line}); refusing to connect`);
+          return refuse(
+            `host key for ${name} is marked @revoked in ${where} (line ${verdict.line}); refusing to connect`,
+          );
         case 'changed': {
           const entries = known.filter((k) => !k.revoked).map((k) => `${k.file}:${k.line}`);
           const types = verdict.knownTypes.includes(presented.type)

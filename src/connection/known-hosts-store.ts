@@ -4,7 +4,13 @@
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { findKnownKeys, formatKnownHostsLine, parseKnownHosts, type KnownHostKey, type KnownHostsEntry } from './known-hosts.js';
+import {
+  findKnownKeys,
+  formatKnownHostsLine,
+  parseKnownHosts,
+  type KnownHostKey,
+  type KnownHostsEntry,
+} from './known-hosts.js';
 
 /** A recorded key together with the file it came from, for messages. */
 export interface KnownHostKeyIn extends KnownHostKey {
@@ -49,7 +55,8 @@ export class KnownHostsStore {
       if (!parsed) this.parsed.set(file, (parsed = index(this.text(file))));
       const found = [...(parsed.byName.get(name.toLowerCase()) ?? []), ...parsed.tested.filter((e) => e.matches(name))];
       found.sort((a, b) => a.line - b.line);
-      for (const e of found) keys.push({ type: e.type, key: e.key, revoked: e.revoked, certAuthority: e.certAuthority, line: e.line, file });
+      for (const e of found)
+        keys.push({ type: e.type, key: e.key, revoked: e.revoked, certAuthority: e.certAuthority, line: e.line, file });
     }
     return keys;
   }

@@ -25,7 +25,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -44,10 +47,13 @@ function hostMatcher(field: string): Pick<KnownHostsEntry, 'matches' | 'literals
     const salt = Buffer.from(parts[2] ?? '', 'base64');
     const ok = parts.length === 4 && parts[1] === '1';
     // ssh hashes the lower-cased name: `LOCALHOST` must find the entry `ssh-keygen -H` wrote for `localhost`.
-    const matches = (name: string) => ok && createHmac('sha1', salt).update(name.toLowerCase()).digest('base64') === parts[3];
+    const matches = (name: string) =>
+      ok && createHmac('sha1', salt).update(name.toLowerCase()).digest('base64') === parts[3];
     return { literals: [], literalOnly: false, matches };
   }
-  const patterns = field.split(',').map((p) => (p.startsWith('!') ? { negated: true, text: p.slice(1) } : { negated: false, text: p }));
+  const patterns = field
+    .split(',')
+    .map((p) => (p.startsWith('!') ? { negated: true, text: p.slice(1) } : { negated: false, text: p }));
   const literalOnly = patterns.every((p) => !p.negated && !/[*?]/.test(p.text));
   if (literalOnly) {
     const literals = patterns.map((p) => p.text.toLowerCase());
@@ -83,12 +89,25 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
     if (marker !== undefined && marker !== '@revoked' && marker !== '@cert-authority') return;
     const [hosts, type, key] = fields;
     if (!hosts || !type || !key) return;
-    entries.push({ type, key, revoked: marker === '@revoked', certAuthority: marker === '@cert-authority', line: index + 1, ...hostMatcher(hosts) });
+    entries.push({
+      type,
+      key,
+      revoked: marker === '@revoked',
+      certAuthority: marker === '@cert-authority',
+      line: index + 1,
+      ...hostMatcher(hosts),
+    });
   });
   return entries;
 }
 
-const asKey = (e: KnownHostsEntry): KnownHostKey => ({ type: e.type, key: e.key, revoked: e.revoked, certAuthority: e.certAuthority, line: e.line });
+const asKey = (e: KnownHostsEntry): KnownHostKey => ({
+  type: e.type,
+  key: e.key,
+  revoked: e.revoked,
+  certAuthority: e.certAuthority,
+  line: e.line,
+});
 
 /** Every key recorded for `name` (as built by knownHostsName) in one known_hosts file's text. */
 export function findKnownKeys(text: string, name: string): KnownHostKey[] {

@@ -32,7 +32,10 @@ export function wrapBecome(text: string, target: SshTarget, become: boolean): st
  * channel is still open in the server's direction, which is all RFC 4254 asks.
  */
 function sendSignal(stream: ClientChannel, name: 'TERM'): void {
-  const inner = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } };
+  const inner = stream as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, sig: string): void } };
+  };
   const protocol = inner._client?._protocol;
   if (inner.outgoing && (inner.outgoing.state === 'open' || inner.outgoing.state === 'eof') && protocol) {
     protocol.signal(inner.outgoing.id, name);
@@ -45,7 +48,10 @@ function runOnce(host: ExecHost, client: Client, text: string, options: ExecOpti
   const started = Date.now();
   return new Promise((resolve, reject) => {
     client.exec(text, (err, stream) => {
-      if (err) return reject(host.dropReason ?? new ConnectionError('dropped', `${host.host}: cannot open a channel (${err.message})`));
+      if (err)
+        return reject(
+          host.dropReason ?? new ConnectionError('dropped', `${host.host}: cannot open a channel (${err.message})`),
+        );
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];
       let exit: { code: number | null; signal?: string } | undefined;
@@ -56,7 +62,9 @@ function runOnce(host: ExecHost, client: Client, text: string, options: ExecOpti
             // TERM reaches sudo and `timeout`, which pass it on; SIGKILL would orphan what they run.
             sendSignal(stream, 'TERM');
             stream.close();
-            reject(new ConnectionError('timeout', `${host.host}: command did not finish within ${options.timeoutMs} ms`));
+            reject(
+              new ConnectionError('timeout', `${host.host}: command did not finish within ${options.timeoutMs} ms`),
+            );
           }, options.timeoutMs)
         : undefined;
       stream.on('data', (d: Buffer) => out.push(d));
@@ -68,7 +76,10 @@ function runOnce(host: ExecHost, client: Client, text: string, options: ExecOpti
         if (timer) clearTimeout(timer);
         if (timedOut) return;
         if (!exit) {
-          return reject(host.dropReason ?? new ConnectionError('dropped', `${host.host}: the command's channel closed without an exit status`));
+          return reject(
+            host.dropReason ??
+              new ConnectionError('dropped', `${host.host}: the command's channel closed without an exit status`),
+          );
         }
         const result: ExecResult = {
           stdout: Buffer.concat(out).toString('utf8'),
@@ -96,10 +107,17 @@ function sudoWorks(host: ExecHost, client: Client): Promise<boolean> {
 
 /** After a timeout: kill the command's process group through a fresh channel, as the same user. Best effort. */
 async function killTimedOut(host: ExecHost, client: Client, token: string, become: boolean): Promise<void> {
-  await runOnce(host, client, wrapBecome(killGroupCommand(token), host.target, become), { timeoutMs: 10_000 }).catch(() => undefined);
+  await runOnce(host, client, wrapBecome(killGroupCommand(token), host.target, become), { timeoutMs: 10_000 }).catch(
+    () => undefined,
+  );
 }
 
-export async function execOnChannel(host: ExecHost, client: Client, command: string | ShellFragment, options: ExecOptions): Promise<ExecResult> {
+export async function execOnChannel(
+  host: ExecHost,
+  client: Client,
+  command: string | ShellFragment,
+  options: ExecOptions,
+): Promise<ExecResult> {
   const text = command instanceof ShellFragment ? command.text : command;
   const become = options.become ?? host.target.become;
   const token = options.timeoutMs ? newTimeoutToken() : undefined;
@@ -110,7 +128,8 @@ export async function execOnChannel(host: ExecHost, client: Client, command: str
     result = await runOnce(host, client, wrapped, options);
   } catch (err) {
     // The channel is closed, but the command may live on in its own process group: end it before reporting.
-    if (token && err instanceof ConnectionError && err.kind === 'timeout' && !host.dropReason) await killTimedOut(host, client, token, become);
+    if (token && err instanceof ConnectionError && err.kind === 'timeout' && !host.dropReason)
+      await killTimedOut(host, client, token, become);
     throw err;
   }
   // sudo's own refusal and the command's failure share exit status 1: ask sudo alone to tell them apart.

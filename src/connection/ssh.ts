@@ -51,7 +51,9 @@ export class SshConnection implements Connection, JumpConnection {
 
   /** The machine's identity once connected: SHA256 fingerprint of its host key, as `ssh-keygen -l` prints it. */
   get hostKeyFingerprint(): string | undefined {
-    return this.hostKeyBlob ? `SHA256:${createHash('sha256').update(this.hostKeyBlob).digest('base64').replace(/=+$/, '')}` : undefined;
+    return this.hostKeyBlob
+      ? `SHA256:${createHash('sha256').update(this.hostKeyBlob).digest('base64').replace(/=+$/, '')}`
+      : undefined;
   }
 
   get alive(): boolean {
@@ -76,7 +78,11 @@ export class SshConnection implements Connection, JumpConnection {
     } catch (err) {
       if (!(err instanceof ConnectionError)) throw err;
       // Keep the bastion's kind: a refused bastion key is a host_key problem to fix, not a network one.
-      throw new ConnectionError(err.kind, `${t.name}: through jump host ${t.proxyJump.name}: ${err.message}`, err.retryable);
+      throw new ConnectionError(
+        err.kind,
+        `${t.name}: through jump host ${t.proxyJump.name}: ${err.message}`,
+        err.retryable,
+      );
     }
   }
 
@@ -103,15 +109,23 @@ export class SshConnection implements Connection, JumpConnection {
       });
       client.on('error', (err: Ssh2Error) => {
         if (settled) {
-          this.dropped ??= new ConnectionError('dropped', `${t.name}: connection lost (${err.level ?? err.code ?? 'error'})`);
+          this.dropped ??= new ConnectionError(
+            'dropped',
+            `${t.name}: connection lost (${err.level ?? err.code ?? 'error'})`,
+          );
           return;
         }
         if (err.level === 'agent') return; // the agent could not sign; ssh2 goes on with the next method
         fail(hostKey.refusal() ?? classifyConnectError(err, t, auth.describe()));
       });
       client.on('close', () => {
-        if (!settled) fail(hostKey.refusal() ?? new ConnectionError('dropped', `${t.name}: connection closed during the SSH handshake`));
-        else if (!this.closed) this.dropped ??= new ConnectionError('dropped', `${t.name}: connection closed by the remote side`);
+        if (!settled)
+          fail(
+            hostKey.refusal() ??
+              new ConnectionError('dropped', `${t.name}: connection closed during the SSH handshake`),
+          );
+        else if (!this.closed)
+          this.dropped ??= new ConnectionError('dropped', `${t.name}: connection closed by the remote side`);
         void this.ownJumps?.closeAll();
       });
       const serverHostKey = hostKey.preferredAlgorithms as ServerHostKeyAlgorithm[];
@@ -128,7 +142,9 @@ export class SshConnection implements Connection, JumpConnection {
           this.hostKeyBlob = keyBlob;
           return hostKey.verify(keyBlob);
         },
-        algorithms: serverHostKey.length ? { serverHostKey: { remove: serverHostKey, prepend: serverHostKey, append: [] } } : {},
+        algorithms: serverHostKey.length
+          ? { serverHostKey: { remove: serverHostKey, prepend: serverHostKey, append: [] } }
+          : {},
       });
     });
   }
@@ -136,9 +152,16 @@ export class SshConnection implements Connection, JumpConnection {
   /** A TCP stream to host:port through this connection (this host acting as ProxyJump bastion). */
   forward(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      if (!this.alive) return reject(this.dropped ?? new ConnectionError('dropped', `${this.host}: connection is closed`));
+      if (!this.alive)
+        return reject(this.dropped ?? new ConnectionError('dropped', `${this.host}: connection is closed`));
       this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
-        if (err) reject(new ConnectionError('unreachable', `cannot reach ${host}:${port} from jump host ${this.host} (${err.message})`));
+        if (err)
+          reject(
+            new ConnectionError(
+              'unreachable',
+              `cannot reach ${host}:${port} from jump host ${this.host} (${err.message})`,
+            ),
+          );
         else resolve(stream);
       });
     });

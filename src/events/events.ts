@@ -34,7 +34,15 @@ export interface TaskPreview {
 
 export type RollgateEvent =
   /** `rollgate run`: a playbook run begins (check: nothing will be applied). */
-  | { type: 'run.started'; at: Timestamp; runId: string; playbook: string; check: boolean; diff: boolean; hosts: string[] }
+  | {
+      type: 'run.started';
+      at: Timestamp;
+      runId: string;
+      playbook: string;
+      check: boolean;
+      diff: boolean;
+      hosts: string[];
+    }
   | { type: 'play.started'; at: Timestamp; play: string; hosts: string[] }
   /** A task (or handler) starts on the play's hosts; position is file:line:col. */
   | { type: 'task.started'; at: Timestamp; task: string; position: string; handler: boolean }
@@ -60,16 +68,39 @@ export type RollgateEvent =
   /** Counts of host outcomes and wall time of the whole run. */
   | { type: 'fleet.finished'; at: Timestamp; ok: number; failed: number; unreachable: number; ms: number }
   /** A host's work is over. kind says why it failed (a ConnectionFailureKind, 'command' or 'error'). */
-  | { type: 'host.finished'; at: Timestamp; host: string; status: HostStatus; kind?: string; message?: string; ms: number }
+  | {
+      type: 'host.finished';
+      at: Timestamp;
+      host: string;
+      status: HostStatus;
+      kind?: string;
+      message?: string;
+      ms: number;
+    }
   /** What an ad-hoc command printed (rollgate exec); never emitted for module commands. */
-  | { type: 'command.output'; at: Timestamp; host: string; stdout: string; stderr: string; exitCode: number | null; signal?: string }
+  | {
+      type: 'command.output';
+      at: Timestamp;
+      host: string;
+      stdout: string;
+      stderr: string;
+      exitCode: number | null;
+      signal?: string;
+    }
   | { type: 'host.connecting'; at: Timestamp; host: string }
   | { type: 'host.connected'; at: Timestamp; host: string; ms: number }
   | { type: 'host.failed'; at: Timestamp; host: string; kind: string; message: string }
   | { type: 'command.started'; at: Timestamp; host: string; command: string }
   | { type: 'command.finished'; at: Timestamp; host: string; exitCode: number | null; ms: number }
   /** A reboot's progress: requested, a login attempt while waiting, back (boot_id changed), or timed out. */
-  | { type: 'host.reboot'; at: Timestamp; host: string; phase: 'requested' | 'waiting' | 'back' | 'timeout'; ms: number; detail?: string }
+  | {
+      type: 'host.reboot';
+      at: Timestamp;
+      host: string;
+      phase: 'requested' | 'waiting' | 'back' | 'timeout';
+      ms: number;
+      detail?: string;
+    }
   | RolloutEvent;
 
 /** How a host ended its turn in a staged rollout (src/strategy/threshold.ts). */
@@ -87,20 +118,102 @@ export interface VerificationCheck {
 
 /** Staged rollout (issue 7): phases, batches, per-host steps, verification, rollback, needs a person. */
 export type RolloutEvent =
-  | { type: 'rollout.started'; at: Timestamp; runId: string; hosts: string[]; batches: Array<{ phase: 'canary' | 'batch'; index: number; hosts: string[] }>; kinds: Record<string, string[]> }
+  | {
+      type: 'rollout.started';
+      at: Timestamp;
+      runId: string;
+      hosts: string[];
+      batches: Array<{ phase: 'canary' | 'batch'; index: number; hosts: string[] }>;
+      kinds: Record<string, string[]>;
+    }
   /** Found while planning, before any host is changed: what the operator should know (a host no power driver can reset). */
-  | { type: 'rollout.warning'; at: Timestamp; runId: string; host: string; code: 'no_power_driver'; message: string; hint: string }
-  | { type: 'rollout.batch_started'; at: Timestamp; runId: string; phase: 'canary' | 'batch'; index: number; hosts: string[] }
-  | { type: 'rollout.paused'; at: Timestamp; runId: string; before: { phase: 'canary' | 'batch'; index: number }; pause: 'approval' | 'seconds'; seconds?: number }
+  | {
+      type: 'rollout.warning';
+      at: Timestamp;
+      runId: string;
+      host: string;
+      code: 'no_power_driver';
+      message: string;
+      hint: string;
+    }
+  | {
+      type: 'rollout.batch_started';
+      at: Timestamp;
+      runId: string;
+      phase: 'canary' | 'batch';
+      index: number;
+      hosts: string[];
+    }
+  | {
+      type: 'rollout.paused';
+      at: Timestamp;
+      runId: string;
+      before: { phase: 'canary' | 'batch'; index: number };
+      pause: 'approval' | 'seconds';
+      seconds?: number;
+    }
   | { type: 'rollout.resumed'; at: Timestamp; runId: string; approvedBy?: string }
-  | { type: 'rollout.batch_finished'; at: Timestamp; runId: string; phase: 'canary' | 'batch'; index: number; outcomes: Array<{ host: string; status: RolloutHostStatus }> }
-  | { type: 'rollout.host_step'; at: Timestamp; runId: string; host: string; step: string; status: 'started' | 'ok' | 'changed' | 'skipped' | 'failed'; message?: string; ms?: number }
-  | { type: 'rollout.verification'; at: Timestamp; runId: string; host: string; against: 'candidate' | 'known_good'; ok: boolean; checks: VerificationCheck[] }
-  | { type: 'rollout.rollback'; at: Timestamp; runId: string; host: string; action: 'undo' | 'reboot' | 'power_reset' | 'release' | 'wait'; reason: string }
-  | { type: 'rollout.needs_person'; at: Timestamp; runId: string; host: string; reason: string; evidence: Record<string, string> }
-  | { type: 'rollout.host_finished'; at: Timestamp; runId: string; host: string; status: RolloutHostStatus; message: string; ms: number }
+  | {
+      type: 'rollout.batch_finished';
+      at: Timestamp;
+      runId: string;
+      phase: 'canary' | 'batch';
+      index: number;
+      outcomes: Array<{ host: string; status: RolloutHostStatus }>;
+    }
+  | {
+      type: 'rollout.host_step';
+      at: Timestamp;
+      runId: string;
+      host: string;
+      step: string;
+      status: 'started' | 'ok' | 'changed' | 'skipped' | 'failed';
+      message?: string;
+      ms?: number;
+    }
+  | {
+      type: 'rollout.verification';
+      at: Timestamp;
+      runId: string;
+      host: string;
+      against: 'candidate' | 'known_good';
+      ok: boolean;
+      checks: VerificationCheck[];
+    }
+  | {
+      type: 'rollout.rollback';
+      at: Timestamp;
+      runId: string;
+      host: string;
+      action: 'undo' | 'reboot' | 'power_reset' | 'release' | 'wait';
+      reason: string;
+    }
+  | {
+      type: 'rollout.needs_person';
+      at: Timestamp;
+      runId: string;
+      host: string;
+      reason: string;
+      evidence: Record<string, string>;
+    }
+  | {
+      type: 'rollout.host_finished';
+      at: Timestamp;
+      runId: string;
+      host: string;
+      status: RolloutHostStatus;
+      message: string;
+      ms: number;
+    }
   | { type: 'rollout.stopped'; at: Timestamp; runId: string; reason: string; message: string; untouched: string[] }
-  | { type: 'rollout.finished'; at: Timestamp; runId: string; result: RolloutResult; counts: Record<RolloutHostStatus, number>; ms: number };
+  | {
+      type: 'rollout.finished';
+      at: Timestamp;
+      runId: string;
+      result: RolloutResult;
+      counts: Record<RolloutHostStatus, number>;
+      ms: number;
+    };
 
 /** How a whole rollout ended; the CLI maps it to the exit status. */
 export type RolloutResult = 'succeeded' | 'failed' | 'rolled_back' | 'needs_person' | 'lock_refused';

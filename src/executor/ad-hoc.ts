@@ -24,7 +24,11 @@ export function commandFailure(result: ExecResult): string | undefined {
   return undefined;
 }
 
-export function runAdHoc(targets: readonly SshTarget[], command: string | ShellFragment, options: AdHocOptions = {}): Promise<HostOutcome<ExecResult>[]> {
+export function runAdHoc(
+  targets: readonly SshTarget[],
+  command: string | ShellFragment,
+  options: AdHocOptions = {},
+): Promise<HostOutcome<ExecResult>[]> {
   const { bus } = options;
   return runOnFleet(
     targets,

@@ -8,10 +8,14 @@ import type { ShellFragment } from '../connection/shell-quote.js';
 
 export function withBecome(conn: Connection, become: boolean | undefined, timeoutMs?: number): Connection {
   if (become === undefined && timeoutMs === undefined) return conn;
-  const defaults: ExecOptions = { ...(become !== undefined ? { become } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  const defaults: ExecOptions = {
+    ...(become !== undefined ? { become } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  };
   return {
     host: conn.host,
-    exec: (command: string | ShellFragment, options: ExecOptions = {}) => conn.exec(command, { ...defaults, ...options }),
+    exec: (command: string | ShellFragment, options: ExecOptions = {}) =>
+      conn.exec(command, { ...defaults, ...options }),
     close: () => conn.close(),
   };
 }

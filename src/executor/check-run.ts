@@ -27,17 +27,24 @@ export interface CheckRunOptions {
   sectionTimeoutSec?: number;
 }
 
-export async function checkFleet(hosts: readonly CheckHost[], opts: CheckRunOptions = {}): Promise<HostOutcome<HostCheck>[]> {
+export async function checkFleet(
+  hosts: readonly CheckHost[],
+  opts: CheckRunOptions = {},
+): Promise<HostOutcome<HostCheck>[]> {
   const byName = new Map(hosts.map((h) => [h.target.name, h.desired]));
   return runOnFleet(
     hosts.map((h) => h.target),
     async (conn, target) => {
       const desired = byName.get(target.name)!;
-      const snapshot = await collectSnapshot(conn, { name: target.name }, {
-        passthroughIds: desired.passthroughIds,
-        ...(opts.profileSeconds ? { profileSeconds: opts.profileSeconds } : {}),
-        ...(opts.sectionTimeoutSec ? { sectionTimeoutSec: opts.sectionTimeoutSec } : {}),
-      });
+      const snapshot = await collectSnapshot(
+        conn,
+        { name: target.name },
+        {
+          passthroughIds: desired.passthroughIds,
+          ...(opts.profileSeconds ? { profileSeconds: opts.profileSeconds } : {}),
+          ...(opts.sectionTimeoutSec ? { sectionTimeoutSec: opts.sectionTimeoutSec } : {}),
+        },
+      );
       return { snapshot, report: evaluateFindings(snapshot, desired) };
     },
     { ...(opts.forks ? { forks: opts.forks } : {}), ...(opts.bus ? { bus: opts.bus } : {}) },

@@ -57,11 +57,23 @@ export interface FleetOptions<T> {
 /** The work done on one host. Throw ConnectionError for connection trouble; return a value for everything else. */
 export type HostWork<T> = (conn: Connection, target: SshTarget) => Promise<T>;
 
-function failure<T>(host: string, status: HostStatus, kind: HostFailureKind, message: string, retryable: boolean, started: number): HostOutcome<T> {
+function failure<T>(
+  host: string,
+  status: HostStatus,
+  kind: HostFailureKind,
+  message: string,
+  retryable: boolean,
+  started: number,
+): HostOutcome<T> {
   return { host, status, kind, message, retryable, ms: Date.now() - started };
 }
 
-async function runHost<T>(target: SshTarget, work: HostWork<T>, options: FleetOptions<T>, shared: Required<OpenOptions>): Promise<HostOutcome<T>> {
+async function runHost<T>(
+  target: SshTarget,
+  work: HostWork<T>,
+  options: FleetOptions<T>,
+  shared: Required<OpenOptions>,
+): Promise<HostOutcome<T>> {
   const { bus } = options;
   const started = Date.now();
   bus?.emit({ type: 'host.connecting', at: started, host: target.name });
@@ -72,14 +84,27 @@ async function runHost<T>(target: SshTarget, work: HostWork<T>, options: FleetOp
     if (!(err instanceof ConnectionError)) throw err;
     bus?.emit({ type: 'host.failed', at: Date.now(), host: target.name, kind: err.kind, message: err.message });
     // A machine refused by the lock was reached: it is not unreachable, it was not touched.
-    return failure(target.name, err.kind === 'locked' ? 'failed' : 'unreachable', err.kind, err.message, err.retryable, started);
+    return failure(
+      target.name,
+      err.kind === 'locked' ? 'failed' : 'unreachable',
+      err.kind,
+      err.message,
+      err.retryable,
+      started,
+    );
   }
   const connectMs = conn.connectMs ?? Date.now() - started;
   bus?.emit({ type: 'host.connected', at: Date.now(), host: target.name, ms: connectMs });
   try {
     const value = await work(bus ? instrument(conn, bus) : conn, target);
     const message = options.failed?.(value);
-    const outcome: HostOutcome<T> = { host: target.name, status: message === undefined ? 'ok' : 'failed', value, connectMs, ms: Date.now() - started };
+    const outcome: HostOutcome<T> = {
+      host: target.name,
+      status: message === undefined ? 'ok' : 'failed',
+      value,
+      connectMs,
+      ms: Date.now() - started,
+    };
     if (message !== undefined) Object.assign(outcome, { kind: 'command', message, retryable: false });
     return outcome;
   } catch (err) {
@@ -95,7 +120,11 @@ async function runHost<T>(target: SshTarget, work: HostWork<T>, options: FleetOp
 }
 
 /** Run `work` on every target, at most `forks` at a time. Never rejects for a host's failure. */
-export async function runOnFleet<T>(targets: readonly SshTarget[], work: HostWork<T>, options: FleetOptions<T> = {}): Promise<HostOutcome<T>[]> {
+export async function runOnFleet<T>(
+  targets: readonly SshTarget[],
+  work: HostWork<T>,
+  options: FleetOptions<T> = {},
+): Promise<HostOutcome<T>[]> {
   const { bus } = options;
   const forks = Math.max(1, Math.min(options.forks ?? 50, targets.length || 1));
   const started = Date.now();
@@ -112,8 +141,18 @@ export async function runOnFleet<T>(targets: readonly SshTarget[], work: HostWor
         ? failure<T>(target.name, 'failed', 'stopped', `not started: ${String(options.stop.reason)}`, true, Date.now())
         : await runHost(target, work, options, shared);
       outcomes[index] = outcome;
-      const event = { type: 'host.finished', at: Date.now(), host: outcome.host, status: outcome.status, ms: outcome.ms } as const;
-      bus?.emit({ ...event, ...(outcome.kind ? { kind: outcome.kind } : {}), ...(outcome.message ? { message: outcome.message } : {}) });
+      const event = {
+        type: 'host.finished',
+        at: Date.now(),
+        host: outcome.host,
+        status: outcome.status,
+        ms: outcome.ms,
+      } as const;
+      bus?.emit({
+        ...event,
+        ...(outcome.kind ? { kind: outcome.kind } : {}),
+        ...(outcome.message ? { message: outcome.message } : {}),
+      });
     }
   };
   try {
@@ -122,6 +161,13 @@ export async function runOnFleet<T>(targets: readonly SshTarget[], work: HostWor
     await shared.jumps.closeAll();
   }
   const count = (s: HostStatus) => outcomes.filter((o) => o.status === s).length;
-  bus?.emit({ type: 'fleet.finished', at: Date.now(), ok: count('ok'), failed: count('failed'), unreachable: count('unreachable'), ms: Date.now() - started });
+  bus?.emit({
+    type: 'fleet.finished',
+    at: Date.now(),
+    ok: count('ok'),
+    failed: count('failed'),
+    unreachable: count('unreachable'),
+    ms: Date.now() - started,
+  });
   return outcomes;
 }

@@ -21,12 +21,21 @@ export async function forceStop(journal: Journal, reason: string): Promise<Force
     if (!run) continue;
     const steps = journal.listSteps(run.id);
     const inFlight = new Set(steps.filter((s) => s.status === 'pending').map((s) => s.host));
-    journal.notePendingSteps(run.id, `interrupted (${reason}) while this step ran: it may be partly applied; undo restores it from its record`);
+    journal.notePendingSteps(
+      run.id,
+      `interrupted (${reason}) while this step ran: it may be partly applied; undo restores it from its record`,
+    );
     const lock = journal.fleetLock();
     const held = [...new Set((await lock.listHostLocks()).filter((l) => l.runId === run.id).map((l) => l.host))];
-    const midChange = (host: string) => run.kind === 'rollout' && !TERMINAL.has(readRecord(journal, run.id, host).phase) && readRecord(journal, run.id, host).phase !== 'pending';
+    const midChange = (host: string) =>
+      run.kind === 'rollout' &&
+      !TERMINAL.has(readRecord(journal, run.id, host).phase) &&
+      readRecord(journal, run.id, host).phase !== 'pending';
     const kept = held.filter((h) => inFlight.has(h) || midChange(h));
-    await lock.releaseHostLocks(run.id, held.filter((h) => !kept.includes(h)));
+    await lock.releaseHostLocks(
+      run.id,
+      held.filter((h) => !kept.includes(h)),
+    );
     journal.finishRun(run.id, 'interrupted');
     journal.leases().release(lease);
     forced.push({ runId: run.id, kind: run.kind, kept });

@@ -25,7 +25,13 @@ export function instrument(conn: Connection, bus: EventBus): Connection {
       const label = commandLabel(command);
       bus.emit({ type: 'command.started', at: Date.now(), host: conn.host, command: label });
       const result = await conn.exec(command, options);
-      bus.emit({ type: 'command.finished', at: Date.now(), host: conn.host, exitCode: result.exitCode, ms: result.durationMs });
+      bus.emit({
+        type: 'command.finished',
+        at: Date.now(),
+        host: conn.host,
+        exitCode: result.exitCode,
+        ms: result.durationMs,
+      });
       return result;
     },
     close: () => conn.close(),

@@ -14,7 +14,11 @@ import { evaluateCondition } from '../template/template.js';
 const active = (hosts: readonly HostSession[]) => hosts.filter((h) => h.active);
 
 /** Run `work` for each host, at most `forks` at once. */
-async function eachHost(hosts: readonly HostSession[], forks: number, work: (h: HostSession) => Promise<unknown>): Promise<void> {
+async function eachHost(
+  hosts: readonly HostSession[],
+  forks: number,
+  work: (h: HostSession) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < hosts.length) await work(hosts[next++]!);
@@ -34,16 +38,34 @@ function shownName(task: Task, hosts: readonly HostSession[], play: PlayContext,
   }
 }
 
-async function runTask(task: Task, hosts: readonly HostSession[], play: PlayContext, inherited: Inherited, handler = false): Promise<void> {
+async function runTask(
+  task: Task,
+  hosts: readonly HostSession[],
+  play: PlayContext,
+  inherited: Inherited,
+  handler = false,
+): Promise<void> {
   const todo = active(hosts);
   if (todo.length === 0 || play.run.stop?.aborted) return;
   const p = task.position;
-  play.run.bus.emit({ type: 'task.started', at: Date.now(), task: shownName(task, todo, play, inherited), position: `${p.file}:${p.line}:${p.column}`, handler });
+  play.run.bus.emit({
+    type: 'task.started',
+    at: Date.now(),
+    task: shownName(task, todo, play, inherited),
+    position: `${p.file}:${p.line}:${p.column}`,
+    handler,
+  });
   await eachHost(todo, play.run.options.forks, (h) => runTaskOnHost(task, h, play, inherited));
-  if (play.planned.play.anyErrorsFatal && todo.some((h) => h.state === 'failed')) for (const h of active(hosts)) h.state = 'ended';
+  if (play.planned.play.anyErrorsFatal && todo.some((h) => h.state === 'failed'))
+    for (const h of active(hosts)) h.state = 'ended';
 }
 
-async function runMeta(meta: MetaTask, hosts: readonly HostSession[], play: PlayContext, inherited: Inherited): Promise<void> {
+async function runMeta(
+  meta: MetaTask,
+  hosts: readonly HostSession[],
+  play: PlayContext,
+  inherited: Inherited,
+): Promise<void> {
   switch (meta.action) {
     case 'flush_handlers':
       return runHandlers(play);
@@ -64,7 +86,10 @@ async function runMeta(meta: MetaTask, hosts: readonly HostSession[], play: Play
 function inherit(block: Block, inherited: Inherited): Inherited {
   return {
     when: [...inherited.when, ...block.when],
-    blockVars: Object.keys(block.vars).length > 0 ? [...inherited.blockVars, { kind: 'block', vars: block.vars, position: block.position }] : inherited.blockVars,
+    blockVars:
+      Object.keys(block.vars).length > 0
+        ? [...inherited.blockVars, { kind: 'block', vars: block.vars, position: block.position }]
+        : inherited.blockVars,
     become: block.become ?? inherited.become,
     ignoreErrors: block.ignoreErrors ?? inherited.ignoreErrors,
     checkMode: block.checkMode ?? inherited.checkMode,
@@ -73,7 +98,12 @@ function inherit(block: Block, inherited: Inherited): Inherited {
   };
 }
 
-async function runBlock(block: Block, hosts: readonly HostSession[], play: PlayContext, inherited: Inherited): Promise<void> {
+async function runBlock(
+  block: Block,
+  hosts: readonly HostSession[],
+  play: PlayContext,
+  inherited: Inherited,
+): Promise<void> {
   const entering = active(hosts);
   if (entering.length === 0) return;
   const inner = inherit(block, inherited);
@@ -87,10 +117,11 @@ async function runBlock(block: Block, hosts: readonly HostSession[], play: PlayC
       h.recap.rescued++;
     }
     await runNodes(block.rescue, failed, play, { ...inner, rescuing: true });
-    for (const h of failed) if (h.state === 'failed') {
-      h.recap.rescued--;
-      h.recap.failed++;
-    }
+    for (const h of failed)
+      if (h.state === 'failed') {
+        h.recap.rescued--;
+        h.recap.failed++;
+      }
   }
   if (block.always.length > 0) {
     const stillFailed = entering.filter((h) => h.state === 'failed');
@@ -101,7 +132,12 @@ async function runBlock(block: Block, hosts: readonly HostSession[], play: PlayC
 }
 
 /** Run a list of tasks and blocks on the hosts still active. */
-export async function runNodes(nodes: readonly TaskNode[], hosts: readonly HostSession[], play: PlayContext, inherited: Inherited): Promise<void> {
+export async function runNodes(
+  nodes: readonly TaskNode[],
+  hosts: readonly HostSession[],
+  play: PlayContext,
+  inherited: Inherited,
+): Promise<void> {
   for (const node of nodes) {
     // Stopping (a signal, or the lease lost): no task starts after the ones in flight.
     if (active(hosts).length === 0 || play.run.stop?.aborted) return;

@@ -46,8 +46,10 @@ export async function claimMachine(c: MachineClaim, target: SshTarget, conn: Con
   if (!fp) return undefined; // not an SSH transport: its address lock is all there is
   const was = c.recordedIn ? c.journal.hostIdentity(c.recordedIn, target.name) : null;
   if (was && was.hostKey !== fp && !c.force) {
-    return `${target.name} now presents host key ${fp} at ${target.address}:${target.port}, but run ${c.recordedIn} changed it when it presented ${was.hostKey} at ${was.address}:${was.port}: ` +
-      `it is another machine, or the same one with a new key. Fix the inventory (or known_hosts) so ${target.name} points to the machine the run changed, or add --force if it is the same machine`;
+    return (
+      `${target.name} now presents host key ${fp} at ${target.address}:${target.port}, but run ${c.recordedIn} changed it when it presented ${was.hostKey} at ${was.address}:${was.port}: ` +
+      `it is another machine, or the same one with a new key. Fix the inventory (or known_hosts) so ${target.name} points to the machine the run changed, or add --force if it is the same machine`
+    );
   }
   c.journal.recordHostIdentity(c.runId, target.name, { address: target.address, port: target.port, hostKey: fp });
   const got = await c.lock.acquireHostLocks(c.runId, [{ host: target.name, machine: keyIdentity(fp) }]);
@@ -55,7 +57,10 @@ export async function claimMachine(c: MachineClaim, target: SshTarget, conn: Con
 }
 
 /** An opener whose connections are claimed for the run; a refused one is closed and thrown as kind `locked`. */
-export function claimingOpener<A extends unknown[], C extends Connection>(open: (target: SshTarget, ...rest: A) => Promise<C>, c: MachineClaim): (target: SshTarget, ...rest: A) => Promise<C> {
+export function claimingOpener<A extends unknown[], C extends Connection>(
+  open: (target: SshTarget, ...rest: A) => Promise<C>,
+  c: MachineClaim,
+): (target: SshTarget, ...rest: A) => Promise<C> {
   return async (target, ...rest) => {
     const conn = await open(target, ...rest);
     const refused = await claimMachine(c, target, conn).catch(async (err: unknown) => {
@@ -78,14 +83,26 @@ function addressVar(host: InventoryHost, names: readonly string[]) {
  * Before any contact: hosts whose address or port now differs from where run `runId` reached them, as problems
  * at the inventory line that moved them (unless the operator said --force).
  */
-export function movedHosts(journal: Journal, runId: string, targets: readonly SshTarget[], hosts: ReadonlyMap<string, InventoryHost>): ConfigProblem[] {
+export function movedHosts(
+  journal: Journal,
+  runId: string,
+  targets: readonly SshTarget[],
+  hosts: ReadonlyMap<string, InventoryHost>,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const t of targets) {
     const was = journal.hostIdentity(runId, t.name);
     if (!was || (was.address.toLowerCase() === t.address.toLowerCase() && was.port === t.port)) continue;
     const host = hosts.get(t.name);
     const portMoved = was.address.toLowerCase() === t.address.toLowerCase();
-    const position = host ? (addressVar(host, portMoved ? ['rollgate_port', 'ansible_port', 'ansible_ssh_port'] : ['rollgate_host', 'ansible_host', 'ansible_ssh_host']) ?? host.origin) : undefined;
+    const position = host
+      ? (addressVar(
+          host,
+          portMoved
+            ? ['rollgate_port', 'ansible_port', 'ansible_ssh_port']
+            : ['rollgate_host', 'ansible_host', 'ansible_ssh_host'],
+        ) ?? host.origin)
+      : undefined;
     problems.push({
       ...(position ? { position } : {}),
       message: `${t.name} now points to ${t.address}:${t.port}, but run ${runId} changed the machine at ${was.address}:${was.port} (host key ${was.hostKey})`,

@@ -27,7 +27,11 @@ export interface ArgRules {
 function dropOmitted(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter((v) => v !== OMIT).map(dropOmitted);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== OMIT).map(([k, v]) => [k, dropOmitted(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== OMIT)
+        .map(([k, v]) => [k, dropOmitted(v)]),
+    );
   }
   return value;
 }
@@ -38,12 +42,19 @@ function pinnedDoc(position: SourcePosition, value: unknown): YamlDocument {
 }
 
 /** Template and check; throws TemplateFailure (with the task's position) when the options are unusable. */
-export function renderModuleArgs(module: ModuleName, raw: Record<string, unknown>, scope: VarScope, position: SourcePosition, rules: ArgRules): Record<string, unknown> {
+export function renderModuleArgs(
+  module: ModuleName,
+  raw: Record<string, unknown>,
+  scope: VarScope,
+  position: SourcePosition,
+  rules: ArgRules,
+): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (rules.expressionOptions?.includes(key)) args[key] = value;
     else if (rules.shellOptions?.includes(key) && typeof value === 'string') {
-      args[key] = module === 'command' ? renderCommandLine(value, scope, position) : renderShellLine(value, scope, position);
+      args[key] =
+        module === 'command' ? renderCommandLine(value, scope, position) : renderShellLine(value, scope, position);
     } else args[key] = renderValue(value, scope, position);
   }
   const cleaned = dropOmitted(args) as Record<string, unknown>;
@@ -53,8 +64,15 @@ export function renderModuleArgs(module: ModuleName, raw: Record<string, unknown
     validators.set(module, validate);
   }
   if (!validate(cleaned)) {
-    const problems: ConfigProblem[] = schemaProblems(validate.errors ?? [], { doc: pinnedDoc(position, cleaned), path: [], value: cleaned, what: `module \`${module}\`` });
-    const text = problems.map((p) => formatProblem({ message: p.message, ...(p.hint ? { hint: p.hint } : {}) })).join('; ');
+    const problems: ConfigProblem[] = schemaProblems(validate.errors ?? [], {
+      doc: pinnedDoc(position, cleaned),
+      path: [],
+      value: cleaned,
+      what: `module \`${module}\``,
+    });
+    const text = problems
+      .map((p) => formatProblem({ message: p.message, ...(p.hint ? { hint: p.hint } : {}) }))
+      .join('; ');
     throw new TemplateFailure(`after templating, ${text}`, position);
   }
   return cleaned;

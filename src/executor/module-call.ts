@@ -47,19 +47,30 @@ function isController(impl: PlaybookAction): impl is ControllerAction {
 function failure(err: unknown): CallResult {
   if (err instanceof ConnectionError) {
     const unreachable = err.kind === 'dropped' || err.kind === 'unreachable';
-    return { status: unreachable ? 'unreachable' : 'failed', msg: err.message, data: { failed: !unreachable, unreachable, msg: err.message, kind: err.kind } };
+    return {
+      status: unreachable ? 'unreachable' : 'failed',
+      msg: err.message,
+      data: { failed: !unreachable, unreachable, msg: err.message, kind: err.kind },
+    };
   }
   if (err instanceof ModuleFailure) {
     const data: Record<string, unknown> = { failed: true, msg: err.message };
     if (err.command) Object.assign(data, { rc: err.command.exitCode, stderr: err.command.stderrTail });
     return { status: 'failed', msg: err.message, data };
   }
-  if (err instanceof TemplateFailure) return { status: 'failed', msg: err.message, data: { failed: true, msg: err.message } };
+  if (err instanceof TemplateFailure)
+    return { status: 'failed', msg: err.message, data: { failed: true, msg: err.message } };
   throw err;
 }
 
 /** Run `task`'s module once (one loop item) on `host` with `scope`. */
-export async function callModule(task: Task, host: HostSession, scope: VarScope, play: PlayContext, opts: CallOptions): Promise<CallResult> {
+export async function callModule(
+  task: Task,
+  host: HostSession,
+  scope: VarScope,
+  play: PlayContext,
+  opts: CallOptions,
+): Promise<CallResult> {
   const impl = implementation(task.module, play);
   if (!impl) {
     const msg = `${task.argsPosition.file}:${task.argsPosition.line}:${task.argsPosition.column}: module \`${task.module}\` is not available in this build of rollgate`;
@@ -68,22 +79,52 @@ export async function callModule(task: Task, host: HostSession, scope: VarScope,
   const { journal } = play.run;
   let stepId: number | undefined;
   try {
-    const rules = isController(impl) ? { expressionOptions: impl.expressionOptions } : { shellOptions: impl.shellOptions ?? [] };
+    const rules = isController(impl)
+      ? { expressionOptions: impl.expressionOptions }
+      : { shellOptions: impl.shellOptions ?? [] };
     const args = renderModuleArgs(task.module, task.args, scope, task.argsPosition, rules);
     addNamedSecrets(play.run.secrets, args); // a module option such as `password:` holds a secret once templated
-    stepId = journal.beginStep(play.run.runId, host.name, { task: opts.label, module: task.module, args: opts.noLog ? {} : args });
-    const result = isController(impl) ? await runController(impl, args, scope, task, play, opts) : await runHostModule(impl, args, opts, (undo) => journal.recordUndo(stepId!, undo));
-    const status = result.status === 'changed' && !opts.checkMode ? 'applied' : result.status === 'failed' ? 'failed' : result.status === 'skipped' ? 'skipped' : 'ok';
-    journal.finishStep(stepId, { status, ...(result.msg ? { message: opts.noLog ? NO_LOG_HIDDEN : result.msg } : {}), ...(opts.noLog ? {} : { data: result.data }) });
+    stepId = journal.beginStep(play.run.runId, host.name, {
+      task: opts.label,
+      module: task.module,
+      args: opts.noLog ? {} : args,
+    });
+    const result = isController(impl)
+      ? await runController(impl, args, scope, task, play, opts)
+      : await runHostModule(impl, args, opts, (undo) => journal.recordUndo(stepId!, undo));
+    const status =
+      result.status === 'changed' && !opts.checkMode
+        ? 'applied'
+        : result.status === 'failed'
+          ? 'failed'
+          : result.status === 'skipped'
+            ? 'skipped'
+            : 'ok';
+    journal.finishStep(stepId, {
+      status,
+      ...(result.msg ? { message: opts.noLog ? NO_LOG_HIDDEN : result.msg } : {}),
+      ...(opts.noLog ? {} : { data: result.data }),
+    });
     return result;
   } catch (err) {
     const result = failure(err);
-    if (stepId !== undefined) journal.finishStep(stepId, { status: 'failed', ...(result.msg ? { message: opts.noLog ? NO_LOG_HIDDEN : result.msg } : {}) });
+    if (stepId !== undefined)
+      journal.finishStep(stepId, {
+        status: 'failed',
+        ...(result.msg ? { message: opts.noLog ? NO_LOG_HIDDEN : result.msg } : {}),
+      });
     return result;
   }
 }
 
-async function runController(impl: ControllerAction, args: Record<string, unknown>, scope: VarScope, task: Task, play: PlayContext, opts: CallOptions): Promise<CallResult> {
+async function runController(
+  impl: ControllerAction,
+  args: Record<string, unknown>,
+  scope: VarScope,
+  task: Task,
+  play: PlayContext,
+  opts: CallOptions,
+): Promise<CallResult> {
   const r = await impl.run(
     {
       ...opts.ctx,
@@ -104,21 +145,48 @@ async function runController(impl: ControllerAction, args: Record<string, unknow
     },
     args,
   );
-  const data = { ...(r.data ?? {}), ...(r.msg !== undefined ? { msg: r.msg } : {}), ...(r.status === 'failed' ? { failed: true } : {}), ...(r.status === 'skipped' ? { skipped: true } : {}) };
-  return { status: r.status, ...(r.msg !== undefined ? { msg: r.msg } : {}), data, ...(r.facts ? { facts: r.facts } : {}) };
+  const data = {
+    ...(r.data ?? {}),
+    ...(r.msg !== undefined ? { msg: r.msg } : {}),
+    ...(r.status === 'failed' ? { failed: true } : {}),
+    ...(r.status === 'skipped' ? { skipped: true } : {}),
+  };
+  return {
+    status: r.status,
+    ...(r.msg !== undefined ? { msg: r.msg } : {}),
+    data,
+    ...(r.facts ? { facts: r.facts } : {}),
+  };
 }
 
 type HostModule = ActionModule<Record<string, unknown>, unknown> & { checkModeSkips?: true };
 
-async function runHostModule(impl: HostModule, args: Record<string, unknown>, opts: CallOptions, recordUndo: (undo: import('../modules/module.js').UndoRecord) => void): Promise<CallResult> {
+async function runHostModule(
+  impl: HostModule,
+  args: Record<string, unknown>,
+  opts: CallOptions,
+  recordUndo: (undo: import('../modules/module.js').UndoRecord) => void,
+): Promise<CallResult> {
   const ctx: ModuleContext = { ...opts.ctx, checkMode: opts.checkMode };
   const outcome = await impl.check(ctx, args);
-  if (outcome.status === 'no_change') return { status: 'ok', msg: outcome.reason, data: { changed: false, msg: outcome.reason } };
+  if (outcome.status === 'no_change')
+    return { status: 'ok', msg: outcome.reason, data: { changed: false, msg: outcome.reason } };
   const preview: TaskPreview = outcome.preview;
   if (opts.checkMode) {
     // command/shell cannot say what they would change: skipped, as in Ansible; the preview names the command.
-    if (impl.checkModeSkips) return { status: 'skipped', msg: `check mode: would run ${preview.commands.join('; ')}`, data: { skipped: true, msg: 'not run in check mode' }, preview };
-    return { status: 'changed', msg: preview.summary, data: { changed: true, msg: preview.summary, ...(outcome.rebootRequired ? { reboot_required: true } : {}) }, preview };
+    if (impl.checkModeSkips)
+      return {
+        status: 'skipped',
+        msg: `check mode: would run ${preview.commands.join('; ')}`,
+        data: { skipped: true, msg: 'not run in check mode' },
+        preview,
+      };
+    return {
+      status: 'changed',
+      msg: preview.summary,
+      data: { changed: true, msg: preview.summary, ...(outcome.rebootRequired ? { reboot_required: true } : {}) },
+      preview,
+    };
   }
   recordUndo(outcome.undo); // on disk before the host is touched
   const applied = await impl.apply(ctx, args, outcome.change);

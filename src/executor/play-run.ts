@@ -24,7 +24,12 @@ export type Opener = (target: SshTarget, shared: Required<OpenOptions>) => Promi
 const defaultOpener: Opener = (target, shared) => SshConnection.open(target, shared);
 
 /** Open every host's connection, run `body` while they are held, then let the fleet runner close them. */
-async function withConnections(sessions: HostSession[], run: RunContext, opener: Opener, body: (reconnect: (h: HostSession) => Promise<Connection>) => Promise<void>): Promise<void> {
+async function withConnections(
+  sessions: HostSession[],
+  run: RunContext,
+  opener: Opener,
+  body: (reconnect: (h: HostSession) => Promise<Connection>) => Promise<void>,
+): Promise<void> {
   const byName = new Map(sessions.map((s) => [s.name, s]));
   const settled = new Map<string, () => void>();
   const allSettled = Promise.all(sessions.map((s) => new Promise<void>((resolve) => settled.set(s.name, resolve))));
@@ -53,13 +58,27 @@ async function withConnections(sessions: HostSession[], run: RunContext, opener:
             // Reached, but refused by the machine lock: failed, and nothing was done on it.
             s.fail(message);
             s.recap.failed++;
-            run.bus.emit({ type: 'task.result', at: Date.now(), host: s.name, task: 'lock', status: 'failed', message });
+            run.bus.emit({
+              type: 'task.result',
+              at: Date.now(),
+              host: s.name,
+              task: 'lock',
+              status: 'failed',
+              message,
+            });
             settled.get(target.name)!();
             throw err;
           }
           s.unreachable(message);
           s.recap.unreachable++;
-          run.bus.emit({ type: 'task.result', at: Date.now(), host: s.name, task: 'connect', status: 'unreachable', message });
+          run.bus.emit({
+            type: 'task.result',
+            at: Date.now(),
+            host: s.name,
+            task: 'connect',
+            status: 'unreachable',
+            message,
+          });
           settled.get(target.name)!();
           throw err;
         }
@@ -93,7 +112,20 @@ async function withConnections(sessions: HostSession[], run: RunContext, opener:
  */
 function gatherFactsTask(planned: PlannedPlay): Task {
   const p = planned.play.position;
-  return { kind: 'task', name: 'Gathering Facts', module: 'snapshot', args: {}, argsPosition: p, position: p, when: [], tags: ['always'], vars: {}, notify: [], loopVar: 'item', checkMode: false };
+  return {
+    kind: 'task',
+    name: 'Gathering Facts',
+    module: 'snapshot',
+    args: {},
+    argsPosition: p,
+    position: p,
+    when: [],
+    tags: ['always'],
+    vars: {},
+    notify: [],
+    loopVar: 'item',
+    checkMode: false,
+  };
 }
 
 /** gather_facts, then pre_tasks, tasks and post_tasks, handlers flushed after each: on the hosts of `ctx`. */
@@ -107,7 +139,8 @@ export async function runPlaySections(ctx: PlayContext): Promise<void> {
 
 export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Opener = defaultOpener): Promise<boolean> {
   const play = planned.play;
-  const inPlay = (names: readonly string[]) => names.map((n) => run.sessions.get(n)!).filter((s) => s.state !== 'failed' && s.state !== 'unreachable');
+  const inPlay = (names: readonly string[]) =>
+    names.map((n) => run.sessions.get(n)!).filter((s) => s.state !== 'failed' && s.state !== 'unreachable');
   const sessions = inPlay(planned.hosts);
   for (const s of sessions) s.startPlay();
   run.bus.emit({ type: 'play.started', at: Date.now(), play: play.name, hosts: sessions.map((s) => s.name) });
@@ -117,7 +150,9 @@ export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Ope
     if (run.stop?.aborted) return false;
     const batch = inPlay(names);
     if (batch.length === 0) continue;
-    await withConnections(batch, run, open, (reconnect) => runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }));
+    await withConnections(batch, run, open, (reconnect) =>
+      runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }),
+    );
     const failed = batch.filter((s) => s.state === 'failed' || s.state === 'unreachable').length;
     if (batchFailedTooMany(failed, batch.length, play.maxFailPercentage)) return false;
     if (play.anyErrorsFatal && failed > 0) return false;

@@ -27,7 +27,8 @@ export class RunControl {
   /** Take the run's lease (a new run, or a dead controller's: resume) and keep it while working. */
   static take(journal: Journal, runId: string, stop?: AbortSignal): ControlOutcome {
     const got = journal.leases().take(runId);
-    if (!got.ok) return { ok: false, owner: got.holder.owner, message: `run ${runId} is still in progress: ${got.life.why}` };
+    if (!got.ok)
+      return { ok: false, owner: got.holder.owner, message: `run ${runId} is still in progress: ${got.life.why}` };
     return { ok: true, control: new RunControl(journal, got.lease, stop) };
   }
 
@@ -38,7 +39,8 @@ export class RunControl {
 
   private beat(): void {
     try {
-      if (!this.journal.leases().renew(this.lease)) this.lost.abort(`another controller took run ${this.lease.runId} over`);
+      if (!this.journal.leases().renew(this.lease))
+        this.lost.abort(`another controller took run ${this.lease.runId} over`);
     } catch {
       // The journal is busy or closed: the next beat tries again (several fit in a lease's lifetime).
     }

@@ -59,18 +59,33 @@ export class HostsLockedError extends Error {
   override readonly name = 'HostsLockedError';
 }
 
-const journaled = new Set<RollgateEvent['type']>(['run.started', 'play.started', 'task.started', 'task.result', 'play.recap', 'run.finished']);
+const journaled = new Set<RollgateEvent['type']>([
+  'run.started',
+  'play.started',
+  'task.started',
+  'task.result',
+  'play.recap',
+  'run.finished',
+]);
 
 export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunResult> {
   const { journal, bus, options, plan } = input;
-  const secrets = input.secrets ?? runSecrets({ inventory: input.inventory, plays: plan.plays.map((p) => p.play), extraVars: options.extraVars });
+  const secrets =
+    input.secrets ??
+    runSecrets({ inventory: input.inventory, plays: plan.plays.map((p) => p.play), extraVars: options.extraVars });
   guardRun(secrets, journal, bus);
   const run = journal.createRun({
     kind: options.check ? 'check' : 'run',
     playbook: input.playbookPath,
     inventory: input.inventorySources,
     ...(input.limit ? { limit: input.limit } : {}),
-    options: { check: options.check, diff: options.diff, tags: input.tags ?? [], skipTags: input.skipTags ?? [], extraVars: Object.keys(options.extraVars) },
+    options: {
+      check: options.check,
+      diff: options.diff,
+      tags: input.tags ?? [],
+      skipTags: input.skipTags ?? [],
+      extraVars: Object.keys(options.extraVars),
+    },
   });
   const held = RunControl.take(journal, run.id, input.stop);
   if (!held.ok) throw new Error(`a new run ${run.id} already had a lease: ${held.message}`);
@@ -110,7 +125,15 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
   };
   let stopped = false;
   try {
-    bus.emit({ type: 'run.started', at: started, runId: run.id, playbook: input.playbookPath, check: options.check, diff: options.diff, hosts: plan.hosts });
+    bus.emit({
+      type: 'run.started',
+      at: started,
+      runId: run.id,
+      playbook: input.playbookPath,
+      check: options.check,
+      diff: options.diff,
+      hosts: plan.hosts,
+    });
     for (const [i, planned] of plan.plays.entries()) {
       if (control.stopReason) break;
       const goOn = await runPlay(planned, ctx, input.opener);
@@ -128,7 +151,12 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
   const unreachable = [...sessions.values()].some((s) => s.state === 'unreachable');
   const interrupted = control.stopReason;
   // An interrupted run's hosts still in the play did not finish it.
-  const statusOf = (s: HostSession) => (s.state === 'active' || s.state === 'ended' ? (interrupted && s.state === 'active' ? 'interrupted' : 'ok') : s.state);
+  const statusOf = (s: HostSession) =>
+    s.state === 'active' || s.state === 'ended'
+      ? interrupted && s.state === 'active'
+        ? 'interrupted'
+        : 'ok'
+      : s.state;
   for (const s of sessions.values()) journal.setHostStatus(run.id, s.name, statusOf(s), s.reason);
   bus.emit({ type: 'play.recap', at: Date.now(), hosts: recap });
   journal.finishRun(run.id, interrupted ? 'interrupted' : failed || unreachable ? 'failed' : 'succeeded');
@@ -136,9 +164,18 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
   // A host that failed after a change is left half-changed: name the undo that puts it back.
   const undoHosts = options.check
     ? []
-    : [...sessions.values()].filter((s) => s.state === 'failed' || s.state === 'unreachable').map((s) => s.name)
+    : [...sessions.values()]
+        .filter((s) => s.state === 'failed' || s.state === 'unreachable')
+        .map((s) => s.name)
         .filter((h) => journal.undoableSteps(run.id, h).some((s) => undoHasWork(s.undo)));
-  bus.emit({ type: 'run.finished', at: Date.now(), runId: run.id, failed: failed || unreachable, ms: Date.now() - started, ...(undoHosts.length ? { undoHosts } : {}) });
+  bus.emit({
+    type: 'run.finished',
+    at: Date.now(),
+    runId: run.id,
+    failed: failed || unreachable,
+    ms: Date.now() - started,
+    ...(undoHosts.length ? { undoHosts } : {}),
+  });
   off();
   return { runId: run.id, recap, failed, unreachable, stopped, ...(interrupted ? { interrupted } : {}) };
 }

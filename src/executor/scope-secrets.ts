@@ -8,7 +8,8 @@ import { isSecretName } from '../secrets/secret-names.js';
 import type { SecretSet } from '../secrets/secret-set.js';
 
 /** What is shown instead of a no_log task's messages and results (Ansible's words). */
-export const NO_LOG_HIDDEN = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+export const NO_LOG_HIDDEN =
+  "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 /** What is shown instead of a no_log task's loop item. */
 export const NO_LOG_ITEM = '(hidden: no_log)';
 
@@ -25,7 +26,22 @@ export function addScopeSecrets(set: SecretSet, scope: VarScope, noLogVars: read
 }
 
 /** Result fields that describe how a task ran rather than what it printed. */
-const STATUS_FIELDS = new Set(['msg', 'changed', 'failed', 'skipped', 'unreachable', 'rc', 'start', 'end', 'delta', 'cmd', 'kind', 'ansible_loop_var', 'reboot_required', 'false_condition']);
+const STATUS_FIELDS = new Set([
+  'msg',
+  'changed',
+  'failed',
+  'skipped',
+  'unreachable',
+  'rc',
+  'start',
+  'end',
+  'delta',
+  'cmd',
+  'kind',
+  'ansible_loop_var',
+  'reboot_required',
+  'false_condition',
+]);
 
 /** Everything a `no_log` task produced (its output, per-item results, facts it set) becomes secret. */
 export function addNoLogResult(set: SecretSet, result: unknown, depth = 0): void {

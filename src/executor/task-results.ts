@@ -39,8 +39,20 @@ export function aggregateItems(items: Array<{ item: unknown; r: CallResult }>, l
         : statuses.includes('changed')
           ? 'changed'
           : 'ok';
-  const results = items.map(({ item, r }) => ({ [loopVar]: item, item, changed: r.status === 'changed', failed: r.status === 'failed', ...(r.status === 'skipped' ? { skipped: true } : {}), ...r.data }));
-  const msg = status === 'failed' ? 'One or more items failed' : status === 'unreachable' ? (items.find(({ r }) => r.status === 'unreachable')?.r.msg ?? 'unreachable') : 'All items completed';
+  const results = items.map(({ item, r }) => ({
+    [loopVar]: item,
+    item,
+    changed: r.status === 'changed',
+    failed: r.status === 'failed',
+    ...(r.status === 'skipped' ? { skipped: true } : {}),
+    ...r.data,
+  }));
+  const msg =
+    status === 'failed'
+      ? 'One or more items failed'
+      : status === 'unreachable'
+        ? (items.find(({ r }) => r.status === 'unreachable')?.r.msg ?? 'unreachable')
+        : 'All items completed';
   const facts = Object.assign({}, ...items.map(({ r }) => r.facts ?? {})) as Record<string, unknown>;
   return { status, msg, data: { results, msg }, ...(Object.keys(facts).length > 0 ? { facts } : {}) };
 }

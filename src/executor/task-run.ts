@@ -45,18 +45,27 @@ function loopItems(task: Task, scope: VarScope): unknown[] | { error: string } {
   if (task.loop === undefined) return [undefined];
   const items = renderValue(task.loop, scope, task.position);
   if (Array.isArray(items)) return items;
-  const kind = items === null ? 'None' : typeof items === 'object' ? 'a mapping' : `the ${typeof items} \`${String(items)}\``;
+  const kind =
+    items === null ? 'None' : typeof items === 'object' ? 'a mapping' : `the ${typeof items} \`${String(items)}\``;
   const hint = typeof items === 'object' && items !== null ? ' (use `| dict2items` to loop over a mapping)' : '';
-  return { error: `${task.position.file}:${task.position.line}:${task.position.column}: \`loop\` must give a list, not ${kind}${hint}` };
+  return {
+    error: `${task.position.file}:${task.position.line}:${task.position.column}: \`loop\` must give a list, not ${kind}${hint}`,
+  };
 }
 
 /** changed_when / failed_when, evaluated with the registered name bound to this result. */
 function judge(task: Task, scope: VarScope, r: CallResult): CallResult {
   if (r.status === 'skipped' || r.status === 'unreachable' || (!task.changedWhen && !task.failedWhen)) return r;
-  const bound = task.register ? scope.with({ kind: 'registered', vars: { [task.register]: { ...r.data, changed: r.status === 'changed', failed: r.status === 'failed' } } }) : scope;
+  const bound = task.register
+    ? scope.with({
+        kind: 'registered',
+        vars: { [task.register]: { ...r.data, changed: r.status === 'changed', failed: r.status === 'failed' } },
+      })
+    : scope;
   try {
     let status = r.status;
-    if (task.changedWhen && status !== 'failed') status = task.changedWhen.every((c) => evaluateCondition(c, bound)) ? 'changed' : 'ok';
+    if (task.changedWhen && status !== 'failed')
+      status = task.changedWhen.every((c) => evaluateCondition(c, bound)) ? 'changed' : 'ok';
     if (task.failedWhen) {
       const failed = task.failedWhen.every((c) => evaluateCondition(c, bound));
       status = failed ? 'failed' : status === 'failed' ? 'ok' : status;
@@ -69,19 +78,43 @@ function judge(task: Task, scope: VarScope, r: CallResult): CallResult {
   }
 }
 
-async function runItem(task: Task, host: HostSession, scope: VarScope, play: PlayContext, inherited: Inherited, s: Settings, item: string | undefined): Promise<CallResult> {
+async function runItem(
+  task: Task,
+  host: HostSession,
+  scope: VarScope,
+  play: PlayContext,
+  inherited: Inherited,
+  s: Settings,
+  item: string | undefined,
+): Promise<CallResult> {
   for (const cond of [...inherited.when, ...task.when]) {
-    if (!evaluateCondition(cond, scope)) return { status: 'skipped', msg: `condition is false: ${cond.source}`, data: { skipped: true, changed: false, false_condition: cond.source } };
+    if (!evaluateCondition(cond, scope))
+      return {
+        status: 'skipped',
+        msg: `condition is false: ${cond.source}`,
+        data: { skipped: true, changed: false, false_condition: cond.source },
+      };
   }
   if (!host.conn) return { status: 'unreachable', msg: host.reason ?? 'no connection', data: { unreachable: true } };
-  const ctx = { conn: withBecome(host.conn, s.become, task.timeoutSeconds !== undefined ? task.timeoutSeconds * 1000 : undefined), host: host.name, vars: scope.view() as Record<string, unknown>, emit: (e: Parameters<typeof play.run.bus.emit>[0]) => play.run.bus.emit(e), reconnect: play.reconnect ? () => play.reconnect!(host) : undefined };
+  const ctx = {
+    conn: withBecome(host.conn, s.become, task.timeoutSeconds !== undefined ? task.timeoutSeconds * 1000 : undefined),
+    host: host.name,
+    vars: scope.view() as Record<string, unknown>,
+    emit: (e: Parameters<typeof play.run.bus.emit>[0]) => play.run.bus.emit(e),
+    reconnect: play.reconnect ? () => play.reconnect!(host) : undefined,
+  };
   const label = taskLabel(task) + (item !== undefined ? ` (item=${s.noLog ? NO_LOG_ITEM : item})` : '');
   const r = await callModule(task, host, scope, play, { checkMode: s.checkMode, noLog: s.noLog, label, ctx });
   return judge(task, scope, r);
 }
 
 /** Run `task` on `host`; updates the host's variables, notifications, state and recap; emits task.result. */
-export async function runTaskOnHost(task: Task, host: HostSession, play: PlayContext, inherited: Inherited): Promise<TaskOutcome> {
+export async function runTaskOnHost(
+  task: Task,
+  host: HostSession,
+  play: PlayContext,
+  inherited: Inherited,
+): Promise<TaskOutcome> {
   const s = settings(task, inherited, play);
   const scope = taskScope(host, play, inherited, task, s.checkMode);
   addScopeSecrets(play.run.secrets, scope, play.planned.play.noLogVars);
@@ -95,7 +128,11 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
       status,
       ...(item !== undefined ? { item: s.noLog ? NO_LOG_ITEM : item } : {}),
       ...(status === 'failed' && s.ignoreErrors ? { ignored: true } : {}),
-      ...(s.noLog ? (r.msg || status === 'failed' ? { message: NO_LOG_HIDDEN } : {}) : { ...(r.msg ? { message: r.msg } : {}), ...(r.preview ? { preview: r.preview } : {}) }),
+      ...(s.noLog
+        ? r.msg || status === 'failed'
+          ? { message: NO_LOG_HIDDEN }
+          : {}
+        : { ...(r.msg ? { message: r.msg } : {}), ...(r.preview ? { preview: r.preview } : {}) }),
     });
   let final: CallResult;
   try {
@@ -108,7 +145,9 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
         if (i > 0 && play.run.stop?.aborted) break; // stopping: the item in flight was the last
         const itemScope = withLoopItem(scope, task.loopVar, item, i, items.length);
         const label = itemLabel(task, itemScope, item);
-        const r = await runItem(task, host, itemScope, play, inherited, s, label).catch((err: unknown) => (err instanceof TemplateFailure ? failedResult(err.message) : Promise.reject(err)));
+        const r = await runItem(task, host, itemScope, play, inherited, s, label).catch((err: unknown) =>
+          err instanceof TemplateFailure ? failedResult(err.message) : Promise.reject(err),
+        );
         if (r.facts) Object.assign(host.facts, r.facts);
         results.push({ item, r });
         emit(r.status, r, label);
@@ -127,7 +166,12 @@ export async function runTaskOnHost(task: Task, host: HostSession, play: PlayCon
 
 /** Register, set facts, notify, count, and take the host out when it failed or became unreachable. */
 function settle(task: Task, host: HostSession, r: CallResult, s: Settings): TaskOutcome {
-  const result = { changed: r.status === 'changed', failed: r.status === 'failed', ...(r.status === 'skipped' ? { skipped: true } : {}), ...r.data };
+  const result = {
+    changed: r.status === 'changed',
+    failed: r.status === 'failed',
+    ...(r.status === 'skipped' ? { skipped: true } : {}),
+    ...r.data,
+  };
   if (task.register) host.facts[task.register] = result;
   if (r.facts && task.loop === undefined) Object.assign(host.facts, r.facts);
   if (r.status === 'changed') for (const n of task.notify) host.notified.add(n);

@@ -24,7 +24,10 @@ function hostvars(play: PlayContext): Record<string, unknown> {
     },
     has: (_t, key) => typeof key === 'string' && play.run.inventory.hosts.has(key),
     ownKeys: () => [...play.run.inventory.hosts.keys()],
-    getOwnPropertyDescriptor: (_t, key) => (typeof key === 'string' && play.run.inventory.hosts.has(key) ? { enumerable: true, configurable: true } : undefined),
+    getOwnPropertyDescriptor: (_t, key) =>
+      typeof key === 'string' && play.run.inventory.hosts.has(key)
+        ? { enumerable: true, configurable: true }
+        : undefined,
   });
 }
 
@@ -55,7 +58,13 @@ function magicVars(host: HostSession, play: PlayContext, checkMode: boolean): Re
 }
 
 /** The scope of `node` (a task or handler) on `host`, before any loop item. */
-export function taskScope(host: HostSession, play: PlayContext, inherited: Inherited, node: NodeCommon, checkMode: boolean): VarScope {
+export function taskScope(
+  host: HostSession,
+  play: PlayContext,
+  inherited: Inherited,
+  node: NodeCommon,
+  checkMode: boolean,
+): VarScope {
   const p = play.planned.play;
   const layers: VarLayer[] = [
     { kind: 'inventory', vars: host.inventoryVars },

@@ -66,7 +66,9 @@ export function checkRunnable(journal: Journal, run: RunRow | undefined, runId: 
   const life = runLife(journal, run);
   if (life.alive === true && !leasedHere(journal, runId)) {
     const owner = journal.leases().read(runId)?.owner ?? run.controller;
-    throw new UndoRefused(`run ${runId} is still in progress (${life.why}): stop it first (Ctrl-C, or kill -TERM ${owner.slice(owner.lastIndexOf(':') + 1)})`);
+    throw new UndoRefused(
+      `run ${runId} is still in progress (${life.why}): stop it first (Ctrl-C, or kill -TERM ${owner.slice(owner.lastIndexOf(':') + 1)})`,
+    );
   }
   if (life.alive === 'unknown' && !force) throw new UndoRefused(`run ${runId} ${life.why}; if it is dead, add --force`);
   return run;
@@ -86,7 +88,10 @@ export function undoEntry(step: UndoableStep): UndoEntry {
 
 /** The hosts a run touched (its host list and every host with a journaled step). */
 export function runHosts(journal: Journal, runId: string): string[] {
-  const names = new Set([...journal.listHosts(runId).map((h) => h.host), ...journal.listSteps(runId).map((s) => s.host)]);
+  const names = new Set([
+    ...journal.listHosts(runId).map((h) => h.host),
+    ...journal.listSteps(runId).map((s) => s.host),
+  ]);
   return [...names].sort();
 }
 
@@ -112,7 +117,8 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
     throw new UndoRefused(`hosts locked:\n${describeConflicts(journal, locked.conflicts)}`);
   }
   const claim = { journal, lock, runId: undo.id, recordedIn: runId, ...(input.force ? { force: true } : {}) };
-  const base: NonNullable<FleetOptions<HostUndo>['open']> = input.open ?? ((t, shared) => SshConnection.open(t, shared));
+  const base: NonNullable<FleetOptions<HostUndo>['open']> =
+    input.open ?? ((t, shared) => SshConnection.open(t, shared));
   const open = claimingOpener(base, claim);
   try {
     const outcomes = await runOnFleet<HostUndo>(
@@ -120,12 +126,30 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
       async (conn, target) => {
         const steps = journal.undoableSteps(runId, target.name);
         if (steps.length === 0) return { host: target.name, status: 'nothing_to_undo', steps: [] };
-        const stepId = journal.beginStep(undo.id, target.name, { task: `undo run ${runId}`, module: 'undo', args: { steps: steps.map((s) => s.id) } });
-        const report = await applyUndos(conn, steps.map(undoEntry), input.commandTimeoutMs ? { commandTimeoutMs: input.commandTimeoutMs } : {});
+        const stepId = journal.beginStep(undo.id, target.name, {
+          task: `undo run ${runId}`,
+          module: 'undo',
+          args: { steps: steps.map((s) => s.id) },
+        });
+        const report = await applyUndos(
+          conn,
+          steps.map(undoEntry),
+          input.commandTimeoutMs ? { commandTimeoutMs: input.commandTimeoutMs } : {},
+        );
         const ok = report.failures.length === 0;
         if (ok) steps.forEach((s) => journal.markUndone(s.id, undo.id));
-        journal.finishStep(stepId, { status: ok ? 'applied' : 'failed', message: ok ? `undid ${steps.length} step(s)` : report.failures.join('; '), data: { report } });
-        return { host: target.name, status: ok ? 'undone' : 'failed', steps: steps.map((s) => s.id), report, ...(ok ? {} : { message: report.failures.join('; ') }) };
+        journal.finishStep(stepId, {
+          status: ok ? 'applied' : 'failed',
+          message: ok ? `undid ${steps.length} step(s)` : report.failures.join('; '),
+          data: { report },
+        });
+        return {
+          host: target.name,
+          status: ok ? 'undone' : 'failed',
+          steps: steps.map((s) => s.id),
+          report,
+          ...(ok ? {} : { message: report.failures.join('; ') }),
+        };
       },
       {
         ...(input.bus ? { bus: input.bus } : {}),
@@ -135,11 +159,23 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
         stop: control.signal,
       },
     );
-    const results: HostUndo[] = outcomes.map((o) => o.value ?? { host: o.host, status: o.status === 'unreachable' ? 'unreachable' : o.kind === 'stopped' ? 'not_started' : 'failed', steps: [], message: o.message ?? 'failed' });
+    const results: HostUndo[] = outcomes.map(
+      (o) =>
+        o.value ?? {
+          host: o.host,
+          status: o.status === 'unreachable' ? 'unreachable' : o.kind === 'stopped' ? 'not_started' : 'failed',
+          steps: [],
+          message: o.message ?? 'failed',
+        },
+    );
     for (const r of results) journal.setHostStatus(undo.id, r.host, r.status, r.message);
     const allDone = results.every((r) => r.status === 'undone' || r.status === 'nothing_to_undo');
     journal.finishRun(undo.id, control.stopReason ? 'interrupted' : allDone ? 'succeeded' : 'failed');
-    if (allDone && runHosts(journal, runId).every((h) => journal.undoableSteps(runId, h).length === 0) && results.some((r) => r.status === 'undone')) {
+    if (
+      allDone &&
+      runHosts(journal, runId).every((h) => journal.undoableSteps(runId, h).length === 0) &&
+      results.some((r) => r.status === 'undone')
+    ) {
       journal.finishRun(runId, 'rolled_back');
     }
     return { undoRunId: undo.id, hosts: results, ...(control.stopReason ? { interrupted: control.stopReason } : {}) };

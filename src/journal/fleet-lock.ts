@@ -61,7 +61,11 @@ export interface FleetLock {
    * host stays locked (resume, or a second identity of it); one locked by another run whose lock has not
    * expired, or by this run for another host, makes the whole call fail.
    */
-  acquireHostLocks(runId: string, hosts: ReadonlyArray<string | LockSubject>, options?: AcquireOptions): Promise<LockOutcome>;
+  acquireHostLocks(
+    runId: string,
+    hosts: ReadonlyArray<string | LockSubject>,
+    options?: AcquireOptions,
+  ): Promise<LockOutcome>;
   /** Release the run's locks (every identity) of these hosts (all of them when omitted). Other runs' are left alone. */
   releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void>;
   /** Current host locks (expired ones excluded). */

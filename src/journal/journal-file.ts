@@ -24,7 +24,19 @@ export function moveAsideHint(path: string): string {
   return `move it aside (mv ${path} ${path}.broken) to start a new journal, or use --journal PATH (or ROLLGATE_JOURNAL) for another one`;
 }
 
-const FS_ERRORS = new Set(['EEXIST', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOENT', 'ELOOP', 'ENAMETOOLONG', 'ENOSPC', 'EDQUOT']);
+const FS_ERRORS = new Set([
+  'EEXIST',
+  'EACCES',
+  'EPERM',
+  'EISDIR',
+  'ENOTDIR',
+  'EROFS',
+  'ENOENT',
+  'ELOOP',
+  'ENAMETOOLONG',
+  'ENOSPC',
+  'EDQUOT',
+]);
 
 /** A filesystem error that means "this path cannot hold a journal", as opposed to a bug. */
 export function isPathError(err: unknown): err is NodeJS.ErrnoException {
@@ -49,7 +61,11 @@ export function prepareJournalFiles(path: string): void {
     }
   } catch (err) {
     if (!isPathError(err)) throw err;
-    throw new JournalUnusableError(path, `cannot be created or opened (${err.code}: ${err.message})`, 'use --journal PATH (or ROLLGATE_JOURNAL) for a place this user can write');
+    throw new JournalUnusableError(
+      path,
+      `cannot be created or opened (${err.code}: ${err.message})`,
+      'use --journal PATH (or ROLLGATE_JOURNAL) for a place this user can write',
+    );
   }
 }
 
@@ -60,11 +76,19 @@ const UNUSABLE = /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|READONLY|IOERR|PERM|AUTH|FULL
 export function unusable(path: string, err: unknown): unknown {
   if (err instanceof JournalUnusableError) return err;
   if (err instanceof NewerSchemaError) {
-    return new JournalUnusableError(path, `its schema version ${err.version} is newer than this rollgate understands (${err.latest}): a newer rollgate wrote it`, `upgrade rollgate, or ${moveAsideHint(path)}`);
+    return new JournalUnusableError(
+      path,
+      `its schema version ${err.version} is newer than this rollgate understands (${err.latest}): a newer rollgate wrote it`,
+      `upgrade rollgate, or ${moveAsideHint(path)}`,
+    );
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNUSABLE.test(code)) {
-    return new JournalUnusableError(path, `not a usable SQLite journal (${(err as Error).message}, ${code})`, moveAsideHint(path));
+    return new JournalUnusableError(
+      path,
+      `not a usable SQLite journal (${(err as Error).message}, ${code})`,
+      moveAsideHint(path),
+    );
   }
   return err;
 }
@@ -101,7 +125,10 @@ export function fsTypeFromMounts(mounts: string, path: string): string | null {
  * The network filesystem the journal's directory is on (nfs, cifs ...), or null: statfs's type number first,
  * then /proc/mounts (which also names nfs4 and FUSE-mounted SMB); null when neither can tell.
  */
-export function networkFsOf(path: string, probes: { statfsType?: (dir: string) => number; mounts?: () => string } = {}): string | null {
+export function networkFsOf(
+  path: string,
+  probes: { statfsType?: (dir: string) => number; mounts?: () => string } = {},
+): string | null {
   const dir = resolve(dirname(path));
   try {
     const byMagic = networkFsOfMagic((probes.statfsType ?? ((d: string) => statfsSync(d).type))(dir));

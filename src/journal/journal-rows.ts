@@ -1,5 +1,14 @@
 /** SQLite rows to journal types (snake_case columns, JSON text columns). */
-import type { EventRow, RunHostRow, RunKind, RunRow, RunStatus, SnapshotRow, StepRow, StepStatus } from './journal-types.js';
+import type {
+  EventRow,
+  RunHostRow,
+  RunKind,
+  RunRow,
+  RunStatus,
+  SnapshotRow,
+  StepRow,
+  StepStatus,
+} from './journal-types.js';
 
 type Row = Record<string, unknown>;
 
@@ -33,7 +42,9 @@ export function toRunHost(r: unknown): RunHostRow {
     detail: text(row.detail),
     vars: parse<Record<string, unknown>>(row.vars, {}),
     updatedAt: Number(row.updated_at),
-    identity: row.host_key ? { address: String(row.address), port: Number(row.port), hostKey: String(row.host_key) } : null,
+    identity: row.host_key
+      ? { address: String(row.address), port: Number(row.port), hostKey: String(row.host_key) }
+      : null,
   };
 }
 

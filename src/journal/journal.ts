@@ -14,7 +14,17 @@ import { prepareJournalFiles, unusable } from './journal-file.js';
 import { redactSecrets, redactText } from './redact.js';
 import { SecretSet } from '../secrets/secret-set.js';
 import type {
-  EventRow, HostIdentity, NewRun, NewStep, RunHostRow, RunRow, RunStatus, SnapshotRow, StepFinish, StepRow, UndoableStep,
+  EventRow,
+  HostIdentity,
+  NewRun,
+  NewStep,
+  RunHostRow,
+  RunRow,
+  RunStatus,
+  SnapshotRow,
+  StepFinish,
+  StepRow,
+  UndoableStep,
 } from './journal-types.js';
 import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
@@ -55,12 +65,16 @@ export class Journal {
       db = new Database(path);
       const opened = db;
       opened.pragma(`busy_timeout = ${BUSY_SLICE_MS}`); // first: other controllers may hold the file while this one opens it
-      retryBusy(path, () => {
-        opened.pragma('journal_mode = WAL');
-        opened.pragma('synchronous = FULL');
-        opened.pragma('foreign_keys = ON');
-        migrate(opened);
-      }, options.onBusyWait);
+      retryBusy(
+        path,
+        () => {
+          opened.pragma('journal_mode = WAL');
+          opened.pragma('synchronous = FULL');
+          opened.pragma('foreign_keys = ON');
+          migrate(opened);
+        },
+        options.onBusyWait,
+      );
     } catch (err) {
       db?.close();
       throw unusable(path, err);
@@ -96,20 +110,33 @@ export class Journal {
 
   createRun(input: NewRun): RunRow {
     const id = input.id ?? newRunId();
-    this.write(() => this.db
-      .prepare(
-        `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
+    this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(id, input.kind, input.playbook ?? null, JSON.stringify(input.inventory ?? []), input.limit ?? null, json(input.options, this.secrets),
-        input.parentRunId ?? null, `${hostname()}:${process.pid}`, Date.now()));
+        )
+        .run(
+          id,
+          input.kind,
+          input.playbook ?? null,
+          JSON.stringify(input.inventory ?? []),
+          input.limit ?? null,
+          json(input.options, this.secrets),
+          input.parentRunId ?? null,
+          `${hostname()}:${process.pid}`,
+          Date.now(),
+        ),
+    );
     const run = this.getRun(id);
     if (!run) throw new InternalError(`run ${id} was written but cannot be read back`);
     return run;
   }
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
-    this.write(() => this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), runId));
+    this.write(() =>
+      this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), runId),
+    );
   }
 
   /** Replace a run's stored options (the rollout keeps its plan there). */
@@ -128,26 +155,38 @@ export class Journal {
   }
 
   addHost(runId: string, host: string, vars: Record<string, unknown> = {}, status = 'pending'): void {
-    this.write(() => this.db
-      .prepare(`INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, host) DO UPDATE SET vars = excluded.vars, updated_at = excluded.updated_at`)
-      .run(runId, host, status, json(vars, this.secrets), Date.now()));
+    this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, host) DO UPDATE SET vars = excluded.vars, updated_at = excluded.updated_at`,
+        )
+        .run(runId, host, status, json(vars, this.secrets), Date.now()),
+    );
   }
 
   setHostStatus(runId: string, host: string, status: string, detail?: string): void {
-    this.write(() => this.db
-      .prepare(`INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`)
-      .run(runId, host, status, redactText(detail, this.secrets) ?? null, Date.now()));
+    this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`,
+        )
+        .run(runId, host, status, redactText(detail, this.secrets) ?? null, Date.now()),
+    );
   }
 
   /** Record where a host of the run was reached, the first time only (what undo and resume compare with). */
   recordHostIdentity(runId: string, host: string, id: HostIdentity): void {
-    this.write(() => this.db
-      .prepare(`INSERT INTO run_hosts (run_id, host, status, updated_at, address, port, host_key) VALUES (?, ?, 'pending', ?, ?, ?, ?)
+    this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO run_hosts (run_id, host, status, updated_at, address, port, host_key) VALUES (?, ?, 'pending', ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET address = excluded.address, port = excluded.port, host_key = excluded.host_key
-                WHERE run_hosts.host_key IS NULL`)
-      .run(runId, host, Date.now(), id.address, id.port, id.hostKey));
+                WHERE run_hosts.host_key IS NULL`,
+        )
+        .run(runId, host, Date.now(), id.address, id.port, id.hostKey),
+    );
   }
 
   /** Where the run reached the host, if it did. */
@@ -162,9 +201,13 @@ export class Journal {
 
   /** Journal a step as pending before it runs; returns its id. */
   beginStep(runId: string, host: string, step: NewStep): number {
-    const r = this.write(() => this.db
-      .prepare(`INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`)
-      .run(runId, host, this.secrets.scrubText(step.task), step.module, json(step.args, this.secrets), Date.now()));
+    const r = this.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+        )
+        .run(runId, host, this.secrets.scrubText(step.task), step.module, json(step.args, this.secrets), Date.now()),
+    );
     return Number(r.lastInsertRowid);
   }
 
@@ -173,20 +216,36 @@ export class Journal {
    * byte even when it holds a secret; nothing prints undo records (docs/safety.md).
    */
   recordUndo(stepId: number, undo: UndoRecord): void {
-    this.write(() => this.db
-      .prepare('INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record')
-      .run(stepId, JSON.stringify(redactSecrets(undo)), Date.now()));
+    this.write(() =>
+      this.db
+        .prepare(
+          'INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record',
+        )
+        .run(stepId, JSON.stringify(redactSecrets(undo)), Date.now()),
+    );
   }
 
   finishStep(stepId: number, finish: StepFinish): void {
-    this.write(() => this.db
-      .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
-      .run(finish.status, redactText(finish.message, this.secrets) ?? null, finish.data ? json(finish.data, this.secrets) : null, Date.now(), stepId));
+    this.write(() =>
+      this.db
+        .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
+        .run(
+          finish.status,
+          redactText(finish.message, this.secrets) ?? null,
+          finish.data ? json(finish.data, this.secrets) : null,
+          Date.now(),
+          stepId,
+        ),
+    );
   }
 
   /** Say on every step of the run still pending why it never finished (a forced stop); their status stays pending. */
   notePendingSteps(runId: string, message: string): void {
-    this.write(() => this.db.prepare("UPDATE steps SET message = ? WHERE run_id = ? AND status = 'pending'").run(redactText(message, this.secrets), runId));
+    this.write(() =>
+      this.db
+        .prepare("UPDATE steps SET message = ? WHERE run_id = ? AND status = 'pending'")
+        .run(redactText(message, this.secrets), runId),
+    );
   }
 
   getStep(stepId: number): StepRow | undefined {
@@ -208,40 +267,56 @@ export class Journal {
    */
   undoableSteps(runId: string, host: string): UndoableStep[] {
     const rows = this.db
-      .prepare(`${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? AND u.record IS NOT NULL AND s.undone_at IS NULL
-                AND s.status IN ('pending', 'applied', 'failed') ORDER BY s.id DESC`)
+      .prepare(
+        `${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? AND u.record IS NOT NULL AND s.undone_at IS NULL
+                AND s.status IN ('pending', 'applied', 'failed') ORDER BY s.id DESC`,
+      )
       .all(runId, host) as Array<Record<string, unknown>>;
     return rows.map((row) => ({ ...toStep(row), undo: JSON.parse(String(row.record)) as UndoRecord }));
   }
 
   markUndone(stepId: number, byRunId: string): void {
-    this.write(() => this.db.prepare('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?').run(Date.now(), byRunId, stepId));
+    this.write(() =>
+      this.db.prepare('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?').run(Date.now(), byRunId, stepId),
+    );
   }
 
   addSnapshot(runId: string, host: string, phase: string, data: unknown): number {
-    const r = this.write(() => this.db
-      .prepare('INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data, this.secrets))));
+    const r = this.write(() =>
+      this.db
+        .prepare('INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data, this.secrets))),
+    );
     return Number(r.lastInsertRowid);
   }
 
   /** The newest snapshot of a host in a run, optionally of one phase. */
   latestSnapshot(runId: string, host: string, phase?: string): SnapshotRow | undefined {
     const row = phase
-      ? this.db.prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? AND phase = ? ORDER BY id DESC LIMIT 1').get(runId, host, phase)
-      : this.db.prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id DESC LIMIT 1').get(runId, host);
+      ? this.db
+          .prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? AND phase = ? ORDER BY id DESC LIMIT 1')
+          .get(runId, host, phase)
+      : this.db
+          .prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id DESC LIMIT 1')
+          .get(runId, host);
     return row ? toSnapshot(row) : undefined;
   }
 
   /** The oldest snapshot of a host in a run (the baseline verification compares with). */
   firstSnapshot(runId: string, host: string): SnapshotRow | undefined {
-    const row = this.db.prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id LIMIT 1').get(runId, host);
+    const row = this.db
+      .prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id LIMIT 1')
+      .get(runId, host);
     return row ? toSnapshot(row) : undefined;
   }
 
   addEvent(runId: string, event: RollgateEvent): void {
     const host = 'host' in event && typeof event.host === 'string' ? event.host : null;
-    this.write(() => this.db.prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)').run(runId, host, event.type, event.at, json(event, this.secrets)));
+    this.write(() =>
+      this.db
+        .prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, host, event.type, event.at, json(event, this.secrets)),
+    );
   }
 
   listEvents(runId: string, host?: string): EventRow[] {

@@ -23,7 +23,10 @@ function byKey(value: unknown, depth: number): unknown {
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (key === 'rollgate_power' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       out[key] = Object.fromEntries(
-        Object.entries(v as Record<string, unknown>).map(([k, pv]) => [k, POWER_SAFE_KEYS.has(k) ? byKey(pv, depth + 2) : REDACTED]),
+        Object.entries(v as Record<string, unknown>).map(([k, pv]) => [
+          k,
+          POWER_SAFE_KEYS.has(k) ? byKey(pv, depth + 2) : REDACTED,
+        ]),
       );
     } else if (isSecretKey(key)) out[key] = REDACTED;
     else out[key] = byKey(v, depth + 1);

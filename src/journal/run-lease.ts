@@ -58,16 +58,31 @@ export function leaseLife(lease: RunLease, now = Date.now(), here = hostname()):
   if (pid === true) {
     return fresh
       ? { alive: true, why: `its controller ${lease.owner} is alive (${beat})` }
-      : { alive: false, why: `its controller ${lease.owner} stopped renewing its lease (${beat}; the pid is stuck or now another process's)` };
+      : {
+          alive: false,
+          why: `its controller ${lease.owner} stopped renewing its lease (${beat}; the pid is stuck or now another process's)`,
+        };
   }
   return fresh
-    ? { alive: true, why: `its controller ${lease.owner} on another machine holds its lease until ${iso(lease.expiresAt)} (${beat})` }
-    : { alive: false, why: `the lease of its controller ${lease.owner} on another machine expired at ${iso(lease.expiresAt)}` };
+    ? {
+        alive: true,
+        why: `its controller ${lease.owner} on another machine holds its lease until ${iso(lease.expiresAt)} (${beat})`,
+      }
+    : {
+        alive: false,
+        why: `the lease of its controller ${lease.owner} on another machine expired at ${iso(lease.expiresAt)}`,
+      };
 }
 
 const toLease = (r: unknown): RunLease => {
   const row = r as Record<string, unknown>;
-  return { runId: String(row.run_id), owner: String(row.owner), token: String(row.token), heartbeatAt: Number(row.heartbeat_at), expiresAt: Number(row.expires_at) };
+  return {
+    runId: String(row.run_id),
+    owner: String(row.owner),
+    token: String(row.token),
+    heartbeatAt: Number(row.heartbeat_at),
+    expiresAt: Number(row.expires_at),
+  };
 };
 
 export function readLease(db: Database.Database, runId: string): RunLease | undefined {
@@ -80,13 +95,19 @@ export function leasesOwnedBy(db: Database.Database, owner = thisController()): 
   return db.prepare('SELECT * FROM run_leases WHERE owner = ?').all(owner).map(toLease);
 }
 
-export type LeaseOutcome = { ok: true; lease: RunLease; tookOver?: RunLease } | { ok: false; holder: RunLease; life: LeaseLife };
+export type LeaseOutcome =
+  { ok: true; lease: RunLease; tookOver?: RunLease } | { ok: false; holder: RunLease; life: LeaseLife };
 
 /**
  * Take the run's lease for this process, in one IMMEDIATE transaction: free, ours already, or its owner dead
  * (then `tookOver` is the dead owner's). A live owner refuses. `write` waits while the journal is busy.
  */
-export function takeLease(db: Database.Database, runId: string, write: <T>(fn: () => T) => T, now: () => number = Date.now): LeaseOutcome {
+export function takeLease(
+  db: Database.Database,
+  runId: string,
+  write: <T>(fn: () => T) => T,
+  now: () => number = Date.now,
+): LeaseOutcome {
   const owner = thisController();
   const tx = db.transaction((): LeaseOutcome => {
     const at = now();
@@ -95,7 +116,13 @@ export function takeLease(db: Database.Database, runId: string, write: <T>(fn: (
       const life = leaseLife(held, at);
       if (life.alive) return { ok: false, holder: held, life };
     }
-    const lease: RunLease = { runId, owner, token: randomBytes(16).toString('hex'), heartbeatAt: at, expiresAt: at + LEASE_TTL_MS };
+    const lease: RunLease = {
+      runId,
+      owner,
+      token: randomBytes(16).toString('hex'),
+      heartbeatAt: at,
+      expiresAt: at + LEASE_TTL_MS,
+    };
     db.prepare(
       `INSERT INTO run_leases (run_id, owner, token, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, token = excluded.token, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
@@ -107,7 +134,9 @@ export function takeLease(db: Database.Database, runId: string, write: <T>(fn: (
 
 /** Push the lease's expiry on; false when it is no longer ours (another controller took the run over). */
 export function renewLease(db: Database.Database, lease: RunLease, now = Date.now()): boolean {
-  const r = db.prepare('UPDATE run_leases SET heartbeat_at = ?, expires_at = ? WHERE run_id = ? AND token = ?').run(now, now + LEASE_TTL_MS, lease.runId, lease.token);
+  const r = db
+    .prepare('UPDATE run_leases SET heartbeat_at = ?, expires_at = ? WHERE run_id = ? AND token = ?')
+    .run(now, now + LEASE_TTL_MS, lease.runId, lease.token);
   if (r.changes === 1) Object.assign(lease, { heartbeatAt: now, expiresAt: now + LEASE_TTL_MS });
   return r.changes === 1;
 }

@@ -20,8 +20,11 @@ export function runLife(journal: Journal, run: RunRow): RunLife {
   if (lease) return leaseLife(lease);
   if (run.status !== 'running') return { alive: false, why: `it is ${run.status.replace('_', ' ')}` };
   const pid = controllerAlive(run.controller);
-  if (pid === 'unknown') return { alive: 'unknown', why: `it is marked running by controller ${run.controller} on another machine` };
-  return pid ? { alive: true, why: `its controller ${run.controller} is alive` } : { alive: false, why: `its controller ${run.controller} has exited` };
+  if (pid === 'unknown')
+    return { alive: 'unknown', why: `it is marked running by controller ${run.controller} on another machine` };
+  return pid
+    ? { alive: true, why: `its controller ${run.controller} is alive` }
+    : { alive: false, why: `its controller ${run.controller} has exited` };
 }
 
 /** Rollout host phases between the first change and the end of the host's turn (executor/rollout/host-record.ts). */
@@ -38,13 +41,17 @@ export function wayOut(journal: Journal, runId: string, host: string): string {
     const owner = readLease(journal.db, runId)?.owner ?? run.controller;
     return `run ${runId} is in progress (${life.why}): wait for it, or stop it (Ctrl-C, or kill -TERM ${pidOf(owner)} on ${owner.slice(0, owner.lastIndexOf(':'))})`;
   }
-  if (life.alive === 'unknown') return `run ${runId} ${life.why}: if that controller is dead, \`rollgate unlock ${runId} --host ${host} --force\``;
+  if (life.alive === 'unknown')
+    return `run ${runId} ${life.why}: if that controller is dead, \`rollgate unlock ${runId} --host ${host} --force\``;
   const unlock = `\`rollgate unlock ${runId} --host ${host}\` releases the lock once you know ${host} is fine`;
-  if (run.status === 'needs_person') return `run ${runId} left ${host} needing a person: look at it (\`rollgate show ${runId} --host ${host}\`), then ${unlock}`;
+  if (run.status === 'needs_person')
+    return `run ${runId} left ${host} needing a person: look at it (\`rollgate show ${runId} --host ${host}\`), then ${unlock}`;
   if (run.status === 'running' || run.status === 'interrupted') {
     const why = run.status === 'interrupted' ? 'was interrupted' : `stopped (${life.why})`;
-    if (run.kind === 'rollout') return `run ${runId} ${why}: \`rollgate resume ${runId}\` finishes it or rolls it back, \`rollgate undo ${runId}\` takes its changes back, or ${unlock}`;
-    if (run.kind === 'undo' && run.parentRunId) return `undo run ${runId} ${why}: \`rollgate undo ${run.parentRunId}\` runs the undo again, or ${unlock}`;
+    if (run.kind === 'rollout')
+      return `run ${runId} ${why}: \`rollgate resume ${runId}\` finishes it or rolls it back, \`rollgate undo ${runId}\` takes its changes back, or ${unlock}`;
+    if (run.kind === 'undo' && run.parentRunId)
+      return `undo run ${runId} ${why}: \`rollgate undo ${run.parentRunId}\` runs the undo again, or ${unlock}`;
     return `run ${runId} ${why}: \`rollgate undo ${runId}\` takes its changes back, or ${unlock}`;
   }
   // A rollout host lost mid-change keeps its phase (and the lock) for resume, which takes its changes back.
@@ -60,7 +67,8 @@ export function describeConflicts(journal: Journal, conflicts: readonly LockConf
   return conflicts
     .map((c) => {
       const machine = c.machine.replace(/^(addr|key|name):/, '');
-      if (c.sameRun) return `${c.host} is the same machine (${machine}) as ${c.held.host} in this run: a run drives each machine once; list it once in the inventory or leave one name out with --limit`;
+      if (c.sameRun)
+        return `${c.host} is the same machine (${machine}) as ${c.held.host} in this run: a run drives each machine once; list it once in the inventory or leave one name out with --limit`;
       const as = c.held.host === c.host ? '' : ` as ${c.held.host}`;
       return `${c.host} (${machine}) is locked by run ${c.held.runId}${as}: ${wayOut(journal, c.held.runId, c.held.host)}`;
     })

@@ -4,7 +4,16 @@
  */
 import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
-import type { AcquireOptions, DownSlot, FleetLock, HostLock, LockConflict, LockOutcome, LockSubject, SlotOutcome } from './fleet-lock.js';
+import type {
+  AcquireOptions,
+  DownSlot,
+  FleetLock,
+  HostLock,
+  LockConflict,
+  LockOutcome,
+  LockSubject,
+  SlotOutcome,
+} from './fleet-lock.js';
 
 type Row = Record<string, unknown>;
 
@@ -22,7 +31,12 @@ const toLock = (r: unknown): HostLock => {
 
 const toSlot = (r: unknown): DownSlot => {
   const row = r as Row;
-  return { cluster: String(row.cluster), host: String(row.host), runId: String(row.run_id), acquiredAt: Number(row.acquired_at) };
+  return {
+    cluster: String(row.cluster),
+    host: String(row.host),
+    runId: String(row.run_id),
+    acquiredAt: Number(row.acquired_at),
+  };
 };
 
 /** Subjects without repeats (same host and machine). */
@@ -46,7 +60,11 @@ export class SqliteFleetLock implements FleetLock {
     private readonly write: <T>(fn: () => T) => T = (fn) => fn(),
   ) {}
 
-  async acquireHostLocks(runId: string, hosts: ReadonlyArray<string | LockSubject>, options: AcquireOptions = {}): Promise<LockOutcome> {
+  async acquireHostLocks(
+    runId: string,
+    hosts: ReadonlyArray<string | LockSubject>,
+    options: AcquireOptions = {},
+  ): Promise<LockOutcome> {
     const subjects = unique(hosts.map((h) => (typeof h === 'string' ? { host: h, machine: `name:${h}` } : h)));
     const tx = this.db.transaction((): LockOutcome => {
       const now = this.now();
@@ -57,7 +75,11 @@ export class SqliteFleetLock implements FleetLock {
         // The same machine twice in one request: two names of this run for one machine.
         const other = wanted.get(s.machine);
         if (other !== undefined && other !== s.host) {
-          conflicts.push({ ...s, sameRun: true, held: { host: other, machine: s.machine, runId, holder: this.holder, acquiredAt: now, expiresAt: null } });
+          conflicts.push({
+            ...s,
+            sameRun: true,
+            held: { host: other, machine: s.machine, runId, holder: this.holder, acquiredAt: now, expiresAt: null },
+          });
           continue;
         }
         wanted.set(s.machine, s.host);
@@ -99,18 +121,27 @@ export class SqliteFleetLock implements FleetLock {
 
   async acquireDownSlot(runId: string, cluster: string, host: string, maxDown: number): Promise<SlotOutcome> {
     const tx = this.db.transaction((): SlotOutcome => {
-      const mine = this.db.prepare('SELECT 1 FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').get(cluster, host, runId);
+      const mine = this.db
+        .prepare('SELECT 1 FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?')
+        .get(cluster, host, runId);
       if (mine) return { ok: true };
-      const down = this.db.prepare('SELECT * FROM down_slots WHERE cluster = ? ORDER BY acquired_at').all(cluster).map(toSlot);
+      const down = this.db
+        .prepare('SELECT * FROM down_slots WHERE cluster = ? ORDER BY acquired_at')
+        .all(cluster)
+        .map(toSlot);
       if (down.length >= maxDown || down.some((d) => d.host === host)) return { ok: false, cluster, maxDown, down };
-      this.db.prepare('INSERT INTO down_slots (cluster, host, run_id, acquired_at) VALUES (?, ?, ?, ?)').run(cluster, host, runId, this.now());
+      this.db
+        .prepare('INSERT INTO down_slots (cluster, host, run_id, acquired_at) VALUES (?, ?, ?, ?)')
+        .run(cluster, host, runId, this.now());
       return { ok: true };
     });
     return this.write(() => tx.immediate());
   }
 
   async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
-    this.write(() => this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId));
+    this.write(() =>
+      this.db.prepare('DELETE FROM down_slots WHERE cluster = ? AND host = ? AND run_id = ?').run(cluster, host, runId),
+    );
   }
 
   async listDownSlots(cluster?: string): Promise<DownSlot[]> {
@@ -121,9 +152,13 @@ export class SqliteFleetLock implements FleetLock {
   }
 
   async breakRun(runId: string): Promise<void> {
-    this.write(() => this.db.transaction(() => {
-      this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
-      this.db.prepare('DELETE FROM down_slots WHERE run_id = ?').run(runId);
-    }).immediate());
+    this.write(() =>
+      this.db
+        .transaction(() => {
+          this.db.prepare('DELETE FROM host_locks WHERE run_id = ?').run(runId);
+          this.db.prepare('DELETE FROM down_slots WHERE run_id = ?').run(runId);
+        })
+        .immediate(),
+    );
   }
 }

@@ -22,12 +22,21 @@ export type WalkEntry = { file: string } | { problem: ConfigProblem };
 
 function unreadable(path: string, err: unknown): WalkEntry {
   const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  const hint = code === 'ELOOP' ? 'a symbolic link points back at itself; fix or remove it' : code === 'ENOENT' ? 'a symbolic link points at nothing; fix or remove it' : 'check the permissions of this path';
+  const hint =
+    code === 'ELOOP'
+      ? 'a symbolic link points back at itself; fix or remove it'
+      : code === 'ENOENT'
+        ? 'a symbolic link points at nothing; fix or remove it'
+        : 'check the permissions of this path';
   return { problem: { position: { file: path, line: 1, column: 1 }, message: `cannot read ${path}: ${code}`, hint } };
 }
 
 /** Files under `dir`, in order; `skip(name, isDirectory)` leaves an entry out. */
-export function* walkDirectory(dir: string, skip: (name: string, isDirectory: boolean) => boolean, ancestors: ReadonlySet<string> = new Set()): Generator<WalkEntry> {
+export function* walkDirectory(
+  dir: string,
+  skip: (name: string, isDirectory: boolean) => boolean,
+  ancestors: ReadonlySet<string> = new Set(),
+): Generator<WalkEntry> {
   let real: string;
   let names: string[];
   try {
@@ -39,7 +48,13 @@ export function* walkDirectory(dir: string, skip: (name: string, isDirectory: bo
   }
   if (ancestors.has(real)) {
     const message = `${dir} leads back to ${real}, a directory it is inside (a symbolic link loop)`;
-    yield { problem: { position: { file: dir, line: 1, column: 1 }, message, hint: 'remove the link, or give a directory without loops' } };
+    yield {
+      problem: {
+        position: { file: dir, line: 1, column: 1 },
+        message,
+        hint: 'remove the link, or give a directory without loops',
+      },
+    };
     return;
   }
   const inside = new Set(ancestors).add(real);

@@ -14,10 +14,16 @@ function mapping(value: unknown, what: string, problems: ConfigProblem[]): Recor
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const bad = Object.keys(value).filter((k) => !NAME.test(k) || k === '__proto__');
     if (bad.length === 0) return value as Record<string, unknown>;
-    problems.push({ message: `${what}: \`${bad[0]}\` is not a variable name`, hint: 'use letters, digits and _, not starting with a digit' });
+    problems.push({
+      message: `${what}: \`${bad[0]}\` is not a variable name`,
+      hint: 'use letters, digits and _, not starting with a digit',
+    });
     return {};
   }
-  problems.push({ message: `${what} must be a mapping of variables`, hint: 'write -e KEY=VALUE, -e \'{"key": "value"}\' or -e @vars.yml' });
+  problems.push({
+    message: `${what} must be a mapping of variables`,
+    hint: 'write -e KEY=VALUE, -e \'{"key": "value"}\' or -e @vars.yml',
+  });
   return {};
 }
 
@@ -28,7 +34,10 @@ export function parseExtraVars(options: readonly string[]): Record<string, unkno
     const text = option.trim();
     if (text.startsWith('@')) {
       try {
-        Object.assign(out, mapping(loadYamlFile(text.slice(1), `-e ${text}`, `-e ${text}`).value, `-e ${text}`, problems));
+        Object.assign(
+          out,
+          mapping(loadYamlFile(text.slice(1), `-e ${text}`, `-e ${text}`).value, `-e ${text}`, problems),
+        );
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         problems.push(...err.problems);
@@ -58,7 +67,10 @@ export function parseExtraVars(options: readonly string[]): Record<string, unkno
         const eq = word.indexOf('=');
         const key = eq > 0 ? word.slice(0, eq) : '';
         if (!NAME.test(key) || key === '__proto__') {
-          problems.push({ message: `-e ${word}: expected KEY=VALUE`, hint: 'write e.g. -e target_kernel=6.1.0-13-amd64' });
+          problems.push({
+            message: `-e ${word}: expected KEY=VALUE`,
+            hint: 'write e.g. -e target_kernel=6.1.0-13-amd64',
+          });
           continue;
         }
         out[key] = word.slice(eq + 1);

@@ -24,7 +24,10 @@ export { byCodePoint };
 
 /** The vars files of a directory (recursively; hidden files, `~` backups, other extensions and dotted directories left out). */
 function filesInDir(dir: string, problems: ConfigProblem[]): string[] {
-  const skip = (name: string, isDirectory: boolean) => name.startsWith('.') || name.endsWith('~') || (isDirectory ? extname(name) !== '' : !['', ...extensions].includes(extname(name)));
+  const skip = (name: string, isDirectory: boolean) =>
+    name.startsWith('.') ||
+    name.endsWith('~') ||
+    (isDirectory ? extname(name) !== '' : !['', ...extensions].includes(extname(name)));
   const found: string[] = [];
   for (const entry of walkDirectory(dir, skip)) {
     if ('problem' in entry) problems.push(entry.problem);
@@ -53,7 +56,12 @@ export function createDirListing(): DirListing {
 }
 
 /** The files holding `name`'s variables under `dir` (e.g. inventory/group_vars), in merge order. */
-export function varsFilesFor(dir: string, name: string, list: DirListing = createDirListing(), problems: ConfigProblem[] = []): string[] {
+export function varsFilesFor(
+  dir: string,
+  name: string,
+  list: DirListing = createDirListing(),
+  problems: ConfigProblem[] = [],
+): string[] {
   const names = list(dir);
   if (name.startsWith('/') || !names) return [];
   for (const ext of ['', ...extensions]) {
@@ -76,14 +84,22 @@ export function readVarsFile(file: string, problems: ConfigProblem[]): VarsLayer
     return layer;
   }
   if (text.startsWith('$ANSIBLE_VAULT')) {
-    problems.push({ position: { file, line: 1, column: 1 }, message: 'this vars file is encrypted with ansible-vault, which rollgate does not read', hint: 'decrypt it (`ansible-vault decrypt`) or move the secret into an environment variable' });
+    problems.push({
+      position: { file, line: 1, column: 1 },
+      message: 'this vars file is encrypted with ansible-vault, which rollgate does not read',
+      hint: 'decrypt it (`ansible-vault decrypt`) or move the secret into an environment variable',
+    });
     return layer;
   }
   try {
     const doc = parseYaml(text, file, 'this vars file');
     if (doc.value === null || doc.value === undefined) return layer;
     if (typeof doc.value !== 'object' || Array.isArray(doc.value) || doc.value instanceof Date) {
-      problems.push({ position: doc.positionOf([]), message: `a vars file must hold a mapping of variable names to values, not ${kindOf(doc.value)}`, hint: 'write one `name: value` per line' });
+      problems.push({
+        position: doc.positionOf([]),
+        message: `a vars file must hold a mapping of variable names to values, not ${kindOf(doc.value)}`,
+        hint: 'write one `name: value` per line',
+      });
       return layer;
     }
     for (const [key, value] of Object.entries(doc.value as Record<string, unknown>)) {
@@ -113,7 +129,9 @@ export function mergeLayers(layers: Iterable<VarsLayer>): VarsLayer {
 }
 
 /** Reads and caches vars files for one load (each file is read once, however many hosts use it). */
-export function createVarsReader(problems: ConfigProblem[]): (dir: string, kind: 'group_vars' | 'host_vars', name: string) => VarsLayer {
+export function createVarsReader(
+  problems: ConfigProblem[],
+): (dir: string, kind: 'group_vars' | 'host_vars', name: string) => VarsLayer {
   const cache = new Map<string, VarsLayer>();
   const list = createDirListing();
   const found = new Map<string, VarsLayer>();

@@ -71,7 +71,8 @@ function rangeCount(name: string): number {
   let total = 1;
   for (const m of name.matchAll(/\[([^\]:]*):([^\]:]*)(?::([0-9]+))?\]/g)) {
     const [, a = '', b = '', step = '1'] = m;
-    const span = /^[0-9]*$/.test(a) && /^[0-9]+$/.test(b) ? Number(b) - Number(a || '0') : letters.indexOf(b) - letters.indexOf(a);
+    const span =
+      /^[0-9]*$/.test(a) && /^[0-9]+$/.test(b) ? Number(b) - Number(a || '0') : letters.indexOf(b) - letters.indexOf(a);
     total *= Math.max(1, Math.floor(Math.max(0, span) / Math.max(1, Number(step))) + 1);
   }
   return total;
@@ -81,7 +82,10 @@ function rangeCount(name: string): number {
 export function expandRanges(name: string): string[] | { error: string; hint: string } {
   const count = rangeCount(name);
   if (count > MAX_RANGE_HOSTS) {
-    return { error: `host pattern \`${name}\` stands for ${count} hosts; rollgate expands at most ${MAX_RANGE_HOSTS} from one pattern`, hint: 'check the bounds of the range, or split it into several patterns' };
+    return {
+      error: `host pattern \`${name}\` stands for ${count} hosts; rollgate expands at most ${MAX_RANGE_HOSTS} from one pattern`,
+      hint: 'check the bounds of the range, or split it into several patterns',
+    };
   }
   return expandWithin(name);
 }
@@ -90,38 +94,60 @@ function expandWithin(name: string): string[] | { error: string; hint: string } 
   const open = name.indexOf('[');
   if (open < 0) return [name];
   const close = name.indexOf(']', open);
-  if (close < 0) return { error: `unclosed \`[\` in host pattern \`${name}\``, hint: 'write a range as `[01:20]`, or remove the `[`' };
+  if (close < 0)
+    return {
+      error: `unclosed \`[\` in host pattern \`${name}\``,
+      hint: 'write a range as `[01:20]`, or remove the `[`',
+    };
   const head = name.slice(0, open);
   const tail = name.slice(close + 1);
   const bounds = name.slice(open + 1, close).split(':');
   if (bounds.length !== 2 && bounds.length !== 3) {
-    return { error: `host range \`[${bounds.join(':')}]\` in \`${name}\` must be begin:end or begin:end:step`, hint: 'write e.g. `hv[01:20]` or `hv[01:20:2]`' };
+    return {
+      error: `host range \`[${bounds.join(':')}]\` in \`${name}\` must be begin:end or begin:end:step`,
+      hint: 'write e.g. `hv[01:20]` or `hv[01:20:2]`',
+    };
   }
   const [beg0 = '', end = '', stepText = '1'] = bounds;
   const beg = beg0 === '' ? '0' : beg0;
   const where = `host range \`[${bounds.join(':')}]\` in \`${name}\``;
   if (end === '') return { error: `${where} has no end value`, hint: 'write e.g. `[01:20]`' };
-  if (!/^[0-9]+$/.test(stepText) || Number(stepText) < 1) return { error: `${where} has step \`${stepText}\``, hint: 'the step must be a whole number of at least 1' };
+  if (!/^[0-9]+$/.test(stepText) || Number(stepText) < 1)
+    return { error: `${where} has step \`${stepText}\``, hint: 'the step must be a whole number of at least 1' };
   const step = Number(stepText);
   let seq: string[];
   if (/^[0-9]+$/.test(beg) && /^[0-9]+$/.test(end)) {
     const padded = beg.length > 1 && beg.startsWith('0');
     if (padded && beg.length !== end.length) {
-      return { error: `${where} has begin and end of different widths`, hint: `write both with ${beg.length} digits, e.g. \`[${beg}:${end.padStart(beg.length, '0')}]\`` };
+      return {
+        error: `${where} has begin and end of different widths`,
+        hint: `write both with ${beg.length} digits, e.g. \`[${beg}:${end.padStart(beg.length, '0')}]\``,
+      };
     }
     const from = Number(beg);
     const to = Number(end);
-    if (from > to) return { error: `${where} counts down and names no host`, hint: `write the smaller bound first: \`[${end}:${beg}]\`` };
+    if (from > to)
+      return {
+        error: `${where} counts down and names no host`,
+        hint: `write the smaller bound first: \`[${end}:${beg}]\``,
+      };
     seq = [];
     for (let i = from; i <= to; i += step) seq.push(padded ? String(i).padStart(beg.length, '0') : String(i));
   } else if (beg.length === 1 && end.length === 1 && letters.includes(beg) && letters.includes(end)) {
     const from = letters.indexOf(beg);
     const to = letters.indexOf(end);
-    if (from > to) return { error: `${where} counts down and names no host`, hint: `write the earlier letter first: \`[${end}:${beg}]\`` };
+    if (from > to)
+      return {
+        error: `${where} counts down and names no host`,
+        hint: `write the earlier letter first: \`[${end}:${beg}]\``,
+      };
     seq = [];
     for (let i = from; i <= to; i += step) seq.push(letters[i] ?? '');
   } else {
-    return { error: `${where} is neither numeric nor a single-letter range`, hint: 'write numbers (`[01:20]`) or single letters (`[a:f]`)' };
+    return {
+      error: `${where} is neither numeric nor a single-letter range`,
+      hint: 'write numbers (`[01:20]`) or single letters (`[a:f]`)',
+    };
   }
   const names: string[] = [];
   for (const part of seq) {

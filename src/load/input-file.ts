@@ -25,16 +25,28 @@ function open(file: string, label: string): { fd: number; size: number } {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ConfigError([{ message: `cannot read ${label}: ${code}`, hint: code === 'ELOOP' ? 'a symbolic link points back at itself; fix or remove it' : 'check the path' }]);
+    throw new ConfigError([
+      {
+        message: `cannot read ${label}: ${code}`,
+        hint: code === 'ELOOP' ? 'a symbolic link points back at itself; fix or remove it' : 'check the path',
+      },
+    ]);
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {
     closeSync(fd);
-    throw new ConfigError([{ message: `${label} is ${kindOf(st)}, not a regular file`, hint: 'give the path of a YAML or JSON file' }]);
+    throw new ConfigError([
+      { message: `${label} is ${kindOf(st)}, not a regular file`, hint: 'give the path of a YAML or JSON file' },
+    ]);
   }
   if (st.size > MAX_INPUT_BYTES) {
     closeSync(fd);
-    throw new ConfigError([{ message: `${label} is ${st.size} bytes; rollgate reads YAML and JSON inputs up to ${MAX_INPUT_BYTES} bytes (8 MiB)`, hint: 'split it (an inventory directory, files under group_vars/), or check that this is the file you meant' }]);
+    throw new ConfigError([
+      {
+        message: `${label} is ${st.size} bytes; rollgate reads YAML and JSON inputs up to ${MAX_INPUT_BYTES} bytes (8 MiB)`,
+        hint: 'split it (an inventory directory, files under group_vars/), or check that this is the file you meant',
+      },
+    ]);
   }
   return { fd, size: st.size };
 }
@@ -47,7 +59,13 @@ export function readInputFile(file: string, label: string = file): string {
     const buf = Buffer.alloc(Math.min(size, MAX_INPUT_BYTES) + 1);
     let got = 0;
     for (let n = 1; n > 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, null);
-    if (got > MAX_INPUT_BYTES) throw new ConfigError([{ message: `${label} grew past ${MAX_INPUT_BYTES} bytes while being read`, hint: 'read a file that is not being written' }]);
+    if (got > MAX_INPUT_BYTES)
+      throw new ConfigError([
+        {
+          message: `${label} grew past ${MAX_INPUT_BYTES} bytes while being read`,
+          hint: 'read a file that is not being written',
+        },
+      ]);
     return buf.subarray(0, got).toString('utf8');
   } finally {
     closeSync(fd);
@@ -57,5 +75,11 @@ export function readInputFile(file: string, label: string = file): string {
 /** Refuse an inline input (`-e '{...}'`) larger than the file limit. */
 export function checkInputSize(text: string, label: string): void {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_INPUT_BYTES) throw new ConfigError([{ message: `${label} is ${bytes} bytes; rollgate reads YAML and JSON inputs up to ${MAX_INPUT_BYTES} bytes (8 MiB)`, hint: 'put the values in a smaller file' }]);
+  if (bytes > MAX_INPUT_BYTES)
+    throw new ConfigError([
+      {
+        message: `${label} is ${bytes} bytes; rollgate reads YAML and JSON inputs up to ${MAX_INPUT_BYTES} bytes (8 MiB)`,
+        hint: 'put the values in a smaller file',
+      },
+    ]);
 }

@@ -50,14 +50,29 @@ export function createDraft(): InventoryDraft {
 export function addGroup(draft: InventoryDraft, name: string, at: SourcePosition): GroupDraft {
   let group = draft.groups.get(name);
   if (!group) {
-    group = { name, hosts: [], children: [], parents: [], vars: Object.create(null), varOrigins: Object.create(null), priority: 1, origin: at };
+    group = {
+      name,
+      hosts: [],
+      children: [],
+      parents: [],
+      vars: Object.create(null),
+      varOrigins: Object.create(null),
+      priority: 1,
+      origin: at,
+    };
     draft.groups.set(name, group);
   }
   return group;
 }
 
 /** Declare a host (its origin and `port` only count the first time, as in Ansible) and add it to `group`. */
-export function addHost(draft: InventoryDraft, name: string, group: string | undefined, port: number | undefined, at: SourcePosition): HostDraft {
+export function addHost(
+  draft: InventoryDraft,
+  name: string,
+  group: string | undefined,
+  port: number | undefined,
+  at: SourcePosition,
+): HostDraft {
   let host = draft.hosts.get(name);
   if (!host) {
     host = { name, directGroups: [], vars: Object.create(null), varOrigins: Object.create(null), origin: at };
@@ -93,20 +108,34 @@ export function addChild(draft: InventoryDraft, parent: string, child: string, a
   const c = draft.groups.get(child) ?? addGroup(draft, child, at);
   if (p.children.includes(child)) return;
   if (parent === child || isDescendant(draft, child, parent)) {
-    draft.problems.push({ position: at, message: `making \`${child}\` a child of \`${parent}\` creates a loop of groups (\`${child}\` is already ${parent === child ? 'that group' : `an ancestor of \`${parent}\``})`, hint: `remove \`${child}\` from the children of \`${parent}\`` });
+    draft.problems.push({
+      position: at,
+      message: `making \`${child}\` a child of \`${parent}\` creates a loop of groups (\`${child}\` is already ${parent === child ? 'that group' : `an ancestor of \`${parent}\``})`,
+      hint: `remove \`${child}\` from the children of \`${parent}\``,
+    });
     return;
   }
   p.children.push(child);
   c.parents.push(parent);
 }
 
-export function setGroupVar(draft: InventoryDraft, group: string, key: string, value: unknown, at: SourcePosition): void {
+export function setGroupVar(
+  draft: InventoryDraft,
+  group: string,
+  key: string,
+  value: unknown,
+  at: SourcePosition,
+): void {
   const g = draft.groups.get(group) ?? addGroup(draft, group, at);
   if (key === 'ansible_group_priority') {
     // Ansible keeps the priority apart from the vars (and so never shows it in hostvars).
     const n = typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isInteger(n)) {
-      draft.problems.push({ position: at, message: `ansible_group_priority of \`${group}\` is ${JSON.stringify(value)}, not an integer`, hint: 'write a whole number, e.g. `ansible_group_priority: 10` (default 1)' });
+      draft.problems.push({
+        position: at,
+        message: `ansible_group_priority of \`${group}\` is ${JSON.stringify(value)}, not an integer`,
+        hint: 'write a whole number, e.g. `ansible_group_priority: 10` (default 1)',
+      });
       return;
     }
     g.priority = n;
@@ -169,7 +198,7 @@ export function reconcile(draft: InventoryDraft): void {
     draft.problems.push({
       position: host.origin,
       message: `\`${host.name}\` is both a host and a group (the group is declared at ${group.origin.file}:${group.origin.line}:${group.origin.column})`,
-      hint: 'rename the group or the host: Ansible would silently put this host\'s inventory variables on the group',
+      hint: "rename the group or the host: Ansible would silently put this host's inventory variables on the group",
     });
   }
 }

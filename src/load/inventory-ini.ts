@@ -27,7 +27,8 @@ export function readIniInventory(draft: InventoryDraft, text: string, file: stri
   let group = 'ungrouped';
   let state = 'hosts';
   const lines = text.split(lineBreak);
-  const problem = (at: SourcePosition, message: string, hint: string) => draft.problems.push({ position: at, message, hint });
+  const problem = (at: SourcePosition, message: string, hint: string) =>
+    draft.problems.push({ position: at, message, hint });
   lines.forEach((raw, index) => {
     const indent = raw.length - raw.trimStart().length;
     const line = raw.trim();
@@ -38,7 +39,11 @@ export function readIniInventory(draft: InventoryDraft, text: string, file: stri
       group = section[1] ?? '';
       state = section[2] ?? 'hosts';
       if (state !== 'hosts' && state !== 'children' && state !== 'vars') {
-        problem(at(), `section [${group}:${state}] has unknown type \`${state}\``, `write [${group}], [${group}:vars] or [${group}:children]`);
+        problem(
+          at(),
+          `section [${group}:${state}] has unknown type \`${state}\``,
+          `write [${group}], [${group}:vars] or [${group}:children]`,
+        );
         state = 'skip';
         return;
       }
@@ -54,20 +59,34 @@ export function readIniInventory(draft: InventoryDraft, text: string, file: stri
       return;
     }
     if (line.startsWith('[') && line.endsWith(']')) {
-      problem(at(), `invalid section header ${line}`, 'write [group], [group:vars] or [group:children], with no spaces inside the brackets');
+      problem(
+        at(),
+        `invalid section header ${line}`,
+        'write [group], [group:vars] or [group:children], with no spaces inside the brackets',
+      );
       state = 'skip';
       return;
     }
     if (state === 'hosts') readHostLine(draft, line, group, at);
     else if (state === 'vars') {
       const eq = line.indexOf('=');
-      if (eq < 0) return void problem(at(), `expected \`key=value\` in [${group}:vars], got \`${line}\``, 'write one `name = value` per line');
+      if (eq < 0)
+        return void problem(
+          at(),
+          `expected \`key=value\` in [${group}:vars], got \`${line}\``,
+          'write one `name = value` per line',
+        );
       const key = line.slice(0, eq).trim();
       if (key === '') return void problem(at(), `a variable in [${group}:vars] has no name`, 'write `name = value`');
       setGroupVar(draft, group, key, iniValue(line.slice(eq + 1).trim()), at());
     } else if (state === 'children') {
       const child = groupNameRe.exec(line)?.[1];
-      if (child === undefined) return void problem(at(), `expected a group name in [${group}:children], got \`${line}\``, 'write one group name per line');
+      if (child === undefined)
+        return void problem(
+          at(),
+          `expected a group name in [${group}:children], got \`${line}\``,
+          'write one group name per line',
+        );
       if (draft.groups.has(child)) addChild(draft, group, child, at());
       else {
         const waiting = pending.get(child);
@@ -78,9 +97,17 @@ export function readIniInventory(draft: InventoryDraft, text: string, file: stri
   });
   for (const [name, decl] of pending) {
     if (decl.state === 'vars') {
-      problem(decl.at, `[${name}:vars] sets variables for \`${name}\`, a group that is never declared`, `declare it with a [${name}] or [${name}:children] section, or fix the name`);
+      problem(
+        decl.at,
+        `[${name}:vars] sets variables for \`${name}\`, a group that is never declared`,
+        `declare it with a [${name}] or [${name}:children] section, or fix the name`,
+      );
     } else {
-      problem(decl.at, `[${decl.parents[decl.parents.length - 1]}:children] names \`${name}\`, a group that is never declared`, `declare it with a [${name}] section listing its hosts, or fix the name`);
+      problem(
+        decl.at,
+        `[${decl.parents[decl.parents.length - 1]}:children] names \`${name}\`, a group that is never declared`,
+        `declare it with a [${name}] section listing its hosts, or fix the name`,
+      );
     }
   }
 }
@@ -95,23 +122,44 @@ function resolvePending(draft: InventoryDraft, group: string, pending: Map<strin
   }
 }
 
-function readHostLine(draft: InventoryDraft, line: string, group: string, at: (offset?: number) => SourcePosition): void {
-  const problem = (pos: SourcePosition, message: string, hint: string): void => void draft.problems.push({ position: pos, message, hint });
+function readHostLine(
+  draft: InventoryDraft,
+  line: string,
+  group: string,
+  at: (offset?: number) => SourcePosition,
+): void {
+  const problem = (pos: SourcePosition, message: string, hint: string): void =>
+    void draft.problems.push({ position: pos, message, hint });
   const split = shlexSplit(line);
-  if ('error' in split) return problem(at(), `cannot split host line \`${line}\`: ${split.error}`, 'close the quote, or quote a value that contains spaces: key="a b"');
+  if ('error' in split)
+    return problem(
+      at(),
+      `cannot split host line \`${line}\`: ${split.error}`,
+      'close the quote, or quote a value that contains spaces: key="a b"',
+    );
   const [first, ...rest] = split.tokens;
   if (!first) return;
   const pattern = first.text;
   const expanded = expandHostPattern(pattern);
   if ('error' in expanded) return problem(at(first.start), expanded.error, expanded.hint);
   if (pattern.trim().endsWith(':') && expanded.port === undefined) {
-    return problem(at(first.start), `host \`${pattern}\` ends in \`:\``, 'a colon after a host name introduces its port: write `host:2222`, or remove the colon');
+    return problem(
+      at(first.start),
+      `host \`${pattern}\` ends in \`:\``,
+      'a colon after a host name introduces its port: write `host:2222`, or remove the colon',
+    );
   }
-  if (expanded.names.some((n) => n.trim() === '---')) return problem(at(first.start), 'a line `---` in an INI inventory', 'this looks like YAML: name the file .yml');
+  if (expanded.names.some((n) => n.trim() === '---'))
+    return problem(at(first.start), 'a line `---` in an INI inventory', 'this looks like YAML: name the file .yml');
   const vars: [string, unknown, SourcePosition][] = [];
   for (const t of rest) {
     const eq = t.text.indexOf('=');
-    if (eq < 0) return problem(at(t.start), `expected \`key=value\` after host \`${pattern}\`, got \`${t.text}\``, 'write host variables as key=value, quoting values with spaces: key="a b"; comments start with #');
+    if (eq < 0)
+      return problem(
+        at(t.start),
+        `expected \`key=value\` after host \`${pattern}\`, got \`${t.text}\``,
+        'write host variables as key=value, quoting values with spaces: key="a b"; comments start with #',
+      );
     vars.push([t.text.slice(0, eq), iniValue(t.text.slice(eq + 1)), at(t.start)]);
   }
   if (expanded.names.length === 0) return;

@@ -15,7 +15,21 @@ import { walkDirectory } from './directory-walk.js';
 
 const yamlExtensions = ['.yml', '.yaml', '.json'];
 // Ansible's INVENTORY_IGNORE_EXTS and the names it always skips in an inventory directory.
-const ignoredExtensions = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
+const ignoredExtensions = [
+  '.pyc',
+  '.pyo',
+  '.swp',
+  '.bak',
+  '~',
+  '.rpm',
+  '.md',
+  '.txt',
+  '.rst',
+  '.orig',
+  '.ini',
+  '.cfg',
+  '.retry',
+];
 const ignoredNames = /^(?:\..*|host_vars|group_vars|vars_plugins)$/;
 
 /** The directory whose group_vars/ and host_vars/ apply to a source; undefined for a host list. */
@@ -57,7 +71,11 @@ function readFile(draft: InventoryDraft, file: string): void {
   }
   const ext = extname(file);
   if (text.startsWith('#!') && (statSync(file).mode & 0o111) !== 0) {
-    draft.problems.push({ position: { file, line: 1, column: 1 }, message: 'this is an executable inventory script; rollgate reads only static inventories', hint: 'run it once and save its output as a YAML inventory, or list the hosts in YAML or INI' });
+    draft.problems.push({
+      position: { file, line: 1, column: 1 },
+      message: 'this is an executable inventory script; rollgate reads only static inventories',
+      hint: 'run it once and save its output as a YAML inventory, or list the hosts in YAML or INI',
+    });
     return;
   }
   if (yamlExtensions.includes(ext)) {
@@ -72,7 +90,8 @@ function readFile(draft: InventoryDraft, file: string): void {
   if (ext === '') {
     // Like Ansible: a file without extension is YAML when it reads as a YAML mapping, else INI.
     const doc = tryYaml(text, file);
-    if (doc && doc.value !== null && typeof doc.value === 'object' && !Array.isArray(doc.value)) return readYamlInventory(draft, doc);
+    if (doc && doc.value !== null && typeof doc.value === 'object' && !Array.isArray(doc.value))
+      return readYamlInventory(draft, doc);
   }
   readIniInventory(draft, text, file);
 }
@@ -89,7 +108,10 @@ function readDirectory(draft: InventoryDraft, dir: string): void {
 export function readSource(draft: InventoryDraft, source: string): void {
   if (!existsSync(source)) {
     if (source.includes(',')) return readHostList(draft, source);
-    draft.problems.push({ message: `inventory source \`${source}\` does not exist`, hint: 'check the path given with -i (a list of hosts needs a comma: `-i host1,`)' });
+    draft.problems.push({
+      message: `inventory source \`${source}\` does not exist`,
+      hint: 'check the path given with -i (a list of hosts needs a comma: `-i host1,`)',
+    });
     return;
   }
   if (statSync(source).isDirectory()) readDirectory(draft, source);

@@ -24,7 +24,8 @@ export function inventoryValidator(): ValidateFunction {
 
 type Mapping = Record<string, unknown>;
 
-const isMapping = (v: unknown): v is Mapping => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+const isMapping = (v: unknown): v is Mapping =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 
 /** Ansible lets `hosts: h1` and `children: g` stand for a mapping with that one key. */
 function asMapping(v: unknown): Mapping {
@@ -36,12 +37,20 @@ function asMapping(v: unknown): Mapping {
 export function readYamlInventory(draft: InventoryDraft, doc: YamlDocument): void {
   const at = (path: YamlPath, of: 'key' | 'value' = 'key'): SourcePosition => doc.positionOf(path, of);
   if (doc.value === null || doc.value === undefined) {
-    draft.problems.push({ position: at([]), message: 'the inventory is empty', hint: 'write at least `all:` with `hosts:` under it' });
+    draft.problems.push({
+      position: at([]),
+      message: 'the inventory is empty',
+      hint: 'write at least `all:` with `hosts:` under it',
+    });
     return;
   }
   const problems = validateDocument(inventoryValidator(), doc);
   if (isMapping(doc.value) && 'plugin' in doc.value) {
-    draft.problems.push({ position: at(['plugin']), message: 'this is an inventory plugin configuration, which rollgate does not run', hint: 'list the hosts in a static YAML or INI inventory' });
+    draft.problems.push({
+      position: at(['plugin']),
+      message: 'this is an inventory plugin configuration, which rollgate does not run',
+      hint: 'list the hosts in a static YAML or INI inventory',
+    });
     return;
   }
   if (problems.length > 0) {
@@ -51,7 +60,13 @@ export function readYamlInventory(draft: InventoryDraft, doc: YamlDocument): voi
   for (const [name, data] of Object.entries(doc.value as Mapping)) readGroup(draft, name, data, [name], at);
 }
 
-function readGroup(draft: InventoryDraft, name: string, data: unknown, path: YamlPath, at: (p: YamlPath, of?: 'key' | 'value') => SourcePosition): string {
+function readGroup(
+  draft: InventoryDraft,
+  name: string,
+  data: unknown,
+  path: YamlPath,
+  at: (p: YamlPath, of?: 'key' | 'value') => SourcePosition,
+): string {
   if (name === '') {
     draft.problems.push({ position: at(path), message: 'a group has an empty name', hint: 'give the group a name' });
     return name;
@@ -69,16 +84,28 @@ function readGroup(draft: InventoryDraft, name: string, data: unknown, path: Yam
         if (child !== '') addChild(draft, name, child, at([...path, 'children', child]));
       }
     } else if (key === 'hosts') {
-      for (const [pattern, hostVars] of Object.entries(asMapping(section))) readHost(draft, name, pattern, hostVars, [...path, 'hosts', pattern], at);
+      for (const [pattern, hostVars] of Object.entries(asMapping(section)))
+        readHost(draft, name, pattern, hostVars, [...path, 'hosts', pattern], at);
     }
   }
   return name;
 }
 
-function readHost(draft: InventoryDraft, group: string, pattern: string, hostVars: unknown, path: YamlPath, at: (p: YamlPath, of?: 'key' | 'value') => SourcePosition): void {
+function readHost(
+  draft: InventoryDraft,
+  group: string,
+  pattern: string,
+  hostVars: unknown,
+  path: YamlPath,
+  at: (p: YamlPath, of?: 'key' | 'value') => SourcePosition,
+): void {
   const where = at(path);
   if (pattern.trim() === '') {
-    draft.problems.push({ position: where, message: `group \`${group}\` has a host with an empty name`, hint: 'write the host name before the colon, e.g. `hv01.example:`' });
+    draft.problems.push({
+      position: where,
+      message: `group \`${group}\` has a host with an empty name`,
+      hint: 'write the host name before the colon, e.g. `hv01.example:`',
+    });
     return;
   }
   const expanded = expandHostPattern(pattern);
@@ -88,6 +115,7 @@ function readHost(draft: InventoryDraft, group: string, pattern: string, hostVar
   }
   for (const host of expanded.names) {
     addHost(draft, host, group, expanded.port, where);
-    for (const [k, v] of Object.entries(isMapping(hostVars) ? hostVars : {})) setHostVar(draft, host, k, v, at([...path, k]));
+    for (const [k, v] of Object.entries(isMapping(hostVars) ? hostVars : {}))
+      setHostVar(draft, host, k, v, at([...path, k]));
   }
 }

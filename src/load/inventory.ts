@@ -56,12 +56,26 @@ function finish(draft: InventoryDraft, sources: string[]): Inventory {
   const hosts = new Map<string, InventoryHost>();
   for (const h of draft.hosts.values()) {
     const layer = hostVarsLayer(draft, h.name, depths, varsDirs, read);
-    hosts.set(h.name, { name: h.name, vars: layer.vars, varOrigins: layer.origins, origin: h.origin, groups: groupNames(draft, h.name) });
+    hosts.set(h.name, {
+      name: h.name,
+      vars: layer.vars,
+      varOrigins: layer.origins,
+      origin: h.origin,
+      groups: groupNames(draft, h.name),
+    });
   }
   const groups = new Map<string, InventoryGroup>();
   for (const g of draft.groups.values()) {
     const layer = groupVarsLayer(g, varsDirs, read);
-    groups.set(g.name, { name: g.name, hosts: [...g.hosts], children: [...g.children], vars: layer.vars, varOrigins: layer.origins, priority: g.priority, depth: depths.get(g.name) ?? 0 });
+    groups.set(g.name, {
+      name: g.name,
+      hosts: [...g.hosts],
+      children: [...g.children],
+      vars: layer.vars,
+      varOrigins: layer.origins,
+      priority: g.priority,
+      depth: depths.get(g.name) ?? 0,
+    });
   }
   return { sources, hosts, groups };
 }
@@ -74,7 +88,8 @@ function groupNames(draft: InventoryDraft, host: string): string[] {
 export function loadInventory(paths: string | string[]): Inventory {
   const sources = Array.isArray(paths) ? paths : [paths];
   const draft = createDraft();
-  if (sources.length === 0) draft.problems.push({ message: 'no inventory given', hint: 'pass one with -i, e.g. `-i inventory/hosts.yml`' });
+  if (sources.length === 0)
+    draft.problems.push({ message: 'no inventory given', hint: 'pass one with -i, e.g. `-i inventory/hosts.yml`' });
   for (const source of sources) readSource(draft, source);
   if (draft.problems.length === 0) reconcile(draft);
   if (draft.problems.length > 0) throw new ConfigError(draft.problems);

@@ -103,22 +103,39 @@ function matchTerm(inv: Inventory, term: string): Matched {
   try {
     test = matcher(expr);
   } catch (err) {
-    return { problem: { message: `\`${expr}\` is not a valid regular expression: ${(err as Error).message}`, hint: 'fix the expression after `~` (RE2 syntax: no backreferences or lookaround)' } };
+    return {
+      problem: {
+        message: `\`${expr}\` is not a valid regular expression: ${(err as Error).message}`,
+        hint: 'fix the expression after `~` (RE2 syntax: no backreferences or lookaround)',
+      },
+    };
   }
   const groups = [...inv.groups.keys()].filter(test);
   let hosts = groups.flatMap((g) => groupHosts(inv, g));
-  if (groups.length === 0 || expr.startsWith('~') || /[.?*[]/.test(expr)) hosts.push(...[...inv.hosts.keys()].filter(test));
+  if (groups.length === 0 || expr.startsWith('~') || /[.?*[]/.test(expr))
+    hosts.push(...[...inv.hosts.keys()].filter(test));
   hosts = [...new Set(hosts)];
   if (hosts.length === 0 && groups.length === 0) {
     const guess = /[?*[~]/.test(expr) ? undefined : closestName(expr, [...inv.groups.keys(), ...inv.hosts.keys()]);
-    return { problem: { message: `no host or group matches \`${expr}\``, hint: guess ? `did you mean \`${guess}\`?` : 'see the names with `rollgate inventory -i INV --graph`' } };
+    return {
+      problem: {
+        message: `no host or group matches \`${expr}\``,
+        hint: guess ? `did you mean \`${guess}\`?` : 'see the names with `rollgate inventory -i INV --graph`',
+      },
+    };
   }
   if (!subscript || hosts.length === 0) return { hosts };
   const [start, end] = subscript;
   const from = start < 0 ? hosts.length + start : start;
   if (end) return { hosts: hosts.slice(start, (end === -1 ? hosts.length - 1 : end) + 1) };
   const one = hosts[from];
-  if (one === undefined) return { problem: { message: `\`${term}\` asks for host ${start}, but \`${expr}\` has ${hosts.length}`, hint: `subscripts count from 0: use [0] to [${hosts.length - 1}]` } };
+  if (one === undefined)
+    return {
+      problem: {
+        message: `\`${term}\` asks for host ${start}, but \`${expr}\` has ${hosts.length}`,
+        hint: `subscripts count from 0: use [0] to [${hosts.length - 1}]`,
+      },
+    };
   return { hosts: [one] };
 }
 
@@ -126,16 +143,27 @@ function matchTerm(inv: Inventory, term: string): Matched {
  * Host names a pattern selects, in Ansible's order; all hosts when the pattern is empty or undefined.
  * `where` is where the pattern is written (default: the --limit option), for error positions.
  */
-export function selectHosts(inv: Inventory, pattern?: string, where: SourcePosition = { file: '--limit', line: 1, column: 1 }): string[] {
+export function selectHosts(
+  inv: Inventory,
+  pattern?: string,
+  where: SourcePosition = { file: '--limit', line: 1, column: 1 },
+): string[] {
   const terms = splitPattern(pattern ?? '');
   const regular = terms.filter((t) => !t.text.startsWith('!') && !t.text.startsWith('&'));
-  const ordered = [...(regular.length > 0 ? regular : [{ text: 'all', offset: 0 }]), ...terms.filter((t) => t.text.startsWith('&')), ...terms.filter((t) => t.text.startsWith('!'))];
+  const ordered = [
+    ...(regular.length > 0 ? regular : [{ text: 'all', offset: 0 }]),
+    ...terms.filter((t) => t.text.startsWith('&')),
+    ...terms.filter((t) => t.text.startsWith('!')),
+  ];
   const problems: ConfigProblem[] = [];
   let selected: string[] = [];
   for (const t of ordered) {
     const op = t.text[0] === '!' || t.text[0] === '&' ? t.text[0] : '';
     const body = t.text.slice(op.length);
-    const matched = body === '' ? { problem: { message: `\`${op}\` must be followed by a group or host`, hint: `write e.g. \`${op}web\`` } } : matchTerm(inv, body);
+    const matched =
+      body === ''
+        ? { problem: { message: `\`${op}\` must be followed by a group or host`, hint: `write e.g. \`${op}web\`` } }
+        : matchTerm(inv, body);
     if ('problem' in matched) {
       problems.push({ ...matched.problem, position: { ...where, column: where.column + t.offset + op.length } });
       continue;

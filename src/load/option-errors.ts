@@ -28,7 +28,11 @@ const compiled = new WeakMap<object, ValidateFunction>();
  * Validate `subject.value` against `schema`; problems for every error found, [] when valid. `ignore` drops
  * errors that do not apply (e.g. a type error on a value that is a template, known only at run time).
  */
-export function validateWithSchema(schema: object, subject: SchemaSubject, ignore?: (e: ErrorObject) => boolean): ConfigProblem[] {
+export function validateWithSchema(
+  schema: object,
+  subject: SchemaSubject,
+  ignore?: (e: ErrorObject) => boolean,
+): ConfigProblem[] {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
@@ -58,14 +62,21 @@ function describeValue(v: unknown): string {
 }
 
 function segments(instancePath: string): string[] {
-  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return instancePath === ''
+    ? []
+    : instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** `ids[0]`, `present`, or the subject itself for the top level. */
 function nameOf(subject: SchemaSubject, segs: string[]): string {
   if (segs.length === 0) return subject.what;
   const prefix = subject.field ?? '';
-  return '`' + prefix + segs.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 && !prefix ? s : `.${s}`)).join('') + '`';
+  return (
+    '`' + prefix + segs.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 && !prefix ? s : `.${s}`)).join('') + '`'
+  );
 }
 
 function pathOf(subject: SchemaSubject, segs: string[]): YamlPath {
@@ -81,13 +92,18 @@ function yamlTypeTrap(expected: unknown, data: unknown): string | undefined {
 }
 
 function typeList(types: unknown): string {
-  return String(types).split(',').map((t) => typeWords[t] ?? t).join(' or ');
+  return String(types)
+    .split(',')
+    .map((t) => typeWords[t] ?? t)
+    .join(' or ');
 }
 
 /** Every alternative of an anyOf/oneOf is `{required: [x]}`: the subject needs one of those keys. */
 function requiredAlternatives(schema: unknown): string[] | null {
   if (!Array.isArray(schema)) return null;
-  const keys = schema.map((s: { required?: string[] }) => (Object.keys(s).length === 1 && s.required?.length === 1 ? s.required[0] : null));
+  const keys = schema.map((s: { required?: string[] }) =>
+    Object.keys(s).length === 1 && s.required?.length === 1 ? s.required[0] : null,
+  );
   return keys.every((k) => typeof k === 'string') ? (keys as string[]) : null;
 }
 
@@ -104,7 +120,10 @@ function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]
   const name = nameOf(subject, segs);
   const at = (p: YamlPath, of: 'key' | 'value' = 'value') => subject.doc.positionOf(p, of);
   const params = e.params as Record<string, unknown>;
-  const parent = (e.parentSchema ?? {}) as { properties?: Record<string, { description?: string }>; description?: string };
+  const parent = (e.parentSchema ?? {}) as {
+    properties?: Record<string, { description?: string }>;
+    description?: string;
+  };
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
@@ -118,42 +137,88 @@ function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]
     case 'required': {
       const key = String(params.missingProperty);
       const desc = parent.properties?.[key]?.description;
-      return { position: at(pathOf(subject, segs)), message: `${name} needs option \`${key}\``, hint: `add \`${key}:\`${desc ? ` — ${desc}` : ''}` };
+      return {
+        position: at(pathOf(subject, segs)),
+        message: `${name} needs option \`${key}\``,
+        hint: `add \`${key}:\`${desc ? ` — ${desc}` : ''}`,
+      };
     }
     case 'type':
-      return { position: at(pathOf(subject, segs)), message: `${name} must be ${typeList(params.type)}, not ${describeValue(e.data)}`, hint: yamlTypeTrap(params.type, e.data) };
+      return {
+        position: at(pathOf(subject, segs)),
+        message: `${name} must be ${typeList(params.type)}, not ${describeValue(e.data)}`,
+        hint: yamlTypeTrap(params.type, e.data),
+      };
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
-      return { position: at(pathOf(subject, segs)), message: `${name} must be one of ${listChoices(allowed)}, not ${describeValue(e.data)}`, hint: typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined };
+      return {
+        position: at(pathOf(subject, segs)),
+        message: `${name} must be one of ${listChoices(allowed)}, not ${describeValue(e.data)}`,
+        hint: typeof e.data === 'string' ? didYouMean(e.data, allowed) : undefined,
+      };
     }
     case 'pattern':
       return parent.description
-        ? { position: at(pathOf(subject, segs)), message: `${name} must be ${parent.description}, not ${describeValue(e.data)}` }
-        : { position: at(pathOf(subject, segs)), message: `${name} ${describeValue(e.data)} does not match \`${String(params.pattern)}\`` };
+        ? {
+            position: at(pathOf(subject, segs)),
+            message: `${name} must be ${parent.description}, not ${describeValue(e.data)}`,
+          }
+        : {
+            position: at(pathOf(subject, segs)),
+            message: `${name} ${describeValue(e.data)} does not match \`${String(params.pattern)}\``,
+          };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { position: at(pathOf(subject, segs)), message: `${name} must be ${String(params.comparison)} ${String(params.limit)}, not ${describeValue(e.data)}` };
+      return {
+        position: at(pathOf(subject, segs)),
+        message: `${name} must be ${String(params.comparison)} ${String(params.limit)}, not ${describeValue(e.data)}`,
+      };
     case 'minItems':
-      return { position: at(pathOf(subject, segs)), message: `${name} needs at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}` };
+      return {
+        position: at(pathOf(subject, segs)),
+        message: `${name} needs at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`,
+      };
     case 'minLength':
       return { position: at(pathOf(subject, segs)), message: `${name} must not be empty` };
     case 'anyOf':
     case 'oneOf': {
       const keys = requiredAlternatives(e.schema);
-      if (keys && params.passingSchemas) return { position: at(pathOf(subject, segs)), message: `${name} takes only one of ${listChoices(keys)}`, hint: 'remove all but one' };
-      if (keys) return { position: at(pathOf(subject, segs)), message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`, hint: `add one of ${listChoices(keys)}` };
+      if (keys && params.passingSchemas)
+        return {
+          position: at(pathOf(subject, segs)),
+          message: `${name} takes only one of ${listChoices(keys)}`,
+          hint: 'remove all but one',
+        };
+      if (keys)
+        return {
+          position: at(pathOf(subject, segs)),
+          message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`,
+          hint: `add one of ${listChoices(keys)}`,
+        };
       // A branch that got past the type check says best what is wrong.
       const deeper = branchErrors.filter((b) => b.keyword !== 'type' && b.keyword !== 'oneOf' && b.keyword !== 'anyOf');
       // Fixed words or a number (e.g. a pause: `approve` or seconds): the alternative's own description says it all.
-      const described = (e.schema as { description?: string } | undefined)?.description ?? (e.parentSchema as { description?: string } | undefined)?.description;
+      const described =
+        (e.schema as { description?: string } | undefined)?.description ??
+        (e.parentSchema as { description?: string } | undefined)?.description;
       if (described && deeper.length > 0 && deeper.every((b) => b.keyword === 'enum' || b.keyword === 'const')) {
-        return { position: at(pathOf(subject, segs)), message: `${name} must be ${described}, not ${describeValue(e.data)}` };
+        return {
+          position: at(pathOf(subject, segs)),
+          message: `${name} must be ${described}, not ${describeValue(e.data)}`,
+        };
       }
       if (deeper.length > 0) return one(subject, deeper[0]!, []);
-      const types = [...new Set(branchErrors.filter((b) => b.keyword === 'type').map((b) => typeList((b.params as { type: string }).type)))];
-      return { position: at(pathOf(subject, segs)), message: `${name} must be ${types.join(' or ') || 'something else'}, not ${describeValue(e.data)}` };
+      const types = [
+        ...new Set(
+          branchErrors.filter((b) => b.keyword === 'type').map((b) => typeList((b.params as { type: string }).type)),
+        ),
+      ];
+      return {
+        position: at(pathOf(subject, segs)),
+        message: `${name} must be ${types.join(' or ') || 'something else'}, not ${describeValue(e.data)}`,
+      };
     }
     default:
       return { position: at(pathOf(subject, segs)), message: `${name} ${e.message ?? 'is not valid'}` };
@@ -168,7 +233,13 @@ export function schemaProblems(errors: ErrorObject[], subject: SchemaSubject): C
   for (const e of errors) {
     if (combinators.some((c) => inBranch(e, c))) continue;
     if (e.keyword === 'propertyNames') continue; // its inner error (with propertyName) says it better
-    problems.push(one(subject, e, errors.filter((b) => inBranch(b, e))));
+    problems.push(
+      one(
+        subject,
+        e,
+        errors.filter((b) => inBranch(b, e)),
+      ),
+    );
   }
   const seen = new Set<string>();
   return problems.filter((p) => {

@@ -16,7 +16,13 @@ export interface LoadContext {
   problems: ConfigProblem[];
 }
 
-export function report(ctx: LoadContext, path: YamlPath, message: string, hint?: string, of: 'key' | 'value' = 'value'): void {
+export function report(
+  ctx: LoadContext,
+  path: YamlPath,
+  message: string,
+  hint?: string,
+  of: 'key' | 'value' = 'value',
+): void {
   ctx.problems.push({ position: ctx.doc.positionOf(path, of), message, ...(hint ? { hint } : {}) });
 }
 
@@ -29,19 +35,38 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
 }
 
 /** A key no table knows: an Ansible keyword we do not run, or a typo. */
-export function reportUnknownKey(ctx: LoadContext, path: YamlPath, key: string, where: string, candidates: string[]): void {
+export function reportUnknownKey(
+  ctx: LoadContext,
+  path: YamlPath,
+  key: string,
+  where: string,
+  candidates: string[],
+): void {
   const unsupported = unsupportedKeywords[key];
   if (unsupported) report(ctx, [...path, key], `\`${key}\` is not supported in ${where}`, unsupported, 'key');
-  else report(ctx, [...path, key], `unknown key \`${key}\` in ${where}`, didYouMean(key, candidates) ?? `use one of ${candidates.map((c) => `\`${c}\``).join(', ')}`, 'key');
+  else
+    report(
+      ctx,
+      [...path, key],
+      `unknown key \`${key}\` in ${where}`,
+      didYouMean(key, candidates) ?? `use one of ${candidates.map((c) => `\`${c}\``).join(', ')}`,
+      'key',
+    );
 }
 
-
 /** Validate the value of each known keyword against its schema fragment. */
-export function checkKeywordValues(ctx: LoadContext, node: Record<string, unknown>, path: YamlPath, table: Record<string, object>): void {
+export function checkKeywordValues(
+  ctx: LoadContext,
+  node: Record<string, unknown>,
+  path: YamlPath,
+  table: Record<string, object>,
+): void {
   for (const [key, value] of Object.entries(node)) {
     const fragment = table[key];
     if (!fragment) continue;
-    ctx.problems.push(...validateWithSchema(fragment, { doc: ctx.doc, path: [...path, key], value, what: `\`${key}\``, field: key }));
+    ctx.problems.push(
+      ...validateWithSchema(fragment, { doc: ctx.doc, path: [...path, key], value, what: `\`${key}\``, field: key }),
+    );
   }
 }
 
@@ -89,6 +114,9 @@ export function checkTemplates(ctx: LoadContext, value: unknown, path: YamlPath)
 export function templatedPointers(value: unknown, pointer = ''): string[] {
   if (typeof value === 'string') return /\{\{/.test(value) ? [pointer] : [];
   if (Array.isArray(value)) return value.flatMap((v, i) => templatedPointers(v, `${pointer}/${i}`));
-  if (isMapping(value)) return Object.entries(value).flatMap(([k, v]) => templatedPointers(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  if (isMapping(value))
+    return Object.entries(value).flatMap(([k, v]) =>
+      templatedPointers(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+    );
   return [];
 }

@@ -10,12 +10,29 @@ const stringOrList: Fragment = {
 };
 const condition: Fragment = {
   description: 'expression without {{ }}, or a list of them that must all hold',
-  oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }, { type: 'array', items: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] } }],
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'boolean' },
+    { type: 'array', items: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] } },
+  ],
 };
-const percent = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?%$', description: 'a host count such as 2 or a percentage such as "25%"' } as const;
+const percent = {
+  type: 'string',
+  pattern: '^[0-9]+(\\.[0-9]+)?%$',
+  description: 'a host count such as 2 or a percentage such as "25%"',
+} as const;
 const serialStep: Fragment = { oneOf: [{ type: 'integer', minimum: 1 }, percent] };
-const identifier = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', not: { const: '__proto__' }, description: 'a variable name (letters, digits and _, not starting with a digit)' } as const;
-const varsObject: Fragment = { type: 'object', description: 'variables, templated when used', propertyNames: identifier };
+const identifier = {
+  type: 'string',
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  not: { const: '__proto__' },
+  description: 'a variable name (letters, digits and _, not starting with a digit)',
+} as const;
+const varsObject: Fragment = {
+  type: 'object',
+  description: 'variables, templated when used',
+  propertyNames: identifier,
+};
 
 /** Keywords valid on tasks, handlers and blocks alike. */
 export const commonKeywords: Record<string, Fragment> = {
@@ -34,7 +51,10 @@ export const taskKeywords: Record<string, Fragment> = {
   ...commonKeywords,
   register: identifier,
   notify: stringOrList,
-  loop: { oneOf: [{ type: 'array' }, { type: 'string' }], description: 'a list, or an expression such as "{{ devices }}"' },
+  loop: {
+    oneOf: [{ type: 'array' }, { type: 'string' }],
+    description: 'a list, or an expression such as "{{ devices }}"',
+  },
   loop_control: {
     type: 'object',
     additionalProperties: false,
@@ -42,7 +62,11 @@ export const taskKeywords: Record<string, Fragment> = {
   },
   changed_when: condition,
   failed_when: condition,
-  timeout: { type: 'integer', minimum: 1, description: 'seconds each command of this task may run before it is killed (the task fails)' },
+  timeout: {
+    type: 'integer',
+    minimum: 1,
+    description: 'seconds each command of this task may run before it is killed (the task fails)',
+  },
 };
 
 /** Only on handlers. */
@@ -67,7 +91,18 @@ const pause: Fragment = {
 };
 
 /** Names of the verification checks after a boot (the first word of each check). */
-export const verificationCheckNames = ['kernel', 'cmdline', 'iommu_active', 'default_domain', 'interrupt_remapping', 'iommu_group', 'driver', 'vfio_in_initramfs', 'dma_faults', 'service'] as const;
+export const verificationCheckNames = [
+  'kernel',
+  'cmdline',
+  'iommu_active',
+  'default_domain',
+  'interrupt_remapping',
+  'iommu_group',
+  'driver',
+  'vfio_in_initramfs',
+  'dma_faults',
+  'service',
+] as const;
 
 /** `rollout:` on a play: what `rollgate rollout` does beyond Ansible's `serial` and `max_fail_percentage`. */
 export const rolloutKeyword: Fragment = {
@@ -79,15 +114,32 @@ export const rolloutKeyword: Fragment = {
     canary_serial: { type: 'integer', minimum: 1, description: 'canaries changed at a time (default 1)' },
     pause_after_canaries: pause,
     pause_between_batches: pause,
-    boot_timeout: { type: 'integer', minimum: 1, description: 'seconds to wait for a host to come back from a boot before a power reset (default 600)' },
-    panic_timeout: { type: 'integer', minimum: 1, description: 'panic=N on the trial boot: a panicking candidate reboots into the known-good entry after N seconds (default 10)' },
+    boot_timeout: {
+      type: 'integer',
+      minimum: 1,
+      description: 'seconds to wait for a host to come back from a boot before a power reset (default 600)',
+    },
+    panic_timeout: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'panic=N on the trial boot: a panicking candidate reboots into the known-good entry after N seconds (default 10)',
+    },
     verify: {
       type: 'object',
       additionalProperties: false,
       description: 'the verification after the trial boot',
       properties: {
-        services: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'services that must be active again when they were before (default ssh, libvirtd)' },
-        wanted: { type: 'array', items: { enum: [...verificationCheckNames] }, description: 'checks reported but not required to pass (as greenboot\'s wanted checks)' },
+        services: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          description: 'services that must be active again when they were before (default ssh, libvirtd)',
+        },
+        wanted: {
+          type: 'array',
+          items: { enum: [...verificationCheckNames] },
+          description: "checks reported but not required to pass (as greenboot's wanted checks)",
+        },
       },
     },
   },
@@ -98,15 +150,23 @@ export const playKeywords: Record<string, Fragment> = {
   hosts: { ...stringOrList, description: 'host pattern, the same syntax as --limit' },
   vars: varsObject,
   become: { type: 'boolean' },
-  gather_facts: { type: 'boolean', description: 'take the health snapshot first and expose it as the variables `snapshot` and `findings` (default false)' },
-  serial: { oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }], description: 'batch sizes: 1, "25%" or [1, 5, "20%"]' },
+  gather_facts: {
+    type: 'boolean',
+    description:
+      'take the health snapshot first and expose it as the variables `snapshot` and `findings` (default false)',
+  },
+  serial: {
+    oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }],
+    description: 'batch sizes: 1, "25%" or [1, 5, "20%"]',
+  },
   max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
   any_errors_fatal: { type: 'boolean' },
   no_log_vars: {
     type: 'array',
     items: identifier,
     uniqueItems: true,
-    description: 'variables whose values are secrets: scrubbed from output, events and the journal wherever they appear (names such as *_password, *_token, api_key already are)',
+    description:
+      'variables whose values are secrets: scrubbed from output, events and the journal wherever they appear (names such as *_password, *_token, api_key already are)',
   },
   rollout: rolloutKeyword,
   tags: stringOrList,

@@ -11,14 +11,21 @@ import { didYouMean } from '../core/suggest.js';
 function* notifyPaths(ctx: LoadContext, playPath: YamlPath): Generator<{ path: YamlPath; names: string[] }> {
   const play = lookup(ctx.doc.value, playPath);
   if (!isMapping(play)) return;
-  const lists: Array<[unknown, YamlPath]> = ['pre_tasks', 'tasks', 'post_tasks', 'handlers'].map((k) => [play[k], [...playPath, k]]);
+  const lists: Array<[unknown, YamlPath]> = ['pre_tasks', 'tasks', 'post_tasks', 'handlers'].map((k) => [
+    play[k],
+    [...playPath, k],
+  ]);
   while (lists.length > 0) {
     const [list, path] = lists.shift()!;
     if (!Array.isArray(list)) continue;
     for (const [i, task] of list.entries()) {
       if (!isMapping(task)) continue;
       for (const k of ['block', 'rescue', 'always']) if (k in task) lists.push([task[k], [...path, i, k]]);
-      if (task.notify !== undefined) yield { path: [...path, i, 'notify'], names: Array.isArray(task.notify) ? (task.notify as unknown[]).map(String) : stringList(task.notify) };
+      if (task.notify !== undefined)
+        yield {
+          path: [...path, i, 'notify'],
+          names: Array.isArray(task.notify) ? (task.notify as unknown[]).map(String) : stringList(task.notify),
+        };
     }
   }
 }
@@ -39,7 +46,11 @@ export function checkNotify(ctx: LoadContext, handlers: Handler[], playPath: Yam
     names.forEach((name, i) => {
       if (known.has(name)) return;
       const where = Array.isArray(lookup(ctx.doc.value, path)) ? [...path, i] : path;
-      const hint = didYouMean(name, known) ?? (known.size > 0 ? `handlers of this play: ${[...known].map((k) => `\`${k}\``).join(', ')}` : 'add it under `handlers:` of this play');
+      const hint =
+        didYouMean(name, known) ??
+        (known.size > 0
+          ? `handlers of this play: ${[...known].map((k) => `\`${k}\``).join(', ')}`
+          : 'add it under `handlers:` of this play');
       report(ctx, where, `no handler named \`${name}\` in this play`, hint);
     });
   }

@@ -7,7 +7,17 @@ import { ConfigError, type ConfigProblem } from '../core/config-error.js';
 import type { Handler, Play, Playbook, SerialStep } from './playbook-types.js';
 import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yaml.js';
 import { playKeywords } from './playbook-keywords.js';
-import { at, checkKeywordValues, checkTemplates, isMapping, optionalBoolean, report, reportUnknownKey, stringList, type LoadContext } from './playbook-context.js';
+import {
+  at,
+  checkKeywordValues,
+  checkTemplates,
+  isMapping,
+  optionalBoolean,
+  report,
+  reportUnknownKey,
+  stringList,
+  type LoadContext,
+} from './playbook-context.js';
 import { parseHandlers, parseTaskList } from './playbook-tasks.js';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { closestName } from '../core/suggest.js';
@@ -25,11 +35,22 @@ export function parsePlaybookDocument(doc: YamlDocument): Playbook {
   const ctx: LoadContext = { doc, problems: [] };
   const plays: Play[] = [];
   if (expandsTooFar(doc.value)) {
-    throw new ConfigError([{ position: doc.positionOf([]), message: `this playbook expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
+    throw new ConfigError([
+      {
+        position: doc.positionOf([]),
+        message: `this playbook expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`,
+        hint: 'write the values out, or use fewer nested aliases',
+      },
+    ]);
   }
   if (!Array.isArray(doc.value)) {
     const what = doc.value === null ? 'empty' : isMapping(doc.value) ? 'a mapping' : 'a single value';
-    report(ctx, [], `a playbook is a list of plays, but this file is ${what}`, 'start each play with `- name: ...` and `  hosts: ...`');
+    report(
+      ctx,
+      [],
+      `a playbook is a list of plays, but this file is ${what}`,
+      'start each play with `- name: ...` and `  hosts: ...`',
+    );
   } else if (doc.value.length === 0) {
     report(ctx, [], 'this playbook has no plays', 'add a play: `- hosts: all` with `tasks:` below it');
   } else {
@@ -44,7 +65,10 @@ export function parsePlaybookDocument(doc: YamlDocument): Playbook {
 
 /** In file order, so the first line of the report is the first problem in the file. */
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  return [...problems].sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0));
+  return [...problems].sort(
+    (a, b) =>
+      (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0),
+  );
 }
 
 function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null {
@@ -56,15 +80,27 @@ function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null
   for (const key of unknown) reportUnknownKey(ctx, path, key, 'a play', Object.keys(playKeywords));
   // A misspelt `hosts`/`tasks` has been reported as such; do not report it missing as well.
   const meant = new Set(unknown.map((k) => closestName(k, Object.keys(playKeywords))));
-  if (!('hosts' in node) && !meant.has('hosts')) report(ctx, path, 'this play has no `hosts`', 'add `hosts: all` or a group or host pattern');
-  if (!('tasks' in node) && !('pre_tasks' in node) && !('post_tasks' in node) && !('handlers' in node) && !meant.has('tasks')) {
+  if (!('hosts' in node) && !meant.has('hosts'))
+    report(ctx, path, 'this play has no `hosts`', 'add `hosts: all` or a group or host pattern');
+  if (
+    !('tasks' in node) &&
+    !('pre_tasks' in node) &&
+    !('post_tasks' in node) &&
+    !('handlers' in node) &&
+    !meant.has('tasks')
+  ) {
     report(ctx, path, 'this play has no `tasks`', 'add `tasks:` with a list of tasks');
   }
   checkKeywordValues(ctx, node, path, playKeywords);
   checkTemplates(ctx, node.vars, [...path, 'vars']);
   if (typeof node.name === 'string') checkTemplates(ctx, node.name, [...path, 'name']);
-  const hosts = Array.isArray(node.hosts) ? stringList(node.hosts).join(',') : typeof node.hosts === 'string' ? node.hosts : '';
-  if (typeof node.hosts === 'string' && node.hosts.trim() === '') report(ctx, [...path, 'hosts'], '`hosts` is empty', 'write `hosts: all` or a group or host pattern');
+  const hosts = Array.isArray(node.hosts)
+    ? stringList(node.hosts).join(',')
+    : typeof node.hosts === 'string'
+      ? node.hosts
+      : '';
+  if (typeof node.hosts === 'string' && node.hosts.trim() === '')
+    report(ctx, [...path, 'hosts'], '`hosts` is empty', 'write `hosts: all` or a group or host pattern');
   const handlers: Handler[] = parseHandlers(ctx, node.handlers, [...path, 'handlers']);
   const lists = {
     preTasks: parseTaskList(ctx, node.pre_tasks, [...path, 'pre_tasks'], false),
@@ -102,7 +138,8 @@ function parseSerial(ctx: LoadContext, value: unknown, path: YamlPath): SerialSt
     if (typeof v === 'number' && Number.isInteger(v) && v >= 1) steps.push({ kind: 'count', value: v });
     else if (typeof v === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(v)) {
       const pct = Number(v.slice(0, -1));
-      if (pct <= 0 || pct > 100) report(ctx, p, `\`serial\` percentage ${v} must be above 0% and at most 100%`, 'write e.g. `serial: "25%"`');
+      if (pct <= 0 || pct > 100)
+        report(ctx, p, `\`serial\` percentage ${v} must be above 0% and at most 100%`, 'write e.g. `serial: "25%"`');
       else steps.push({ kind: 'percent', value: pct });
     }
   });

@@ -34,14 +34,15 @@ class Parser {
       // literal_eval signs only a number, though it may sit in parentheses: -(1) is -1, --1 is an error.
       let parens = 0;
       while (this.isOp('(')) {
-      this.i++;
-      parens++;
-    }
+        this.i++;
+        parens++;
+      }
       const next = this.peek();
       if (next?.kind !== 'number') return undefined;
       this.i++;
-      for (; parens > 0; parens--) if (this.isOp(')')) this.i++;
-      else return undefined;
+      for (; parens > 0; parens--)
+        if (this.isOp(')')) this.i++;
+        else return undefined;
       return { value: t.text === '-' ? -(next.value as number) : next.value };
     }
     this.i++;
@@ -55,7 +56,13 @@ class Parser {
         return { value: text };
       }
       case 'name':
-        return t.text === 'True' ? { value: true } : t.text === 'False' ? { value: false } : t.text === 'None' ? { value: null } : undefined;
+        return t.text === 'True'
+          ? { value: true }
+          : t.text === 'False'
+            ? { value: false }
+            : t.text === 'None'
+              ? { value: null }
+              : undefined;
       case 'op':
         if (t.text === '[') return this.sequence(']');
         if (t.text === '(') return this.tuple();

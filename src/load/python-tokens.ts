@@ -24,7 +24,19 @@ const numberRe = new RegExp(
 const nameRe = /[\p{L}_][\p{L}\p{N}_]*/uy;
 const prefixRe = /(?:[rR][bBfF]?|[bBfF][rR]?|[uU])?(?:'''|"""|'|")/y;
 
-const simpleEscapes: Record<string, string> = { '\n': '', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+const simpleEscapes: Record<string, string> = {
+  '\n': '',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};
 
 /** Decode the body of a non-raw string literal; undefined on an escape Python rejects. */
 function unescape(body: string, isBytes: boolean): string | undefined {
@@ -51,7 +63,8 @@ function unescape(body: string, isBytes: boolean): string | undefined {
     } else if (e === 'x') decoded = hex(2);
     else if (!isBytes && e === 'u') decoded = hex(4);
     else if (!isBytes && e === 'U') decoded = hex(8);
-    else if (!isBytes && e === 'N') return undefined; // \N{NAME}: needs the Unicode name table
+    else if (!isBytes && e === 'N')
+      return undefined; // \N{NAME}: needs the Unicode name table
     else decoded = '\\' + e; // Python keeps unknown escapes as written
     if (decoded === undefined) return undefined;
     out += decoded;

@@ -16,7 +16,15 @@ import { didYouMean } from '../core/suggest.js';
  */
 export function createAjv(extra: Options = {}): Ajv {
   const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-  const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true, ...extra });
+  const ajv = new AjvClass({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    allowUnionTypes: true,
+    ...extra,
+  });
   ajv.addVocabulary(['x-hint']);
   return ajv;
 }
@@ -105,21 +113,51 @@ function problemOf(err: ErrorObject, doc: YamlDocument): ConfigProblem {
       };
     }
     case 'required':
-      return { position: doc.positionOf(path), message: `${label(path)} is missing the key \`${String(err.params.missingProperty)}\``, hint };
+      return {
+        position: doc.positionOf(path),
+        message: `${label(path)} is missing the key \`${String(err.params.missingProperty)}\``,
+        hint,
+      };
     case 'type':
-      return { position: doc.positionOf(path), message: `${label(path)} must be ${typesInWords(err.params.type)}, not ${kindOf(err.data)}`, hint };
+      return {
+        position: doc.positionOf(path),
+        message: `${label(path)} must be ${typesInWords(err.params.type)}, not ${kindOf(err.data)}`,
+        hint,
+      };
     case 'enum': {
       const allowed = (err.params.allowedValues as unknown[]).map((v) => JSON.stringify(v));
-      const guess = typeof err.data === 'string' ? didYouMean(err.data, (err.params.allowedValues as unknown[]).map(String)) : undefined;
-      return { position: doc.positionOf(path), message: `${label(path)} must be one of ${allowed.join(', ')}`, hint: guess ?? hint };
+      const guess =
+        typeof err.data === 'string'
+          ? didYouMean(err.data, (err.params.allowedValues as unknown[]).map(String))
+          : undefined;
+      return {
+        position: doc.positionOf(path),
+        message: `${label(path)} must be one of ${allowed.join(', ')}`,
+        hint: guess ?? hint,
+      };
     }
     case 'minLength':
-      return { position: doc.positionOf(path), message: err.params.limit === 1 ? `${label(path)} must not be empty` : `${label(path)} must be at least ${err.params.limit} characters long`, hint };
+      return {
+        position: doc.positionOf(path),
+        message:
+          err.params.limit === 1
+            ? `${label(path)} must not be empty`
+            : `${label(path)} must be at least ${err.params.limit} characters long`,
+        hint,
+      };
     case 'minimum':
     case 'maximum':
-      return { position: doc.positionOf(path), message: `${label(path)} must be at ${err.keyword === 'minimum' ? 'least' : 'most'} ${err.params.limit}, not ${shown(err.data)}`, hint };
+      return {
+        position: doc.positionOf(path),
+        message: `${label(path)} must be at ${err.keyword === 'minimum' ? 'least' : 'most'} ${err.params.limit}, not ${shown(err.data)}`,
+        hint,
+      };
     case 'pattern':
-      return { position: doc.positionOf(path), message: `${label(path)} is ${shown(err.data)}, which is not in the expected form`, hint };
+      return {
+        position: doc.positionOf(path),
+        message: `${label(path)} is ${shown(err.data)}, which is not in the expected form`,
+        hint,
+      };
     default:
       return { position: doc.positionOf(path), message: `${label(path)} ${err.message ?? 'is not valid'}`, hint };
   }
@@ -149,12 +187,16 @@ function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
       const branch = e.schemaPath.slice(alt.schemaPath.length + 1).split('/')[0] ?? '';
       byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
     }
-    const meant = [...byBranch.values()].filter((es) => !es.some((e) => isTypeMismatchAt(e, alt))).sort((a, b) => a.length - b.length)[0];
+    const meant = [...byBranch.values()]
+      .filter((es) => !es.some((e) => isTypeMismatchAt(e, alt)))
+      .sort((a, b) => a.length - b.length)[0];
     if (meant) {
       added.push(...meant);
       continue;
     }
-    const types = inside.filter((e) => isTypeMismatchAt(e, alt)).flatMap((e) => (Array.isArray(e.params.type) ? e.params.type : [e.params.type]));
+    const types = inside
+      .filter((e) => isTypeMismatchAt(e, alt))
+      .flatMap((e) => (Array.isArray(e.params.type) ? e.params.type : [e.params.type]));
     added.push(types.length > 0 ? { ...alt, keyword: 'type', params: { type: [...new Set(types)] } } : alt);
   }
   return [...errors.filter((e) => !dropped.has(e)), ...added];
@@ -165,7 +207,9 @@ export function problemsFromSchemaErrors(errors: readonly ErrorObject[], doc: Ya
   const seen = new Set<string>();
   const problems: ConfigProblem[] = [];
   // A key refused by propertyNames: what is wrong inside it follows from that, so say only that.
-  const refused = errors.filter((e) => e.keyword === 'propertyNames').map((e) => `${e.instancePath}/${String(e.params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  const refused = errors
+    .filter((e) => e.keyword === 'propertyNames')
+    .map((e) => `${e.instancePath}/${String(e.params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`);
   for (const err of collapseAlternatives(errors)) {
     if (refused.some((r) => err.instancePath === r || err.instancePath.startsWith(r + '/'))) continue;
     // Errors inside `propertyNames` repeat what the propertyNames error itself says.
@@ -176,5 +220,8 @@ export function problemsFromSchemaErrors(errors: readonly ErrorObject[], doc: Ya
     seen.add(key);
     problems.push(problem);
   }
-  return problems.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0));
+  return problems.sort(
+    (a, b) =>
+      (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0),
+  );
 }

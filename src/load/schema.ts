@@ -26,7 +26,8 @@ function moduleOptionsSchema(name: keyof typeof moduleSpecs): Schema {
   const object: Schema = { ...options, properties };
   const requiresNothing = !options.required && !options.anyOf && !options.oneOf;
   const alternatives: Schema[] = [object];
-  if (name === 'command' || name === 'shell') alternatives.unshift({ type: 'string', description: 'the command line (free form)' });
+  if (name === 'command' || name === 'shell')
+    alternatives.unshift({ type: 'string', description: 'the command line (free form)' });
   if (requiresNothing) alternatives.push({ type: 'null' });
   const body = alternatives.length === 1 ? object : { anyOf: alternatives };
   return { description: spec.description, ...body };
@@ -52,7 +53,8 @@ export function buildPlaybookSchema(): Schema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'rollgate playbook',
-    description: 'A list of plays, as ansible-playbook reads them, restricted to what rollgate runs. Generated from src/load/schema.ts; do not edit.',
+    description:
+      'A list of plays, as ansible-playbook reads them, restricted to what rollgate runs. Generated from src/load/schema.ts; do not edit.',
     type: 'array',
     items: { $ref: '#/definitions/play' },
     definitions: {
@@ -60,9 +62,19 @@ export function buildPlaybookSchema(): Schema {
         type: 'object',
         additionalProperties: false,
         required: ['hosts'],
-        properties: { ...playKeywords, pre_tasks: taskList, tasks: taskList, post_tasks: taskList, handlers: { type: 'array', items: { $ref: '#/definitions/handler' } } },
+        properties: {
+          ...playKeywords,
+          pre_tasks: taskList,
+          tasks: taskList,
+          post_tasks: taskList,
+          handlers: { type: 'array', items: { $ref: '#/definitions/handler' } },
+        },
       },
-      task_or_block: { if: { type: 'object', required: ['block'] }, then: { $ref: '#/definitions/block' }, else: { $ref: '#/definitions/task' } },
+      task_or_block: {
+        if: { type: 'object', required: ['block'] },
+        then: { $ref: '#/definitions/block' },
+        else: { $ref: '#/definitions/task' },
+      },
       block: {
         type: 'object',
         additionalProperties: false,
@@ -71,7 +83,9 @@ export function buildPlaybookSchema(): Schema {
       },
       task: taskSchema(taskKeywords),
       handler: taskSchema(handlerKeywords),
-      ...Object.fromEntries(Object.keys(moduleSpecs).map((m) => [`module_${m}`, moduleOptionsSchema(m as keyof typeof moduleSpecs)])),
+      ...Object.fromEntries(
+        Object.keys(moduleSpecs).map((m) => [`module_${m}`, moduleOptionsSchema(m as keyof typeof moduleSpecs)]),
+      ),
     },
   };
 }

@@ -36,7 +36,10 @@ export function groupDepths(draft: InventoryDraft): Map<string, number> {
 
 /** Ansible's sort_groups: by depth, then ansible_group_priority, then name. */
 export function sortGroups(groups: GroupDraft[], depths: Map<string, number>): GroupDraft[] {
-  return [...groups].sort((a, b) => (depths.get(a.name) ?? 0) - (depths.get(b.name) ?? 0) || a.priority - b.priority || byCodePoint(a.name, b.name));
+  return [...groups].sort(
+    (a, b) =>
+      (depths.get(a.name) ?? 0) - (depths.get(b.name) ?? 0) || a.priority - b.priority || byCodePoint(a.name, b.name),
+  );
 }
 
 function inventoryLayer(vars: Record<string, unknown>, origins: VarsLayer['origins']): VarsLayer {
@@ -47,7 +50,13 @@ function inventoryLayer(vars: Record<string, unknown>, origins: VarsLayer['origi
 export type VarsDirs = string[];
 
 /** The host's merged variables and where each effective one was set. */
-export function hostVarsLayer(draft: InventoryDraft, hostName: string, depths: Map<string, number>, varsDirs: VarsDirs, read: VarsReader): VarsLayer {
+export function hostVarsLayer(
+  draft: InventoryDraft,
+  hostName: string,
+  depths: Map<string, number>,
+  varsDirs: VarsDirs,
+  read: VarsReader,
+): VarsLayer {
   const host = draft.hosts.get(hostName);
   const all = draft.groups.get('all');
   if (!host || !all) throw new InternalError(`unknown host ${hostName}`);
@@ -66,5 +75,8 @@ export function hostVarsLayer(draft: InventoryDraft, hostName: string, depths: M
 
 /** A group's own variables as `ansible-inventory --export` shows them: inventory files, then group_vars/. */
 export function groupVarsLayer(group: GroupDraft, varsDirs: VarsDirs, read: VarsReader): VarsLayer {
-  return mergeLayers([inventoryLayer(group.vars, group.varOrigins), ...varsDirs.map((dir) => read(dir, 'group_vars', group.name))]);
+  return mergeLayers([
+    inventoryLayer(group.vars, group.varOrigins),
+    ...varsDirs.map((dir) => read(dir, 'group_vars', group.name)),
+  ]);
 }

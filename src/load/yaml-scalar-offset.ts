@@ -10,7 +10,11 @@ export function scalarOffset(text: string, scalar: ScalarEvent, index: number): 
   const value = getScalarValue(text, scalar);
   if (index < 0 || index >= value.length) return undefined;
   const raw = text.slice(scalar.valueStart, scalar.valueEnd);
-  if (scalar.style === SCALAR_STYLE.PLAIN || scalar.style === SCALAR_STYLE.SINGLE_QUOTED || scalar.style === SCALAR_STYLE.DOUBLE_QUOTED) {
+  if (
+    scalar.style === SCALAR_STYLE.PLAIN ||
+    scalar.style === SCALAR_STYLE.SINGLE_QUOTED ||
+    scalar.style === SCALAR_STYLE.DOUBLE_QUOTED
+  ) {
     return raw === value ? scalar.valueStart + index : undefined;
   }
   if (scalar.style !== SCALAR_STYLE.LITERAL_BLOCK || scalar.indent < 0) return undefined;

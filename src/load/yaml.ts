@@ -2,7 +2,20 @@
  * YAML loading with positions: the value (YAML 1.1 rules, as Ansible's PyYAML reads them: `yes`/`on` are
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
-import { EVENT_ID, NOT_RESOLVED, Schema, YAML11_SCHEMA, YAMLException, boolYaml11Tag, defineScalarTag, getScalarValue, loadAll, parseEvents, type Event, type ScalarEvent } from 'js-yaml';
+import {
+  EVENT_ID,
+  NOT_RESOLVED,
+  Schema,
+  YAML11_SCHEMA,
+  YAMLException,
+  boolYaml11Tag,
+  defineScalarTag,
+  getScalarValue,
+  loadAll,
+  parseEvents,
+  type Event,
+  type ScalarEvent,
+} from 'js-yaml';
 import { ConfigError, type SourcePosition } from '../core/config-error.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
@@ -10,9 +23,9 @@ import { checkInputSize, readInputFile } from './input-file.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
 const pyyamlBooleans = new Map<string, boolean>(
-  ['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((s) => [s, true] as [string, boolean]).concat(
-    ['no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((s) => [s, false]),
-  ),
+  ['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']
+    .map((s) => [s, true] as [string, boolean])
+    .concat(['no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((s) => [s, false])),
 );
 const pyyamlBoolTag = defineScalarTag('tag:yaml.org,2002:bool', {
   implicit: true,
@@ -67,10 +80,15 @@ function eventStart(e: Event): number {
   }
 }
 
-type Frame = { kind: 'map'; path: string[] | (string | number)[]; pendingKey: string | null; keyOffset: number } | { kind: 'seq'; path: (string | number)[]; index: number };
+type Frame =
+  | { kind: 'map'; path: string[] | (string | number)[]; pendingKey: string | null; keyOffset: number }
+  | { kind: 'seq'; path: (string | number)[]; index: number };
 
 /** Offsets of every node of the first document, keyed by JSON of its path ('v' value, 'k' key); scalars by 's'. */
-function indexPositions(text: string, file: string): { offsets: Map<string, number>; scalars: Map<string, ScalarEvent> } {
+function indexPositions(
+  text: string,
+  file: string,
+): { offsets: Map<string, number>; scalars: Map<string, ScalarEvent> } {
   const offsets = new Map<string, number>();
   const scalars = new Map<string, ScalarEvent>();
   const events = parseEvents(text, { filename: file });
@@ -103,12 +121,14 @@ function indexPositions(text: string, file: string): { offsets: Map<string, numb
       const top = stack[stack.length - 1] as Extract<Frame, { kind: 'map' }>;
       top.pendingKey = e.type === EVENT_ID.SCALAR ? getScalarValue(text, e) : `<${start}>`;
       top.keyOffset = start;
-      if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path: ['<key>'], index: 0 });
+      if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE)
+        stack.push({ kind: 'seq', path: ['<key>'], index: 0 });
       continue;
     }
     // An empty value (`key:` with nothing after it) has no start of its own: place it at its key.
     const keyed = offsets.get('k' + JSON.stringify(path));
-    if (start >= 0 || keyed !== undefined) offsets.set('v' + JSON.stringify(path), start >= 0 ? start : (keyed as number));
+    if (start >= 0 || keyed !== undefined)
+      offsets.set('v' + JSON.stringify(path), start >= 0 ? start : (keyed as number));
     if (e.type === EVENT_ID.SCALAR) scalars.set(JSON.stringify(path), e);
     if (e.type === EVENT_ID.MAPPING) stack.push({ kind: 'map', path, pendingKey: null, keyOffset: 0 });
     else if (e.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'seq', path, index: 0 });
@@ -142,10 +162,22 @@ export function parseYaml(text: string, file: string, what = 'this file'): YamlD
     throw err;
   }
   if (docs.length > 1) {
-    throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: 'more than one YAML document (---) in one file', hint: 'keep one document per file' }]);
+    throw new ConfigError([
+      {
+        position: { file, line: 1, column: 1 },
+        message: 'more than one YAML document (---) in one file',
+        hint: 'keep one document per file',
+      },
+    ]);
   }
   if (expandsTooFar(docs[0])) {
-    throw new ConfigError([{ position: { file, line: 1, column: 1 }, message: `${what} expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`, hint: 'write the values out, or use fewer nested aliases' }]);
+    throw new ConfigError([
+      {
+        position: { file, line: 1, column: 1 },
+        message: `${what} expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`,
+        hint: 'write the values out, or use fewer nested aliases',
+      },
+    ]);
   }
   const starts = lineStarts(text);
   const doc: YamlDocument = {
@@ -160,7 +192,8 @@ export function parseYaml(text: string, file: string, what = 'this file'): YamlD
       for (let n = path.length; n >= 0; n--) {
         const sub = path.slice(0, n);
         const key = (n === path.length && of === 'key' ? 'k' : 'v') + JSON.stringify(sub);
-        const off = offsets.get(key) ?? (n === path.length && of === 'key' ? offsets.get('v' + JSON.stringify(sub)) : undefined);
+        const off =
+          offsets.get(key) ?? (n === path.length && of === 'key' ? offsets.get('v' + JSON.stringify(sub)) : undefined);
         if (off !== undefined) return toPosition(file, starts, off);
       }
       return { file, line: 1, column: 1 };
@@ -172,7 +205,8 @@ export function parseYaml(text: string, file: string, what = 'this file'): YamlD
 function yamlHint(reason: string): string | undefined {
   if (/tab/i.test(reason)) return 'indent with spaces, not tabs';
   if (/indentation/i.test(reason)) return 'align this line with its siblings (same number of leading spaces)';
-  if (/duplicated mapping key/i.test(reason)) return 'each key may appear once per mapping; remove or rename the repeated key';
+  if (/duplicated mapping key/i.test(reason))
+    return 'each key may appear once per mapping; remove or rename the repeated key';
   if (/end of the stream|unexpected end/i.test(reason)) return 'close the open quote or bracket';
   return undefined;
 }

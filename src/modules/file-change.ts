@@ -6,7 +6,15 @@
 import type { Connection } from '../connection/connection.js';
 import { raw } from '../connection/shell-quote.js';
 import { runChecked } from './host-root.js';
-import { attrsOf, missingDirs, removeRemoteFile, toBackup, writeRemoteFile, type FileAttrs, type RemoteFile } from './host-files.js';
+import {
+  attrsOf,
+  missingDirs,
+  removeRemoteFile,
+  toBackup,
+  writeRemoteFile,
+  type FileAttrs,
+  type RemoteFile,
+} from './host-files.js';
 import { ModuleFailure, type CheckOutcome, type UndoRecord } from './module.js';
 
 /** One file to write (content) or delete (content null). */
@@ -28,7 +36,8 @@ export interface FileChange {
 export function editableText(file: RemoteFile): string | null {
   if (!file.exists) return null;
   const text = file.content.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(file.content)) throw new ModuleFailure(`${file.path} is not valid UTF-8; refusing to edit it`);
+  if (!Buffer.from(text, 'utf8').equals(file.content))
+    throw new ModuleFailure(`${file.path} is not valid UTF-8; refusing to edit it`);
   return text;
 }
 
@@ -60,10 +69,18 @@ export interface FilePlanInput {
 /** Compare wanted with current contents: no_change when every file already says it, else the exact change. */
 export function planFileChange(input: FilePlanInput): CheckOutcome<FileChange> {
   const changed = input.files.filter(({ file, after }) => editableText(file) !== after);
-  if (changed.length === 0 && !input.changeWithoutFiles) return { status: 'no_change', reason: `${input.summary}: already so` };
-  const writes: FileWrite[] = changed.map(({ file, after }) => ({ path: file.path, content: after, attrs: attrsOf(file) }));
+  if (changed.length === 0 && !input.changeWithoutFiles)
+    return { status: 'no_change', reason: `${input.summary}: already so` };
+  const writes: FileWrite[] = changed.map(({ file, after }) => ({
+    path: file.path,
+    content: after,
+    attrs: attrsOf(file),
+  }));
   const undo: UndoRecord = {
-    files: [...changed.map(({ file }) => toBackup(file)), ...(input.alsoBackup ?? []).filter((f) => !changed.some((c) => c.file.path === f.path)).map(toBackup)],
+    files: [
+      ...changed.map(({ file }) => toBackup(file)),
+      ...(input.alsoBackup ?? []).filter((f) => !changed.some((c) => c.file.path === f.path)).map(toBackup),
+    ],
     rebuild: input.rebuild ?? input.commands,
     ...(input.reverse?.length ? { reverse: input.reverse } : {}),
     ...(input.createdDirs?.length ? { createdDirs: input.createdDirs } : {}),
@@ -84,14 +101,22 @@ export function planFileChange(input: FilePlanInput): CheckOutcome<FileChange> {
 
 /** Directories that writing the planned new files would create, parents first (read-only). */
 export async function dirsToCreate(conn: Connection, files: readonly PlannedFile[]): Promise<string[]> {
-  const parents = [...new Set(files.filter((p) => !p.file.exists && p.after !== null).map((p) => p.file.path.replace(/\/[^/]+$/, '') || '/'))];
+  const parents = [
+    ...new Set(
+      files.filter((p) => !p.file.exists && p.after !== null).map((p) => p.file.path.replace(/\/[^/]+$/, '') || '/'),
+    ),
+  ];
   const all: string[] = [];
   for (const dir of parents) for (const d of await missingDirs(conn, dir)) if (!all.includes(d)) all.push(d);
   return all;
 }
 
 /** Write every file, then run every command; the first failure throws ModuleFailure (undo is journaled). */
-export async function applyFileChange(conn: Connection, change: FileChange, commandTimeoutMs = 30 * 60_000): Promise<void> {
+export async function applyFileChange(
+  conn: Connection,
+  change: FileChange,
+  commandTimeoutMs = 30 * 60_000,
+): Promise<void> {
   for (const w of change.writes) {
     if (w.content === null) await removeRemoteFile(conn, w.path);
     else await writeRemoteFile(conn, w.path, w.content, w.attrs);

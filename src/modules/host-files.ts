@@ -8,7 +8,14 @@ import { sh, raw } from '../connection/shell-quote.js';
 import { ModuleFailure, type FileBackup } from './module.js';
 import { DEFAULT_ATTRS, writeRemoteFile, type FileAttrs } from './remote-write.js';
 
-export { copyRemoteFile, copyScript, DEFAULT_ATTRS, writeRemoteFile, type FileAttrs, type WriteOutcome } from './remote-write.js';
+export {
+  copyRemoteFile,
+  copyScript,
+  DEFAULT_ATTRS,
+  writeRemoteFile,
+  type FileAttrs,
+  type WriteOutcome,
+} from './remote-write.js';
 
 /** A regular file with its bytes, mode and owner, or the fact that nothing is there. */
 export type RemoteFile =
@@ -35,9 +42,18 @@ function parseLine(path: string, line: string): RemoteFile {
     case 'A':
       return { path, exists: false };
     case 'F':
-      return { path, exists: true, content: Buffer.from(b64 ?? '', 'base64'), mode: parseInt(mode ?? '', 8), uid: Number(uid), gid: Number(gid) };
+      return {
+        path,
+        exists: true,
+        content: Buffer.from(b64 ?? '', 'base64'),
+        mode: parseInt(mode ?? '', 8),
+        uid: Number(uid),
+        gid: Number(gid),
+      };
     case 'L':
-      throw new ModuleFailure(`${path} is a symbolic link; rollgate only edits regular files (point the play at the link's target)`);
+      throw new ModuleFailure(
+        `${path} is a symbolic link; rollgate only edits regular files (point the play at the link's target)`,
+      );
     case 'X':
       throw new ModuleFailure(`${path} exists but is not a regular file`);
     default:
@@ -59,13 +75,20 @@ export async function listRemoteDir(conn: Connection, dir: string, glob: string)
 
 /** Directories that do not exist yet on the way to `dir`, parents first (read-only). */
 export async function missingDirs(conn: Connection, dir: string): Promise<string[]> {
-  const r = await conn.exec(sh`p=${dir}; n=0; while [ ! -d "$p" ] && [ "$n" -lt 64 ]; do printf '%s\\n' "$p"; p=$(dirname -- "$p"); n=$((n+1)); done`);
-  return r.stdout.split('\n').filter((l) => l !== '').reverse();
+  const r = await conn.exec(
+    sh`p=${dir}; n=0; while [ ! -d "$p" ] && [ "$n" -lt 64 ]; do printf '%s\\n' "$p"; p=$(dirname -- "$p"); n=$((n+1)); done`,
+  );
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .reverse();
 }
 
 /** Delete a file (fsyncing its directory); says whether there was one to delete. */
 export async function removeRemoteFile(conn: Connection, path: string): Promise<boolean> {
-  const r = await conn.exec(sh`p=${path}; if [ -e "$p" ] || [ -L "$p" ]; then rm -f -- "$p" || exit 1; { sync -- "$(dirname -- "$p")" 2>/dev/null || sync; }; echo removed; fi`);
+  const r = await conn.exec(
+    sh`p=${path}; if [ -e "$p" ] || [ -L "$p" ]; then rm -f -- "$p" || exit 1; { sync -- "$(dirname -- "$p")" 2>/dev/null || sync; }; echo removed; fi`,
+  );
   if (r.exitCode !== 0) throw new ModuleFailure(`cannot remove ${path}: ${r.stderr.trim()}`);
   return r.stdout.includes('removed');
 }
@@ -73,7 +96,13 @@ export async function removeRemoteFile(conn: Connection, path: string): Promise<
 /** What undo needs to put a file back exactly as it was. */
 export function toBackup(file: RemoteFile): FileBackup {
   if (!file.exists) return { path: file.path, contentBase64: null };
-  return { path: file.path, contentBase64: file.content.toString('base64'), mode: file.mode, uid: file.uid, gid: file.gid };
+  return {
+    path: file.path,
+    contentBase64: file.content.toString('base64'),
+    mode: file.mode,
+    uid: file.uid,
+    gid: file.gid,
+  };
 }
 
 /** What a restore did: wrote the old bytes back, deleted a file that did not exist before, or found it as recorded. */

@@ -25,8 +25,14 @@ export interface HostRoot {
 
 export function makeHostRoot(root: string): HostRoot {
   // Control characters are refused: paths travel one per line in command output.
-  if (!root.startsWith('/') || root.split('/').some((part) => part === '..' || part === '.') || /[\x00-\x1f\x7f]/.test(root)) {
-    throw new ModuleFailure(`rollgate_root must be an absolute path without "." or ".." parts or control characters, got ${JSON.stringify(root)}`);
+  if (
+    !root.startsWith('/') ||
+    root.split('/').some((part) => part === '..' || part === '.') ||
+    /[\x00-\x1f\x7f]/.test(root)
+  ) {
+    throw new ModuleFailure(
+      `rollgate_root must be an absolute path without "." or ".." parts or control characters, got ${JSON.stringify(root)}`,
+    );
   }
   const norm = root.replace(/\/+/g, '/').replace(/\/$/, '') || '/';
   return {
@@ -47,7 +53,11 @@ export function hostRootFromVars(vars: Record<string, unknown>): HostRoot {
 const ROOT_TOOL_DIRS = ['usr/local/sbin', 'usr/local/bin', 'usr/sbin', 'usr/bin', 'sbin', 'bin'];
 
 /** Find tools by name; absent ones are missing from the result. One command for all names. */
-export async function findTools(conn: Connection, hr: HostRoot, names: readonly string[]): Promise<Record<string, string>> {
+export async function findTools(
+  conn: Connection,
+  hr: HostRoot,
+  names: readonly string[],
+): Promise<Record<string, string>> {
   if (names.length === 0) return {};
   const script =
     hr.root === '/'
@@ -69,11 +79,19 @@ export function toolCommand(hr: HostRoot, toolPath: string, args: readonly Shell
 }
 
 /** Run a command and throw ModuleFailure (with the stderr tail) unless it exits 0. */
-export async function runChecked(conn: Connection, command: ShellFragment | string, what: string, timeoutMs?: number): Promise<string> {
+export async function runChecked(
+  conn: Connection,
+  command: ShellFragment | string,
+  what: string,
+  timeoutMs?: number,
+): Promise<string> {
   const r = await conn.exec(command, timeoutMs ? { timeoutMs } : {});
   if (r.exitCode !== 0) {
     const tail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
-    throw new ModuleFailure(`${what} failed (exit ${r.exitCode ?? r.signal}): ${tail}`, false, { exitCode: r.exitCode, stderrTail: tail });
+    throw new ModuleFailure(`${what} failed (exit ${r.exitCode ?? r.signal}): ${tail}`, false, {
+      exitCode: r.exitCode,
+      stderrTail: tail,
+    });
   }
   return r.stdout;
 }

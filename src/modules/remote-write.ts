@@ -60,7 +60,12 @@ function failureTail(stderr: string, exitCode: number | null): string {
  * Replace a file atomically and verified: readers see the old or the new bytes, never a mix, and the new bytes
  * are installed only when the host received all of them (length and sha256). Throws ModuleFailure otherwise.
  */
-export async function writeRemoteFile(conn: Connection, path: string, content: Buffer | string, attrs: FileAttrs = DEFAULT_ATTRS): Promise<WriteOutcome> {
+export async function writeRemoteFile(
+  conn: Connection,
+  path: string,
+  content: Buffer | string,
+  attrs: FileAttrs = DEFAULT_ATTRS,
+): Promise<WriteOutcome> {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const sum = createHash('sha256').update(bytes).digest('hex');
   const r = await conn.exec(writeScript(path, bytes.length, sum, attrs), { stdin: bytes });

@@ -6,37 +6,62 @@
 import type { ModuleSpec } from './module.js';
 
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
-const pciId = { type: 'string', pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$', description: 'vendor:device, e.g. 10de:1e87' } as const;
+const pciId = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$',
+  description: 'vendor:device, e.g. 10de:1e87',
+} as const;
 
 export const moduleSpecs = {
   kernel_args: {
     name: 'kernel_args',
-    description: "Add or remove kernel command-line arguments through the host's own boot tooling (GRUB, grubby, systemd-boot, Proxmox).",
+    description:
+      "Add or remove kernel command-line arguments through the host's own boot tooling (GRUB, grubby, systemd-boot, Proxmox).",
     changesHost: true,
     options: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        present: { ...stringList, description: 'arguments that must be on the cmdline, e.g. ["intel_iommu=on", "iommu=pt"]' },
+        present: {
+          ...stringList,
+          description: 'arguments that must be on the cmdline, e.g. ["intel_iommu=on", "iommu=pt"]',
+        },
         absent: { ...stringList, description: 'arguments (name or name=value) that must not be on the cmdline' },
         bootloader: { enum: ['auto', 'grub', 'grubby', 'systemd-boot', 'proxmox'], default: 'auto' },
-        force: { type: 'boolean', default: false, description: 'allow intel_iommu on an AMD host or amd_iommu on an Intel host' },
+        force: {
+          type: 'boolean',
+          default: false,
+          description: 'allow intel_iommu on an AMD host or amd_iommu on an Intel host',
+        },
       },
       anyOf: [{ required: ['present'] }, { required: ['absent'] }],
     },
   },
   vfio_bind: {
     name: 'vfio_bind',
-    description: 'Bind PCI devices to vfio-pci persistently: modprobe.d options and softdeps, vfio modules in the initramfs list, optionally a runtime bind.',
+    description:
+      'Bind PCI devices to vfio-pci persistently: modprobe.d options and softdeps, vfio modules in the initramfs list, optionally a runtime bind.',
     changesHost: true,
     options: {
       type: 'object',
       additionalProperties: false,
       required: ['ids'],
       properties: {
-        ids: { type: 'array', items: pciId, minItems: 1, description: 'vendor:device ids of every function to bind (GPU and its audio function together)' },
-        runtime: { type: 'boolean', default: false, description: 'also bind now through driver_override, without a reboot' },
-        allow_group_members: { ...stringList, description: 'extra PCI addresses that may share the IOMMU group without being bound' },
+        ids: {
+          type: 'array',
+          items: pciId,
+          minItems: 1,
+          description: 'vendor:device ids of every function to bind (GPU and its audio function together)',
+        },
+        runtime: {
+          type: 'boolean',
+          default: false,
+          description: 'also bind now through driver_override, without a reboot',
+        },
+        allow_group_members: {
+          ...stringList,
+          description: 'extra PCI addresses that may share the IOMMU group without being bound',
+        },
       },
     },
   },
@@ -51,7 +76,11 @@ export const moduleSpecs = {
       properties: {
         drivers: { ...stringList, description: 'kernel module names, e.g. ["nouveau", "nvidia"]' },
         state: { enum: ['present', 'absent'], default: 'present' },
-        force: { type: 'boolean', default: false, description: 'allow blacklisting a driver that runs a storage or network device now' },
+        force: {
+          type: 'boolean',
+          default: false,
+          description: 'allow blacklisting a driver that runs a storage or network device now',
+        },
       },
     },
   },
@@ -70,7 +99,8 @@ export const moduleSpecs = {
   },
   kernel_package: {
     name: 'kernel_package',
-    description: 'Make the host run a kernel release: install (and optionally hold) it with apt or dnf, or adopt the newest installed one; a target installed but not running becomes the default boot entry and asks for a reboot (a staged rollout boots it once first); installed and running is "nothing to change".',
+    description:
+      'Make the host run a kernel release: install (and optionally hold) it with apt or dnf, or adopt the newest installed one; a target installed but not running becomes the default boot entry and asks for a reboot (a staged rollout boots it once first); installed and running is "nothing to change".',
     changesHost: true,
     options: {
       type: 'object',
@@ -90,7 +120,12 @@ export const moduleSpecs = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        boot_timeout: { type: 'integer', minimum: 1, default: 600, description: 'seconds to wait for the host to come back' },
+        boot_timeout: {
+          type: 'integer',
+          minimum: 1,
+          default: 600,
+          description: 'seconds to wait for the host to come back',
+        },
         reason: { type: 'string' },
       },
     },
@@ -103,7 +138,11 @@ export const moduleSpecs = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        profile: { type: 'boolean', default: false, description: 'also gather performance evidence (softirq, vhost placement, perf samples)' },
+        profile: {
+          type: 'boolean',
+          default: false,
+          description: 'also gather performance evidence (softirq, vhost placement, perf samples)',
+        },
         dest: { type: 'string', description: 'directory on the controller to write HOST.json into' },
       },
     },
@@ -122,7 +161,11 @@ export const moduleSpecs = {
         kernel: { type: 'string', description: 'kernel release that must be running' },
         cmdline_present: stringList,
         cmdline_absent: stringList,
-        drivers: { type: 'object', additionalProperties: { type: 'string' }, description: 'vendor:device -> driver in use, e.g. {"10de:1e87": "vfio-pci"}' },
+        drivers: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'vendor:device -> driver in use, e.g. {"10de:1e87": "vfio-pci"}',
+        },
         vfio_in_initramfs: { type: 'boolean' },
         no_new_dma_faults: { type: 'boolean' },
         no_error_findings: { type: 'boolean' },
@@ -156,7 +199,11 @@ export const moduleSpecs = {
         argv: stringList,
         creates: { type: 'string' },
         removes: { type: 'string' },
-        undo: { type: 'string', description: 'command that reverses this one, journaled before it runs; undo runs it only if this command succeeded' },
+        undo: {
+          type: 'string',
+          description:
+            'command that reverses this one, journaled before it runs; undo runs it only if this command succeeded',
+        },
       },
       oneOf: [{ required: ['cmd'] }, { required: ['argv'] }],
     },
@@ -173,7 +220,11 @@ export const moduleSpecs = {
         cmd: { type: 'string' },
         creates: { type: 'string' },
         removes: { type: 'string' },
-        undo: { type: 'string', description: 'shell snippet that reverses this one, journaled before it runs; undo runs it only if this one succeeded' },
+        undo: {
+          type: 'string',
+          description:
+            'shell snippet that reverses this one, journaled before it runs; undo runs it only if this one succeeded',
+        },
       },
     },
   },

@@ -55,7 +55,11 @@ export function applyUndo(conn: Connection, record: UndoRecord, options: UndoOpt
 
 /** Whether undoing a record would do anything (a command without `undo:` journals an empty one). */
 export function undoHasWork(record: UndoRecord): boolean {
-  return record.files.length > 0 || (record.createdDirs?.length ?? 0) > 0 || [record.rebuild, record.reverse ?? [], record.restore ?? []].some((c) => c.length > 0);
+  return (
+    record.files.length > 0 ||
+    (record.createdDirs?.length ?? 0) > 0 ||
+    [record.rebuild, record.reverse ?? [], record.restore ?? []].some((c) => c.length > 0)
+  );
 }
 
 const entryOf = (e: UndoRecord | UndoEntry): UndoEntry => ('record' in e ? e : { record: e, outcome: 'applied' });
@@ -71,19 +75,37 @@ function planCommands(entries: readonly UndoEntry[], bytesChanged: readonly bool
   return entries.flatMap((e, i) => {
     const who = e.label ?? 'the step';
     const unfinished = `${who} did not finish (${e.outcome})`;
-    const rebuildSkip = e.outcome === 'applied' || bytesChanged[i] ? undefined : `${unfinished} and restoring its files changed no bytes: nothing to re-derive`;
+    const rebuildSkip =
+      e.outcome === 'applied' || bytesChanged[i]
+        ? undefined
+        : `${unfinished} and restoring its files changed no bytes: nothing to re-derive`;
     return [
       ...(e.record.restore ?? []).map((command) => ({ command })),
-      ...(e.record.reverse ?? []).map((command) => ({ command, ...(e.outcome === 'applied' ? {} : { skip: `${unfinished}: this undo command assumes the change happened` }) })),
+      ...(e.record.reverse ?? []).map((command) => ({
+        command,
+        ...(e.outcome === 'applied' ? {} : { skip: `${unfinished}: this undo command assumes the change happened` }),
+      })),
       ...e.record.rebuild.map((command) => ({ command, ...(rebuildSkip ? { skip: rebuildSkip } : {}) })),
     ];
   });
 }
 
 /** Undo several changes of one host, newest first. Keeps going past failures and reports them. */
-export async function applyUndos(conn: Connection, input: ReadonlyArray<UndoRecord | UndoEntry>, options: UndoOptions = {}): Promise<UndoReport> {
+export async function applyUndos(
+  conn: Connection,
+  input: ReadonlyArray<UndoRecord | UndoEntry>,
+  options: UndoOptions = {},
+): Promise<UndoReport> {
   const entries = input.map(entryOf);
-  const report: UndoReport = { restored: [], removed: [], unchanged: [], removedDirs: [], commands: [], skipped: [], failures: [] };
+  const report: UndoReport = {
+    restored: [],
+    removed: [],
+    unchanged: [],
+    removedDirs: [],
+    commands: [],
+    skipped: [],
+    failures: [],
+  };
   const bytesChanged = entries.map(() => false);
   for (const [i, { record }] of entries.entries()) {
     for (const file of record.files) {

@@ -6,7 +6,9 @@ import type { SerialStep } from '../load/playbook-types.js';
 
 export function serialBatches(hosts: readonly string[], serial: readonly SerialStep[] | undefined): string[][] {
   if (!serial || serial.length === 0 || hosts.length === 0) return hosts.length > 0 ? [[...hosts]] : [];
-  const sizes = serial.map((s) => Math.max(1, s.kind === 'count' ? s.value : Math.floor((hosts.length * s.value) / 100)));
+  const sizes = serial.map((s) =>
+    Math.max(1, s.kind === 'count' ? s.value : Math.floor((hosts.length * s.value) / 100)),
+  );
   const batches: string[][] = [];
   let at = 0;
   for (let i = 0; at < hosts.length; i++) {

@@ -36,7 +36,11 @@ export interface Plan {
 }
 
 /** Keep the nodes the tag selection runs; a block keeps its keywords and loses only unselected children. */
-export function filterByTags(nodes: readonly TaskNode[], selection: TagSelection, inherited: readonly string[] = []): TaskNode[] {
+export function filterByTags(
+  nodes: readonly TaskNode[],
+  selection: TagSelection,
+  inherited: readonly string[] = [],
+): TaskNode[] {
   const out: TaskNode[] = [];
   for (const node of nodes) {
     const tags = [...inherited, ...node.tags];
@@ -44,7 +48,12 @@ export function filterByTags(nodes: readonly TaskNode[], selection: TagSelection
     else if (node.kind === 'task') {
       if (selectedByTags(tags, selection)) out.push(node);
     } else {
-      const block: Block = { ...node, block: filterByTags(node.block, selection, tags), rescue: filterByTags(node.rescue, selection, tags), always: filterByTags(node.always, selection, tags) };
+      const block: Block = {
+        ...node,
+        block: filterByTags(node.block, selection, tags),
+        rescue: filterByTags(node.rescue, selection, tags),
+        always: filterByTags(node.always, selection, tags),
+      };
       if (block.block.length + block.rescue.length + block.always.length > 0) out.push(block);
     }
   }
@@ -55,7 +64,11 @@ function playHosts(inv: Inventory, play: Play, problems: ConfigProblem[]): strin
   try {
     const hosts = selectHosts(inv, play.hosts, play.hostsPosition);
     if (hosts.length === 0) {
-      problems.push({ position: play.hostsPosition, message: `\`hosts: ${play.hosts}\` matches no host in the inventory`, hint: 'add hosts to that group, or name a group that has some (`rollgate inventory -i INV --graph`)' });
+      problems.push({
+        position: play.hostsPosition,
+        message: `\`hosts: ${play.hosts}\` matches no host in the inventory`,
+        hint: 'add hosts to that group, or name a group that has some (`rollgate inventory -i INV --graph`)',
+      });
     }
     return hosts;
   } catch (err) {
@@ -68,7 +81,8 @@ function playHosts(inv: Inventory, play: Play, problems: ConfigProblem[]): strin
 /** Build the plan; throws one ConfigError for every host pattern that names nothing or matches no host. */
 export function planRun(inv: Inventory, playbook: Playbook, options: PlanOptions = {}): Plan {
   const problems: ConfigProblem[] = [];
-  const limited = options.limit !== undefined && options.limit !== '' ? new Set(limitHosts(inv, options.limit, problems)) : undefined;
+  const limited =
+    options.limit !== undefined && options.limit !== '' ? new Set(limitHosts(inv, options.limit, problems)) : undefined;
   const selection: TagSelection = { tags: options.tags ?? [], skipTags: options.skipTags ?? [] };
   const plays = playbook.plays.map((play): PlannedPlay => {
     const hosts = playHosts(inv, play, problems).filter((h) => !limited || limited.has(h));
@@ -83,7 +97,11 @@ export function planRun(inv: Inventory, playbook: Playbook, options: PlanOptions
     };
   });
   if (problems.length === 0 && limited && plays.every((p) => p.hosts.length === 0)) {
-    problems.push({ position: { file: '--limit', line: 1, column: 1 }, message: `--limit \`${options.limit}\` leaves no host in any play`, hint: "name hosts or groups of the plays' `hosts:`" });
+    problems.push({
+      position: { file: '--limit', line: 1, column: 1 },
+      message: `--limit \`${options.limit}\` leaves no host in any play`,
+      hint: "name hosts or groups of the plays' `hosts:`",
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const all = new Set(plays.flatMap((p) => p.hosts));

@@ -59,7 +59,13 @@ export function requestJson(
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
       if (TLS_CODES.test(code) || TLS_CODES.test(err.message)) {
-        reject(new PowerError('tls', `${url.host}: TLS certificate not trusted (${code || err.message}); give the BMC's CA with ca_file, or set verify_tls: false to skip the check`, false));
+        reject(
+          new PowerError(
+            'tls',
+            `${url.host}: TLS certificate not trusted (${code || err.message}); give the BMC's CA with ca_file, or set verify_tls: false to skip the check`,
+            false,
+          ),
+        );
       } else reject(new PowerError('unreachable', `${method} ${url.host}${url.pathname}: ${code || err.message}`));
     });
     if (payload !== undefined) req.write(payload);

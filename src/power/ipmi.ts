@@ -27,7 +27,10 @@ export interface IpmiOptions {
 export type IpmiAction = 'reset' | 'status' | 'on' | 'off';
 
 /** The exact argv (without the binary); pure, so tests can read it. Never contains the password. */
-export function ipmitoolArgs(o: Pick<IpmiOptions, 'host' | 'port' | 'user' | 'cipherSuite'>, action: IpmiAction): string[] {
+export function ipmitoolArgs(
+  o: Pick<IpmiOptions, 'host' | 'port' | 'user' | 'cipherSuite'>,
+  action: IpmiAction,
+): string[] {
   // -v: without it ipmitool says only "Unable to establish ... session" for a wrong password (RAKP 2 HMAC).
   const args = ['-v', '-I', 'lanplus', '-H', o.host];
   if (o.port !== undefined && o.port !== 623) args.push('-p', String(o.port));
@@ -44,7 +47,8 @@ export function parsePowerStatus(stdout: string): PowerState {
 
 function classify(stderr: string): PowerError['kind'] {
   if (/unauthorized name|HMAC is invalid|authentication|password|insufficient privilege/i.test(stderr)) return 'auth';
-  if (/Unable to establish|no response|timeout|Get Session Challenge command failed|Connection refused/i.test(stderr)) return 'unreachable';
+  if (/Unable to establish|no response|timeout|Get Session Challenge command failed|Connection refused/i.test(stderr))
+    return 'unreachable';
   return 'refused';
 }
 
@@ -61,15 +65,21 @@ export class IpmiDriver implements PowerDriver {
     const env = { ...process.env, IPMI_PASSWORD: o.password };
     const timeout = o.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      execFile(o.ipmitool ?? 'ipmitool', ipmitoolArgs(o, action), { env, timeout, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        const where = `ipmi ${o.host}: chassis power ${action}`;
-        if (e.code === 'ENOENT') return reject(new PowerError('refused', `${where}: ipmitool is not installed on the controller`, false));
-        if (e.killed) return reject(new PowerError('timeout', `${where}: no answer within ${timeout} ms`));
-        const detail = redact(tail(String(stderr) || String(stdout)), [o.password]);
-        reject(new PowerError(classify(String(stderr)), `${where} failed: ${detail || `exit ${e.code}`}`));
-      });
+      execFile(
+        o.ipmitool ?? 'ipmitool',
+        ipmitoolArgs(o, action),
+        { env, timeout, killSignal: 'SIGKILL' },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+          const where = `ipmi ${o.host}: chassis power ${action}`;
+          if (e.code === 'ENOENT')
+            return reject(new PowerError('refused', `${where}: ipmitool is not installed on the controller`, false));
+          if (e.killed) return reject(new PowerError('timeout', `${where}: no answer within ${timeout} ms`));
+          const detail = redact(tail(String(stderr) || String(stdout)), [o.password]);
+          reject(new PowerError(classify(String(stderr)), `${where} failed: ${detail || `exit ${e.code}`}`));
+        },
+      );
     });
   }
 

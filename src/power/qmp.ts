@@ -6,9 +6,23 @@ import { createConnection, type Socket } from 'node:net';
 import type { PowerDriver, PowerState } from './driver.js';
 
 /** query-status "status" values (QEMU's RunState). */
-export type QmpRunState = 'running' | 'paused' | 'shutdown' | 'prelaunch' | 'inmigrate' | 'postmigrate'
-  | 'internal-error' | 'io-error' | 'guest-panicked' | 'suspended' | 'watchdog' | 'finish-migrate'
-  | 'restore-vm' | 'save-vm' | 'debug' | 'colo';
+export type QmpRunState =
+  | 'running'
+  | 'paused'
+  | 'shutdown'
+  | 'prelaunch'
+  | 'inmigrate'
+  | 'postmigrate'
+  | 'internal-error'
+  | 'io-error'
+  | 'guest-panicked'
+  | 'suspended'
+  | 'watchdog'
+  | 'finish-migrate'
+  | 'restore-vm'
+  | 'save-vm'
+  | 'debug'
+  | 'colo';
 
 /** Typed QMP commands used by rollgate: name -> [arguments, return value]. */
 export interface QmpCommands {
@@ -22,12 +36,18 @@ export interface QmpCommands {
   /** Lab saved states: migrate the running guest to a file (`exec:cat > FILE`). */
   migrate: [{ uri: string }, Record<string, never>];
   'migrate-set-parameters': [{ 'max-bandwidth'?: number }, Record<string, never>];
-  'query-migrate': [undefined, { status?: 'none' | 'setup' | 'active' | 'completed' | 'failed' | 'cancelled' | string; 'error-desc'?: string }];
+  'query-migrate': [
+    undefined,
+    { status?: 'none' | 'setup' | 'active' | 'completed' | 'failed' | 'cancelled' | string; 'error-desc'?: string },
+  ];
 }
 
 export class QmpError extends Error {
   override readonly name = 'QmpError';
-  constructor(message: string, readonly qmpClass?: string) {
+  constructor(
+    message: string,
+    readonly qmpClass?: string,
+  ) {
     super(message);
   }
 }
@@ -40,10 +60,17 @@ export class QmpClient {
   private greeted: Promise<void>;
   private closedError: Error | undefined;
 
-  private constructor(private readonly socket: Socket, readonly path: string, timeoutMs: number) {
+  private constructor(
+    private readonly socket: Socket,
+    readonly path: string,
+    timeoutMs: number,
+  ) {
     socket.setEncoding('utf8');
     this.greeted = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new QmpError(`QMP ${path}: no greeting within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new QmpError(`QMP ${path}: no greeting within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const onGreeting = (msg: Record<string, unknown>) => {
         if ('QMP' in msg) {
           clearTimeout(timer);
@@ -119,8 +146,14 @@ export class QmpClient {
         reject(new QmpError(`QMP ${this.path}: no answer to ${command} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
       this.socket.write(JSON.stringify(msg) + '\n');
@@ -129,7 +162,9 @@ export class QmpClient {
 
   execute<C extends keyof QmpCommands>(
     command: C,
-    ...rest: QmpCommands[C][0] extends undefined ? [args?: undefined, timeoutMs?: number] : [args: QmpCommands[C][0], timeoutMs?: number]
+    ...rest: QmpCommands[C][0] extends undefined
+      ? [args?: undefined, timeoutMs?: number]
+      : [args: QmpCommands[C][0], timeoutMs?: number]
   ): Promise<QmpCommands[C][1]> {
     const [args, timeoutMs] = rest;
     return this.send(command, args, timeoutMs ?? 10_000) as Promise<QmpCommands[C][1]>;
@@ -159,37 +194,56 @@ export class QmpPowerDriver implements PowerDriver {
   readonly kind = 'qmp';
   readonly describe: string;
 
-  constructor(readonly socket: string, private readonly timeoutMs = 5000) {
+  constructor(
+    readonly socket: string,
+    private readonly timeoutMs = 5000,
+  ) {
     this.describe = `qmp:${socket}`;
   }
 
   async reset(): Promise<void> {
-    await withQmp(this.socket, async (q) => {
-      await q.execute('system_reset');
-      const { status } = await q.execute('query-status');
-      if (status !== 'running') await q.execute('cont');
-    }, this.timeoutMs);
+    await withQmp(
+      this.socket,
+      async (q) => {
+        await q.execute('system_reset');
+        const { status } = await q.execute('query-status');
+        if (status !== 'running') await q.execute('cont');
+      },
+      this.timeoutMs,
+    );
   }
 
   async powerOff(): Promise<void> {
-    await withQmp(this.socket, async (q) => {
-      await q.execute('stop');
-    }, this.timeoutMs);
+    await withQmp(
+      this.socket,
+      async (q) => {
+        await q.execute('stop');
+      },
+      this.timeoutMs,
+    );
   }
 
   async powerOn(): Promise<void> {
-    await withQmp(this.socket, async (q) => {
-      const { status } = await q.execute('query-status');
-      if (status === 'running') return;
-      await q.execute('system_reset');
-      await q.execute('cont');
-    }, this.timeoutMs);
+    await withQmp(
+      this.socket,
+      async (q) => {
+        const { status } = await q.execute('query-status');
+        if (status === 'running') return;
+        await q.execute('system_reset');
+        await q.execute('cont');
+      },
+      this.timeoutMs,
+    );
   }
 
   async status(): Promise<PowerState> {
     try {
       const { status } = await withQmp(this.socket, (q) => q.execute('query-status'), this.timeoutMs);
-      return status === 'running' ? 'on' : status === 'paused' || status === 'shutdown' || status === 'prelaunch' ? 'off' : 'unknown';
+      return status === 'running'
+        ? 'on'
+        : status === 'paused' || status === 'shutdown' || status === 'prelaunch'
+          ? 'off'
+          : 'unknown';
     } catch {
       return 'unknown';
     }
@@ -202,10 +256,14 @@ export class QmpPowerDriver implements PowerDriver {
 
   /** Stop the QEMU process itself (the lab's `down`), not a power state a real host has. */
   async quit(): Promise<void> {
-    await withQmp(this.socket, async (q) => {
-      await q.execute('quit').catch((err: Error) => {
-        if (!/connection closed/.test(err.message)) throw err;
-      });
-    }, this.timeoutMs);
+    await withQmp(
+      this.socket,
+      async (q) => {
+        await q.execute('quit').catch((err: Error) => {
+          if (!/connection closed/.test(err.message)) throw err;
+        });
+      },
+      this.timeoutMs,
+    );
   }
 }

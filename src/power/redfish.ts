@@ -29,7 +29,10 @@ export const RESET_TYPES = {
   on: ['On', 'ForceOn'],
 } as const;
 
-export function pickResetType(action: keyof typeof RESET_TYPES, allowed: readonly string[] | undefined): string | undefined {
+export function pickResetType(
+  action: keyof typeof RESET_TYPES,
+  allowed: readonly string[] | undefined,
+): string | undefined {
   const wanted: readonly string[] = RESET_TYPES[action];
   if (!allowed || allowed.length === 0) return wanted[0];
   return wanted.find((t) => allowed.includes(t));
@@ -43,7 +46,8 @@ export function parsePowerState(value: unknown): PowerState {
 
 /** The Redfish error message of a response, if any. */
 function redfishMessage(r: JsonResponse): string {
-  const err = (r.body as { error?: { message?: string; '@Message.ExtendedInfo'?: Array<{ Message?: string }> } } | null)?.error;
+  const err = (r.body as { error?: { message?: string; '@Message.ExtendedInfo'?: Array<{ Message?: string }> } } | null)
+    ?.error;
   return err?.['@Message.ExtendedInfo']?.[0]?.Message ?? err?.message ?? r.text.slice(0, 200);
 }
 
@@ -60,20 +64,33 @@ export class RedfishDriver implements PowerDriver {
     this.describe = `redfish ${o.user}@${this.base.host}${o.system ?? ''} (password from $${o.passwordEnv}${o.tls.verify ? '' : ', TLS not verified'})`;
   }
 
-  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown): Promise<JsonResponse> {
+  private async call(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<JsonResponse> {
     const url = new URL(path, this.base);
     let r: JsonResponse;
     try {
       r = await requestJson(method, url, { headers, body, tls: this.o.tls, timeoutMs: this.o.timeoutMs ?? 20_000 });
     } catch (err) {
-      if (err instanceof PowerError) throw new PowerError(err.kind, `redfish ${redact(err.message, this.secrets)}`, err.retryable);
+      if (err instanceof PowerError)
+        throw new PowerError(err.kind, `redfish ${redact(err.message, this.secrets)}`, err.retryable);
       throw err;
     }
     if (r.status === 401 || r.status === 403) {
-      throw new PowerError('auth', `redfish ${this.base.host}: ${method} ${url.pathname} refused for user ${this.o.user} (HTTP ${r.status}); check the password in $${this.o.passwordEnv}`);
+      throw new PowerError(
+        'auth',
+        `redfish ${this.base.host}: ${method} ${url.pathname} refused for user ${this.o.user} (HTTP ${r.status}); check the password in $${this.o.passwordEnv}`,
+      );
     }
     if (r.status >= 400) {
-      throw new PowerError('refused', `redfish ${this.base.host}: ${method} ${url.pathname} failed (HTTP ${r.status}): ${redact(redfishMessage(r), this.secrets)}`, r.status >= 500);
+      throw new PowerError(
+        'refused',
+        `redfish ${this.base.host}: ${method} ${url.pathname} failed (HTTP ${r.status}): ${redact(redfishMessage(r), this.secrets)}`,
+        r.status >= 500,
+      );
     }
     return r;
   }
@@ -83,9 +100,15 @@ export class RedfishDriver implements PowerDriver {
     if ((this.o.auth ?? 'basic') === 'basic') {
       return fn({ Authorization: `Basic ${Buffer.from(`${this.o.user}:${this.o.password}`).toString('base64')}` });
     }
-    const r = await this.call('POST', '/redfish/v1/SessionService/Sessions', {}, { UserName: this.o.user, Password: this.o.password });
+    const r = await this.call(
+      'POST',
+      '/redfish/v1/SessionService/Sessions',
+      {},
+      { UserName: this.o.user, Password: this.o.password },
+    );
     const token = r.headers['x-auth-token'];
-    if (typeof token !== 'string') throw new PowerError('protocol', `redfish ${this.base.host}: session created without an X-Auth-Token`, false);
+    if (typeof token !== 'string')
+      throw new PowerError('protocol', `redfish ${this.base.host}: session created without an X-Auth-Token`, false);
     const headers = { 'X-Auth-Token': token };
     try {
       return await fn(headers);
@@ -99,7 +122,12 @@ export class RedfishDriver implements PowerDriver {
     if (this.o.system) return this.o.system;
     const r = await this.call('GET', '/redfish/v1/Systems', headers);
     const first = (r.body as { Members?: Array<{ '@odata.id'?: string }> } | null)?.Members?.[0]?.['@odata.id'];
-    if (!first) throw new PowerError('protocol', `redfish ${this.base.host}: /redfish/v1/Systems lists no system; set \`system:\` in rollgate_power`, false);
+    if (!first)
+      throw new PowerError(
+        'protocol',
+        `redfish ${this.base.host}: /redfish/v1/Systems lists no system; set \`system:\` in rollgate_power`,
+        false,
+      );
     return first;
   }
 
@@ -107,12 +135,20 @@ export class RedfishDriver implements PowerDriver {
     await this.withAuth(async (headers) => {
       const path = await this.systemPath(headers);
       const sys = (await this.call('GET', path, headers)).body as Record<string, unknown> | null;
-      const reset = (sys?.Actions as Record<string, { target?: string; 'ResetType@Redfish.AllowableValues'?: string[] }> | undefined)?.['#ComputerSystem.Reset'];
+      const reset = (
+        sys?.Actions as Record<string, { target?: string; 'ResetType@Redfish.AllowableValues'?: string[] }> | undefined
+      )?.['#ComputerSystem.Reset'];
       const type = pickResetType(action, reset?.['ResetType@Redfish.AllowableValues']);
       if (!type) {
-        throw new PowerError('refused', `redfish ${this.base.host}: ${path} allows none of ${RESET_TYPES[action].join(', ')} (it allows ${reset?.['ResetType@Redfish.AllowableValues']?.join(', ')})`, false);
+        throw new PowerError(
+          'refused',
+          `redfish ${this.base.host}: ${path} allows none of ${RESET_TYPES[action].join(', ')} (it allows ${reset?.['ResetType@Redfish.AllowableValues']?.join(', ')})`,
+          false,
+        );
       }
-      await this.call('POST', reset?.target ?? `${path.replace(/\/$/, '')}/Actions/ComputerSystem.Reset`, headers, { ResetType: type });
+      await this.call('POST', reset?.target ?? `${path.replace(/\/$/, '')}/Actions/ComputerSystem.Reset`, headers, {
+        ResetType: type,
+      });
     });
   }
 
@@ -127,7 +163,9 @@ export class RedfishDriver implements PowerDriver {
   }
   async status(): Promise<PowerState> {
     return this.withAuth(async (headers) => {
-      const sys = (await this.call('GET', await this.systemPath(headers), headers)).body as { PowerState?: unknown } | null;
+      const sys = (await this.call('GET', await this.systemPath(headers), headers)).body as {
+        PowerState?: unknown;
+      } | null;
       return parsePowerState(sys?.PowerState);
     });
   }

@@ -33,7 +33,10 @@ export interface SummaryLine {
   ms: number;
 }
 
-export function jsonLinesRenderer(mode: 'results' | 'events', write: (text: string) => void = (t) => void process.stdout.write(t)): (event: RollgateEvent) => void {
+export function jsonLinesRenderer(
+  mode: 'results' | 'events',
+  write: (text: string) => void = (t) => void process.stdout.write(t),
+): (event: RollgateEvent) => void {
   const outputs = new Map<string, Output>();
   const line = (value: unknown) => write(`${JSON.stringify(value)}\n`);
   return (event) => {
@@ -53,7 +56,13 @@ export function jsonLinesRenderer(mode: 'results' | 'events', write: (text: stri
       }
       line({ ...result, ms: event.ms } satisfies HostResultLine);
     } else if (event.type === 'fleet.finished') {
-      const summary: SummaryLine = { type: 'summary', ok: event.ok, failed: event.failed, unreachable: event.unreachable, ms: event.ms };
+      const summary: SummaryLine = {
+        type: 'summary',
+        ok: event.ok,
+        failed: event.failed,
+        unreachable: event.unreachable,
+        ms: event.ms,
+      };
       line(summary);
     }
   };

@@ -15,7 +15,12 @@ import type { Plan } from '../plan/plan.js';
 function taskLines(nodes: readonly TaskNode[], inherited: readonly string[], indent: string): string[] {
   return nodes.flatMap((n) => {
     const tags = [...new Set([...inherited, ...n.tags])];
-    if (n.kind === 'block') return [...taskLines(n.block, tags, indent), ...taskLines(n.rescue, tags, indent), ...taskLines(n.always, tags, indent)];
+    if (n.kind === 'block')
+      return [
+        ...taskLines(n.block, tags, indent),
+        ...taskLines(n.rescue, tags, indent),
+        ...taskLines(n.always, tags, indent),
+      ];
     const name = n.kind === 'meta' ? `meta: ${n.action}` : (n.name ?? n.module);
     return [`${indent}${name}\tTAGS: [${tags.join(', ')}]`];
   });
@@ -28,7 +33,8 @@ export function formatPlan(plan: Plan, what: { hosts: boolean; tasks: boolean })
     if (what.hosts) {
       lines.push(`  pattern: ${p.play.hosts}`, `  hosts (${p.hosts.length}):`, ...p.hosts.map((h) => `    ${h}`));
     }
-    if (what.tasks) lines.push('  tasks:', ...taskLines([...p.preTasks, ...p.tasks, ...p.postTasks], p.play.tags, '    '));
+    if (what.tasks)
+      lines.push('  tasks:', ...taskLines([...p.preTasks, ...p.tasks, ...p.postTasks], p.play.tags, '    '));
     lines.push('');
   });
   return lines.join('\n');

@@ -22,7 +22,9 @@ function settle<T>(): Settle<T> {
 type Batch = { phase: 'canary' | 'batch'; index: number; hosts: string[] };
 const GOOD = new Set<RolloutHostStatus>(['ok', 'changed']);
 
-export function rolloutListrRenderer(write: (text: string) => void = (t) => void process.stderr.write(t)): LiveRenderer {
+export function rolloutListrRenderer(
+  write: (text: string) => void = (t) => void process.stderr.write(t),
+): LiveRenderer {
   const hostTitle = new Map<string, (text: string) => void>();
   const hostDone = new Map<string, Settle<{ status: RolloutHostStatus; message: string } | null>>();
   const batchDone = new Map<string, Settle<boolean>>();
@@ -49,11 +51,17 @@ export function rolloutListrRenderer(write: (text: string) => void = (t) => void
     const tasks = batches.map((b) => ({
       title: `${b.phase} ${b.index}: ${b.hosts.join(', ')}`,
       task: async (_ctx: unknown, task: { skip(m?: string): void; newListr(t: unknown[], o: object): unknown }) => {
-        if (!(await batchDone.get(key(b))!.promise)) return task.skip(`${b.phase} ${b.index}: not started (${b.hosts.join(', ')} untouched)`);
+        if (!(await batchDone.get(key(b))!.promise))
+          return task.skip(`${b.phase} ${b.index}: not started (${b.hosts.join(', ')} untouched)`);
         return task.newListr(b.hosts.map(hostTask), { concurrent: true, exitOnError: false });
       },
     }));
-    await new Listr(tasks as never, { exitOnError: false, rendererOptions: { collapseErrors: false, collapseSkips: false } }).run().catch(() => undefined);
+    await new Listr(tasks as never, {
+      exitOnError: false,
+      rendererOptions: { collapseErrors: false, collapseSkips: false },
+    })
+      .run()
+      .catch(() => undefined);
   };
   const untouched = (hosts: string[]) => hosts.forEach((h) => hostDone.get(h)?.resolve(null));
 

@@ -6,9 +6,18 @@
  */
 import type { RollgateEvent } from '../events/events.js';
 
-const shown = new Set<RollgateEvent['type']>(['run.started', 'play.started', 'task.started', 'task.result', 'play.recap', 'run.finished']);
+const shown = new Set<RollgateEvent['type']>([
+  'run.started',
+  'play.started',
+  'task.started',
+  'task.result',
+  'play.recap',
+  'run.finished',
+]);
 
-export function runJsonRenderer(write: (text: string) => void = (t) => void process.stdout.write(t)): (event: RollgateEvent) => void {
+export function runJsonRenderer(
+  write: (text: string) => void = (t) => void process.stdout.write(t),
+): (event: RollgateEvent) => void {
   return (event) => {
     if (shown.has(event.type)) write(`${JSON.stringify(event)}\n`);
   };

@@ -35,9 +35,20 @@ function header(title: string): string {
 export function formatPreview(preview: TaskPreview): string {
   let out = '';
   for (const f of preview.files) {
-    const patch = createTwoFilesPatch(`before: ${f.path}`, `after: ${f.path}`, f.before ?? '', f.after ?? '', undefined, undefined, { context: 3 });
+    const patch = createTwoFilesPatch(
+      `before: ${f.path}`,
+      `after: ${f.path}`,
+      f.before ?? '',
+      f.after ?? '',
+      undefined,
+      undefined,
+      { context: 3 },
+    );
     // Drop jsdiff's "Index:"/"===" preamble; keep ---/+++ and hunks, as `diff -u` prints them.
-    out += patch.split('\n').filter((l) => !l.startsWith('Index: ') && !/^=+$/.test(l)).join('\n');
+    out += patch
+      .split('\n')
+      .filter((l) => !l.startsWith('Index: ') && !/^=+$/.test(l))
+      .join('\n');
     if (!out.endsWith('\n')) out += '\n';
     if (f.after === null) out += `(file would be removed: ${f.path})\n`;
   }
@@ -45,13 +56,21 @@ export function formatPreview(preview: TaskPreview): string {
   return out;
 }
 
-const word: Record<TaskResult['status'], string> = { ok: 'ok', changed: 'changed', skipped: 'skipping', failed: 'fatal', unreachable: 'fatal' };
+const word: Record<TaskResult['status'], string> = {
+  ok: 'ok',
+  changed: 'changed',
+  skipped: 'skipping',
+  failed: 'fatal',
+  unreachable: 'fatal',
+};
 
 export function formatResult(e: TaskResult, diff: boolean): string {
   const item = e.item !== undefined ? ` => (item=${e.item})` : '';
   let line: string;
-  if (e.status === 'failed') line = `fatal: [${e.host}]: FAILED!${item}${e.message ? ` => ${e.message}` : ''}\n${e.ignored ? '...ignoring\n' : ''}`;
-  else if (e.status === 'unreachable') line = `fatal: [${e.host}]: UNREACHABLE!${e.message ? ` => ${e.message}` : ''}\n`;
+  if (e.status === 'failed')
+    line = `fatal: [${e.host}]: FAILED!${item}${e.message ? ` => ${e.message}` : ''}\n${e.ignored ? '...ignoring\n' : ''}`;
+  else if (e.status === 'unreachable')
+    line = `fatal: [${e.host}]: UNREACHABLE!${e.message ? ` => ${e.message}` : ''}\n`;
   else {
     const shown = e.module === 'debug' && e.message !== undefined ? ` => ${e.message}` : '';
     line = `${word[e.status]}: [${e.host}]${item}${shown}\n`;
@@ -67,7 +86,9 @@ export function formatRecap(hosts: Record<string, HostRecap>): string {
   for (const name of names) {
     const r = hosts[name]!;
     // Ansible's layout: "ok=%-4s changed=%-4s ..."
-    const cells = (['ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored'] as const).map((k) => `${k}=${String(r[k]).padEnd(4)}`);
+    const cells = (['ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored'] as const).map(
+      (k) => `${k}=${String(r[k]).padEnd(4)}`,
+    );
     out += `${name.padEnd(width)} : ${cells.join(' ').trimEnd()}\n`;
   }
   return out;

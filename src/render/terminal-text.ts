@@ -23,7 +23,8 @@ export function terminalSafe<T>(value: T, depth = 0): T {
   if (value === null || typeof value !== 'object' || depth > 32) return value;
   if (Array.isArray(value)) return value.map((v) => terminalSafe(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[escapeTerminal(k)] = terminalSafe(v, depth + 1);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    out[escapeTerminal(k)] = terminalSafe(v, depth + 1);
   return out as T;
 }
 

@@ -5,7 +5,20 @@
  */
 
 /** Segments that name a secret on their own. */
-const WHOLE = new Set(['pw', 'pwd', 'pass', 'passwd', 'token', 'tokens', 'cred', 'creds', 'vault', 'privkey', 'psk', 'otp']);
+const WHOLE = new Set([
+  'pw',
+  'pwd',
+  'pass',
+  'passwd',
+  'token',
+  'tokens',
+  'cred',
+  'creds',
+  'vault',
+  'privkey',
+  'psk',
+  'otp',
+]);
 /** Words that name a secret even inside a longer segment. */
 const INSIDE = ['password', 'passphrase', 'passwd', 'credential', 'apikey', 'secret'];
 /** Two adjacent segments that name a secret (`private_key`, `api_key`, `access_key`, `auth_key`). */
@@ -14,7 +27,27 @@ const PAIRS = new Set(['private key', 'api key', 'access key', 'auth key', 'sign
  * A last segment that says the value names where a secret is, or describes it, rather than being it:
  * `password_env` holds an environment variable's name, `vault_password_file` a path, `token_ttl` a duration.
  */
-const ABOUT = new Set(['env', 'file', 'files', 'path', 'dir', 'name', 'user', 'username', 'length', 'len', 'ttl', 'timeout', 'enabled', 'mode', 'policy', 'type', 'format', 'algorithm', 'rounds']);
+const ABOUT = new Set([
+  'env',
+  'file',
+  'files',
+  'path',
+  'dir',
+  'name',
+  'user',
+  'username',
+  'length',
+  'len',
+  'ttl',
+  'timeout',
+  'enabled',
+  'mode',
+  'policy',
+  'type',
+  'format',
+  'algorithm',
+  'rounds',
+]);
 
 /** `apiToken` / `API_TOKEN` / `api-token` / `api.token` -> ['api', 'token']. */
 export function nameSegments(name: string): string[] {
@@ -35,7 +68,9 @@ export function isSecretName(name: string): boolean {
   const last = segments[segments.length - 1];
   const secret =
     (last === undefined || !ABOUT.has(last) || segments.length === 1) &&
-    segments.some((s, i) => WHOLE.has(s) || INSIDE.some((w) => s.includes(w)) || (i > 0 && PAIRS.has(`${segments[i - 1]} ${s}`)));
+    segments.some(
+      (s, i) => WHOLE.has(s) || INSIDE.some((w) => s.includes(w)) || (i > 0 && PAIRS.has(`${segments[i - 1]} ${s}`)),
+    );
   if (cache.size < 10_000) cache.set(name, secret);
   return secret;
 }

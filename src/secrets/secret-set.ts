@@ -75,7 +75,9 @@ export class SecretSet {
   private matcher(): RegExp | undefined {
     if (this.dirty) {
       const forms = [...new Set([...this.values].flatMap(formsOf))].sort((a, b) => b.length - a.length);
-      this.pattern = forms.length ? new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined;
+      this.pattern = forms.length
+        ? new RegExp(forms.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
+        : undefined;
       this.dirty = false;
     }
     return this.pattern;
@@ -109,7 +111,8 @@ export class SecretSet {
     if (depth > 64) return SCRUBBED as T;
     if (Array.isArray(value)) return value.map((v) => this.scrub(v, depth + 1)) as T;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[this.scrubText(k)] = this.scrub(v, depth + 1);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[this.scrubText(k)] = this.scrub(v, depth + 1);
     return out as T;
   }
 

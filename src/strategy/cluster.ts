@@ -14,17 +14,36 @@ export interface ClusterCap {
   maxDown: number;
 }
 
-export type ClusterSetting = { ok: true; cap: ClusterCap | null } | { ok: false; variable: string; message: string; hint: string };
+export type ClusterSetting =
+  { ok: true; cap: ClusterCap | null } | { ok: false; variable: string; message: string; hint: string };
 
 export function clusterCapOf(vars: Record<string, unknown>): ClusterSetting {
   const cluster = vars.rollgate_cluster;
   const max = vars.rollgate_max_down;
   if (cluster === undefined || cluster === null) {
-    if (max !== undefined) return { ok: false, variable: 'rollgate_max_down', message: 'rollgate_max_down is set without rollgate_cluster', hint: 'name the cluster the cap applies to: `rollgate_cluster: rack7`' };
+    if (max !== undefined)
+      return {
+        ok: false,
+        variable: 'rollgate_max_down',
+        message: 'rollgate_max_down is set without rollgate_cluster',
+        hint: 'name the cluster the cap applies to: `rollgate_cluster: rack7`',
+      };
     return { ok: true, cap: null };
   }
-  if (typeof cluster !== 'string' || cluster.trim() === '') return { ok: false, variable: 'rollgate_cluster', message: `rollgate_cluster must be a non-empty string, not ${JSON.stringify(cluster)}`, hint: 'e.g. `rollgate_cluster: rack7`' };
+  if (typeof cluster !== 'string' || cluster.trim() === '')
+    return {
+      ok: false,
+      variable: 'rollgate_cluster',
+      message: `rollgate_cluster must be a non-empty string, not ${JSON.stringify(cluster)}`,
+      hint: 'e.g. `rollgate_cluster: rack7`',
+    };
   const n = max === undefined ? 1 : typeof max === 'string' && /^\d+$/.test(max) ? Number(max) : max;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return { ok: false, variable: 'rollgate_max_down', message: `rollgate_max_down must be a whole number of hosts ≥ 1, not ${JSON.stringify(max)}`, hint: 'e.g. `rollgate_max_down: 1` (the default when rollgate_cluster is set)' };
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    return {
+      ok: false,
+      variable: 'rollgate_max_down',
+      message: `rollgate_max_down must be a whole number of hosts ≥ 1, not ${JSON.stringify(max)}`,
+      hint: 'e.g. `rollgate_max_down: 1` (the default when rollgate_cluster is set)',
+    };
   return { ok: true, cap: { cluster: cluster.trim(), maxDown: n } };
 }

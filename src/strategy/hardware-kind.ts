@@ -29,7 +29,9 @@ function clean(value: string | null | undefined): string {
  * part are grouped together rather than each becoming its own kind (a lone `?` host still gets a canary).
  */
 export function hardwareKind(input: HardwareKindInput): string {
-  const ids = [...new Set((input.passthroughIds ?? []).map((id) => id.trim().toLowerCase()).filter((id) => id !== ''))].sort();
+  const ids = [
+    ...new Set((input.passthroughIds ?? []).map((id) => id.trim().toLowerCase()).filter((id) => id !== '')),
+  ].sort();
   return `${clean(input.productName)} / ${clean(input.cpuVendor)} / ${ids.length ? ids.join(',') : 'no passthrough'}`;
 }
 

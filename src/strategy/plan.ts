@@ -32,10 +32,13 @@ export function planRollout(hosts: readonly KindedHost[], settings: RolloutSetti
   const canaries = settings.canary === 'per_kind' && hosts.length > 1 ? pickCanaries(hosts) : [];
   const rest = hosts.map((h) => h.name).filter((n) => !canaries.includes(n));
   const batches: PlannedBatch[] = [];
-  planBatches(canaries, settings.canarySerial).forEach((group, i) => batches.push({ phase: 'canary', index: i + 1, hosts: group }));
+  planBatches(canaries, settings.canarySerial).forEach((group, i) =>
+    batches.push({ phase: 'canary', index: i + 1, hosts: group }),
+  );
   planBatches(rest, settings.serial, hosts.length).forEach((group, i) => {
     const batch: PlannedBatch = { phase: 'batch', index: i + 1, hosts: group };
-    const pause = i === 0 ? (canaries.length > 0 ? settings.pauseAfterCanaries : undefined) : settings.pauseBetweenBatches;
+    const pause =
+      i === 0 ? (canaries.length > 0 ? settings.pauseAfterCanaries : undefined) : settings.pauseBetweenBatches;
     if (pause) batch.pauseBefore = pause;
     batches.push(batch);
   });

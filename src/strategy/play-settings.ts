@@ -14,7 +14,13 @@ export function rolloutSettingsOf(play: Play): RolloutSettings {
   if (play.rollout !== undefined) raw.rollout = play.rollout;
   const { settings, problems } = parseRolloutSettings(raw);
   if (problems.length) {
-    throw new ConfigError(problems.map((p) => ({ position: (p.path[0] === 'rollout' ? play.rolloutPosition : undefined) ?? play.position, message: `${p.path.join('.')}: ${p.message}`, ...(p.hint ? { hint: p.hint } : {}) })));
+    throw new ConfigError(
+      problems.map((p) => ({
+        position: (p.path[0] === 'rollout' ? play.rolloutPosition : undefined) ?? play.position,
+        message: `${p.path.join('.')}: ${p.message}`,
+        ...(p.hint ? { hint: p.hint } : {}),
+      })),
+    );
   }
   return settings;
 }

@@ -36,8 +36,13 @@ export function serialToCount(value: SerialValue, total: number): number {
  * rollgate passes the play's host count even when canaries were taken out first). A count of 0 or less means
  * "all remaining hosts", as in Ansible.
  */
-export function planBatches(hosts: readonly string[], serial: SerialSpec | undefined, total = hosts.length): string[][] {
-  const list: readonly SerialValue[] = serial === undefined ? [] : Array.isArray(serial) ? serial : [serial as SerialValue];
+export function planBatches(
+  hosts: readonly string[],
+  serial: SerialSpec | undefined,
+  total = hosts.length,
+): string[][] {
+  const list: readonly SerialValue[] =
+    serial === undefined ? [] : Array.isArray(serial) ? serial : [serial as SerialValue];
   const values = list.length === 0 ? [0] : list;
   const remaining = [...hosts];
   const batches: string[][] = [];

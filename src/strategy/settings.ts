@@ -41,7 +41,14 @@ export interface RolloutSettings {
   verifyWanted: string[];
 }
 
-export const defaultRolloutSettings: RolloutSettings = { canary: 'per_kind', canarySerial: 1, bootTimeoutSec: 600, panicTimeoutSec: 10, verifyServices: ['ssh', 'libvirtd'], verifyWanted: [] };
+export const defaultRolloutSettings: RolloutSettings = {
+  canary: 'per_kind',
+  canarySerial: 1,
+  bootTimeoutSec: 600,
+  panicTimeoutSec: 10,
+  verifyServices: ['ssh', 'libvirtd'],
+  verifyWanted: [],
+};
 
 export interface SettingsProblem {
   path: Array<string | number>;
@@ -49,24 +56,51 @@ export interface SettingsProblem {
   hint?: string;
 }
 
-const ROLLOUT_KEYS = ['canary', 'canary_serial', 'pause_after_canaries', 'pause_between_batches', 'boot_timeout', 'panic_timeout', 'verify'];
+const ROLLOUT_KEYS = [
+  'canary',
+  'canary_serial',
+  'pause_after_canaries',
+  'pause_between_batches',
+  'boot_timeout',
+  'panic_timeout',
+  'verify',
+];
 const VERIFY_KEYS = ['services', 'wanted'];
 
-const stringsOf = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '') ? (v as string[]) : null);
+const stringsOf = (v: unknown): string[] | null =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '') ? (v as string[]) : null;
 
 function parseVerify(v: unknown, settings: RolloutSettings, problems: SettingsProblem[]): void {
   if (v === undefined || v === null) return;
   if (typeof v !== 'object' || Array.isArray(v)) {
-    problems.push({ path: ['rollout', 'verify'], message: 'verify must be a mapping', hint: 'e.g. `verify: {services: [ssh, libvirtd], wanted: [dma_faults]}`' });
+    problems.push({
+      path: ['rollout', 'verify'],
+      message: 'verify must be a mapping',
+      hint: 'e.g. `verify: {services: [ssh, libvirtd], wanted: [dma_faults]}`',
+    });
     return;
   }
   const o = v as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!VERIFY_KEYS.includes(key)) problems.push({ path: ['rollout', 'verify', key], message: `unknown verify setting \`${key}\``, hint: `known settings: ${VERIFY_KEYS.join(', ')}` });
-  for (const [key, field] of [['services', 'verifyServices'], ['wanted', 'verifyWanted']] as const) {
+  for (const key of Object.keys(o))
+    if (!VERIFY_KEYS.includes(key))
+      problems.push({
+        path: ['rollout', 'verify', key],
+        message: `unknown verify setting \`${key}\``,
+        hint: `known settings: ${VERIFY_KEYS.join(', ')}`,
+      });
+  for (const [key, field] of [
+    ['services', 'verifyServices'],
+    ['wanted', 'verifyWanted'],
+  ] as const) {
     if (o[key] === undefined) continue;
     const list = stringsOf(o[key]);
     if (list) settings[field] = list;
-    else problems.push({ path: ['rollout', 'verify', key], message: `${key} must be a list of names`, hint: `e.g. \`${key}: [${key === 'services' ? 'ssh, libvirtd' : 'dma_faults'}]\`` });
+    else
+      problems.push({
+        path: ['rollout', 'verify', key],
+        message: `${key} must be a list of names`,
+        hint: `e.g. \`${key}: [${key === 'services' ? 'ssh, libvirtd' : 'dma_faults'}]\``,
+      });
   }
 }
 
@@ -77,21 +111,43 @@ function positiveInt(v: unknown): v is number {
 function parsePause(v: unknown, path: Array<string | number>, problems: SettingsProblem[]): Pause | undefined {
   if (v === undefined || v === false || v === null) return undefined;
   if (v === 'approve' || v === 'approval') return { kind: 'approval' };
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v === 0 ? undefined : { kind: 'seconds', seconds: v };
-  problems.push({ path, message: `${JSON.stringify(v)} is not a pause`, hint: 'write `approve`, a number of seconds, or false' });
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0)
+    return v === 0 ? undefined : { kind: 'seconds', seconds: v };
+  problems.push({
+    path,
+    message: `${JSON.stringify(v)} is not a pause`,
+    hint: 'write `approve`, a number of seconds, or false',
+  });
   return undefined;
 }
 
 /** Read the rollout settings of one play (its raw mapping). */
-export function parseRolloutSettings(play: Record<string, unknown>): { settings: RolloutSettings; problems: SettingsProblem[] } {
+export function parseRolloutSettings(play: Record<string, unknown>): {
+  settings: RolloutSettings;
+  problems: SettingsProblem[];
+} {
   const problems: SettingsProblem[] = [];
-  const settings: RolloutSettings = { ...defaultRolloutSettings, verifyServices: [...defaultRolloutSettings.verifyServices], verifyWanted: [] };
+  const settings: RolloutSettings = {
+    ...defaultRolloutSettings,
+    verifyServices: [...defaultRolloutSettings.verifyServices],
+    verifyWanted: [],
+  };
   if (play.serial !== undefined) {
     const list = Array.isArray(play.serial) ? play.serial : [play.serial];
-    if (list.length === 0) problems.push({ path: ['serial'], message: 'serial is an empty list', hint: 'write a number, "25%" or a list like [1, "25%"]' });
+    if (list.length === 0)
+      problems.push({
+        path: ['serial'],
+        message: 'serial is an empty list',
+        hint: 'write a number, "25%" or a list like [1, "25%"]',
+      });
     list.forEach((v, i) => {
       const p = serialValueProblem(v);
-      if (p) problems.push({ path: Array.isArray(play.serial) ? ['serial', i] : ['serial'], message: p, hint: 'write a number, "25%" or a list like [1, "25%"]' });
+      if (p)
+        problems.push({
+          path: Array.isArray(play.serial) ? ['serial', i] : ['serial'],
+          message: p,
+          hint: 'write a number, "25%" or a list like [1, "25%"]',
+        });
     });
     settings.serial = play.serial as SerialSpec;
   }
@@ -99,23 +155,41 @@ export function parseRolloutSettings(play: Record<string, unknown>): { settings:
   if (mfp !== undefined) {
     const n = typeof mfp === 'string' ? Number(mfp.replace(/%$/, '')) : mfp;
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 100) {
-      problems.push({ path: ['max_fail_percentage'], message: `max_fail_percentage ${JSON.stringify(mfp)} is not a percentage`, hint: 'write a number from 0 to 100, e.g. 20' });
+      problems.push({
+        path: ['max_fail_percentage'],
+        message: `max_fail_percentage ${JSON.stringify(mfp)} is not a percentage`,
+        hint: 'write a number from 0 to 100, e.g. 20',
+      });
     } else settings.maxFailPercentage = n;
   }
   const r = play.rollout;
   if (r === undefined || r === null) return { settings, problems };
   if (typeof r !== 'object' || Array.isArray(r)) {
-    problems.push({ path: ['rollout'], message: 'rollout must be a mapping', hint: 'e.g. `rollout: {canary: per_kind, pause_after_canaries: approve}`' });
+    problems.push({
+      path: ['rollout'],
+      message: 'rollout must be a mapping',
+      hint: 'e.g. `rollout: {canary: per_kind, pause_after_canaries: approve}`',
+    });
     return { settings, problems };
   }
   const ro = r as Record<string, unknown>;
   for (const key of Object.keys(ro)) {
-    if (!ROLLOUT_KEYS.includes(key)) problems.push({ path: ['rollout', key], message: `unknown rollout setting \`${key}\``, hint: `known settings: ${ROLLOUT_KEYS.join(', ')}` });
+    if (!ROLLOUT_KEYS.includes(key))
+      problems.push({
+        path: ['rollout', key],
+        message: `unknown rollout setting \`${key}\``,
+        hint: `known settings: ${ROLLOUT_KEYS.join(', ')}`,
+      });
   }
   if (ro.canary !== undefined) {
     if (ro.canary === 'per_kind' || ro.canary === 'none') settings.canary = ro.canary;
     else if (ro.canary === false) settings.canary = 'none';
-    else problems.push({ path: ['rollout', 'canary'], message: `canary ${JSON.stringify(ro.canary)} is not a canary policy`, hint: 'write `per_kind` or `none`' });
+    else
+      problems.push({
+        path: ['rollout', 'canary'],
+        message: `canary ${JSON.stringify(ro.canary)} is not a canary policy`,
+        hint: 'write `per_kind` or `none`',
+      });
   }
   const ints: Array<[string, 'canarySerial' | 'bootTimeoutSec' | 'panicTimeoutSec']> = [
     ['canary_serial', 'canarySerial'],
@@ -125,7 +199,12 @@ export function parseRolloutSettings(play: Record<string, unknown>): { settings:
   for (const [key, field] of ints) {
     if (ro[key] === undefined) continue;
     if (positiveInt(ro[key])) settings[field] = ro[key];
-    else problems.push({ path: ['rollout', key], message: `${key} ${JSON.stringify(ro[key])} is not a positive whole number`, hint: `e.g. \`${key}: ${defaultRolloutSettings[field]}\`` });
+    else
+      problems.push({
+        path: ['rollout', key],
+        message: `${key} ${JSON.stringify(ro[key])} is not a positive whole number`,
+        hint: `e.g. \`${key}: ${defaultRolloutSettings[field]}\``,
+      });
   }
   const after = parsePause(ro.pause_after_canaries, ['rollout', 'pause_after_canaries'], problems);
   if (after) settings.pauseAfterCanaries = after;

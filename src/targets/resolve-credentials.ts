@@ -16,9 +16,17 @@ export interface Credentials {
 }
 
 /** `keyFiles` is what the inventory set (connectionVars), `sshConfigFiles` the IdentityFile lines for the host. */
-export function resolveCredentials(host: TargetHost, o: Resolved, keyFiles: Setting<string[]> | undefined, sshConfigFiles: string[], problems: ConfigProblem[]): Credentials {
+export function resolveCredentials(
+  host: TargetHost,
+  o: Resolved,
+  keyFiles: Setting<string[]> | undefined,
+  sshConfigFiles: string[],
+  problems: ConfigProblem[],
+): Credentials {
   const agentSocket = o.agentSocket;
-  const keyVar = keyFiles ? { name: keyFiles.from ?? 'key file', value: keyFiles.value, position: keyFiles.origin } : undefined;
+  const keyVar = keyFiles
+    ? { name: keyFiles.from ?? 'key file', value: keyFiles.value, position: keyFiles.origin }
+    : undefined;
   let candidates: string[];
   if (keyVar) {
     candidates = keyVar.value.map((f) => absolutePath(f, o));
@@ -26,17 +34,38 @@ export function resolveCredentials(host: TargetHost, o: Resolved, keyFiles: Sett
       const identity = loadIdentity(file);
       if (identity.status === 'unreadable') {
         const what = identity.reason === 'ENOENT' ? 'does not exist' : `cannot be read (${identity.reason})`;
-        problems.push(varProblem(host, keyVar, `key file ${file} (${keyVar.name}) ${what}`, `write the path of an existing private key, or remove ${keyVar.name} to use ssh-agent and ~/.ssh/config`));
+        problems.push(
+          varProblem(
+            host,
+            keyVar,
+            `key file ${file} (${keyVar.name}) ${what}`,
+            `write the path of an existing private key, or remove ${keyVar.name} to use ssh-agent and ~/.ssh/config`,
+          ),
+        );
       } else if (identity.status === 'invalid') {
-        problems.push(varProblem(host, keyVar, `key file ${file} (${keyVar.name}) ${identity.reason}`, 'point it at an OpenSSH or PEM private key (not the .pub file)'));
+        problems.push(
+          varProblem(
+            host,
+            keyVar,
+            `key file ${file} (${keyVar.name}) ${identity.reason}`,
+            'point it at an OpenSSH or PEM private key (not the .pub file)',
+          ),
+        );
       } else if (identity.status === 'encrypted' && !agentSocket) {
         problems.push(
-          varProblem(host, keyVar, `key file ${file} is protected by a passphrase and rollgate does not prompt for one`, `load it into ssh-agent (eval $(ssh-agent); ssh-add ${file}) so SSH_AUTH_SOCK is set, then run again`),
+          varProblem(
+            host,
+            keyVar,
+            `key file ${file} is protected by a passphrase and rollgate does not prompt for one`,
+            `load it into ssh-agent (eval $(ssh-agent); ssh-add ${file}) so SSH_AUTH_SOCK is set, then run again`,
+          ),
         );
       }
     }
   } else {
-    const configured = sshConfigFiles.map((f) => absolutePath(f, o)).filter((f) => loadIdentity(f).status !== 'unreadable');
+    const configured = sshConfigFiles
+      .map((f) => absolutePath(f, o))
+      .filter((f) => loadIdentity(f).status !== 'unreadable');
     candidates = configured.length > 0 ? configured : defaultIdentityFiles(o);
   }
   const usable = candidates.filter((f) => loadIdentity(f).status === 'ok');
@@ -49,7 +78,9 @@ export function resolveCredentials(host: TargetHost, o: Resolved, keyFiles: Sett
         encrypted.length > 0
           ? `no usable SSH key: ${encrypted.join(', ')} ${encrypted.length > 1 ? 'are' : 'is'} protected by a passphrase and no ssh-agent is running`
           : 'no SSH key to log in with: no key file is set, none of ~/.ssh/id_{ed25519,ecdsa,rsa} exists and SSH_AUTH_SOCK is not set',
-        encrypted.length > 0 ? `load the key into ssh-agent (ssh-add ${encrypted[0]}) and run again` : 'set ansible_ssh_private_key_file: for the host or its group, or start ssh-agent',
+        encrypted.length > 0
+          ? `load the key into ssh-agent (ssh-add ${encrypted[0]}) and run again`
+          : 'set ansible_ssh_private_key_file: for the host or its group, or start ssh-agent',
       ),
     );
   }

@@ -33,9 +33,15 @@ function problem(ctx: Ctx, message: string, hint: string): undefined {
 }
 
 function parseChain(ctx: Ctx, value: unknown, where: string, depth: number): SshTarget | undefined {
-  if (typeof value !== 'string') return problem(ctx, `ProxyJump ${where} is ${JSON.stringify(value)}`, 'write it as [user@]host[:port], several joined by commas');
+  if (typeof value !== 'string')
+    return problem(
+      ctx,
+      `ProxyJump ${where} is ${JSON.stringify(value)}`,
+      'write it as [user@]host[:port], several joined by commas',
+    );
   const hops = parseProxyJump(value);
-  if (typeof hops === 'string') return problem(ctx, `ProxyJump ${where}: ${hops}`, 'write it as [user@]host[:port], several joined by commas');
+  if (typeof hops === 'string')
+    return problem(ctx, `ProxyJump ${where}: ${hops}`, 'write it as [user@]host[:port], several joined by commas');
   if (!hops) return undefined;
   let previous: SshTarget | undefined;
   for (const [i, spec] of hops.entries()) {
@@ -46,22 +52,42 @@ function parseChain(ctx: Ctx, value: unknown, where: string, depth: number): Ssh
   return previous;
 }
 
-function resolveHop(ctx: Ctx, spec: JumpSpec, depth: number, before: SshTarget | 'own' | undefined): SshTarget | undefined {
+function resolveHop(
+  ctx: Ctx,
+  spec: JumpSpec,
+  depth: number,
+  before: SshTarget | 'own' | undefined,
+): SshTarget | undefined {
   const { o } = ctx;
   if (depth >= MAX_JUMP_DEPTH) {
-    return problem(ctx, `ProxyJump chain is longer than ${MAX_JUMP_DEPTH} hops (a jump host reaches itself?)`, 'exclude the bastion from the Host pattern that sets ProxyJump, e.g. Host * !bastion');
+    return problem(
+      ctx,
+      `ProxyJump chain is longer than ${MAX_JUMP_DEPTH} hops (a jump host reaches itself?)`,
+      'exclude the bastion from the Host pattern that sets ProxyJump, e.g. Host * !bastion',
+    );
   }
   const cfg = o.sshConfig?.lookup(spec.host) ?? { identityFiles: [], userKnownHostsFiles: [] };
   const port = spec.port ?? (cfg.port !== undefined ? asInteger(cfg.port) : 22);
-  if (port === undefined || port < 1 || port > 65535) return problem(ctx, `jump host ${spec.host}: Port ${cfg.port} in ${o.sshConfig?.file} is not a TCP port`, 'write Port as a number from 1 to 65535');
+  if (port === undefined || port < 1 || port > 65535)
+    return problem(
+      ctx,
+      `jump host ${spec.host}: Port ${cfg.port} in ${o.sshConfig?.file} is not a TCP port`,
+      'write Port as a number from 1 to 65535',
+    );
   const user = spec.user ?? cfg.user ?? o.localUser;
   const tokens = { host: spec.host, original: spec.host, port, remoteUser: user };
   const address = cfg.hostName ? expandSshTokens(cfg.hostName, tokens, o.home) : spec.host;
   const pathTokens = { ...tokens, host: address };
-  const configured = cfg.identityFiles.map((f) => absolutePath(expandSshTokens(f, pathTokens, o.home), o)).filter((f) => loadIdentity(f).status !== 'unreadable');
+  const configured = cfg.identityFiles
+    .map((f) => absolutePath(expandSshTokens(f, pathTokens, o.home), o))
+    .filter((f) => loadIdentity(f).status !== 'unreadable');
   const identityFiles = configured.length > 0 ? configured : defaultIdentityFiles(o);
   if (!o.agentSocket && !identityFiles.some((f) => loadIdentity(f).status === 'ok')) {
-    return problem(ctx, `jump host ${spec.host}: no usable SSH key (no IdentityFile for it in ssh config, no default key, no ssh-agent)`, `add IdentityFile under Host ${spec.host} in your ssh config, or start ssh-agent`);
+    return problem(
+      ctx,
+      `jump host ${spec.host}: no usable SSH key (no IdentityFile for it in ssh config, no default key, no ssh-agent)`,
+      `add IdentityFile under Host ${spec.host} in your ssh config, or start ssh-agent`,
+    );
   }
   const known = cfg.userKnownHostsFiles.map((f) => absolutePath(expandSshTokens(f, pathTokens, o.home), o));
   const hop: SshTarget = {
@@ -77,7 +103,12 @@ function resolveHop(ctx: Ctx, spec: JumpSpec, depth: number, before: SshTarget |
   };
   if (ctx.defaults.connectTimeoutMs !== undefined) hop.connectTimeoutMs = ctx.defaults.connectTimeoutMs;
   const problemsBefore = ctx.problems.length;
-  const through = before !== 'own' ? before : cfg.proxyJump === undefined ? undefined : parseChain(ctx, cfg.proxyJump, `for ${spec.host} in ${o.sshConfig?.file}`, depth + 1);
+  const through =
+    before !== 'own'
+      ? before
+      : cfg.proxyJump === undefined
+        ? undefined
+        : parseChain(ctx, cfg.proxyJump, `for ${spec.host} in ${o.sshConfig?.file}`, depth + 1);
   if (ctx.problems.length > problemsBefore) return undefined;
   if (through) hop.proxyJump = through;
   return hop;

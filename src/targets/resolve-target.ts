@@ -9,7 +9,13 @@ import { ConfigError, type ConfigProblem } from '../core/config-error.js';
 import { InternalError } from '../core/internal-error.js';
 import { ansibleBoolean, connectionVars, type ConnectionVars } from './connection-vars.js';
 import { resolveCredentials } from './resolve-credentials.js';
-import { absolutePath, defaultKnownHostsFile, withDefaults, type Resolved, type ResolveOptions } from './resolve-options.js';
+import {
+  absolutePath,
+  defaultKnownHostsFile,
+  withDefaults,
+  type Resolved,
+  type ResolveOptions,
+} from './resolve-options.js';
 import { resolveJumpChain } from './resolve-jump.js';
 import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
 import { expandSshTokens } from './ssh-config.js';
@@ -21,14 +27,26 @@ export type { TargetHost } from './target-vars.js';
 
 const SSH_CONNECTIONS = new Set(['ssh', 'smart', 'paramiko']);
 
-function hostKeyPolicy(host: TargetHost, o: Resolved, sshValue: string | undefined, problems: ConfigProblem[]): SshTarget['hostKeyPolicy'] {
+function hostKeyPolicy(
+  host: TargetHost,
+  o: Resolved,
+  sshValue: string | undefined,
+  problems: ConfigProblem[],
+): SshTarget['hostKeyPolicy'] {
   if (o.acceptNew) return 'accept-new';
   const v = findVar(host, 'hostKeyChecking');
   if (v) {
     if (v.value === 'strict' || v.value === 'accept-new') return v.value;
     const b = ansibleBoolean(v.value);
     if (b !== undefined) return b ? 'strict' : 'accept-new'; // never "accept anything": a changed key is refused
-    problems.push(varProblem(host, v, `${v.name} is ${JSON.stringify(v.value)}`, `write ${v.name}: strict or ${v.name}: accept-new`));
+    problems.push(
+      varProblem(
+        host,
+        v,
+        `${v.name} is ${JSON.stringify(v.value)}`,
+        `write ${v.name}: strict or ${v.name}: accept-new`,
+      ),
+    );
   }
   const s = sshValue?.toLowerCase();
   return s === 'accept-new' || s === 'no' || s === 'off' ? 'accept-new' : 'strict';
@@ -51,18 +69,39 @@ function commonArgs(host: TargetHost, cv: ConnectionVars, problems: ConfigProble
   const parsed = parseSshCommonArgs(cv.sshCommonArgs.value);
   if (typeof parsed !== 'string') return parsed;
   const from = cv.sshCommonArgs.from ?? 'ansible_ssh_common_args';
-  problems.push(varProblem(host, { name: from, value: cv.sshCommonArgs.value, position: cv.sshCommonArgs.origin }, `${from}: ${parsed}`, `write -o ProxyJump=[user@]bastion[:port] instead`));
+  problems.push(
+    varProblem(
+      host,
+      { name: from, value: cv.sshCommonArgs.value, position: cv.sshCommonArgs.origin },
+      `${from}: ${parsed}`,
+      `write -o ProxyJump=[user@]bastion[:port] instead`,
+    ),
+  );
   return {};
 }
 
 function checkExtras(host: TargetHost, become: boolean, problems: ConfigProblem[]): void {
   const conn = findVar(host, 'connection');
   if (conn && !(typeof conn.value === 'string' && SSH_CONNECTIONS.has(conn.value))) {
-    problems.push(varProblem(host, conn, `${conn.name} is ${JSON.stringify(conn.value)}; rollgate only connects over SSH`, `remove ${conn.name} or write ${conn.name}: ssh`));
+    problems.push(
+      varProblem(
+        host,
+        conn,
+        `${conn.name} is ${JSON.stringify(conn.value)}; rollgate only connects over SSH`,
+        `remove ${conn.name} or write ${conn.name}: ssh`,
+      ),
+    );
   }
   const method = findVar(host, 'becomeMethod');
   if (become && method && method.value !== 'sudo') {
-    problems.push(varProblem(host, method, `${method.name} is ${JSON.stringify(method.value)}; rollgate becomes root only through sudo -n`, `write ${method.name}: sudo`));
+    problems.push(
+      varProblem(
+        host,
+        method,
+        `${method.name} is ${JSON.stringify(method.value)}; rollgate becomes root only through sudo -n`,
+        `write ${method.name}: sudo`,
+      ),
+    );
   }
 }
 
@@ -72,7 +111,9 @@ function connectTimeout(host: TargetHost, o: Resolved, problems: ConfigProblem[]
   if (!v) return undefined;
   const s = asInteger(v.value);
   if (s !== undefined && s >= 1) return s * 1000;
-  problems.push(varProblem(host, v, `${v.name} is ${JSON.stringify(v.value)}`, `write ${v.name}: followed by a number of seconds`));
+  problems.push(
+    varProblem(host, v, `${v.name} is ${JSON.stringify(v.value)}`, `write ${v.name}: followed by a number of seconds`),
+  );
   return undefined;
 }
 
@@ -93,7 +134,14 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
   if (!cv.port.from && cfg.port !== undefined) {
     const p = asInteger(cfg.port);
     if (p === undefined || p < 1 || p > 65535) {
-      problems.push(varProblem(host, undefined, `Port ${cfg.port} in ${o.sshConfig?.file} (Host ${lookupName}) is not a TCP port`, 'write Port as a number from 1 to 65535'));
+      problems.push(
+        varProblem(
+          host,
+          undefined,
+          `Port ${cfg.port} in ${o.sshConfig?.file} (Host ${lookupName}) is not a TCP port`,
+          'write Port as a number from 1 to 65535',
+        ),
+      );
     } else port = p;
   }
   const user = cv.user?.value ?? cfg.user ?? o.localUser;
@@ -103,7 +151,9 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
 
   const userFiles = cv.knownHostsFile
     ? [absolutePath(cv.knownHostsFile.value, o)]
-    : (args.userKnownHostsFiles ?? cfg.userKnownHostsFiles).map((f) => absolutePath(expandSshTokens(f, pathTokens, o.home), o));
+    : (args.userKnownHostsFiles ?? cfg.userKnownHostsFiles).map((f) =>
+        absolutePath(expandSshTokens(f, pathTokens, o.home), o),
+      );
   const knownHostsFiles = userFiles.length > 0 ? userFiles : [defaultKnownHostsFile(o)];
   knownHostsFiles.push(...o.globalKnownHostsFiles.filter((f) => !knownHostsFiles.includes(f)));
 

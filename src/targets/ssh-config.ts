@@ -34,7 +34,12 @@ function str(value: unknown): string | undefined {
 
 /** Every value of a directive; `split` for space-separated lists such as UserKnownHostsFile. */
 function all(value: unknown, split: boolean): string[] {
-  const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const values =
+    typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value.filter((v): v is string => typeof v === 'string')
+        : [];
   return split ? values.flatMap((v) => v.split(/\s+/)).filter(Boolean) : values;
 }
 
@@ -49,7 +54,13 @@ export function parseSshConfig(text: string, file: string): SshConfigFile {
         identityFiles: all(c.identityfile, false),
         userKnownHostsFiles: all(c.userknownhostsfile, true),
       };
-      const fields = { hostName: c.hostname, user: c.user, port: c.port, proxyJump: c.proxyjump, strictHostKeyChecking: c.stricthostkeychecking };
+      const fields = {
+        hostName: c.hostname,
+        user: c.user,
+        port: c.port,
+        proxyJump: c.proxyjump,
+        strictHostKeyChecking: c.stricthostkeychecking,
+      };
       for (const [key, value] of Object.entries(fields)) {
         const s = str(value);
         if (s !== undefined) entry[key as 'hostName'] = s;
@@ -72,7 +83,12 @@ export function loadSshConfig(file: string | undefined, home = homedir()): SshCo
   const path = file ?? defaultSshConfigPath(home);
   if (!existsSync(path)) {
     if (file === undefined) return undefined;
-    throw new ConfigError([{ message: `ssh config file ${file} does not exist`, hint: 'pass an existing file to --ssh-config, or leave the option out to use ~/.ssh/config' }]);
+    throw new ConfigError([
+      {
+        message: `ssh config file ${file} does not exist`,
+        hint: 'pass an existing file to --ssh-config, or leave the option out to use ~/.ssh/config',
+      },
+    ]);
   }
   return parseSshConfig(readFileSync(path, 'utf8'), path);
 }

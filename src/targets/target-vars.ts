@@ -41,7 +41,12 @@ export function findVar(host: TargetHost, setting: ConnectionSetting): FoundVar 
 }
 
 /** A problem about a variable, placed where it was set (or where the host is declared). */
-export function varProblem(host: TargetHost, found: FoundVar | undefined, message: string, hint: string): ConfigProblem {
+export function varProblem(
+  host: TargetHost,
+  found: FoundVar | undefined,
+  message: string,
+  hint: string,
+): ConfigProblem {
   return { position: found?.position ?? host.origin, message: `host \`${host.name}\`: ${message}`, hint };
 }
 

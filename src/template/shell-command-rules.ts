@@ -97,7 +97,8 @@ function shellScript(words: ShellWord[], at: number, name: string): CommandHazar
 function commandOptionScript(words: ShellWord[], at: number, name: string): CommandHazard[] {
   for (let j = at + 1; j < words.length; j++) {
     const t = words[j]!.text;
-    if (t === '-c' || t === '--command' || t === '--session-command') return inWord(words[j + 1], 'script', `${name} -c`);
+    if (t === '-c' || t === '--command' || t === '--session-command')
+      return inWord(words[j + 1], 'script', `${name} -c`);
     if (/^(?:-c.|--(?:session-)?command=)/.test(t)) return inWord(words[j], 'script', `${name} -c`);
   }
   return [];

@@ -8,7 +8,8 @@
  */
 import { closingBraces } from './shell-template-split.js';
 
-export type ShellContext = 'word' | 'quoted' | 'ansi' | 'heredoc' | 'comment' | 'arithmetic' | 'test' | 'backtick' | 'parameter';
+export type ShellContext =
+  'word' | 'quoted' | 'ansi' | 'heredoc' | 'comment' | 'arithmetic' | 'test' | 'backtick' | 'parameter';
 
 export interface ShellExpr {
   /** The expression between `{{` and `}}`, trimmed. */
@@ -31,12 +32,29 @@ export interface ShellLex {
 }
 
 // `time` is not here: the command rules look through it like through `nice` (it takes `-p`).
-const reserved = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', 'for', 'select', 'in', 'function', 'coproc']);
+const reserved = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'while',
+  'until',
+  '!',
+  'for',
+  'select',
+  'in',
+  'function',
+  'coproc',
+]);
 const metachars = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 const assignmentSubscript = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Inside a dangerous context everything stays in it; only a plain word or double quotes start anew in `$( )`. */
-const within = (outer: ShellContext, own: ShellContext): ShellContext => (outer === 'word' || outer === 'quoted' ? own : outer);
+const within = (outer: ShellContext, own: ShellContext): ShellContext =>
+  outer === 'word' || outer === 'quoted' ? own : outer;
 
 export function lexShell(src: string): ShellLex {
   const exprs: ShellExpr[] = [];
@@ -118,17 +136,14 @@ export function lexShell(src: string): ShellLex {
       else if (c === "'") {
         i++;
         quoted("'", context, false);
-      }
-      else if (c === '"') {
+      } else if (c === '"') {
         i++;
         doubleQuoted(context);
-      }
-      else if (c === '$' && src[i + 1] === '(') dollarOrBacktick(context);
+      } else if (c === '$' && src[i + 1] === '(') dollarOrBacktick(context);
       else if (c === '$' && src[i + 1] === '{') {
         i += 2;
         depth++;
-      }
-      else {
+      } else {
         i++;
         if (c === '}' && --depth === 0) return;
       }
@@ -184,12 +199,10 @@ export function lexShell(src: string): ShellLex {
       } else if (c === "'") {
         i++;
         quoted("'", within(context, 'quoted'), false);
-      }
-      else if (c === '"') {
+      } else if (c === '"') {
         i++;
         doubleQuoted(context);
-      }
-      else if (c === '$' || c === '`') dollarOrBacktick(context);
+      } else if (c === '$' || c === '`') dollarOrBacktick(context);
       else if (c === '[' && commandStart && assignmentSubscript.test(w.text) && isSubscriptAssignment(i)) {
         // `a[i]=v`: bash evaluates the subscript as arithmetic.
         add('[');
@@ -301,7 +314,8 @@ export function lexShell(src: string): ShellLex {
         if (test) {
           if (raw === ']]') test = false;
         } else if (redirect) redirect = false;
-        else if (raw === '{' || raw === '}') end(); // a group or function body: what follows starts a command
+        else if (raw === '{' || raw === '}')
+          end(); // a group or function body: what follows starts a command
         else if (words.length === 0 && raw === '[[') test = true;
         else if (words.length === 0 && (reserved.has(raw) || raw === 'case' || raw === 'esac')) {
           if (raw === 'case') cases++;

@@ -4,7 +4,8 @@
  * rollgate quotes every value itself, so `'{{ x }}'` would quote twice; the loader refuses it with a fix.
  */
 
-export type ShellSegment = { kind: 'text'; text: string } | { kind: 'expr'; expr: string; quoted: boolean; start: number };
+export type ShellSegment =
+  { kind: 'text'; text: string } | { kind: 'expr'; expr: string; quoted: boolean; start: number };
 
 /** Index of the `}}` closing an expression that starts at `from`, skipping string literals; -1 if none. */
 export function closingBraces(source: string, from: number): number {

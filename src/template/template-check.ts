@@ -37,18 +37,32 @@ function unknownNames(root: NjNode): TemplateProblem | null {
   const filters = knownFilters();
   const tests = knownTests();
   for (const n of nodes(root)) {
-    const member = n.typename === 'LookupVal' && (n.val as NjNode | undefined)?.typename === 'Literal' ? String((n.val as NjNode).value) : undefined;
+    const member =
+      n.typename === 'LookupVal' && (n.val as NjNode | undefined)?.typename === 'Literal'
+        ? String((n.val as NjNode).value)
+        : undefined;
     if (member !== undefined && blockedMembers.has(member)) {
-      return { message: `templates cannot read \`${member}\``, hint: 'rollgate templates read data (keys of mappings, items of lists), not JavaScript objects' };
+      return {
+        message: `templates cannot read \`${member}\``,
+        hint: 'rollgate templates read data (keys of mappings, items of lists), not JavaScript objects',
+      };
     }
     if (n.typename === 'Filter') {
       const name = (n.name as NjNode).value as string;
-      if (!filters.includes(name)) return { message: `unknown filter \`${name}\``, hint: didYouMean(name, filters) ?? 'see the filters listed in the README' };
+      if (!filters.includes(name))
+        return {
+          message: `unknown filter \`${name}\``,
+          hint: didYouMean(name, filters) ?? 'see the filters listed in the README',
+        };
     }
     if (n.typename === 'Is') {
       const right = n.right as NjNode;
       const name = (right.typename === 'FunCall' ? (right.name as NjNode).value : right.value) as string;
-      if (!tests.includes(name)) return { message: `unknown test \`${name}\``, hint: didYouMean(name, tests) ?? 'see the tests listed in the README' };
+      if (!tests.includes(name))
+        return {
+          message: `unknown test \`${name}\``,
+          hint: didYouMean(name, tests) ?? 'see the tests listed in the README',
+        };
     }
   }
   return null;
@@ -67,7 +81,11 @@ function parse(text: string): { root: NjNode } | { problem: TemplateProblem } {
 export function checkTemplate(source: string): TemplateProblem | null {
   if (!/\{\{|\{%|\{#/.test(source)) return null;
   const parsed = parse(source);
-  if ('problem' in parsed) return { message: `bad template \`${source}\`: ${parsed.problem.message}`, hint: 'close every `{{` with `}}` and check the expression inside' };
+  if ('problem' in parsed)
+    return {
+      message: `bad template \`${source}\`: ${parsed.problem.message}`,
+      hint: 'close every `{{` with `}}` and check the expression inside',
+    };
   return unknownNames(parsed.root);
 }
 
@@ -75,15 +93,24 @@ export function checkTemplate(source: string): TemplateProblem | null {
 export function checkExpression(source: string, what: string): TemplateProblem | null {
   if (/\{\{|\}\}|\{%|%\}/.test(source)) {
     const wrapped = /^\s*\{\{((?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$/s.exec(source);
-    const hint = wrapped ? `write \`${what}: ${wrapped[1]!.trim()}\` without {{ }}` : `write one expression without {{ }} or {% %}, e.g. \`${what}: x == "a"\``;
+    const hint = wrapped
+      ? `write \`${what}: ${wrapped[1]!.trim()}\` without {{ }}`
+      : `write one expression without {{ }} or {% %}, e.g. \`${what}: x == "a"\``;
     return { message: `\`${what}\` takes a bare expression, not a template`, hint };
   }
   const parsed = parse(`{{ ${source} }}`);
   // The expression is parsed inside `{{ }}`: "unexpected token: }}" means it stops too early.
-  if ('problem' in parsed) return { message: `bad \`${what}\` expression \`${source}\`: ${parsed.problem.message.replace(/^unexpected token: \}\}$/, 'it ends too early')}`, hint: 'write a Jinja expression such as `x == "a" and y | length > 0`' };
+  if ('problem' in parsed)
+    return {
+      message: `bad \`${what}\` expression \`${source}\`: ${parsed.problem.message.replace(/^unexpected token: \}\}$/, 'it ends too early')}`,
+      hint: 'write a Jinja expression such as `x == "a" and y | length > 0`',
+    };
   const outputs = parsed.root.children ?? [];
   if (outputs.length !== 1 || (outputs[0]?.children ?? []).length !== 1) {
-    return { message: `bad \`${what}\` expression \`${source}\`: it must be one expression`, hint: 'join conditions with `and` / `or`, or list them' };
+    return {
+      message: `bad \`${what}\` expression \`${source}\`: it must be one expression`,
+      hint: 'join conditions with `and` / `or`, or list them',
+    };
   }
   return unknownNames(parsed.root);
 }

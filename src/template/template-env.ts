@@ -8,10 +8,30 @@ import { ansibleFilters, dictGlobal } from './template-filters.js';
 import { ansibleTests } from './template-tests.js';
 import type { NjNode } from './template-names.js';
 import { installSandbox } from './template-sandbox.js';
-import { defaultFilter, installUndefinedSemantics, strictFunctions, undefinedTests, useDeep } from './template-undefined.js';
+import {
+  defaultFilter,
+  installUndefinedSemantics,
+  strictFunctions,
+  undefinedTests,
+  useDeep,
+} from './template-undefined.js';
 
 /** Names the environment itself provides; never looked up among the play's variables. */
-export const templateGlobals = new Set(['True', 'False', 'None', 'true', 'false', 'none', 'range', 'cycler', 'joiner', 'dict', 'lipsum', 'loop', '__rg_capture']);
+export const templateGlobals = new Set([
+  'True',
+  'False',
+  'None',
+  'true',
+  'false',
+  'none',
+  'range',
+  'cycler',
+  'joiner',
+  'dict',
+  'lipsum',
+  'loop',
+  '__rg_capture',
+]);
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -47,14 +67,24 @@ function patchRuntime(): void {
   if (patched) return;
   patched = true;
   nunjucks.installJinjaCompat();
-  const runtime = nunjucks.runtime as unknown as { memberLookup: Fn; suppressValue: Fn; callWrap: Fn; contextOrFrameLookup: Fn };
+  const runtime = nunjucks.runtime as unknown as {
+    memberLookup: Fn;
+    suppressValue: Fn;
+    callWrap: Fn;
+    contextOrFrameLookup: Fn;
+  };
   // Printed booleans read as Python prints them (Ansible templates with Python): True / False. Lists and
   // mappings print as JSON rather than JavaScript's "a,b" and "[object Object]".
   const suppress = runtime.suppressValue;
   runtime.suppressValue = function suppressValue(this: unknown, ...args: unknown[]) {
     const value = args[0];
     if (typeof value === 'boolean') return value ? 'True' : 'False';
-    if (typeof value === 'object' && value !== null && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) return JSON.stringify(value);
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)
+    )
+      return JSON.stringify(value);
     return suppress.apply(this, args);
   };
   const original = runtime.memberLookup;
@@ -140,6 +170,7 @@ export function knownTests(): string[] {
 
 /** nunjucks' parser (public in the package, untyped in @types/nunjucks); throws on syntax errors. */
 export function parseTemplate(text: string): NjNode {
-  const parser = (nunjucks as unknown as { parser: { parse(src: string, ext: unknown[], opts: object): unknown } }).parser;
+  const parser = (nunjucks as unknown as { parser: { parse(src: string, ext: unknown[], opts: object): unknown } })
+    .parser;
   return parser.parse(text, [], {}) as NjNode;
 }

@@ -6,7 +6,9 @@ import { dump, load } from 'js-yaml';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { isTruthy, kwargs, lookupPath, pythonRegex, pythonReplacement, setKey } from './template-values.js';
 
-type NjContext = { env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown } };
+type NjContext = {
+  env: { getFilter(name: string): (...a: unknown[]) => unknown; getTest(name: string): (...a: unknown[]) => unknown };
+};
 
 function asList(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
@@ -75,7 +77,13 @@ function map(this: NjContext, value: unknown, ...rest: unknown[]): unknown[] {
 }
 
 function attrFilter(keep: boolean) {
-  return function (this: NjContext, value: unknown, attr: string, testName?: string, ...testArgs: unknown[]): unknown[] {
+  return function (
+    this: NjContext,
+    value: unknown,
+    attr: string,
+    testName?: string,
+    ...testArgs: unknown[]
+  ): unknown[] {
     const test = testName ? this.env.getTest(testName) : null;
     return asList(value).filter((item) => {
       const v = lookupPath(item, attr);
@@ -140,7 +148,10 @@ export function dictGlobal(...rest: unknown[]): Record<string, unknown> {
 /** YAML from a host's output is data like any other: an alias bomb in it is refused, not walked. */
 function fromYaml(v: unknown): unknown {
   const value = load(String(v));
-  if (expandsTooFar(value)) throw new Error(`from_yaml: the text expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`);
+  if (expandsTooFar(value))
+    throw new Error(
+      `from_yaml: the text expands to more than ${MAX_EXPANDED_VALUES} values (YAML aliases that repeat aliases?)`,
+    );
   return value;
 }
 
@@ -151,11 +162,14 @@ function toInt(value: unknown, ...rest: unknown[]): unknown {
   const base = Number(kw.base ?? args[1] ?? 10);
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : fallback;
-  const text = String(value ?? '').trim().replace(/(?<=[0-9a-z])_(?=[0-9a-z])/gi, '');
+  const text = String(value ?? '')
+    .trim()
+    .replace(/(?<=[0-9a-z])_(?=[0-9a-z])/gi, '');
   const prefix = ({ 16: /^0x/i, 8: /^0o/i, 2: /^0b/i } as Record<number, RegExp>)[base];
   const body = text.replace(/^[+-]/, '').replace(prefix ?? /^(?!)/, '');
   const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base);
-  if (body !== '' && [...body.toLowerCase()].every((c) => digits.includes(c))) return (text.startsWith('-') ? -1 : 1) * parseInt(body, base);
+  if (body !== '' && [...body.toLowerCase()].every((c) => digits.includes(c)))
+    return (text.startsWith('-') ? -1 : 1) * parseInt(body, base);
   if (/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(text)) return Math.trunc(Number(text));
   return fallback;
 }
@@ -183,9 +197,13 @@ export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   difference: (a: unknown, b: unknown) => uniq(asList(a).filter((x) => !asList(b).some((y) => same(x, y)))),
   intersect: (a: unknown, b: unknown) => uniq(asList(a).filter((x) => asList(b).some((y) => same(x, y)))),
   symmetric_difference: (a: unknown, b: unknown) =>
-    uniq([...asList(a).filter((x) => !asList(b).some((y) => same(x, y))), ...asList(b).filter((x) => !asList(a).some((y) => same(x, y)))]),
+    uniq([
+      ...asList(a).filter((x) => !asList(b).some((y) => same(x, y))),
+      ...asList(b).filter((x) => !asList(a).some((y) => same(x, y))),
+    ]),
   to_json: (v: unknown) => JSON.stringify(v ?? null),
-  to_nice_json: (v: unknown, ...rest: unknown[]) => JSON.stringify(v ?? null, null, Number(kwargs(rest).kw.indent ?? 4)),
+  to_nice_json: (v: unknown, ...rest: unknown[]) =>
+    JSON.stringify(v ?? null, null, Number(kwargs(rest).kw.indent ?? 4)),
   from_json: (v: unknown) => JSON.parse(String(v)),
   to_yaml: (v: unknown) => dump(v),
   from_yaml: fromYaml,
@@ -194,15 +212,18 @@ export const ansibleFilters: Record<string, (...args: never[]) => unknown> = {
   flatten,
   zip,
   zip_longest: zipLongest,
-  dict2items: (v: unknown) => Object.entries((v ?? {}) as Record<string, unknown>).map(([key, value]) => ({ key, value })),
-  items2dict: (v: unknown) => Object.fromEntries(asList(v).map((i) => [(i as { key: string }).key, (i as { value: unknown }).value])),
+  dict2items: (v: unknown) =>
+    Object.entries((v ?? {}) as Record<string, unknown>).map(([key, value]) => ({ key, value })),
+  items2dict: (v: unknown) =>
+    Object.fromEntries(asList(v).map((i) => [(i as { key: string }).key, (i as { value: unknown }).value])),
   min: (v: unknown) => asList(v).reduce((a, b) => ((b as number) < (a as number) ? b : a)),
   max: (v: unknown) => asList(v).reduce((a, b) => ((b as number) > (a as number) ? b : a)),
-  string: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? ''),
+  string: (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? '')),
   mandatory: (v: unknown) => v,
   basename: (v: unknown) => String(v).replace(/\/+$/, '').split('/').pop() ?? '',
   dirname: (v: unknown) => String(v).replace(/\/[^/]*$/, '') || '/',
   b64encode: (v: unknown) => Buffer.from(String(v), 'utf8').toString('base64'),
   b64decode: (v: unknown) => Buffer.from(String(v), 'base64').toString('utf8'),
-  type_debug: (v: unknown) => (v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'dict' : typeof v),
+  type_debug: (v: unknown) =>
+    v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'dict' : typeof v,
 };

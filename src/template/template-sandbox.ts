@@ -54,7 +54,9 @@ interface Lookups {
 }
 
 function refuse(what: string): never {
-  throw new TemplateSandboxError(`templates cannot read ${what}: rollgate templates reach data, not JavaScript objects`);
+  throw new TemplateSandboxError(
+    `templates cannot read ${what}: rollgate templates reach data, not JavaScript objects`,
+  );
 }
 
 /** Wrap nunjucks' runtime and Environment once (process-wide, like the Jinja compatibility patches). */
@@ -86,10 +88,14 @@ export function installSandbox(runtime: Runtime, environment: { prototype: { get
   };
 
   const proto = environment.prototype;
-  for (const [method, table] of [['getFilter', 'filters'], ['getTest', 'tests']] as const) {
+  for (const [method, table] of [
+    ['getFilter', 'filters'],
+    ['getTest', 'tests'],
+  ] as const) {
     const original = proto[method];
     proto[method] = function ownOnly(this: Lookups, name: unknown) {
-      if (!Object.hasOwn(this[table], String(name))) throw new Error(`${table === 'filters' ? 'filter' : 'test'} not found: ${String(name)}`);
+      if (!Object.hasOwn(this[table], String(name)))
+        throw new Error(`${table === 'filters' ? 'filter' : 'test'} not found: ${String(name)}`);
       return original.call(this, name);
     };
   }

@@ -19,7 +19,8 @@ function regexTest(kind: 'match' | 'search' | 'fullmatch') {
   };
 }
 
-const contains = (a: unknown, b: unknown): boolean => Array.isArray(a) && a.some((x) => JSON.stringify(x) === JSON.stringify(b));
+const contains = (a: unknown, b: unknown): boolean =>
+  Array.isArray(a) && a.some((x) => JSON.stringify(x) === JSON.stringify(b));
 
 export const ansibleTests: Record<string, (...args: never[]) => boolean> = {
   version: versionTest,

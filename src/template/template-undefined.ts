@@ -65,7 +65,8 @@ function useArgs(args: unknown[]): void {
   for (const a of args) {
     use(a);
     // Keyword arguments arrive as one object marked __keywords.
-    if (typeof a === 'object' && a !== null && (a as Record<string, unknown>).__keywords === true) Object.values(a).forEach(use);
+    if (typeof a === 'object' && a !== null && (a as Record<string, unknown>).__keywords === true)
+      Object.values(a).forEach(use);
   }
 }
 
@@ -141,7 +142,10 @@ export function installUndefinedSemantics(runtime: Record<string, Fn>, compilerP
     else this._emit('""');
     this._emit(')');
   };
-  for (const [method, op] of [['compileOr', ' || '], ['compileAnd', ' && ']] as const) {
+  for (const [method, op] of [
+    ['compileOr', ' || '],
+    ['compileAnd', ' && '],
+  ] as const) {
     compilerProto[method] = function (node, frame) {
       emitUsed(this, node.left, frame);
       this._emit(op);
@@ -155,7 +159,8 @@ export function installUndefinedSemantics(runtime: Record<string, Fn>, compilerP
   compilerProto.compileCompare = function (node, frame) {
     emitUsed(this, node.expr, frame);
     for (const op of node.ops as Array<{ type: string; expr: unknown }>) {
-      if (!['==', '===', '!=', '!==', '<', '>', '<=', '>='].includes(op.type)) throw new Error(`bad comparison ${op.type}`);
+      if (!['==', '===', '!=', '!==', '<', '>', '<=', '>='].includes(op.type))
+        throw new Error(`bad comparison ${op.type}`);
       this._emit(` ${op.type} `);
       emitUsed(this, op.expr, frame);
     }

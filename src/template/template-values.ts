@@ -97,6 +97,7 @@ export function versionTest(value: unknown, other: unknown, op: unknown = 'eq'):
   const { args, kw } = kwargs([op]);
   const operator = String(kw.operator ?? args[0] ?? 'eq');
   const check = versionOps[operator];
-  if (!check) throw new Error(`version test: unknown operator '${operator}', use one of ${Object.keys(versionOps).join(' ')}`);
+  if (!check)
+    throw new Error(`version test: unknown operator '${operator}', use one of ${Object.keys(versionOps).join(' ')}`);
   return check(compareVersions(String(value), String(other)));
 }

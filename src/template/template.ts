@@ -42,7 +42,10 @@ const singleExpression = /^\s*\{\{(?<inner>(?:(?!\{\{|\}\}|\{%|%\}).)*)\}\}\s*$/
 /** Error text from nunjucks without its "(unknown path) [Line 1, Column 3]" prefix. */
 function cleanMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^\(unknown path\)(?: \[Line \d+, Column \d+\])?\s*/, '').replace(/^\w*Error: /, '').trim();
+  return text
+    .replace(/^\(unknown path\)(?: \[Line \d+, Column \d+\])?\s*/, '')
+    .replace(/^\w*Error: /, '')
+    .trim();
 }
 
 function compile(source: string, native: boolean): Compiled {
@@ -113,7 +116,9 @@ export function renderString(source: string, scope: VarScope, position?: SourceP
   if (!hasTemplate(source)) return source;
   const single = singleExpression.exec(source);
   try {
-    return single ? run(compile(single.groups!.inner!, true), scope, position, source) : run(compile(source, false), scope, position, source);
+    return single
+      ? run(compile(single.groups!.inner!, true), scope, position, source)
+      : run(compile(source, false), scope, position, source);
   } catch (err) {
     if (err instanceof TemplateFailure) throw err;
     throw new TemplateFailure(`bad template \`${source}\`: ${cleanMessage(err)}`, position);

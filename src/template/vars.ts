@@ -100,7 +100,9 @@ export class VarScope {
       has: (_t, key) => typeof key === 'string' && this.has(key),
       ownKeys: () => this.names(),
       getOwnPropertyDescriptor: (_t, key) =>
-        typeof key === 'string' && this.has(key) ? { enumerable: true, configurable: true, value: this.lookup(key) } : undefined,
+        typeof key === 'string' && this.has(key)
+          ? { enumerable: true, configurable: true, value: this.lookup(key) }
+          : undefined,
       set: () => false,
       deleteProperty: () => false,
     });

@@ -10,8 +10,25 @@ import { findTools, runChecked, toolCommand, type HostRoot } from '../modules/ho
 import { copyRemoteFile, missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../modules/host-files.js';
 import { ModuleFailure, type UndoRecord } from '../modules/module.js';
 import { ROLLOUT_KNOWN_GOOD_ENTRY } from '../modules/kernel/boot-default.js';
-import { bootArgs, comparableArgs, copyPathFor, entryForRelease, firstNormalEntry, kernelRelease, parseGrubMenu, renderEntry } from '../modules/boot/grub-menu.js';
-import { GRUB_TOOLS, evaluateGrubPreflight, grubFactsScript, parseGrubFacts, pickGrubTools, type GrubFacts, type GrubToolPaths } from './grub-preflight.js';
+import {
+  bootArgs,
+  comparableArgs,
+  copyPathFor,
+  entryForRelease,
+  firstNormalEntry,
+  kernelRelease,
+  parseGrubMenu,
+  renderEntry,
+} from '../modules/boot/grub-menu.js';
+import {
+  GRUB_TOOLS,
+  evaluateGrubPreflight,
+  grubFactsScript,
+  parseGrubFacts,
+  pickGrubTools,
+  type GrubFacts,
+  type GrubToolPaths,
+} from './grub-preflight.js';
 import type { PreflightResult, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
 export const HOOK_PATH = '/etc/grub.d/06_rollgate';
@@ -77,10 +94,19 @@ export class GrubTrialBoot implements TrialBootDriver {
   }
   private mkconfigCommandText(): string {
     const mk = this.tool('mkconfig');
-    return (/update-grub$/.test(mk) ? toolCommand(this.hr, mk) : toolCommand(this.hr, mk, ['-o', `${this.grubDir()}/grub.cfg`])).text;
+    return (
+      /update-grub$/.test(mk)
+        ? toolCommand(this.hr, mk)
+        : toolCommand(this.hr, mk, ['-o', `${this.grubDir()}/grub.cfg`])
+    ).text;
   }
   private async mkconfig(): Promise<void> {
-    await runChecked(this.conn, this.mkconfigCommandText(), 'regenerating grub.cfg', this.opts.mkconfigTimeoutMs ?? 600_000);
+    await runChecked(
+      this.conn,
+      this.mkconfigCommandText(),
+      'regenerating grub.cfg',
+      this.opts.mkconfigTimeoutMs ?? 600_000,
+    );
   }
 
   private async readCfg(): Promise<string> {
@@ -92,8 +118,15 @@ export class GrubTrialBoot implements TrialBootDriver {
   /** saved_entry and next_entry as grub-editenv lists them. */
   async readEnv(): Promise<Record<string, string>> {
     if (!this.facts) await this.gather();
-    const out = await runChecked(this.conn, toolCommand(this.hr, this.tool('editenv'), [this.hr.path(`${this.grubDir()}/grubenv`), 'list']), 'grub-editenv list');
-    const pairs = out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
+    const out = await runChecked(
+      this.conn,
+      toolCommand(this.hr, this.tool('editenv'), [this.hr.path(`${this.grubDir()}/grubenv`), 'list']),
+      'grub-editenv list',
+    );
+    const pairs = out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
     return Object.fromEntries(pairs) as Record<string, string>;
   }
 
@@ -103,7 +136,10 @@ export class GrubTrialBoot implements TrialBootDriver {
 
   async prepare(recordUndo: (undo: UndoRecord) => void): Promise<TrialBootState> {
     const pf = evaluateGrubPreflight(this.facts ?? (await this.gather()), this.tools, { resuming: this.opts.resuming });
-    if (!pf.ok) throw new ModuleFailure(`trial boot impossible on ${this.conn.host}: ${pf.problems.map((p) => p.message).join('; ')}`);
+    if (!pf.ok)
+      throw new ModuleFailure(
+        `trial boot impossible on ${this.conn.host}: ${pf.problems.map((p) => p.message).join('; ')}`,
+      );
     const facts = this.facts as GrubFacts;
     const release = facts.values.release as string;
     const source = entryForRelease(parseGrubMenu(facts.grubCfg), release);
@@ -119,10 +155,17 @@ export class GrubTrialBoot implements TrialBootDriver {
       args,
     });
     const dir = this.grubDir();
-    const touched = [HOOK_PATH, `${dir}/rollgate.cfg`, `${dir}/grubenv`, ...files.map((f) => f.copyHost)].map((p) => this.hr.path(p));
+    const touched = [HOOK_PATH, `${dir}/rollgate.cfg`, `${dir}/grubenv`, ...files.map((f) => f.copyHost)].map((p) =>
+      this.hr.path(p),
+    );
     const before = await readRemoteFiles(this.conn, touched);
     const createdDirs = await missingDirs(this.conn, this.hr.path('/boot/rollgate'));
-    recordUndo({ files: before.map(toBackup), createdDirs, rebuild: [this.mkconfigCommandText()], extra: { trialBoot: 'grub-prepare' } });
+    recordUndo({
+      files: before.map(toBackup),
+      createdDirs,
+      rebuild: [this.mkconfigCommandText()],
+      extra: { trialBoot: 'grub-prepare' },
+    });
 
     await runChecked(this.conn, sh`mkdir -p ${this.hr.path('/boot/rollgate')}`, 'mkdir /boot/rollgate');
     // Verified against the source (sha256) and fsynced: the frozen entry boots these bytes when all else fails.
@@ -131,11 +174,21 @@ export class GrubTrialBoot implements TrialBootDriver {
     await writeRemoteFile(this.conn, this.hr.path(HOOK_PATH), HOOK_SCRIPT, { mode: 0o755, uid: 0, gid: 0 });
     await this.mkconfig();
     if (!(await this.readCfg()).includes('rollgate.cfg')) {
-      throw new ModuleFailure(`grub.cfg on ${this.conn.host} does not source rollgate.cfg after update-grub (is ${HOOK_PATH} executable?)`);
+      throw new ModuleFailure(
+        `grub.cfg on ${this.conn.host} does not source rollgate.cfg after update-grub (is ${HOOK_PATH} executable?)`,
+      );
     }
     await this.setDefault(KNOWN_GOOD_ID);
     const bootImagePrefix = copyPathFor(source.kernel).replace(/[^/]+$/, '');
-    return { loader: 'grub', knownGoodRelease: release, knownGoodArgs: args, knownGoodRef: KNOWN_GOOD_ID, copiesDir: '/boot/rollgate/', bootImagePrefix, frozenEntry: frozen };
+    return {
+      loader: 'grub',
+      knownGoodRelease: release,
+      knownGoodArgs: args,
+      knownGoodRef: KNOWN_GOOD_ID,
+      copiesDir: '/boot/rollgate/',
+      bootImagePrefix,
+      frozenEntry: frozen,
+    };
   }
 
   async arm(state: TrialBootState, candidate: { release?: string; panicSec: number }): Promise<TrialBootState> {
@@ -145,31 +198,59 @@ export class GrubTrialBoot implements TrialBootDriver {
     // whichever kernel update-grub put first (a newer one merely installed would be a kernel change nobody asked for).
     const wanted = candidate.release ?? state.knownGoodRelease;
     const target = wanted ? entryForRelease(entries, wanted) : firstNormalEntry(entries);
-    if (!target?.kernel) throw new ModuleFailure(`no boot entry for the candidate ${wanted || '(first entry)'} in grub.cfg on ${this.conn.host}`);
+    if (!target?.kernel)
+      throw new ModuleFailure(
+        `no boot entry for the candidate ${wanted || '(first entry)'} in grub.cfg on ${this.conn.host}`,
+      );
     const trialArgs = [...argsOf(target.args).filter((a) => !a.startsWith('panic=')), `panic=${candidate.panicSec}`];
     const release = kernelRelease(target.kernel) ?? '';
-    const trial = renderEntry(target, { id: TRIAL_ID, title: `rollgate trial (${release})`, kernel: target.kernel, initrd: target.initrd, args: trialArgs });
-    await writeRemoteFile(this.conn, this.hr.path(`${this.grubDir()}/rollgate.cfg`), this.rollgateCfg([state.frozenEntry ?? '', trial]));
-    await runChecked(this.conn, toolCommand(this.hr, this.tool('reboot'), [this.bootDirArg(), TRIAL_ID]), 'grub-reboot');
+    const trial = renderEntry(target, {
+      id: TRIAL_ID,
+      title: `rollgate trial (${release})`,
+      kernel: target.kernel,
+      initrd: target.initrd,
+      args: trialArgs,
+    });
+    await writeRemoteFile(
+      this.conn,
+      this.hr.path(`${this.grubDir()}/rollgate.cfg`),
+      this.rollgateCfg([state.frozenEntry ?? '', trial]),
+    );
+    await runChecked(
+      this.conn,
+      toolCommand(this.hr, this.tool('reboot'), [this.bootDirArg(), TRIAL_ID]),
+      'grub-reboot',
+    );
     await runChecked(this.conn, sh`sync`, 'sync');
     const env = await this.readEnv();
     if (env.next_entry !== TRIAL_ID || env.saved_entry !== KNOWN_GOOD_ID) {
-      throw new ModuleFailure(`grubenv on ${this.conn.host} says next_entry=${env.next_entry} saved_entry=${env.saved_entry} after arming`);
+      throw new ModuleFailure(
+        `grubenv on ${this.conn.host} says next_entry=${env.next_entry} saved_entry=${env.saved_entry} after arming`,
+      );
     }
     return { ...state, candidateRef: target.ref, candidateRelease: release, trialRef: TRIAL_ID, trialArgs };
   }
 
   private async removeOurs(): Promise<void> {
     const paths = [HOOK_PATH, `${this.grubDir()}/rollgate.cfg`].map((p) => this.hr.path(p));
-    await runChecked(this.conn, sh`rm -f -- ${paths} && rm -rf -- ${this.hr.path('/boot/rollgate')}`, 'removing the known-good copies');
+    await runChecked(
+      this.conn,
+      sh`rm -f -- ${paths} && rm -rf -- ${this.hr.path('/boot/rollgate')}`,
+      'removing the known-good copies',
+    );
     await this.mkconfig();
   }
 
   private async setDefault(ref: string): Promise<void> {
-    await runChecked(this.conn, toolCommand(this.hr, this.tool('setDefault'), [this.bootDirArg(), ref]), 'grub-set-default');
+    await runChecked(
+      this.conn,
+      toolCommand(this.hr, this.tool('setDefault'), [this.bootDirArg(), ref]),
+      'grub-set-default',
+    );
     await runChecked(this.conn, sh`sync`, 'sync');
     const env = await this.readEnv();
-    if (env.saved_entry !== ref) throw new ModuleFailure(`grubenv on ${this.conn.host} says saved_entry=${env.saved_entry}, expected ${ref}`);
+    if (env.saved_entry !== ref)
+      throw new ModuleFailure(`grubenv on ${this.conn.host} says saved_entry=${env.saved_entry}, expected ${ref}`);
   }
 
   async commit(state: TrialBootState): Promise<void> {
@@ -198,6 +279,9 @@ export class GrubTrialBoot implements TrialBootDriver {
     await this.setDefault(ref);
     const first = firstNormalEntry(parseGrubMenu(await this.readCfg()));
     if (!first || kernelRelease(first.kernel) === state.knownGoodRelease) return { defaultRef: ref };
-    return { defaultRef: ref, note: `default pinned to ${state.knownGoodRelease}: a newer kernel is still installed and is not the known-good one` };
+    return {
+      defaultRef: ref,
+      note: `default pinned to ${state.knownGoodRelease}: a newer kernel is still installed and is not the known-good one`,
+    };
   }
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createHmac, randomBytes } from 'node:crypto';
-import { findKnownKeys, knownHostsName, preferredHostKeyAlgorithms, verifyHostKey } from '../../src/connection/known-hosts.js';
+import {
+  findKnownKeys,
+  knownHostsName,
+  preferredHostKeyAlgorithms,
+  verifyHostKey,
+} from '../../src/connection/known-hosts.js';
 
 function hashed(name: string): string {
   const salt = randomBytes(20);
@@ -49,9 +54,14 @@ describe('known_hosts lookup', () => {
     ].join('\n');
     expect(findKnownKeys(text, 'hv01').map((k) => k.line)).toEqual([2]);
     expect(findKnownKeys(text, '10.0.0.1')).toHaveLength(1);
-    expect(findKnownKeys(text, '[127.0.0.1]:2201')).toEqual([{ type: 'ssh-ed25519', key: ED2, revoked: false, certAuthority: false, line: 3 }]);
+    expect(findKnownKeys(text, '[127.0.0.1]:2201')).toEqual([
+      { type: 'ssh-ed25519', key: ED2, revoked: false, certAuthority: false, line: 3 },
+    ]);
     expect(findKnownKeys(text, '[127.0.0.1]:2202')).toEqual([]);
-    expect(findKnownKeys(text, 'x.lab').map((k) => [k.line, k.certAuthority])).toEqual([[4, false], [5, true]]);
+    expect(findKnownKeys(text, 'x.lab').map((k) => [k.line, k.certAuthority])).toEqual([
+      [4, false],
+      [5, true],
+    ]);
     expect(findKnownKeys(text, 'bad.lab').map((k) => k.line)).toEqual([5]); // negated on line 4 only
   });
 
@@ -60,7 +70,11 @@ describe('known_hosts lookup', () => {
     expect(verifyHostKey(known, { type: 'ssh-ed25519', key: ED })).toEqual({ status: 'match' });
     expect(verifyHostKey([], { type: 'ssh-ed25519', key: ED })).toEqual({ status: 'unknown' });
     expect(verifyHostKey(known, { type: 'ssh-ed25519', key: ED2 })).toEqual({ status: 'revoked', line: 2 });
-    expect(verifyHostKey(known, { type: 'ecdsa-sha2-nistp256', key: EC })).toEqual({ status: 'changed', lines: [1], knownTypes: ['ssh-ed25519'] });
+    expect(verifyHostKey(known, { type: 'ecdsa-sha2-nistp256', key: EC })).toEqual({
+      status: 'changed',
+      lines: [1],
+      knownTypes: ['ssh-ed25519'],
+    });
   });
 
   it('asks first for the algorithms already recorded, RSA with SHA-2 before ssh-rsa', () => {

@@ -25,8 +25,11 @@ let lab: Lab;
 
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 20 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { timeout: 20 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -63,7 +66,11 @@ describe.concurrent('rollgate check on a lab VM', () => {
       expect(s.iommu.defaultDomain).toMatchObject({ status: 'ok', value: { value: 'translated' } });
       expect(s.iommu.interruptRemapping).toMatchObject({ status: 'ok', value: { value: { enabled: true } } });
       const groups = s.iommu.groups.status === 'ok' ? s.iommu.groups.value : [];
-      const groupOf = (addr: string) => groups.find((g) => g.devices.some((d) => d.address === addr))?.devices.map((d) => d.address).sort();
+      const groupOf = (addr: string) =>
+        groups
+          .find((g) => g.devices.some((d) => d.address === addr))
+          ?.devices.map((d) => d.address)
+          .sort();
       expect(groupOf('0000:00:04.0')).toEqual(['0000:00:04.0', '0000:00:04.1']);
       expect(groupOf('0000:01:00.0')).toEqual(['0000:01:00.0']);
       const pci = s.pci.status === 'ok' ? s.pci.value : [];
@@ -73,7 +80,12 @@ describe.concurrent('rollgate check on a lab VM', () => {
       expect(driverOf('0000:01:00.0')).toMatchObject({ id: '8086:10d3', driver: 'e1000e' });
       // Diagnosis order: the IOMMU layer is fine, so the first thing to fix is the binding of the named pair.
       expect(report.fixFirst).toBe('binding');
-      expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.device).filter(Boolean)).toEqual(expect.arrayContaining(['0000:00:04.0', '0000:00:04.1']));
+      expect(
+        report.findings
+          .filter((f) => f.severity === 'error')
+          .map((f) => f.device)
+          .filter(Boolean),
+      ).toEqual(expect.arrayContaining(['0000:00:04.0', '0000:00:04.1']));
     } finally {
       claim.release();
     }
@@ -89,31 +101,47 @@ describe.concurrent('rollgate check on a lab VM', () => {
       let bootId: string;
       try {
         bootId = (await root.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
-        const r = await root.exec(`sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="iommu=pt"/' /etc/default/grub && update-grub >/dev/null 2>&1 && (nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &)`, { timeoutMs: 600_000 });
+        const r = await root.exec(
+          `sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="iommu=pt"/' /etc/default/grub && update-grub >/dev/null 2>&1 && (nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &)`,
+          { timeoutMs: 600_000 },
+        );
         expect(r.exitCode, r.stderr).toBe(0);
-    } finally {
-      await root.close();
-    }
-    const state = readLabState(labPaths(settings.stateDir))!;
-    await waitForSsh(labTarget(state.hosts[HOST]!, { operatorKey: labPaths(settings.stateDir).operatorKey, knownHosts: labPaths(settings.stateDir).knownHosts }, 'root', settings.sshConnectTimeoutMs), {
-      timeoutMs: settings.bootTimeoutMs,
-      pollMs: settings.sshPollMs,
-      notBootId: bootId,
-      consoleLog: state.hosts[HOST]!.consoleLog,
-    });
-    const after = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, `after-${HOST}`)]);
-    expect(after.code, after.stderr).toBe(0);
-    const diff = await rollgate(['diff', join(work, `before-${HOST}`, `${HOST}.json`), join(work, `after-${HOST}`, `${HOST}.json`), '--json']);
-    expect(diff.code, diff.stdout).toBe(0);
-    expect(JSON.parse(diff.stdout)).toEqual({
-      host: HOST,
-      rebooted: true,
-      changes: [
-        { kind: 'cmdline-arg-added', impact: 'change', message: 'kernel argument added: iommu=pt' },
-        { kind: 'default-domain-changed', impact: 'change', message: 'default domain translated -> passthrough' },
-      ],
-      regressions: 0,
-    });
+      } finally {
+        await root.close();
+      }
+      const state = readLabState(labPaths(settings.stateDir))!;
+      await waitForSsh(
+        labTarget(
+          state.hosts[HOST]!,
+          { operatorKey: labPaths(settings.stateDir).operatorKey, knownHosts: labPaths(settings.stateDir).knownHosts },
+          'root',
+          settings.sshConnectTimeoutMs,
+        ),
+        {
+          timeoutMs: settings.bootTimeoutMs,
+          pollMs: settings.sshPollMs,
+          notBootId: bootId,
+          consoleLog: state.hosts[HOST]!.consoleLog,
+        },
+      );
+      const after = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, `after-${HOST}`)]);
+      expect(after.code, after.stderr).toBe(0);
+      const diff = await rollgate([
+        'diff',
+        join(work, `before-${HOST}`, `${HOST}.json`),
+        join(work, `after-${HOST}`, `${HOST}.json`),
+        '--json',
+      ]);
+      expect(diff.code, diff.stdout).toBe(0);
+      expect(JSON.parse(diff.stdout)).toEqual({
+        host: HOST,
+        rebooted: true,
+        changes: [
+          { kind: 'cmdline-arg-added', impact: 'change', message: 'kernel argument added: iommu=pt' },
+          { kind: 'default-domain-changed', impact: 'change', message: 'default domain translated -> passthrough' },
+        ],
+        regressions: 0,
+      });
     } finally {
       claim.release();
     }

@@ -23,8 +23,13 @@ export async function onClaimed(lab: Lab, req: ClaimRequest, fn: (hosts: string[
 }
 
 /** `rollgate ARGS --journal JOURNAL` as a person types it (plain output), within `timeoutMs`. */
-export async function rollgatePlain(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, '--journal', JOURNAL], { cwd: ROOT });
+export async function rollgatePlain(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, '--journal', JOURNAL], {
+    cwd: ROOT,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -36,7 +41,9 @@ export async function rollgatePlain(args: string[], timeoutMs = 120_000): Promis
 
 /** A copy of the lab inventory in which `host` has no `rollgate_power` (its console log stays, as evidence). */
 export function inventoryWithoutPower(lab: Lab, host: string): string {
-  const doc = load(readFileSync(lab.inventoryFile, 'utf8')) as { all: { children: { lab: { hosts: Record<string, Record<string, unknown>> } } } };
+  const doc = load(readFileSync(lab.inventoryFile, 'utf8')) as {
+    all: { children: { lab: { hosts: Record<string, Record<string, unknown>> } } };
+  };
   const entry = doc.all.children.lab.hosts[host];
   if (!entry?.rollgate_power) throw new Error(`${lab.inventoryFile}: ${host} has no rollgate_power to take away`);
   delete entry.rollgate_power;

@@ -20,13 +20,15 @@ export default function setup(): () => Promise<void> {
     if (wasUp || process.env.ROLLGATE_LAB_KEEP === '1') return;
     // Another e2e run (another checkout, a second terminal) still has scenarios on the lab: leave it up.
     const claims = join(settings.stateDir, 'claims');
-    const held = existsSync(claims) ? readdirSync(claims).filter((h) => {
-      try {
-        return pidAlive((JSON.parse(readFileSync(join(claims, h), 'utf8')) as { pid: number }).pid);
-      } catch {
-        return false;
-      }
-    }) : [];
+    const held = existsSync(claims)
+      ? readdirSync(claims).filter((h) => {
+          try {
+            return pidAlive((JSON.parse(readFileSync(join(claims, h), 'utf8')) as { pid: number }).pid);
+          } catch {
+            return false;
+          }
+        })
+      : [];
     if (held.length) {
       process.stderr.write(`e2e teardown: lab left running: another run holds ${held.join(', ')}\n`);
       return;

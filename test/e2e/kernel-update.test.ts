@@ -37,8 +37,11 @@ async function onClaimed(req: ClaimRequest, fn: (hosts: string[]) => Promise<voi
 
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args], { cwd: ROOT, timeout: 30 * 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'rollgate.js'), ...args],
+      { cwd: ROOT, timeout: 30 * 60_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -50,55 +53,118 @@ async function expectUpdated(host: string): Promise<void> {
   const { kernel: old, updateKernel: next } = manifest;
   expect(await onHost(lab, host, 'uname -r')).toBe(`${next}\n`);
   const env = await onHost(lab, host, GRUBENV);
-  expect(env).toMatch(new RegExp(`^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-${next.replace(/\./g, '\\.')}-advanced-[0-9a-f-]+\\n$`));
+  expect(env).toMatch(
+    new RegExp(
+      `^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-${next.replace(/\./g, '\\.')}-advanced-[0-9a-f-]+\\n$`,
+    ),
+  );
   expect(await onHost(lab, host, `dpkg-query -W -f='\${Status}' linux-image-${old}`)).toBe('install ok installed');
-  expect(await onHost(lab, host, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true')).not.toMatch(/^\/boot/m);
+  expect(
+    await onHost(lab, host, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true'),
+  ).not.toMatch(/^\/boot/m);
 }
 
 describe.concurrent('kernel updates on lab VMs', () => {
-  it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', () => onClaimed({ any: 1, label: 'kernel-update target' }, async ([h]) => {
-    const host = h!;
-    const t = Date.now();
-    expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
-    const run = cli(['rollout', 'playbooks/kernel-update.yml', '-i', lab.inventoryFile, '--limit', host, '-e', `target_kernel=${manifest.updateKernel}`, '--boot-timeout', '1200']);
-    const { code, events } = await run.done;
-    console.log(`kernel-update target: ${elapsed(t)}`);
-    expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
-    expect(code).toBe(0);
-    const v = events.find((e) => e.type === 'rollout.verification' && e.host === host);
-    expect(v).toMatchObject({ against: 'candidate', ok: true });
-    await expectUpdated(host);
-  }));
+  it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', () =>
+    onClaimed({ any: 1, label: 'kernel-update target' }, async ([h]) => {
+      const host = h!;
+      const t = Date.now();
+      expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
+      const run = cli([
+        'rollout',
+        'playbooks/kernel-update.yml',
+        '-i',
+        lab.inventoryFile,
+        '--limit',
+        host,
+        '-e',
+        `target_kernel=${manifest.updateKernel}`,
+        '--boot-timeout',
+        '1200',
+      ]);
+      const { code, events } = await run.done;
+      console.log(`kernel-update target: ${elapsed(t)}`);
+      expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
+      expect(code).toBe(0);
+      const v = events.find((e) => e.type === 'rollout.verification' && e.host === host);
+      expect(v).toMatchObject({ against: 'candidate', ok: true });
+      await expectUpdated(host);
+    }));
 
-  it('adopts a newer kernel that is installed but not running (no target_kernel)', () => onClaimed({ any: 1, label: 'kernel-update adopt newest' }, async ([h]) => {
-    const host = h!;
-    const t = Date.now();
-    await onHost(lab, host, `DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-image-${manifest.updateKernel} >/dev/null`);
-    expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
-    const run = cli(['rollout', 'playbooks/kernel-update.yml', '-i', lab.inventoryFile, '--limit', host, '--boot-timeout', '1200']);
-    const { code, events } = await run.done;
-    console.log(`kernel-update adopt newest: ${elapsed(t)}`);
-    expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
-    expect(code).toBe(0);
-    await expectUpdated(host);
-  }));
+  it('adopts a newer kernel that is installed but not running (no target_kernel)', () =>
+    onClaimed({ any: 1, label: 'kernel-update adopt newest' }, async ([h]) => {
+      const host = h!;
+      const t = Date.now();
+      await onHost(
+        lab,
+        host,
+        `DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-image-${manifest.updateKernel} >/dev/null`,
+      );
+      expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
+      const run = cli([
+        'rollout',
+        'playbooks/kernel-update.yml',
+        '-i',
+        lab.inventoryFile,
+        '--limit',
+        host,
+        '--boot-timeout',
+        '1200',
+      ]);
+      const { code, events } = await run.done;
+      console.log(`kernel-update adopt newest: ${elapsed(t)}`);
+      expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
+      expect(code).toBe(0);
+      await expectUpdated(host);
+    }));
 
-  it('runs the shipped read-only invocations: a health snapshot as JSON lines, a --check --diff preview that changes nothing', () => onClaimed({ intel: 1, readOnly: true, label: 'shipped read-only invocations' }, async ([h]) => {
-    const host = h!;
-    const t = Date.now();
-    const files = await onHost(lab, host, FILES_HASH);
-    const env = await onHost(lab, host, GRUBENV);
-    const boot = await lab.bootId(host);
-    const snap = await rollgate(['run', 'playbooks/health-snapshot.yml', '-i', lab.inventoryFile, '--limit', host, '--json', '--journal', JOURNAL]);
-    expect(snap.code, snap.stderr).toBe(0);
-    const events = snap.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string; host?: string; failed?: boolean });
-    expect(events.filter((e) => e.type === 'task.result' && e.host === host).map((e) => e.status)).not.toContain('failed');
-    expect(events.find((e) => e.type === 'run.finished')).toMatchObject({ failed: false });
-    const preview = await rollgate(['run', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', host, '--check', '--diff', '--journal', JOURNAL]);
-    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
-    expect(preview.stdout).toMatch(/^\+.*intel_iommu=on.*iommu=pt/m);
-    expect(preview.stdout).toMatch(new RegExp(`changed: \\[${host}\\]`));
-    console.log(`shipped read-only invocations: ${elapsed(t)}`);
-    expect({ files: await onHost(lab, host, FILES_HASH), env: await onHost(lab, host, GRUBENV), boot: await lab.bootId(host) }).toEqual({ files, env, boot });
-  }));
+  it('runs the shipped read-only invocations: a health snapshot as JSON lines, a --check --diff preview that changes nothing', () =>
+    onClaimed({ intel: 1, readOnly: true, label: 'shipped read-only invocations' }, async ([h]) => {
+      const host = h!;
+      const t = Date.now();
+      const files = await onHost(lab, host, FILES_HASH);
+      const env = await onHost(lab, host, GRUBENV);
+      const boot = await lab.bootId(host);
+      const snap = await rollgate([
+        'run',
+        'playbooks/health-snapshot.yml',
+        '-i',
+        lab.inventoryFile,
+        '--limit',
+        host,
+        '--json',
+        '--journal',
+        JOURNAL,
+      ]);
+      expect(snap.code, snap.stderr).toBe(0);
+      const events = snap.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; status?: string; host?: string; failed?: boolean });
+      expect(events.filter((e) => e.type === 'task.result' && e.host === host).map((e) => e.status)).not.toContain(
+        'failed',
+      );
+      expect(events.find((e) => e.type === 'run.finished')).toMatchObject({ failed: false });
+      const preview = await rollgate([
+        'run',
+        'playbooks/enable-iommu-passthrough.yml',
+        '-i',
+        lab.inventoryFile,
+        '--limit',
+        host,
+        '--check',
+        '--diff',
+        '--journal',
+        JOURNAL,
+      ]);
+      expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+      expect(preview.stdout).toMatch(/^\+.*intel_iommu=on.*iommu=pt/m);
+      expect(preview.stdout).toMatch(new RegExp(`changed: \\[${host}\\]`));
+      console.log(`shipped read-only invocations: ${elapsed(t)}`);
+      expect({
+        files: await onHost(lab, host, FILES_HASH),
+        env: await onHost(lab, host, GRUBENV),
+        boot: await lab.bootId(host),
+      }).toEqual({ files, env, boot });
+    }));
 });

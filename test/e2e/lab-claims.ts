@@ -71,14 +71,18 @@ export function pickHosts(free: FreeHost[], req: ClaimRequest): string[] | undef
     return got.sort((a, b) => a.index - b.index).map((h) => h.name);
   };
   const groups: string[][] = [];
-  for (const [n, ok] of [[req.intel ?? 0, (h: { iommu: string }) => h.iommu === 'intel'], [req.amd ?? 0, (h: { iommu: string }) => h.iommu === 'amd']] as const) {
+  for (const [n, ok] of [
+    [req.intel ?? 0, (h: { iommu: string }) => h.iommu === 'intel'],
+    [req.amd ?? 0, (h: { iommu: string }) => h.iommu === 'amd'],
+  ] as const) {
     const got = take(n, ok);
     if (!got) return undefined;
     groups.push(got);
   }
   if (req.sameKind) {
     // The kind with more clean free hosts left, so a later request for the other kind is not starved.
-    const kinds = (['intel', 'amd'] as const).map((k) => ({ k, clean: order.filter((h) => !taken.has(h.name) && h.iommu === k && !h.dirty).length }))
+    const kinds = (['intel', 'amd'] as const)
+      .map((k) => ({ k, clean: order.filter((h) => !taken.has(h.name) && h.iommu === k && !h.dirty).length }))
       .sort((a, b) => b.clean - a.clean);
     let got: string[] | undefined;
     for (const { k } of kinds) if ((got = take(req.sameKind, (h) => h.iommu === k))) break;
@@ -108,16 +112,31 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
     const picked = await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
       const state = readLabState(paths);
       if (!state) throw new Error('the e2e lab is not up');
-      const free = hostNames(state).filter((h) => !claimedByLiveProcess(settings, h)).map((h) => {
-        const vm = state.hosts[h]!;
-        return { name: h, iommu: vm.iommu, dirty: existsSync(dirtyFile(vm)), index: vm.index, restorable: costs.get(h) !== 'cold' };
-      });
+      const free = hostNames(state)
+        .filter((h) => !claimedByLiveProcess(settings, h))
+        .map((h) => {
+          const vm = state.hosts[h]!;
+          return {
+            name: h,
+            iommu: vm.iommu,
+            dirty: existsSync(dirtyFile(vm)),
+            index: vm.index,
+            restorable: costs.get(h) !== 'cold',
+          };
+        });
       const hosts = pickHosts(free, req);
-      for (const h of hosts ?? []) writeFileSync(claimFile(settings, h), JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }));
+      for (const h of hosts ?? [])
+        writeFileSync(
+          claimFile(settings, h),
+          JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }),
+        );
       return hosts;
     });
     if (picked) {
-      if (waitedSince) console.info(`[lab claims] ${req.label}: got ${picked.join(', ')} after ${Math.round((Date.now() - waitedSince) / 1000)} s`);
+      if (waitedSince)
+        console.info(
+          `[lab claims] ${req.label}: got ${picked.join(', ')} after ${Math.round((Date.now() - waitedSince) / 1000)} s`,
+        );
       const state = readLabState(paths)!;
       const release = () => {
         for (const h of picked) rmSync(claimFile(settings, h), { force: true });
@@ -138,7 +157,8 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
       }
       return { hosts: picked, release };
     }
-    if (Date.now() > deadline) throw new Error(`${req.label}: no free lab hosts for ${JSON.stringify(req)} within the wait`);
+    if (Date.now() > deadline)
+      throw new Error(`${req.label}: no free lab hosts for ${JSON.stringify(req)} within the wait`);
     waitedSince ||= Date.now();
     await new Promise((r) => setTimeout(r, 2000));
   }

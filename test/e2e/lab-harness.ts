@@ -83,7 +83,9 @@ export interface Lab {
 }
 
 function inventoryTargetFrom(file: string, host: string, connectTimeoutMs: number): SshTarget {
-  const doc = load(readFileSync(file, 'utf8')) as { all: { vars: Record<string, unknown>; children: { lab: { hosts: Record<string, Record<string, unknown>> } } } };
+  const doc = load(readFileSync(file, 'utf8')) as {
+    all: { vars: Record<string, unknown>; children: { lab: { hosts: Record<string, Record<string, unknown>> } } };
+  };
   const vars = { ...doc.all.vars, ...doc.all.children.lab.hosts[host] };
   if (!doc.all.children.lab.hosts[host]) throw new Error(`${file} has no host ${host}`);
   return {
@@ -106,8 +108,11 @@ export async function ensureLab(): Promise<Lab> {
   const paths = labPaths(settings.stateDir);
   const inventoryFile = E2E_INVENTORY;
   const existing = readLabState(paths);
-  const allRunning = existing && Array.from({ length: E2E_LAB.hosts }, (_, i) => existing.hosts[`lab${i + 1}`])
-    .every((vm, i) => vm && vmPid(vm) && vm.iommu === kindFor(E2E_LAB.profile, i).iommu);
+  const allRunning =
+    existing &&
+    Array.from({ length: E2E_LAB.hosts }, (_, i) => existing.hosts[`lab${i + 1}`]).every(
+      (vm, i) => vm && vmPid(vm) && vm.iommu === kindFor(E2E_LAB.profile, i).iommu,
+    );
   if (allRunning) {
     // Running already: this checkout only needs the inventory. labUp would wait for every reused VM to answer,
     // and a VM another scenario holds may be mid-reboot (or down on purpose) for many minutes.
@@ -116,10 +121,20 @@ export async function ensureLab(): Promise<Lab> {
     writeFileSync(tmp, renderLabInventory(existing, paths));
     renameSync(tmp, inventoryFile);
   } else {
-    const up = await labUp(settings, { hosts: E2E_LAB.hosts, profile: E2E_LAB.profile, inventoryFile, waitForRunning: false });
-    const figures = (m: Record<string, number>) => Object.entries(m).map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`).join(', ');
-    if (Object.keys(up.bootMs).length) console.info(`[lab figures] cold boot to SSH login (then saved): ${figures(up.bootMs)}`);
-    if (Object.keys(up.restoreMs).length) console.info(`[lab figures] restored from the saved state to SSH login: ${figures(up.restoreMs)}`);
+    const up = await labUp(settings, {
+      hosts: E2E_LAB.hosts,
+      profile: E2E_LAB.profile,
+      inventoryFile,
+      waitForRunning: false,
+    });
+    const figures = (m: Record<string, number>) =>
+      Object.entries(m)
+        .map(([h, ms]) => `${h} ${(ms / 1000).toFixed(1)} s`)
+        .join(', ');
+    if (Object.keys(up.bootMs).length)
+      console.info(`[lab figures] cold boot to SSH login (then saved): ${figures(up.bootMs)}`);
+    if (Object.keys(up.restoreMs).length)
+      console.info(`[lab figures] restored from the saved state to SSH login: ${figures(up.restoreMs)}`);
   }
   const state = readLabState(paths);
   if (!state) throw new Error(`the e2e lab did not come up (${paths.stateFile})`);
@@ -128,7 +143,13 @@ export async function ensureLab(): Promise<Lab> {
     if (!v) throw new Error(`no lab host ${host}`);
     return v;
   };
-  const rootTarget = (host: string) => labTarget(vm(host), { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts }, 'root', settings.sshConnectTimeoutMs);
+  const rootTarget = (host: string) =>
+    labTarget(
+      vm(host),
+      { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts },
+      'root',
+      settings.sshConnectTimeoutMs,
+    );
   const lab: Lab = {
     settings,
     state,
@@ -137,7 +158,8 @@ export async function ensureLab(): Promise<Lab> {
     hosts: hostNames(state),
     vm,
     inventoryTarget: (host) => inventoryTargetFrom(inventoryFile, host, settings.sshConnectTimeoutMs),
-    connect: (host, user = 'inventory') => (user === 'root' ? connectLabHost(settings, host) : SshConnection.open(lab.inventoryTarget(host))),
+    connect: (host, user = 'inventory') =>
+      user === 'root' ? connectLabHost(settings, host) : SshConnection.open(lab.inventoryTarget(host)),
     async bootId(host) {
       const conn = await lab.connect(host, 'root');
       try {
@@ -158,13 +180,22 @@ export async function ensureLab(): Promise<Lab> {
       return lab.waitForBoot(host, before, timeoutMs);
     },
     waitForBoot: (host, notBootId, timeoutMs = settings.bootTimeoutMs) =>
-      waitForSsh(rootTarget(host), { timeoutMs, pollMs: settings.sshPollMs, notBootId, consoleLog: vm(host).consoleLog }),
+      waitForSsh(rootTarget(host), {
+        timeoutMs,
+        pollMs: settings.sshPollMs,
+        notBootId,
+        consoleLog: vm(host).consoleLog,
+      }),
     power: (host) => new QmpPowerDriver(vm(host).qmpSocket),
     consoleMark: (host) => consoleMark(vm(host).consoleLog),
     consoleSince: (host, mark) => consoleSince(vm(host).consoleLog, mark),
     waitConsole: (host, mark, pattern, timeoutMs) => waitForConsole(vm(host).consoleLog, mark, pattern, timeoutMs),
     async arm(host, kind, o = {}) {
-      await armFault(kind, { vm: vm(host), connect: () => connectLabHost(settings, host), slowBootSeconds: o.slowBootSeconds });
+      await armFault(kind, {
+        vm: vm(host),
+        connect: () => connectLabHost(settings, host),
+        slowBootSeconds: o.slowBootSeconds,
+      });
     },
     clear: (host) => clearFaults({ vm: vm(host), connect: () => connectLabHost(settings, host) }),
     claim: (req) => claimHosts(settings, req),

@@ -56,18 +56,27 @@ describe('lab hosts over the inventory lab up wrote', () => {
     const lines = readFileSync(lab.paths.knownHosts, 'utf8').split('\n').filter(Boolean);
     const port2 = lab.vm(b).sshPort;
     const port1 = lab.vm(a).sshPort;
-    const lab1Key = lines.find((l) => l.startsWith(`[127.0.0.1]:${port1} `))!.split(' ').slice(1).join(' ');
+    const lab1Key = lines
+      .find((l) => l.startsWith(`[127.0.0.1]:${port1} `))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
     const dir = mkdtempSync(join(tmpdir(), 'rg-kh-'));
     const wrong = join(dir, 'known_hosts');
     writeFileSync(wrong, `[127.0.0.1]:${port2} ${lab1Key}\n`);
-    const err = await SshConnection.open({ ...lab.inventoryTarget(b), knownHostsFiles: [wrong] }).catch((e: unknown) => e);
+    const err = await SshConnection.open({ ...lab.inventoryTarget(b), knownHostsFiles: [wrong] }).catch(
+      (e: unknown) => e,
+    );
     rmSync(dir, { recursive: true, force: true });
     expect(err).toMatchObject({ kind: 'host_key' });
     expect(String((err as Error).message)).toMatch(/HOST KEY CHANGED/);
   });
 
   it('shows the Intel IOMMU enabled with its default domain and interrupt remapping', async () => {
-    const out = await run(a, 'dmesg; echo ==; cat /sys/kernel/iommu_groups/*/type | sort | uniq -c; echo ==; grep -c IR-PCI-MSI /proc/interrupts');
+    const out = await run(
+      a,
+      'dmesg; echo ==; cat /sys/kernel/iommu_groups/*/type | sort | uniq -c; echo ==; grep -c IR-PCI-MSI /proc/interrupts',
+    );
     const [dmesg, types, irq] = out.split('==\n');
     expect(dmesg).toMatch(/DMAR: Host address width/);
     expect(dmesg).toMatch(/DMAR-IR: Enabled IRQ remapping in (x2apic|xapic) mode/);
@@ -77,9 +86,21 @@ describe('lab hosts over the inventory lab up wrote', () => {
   });
 
   it('puts the two-function device in one IOMMU group, the root-port NIC alone, the ICH9 functions together', async () => {
-    const out = await run(a, 'for d in /sys/kernel/iommu_groups/*/devices/*; do g=${d%/devices/*}; echo "${g##*/} ${d##*/}"; done');
-    const groupOf = new Map(out.trim().split('\n').map((l) => l.split(' ').reverse() as [string, string]));
-    const members = (addr: string) => [...groupOf].filter(([, g]) => g === groupOf.get(addr)).map(([a]) => a).sort();
+    const out = await run(
+      a,
+      'for d in /sys/kernel/iommu_groups/*/devices/*; do g=${d%/devices/*}; echo "${g##*/} ${d##*/}"; done',
+    );
+    const groupOf = new Map(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').reverse() as [string, string]),
+    );
+    const members = (addr: string) =>
+      [...groupOf]
+        .filter(([, g]) => g === groupOf.get(addr))
+        .map(([a]) => a)
+        .sort();
     expect(members('0000:00:04.0')).toEqual(['0000:00:04.0', '0000:00:04.1']);
     expect(members('0000:01:00.0')).toEqual(['0000:01:00.0']);
     expect(members('0000:00:1f.0')).toEqual(['0000:00:1f.0', '0000:00:1f.2', '0000:00:1f.3']);
@@ -94,7 +115,10 @@ describe('lab hosts over the inventory lab up wrote', () => {
   });
 
   it('boots through its own GRUB with GRUB_DEFAULT=saved and an empty GRUB_CMDLINE_LINUX', async () => {
-    const out = await run(b, 'cat /proc/cmdline; grep -E "^GRUB_(DEFAULT|CMDLINE_LINUX)=" /etc/default/grub; grep -c "^MODULES=dep" /etc/initramfs-tools/initramfs.conf');
+    const out = await run(
+      b,
+      'cat /proc/cmdline; grep -E "^GRUB_(DEFAULT|CMDLINE_LINUX)=" /etc/default/grub; grep -c "^MODULES=dep" /etc/initramfs-tools/initramfs.conf',
+    );
     expect(out).toMatch(/^BOOT_IMAGE=\/boot\/vmlinuz-\S+ root=UUID=\S+ ro console=ttyS0,115200n8\n/);
     expect(out).toContain('GRUB_DEFAULT=saved\n');
     expect(out).toContain('GRUB_CMDLINE_LINUX=""\n');
@@ -140,100 +164,132 @@ async function onClaimed(label: string, fn: (h: string) => Promise<void>): Promi
 
 // Three reboot scenarios, each on a host of its own, side by side.
 describe.concurrent('lab boots and faults on real VMs', () => {
-  it('GRUB_CMDLINE_LINUX + update-grub sets the next cmdline; no-vfio-after-boot and slow-boot happen on that boot', () => onClaimed('lab.test cmdline + no-vfio + slow-boot', async (h) => {
-    await root(h, `sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="rollgate.e2e=cmdline iommu=pt"/' /etc/default/grub && update-grub 2>&1
-printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc/modprobe.d/rollgate-e2e-vfio.conf`);
-    expect(await root(h, 'cat /proc/cmdline')).not.toContain('rollgate.e2e=cmdline');
-    await lab.arm(h, 'no-vfio-after-boot');
-    await lab.arm(h, 'slow-boot', { slowBootSeconds: 40 });
-    const boot = await lab.reboot(h);
-    console.info(`[lab figures] ${h}: reboot to SSH login ${Math.round(boot.waitedMs / 1000)} s (slow-boot 40 s included)`);
+  it('GRUB_CMDLINE_LINUX + update-grub sets the next cmdline; no-vfio-after-boot and slow-boot happen on that boot', () =>
+    onClaimed('lab.test cmdline + no-vfio + slow-boot', async (h) => {
+      await root(
+        h,
+        `sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="rollgate.e2e=cmdline iommu=pt"/' /etc/default/grub && update-grub 2>&1
+printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc/modprobe.d/rollgate-e2e-vfio.conf`,
+      );
+      expect(await root(h, 'cat /proc/cmdline')).not.toContain('rollgate.e2e=cmdline');
+      await lab.arm(h, 'no-vfio-after-boot');
+      await lab.arm(h, 'slow-boot', { slowBootSeconds: 40 });
+      const boot = await lab.reboot(h);
+      console.info(
+        `[lab figures] ${h}: reboot to SSH login ${Math.round(boot.waitedMs / 1000)} s (slow-boot 40 s included)`,
+      );
 
-    const cmdline = await root(h, 'cat /proc/cmdline');
-    expect(cmdline).toMatch(/ rollgate\.e2e=cmdline iommu=pt console=ttyS0/);
-    expect(await root(h, 'cat /sys/kernel/iommu_groups/*/type | sort -u')).toBe('identity\n');
+      const cmdline = await root(h, 'cat /proc/cmdline');
+      expect(cmdline).toMatch(/ rollgate\.e2e=cmdline iommu=pt console=ttyS0/);
+      expect(await root(h, 'cat /sys/kernel/iommu_groups/*/type | sort -u')).toBe('identity\n');
 
-    // The host driver owns the NIC although vfio-pci is loaded with its id...
-    const nic = '/sys/bus/pci/devices/0000:01:00.0';
-    expect(await root(h, `basename "$(readlink ${nic}/driver)"; cat ${nic}/driver_override; lsmod | grep -c '^vfio_pci '`)).toBe('e1000e\ne1000e\n1\n');
-    expect(await root(h, 'journalctl -b -u rollgate-lab-fault-host-driver -o cat')).toMatch(/0000:01:00\.0 \(8086:10d3\) -> e1000e/);
-    // ...and without the override vfio-pci takes it: the fault, not the configuration, made the difference.
-    expect(await root(h, `echo > ${nic}/driver_override; echo 0000:01:00.0 > ${nic}/driver/unbind; echo 0000:01:00.0 > /sys/bus/pci/drivers_probe; basename "$(readlink ${nic}/driver)"`)).toBe('vfio-pci\n');
+      // The host driver owns the NIC although vfio-pci is loaded with its id...
+      const nic = '/sys/bus/pci/devices/0000:01:00.0';
+      expect(
+        await root(h, `basename "$(readlink ${nic}/driver)"; cat ${nic}/driver_override; lsmod | grep -c '^vfio_pci '`),
+      ).toBe('e1000e\ne1000e\n1\n');
+      expect(await root(h, 'journalctl -b -u rollgate-lab-fault-host-driver -o cat')).toMatch(
+        /0000:01:00\.0 \(8086:10d3\) -> e1000e/,
+      );
+      // ...and without the override vfio-pci takes it: the fault, not the configuration, made the difference.
+      expect(
+        await root(
+          h,
+          `echo > ${nic}/driver_override; echo 0000:01:00.0 > ${nic}/driver/unbind; echo 0000:01:00.0 > /sys/bus/pci/drivers_probe; basename "$(readlink ${nic}/driver)"`,
+        ),
+      ).toBe('vfio-pci\n');
 
-    // slow-boot: sshd started only after the fault's 40 s wait, and the marker is consumed.
-    const show = await root(h, 'systemctl show -p InactiveExitTimestampMonotonic --value rollgate-lab-fault-slow-boot; systemctl show -p ExecMainStartTimestampMonotonic --value ssh; ls /etc/rollgate-lab/faults');
-    const [slowStart, sshStart] = show.trim().split('\n').map(Number);
-    expect(sshStart! - slowStart!).toBeGreaterThanOrEqual(40e6);
-    expect(show).not.toContain('slow-boot');
-    expect(await root(h, 'journalctl -b -u rollgate-lab-fault-slow-boot -o cat')).toContain('waiting 40 s before sshd');
-  }));
+      // slow-boot: sshd started only after the fault's 40 s wait, and the marker is consumed.
+      const show = await root(
+        h,
+        'systemctl show -p InactiveExitTimestampMonotonic --value rollgate-lab-fault-slow-boot; systemctl show -p ExecMainStartTimestampMonotonic --value ssh; ls /etc/rollgate-lab/faults',
+      );
+      const [slowStart, sshStart] = show.trim().split('\n').map(Number);
+      expect(sshStart! - slowStart!).toBeGreaterThanOrEqual(40e6);
+      expect(show).not.toContain('slow-boot');
+      expect(await root(h, 'journalctl -b -u rollgate-lab-fault-slow-boot -o cat')).toContain(
+        'waiting 40 s before sshd',
+      );
+    }));
 
-  it('hang-once hangs the reboot until a QMP reset; the bad-kernel one-shot entry never comes up and the next reset boots the saved entry', () => onClaimed('lab.test hang-once + bad-kernel', async (h) => {
-    await lab.arm(h, 'bad-kernel');
-    const good = (await root(h, 'uname -r')).trim();
-    const cfg = await root(h, 'cat /boot/grub/grub.cfg');
-    const sub = /submenu '[^']*' .*\$menuentry_id_option '([^']+)'/.exec(cfg)![1]!;
-    const entry = (ver: string) => new RegExp(`menuentry '[^']*${ver.replace(/\./g, '\\.')}' .*\\$menuentry_id_option '([^']+)'`).exec(cfg)![1]!;
-    // The bad kernel is the newest entry: the one GRUB shows first.
-    expect(/menuentry '[^']*' .*\n[\s\S]*?linux\s+(\S+)/.exec(cfg)![1]).toBe(`/boot/vmlinuz-${BAD_KERNEL_ABI}`);
-    await root(h, `grub-set-default '${sub}>${entry(good)}' && grub-reboot '${sub}>${entry(BAD_KERNEL_ABI)}'`);
-    expect(await root(h, 'grub-editenv list')).toContain(`next_entry=${sub}>${entry(BAD_KERNEL_ABI)}`);
-    await lab.arm(h, 'hang-once');
-    const before = await lab.bootId(h);
+  it('hang-once hangs the reboot until a QMP reset; the bad-kernel one-shot entry never comes up and the next reset boots the saved entry', () =>
+    onClaimed('lab.test hang-once + bad-kernel', async (h) => {
+      await lab.arm(h, 'bad-kernel');
+      const good = (await root(h, 'uname -r')).trim();
+      const cfg = await root(h, 'cat /boot/grub/grub.cfg');
+      const sub = /submenu '[^']*' .*\$menuentry_id_option '([^']+)'/.exec(cfg)![1]!;
+      const entry = (ver: string) =>
+        new RegExp(`menuentry '[^']*${ver.replace(/\./g, '\\.')}' .*\\$menuentry_id_option '([^']+)'`).exec(cfg)![1]!;
+      // The bad kernel is the newest entry: the one GRUB shows first.
+      expect(/menuentry '[^']*' .*\n[\s\S]*?linux\s+(\S+)/.exec(cfg)![1]).toBe(`/boot/vmlinuz-${BAD_KERNEL_ABI}`);
+      await root(h, `grub-set-default '${sub}>${entry(good)}' && grub-reboot '${sub}>${entry(BAD_KERNEL_ABI)}'`);
+      expect(await root(h, 'grub-editenv list')).toContain(`next_entry=${sub}>${entry(BAD_KERNEL_ABI)}`);
+      await lab.arm(h, 'hang-once');
+      const before = await lab.bootId(h);
 
-    const m1 = lab.consoleMark(h);
-    await detachedReboot(h);
-    await lab.waitConsole(h, m1, /rollgate-lab fault hang-once: this shutdown hangs/, 300_000);
-    await new Promise((r) => setTimeout(r, 30_000));
-    expect(lab.consoleSince(h, m1)).not.toMatch(/GNU GRUB|Booting `/);
-    expect(await lab.power(h).status()).toBe('on');
-    expect(await loginOutcome(h)).not.toBe('ok');
+      const m1 = lab.consoleMark(h);
+      await detachedReboot(h);
+      await lab.waitConsole(h, m1, /rollgate-lab fault hang-once: this shutdown hangs/, 300_000);
+      await new Promise((r) => setTimeout(r, 30_000));
+      expect(lab.consoleSince(h, m1)).not.toMatch(/GNU GRUB|Booting `/);
+      expect(await lab.power(h).status()).toBe('on');
+      expect(await loginOutcome(h)).not.toBe('ok');
 
-    const m2 = lab.consoleMark(h);
-    await lab.power(h).reset();
-    await lab.waitConsole(h, m2, new RegExp(`Booting \`[^']*${BAD_KERNEL_ABI.replace(/\./g, '\\.')}`), 300_000);
-    await lab.waitConsole(h, m2, /ALERT! .* does not exist|Gave up waiting for root/, 600_000);
+      const m2 = lab.consoleMark(h);
+      await lab.power(h).reset();
+      await lab.waitConsole(h, m2, new RegExp(`Booting \`[^']*${BAD_KERNEL_ABI.replace(/\./g, '\\.')}`), 300_000);
+      await lab.waitConsole(h, m2, /ALERT! .* does not exist|Gave up waiting for root/, 600_000);
 
-    const m3 = lab.consoleMark(h);
-    await lab.power(h).reset();
-    const back = await lab.waitForBoot(h, before);
-    console.info(`[lab figures] ${h}: QMP reset to SSH login ${Math.round(back.waitedMs / 1000)} s`);
-    expect(lab.consoleSince(h, m3)).toMatch(new RegExp(`Booting \`[^']*${good.replace(/\./g, '\\.')}'`));
-    expect(await root(h, 'cat /proc/cmdline')).toMatch(new RegExp(`^BOOT_IMAGE=/boot/vmlinuz-${good.replace(/\./g, '\\.')} `));
-    const env = await root(h, 'grub-editenv list');
-    expect(env).toContain(`saved_entry=${sub}>${entry(good)}`);
-    expect(env).not.toMatch(/next_entry=\S/);
-    expect(await root(h, 'ls /etc/rollgate-lab/faults 2>/dev/null; true')).not.toContain('hang-once');
-  }));
+      const m3 = lab.consoleMark(h);
+      await lab.power(h).reset();
+      const back = await lab.waitForBoot(h, before);
+      console.info(`[lab figures] ${h}: QMP reset to SSH login ${Math.round(back.waitedMs / 1000)} s`);
+      expect(lab.consoleSince(h, m3)).toMatch(new RegExp(`Booting \`[^']*${good.replace(/\./g, '\\.')}'`));
+      expect(await root(h, 'cat /proc/cmdline')).toMatch(
+        new RegExp(`^BOOT_IMAGE=/boot/vmlinuz-${good.replace(/\./g, '\\.')} `),
+      );
+      const env = await root(h, 'grub-editenv list');
+      expect(env).toContain(`saved_entry=${sub}>${entry(good)}`);
+      expect(env).not.toMatch(/next_entry=\S/);
+      expect(await root(h, 'ls /etc/rollgate-lab/faults 2>/dev/null; true')).not.toContain('hang-once');
+    }));
 
-  it('link-down cuts SSH now and clear restores it; sshd-down keeps sshd from starting for exactly one boot', () => onClaimed('lab.test link-down + sshd-down', async (h) => {
-    const open = await lab.connect(h, 'root');
-    await lab.arm(h, 'link-down');
-    await expect(open.exec('true', { timeoutMs: 15_000 })).rejects.toMatchObject({ kind: expect.stringMatching(/timeout|dropped/) });
-    await open.close();
-    expect(await loginOutcome(h, 15_000)).not.toBe('ok');
-    await lab.clear(h);
-    expect(await root(h, 'journalctl -b -u systemd-networkd -o cat')).toMatch(/Lost carrier[\s\S]*Gained carrier/);
+  it('link-down cuts SSH now and clear restores it; sshd-down keeps sshd from starting for exactly one boot', () =>
+    onClaimed('lab.test link-down + sshd-down', async (h) => {
+      const open = await lab.connect(h, 'root');
+      await lab.arm(h, 'link-down');
+      await expect(open.exec('true', { timeoutMs: 15_000 })).rejects.toMatchObject({
+        kind: expect.stringMatching(/timeout|dropped/),
+      });
+      await open.close();
+      expect(await loginOutcome(h, 15_000)).not.toBe('ok');
+      await lab.clear(h);
+      expect(await root(h, 'journalctl -b -u systemd-networkd -o cat')).toMatch(/Lost carrier[\s\S]*Gained carrier/);
 
-    await lab.arm(h, 'sshd-down');
-    const before = await lab.bootId(h);
-    const m1 = lab.consoleMark(h);
-    await detachedReboot(h);
-    // The fault's own kernel-log line, not systemd's "Failed to start": on a slow machine each restart of
-    // ssh.service takes longer than StartLimitIntervalSec/StartLimitBurst, so the start limit never trips.
-    await lab.waitConsole(h, m1, /rollgate lab fault sshd-down: sshd does not start this boot/, lab.settings.bootTimeoutMs);
-    await lab.waitConsole(h, m1, /login:/, 300_000);
-    expect(await loginOutcome(h)).not.toBe('ok');
+      await lab.arm(h, 'sshd-down');
+      const before = await lab.bootId(h);
+      const m1 = lab.consoleMark(h);
+      await detachedReboot(h);
+      // The fault's own kernel-log line, not systemd's "Failed to start": on a slow machine each restart of
+      // ssh.service takes longer than StartLimitIntervalSec/StartLimitBurst, so the start limit never trips.
+      await lab.waitConsole(
+        h,
+        m1,
+        /rollgate lab fault sshd-down: sshd does not start this boot/,
+        lab.settings.bootTimeoutMs,
+      );
+      await lab.waitConsole(h, m1, /login:/, 300_000);
+      expect(await loginOutcome(h)).not.toBe('ok');
 
-    await lab.power(h).reset();
-    const ready = await lab.waitForBoot(h, before);
-    console.info(`[lab figures] ${h}: QMP reset to SSH login ${Math.round(ready.waitedMs / 1000)} s`);
-    expect(ready.bootId).not.toBe(before);
-    // The kernel log line the fault wrote reached the console (a hard reset can lose the unsynced journal).
-    expect(lab.consoleSince(h, m1)).toContain('rollgate lab fault sshd-down: sshd does not start this boot');
-    const left = await root(h, 'ls /etc/rollgate-lab/faults /run/rollgate-lab-sshd-down 2>&1; true');
-    expect(left).toMatch(/cannot access '\/run\/rollgate-lab-sshd-down': No such file/);
-    expect(left).not.toMatch(/^sshd-down$/m);
-    expect(await root(h, 'systemctl is-active ssh')).toBe('active\n');
-  }));
+      await lab.power(h).reset();
+      const ready = await lab.waitForBoot(h, before);
+      console.info(`[lab figures] ${h}: QMP reset to SSH login ${Math.round(ready.waitedMs / 1000)} s`);
+      expect(ready.bootId).not.toBe(before);
+      // The kernel log line the fault wrote reached the console (a hard reset can lose the unsynced journal).
+      expect(lab.consoleSince(h, m1)).toContain('rollgate lab fault sshd-down: sshd does not start this boot');
+      const left = await root(h, 'ls /etc/rollgate-lab/faults /run/rollgate-lab-sshd-down 2>&1; true');
+      expect(left).toMatch(/cannot access '\/run\/rollgate-lab-sshd-down': No such file/);
+      expect(left).not.toMatch(/^sshd-down$/m);
+      expect(await root(h, 'systemctl is-active ssh')).toBe('active\n');
+    }));
 });

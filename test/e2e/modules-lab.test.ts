@@ -40,8 +40,14 @@ const PER_BOOT = new Set(['/etc/machine-id']);
 
 /** sha256 of every file under /etc and /boot (one line per file). */
 async function hashes(): Promise<Record<string, string>> {
-  const out = await run("find /etc /boot -xdev -type f -print0 | sort -z | xargs -0 sha256sum");
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]).filter(([f]) => !PER_BOOT.has(f!)));
+  const out = await run('find /etc /boot -xdev -type f -print0 | sort -z | xargs -0 sha256sum');
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(66), l.slice(0, 64)])
+      .filter(([f]) => !PER_BOOT.has(f!)),
+  );
 }
 
 async function change<A>(mod: ActionModule<A, any>, args: A): Promise<string> {
@@ -82,33 +88,49 @@ afterAll(async () => {
 }, STEP_MS);
 
 describe('change modules on a lab VM', () => {
-  it('plans the GPU + audio pair from the real IOMMU groups, and refuses half of it', async () => {
-    const pair = await vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111', '8086:293e'] });
-    expect(pair.status).toBe('change');
-    await expect(vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111'] })).rejects.toThrow(/also holds 0000:00:04.1 \[8086:293e\]/);
-  }, STEP_MS);
+  it(
+    'plans the GPU + audio pair from the real IOMMU groups, and refuses half of it',
+    async () => {
+      const pair = await vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111', '8086:293e'] });
+      expect(pair.status).toBe('change');
+      await expect(vfioBind.check({ ...ctx, checkMode: true }, { ids: ['1234:1111'] })).rejects.toThrow(
+        /also holds 0000:00:04.1 \[8086:293e\]/,
+      );
+    },
+    STEP_MS,
+  );
 
-  it('sets intel_iommu=on iommu=pt, binds the NIC to vfio-pci, rebuilds the initramfs and reboots into it', async () => {
-    await change(kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'] });
-    expect(await run('grep -c "intel_iommu=on iommu=pt" /boot/grub/grub.cfg')).not.toBe('0\n');
-    await change(vfioBind, { ids: [NIC.id] });
-    expect(await change(initramfs, {})).toBe(`initramfs rebuilt for ${release}; holds vfio, vfio_iommu_type1, vfio_pci`);
-    await change(reboot, { boot_timeout: 1800, reason: 'e2e: passthrough on' });
-    expect(await run('cat /proc/cmdline')).toMatch(/ intel_iommu=on iommu=pt /);
-    expect(await run(sh`lspci -nnk -s ${NIC.addr}`.text)).toContain('Kernel driver in use: vfio-pci');
-    expect(await run('cat /sys/kernel/iommu_groups/*/type | sort -u')).toContain('identity');
-  }, STEP_MS);
+  it(
+    'sets intel_iommu=on iommu=pt, binds the NIC to vfio-pci, rebuilds the initramfs and reboots into it',
+    async () => {
+      await change(kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'] });
+      expect(await run('grep -c "intel_iommu=on iommu=pt" /boot/grub/grub.cfg')).not.toBe('0\n');
+      await change(vfioBind, { ids: [NIC.id] });
+      expect(await change(initramfs, {})).toBe(
+        `initramfs rebuilt for ${release}; holds vfio, vfio_iommu_type1, vfio_pci`,
+      );
+      await change(reboot, { boot_timeout: 1800, reason: 'e2e: passthrough on' });
+      expect(await run('cat /proc/cmdline')).toMatch(/ intel_iommu=on iommu=pt /);
+      expect(await run(sh`lspci -nnk -s ${NIC.addr}`.text)).toContain('Kernel driver in use: vfio-pci');
+      expect(await run('cat /sys/kernel/iommu_groups/*/type | sort -u')).toContain('identity');
+    },
+    STEP_MS,
+  );
 
-  it('undo + reboot bring back the cmdline, the driver and byte-identical files', async () => {
-    const report = await applyUndos(ctx.conn, undos.filter(undoHasWork));
-    expect(report.failures).toEqual([]);
-    const out = await reboot.check(ctx, { boot_timeout: 1800 });
-    if (out.status !== 'change') throw new Error('expected change');
-    await reboot.apply(ctx, {}, out.change);
-    expect(await run('cat /proc/cmdline')).not.toMatch(/intel_iommu|iommu=pt/);
-    expect(await run(sh`lspci -nnk -s ${NIC.addr}`.text)).toContain('Kernel driver in use: e1000e');
-    const after = await hashes();
-    const changed = Object.keys({ ...baseline, ...after }).filter((f) => baseline[f] !== after[f]);
-    expect(changed).toEqual([]);
-  }, STEP_MS);
+  it(
+    'undo + reboot bring back the cmdline, the driver and byte-identical files',
+    async () => {
+      const report = await applyUndos(ctx.conn, undos.filter(undoHasWork));
+      expect(report.failures).toEqual([]);
+      const out = await reboot.check(ctx, { boot_timeout: 1800 });
+      if (out.status !== 'change') throw new Error('expected change');
+      await reboot.apply(ctx, {}, out.change);
+      expect(await run('cat /proc/cmdline')).not.toMatch(/intel_iommu|iommu=pt/);
+      expect(await run(sh`lspci -nnk -s ${NIC.addr}`.text)).toContain('Kernel driver in use: e1000e');
+      const after = await hashes();
+      const changed = Object.keys({ ...baseline, ...after }).filter((f) => baseline[f] !== after[f]);
+      expect(changed).toEqual([]);
+    },
+    STEP_MS,
+  );
 });

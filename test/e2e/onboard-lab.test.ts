@@ -28,8 +28,11 @@ let lab: Lab;
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const journaled = args[0] === 'run' || args[0] === 'undo' ? ['--journal', journal] : [];
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, ...journaled], { cwd: ROOT, timeout: 40 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'rollgate.js'), ...args, ...journaled],
+      { cwd: ROOT, timeout: 40 * 60_000, maxBuffer: 64 << 20, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -48,7 +51,13 @@ async function onHost(script: string): Promise<string> {
 /** sha256 of every file under /etc and /boot. */
 async function hashes(): Promise<Record<string, string>> {
   const out = await onHost('find /etc /boot -xdev -type f -print0 | sort -z | xargs -0 sha256sum');
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]).filter(([f]) => !PER_BOOT.has(f!)));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(66), l.slice(0, 64)])
+      .filter(([f]) => !PER_BOOT.has(f!)),
+  );
 }
 
 beforeAll(async () => {
@@ -67,12 +76,28 @@ describe('onboarding a lab VM with rollgate run, check and undo', () => {
     baseline = await hashes();
     cmdline = await onHost('cat /proc/cmdline');
     const before = await lab.bootId(HOST);
-    const extra = JSON.stringify({ passthrough_devices: [NIC.id], boot_timeout: Math.round(lab.settings.bootTimeoutMs / 1000) });
-    const run = await rollgate(['run', 'playbooks/onboard-passthrough.yml', '-i', lab.inventoryFile, '--limit', HOST, '-e', extra]);
+    const extra = JSON.stringify({
+      passthrough_devices: [NIC.id],
+      boot_timeout: Math.round(lab.settings.bootTimeoutMs / 1000),
+    });
+    const run = await rollgate([
+      'run',
+      'playbooks/onboard-passthrough.yml',
+      '-i',
+      lab.inventoryFile,
+      '--limit',
+      HOST,
+      '-e',
+      extra,
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`TASK \\[IOMMU on in pass-through mode\\] \\*+\\nchanged: \\[${HOST}\\]`));
-    expect(run.stdout).toMatch(new RegExp(`TASK \\[Rebuild the initramfs with the vfio modules in it\\] \\*+\\nchanged: \\[${HOST}\\]`));
-    expect(run.stdout).toMatch(new RegExp(`TASK \\[IOMMU active in pass-through mode and every device on vfio-pci\\] \\*+\\nok: \\[${HOST}\\]`));
+    expect(run.stdout).toMatch(
+      new RegExp(`TASK \\[Rebuild the initramfs with the vfio modules in it\\] \\*+\\nchanged: \\[${HOST}\\]`),
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`TASK \\[IOMMU active in pass-through mode and every device on vfio-pci\\] \\*+\\nok: \\[${HOST}\\]`),
+    );
     runId = /^run (\S+): journal /m.exec(run.stdout)?.[1] ?? '';
     expect(runId).not.toBe('');
     expect(await lab.bootId(HOST)).not.toBe(before);

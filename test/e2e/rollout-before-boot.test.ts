@@ -25,55 +25,101 @@ const DATA_PLAY = `- name: Kernel args, then a data directory
     - reboot: {}
 `;
 
-const state = async (host: string) => ({ files: await onHost(lab, host, FILES_HASH), env: await onHost(lab, host, GRUBENV), boot: await lab.bootId(host) });
+const state = async (host: string) => ({
+  files: await onHost(lab, host, FILES_HASH),
+  env: await onHost(lab, host, GRUBENV),
+  boot: await lab.bootId(host),
+});
 
 beforeAll(async () => {
   lab = await ensureLab();
 });
 
 describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
-  it('an immutable grubenv is refused by the preflight before any change, naming chattr -i', () => onClaimed(lab, { any: 1, label: 'rollout-before-boot immutable grubenv' }, async ([h]) => {
-    const host = h!;
-    const t = Date.now();
-    await onHost(lab, host, 'chattr +i /boot/grub/grubenv');
-    try {
-      const before = await state(host);
-      // What the one-shot would meet: grub-editenv (as grub-reboot and grub-set-default run it) fails.
-      expect(await onHost(lab, host, 'grub-editenv /boot/grub/grubenv set rollgate_probe=1 2>&1; echo "exit $?"')).toMatch(/cannot open `\/boot\/grub\/grubenv': Operation not permitted\.\nexit 1\n$/);
-      const run = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', host]);
-      const out = await run.done;
-      console.log(`rollout-before-boot immutable grubenv: ${elapsed(t)}`);
-      expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'failed' });
-      expect(out.code).toBe(1);
-      const end = ofHost(out.events, host).find((e) => e.type === 'rollout.host_finished') as { message: string };
-      expect(end.message).toContain('preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it');
-      expect(end.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
-      expect(ofHost(out.events, host).filter((e) => e.type === 'rollout.host_step').map((e) => (e as { step: string }).step)).toEqual(['pre-change snapshot']);
-      expect(out.events.some((e) => e.type === 'task.result' && e.status === 'changed')).toBe(false);
-      expect(await state(host)).toEqual(before);
-    } finally {
-      await onHost(lab, host, 'chattr -i /boot/grub/grubenv');
-    }
-  }));
+  it('an immutable grubenv is refused by the preflight before any change, naming chattr -i', () =>
+    onClaimed(lab, { any: 1, label: 'rollout-before-boot immutable grubenv' }, async ([h]) => {
+      const host = h!;
+      const t = Date.now();
+      await onHost(lab, host, 'chattr +i /boot/grub/grubenv');
+      try {
+        const before = await state(host);
+        // What the one-shot would meet: grub-editenv (as grub-reboot and grub-set-default run it) fails.
+        expect(
+          await onHost(lab, host, 'grub-editenv /boot/grub/grubenv set rollgate_probe=1 2>&1; echo "exit $?"'),
+        ).toMatch(/cannot open `\/boot\/grub\/grubenv': Operation not permitted\.\nexit 1\n$/);
+        const run = cli([
+          'rollout',
+          'playbooks/enable-iommu-passthrough.yml',
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+        ]);
+        const out = await run.done;
+        console.log(`rollout-before-boot immutable grubenv: ${elapsed(t)}`);
+        expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'failed' });
+        expect(out.code).toBe(1);
+        const end = ofHost(out.events, host).find((e) => e.type === 'rollout.host_finished') as { message: string };
+        expect(end.message).toContain(
+          'preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it',
+        );
+        expect(end.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
+        expect(
+          ofHost(out.events, host)
+            .filter((e) => e.type === 'rollout.host_step')
+            .map((e) => (e as { step: string }).step),
+        ).toEqual(['pre-change snapshot']);
+        expect(out.events.some((e) => e.type === 'task.result' && e.status === 'changed')).toBe(false);
+        expect(await state(host)).toEqual(before);
+      } finally {
+        await onHost(lab, host, 'chattr -i /boot/grub/grubenv');
+      }
+    }));
 
-  it('a failed mkdir after a kernel-args change: rolled back by itself before any reboot, the directory that was there keeps its file', () => onClaimed(lab, { any: 1, label: 'rollout-before-boot failed mkdir' }, async ([h]) => {
-    const host = h!;
-    const t = Date.now();
-    await onHost(lab, host, 'mkdir -p /var/lib/rg-e2e-data && echo "five years of measurements" > /var/lib/rg-e2e-data/keep && sync');
-    const before = { ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') };
-    const run = cli(['rollout', playbookFile(`data-dir-${host}.yml`, DATA_PLAY), '-i', lab.inventoryFile, '--limit', host]);
-    const out = await run.done;
-    console.log(`rollout-before-boot failed mkdir: ${elapsed(t)}`);
-    const events = ofHost(out.events, host);
-    expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'rolled_back' });
-    expect(out.code).toBe(3);
-    expect(events.filter((e) => e.type === 'task.result').map((e) => [(e as { module: string }).module, (e as { status: string }).status])).toEqual([['kernel_args', 'changed'], ['command', 'failed']]);
-    expect(events.find((e) => e.type === 'rollout.host_step' && e.step === 'held back: rm -rf /var/lib/rg-e2e-data')).toMatchObject({
-      status: 'skipped', message: expect.stringMatching(/^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/),
-    });
-    // No reboot was needed: the failure came before it; the kernel args and the frozen entry are undone in place.
-    expect(events.some((e) => e.type === 'rollout.host_step' && e.step.startsWith('reboot ('))).toBe(false);
-    expect({ ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') }).toEqual(before);
-    expect(await onHost(lab, host, 'cat /var/lib/rg-e2e-data/keep; test -e /boot/rollgate && echo leftovers || true')).toBe('five years of measurements\n');
-  }));
+  it('a failed mkdir after a kernel-args change: rolled back by itself before any reboot, the directory that was there keeps its file', () =>
+    onClaimed(lab, { any: 1, label: 'rollout-before-boot failed mkdir' }, async ([h]) => {
+      const host = h!;
+      const t = Date.now();
+      await onHost(
+        lab,
+        host,
+        'mkdir -p /var/lib/rg-e2e-data && echo "five years of measurements" > /var/lib/rg-e2e-data/keep && sync',
+      );
+      const before = { ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') };
+      const run = cli([
+        'rollout',
+        playbookFile(`data-dir-${host}.yml`, DATA_PLAY),
+        '-i',
+        lab.inventoryFile,
+        '--limit',
+        host,
+      ]);
+      const out = await run.done;
+      console.log(`rollout-before-boot failed mkdir: ${elapsed(t)}`);
+      const events = ofHost(out.events, host);
+      expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'rolled_back' });
+      expect(out.code).toBe(3);
+      expect(
+        events
+          .filter((e) => e.type === 'task.result')
+          .map((e) => [(e as { module: string }).module, (e as { status: string }).status]),
+      ).toEqual([
+        ['kernel_args', 'changed'],
+        ['command', 'failed'],
+      ]);
+      expect(
+        events.find((e) => e.type === 'rollout.host_step' && e.step === 'held back: rm -rf /var/lib/rg-e2e-data'),
+      ).toMatchObject({
+        status: 'skipped',
+        message: expect.stringMatching(
+          /^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/,
+        ),
+      });
+      // No reboot was needed: the failure came before it; the kernel args and the frozen entry are undone in place.
+      expect(events.some((e) => e.type === 'rollout.host_step' && e.step.startsWith('reboot ('))).toBe(false);
+      expect({ ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') }).toEqual(before);
+      expect(
+        await onHost(lab, host, 'cat /var/lib/rg-e2e-data/keep; test -e /boot/rollgate && echo leftovers || true'),
+      ).toBe('five years of measurements\n');
+    }));
 });

@@ -27,30 +27,53 @@ describe('staged rollout of enable-iommu-passthrough.yml on three lab VMs', () =
     const started = Date.now();
     const [canary, b1, b2] = hosts as [string, string, string];
     const boots = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await lab.bootId(h)] as const)));
-    const run = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', hosts.join(','), '--boot-timeout', '1200']);
+    const run = cli([
+      'rollout',
+      'playbooks/enable-iommu-passthrough.yml',
+      '-i',
+      lab.inventoryFile,
+      '--limit',
+      hosts.join(','),
+      '--boot-timeout',
+      '1200',
+    ]);
     await run.until((e) => e.type === 'rollout.batch_started');
 
     // Two runs against the same host: the second is refused by the lock, before touching anything.
     const second = cli(['rollout', 'playbooks/enable-iommu-passthrough.yml', '-i', lab.inventoryFile, '--limit', b2]);
     const refused = await second.done;
     expect(refused.code).toBe(5);
-    expect(refused.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'lock_refused', untouched: [b2] });
+    expect(refused.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
+      reason: 'lock_refused',
+      untouched: [b2],
+    });
 
     const { code, events } = await run.done;
     const runId = runIdOf(events);
     expect(finishedOf(events), run.stderr()).toEqual({ [canary]: 'changed', [b1]: 'changed', [b2]: 'changed' });
     expect(code).toBe(0);
-    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([['canary', [canary]], ['batch', [b1, b2]]]);
+    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([
+      ['canary', [canary]],
+      ['batch', [b1, b2]],
+    ]);
     for (const h of hosts) {
       const v = events.find((e) => e.type === 'rollout.verification' && e.host === h);
       expect(v).toMatchObject({ against: 'candidate', ok: true });
-      const names = (v as { checks: Array<{ name: string; ok: boolean }> }).checks.filter((c) => c.ok).map((c) => c.name);
-      expect(names).toEqual(expect.arrayContaining(['cmdline', 'iommu_active', 'default_domain', 'interrupt_remapping', 'dma_faults']));
+      const names = (v as { checks: Array<{ name: string; ok: boolean }> }).checks
+        .filter((c) => c.ok)
+        .map((c) => c.name);
+      expect(names).toEqual(
+        expect.arrayContaining(['cmdline', 'iommu_active', 'default_domain', 'interrupt_remapping', 'dma_faults']),
+      );
       expect(await onHost(lab, h, 'cat /proc/cmdline')).toMatch(/ intel_iommu=on iommu=pt /);
       expect(await onHost(lab, h, 'cat /sys/kernel/iommu_groups/*/type | sort -u')).toBe('identity\n');
       // Committed: the normal entry is the default again (no frozen entry, no one-shot pending), booted once.
-      expect(await onHost(lab, h, GRUBENV)).toMatch(/^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-[0-9a-f-]+\n$/);
-      expect(await onHost(lab, h, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true')).not.toMatch(/^\/boot/m);
+      expect(await onHost(lab, h, GRUBENV)).toMatch(
+        /^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-[0-9a-f-]+\n$/,
+      );
+      expect(
+        await onHost(lab, h, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true'),
+      ).not.toMatch(/^\/boot/m);
       expect(await lab.bootId(h)).not.toBe(boots[h]);
     }
     const timeline = await show(runId, canary);

@@ -25,7 +25,10 @@ export interface CliProcess {
 
 /** `rollgate ARGS --json --journal JOURNAL`, events parsed as they arrive. */
 export function cli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, '--json', '--journal', JOURNAL], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), ...args, '--json', '--journal', JOURNAL], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: RollgateEvent[] = [];
   const waiters: Array<{ match: (e: RollgateEvent) => boolean; resolve: (e: RollgateEvent) => void }> = [];
   let buf = '';
@@ -38,24 +41,37 @@ export function cli(args: string[]): CliProcess {
       if (!line.trim()) continue;
       const e = JSON.parse(line) as RollgateEvent;
       events.push(e);
-      for (const w of [...waiters]) if (w.match(e)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(e);
-      }
+      for (const w of [...waiters])
+        if (w.match(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
     }
   });
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; events: RollgateEvent[] }>((res) => child.on('close', (code, signal) => res({ code, signal, events })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; events: RollgateEvent[] }>((res) =>
+    child.on('close', (code, signal) => res({ code, signal, events })),
+  );
   return {
-    child, events, done,
+    child,
+    events,
+    done,
     stderr: () => err,
     until(match, timeoutMs = 30 * 60_000) {
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`no matching event within ${timeoutMs} ms; last: ${JSON.stringify(events.slice(-3))}\n${err}`)), timeoutMs);
+        const t = setTimeout(
+          () =>
+            rej(
+              new Error(`no matching event within ${timeoutMs} ms; last: ${JSON.stringify(events.slice(-3))}\n${err}`),
+            ),
+          timeoutMs,
+        );
         waiters.push({ match, resolve: (e) => (clearTimeout(t), res(e)) });
-        void done.then(() => rej(new Error(`rollgate exited before a matching event; last: ${JSON.stringify(events.slice(-3))}\n${err}`)));
+        void done.then(() =>
+          rej(new Error(`rollgate exited before a matching event; last: ${JSON.stringify(events.slice(-3))}\n${err}`)),
+        );
       });
     },
   };
@@ -63,7 +79,11 @@ export function cli(args: string[]): CliProcess {
 
 /** `rollgate show RUN` (plain text). */
 export async function show(runId: string, host?: string): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), 'show', runId, '--journal', JOURNAL, ...(host ? ['--host', host] : [])], { cwd: ROOT });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'rollgate.js'), 'show', runId, '--journal', JOURNAL, ...(host ? ['--host', host] : [])],
+    { cwd: ROOT },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise((r) => child.on('close', r));
@@ -77,8 +97,10 @@ export function playbookFile(name: string, text: string): string {
   return file;
 }
 
-export const finishedOf = (events: RollgateEvent[]) => Object.fromEntries(events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]));
-export const runIdOf = (events: RollgateEvent[]) => (events.find((e) => 'runId' in e) as { runId: string } | undefined)?.runId ?? '';
+export const finishedOf = (events: RollgateEvent[]) =>
+  Object.fromEntries(events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]));
+export const runIdOf = (events: RollgateEvent[]) =>
+  (events.find((e) => 'runId' in e) as { runId: string } | undefined)?.runId ?? '';
 
 /** One root command on a lab VM; throws with its output when it fails. */
 export async function onHost(lab: Lab, host: string, script: string): Promise<string> {
@@ -93,5 +115,6 @@ export async function onHost(lab: Lab, host: string, script: string): Promise<st
 }
 
 /** What a play may touch on a host: boot config, modprobe.d, the kernel set and initramfs (sha256 per file). */
-export const FILES_HASH = 'cd / && find etc/default/grub etc/default/grub.d etc/modprobe.d etc/initramfs-tools/modules etc/grub.d boot -xdev -type f ! -name grubenv 2>/dev/null | sort | xargs sha256sum';
+export const FILES_HASH =
+  'cd / && find etc/default/grub etc/default/grub.d etc/modprobe.d etc/initramfs-tools/modules etc/grub.d boot -xdev -type f ! -name grubenv 2>/dev/null | sort | xargs sha256sum';
 export const GRUBENV = 'grub-editenv list';

@@ -103,10 +103,27 @@ describe('blocks', () => {
       debug: { msg: next }
 `,
     });
-    expect(r.lines).toEqual(['h1 risky changed', 'h2 risky failed', 'h1 after risky ok', 'h2 rescue ok', 'h1 always ok', 'h2 always ok', 'h1 next ok', 'h2 next ok']);
+    expect(r.lines).toEqual([
+      'h1 risky changed',
+      'h2 risky failed',
+      'h1 after risky ok',
+      'h2 rescue ok',
+      'h1 always ok',
+      'h2 always ok',
+      'h1 next ok',
+      'h2 next ok',
+    ]);
     const rescue = r.events.find((e) => e.type === 'task.result' && e.task === 'rescue');
     expect(rescue).toMatchObject({ message: 'risky 1' });
-    expect(r.result.recap.h2).toEqual({ ok: 3, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 1, ignored: 0 });
+    expect(r.result.recap.h2).toEqual({
+      ok: 3,
+      changed: 0,
+      unreachable: 0,
+      failed: 0,
+      skipped: 0,
+      rescued: 1,
+      ignored: 0,
+    });
     expect(r.result.failed).toBe(false);
   });
 
@@ -207,7 +224,11 @@ describe('results and modes', () => {
   });
 
   it('marks a host unreachable when its connection fails and goes on with the rest', async () => {
-    const r = await runYaml({ inventory: twoHosts, playbook: '- hosts: all\n  tasks:\n    - debug: { msg: x }\n', down: ['h2'] });
+    const r = await runYaml({
+      inventory: twoHosts,
+      playbook: '- hosts: all\n  tasks:\n    - debug: { msg: x }\n',
+      down: ['h2'],
+    });
     expect(r.lines).toEqual(['h2 connect unreachable', 'h1 debug ok']);
     expect(r.result.recap.h2).toMatchObject({ unreachable: 1 });
     expect(r.result.unreachable).toBe(true);

@@ -42,8 +42,15 @@ describe('linear strategy', () => {
       debug: { msg: "{{ out is skipped }} {{ out.rc }}" }
 `,
     });
-    expect(r.lines).toEqual(['h1 command ok', 'h2 command ok', 'h1 canary only ok', 'h2 canary only skipped', 'h1 skipped flag ok', 'h2 skipped flag ok']);
-    expect(messages(r, 'canary only')).toEqual(['h1: out=canary', 'h2: condition is false: out.stdout == \'canary\'']);
+    expect(r.lines).toEqual([
+      'h1 command ok',
+      'h2 command ok',
+      'h1 canary only ok',
+      'h2 canary only skipped',
+      'h1 skipped flag ok',
+      'h2 skipped flag ok',
+    ]);
+    expect(messages(r, 'canary only')).toEqual(['h1: out=canary', "h2: condition is false: out.stdout == 'canary'"]);
     expect(messages(r, 'skipped flag')).toEqual(['h1: False 0', 'h2: False 0']);
   });
 
@@ -65,7 +72,12 @@ describe('linear strategy', () => {
       debug: { msg: "{{ bound.results | rejectattr('skipped', 'defined') | map(attribute='stdout') | join(',') }}" }
 `,
     });
-    expect(r.lines).toEqual(['h1 nvidia changed 10de:1e87', 'h1 nvidia changed 10de:10f8', 'h1 nvidia skipped 8086:1234', 'h1 summary ok']);
+    expect(r.lines).toEqual([
+      'h1 nvidia changed 10de:1e87',
+      'h1 nvidia changed 10de:10f8',
+      'h1 nvidia skipped 8086:1234',
+      'h1 summary ok',
+    ]);
     expect(messages(r, 'summary')).toEqual(['h1: 10de:1e87,10de:10f8']);
     expect(r.result.recap.h1).toMatchObject({ ok: 2, changed: 1 });
   });

@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionError, type Connection, type ExecOptions, type ExecResult } from '../../src/connection/connection.js';
+import {
+  ConnectionError,
+  type Connection,
+  type ExecOptions,
+  type ExecResult,
+} from '../../src/connection/connection.js';
 import type { ShellFragment } from '../../src/connection/shell-quote.js';
 import type { SshTarget } from '../../src/connection/target.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
@@ -26,7 +31,11 @@ export function localConnection(host: string, cwd: string): Connection {
       const text = typeof command === 'string' ? command : command.text;
       const started = Date.now();
       return new Promise((resolve, reject) => {
-        const child = spawn('/bin/sh', ['-c', text], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: host }, detached: true });
+        const child = spawn('/bin/sh', ['-c', text], {
+          cwd,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: host },
+          detached: true,
+        });
         // Like SshConnection: past timeoutMs the command's process group is killed and the call throws `timeout`.
         const timer = options.timeoutMs
           ? setTimeout(() => {
@@ -40,7 +49,9 @@ export function localConnection(host: string, cwd: string): Connection {
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('error', reject);
-        child.on('close', (code, signal) => resolve({ stdout, stderr, exitCode: code, ...(signal ? { signal } : {}), durationMs: Date.now() - started }));
+        child.on('close', (code, signal) =>
+          resolve({ stdout, stderr, exitCode: code, ...(signal ? { signal } : {}), durationMs: Date.now() - started }),
+        );
       });
     },
     close: async () => {},
@@ -77,7 +88,19 @@ export async function runYaml(spec: RunSpec): Promise<Ran> {
   const plan = planRun(inventory, playbook, spec);
   const targets = new Map<string, SshTarget>(
     // One machine per host: the fleet lock refuses one address:port under two names.
-    plan.hosts.map((name, i) => [name, { name, address: '127.0.0.1', port: 10_022 + i, user: 'nobody', identityFiles: [], knownHostsFiles: [], hostKeyPolicy: 'strict', become: false }]),
+    plan.hosts.map((name, i) => [
+      name,
+      {
+        name,
+        address: '127.0.0.1',
+        port: 10_022 + i,
+        user: 'nobody',
+        identityFiles: [],
+        knownHostsFiles: [],
+        hostKeyPolicy: 'strict',
+        become: false,
+      },
+    ]),
   );
   const journal = Journal.open(':memory:');
   const bus = new EventBus();
@@ -94,11 +117,16 @@ export async function runYaml(spec: RunSpec): Promise<Ran> {
     playbookDir: dir,
     inventorySources: [invPath],
     opener: async (target) => {
-      if (spec.down?.includes(target.name)) throw new ConnectionError('unreachable', `${target.name}: connect ECONNREFUSED 127.0.0.1:22`);
+      if (spec.down?.includes(target.name))
+        throw new ConnectionError('unreachable', `${target.name}: connect ECONNREFUSED 127.0.0.1:22`);
       return localConnection(target.name, dir);
     },
   });
-  const lines = events.flatMap((e) => (e.type === 'task.result' ? [`${e.host} ${e.task} ${e.status}${e.ignored ? ' ignored' : ''}${e.item !== undefined ? ` ${e.item}` : ''}`] : []));
+  const lines = events.flatMap((e) =>
+    e.type === 'task.result'
+      ? [`${e.host} ${e.task} ${e.status}${e.ignored ? ' ignored' : ''}${e.item !== undefined ? ` ${e.item}` : ''}`]
+      : [],
+  );
   return { result, events, journal, dir, lines };
 }
 

@@ -24,7 +24,9 @@ const host = useModuleHost();
 /** A power driver that counts its resets, and "boots" the root when reset (as a BMC reset would). */
 function countingPower(root: string): PowerDriver & { resets: number } {
   return {
-    kind: 'test', describe: 'test:counting', resets: 0,
+    kind: 'test',
+    describe: 'test:counting',
+    resets: 0,
     async reset() {
       this.resets++;
       execFileSync(FAKE_BOOT, [root]);
@@ -45,7 +47,12 @@ function silentHost(bootTimeoutSec: number) {
   const runId = journal.createRun({ kind: 'rollout' }).id;
   const events: RollgateEvent[] = [];
   const d = {
-    runId, journal, power, hr: makeHostRoot(r), pollMs: 200, resuming: true,
+    runId,
+    journal,
+    power,
+    hr: makeHostRoot(r),
+    pollMs: 200,
+    resuming: true,
     host: { name: host.fleet.hosts[0]!.name, vars: {} },
     settings: { ...defaultRolloutSettings, bootTimeoutSec },
     emit: (e: RollgateEvent) => events.push(e),
@@ -53,7 +60,10 @@ function silentHost(bootTimeoutSec: number) {
   } as unknown as HostRunDeps;
   const h = hostCtx(d);
   // Journaled before the reboot the dead controller asked for: the boot id it left.
-  h.store.save({ phase: 'rebooting', oldBootId: readFileSync(join(r, 'proc/sys/kernel/random/boot_id'), 'utf8').trim() });
+  h.store.save({
+    phase: 'rebooting',
+    oldBootId: readFileSync(join(r, 'proc/sys/kernel/random/boot_id'), 'utf8').trim(),
+  });
   const steps = () => events.flatMap((e) => (e.type === 'rollout.host_step' ? [`${e.step}: ${e.status}`] : []));
   return { r, h, power, steps };
 }
@@ -65,7 +75,10 @@ describe('a resumed run that finds its host silent', () => {
     const out = await bootAndWait(h, 'resumed, host silent', null).finally(() => clearTimeout(booting));
     expect(out).toMatchObject({ status: 'back', reset: false });
     expect(power.resets).toBe(0);
-    expect(steps()).toEqual(['wait for the host (resumed, host silent): started', 'wait for the host (resumed, host silent): ok']);
+    expect(steps()).toEqual([
+      'wait for the host (resumed, host silent): started',
+      'wait for the host (resumed, host silent): ok',
+    ]);
     await out.conn?.close();
   });
 
@@ -76,7 +89,11 @@ describe('a resumed run that finds its host silent', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(out).toMatchObject({ status: 'back', reset: true });
     expect(power.resets).toBe(1);
-    expect(steps()).toEqual(['wait for the host (resumed, host silent): started', 'wait for the host (resumed, host silent): failed', 'power reset: ok']);
+    expect(steps()).toEqual([
+      'wait for the host (resumed, host silent): started',
+      'wait for the host (resumed, host silent): failed',
+      'power reset: ok',
+    ]);
     await out.conn?.close();
   });
 });

@@ -48,9 +48,17 @@ describe('rollgate check against real sshd hosts (not hypervisors)', () => {
     for (const { snapshot } of [root!, plain!]) {
       expectValidSnapshot(snapshot);
       expect(snapshot.kernelRelease).toEqual({ status: 'ok', value: execFileSync('uname', ['-r']).toString().trim() });
-      expect(snapshot.bootId).toEqual({ status: 'ok', value: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() });
+      expect(snapshot.bootId).toEqual({
+        status: 'ok',
+        value: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      });
       // Every source either parsed or says why not, in the host's words.
-      for (const [name, k] of Object.entries({ pci: snapshot.pci, initramfs: snapshot.modules.initramfs, lockdown: snapshot.security.lockdown, prev: snapshot.previousBoot }))
+      for (const [name, k] of Object.entries({
+        pci: snapshot.pci,
+        initramfs: snapshot.modules.initramfs,
+        lockdown: snapshot.security.lockdown,
+        prev: snapshot.previousBoot,
+      }))
         if (k.status === 'unknown') expect(k.reason, name).toMatch(/\S{3,}/);
     }
     expect(root!.snapshot.privileged).toEqual({ status: 'ok', value: true });
@@ -65,29 +73,52 @@ describe('rollgate check against real sshd hosts (not hypervisors)', () => {
     const inv = join(dir, 'hosts.yml');
     const hostVars = (h: (typeof fleet.hosts)[number]) =>
       `        ${h.name}:\n` +
-      [`ansible_host: ${h.address}`, `ansible_port: ${h.port}`, 'ansible_user: rgops', 'ansible_become: true', `ansible_ssh_private_key_file: ${fleet.clientKey}`, `rollgate_known_hosts_file: ${fleet.knownHosts}`, 'passthrough_devices: ["8086:10d3"]']
+      [
+        `ansible_host: ${h.address}`,
+        `ansible_port: ${h.port}`,
+        'ansible_user: rgops',
+        'ansible_become: true',
+        `ansible_ssh_private_key_file: ${fleet.clientKey}`,
+        `rollgate_known_hosts_file: ${fleet.knownHosts}`,
+        'passthrough_devices: ["8086:10d3"]',
+      ]
         .map((l) => `          ${l}\n`)
         .join('');
     writeFileSync(inv, `all:\n  children:\n    hv:\n      hosts:\n${fleet.hosts.map(hostVars).join('')}`);
     const { code, out, err } = await captureStdout(() => main(['node', 'rollgate', 'check', '-i', inv, '--json']));
     expect(err).toBe('');
-    const doc = JSON.parse(out) as { hosts: Array<{ host: string; status: string; snapshot: unknown; report: { summary: string } }> };
+    const doc = JSON.parse(out) as {
+      hosts: Array<{ host: string; status: string; snapshot: unknown; report: { summary: string } }>;
+    };
     expect(doc.hosts.map((h) => [h.host, h.status])).toEqual(fleet.hosts.map((h) => [h.name, 'ok']));
     for (const h of doc.hosts) expectValidSnapshot(h.snapshot);
     expect([0, 1]).toContain(code);
 
     const outDir = join(dir, 'snaps');
-    const snap = await captureStdout(() => main(['node', 'rollgate', 'snapshot', '-i', inv, '-o', outDir, '--limit', fleet.hosts[0]!.name]));
+    const snap = await captureStdout(() =>
+      main(['node', 'rollgate', 'snapshot', '-i', inv, '-o', outDir, '--limit', fleet.hosts[0]!.name]),
+    );
     expect(snap.code).toBe(0);
     expect(readdirSync(outDir)).toEqual([`${fleet.hosts[0]!.name}.json`]);
-    const diff = await captureStdout(() => main(['node', 'rollgate', 'diff', join(outDir, `${fleet.hosts[0]!.name}.json`), join(outDir, `${fleet.hosts[0]!.name}.json`)]));
+    const diff = await captureStdout(() =>
+      main([
+        'node',
+        'rollgate',
+        'diff',
+        join(outDir, `${fleet.hosts[0]!.name}.json`),
+        join(outDir, `${fleet.hosts[0]!.name}.json`),
+      ]),
+    );
     expect(diff.out).toMatch(/same boot, 0 change\(s\), 0 regression\(s\)/);
     expect(diff.code).toBe(0);
   });
 
   it('refuses bad passthrough_devices before contacting any host', async () => {
     const inv = join(dir, 'bad.yml');
-    writeFileSync(inv, `all:\n  hosts:\n    hv1:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n      passthrough_devices: ["nvidia"]\n`);
+    writeFileSync(
+      inv,
+      `all:\n  hosts:\n    hv1:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n      passthrough_devices: ["nvidia"]\n`,
+    );
     const errs: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((c: string | Uint8Array) => (errs.push(String(c)), true)) as typeof process.stderr.write;

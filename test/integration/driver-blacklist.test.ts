@@ -11,7 +11,6 @@ function root(): string {
   return host.root('blacklist', 'debian', { pci: LAB_PCI });
 }
 
-
 describe('driver_blacklist on real sshd hosts', () => {
   it('blacklists GPU drivers in its own modprobe.d file, skipping ones already blacklisted elsewhere', async () => {
     const r = root();
@@ -22,11 +21,14 @@ describe('driver_blacklist on real sshd hosts', () => {
       {
         path: join(r, 'etc/modprobe.d/rollgate-blacklist.conf'),
         before: null,
-        after: '# Managed by rollgate (driver_blacklist): host drivers kept off passthrough devices.\nblacklist nvidia\nblacklist amdgpu\n',
+        after:
+          '# Managed by rollgate (driver_blacklist): host drivers kept off passthrough devices.\nblacklist nvidia\nblacklist amdgpu\n',
       },
     ]);
     expect(outcome.undo.rebuild).toHaveLength(1);
-    expect(outcome.undo.rebuild[0]).toMatch(/-newermt @\d+\.\d+ .*ROLLGATE_ROOT=\S+ \S+\/usr\/sbin\/update-initramfs -u -k "\$k"/);
+    expect(outcome.undo.rebuild[0]).toMatch(
+      /-newermt @\d+\.\d+ .*ROLLGATE_ROOT=\S+ \S+\/usr\/sbin\/update-initramfs -u -k "\$k"/,
+    );
   });
 
   it('state absent removes the lines wherever they are and keeps the rest of each file', async () => {
@@ -39,11 +41,16 @@ describe('driver_blacklist on real sshd hosts', () => {
 
   it('refuses to blacklist the driver of a network or storage device unless forced', async () => {
     const r = root();
-    await expect(driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['e1000e', 'nouveau'] })).rejects.toThrow(
-      /e1000e drives 0000:01:00.0 \(network\).*force: true/,
-    );
-    await expect(driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['ahci'] })).rejects.toThrow(/\(storage\)/);
-    const forced = await driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['e1000e'], force: true });
+    await expect(
+      driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['e1000e', 'nouveau'] }),
+    ).rejects.toThrow(/e1000e drives 0000:01:00.0 \(network\).*force: true/);
+    await expect(
+      driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), { drivers: ['ahci'] }),
+    ).rejects.toThrow(/\(storage\)/);
+    const forced = await driverBlacklist.check(moduleContext(host.conn, { rollgate_root: r }), {
+      drivers: ['e1000e'],
+      force: true,
+    });
     expect(forced.status).toBe('change');
   });
 });

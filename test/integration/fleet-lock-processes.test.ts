@@ -53,10 +53,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('fleet lock across controller processes', () => {
   it('lets exactly one of several simultaneous controllers lock a shared host', async () => {
     const db = join(dir, 'journal.db');
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => controller(db, `run-${i}`, [`own-${i}`, 'shared'])));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => controller(db, `run-${i}`, [`own-${i}`, 'shared'])),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     // The losers took nothing: their own hosts are still free for anyone.
-    const later = await controller(db, 'run-late', Array.from({ length: 6 }, (_, i) => `own-${i}`).filter((_, i) => !results[i]!.ok));
+    const later = await controller(
+      db,
+      'run-late',
+      Array.from({ length: 6 }, (_, i) => `own-${i}`).filter((_, i) => !results[i]!.ok),
+    );
     expect(later.ok).toBe(true);
   });
 
@@ -66,7 +72,9 @@ describe('fleet lock across controller processes', () => {
     const j = Journal.open(db);
     const runId = j.createRun({ kind: 'rollout' }).id;
     // Its controller died on another machine: its lease expired a second ago.
-    j.db.prepare('INSERT INTO run_leases (run_id, owner, token, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(runId, 'elsewhere:77', 'dead', Date.now() - 61_000, Date.now() - 1000);
+    j.db
+      .prepare('INSERT INTO run_leases (run_id, owner, token, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, 'elsewhere:77', 'dead', Date.now() - 61_000, Date.now() - 1000);
     j.close();
     const results = await Promise.all(Array.from({ length: 6 }, () => resumer(db, runId)));
     expect(results.filter((r) => r.ok)).toHaveLength(1);

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SshConnection } from '../../src/connection/ssh.js';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import { copyRemoteFile, readRemoteFile, restoreBackup, toBackup, writeRemoteFile } from '../../src/modules/host-files.js';
+import {
+  copyRemoteFile,
+  readRemoteFile,
+  restoreBackup,
+  toBackup,
+  writeRemoteFile,
+} from '../../src/modules/host-files.js';
 import { ensureBuilt } from './support/cli.js';
 import { HALF_CP, lossy, toolDir, withPath } from './support/host-faults.js';
 import { connect, fleetTarget, removeRoot, startFleet, tempRoot } from './support/module-host.js';
@@ -38,15 +44,20 @@ function original(dir: string, bytes = 'GRUB_CMDLINE_LINUX="quiet"\n'): { path: 
   return { path, sum: sha(path) };
 }
 
-const toolsWithout = (name: string, missing: readonly string[], extra: Record<string, string> = {}) => toolDir(join(root, name), missing, extra);
+const toolsWithout = (name: string, missing: readonly string[], extra: Record<string, string> = {}) =>
+  toolDir(join(root, name), missing, extra);
 
 describe('remote writes survive faults: the original stays until verified new bytes replace it', () => {
   it('a controller killed mid-write leaves the original byte for byte, and no temp file', async () => {
     const { path, sum } = original('etc/killed');
     const dir = join(root, 'etc/killed');
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'support/write-child.mjs'), JSON.stringify(fleetTarget(fleet, 0)), path, '256'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'support/write-child.mjs'), JSON.stringify(fleetTarget(fleet, 0)), path, '256'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -84,9 +95,13 @@ describe('remote writes survive faults: the original stays until verified new by
   it('a stream cut short, or bytes changed on the way, fail the write and leave the original', async () => {
     const { path, sum } = original('etc/short');
     const half = lossy(conn, (b) => b.subarray(0, b.length >> 1));
-    await expect(writeRemoteFile(half, path, Buffer.alloc(10_000, 0x62))).rejects.toThrow(/received 5000 of 10000 bytes \(the transfer was cut short\)/);
+    await expect(writeRemoteFile(half, path, Buffer.alloc(10_000, 0x62))).rejects.toThrow(
+      /received 5000 of 10000 bytes \(the transfer was cut short\)/,
+    );
     const flipped = lossy(conn, (b) => Buffer.from(b.toString('latin1').replace('on', 'no'), 'latin1'));
-    await expect(writeRemoteFile(flipped, path, 'iommu=on\n')).rejects.toThrow(/sha256 of the received bytes is not the sha256 sent/);
+    await expect(writeRemoteFile(flipped, path, 'iommu=on\n')).rejects.toThrow(
+      /sha256 of the received bytes is not the sha256 sent/,
+    );
     expect(sha(path)).toBe(sum);
     expect(tempFiles(join(root, 'etc/short'))).toEqual([]);
   });
@@ -99,7 +114,9 @@ describe('remote writes survive faults: the original stays until verified new by
     try {
       writeFileSync(path, saved, { mode: 0o644 });
       await expect(writeRemoteFile(conn, path, Buffer.alloc(2 * 1024 * 1024, 0x63))).rejects.toThrow(
-        new RegExp(`cannot write ${path}: writing the new bytes failed \\(.*No space left on device.*\\); ${path} is left as it was`),
+        new RegExp(
+          `cannot write ${path}: writing the new bytes failed \\(.*No space left on device.*\\); ${path} is left as it was`,
+        ),
       );
       expect(sha(path)).toBe(sum);
       expect(tempFiles(dir)).toEqual([]);
@@ -138,7 +155,9 @@ describe('remote writes survive faults: the original stays until verified new by
     writeFileSync(dst, 'the copy from before\n');
     const before = sha(dst);
     const broken = withPath(conn, `${toolsWithout('bin-halfcp', [], { cp: HALF_CP })}:$PATH`);
-    await expect(copyRemoteFile(broken, src, dst)).rejects.toThrow(`the copy of ${src} to ${dst} does not match its source (sha256); ${dst} is left as it was`);
+    await expect(copyRemoteFile(broken, src, dst)).rejects.toThrow(
+      `the copy of ${src} to ${dst} does not match its source (sha256); ${dst} is left as it was`,
+    );
     expect(sha(dst)).toBe(before);
     expect(tempFiles(join(root, 'boot'))).toEqual([]);
     await copyRemoteFile(conn, src, dst);

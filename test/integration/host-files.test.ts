@@ -3,7 +3,15 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { SshConnection } from '../../src/connection/ssh.js';
-import { listRemoteDir, missingDirs, readRemoteFile, readRemoteFiles, restoreBackup, toBackup, writeRemoteFile } from '../../src/modules/host-files.js';
+import {
+  listRemoteDir,
+  missingDirs,
+  readRemoteFile,
+  readRemoteFiles,
+  restoreBackup,
+  toBackup,
+  writeRemoteFile,
+} from '../../src/modules/host-files.js';
 import { findTools, makeHostRoot } from '../../src/modules/host-root.js';
 import { connect, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 
@@ -32,7 +40,9 @@ describe('host file primitives over real ssh', () => {
     const st = statSync(path);
     expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 1, 2]);
     const back = await readRemoteFile(conn, path);
-    expect(back.exists && back.content.equals(bytes) && back.mode === 0o640 && back.uid === 1 && back.gid === 2).toBe(true);
+    expect(back.exists && back.content.equals(bytes) && back.mode === 0o640 && back.uid === 1 && back.gid === 2).toBe(
+      true,
+    );
     // No temp file left behind.
     expect(await listRemoteDir(conn, join(root, 'etc/we ird'), '*')).toEqual([path]);
   });
@@ -68,7 +78,9 @@ describe('host file primitives over real ssh', () => {
     expect(await findTools(conn, hr, ['update-grub', 'sh'])).toEqual({});
     mkdirSync(join(root, 'usr/sbin'), { recursive: true });
     writeFileSync(join(root, 'usr/sbin/update-grub'), '#!/bin/sh\n', { mode: 0o755 });
-    expect(await findTools(conn, hr, ['update-grub', 'sh'])).toEqual({ 'update-grub': join(root, 'usr/sbin/update-grub') });
+    expect(await findTools(conn, hr, ['update-grub', 'sh'])).toEqual({
+      'update-grub': join(root, 'usr/sbin/update-grub'),
+    });
     expect((await findTools(conn, makeHostRoot('/'), ['sh']))['sh']).toMatch(/^\/.*\/sh$/);
   });
 });

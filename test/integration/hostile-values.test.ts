@@ -72,19 +72,32 @@ describe('hostile values through every change module', () => {
     ];
     for (const [mod, args] of cases) {
       for (const v of hostile()) {
-        await expect(mod.check(moduleContext(conn, { rollgate_root: r }), args(v) as never), `${mod.name} ${JSON.stringify(args(v))}`).rejects.toMatchObject({ name: 'ModuleFailure' });
+        await expect(
+          mod.check(moduleContext(conn, { rollgate_root: r }), args(v) as never),
+          `${mod.name} ${JSON.stringify(args(v))}`,
+        ).rejects.toMatchObject({ name: 'ModuleFailure' });
       }
     }
     expect(existsSync(canary)).toBe(false);
     expect(hashTree(r)).toBe(before);
     // Every change module of the registry is covered above or below (reboot: literal reason).
-    expect(Object.keys(actionModules).sort()).toEqual(['driver_blacklist', 'initramfs', 'kernel_args', 'kernel_package', 'reboot', 'vfio_bind']);
+    expect(Object.keys(actionModules).sort()).toEqual([
+      'driver_blacklist',
+      'initramfs',
+      'kernel_args',
+      'kernel_package',
+      'reboot',
+      'vfio_bind',
+    ]);
   });
 
   it('passes a hostile reboot reason to the host as literal data', async () => {
     const r = root('hostile-reboot');
     const reason = hostile().join(' | ');
-    const ctx = { ...moduleContext(conn, { rollgate_root: r, rollgate_reboot_poll_seconds: 0.3 }), reconnect: async () => conn };
+    const ctx = {
+      ...moduleContext(conn, { rollgate_root: r, rollgate_reboot_poll_seconds: 0.3 }),
+      reconnect: async () => conn,
+    };
     const out = await reboot.check(ctx, { boot_timeout: 20, reason });
     if (out.status !== 'change') throw new Error('expected change');
     await reboot.apply(ctx, { reason }, out.change);
@@ -94,24 +107,36 @@ describe('hostile values through every change module', () => {
 
   it('runs every module in a root whose path is full of shell syntax: paths arrive literally, undo is exact', async () => {
     // No '/' fits in a directory name: the payloads touch a file in the executing user's home (or cwd).
-    const homeCanaries = ['/root', '/var/lib/rollgate-fleet/rgops', process.cwd(), base].map((d) => join(d, 'rg-hostile-canary'));
+    const homeCanaries = ['/root', '/var/lib/rollgate-fleet/rgops', process.cwd(), base].map((d) =>
+      join(d, 'rg-hostile-canary'),
+    );
     homeCanaries.forEach((c) => rmSync(c, { force: true }));
     const r = root('', `root 'q' "d" $(cd;touch rg-hostile-canary) ; \`cd;touch rg-hostile-canary\` & | *`);
     await runContract(conn, r, kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'] });
     await runContract(conn, r, vfioBind, { ids: ['10de:1e87', '10de:10f8'] });
     await runContract(conn, r, driverBlacklist, { drivers: ['nouveau'] });
     // kernel_package is done once the target runs: the "reboot" is the root's running kernel changing.
-    await runContract(conn, r, kernelPackage, { version: '6.1.0-51-test', hold: true }, { exclude: ['proc'], afterApply: () => put(r, 'proc/sys/kernel/osrelease', '6.1.0-51-test\n') });
+    await runContract(
+      conn,
+      r,
+      kernelPackage,
+      { version: '6.1.0-51-test', hold: true },
+      { exclude: ['proc'], afterApply: () => put(r, 'proc/sys/kernel/osrelease', '6.1.0-51-test\n') },
+    );
     expect(existsSync(canary)).toBe(false);
     for (const c of homeCanaries) expect(existsSync(c), c).toBe(false);
   });
 
   it('refuses a root with a newline, and values hidden in existing files are not evaluated', async () => {
-    await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: '/tmp/a\nb' }), { present: ['iommu=pt'] })).rejects.toThrow(/control characters/);
+    await expect(
+      kernelArgs.check(moduleContext(conn, { rollgate_root: '/tmp/a\nb' }), { present: ['iommu=pt'] }),
+    ).rejects.toThrow(/control characters/);
     const r = root('hostile-file');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(r, 'etc/default/grub'), `GRUB_CMDLINE_LINUX="$(touch ${canary})"\n`);
-    await expect(kernelArgs.check(moduleContext(conn, { rollgate_root: r }), { present: ['iommu=pt'] })).rejects.toThrow(/command substitution/);
+    await expect(
+      kernelArgs.check(moduleContext(conn, { rollgate_root: r }), { present: ['iommu=pt'] }),
+    ).rejects.toThrow(/command substitution/);
     expect(existsSync(canary)).toBe(false);
     rmSync(canary, { force: true });
   });
@@ -124,23 +149,83 @@ describe('hostile values through every change module', () => {
 function shellCases(dir: string): Array<{ context: string; line: string; value: string; refusal: string }> {
   const c = (name: string) => join(dir, name);
   return [
-    { context: 'heredoc', line: 'cat <<EOF >/dev/null\n{{ v }}\nEOF', value: `$(touch ${c('heredoc')})`, refusal: 'is in a heredoc body' },
-    { context: 'quoted heredoc', line: "cat <<'EOF' >/dev/null\n{{ v }}\nEOF", value: `x\nEOF\ntouch ${c('quoted-heredoc')} #`, refusal: 'is in a heredoc body' },
+    {
+      context: 'heredoc',
+      line: 'cat <<EOF >/dev/null\n{{ v }}\nEOF',
+      value: `$(touch ${c('heredoc')})`,
+      refusal: 'is in a heredoc body',
+    },
+    {
+      context: 'quoted heredoc',
+      line: "cat <<'EOF' >/dev/null\n{{ v }}\nEOF",
+      value: `x\nEOF\ntouch ${c('quoted-heredoc')} #`,
+      refusal: 'is in a heredoc body',
+    },
     { context: 'comment', line: 'true # {{ v }}', value: `x\ntouch ${c('comment')} #`, refusal: 'is in a # comment' },
-    { context: 'arithmetic', line: 'echo $(( {{ v }} + 1 ))', value: `$(touch ${c('arithmetic')})`, refusal: 'is inside shell arithmetic' },
-    { context: '[[ ]]', line: '[[ {{ v }} -eq 1 ]]', value: `a[$(touch ${c('double-brackets')})]`, refusal: 'is inside [[ ]]' },
-    { context: "$'…'", line: "printf %s $'a\\' {{ v }}'", value: `;touch ${c('ansi-c')};`, refusal: "is inside a $'…' string" },
+    {
+      context: 'arithmetic',
+      line: 'echo $(( {{ v }} + 1 ))',
+      value: `$(touch ${c('arithmetic')})`,
+      refusal: 'is inside shell arithmetic',
+    },
+    {
+      context: '[[ ]]',
+      line: '[[ {{ v }} -eq 1 ]]',
+      value: `a[$(touch ${c('double-brackets')})]`,
+      refusal: 'is inside [[ ]]',
+    },
+    {
+      context: "$'…'",
+      line: "printf %s $'a\\' {{ v }}'",
+      value: `;touch ${c('ansi-c')};`,
+      refusal: "is inside a $'…' string",
+    },
     { context: 'let', line: 'let n={{ v }}', value: `a[$(touch ${c('let')})]`, refusal: 'is an argument of `let`' },
-    { context: 'backquotes', line: 'echo `echo {{ v }}`', value: `x\`;touch ${c('backquotes')};\`y`, refusal: 'is inside backquotes' },
-    { context: '${ }', line: 'X=abc; echo ${X:{{ v }}}', value: `a[$(touch ${c('parameter')})]`, refusal: 'is inside ${ }' },
-    { context: 'array subscript', line: 'a[{{ v }}]=1', value: `$(touch ${c('subscript')})`, refusal: 'is inside shell arithmetic' },
+    {
+      context: 'backquotes',
+      line: 'echo `echo {{ v }}`',
+      value: `x\`;touch ${c('backquotes')};\`y`,
+      refusal: 'is inside backquotes',
+    },
+    {
+      context: '${ }',
+      line: 'X=abc; echo ${X:{{ v }}}',
+      value: `a[$(touch ${c('parameter')})]`,
+      refusal: 'is inside ${ }',
+    },
+    {
+      context: 'array subscript',
+      line: 'a[{{ v }}]=1',
+      value: `$(touch ${c('subscript')})`,
+      refusal: 'is inside shell arithmetic',
+    },
     { context: 'eval', line: 'eval echo {{ v }}', value: `$(touch ${c('eval')})`, refusal: 'is an argument of `eval`' },
     { context: 'trap', line: 'trap {{ v }} EXIT', value: `touch ${c('trap')}`, refusal: 'is an argument of `trap`' },
     { context: 'sh -c', line: 'sh -c {{ v }}', value: `touch ${c('sh-c')}`, refusal: 'is in the script of `sh -c`' },
-    { context: 'declare -a', line: 'declare -a arr={{ v }}', value: `($(touch ${c('declare')}))`, refusal: 'is a variable name (or array value) of `declare`' },
-    { context: 'read', line: 'read {{ v }} <<< x', value: `a[$(touch ${c('read')})]`, refusal: 'is a variable name (or array value) of `read`' },
-    { context: '[ -v ]', line: '[ -v {{ v }} ]', value: `a[$(touch ${c('test-v')})]`, refusal: 'is a variable name (or array value) of `[`' },
-    { context: 'printf -v', line: 'printf -v {{ v }} %s x', value: `a[$(touch ${c('printf-v')})]`, refusal: 'is a variable name (or array value) of `printf`' },
+    {
+      context: 'declare -a',
+      line: 'declare -a arr={{ v }}',
+      value: `($(touch ${c('declare')}))`,
+      refusal: 'is a variable name (or array value) of `declare`',
+    },
+    {
+      context: 'read',
+      line: 'read {{ v }} <<< x',
+      value: `a[$(touch ${c('read')})]`,
+      refusal: 'is a variable name (or array value) of `read`',
+    },
+    {
+      context: '[ -v ]',
+      line: '[ -v {{ v }} ]',
+      value: `a[$(touch ${c('test-v')})]`,
+      refusal: 'is a variable name (or array value) of `[`',
+    },
+    {
+      context: 'printf -v',
+      line: 'printf -v {{ v }} %s x',
+      value: `a[$(touch ${c('printf-v')})]`,
+      refusal: 'is a variable name (or array value) of `printf`',
+    },
   ];
 }
 
@@ -156,11 +241,21 @@ describe('hostile values in shell lines', () => {
     await plain?.close();
     removeRoot(dir);
   });
-  const planted = () => readdirSync(dir).filter((f) => !f.endsWith('.yml') && !f.endsWith('.json') && f !== 'journal.db');
+  const planted = () =>
+    readdirSync(dir).filter((f) => !f.endsWith('.yml') && !f.endsWith('.json') && f !== 'journal.db');
 
   it('refuses every such context at load time (exit 2, file:line:col) and no planted command runs', async () => {
     const cases = shellCases(dir);
-    const playbook = [{ hosts: 'all', tasks: cases.map((k, i) => ({ name: k.context, shell: k.line.replaceAll('{{ v }}', `{{ v${i} }}`), ignore_errors: true })) }];
+    const playbook = [
+      {
+        hosts: 'all',
+        tasks: cases.map((k, i) => ({
+          name: k.context,
+          shell: k.line.replaceAll('{{ v }}', `{{ v${i} }}`),
+          ignore_errors: true,
+        })),
+      },
+    ];
     writeFileSync(join(dir, 'play.yml'), JSON.stringify(playbook, null, 2));
     writeFileSync(join(dir, 'vars.json'), JSON.stringify(Object.fromEntries(cases.map((k, i) => [`v${i}`, k.value]))));
     const host = fleet.hosts[0]!;
@@ -170,8 +265,23 @@ describe('hostile values in shell lines', () => {
     );
     const out = await new Promise<{ code: number; stderr: string }>((resolve) => {
       const cli = new URL('../../bin/rollgate.js', import.meta.url).pathname;
-      const args = [cli, 'run', join(dir, 'play.yml'), '-i', join(dir, 'inventory.yml'), '-e', `@${join(dir, 'vars.json')}`, '--journal', join(dir, 'journal.db')];
-      execFile(process.execPath, args, { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+      const args = [
+        cli,
+        'run',
+        join(dir, 'play.yml'),
+        '-i',
+        join(dir, 'inventory.yml'),
+        '-e',
+        `@${join(dir, 'vars.json')}`,
+        '--journal',
+        join(dir, 'journal.db'),
+      ];
+      execFile(
+        process.execPath,
+        args,
+        { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+        (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
     });
     expect(planted()).toEqual([]);
     expect(out.code, out.stderr).toBe(2);
@@ -200,7 +310,7 @@ describe('hostile values in shell lines', () => {
     const scope = createScope([{ kind: 'extra', vars: { v: value, n: '7', pages: 'a[$(id)]' } }]);
     const lines = [
       'v={{ v }}\ncat <<EOF\n$v\nEOF',
-      "sh -c 'printf \"%s\\n\" \"$1\"' sh {{ v }}",
+      'sh -c \'printf "%s\\n" "$1"\' sh {{ v }}',
       "eval printf '%s\\\\n' {{ v | quote }}",
       "printf '%s\\n' {{ v }}",
     ];
@@ -208,7 +318,9 @@ describe('hostile values in shell lines', () => {
       const r = await plain.exec(renderShellLine(l, scope));
       expect(r.stdout, l).toBe(`${value}\n`);
     }
-    expect((await plain.exec(renderShellLine('echo $(( {{ n | int }} * 2 )) $(( {{ pages | int }} ))', scope))).stdout).toBe('14 0\n');
+    expect(
+      (await plain.exec(renderShellLine('echo $(( {{ n | int }} * 2 )) $(( {{ pages | int }} ))', scope))).stdout,
+    ).toBe('14 0\n');
     expect(planted()).toEqual([]);
   });
 });

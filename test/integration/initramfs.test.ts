@@ -21,19 +21,24 @@ async function bindNic(r: string): Promise<void> {
   await vfioBind.apply(ctx, { ids: ['8086:10d3'] }, out.change);
 }
 
-
 describe('initramfs on real sshd hosts', () => {
   it('rebuilds with update-initramfs after vfio_bind, proves the vfio modules are inside, restores the old image on undo', async () => {
     const r = root();
     await bindNic(r);
     const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
-    const { outcome, message } = await runContract(host.conn, r, initramfs, {}, {
-      afterApply: () => {
-        const manifest = readFileSync(image, 'utf8');
-        expect(manifest).toContain(`path usr/lib/modules/${TEST_KERNEL}/kernel/drivers/vfio_pci.ko`);
-        expect(manifest).toContain('conf rollgate-vfio.conf: options vfio-pci ids=8086:10d3');
+    const { outcome, message } = await runContract(
+      host.conn,
+      r,
+      initramfs,
+      {},
+      {
+        afterApply: () => {
+          const manifest = readFileSync(image, 'utf8');
+          expect(manifest).toContain(`path usr/lib/modules/${TEST_KERNEL}/kernel/drivers/vfio_pci.ko`);
+          expect(manifest).toContain('conf rollgate-vfio.conf: options vfio-pci ids=8086:10d3');
+        },
       },
-    });
+    );
     expect(message).toBe(`initramfs rebuilt for ${TEST_KERNEL}; holds vfio, vfio_iommu_type1, vfio_pci`);
     expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-initramfs -u -k ${TEST_KERNEL}`);
     expect(existsSync(join(r, 'var/lib/rollgate'))).toBe(false);
@@ -78,7 +83,9 @@ describe('initramfs on real sshd hosts', () => {
 
   it('counts modules built into the kernel as present', async () => {
     const r = root();
-    const out = await initramfs.check(moduleContext(host.conn, { rollgate_root: r }), { require_modules: ['pci-stub', 'ext4'] });
+    const out = await initramfs.check(moduleContext(host.conn, { rollgate_root: r }), {
+      require_modules: ['pci-stub', 'ext4'],
+    });
     expect(out).toMatchObject({ status: 'no_change' });
   });
 
@@ -91,6 +98,8 @@ describe('initramfs on real sshd hosts', () => {
 
   it('refuses a kernel that is not installed', async () => {
     const r = root();
-    await expect(initramfs.check(moduleContext(host.conn, { rollgate_root: r }), { kernel: '9.9.9' })).rejects.toThrow(/kernel 9.9.9 has no modules directory/);
+    await expect(initramfs.check(moduleContext(host.conn, { rollgate_root: r }), { kernel: '9.9.9' })).rejects.toThrow(
+      /kernel 9.9.9 has no modules directory/,
+    );
   });
 });

@@ -22,14 +22,25 @@ const roots: string[] = [];
 
 /** An inventory of both fleet hosts (or only `port` of h01 moved elsewhere), each with its throwaway root. */
 function inventory(file: string, h01Port = fleet.hosts[0]!.port): string {
-  const hosts = fleet.hosts.map((h, i) => `    ${h.name}:\n      ansible_port: ${i === 0 ? h01Port : h.port}\n      rollgate_root: ${roots[i]}\n      rollgate_reboot_command: ${FAKE_BOOT} ${roots[i]}\n`).join('');
-  writeFileSync(file, `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: ${FLEET_ADMIN_USER}\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${hosts}`);
+  const hosts = fleet.hosts
+    .map(
+      (h, i) =>
+        `    ${h.name}:\n      ansible_port: ${i === 0 ? h01Port : h.port}\n      rollgate_root: ${roots[i]}\n      rollgate_reboot_command: ${FAKE_BOOT} ${roots[i]}\n`,
+    )
+    .join('');
+  writeFileSync(
+    file,
+    `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: ${FLEET_ADMIN_USER}\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${hosts}`,
+  );
   return file;
 }
 
 function playbook(name: string, seconds: number): string {
   const file = join(dir, name);
-  writeFileSync(file, `- hosts: all\n  tasks:\n    - name: slow\n      command: sleep ${seconds}\n    - name: after\n      command: touch {{ rollgate_root }}/etc/after-slow\n`);
+  writeFileSync(
+    file,
+    `- hosts: all\n  tasks:\n    - name: slow\n      command: sleep ${seconds}\n    - name: after\n      command: touch {{ rollgate_root }}/etc/after-slow\n`,
+  );
   return file;
 }
 
@@ -39,10 +50,18 @@ const quick = () => {
   return file;
 };
 
-const runStatus = (journal: string, id: string) => peek(journal, (db) => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status);
+const runStatus = (journal: string, id: string) =>
+  peek(journal, (db) => (db.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string }).status);
 /** Host locks (a host's address and host key identities count once). */
-const locks = (journal: string) => peek(journal, (db) => db.prepare('SELECT DISTINCT host, run_id AS runId FROM host_locks ORDER BY host').all()) ?? [];
-const runIdOf = (journal: string) => until(() => peek(journal, (db) => (db.prepare("SELECT id FROM runs ORDER BY started_at LIMIT 1").get() as { id: string } | undefined)?.id));
+const locks = (journal: string) =>
+  peek(journal, (db) => db.prepare('SELECT DISTINCT host, run_id AS runId FROM host_locks ORDER BY host').all()) ?? [];
+const runIdOf = (journal: string) =>
+  until(() =>
+    peek(
+      journal,
+      (db) => (db.prepare('SELECT id FROM runs ORDER BY started_at LIMIT 1').get() as { id: string } | undefined)?.id,
+    ),
+  );
 
 beforeAll(async () => {
   ensureBuilt();
@@ -71,12 +90,19 @@ describe('rollgate run under signals', () => {
     run.child.kill('SIGTERM');
     const out = await run.done;
     const id = await runIdOf(journal);
-    expect(out.stderr).toContain('rollgate run: SIGTERM: stopping after the step in flight (signal again to stop at once)');
-    expect(out.stderr).toContain(`rollgate run: interrupted by SIGTERM: stopped after the tasks in flight; run ${id} is marked interrupted and its locks are released. \`rollgate undo ${id}\` takes back what it changed`);
+    expect(out.stderr).toContain(
+      'rollgate run: SIGTERM: stopping after the step in flight (signal again to stop at once)',
+    );
+    expect(out.stderr).toContain(
+      `rollgate run: interrupted by SIGTERM: stopped after the tasks in flight; run ${id} is marked interrupted and its locks are released. \`rollgate undo ${id}\` takes back what it changed`,
+    );
     expect(out.code).toBe(143);
     expect(runStatus(journal, id)).toBe('interrupted');
     // The task in flight finished on both hosts; the next one never started.
-    expect(peek(journal, (db) => db.prepare('SELECT task, status FROM steps ORDER BY id').all())).toEqual([{ task: 'slow', status: 'applied' }, { task: 'slow', status: 'applied' }]);
+    expect(peek(journal, (db) => db.prepare('SELECT task, status FROM steps ORDER BY id').all())).toEqual([
+      { task: 'slow', status: 'applied' },
+      { task: 'slow', status: 'applied' },
+    ]);
     expect(roots.map((r) => existsSync(join(r, 'etc/after-slow')))).toEqual([false, false]);
     expect(locks(journal)).toEqual([]);
     expect(peek(journal, (db) => db.prepare('SELECT * FROM run_leases').all())).toEqual([]);
@@ -97,16 +123,24 @@ describe('rollgate run under signals', () => {
     expect(Date.now() - second).toBeLessThan(5000);
     const id = await runIdOf(journal);
     expect(out.code).toBe(130);
-    expect(out.stderr).toContain(`rollgate run: stopped at once; run ${id} is marked interrupted; h01 keeps its lock (a step was in flight). \`rollgate undo ${id}\` takes its changes back`);
+    expect(out.stderr).toContain(
+      `rollgate run: stopped at once; run ${id} is marked interrupted; h01 keeps its lock (a step was in flight). \`rollgate undo ${id}\` takes its changes back`,
+    );
     expect(runStatus(journal, id)).toBe('interrupted');
     expect(peek(journal, (db) => db.prepare('SELECT status, message FROM steps').all())).toEqual([
-      { status: 'pending', message: 'interrupted (SIGINT twice) while this step ran: it may be partly applied; undo restores it from its record' },
+      {
+        status: 'pending',
+        message:
+          'interrupted (SIGINT twice) while this step ran: it may be partly applied; undo restores it from its record',
+      },
     ]);
     expect(locks(journal)).toEqual([{ host: 'h01', runId: id }]);
     // The lock left is not a dead end: the refusal says how to get past it.
     const next = await rollgate(['run', quick(), '-i', inv, '--journal', journal, '--limit', 'h01']);
     expect(next.code).toBe(5);
-    expect(next.stderr).toContain(`run ${id} was interrupted: \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h01\``);
+    expect(next.stderr).toContain(
+      `run ${id} was interrupted: \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h01\``,
+    );
   });
 
   it("SIGKILL: the next run's refusal names undo and unlock; after unlock it runs", async () => {
@@ -119,10 +153,12 @@ describe('rollgate run under signals', () => {
     const id = await runIdOf(journal);
     const refused = await rollgate(['run', quick(), '-i', inv, '--journal', journal]);
     expect(refused.code).toBe(5);
-    expect(refused.stderr).toMatch(new RegExp(
-      `^rollgate run: hosts locked:\\nh01 \\(127\\.0\\.0\\.1:${fleet.hosts[0]!.port}\\) is locked by run ${id}: run ${id} stopped \\(its controller \\S+:${run.child.pid} has exited\\): ` +
-        `\`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h01\` releases the lock once you know h01 is fine\\n`,
-    ));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^rollgate run: hosts locked:\\nh01 \\(127\\.0\\.0\\.1:${fleet.hosts[0]!.port}\\) is locked by run ${id}: run ${id} stopped \\(its controller \\S+:${run.child.pid} has exited\\): ` +
+          `\`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h01\` releases the lock once you know h01 is fine\\n`,
+      ),
+    );
     expect(refused.stderr).toMatch(/\nnothing was touched\n$/);
     const unlocked = await rollgate(['unlock', id, '--journal', journal]);
     expect(unlocked.code).toBe(0);
@@ -136,31 +172,46 @@ describe('rollgate rollout under signals, and resume', () => {
     const inv = inventory(join(dir, 'rollout-inv.yml'));
     const grubBefore = readFileSync(join(roots[0]!, 'etc/default/grub'), 'utf8');
     const play = join(dir, 'rollout.yml');
-    writeFileSync(play, '- hosts: h01\n  tasks:\n    - kernel_args: { present: [rollgate.interrupt=1] }\n    - name: slow\n      command: sleep 4\n    - name: after\n      command: touch {{ rollgate_root }}/etc/after-slow\n');
+    writeFileSync(
+      play,
+      '- hosts: h01\n  tasks:\n    - kernel_args: { present: [rollgate.interrupt=1] }\n    - name: slow\n      command: sleep 4\n    - name: after\n      command: touch {{ rollgate_root }}/etc/after-slow\n',
+    );
     const rollout = startCli(['rollout', play, '-i', inv, '--journal', journal, '--yes']);
     await until(() => pendingStep(journal, 'slow'));
     const id = await runIdOf(journal);
     // Its controller is alive: resume refuses and touches nothing.
     const early = await rollgate(['resume', id, '--journal', journal]);
     expect(early.code).toBe(5);
-    expect(early.stderr).toMatch(new RegExp(`^rollgate resume: refused:\\nrun ${id} is still in progress: its controller \\S+:${rollout.child.pid} is alive \\(last heartbeat \\d+ s ago\\); stop it first \\(Ctrl-C, or kill -TERM ${rollout.child.pid}\\)\\nnothing was touched\\n$`));
+    expect(early.stderr).toMatch(
+      new RegExp(
+        `^rollgate resume: refused:\\nrun ${id} is still in progress: its controller \\S+:${rollout.child.pid} is alive \\(last heartbeat \\d+ s ago\\); stop it first \\(Ctrl-C, or kill -TERM ${rollout.child.pid}\\)\\nnothing was touched\\n$`,
+      ),
+    );
     rollout.child.kill('SIGTERM');
     const out = await rollout.done;
     expect(out.code).toBe(143);
-    expect(out.stderr).toContain(`rollgate rollout: interrupted by SIGTERM: stopped between steps; run ${id} is marked interrupted; h01 stopped mid-change and keeps the lock: \`rollgate resume ${id}\` finishes or rolls back, \`rollgate undo ${id}\` takes the changes back`);
+    expect(out.stderr).toContain(
+      `rollgate rollout: interrupted by SIGTERM: stopped between steps; run ${id} is marked interrupted; h01 stopped mid-change and keeps the lock: \`rollgate resume ${id}\` finishes or rolls back, \`rollgate undo ${id}\` takes the changes back`,
+    );
     expect(runStatus(journal, id)).toBe('interrupted');
     expect(readFileSync(join(roots[0]!, 'etc/default/grub'), 'utf8')).toContain('rollgate.interrupt=1');
     expect(existsSync(join(roots[0]!, 'etc/after-slow'))).toBe(false);
     const blocked = await rollgate(['run', quick(), '-i', inv, '--journal', journal, '--limit', 'h01']);
     expect(blocked.code).toBe(5);
-    expect(blocked.stderr).toContain(`run ${id} was interrupted: \`rollgate resume ${id}\` finishes it or rolls it back, \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h01\``);
+    expect(blocked.stderr).toContain(
+      `run ${id} was interrupted: \`rollgate resume ${id}\` finishes it or rolls it back, \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h01\``,
+    );
 
     // The inventory now points h01 at another sshd: resume refuses before contacting anything.
     inventory(inv, fleet.hosts[1]!.port);
     const moved = await rollgate(['resume', id, '--journal', journal]);
     expect(moved.code).toBe(2);
-    expect(moved.stderr).toContain(`${inv}:9:7: h01 now points to 127.0.0.1:${fleet.hosts[1]!.port}, but run ${id} changed the machine at 127.0.0.1:${fleet.hosts[0]!.port} (host key SHA256:`);
-    expect(moved.stderr).toContain(`fix the inventory so h01 points to 127.0.0.1:${fleet.hosts[0]!.port} again (or pass -i with the inventory the run used), or add --force if 127.0.0.1:${fleet.hosts[1]!.port} is the same machine, moved`);
+    expect(moved.stderr).toContain(
+      `${inv}:9:7: h01 now points to 127.0.0.1:${fleet.hosts[1]!.port}, but run ${id} changed the machine at 127.0.0.1:${fleet.hosts[0]!.port} (host key SHA256:`,
+    );
+    expect(moved.stderr).toContain(
+      `fix the inventory so h01 points to 127.0.0.1:${fleet.hosts[0]!.port} again (or pass -i with the inventory the run used), or add --force if 127.0.0.1:${fleet.hosts[1]!.port} is the same machine, moved`,
+    );
     inventory(inv);
 
     const resumed = await rollgate(['resume', id, '--journal', journal, '--yes']);
@@ -172,26 +223,49 @@ describe('rollgate rollout under signals, and resume', () => {
     expect((await rollgate(['run', quick(), '-i', inv, '--journal', journal, '--limit', 'h01'])).code).toBe(0);
   });
 
-  it("after kill -9 names resume in the refusal, and lets exactly one of two resumes racing take the rollout over", async () => {
+  it('after kill -9 names resume in the refusal, and lets exactly one of two resumes racing take the rollout over', async () => {
     const journal = join(dir, 'race.db');
     const inv = inventory(join(dir, 'race-inv.yml'));
     const play = join(dir, 'race.yml');
-    writeFileSync(play, '- hosts: h02\n  tasks:\n    - name: slow\n      command: sleep 4\n      changed_when: false\n');
+    writeFileSync(
+      play,
+      '- hosts: h02\n  tasks:\n    - name: slow\n      command: sleep 4\n      changed_when: false\n',
+    );
     // A rollout whose controller is killed (-9) once it holds its host, before the host starts.
     const first = startCli(['rollout', play, '-i', inv, '--journal', journal, '--yes']);
-    const id = await until(() => peek(journal, (db) => (db.prepare('SELECT run_id AS id FROM host_locks').get() as { id: string } | undefined)?.id), 30_000);
+    const id = await until(
+      () =>
+        peek(
+          journal,
+          (db) => (db.prepare('SELECT run_id AS id FROM host_locks').get() as { id: string } | undefined)?.id,
+        ),
+      30_000,
+    );
     first.child.kill('SIGKILL');
     await first.done;
-    expect(peek(journal, (db) => db.prepare("SELECT count(*) AS n FROM steps WHERE task = 'slow'").get())).toEqual({ n: 0 });
+    expect(peek(journal, (db) => db.prepare("SELECT count(*) AS n FROM steps WHERE task = 'slow'").get())).toEqual({
+      n: 0,
+    });
     // Its lock is in the way of other runs, and the refusal says how to get past it.
     const blocked = await rollgate(['run', quick(), '-i', inv, '--journal', journal, '--limit', 'h02']);
     expect(blocked.code).toBe(5);
-    expect(blocked.stderr).toMatch(new RegExp(`run ${id} stopped \\(its controller \\S+:${first.child.pid} has exited\\): \`rollgate resume ${id}\` finishes it or rolls it back, \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h02\``));
-    const both = await Promise.all([startCli(['resume', id, '--journal', journal, '--yes']).done, startCli(['resume', id, '--journal', journal, '--yes']).done]);
+    expect(blocked.stderr).toMatch(
+      new RegExp(
+        `run ${id} stopped \\(its controller \\S+:${first.child.pid} has exited\\): \`rollgate resume ${id}\` finishes it or rolls it back, \`rollgate undo ${id}\` takes its changes back, or \`rollgate unlock ${id} --host h02\``,
+      ),
+    );
+    const both = await Promise.all([
+      startCli(['resume', id, '--journal', journal, '--yes']).done,
+      startCli(['resume', id, '--journal', journal, '--yes']).done,
+    ]);
     expect(both.map((r) => r.code).sort()).toEqual([0, 5]);
     const loser = both.find((r) => r.code === 5)!;
-    expect(loser.stderr).toMatch(new RegExp(`^rollgate resume: refused:\\nrun ${id} is still in progress: its controller \\S+ is alive`));
-    expect(peek(journal, (db) => db.prepare("SELECT count(*) AS n FROM steps WHERE task = 'slow'").get())).toEqual({ n: 1 });
+    expect(loser.stderr).toMatch(
+      new RegExp(`^rollgate resume: refused:\\nrun ${id} is still in progress: its controller \\S+ is alive`),
+    );
+    expect(peek(journal, (db) => db.prepare("SELECT count(*) AS n FROM steps WHERE task = 'slow'").get())).toEqual({
+      n: 1,
+    });
     expect(runStatus(journal, id)).toBe('succeeded');
   });
 });

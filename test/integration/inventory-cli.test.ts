@@ -19,7 +19,11 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ANSIBLE_HOM
 
 async function rollgate(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/rollgate.js'), ...args], { cwd, env, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/rollgate.js'), ...args], {
+      cwd,
+      env,
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -30,7 +34,10 @@ async function rollgate(args: string[], cwd: string): Promise<{ code: number; st
 describe('rollgate inventory', () => {
   it('prints --list byte for byte as ansible-inventory does', async () => {
     const cwd = join(fixtures, 'inventories/hypervisors');
-    const [ours, theirs] = await Promise.all([rollgate(['inventory', '-i', 'hosts.yml', '--list'], cwd), run('/usr/bin/ansible-inventory', ['-i', 'hosts.yml', '--list'], { cwd, env })]);
+    const [ours, theirs] = await Promise.all([
+      rollgate(['inventory', '-i', 'hosts.yml', '--list'], cwd),
+      run('/usr/bin/ansible-inventory', ['-i', 'hosts.yml', '--list'], { cwd, env }),
+    ]);
     expect(ours.code).toBe(0);
     expect(ours.stdout).toBe(theirs.stdout);
   });
@@ -38,17 +45,27 @@ describe('rollgate inventory', () => {
   it('prints one host as ansible-inventory --host does', async () => {
     const cwd = join(fixtures, 'inventories/hypervisors');
     const args = ['-i', 'hosts.yml', '--host', 'hv01.lab.example'];
-    const [ours, theirs] = await Promise.all([rollgate(['inventory', ...args], cwd), run('/usr/bin/ansible-inventory', args, { cwd, env })]);
+    const [ours, theirs] = await Promise.all([
+      rollgate(['inventory', ...args], cwd),
+      run('/usr/bin/ansible-inventory', args, { cwd, env }),
+    ]);
     expect(ours.stdout).toBe(theirs.stdout);
   });
 
   it('exits 2 with the positioned error and prints nothing else for a bad inventory', async () => {
     const r = await rollgate(['inventory', '-i', 'unknown-key.yml', '--list'], join(fixtures, 'bad-inventories'));
-    expect(r).toEqual({ code: 2, stdout: '', stderr: 'unknown-key.yml:4:7: unknown key `hots` under `hypervisors`. did you mean `hosts`?\n' });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'unknown-key.yml:4:7: unknown key `hots` under `hypervisors`. did you mean `hosts`?\n',
+    });
   });
 
   it('exits 2 for a misspelt --limit', async () => {
-    const r = await rollgate(['inventory', '-i', 'hosts.yml', '--list', '--limit', 'canary:!intel_gp'], join(fixtures, 'inventories/hypervisors'));
+    const r = await rollgate(
+      ['inventory', '-i', 'hosts.yml', '--list', '--limit', 'canary:!intel_gp'],
+      join(fixtures, 'inventories/hypervisors'),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('--limit:1:9: no host or group matches `intel_gp`. did you mean `intel_gpu`?\n');
   });

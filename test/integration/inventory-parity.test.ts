@@ -18,14 +18,26 @@ const names = readdirSync(fixtures).sort();
 const home = mkdtempSync(join(tmpdir(), 'rg-parity-'));
 
 function sourcesOf(name: string): string[] {
-  return readFileSync(join(fixtures, name, 'sources.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return readFileSync(join(fixtures, name, 'sources.txt'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 async function ansibleInventory(name: string, mode: '--list' | '--graph'): Promise<string> {
   const args = [...sourcesOf(name).flatMap((s) => ['-i', s]), mode];
   // A clean HOME and no config file, so nothing of the user's Ansible set-up leaks in.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ANSIBLE_HOME: home, ANSIBLE_CONFIG: join(home, 'none.cfg'), LANG: 'C.UTF-8' };
-  const { stdout, stderr } = await run('/usr/bin/ansible-inventory', args, { cwd: join(fixtures, name), env, timeout: 60_000 });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    ANSIBLE_HOME: home,
+    ANSIBLE_CONFIG: join(home, 'none.cfg'),
+    LANG: 'C.UTF-8',
+  };
+  const { stdout, stderr } = await run('/usr/bin/ansible-inventory', args, {
+    cwd: join(fixtures, name),
+    env,
+    timeout: 60_000,
+  });
   // A fixture Ansible cannot read would make the comparison meaningless.
   expect(stderr).not.toMatch(/Failed to parse|Unable to parse|No inventory was parsed/);
   return stdout;
@@ -49,7 +61,10 @@ beforeAll(async () => {
   const queue = [...names];
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      expected.set(name, { list: await ansibleInventory(name, '--list'), graph: await ansibleInventory(name, '--graph') });
+      expected.set(name, {
+        list: await ansibleInventory(name, '--list'),
+        graph: await ansibleInventory(name, '--graph'),
+      });
     }
   };
   await Promise.all([worker(), worker()]);

@@ -12,7 +12,6 @@ function root(profile: RootProfile, cpu: 'intel' | 'amd' = 'intel'): string {
   return host.root(profile, profile, { cpu });
 }
 
-
 const enable = { present: ['intel_iommu=on', 'iommu=pt'] };
 
 describe('kernel_args on real sshd hosts', () => {
@@ -21,7 +20,9 @@ describe('kernel_args on real sshd hosts', () => {
     const { outcome } = await runContract(host.conn, r, kernelArgs, enable, {
       afterApply: () => {
         const cfg = readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8');
-        expect(cfg).toContain(`linux /boot/vmlinuz-${TEST_KERNEL} root=UUID=0000 ro intel_iommu=on iommu=pt console=ttyS0,115200n8 quiet`);
+        expect(cfg).toContain(
+          `linux /boot/vmlinuz-${TEST_KERNEL} root=UUID=0000 ro intel_iommu=on iommu=pt console=ttyS0,115200n8 quiet`,
+        );
       },
     });
     expect(outcome.preview.files).toEqual([
@@ -51,39 +52,71 @@ describe('kernel_args on real sshd hosts', () => {
     const grub = join(r, 'etc/default/grub');
     writeFileSync(grub, readFileSync(grub, 'utf8').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt"'));
     const out = await kernelArgs.check(moduleContext(host.conn, { rollgate_root: r }), { present: ['iommu=pt'] });
-    expect(out.status === 'change' && out.preview).toMatchObject({ files: [], commands: [`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-grub`] });
+    expect(out.status === 'change' && out.preview).toMatchObject({
+      files: [],
+      commands: [`ROLLGATE_ROOT=${r} ${r}/usr/sbin/update-grub`],
+    });
   });
 
   it('Fedora BLS: grubby --update-kernel=ALL, /etc/default/grub kept in step, entries restored on undo', async () => {
     const r = root('fedora-bls');
-    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['intel_iommu=on', 'iommu=pt'], absent: ['rhgb'] }, {
-      afterApply: () => {
-        const entry = readFileSync(join(r, `boot/loader/entries/0000-${TEST_KERNEL}.conf`), 'utf8');
-        expect(entry).toContain('options root=UUID=0000 ro quiet intel_iommu=on iommu=pt\n');
+    const { outcome } = await runContract(
+      host.conn,
+      r,
+      kernelArgs,
+      { present: ['intel_iommu=on', 'iommu=pt'], absent: ['rhgb'] },
+      {
+        afterApply: () => {
+          const entry = readFileSync(join(r, `boot/loader/entries/0000-${TEST_KERNEL}.conf`), 'utf8');
+          expect(entry).toContain('options root=UUID=0000 ro quiet intel_iommu=on iommu=pt\n');
+        },
       },
-    });
+    );
     expect(outcome.preview.commands).toEqual([
       `ROLLGATE_ROOT=${r} ${r}/usr/sbin/grubby --update-kernel=ALL --remove-args=rhgb`,
       `ROLLGATE_ROOT=${r} ${r}/usr/sbin/grubby --update-kernel=ALL '--args=intel_iommu=on iommu=pt'`,
     ]);
     expect(outcome.undo.files.map((f) => f.path.slice(r.length)).sort()).toEqual([
-      '/boot/grub2/grubenv', '/boot/loader/entries/0000-0-rescue.conf', `/boot/loader/entries/0000-${TEST_KERNEL}.conf`, '/etc/default/grub',
+      '/boot/grub2/grubenv',
+      '/boot/loader/entries/0000-0-rescue.conf',
+      `/boot/loader/entries/0000-${TEST_KERNEL}.conf`,
+      '/etc/default/grub',
     ]);
   });
 
   it('Fedora without BLS (third guide): grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg', async () => {
     const r = root('fedora-legacy');
-    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['intel_iommu=on'] }, {
-      afterApply: () => expect(readFileSync(join(r, 'boot/efi/EFI/fedora/grub.cfg'), 'utf8')).toContain('ro rhgb quiet intel_iommu=on'),
-    });
-    expect(outcome.preview.commands).toEqual([`ROLLGATE_ROOT=${r} ${r}/usr/sbin/grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg`]);
+    const { outcome } = await runContract(
+      host.conn,
+      r,
+      kernelArgs,
+      { present: ['intel_iommu=on'] },
+      {
+        afterApply: () =>
+          expect(readFileSync(join(r, 'boot/efi/EFI/fedora/grub.cfg'), 'utf8')).toContain(
+            'ro rhgb quiet intel_iommu=on',
+          ),
+      },
+    );
+    expect(outcome.preview.commands).toEqual([
+      `ROLLGATE_ROOT=${r} ${r}/usr/sbin/grub2-mkconfig -o /boot/efi/EFI/fedora/grub.cfg`,
+    ]);
   });
 
   it('systemd-boot: /etc/kernel/cmdline, then kernel-install add for each kernel', async () => {
     const r = root('systemd-boot');
-    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['amd_iommu=on', 'iommu=pt'] , force: true }, {
-      afterApply: () => expect(readFileSync(join(r, `boot/loader/entries/test-${TEST_KERNEL}.conf`), 'utf8')).toContain('options root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n'),
-    });
+    const { outcome } = await runContract(
+      host.conn,
+      r,
+      kernelArgs,
+      { present: ['amd_iommu=on', 'iommu=pt'], force: true },
+      {
+        afterApply: () =>
+          expect(readFileSync(join(r, `boot/loader/entries/test-${TEST_KERNEL}.conf`), 'utf8')).toContain(
+            'options root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n',
+          ),
+      },
+    );
     expect(outcome.preview.files.map((f) => f.after)).toEqual(['root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n']);
   });
 
@@ -97,9 +130,13 @@ describe('kernel_args on real sshd hosts', () => {
   it('refuses intel_iommu=on on an AMD host and amd_iommu=on on an Intel host unless forced, touching nothing', async () => {
     const amd = root('debian', 'amd');
     const before = hashTree(amd);
-    await expect(kernelArgs.check(moduleContext(host.conn, { rollgate_root: amd }), enable)).rejects.toThrow(/intel_iommu=on is for Intel CPUs but this host's CPU is AMD/);
+    await expect(kernelArgs.check(moduleContext(host.conn, { rollgate_root: amd }), enable)).rejects.toThrow(
+      /intel_iommu=on is for Intel CPUs but this host's CPU is AMD/,
+    );
     const intel = root('debian', 'intel');
-    await expect(kernelArgs.check(moduleContext(host.conn, { rollgate_root: intel }), { present: ['amd_iommu=on'] })).rejects.toThrow(/use intel_iommu or set force: true/);
+    await expect(
+      kernelArgs.check(moduleContext(host.conn, { rollgate_root: intel }), { present: ['amd_iommu=on'] }),
+    ).rejects.toThrow(/use intel_iommu or set force: true/);
     const forced = await kernelArgs.check(moduleContext(host.conn, { rollgate_root: amd }), { ...enable, force: true });
     expect(forced.status).toBe('change');
     expect(hashTree(amd)).toBe(before);

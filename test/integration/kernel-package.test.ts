@@ -15,23 +15,29 @@ function root(profile: RootProfile = 'debian'): string {
 
 /** What a reboot into `release` changes in the throwaway root: the running kernel. */
 const bootInto = (r: string, release: string) => put(r, 'proc/sys/kernel/osrelease', `${release}\n`);
-const savedEntry = (r: string, file = 'boot/grub/grubenv') => /^saved_entry=(.*)$/m.exec(readFileSync(join(r, file), 'utf8'))?.[1];
-
+const savedEntry = (r: string, file = 'boot/grub/grubenv') =>
+  /^saved_entry=(.*)$/m.exec(readFileSync(join(r, file), 'utf8'))?.[1];
 
 describe('kernel_package on real sshd hosts', () => {
   it('apt: installs and holds a release, records the default entry and kernel set, undo unholds and removes it', async () => {
     const r = root();
-    const { outcome } = await runContract(host.conn, r, kernelPackage, { version: '6.1.0-51-test', hold: true }, {
-      exclude: ['proc'],
-      afterApply: () => {
-        expect(existsSync(join(r, 'boot/vmlinuz-6.1.0-51-test'))).toBe(true);
-        expect(readFileSync(join(r, 'var/lib/rollgate-test/holds'), 'utf8')).toBe('linux-image-6.1.0-51-test\n');
-        expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).toContain('vmlinuz-6.1.0-51-test');
-        // GRUB_DEFAULT=saved kept the old entry: the new kernel is made the default, so the reboot runs it.
-        expect(savedEntry(r)).toBe('linux-6.1.0-51-test');
-        bootInto(r, '6.1.0-51-test');
+    const { outcome } = await runContract(
+      host.conn,
+      r,
+      kernelPackage,
+      { version: '6.1.0-51-test', hold: true },
+      {
+        exclude: ['proc'],
+        afterApply: () => {
+          expect(existsSync(join(r, 'boot/vmlinuz-6.1.0-51-test'))).toBe(true);
+          expect(readFileSync(join(r, 'var/lib/rollgate-test/holds'), 'utf8')).toBe('linux-image-6.1.0-51-test\n');
+          expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).toContain('vmlinuz-6.1.0-51-test');
+          // GRUB_DEFAULT=saved kept the old entry: the new kernel is made the default, so the reboot runs it.
+          expect(savedEntry(r)).toBe('linux-6.1.0-51-test');
+          bootInto(r, '6.1.0-51-test');
+        },
       },
-    });
+    );
     expect(outcome.preview.commands).toEqual([
       `DEBIAN_FRONTEND=noninteractive ROLLGATE_ROOT=${r} ${r}/usr/bin/apt-get install -y --no-install-recommends linux-image-6.1.0-51-test`,
       `ROLLGATE_ROOT=${r} ${r}/usr/bin/apt-mark hold linux-image-6.1.0-51-test`,
@@ -48,19 +54,33 @@ describe('kernel_package on real sshd hosts', () => {
 
   it('apt: state latest upgrades the meta package and names the new kernel as the target', async () => {
     const r = root();
-    const { message } = await runContract(host.conn, r, kernelPackage, { state: 'latest' }, { exclude: ['proc'], afterApply: () => bootInto(r, '6.1.0-51-test') });
+    const { message } = await runContract(
+      host.conn,
+      r,
+      kernelPackage,
+      { state: 'latest' },
+      { exclude: ['proc'], afterApply: () => bootInto(r, '6.1.0-51-test') },
+    );
     expect(message).toBe('target kernel 6.1.0-51-test');
   });
 
   it('dnf: installs a kernel that makes itself the default; undo restores grubenv byte for byte', async () => {
     const r = root('fedora-bls');
-    await runContract(host.conn, r, kernelPackage, { version: '6.5.7-300.fc39.x86_64', hold: true }, {
-      exclude: ['proc'],
-      afterApply: () => {
-        expect(readFileSync(join(r, 'boot/grub2/grubenv'), 'utf8')).toContain('saved_entry=test-6.5.7-300.fc39.x86_64');
-        bootInto(r, '6.5.7-300.fc39.x86_64');
+    await runContract(
+      host.conn,
+      r,
+      kernelPackage,
+      { version: '6.5.7-300.fc39.x86_64', hold: true },
+      {
+        exclude: ['proc'],
+        afterApply: () => {
+          expect(readFileSync(join(r, 'boot/grub2/grubenv'), 'utf8')).toContain(
+            'saved_entry=test-6.5.7-300.fc39.x86_64',
+          );
+          bootInto(r, '6.5.7-300.fc39.x86_64');
+        },
       },
-    });
+    );
     expect(readFileSync(join(r, 'boot/grub2/grubenv'), 'utf8')).toContain(`saved_entry=0000-${TEST_KERNEL}`);
   });
 
@@ -69,13 +89,20 @@ describe('kernel_package on real sshd hosts', () => {
     const ctx = moduleContext(host.conn, { rollgate_root: r });
     expect(await kernelPackage.check(ctx, { state: 'adopt_newest' })).toMatchObject({ status: 'no_change' });
     put(r, 'boot/vmlinuz-6.2.0-test', 'k\n');
-    await expect(kernelPackage.check(ctx, { state: 'adopt_newest' })).rejects.toThrow(/6.2.0-test is installed but has no initramfs/);
+    await expect(kernelPackage.check(ctx, { state: 'adopt_newest' })).rejects.toThrow(
+      /6.2.0-test is installed but has no initramfs/,
+    );
     put(r, 'boot/initrd.img-6.2.0-test', 'i\n');
     rebuildDerived(r);
     const out = await kernelPackage.check(ctx, { state: 'adopt_newest' });
     if (out.status !== 'change') throw new Error('expected change');
-    expect(out.preview.summary).toBe(`adopt 6.2.0-test (installed, running ${TEST_KERNEL}): make it the default boot entry (the default boots ${TEST_KERNEL} now); reboot to run it`);
-    expect(await kernelPackage.apply(ctx, {}, out.change)).toEqual({ message: 'target kernel 6.2.0-test', data: { target_kernel: '6.2.0-test' } });
+    expect(out.preview.summary).toBe(
+      `adopt 6.2.0-test (installed, running ${TEST_KERNEL}): make it the default boot entry (the default boots ${TEST_KERNEL} now); reboot to run it`,
+    );
+    expect(await kernelPackage.apply(ctx, {}, out.change)).toEqual({
+      message: 'target kernel 6.2.0-test',
+      data: { target_kernel: '6.2.0-test' },
+    });
     expect(savedEntry(r)).toBe('linux-6.2.0-test');
   });
 
@@ -94,14 +121,27 @@ describe('kernel_package on real sshd hosts', () => {
       files: [],
       commands: [`ROLLGATE_ROOT=${r} ${r}/usr/sbin/grub-set-default --boot-directory=${r}/boot linux-6.1.0-51-test`],
     });
-    expect(out.undo.extra).toMatchObject({ previous_default: { grubDefault: 'saved', savedEntry: `linux-${TEST_KERNEL}` } });
-    expect(out.undo.files).toEqual([expect.objectContaining({ path: join(r, 'boot/grub/grubenv'), contentBase64: grubenv.toString('base64') })]);
-    expect(await kernelPackage.apply(ctx, { version: '6.1.0-51-test' }, out.change)).toMatchObject({ data: { target_kernel: '6.1.0-51-test' } });
+    expect(out.undo.extra).toMatchObject({
+      previous_default: { grubDefault: 'saved', savedEntry: `linux-${TEST_KERNEL}` },
+    });
+    expect(out.undo.files).toEqual([
+      expect.objectContaining({ path: join(r, 'boot/grub/grubenv'), contentBase64: grubenv.toString('base64') }),
+    ]);
+    expect(await kernelPackage.apply(ctx, { version: '6.1.0-51-test' }, out.change)).toMatchObject({
+      data: { target_kernel: '6.1.0-51-test' },
+    });
     expect(savedEntry(r)).toBe('linux-6.1.0-51-test');
     // Default now, not running yet: still a change (the reboot), with nothing left to run before it.
-    expect(await kernelPackage.check(ctx, { version: '6.1.0-51-test' })).toMatchObject({ status: 'change', rebootRequired: true, preview: { commands: [], summary: expect.stringContaining('it is already the default boot entry') } });
+    expect(await kernelPackage.check(ctx, { version: '6.1.0-51-test' })).toMatchObject({
+      status: 'change',
+      rebootRequired: true,
+      preview: { commands: [], summary: expect.stringContaining('it is already the default boot entry') },
+    });
     bootInto(r, '6.1.0-51-test');
-    expect(await kernelPackage.check(ctx, { version: '6.1.0-51-test' })).toEqual({ status: 'no_change', reason: 'kernel 6.1.0-51-test is installed and running' });
+    expect(await kernelPackage.check(ctx, { version: '6.1.0-51-test' })).toEqual({
+      status: 'no_change',
+      reason: 'kernel 6.1.0-51-test is installed and running',
+    });
     bootInto(r, TEST_KERNEL);
     expect((await applyUndo(host.conn, out.undo)).failures).toEqual([]);
     expect(readFileSync(join(r, 'boot/grub/grubenv')).equals(grubenv)).toBe(true);
@@ -115,17 +155,30 @@ describe('kernel_package on real sshd hosts', () => {
     put(r, 'boot/grub/grubenv', `# GRUB Environment Block\nsaved_entry=rollgate-known-good\n${'#'.repeat(64)}\n`);
     const ctx = moduleContext(host.conn, { rollgate_root: r });
     const out = await kernelPackage.check(ctx, { version: '6.1.0-51-test' });
-    expect(out).toMatchObject({ status: 'change', rebootRequired: true, preview: { commands: [], summary: expect.stringContaining('the trial boot runs it once (a staged rollout holds the default entry)') } });
+    expect(out).toMatchObject({
+      status: 'change',
+      rebootRequired: true,
+      preview: {
+        commands: [],
+        summary: expect.stringContaining('the trial boot runs it once (a staged rollout holds the default entry)'),
+      },
+    });
   });
 
   it('refuses to guess when GRUB_DEFAULT is not saved and boots another kernel', async () => {
     const r = root();
     put(r, 'boot/vmlinuz-6.0.0-old', 'k\n');
     put(r, 'boot/initrd.img-6.0.0-old', 'i\n');
-    put(r, 'etc/default/grub', readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', 'GRUB_DEFAULT=0'));
+    put(
+      r,
+      'etc/default/grub',
+      readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', 'GRUB_DEFAULT=0'),
+    );
     rebuildDerived(r);
     const ctx = moduleContext(host.conn, { rollgate_root: r });
-    await expect(kernelPackage.check(ctx, { version: '6.0.0-old' })).rejects.toThrow(`GRUB_DEFAULT=0 boots ${TEST_KERNEL}, not 6.0.0-old: set GRUB_DEFAULT=saved`);
+    await expect(kernelPackage.check(ctx, { version: '6.0.0-old' })).rejects.toThrow(
+      `GRUB_DEFAULT=0 boots ${TEST_KERNEL}, not 6.0.0-old: set GRUB_DEFAULT=saved`,
+    );
   });
 
   it('refuses a version that is not a release and an unknown package', async () => {
@@ -134,6 +187,8 @@ describe('kernel_package on real sshd hosts', () => {
     await expect(kernelPackage.check(ctx, { version: '6.1; rm -rf /' })).rejects.toThrow(/is not a kernel release/);
     const out = await kernelPackage.check(ctx, { version: '9.9.9-nope' });
     if (out.status !== 'change') throw new Error('expected change');
-    await expect(kernelPackage.apply(ctx, {}, out.change)).rejects.toThrow(/Unable to locate package linux-image-9.9.9-nope/);
+    await expect(kernelPackage.apply(ctx, {}, out.change)).rejects.toThrow(
+      /Unable to locate package linux-image-9.9.9-nope/,
+    );
   });
 });

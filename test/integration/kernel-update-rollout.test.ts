@@ -42,7 +42,12 @@ function root(installed: string[] = []): string {
 async function rollout(r: string, targetKernel: string) {
   const host = fleet.hosts[0]!.name;
   const file = `${r}-inventory.json`;
-  writeFileSync(file, JSON.stringify({ all: { hosts: { [host]: { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}` } } } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      all: { hosts: { [host]: { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}` } } },
+    }),
+  );
   const inventory = loadInventory(file);
   const journal = Journal.open(':memory:');
   const runId = journal.createRun({ kind: 'rollout' }).id;
@@ -52,7 +57,12 @@ async function rollout(r: string, targetKernel: string) {
   bus.on((e) => events.push(e));
   bus.on(rolloutPlainRenderer((t) => (plain += t)));
   const out = await runRollout({
-    journal, runId, inventory, bus, pollMs: 300, extraVars: { target_kernel: targetKernel },
+    journal,
+    runId,
+    inventory,
+    bus,
+    pollMs: 300,
+    extraVars: { target_kernel: targetKernel },
     planned: planRun(inventory, loadPlaybook(PLAYBOOK)).plays[0]!,
     targets: new Map([[host, fleetTarget(fleet, 0)]]),
     power: new Map(),
@@ -79,7 +89,11 @@ describe('kernel-update.yml with -e target_kernel as a staged rollout', () => {
   it('is a true no-op on a host already running the target: ok, no reboot, no ROLLBACK line', async () => {
     const { out, events, plain, steps, host } = await rollout(root(), TEST_KERNEL);
     expect(out.result, plain).toBe('succeeded');
-    expect(events.find((e) => e.type === 'rollout.host_finished')).toMatchObject({ host, status: 'ok', message: 'nothing to change' });
+    expect(events.find((e) => e.type === 'rollout.host_finished')).toMatchObject({
+      host,
+      status: 'ok',
+      message: 'nothing to change',
+    });
     expect(plain).not.toMatch(/ROLLBACK|rolled.back/i);
     expect(events.some((e) => e.type === 'rollout.rollback')).toBe(false);
     expect(steps).toContainEqual(['kernel_package', 'ok', `kernel ${TEST_KERNEL} is installed and running`]);
@@ -88,12 +102,35 @@ describe('kernel-update.yml with -e target_kernel as a staged rollout', () => {
 
   it('boots a target that is installed but not running: its trial boot happens (no "nothing to change")', async () => {
     const { out, events, plain, host } = await rollout(root(['6.1.0-51-test']), '6.1.0-51-test');
-    expect(events).toContainEqual(expect.objectContaining({ type: 'task.result', host, task: 'Install the kernel release, or adopt the newest installed one', status: 'changed' }));
-    expect(events).toContainEqual(expect.objectContaining({ type: 'rollout.host_step', host, step: 'arm the trial boot', status: 'ok', message: expect.stringMatching(/^one-shot 6\.1\.0-51-test /) }));
-    expect(events).toContainEqual(expect.objectContaining({ type: 'rollout.host_step', host, step: 'trial boot', status: 'ok' }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'task.result',
+        host,
+        task: 'Install the kernel release, or adopt the newest installed one',
+        status: 'changed',
+      }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'rollout.host_step',
+        host,
+        step: 'arm the trial boot',
+        status: 'ok',
+        message: expect.stringMatching(/^one-shot 6\.1\.0-51-test /),
+      }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'rollout.host_step', host, step: 'trial boot', status: 'ok' }),
+    );
     // This machine's own kernel answers `uname -r` after the fake boot, so the kernel check fails and rolls back.
-    const verification = events.find((e) => e.type === 'rollout.verification' && e.against === 'candidate') as Extract<RollgateEvent, { type: 'rollout.verification' }>;
-    expect(verification.checks.find((c) => c.name === 'kernel')).toMatchObject({ ok: false, expected: '6.1.0-51-test' });
+    const verification = events.find((e) => e.type === 'rollout.verification' && e.against === 'candidate') as Extract<
+      RollgateEvent,
+      { type: 'rollout.verification' }
+    >;
+    expect(verification.checks.find((c) => c.name === 'kernel')).toMatchObject({
+      ok: false,
+      expected: '6.1.0-51-test',
+    });
     expect(out.result, plain).toBe('rolled_back');
   });
 });

@@ -23,7 +23,17 @@ beforeAll(async () => {
   mkdirSync(caDir, { recursive: true });
   keygen(join(dir, 'ca'), 'ed25519', 'host-ca');
   keygen(join(caDir, 'ssh_host_ed25519_key'), 'ed25519', 'ca-host');
-  execFileSync('ssh-keygen', ['-q', '-s', join(dir, 'ca'), '-I', 'ca-host', '-h', '-n', '127.0.0.1,localhost', join(caDir, 'ssh_host_ed25519_key.pub')]);
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    join(dir, 'ca'),
+    '-I',
+    'ca-host',
+    '-h',
+    '-n',
+    '127.0.0.1,localhost',
+    join(caDir, 'ssh_host_ed25519_key.pub'),
+  ]);
   caPub = readFileSync(join(dir, 'ca.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   caHost = await startSshdHost({
     name: 'ca-host',
@@ -49,7 +59,10 @@ function file(text: string, hash = false): string {
 
 /** The known_hosts name ssh itself looks up for `ssh -p port name` (from `ssh -G`: lower-cased host name). */
 function sshLookupName(name: string, port: number): string {
-  const g = execFileSync('ssh', ['-G', '-F', '/dev/null', '-p', String(port), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const g = execFileSync('ssh', ['-G', '-F', '/dev/null', '-p', String(port), name], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const hostname = /^hostname (.*)$/m.exec(g)?.[1] ?? name;
   return port === 22 ? hostname : `[${hostname}]:${port}`;
 }
@@ -58,28 +71,70 @@ function sshLookupName(name: string, port: number): string {
 function opensshMatches(path: string, name: string): string[] {
   let out = '';
   try {
-    out = execFileSync('ssh-keygen', ['-F', name, '-f', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    out = execFileSync('ssh-keygen', ['-F', name, '-f', path], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return []; // exit 1: not found
   }
-  return [...out.matchAll(/^# Host .* found: line (\d+) ?(CA|REVOKED)?$/gm)].map((m) => (m[2] ? `${m[1]} ${m[2]}` : m[1]!));
+  return [...out.matchAll(/^# Host .* found: line (\d+) ?(CA|REVOKED)?$/gm)].map((m) =>
+    m[2] ? `${m[1]} ${m[2]}` : m[1]!,
+  );
 }
 
 function rollgateMatches(path: string, name: string, port: number): string[] {
-  return findKnownKeys(readFileSync(path, 'utf8'), knownHostsName(name, port)).map((k) => `${k.line}${k.certAuthority ? ' CA' : k.revoked ? ' REVOKED' : ''}`);
+  return findKnownKeys(readFileSync(path, 'utf8'), knownHostsName(name, port)).map(
+    (k) => `${k.line}${k.certAuthority ? ' CA' : k.revoked ? ' REVOKED' : ''}`,
+  );
 }
 
 /** Whether the real OpenSSH client connects with exactly this known_hosts file, and what it said. */
-function sshConnects(host: FleetHost, address: string, path: string, policy: 'yes' | 'accept-new'): Promise<{ ok: boolean; stderr: string }> {
-  const args = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `StrictHostKeyChecking=${policy}`, '-o', `UserKnownHostsFile=${path}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'CheckHostIP=no', '-o', 'IdentitiesOnly=yes', '-o', `IdentityFile=${fleet.clientKey}`,
-    '-o', 'ConnectTimeout=10', '-p', String(host.port), `rgops@${address}`, 'true'];
-  return new Promise((resolve) => execFile('ssh', args, { timeout: 20_000 }, (err, _out, stderr) => resolve({ ok: !err, stderr })));
+function sshConnects(
+  host: FleetHost,
+  address: string,
+  path: string,
+  policy: 'yes' | 'accept-new',
+): Promise<{ ok: boolean; stderr: string }> {
+  const args = [
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `StrictHostKeyChecking=${policy}`,
+    '-o',
+    `UserKnownHostsFile=${path}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'CheckHostIP=no',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `IdentityFile=${fleet.clientKey}`,
+    '-o',
+    'ConnectTimeout=10',
+    '-p',
+    String(host.port),
+    `rgops@${address}`,
+    'true',
+  ];
+  return new Promise((resolve) =>
+    execFile('ssh', args, { timeout: 20_000 }, (err, _out, stderr) => resolve({ ok: !err, stderr })),
+  );
 }
 
-async function rollgateConnects(host: FleetHost, address: string, path: string, policy: 'strict' | 'accept-new'): Promise<{ ok: boolean; message: string }> {
+async function rollgateConnects(
+  host: FleetHost,
+  address: string,
+  path: string,
+  policy: 'strict' | 'accept-new',
+): Promise<{ ok: boolean; message: string }> {
   try {
-    const conn = await SshConnection.open(hostTarget(fleet, host, { address, knownHostsFiles: [path], hostKeyPolicy: policy }));
+    const conn = await SshConnection.open(
+      hostTarget(fleet, host, { address, knownHostsFiles: [path], hostKeyPolicy: policy }),
+    );
     await conn.close();
     return { ok: true, message: '' };
   } catch (err) {
@@ -102,15 +157,31 @@ describe('known_hosts matching beside ssh-keygen -F and ssh -G', () => {
       ...(unknownMarker ? [`@unknown-marker hv1.lab ${key(0)}`] : []),
     ].join('\n') + '\n';
   const names: [string, number][] = [
-    ['hv1.lab', 22], ['HV1.LAB', 22], ['10.0.0.1', 22], ['LOCALHOST', 2201], ['localhost', 2201], ['localhost', 22],
-    ['x.lab', 22], ['BAD.lab', 22], ['bad.lab', 2222], ['H1.example', 2222], ['h12.example', 22], ['web.CA.lab', 2200],
-    ['web.ca.lab', 22], ['127.0.0.1', 2201], ['127.0.0.2', 2201],
+    ['hv1.lab', 22],
+    ['HV1.LAB', 22],
+    ['10.0.0.1', 22],
+    ['LOCALHOST', 2201],
+    ['localhost', 2201],
+    ['localhost', 22],
+    ['x.lab', 22],
+    ['BAD.lab', 22],
+    ['bad.lab', 2222],
+    ['H1.example', 2222],
+    ['h12.example', 22],
+    ['web.CA.lab', 2200],
+    ['web.ca.lab', 22],
+    ['127.0.0.1', 2201],
+    ['127.0.0.2', 2201],
   ];
 
   it('finds the same lines as OpenSSH in a plain file, for every name and port', () => {
     const path = file(text());
     for (const [name, port] of names) {
-      expect([name, port, rollgateMatches(path, name, port)]).toEqual([name, port, opensshMatches(path, sshLookupName(name, port))]);
+      expect([name, port, rollgateMatches(path, name, port)]).toEqual([
+        name,
+        port,
+        opensshMatches(path, sshLookupName(name, port)),
+      ]);
     }
   });
 
@@ -118,7 +189,11 @@ describe('known_hosts matching beside ssh-keygen -F and ssh -G', () => {
     const path = file(text(false), true);
     expect(readFileSync(path, 'utf8')).toMatch(/^\|1\|/m);
     for (const [name, port] of names) {
-      expect([name, port, rollgateMatches(path, name, port)]).toEqual([name, port, opensshMatches(path, sshLookupName(name, port))]);
+      expect([name, port, rollgateMatches(path, name, port)]).toEqual([
+        name,
+        port,
+        opensshMatches(path, sshLookupName(name, port)),
+      ]);
     }
   });
 });
@@ -177,7 +252,7 @@ describe('@cert-authority against a real sshd with a host certificate', () => {
     expect(readFileSync(path, 'utf8')).toBe(caLine());
   });
 
-  it('connects when the host\'s plain key is recorded beside the authority', async () => {
+  it("connects when the host's plain key is recorded beside the authority", async () => {
     const path = file(caLine() + `[127.0.0.1]:${caHost.port} ${caHost.hostPublicKey}\n`);
     expect(await rollgateConnects(caHost, '127.0.0.1', path, 'strict')).toEqual({ ok: true, message: '' });
   });

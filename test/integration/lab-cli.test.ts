@@ -16,12 +16,30 @@ afterAll(() => rmSync(state, { recursive: true, force: true }));
 
 describe('rollgate lab exit statuses', () => {
   it.each([
-    { args: ['lab', 'up', '--hosts', '0'], message: "option '--hosts <n>' argument '0' is invalid. expected a whole number from 1 to 8" },
-    { args: ['lab', 'up', '--hosts', '99'], message: "option '--hosts <n>' argument '99' is invalid. expected a whole number from 1 to 8" },
-    { args: ['lab', 'console', 'lab1', '-n', 'abc'], message: "option '-n, --lines <n>' argument 'abc' is invalid. expected a whole number of 1 or more" },
-    { args: ['lab', 'fault', 'lab1', 'slow-boot', '--seconds', '0'], message: "option '--seconds <n>' argument '0' is invalid" },
-    { args: ['lab', 'power', 'lab1', 'bogus'], message: "value 'bogus' is invalid for argument 'action'. Allowed choices are reset, off, on, status." },
-    { args: ['lab', 'fault', 'lab1', 'bogus'], message: "value 'bogus' is invalid for argument 'kind'. Allowed choices are bad-kernel" },
+    {
+      args: ['lab', 'up', '--hosts', '0'],
+      message: "option '--hosts <n>' argument '0' is invalid. expected a whole number from 1 to 8",
+    },
+    {
+      args: ['lab', 'up', '--hosts', '99'],
+      message: "option '--hosts <n>' argument '99' is invalid. expected a whole number from 1 to 8",
+    },
+    {
+      args: ['lab', 'console', 'lab1', '-n', 'abc'],
+      message: "option '-n, --lines <n>' argument 'abc' is invalid. expected a whole number of 1 or more",
+    },
+    {
+      args: ['lab', 'fault', 'lab1', 'slow-boot', '--seconds', '0'],
+      message: "option '--seconds <n>' argument '0' is invalid",
+    },
+    {
+      args: ['lab', 'power', 'lab1', 'bogus'],
+      message: "value 'bogus' is invalid for argument 'action'. Allowed choices are reset, off, on, status.",
+    },
+    {
+      args: ['lab', 'fault', 'lab1', 'bogus'],
+      message: "value 'bogus' is invalid for argument 'kind'. Allowed choices are bad-kernel",
+    },
   ])('refuses `$args` as bad input (exit 2), not as an internal error', async ({ args, message }) => {
     const r = await rollgate(args, env);
     expect(r.stderr).toContain(message);

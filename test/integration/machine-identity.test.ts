@@ -46,19 +46,28 @@ async function startForwarder(target: number): Promise<Forwarder> {
 
 /** An inventory: each entry a name, the port it is reached at, and the root it works under. */
 function inventory(file: string, hosts: Array<[string, number, string]>): string {
-  const lines = hosts.map(([name, port, root]) => `    ${name}:\n      ansible_port: ${port}\n      rollgate_root: ${root}\n`).join('');
-  writeFileSync(file, `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: ${FLEET_ADMIN_USER}\n    ansible_become: true\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${lines}`);
+  const lines = hosts
+    .map(([name, port, root]) => `    ${name}:\n      ansible_port: ${port}\n      rollgate_root: ${root}\n`)
+    .join('');
+  writeFileSync(
+    file,
+    `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: ${FLEET_ADMIN_USER}\n    ansible_become: true\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${lines}`,
+  );
   return file;
 }
 
 /** A play that appends one line per host it ran on to the root's etc/count. */
 function counting(seconds = 0): string {
   const file = join(dir, `count-${seconds}.yml`);
-  writeFileSync(file, `- hosts: all\n  tasks:\n    - name: slow\n      command: sleep ${seconds}\n    - name: count\n      shell: echo {{ inventory_hostname }} >> {{ rollgate_root }}/etc/count\n`);
+  writeFileSync(
+    file,
+    `- hosts: all\n  tasks:\n    - name: slow\n      command: sleep ${seconds}\n    - name: count\n      shell: echo {{ inventory_hostname }} >> {{ rollgate_root }}/etc/count\n`,
+  );
   return file;
 }
 
-const counted = (root: string) => (existsSync(join(root, 'etc/count')) ? readFileSync(join(root, 'etc/count'), 'utf8').trim().split('\n') : []);
+const counted = (root: string) =>
+  existsSync(join(root, 'etc/count')) ? readFileSync(join(root, 'etc/count'), 'utf8').trim().split('\n') : [];
 const A = () => fleet.hosts[0]!;
 const B = () => fleet.hosts[1]!;
 
@@ -69,7 +78,10 @@ beforeAll(async () => {
   fleet = await startSshdFleet({ count: 2, dir: join(dir, 'fleet') });
   fw = await startForwarder(A().port);
   // The forwarded address is known with both sshds' keys, as after an operator re-keyed or moved a host.
-  appendFileSync(fleet.knownHosts, `[127.0.0.1]:${fw.port} ${A().hostPublicKey}\n[127.0.0.1]:${fw.port} ${B().hostPublicKey}\n`);
+  appendFileSync(
+    fleet.knownHosts,
+    `[127.0.0.1]:${fw.port} ${A().hostPublicKey}\n[127.0.0.1]:${fw.port} ${B().hostPublicKey}\n`,
+  );
 });
 afterAll(async () => {
   for (const s of fw?.sockets ?? []) s.destroy();
@@ -89,33 +101,61 @@ function root(label: string): string {
 describe('one machine, one run', () => {
   it('refuses one sshd listed under two names at the same address before contacting it', async () => {
     const r = root('twice');
-    const inv = inventory(join(dir, 'twice.yml'), [['hv1', A().port, r], ['hv1-again', A().port, r]]);
+    const inv = inventory(join(dir, 'twice.yml'), [
+      ['hv1', A().port, r],
+      ['hv1-again', A().port, r],
+    ]);
     const out = await rollgate(['run', counting(), '-i', inv, '--journal', join(dir, 'twice.db')]);
     expect(out.code).toBe(5);
-    expect(out.stderr).toBe(`rollgate run: hosts locked:\nhv1-again is the same machine (127.0.0.1:${A().port}) as hv1 in this run: a run drives each machine once; list it once in the inventory or leave one name out with --limit\nnothing was touched\n`);
+    expect(out.stderr).toBe(
+      `rollgate run: hosts locked:\nhv1-again is the same machine (127.0.0.1:${A().port}) as hv1 in this run: a run drives each machine once; list it once in the inventory or leave one name out with --limit\nnothing was touched\n`,
+    );
     expect(counted(r)).toEqual([]);
   });
 
   it('drives one sshd reached at two addresses once: the second name is refused right after its handshake', async () => {
     const r = root('alias');
-    const inv = inventory(join(dir, 'alias.yml'), [['hv1', A().port, r], ['hv1-alias', fw.port, r]]);
+    const inv = inventory(join(dir, 'alias.yml'), [
+      ['hv1', A().port, r],
+      ['hv1-alias', fw.port, r],
+    ]);
     const out = await rollgate(['run', counting(), '-i', inv, '--journal', join(dir, 'alias.db')]);
     expect(counted(r)).toHaveLength(1);
     expect(out.code).toBe(1);
     const [ran] = counted(r);
     const refused = ran === 'hv1' ? 'hv1-alias' : 'hv1';
-    expect(out.stdout).toMatch(new RegExp(`${refused}.*is the same machine \\(SHA256:[A-Za-z0-9+/]{43}\\) as ${ran} in this run`));
+    expect(out.stdout).toMatch(
+      new RegExp(`${refused}.*is the same machine \\(SHA256:[A-Za-z0-9+/]{43}\\) as ${ran} in this run`),
+    );
   });
 
   it('refuses a second run the machine a running run holds under another name, and says which run', async () => {
     const r = root('held');
     const journal = join(dir, 'held.db');
-    const first = startCli(['run', counting(4), '-i', inventory(join(dir, 'held1.yml'), [['hv1', A().port, r]]), '--journal', journal]);
+    const first = startCli([
+      'run',
+      counting(4),
+      '-i',
+      inventory(join(dir, 'held1.yml'), [['hv1', A().port, r]]),
+      '--journal',
+      journal,
+    ]);
     await until(() => pendingStep(journal, 'slow'));
     const id = peek(journal, (db) => (db.prepare('SELECT id FROM runs').get() as { id: string }).id)!;
-    const second = await rollgate(['run', counting(), '-i', inventory(join(dir, 'held2.yml'), [['hv1-alias', fw.port, r]]), '--journal', journal]);
+    const second = await rollgate([
+      'run',
+      counting(),
+      '-i',
+      inventory(join(dir, 'held2.yml'), [['hv1-alias', fw.port, r]]),
+      '--journal',
+      journal,
+    ]);
     expect(second.code).toBe(1);
-    expect(second.stdout).toMatch(new RegExp(`hv1-alias \\(SHA256:[A-Za-z0-9+/]{43}\\) is locked by run ${id} as hv1: run ${id} is in progress \\(its controller \\S+:${first.child.pid} is alive`));
+    expect(second.stdout).toMatch(
+      new RegExp(
+        `hv1-alias \\(SHA256:[A-Za-z0-9+/]{43}\\) is locked by run ${id} as hv1: run ${id} is in progress \\(its controller \\S+:${first.child.pid} is alive`,
+      ),
+    );
     expect((await first.done).code).toBe(0);
     expect(counted(r)).toEqual(['hv1']);
   });
@@ -140,7 +180,11 @@ describe('undo only on the machine the run changed', () => {
     inventory(inv, [['hv1', B().port, rb]]);
     const out = await rollgate(['undo', id, '--journal', journal]);
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(new RegExp(`^${inv}:10:7: hv1 now points to 127\\.0\\.0\\.1:${B().port}, but run ${id} changed the machine at 127\\.0\\.0\\.1:${A().port} \\(host key SHA256:[A-Za-z0-9+/]{43}\\)\\. fix the inventory so hv1 points to 127\\.0\\.0\\.1:${A().port} again \\(or pass -i with the inventory the run used\\), or add --force if 127\\.0\\.0\\.1:${B().port} is the same machine, moved\\n$`));
+    expect(out.stderr).toMatch(
+      new RegExp(
+        `^${inv}:10:7: hv1 now points to 127\\.0\\.0\\.1:${B().port}, but run ${id} changed the machine at 127\\.0\\.0\\.1:${A().port} \\(host key SHA256:[A-Za-z0-9+/]{43}\\)\\. fix the inventory so hv1 points to 127\\.0\\.0\\.1:${A().port} again \\(or pass -i with the inventory the run used\\), or add --force if 127\\.0\\.0\\.1:${B().port} is the same machine, moved\\n$`,
+      ),
+    );
     expect(grub(rb)).toBe(beforeB);
     expect(grub(ra)).toContain('rollgate.identity=1');
   });
@@ -158,7 +202,11 @@ describe('undo only on the machine the run changed', () => {
     try {
       const out = await rollgate(['undo', id, '--journal', journal]);
       expect(out.code).toBe(1);
-      expect(out.stdout).toMatch(new RegExp(`hv1 now presents host key SHA256:\\S+ at 127\\.0\\.0\\.1:${fw.port}, but run ${id} changed it when it presented SHA256:\\S+ at 127\\.0\\.0\\.1:${fw.port}: it is another machine, or the same one with a new key\\. Fix the inventory \\(or known_hosts\\) so hv1 points to the machine the run changed, or add --force if it is the same machine`));
+      expect(out.stdout).toMatch(
+        new RegExp(
+          `hv1 now presents host key SHA256:\\S+ at 127\\.0\\.0\\.1:${fw.port}, but run ${id} changed it when it presented SHA256:\\S+ at 127\\.0\\.0\\.1:${fw.port}: it is another machine, or the same one with a new key\\. Fix the inventory \\(or known_hosts\\) so hv1 points to the machine the run changed, or add --force if it is the same machine`,
+        ),
+      );
       expect(grub(r)).toContain('rollgate.identity=1');
       const forced = await rollgate(['undo', id, '--journal', journal, '--force']);
       expect(forced.code).toBe(0);

@@ -18,7 +18,10 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rg-ipmitool-'));
   argvLog = join(dir, 'argv.log');
   wrapper = join(dir, 'ipmitool');
-  writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "ARGV $*" "ENV ${'$'}{IPMI_PASSWORD:+set}" >> ${argvLog}\nexec ipmitool "$@"\n`);
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nprintf '%s\\n' "ARGV $*" "ENV ${'$'}{IPMI_PASSWORD:+set}" >> ${argvLog}\nexec ipmitool "$@"\n`,
+  );
   chmodSync(wrapper, 0o755);
 });
 afterAll(async () => {
@@ -27,7 +30,17 @@ afterAll(async () => {
 
 function driver(over: Partial<IpmiOptions> = {}): IpmiDriver {
   // ipmi_sim does not answer ipmitool's cipher-suite discovery, so name suite 3 as operators do for such BMCs.
-  return new IpmiDriver({ host: '127.0.0.1', port: sim.port, user: USER, password: PASSWORD, passwordEnv: 'IPMI_PASSWORD', cipherSuite: 3, timeoutMs: 20_000, ipmitool: wrapper, ...over });
+  return new IpmiDriver({
+    host: '127.0.0.1',
+    port: sim.port,
+    user: USER,
+    password: PASSWORD,
+    passwordEnv: 'IPMI_PASSWORD',
+    cipherSuite: 3,
+    timeoutMs: 20_000,
+    ipmitool: wrapper,
+    ...over,
+  });
 }
 
 describe('ipmi driver against a real BMC simulator (ipmitool lanplus -> ipmi_sim on loopback)', () => {
@@ -50,7 +63,12 @@ describe('ipmi driver against a real BMC simulator (ipmitool lanplus -> ipmi_sim
   });
 
   it('fails a wrong password as a non-retryable auth error that does not name the password', async () => {
-    const err = await driver({ password: 'not-the-password' }).reset().then(() => undefined, (e: unknown) => e);
+    const err = await driver({ password: 'not-the-password' })
+      .reset()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(PowerError);
     const e = err as PowerError;
     expect(e.kind).toBe('auth');
@@ -61,13 +79,23 @@ describe('ipmi driver against a real BMC simulator (ipmitool lanplus -> ipmi_sim
   });
 
   it('tells a wrong user from a wrong password, both as auth errors', async () => {
-    const err = await driver({ user: 'nobody' }).status().then(() => undefined, (e: unknown) => e);
+    const err = await driver({ user: 'nobody' })
+      .status()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toMatchObject({ kind: 'auth' });
     expect((err as Error).message).toContain('unauthorized name');
   });
 
   it('reports a BMC that does not answer', async () => {
-    const err = await driver({ port: 9, timeoutMs: 4_000 }).status().then(() => undefined, (e: unknown) => e);
+    const err = await driver({ port: 9, timeoutMs: 4_000 })
+      .status()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(PowerError);
     expect((err as PowerError).kind).toMatch(/unreachable|timeout/);
   });

@@ -21,11 +21,29 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rg-qmp-'));
   socket = join(dir, 'qmp.sock');
-  qemu = spawn('qemu-system-x86_64', [
-    '-S', '-machine', 'q35', '-accel', 'tcg', '-m', '64', '-nodefaults', '-display', 'none', '-no-shutdown',
-    '-netdev', 'user,id=n0,restrict=on', '-device', 'virtio-net-pci,netdev=n0,id=nic0',
-    '-qmp', `unix:${socket},server=on,wait=off`,
-  ], { stdio: 'ignore' });
+  qemu = spawn(
+    'qemu-system-x86_64',
+    [
+      '-S',
+      '-machine',
+      'q35',
+      '-accel',
+      'tcg',
+      '-m',
+      '64',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-no-shutdown',
+      '-netdev',
+      'user,id=n0,restrict=on',
+      '-device',
+      'virtio-net-pci,netdev=n0,id=nic0',
+      '-qmp',
+      `unix:${socket},server=on,wait=off`,
+    ],
+    { stdio: 'ignore' },
+  );
   await waitFor(() => existsSync(socket), 10_000);
 });
 
@@ -57,7 +75,9 @@ describe('QMP client and power driver against a real QEMU', () => {
   });
 
   it('answers several commands on one session in order', async () => {
-    const states = await withQmp(socket, async (q: QmpClient) => Promise.all([q.execute('query-status'), q.execute('query-status')]));
+    const states = await withQmp(socket, async (q: QmpClient) =>
+      Promise.all([q.execute('query-status'), q.execute('query-status')]),
+    );
     expect(states.map((s) => typeof s.running)).toEqual(['boolean', 'boolean']);
   });
 

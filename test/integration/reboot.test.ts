@@ -21,7 +21,11 @@ function root(): string {
 }
 
 /** A context whose reconnect() closes the connection and logs in again, as the runner's does. */
-async function reconnectingContext(r: string, events: RollgateEvent[], extra: Record<string, unknown> = {}): Promise<ModuleContext & { logins: number }> {
+async function reconnectingContext(
+  r: string,
+  events: RollgateEvent[],
+  extra: Record<string, unknown> = {},
+): Promise<ModuleContext & { logins: number }> {
   const ctx = {
     conn: (await connect(fleet, 0)) as Connection,
     host: 'h01',
@@ -58,14 +62,18 @@ describe('reboot on a real sshd host', () => {
     const before = readFileSync(join(r, 'proc/sys/kernel/random/boot_id'), 'utf8').trim();
     const out = await reboot.check(ctx, { boot_timeout: 20, reason: 'kernel args' });
     if (out.status !== 'change') throw new Error('expected change');
-    expect(out.preview.commands[1]).toBe(`nohup sh -c 'sleep 1; ROLLGATE_ROOT=${r} ${r}/usr/bin/systemctl reboot' </dev/null >/dev/null 2>&1 &`);
+    expect(out.preview.commands[1]).toBe(
+      `nohup sh -c 'sleep 1; ROLLGATE_ROOT=${r} ${r}/usr/bin/systemctl reboot' </dev/null >/dev/null 2>&1 &`,
+    );
     const result = await reboot.apply(ctx, { boot_timeout: 20 }, out.change);
     expect(result.data).toMatchObject({ previous_boot_id: before });
     expect(result.data!.boot_id).not.toBe(before);
     expect(result.data!.boot_id).toBe(readFileSync(join(r, 'proc/sys/kernel/random/boot_id'), 'utf8').trim());
     expect(ctx.logins).toBeGreaterThan(1);
     expect(events.map((e) => e.type === 'host.reboot' && e.phase)).toContain('back');
-    expect(readFileSync(join(r, 'var/log/rollgate-logger.log'), 'utf8')).toBe('-t\nrollgate\n--\nreboot: kernel args\n');
+    expect(readFileSync(join(r, 'var/log/rollgate-logger.log'), 'utf8')).toBe(
+      '-t\nrollgate\n--\nreboot: kernel args\n',
+    );
   });
 
   it('fails after boot_timeout when the host never shows a new boot', async () => {
@@ -76,7 +84,9 @@ describe('reboot on a real sshd host', () => {
     const out = await reboot.check(ctx, { boot_timeout: 2 });
     if (out.status !== 'change') throw new Error('expected change');
     const started = Date.now();
-    await expect(reboot.apply(ctx, {}, out.change)).rejects.toThrow(/did not come back within 2 s \(last: logged in, but the boot_id is unchanged/);
+    await expect(reboot.apply(ctx, {}, out.change)).rejects.toThrow(
+      /did not come back within 2 s \(last: logged in, but the boot_id is unchanged/,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(events.at(-1)).toMatchObject({ type: 'host.reboot', phase: 'timeout' });
   });
@@ -87,6 +97,8 @@ describe('reboot on a real sshd host', () => {
     const out = await reboot.check(ctx, {});
     if (out.status !== 'change') throw new Error('expected change');
     await expect(reboot.apply({ ...ctx, reconnect: undefined }, {}, out.change)).rejects.toThrow(/cannot reconnect/);
-    expect(readFileSync(join(r, 'proc/sys/kernel/random/boot_id'), 'utf8')).toBe('a1b2c3d4-0000-4000-8000-000000000001\n');
+    expect(readFileSync(join(r, 'proc/sys/kernel/random/boot_id'), 'utf8')).toBe(
+      'a1b2c3d4-0000-4000-8000-000000000001\n',
+    );
   });
 });

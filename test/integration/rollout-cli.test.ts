@@ -11,27 +11,49 @@ let dir: string;
 beforeAll(() => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'rg-rollout-cli-'));
-  writeFileSync(join(dir, 'inv.yml'), 'all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1}\n    hv2: {ansible_host: 127.0.0.1, ansible_port: 1, rollgate_cluster: rack7, rollgate_max_down: 0}\n');
+  writeFileSync(
+    join(dir, 'inv.yml'),
+    'all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1}\n    hv2: {ansible_host: 127.0.0.1, ansible_port: 1, rollgate_cluster: rack7, rollgate_max_down: 0}\n',
+  );
   writeFileSync(join(dir, 'ok.yml'), '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rollgate rollout refuses bad input before any host', () => {
   it('names the inventory variable that caps a cluster wrongly', async () => {
-    const r = await rollgate(['rollout', join(dir, 'ok.yml'), '-i', join(dir, 'inv.yml'), '--journal', join(dir, 'j.db')]);
+    const r = await rollgate([
+      'rollout',
+      join(dir, 'ok.yml'),
+      '-i',
+      join(dir, 'inv.yml'),
+      '--journal',
+      join(dir, 'j.db'),
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`${join(dir, 'inv.yml')}:4:78: host hv2: rollgate_max_down must be a whole number of hosts ≥ 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`);
+    expect(r.stderr).toBe(
+      `${join(dir, 'inv.yml')}:4:78: host hv2: rollgate_max_down must be a whole number of hosts ≥ 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`,
+    );
   });
 
   it('takes one play only, and a rollout: mapping it understands', async () => {
-    writeFileSync(join(dir, 'two.yml'), '- hosts: all\n  tasks: [{ debug: { msg: a } }]\n- hosts: all\n  tasks: [{ debug: { msg: b } }]\n');
+    writeFileSync(
+      join(dir, 'two.yml'),
+      '- hosts: all\n  tasks: [{ debug: { msg: a } }]\n- hosts: all\n  tasks: [{ debug: { msg: b } }]\n',
+    );
     const two = await rollgate(['rollout', join(dir, 'two.yml'), '-i', join(dir, 'inv.yml'), '--limit', 'hv1']);
     expect(two.code).toBe(2);
-    expect(two.stderr).toContain('two.yml:1:1: a rollout takes a playbook with exactly one play; this one has 2. split the plays');
-    writeFileSync(join(dir, 'bad.yml'), '- hosts: all\n  rollout: { boot_timeout: soon }\n  tasks: [{ debug: { msg: a } }]\n');
+    expect(two.stderr).toContain(
+      'two.yml:1:1: a rollout takes a playbook with exactly one play; this one has 2. split the plays',
+    );
+    writeFileSync(
+      join(dir, 'bad.yml'),
+      '- hosts: all\n  rollout: { boot_timeout: soon }\n  tasks: [{ debug: { msg: a } }]\n',
+    );
     const bad = await rollgate(['rollout', join(dir, 'bad.yml'), '-i', join(dir, 'inv.yml'), '--limit', 'hv1']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(`${join(dir, 'bad.yml')}:2:28: \`rollout.boot_timeout\` must be a whole number, not the string \`soon\`\n`);
+    expect(bad.stderr).toBe(
+      `${join(dir, 'bad.yml')}:2:28: \`rollout.boot_timeout\` must be a whole number, not the string \`soon\`\n`,
+    );
   });
 
   it('resume names a run the journal does not have; --help lists the shared exit statuses', async () => {
@@ -55,18 +77,26 @@ describe('rollgate unlock', () => {
     // This process wrote the run and is alive: the run may still be working on its hosts.
     const live = await rollgate(['unlock', run.id, '--journal', path]);
     expect(live.code).toBe(5);
-    expect(live.stderr).toBe(`rollgate unlock: run ${run.id} is still in progress (its controller ${run.controller} is alive): stop it first (Ctrl-C, or kill -TERM ${process.pid})\n`);
+    expect(live.stderr).toBe(
+      `rollgate unlock: run ${run.id} is still in progress (its controller ${run.controller} is alive): stop it first (Ctrl-C, or kill -TERM ${process.pid})\n`,
+    );
     expect(await lock.listHostLocks()).toHaveLength(2);
 
     journal.finishRun(run.id, 'needs_person');
     const one = await rollgate(['unlock', run.id, '--host', 'hv2', '--journal', path]);
     expect(one.code).toBe(0);
-    expect(one.stdout).toMatch(new RegExp(`^hv2: host lock of run ${run.id} released \\(held since [0-9T:.-]+Z\\)\nhv2: down slot of cluster rack7 released\n$`));
+    expect(one.stdout).toMatch(
+      new RegExp(
+        `^hv2: host lock of run ${run.id} released \\(held since [0-9T:.-]+Z\\)\nhv2: down slot of cluster rack7 released\n$`,
+      ),
+    );
     expect((await lock.listHostLocks()).map((l) => l.host)).toEqual(['hv1']);
     expect(await lock.listDownSlots()).toEqual([]);
     expect((await rollgate(['unlock', run.id, '--journal', path])).stdout).toMatch(/^hv1: host lock of run /);
     expect(await lock.listHostLocks()).toEqual([]);
-    expect((await rollgate(['unlock', run.id, '--host', 'hv1', '--journal', path])).stdout).toBe(`hv1: run ${run.id} holds no lock on it\n`);
+    expect((await rollgate(['unlock', run.id, '--host', 'hv1', '--journal', path])).stdout).toBe(
+      `hv1: run ${run.id} holds no lock on it\n`,
+    );
     const unknown = await rollgate(['unlock', 'nope', '--journal', path]);
     expect(unknown.code).toBe(2);
     journal.close();

@@ -34,7 +34,12 @@ function root(): string {
 
 async function rollout(play: string, rs: string[]) {
   const file = `${rs[0]}-inventory.json`;
-  const hosts = Object.fromEntries(rs.map((r, i) => [fleet.hosts[i]!.name, { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}` }]));
+  const hosts = Object.fromEntries(
+    rs.map((r, i) => [
+      fleet.hosts[i]!.name,
+      { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}` },
+    ]),
+  );
   writeFileSync(file, JSON.stringify({ all: { hosts } }));
   const inventory = loadInventory(file);
   const journal = Journal.open(':memory:');
@@ -43,7 +48,11 @@ async function rollout(play: string, rs: string[]) {
   const bus = new EventBus();
   bus.on((e) => events.push(e));
   const out = await runRollout({
-    journal, runId, inventory, bus, pollMs: 300,
+    journal,
+    runId,
+    inventory,
+    bus,
+    pollMs: 300,
     planned: planRun(inventory, parsePlaybook(play, 'cycle.yml')).plays[0]!,
     targets: new Map(rs.map((_, i) => [fleet.hosts[i]!.name, fleetTarget(fleet, i)])),
     power: new Map(),
@@ -53,8 +62,10 @@ async function rollout(play: string, rs: string[]) {
   return { out, events, journal, runId };
 }
 
-const grubenv = (r: string) => execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' });
-const finished = (events: RollgateEvent[]) => events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]);
+const grubenv = (r: string) =>
+  execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' });
+const finished = (events: RollgateEvent[]) =>
+  events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]);
 
 beforeAll(async () => {
   fleet = await startFleet(2);
@@ -81,21 +92,35 @@ describe('a rollout cycle with trial boots on real sshd hosts', () => {
       verify: { no_new_dma_faults: true }
 `;
     const { out, events, journal, runId } = await rollout(play, rs);
-    expect(finished(events), JSON.stringify(events.filter((e) => e.type === 'rollout.host_finished' || e.type === 'rollout.verification'))).toEqual([[fleet.hosts[0]!.name, 'changed'], [fleet.hosts[1]!.name, 'changed']]);
+    expect(
+      finished(events),
+      JSON.stringify(events.filter((e) => e.type === 'rollout.host_finished' || e.type === 'rollout.verification')),
+    ).toEqual([
+      [fleet.hosts[0]!.name, 'changed'],
+      [fleet.hosts[1]!.name, 'changed'],
+    ]);
     expect(out.result).toBe('succeeded');
-    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([['canary', [fleet.hosts[0]!.name]], ['batch', [fleet.hosts[1]!.name]]]);
+    expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([
+      ['canary', [fleet.hosts[0]!.name]],
+      ['batch', [fleet.hosts[1]!.name]],
+    ]);
     for (const r of rs) {
       // The trial ran (panic=N on its cmdline), the candidate is the default now, rollgate's entries are gone.
       expect(readFileSync(join(r, 'proc/cmdline'), 'utf8')).toMatch(/ panic=10\n$/);
       expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
       expect(existsSync(join(r, 'boot/grub/rollgate.cfg'))).toBe(false);
       expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).not.toContain('rollgate');
-      expect(execFileSync('grep', ['-rl', 'blacklist nouveau', join(r, 'etc/modprobe.d')], { encoding: 'utf8' })).not.toBe('');
+      expect(
+        execFileSync('grep', ['-rl', 'blacklist nouveau', join(r, 'etc/modprobe.d')], { encoding: 'utf8' }),
+      ).not.toBe('');
     }
     const v = events.find((e) => e.type === 'rollout.verification');
     expect(v).toMatchObject({ against: 'candidate', ok: true });
     expect(journal.listSteps(runId, fleet.hosts[0]!.name).map((s) => [s.module, s.status])).toEqual([
-      ['rollout.trial_boot', 'applied'], ['driver_blacklist', 'applied'], ['reboot', 'applied'], ['verify', 'ok'],
+      ['rollout.trial_boot', 'applied'],
+      ['driver_blacklist', 'applied'],
+      ['reboot', 'applied'],
+      ['verify', 'ok'],
     ]);
     journal.close();
   });
@@ -110,17 +135,29 @@ describe('a rollout cycle with trial boots on real sshd hosts', () => {
     - reboot: {}
 `;
     const { out, events, journal, runId } = await rollout(play, rs);
-    expect(out.result, JSON.stringify(events.filter((e) => e.type.startsWith('rollout.')).slice(-12), null, 1)).toBe('rolled_back');
+    expect(out.result, JSON.stringify(events.filter((e) => e.type.startsWith('rollout.')).slice(-12), null, 1)).toBe(
+      'rolled_back',
+    );
     expect(finished(events)).toEqual([[fleet.hosts[0]!.name, 'rolled_back']]);
-    const [candidate, knownGood] = events.filter((e) => e.type === 'rollout.verification') as Array<Extract<RollgateEvent, { type: 'rollout.verification' }>>;
+    const [candidate, knownGood] = events.filter((e) => e.type === 'rollout.verification') as Array<
+      Extract<RollgateEvent, { type: 'rollout.verification' }>
+    >;
     expect(candidate).toMatchObject({ against: 'candidate', ok: false });
-    expect(candidate!.checks.find((c) => c.name === 'cmdline')).toMatchObject({ ok: false, actual: expect.stringContaining('missing: rollgate.cycle=1') });
+    expect(candidate!.checks.find((c) => c.name === 'cmdline')).toMatchObject({
+      ok: false,
+      actual: expect.stringContaining('missing: rollgate.cycle=1'),
+    });
     expect(knownGood).toMatchObject({ against: 'known_good', ok: true });
-    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
+      reason: 'canary_failed',
+      untouched: [fleet.hosts[1]!.name],
+    });
     // Two boots: the trial (panic=10), then the known-good entry (the frozen copy) after the undo.
     expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8')).toMatch(/^BOOT_IMAGE=\/boot\/rollgate\/vmlinuz-/);
     expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
-    expect(grubenv(rs[0]!)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
+    expect(grubenv(rs[0]!)).toBe(
+      `saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`,
+    );
     expect(journal.undoableSteps(runId, fleet.hosts[0]!.name).filter((s) => s.undo.files.length > 0)).toEqual([]);
     journal.close();
   });

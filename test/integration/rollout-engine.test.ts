@@ -52,7 +52,10 @@ function input(journal: Journal, runId: string, hs: InventoryHost[], events: Rol
   const bus = new EventBus();
   bus.on((e) => events.push(e));
   return {
-    journal, runId, inventory, bus,
+    journal,
+    runId,
+    inventory,
+    bus,
     planned: planRun(inventory, parsePlaybook(play, 'rollout.yml')).plays[0]!,
     targets: new Map(hs.map((h, i) => [h.name, fleetTarget(fleet, i)])),
     power: new Map(),
@@ -82,7 +85,10 @@ describe('rollout engine over real sshd hosts (no reboot: these paths stop befor
     const out = await runRollout(input(journal, second, hosts(rs), events));
     expect(out.result).toBe('lock_refused');
     expect(events.map((e) => e.type)).toEqual(['rollout.stopped']);
-    expect(events[0]).toMatchObject({ reason: 'lock_refused', untouched: [fleet.hosts[0]!.name, fleet.hosts[1]!.name] });
+    expect(events[0]).toMatchObject({
+      reason: 'lock_refused',
+      untouched: [fleet.hosts[0]!.name, fleet.hosts[1]!.name],
+    });
     expect((events[0] as { message: string }).message).toContain(`is locked by run ${first}`);
     expect(rs.map((r) => hashTree(r, ['proc']))).toEqual(before);
     journal.close();
@@ -99,7 +105,10 @@ describe('rollout engine over real sshd hosts (no reboot: these paths stop befor
     const finished = events.find((e) => e.type === 'rollout.host_finished');
     expect(finished).toMatchObject({ host: fleet.hosts[0]!.name, status: 'failed' });
     expect((finished as { message: string }).message).toContain('GRUB_DEFAULT is "0", not saved');
-    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
+      reason: 'canary_failed',
+      untouched: [fleet.hosts[1]!.name],
+    });
     expect(rs.map((r) => hashTree(r, ['proc']))).toEqual(before);
     expect(await journal.fleetLock().listHostLocks()).toEqual([]);
     expect(journal.getRun(runId)?.status).toBe('failed');
@@ -116,16 +125,22 @@ describe('the trial-boot preflight on real files', () => {
     execFileSync('chattr', ['+i', env]);
     try {
       // What the one-shot would meet: the real grub-editenv fails on it.
-      expect(() => execFileSync('grub-editenv', [env, 'set', 'next_entry=x'], { stdio: 'pipe' })).toThrow(/Operation not permitted/);
+      expect(() => execFileSync('grub-editenv', [env, 'set', 'next_entry=x'], { stdio: 'pipe' })).toThrow(
+        /Operation not permitted/,
+      );
       const runId = journal.createRun({ kind: 'rollout' }).id;
       const events: RollgateEvent[] = [];
       const out = await runRollout(input(journal, runId, hosts(rs), events));
       expect(out.result).toBe('failed');
       const finished = events.find((e) => e.type === 'rollout.host_finished') as { status: string; message: string };
       expect(finished.status).toBe('failed');
-      expect(finished.message).toContain(`preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it`);
+      expect(finished.message).toContain(
+        `preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it`,
+      );
       expect(finished.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
-      expect(events.some((e) => e.type === 'rollout.host_step' && e.step === 'freeze the known-good boot entry')).toBe(false);
+      expect(events.some((e) => e.type === 'rollout.host_step' && e.step === 'freeze the known-good boot entry')).toBe(
+        false,
+      );
       expect(await journal.fleetLock().listHostLocks()).toEqual([]);
     } finally {
       execFileSync('chattr', ['-i', env]);
@@ -143,11 +158,19 @@ describe('plan-time warnings', () => {
     const events: RollgateEvent[] = [];
     const [withDriver, without] = [fleet.hosts[0]!.name, fleet.hosts[1]!.name];
     const play = `- hosts: all\n  tasks:\n    - command: 'true'\n      changed_when: false\n`;
-    const out = await runRollout({ ...input(journal, runId, hosts(rs), events, play), power: new Map([[withDriver, new QmpPowerDriver('/nonexistent/qmp.sock')], [without, null]]) });
+    const out = await runRollout({
+      ...input(journal, runId, hosts(rs), events, play),
+      power: new Map([
+        [withDriver, new QmpPowerDriver('/nonexistent/qmp.sock')],
+        [without, null],
+      ]),
+    });
     expect(out.result).toBe('succeeded');
     const warnings = events.filter((e) => e.type === 'rollout.warning');
     expect(warnings).toEqual([expect.objectContaining({ host: without, code: 'no_power_driver' })]);
-    expect((warnings[0] as { message: string }).message).toBe(`${without} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`);
+    expect((warnings[0] as { message: string }).message).toBe(
+      `${without} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`,
+    );
     const first = (type: string) => events.findIndex((e) => e.type === type);
     expect(first('rollout.warning')).toBeLessThan(first('rollout.started'));
     expect(first('rollout.started')).toBeLessThan(first('rollout.host_step'));
@@ -171,9 +194,18 @@ describe('the play runs through the playbook executor (no reboot: these paths st
       when: "'iommu=pt' in grub.stdout"
 `;
     const out = await runRollout(input(journal, runId, hosts(rs), events, play));
-    expect(out.result, JSON.stringify(events.filter((e) => e.type === "rollout.host_finished" || e.type === "task.result"))).toBe("succeeded");
-    expect(events.find((e) => e.type === 'rollout.host_finished')).toMatchObject({ status: 'ok', message: 'nothing to change' });
-    expect(events.filter((e) => e.type === 'task.result').map((e) => (e as { status: string }).status)).toEqual(['ok', 'skipped']);
+    expect(
+      out.result,
+      JSON.stringify(events.filter((e) => e.type === 'rollout.host_finished' || e.type === 'task.result')),
+    ).toBe('succeeded');
+    expect(events.find((e) => e.type === 'rollout.host_finished')).toMatchObject({
+      status: 'ok',
+      message: 'nothing to change',
+    });
+    expect(events.filter((e) => e.type === 'task.result').map((e) => (e as { status: string }).status)).toEqual([
+      'ok',
+      'skipped',
+    ]);
     expect(events.some((e) => e.type === 'rollout.host_step' && e.step.startsWith('reboot'))).toBe(false);
     expect(hashTree(join(rs[0]!, 'etc'))).toBe(before);
     expect(readFileSync(join(rs[0]!, 'boot/grub/grub.cfg'), 'utf8')).not.toContain('rollgate');
@@ -196,10 +228,17 @@ describe('the play runs through the playbook executor (no reboot: these paths st
 `;
     const out = await runRollout(input(journal, runId, hosts(rs), events, play));
     expect(out.result).toBe('rolled_back');
-    const finished = events.find((e) => e.type === 'rollout.host_finished') as { host: string; status: string; message: string };
+    const finished = events.find((e) => e.type === 'rollout.host_finished') as {
+      host: string;
+      status: string;
+      message: string;
+    };
     expect(finished).toMatchObject({ host: fleet.hosts[0]!.name, status: 'rolled_back' });
     expect(finished.message).toContain('refusing after a change (True)');
-    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({ reason: 'canary_failed', untouched: [fleet.hosts[1]!.name] });
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
+      reason: 'canary_failed',
+      untouched: [fleet.hosts[1]!.name],
+    });
     expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
     expect(journal.undoableSteps(runId, fleet.hosts[0]!.name)).toEqual([]);
     journal.close();
@@ -226,7 +265,9 @@ describe('the play runs through the playbook executor (no reboot: these paths st
     expect(readFileSync(join(rs[0]!, 'srv/data/precious'), 'utf8')).toBe('five years of measurements\n');
     const held = events.find((e) => e.type === 'rollout.host_step' && e.step.startsWith('held back:'));
     expect(held).toMatchObject({ step: `held back: rm -rf ${rs[0]!}/srv/data`, status: 'skipped' });
-    expect((held as { message: string }).message).toMatch(/^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/);
+    expect((held as { message: string }).message).toMatch(
+      /^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/,
+    );
     expect(hashTree(rs[0]!, ['proc'])).toBe(before);
     journal.close();
   });

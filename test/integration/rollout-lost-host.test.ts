@@ -47,16 +47,24 @@ function input(journal: Journal, runId: string, r: string, events: RollgateEvent
   const bus = new EventBus();
   bus.on((e) => events.push(e));
   return {
-    journal, runId, inventory, bus,
+    journal,
+    runId,
+    inventory,
+    bus,
     planned: planRun(inventory, parsePlaybook(play, 'rollout.yml')).plays[0]!,
-    targets: new Map([[fleet.hosts[0]!.name, fleetTarget(fleet, 0, { port: link.port, knownHostsFiles: [link.knownHosts] })]]),
+    targets: new Map([
+      [fleet.hosts[0]!.name, fleetTarget(fleet, 0, { port: link.port, knownHostsFiles: [link.knownHosts] })],
+    ]),
     power: new Map(),
     settings: { ...defaultRolloutSettings },
     approve: async () => true,
   };
 }
 
-const finished = (events: RollgateEvent[]) => events.filter((e) => e.type === 'rollout.host_finished') as Array<Extract<RollgateEvent, { type: 'rollout.host_finished' }>>;
+const finished = (events: RollgateEvent[]) =>
+  events.filter((e) => e.type === 'rollout.host_finished') as Array<
+    Extract<RollgateEvent, { type: 'rollout.host_finished' }>
+  >;
 
 beforeAll(async () => {
   fleet = await startFleet(1);
@@ -78,13 +86,22 @@ describe('a host lost before its trial boot', () => {
     const events: RollgateEvent[] = [];
     const first = input(journal, runId, r, events);
     // The change is on the host; the link goes before the next task (the bus is synchronous).
-    first.bus.on((e) => e.type === 'task.result' && e.host === host && e.module === 'kernel_args' && e.status === 'changed' && link.cut());
+    first.bus.on(
+      (e) =>
+        e.type === 'task.result' &&
+        e.host === host &&
+        e.module === 'kernel_args' &&
+        e.status === 'changed' &&
+        link.cut(),
+    );
     const out = await runRollout(first);
     expect(out.result).toBe('failed');
     expect(out.hosts.get(host)).toBe('unreachable');
     const [lost] = finished(events);
     expect(lost).toMatchObject({ host, status: 'unreachable' });
-    expect(lost!.message).toContain(`its changes may be in place: it keeps its lock, and once it answers \`rollgate resume ${runId}\` takes them back`);
+    expect(lost!.message).toContain(
+      `its changes may be in place: it keeps its lock, and once it answers \`rollgate resume ${runId}\` takes them back`,
+    );
     expect(events.some((e) => e.type === 'rollout.needs_person')).toBe(false);
     expect(readRecord(journal, runId, host).phase).toBe('applying');
     expect((await journal.fleetLock().listHostLocks()).map((l) => l.runId)).toContain(runId);
@@ -115,7 +132,9 @@ describe('a host lost before its trial boot', () => {
     const out = await runRollout(input(journal, runId, r, events));
     expect(out.hosts.get(host)).toBe('failed');
     const [end] = finished(events);
-    expect(end!.message).toMatch(/^the known-good entry could not be frozen: .*cannot write grubenv.*; what the freeze wrote is undone$/);
+    expect(end!.message).toMatch(
+      /^the known-good entry could not be frozen: .*cannot write grubenv.*; what the freeze wrote is undone$/,
+    );
     expect(events.some((e) => e.type === 'task.result')).toBe(false);
     expect(hashTree(r, ['proc'])).toBe(beforeFreeze);
     expect(await journal.fleetLock().listHostLocks()).toEqual([]);

@@ -48,7 +48,9 @@ const playbook = `# yaml-language-server: $schema=../schemas/playbook.schema.jso
 `;
 
 function inventory(extraHosts = ''): string {
-  const hosts = fleet.hosts.map((h, i) => `    ${h.name}:\n      ansible_port: ${h.port}\n      rollgate_root: ${roots[i]}\n`).join('');
+  const hosts = fleet.hosts
+    .map((h, i) => `    ${h.name}:\n      ansible_port: ${h.port}\n      rollgate_root: ${roots[i]}\n`)
+    .join('');
   return `all:
   vars:
     ansible_host: 127.0.0.1
@@ -62,9 +64,14 @@ ${hosts}${extraHosts}`;
 
 function rollgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -77,8 +84,16 @@ function closedPort(): Promise<number> {
   });
 }
 
-const files = () => ({ playbook: join(dir, 'play.yml'), inventory: join(dir, 'inventory.yml'), journal: join(dir, 'journal.db') });
-const recapLine = (stdout: string, host: string) => stdout.split('\n').find((l) => l.startsWith(`${host} `))?.replace(/\s+/g, ' ');
+const files = () => ({
+  playbook: join(dir, 'play.yml'),
+  inventory: join(dir, 'inventory.yml'),
+  journal: join(dir, 'journal.db'),
+});
+const recapLine = (stdout: string, host: string) =>
+  stdout
+    .split('\n')
+    .find((l) => l.startsWith(`${host} `))
+    ?.replace(/\s+/g, ' ');
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rg-run-'));
@@ -102,7 +117,16 @@ afterAll(async () => {
 describe('rollgate run against real sshd hosts', () => {
   it('previews in check mode with diffs and changes nothing', async () => {
     const before = roots.map((r) => hashTree(r));
-    const { code, stdout } = await rollgate(['run', files().playbook, '-i', files().inventory, '--journal', files().journal, '--check', '--diff']);
+    const { code, stdout } = await rollgate([
+      'run',
+      files().playbook,
+      '-i',
+      files().inventory,
+      '--journal',
+      files().journal,
+      '--check',
+      '--diff',
+    ]);
     expect(code).toBe(0);
     expect(roots.map((r) => hashTree(r))).toEqual(before);
     expect(stdout).toContain('TASK [kernel args] ***');
@@ -119,16 +143,22 @@ describe('rollgate run against real sshd hosts', () => {
     expect(first.stdout).toContain('RUNNING HANDLER [announce]');
     expect(first.stdout).toContain('ok: [h01] => kernel args changed on h01');
     for (const r of roots) {
-      expect(readFileSync(join(r, 'etc/default/grub'), 'utf8')).toContain('GRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"');
+      expect(readFileSync(join(r, 'etc/default/grub'), 'utf8')).toContain(
+        'GRUB_CMDLINE_LINUX="intel_iommu=on iommu=pt"',
+      );
       expect(existsSync(join(r, 'etc/rollgate-marker'))).toBe(true);
     }
-    expect(recapLine(first.stdout, 'h01')).toBe('h01 : ok=4 changed=2 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
+    expect(recapLine(first.stdout, 'h01')).toBe(
+      'h01 : ok=4 changed=2 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0',
+    );
     const runId = /run (\S+): journal/.exec(first.stdout)![1]!;
     const journal = Journal.open(files().journal);
     try {
       expect(journal.getRun(runId)).toMatchObject({ kind: 'run', status: 'succeeded' });
       // Newest first, as undo replays them; the read-only command ran too (check_mode: false), with an empty undo.
-      expect(journal.undoableSteps(runId, 'h02').map((s) => [s.task, s.undo.rebuild.length, s.undo.reverse?.length ?? 0])).toEqual([
+      expect(
+        journal.undoableSteps(runId, 'h02').map((s) => [s.task, s.undo.rebuild.length, s.undo.reverse?.length ?? 0]),
+      ).toEqual([
         ['read grub defaults', 0, 0],
         ['marker', 0, 1],
         ['kernel args', 1, 0],
@@ -138,30 +168,77 @@ describe('rollgate run against real sshd hosts', () => {
     }
     const second = await rollgate(['run', files().playbook, '-i', files().inventory, '--journal', files().journal]);
     expect(second.code).toBe(0);
-    expect(recapLine(second.stdout, 'h01')).toBe('h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
-    expect(recapLine(second.stdout, 'h02')).toBe('h02 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
+    expect(recapLine(second.stdout, 'h01')).toBe(
+      'h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0',
+    );
+    expect(recapLine(second.stdout, 'h02')).toBe(
+      'h02 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0',
+    );
   });
 
   it('exits 1 when a host fails and 4 when a host is unreachable, still running the others', async () => {
-    const failing = await rollgate(['run', files().playbook, '-i', files().inventory, '--journal', files().journal, '--limit', 'h02', '-e', 'fail_here=yes', '--json']);
+    const failing = await rollgate([
+      'run',
+      files().playbook,
+      '-i',
+      files().inventory,
+      '--journal',
+      files().journal,
+      '--limit',
+      'h02',
+      '-e',
+      'fail_here=yes',
+      '--json',
+    ]);
     expect(failing.code).toBe(1);
-    const events = failing.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; host?: string; task?: string; status?: string; message?: string });
-    expect(events.find((e) => e.type === 'task.result' && e.task === 'fail on request')).toMatchObject({ host: 'h02', status: 'failed', message: 'asked to fail' });
+    const events = failing.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; host?: string; task?: string; status?: string; message?: string });
+    expect(events.find((e) => e.type === 'task.result' && e.task === 'fail on request')).toMatchObject({
+      host: 'h02',
+      status: 'failed',
+      message: 'asked to fail',
+    });
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', failed: true });
 
     const port = await closedPort();
     writeFileSync(join(dir, 'with-down.yml'), inventory(`    down:\n      ansible_port: ${port}\n`));
-    const down = await rollgate(['run', files().playbook, '-i', join(dir, 'with-down.yml'), '--journal', files().journal]);
+    const down = await rollgate([
+      'run',
+      files().playbook,
+      '-i',
+      join(dir, 'with-down.yml'),
+      '--journal',
+      files().journal,
+    ]);
     expect(down.code).toBe(4);
     expect(down.stdout).toMatch(/fatal: \[down\]: UNREACHABLE! => /);
-    expect(recapLine(down.stdout, 'down')).toBe('down : ok=0 changed=0 unreachable=1 failed=0 skipped=0 rescued=0 ignored=0');
-    expect(recapLine(down.stdout, 'h01')).toBe('h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0');
+    expect(recapLine(down.stdout, 'down')).toBe(
+      'down : ok=0 changed=0 unreachable=1 failed=0 skipped=0 rescued=0 ignored=0',
+    );
+    expect(recapLine(down.stdout, 'h01')).toBe(
+      'h01 : ok=3 changed=0 unreachable=0 failed=0 skipped=1 rescued=0 ignored=0',
+    );
   });
 
   it('previews the shipped enable-iommu-passthrough.yml: vendor read from the host, kernel args for that vendor', async () => {
     const shipped = new URL('../../playbooks/enable-iommu-passthrough.yml', import.meta.url).pathname;
     const before = roots.map((r) => hashTree(r));
-    const { code, stdout } = await rollgate(['run', shipped, '-i', files().inventory, '--journal', files().journal, '--check', '--diff', '--tags', 'kernel_args', '--limit', 'h01']);
+    const { code, stdout } = await rollgate([
+      'run',
+      shipped,
+      '-i',
+      files().inventory,
+      '--journal',
+      files().journal,
+      '--check',
+      '--diff',
+      '--tags',
+      'kernel_args',
+      '--limit',
+      'h01',
+    ]);
     expect(code).toBe(0);
     expect(roots.map((r) => hashTree(r))).toEqual(before);
     // The real run above already wrote intel_iommu=on iommu=pt: the Intel task has nothing left to do.
@@ -192,7 +269,14 @@ describe('rollgate run against real sshd hosts', () => {
           - after.stdout == rebooted.boot_id
 `,
     );
-    const { code, stdout } = await rollgate(['run', join(dir, 'reboot.yml'), '-i', files().inventory, '--journal', files().journal]);
+    const { code, stdout } = await rollgate([
+      'run',
+      join(dir, 'reboot.yml'),
+      '-i',
+      files().inventory,
+      '--journal',
+      files().journal,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/TASK \[reboot\] \*+\nchanged: \[h02\]/);
     expect(recapLine(stdout, 'h02')).toBe('h02 : ok=4 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0');
@@ -202,6 +286,8 @@ describe('rollgate run against real sshd hosts', () => {
     writeFileSync(join(dir, 'bad.yml'), '- hots: all\n  tasks:\n    - kernel_arg: { present: [iommu=pt] }\n');
     const bad = await rollgate(['run', join(dir, 'bad.yml'), '-i', files().inventory, '--journal', files().journal]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe(`${join(dir, 'bad.yml')}:1:3: unknown key \`hots\` in a play. did you mean \`hosts\`?\n${join(dir, 'bad.yml')}:3:7: unknown module \`kernel_arg\`. did you mean \`kernel_args\`?\n`);
+    expect(bad.stderr).toBe(
+      `${join(dir, 'bad.yml')}:1:3: unknown key \`hots\` in a play. did you mean \`hosts\`?\n${join(dir, 'bad.yml')}:3:7: unknown module \`kernel_arg\`. did you mean \`kernel_args\`?\n`,
+    );
   });
 });

@@ -29,11 +29,27 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
 
 async function qemu(dir: string, iommu: 'intel-iommu' | 'amd-iommu', extra: string[] = []): Promise<string> {
   const socket = join(dir, `qmp-${procs.length}.sock`);
-  const p = spawn('qemu-system-x86_64', [
-    ...(extra.includes('-incoming') ? [] : ['-S']), '-machine', 'q35,kernel-irqchip=split', '-accel', 'tcg', '-m', '64', '-nodefaults', '-display', 'none',
-    '-device', iommu === 'intel-iommu' ? 'intel-iommu,intremap=on,caching-mode=on' : 'amd-iommu,intremap=on',
-    '-qmp', `unix:${socket},server=on,wait=off`, ...extra,
-  ], { stdio: 'ignore' });
+  const p = spawn(
+    'qemu-system-x86_64',
+    [
+      ...(extra.includes('-incoming') ? [] : ['-S']),
+      '-machine',
+      'q35,kernel-irqchip=split',
+      '-accel',
+      'tcg',
+      '-m',
+      '64',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-device',
+      iommu === 'intel-iommu' ? 'intel-iommu,intremap=on,caching-mode=on' : 'amd-iommu,intremap=on',
+      '-qmp',
+      `unix:${socket},server=on,wait=off`,
+      ...extra,
+    ],
+    { stdio: 'ignore' },
+  );
   procs.push(p);
   await waitFor(() => existsSync(socket), 10_000);
   return socket;
@@ -44,8 +60,19 @@ function record(dir: string, qmpSocket: string): VmRecord {
   mkdirSync(vm, { recursive: true });
   for (const f of ['overlay.qcow2', 'key', 'key.pub']) writeFileSync(join(vm, f), f);
   return {
-    name: 'lab1', index: 0, kind: 'k', iommu: 'intel', sshPort: 1, mac: '52:54:00:72:67:01', dir: vm, disk: join(vm, 'overlay.qcow2'),
-    qmpSocket, consoleLog: join(vm, 'console.log'), pidFile: join(vm, 'pid'), hostKey: join(vm, 'key'), hostPublicKey: '',
+    name: 'lab1',
+    index: 0,
+    kind: 'k',
+    iommu: 'intel',
+    sshPort: 1,
+    mac: '52:54:00:72:67:01',
+    dir: vm,
+    disk: join(vm, 'overlay.qcow2'),
+    qmpSocket,
+    consoleLog: join(vm, 'console.log'),
+    pidFile: join(vm, 'pid'),
+    hostKey: join(vm, 'key'),
+    hostPublicKey: '',
   };
 }
 

@@ -117,7 +117,9 @@ const extra = () => ['-e', `api_pw=${SECRETS.extra}`, '-e', `secret_dir=${dir}`]
 /** Every planted value found in `text` (none expected), with where it was. */
 function leaks(where: string, text: string | Buffer): string[] {
   const hay = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  return Object.entries(SECRETS).filter(([, v]) => hay.includes(v)).map(([k]) => `${k} in ${where}`);
+  return Object.entries(SECRETS)
+    .filter(([, v]) => hay.includes(v))
+    .map(([k]) => `${k} in ${where}`);
 }
 
 function journalBytes(path: string): Array<[string, Buffer]> {
@@ -154,16 +156,28 @@ describe('no secret kept or shown', () => {
     // no_log: items, labels and messages hidden, as Ansible does.
     expect(plain.stdout).not.toContain('hidden-label-7777');
     expect(plain.stdout).not.toContain('hidden-failure-8888');
-    expect(plain.stdout).toContain("the output has been hidden due to the fact that 'no_log: true' was specified for this result");
+    expect(plain.stdout).toContain(
+      "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+    );
     const show = await rollgate(['show', runId, '--journal', f.journal]);
     expect(show.stdout).toContain('cannot log in with [redacted] / [redacted]');
     const journal = Journal.open(f.journal);
     const steps = journal.listSteps(runId);
     journal.close();
-    expect(steps.find((s) => s.task === 'a command fails printing the secret')?.data).toMatchObject({ stderr: 'cannot log in with [redacted] / [redacted]' });
+    expect(steps.find((s) => s.task === 'a command fails printing the secret')?.data).toMatchObject({
+      stderr: 'cannot log in with [redacted] / [redacted]',
+    });
     expect(steps.filter((s) => s.task.startsWith('no_log loop')).map((s) => [s.task, s.args, s.message])).toEqual([
-      ['no_log loop (item=(hidden: no_log))', {}, "the output has been hidden due to the fact that 'no_log: true' was specified for this result"],
-      ['no_log loop (item=(hidden: no_log))', {}, "the output has been hidden due to the fact that 'no_log: true' was specified for this result"],
+      [
+        'no_log loop (item=(hidden: no_log))',
+        {},
+        "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+      ],
+      [
+        'no_log loop (item=(hidden: no_log))',
+        {},
+        "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+      ],
     ]);
     expect(show.stdout).not.toContain('hidden-label-7777');
     expect(show.stdout).not.toContain('hidden-failure-8888');
@@ -175,14 +189,19 @@ describe('no secret kept or shown', () => {
     const plain = await rollgate(['exec', '-i', f.inv, '--', command], env);
     const json = await rollgate(['exec', '-i', f.inv, '--json', '--', command], env);
     expect(plain.code, plain.stderr).toBe(0);
-    expect([...leaks('exec', plain.stdout + plain.stderr), ...leaks('exec --json', json.stdout + json.stderr)]).toEqual([]);
+    expect([...leaks('exec', plain.stdout + plain.stderr), ...leaks('exec --json', json.stdout + json.stderr)]).toEqual(
+      [],
+    );
     expect(plain.stdout).toContain('bmc=[redacted]\n[redacted] [redacted]');
   });
 
   it('rollgate rollout: events, renderers, show and the journal hold none; resume asks for the -e secret again', async () => {
     const f = files('rollout');
     const run = await rollgate(['rollout', f.play, '-i', f.inv, '--journal', f.journal, '--yes', ...extra()], env);
-    const json = await rollgate(['rollout', f.play, '-i', f.inv, '--journal', f.journal, '--yes', '--json', ...extra()], env);
+    const json = await rollgate(
+      ['rollout', f.play, '-i', f.inv, '--journal', f.journal, '--yes', '--json', ...extra()],
+      env,
+    );
     const runId = /run (\S+): `rollgate show/.exec(run.stderr)?.[1] ?? '';
     expect(runId, run.stderr + run.stdout).not.toBe('');
     expect(run.code, run.stderr).not.toBe(0);
@@ -191,6 +210,8 @@ describe('no secret kept or shown', () => {
 
     const resume = await rollgate(['resume', runId, '--journal', f.journal], env);
     expect(resume.code).toBe(2);
-    expect(resume.stderr).toContain(`run ${runId} was started with -e api_pw: secrets the journal does not keep. pass them again: rollgate resume ${runId} -e api_pw=...`);
+    expect(resume.stderr).toContain(
+      `run ${runId} was started with -e api_pw: secrets the journal does not keep. pass them again: rollgate resume ${runId} -e api_pw=...`,
+    );
   });
 });

@@ -61,13 +61,21 @@ describe('authentication against real sshd', () => {
     await expect(whoami({ identityFiles: [strangerKey] })).rejects.toMatchObject({
       kind: 'auth',
       retryable: false,
-      message: expect.stringMatching(new RegExp(`refused every credential for user rgops \\(offered: key ${strangerKey}\\)`)),
+      message: expect.stringMatching(
+        new RegExp(`refused every credential for user rgops \\(offered: key ${strangerKey}\\)`),
+      ),
     });
   });
 
   it('logs in through a real ssh-agent holding a passphrase-protected key', async () => {
-    await expect(whoami({ identityFiles: [lockedKey] })).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/skipped .*id_locked \(encrypted\)/) });
-    execFileSync('ssh-add', ['-q', fleet.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+    await expect(whoami({ identityFiles: [lockedKey] })).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/skipped .*id_locked \(encrypted\)/),
+    });
+    execFileSync('ssh-add', ['-q', fleet.clientKey], {
+      env: { ...process.env, SSH_AUTH_SOCK: agentSocket },
+      stdio: 'ignore',
+    });
     expect(await whoami({ identityFiles: [lockedKey], agentSocket })).toBe('rgops');
     expect(await whoami({ identityFiles: [], agentSocket })).toBe('rgops');
     // The agent's key comes after a refused key file.
@@ -75,6 +83,8 @@ describe('authentication against real sshd', () => {
   });
 
   it('reports auth when the agent socket is dead and no key file works', async () => {
-    await expect(whoami({ identityFiles: [strangerKey], agentSocket: join(dir, 'no-such-agent.sock') })).rejects.toMatchObject({ kind: 'auth' });
+    await expect(
+      whoami({ identityFiles: [strangerKey], agentSocket: join(dir, 'no-such-agent.sock') }),
+    ).rejects.toMatchObject({ kind: 'auth' });
   });
 });

@@ -6,7 +6,13 @@ import { SshConnection } from '../../src/connection/ssh.js';
 import { sh } from '../../src/connection/shell-quote.js';
 import { runOnFleet } from '../../src/executor/fleet.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
-import { dropSessions, FLEET_PLAIN_USER, removeFleetDir, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
+import {
+  dropSessions,
+  FLEET_PLAIN_USER,
+  removeFleetDir,
+  startSshdFleet,
+  type SshdFleet,
+} from '../../src/lab/sshd-fleet.js';
 import { freePort } from '../../src/lab/sshd-host.js';
 import { hostTarget, tempDir } from './support/ssh-fleet.js';
 
@@ -51,7 +57,11 @@ describe('connection failures are distinct outcomes', () => {
   it('a closed port is unreachable, at once', async () => {
     const port = await freePort();
     const started = Date.now();
-    await expect(SshConnection.open(target(0, { port }))).rejects.toMatchObject({ kind: 'unreachable', retryable: true, message: expect.stringMatching(/ECONNREFUSED/) });
+    await expect(SshConnection.open(target(0, { port }))).rejects.toMatchObject({
+      kind: 'unreachable',
+      retryable: true,
+      message: expect.stringMatching(/ECONNREFUSED/),
+    });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 

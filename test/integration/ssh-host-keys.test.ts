@@ -22,7 +22,11 @@ afterAll(async () => {
 const host = (i: number) => fleet.hosts[i]!;
 const entry = (i: number, keyIndex: number) => `[127.0.0.1]:${host(i).port} ${host(i).hostPublicKeys[keyIndex]}\n`;
 
-async function opens(i: number, knownHostsFiles: string[], policy: 'strict' | 'accept-new' = 'strict'): Promise<string> {
+async function opens(
+  i: number,
+  knownHostsFiles: string[],
+  policy: 'strict' | 'accept-new' = 'strict',
+): Promise<string> {
   const conn = await SshConnection.open(hostTarget(fleet, host(i), { knownHostsFiles, hostKeyPolicy: policy }));
   try {
     return (await conn.exec('echo connected')).stdout.trim();
@@ -75,7 +79,10 @@ describe('strict host key checking against real sshd', () => {
 
   it('refuses a key marked @revoked', async () => {
     const revoked = file('revoked_known_hosts', `@revoked ${entry(0, 0)}${entry(0, 0)}`);
-    await expect(opens(0, [revoked])).rejects.toMatchObject({ kind: 'host_key', message: expect.stringMatching(/@revoked/) });
+    await expect(opens(0, [revoked])).rejects.toMatchObject({
+      kind: 'host_key',
+      message: expect.stringMatching(/@revoked/),
+    });
   });
 
   it('accept-new records an unknown key, then connects strictly, and still refuses a changed one', async () => {
@@ -86,8 +93,14 @@ describe('strict host key checking against real sshd', () => {
     expect(recorded.trim().split('\n')).toHaveLength(1);
     expect(recorded).toContain(`[127.0.0.1]:${host(1).port} ${host(1).hostPublicKeys[0]}`);
     expect(await opens(1, [fresh], 'strict')).toBe('connected');
-    writeFileSync(fresh, recorded.replace(host(1).hostPublicKeys[0]!.split(' ')[1]!, host(0).hostPublicKeys[0]!.split(' ')[1]!));
-    await expect(opens(1, [fresh], 'accept-new')).rejects.toMatchObject({ kind: 'host_key', message: expect.stringMatching(/HOST KEY CHANGED/) });
+    writeFileSync(
+      fresh,
+      recorded.replace(host(1).hostPublicKeys[0]!.split(' ')[1]!, host(0).hostPublicKeys[0]!.split(' ')[1]!),
+    );
+    await expect(opens(1, [fresh], 'accept-new')).rejects.toMatchObject({
+      kind: 'host_key',
+      message: expect.stringMatching(/HOST KEY CHANGED/),
+    });
     expect(readFileSync(fresh, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 });

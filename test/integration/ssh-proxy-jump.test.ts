@@ -20,7 +20,8 @@ let fleet: SshdFleet;
 let dir: string;
 let bastionPort: number;
 let knownHosts: string;
-const accepted = (i: number) => (readFileSync(join(fleet.hosts[i]!.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+const accepted = (i: number) =>
+  (readFileSync(join(fleet.hosts[i]!.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
 
 beforeAll(async () => {
   dir = tempDir('jump');
@@ -30,7 +31,10 @@ beforeAll(async () => {
   bastionPort = await ns.bridge(fleet.hosts[0]!.port);
   knownHosts = join(dir, 'known_hosts_outside');
   const [outer] = fleet.hosts;
-  writeFileSync(knownHosts, `[127.0.0.1]:${bastionPort} ${outer!.hostPublicKey}\n` + readFileSync(fleet.knownHosts, 'utf8'));
+  writeFileSync(
+    knownHosts,
+    `[127.0.0.1]:${bastionPort} ${outer!.hostPublicKey}\n` + readFileSync(fleet.knownHosts, 'utf8'),
+  );
 });
 afterAll(async () => {
   await fleet?.stop();
@@ -38,8 +42,12 @@ afterAll(async () => {
   removeFleetDir(dir);
 });
 
-const bastion = (): SshTarget => hostTarget(fleet, fleet.hosts[0]!, { name: 'bastion', port: bastionPort, knownHostsFiles: [knownHosts] });
-const inside = (i: number, proxyJump?: SshTarget): SshTarget => ({ ...hostTarget(fleet, fleet.hosts[i]!, { knownHostsFiles: [knownHosts] }), ...(proxyJump ? { proxyJump } : {}) });
+const bastion = (): SshTarget =>
+  hostTarget(fleet, fleet.hosts[0]!, { name: 'bastion', port: bastionPort, knownHostsFiles: [knownHosts] });
+const inside = (i: number, proxyJump?: SshTarget): SshTarget => ({
+  ...hostTarget(fleet, fleet.hosts[i]!, { knownHostsFiles: [knownHosts] }),
+  ...(proxyJump ? { proxyJump } : {}),
+});
 
 async function hostname(t: SshTarget): Promise<string> {
   const conn = await SshConnection.open(t);
@@ -59,7 +67,9 @@ describe('ProxyJump through real sshd bastions', () => {
     expect(await hostname(inside(2, bastion()))).toMatch(new RegExp(` ${fleet.hosts[2]!.port}$`));
     const wrongBastionKey = join(dir, 'kh_without_bastion');
     writeFileSync(wrongBastionKey, readFileSync(fleet.knownHosts, 'utf8'));
-    await expect(SshConnection.open({ ...inside(2), proxyJump: { ...bastion(), knownHostsFiles: [wrongBastionKey] } })).rejects.toMatchObject({
+    await expect(
+      SshConnection.open({ ...inside(2), proxyJump: { ...bastion(), knownHostsFiles: [wrongBastionKey] } }),
+    ).rejects.toMatchObject({
       kind: 'host_key',
       message: expect.stringMatching(/through jump host bastion: bastion: host key .* is not known/),
     });
@@ -72,14 +82,27 @@ describe('ProxyJump through real sshd bastions', () => {
 
   it('opens one bastion connection for every host behind it in a fleet run, resolved from ssh config', async () => {
     const sshConfig = parseSshConfig(
-      [`Host bastion`, `  HostName 127.0.0.1`, `  Port ${bastionPort}`, `  User rgops`, `Host *`, `  IdentityFile ${fleet.clientKey}`].join('\n'),
+      [
+        `Host bastion`,
+        `  HostName 127.0.0.1`,
+        `  Port ${bastionPort}`,
+        `  User rgops`,
+        `Host *`,
+        `  IdentityFile ${fleet.clientKey}`,
+      ].join('\n'),
       join(dir, 'ssh_config'),
     );
     const hosts = [2, 3].map((i) => ({
       name: fleet.hosts[i]!.name,
       origin: { file: 'hosts.yml', line: i, column: 1 },
       varOrigins: {},
-      vars: { ansible_host: '127.0.0.1', ansible_port: fleet.hosts[i]!.port, ansible_user: 'rgops', rollgate_known_hosts_file: knownHosts, rollgate_proxy_jump: 'bastion' },
+      vars: {
+        ansible_host: '127.0.0.1',
+        ansible_port: fleet.hosts[i]!.port,
+        ansible_user: 'rgops',
+        rollgate_known_hosts_file: knownHosts,
+        rollgate_proxy_jump: 'bastion',
+      },
     }));
     const targets = resolveTargets(hosts, { sshConfig, agentSocket: '', globalKnownHostsFiles: [] });
     const before = accepted(0);
@@ -93,13 +116,18 @@ describe('ProxyJump through real sshd bastions', () => {
 
   it('reuses a shared bastion connection only for hosts with the same known_hosts files and policy', async () => {
     const knownHostsStore = new KnownHostsStore();
-    const shared: Required<OpenOptions> = { knownHosts: knownHostsStore, jumps: new JumpHosts((t) => SshConnection.open(t, shared)) };
+    const shared: Required<OpenOptions> = {
+      knownHosts: knownHostsStore,
+      jumps: new JumpHosts((t) => SshConnection.open(t, shared)),
+    };
     const first = await SshConnection.open(inside(2, bastion()), shared);
     const lacking = join(dir, 'kh_lacking_bastion');
     writeFileSync(lacking, readFileSync(fleet.knownHosts, 'utf8'));
     try {
       // Same bastion address, but this host's files do not vouch for the bastion key: a new check, refused.
-      await expect(SshConnection.open(inside(3, { ...bastion(), knownHostsFiles: [lacking] }), shared)).rejects.toMatchObject({
+      await expect(
+        SshConnection.open(inside(3, { ...bastion(), knownHostsFiles: [lacking] }), shared),
+      ).rejects.toMatchObject({
         kind: 'host_key',
         message: expect.stringMatching(/through jump host bastion: bastion: host key .* is not known/),
       });
@@ -115,6 +143,9 @@ describe('ProxyJump through real sshd bastions', () => {
 
   it('reports a target unreachable when its bastion is down', async () => {
     const down = { ...bastion(), port: await freePort() };
-    await expect(SshConnection.open(inside(2, down))).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/through jump host bastion/) });
+    await expect(SshConnection.open(inside(2, down))).rejects.toMatchObject({
+      kind: 'unreachable',
+      message: expect.stringMatching(/through jump host bastion/),
+    });
   });
 });

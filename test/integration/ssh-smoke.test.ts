@@ -50,7 +50,9 @@ describe('ssh connection against a real sshd', () => {
   });
 
   it('refuses a host whose key is not in known_hosts', async () => {
-    await expect(SshConnection.open(target(fleet.hosts[1]!.port, { knownHostsFiles: ['/nonexistent'] }))).rejects.toMatchObject({
+    await expect(
+      SshConnection.open(target(fleet.hosts[1]!.port, { knownHostsFiles: ['/nonexistent'] })),
+    ).rejects.toMatchObject({
       kind: 'host_key',
     });
   });

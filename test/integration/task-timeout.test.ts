@@ -35,12 +35,22 @@ function processesRunning(argv: readonly string[]): number[] {
     .map(Number);
 }
 
-function files(name: string, become: boolean, seconds: string): { playbook: string; inventory: string; journal: string } {
+function files(
+  name: string,
+  become: boolean,
+  seconds: string,
+): { playbook: string; inventory: string; journal: string } {
   const h = fleet.hosts[0]!;
   const inventory = join(dir, `${name}.yml`);
-  writeFileSync(inventory, `all:\n  hosts:\n    ${h.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${h.port}\n      ansible_user: rgops\n      ansible_become: ${become}\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n`);
+  writeFileSync(
+    inventory,
+    `all:\n  hosts:\n    ${h.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${h.port}\n      ansible_user: rgops\n      ansible_become: ${become}\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n`,
+  );
   const playbook = join(dir, `${name}-play.yml`);
-  writeFileSync(playbook, `- hosts: all\n  tasks:\n    - name: hang\n      command: sleep ${seconds}\n      timeout: 2\n`);
+  writeFileSync(
+    playbook,
+    `- hosts: all\n  tasks:\n    - name: hang\n      command: sleep ${seconds}\n      timeout: 2\n`,
+  );
   return { playbook, inventory, journal: join(dir, `${name}.db`) };
 }
 
@@ -64,8 +74,12 @@ describe('a task timeout kills the remote command, not just its channel', () => 
     for (const become of [false, true]) {
       const conn = await connect(fleet, 0, { become });
       try {
-        expect(await conn.exec('cat; id -u >&2; exit 3', { stdin: Buffer.from('every byte\n'), timeoutMs: 10_000 })).toMatchObject({
-          stdout: 'every byte\n', stderr: become ? '0\n' : expect.not.stringMatching(/^0\n$/), exitCode: 3,
+        expect(
+          await conn.exec('cat; id -u >&2; exit 3', { stdin: Buffer.from('every byte\n'), timeoutMs: 10_000 }),
+        ).toMatchObject({
+          stdout: 'every byte\n',
+          stderr: become ? '0\n' : expect.not.stringMatching(/^0\n$/),
+          exitCode: 3,
         });
       } finally {
         await conn.close();
@@ -76,7 +90,19 @@ describe('a task timeout kills the remote command, not just its channel', () => 
   it('a controller killed mid-task leaves the remote command no longer than its timeout', async () => {
     const seconds = `300.${process.pid}9`;
     const f = files('killed', true, seconds);
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/rollgate.js'), 'run', f.playbook, '-i', f.inventory, '--journal', f.journal], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../bin/rollgate.js'),
+        'run',
+        f.playbook,
+        '-i',
+        f.inventory,
+        '--journal',
+        f.journal,
+      ],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise((resolve) => child.on('exit', resolve));
     for (let i = 0; i < 100 && processesRunning(['sleep', seconds]).length === 0; i++) await sleep(50);
     expect(processesRunning(['sleep', seconds])).not.toEqual([]);

@@ -33,7 +33,9 @@ const payloads = () => [
 
 function inventory(vars: Record<string, string> = {}): string {
   const host = fleet.hosts[0]!;
-  const extra = Object.entries(vars).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join('');
+  const extra = Object.entries(vars)
+    .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`)
+    .join('');
   const file = join(dir, 'inventory.yml');
   writeFileSync(
     file,
@@ -47,13 +49,19 @@ function run(playbook: string, inv: string, extra: string[] = []): Promise<{ cod
   writeFileSync(file, playbook);
   const args = [CLI, 'run', file, '-i', inv, '--journal', join(dir, 'journal.db'), ...extra];
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { timeout: 60_000, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
   });
 }
 
-const debugTask = (msg: string) => `- hosts: all\n  tasks:\n    - name: show\n      debug:\n        msg: ${JSON.stringify(msg)}\n`;
+const debugTask = (msg: string) =>
+  `- hosts: all\n  tasks:\n    - name: show\n      debug:\n        msg: ${JSON.stringify(msg)}\n`;
 
 describe('template escapes on the controller', () => {
   it('refuses an escape written in a playbook before any host is contacted (exit 2), or fails its task when the name is computed', async () => {
@@ -66,7 +74,9 @@ describe('template escapes on the controller', () => {
     }
     const r = await run(debugTask(computed!), inventory());
     expect(r.code, r.out).toBe(1);
-    expect(r.out).toMatch(/play\.yml:5:9: cannot template `.*`: templates cannot read `constructor`: rollgate templates reach data, not JavaScript objects/);
+    expect(r.out).toMatch(
+      /play\.yml:5:9: cannot template `.*`: templates cannot read `constructor`: rollgate templates reach data, not JavaScript objects/,
+    );
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -82,7 +92,10 @@ describe('template escapes on the controller', () => {
   it('fails the task with a template error for an escape given with -e (exit 1)', async () => {
     for (const p of payloads()) {
       writeFileSync(join(dir, 'vars.json'), JSON.stringify({ note: p }));
-      for (const extra of [['-e', JSON.stringify({ note: p })], ['-e', `@${join(dir, 'vars.json')}`]]) {
+      for (const extra of [
+        ['-e', JSON.stringify({ note: p })],
+        ['-e', `@${join(dir, 'vars.json')}`],
+      ]) {
         const r = await run(debugTask('{{ note }}'), inventory(), extra);
         expect(r.code, r.out).toBe(1);
         expect(r.out).toMatch(/templates cannot read `\.?constructor`/);

@@ -23,8 +23,14 @@ beforeAll(async () => {
   dir = tempDir('escapes');
   fleet = await startSshdFleet({ count: 1, dir });
   const h = fleet.hosts[0]!;
-  writeFileSync(join(dir, 'inv.yml'), `all:\n  hosts:\n    ${h.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${h.port}\n      ansible_user: rgops\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n`);
-  writeFileSync(join(dir, 'play.yml'), `- hosts: all\n  tasks:\n    - name: the host prints control characters\n      shell: "${PRINT.replace(/\\/g, '\\\\')}"\n      register: out\n    - name: show it\n      debug: { msg: "{{ out.stdout }}" }\n    - name: fail with it\n      fail: { msg: "{{ out.stdout }}" }\n`);
+  writeFileSync(
+    join(dir, 'inv.yml'),
+    `all:\n  hosts:\n    ${h.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${h.port}\n      ansible_user: rgops\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n`,
+  );
+  writeFileSync(
+    join(dir, 'play.yml'),
+    `- hosts: all\n  tasks:\n    - name: the host prints control characters\n      shell: "${PRINT.replace(/\\/g, '\\\\')}"\n      register: out\n    - name: show it\n      debug: { msg: "{{ out.stdout }}" }\n    - name: fail with it\n      fail: { msg: "{{ out.stdout }}" }\n`,
+  );
 });
 afterAll(async () => {
   await fleet?.stop();
@@ -52,8 +58,15 @@ describe('terminal control and bidi characters from hosts', () => {
     const show = await rollgate(['show', runId, '--journal', journal], env);
     expect(show.stdout).toContain(SHOWN);
     expect(show.stdout).not.toMatch(CONTROL);
-    const json = await rollgate(['run', join(dir, 'play.yml'), '-i', join(dir, 'inv.yml'), '--journal', journal, '--json'], env);
-    const debug = json.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'task.result' && e.task === 'show it');
+    const json = await rollgate(
+      ['run', join(dir, 'play.yml'), '-i', join(dir, 'inv.yml'), '--journal', journal, '--json'],
+      env,
+    );
+    const debug = json.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'task.result' && e.task === 'show it');
     expect(debug.message).toBe(RAW);
   });
 });

@@ -23,7 +23,9 @@ function debianRoot(): string {
   return r;
 }
 function grubenv(r: string): string {
-  return existsSync(join(r, 'boot/grub/grubenv')) ? execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' }) : '(absent)';
+  return existsSync(join(r, 'boot/grub/grubenv'))
+    ? execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' })
+    : '(absent)';
 }
 /** What GRUB does when it boots a one-shot: clear next_entry; then the kernel's cmdline is what the entry said. */
 function bootInto(r: string, bootImage: string, args: string): void {
@@ -34,12 +36,14 @@ function bootInto(r: string, bootImage: string, args: string): void {
 async function changeArgs(r: string): Promise<UndoRecord> {
   const path = join(r, 'etc/default/grub');
   const [before] = await readRemoteFiles(host.conn, [path]);
-  const undo: UndoRecord = { files: [toBackup(before!)], rebuild: [`ROLLGATE_ROOT=${r} ${join(r, 'usr/sbin/update-grub')}`] };
+  const undo: UndoRecord = {
+    files: [toBackup(before!)],
+    rebuild: [`ROLLGATE_ROOT=${r} ${join(r, 'usr/sbin/update-grub')}`],
+  };
   writeFileSync(path, readFileSync(path, 'utf8').replace('GRUB_CMDLINE_LINUX=""', 'GRUB_CMDLINE_LINUX="iommu=pt"'));
   updateGrub(r);
   return undo;
 }
-
 
 describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboot / grub-set-default', () => {
   it('freezes the known-good entry, arms a one-shot trial with panic=N, and commits the candidate as default', async () => {
@@ -58,18 +62,35 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     ]);
     expect(readFileSync(join(r, 'boot/rollgate', `vmlinuz-${TEST_KERNEL}`), 'utf8')).toBe('kernel image\n');
     expect(readFileSync(join(r, 'boot/grub/grub.cfg'), 'utf8')).toContain('source ${config_directory}/rollgate.cfg');
-    expect(readFileSync(join(r, 'boot/grub/rollgate.cfg'), 'utf8')).toContain(`linux\t/boot/rollgate/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
+    expect(readFileSync(join(r, 'boot/grub/rollgate.cfg'), 'utf8')).toContain(
+      `linux\t/boot/rollgate/vmlinuz-${TEST_KERNEL} ${ARGS}\n`,
+    );
     expect(grubenv(r)).toBe('saved_entry=rollgate-known-good\n');
-    expect(state).toMatchObject({ knownGoodRelease: TEST_KERNEL, knownGoodArgs: ARGS.split(' '), bootImagePrefix: '/boot/rollgate/' });
+    expect(state).toMatchObject({
+      knownGoodRelease: TEST_KERNEL,
+      knownGoodArgs: ARGS.split(' '),
+      bootImagePrefix: '/boot/rollgate/',
+    });
 
     await changeArgs(r);
     const armed = await tb.arm(state, { panicSec: 10 });
-    expect(armed).toMatchObject({ candidateRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`, trialRef: 'rollgate-trial', candidateRelease: TEST_KERNEL });
-    expect(armed.trialArgs).toEqual(['root=UUID=0000-test', 'ro', 'iommu=pt', 'console=ttyS0,115200n8', 'quiet', 'panic=10']);
+    expect(armed).toMatchObject({
+      candidateRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`,
+      trialRef: 'rollgate-trial',
+      candidateRelease: TEST_KERNEL,
+    });
+    expect(armed.trialArgs).toEqual([
+      'root=UUID=0000-test',
+      'ro',
+      'iommu=pt',
+      'console=ttyS0,115200n8',
+      'quiet',
+      'panic=10',
+    ]);
     expect(grubenv(r)).toBe('saved_entry=rollgate-known-good\nnext_entry=rollgate-trial\n');
     const cfg = readFileSync(join(r, 'boot/grub/rollgate.cfg'), 'utf8');
     expect(cfg).toContain("menuentry 'rollgate trial (6.1.0-test)' --id rollgate-trial {");
-    expect(cfg).toContain("--id rollgate-known-good {");
+    expect(cfg).toContain('--id rollgate-known-good {');
 
     bootInto(r, `/boot/vmlinuz-${TEST_KERNEL}`, armed.trialArgs!.join(' '));
     expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('trial');
@@ -94,13 +115,15 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     expect(bootSide(readFileSync(join(r, 'proc/cmdline'), 'utf8'), armed)).toBe('fallback');
     const report = await applyUndos(host.conn, [changeUndo]);
     expect(report.failures).toEqual([]);
-    expect(await tb.release(armed)).toEqual({ defaultRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test` });
+    expect(await tb.release(armed)).toEqual({
+      defaultRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`,
+    });
     expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
     rmSync(join(r, 'boot/grub/grubenv'));
     expect(hashTree(r, ['proc'])).toBe(original);
   });
 
-  it("pins the default to the known-good kernel when a newer one stays installed after the fallback", async () => {
+  it('pins the default to the known-good kernel when a newer one stays installed after the fallback', async () => {
     const r = debianRoot();
     const tb = new GrubTrialBoot(host.conn, makeHostRoot(r));
     const state = await tb.prepare(() => undefined);
@@ -145,25 +168,48 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     const original = hashTree(r, ['proc']);
     const bin = toolDir(join(host.root('bin-halfcp', 'debian'), 'faulty-bin'), [], { cp: HALF_CP });
     const undos: UndoRecord[] = [];
-    await expect(new GrubTrialBoot(withPath(host.conn, `${bin}:$PATH`), makeHostRoot(r)).prepare((u) => undos.push(u))).rejects.toThrow(
+    await expect(
+      new GrubTrialBoot(withPath(host.conn, `${bin}:$PATH`), makeHostRoot(r)).prepare((u) => undos.push(u)),
+    ).rejects.toThrow(
       `the copy of ${join(r, 'boot/vmlinuz-' + TEST_KERNEL)} to ${join(r, 'boot/rollgate/vmlinuz-' + TEST_KERNEL)} does not match its source (sha256)`,
     );
     expect(existsSync(join(r, 'boot/rollgate', `vmlinuz-${TEST_KERNEL}`))).toBe(false);
     // The step never finished: undo gives it what is safe whatever it did (file bytes, its empty directory).
-    expect((await applyUndos(host.conn, undos.map((record) => ({ record, outcome: 'pending' as const })))).failures).toEqual([]);
+    expect(
+      (
+        await applyUndos(
+          host.conn,
+          undos.map((record) => ({ record, outcome: 'pending' as const })),
+        )
+      ).failures,
+    ).toEqual([]);
     expect(hashTree(r, ['proc'])).toBe(original);
   });
 
   it('refuses hosts where a one-shot cannot work, naming each reason', async () => {
     const r = debianRoot();
-    writeFileSync(join(r, 'etc/default/grub'), readFileSync(join(r, 'etc/default/grub'), 'utf8').replace('GRUB_DEFAULT=saved', 'GRUB_DEFAULT=0\nGRUB_SAVEDEFAULT=true'));
+    writeFileSync(
+      join(r, 'etc/default/grub'),
+      readFileSync(join(r, 'etc/default/grub'), 'utf8').replace(
+        'GRUB_DEFAULT=saved',
+        'GRUB_DEFAULT=0\nGRUB_SAVEDEFAULT=true',
+      ),
+    );
     writeFileSync(join(r, '.probe-abstraction'), 'lvm\n');
     writeFileSync(join(r, '.probe-fs'), 'btrfs\n');
     rmSync(join(r, 'usr/sbin/grub-reboot'));
     const pf = await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight();
     expect(pf.ok).toBe(false);
-    expect(pf.problems.map((p) => p.check)).toEqual(['tool:reboot', 'grub_default', 'grub_savedefault', 'grubenv_device', 'grubenv_fs']);
-    expect(pf.problems[3]!.message).toBe("grubenv is on lvm: GRUB cannot write it at boot, so grub-reboot's one-shot would never be cleared");
+    expect(pf.problems.map((p) => p.check)).toEqual([
+      'tool:reboot',
+      'grub_default',
+      'grub_savedefault',
+      'grubenv_device',
+      'grubenv_fs',
+    ]);
+    expect(pf.problems[3]!.message).toBe(
+      "grubenv is on lvm: GRUB cannot write it at boot, so grub-reboot's one-shot would never be cleared",
+    );
   });
 
   it('takes a host an earlier run rolled back (still running its released copy); refuses one whose run has not finished, unless resuming', async () => {
@@ -180,10 +226,14 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems).toEqual([]);
     // A new run froze its entry and was interrupted: its leftovers refuse a third run, not a resume.
     await new GrubTrialBoot(host.conn, makeHostRoot(r)).prepare(() => undefined);
-    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems.map((p) => p.check)).toEqual(['on_fallback']);
+    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems.map((p) => p.check)).toEqual([
+      'on_fallback',
+    ]);
     expect((await new GrubTrialBoot(host.conn, makeHostRoot(r), { resuming: true }).preflight()).ok).toBe(true);
     put(r, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} ${ARGS}\n`);
-    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems.map((p) => p.check)).toEqual(['leftover']);
+    expect((await new GrubTrialBoot(host.conn, makeHostRoot(r)).preflight()).problems.map((p) => p.check)).toEqual([
+      'leftover',
+    ]);
   });
 
   it("releases onto the normal entry when the known-good boot still carries an earlier trial's panic=N", async () => {
@@ -197,7 +247,9 @@ describe('GRUB trial boot over real SSH, with the real grub-editenv / grub-reboo
     const armed = await tb.arm(state, { panicSec: 10 });
     bootInto(r, `/boot/rollgate/vmlinuz-${TEST_KERNEL}`, `${ARGS} panic=10`);
     expect((await applyUndos(host.conn, [changeUndo])).failures).toEqual([]);
-    expect(await tb.release(armed)).toEqual({ defaultRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test` });
+    expect(await tb.release(armed)).toEqual({
+      defaultRef: `gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test`,
+    });
     expect(grubenv(r)).toBe(`saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`);
   });
 });

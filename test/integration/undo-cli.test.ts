@@ -24,12 +24,23 @@ function inventory(rootsByHost: Record<string, string>): string {
   const hosts = fleet.hosts
     .map((h) => `    ${h.name}:\n      ansible_port: ${h.port}\n      rollgate_root: ${rootsByHost[h.name]}\n`)
     .join('');
-  writeFileSync(path, `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: rgops\n    ansible_become: true\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${hosts}`);
+  writeFileSync(
+    path,
+    `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: rgops\n    ansible_become: true\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${hosts}`,
+  );
   return path;
 }
 
 /** One step as a runner journals it: pending, undo recorded before apply, then applied (unless `crash`). */
-async function step<A>(j: Journal, runId: string, conn: SshConnection, root: string, mod: ActionModule<A, any>, args: A, crash?: 'before_apply' | 'after_apply'): Promise<number> {
+async function step<A>(
+  j: Journal,
+  runId: string,
+  conn: SshConnection,
+  root: string,
+  mod: ActionModule<A, any>,
+  args: A,
+  crash?: 'before_apply' | 'after_apply',
+): Promise<number> {
   const ctx = moduleContext(conn, { rollgate_root: root });
   const id = j.beginStep(runId, conn.host, { task: mod.name, module: mod.name, args: args as Record<string, unknown> });
   const out = await mod.check(ctx, args);
@@ -97,7 +108,10 @@ describe('rollgate undo against real sshd hosts', () => {
     const listed = after.listRuns();
     after.close();
     expect(listed.find((r) => r.id === run.id)?.status).toBe('rolled_back');
-    expect(listed.filter((r) => r.kind === 'undo' && r.parentRunId === run.id).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(listed.filter((r) => r.kind === 'undo' && r.parentRunId === run.id).map((r) => r.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
   });
 
   it('undoes only the hosts --limit selects, and refuses hosts another run has locked', async () => {
@@ -115,12 +129,16 @@ describe('rollgate undo against real sshd hosts', () => {
     await step(j, run.id, c1, r1, kernelArgs, { present: ['iommu=pt'] });
     await step(j, run.id, c2, r2, kernelArgs, { present: ['iommu=pt'] });
     j.finishRun(run.id, 'failed');
-    await j.fleetLock().acquireHostLocks('someone-else', [{ host: 'h02', machine: `addr:127.0.0.1:${fleet.hosts[1]!.port}` }]);
+    await j
+      .fleetLock()
+      .acquireHostLocks('someone-else', [{ host: 'h02', machine: `addr:127.0.0.1:${fleet.hosts[1]!.port}` }]);
     j.close();
 
     const locked = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv]);
     expect(locked.code).toBe(5);
-    expect(locked.stderr).toContain(`hosts locked:\nh02 (127.0.0.1:${fleet.hosts[1]!.port}) is locked by run someone-else: run someone-else is not in this journal: \`rollgate unlock someone-else --host h02\` releases its lock\n`);
+    expect(locked.stderr).toContain(
+      `hosts locked:\nh02 (127.0.0.1:${fleet.hosts[1]!.port}) is locked by run someone-else: run someone-else is not in this journal: \`rollgate unlock someone-else --host h02\` releases its lock\n`,
+    );
 
     const one = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv, '--limit', 'h02', '--json']);
     expect(one.code).toBe(5);
@@ -129,7 +147,9 @@ describe('rollgate undo against real sshd hosts', () => {
     k.close();
     const limited = await rollgate(['undo', run.id, '--journal', journalPath, '-i', inv, '--limit', 'h02', '--json']);
     expect(limited.code).toBe(0);
-    expect(JSON.parse(limited.stdout).hosts.map((h: { host: string; status: string }) => [h.host, h.status])).toEqual([['h02', 'undone']]);
+    expect(JSON.parse(limited.stdout).hosts.map((h: { host: string; status: string }) => [h.host, h.status])).toEqual([
+      ['h02', 'undone'],
+    ]);
     expect(hashTree(r2)).toBe(pristine2);
     expect(hashTree(r1)).not.toBe(hashTree(r2));
   });

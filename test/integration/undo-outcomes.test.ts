@@ -41,7 +41,10 @@ function debianRoot(label: string): string {
 function inventory(root: string, name: string): string {
   const path = join(dir, `${name}.yml`);
   const h = fleet.hosts[0]!;
-  writeFileSync(path, `all:\n  hosts:\n    ${h.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${h.port}\n      ansible_user: rgops\n      ansible_become: true\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n      rollgate_root: ${root}\n`);
+  writeFileSync(
+    path,
+    `all:\n  hosts:\n    ${h.name}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${h.port}\n      ansible_user: rgops\n      ansible_become: true\n      ansible_ssh_private_key_file: ${fleet.clientKey}\n      rollgate_known_hosts_file: ${fleet.knownHosts}\n      rollgate_root: ${root}\n`,
+  );
   return path;
 }
 
@@ -79,7 +82,9 @@ describe('undo undoes only what happened', () => {
     expect(existsSync(join(r, 'srv/scratch'))).toBe(true);
     expect(readFileSync(join(r, 'etc/default/grub'), 'utf8')).toContain('iommu=pt');
     const runId = /run (\S+): journal/.exec(run.stdout)![1]!;
-    expect(run.stdout).toContain(`\n${fleet.hosts[0]!.name} failed after this run changed it; to put back what it changed there:\n  rollgate undo ${runId} --limit ${fleet.hosts[0]!.name} --journal ${journal}\n`);
+    expect(run.stdout).toContain(
+      `\n${fleet.hosts[0]!.name} failed after this run changed it; to put back what it changed there:\n  rollgate undo ${runId} --limit ${fleet.hosts[0]!.name} --journal ${journal}\n`,
+    );
     const j = Journal.open(journal);
     expect(j.listSteps(runId).map((s) => [s.task, s.status])).toEqual([
       ['make the scratch dir', 'applied'],
@@ -94,9 +99,13 @@ describe('undo undoes only what happened', () => {
     expect(hashTree(r)).toBe(pristine);
     expect(undo.stderr).toBe('');
     expect(undo.code).toBe(0);
-    expect(undo.stdout).toMatch(/^h\S+ {2}undone {2}3 step\(s\) {2}restored 1 file\(s\), ran 2 undo command\(s\), held back 1/m);
+    expect(undo.stdout).toMatch(
+      /^h\S+ {2}undone {2}3 step\(s\) {2}restored 1 file\(s\), ran 2 undo command\(s\), held back 1/m,
+    );
     expect(undo.stdout).toContain(`held back: rm -rf ${r}/srv/data (step `);
-    expect(undo.stdout).toContain('"make the data dir" did not finish (failed): this undo command assumes the change happened)');
+    expect(undo.stdout).toContain(
+      '"make the data dir" did not finish (failed): this undo command assumes the change happened)',
+    );
   });
 
   it('a step interrupted mid-apply gets its file bytes back, never its undo command; its re-derivations run only if a file had changed', async () => {
@@ -127,8 +136,15 @@ describe('undo undoes only what happened', () => {
     const host = JSON.parse(undo.stdout).hosts[0];
     expect(host.status).toBe('undone');
     expect(host.report.restored).toEqual([join(r, 'etc/default/grub')]);
-    expect(host.report.commands.map((c: { command: string }) => c.command)).toEqual([expect.stringMatching(/update-grub$/)]);
-    expect(host.report.skipped).toEqual([{ command: `rm -rf ${r}/srv/data`, reason: `step ${mkdirStep} "make the data dir" did not finish (pending): this undo command assumes the change happened` }]);
+    expect(host.report.commands.map((c: { command: string }) => c.command)).toEqual([
+      expect.stringMatching(/update-grub$/),
+    ]);
+    expect(host.report.skipped).toEqual([
+      {
+        command: `rm -rf ${r}/srv/data`,
+        reason: `step ${mkdirStep} "make the data dir" did not finish (pending): this undo command assumes the change happened`,
+      },
+    ]);
   });
 
   it('a pending step whose files were never written runs no re-derivation', async () => {
@@ -150,7 +166,10 @@ describe('undo undoes only what happened', () => {
     expect(report.restored).toEqual([]);
     expect(report.commands).toEqual([]);
     expect(report.skipped).toEqual([
-      { command: expect.stringMatching(/update-grub$/), reason: `step ${id} "kernel args" did not finish (pending) and restoring its files changed no bytes: nothing to re-derive` },
+      {
+        command: expect.stringMatching(/update-grub$/),
+        reason: `step ${id} "kernel args" did not finish (pending) and restoring its files changed no bytes: nothing to re-derive`,
+      },
     ]);
     expect(hashTree(r)).toBe(pristine);
   });

@@ -67,7 +67,9 @@ describe('fleet lock on the journal database', () => {
   it('never lets two concurrent acquirers both win the same host', async () => {
     const [a, b] = twoControllers();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).fleetLock().acquireHostLocks(`run-${i}`, ['shared', `own-${i}`])),
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).fleetLock().acquireHostLocks(`run-${i}`, ['shared', `own-${i}`]),
+      ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
   });
@@ -80,17 +82,27 @@ describe('fleet lock keyed by the machine', () => {
     const lb = b.fleetLock();
     expect((await la.acquireHostLocks('run-1', [{ host: 'hv1', machine: 'addr:10.0.0.1:22' }])).ok).toBe(true);
     const other = await lb.acquireHostLocks('run-2', [{ host: 'hv1-mgmt', machine: 'addr:10.0.0.1:22' }]);
-    expect(other.ok ? [] : other.conflicts.map((c) => [c.host, c.held.host, c.held.runId, c.sameRun])).toEqual([['hv1-mgmt', 'hv1', 'run-1', false]]);
+    expect(other.ok ? [] : other.conflicts.map((c) => [c.host, c.held.host, c.held.runId, c.sameRun])).toEqual([
+      ['hv1-mgmt', 'hv1', 'run-1', false],
+    ]);
     // Two names of one run for the same machine, in one request or one after the other.
-    const twice = await lb.acquireHostLocks('run-3', [{ host: 'a', machine: 'addr:10.0.0.9:22' }, { host: 'b', machine: 'addr:10.0.0.9:22' }]);
+    const twice = await lb.acquireHostLocks('run-3', [
+      { host: 'a', machine: 'addr:10.0.0.9:22' },
+      { host: 'b', machine: 'addr:10.0.0.9:22' },
+    ]);
     expect(twice.ok ? [] : twice.conflicts.map((c) => [c.host, c.held.host, c.sameRun])).toEqual([['b', 'a', true]]);
     expect(await lb.listHostLocks()).toHaveLength(1);
     expect((await la.acquireHostLocks('run-1', [{ host: 'hv1', machine: 'key:SHA256:aaa' }])).ok).toBe(true);
     const second = await la.acquireHostLocks('run-1', [{ host: 'hv2', machine: 'key:SHA256:aaa' }]);
-    expect(second.ok ? [] : second.conflicts.map((c) => [c.host, c.held.host, c.sameRun])).toEqual([['hv2', 'hv1', true]]);
+    expect(second.ok ? [] : second.conflicts.map((c) => [c.host, c.held.host, c.sameRun])).toEqual([
+      ['hv2', 'hv1', true],
+    ]);
     // The same host again (resume, a reconnect) is no conflict.
     expect((await la.acquireHostLocks('run-1', [{ host: 'hv1', machine: 'key:SHA256:aaa' }])).ok).toBe(true);
-    expect((await la.listHostLocks()).map((l) => [l.host, l.machine])).toEqual([['hv1', 'addr:10.0.0.1:22'], ['hv1', 'key:SHA256:aaa']]);
+    expect((await la.listHostLocks()).map((l) => [l.host, l.machine])).toEqual([
+      ['hv1', 'addr:10.0.0.1:22'],
+      ['hv1', 'key:SHA256:aaa'],
+    ]);
     await la.releaseHostLocks('run-1', ['hv1']);
     expect(await la.listHostLocks()).toEqual([]);
   });
@@ -100,11 +112,18 @@ describe('fleet lock keyed by the machine', () => {
     const path = join(dir, 'old.db');
     const db = new Database(path);
     migrate(db, migrations.slice(0, 1));
-    db.prepare('INSERT INTO host_locks (host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, NULL)').run('hv7', 'old-run', 'ctl:1', 1);
+    db.prepare('INSERT INTO host_locks (host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, NULL)').run(
+      'hv7',
+      'old-run',
+      'ctl:1',
+      1,
+    );
     db.close();
     const j = Journal.open(path);
     opened.push(j);
-    expect(await j.fleetLock().listHostLocks()).toEqual([{ host: 'hv7', machine: 'name:hv7', runId: 'old-run', holder: 'ctl:1', acquiredAt: 1, expiresAt: null }]);
+    expect(await j.fleetLock().listHostLocks()).toEqual([
+      { host: 'hv7', machine: 'name:hv7', runId: 'old-run', holder: 'ctl:1', acquiredAt: 1, expiresAt: null },
+    ]);
     expect(j.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
   });
 });

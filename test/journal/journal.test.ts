@@ -19,7 +19,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const undo: UndoRecord = { files: [{ path: '/etc/default/grub', contentBase64: Buffer.from('A=1\n').toString('base64'), mode: 0o644, uid: 0, gid: 0 }], rebuild: ['update-grub'] };
+const undo: UndoRecord = {
+  files: [
+    { path: '/etc/default/grub', contentBase64: Buffer.from('A=1\n').toString('base64'), mode: 0o644, uid: 0, gid: 0 },
+  ],
+  rebuild: ['update-grub'],
+};
 
 describe('journal', () => {
   it('creates the file with WAL mode and the latest schema version', () => {
@@ -56,7 +61,11 @@ describe('journal', () => {
     const run = j.createRun({ kind: 'run', playbook: 'p.yml', inventory: ['inv.yml'], options: { check: false } });
     expect(run.status).toBe('running');
     j.addHost(run.id, 'h1', { ansible_host: '10.0.0.1' });
-    const step = j.beginStep(run.id, 'h1', { task: 'enable iommu', module: 'kernel_args', args: { present: ['iommu=pt'] } });
+    const step = j.beginStep(run.id, 'h1', {
+      task: 'enable iommu',
+      module: 'kernel_args',
+      args: { present: ['iommu=pt'] },
+    });
     expect(j.getStep(step)).toMatchObject({ status: 'pending', hasUndo: false });
     j.recordUndo(step, undo);
     expect(j.getStep(step)).toMatchObject({ status: 'pending', hasUndo: true });
@@ -83,7 +92,10 @@ describe('journal', () => {
     j.close();
     const k = Journal.open(path);
     const steps = k.undoableSteps(run.id, 'h1');
-    expect(steps.map((s) => [s.id, s.status])).toEqual([[c, 'pending'], [a, 'applied']]);
+    expect(steps.map((s) => [s.id, s.status])).toEqual([
+      [c, 'pending'],
+      [a, 'applied'],
+    ]);
     expect(steps[0]!.undo.rebuild).toEqual(['update-initramfs -u']);
     expect(k.undoableSteps(run.id, 'h2')).toEqual([]);
     const undoRun = k.createRun({ kind: 'undo', parentRunId: run.id });
@@ -97,7 +109,9 @@ describe('journal', () => {
     const j = Journal.open(tempDb());
     const run = j.createRun({ kind: 'run', options: { vault_password: 'hunter2' } });
     j.addHost(run.id, 'h1', {
-      ansible_become_password: 'hunter2', ansible_ssh_pass: 'hunter2', api_token: 'hunter2',
+      ansible_become_password: 'hunter2',
+      ansible_ssh_pass: 'hunter2',
+      api_token: 'hunter2',
       rollgate_power: { driver: 'ipmi', host: '10.0.0.5', user: 'admin', password: 'hunter2' },
       harmless: 'visible',
     });
@@ -105,32 +119,54 @@ describe('journal', () => {
     j.finishStep(step, { status: 'ok', data: { nested: [{ token: 'hunter2' }] } });
     j.addEvent(run.id, { type: 'host.failed', at: 1, host: 'h1', kind: 'auth', message: 'x' });
     j.addSnapshot(run.id, 'h1', 'before', { secret_key: 'hunter2', cmdline: 'quiet' });
-    const dump = JSON.stringify(j.db.prepare("SELECT * FROM runs").all()) + JSON.stringify(j.db.prepare('SELECT * FROM run_hosts').all()) +
-      JSON.stringify(j.db.prepare('SELECT * FROM steps').all()) + JSON.stringify(j.db.prepare('SELECT * FROM events').all()) +
+    const dump =
+      JSON.stringify(j.db.prepare('SELECT * FROM runs').all()) +
+      JSON.stringify(j.db.prepare('SELECT * FROM run_hosts').all()) +
+      JSON.stringify(j.db.prepare('SELECT * FROM steps').all()) +
+      JSON.stringify(j.db.prepare('SELECT * FROM events').all()) +
       JSON.stringify(j.db.prepare('SELECT * FROM snapshots').all());
     expect(dump).not.toContain('hunter2');
-    expect(j.listHosts(run.id)[0]!.vars).toMatchObject({ harmless: 'visible', rollgate_power: { driver: 'ipmi', host: '10.0.0.5', user: REDACTED } });
+    expect(j.listHosts(run.id)[0]!.vars).toMatchObject({
+      harmless: 'visible',
+      rollgate_power: { driver: 'ipmi', host: '10.0.0.5', user: REDACTED },
+    });
     expect(j.latestSnapshot(run.id, 'h1', 'before')!.data).toEqual({ secret_key: REDACTED, cmdline: 'quiet' });
     expect(j.listEvents(run.id, 'h1')).toHaveLength(1);
     j.close();
   });
 
-  it('scrubs the run\'s secret values from every row, keeps undo records byte-exact', () => {
+  it("scrubs the run's secret values from every row, keeps undo records byte-exact", () => {
     const j = Journal.open(tempDb());
     j.secrets.add('s3cr3t-value');
     const run = j.createRun({ kind: 'run', options: { extraVars: { api_pw: 'x', note: 'see s3cr3t-value' } } });
     j.addHost(run.id, 'h1', { motd: 's3cr3t-value' });
     j.setHostStatus(run.id, 'h1', 'failed', 'login with s3cr3t-value refused');
-    const step = j.beginStep(run.id, 'h1', { task: 'loop (item=s3cr3t-value)', module: 'command', args: { cmd: "echo 's3cr3t-value'" } });
-    const backup = { path: '/etc/app.conf', contentBase64: Buffer.from('password=s3cr3t-value\n').toString('base64'), mode: 0o600, uid: 0, gid: 0 };
+    const step = j.beginStep(run.id, 'h1', {
+      task: 'loop (item=s3cr3t-value)',
+      module: 'command',
+      args: { cmd: "echo 's3cr3t-value'" },
+    });
+    const backup = {
+      path: '/etc/app.conf',
+      contentBase64: Buffer.from('password=s3cr3t-value\n').toString('base64'),
+      mode: 0o600,
+      uid: 0,
+      gid: 0,
+    };
     j.recordUndo(step, { files: [backup], rebuild: [] });
     j.finishStep(step, { status: 'failed', message: 'stderr: s3cr3t-value', data: { stdout_lines: ['s3cr3t-value'] } });
     j.addEvent(run.id, { type: 'host.failed', at: 1, host: 'h1', kind: 'auth', message: '{"pw":"s3cr3t-value"}' });
     j.addSnapshot(run.id, 'h1', 'before', { cmdline: 'quiet token=s3cr3t-value' });
-    const rows = ['runs', 'run_hosts', 'steps', 'events', 'snapshots'].map((t) => JSON.stringify(j.db.prepare(`SELECT * FROM ${t}`).all())).join('');
+    const rows = ['runs', 'run_hosts', 'steps', 'events', 'snapshots']
+      .map((t) => JSON.stringify(j.db.prepare(`SELECT * FROM ${t}`).all()))
+      .join('');
     expect(rows).not.toContain('s3cr3t-value');
     expect(j.getRun(run.id)!.options).toEqual({ extraVars: { api_pw: REDACTED, note: `see ${REDACTED}` } });
-    expect(j.listSteps(run.id)[0]).toMatchObject({ task: `loop (item=${REDACTED})`, message: `stderr: ${REDACTED}`, args: { cmd: `echo '${REDACTED}'` } });
+    expect(j.listSteps(run.id)[0]).toMatchObject({
+      task: `loop (item=${REDACTED})`,
+      message: `stderr: ${REDACTED}`,
+      args: { cmd: `echo '${REDACTED}'` },
+    });
     expect(j.undoableSteps(run.id, 'h1')[0]!.undo.files[0]).toEqual(backup);
     j.close();
   });
@@ -162,6 +198,10 @@ describe('journal helpers', () => {
 
   it('makes sortable run ids and redacts without touching non-secret keys', () => {
     expect(newRunId(new Date(2025, 0, 14, 9, 30, 12))).toMatch(/^20250114-093012-[0-9a-f]{4}$/);
-    expect(redactSecrets({ bypass_cache: true, passes: 3, a: { db_password: 'x' } })).toEqual({ bypass_cache: true, passes: 3, a: { db_password: REDACTED } });
+    expect(redactSecrets({ bypass_cache: true, passes: 3, a: { db_password: 'x' } })).toEqual({
+      bypass_cache: true,
+      passes: 3,
+      a: { db_password: REDACTED },
+    });
   });
 });

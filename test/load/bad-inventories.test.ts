@@ -13,7 +13,9 @@ import { loadInventory } from '../../src/load/inventory.js';
 import { selectHosts } from '../../src/load/limit.js';
 
 const dir = new URL('../fixtures/bad-inventories/', import.meta.url).pathname;
-const cases = readdirSync(dir).filter((f) => !f.endsWith('.expected')).sort();
+const cases = readdirSync(dir)
+  .filter((f) => !f.endsWith('.expected'))
+  .sort();
 
 /** Load the way a command would; the ConfigError message, or undefined when the input was accepted. */
 function errorOf(file: string): string | undefined {

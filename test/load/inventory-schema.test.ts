@@ -13,7 +13,9 @@ const yamlInventories = readdirSync(fixtures).flatMap((dir) =>
 
 describe('schemas/inventory.schema.json', () => {
   it('is a draft-07 schema that ajv compiles in strict mode', () => {
-    const schema = JSON.parse(readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8')) as { $schema: string };
+    const schema = JSON.parse(
+      readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8'),
+    ) as { $schema: string };
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(typeof inventoryValidator()).toBe('function');
   });

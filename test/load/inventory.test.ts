@@ -22,7 +22,14 @@ function tree(files: Record<string, string>): string {
 describe('loadInventory', () => {
   it('merges variables with Ansible precedence: all < parent < child, files over inventory, host last', () => {
     const inv = loadInventory(join(fixtures, 'precedence-layers/hosts.yml'));
-    expect(inv.hosts.get('h1')?.vars).toEqual({ v1: 'all-file', v2: 'all-file', v3: 'all-file', v4: 'parent-file', v5: 'host-inv', v6: 'host-file' });
+    expect(inv.hosts.get('h1')?.vars).toEqual({
+      v1: 'all-file',
+      v2: 'all-file',
+      v3: 'all-file',
+      v4: 'parent-file',
+      v5: 'host-inv',
+      v6: 'host-file',
+    });
     expect(inv.hosts.get('h2')?.vars.v5).toBe('child-file');
   });
 
@@ -39,8 +46,16 @@ describe('loadInventory', () => {
     const h1 = loadInventory(file).hosts.get('h1');
     expect(h1?.origin).toEqual({ file, line: 10, column: 13 });
     expect(h1?.varOrigins.v5).toEqual({ file, line: 10, column: 18 });
-    expect(h1?.varOrigins.v6).toEqual({ file: join(fixtures, 'precedence-layers/host_vars/h1.yml'), line: 1, column: 1 });
-    expect(h1?.varOrigins.v4).toEqual({ file: join(fixtures, 'precedence-layers/group_vars/parent.yml'), line: 1, column: 1 });
+    expect(h1?.varOrigins.v6).toEqual({
+      file: join(fixtures, 'precedence-layers/host_vars/h1.yml'),
+      line: 1,
+      column: 1,
+    });
+    expect(h1?.varOrigins.v4).toEqual({
+      file: join(fixtures, 'precedence-layers/group_vars/parent.yml'),
+      line: 1,
+      column: 1,
+    });
   });
 
   it('records INI positions of hosts and key=value tokens', () => {
@@ -60,7 +75,16 @@ describe('loadInventory', () => {
 
   it('reads the first of NAME, NAME.yml, NAME.yaml, NAME.json and whole directories in group_vars', () => {
     const inv = loadInventory(join(fixtures, 'vars-files/hosts.yml'));
-    expect(inv.hosts.get('web1')?.vars).toMatchObject({ a: 1, b: 2, c: 3, d: 4, nested: 'deep', shared: 'web-nested', all_file: true, web1_var: 'x' });
+    expect(inv.hosts.get('web1')?.vars).toMatchObject({
+      a: 1,
+      b: 2,
+      c: 3,
+      d: 4,
+      nested: 'deep',
+      shared: 'web-nested',
+      all_file: true,
+      web1_var: 'x',
+    });
     expect(inv.hosts.get('web1')?.vars).not.toHaveProperty('ignored');
     expect(inv.hosts.get('db1')?.vars).toMatchObject({ from_yml: 'host', host_a: 1, host_b: 2 });
     expect(inv.hosts.get('db1')?.vars).not.toHaveProperty('from_yaml');
@@ -113,7 +137,11 @@ describe('loadInventory', () => {
   });
 
   it('refuses a group_vars file that is not a mapping, and a vault-encrypted one, at their position', () => {
-    const dir = tree({ 'h.yml': 'all:\n  children:\n    web:\n      hosts:\n        w1:\n', 'group_vars/web.yml': '- a\n- b\n', 'host_vars/w1': '$ANSIBLE_VAULT;1.1;AES256\n6162\n' });
+    const dir = tree({
+      'h.yml': 'all:\n  children:\n    web:\n      hosts:\n        w1:\n',
+      'group_vars/web.yml': '- a\n- b\n',
+      'host_vars/w1': '$ANSIBLE_VAULT;1.1;AES256\n6162\n',
+    });
     expect(() => loadInventory(join(dir, 'h.yml'))).toThrow(
       `${join(dir, 'group_vars/web.yml')}:1:1: a vars file must hold a mapping of variable names to values, not a list. write one \`name: value\` per line\n` +
         `${join(dir, 'host_vars/w1')}:1:1: this vars file is encrypted with ansible-vault, which rollgate does not read. decrypt it (\`ansible-vault decrypt\`) or move the secret into an environment variable`,
@@ -121,6 +149,8 @@ describe('loadInventory', () => {
   });
 
   it('names a missing source', () => {
-    expect(() => loadInventory('/nonexistent/hosts.yml')).toThrow('inventory source `/nonexistent/hosts.yml` does not exist. check the path given with -i');
+    expect(() => loadInventory('/nonexistent/hosts.yml')).toThrow(
+      'inventory source `/nonexistent/hosts.yml` does not exist. check the path given with -i',
+    );
   });
 });

@@ -45,7 +45,9 @@ describe('selectHosts', () => {
   };
 
   it('refuses an unknown group with a did-you-mean, pointing at the term', () => {
-    expect(message('canary,regon_eu')).toBe('--limit:1:8: no host or group matches `regon_eu`. did you mean `region_eu`?');
+    expect(message('canary,regon_eu')).toBe(
+      '--limit:1:8: no host or group matches `regon_eu`. did you mean `region_eu`?',
+    );
   });
 
   it('refuses a misspelt exclusion instead of silently excluding nothing', () => {
@@ -60,7 +62,9 @@ describe('selectHosts', () => {
   });
 
   it('refuses a subscript past the end and a bad regular expression', () => {
-    expect(message('gpu[5]')).toBe('--limit:1:1: `gpu[5]` asks for host 5, but `gpu` has 2. subscripts count from 0: use [0] to [1]');
+    expect(message('gpu[5]')).toBe(
+      '--limit:1:1: `gpu[5]` asks for host 5, but `gpu` has 2. subscripts count from 0: use [0] to [1]',
+    );
     expect(message('~hv(')).toMatch(/^--limit:1:1: `~hv\(` is not a valid regular expression/);
   });
 
@@ -76,7 +80,11 @@ describe('selectHosts', () => {
 
 describe('splitPattern', () => {
   it('splits on commas, or on colons outside brackets, keeping offsets', () => {
-    expect(splitPattern('a, b[1:2] ,c')).toEqual([{ text: 'a', offset: 0 }, { text: 'b[1:2]', offset: 3 }, { text: 'c', offset: 11 }]);
+    expect(splitPattern('a, b[1:2] ,c')).toEqual([
+      { text: 'a', offset: 0 },
+      { text: 'b[1:2]', offset: 3 },
+      { text: 'c', offset: 11 },
+    ]);
     expect(splitPattern('web:&db:!hv[1:2]').map((t) => t.text)).toEqual(['web', '&db', '!hv[1:2]']);
     expect(splitPattern('fe80::1').map((t) => t.text)).toEqual(['fe80::1']);
   });

@@ -46,7 +46,10 @@ describe('parsePlaybook', () => {
       hosts: 'hypervisors:!canary',
       become: true,
       gatherFacts: false,
-      serial: [{ kind: 'count', value: 1 }, { kind: 'percent', value: 25 }],
+      serial: [
+        { kind: 'count', value: 1 },
+        { kind: 'percent', value: 25 },
+      ],
       maxFailPercentage: 10,
       vars: { ids: ['10de:1e87', '10de:10f8'] },
       position: { file: 'p.yml', line: 2, column: 3 },
@@ -56,7 +59,14 @@ describe('parsePlaybook', () => {
 
   it('reads a task with its module, conditions, notify and tags, keeping positions', () => {
     const t = play.tasks[0] as Task;
-    expect(t).toMatchObject({ kind: 'task', module: 'kernel_args', name: 'args', notify: ['rebuild'], tags: ['kernel'], loopVar: 'item' });
+    expect(t).toMatchObject({
+      kind: 'task',
+      module: 'kernel_args',
+      name: 'args',
+      notify: ['rebuild'],
+      tags: ['kernel'],
+      loopVar: 'item',
+    });
     expect(t.args).toEqual({ present: ['{{ vendor }}_iommu=on', 'iommu=pt'] });
     expect(t.when).toEqual([
       { source: 'vendor is defined', position: { file: 'p.yml', line: 14, column: 11 } },
@@ -70,13 +80,22 @@ describe('parsePlaybook', () => {
     const b = play.tasks[1] as Block;
     expect(b.kind).toBe('block');
     expect(b.when).toEqual([{ source: 'True', position: { file: 'p.yml', line: 28, column: 13 } }]);
-    expect(b.block[0]).toMatchObject({ module: 'command', args: { cmd: 'cat /proc/cmdline' }, register: 'cmdline', changedWhen: [{ source: 'False' }] });
+    expect(b.block[0]).toMatchObject({
+      module: 'command',
+      args: { cmd: 'cat /proc/cmdline' },
+      register: 'cmdline',
+      changedWhen: [{ source: 'False' }],
+    });
     expect(b.rescue[0]).toMatchObject({ module: 'debug', loop: '{{ ids }}', loopVar: 'd' });
     expect(b.always[0]).toMatchObject({ kind: 'meta', action: 'flush_handlers' });
   });
 
   it('reads handlers with their listen topics', () => {
     expect(play.handlers).toHaveLength(1);
-    expect(play.handlers[0] as Handler).toMatchObject({ name: 'rebuild initramfs', module: 'initramfs', listen: ['rebuild'] });
+    expect(play.handlers[0] as Handler).toMatchObject({
+      name: 'rebuild initramfs',
+      module: 'initramfs',
+      listen: ['rebuild'],
+    });
   });
 });

@@ -4,7 +4,10 @@ import { iniValue } from '../../src/load/python-literal.js';
 import { shlexSplit } from '../../src/load/python-shlex.js';
 
 // [input, what Python 3.11's ast.literal_eval gives (the input itself where it raises or JSON cannot hold it)].
-const literals = JSON.parse(readFileSync(new URL('../fixtures/python-literals.json', import.meta.url), 'utf8')) as [string, unknown][];
+const literals = JSON.parse(readFileSync(new URL('../fixtures/python-literals.json', import.meta.url), 'utf8')) as [
+  string,
+  unknown,
+][];
 
 describe('iniValue', () => {
   it.each(literals)('types %s as Python literal_eval does', (input, expected) => {

@@ -11,7 +11,12 @@ const schema = {
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     mode: { enum: ['strict', 'accept-new'] },
     items: { type: ['object', 'null'], 'x-hint': 'write items as a mapping of name to settings' },
-    either: { anyOf: [{ type: 'string' }, { type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: false }] },
+    either: {
+      anyOf: [
+        { type: 'string' },
+        { type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: false },
+      ],
+    },
   },
   required: ['name'],
 };
@@ -24,15 +29,21 @@ describe('validateDocument', () => {
   });
 
   it('names an unknown key at its position and suggests the near one', () => {
-    expect(check('name: x\nprot: 22\n')).toEqual(['f.yml:2:1: unknown key `prot` at the top level. did you mean `port`?']);
+    expect(check('name: x\nprot: 22\n')).toEqual([
+      'f.yml:2:1: unknown key `prot` at the top level. did you mean `port`?',
+    ]);
   });
 
   it('lists the allowed keys when no key is near', () => {
-    expect(check('name: x\nzzzzzz: 1\n')).toEqual(['f.yml:2:1: unknown key `zzzzzz` at the top level. Allowed keys: name, port, mode, items, either']);
+    expect(check('name: x\nzzzzzz: 1\n')).toEqual([
+      'f.yml:2:1: unknown key `zzzzzz` at the top level. Allowed keys: name, port, mode, items, either',
+    ]);
   });
 
   it('words type errors and uses the schema hint', () => {
-    expect(check('name: x\nitems: [a, b]\n')).toEqual(['f.yml:2:8: `items` must be a mapping or empty, not a list. write items as a mapping of name to settings']);
+    expect(check('name: x\nitems: [a, b]\n')).toEqual([
+      'f.yml:2:8: `items` must be a mapping or empty, not a list. write items as a mapping of name to settings',
+    ]);
     expect(check('name: x\nport: "22"\n')).toEqual(['f.yml:2:8: `port` must be an integer, not a string']);
   });
 

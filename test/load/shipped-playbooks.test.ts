@@ -6,12 +6,19 @@ import { buildPlaybookSchema } from '../../src/load/schema.js';
 import { parseYaml } from '../../src/load/yaml.js';
 
 const dir = new URL('../../playbooks/', import.meta.url);
-const files = readdirSync(dir).filter((f) => f.endsWith('.yml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 const validate = new Ajv({ allErrors: true, strict: false }).compile(buildPlaybookSchema());
 
 describe('shipped playbooks', () => {
   it('are the four the issue names', () => {
-    expect(files).toEqual(['enable-iommu-passthrough.yml', 'health-snapshot.yml', 'kernel-update.yml', 'onboard-passthrough.yml']);
+    expect(files).toEqual([
+      'enable-iommu-passthrough.yml',
+      'health-snapshot.yml',
+      'kernel-update.yml',
+      'onboard-passthrough.yml',
+    ]);
   });
 
   it.each(files)('%s validates against the published schema and loads', (file) => {

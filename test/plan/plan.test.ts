@@ -13,7 +13,13 @@ const inv = loadInventory(fixture('inventory.yml'));
 const book = loadPlaybook(fixture('playbook.yml'));
 
 function names(nodes: TaskNode[]): string[] {
-  return nodes.flatMap((n) => (n.kind === 'block' ? [...names(n.block), ...names(n.rescue).map((x) => `rescue:${x}`), ...names(n.always)] : n.kind === 'meta' ? [`meta:${n.action}`] : [n.name ?? '?']));
+  return nodes.flatMap((n) =>
+    n.kind === 'block'
+      ? [...names(n.block), ...names(n.rescue).map((x) => `rescue:${x}`), ...names(n.always)]
+      : n.kind === 'meta'
+        ? [`meta:${n.action}`]
+        : [n.name ?? '?'],
+  );
 }
 
 function summary(options: PlanOptions) {
@@ -27,7 +33,17 @@ describe('planRun', () => {
       'everything, no limit',
       {},
       [
-        { hosts: ['hv01', 'hv02', 'hv03'], tasks: ['t-untagged-in-tagged-play', 't-always', 't-block-args', 't-block-reboot', 'rescue:t-rescue', 'meta:flush_handlers'] },
+        {
+          hosts: ['hv01', 'hv02', 'hv03'],
+          tasks: [
+            't-untagged-in-tagged-play',
+            't-always',
+            't-block-args',
+            't-block-reboot',
+            'rescue:t-rescue',
+            'meta:flush_handlers',
+          ],
+        },
         { hosts: ['hv01'], tasks: ['u-untagged', 'u-tagged'] },
       ],
     ],
@@ -35,16 +51,82 @@ describe('planRun', () => {
       'a limit narrows every play; a play left without hosts is kept empty',
       { limit: 'amd' },
       [
-        { hosts: ['hv03'], tasks: ['t-untagged-in-tagged-play', 't-always', 't-block-args', 't-block-reboot', 'rescue:t-rescue', 'meta:flush_handlers'] },
+        {
+          hosts: ['hv03'],
+          tasks: [
+            't-untagged-in-tagged-play',
+            't-always',
+            't-block-args',
+            't-block-reboot',
+            'rescue:t-rescue',
+            'meta:flush_handlers',
+          ],
+        },
         { hosts: [], tasks: ['u-untagged', 'u-tagged'] },
       ],
     ],
-    ['--tags args keeps always-tasks and meta', { tags: ['args'] }, [{ hosts: ['hv01', 'hv02', 'hv03'], tasks: ['t-always', 't-block-args', 'meta:flush_handlers'] }, { hosts: ['hv01'], tasks: [] }]],
-    ['--tags debug runs a never-task named by its other tag', { tags: ['debug'] }, [{ hosts: ['hv01', 'hv02', 'hv03'], tasks: ['t-always', 't-never-debug', 'meta:flush_handlers'] }, { hosts: ['hv01'], tasks: [] }]],
-    ['inherited play tag selects the whole play, never-tasks too (as Ansible)', { tags: ['kernel'], limit: 'hv02' }, [{ hosts: ['hv02'], tasks: ['t-untagged-in-tagged-play', 't-always', 't-never-debug', 't-block-args', 't-block-reboot', 'rescue:t-rescue', 'meta:flush_handlers'] }, { hosts: [], tasks: [] }]],
-    ['--skip-tags reboot drops one task of a block', { skipTags: ['reboot'], limit: 'canary' }, [{ hosts: ['hv01'], tasks: ['t-untagged-in-tagged-play', 't-always', 't-block-args', 'rescue:t-rescue', 'meta:flush_handlers'] }, { hosts: ['hv01'], tasks: ['u-untagged', 'u-tagged'] }]],
-    ['--tags untagged', { tags: ['untagged'], limit: 'canary' }, [{ hosts: ['hv01'], tasks: ['t-always', 'meta:flush_handlers'] }, { hosts: ['hv01'], tasks: ['u-untagged'] }]],
-    ['--skip-tags change drops the whole block', { skipTags: ['change'], limit: 'hv01' }, [{ hosts: ['hv01'], tasks: ['t-untagged-in-tagged-play', 't-always', 'meta:flush_handlers'] }, { hosts: ['hv01'], tasks: ['u-untagged', 'u-tagged'] }]],
+    [
+      '--tags args keeps always-tasks and meta',
+      { tags: ['args'] },
+      [
+        { hosts: ['hv01', 'hv02', 'hv03'], tasks: ['t-always', 't-block-args', 'meta:flush_handlers'] },
+        { hosts: ['hv01'], tasks: [] },
+      ],
+    ],
+    [
+      '--tags debug runs a never-task named by its other tag',
+      { tags: ['debug'] },
+      [
+        { hosts: ['hv01', 'hv02', 'hv03'], tasks: ['t-always', 't-never-debug', 'meta:flush_handlers'] },
+        { hosts: ['hv01'], tasks: [] },
+      ],
+    ],
+    [
+      'inherited play tag selects the whole play, never-tasks too (as Ansible)',
+      { tags: ['kernel'], limit: 'hv02' },
+      [
+        {
+          hosts: ['hv02'],
+          tasks: [
+            't-untagged-in-tagged-play',
+            't-always',
+            't-never-debug',
+            't-block-args',
+            't-block-reboot',
+            'rescue:t-rescue',
+            'meta:flush_handlers',
+          ],
+        },
+        { hosts: [], tasks: [] },
+      ],
+    ],
+    [
+      '--skip-tags reboot drops one task of a block',
+      { skipTags: ['reboot'], limit: 'canary' },
+      [
+        {
+          hosts: ['hv01'],
+          tasks: ['t-untagged-in-tagged-play', 't-always', 't-block-args', 'rescue:t-rescue', 'meta:flush_handlers'],
+        },
+        { hosts: ['hv01'], tasks: ['u-untagged', 'u-tagged'] },
+      ],
+    ],
+    [
+      '--tags untagged',
+      { tags: ['untagged'], limit: 'canary' },
+      [
+        { hosts: ['hv01'], tasks: ['t-always', 'meta:flush_handlers'] },
+        { hosts: ['hv01'], tasks: ['u-untagged'] },
+      ],
+    ],
+    [
+      '--skip-tags change drops the whole block',
+      { skipTags: ['change'], limit: 'hv01' },
+      [
+        { hosts: ['hv01'], tasks: ['t-untagged-in-tagged-play', 't-always', 'meta:flush_handlers'] },
+        { hosts: ['hv01'], tasks: ['u-untagged', 'u-tagged'] },
+      ],
+    ],
   ])('%s', (_title, options, expected) => {
     expect(summary(options)).toEqual(expected);
   });
@@ -60,7 +142,9 @@ describe('planRun', () => {
   });
 
   it('refuses a limit that leaves no host at all, and a limit naming nothing', () => {
-    expect(() => planRun(inv, book, { limit: 'amd:&canary' })).toThrow('--limit:1:1: --limit `amd:&canary` leaves no host in any play');
+    expect(() => planRun(inv, book, { limit: 'amd:&canary' })).toThrow(
+      '--limit:1:1: --limit `amd:&canary` leaves no host in any play',
+    );
     expect(() => planRun(inv, book, { limit: 'hv9' })).toThrow(/^--limit:1:1: no host or group matches `hv9`/);
   });
 });
@@ -92,7 +176,15 @@ describe('serialBatches', () => {
     ['no serial: one batch', undefined, [10]],
     ['a count', [{ kind: 'count', value: 3 }], [3, 3, 3, 1]],
     ['a percentage rounds down, at least 1', [{ kind: 'percent', value: 25 }], [2, 2, 2, 2, 2]],
-    ['a list: the last step repeats', [{ kind: 'count', value: 1 }, { kind: 'percent', value: 30 }, { kind: 'count', value: 5 }], [1, 3, 5, 1]],
+    [
+      'a list: the last step repeats',
+      [
+        { kind: 'count', value: 1 },
+        { kind: 'percent', value: 30 },
+        { kind: 'count', value: 5 },
+      ],
+      [1, 3, 5, 1],
+    ],
     ['a tiny percentage is one host', [{ kind: 'percent', value: 1 }], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]],
   ])('%s', (_t, serial, sizes) => {
     const batches = serialBatches(hosts, serial);

@@ -23,11 +23,21 @@ afterEach(() => {
 });
 
 function driver(over: Partial<RedfishOptions> = {}): RedfishDriver {
-  return new RedfishDriver({ url: bmc.url, user: USER, password: PASSWORD, passwordEnv: 'BMC_PASSWORD', tls: { verify: true, ca: readFileSync(bmc.certFile) }, ...over });
+  return new RedfishDriver({
+    url: bmc.url,
+    user: USER,
+    password: PASSWORD,
+    passwordEnv: 'BMC_PASSWORD',
+    tls: { verify: true, ca: readFileSync(bmc.certFile) },
+    ...over,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<PowerError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(PowerError);
   const e = err as PowerError;
   expect(e.message).not.toContain(PASSWORD);
@@ -52,7 +62,10 @@ describe('redfish driver against a local Redfish service', () => {
     expect(await d.status()).toBe('off');
     await d.powerOn();
     expect(await d.status()).toBe('on');
-    expect(bmc.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([{ ResetType: 'ForceOff' }, { ResetType: 'On' }]);
+    expect(bmc.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
+      { ResetType: 'ForceOff' },
+      { ResetType: 'On' },
+    ]);
   });
 
   it('falls back to PowerCycle when the system does not allow ForceRestart', async () => {

@@ -11,7 +11,15 @@ describe('listr2 renderer', () => {
       { type: 'host.connected', at: 1, host: 'h01', ms: 1 },
       { type: 'command.output', at: 2, host: 'h01', stdout: 'fine\n', stderr: '', exitCode: 0 },
       // h02 finishes before listr2 has even started its task: the task must still settle.
-      { type: 'host.finished', at: 2, host: 'h02', status: 'unreachable', kind: 'auth', message: 'h02: the server refused every credential', ms: 2 },
+      {
+        type: 'host.finished',
+        at: 2,
+        host: 'h02',
+        status: 'unreachable',
+        kind: 'auth',
+        message: 'h02: the server refused every credential',
+        ms: 2,
+      },
       { type: 'host.finished', at: 3, host: 'h01', status: 'ok', ms: 3 },
       { type: 'fleet.finished', at: 3, ok: 1, failed: 0, unreachable: 1, ms: 3 },
     ];

@@ -15,8 +15,24 @@ const events: RollgateEvent[] = [
   { type: 'command.output', at: 10, host: 'h02', stdout: '', stderr: 'ls: cannot access x', exitCode: 2 },
   { type: 'host.finished', at: 10, host: 'h02', status: 'failed', kind: 'command', message: 'exit status 2', ms: 9 },
   { type: 'host.failed', at: 11, host: 'h03', kind: 'host_key', message: 'h03: HOST KEY CHANGED for [127.0.0.1]:2203' },
-  { type: 'host.finished', at: 11, host: 'h03', status: 'unreachable', kind: 'host_key', message: 'h03: HOST KEY CHANGED for [127.0.0.1]:2203', ms: 3 },
-  { type: 'host.finished', at: 1500, host: 'h04', status: 'failed', kind: 'timeout', message: 'h04: command did not finish within 1000 ms', ms: 1499 },
+  {
+    type: 'host.finished',
+    at: 11,
+    host: 'h03',
+    status: 'unreachable',
+    kind: 'host_key',
+    message: 'h03: HOST KEY CHANGED for [127.0.0.1]:2203',
+    ms: 3,
+  },
+  {
+    type: 'host.finished',
+    at: 1500,
+    host: 'h04',
+    status: 'failed',
+    kind: 'timeout',
+    message: 'h04: command did not finish within 1000 ms',
+    ms: 1499,
+  },
   { type: 'fleet.finished', at: 1500, ok: 1, failed: 2, unreachable: 1, ms: 1500 },
 ];
 
@@ -47,18 +63,56 @@ describe('plain renderer', () => {
 describe('JSON lines renderer', () => {
   it('writes one result per host and a summary in results mode', () => {
     const out: string[] = [];
-    const lines = render(jsonLinesRenderer('results', (t) => out.push(t)), out).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = render(
+      jsonLinesRenderer('results', (t) => out.push(t)),
+      out,
+    )
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { type: 'host', host: 'h01', status: 'ok', exitCode: 0, stdout: '6.1.0-18-amd64\n', stderr: '', ms: 8 },
-      { type: 'host', host: 'h02', status: 'failed', kind: 'command', message: 'exit status 2', exitCode: 2, stdout: '', stderr: 'ls: cannot access x', ms: 9 },
-      { type: 'host', host: 'h03', status: 'unreachable', kind: 'host_key', message: 'h03: HOST KEY CHANGED for [127.0.0.1]:2203', ms: 3 },
-      { type: 'host', host: 'h04', status: 'failed', kind: 'timeout', message: 'h04: command did not finish within 1000 ms', ms: 1499 },
+      {
+        type: 'host',
+        host: 'h02',
+        status: 'failed',
+        kind: 'command',
+        message: 'exit status 2',
+        exitCode: 2,
+        stdout: '',
+        stderr: 'ls: cannot access x',
+        ms: 9,
+      },
+      {
+        type: 'host',
+        host: 'h03',
+        status: 'unreachable',
+        kind: 'host_key',
+        message: 'h03: HOST KEY CHANGED for [127.0.0.1]:2203',
+        ms: 3,
+      },
+      {
+        type: 'host',
+        host: 'h04',
+        status: 'failed',
+        kind: 'timeout',
+        message: 'h04: command did not finish within 1000 ms',
+        ms: 1499,
+      },
       { type: 'summary', ok: 1, failed: 2, unreachable: 1, ms: 1500 },
     ]);
   });
 
   it('writes every event in events mode', () => {
     const out: string[] = [];
-    expect(render(jsonLinesRenderer('events', (t) => out.push(t)), out).trim().split('\n').map((l) => JSON.parse(l))).toEqual(events);
+    expect(
+      render(
+        jsonLinesRenderer('events', (t) => out.push(t)),
+        out,
+      )
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(events);
   });
 });

@@ -10,7 +10,9 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/plan/${name
 
 describe('--list-hosts / --list-tasks', () => {
   it('lists each play with its hosts and its tasks after tag selection', () => {
-    const plan = planRun(loadInventory(fixture('inventory.yml')), loadPlaybook(fixture('playbook.yml')), { tags: ['args'] });
+    const plan = planRun(loadInventory(fixture('inventory.yml')), loadPlaybook(fixture('playbook.yml')), {
+      tags: ['args'],
+    });
     expect(formatPlan(plan, { hosts: true, tasks: true })).toBe(
       [
         'play #1 (intel:amd): kernel\tTAGS: [kernel]',
@@ -41,6 +43,8 @@ describe('run --json', () => {
     const render = runJsonRenderer((t) => lines.push(t));
     render({ type: 'host.connecting', at: 1, host: 'h1' });
     render({ type: 'task.result', at: 2, host: 'h1', task: 't', module: 'debug', status: 'ok', message: 'hi' });
-    expect(lines).toEqual(['{"type":"task.result","at":2,"host":"h1","task":"t","module":"debug","status":"ok","message":"hi"}\n']);
+    expect(lines).toEqual([
+      '{"type":"task.result","at":2,"host":"h1","task":"t","module":"debug","status":"ok","message":"hi"}\n',
+    ]);
   });
 });

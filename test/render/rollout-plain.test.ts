@@ -5,21 +5,84 @@ import { rolloutPlainRenderer } from '../../src/render/rollout-plain.js';
 const at = 0;
 const runId = 'r1';
 const recorded: RollgateEvent[] = [
-  { type: 'rollout.started', at, runId, hosts: ['lab1', 'lab2'], batches: [{ phase: 'canary', index: 1, hosts: ['lab1'] }, { phase: 'batch', index: 1, hosts: ['lab2'] }], kinds: { 'Q35 / GenuineIntel / no passthrough': ['lab1', 'lab2'] } },
+  {
+    type: 'rollout.started',
+    at,
+    runId,
+    hosts: ['lab1', 'lab2'],
+    batches: [
+      { phase: 'canary', index: 1, hosts: ['lab1'] },
+      { phase: 'batch', index: 1, hosts: ['lab2'] },
+    ],
+    kinds: { 'Q35 / GenuineIntel / no passthrough': ['lab1', 'lab2'] },
+  },
   { type: 'rollout.batch_started', at, runId, phase: 'canary', index: 1, hosts: ['lab1'] },
   { type: 'task.started', at, task: 'Intel VT-d on', position: 'p.yml:3:7', handler: false },
-  { type: 'task.result', at, host: 'lab1', task: 'Intel VT-d on', module: 'kernel_args', status: 'changed', message: 'GRUB_CMDLINE_LINUX += intel_iommu=on iommu=pt' },
-  { type: 'task.result', at, host: 'lab1', task: 'AMD-Vi on', module: 'kernel_args', status: 'skipped', message: 'condition is false' },
+  {
+    type: 'task.result',
+    at,
+    host: 'lab1',
+    task: 'Intel VT-d on',
+    module: 'kernel_args',
+    status: 'changed',
+    message: 'GRUB_CMDLINE_LINUX += intel_iommu=on iommu=pt',
+  },
+  {
+    type: 'task.result',
+    at,
+    host: 'lab1',
+    task: 'AMD-Vi on',
+    module: 'kernel_args',
+    status: 'skipped',
+    message: 'condition is false',
+  },
   { type: 'rollout.host_step', at, runId, host: 'lab1', step: 'reboot (trial boot)', status: 'started' },
-  { type: 'rollout.verification', at, runId, host: 'lab1', against: 'candidate', ok: false, checks: [
-    { name: 'cmdline', ok: true, required: true, expected: 'a', actual: 'a' },
-    { name: 'driver 0000:01:00.0 [8086:10d3]', ok: false, required: true, expected: 'vfio-pci', actual: 'e1000e' },
-  ] },
-  { type: 'rollout.rollback', at, runId, host: 'lab1', action: 'power_reset', reason: 'not back within 600 s (trial boot); resetting through qmp:/x/qmp.sock' },
+  {
+    type: 'rollout.verification',
+    at,
+    runId,
+    host: 'lab1',
+    against: 'candidate',
+    ok: false,
+    checks: [
+      { name: 'cmdline', ok: true, required: true, expected: 'a', actual: 'a' },
+      { name: 'driver 0000:01:00.0 [8086:10d3]', ok: false, required: true, expected: 'vfio-pci', actual: 'e1000e' },
+    ],
+  },
+  {
+    type: 'rollout.rollback',
+    at,
+    runId,
+    host: 'lab1',
+    action: 'power_reset',
+    reason: 'not back within 600 s (trial boot); resetting through qmp:/x/qmp.sock',
+  },
   { type: 'rollout.rollback', at, runId, host: 'lab1', action: 'undo', reason: '2 journaled step(s), newest first' },
-  { type: 'rollout.host_finished', at, runId, host: 'lab1', status: 'rolled_back', message: 'verification failed (driver 0000:01:00.0 [8086:10d3]); rolled back', ms: 312_000 },
-  { type: 'rollout.stopped', at, runId, reason: 'canary_failed', message: 'canary failed: lab1 (rolled_back)', untouched: ['lab2'] },
-  { type: 'rollout.finished', at, runId, result: 'rolled_back', counts: { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 1, needs_person: 0 }, ms: 330_000 },
+  {
+    type: 'rollout.host_finished',
+    at,
+    runId,
+    host: 'lab1',
+    status: 'rolled_back',
+    message: 'verification failed (driver 0000:01:00.0 [8086:10d3]); rolled back',
+    ms: 312_000,
+  },
+  {
+    type: 'rollout.stopped',
+    at,
+    runId,
+    reason: 'canary_failed',
+    message: 'canary failed: lab1 (rolled_back)',
+    untouched: ['lab2'],
+  },
+  {
+    type: 'rollout.finished',
+    at,
+    runId,
+    result: 'rolled_back',
+    counts: { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 1, needs_person: 0 },
+    ms: 330_000,
+  },
 ];
 
 describe('plain rollout renderer', () => {
@@ -48,10 +111,17 @@ describe('plan-time warnings', () => {
   it('prints a host no power driver can reset as a WARNING line with the fix', () => {
     let out = '';
     rolloutPlainRenderer((t) => (out += t))({
-      type: 'rollout.warning', at, runId, host: 'lab3', code: 'no_power_driver',
-      message: 'lab3 has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person',
+      type: 'rollout.warning',
+      at,
+      runId,
+      host: 'lab3',
+      code: 'no_power_driver',
+      message:
+        'lab3 has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person',
       hint: 'give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory',
     });
-    expect(out).toBe('WARNING lab3 has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person (give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory)\n');
+    expect(out).toBe(
+      'WARNING lab3 has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person (give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory)\n',
+    );
   });
 });

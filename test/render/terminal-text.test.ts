@@ -16,10 +16,26 @@ describe('terminal-safe text', () => {
 
   it('is applied by the plain run, rollout and exec renderers', () => {
     let run = '';
-    runPlainRenderer({ write: (t) => (run += t) })({ type: 'task.result', at: 0, host: 'h1', task: 't', module: 'debug', status: 'ok', message: HOSTILE });
+    runPlainRenderer({ write: (t) => (run += t) })({
+      type: 'task.result',
+      at: 0,
+      host: 'h1',
+      task: 't',
+      module: 'debug',
+      status: 'ok',
+      message: HOSTILE,
+    });
     expect(run).toBe(`ok: [h1] => ${SHOWN}\n`);
     let rollout = '';
-    rolloutPlainRenderer((t) => (rollout += t))({ type: 'rollout.host_finished', at: 0, runId: 'r', host: 'h\u202e1', status: 'failed', message: HOSTILE, ms: 0 });
+    rolloutPlainRenderer((t) => (rollout += t))({
+      type: 'rollout.host_finished',
+      at: 0,
+      runId: 'r',
+      host: 'h\u202e1',
+      status: 'failed',
+      message: HOSTILE,
+      ms: 0,
+    });
     expect(rollout).toBe(`  h\\u202e1: failed (0.0 s): ${SHOWN}\n`);
     let exec = '';
     const render = plainRenderer({ write: (t) => (exec += t) });
@@ -28,6 +44,8 @@ describe('terminal-safe text', () => {
     expect(exec).toBe(`h1 | ok | rc=0 | 1 ms\n${SHOWN}\n`);
     expect(exec).not.toMatch(/[\x1b\x07\u202e]/);
     // The formatter itself stays raw: `rollgate show` and the renderers escape where they write.
-    expect(formatRolloutEvent({ type: 'rollout.stopped', at: 0, runId: 'r', reason: 'x', message: '\x1b', untouched: [] })).toEqual(['STOPPED (x): \x1b']);
+    expect(
+      formatRolloutEvent({ type: 'rollout.stopped', at: 0, runId: 'r', reason: 'x', message: '\x1b', untouched: [] }),
+    ).toEqual(['STOPPED (x): \x1b']);
   });
 });

@@ -5,15 +5,49 @@ import { quote } from '../../src/connection/shell-quote.js';
 
 describe('secret names', () => {
   it('matches name segments, camelCase and glued long words', () => {
-    for (const name of ['api_pw', 'db_pwd', 'ldap_pass', 'PASSWORD', 'rootpassword', 'apiToken', 'api-key', 'apikey', 'API_KEY', 'ssh_private_key',
-      'client_secret', 'aws_secret_access_key', 'vault_db_password', 'registry_credentials', 'bmc_creds', 'github_token', 'wifi_passphrase', 'access_key']) {
+    for (const name of [
+      'api_pw',
+      'db_pwd',
+      'ldap_pass',
+      'PASSWORD',
+      'rootpassword',
+      'apiToken',
+      'api-key',
+      'apikey',
+      'API_KEY',
+      'ssh_private_key',
+      'client_secret',
+      'aws_secret_access_key',
+      'vault_db_password',
+      'registry_credentials',
+      'bmc_creds',
+      'github_token',
+      'wifi_passphrase',
+      'access_key',
+    ]) {
       expect([name, isSecretName(name)]).toEqual([name, true]);
     }
   });
 
   it('leaves bypass, compass, passthrough and names that say where a secret is', () => {
-    for (const name of ['bypass', 'bypass_cache', 'compass_heading', 'passthrough_devices', 'iommu_passthrough', 'passes', 'keyboard', 'key', 'ssh_key_type',
-      'password_env', 'vault_password_file', 'ansible_ssh_private_key_file', 'token_ttl', 'tokenizer', 'monkey', 'passenger']) {
+    for (const name of [
+      'bypass',
+      'bypass_cache',
+      'compass_heading',
+      'passthrough_devices',
+      'iommu_passthrough',
+      'passes',
+      'keyboard',
+      'key',
+      'ssh_key_type',
+      'password_env',
+      'vault_password_file',
+      'ansible_ssh_private_key_file',
+      'token_ttl',
+      'tokenizer',
+      'monkey',
+      'passenger',
+    ]) {
       expect([name, isSecretName(name)]).toEqual([name, false]);
     }
   });
@@ -27,7 +61,9 @@ describe('SecretSet', () => {
     expect(set.scrubText(`echo ${value}!`)).toBe(`echo ${SCRUBBED}!`);
     expect(set.scrubText(`sh -c 'echo ${quote(value)}'`)).not.toContain('s3cr3t');
     expect(set.scrubText(JSON.stringify({ cmd: `run ${quote(value)}` }))).not.toContain('s3cr3t');
-    expect(set.scrubText(`Authorization: Basic ${Buffer.from(value).toString('base64')}`)).toBe(`Authorization: Basic ${SCRUBBED}`);
+    expect(set.scrubText(`Authorization: Basic ${Buffer.from(value).toString('base64')}`)).toBe(
+      `Authorization: Basic ${SCRUBBED}`,
+    );
     expect(set.scrubText(`https://h/?p=${encodeURIComponent(value)}`)).toBe(`https://h/?p=${SCRUBBED}`);
   });
 
@@ -55,7 +91,11 @@ describe('SecretSet', () => {
     const set = new SecretSet();
     set.add({ nested: ['hunter22'] });
     const buf = Buffer.from('hunter22');
-    expect(set.scrub({ a: ['x hunter22'], hunter22: 1, b: buf })).toEqual({ a: [`x ${SCRUBBED}`], [SCRUBBED]: 1, b: buf });
+    expect(set.scrub({ a: ['x hunter22'], hunter22: 1, b: buf })).toEqual({
+      a: [`x ${SCRUBBED}`],
+      [SCRUBBED]: 1,
+      b: buf,
+    });
   });
 
   it('scrubs the first part of a secret that a cut line ends with', () => {

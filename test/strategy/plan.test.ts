@@ -9,14 +9,27 @@ const settings = (over: Partial<RolloutSettings> = {}): RolloutSettings => ({ ..
 describe('hardwareKind', () => {
   it('is the same for the same product, vendor and id set, whatever the order and case', () => {
     const a = hardwareKind({ productName: q35, cpuVendor: 'GenuineIntel', passthroughIds: ['8086:293E', '8086:10d3'] });
-    const b = hardwareKind({ productName: ` ${q35}  `, cpuVendor: 'GenuineIntel', passthroughIds: ['8086:10d3', '8086:293e', '8086:10d3'] });
+    const b = hardwareKind({
+      productName: ` ${q35}  `,
+      cpuVendor: 'GenuineIntel',
+      passthroughIds: ['8086:10d3', '8086:293e', '8086:10d3'],
+    });
     expect(a).toBe(b);
     expect(a).toBe(`${q35} / GenuineIntel / 8086:10d3,8086:293e`);
   });
   it.each([
-    [{ productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] }, { productName: 'R750', cpuVendor: 'AuthenticAMD', passthroughIds: ['10de:1e87'] }],
-    [{ productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] }, { productName: 'R760', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] }],
-    [{ productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] }, { productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87', '10de:10f8'] }],
+    [
+      { productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] },
+      { productName: 'R750', cpuVendor: 'AuthenticAMD', passthroughIds: ['10de:1e87'] },
+    ],
+    [
+      { productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] },
+      { productName: 'R760', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] },
+    ],
+    [
+      { productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87'] },
+      { productName: 'R750', cpuVendor: 'GenuineIntel', passthroughIds: ['10de:1e87', '10de:10f8'] },
+    ],
   ])('tells apart hosts that differ in one part', (a, b) => {
     expect(hardwareKind(a)).not.toBe(hardwareKind(b));
   });
@@ -44,19 +57,34 @@ const shape = (plan: ReturnType<typeof planRollout>) =>
 describe('planRollout', () => {
   it.each<[string, string, Partial<RolloutSettings>, string[]]>([
     ['three lab hosts of one kind: one canary, then a batch', 'a1 a2 a3', {}, ['canary1:a1', 'batch1:a2,a3']],
-    ['one canary per kind, one at a time', 'a1 b1 a2 b2 a3', { serial: 2 }, ['canary1:a1', 'canary2:b1', 'batch1:a2,b2', 'batch2:a3']],
+    [
+      'one canary per kind, one at a time',
+      'a1 b1 a2 b2 a3',
+      { serial: 2 },
+      ['canary1:a1', 'canary2:b1', 'batch1:a2,b2', 'batch2:a3'],
+    ],
     ['canaries two at a time', 'a1 b1 c1 a2', { canarySerial: 2 }, ['canary1:a1,b1', 'canary2:c1', 'batch1:a2']],
     ['no canaries', 'a1 a2 a3', { canary: 'none', serial: 1 }, ['batch1:a1', 'batch2:a2', 'batch3:a3']],
     ['a single host is its own batch, not a canary', 'a1', {}, ['batch1:a1']],
     ['every host a canary of its own kind leaves no batch', 'a1 b1', {}, ['canary1:a1', 'canary2:b1']],
-    ['percentages of the whole play', 'a1 a2 a3 a4 a5 a6 a7 a8 a9 a10', { serial: '50%' }, ['canary1:a1', 'batch1:a2,a3,a4,a5,a6', 'batch2:a7,a8,a9,a10']],
+    [
+      'percentages of the whole play',
+      'a1 a2 a3 a4 a5 a6 a7 a8 a9 a10',
+      { serial: '50%' },
+      ['canary1:a1', 'batch1:a2,a3,a4,a5,a6', 'batch2:a7,a8,a9,a10'],
+    ],
     [
       'pauses after the canaries and between batches',
       'a1 a2 a3 a4',
       { serial: 1, pauseAfterCanaries: { kind: 'approval' }, pauseBetweenBatches: { kind: 'seconds', seconds: 5 } },
       ['canary1:a1', 'batch1:a2(approval)', 'batch2:a3(seconds)', 'batch3:a4(seconds)'],
     ],
-    ['no pause after canaries when there were none', 'a1 a2', { canary: 'none', serial: 1, pauseAfterCanaries: { kind: 'approval' } }, ['batch1:a1', 'batch2:a2']],
+    [
+      'no pause after canaries when there were none',
+      'a1 a2',
+      { canary: 'none', serial: 1, pauseAfterCanaries: { kind: 'approval' } },
+      ['batch1:a1', 'batch2:a2'],
+    ],
   ])('%s', (_title, spec, over, expected) => {
     expect(shape(planRollout(fleet(spec), settings(over)))).toEqual(expected);
   });
@@ -67,7 +95,15 @@ describe('parseRolloutSettings', () => {
     const { settings: s, problems } = parseRolloutSettings({
       serial: [1, '25%'],
       max_fail_percentage: 20,
-      rollout: { canary: 'per_kind', canary_serial: 2, pause_after_canaries: 'approve', pause_between_batches: 30, boot_timeout: 900, panic_timeout: 5, verify: { services: ['ssh'], wanted: ['dma_faults'] } },
+      rollout: {
+        canary: 'per_kind',
+        canary_serial: 2,
+        pause_after_canaries: 'approve',
+        pause_between_batches: 30,
+        boot_timeout: 900,
+        panic_timeout: 5,
+        verify: { services: ['ssh'], wanted: ['dma_faults'] },
+      },
     });
     expect(problems).toEqual([]);
     expect(s).toEqual({
@@ -90,16 +126,50 @@ describe('parseRolloutSettings', () => {
     const { problems } = parseRolloutSettings({
       serial: [1, 'half'],
       max_fail_percentage: 120,
-      rollout: { canaries: 1, canary: 'first', boot_timeout: 0, pause_after_canaries: 'later', verify: { wanted: 'dma_faults' } },
+      rollout: {
+        canaries: 1,
+        canary: 'first',
+        boot_timeout: 0,
+        pause_after_canaries: 'later',
+        verify: { wanted: 'dma_faults' },
+      },
     });
     expect(problems).toEqual([
-      { path: ['serial', 1], message: 'serial "half" is neither a number nor a percentage', hint: 'write a number, "25%" or a list like [1, "25%"]' },
-      { path: ['max_fail_percentage'], message: 'max_fail_percentage 120 is not a percentage', hint: 'write a number from 0 to 100, e.g. 20' },
-      { path: ['rollout', 'canaries'], message: 'unknown rollout setting `canaries`', hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, verify' },
-      { path: ['rollout', 'canary'], message: 'canary "first" is not a canary policy', hint: 'write `per_kind` or `none`' },
-      { path: ['rollout', 'boot_timeout'], message: 'boot_timeout 0 is not a positive whole number', hint: 'e.g. `boot_timeout: 600`' },
-      { path: ['rollout', 'pause_after_canaries'], message: '"later" is not a pause', hint: 'write `approve`, a number of seconds, or false' },
-      { path: ['rollout', 'verify', 'wanted'], message: 'wanted must be a list of names', hint: 'e.g. `wanted: [dma_faults]`' },
+      {
+        path: ['serial', 1],
+        message: 'serial "half" is neither a number nor a percentage',
+        hint: 'write a number, "25%" or a list like [1, "25%"]',
+      },
+      {
+        path: ['max_fail_percentage'],
+        message: 'max_fail_percentage 120 is not a percentage',
+        hint: 'write a number from 0 to 100, e.g. 20',
+      },
+      {
+        path: ['rollout', 'canaries'],
+        message: 'unknown rollout setting `canaries`',
+        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, verify',
+      },
+      {
+        path: ['rollout', 'canary'],
+        message: 'canary "first" is not a canary policy',
+        hint: 'write `per_kind` or `none`',
+      },
+      {
+        path: ['rollout', 'boot_timeout'],
+        message: 'boot_timeout 0 is not a positive whole number',
+        hint: 'e.g. `boot_timeout: 600`',
+      },
+      {
+        path: ['rollout', 'pause_after_canaries'],
+        message: '"later" is not a pause',
+        hint: 'write `approve`, a number of seconds, or false',
+      },
+      {
+        path: ['rollout', 'verify', 'wanted'],
+        message: 'wanted must be a list of names',
+        hint: 'e.g. `wanted: [dma_faults]`',
+      },
     ]);
   });
 });

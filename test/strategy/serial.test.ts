@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planBatches, serialToCount, serialValueProblem, type SerialSpec } from '../../src/strategy/serial.js';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
-const sizes = (serial: SerialSpec | undefined, n: number, total?: number) => planBatches(hosts(n), serial, total).map((b) => b.length);
+const sizes = (serial: SerialSpec | undefined, n: number, total?: number) =>
+  planBatches(hosts(n), serial, total).map((b) => b.length);
 
 describe('planBatches follows Ansible serial', () => {
   it.each<[string, SerialSpec | undefined, number, number[]]>([
@@ -24,7 +25,11 @@ describe('planBatches follows Ansible serial', () => {
 
   it('keeps host order and never repeats or drops a host', () => {
     const batches = planBatches(hosts(9), [2, '50%']);
-    expect(batches).toEqual([['h01', 'h02'], ['h03', 'h04', 'h05', 'h06'], ['h07', 'h08', 'h09']]);
+    expect(batches).toEqual([
+      ['h01', 'h02'],
+      ['h03', 'h04', 'h05', 'h06'],
+      ['h07', 'h08', 'h09'],
+    ]);
   });
 
   it('takes percentages of the total it is given (the play), not of the hosts left after canaries', () => {

@@ -60,16 +60,24 @@ set_working_mc 0x20
   user 2 true "${opts.user}" "${opts.password}" admin 10 none md2 md5 straight
 `,
   );
-  writeFileSync(join(dir, 'emu.cmds'), 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n');
+  writeFileSync(
+    join(dir, 'emu.cmds'),
+    'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n',
+  );
   mkdirSync(join(dir, 'state'));
-  const proc: ChildProcess = spawn('ipmi_sim', ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'emu.cmds'), '-n', '-s', join(dir, 'state')], { stdio: 'ignore' });
+  const proc: ChildProcess = spawn(
+    'ipmi_sim',
+    ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'emu.cmds'), '-n', '-s', join(dir, 'state')],
+    { stdio: 'ignore' },
+  );
   // ipmi_sim binds its socket right after reading the config; give it a moment, bounded.
   await new Promise((r) => setTimeout(r, 700));
   if (proc.exitCode !== null) throw new Error(`ipmi_sim exited with ${proc.exitCode}`);
   return {
     port,
     dir,
-    calls: () => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : []),
+    calls: () =>
+      existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : [],
     stop: () =>
       new Promise((resolve) => {
         if (proc.exitCode !== null) return resolve();

@@ -6,14 +6,16 @@ import { execFileSync } from 'node:child_process';
 
 /** The first words of each problem's message after the expression, e.g. "is in a heredoc body". */
 function found(line: string, module: 'shell' | 'command' = 'shell'): string[] {
-  return shellLineProblems(line, module).map((p) => `${line.slice(p.start, p.start + 2)}${p.message.replace(/^`\{\{ .*? \}\}` /, ' ').split(/[:,]/)[0]}`);
+  return shellLineProblems(line, module).map(
+    (p) => `${line.slice(p.start, p.start + 2)}${p.message.replace(/^`\{\{ .*? \}\}` /, ' ').split(/[:,]/)[0]}`,
+  );
 }
 
 describe('shell lines: values that stay one quoted word', () => {
   it.each([
     'echo {{ x }}',
     "printf '%s' {{ v }} && printf '|'",
-    "sleep 0.{{ 3 if a else 0 }}",
+    'sleep 0.{{ 3 if a else 0 }}',
     'v={{ x }}\ncat <<EOF > f\n$v\nEOF',
     "cat <<'EOF'\nliteral\nEOF\necho {{ x }}",
     'cat <<-EOF\n\tbody\n\tEOF\necho {{ x }}',
@@ -23,7 +25,7 @@ describe('shell lines: values that stay one quoted word', () => {
     '[ {{ x }} = y ] && test -n {{ x }}',
     'echo $(( {{ n | int }} + 1 ))',
     '[[ {{ n | length }} -gt 1 ]]',
-    "sh -c 'echo \"$1\"' sh {{ x }}",
+    'sh -c \'echo "$1"\' sh {{ x }}',
     "bash -c 'exit 0' {{ a }}",
     'ssh {{ host }} uptime',
     'ssh -p {{ port }} -o BatchMode=yes root@h uptime',
@@ -72,7 +74,7 @@ describe('shell lines: contexts where a value would be read as shell code', () =
     ['echo ${X:-{{ y }}}', '{{ is inside ${ } in a `shell` line'],
     ['echo "{{ x }}"', '{{ is inside quotes in a `shell` line'],
     ["echo '{{ x }}'", '{{ is inside quotes in a `shell` line'],
-    ["echo \"$(echo '{{ x }}')\"", '{{ is inside quotes in a `shell` line'],
+    ['echo "$(echo \'{{ x }}\')"', '{{ is inside quotes in a `shell` line'],
     ['eval {{ x }}', '{{ is an argument of `eval` in a `shell` line'],
     ['command eval echo {{ x }}', '{{ is an argument of `eval` in a `shell` line'],
     ['trap {{ x }} EXIT', '{{ is an argument of `trap` in a `shell` line'],
@@ -103,7 +105,9 @@ describe('shell lines: contexts where a value would be read as shell code', () =
   });
 
   it('refuses an expression the lexer could not place (an escape before it)', () => {
-    expect(found("echo $'\\{{ x }}'")).toEqual(['{{rollgate cannot tell how the shell reads `{{ x }}` in a `shell` line']);
+    expect(found("echo $'\\{{ x }}'")).toEqual([
+      '{{rollgate cannot tell how the shell reads `{{ x }}` in a `shell` line',
+    ]);
   });
 
   it('reports every refused expression of a line, in order, with its offset', () => {
@@ -123,7 +127,9 @@ describe('command lines (no shell syntax, but a shell runs the words)', () => {
 
 describe('command argv (each item one word)', () => {
   it('refuses a value given as the script of sh -c or to eval, and accepts it as an argument', () => {
-    expect(argvProblems(['sh', '-c', 'echo {{ x }}']).map((p) => [p.item, p.start, p.message])).toEqual([[2, 5, '`{{ x }}` is in the script of `sh -c` in a `command` line, which a second shell reads as code']]);
+    expect(argvProblems(['sh', '-c', 'echo {{ x }}']).map((p) => [p.item, p.start, p.message])).toEqual([
+      [2, 5, '`{{ x }}` is in the script of `sh -c` in a `command` line, which a second shell reads as code'],
+    ]);
     expect(argvProblems(['eval', '{{ x }}'])).toHaveLength(1);
     expect(argvProblems(['sh', '-c', 'echo "$1"', 'sh', '{{ x }}'])).toEqual([]);
     expect(argvProblems(['printf', '%s', '{{ x }}'])).toEqual([]);
@@ -140,7 +146,11 @@ describe('rendering refuses what the loader refuses', () => {
   });
 
   it('passes a value through eval, sh -c and ssh-style re-reading as the same text (| quote, or as an argument)', () => {
-    for (const line of ['eval printf %s {{ x | quote }}', "sh -c 'printf %s \"$1\"' sh {{ x }}", 'ssh() { shift; sh -c "$*"; }; ssh host printf %s {{ x | quote }}']) {
+    for (const line of [
+      'eval printf %s {{ x | quote }}',
+      'sh -c \'printf %s "$1"\' sh {{ x }}',
+      'ssh() { shift; sh -c "$*"; }; ssh host printf %s {{ x | quote }}',
+    ]) {
       expect(execFileSync('/bin/sh', ['-c', renderShellLine(line, scope)], { encoding: 'utf8' })).toBe(x);
     }
   });

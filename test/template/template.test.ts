@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { createScope, evaluateCondition, evaluateExpression, renderString, renderValue, TemplateFailure } from '../../src/template/template.js';
+import {
+  createScope,
+  evaluateCondition,
+  evaluateExpression,
+  renderString,
+  renderValue,
+  TemplateFailure,
+} from '../../src/template/template.js';
 import { checkExpression, checkTemplate } from '../../src/template/template-check.js';
 import type { VarLayer } from '../../src/template/vars.js';
 
 const pos = { file: 'p.yml', line: 7, column: 9 };
 const scope = (vars: Record<string, unknown>, more: VarLayer[] = []) => createScope([{ kind: 'play', vars }, ...more]);
 const expr = (source: string, vars: Record<string, unknown> = {}) => evaluateExpression(source, scope(vars), pos);
-const when = (source: string, vars: Record<string, unknown> = {}) => evaluateCondition({ source, position: pos }, scope(vars));
+const when = (source: string, vars: Record<string, unknown> = {}) =>
+  evaluateCondition({ source, position: pos }, scope(vars));
 
 describe('renderString', () => {
   it('keeps the native value of a string that is one expression', () => {
@@ -16,7 +24,9 @@ describe('renderString', () => {
   });
 
   it('renders mixed text to a string', () => {
-    expect(renderString('options vfio-pci ids={{ ids | join(",") }}', scope({ ids: ['a', 'b'] }))).toBe('options vfio-pci ids=a,b');
+    expect(renderString('options vfio-pci ids={{ ids | join(",") }}', scope({ ids: ['a', 'b'] }))).toBe(
+      'options vfio-pci ids=a,b',
+    );
     expect(renderString('plain text', scope({}))).toBe('plain text');
   });
 
@@ -33,11 +43,17 @@ describe('renderString', () => {
     const s = createScope([{ kind: 'registered', vars: { v: hostile } }]);
     expect(renderString('{{ v }}', s)).toBe(hostile);
     expect(renderString('x={{ v }}', s)).toBe(`x=${hostile}`);
-    expect(renderValue({ list: ['{{ v }}'], deep: { k: '{{ v | upper | lower }}' } }, s)).toEqual({ list: [hostile], deep: { k: hostile.toUpperCase().toLowerCase() } });
+    expect(renderValue({ list: ['{{ v }}'], deep: { k: '{{ v | upper | lower }}' } }, s)).toEqual({
+      list: [hostile],
+      deep: { k: hostile.toUpperCase().toLowerCase() },
+    });
   });
 
   it('never templates registered data again', () => {
-    const s = createScope([{ kind: 'registered', vars: { out: { stdout: '{{ secret }}' } } }, { kind: 'play', vars: { secret: 'S' } }]);
+    const s = createScope([
+      { kind: 'registered', vars: { out: { stdout: '{{ secret }}' } } },
+      { kind: 'play', vars: { secret: 'S' } },
+    ]);
     expect(renderString('{{ out.stdout }}', s)).toBe('{{ secret }}');
   });
 
@@ -50,10 +66,16 @@ describe('renderString', () => {
   });
 
   it('fails on an undefined variable with the position of the task', () => {
-    expect(() => renderString('{{ missing }}', scope({}), pos)).toThrow(new TemplateFailure('undefined variable `missing`', pos));
-    expect(() => renderString('a {{ missing | upper }}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `missing`');
+    expect(() => renderString('{{ missing }}', scope({}), pos)).toThrow(
+      new TemplateFailure('undefined variable `missing`', pos),
+    );
+    expect(() => renderString('a {{ missing | upper }}', scope({}), pos)).toThrow(
+      'p.yml:7:9: undefined variable `missing`',
+    );
     expect(() => renderString('{{ r.nope }}', scope({ r: {} }), pos)).toThrow('p.yml:7:9: `{{ r.nope }}` is undefined');
-    expect(() => renderString('x {{ r.nope }}', scope({ r: {} }), pos)).toThrow('p.yml:7:9: cannot template `x {{ r.nope }}`: a value in it is undefined or None');
+    expect(() => renderString('x {{ r.nope }}', scope({ r: {} }), pos)).toThrow(
+      'p.yml:7:9: cannot template `x {{ r.nope }}`: a value in it is undefined or None',
+    );
   });
 
   it('finds variables on both sides of comparisons and in every operand of a chain', () => {
@@ -132,8 +154,12 @@ describe('undefined values, as Ansible has them: an error only when used', () =>
 
   it('fails a rendered string, a loop and an if that use an undefined value, with the position', () => {
     expect(() => renderString('a {{ x | default(y) }}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `y`');
-    expect(() => renderString('{% for i in missing %}{{ i }}{% endfor %}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `missing`');
-    expect(() => renderString('{% if missing %}a{% endif %}', scope({}), pos)).toThrow('p.yml:7:9: undefined variable `missing`');
+    expect(() => renderString('{% for i in missing %}{{ i }}{% endfor %}', scope({}), pos)).toThrow(
+      'p.yml:7:9: undefined variable `missing`',
+    );
+    expect(() => renderString('{% if missing %}a{% endif %}', scope({}), pos)).toThrow(
+      'p.yml:7:9: undefined variable `missing`',
+    );
     expect(renderString('{% if x is defined and x %}a{% else %}b{% endif %}', scope({}), pos)).toBe('b');
     expect(when('x is defined and x | bool')).toBe(false);
     expect(when('x is defined and x | bool', { x: 'yes' })).toBe(true);
@@ -158,7 +184,16 @@ describe('filters and tests', () => {
     ['l | reject("equalto", 2) | list', { l: [1, 2, 3] }, [1, 3]],
     ['devs | map(attribute="id") | list', { devs: [{ id: 'a' }, { id: 'b' }] }, ['a', 'b']],
     ['l | map("upper") | list', { l: ['a'] }, ['A']],
-    ['devs | selectattr("driver", "equalto", "vfio-pci") | map(attribute="id") | list', { devs: [{ id: 'a', driver: 'nvidia' }, { id: 'b', driver: 'vfio-pci' }] }, ['b']],
+    [
+      'devs | selectattr("driver", "equalto", "vfio-pci") | map(attribute="id") | list',
+      {
+        devs: [
+          { id: 'a', driver: 'nvidia' },
+          { id: 'b', driver: 'vfio-pci' },
+        ],
+      },
+      ['b'],
+    ],
     ['l | unique', { l: [1, 1, 2] }, [1, 2]],
     ['a | union(b)', { a: [1, 2], b: [2, 3] }, [1, 2, 3]],
     ['a | difference(b)', { a: [1, 2], b: [2, 3] }, [1]],
@@ -178,8 +213,19 @@ describe('filters and tests', () => {
     ['"  x ".strip() ~ "Ab".startswith("A")', {}, 'xtrue'],
     ['{"a": 1} | combine({"b": 2})', {}, { a: 1, b: 2 }],
     ['d | dict2items | map(attribute="key") | list', { d: { k: 1 } }, ['k']],
-    ['dict(ids | zip_longest([], fillvalue="vfio-pci"))', { ids: ['10de:1e87', '10de:10f8'] }, { '10de:1e87': 'vfio-pci', '10de:10f8': 'vfio-pci' }],
-    ['a | zip(b) | list', { a: [1, 2, 3], b: ['x', 'y'] }, [[1, 'x'], [2, 'y']]],
+    [
+      'dict(ids | zip_longest([], fillvalue="vfio-pci"))',
+      { ids: ['10de:1e87', '10de:10f8'] },
+      { '10de:1e87': 'vfio-pci', '10de:10f8': 'vfio-pci' },
+    ],
+    [
+      'a | zip(b) | list',
+      { a: [1, 2, 3], b: ['x', 'y'] },
+      [
+        [1, 'x'],
+        [2, 'y'],
+      ],
+    ],
     // Jinja's int as Ansible has it: anything that is not a number gives the default, 0.
     ['"abc" | int', {}, 0],
     ['"a[$(id)]" | int(7)', {}, 7],
@@ -204,10 +250,15 @@ describe('filters and tests', () => {
 
 describe('values from hosts', () => {
   it('refuses a YAML alias bomb read with from_yaml instead of walking it', () => {
-    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+    const levels = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefghi'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+    ];
     const s = createScope([{ kind: 'registered', vars: { out: { stdout: levels.join('\n') } } }]);
     const started = Date.now();
-    expect(() => renderString('{{ out.stdout | from_yaml }}', s, pos)).toThrow(/from_yaml: the text expands to more than 200000 values/);
+    expect(() => renderString('{{ out.stdout | from_yaml }}', s, pos)).toThrow(
+      /from_yaml: the text expands to more than 200000 values/,
+    );
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
@@ -220,9 +271,18 @@ describe('load-time checks', () => {
 
   it('names bad syntax, unknown filters and tests, and templates in when', () => {
     expect(checkExpression('x ==', 'when')?.message).toMatch(/^bad `when` expression `x ==`: /);
-    expect(checkExpression('x | regex_replce("a", "b")', 'when')).toEqual({ message: 'unknown filter `regex_replce`', hint: 'did you mean `regex_replace`?' });
-    expect(checkExpression('x is verison("1")', 'when')).toEqual({ message: 'unknown test `verison`', hint: 'did you mean `version`?' });
-    expect(checkExpression('{{ x }}', 'when')).toEqual({ message: '`when` takes a bare expression, not a template', hint: 'write `when: x` without {{ }}' });
+    expect(checkExpression('x | regex_replce("a", "b")', 'when')).toEqual({
+      message: 'unknown filter `regex_replce`',
+      hint: 'did you mean `regex_replace`?',
+    });
+    expect(checkExpression('x is verison("1")', 'when')).toEqual({
+      message: 'unknown test `verison`',
+      hint: 'did you mean `version`?',
+    });
+    expect(checkExpression('{{ x }}', 'when')).toEqual({
+      message: '`when` takes a bare expression, not a template',
+      hint: 'write `when: x` without {{ }}',
+    });
     expect(checkTemplate('{{ x ')?.message).toMatch(/^bad template `\{\{ x `: /);
   });
 });

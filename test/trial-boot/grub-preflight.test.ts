@@ -30,12 +30,29 @@ describe('recordfail in the GRUB preflight', () => {
 describe('a grubenv grub-editenv cannot write', () => {
   const path = '/boot/grub/grubenv';
   it('names the attribute or the mount behind it and the command that undoes it', () => {
-    expect(unwritableGrubenv(path, { grubenv_unwritable: 'Operation not permitted', grubenv_attrs: '----i---------e-------' })).toEqual({
-      message: '/boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it, so neither the known-good default nor the one-shot trial can be set',
+    expect(
+      unwritableGrubenv(path, {
+        grubenv_unwritable: 'Operation not permitted',
+        grubenv_attrs: '----i---------e-------',
+      }),
+    ).toEqual({
+      message:
+        '/boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it, so neither the known-good default nor the one-shot trial can be set',
       hint: 'chattr -i /boot/grub/grubenv, once you know why it was set',
     });
-    expect(unwritableGrubenv(path, { grubenv_unwritable: 'Operation not permitted', grubenv_attrs: '-----a--------e-------' }).hint).toBe('chattr -a /boot/grub/grubenv, once you know why it was set');
-    expect(unwritableGrubenv(path, { grubenv_unwritable: 'Read-only file system', grubenv_attrs: '--------------e-------', grubenv_mountpoint: '/boot' })).toMatchObject({
+    expect(
+      unwritableGrubenv(path, {
+        grubenv_unwritable: 'Operation not permitted',
+        grubenv_attrs: '-----a--------e-------',
+      }).hint,
+    ).toBe('chattr -a /boot/grub/grubenv, once you know why it was set');
+    expect(
+      unwritableGrubenv(path, {
+        grubenv_unwritable: 'Read-only file system',
+        grubenv_attrs: '--------------e-------',
+        grubenv_mountpoint: '/boot',
+      }),
+    ).toMatchObject({
       message: expect.stringMatching(/^\/boot\/grub\/grubenv is on a read-only mount \(Read-only file system\)/),
       hint: 'mount -o remount,rw /boot (and make it rw in /etc/fstab)',
     });
@@ -43,7 +60,8 @@ describe('a grubenv grub-editenv cannot write', () => {
 
   it('falls back to the error it gave when no attribute or mount explains it', () => {
     expect(unwritableGrubenv(path, { grubenv_unwritable: 'Permission denied', grubenv_attrs: '' })).toEqual({
-      message: '/boot/grub/grubenv cannot be opened for writing (Permission denied): grub-editenv cannot write it, so neither the known-good default nor the one-shot trial can be set',
+      message:
+        '/boot/grub/grubenv cannot be opened for writing (Permission denied): grub-editenv cannot write it, so neither the known-good default nor the one-shot trial can be set',
       hint: 'make /boot/grub/grubenv writable by root',
     });
   });

@@ -19,7 +19,9 @@ export function formatCheck(outcomes: HostOutcome<HostCheck>[]): string {
     const { snapshot: s, report: r } = o.value;
     out.push(`${o.host}: ${r.summary}`);
     out.push(`  kernel ${show(s.kernelRelease, (v) => v)}; hardware ${show(s.hardware, (v) => v.kind ?? '?')}`);
-    out.push(`  IOMMU ${show(s.iommu.vendor, (v) => v.value)}, active ${show(s.iommu.active, (v) => String(v.value))}, default domain ${show(s.iommu.defaultDomain, (v) => v.value)}, interrupt remapping ${show(s.iommu.interruptRemapping, (v) => (v.value.enabled ? 'on' : 'off'))}`);
+    out.push(
+      `  IOMMU ${show(s.iommu.vendor, (v) => v.value)}, active ${show(s.iommu.active, (v) => String(v.value))}, default domain ${show(s.iommu.defaultDomain, (v) => v.value)}, interrupt remapping ${show(s.iommu.interruptRemapping, (v) => (v.value.enabled ? 'on' : 'off'))}`,
+    );
     for (const f of r.findings) {
       out.push(`  ${MARK[f.severity]} [${f.layer}] ${f.rule}: ${f.message}`);
       for (const e of f.evidence.slice(0, 3)) out.push(`         ${e}`);

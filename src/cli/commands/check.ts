@@ -30,22 +30,32 @@ interface CheckOptions {
 
 async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<HostCheck>[]> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
-  const profileSeconds = opts.profile === undefined || opts.profile === false ? 0 : opts.profile === true ? 5 : positiveNumber(opts.profile, '--profile', true)!;
-  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { checkFleet }, { EventBus }] = await Promise.all([
-    import('../../load/inventory.js'),
-    import('../../load/limit.js'),
-    import('../../targets/ssh-config.js'),
-    import('../../targets/resolve-target.js'),
-    import('../../executor/check-run.js'),
-    import('../../events/events.js'),
-  ]);
+  const profileSeconds =
+    opts.profile === undefined || opts.profile === false
+      ? 0
+      : opts.profile === true
+        ? 5
+        : positiveNumber(opts.profile, '--profile', true)!;
+  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { checkFleet }, { EventBus }] =
+    await Promise.all([
+      import('../../load/inventory.js'),
+      import('../../load/limit.js'),
+      import('../../targets/ssh-config.js'),
+      import('../../targets/resolve-target.js'),
+      import('../../executor/check-run.js'),
+      import('../../events/events.js'),
+    ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
   const states = desiredStatesOf(names.map((n) => inv.hosts.get(n)!)); // bad values: ConfigError with file:line:col
   const desired = names.map((n) => states.get(n)!);
   const targets = resolveTargets(
     names.map((n) => inv.hosts.get(n)!),
-    { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become === false ? { become: false } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true },
+    {
+      sshConfig: loadSshConfig(opts.sshConfig),
+      ...(opts.become === false ? { become: false } : {}),
+      acceptNewHostKeys: opts.acceptNewHostKeys === true,
+    },
   );
   const hosts: CheckHost[] = targets.map((target, i) => ({ target, desired: desired[i]! }));
   const bus = new EventBus();
@@ -72,21 +82,48 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
     c
       .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
       .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
-      .option('--profile [seconds]', 'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples')
+      .option(
+        '--profile [seconds]',
+        'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples',
+      )
       .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
       .option('-f, --forks <n>', 'hosts at once', '50')
       .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time')
       .option('--ssh-config <file>', 'OpenSSH client config to read');
-  common(program.command('check').description('Gather each host\'s passthrough health snapshot and show its findings, in diagnosis order'))
+  common(
+    program
+      .command('check')
+      .description("Gather each host's passthrough health snapshot and show its findings, in diagnosis order"),
+  )
     .option('--json', 'print one JSON document: per host its snapshot and findings')
     .addHelpText('after', `\nAn error finding counts as a failed host.\n${EXIT_HELP}`)
     .action(async (opts: CheckOptions) => {
       const outcomes = await gather(opts, opts.json === true);
-      if (opts.json) process.stdout.write(JSON.stringify({ hosts: outcomes.map((o) => ({ host: o.host, status: o.status, ...(o.kind ? { kind: o.kind, message: o.message } : {}), ...(o.value ?? {}) })) }, null, 2) + '\n');
+      if (opts.json)
+        process.stdout.write(
+          JSON.stringify(
+            {
+              hosts: outcomes.map((o) => ({
+                host: o.host,
+                status: o.status,
+                ...(o.kind ? { kind: o.kind, message: o.message } : {}),
+                ...(o.value ?? {}),
+              })),
+            },
+            null,
+            2,
+          ) + '\n',
+        );
       else process.stdout.write(escapeTerminal(formatCheck(outcomes)));
       setExitCode(checkExitCode(outcomes));
     });
-  common(program.command('snapshot').description('Write each host\'s passthrough health snapshot as DIR/HOST.json (store it before and after changes)'))
+  common(
+    program
+      .command('snapshot')
+      .description(
+        "Write each host's passthrough health snapshot as DIR/HOST.json (store it before and after changes)",
+      ),
+  )
     .requiredOption('-o, --output <dir>', 'directory to write HOST.json files into')
     .addHelpText('after', `\n${EXIT_HELP}`)
     .action(async (opts: CheckOptions) => {
@@ -95,8 +132,19 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
       for (const o of outcomes) {
         const file = join(opts.output!, snapshotFileName(o.host));
         if (o.value) writeFileSync(file, JSON.stringify(o.value.snapshot, null, 2) + '\n');
-        process.stdout.write(escapeTerminal(o.value ? `${o.host}: ${file} (${o.value.snapshot.durationMs} ms)\n` : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`));
+        process.stdout.write(
+          escapeTerminal(
+            o.value
+              ? `${o.host}: ${file} (${o.value.snapshot.durationMs} ms)\n`
+              : `${o.host}: ${o.status}${o.kind ? ` (${o.kind})` : ''}: ${o.message ?? ''}\n`,
+          ),
+        );
       }
-      setExitCode(exitCodeOf({ unreachable: outcomes.filter((o) => o.status === 'unreachable').length, failed: outcomes.filter((o) => o.status === 'failed').length }));
+      setExitCode(
+        exitCodeOf({
+          unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
+          failed: outcomes.filter((o) => o.status === 'failed').length,
+        }),
+      );
     });
 }

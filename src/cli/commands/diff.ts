@@ -12,11 +12,21 @@ function loadSnapshot(file: string): HostSnapshot {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError([{ message: `cannot read snapshot ${file}: ${(err as Error).message}`, hint: 'give a JSON file written by `rollgate snapshot`' }]);
+    throw new ConfigError([
+      {
+        message: `cannot read snapshot ${file}: ${(err as Error).message}`,
+        hint: 'give a JSON file written by `rollgate snapshot`',
+      },
+    ]);
   }
   const s = data as Partial<HostSnapshot>;
   if (!s || s.schemaVersion !== 1 || typeof s.host !== 'string') {
-    throw new ConfigError([{ message: `${file} is not a rollgate snapshot (schemaVersion 1)`, hint: 'give a JSON file written by `rollgate snapshot`' }]);
+    throw new ConfigError([
+      {
+        message: `${file} is not a rollgate snapshot (schemaVersion 1)`,
+        hint: 'give a JSON file written by `rollgate snapshot`',
+      },
+    ]);
   }
   return s as HostSnapshot;
 }
@@ -34,7 +44,9 @@ export function registerDiff(program: Command, setExitCode: SetExitCode): void {
       const d = diffSnapshots(loadSnapshot(beforeFile), loadSnapshot(afterFile));
       if (opts.json) process.stdout.write(JSON.stringify(d, null, 2) + '\n');
       else {
-        const lines = [`${d.host}: ${d.rebooted === null ? 'boot unknown' : d.rebooted ? 'rebooted' : 'same boot'}, ${d.changes.length} change(s), ${d.regressions} regression(s)`];
+        const lines = [
+          `${d.host}: ${d.rebooted === null ? 'boot unknown' : d.rebooted ? 'rebooted' : 'same boot'}, ${d.changes.length} change(s), ${d.regressions} regression(s)`,
+        ];
         for (const c of d.changes) lines.push(`  ${MARK[c.impact]} ${c.message}`);
         process.stdout.write(lines.join('\n') + '\n');
       }

@@ -23,14 +23,25 @@ interface ExecOptions {
 /** Commander's accumulator for a repeatable option (`-i a -i b`). */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 /** The same for comma-separated lists (`-t a,b -t c`). */
-export const collectList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
+export const collectList = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean),
+];
 
 /** A positive number from an option, or a ConfigError naming the option. */
 export function positiveNumber(value: string | undefined, option: string, integer: boolean): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new ConfigError([{ message: `${option} is "${value}"`, hint: `write ${option} followed by a positive ${integer ? 'whole number' : 'number'}, e.g. ${option} ${integer ? 50 : 30}` }]);
+    throw new ConfigError([
+      {
+        message: `${option} is "${value}"`,
+        hint: `write ${option} followed by a positive ${integer ? 'whole number' : 'number'}, e.g. ${option} ${integer ? 50 : 30}`,
+      },
+    ]);
   }
   return n;
 }
@@ -45,9 +56,20 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
   const timeoutS = positiveNumber(opts.timeout, '--timeout', false);
   const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
   const command = words.join(' ');
-  if (command.trim() === '') throw new ConfigError([{ message: 'no command given', hint: 'put the command after --, e.g. rollgate exec -i hosts.yml -- uname -r' }]);
+  if (command.trim() === '')
+    throw new ConfigError([
+      { message: 'no command given', hint: 'put the command after --, e.g. rollgate exec -i hosts.yml -- uname -r' },
+    ]);
   // Loaded here, not at startup: `rollgate --help` and other commands do not pay for ssh2.
-  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { runAdHoc }, { EventBus }, { runSecrets }] = await Promise.all([
+  const [
+    { loadInventory },
+    { selectHosts },
+    { loadSshConfig },
+    { resolveTargets },
+    { runAdHoc },
+    { EventBus },
+    { runSecrets },
+  ] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
     import('../../targets/ssh-config.js'),
@@ -82,29 +104,46 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
     bus.on(live.listener);
     finish = () => live.done();
   } else bus.on((await import('../../render/plain.js')).plainRenderer());
-  const outcomes = await runAdHoc(targets, command, { bus, forks, ...(timeoutS ? { timeoutMs: timeoutS * 1000 } : {}) });
+  const outcomes = await runAdHoc(targets, command, {
+    bus,
+    forks,
+    ...(timeoutS ? { timeoutMs: timeoutS * 1000 } : {}),
+  });
   await finish();
-  setExitCode(execExitCode({ failed: outcomes.filter((o) => o.status === 'failed').length, unreachable: outcomes.filter((o) => o.status === 'unreachable').length }));
+  setExitCode(
+    execExitCode({
+      failed: outcomes.filter((o) => o.status === 'failed').length,
+      unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
+    }),
+  );
 }
 
 export function registerExec(program: Command, setExitCode: SetExitCode): void {
   program
     .command('exec')
-    .description('Run one shell command on every selected host (like `ansible -m raw`) and show each host\'s output')
+    .description("Run one shell command on every selected host (like `ansible -m raw`) and show each host's output")
     .argument('<command...>', 'the command, after --; its words are joined with spaces and run by the login shell')
     .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern (group, host, glob, !exclude, &intersect)')
-    .option('-b, --become', 'run the command as root through `sudo -n` (never prompts; fails clearly if sudo wants a password)')
+    .option(
+      '-l, --limit <pattern>',
+      'only hosts matching this Ansible pattern (group, host, glob, !exclude, &intersect)',
+    )
+    .option(
+      '-b, --become',
+      'run the command as root through `sudo -n` (never prompts; fails clearly if sudo wants a password)',
+    )
     .option('--json', 'print one JSON object per host as it finishes, then a summary object')
     .option('-t, --timeout <seconds>', 'kill the command on a host after this long (the host is failed, kind timeout)')
     .option('-f, --forks <n>', 'hosts at once', '50')
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host (default: inventory, else 15)')
-    .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time in their known_hosts file (a changed key is still refused)')
+    .option(
+      '--accept-new-host-keys',
+      'record host keys of hosts seen for the first time in their known_hosts file (a changed key is still refused)',
+    )
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
     .addHelpText(
       'after',
-      `\n${EXIT_HELP}\n\n` +
-        'Example:\n  rollgate exec -i inventory/hosts.yml --limit hypervisors -- uname -r',
+      `\n${EXIT_HELP}\n\n` + 'Example:\n  rollgate exec -i inventory/hosts.yml --limit hypervisors -- uname -r',
     )
     .action((words: string[], opts: ExecOptions) => runExec(words, opts, setExitCode));
 }

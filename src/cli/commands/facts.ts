@@ -10,7 +10,12 @@ function readInput(file: string): string {
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint: 'give the path of a saved command output, or - for standard input' }]);
+    throw new ConfigError([
+      {
+        message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        hint: 'give the path of a saved command output, or - for standard input',
+      },
+    ]);
   }
 }
 
@@ -24,10 +29,14 @@ export function registerFacts(program: Command, setExitCode: SetExitCode): void 
     .option('--json', 'print JSON instead of YAML')
     .action((kind: string, file: string, opts: { json?: boolean }) => {
       if (!isParseKind(kind)) {
-        throw new ConfigError([{ message: `unknown kind "${kind}"`, hint: `use one of: ${Object.keys(parseKinds).join(', ')}` }]);
+        throw new ConfigError([
+          { message: `unknown kind "${kind}"`, hint: `use one of: ${Object.keys(parseKinds).join(', ')}` },
+        ]);
       }
       const result = parseKinds[kind].parse(readInput(file));
-      process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : dump(result, { lineWidth: 160, noRefs: true }));
+      process.stdout.write(
+        opts.json ? JSON.stringify(result, null, 2) + '\n' : dump(result, { lineWidth: 160, noRefs: true }),
+      );
       setExitCode(0);
     });
 }

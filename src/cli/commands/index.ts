@@ -31,7 +31,11 @@ const commands: Record<string, () => Promise<Register>> = {
  * Register the command named in argv (its first word that is not an option), or every command when there is
  * none or it is not one of ours (`--help`, `help`, a typo commander should suggest a fix for).
  */
-export async function registerCommands(program: Command, setExitCode: SetExitCode, argv: readonly string[] = []): Promise<void> {
+export async function registerCommands(
+  program: Command,
+  setExitCode: SetExitCode,
+  argv: readonly string[] = [],
+): Promise<void> {
   const named = argv.slice(2).find((a) => !a.startsWith('-'));
   const names = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
   const registers = await Promise.all(names.map((name) => commands[name]!()));

@@ -26,11 +26,19 @@ export function registerInventory(program: Command, setExitCode: SetExitCode): v
     .option('--list', 'print every group and host with merged variables, as `ansible-inventory --list`')
     .option('--host <name>', "print one host's merged variables")
     .option('--graph [group]', 'print the group tree (from GROUP, default all)')
-    .option('-l, --limit <pattern>', 'with --list: only these hosts in _meta.hostvars (an Ansible pattern, checked for typos)')
+    .option(
+      '-l, --limit <pattern>',
+      'with --list: only these hosts in _meta.hostvars (an Ansible pattern, checked for typos)',
+    )
     .action((opts: InventoryOptions) => {
       const modes = [opts.list, opts.host !== undefined, opts.graph !== undefined].filter(Boolean).length;
       if (modes !== 1) {
-        throw new ConfigError([{ message: 'give exactly one of --list, --host NAME or --graph', hint: 'e.g. `rollgate inventory -i hosts.yml --list`' }]);
+        throw new ConfigError([
+          {
+            message: 'give exactly one of --list, --host NAME or --graph',
+            hint: 'e.g. `rollgate inventory -i hosts.yml --list`',
+          },
+        ]);
       }
       const inv = loadInventory(opts.inventory);
       if (opts.limit !== undefined) {
@@ -39,11 +47,17 @@ export function registerInventory(program: Command, setExitCode: SetExitCode): v
       }
       if (opts.list) process.stdout.write(ansibleJson(inventoryList(inv)));
       else if (opts.host !== undefined) {
-        if (!inv.hosts.has(opts.host)) throw new ConfigError([{ message: `no host \`${opts.host}\` in the inventory`, hint: 'see the hosts with --list or --graph' }]);
+        if (!inv.hosts.has(opts.host))
+          throw new ConfigError([
+            { message: `no host \`${opts.host}\` in the inventory`, hint: 'see the hosts with --list or --graph' },
+          ]);
         process.stdout.write(ansibleJson(printableHostVars(inv, opts.host)));
       } else {
         const root = typeof opts.graph === 'string' ? opts.graph : 'all';
-        if (!inv.groups.has(root)) throw new ConfigError([{ message: `no group \`${root}\` in the inventory`, hint: '--graph takes a group name' }]);
+        if (!inv.groups.has(root))
+          throw new ConfigError([
+            { message: `no group \`${root}\` in the inventory`, hint: '--graph takes a group name' },
+          ]);
         process.stdout.write(inventoryGraph(inv, root).join('\n') + '\n');
       }
       setExitCode(0);

@@ -15,7 +15,14 @@ import { summarizeImage } from '../../lab/image-summary.js';
 import { hostNames, labHostName } from '../../lab/state.js';
 import { vmPid } from '../../lab/vm.js';
 import { QmpPowerDriver } from '../../power/qmp.js';
-import { armFault, clearFaults, listFaults, FAULT_DESCRIPTIONS, FAULT_KINDS, type FaultKind } from '../../lab/faults/faults.js';
+import {
+  armFault,
+  clearFaults,
+  listFaults,
+  FAULT_DESCRIPTIONS,
+  FAULT_KINDS,
+  type FaultKind,
+} from '../../lab/faults/faults.js';
 import { upProgressView } from './lab-progress.js';
 import { LAB_INVENTORY_PATH } from '../../lab/inventory-file.js';
 
@@ -48,7 +55,11 @@ function positiveInt(max = Number.MAX_SAFE_INTEGER) {
   return (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1 || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? 'expected a whole number of 1 or more' : `expected a whole number from 1 to ${max}`);
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? 'expected a whole number of 1 or more'
+          : `expected a whole number from 1 to ${max}`,
+      );
     }
     return n;
   };
@@ -58,13 +69,22 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
   const lab = program
     .command('lab')
     .description('Local VM lab: Debian hypervisors under QEMU with an emulated IOMMU, booting through their own GRUB')
-    .addHelpText('after', '\nState: $ROLLGATE_LAB_STATE (default ~/.local/state/rollgate/lab); image cache: $ROLLGATE_LAB_CACHE (default ~/.cache/rollgate/lab). See docs/lab.md.');
+    .addHelpText(
+      'after',
+      '\nState: $ROLLGATE_LAB_STATE (default ~/.local/state/rollgate/lab); image cache: $ROLLGATE_LAB_CACHE (default ~/.cache/rollgate/lab). See docs/lab.md.',
+    );
 
   lab
     .command('up')
-    .description(`build the guest image if needed, start (or reuse) the VMs, wait for SSH logins, write ${LAB_INVENTORY_PATH}`)
+    .description(
+      `build the guest image if needed, start (or reuse) the VMs, wait for SSH logins, write ${LAB_INVENTORY_PATH}`,
+    )
     .option('--hosts <n>', 'number of VMs', positiveInt(MAX_LAB_HOSTS), 3)
-    .addOption(new Option('--profile <profile>', 'IOMMU of the VMs: intel, amd, or mixed (alternating)').choices([...LAB_PROFILES]).default('intel'))
+    .addOption(
+      new Option('--profile <profile>', 'IOMMU of the VMs: intel, amd, or mixed (alternating)')
+        .choices([...LAB_PROFILES])
+        .default('intel'),
+    )
     .option('--inventory <file>', 'where to write the inventory', LAB_INVENTORY_PATH)
     .action(async (opts: { hosts: number; profile: LabProfile; inventory: string }) => {
       try {
@@ -72,10 +92,23 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         const hosts = Array.from({ length: opts.hosts }, (_, i) => labHostName(i));
         const view = upProgressView(hosts);
         const started = Date.now();
-        const result = await view.run(labUp(s, { hosts: opts.hosts, profile: opts.profile, inventoryFile: opts.inventory, onProgress: view.onProgress }));
-        print(`lab up: ${hostNames(result.state).length} host(s) in ${Math.round((Date.now() - started) / 1000)} s, accel ${result.state.accel}; inventory ${result.inventoryFile}`);
-        for (const [h, ms] of Object.entries(result.bootMs)) print(`  ${h}: cold boot to SSH login ${Math.round(ms / 1000)} s (its booted state is saved: later starts restore it)`);
-        for (const [h, ms] of Object.entries(result.restoreMs)) print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
+        const result = await view.run(
+          labUp(s, {
+            hosts: opts.hosts,
+            profile: opts.profile,
+            inventoryFile: opts.inventory,
+            onProgress: view.onProgress,
+          }),
+        );
+        print(
+          `lab up: ${hostNames(result.state).length} host(s) in ${Math.round((Date.now() - started) / 1000)} s, accel ${result.state.accel}; inventory ${result.inventoryFile}`,
+        );
+        for (const [h, ms] of Object.entries(result.bootMs))
+          print(
+            `  ${h}: cold boot to SSH login ${Math.round(ms / 1000)} s (its booted state is saved: later starts restore it)`,
+          );
+        for (const [h, ms] of Object.entries(result.restoreMs))
+          print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
       } catch (err) {
         fail(setExitCode, err);
       }
@@ -90,22 +123,53 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         const s = settings();
         const img = currentImage(s);
         const { state, paths } = requireLab(s);
-        const rows = await Promise.all(hostNames(state).map(async (n) => {
-          const vm = state.hosts[n]!;
-          const pid = vmPid(vm);
-          const power = pid ? await new QmpPowerDriver(vm.qmpSocket, 3000).status() : 'off';
-          return { host: n, kind: vm.kind, iommu: vm.iommu, sshPort: vm.sshPort, pid: pid ?? null, power, linkDown: existsSync(`${vm.dir}/link-down`), console: vm.consoleLog, qmp: vm.qmpSocket };
-        }));
+        const rows = await Promise.all(
+          hostNames(state).map(async (n) => {
+            const vm = state.hosts[n]!;
+            const pid = vmPid(vm);
+            const power = pid ? await new QmpPowerDriver(vm.qmpSocket, 3000).status() : 'off';
+            return {
+              host: n,
+              kind: vm.kind,
+              iommu: vm.iommu,
+              sshPort: vm.sshPort,
+              pid: pid ?? null,
+              power,
+              linkDown: existsSync(`${vm.dir}/link-down`),
+              console: vm.consoleLog,
+              qmp: vm.qmpSocket,
+            };
+          }),
+        );
         if (opts.json) {
-          print(JSON.stringify({ stateDir: paths.stateDir, profile: state.profile, accel: state.accel, image: state.imageHash, hosts: rows }, null, 2));
+          print(
+            JSON.stringify(
+              {
+                stateDir: paths.stateDir,
+                profile: state.profile,
+                accel: state.accel,
+                image: state.imageHash,
+                hosts: rows,
+              },
+              null,
+              2,
+            ),
+          );
           return;
         }
-        print(`lab: ${paths.stateDir}  profile ${state.profile}  accel ${state.accel}  image ${state.imageHash}${img && img.hash !== state.imageHash ? ` (recipe now ${img.hash}: down + up to use it)` : ''}`);
+        print(
+          `lab: ${paths.stateDir}  profile ${state.profile}  accel ${state.accel}  image ${state.imageHash}${img && img.hash !== state.imageHash ? ` (recipe now ${img.hash}: down + up to use it)` : ''}`,
+        );
         for (const r of rows) {
-          print(`  ${r.host.padEnd(6)} ${r.kind.padEnd(15)} ssh 127.0.0.1:${r.sshPort}  ${r.pid ? `qemu pid ${r.pid}` : 'not running'}  power ${r.power}${r.linkDown ? '  LINK DOWN' : ''}`);
+          print(
+            `  ${r.host.padEnd(6)} ${r.kind.padEnd(15)} ssh 127.0.0.1:${r.sshPort}  ${r.pid ? `qemu pid ${r.pid}` : 'not running'}  power ${r.power}${r.linkDown ? '  LINK DOWN' : ''}`,
+          );
         }
         const first = rows[0];
-        if (first) print(`\n  ssh -i ${paths.operatorKey} -o UserKnownHostsFile=${paths.knownHosts} -o StrictHostKeyChecking=yes -p ${first.sshPort} rgops@127.0.0.1`);
+        if (first)
+          print(
+            `\n  ssh -i ${paths.operatorKey} -o UserKnownHostsFile=${paths.knownHosts} -o StrictHostKeyChecking=yes -p ${first.sshPort} rgops@127.0.0.1`,
+          );
       } catch (err) {
         fail(setExitCode, err);
       }
@@ -127,7 +191,9 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
 
   lab
     .command('reset <host>')
-    .description('put one VM back to pristine (restore its saved booted state, or boot the base image) and wait for SSH')
+    .description(
+      'put one VM back to pristine (restore its saved booted state, or boot the base image) and wait for SSH',
+    )
     .action(async (host: string) => {
       try {
         const ready = await labReset(settings(), host);
@@ -162,10 +228,17 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         const { vm } = requireHost(settings(), host);
         const power = new QmpPowerDriver(vm.qmpSocket);
         switch (action) {
-          case 'reset': await power.reset(); break;
-          case 'off': await power.powerOff(); break;
-          case 'on': await power.powerOn(); break;
-          case 'status': break;
+          case 'reset':
+            await power.reset();
+            break;
+          case 'off':
+            await power.powerOff();
+            break;
+          case 'on':
+            await power.powerOn();
+            break;
+          case 'status':
+            break;
         }
         print(`${host}: power ${await power.status()}`);
       } catch (err) {
@@ -179,7 +252,12 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     .addArgument(new Argument('[kind]').choices([...FAULT_KINDS, 'clear']))
     .description(`arm a fault on a VM (${FAULT_KINDS.join(', ')}), "clear" them all, or list what is armed`)
     .option('--seconds <n>', 'slow-boot: how long the next boot waits', positiveInt(), 120)
-    .addHelpText('after', '\nFaults:\n' + FAULT_KINDS.map((k) => `  ${k.padEnd(19)} ${FAULT_DESCRIPTIONS[k]}`).join('\n') + '\n  clear               disarm every fault of the host')
+    .addHelpText(
+      'after',
+      '\nFaults:\n' +
+        FAULT_KINDS.map((k) => `  ${k.padEnd(19)} ${FAULT_DESCRIPTIONS[k]}`).join('\n') +
+        '\n  clear               disarm every fault of the host',
+    )
     .action(async (host: string, kind: string | undefined, opts: { seconds: number }) => {
       try {
         const s = settings();
@@ -209,7 +287,13 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         const s = settings();
         const cached = currentImage(s);
         if (opts.force && cached) {
-          const state = (() => { try { return requireLab(s).state; } catch { return undefined; } })();
+          const state = (() => {
+            try {
+              return requireLab(s).state;
+            } catch {
+              return undefined;
+            }
+          })();
           if (state && state.imageHash === cached.hash && hostNames(state).some((n) => vmPid(state.hosts[n]!))) {
             process.stderr.write('rollgate lab: the lab runs on this image; `rollgate lab down` first\n');
             setExitCode(EXIT.failed);

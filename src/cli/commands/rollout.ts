@@ -55,22 +55,52 @@ async function checkClusterCaps(inv: Inventory, hosts: readonly string[]): Promi
   for (const name of hosts) {
     const h = inv.hosts.get(name)!;
     const cap = clusterCapOf(h.vars);
-    if (!cap.ok) problems.push({ ...(h.varOrigins[cap.variable] ? { position: h.varOrigins[cap.variable] } : {}), message: `host ${name}: ${cap.message}`, hint: cap.hint });
+    if (!cap.ok)
+      problems.push({
+        ...(h.varOrigins[cap.variable] ? { position: h.varOrigins[cap.variable] } : {}),
+        message: `host ${name}: ${cap.message}`,
+        hint: cap.hint,
+      });
   }
   if (problems.length) throw new ConfigError(problems);
 }
 
-async function execute(opts: RolloutOptions & { playbook: string; runId?: string; resuming: boolean }, setExitCode: SetExitCode): Promise<void> {
+async function execute(
+  opts: RolloutOptions & { playbook: string; runId?: string; resuming: boolean },
+  setExitCode: SetExitCode,
+): Promise<void> {
   const bootTimeout = positiveNumber(opts.bootTimeout, '--boot-timeout', true);
   const forks = positiveNumber(opts.forks, '--forks', true) ?? 10;
-  const [{ loadPlaybook }, { loadInventory }, { planRun }, { parseExtraVars }, { rolloutSettingsOf }, { powerDriversFor }] = await Promise.all([
-    import('../../load/playbook.js'), import('../../load/inventory.js'), import('../../plan/plan.js'), import('../../load/extra-vars.js'),
-    import('../../strategy/play-settings.js'), import('../../power/index.js'),
+  const [
+    { loadPlaybook },
+    { loadInventory },
+    { planRun },
+    { parseExtraVars },
+    { rolloutSettingsOf },
+    { powerDriversFor },
+  ] = await Promise.all([
+    import('../../load/playbook.js'),
+    import('../../load/inventory.js'),
+    import('../../plan/plan.js'),
+    import('../../load/extra-vars.js'),
+    import('../../strategy/play-settings.js'),
+    import('../../power/index.js'),
   ]);
   const playbook = loadPlaybook(opts.playbook);
-  if (playbook.plays.length !== 1) throw new ConfigError([{ position: { file: playbook.file, line: 1, column: 1 }, message: `a rollout takes a playbook with exactly one play; this one has ${playbook.plays.length}`, hint: 'split the plays into separate files and roll them out one after another' }]);
+  if (playbook.plays.length !== 1)
+    throw new ConfigError([
+      {
+        position: { file: playbook.file, line: 1, column: 1 },
+        message: `a rollout takes a playbook with exactly one play; this one has ${playbook.plays.length}`,
+        hint: 'split the plays into separate files and roll them out one after another',
+      },
+    ]);
   const inv = loadInventory(opts.inventory);
-  const plan = planRun(inv, playbook, { ...(opts.limit ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags });
+  const plan = planRun(inv, playbook, {
+    ...(opts.limit ? { limit: opts.limit } : {}),
+    tags: opts.tags,
+    skipTags: opts.skipTags,
+  });
   const planned = plan.plays[0]!;
   const settings = rolloutSettingsOf(planned.play);
   if (bootTimeout) settings.bootTimeoutSec = bootTimeout;
@@ -78,9 +108,23 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runRollout }, { movedHosts }, { runSecrets }] = await Promise.all([
-    import('../../targets/ssh-config.js'), import('../../targets/resolve-target.js'), import('../journal-open.js'), import('../interrupts.js'),
-    import('../../events/events.js'), import('../../executor/rollout/rollout.js'), import('../../executor/machine-identity.js'),
+  const [
+    { loadSshConfig },
+    { resolveTargets },
+    { openJournal },
+    { onInterrupt },
+    { EventBus },
+    { runRollout },
+    { movedHosts },
+    { runSecrets },
+  ] = await Promise.all([
+    import('../../targets/ssh-config.js'),
+    import('../../targets/resolve-target.js'),
+    import('../journal-open.js'),
+    import('../interrupts.js'),
+    import('../../events/events.js'),
+    import('../../executor/rollout/rollout.js'),
+    import('../../executor/machine-identity.js'),
     import('../../executor/run-secrets.js'),
   ]);
   const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
@@ -93,15 +137,22 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
     // A resumed host must still be the machine the run changed: a name that now points elsewhere is refused here.
     const moved = opts.runId && !opts.force ? movedHosts(journal, opts.runId, targets, inv.hosts) : [];
     if (moved.length) throw new ConfigError(moved);
-    const runId = opts.runId ?? journal.createRun({
-      kind: 'rollout', playbook: resolve(opts.playbook), inventory: opts.inventory, ...(opts.limit ? { limit: opts.limit } : {}),
-      // Extra vars are kept for resume; secret values are not (resume asks for them again).
-      options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
-    }).id;
+    const runId =
+      opts.runId ??
+      journal.createRun({
+        kind: 'rollout',
+        playbook: resolve(opts.playbook),
+        inventory: opts.inventory,
+        ...(opts.limit ? { limit: opts.limit } : {}),
+        // Extra vars are kept for resume; secret values are not (resume asks for them again).
+        options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
+      }).id;
     const bus = new EventBus();
     bus.on((e) => journal.addEvent(runId, e));
     let finish = async () => {};
-    const approvals = !opts.yes && (settings.pauseAfterCanaries?.kind === 'approval' || settings.pauseBetweenBatches?.kind === 'approval');
+    const approvals =
+      !opts.yes &&
+      (settings.pauseAfterCanaries?.kind === 'approval' || settings.pauseBetweenBatches?.kind === 'approval');
     if (opts.json) bus.on((e) => void process.stdout.write(`${JSON.stringify(e)}\n`));
     else if (process.stderr.isTTY && !approvals) {
       const live = (await import('../../render/rollout-listr.js')).rolloutListrRenderer();
@@ -111,7 +162,16 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
     interrupts = onInterrupt(opts.resuming ? 'resume' : 'rollout', journal);
     const stop = interrupts.signal;
     const outcome = await runRollout({
-      journal, runId, planned, inventory: inv, settings, power, bus, extraVars, forks, stop,
+      journal,
+      runId,
+      planned,
+      inventory: inv,
+      settings,
+      power,
+      bus,
+      extraVars,
+      forks,
+      stop,
       playbookDir: dirname(resolve(opts.playbook)),
       targets: new Map(targets.map((t) => [t.name, t])),
       approve: () => approveOnTty(opts.yes, stop),
@@ -125,17 +185,27 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
       process.stderr.write(`${command}: refused:\n${outcome.stopped ?? ''}\nnothing was touched\n`);
       return setExitCode(EXIT.refused);
     }
-    if (!opts.json) process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
+    if (!opts.json)
+      process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
     if (outcome.interrupted) {
       const { reason, midChange } = outcome.interrupted;
       const kept = midChange.length
         ? `${midChange.join(', ')} stopped mid-change and keep${midChange.length === 1 ? 's' : ''} the lock: \`rollgate resume ${runId}\` finishes or rolls back, \`rollgate undo ${runId}\` takes the changes back`
         : `no host was left mid-change; \`rollgate resume ${runId}\` goes on with the hosts not done`;
-      process.stderr.write(`${command}: ${reason}: stopped between steps; run ${runId} is marked interrupted; ${kept}\n`);
+      process.stderr.write(
+        `${command}: ${reason}: stopped between steps; run ${runId} is marked interrupted; ${kept}\n`,
+      );
       return setExitCode(interrupts.exitCode() ?? EXIT.refused);
     }
     const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
-    setExitCode(exitCodeOf({ failed: count('failed'), unreachable: count('unreachable'), rolledBack: count('rolled_back'), needsPerson: count('needs_person') }));
+    setExitCode(
+      exitCodeOf({
+        failed: count('failed'),
+        unreachable: count('unreachable'),
+        rolledBack: count('rolled_back'),
+        needsPerson: count('needs_person'),
+      }),
+    );
   } catch (err) {
     throw secrets.scrubError(err);
   } finally {
@@ -147,20 +217,32 @@ async function execute(opts: RolloutOptions & { playbook: string; runId?: string
 export function registerRollout(program: Command, setExitCode: SetExitCode): void {
   program
     .command('rollout')
-    .description('Staged rollout of a play: one canary per hardware kind, then batches; trial boot, verification, automatic rollback')
+    .description(
+      'Staged rollout of a play: one canary per hardware kind, then batches; trial boot, verification, automatic rollback',
+    )
     .argument('<playbook>', 'playbook with one play')
     .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
     .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
     .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated, repeatable)', collectList, [])
-    .option('-e, --extra-vars <vars>', 'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)', collect, [])
+    .option(
+      '-e, --extra-vars <vars>',
+      'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)',
+      collect,
+      [],
+    )
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
-    .option('--boot-timeout <seconds>', "seconds to wait for a host to come back from a boot (default: the play's rollout.boot_timeout, else 600)")
+    .option(
+      '--boot-timeout <seconds>',
+      "seconds to wait for a host to come back from a boot (default: the play's rollout.boot_timeout, else 600)",
+    )
     .option('-f, --forks <n>', 'hosts of a batch worked on at once', '10')
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
 (per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
 panic_timeout, verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
@@ -173,45 +255,91 @@ pre-change snapshot. A play that changed a host without rebooting it still gets 
 nothing is not rebooted. Only a verified host keeps the change; the others are rolled back by themselves.
 
 ${EXIT_HELP}
-`)
+`,
+    )
     .action((playbook: string, opts: RolloutOptions) => execute({ ...opts, playbook, resuming: false }, setExitCode));
 
   program
     .command('resume')
-    .description('Continue a rollout whose controller stopped: each host is found where it is and completed or rolled back')
+    .description(
+      'Continue a rollout whose controller stopped: each host is found where it is and completed or rolled back',
+    )
     .argument('<run>', 'run id (see `rollgate runs`)')
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
     .option('--boot-timeout <seconds>', 'seconds to wait for a host to come back from a boot')
-    .option('-e, --extra-vars <vars>', 'again, for the secret values the journal does not keep (resume names them)', collect, [])
-    .option('--force', 'a host now reached at another address or presenting another host key than when the run changed it is the same machine')
+    .option(
+      '-e, --extra-vars <vars>',
+      'again, for the secret values the journal does not keep (resume names them)',
+      collect,
+      [],
+    )
+    .option(
+      '--force',
+      'a host now reached at another address or presenting another host key than when the run changed it is the same machine',
+    )
     .option('--journal <path>', 'journal database')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Refused (5) while the run's controller is alive (same machine: its pid and a fresh lease; another machine: a lease
 not expired, at most ${LEASE_TTL_S} s after it died); a dead controller's run is taken over in one transaction.
 A host whose inventory entry now points to another address (exit 2) or that presents another host key (it is not
 touched) is refused unless --force.
 
 ${EXIT_HELP}
-`)
+`,
+    )
     .action(async (runId: string, opts: RolloutOptions) => {
       const { openJournal } = await import('../journal-open.js');
       const journal = openJournal(opts.journal);
       const run = journal.getRun(runId);
       journal.close();
-      if (!run) throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
-      if (run.kind !== 'rollout' || !run.playbook) throw new ConfigError([{ message: `run ${runId} is a ${run.kind}, not a rollout`, hint: 'resume applies to `rollgate rollout` runs' }]);
-      const o = run.options as { tags?: string[]; skipTags?: string[]; extraVars?: Record<string, unknown>; bootTimeout?: number };
-      const [{ parseExtraVars }, { REDACTED }] = await Promise.all([import('../../load/extra-vars.js'), import('../../journal/redact.js')]);
+      if (!run)
+        throw new ConfigError([{ message: `no run ${runId} in the journal`, hint: 'list runs with `rollgate runs`' }]);
+      if (run.kind !== 'rollout' || !run.playbook)
+        throw new ConfigError([
+          {
+            message: `run ${runId} is a ${run.kind}, not a rollout`,
+            hint: 'resume applies to `rollgate rollout` runs',
+          },
+        ]);
+      const o = run.options as {
+        tags?: string[];
+        skipTags?: string[];
+        extraVars?: Record<string, unknown>;
+        bootTimeout?: number;
+      };
+      const [{ parseExtraVars }, { REDACTED }] = await Promise.all([
+        import('../../load/extra-vars.js'),
+        import('../../journal/redact.js'),
+      ]);
       const again = parseExtraVars(opts.extraVars ?? []);
-      const missing = Object.entries(o.extraVars ?? {}).filter(([k, v]) => JSON.stringify(v).includes(REDACTED) && !(k in again)).map(([k]) => k);
+      const missing = Object.entries(o.extraVars ?? {})
+        .filter(([k, v]) => JSON.stringify(v).includes(REDACTED) && !(k in again))
+        .map(([k]) => k);
       if (missing.length > 0) {
-        throw new ConfigError([{ message: `run ${runId} was started with -e ${missing.join(', ')}: secrets the journal does not keep`, hint: `pass them again: rollgate resume ${runId} ${missing.map((k) => `-e ${k}=...`).join(' ')}` }]);
+        throw new ConfigError([
+          {
+            message: `run ${runId} was started with -e ${missing.join(', ')}: secrets the journal does not keep`,
+            hint: `pass them again: rollgate resume ${runId} ${missing.map((k) => `-e ${k}=...`).join(' ')}`,
+          },
+        ]);
       }
-      await execute({
-        ...opts, inventory: run.inventory, ...(run.limit ? { limit: run.limit } : {}), playbook: run.playbook, runId, resuming: true,
-        tags: o.tags ?? [], skipTags: o.skipTags ?? [], extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],
-        ...(opts.bootTimeout ? {} : o.bootTimeout ? { bootTimeout: String(o.bootTimeout) } : {}),
-      }, setExitCode);
+      await execute(
+        {
+          ...opts,
+          inventory: run.inventory,
+          ...(run.limit ? { limit: run.limit } : {}),
+          playbook: run.playbook,
+          runId,
+          resuming: true,
+          tags: o.tags ?? [],
+          skipTags: o.skipTags ?? [],
+          extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],
+          ...(opts.bootTimeout ? {} : o.bootTimeout ? { bootTimeout: String(o.bootTimeout) } : {}),
+        },
+        setExitCode,
+      );
     });
 }

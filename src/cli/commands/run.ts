@@ -49,18 +49,37 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     return setExitCode(0);
   }
   const inventory = loadInventory(opts.inventory);
-  const plan = planRun(inventory, playbook, { ...(opts.limit ? { limit: opts.limit } : {}), tags: opts.tags, skipTags: opts.skipTags });
+  const plan = planRun(inventory, playbook, {
+    ...(opts.limit ? { limit: opts.limit } : {}),
+    tags: opts.tags,
+    skipTags: opts.skipTags,
+  });
   const extraVars = parseExtraVars(opts.extraVars);
   // rollgate's own host variables (passthrough_devices, iommu_mode ...): bad values stop the run here, at file:line:col
   // (values -e overrides are not the inventory's to answer for).
-  const withoutExtra = (vars: Record<string, unknown>) => Object.fromEntries(Object.entries(vars).filter(([k]) => !(k in extraVars)));
-  (await import('../../modules/findings/desired.js')).desiredStatesOf(plan.hosts.map((n) => { const h = inventory.hosts.get(n)!; return { ...h, vars: withoutExtra(h.vars) }; }), 'expand-later');
+  const withoutExtra = (vars: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(vars).filter(([k]) => !(k in extraVars)));
+  (await import('../../modules/findings/desired.js')).desiredStatesOf(
+    plan.hosts.map((n) => {
+      const h = inventory.hosts.get(n)!;
+      return { ...h, vars: withoutExtra(h.vars) };
+    }),
+    'expand-later',
+  );
   if (opts.listHosts || opts.listTasks) {
     const { formatPlan } = await import('../../render/plan-list.js');
     process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));
     return setExitCode(0);
   }
-  const [{ loadSshConfig }, { resolveTargets }, { openJournal }, { onInterrupt }, { EventBus }, { runPlaybook, HostsLockedError }, { runSecrets }] = await Promise.all([
+  const [
+    { loadSshConfig },
+    { resolveTargets },
+    { openJournal },
+    { onInterrupt },
+    { EventBus },
+    { runPlaybook, HostsLockedError },
+    { runSecrets },
+  ] = await Promise.all([
     import('../../targets/ssh-config.js'),
     import('../../targets/resolve-target.js'),
     import('../journal-open.js'),
@@ -72,12 +91,23 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
   const secrets = runSecrets({ inventory, plays: plan.plays.map((p) => p.play), extraVars });
   const targets = resolveTargets(
     plan.hosts.map((n) => inventory.hosts.get(n)!),
-    { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
+    {
+      sshConfig: loadSshConfig(opts.sshConfig),
+      ...(opts.become ? { become: true } : {}),
+      acceptNewHostKeys: opts.acceptNewHostKeys === true,
+      ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
+    },
   );
   const journal = openJournal(opts.journal);
   const bus = new EventBus();
   if (opts.json) bus.on((await import('../../render/run-json.js')).runJsonRenderer());
-  else bus.on((await import('../../render/run-plain.js')).runPlainRenderer({ diff: opts.diff === true, ...(opts.journal ? { journal: opts.journal } : {}) }));
+  else
+    bus.on(
+      (await import('../../render/run-plain.js')).runPlainRenderer({
+        diff: opts.diff === true,
+        ...(opts.journal ? { journal: opts.journal } : {}),
+      }),
+    );
   const interrupts = onInterrupt('run', journal);
   try {
     const result = await runPlaybook({
@@ -96,9 +126,12 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
       skipTags: opts.skipTags,
       secrets,
     });
-    if (!opts.json) process.stdout.write(`\nrun ${result.runId}${opts.check ? ' (check)' : ''}: journal ${journal.path}\n`);
+    if (!opts.json)
+      process.stdout.write(`\nrun ${result.runId}${opts.check ? ' (check)' : ''}: journal ${journal.path}\n`);
     if (result.interrupted) {
-      process.stderr.write(`rollgate run: ${result.interrupted}: stopped after the tasks in flight; run ${result.runId} is marked interrupted and its locks are released. \`rollgate undo ${result.runId}\` takes back what it changed\n`);
+      process.stderr.write(
+        `rollgate run: ${result.interrupted}: stopped after the tasks in flight; run ${result.runId} is marked interrupted and its locks are released. \`rollgate undo ${result.runId}\` takes back what it changed\n`,
+      );
       return setExitCode(interrupts.exitCode() ?? EXIT.refused);
     }
     setExitCode(runExitCode(result));
@@ -124,12 +157,20 @@ export function registerRun(program: Command, setExitCode: SetExitCode): void {
     .option('-C, --check', 'compute what would change and change nothing')
     .option('-D, --diff', 'show unified diffs of the files that change (or would) and the commands that run')
     .option('--json', 'print one JSON event per line instead of text')
-    .option('-e, --extra-vars <vars>', 'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)', collect, [])
+    .option(
+      '-e, --extra-vars <vars>',
+      'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)',
+      collect,
+      [],
+    )
     .option('-f, --forks <n>', 'hosts worked on at once within a task', '50')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
     .option('-b, --become', 'run every command through `sudo -n`, whatever the inventory says')
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
-    .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
+    .option(
+      '--accept-new-host-keys',
+      'record host keys of hosts seen for the first time (a changed key is still refused)',
+    )
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
     .option('--syntax-check', 'only check the playbook (no inventory, no host)')
     .option('--list-hosts', 'print the hosts of each play and exit')

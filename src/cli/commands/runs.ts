@@ -18,12 +18,19 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .description('List runs in the journal, newest first')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
     .action(async (opts: { journal?: string }) => {
-      const [{ openJournal }, { escapeTerminal }] = await Promise.all([import('../journal-open.js'), import('../../render/terminal-text.js')]);
+      const [{ openJournal }, { escapeTerminal }] = await Promise.all([
+        import('../journal-open.js'),
+        import('../../render/terminal-text.js'),
+      ]);
       const journal = openJournal(opts.journal);
       try {
         for (const r of journal.listRuns()) {
           const hosts = journal.listHosts(r.id);
-          process.stdout.write(escapeTerminal(`${r.id}  ${r.kind.padEnd(7)} ${r.status.padEnd(12)} ${new Date(r.startedAt).toISOString()}  ${hosts.length} host(s)  ${r.playbook ?? ''}\n`));
+          process.stdout.write(
+            escapeTerminal(
+              `${r.id}  ${r.kind.padEnd(7)} ${r.status.padEnd(12)} ${new Date(r.startedAt).toISOString()}  ${hosts.length} host(s)  ${r.playbook ?? ''}\n`,
+            ),
+          );
         }
       } finally {
         journal.close();
@@ -38,24 +45,36 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string; journal?: string }) => {
       const [{ openJournal }, { formatRolloutEvent }, { escapeTerminal }] = await Promise.all([
-        import('../journal-open.js'), import('../../render/rollout-plain.js'), import('../../render/terminal-text.js'),
+        import('../journal-open.js'),
+        import('../../render/rollout-plain.js'),
+        import('../../render/terminal-text.js'),
       ]);
       const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
-        if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
+        if (!run)
+          throw new ConfigError([
+            { message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' },
+          ]);
         // The journal keeps what hosts said raw; shown here, it is data, not terminal control.
         const out = (line: string) => void process.stdout.write(`${escapeTerminal(line)}\n`);
-        out(`run ${run.id} (${run.kind}) ${run.status}, started ${new Date(run.startedAt).toISOString()}${run.finishedAt ? `, finished ${new Date(run.finishedAt).toISOString()}` : ''}`);
+        out(
+          `run ${run.id} (${run.kind}) ${run.status}, started ${new Date(run.startedAt).toISOString()}${run.finishedAt ? `, finished ${new Date(run.finishedAt).toISOString()}` : ''}`,
+        );
         if (run.playbook) out(`playbook ${run.playbook}, inventory ${run.inventory.join(', ')}`);
-        for (const e of journal.listEvents(runId).filter((x) => x.host === null)) for (const l of formatRolloutEvent(e.data as RollgateEvent)) out(`${new Date(e.at).toISOString().slice(11, 19)} ${l}`);
+        for (const e of journal.listEvents(runId).filter((x) => x.host === null))
+          for (const l of formatRolloutEvent(e.data as RollgateEvent))
+            out(`${new Date(e.at).toISOString().slice(11, 19)} ${l}`);
         for (const h of journal.listHosts(runId).filter((x) => !opts.host || x.host === opts.host)) {
           out(`\n${h.host}: ${h.status}`);
           for (const e of journal.listEvents(runId, h.host)) {
-            for (const l of formatRolloutEvent(e.data as RollgateEvent)) out(`  ${new Date(e.at).toISOString().slice(11, 19)} ${l.replace(/^ {2}/, "")}`);
+            for (const l of formatRolloutEvent(e.data as RollgateEvent))
+              out(`  ${new Date(e.at).toISOString().slice(11, 19)} ${l.replace(/^ {2}/, '')}`);
           }
           for (const s of journal.listSteps(runId, h.host)) {
-            out(`  step #${s.id} ${s.module} "${s.task}": ${s.status}${s.undoneAt ? ` (undone by ${s.undoneBy})` : ''}${s.message ? ` — ${s.message.split('\n')[0]}` : ''}`);
+            out(
+              `  step #${s.id} ${s.module} "${s.task}": ${s.status}${s.undoneAt ? ` (undone by ${s.undoneBy})` : ''}${s.message ? ` — ${s.message.split('\n')[0]}` : ''}`,
+            );
           }
         }
       } finally {
@@ -65,14 +84,20 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
 
   program
     .command('unlock')
-    .description("Release the host locks and cluster slots a finished, interrupted or dead run still holds (refused while its controller lives)")
+    .description(
+      'Release the host locks and cluster slots a finished, interrupted or dead run still holds (refused while its controller lives)',
+    )
     .argument('<run>', 'run id')
     .option('--host <name>', 'only this host (repeatable)', collect)
-    .option('--force', 'the run is marked running by a controller on another machine (no lease) that is known to be dead')
+    .option(
+      '--force',
+      'the run is marked running by a controller on another machine (no lease) that is known to be dead',
+    )
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
       const [{ openJournal }, { checkRunnable, UndoRefused }] = await Promise.all([
-        import('../journal-open.js'), import('../../executor/undo-run.js'),
+        import('../journal-open.js'),
+        import('../../executor/undo-run.js'),
       ]);
       const journal = openJournal(opts.journal);
       try {
@@ -80,7 +105,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
         const lock = journal.fleetLock();
         const holds = (await lock.listHostLocks()).some((l) => l.runId === runId);
         // A lock of a run this journal does not know (a lost or foreign run) can still be released.
-        if (!run && !holds) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' }]);
+        if (!run && !holds)
+          throw new ConfigError([
+            { message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' },
+          ]);
         try {
           if (run) checkRunnable(journal, run, runId, opts.force === true);
         } catch (err) {
@@ -93,13 +121,22 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
         // One line per host: its address and host key identities are released together.
         const locks = all.filter((l, i) => all.findIndex((m) => m.host === l.host) === i);
         const slots = (await lock.listDownSlots()).filter((s) => s.runId === runId && wanted(s.host));
-        await lock.releaseHostLocks(runId, locks.map((l) => l.host));
+        await lock.releaseHostLocks(
+          runId,
+          locks.map((l) => l.host),
+        );
         for (const s of slots) await lock.releaseDownSlot(runId, s.cluster, s.host);
-        for (const l of locks) process.stdout.write(`${l.host}: host lock of run ${runId} released (held since ${new Date(l.acquiredAt).toISOString()})\n`);
+        for (const l of locks)
+          process.stdout.write(
+            `${l.host}: host lock of run ${runId} released (held since ${new Date(l.acquiredAt).toISOString()})\n`,
+          );
         for (const s of slots) process.stdout.write(`${s.host}: down slot of cluster ${s.cluster} released\n`);
-        const free = (opts.host ?? []).filter((h) => !locks.some((l) => l.host === h) && !slots.some((s) => s.host === h));
+        const free = (opts.host ?? []).filter(
+          (h) => !locks.some((l) => l.host === h) && !slots.some((s) => s.host === h),
+        );
         for (const h of free) process.stdout.write(`${h}: run ${runId} holds no lock on it\n`);
-        if (!opts.host && locks.length === 0 && slots.length === 0) process.stdout.write(`run ${runId} holds no lock\n`);
+        if (!opts.host && locks.length === 0 && slots.length === 0)
+          process.stdout.write(`run ${runId} holds no lock\n`);
         setExitCode(EXIT.ok);
       } finally {
         journal.close();

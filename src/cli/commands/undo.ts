@@ -26,38 +26,67 @@ interface UndoOptions {
 async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
   const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
-  const [{ openJournal }, { onInterrupt }, { movedHosts }, { loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { undoRun, runHosts, UndoRefused }] =
-    await Promise.all([
-      import('../journal-open.js'),
-      import('../interrupts.js'),
-      import('../../executor/machine-identity.js'),
-      import('../../load/inventory.js'),
-      import('../../load/limit.js'),
-      import('../../targets/ssh-config.js'),
-      import('../../targets/resolve-target.js'),
-      import('../../executor/undo-run.js'),
-    ]);
+  const [
+    { openJournal },
+    { onInterrupt },
+    { movedHosts },
+    { loadInventory },
+    { selectHosts },
+    { loadSshConfig },
+    { resolveTargets },
+    { undoRun, runHosts, UndoRefused },
+  ] = await Promise.all([
+    import('../journal-open.js'),
+    import('../interrupts.js'),
+    import('../../executor/machine-identity.js'),
+    import('../../load/inventory.js'),
+    import('../../load/limit.js'),
+    import('../../targets/ssh-config.js'),
+    import('../../targets/resolve-target.js'),
+    import('../../executor/undo-run.js'),
+  ]);
   const journal = openJournal(opts.journal);
   try {
     const run = journal.getRun(runId);
-    if (!run) throw new ConfigError([{ message: `no run ${runId} in ${journal.path}`, hint: 'run `rollgate runs` to list them, or pass --journal PATH' }]);
+    if (!run)
+      throw new ConfigError([
+        {
+          message: `no run ${runId} in ${journal.path}`,
+          hint: 'run `rollgate runs` to list them, or pass --journal PATH',
+        },
+      ]);
     const sources = opts.inventory?.length ? opts.inventory : run.inventory;
-    if (!sources.length) throw new ConfigError([{ message: `run ${runId} recorded no inventory`, hint: 'pass -i INVENTORY to say how to reach its hosts' }]);
+    if (!sources.length)
+      throw new ConfigError([
+        { message: `run ${runId} recorded no inventory`, hint: 'pass -i INVENTORY to say how to reach its hosts' },
+      ]);
     const inv = loadInventory(sources);
     const touched = runHosts(journal, runId);
     const selected = new Set(opts.limit ? selectHosts(inv, opts.limit) : touched);
     const names = touched.filter((h) => selected.has(h));
     const unknown = names.filter((h) => !inv.hosts.has(h));
     if (unknown.length) {
-      throw new ConfigError([{ message: `run ${runId} changed ${unknown.join(', ')}, which ${sources.join(', ')} does not define`, hint: 'pass the inventory the run used with -i, or leave those hosts out with --limit' }]);
+      throw new ConfigError([
+        {
+          message: `run ${runId} changed ${unknown.join(', ')}, which ${sources.join(', ')} does not define`,
+          hint: 'pass the inventory the run used with -i, or leave those hosts out with --limit',
+        },
+      ]);
     }
     if (names.length === 0) {
-      process.stdout.write(`run ${runId}: no host of the run matches${opts.limit ? ` --limit ${opts.limit}` : ''}; nothing to undo\n`);
+      process.stdout.write(
+        `run ${runId}: no host of the run matches${opts.limit ? ` --limit ${opts.limit}` : ''}; nothing to undo\n`,
+      );
       return setExitCode(0);
     }
     const targets = resolveTargets(
       names.map((n) => inv.hosts.get(n)!),
-      { sshConfig: loadSshConfig(opts.sshConfig), ...(opts.become ? { become: true } : {}), acceptNewHostKeys: opts.acceptNewHostKeys === true, ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}) },
+      {
+        sshConfig: loadSshConfig(opts.sshConfig),
+        ...(opts.become ? { become: true } : {}),
+        acceptNewHostKeys: opts.acceptNewHostKeys === true,
+        ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
+      },
     );
     // Undo sends saved files to a machine: only to the one the run changed (unless the operator says it moved).
     const moved = opts.force ? [] : movedHosts(journal, runId, targets, inv.hosts);
@@ -78,15 +107,24 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       for (const h of result.hosts) {
         const r = h.report;
         const held = r?.skipped.length ? `, held back ${r.skipped.length}` : '';
-        const detail = r ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} undo command(s)${held}` : (h.message ?? '');
-        process.stdout.write(escapeTerminal(`${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`));
+        const detail = r
+          ? `restored ${r.restored.length + r.removed.length} file(s), ran ${r.commands.length} undo command(s)${held}`
+          : (h.message ?? '');
+        process.stdout.write(
+          escapeTerminal(
+            `${h.host}  ${h.status}  ${h.steps.length} step(s)  ${detail}${h.status === 'failed' && h.message ? `\n  ${h.message}` : ''}\n`,
+          ),
+        );
         // A step that failed or was interrupted keeps what its undo command would have destroyed: say so.
-        for (const s of r?.skipped ?? []) process.stdout.write(escapeTerminal(`  held back: ${s.command} (${s.reason})\n`));
+        for (const s of r?.skipped ?? [])
+          process.stdout.write(escapeTerminal(`  held back: ${s.command} (${s.reason})\n`));
       }
       process.stdout.write(`undo run ${result.undoRunId} of run ${runId}\n`);
     }
     if (result.interrupted) {
-      process.stderr.write(`rollgate undo: ${result.interrupted}: the hosts in flight finished their undo, the others were not started; \`rollgate undo ${runId}\` again undoes what is left\n`);
+      process.stderr.write(
+        `rollgate undo: ${result.interrupted}: the hosts in flight finished their undo, the others were not started; \`rollgate undo ${runId}\` again undoes what is left\n`,
+      );
       return setExitCode(interrupts.exitCode() ?? EXIT.refused);
     }
     const failed = result.hosts.filter((h) => h.status === 'failed').length;
@@ -100,18 +138,33 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
 export function registerUndo(program: Command, setExitCode: SetExitCode): void {
   program
     .command('undo')
-    .description('Undo every journaled change of a run on its hosts, newest first, byte for byte (an interrupted run too)')
+    .description(
+      'Undo every journaled change of a run on its hosts, newest first, byte for byte (an interrupted run too)',
+    )
     .argument('<run>', 'run id, as `rollgate runs` lists it')
-    .option('-i, --inventory <source>', 'inventory to reach the hosts (repeatable; default: the one the run used)', collect)
-    .option('-l, --limit <pattern>', 'only the run\'s hosts matching this Ansible pattern')
+    .option(
+      '-i, --inventory <source>',
+      'inventory to reach the hosts (repeatable; default: the one the run used)',
+      collect,
+    )
+    .option('-l, --limit <pattern>', "only the run's hosts matching this Ansible pattern")
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL, else ~/.local/state/rollgate/journal.db)')
     .option('-b, --become', 'run as root through `sudo -n`')
-    .option('--force', 'go on although a run is marked running by a controller on another machine (known dead), or a host now points to another address or host key than when the run changed it (the same machine, moved)')
+    .option(
+      '--force',
+      'go on although a run is marked running by a controller on another machine (known dead), or a host now points to another address or host key than when the run changed it (the same machine, moved)',
+    )
     .option('--json', 'print the result as one JSON object')
     .option('-f, --forks <n>', 'hosts at once', '10')
     .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
-    .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time (a changed key is still refused)')
+    .option(
+      '--accept-new-host-keys',
+      'record host keys of hosts seen for the first time (a changed key is still refused)',
+    )
     .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
-    .addHelpText('after', `\nA step that failed or was interrupted gets its recorded files back, never an undo command that assumes it succeeded (printed as "held back").\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked;\na host whose inventory entry now points elsewhere is refused (2) unless --force.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`)
+    .addHelpText(
+      'after',
+      `\nA step that failed or was interrupted gets its recorded files back, never an undo command that assumes it succeeded (printed as "held back").\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked;\na host whose inventory entry now points elsewhere is refused (2) unless --force.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`,
+    )
     .action((runId: string, opts: UndoOptions) => runUndo(runId, opts, setExitCode));
 }

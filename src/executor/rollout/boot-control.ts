@@ -13,18 +13,39 @@ export type BootOutcome = WaitOutcome & { reset: boolean };
 /** Wait for a boot other than `oldBootId`, within the host's boot timeout. */
 export function waitForNewBoot(h: HostCtx, oldBootId: string): Promise<WaitOutcome> {
   const { d } = h;
-  return waitForBoot(d.open, d.hr, oldBootId, { timeoutMs: d.settings.bootTimeoutSec * 1000, ...(d.pollMs !== undefined ? { pollMs: d.pollMs } : {}) });
+  return waitForBoot(d.open, d.hr, oldBootId, {
+    timeoutMs: d.settings.bootTimeoutSec * 1000,
+    ...(d.pollMs !== undefined ? { pollMs: d.pollMs } : {}),
+  });
 }
 
 /** Power-reset the host (it did not come back by itself) and wait for the boot after the reset. */
 export async function powerResetAndWait(h: HostCtx, why: string, oldBootId: string): Promise<BootOutcome> {
   const { d } = h;
-  if (!d.power) return { status: 'timeout', ms: 0, lastError: `${why}, and no power driver is configured (rollgate_power)`, reset: false };
-  d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'power_reset', reason: `${why}; resetting through ${d.power.describe}` });
+  if (!d.power)
+    return {
+      status: 'timeout',
+      ms: 0,
+      lastError: `${why}, and no power driver is configured (rollgate_power)`,
+      reset: false,
+    };
+  d.emit({
+    type: 'rollout.rollback',
+    at: Date.now(),
+    runId: d.runId,
+    host: d.host.name,
+    action: 'power_reset',
+    reason: `${why}; resetting through ${d.power.describe}`,
+  });
   try {
     await d.power.reset();
   } catch (err) {
-    return { status: 'timeout', ms: 0, lastError: `power reset through ${d.power.describe} failed: ${(err as Error).message}`, reset: true };
+    return {
+      status: 'timeout',
+      ms: 0,
+      lastError: `power reset through ${d.power.describe} failed: ${(err as Error).message}`,
+      reset: true,
+    };
   }
   return { ...(await waitForNewBoot(h, oldBootId)), reset: true };
 }
@@ -43,7 +64,10 @@ export async function bootAndWait(h: HostCtx, why: string, conn: Connection | nu
   const step = conn ? `reboot (${why})` : `wait for the host (${why})`;
   if (conn) {
     // A throwaway root (tests) shares its machine with others: never reboot that machine by accident.
-    if (d.hr.root !== '/' && !d.rebootCommand) throw new Error(`${d.host.name} works under rollgate_root ${d.hr.root}: set rollgate_reboot_command to say how it reboots`);
+    if (d.hr.root !== '/' && !d.rebootCommand)
+      throw new Error(
+        `${d.host.name} works under rollgate_root ${d.hr.root}: set rollgate_reboot_command to say how it reboots`,
+      );
     h.step(step, 'started');
     await requestReboot(conn, d.rebootCommand);
     await conn.close().catch(() => undefined);

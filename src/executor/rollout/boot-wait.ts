@@ -14,7 +14,9 @@ export interface BootInfo {
 }
 
 export async function readBootInfo(conn: Connection, hr: HostRoot): Promise<BootInfo> {
-  const r = await conn.exec(sh`cat ${hr.path('/proc/sys/kernel/random/boot_id')}; cat ${hr.path('/proc/cmdline')}`, { timeoutMs: 30_000 });
+  const r = await conn.exec(sh`cat ${hr.path('/proc/sys/kernel/random/boot_id')}; cat ${hr.path('/proc/cmdline')}`, {
+    timeoutMs: 30_000,
+  });
   const [bootId = '', cmdline = ''] = r.stdout.split('\n');
   return { bootId: bootId.trim(), cmdline: cmdline.trim() };
 }
@@ -28,7 +30,9 @@ export async function requestReboot(conn: Connection, command = 'systemctl reboo
   await conn.exec(raw(detached.text), { timeoutMs: 30_000 });
 }
 
-export type WaitOutcome = { status: 'back'; conn: Connection; boot: BootInfo; ms: number } | { status: 'timeout'; ms: number; lastError: string };
+export type WaitOutcome =
+  | { status: 'back'; conn: Connection; boot: BootInfo; ms: number }
+  | { status: 'timeout'; ms: number; lastError: string };
 
 export interface WaitOptions {
   /** Give up after this many milliseconds. */
@@ -38,7 +42,12 @@ export interface WaitOptions {
 }
 
 /** Log in again and again until the boot id differs from `oldBootId`, or the time is up. */
-export async function waitForBoot(open: () => Promise<Connection>, hr: HostRoot, oldBootId: string, opts: WaitOptions): Promise<WaitOutcome> {
+export async function waitForBoot(
+  open: () => Promise<Connection>,
+  hr: HostRoot,
+  oldBootId: string,
+  opts: WaitOptions,
+): Promise<WaitOutcome> {
   const start = Date.now();
   const poll = opts.pollMs ?? 5000;
   let lastError = 'no attempt yet';
@@ -62,7 +71,10 @@ export async function waitForBoot(open: () => Promise<Connection>, hr: HostRoot,
 }
 
 /** sshd and the hypervisor's own services: active, inactive, failed, or absent when not installed. */
-export async function serviceStates(conn: Connection, names: readonly string[] = ['ssh', 'libvirtd']): Promise<ServiceStates> {
+export async function serviceStates(
+  conn: Connection,
+  names: readonly string[] = ['ssh', 'libvirtd'],
+): Promise<ServiceStates> {
   const r = await conn.exec(
     sh`for s in ${[...names]}; do if systemctl cat "$s.service" >/dev/null 2>&1; then printf '%s %s\\n' "$s" "$(systemctl is-active "$s" 2>/dev/null)"; else printf '%s absent\\n' "$s"; fi; done`,
     { timeoutMs: 30_000 },

@@ -20,7 +20,13 @@ export interface SlotWaitOptions {
   stop?: AbortSignal;
 }
 
-export async function takeDownSlot(lock: FleetLock, runId: string, host: string, cap: ClusterCap, opts: SlotWaitOptions): Promise<SlotWait> {
+export async function takeDownSlot(
+  lock: FleetLock,
+  runId: string,
+  host: string,
+  cap: ClusterCap,
+  opts: SlotWaitOptions,
+): Promise<SlotWait> {
   const start = Date.now();
   let told = false;
   // Bounded by the deadline; each attempt is one short database transaction.
@@ -30,10 +36,18 @@ export async function takeDownSlot(lock: FleetLock, runId: string, host: string,
     const down = got.down.map((d) => `${d.host} (run ${d.runId})`);
     if (!told) opts.onWait?.(down);
     told = true;
-    if (opts.stop?.aborted) return { ok: false, message: `interrupted while waiting for a down slot in cluster ${cap.cluster}` };
+    if (opts.stop?.aborted)
+      return { ok: false, message: `interrupted while waiting for a down slot in cluster ${cap.cluster}` };
     if (Date.now() - start >= opts.timeoutMs) {
-      return { ok: false, message: `cluster ${cap.cluster} had ${got.down.length} of ${cap.maxDown} host(s) down for ${Math.round(opts.timeoutMs / 1000)} s: ${down.join(', ')}` };
+      return {
+        ok: false,
+        message: `cluster ${cap.cluster} had ${got.down.length} of ${cap.maxDown} host(s) down for ${Math.round(opts.timeoutMs / 1000)} s: ${down.join(', ')}`,
+      };
     }
-    await sleep(Math.min(opts.pollMs ?? 5000, Math.max(0, opts.timeoutMs - (Date.now() - start))), undefined, opts.stop ? { signal: opts.stop } : {}).catch(() => undefined);
+    await sleep(
+      Math.min(opts.pollMs ?? 5000, Math.max(0, opts.timeoutMs - (Date.now() - start))),
+      undefined,
+      opts.stop ? { signal: opts.stop } : {},
+    ).catch(() => undefined);
   }
 }

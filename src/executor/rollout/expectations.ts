@@ -8,10 +8,14 @@ import type { StepRow, UndoableStep } from '../../journal/journal-types.js';
 import { undoHasWork } from '../../modules/undo.js';
 import { noExpectations, type Expectations } from './verify.js';
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : []);
+const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : [];
 
 /** Add what one step declares about the next boot. */
-export function addStepExpectations(exp: Expectations, step: Pick<StepRow, 'module' | 'args' | 'status' | 'data'>): void {
+export function addStepExpectations(
+  exp: Expectations,
+  step: Pick<StepRow, 'module' | 'args' | 'status' | 'data'>,
+): void {
   const args = step.args;
   switch (step.module) {
     case 'kernel_args':
@@ -24,7 +28,11 @@ export function addStepExpectations(exp: Expectations, step: Pick<StepRow, 'modu
     case 'initramfs': {
       // A rebuild that proved the vfio modules inside (the default require_modules) must show them after the boot.
       const required = args.require_modules === undefined ? ['vfio_pci'] : list(args.require_modules);
-      if (required.includes('vfio_pci') && (args.kernel === undefined || args.kernel === 'current' || args.kernel === 'all')) exp.vfioInInitramfs = true;
+      if (
+        required.includes('vfio_pci') &&
+        (args.kernel === undefined || args.kernel === 'current' || args.kernel === 'all')
+      )
+        exp.vfioInInitramfs = true;
       return;
     }
     case 'kernel_package': {
@@ -37,8 +45,14 @@ export function addStepExpectations(exp: Expectations, step: Pick<StepRow, 'modu
       if (typeof args.kernel === 'string' && args.kernel !== '') exp.kernelRelease = args.kernel;
       exp.argsPresent.push(...list(args.cmdline_present));
       exp.argsAbsent.push(...list(args.cmdline_absent));
-      if (args.default_domain === 'translated' || args.default_domain === 'passthrough' || args.default_domain === 'lazy') exp.defaultDomain = args.default_domain;
-      if (args.drivers && typeof args.drivers === 'object') for (const [id, drv] of Object.entries(args.drivers)) exp.drivers[id.toLowerCase()] = String(drv);
+      if (
+        args.default_domain === 'translated' ||
+        args.default_domain === 'passthrough' ||
+        args.default_domain === 'lazy'
+      )
+        exp.defaultDomain = args.default_domain;
+      if (args.drivers && typeof args.drivers === 'object')
+        for (const [id, drv] of Object.entries(args.drivers)) exp.drivers[id.toLowerCase()] = String(drv);
       if (typeof args.vfio_in_initramfs === 'boolean') exp.vfioInInitramfs = args.vfio_in_initramfs;
       if (args.iommu_enabled === true) exp.iommuEnabled = true;
       if (args.interrupt_remapping === true) exp.interruptRemapping = true;
@@ -51,7 +65,8 @@ export function addStepExpectations(exp: Expectations, step: Pick<StepRow, 'modu
 /** Expectations from every step of the run on the host that ran (ok or applied) and was not undone. */
 export function expectationsFromSteps(steps: readonly StepRow[], passthroughIds: readonly string[]): Expectations {
   const exp = noExpectations();
-  for (const s of steps) if ((s.status === 'ok' || s.status === 'applied') && s.undoneAt === null) addStepExpectations(exp, s);
+  for (const s of steps)
+    if ((s.status === 'ok' || s.status === 'applied') && s.undoneAt === null) addStepExpectations(exp, s);
   exp.argsPresent = [...new Set(exp.argsPresent)];
   exp.argsAbsent = [...new Set(exp.argsAbsent)].filter((a) => !exp.argsPresent.includes(a));
   exp.passthroughIds = [...passthroughIds];

@@ -58,7 +58,16 @@ export function hostCtx(d: HostRunDeps): HostCtx {
   return {
     d,
     store: new HostRecordStore(d.journal, d.runId, host),
-    step: (name, status, message) => d.emit({ type: 'rollout.host_step', at: Date.now(), runId: d.runId, host, step: name, status, ...(message ? { message } : {}) }),
+    step: (name, status, message) =>
+      d.emit({
+        type: 'rollout.host_step',
+        at: Date.now(),
+        runId: d.runId,
+        host,
+        step: name,
+        status,
+        ...(message ? { message } : {}),
+      }),
     alreadyBooted: false,
     started: Date.now(),
   };

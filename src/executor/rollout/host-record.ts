@@ -14,7 +14,8 @@ import type { Expectations, ServiceStates } from './verify.js';
  * came back on the trial boot. fell_back: it came back on the known-good entry instead. rolling_back: undo and
  * return to the known-good entry under way. Then a terminal status.
  */
-export type HostPhase = 'pending' | 'prepared' | 'applying' | 'rebooting' | 'booted' | 'fell_back' | 'rolling_back' | RolloutHostStatus;
+export type HostPhase =
+  'pending' | 'prepared' | 'applying' | 'rebooting' | 'booted' | 'fell_back' | 'rolling_back' | RolloutHostStatus;
 
 export interface HostRecord {
   phase: HostPhase;
@@ -31,7 +32,14 @@ export interface HostRecord {
   message?: string;
 }
 
-export const TERMINAL: ReadonlySet<HostPhase> = new Set<HostPhase>(['ok', 'changed', 'failed', 'unreachable', 'rolled_back', 'needs_person']);
+export const TERMINAL: ReadonlySet<HostPhase> = new Set<HostPhase>([
+  'ok',
+  'changed',
+  'failed',
+  'unreachable',
+  'rolled_back',
+  'needs_person',
+]);
 
 export function readRecord(journal: Journal, runId: string, host: string): HostRecord {
   const row = journal.listHosts(runId).find((h) => h.host === host);

@@ -24,7 +24,15 @@ export interface HostRunResult {
 export function finish(h: HostCtx, status: RolloutHostStatus, message: string): HostRunResult {
   const { d } = h;
   h.store.save({ phase: status, message });
-  d.emit({ type: 'rollout.host_finished', at: Date.now(), runId: d.runId, host: d.host.name, status, message, ms: Date.now() - h.started });
+  d.emit({
+    type: 'rollout.host_finished',
+    at: Date.now(),
+    runId: d.runId,
+    host: d.host.name,
+    status,
+    message,
+    ms: Date.now() - h.started,
+  });
   return { status, message };
 }
 
@@ -50,7 +58,15 @@ export function lostMidChange(h: HostCtx, reason: string): HostRunResult {
   const { d } = h;
   const message = `${reason}; its changes may be in place: it keeps its lock, and once it answers \`rollgate resume ${d.runId}\` takes them back (or \`rollgate undo ${d.runId} --limit ${d.host.name}\`)`;
   h.store.save({ message });
-  d.emit({ type: 'rollout.host_finished', at: Date.now(), runId: d.runId, host: d.host.name, status: 'unreachable', message, ms: Date.now() - h.started });
+  d.emit({
+    type: 'rollout.host_finished',
+    at: Date.now(),
+    runId: d.runId,
+    host: d.host.name,
+    status: 'unreachable',
+    message,
+    ms: Date.now() - h.started,
+  });
   return { status: 'unreachable', message };
 }
 
@@ -92,7 +108,8 @@ export async function undoBeforeBoot(h: HostCtx, end: BeforeBootEnd): Promise<Ho
     await undoSteps(h, conn, false, end.as);
   } catch (err) {
     const message = (err as Error).message;
-    if (!(await connForUndo(h, true))) return lostMidChange(h, `${end.why}; the host went away while its changes were being undone (${message})`);
+    if (!(await connForUndo(h, true)))
+      return lostMidChange(h, `${end.why}; the host went away while its changes were being undone (${message})`);
     return needsPerson(h, `${end.why}, and the undo failed: ${message}`);
   }
   return finish(h, end.status, end.undone ? `${end.why}; ${end.undone}` : end.why);
@@ -103,12 +120,27 @@ export async function undoBeforeBoot(h: HostCtx, end: BeforeBootEnd): Promise<Ho
  * outcome allows. `cleanup`: the play
  * changed nothing, so putting the rollout's own frozen entry away is reported as a step, not as a rollback.
  */
-export async function undoSteps(h: HostCtx, conn: Connection, keepFrozen: boolean, as: 'rollback' | 'cleanup' = 'rollback'): Promise<void> {
+export async function undoSteps(
+  h: HostCtx,
+  conn: Connection,
+  keepFrozen: boolean,
+  as: 'rollback' | 'cleanup' = 'rollback',
+): Promise<void> {
   const { d, store } = h;
-  const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => !keepFrozen || s.id !== store.rec.prepareStepId);
+  const steps = d.journal
+    .undoableSteps(d.runId, d.host.name)
+    .filter((s) => !keepFrozen || s.id !== store.rec.prepareStepId);
   if (steps.length === 0) return;
   if (as === 'cleanup') h.step('remove the known-good boot entry (nothing changed)', 'ok');
-  else d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'undo', reason: `${steps.length} journaled step(s), newest first` });
+  else
+    d.emit({
+      type: 'rollout.rollback',
+      at: Date.now(),
+      runId: d.runId,
+      host: d.host.name,
+      action: 'undo',
+      reason: `${steps.length} journaled step(s), newest first`,
+    });
   const report = await applyUndos(conn, steps.map(undoEntry));
   // Reversals of steps that did not finish are not run (they assume the change happened): say which, and why.
   for (const s of report.skipped) h.step(`held back: ${s.command}`, 'skipped', s.reason);
@@ -125,12 +157,41 @@ export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: st
   const post = await d.collect(conn);
   d.journal.addSnapshot(d.runId, d.host.name, 'after-rollback', post);
   const pre = d.journal.latestSnapshot(d.runId, d.host.name, 'pre-change')?.data as HostSnapshot;
-  const checks = verifyBoot('known_good', pre, post, store.rec.expectations ?? noExpectations(), { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) }, d.settings.verifyWanted);
+  const checks = verifyBoot(
+    'known_good',
+    pre,
+    post,
+    store.rec.expectations ?? noExpectations(),
+    { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) },
+    d.settings.verifyWanted,
+  );
   const ok = verificationPassed(checks);
-  d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host: d.host.name, against: 'known_good', ok, checks });
-  if (!ok) return needsPerson(h, `rolled back, but the old state does not verify: ${checks.filter((c) => !c.ok && c.required).map((c) => c.name).join(', ')}`);
+  d.emit({
+    type: 'rollout.verification',
+    at: Date.now(),
+    runId: d.runId,
+    host: d.host.name,
+    against: 'known_good',
+    ok,
+    checks,
+  });
+  if (!ok)
+    return needsPerson(
+      h,
+      `rolled back, but the old state does not verify: ${checks
+        .filter((c) => !c.ok && c.required)
+        .map((c) => c.name)
+        .join(', ')}`,
+    );
   if (store.rec.trial) {
-    d.emit({ type: 'rollout.rollback', at: Date.now(), runId: d.runId, host: d.host.name, action: 'release', reason: 'the known-good state verified; its normal entry becomes the default again' });
+    d.emit({
+      type: 'rollout.rollback',
+      at: Date.now(),
+      runId: d.runId,
+      host: d.host.name,
+      action: 'release',
+      reason: 'the known-good state verified; its normal entry becomes the default again',
+    });
     const rel = await new GrubTrialBoot(conn, d.hr, { resuming: true }).release(store.rec.trial);
     if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
     if (rel.note) h.step('release', 'ok', rel.note);
@@ -144,9 +205,11 @@ export async function rollBack(h: HostCtx, conn: Connection, reason: string): Pr
   const { d, store } = h;
   store.save({ phase: 'rolling_back' });
   const trial = store.rec.trial as TrialBootState | undefined;
-  if (trial && bootSide((await readBootInfo(conn, d.hr)).cmdline, trial) === 'fallback') return settleOnKnownGood(h, conn, reason);
+  if (trial && bootSide((await readBootInfo(conn, d.hr)).cmdline, trial) === 'fallback')
+    return settleOnKnownGood(h, conn, reason);
   await undoSteps(h, conn, true);
   const back = await bootAndWait(h, 'back to the known-good entry', conn);
-  if (back.status === 'timeout') return needsPerson(h, `${reason}; the host did not come back on its known-good entry: ${back.lastError}`);
+  if (back.status === 'timeout')
+    return needsPerson(h, `${reason}; the host did not come back on its known-good entry: ${back.lastError}`);
   return settleOnKnownGood(h, back.conn, reason);
 }

@@ -19,7 +19,15 @@ import { readBootInfo, serviceStates } from './boot-wait.js';
 import { changedByPlay, expectationsFromSteps, passthroughIdsOf } from './expectations.js';
 import { hostCtx, type HostCtx, type HostRunDeps } from './host-context.js';
 import { TERMINAL } from './host-record.js';
-import { finish, lostMidChange, needsPerson, rollBack, settleOnKnownGood, undoBeforeBoot, type HostRunResult } from './host-rollback.js';
+import {
+  finish,
+  lostMidChange,
+  needsPerson,
+  rollBack,
+  settleOnKnownGood,
+  undoBeforeBoot,
+  type HostRunResult,
+} from './host-rollback.js';
 import { runPlayOnHost } from './play-on-host.js';
 import { trialReboot } from './trial-reboot.js';
 import { verificationPassed, verifyBoot } from './verify.js';
@@ -53,13 +61,18 @@ async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | nu
   d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', await d.collect(conn));
   const tb = new GrubTrialBoot(conn, d.hr);
   const pf = await tb.preflight();
-  if (!pf.ok) return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
+  if (!pf.ok)
+    return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
   h.step('freeze the known-good boot entry', 'started');
   let prepareStepId = 0;
   let trial: TrialBootState;
   try {
     trial = await tb.prepare((undo) => {
-      prepareStepId = d.journal.beginStep(d.runId, d.host.name, { task: 'freeze the known-good boot entry', module: 'rollout.trial_boot', args: {} });
+      prepareStepId = d.journal.beginStep(d.runId, d.host.name, {
+        task: 'freeze the known-good boot entry',
+        module: 'rollout.trial_boot',
+        args: {},
+      });
       d.journal.recordUndo(prepareStepId, undo);
       // From its first write on, what the freeze did is undone by this turn, or by resume if the controller dies.
       store.save({ phase: 'prepared', prepareStepId });
@@ -67,13 +80,28 @@ async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | nu
   } catch (err) {
     const message = (err as Error).message;
     h.step('freeze the known-good boot entry', 'failed', message);
-    if (!prepareStepId) return finish(h, err instanceof ConnectionError ? 'unreachable' : 'failed', `the known-good entry could not be frozen: ${message}`);
+    if (!prepareStepId)
+      return finish(
+        h,
+        err instanceof ConnectionError ? 'unreachable' : 'failed',
+        `the known-good entry could not be frozen: ${message}`,
+      );
     d.journal.finishStep(prepareStepId, { status: 'failed', message });
-    return undoBeforeBoot(h, { why: `the known-good entry could not be frozen: ${message}`, status: 'failed', undone: 'what the freeze wrote is undone', lost: err instanceof ConnectionError });
+    return undoBeforeBoot(h, {
+      why: `the known-good entry could not be frozen: ${message}`,
+      status: 'failed',
+      undone: 'what the freeze wrote is undone',
+      lost: err instanceof ConnectionError,
+    });
   }
   d.journal.finishStep(prepareStepId, { status: 'applied', message: `known-good ${trial.knownGoodRelease}` });
   h.step('freeze the known-good boot entry', 'ok', `${trial.knownGoodRelease} is the saved default`);
-  store.save({ phase: 'prepared', trial, prepareStepId, servicesPre: await serviceStates(conn, d.settings.verifyServices) });
+  store.save({
+    phase: 'prepared',
+    trial,
+    prepareStepId,
+    servicesPre: await serviceStates(conn, d.settings.verifyServices),
+  });
   return null;
 }
 
@@ -86,10 +114,33 @@ async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunRes
   const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
   store.save({ expectations });
   const pre = d.journal.latestSnapshot(d.runId, d.host.name, 'pre-change')?.data as HostSnapshot;
-  const checks = verifyBoot('candidate', pre, post, expectations, { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) }, d.settings.verifyWanted);
+  const checks = verifyBoot(
+    'candidate',
+    pre,
+    post,
+    expectations,
+    { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) },
+    d.settings.verifyWanted,
+  );
   const ok = verificationPassed(checks);
-  d.emit({ type: 'rollout.verification', at: Date.now(), runId: d.runId, host: d.host.name, against: 'candidate', ok, checks });
-  if (!ok) return rollBack(h, conn, `verification failed (${checks.filter((c) => !c.ok && c.required).map((c) => c.name).join(', ')}); rolled back`);
+  d.emit({
+    type: 'rollout.verification',
+    at: Date.now(),
+    runId: d.runId,
+    host: d.host.name,
+    against: 'candidate',
+    ok,
+    checks,
+  });
+  if (!ok)
+    return rollBack(
+      h,
+      conn,
+      `verification failed (${checks
+        .filter((c) => !c.ok && c.required)
+        .map((c) => c.name)
+        .join(', ')}); rolled back`,
+    );
   h.step('commit', 'started');
   await new GrubTrialBoot(conn, d.hr, { resuming: true }).commit(store.rec.trial as TrialBootState);
   if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
@@ -109,7 +160,12 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; inter
       const lost = !conn || d.session.state === 'unreachable';
       if (!play.ok || !changed) {
         if (play.ok) return undoBeforeBoot(h, { why: 'nothing to change', status: 'ok', as: 'cleanup' });
-        return undoBeforeBoot(h, { why: play.message, status: changed ? 'rolled_back' : 'failed', lost, ...(changed ? { undone: 'every change undone before any reboot' } : {}) });
+        return undoBeforeBoot(h, {
+          why: play.message,
+          status: changed ? 'rolled_back' : 'failed',
+          lost,
+          ...(changed ? { undone: 'every change undone before any reboot' } : {}),
+        });
       }
       if (!conn) return needsPerson(h, `lost the host before the trial boot: ${play.message}`);
       // The play changed the host but did not reboot it: the rollout proves the change by a trial boot.
@@ -125,7 +181,11 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; inter
       if (!play.ok) return rollBack(h, conn, `${play.message} (on the trial boot); rolled back`);
       return verifyAndCommit(h, conn);
     case 'fell_back':
-      return settleOnKnownGood(h, conn!, 'the trial boot did not come up; the host fell back to its known-good entry and was rolled back');
+      return settleOnKnownGood(
+        h,
+        conn!,
+        'the trial boot did not come up; the host fell back to its known-good entry and was rolled back',
+      );
     case 'rebooting':
       return needsPerson(h, `not back after the trial boot: ${play.message}`);
     default:
@@ -160,10 +220,16 @@ async function proceed(h: HostCtx): Promise<HostTurn> {
   const stop = interruption(h);
   if (stop) return stop;
   if (d.resuming && (phase === 'prepared' || phase === 'applying')) {
-    if (!d.session.conn) return lostMidChange(h, `stopped in phase ${phase}, before the trial boot, and not answering now`);
-    return undoBeforeBoot(h, { why: `stopped in phase ${phase}, before the trial boot`, status: 'rolled_back', undone: 'every change undone' });
+    if (!d.session.conn)
+      return lostMidChange(h, `stopped in phase ${phase}, before the trial boot, and not answering now`);
+    return undoBeforeBoot(h, {
+      why: `stopped in phase ${phase}, before the trial boot`,
+      status: 'rolled_back',
+      undone: 'every change undone',
+    });
   }
-  if (phase === 'rebooting' || phase === 'booted' || phase === 'fell_back' || phase === 'rolling_back') return resumeAfterReboot(h);
+  if (phase === 'rebooting' || phase === 'booted' || phase === 'fell_back' || phase === 'rolling_back')
+    return resumeAfterReboot(h);
   if (phase === 'pending') {
     const refused = await prepare(h, d.session.conn!);
     if (refused) return refused;
@@ -182,7 +248,8 @@ export async function runHost(d: HostRunDeps): Promise<HostTurn> {
     d.session.conn = await d.open();
   } catch (err) {
     // Reached but refused (the machine is locked, or not the one the run changed): never waited for or reset.
-    if (err instanceof ConnectionError && err.kind === 'locked') return rec.phase === 'pending' ? finish(h, 'failed', err.message) : needsPerson(h, err.message);
+    if (err instanceof ConnectionError && err.kind === 'locked')
+      return rec.phase === 'pending' ? finish(h, 'failed', err.message) : needsPerson(h, err.message);
     if (rec.phase === 'pending') return finish(h, 'unreachable', (err as Error).message);
     d.session.conn = undefined; // a host mid-change that does not answer: resumeAfterReboot waits and resets
   }
@@ -194,7 +261,12 @@ export async function runHost(d: HostRunDeps): Promise<HostTurn> {
     const lost = err instanceof ConnectionError;
     if (phase === 'pending') return finish(h, lost ? 'unreachable' : 'failed', message);
     if (phase === 'prepared' || phase === 'applying') {
-      return undoBeforeBoot(h, { why: `failed before the trial boot (${message})`, status: 'rolled_back', undone: 'every change undone', lost: lost || !d.session.conn });
+      return undoBeforeBoot(h, {
+        why: `failed before the trial boot (${message})`,
+        status: 'rolled_back',
+        undone: 'every change undone',
+        lost: lost || !d.session.conn,
+      });
     }
     return needsPerson(h, `stopped in phase ${phase}: ${message}`);
   } finally {

@@ -31,14 +31,23 @@ export async function runPlayOnHost(h: HostCtx, conn: Connection): Promise<PlayO
     return s.conn;
   };
   h.step('play', 'started', d.planned.play.name);
-  await runPlaySections({ run: d.run, planned: d.planned, hosts: [session], once: new Map(), reconnect, modules: rolloutModules(h) });
+  await runPlaySections({
+    run: d.run,
+    planned: d.planned,
+    hosts: [session],
+    once: new Map(),
+    reconnect,
+    modules: rolloutModules(h),
+  });
   if (d.run.stop?.aborted && session.state === 'active') {
     h.step('play', 'failed', `interrupted (${String(d.run.stop.reason)})`);
     return { ok: false, interrupted: true, message: `interrupted (${String(d.run.stop.reason)})` };
   }
   const ok = session.state === 'active' || session.state === 'ended';
   const failedTask = session.lastFailure?.task;
-  const message = ok ? 'play done' : `${failedTask ? `task "${failedTask}" ` : ''}${session.state}: ${session.reason ?? 'no message'}`;
+  const message = ok
+    ? 'play done'
+    : `${failedTask ? `task "${failedTask}" ` : ''}${session.state}: ${session.reason ?? 'no message'}`;
   h.step('play', ok ? 'ok' : 'failed', ok ? undefined : message);
   return { ok, message };
 }

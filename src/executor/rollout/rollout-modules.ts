@@ -18,8 +18,15 @@ function trialRebootModule(h: HostCtx): ActionModule<{ reason?: string }, { reas
     ...moduleSpecs.reboot,
     async check(_ctx, args) {
       const reason = args.reason ?? 'reboot task';
-      const summary = h.alreadyBooted ? 'already on the trial boot (resumed run)' : `trial boot (${reason}): the candidate boots once with panic=${h.d.settings.panicTimeoutSec}; the known-good entry stays the default until verification`;
-      return { status: 'change', change: { reason }, preview: { summary, files: [], commands: ['grub-reboot rollgate-trial', 'systemctl reboot'] }, undo: { files: [], rebuild: [] } };
+      const summary = h.alreadyBooted
+        ? 'already on the trial boot (resumed run)'
+        : `trial boot (${reason}): the candidate boots once with panic=${h.d.settings.panicTimeoutSec}; the known-good entry stays the default until verification`;
+      return {
+        status: 'change',
+        change: { reason },
+        preview: { summary, files: [], commands: ['grub-reboot rollgate-trial', 'systemctl reboot'] },
+        undo: { files: [], rebuild: [] },
+      };
     },
     async apply(_ctx, _args, change) {
       if (h.alreadyBooted) {
@@ -30,8 +37,12 @@ function trialRebootModule(h: HostCtx): ActionModule<{ reason?: string }, { reas
       const out = await trialReboot(h, session.conn!, change.reason);
       if (out.side === 'not_back') throw new ModuleFailure(`not back from the trial boot: ${out.message}`);
       session.conn = out.conn;
-      if (out.side === 'fallback') throw new ModuleFailure('the trial boot did not come up: the host is back on its known-good entry');
-      return { message: `trial boot up in ${Math.round(out.ms / 1000)} s${out.reset ? ' (after a power reset)' : ''}`, data: { elapsed_ms: out.ms, power_reset: out.reset } };
+      if (out.side === 'fallback')
+        throw new ModuleFailure('the trial boot did not come up: the host is back on its known-good entry');
+      return {
+        message: `trial boot up in ${Math.round(out.ms / 1000)} s${out.reset ? ' (after a power reset)' : ''}`,
+        data: { elapsed_ms: out.ms, power_reset: out.reset },
+      };
     },
   };
 }
@@ -41,7 +52,10 @@ const deferredVerify: ControllerAction = {
   kind: 'controller',
   expressionOptions: [],
   async run() {
-    return { status: 'ok', msg: "checked by the rollout's verification after the play, against the pre-change snapshot" };
+    return {
+      status: 'ok',
+      msg: "checked by the rollout's verification after the play, against the pre-change snapshot",
+    };
   },
 };
 

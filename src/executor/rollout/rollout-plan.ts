@@ -14,7 +14,10 @@ import type { Pause } from '../../strategy/settings.js';
 import { passthroughIdsOf } from './expectations.js';
 import type { RolloutInput } from './rollout.js';
 
-async function kindsOf(input: RolloutInput, open: (t: SshTarget) => Promise<Connection>): Promise<Array<{ name: string; kind: string }>> {
+async function kindsOf(
+  input: RolloutInput,
+  open: (t: SshTarget) => Promise<Connection>,
+): Promise<Array<{ name: string; kind: string }>> {
   return Promise.all(
     input.planned.hosts.map(async (name) => {
       const h = input.inventory.hosts.get(name)!;
@@ -23,8 +26,17 @@ async function kindsOf(input: RolloutInput, open: (t: SshTarget) => Promise<Conn
         conn = await open(input.targets.get(name)!);
         const snap = await collectSnapshot(conn, h);
         const wanted = passthroughIdsOf(h.vars);
-        const ids = (valueOf(snap.pci) ?? []).filter((d) => d.driver === 'vfio-pci' || (d.id !== null && d.id !== undefined && wanted.includes(d.id))).map((d) => d.id ?? '');
-        return { name, kind: hardwareKind({ productName: valueOf(snap.hardware)?.kind, cpuVendor: valueOf(snap.cpu)?.vendor, passthroughIds: ids }) };
+        const ids = (valueOf(snap.pci) ?? [])
+          .filter((d) => d.driver === 'vfio-pci' || (d.id !== null && d.id !== undefined && wanted.includes(d.id)))
+          .map((d) => d.id ?? '');
+        return {
+          name,
+          kind: hardwareKind({
+            productName: valueOf(snap.hardware)?.kind,
+            cpuVendor: valueOf(snap.cpu)?.vendor,
+            passthroughIds: ids,
+          }),
+        };
       } catch {
         return { name, kind: hardwareKind({}) };
       } finally {
@@ -35,7 +47,10 @@ async function kindsOf(input: RolloutInput, open: (t: SshTarget) => Promise<Conn
 }
 
 /** The stored plan of a resumed run, or a new one (stored with the run, hosts added as pending). */
-export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => Promise<Connection>): Promise<PlannedBatch[]> {
+export async function planOrResume(
+  input: RolloutInput,
+  open: (t: SshTarget) => Promise<Connection>,
+): Promise<PlannedBatch[]> {
   const { journal, runId } = input;
   const run = journal.getRun(runId);
   const stored = (run?.options as { plan?: PlannedBatch[] } | undefined)?.plan;
@@ -45,7 +60,11 @@ export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => 
   for (const host of input.planned.hosts) {
     if (input.power.get(host)) continue;
     input.bus.emit({
-      type: 'rollout.warning', at: Date.now(), runId, host, code: 'no_power_driver',
+      type: 'rollout.warning',
+      at: Date.now(),
+      runId,
+      host,
+      code: 'no_power_driver',
       message: `${host} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`,
       hint: 'give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory',
     });
@@ -53,15 +72,35 @@ export async function planOrResume(input: RolloutInput, open: (t: SshTarget) => 
   journal.setRunOptions(runId, { ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) });
   const known = new Set(journal.listHosts(runId).map((r) => r.host));
   for (const h of input.planned.hosts) if (!known.has(h)) journal.addHost(runId, h, {}, 'pending');
-  input.bus.emit({ type: 'rollout.started', at: Date.now(), runId, hosts: input.planned.hosts, batches: plan.batches.map((b) => ({ phase: b.phase, index: b.index, hosts: b.hosts })), kinds: Object.fromEntries(plan.kinds) });
+  input.bus.emit({
+    type: 'rollout.started',
+    at: Date.now(),
+    runId,
+    hosts: input.planned.hosts,
+    batches: plan.batches.map((b) => ({ phase: b.phase, index: b.index, hosts: b.hosts })),
+    kinds: Object.fromEntries(plan.kinds),
+  });
   return plan.batches;
 }
 
 /** A pause before a batch (seconds, or the operator's approval); false when the rollout must not go on. */
-export async function pauseFor(input: RolloutInput, batch: PlannedBatch, pause: Pause, stop?: AbortSignal): Promise<boolean> {
+export async function pauseFor(
+  input: RolloutInput,
+  batch: PlannedBatch,
+  pause: Pause,
+  stop?: AbortSignal,
+): Promise<boolean> {
   const { runId } = input;
-  input.bus.emit({ type: 'rollout.paused', at: Date.now(), runId, before: { phase: batch.phase, index: batch.index }, pause: pause.kind === 'approval' ? 'approval' : 'seconds', ...(pause.kind === 'seconds' ? { seconds: pause.seconds } : {}) });
-  if (pause.kind === 'seconds') await sleep(pause.seconds * 1000, undefined, stop ? { signal: stop } : {}).catch(() => undefined);
+  input.bus.emit({
+    type: 'rollout.paused',
+    at: Date.now(),
+    runId,
+    before: { phase: batch.phase, index: batch.index },
+    pause: pause.kind === 'approval' ? 'approval' : 'seconds',
+    ...(pause.kind === 'seconds' ? { seconds: pause.seconds } : {}),
+  });
+  if (pause.kind === 'seconds')
+    await sleep(pause.seconds * 1000, undefined, stop ? { signal: stop } : {}).catch(() => undefined);
   else if (!(await input.approve(batch))) return false;
   if (stop?.aborted) return false;
   input.bus.emit({ type: 'rollout.resumed', at: Date.now(), runId });

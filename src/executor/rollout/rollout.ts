@@ -78,12 +78,18 @@ export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
 }
 
 function runContext(input: RolloutInput, stop: AbortSignal, secrets: SecretSet): RunContext {
-  const sessions = new Map(input.planned.hosts.map((n) => {
-    const h = input.inventory.hosts.get(n)!;
-    return [n, new HostSession(n, h.vars, h.groups, input.targets.get(n)!)] as const;
-  }));
+  const sessions = new Map(
+    input.planned.hosts.map((n) => {
+      const h = input.inventory.hosts.get(n)!;
+      return [n, new HostSession(n, h.vars, h.groups, input.targets.get(n)!)] as const;
+    }),
+  );
   return {
-    runId: input.runId, journal: input.journal, bus: input.bus, inventory: input.inventory, sessions,
+    runId: input.runId,
+    journal: input.journal,
+    bus: input.bus,
+    inventory: input.inventory,
+    sessions,
     options: { check: false, diff: false, extraVars: input.extraVars ?? {}, forks: 1 },
     playbookDir: input.playbookDir ?? '.',
     groups: Object.fromEntries([...input.inventory.groups.keys()].map((g) => [g, groupHosts(input.inventory, g)])),
@@ -94,7 +100,9 @@ function runContext(input: RolloutInput, stop: AbortSignal, secrets: SecretSet):
 
 export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const { journal, runId, bus } = input;
-  const secrets = input.secrets ?? runSecrets({ inventory: input.inventory, plays: [input.planned.play], extraVars: input.extraVars ?? {} });
+  const secrets =
+    input.secrets ??
+    runSecrets({ inventory: input.inventory, plays: [input.planned.play], extraVars: input.extraVars ?? {} });
   guardRun(secrets, journal, bus);
   const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
   const started = Date.now();
@@ -103,8 +111,19 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   // One controller per run: a resume takes the lease over only from a dead controller.
   const held = RunControl.take(journal, runId, input.stop);
   if (!held.ok) {
-    emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'lock_refused', message: held.message, untouched: names });
-    return { result: 'lock_refused', hosts: new Map(), stopped: `${held.message}; stop it first (Ctrl-C, or kill -TERM ${held.owner.slice(held.owner.lastIndexOf(':') + 1)})` };
+    emit({
+      type: 'rollout.stopped',
+      at: Date.now(),
+      runId,
+      reason: 'lock_refused',
+      message: held.message,
+      untouched: names,
+    });
+    return {
+      result: 'lock_refused',
+      hosts: new Map(),
+      stopped: `${held.message}; stop it first (Ctrl-C, or kill -TERM ${held.owner.slice(held.owner.lastIndexOf(':') + 1)})`,
+    };
   }
   const control = held.control;
   const got = await lock.acquireHostLocks(runId, addressSubjects(names.map((n) => input.targets.get(n)!)));
@@ -115,7 +134,13 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     control.release();
     return { result: 'lock_refused', hosts: new Map(), stopped: message };
   }
-  const open = claimingOpener(input.open ?? ((t: SshTarget) => SshConnection.open(t)), { journal, lock, runId, recordedIn: runId, ...(input.force ? { force: true } : {}) });
+  const open = claimingOpener(input.open ?? ((t: SshTarget) => SshConnection.open(t)), {
+    journal,
+    lock,
+    runId,
+    recordedIn: runId,
+    ...(input.force ? { force: true } : {}),
+  });
   const batches = await planOrResume(input, open);
   const run = runContext(input, control.signal, secrets);
   const statuses = new Map<string, RolloutHostStatus>();
@@ -128,20 +153,50 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     const slot = cap.ok && cap.cap && !TERMINAL.has(readRecord(journal, runId, name).phase) ? cap.cap : null;
     if (slot) {
       const got = await takeDownSlot(lock, runId, name, slot, {
-        timeoutMs: input.settings.bootTimeoutSec * 3000, ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}), stop: control.signal,
-        onWait: (down) => emit({ type: 'rollout.host_step', at: Date.now(), runId, host: name, step: `wait for a down slot in cluster ${slot.cluster}`, status: 'started', message: `down now: ${down.join(', ')}` }),
+        timeoutMs: input.settings.bootTimeoutSec * 3000,
+        ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
+        stop: control.signal,
+        onWait: (down) =>
+          emit({
+            type: 'rollout.host_step',
+            at: Date.now(),
+            runId,
+            host: name,
+            step: `wait for a down slot in cluster ${slot.cluster}`,
+            status: 'started',
+            message: `down now: ${down.join(', ')}`,
+          }),
       });
       if (!got.ok && control.stopReason) return 'interrupted';
       if (!got.ok) {
-        emit({ type: 'rollout.host_finished', at: Date.now(), runId, host: name, status: 'failed', message: got.message, ms: 0 });
+        emit({
+          type: 'rollout.host_finished',
+          at: Date.now(),
+          runId,
+          host: name,
+          status: 'failed',
+          message: got.message,
+          ms: 0,
+        });
         return 'failed';
       }
     }
     const r = await runHost({
-      runId, host: inv, planned: input.planned, run, session: run.sessions.get(name)!, settings: input.settings, journal, emit,
-      open: () => open(target), power: input.power.get(name) ?? null, hr: hostRootFromVars(inv.vars),
+      runId,
+      host: inv,
+      planned: input.planned,
+      run,
+      session: run.sessions.get(name)!,
+      settings: input.settings,
+      journal,
+      emit,
+      open: () => open(target),
+      power: input.power.get(name) ?? null,
+      hr: hostRootFromVars(inv.vars),
       collect: (conn) => collectSnapshot(conn, inv),
-      ...(typeof inv.vars.rollgate_reboot_command === 'string' ? { rebootCommand: inv.vars.rollgate_reboot_command } : {}),
+      ...(typeof inv.vars.rollgate_reboot_command === 'string'
+        ? { rebootCommand: inv.vars.rollgate_reboot_command }
+        : {}),
       ...(typeof inv.vars.rollgate_console_log === 'string' ? { serialLog: inv.vars.rollgate_console_log } : {}),
       ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
       ...(input.resuming ? { resuming: true } : {}),
@@ -149,7 +204,8 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     // A host stopped mid-change (interrupted, or lost before its trial boot: its phase stays) keeps its lock and its
     // slot until resume (or undo, or unlock) sees to it.
     const phase = readRecord(journal, runId, name).phase;
-    const midway = (r.status === 'interrupted' || r.status === 'unreachable') && phase !== 'pending' && !TERMINAL.has(phase);
+    const midway =
+      (r.status === 'interrupted' || r.status === 'unreachable') && phase !== 'pending' && !TERMINAL.has(phase);
     const keeps = r.status === 'needs_person' || midway;
     if (midway) midChange.push(name);
     if (slot && !keeps) await lock.releaseDownSlot(runId, slot.cluster, name);
@@ -157,7 +213,14 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   };
   const interrupted = (bi: number, rest: string[]) => {
     stopped = `interrupted: ${control.stopReason}`;
-    emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'interrupted', message: stopped, untouched: [...rest, ...batches.slice(bi + 1).flatMap((b) => b.hosts)] });
+    emit({
+      type: 'rollout.stopped',
+      at: Date.now(),
+      runId,
+      reason: 'interrupted',
+      message: stopped,
+      untouched: [...rest, ...batches.slice(bi + 1).flatMap((b) => b.hosts)],
+    });
   };
   for (const [bi, batch] of batches.entries()) {
     if (control.stopReason) {
@@ -170,15 +233,30 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
         break;
       }
       stopped = 'not approved';
-      emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'approval', message: stopped, untouched: batches.slice(bi).flatMap((b) => b.hosts) });
+      emit({
+        type: 'rollout.stopped',
+        at: Date.now(),
+        runId,
+        reason: 'approval',
+        message: stopped,
+        untouched: batches.slice(bi).flatMap((b) => b.hosts),
+      });
       break;
     }
-    emit({ type: 'rollout.batch_started', at: Date.now(), runId, phase: batch.phase, index: batch.index, hosts: batch.hosts });
+    emit({
+      type: 'rollout.batch_started',
+      at: Date.now(),
+      runId,
+      phase: batch.phase,
+      index: batch.index,
+      hosts: batch.hosts,
+    });
     const outcomes: Array<{ host: string; status: RolloutHostStatus }> = [];
     const notDone: string[] = [];
     const queue = [...batch.hosts];
     const tally = () => ({ phase: batch.phase, size: batch.hosts.length, outcomes });
-    const next = () => (decideStop(tally(), input.settings.maxFailPercentage).stop || control.stopReason ? undefined : queue.shift());
+    const next = () =>
+      decideStop(tally(), input.settings.maxFailPercentage).stop || control.stopReason ? undefined : queue.shift();
     const worker = async () => {
       // Each worker takes hosts until the queue is empty or the batch must stop; bounded by the batch size.
       for (let h = next(); h !== undefined; h = next()) {
@@ -199,7 +277,14 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     const decision = decideStop(tally(), input.settings.maxFailPercentage);
     if (decision.stop) {
       stopped = decision.message;
-      emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: decision.reason, message: decision.message, untouched: [...queue, ...batches.slice(bi + 1).flatMap((b) => b.hosts)] });
+      emit({
+        type: 'rollout.stopped',
+        at: Date.now(),
+        runId,
+        reason: decision.reason,
+        message: decision.message,
+        untouched: [...queue, ...batches.slice(bi + 1).flatMap((b) => b.hosts)],
+      });
       break;
     }
   }
@@ -207,11 +292,22 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const reason = control.stopReason;
   // A host that needs a person keeps its lock: no other run may touch it until someone looks; so does a host an
   // interruption left mid-change, until `rollgate resume` (or undo, or unlock) sees to it.
-  await lock.releaseHostLocks(runId, names.filter((n) => statuses.get(n) !== 'needs_person' && !midChange.includes(n)));
-  journal.finishRun(runId, reason ? 'interrupted' : result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result);
+  await lock.releaseHostLocks(
+    runId,
+    names.filter((n) => statuses.get(n) !== 'needs_person' && !midChange.includes(n)),
+  );
+  journal.finishRun(
+    runId,
+    reason ? 'interrupted' : result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result,
+  );
   control.release();
   const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 0, needs_person: 0 };
   for (const s of statuses.values()) counts[s]++;
   emit({ type: 'rollout.finished', at: Date.now(), runId, result, counts, ms: Date.now() - started });
-  return { result, hosts: statuses, ...(stopped ? { stopped } : {}), ...(reason ? { interrupted: { reason, midChange } } : {}) };
+  return {
+    result,
+    hosts: statuses,
+    ...(stopped ? { stopped } : {}),
+    ...(reason ? { interrupted: { reason, midChange } } : {}),
+  };
 }

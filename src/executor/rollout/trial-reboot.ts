@@ -25,7 +25,11 @@ export async function trialReboot(h: HostCtx, conn: Connection, why: string): Pr
     ...(expectations.kernelRelease ? { release: expectations.kernelRelease } : {}),
     panicSec: d.settings.panicTimeoutSec,
   });
-  h.step('arm the trial boot', 'ok', `one-shot ${trial.candidateRelease} (${(trial.trialArgs ?? []).join(' ')}); the default stays the known-good ${trial.knownGoodRelease}`);
+  h.step(
+    'arm the trial boot',
+    'ok',
+    `one-shot ${trial.candidateRelease} (${(trial.trialArgs ?? []).join(' ')}); the default stays the known-good ${trial.knownGoodRelease}`,
+  );
   store.save({ phase: 'rebooting', trial, expectations });
   const back = await bootAndWait(h, why, conn);
   if (back.status === 'timeout') return { side: 'not_back', message: back.lastError };
@@ -35,6 +39,10 @@ export async function trialReboot(h: HostCtx, conn: Connection, why: string): Pr
     return { side: 'trial', conn: back.conn, ms: back.ms, reset: back.reset };
   }
   store.save({ phase: 'fell_back' });
-  h.step('trial boot', 'failed', `the candidate did not come up; back on the known-good entry${back.reset ? ' after a power reset' : ''}`);
+  h.step(
+    'trial boot',
+    'failed',
+    `the candidate did not come up; back on the known-good entry${back.reset ? ' after a power reset' : ''}`,
+  );
   return { side: 'fallback', conn: back.conn, ms: back.ms, reset: back.reset };
 }

@@ -24,7 +24,12 @@ export interface Expectations {
   interruptRemapping?: boolean;
 }
 
-export const noExpectations = (): Expectations => ({ argsPresent: [], argsAbsent: [], drivers: {}, passthroughIds: [] });
+export const noExpectations = (): Expectations => ({
+  argsPresent: [],
+  argsAbsent: [],
+  drivers: {},
+  passthroughIds: [],
+});
 
 /** Service states around the boot, e.g. { ssh: 'active', libvirtd: 'active' }; 'absent' when not installed. */
 export type ServiceStates = Record<string, 'active' | 'inactive' | 'failed' | 'absent'>;
@@ -44,7 +49,12 @@ function check(name: string, ok: boolean, expected: string, actual: string, requ
 
 function groupOf(s: HostSnapshot, address: string): string | undefined {
   const g = valueOf(s.iommu.groups)?.find((grp) => grp.devices.some((d) => d.address === address));
-  return g ? g.devices.map((d) => d.address).sort().join(' ') : undefined;
+  return g
+    ? g.devices
+        .map((d) => d.address)
+        .sort()
+        .join(' ')
+    : undefined;
 }
 
 function faultKey(f: { device: string | null; kind: string; reason?: string | null }): string {
@@ -52,7 +62,14 @@ function faultKey(f: { device: string | null; kind: string; reason?: string | nu
 }
 
 /** `wanted` names checks (by their first word, e.g. `dma_faults`) that are reported but not required. */
-export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, post: HostSnapshot, exp: Expectations, services: { pre: ServiceStates; post: ServiceStates }, wanted: readonly string[] = []): VerificationCheck[] {
+export function verifyBoot(
+  mode: 'candidate' | 'known_good',
+  pre: HostSnapshot,
+  post: HostSnapshot,
+  exp: Expectations,
+  services: { pre: ServiceStates; post: ServiceStates },
+  wanted: readonly string[] = [],
+): VerificationCheck[] {
   const checks: VerificationCheck[] = [];
   const want = mode === 'candidate' ? exp : noExpectations();
   // Kernel.
@@ -70,19 +87,43 @@ export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, 
     const actual = postArgs ?? [];
     const missing = expected.filter((w) => !actual.includes(w));
     const extra = actual.filter((w) => !expected.includes(w));
-    checks.push(check('cmdline', postArgs !== undefined && missing.length === 0 && extra.length === 0, expected.join(' '),
-      postArgs === undefined ? 'unknown' : `${actual.join(' ')}${missing.length ? ` (missing: ${missing.join(' ')})` : ''}${extra.length ? ` (unexpected: ${extra.join(' ')})` : ''}`));
+    checks.push(
+      check(
+        'cmdline',
+        postArgs !== undefined && missing.length === 0 && extra.length === 0,
+        expected.join(' '),
+        postArgs === undefined
+          ? 'unknown'
+          : `${actual.join(' ')}${missing.length ? ` (missing: ${missing.join(' ')})` : ''}${extra.length ? ` (unexpected: ${extra.join(' ')})` : ''}`,
+      ),
+    );
   }
   // IOMMU on, its default domain, interrupt remapping.
   const preActive = valueOf(pre.iommu.active)?.value;
   const postActive = valueOf(post.iommu.active)?.value;
-  if (preActive || want.iommuEnabled) checks.push(check('iommu_active', postActive === true, 'enabled', String(postActive ?? 'unknown')));
+  if (preActive || want.iommuEnabled)
+    checks.push(check('iommu_active', postActive === true, 'enabled', String(postActive ?? 'unknown')));
   const preDomain = valueOf(pre.iommu.defaultDomain)?.value;
   const wantDomain = want.defaultDomain ?? preDomain;
-  if (wantDomain) checks.push(check('default_domain', valueOf(post.iommu.defaultDomain)?.value === wantDomain, wantDomain, valueOf(post.iommu.defaultDomain)?.value ?? 'unknown'));
+  if (wantDomain)
+    checks.push(
+      check(
+        'default_domain',
+        valueOf(post.iommu.defaultDomain)?.value === wantDomain,
+        wantDomain,
+        valueOf(post.iommu.defaultDomain)?.value ?? 'unknown',
+      ),
+    );
   if (valueOf(pre.iommu.interruptRemapping)?.value.enabled || want.interruptRemapping) {
     const ir = valueOf(post.iommu.interruptRemapping)?.value;
-    checks.push(check('interrupt_remapping', ir?.enabled === true, 'enabled', ir ? (ir.enabled ? `enabled (${ir.mode ?? '?'})` : 'disabled') : 'unknown'));
+    checks.push(
+      check(
+        'interrupt_remapping',
+        ir?.enabled === true,
+        'enabled',
+        ir ? (ir.enabled ? `enabled (${ir.mode ?? '?'})` : 'disabled') : 'unknown',
+      ),
+    );
   }
   // Passthrough devices: same IOMMU group members, declared or unchanged driver.
   const ids = new Set([...exp.passthroughIds, ...Object.keys(exp.drivers)].map((i) => i.toLowerCase()));
@@ -90,21 +131,54 @@ export function verifyBoot(mode: 'candidate' | 'known_good', pre: HostSnapshot, 
     if (!dev.id || !ids.has(dev.id.toLowerCase())) continue;
     const after = valueOf(post.pci)?.find((d) => d.address === dev.address);
     const gPre = groupOf(pre, dev.address);
-    if (gPre) checks.push(check(`iommu_group ${dev.address}`, groupOf(post, dev.address) === gPre, gPre, groupOf(post, dev.address) ?? 'unknown'));
+    if (gPre)
+      checks.push(
+        check(
+          `iommu_group ${dev.address}`,
+          groupOf(post, dev.address) === gPre,
+          gPre,
+          groupOf(post, dev.address) ?? 'unknown',
+        ),
+      );
     const wantDriver = want.drivers[dev.id.toLowerCase()] ?? dev.driver ?? '(none)';
-    checks.push(check(`driver ${dev.address} [${dev.id}]`, (after?.driver ?? '(none)') === wantDriver && after !== undefined, wantDriver, after ? (after.driver ?? '(none)') : 'device missing'));
+    checks.push(
+      check(
+        `driver ${dev.address} [${dev.id}]`,
+        (after?.driver ?? '(none)') === wantDriver && after !== undefined,
+        wantDriver,
+        after ? (after.driver ?? '(none)') : 'device missing',
+      ),
+    );
   }
   // vfio modules in the initramfs of the running kernel.
-  const vfioWanted = want.vfioInInitramfs ?? (valueOf(pre.modules.initramfs)?.modules.includes('vfio_pci') || undefined);
+  const vfioWanted =
+    want.vfioInInitramfs ?? (valueOf(pre.modules.initramfs)?.modules.includes('vfio_pci') || undefined);
   if (vfioWanted) {
-    const mods = new Set([...(valueOf(post.modules.initramfs)?.modules ?? []), ...(valueOf(post.modules.builtin) ?? [])]);
+    const mods = new Set([
+      ...(valueOf(post.modules.initramfs)?.modules ?? []),
+      ...(valueOf(post.modules.builtin) ?? []),
+    ]);
     const lacking = ['vfio', 'vfio_iommu_type1', 'vfio_pci'].filter((m) => !mods.has(m));
-    checks.push(check('vfio_in_initramfs', lacking.length === 0, 'vfio vfio_iommu_type1 vfio_pci', lacking.length ? `missing ${lacking.join(' ')}` : 'present'));
+    checks.push(
+      check(
+        'vfio_in_initramfs',
+        lacking.length === 0,
+        'vfio vfio_iommu_type1 vfio_pci',
+        lacking.length ? `missing ${lacking.join(' ')}` : 'present',
+      ),
+    );
   }
   // No new DMA faults (a fault already seen before the change, same device and reason, is not new).
   const before = new Set((valueOf(pre.faults) ?? []).map(faultKey));
   const fresh = valueOf(post.faults)?.filter((f) => !before.has(faultKey(f)));
-  checks.push(check('dma_faults', fresh !== undefined && fresh.length === 0, 'no new faults', fresh === undefined ? 'unknown' : fresh.length ? fresh.map(faultKey).join('; ') : 'none'));
+  checks.push(
+    check(
+      'dma_faults',
+      fresh !== undefined && fresh.length === 0,
+      'no new faults',
+      fresh === undefined ? 'unknown' : fresh.length ? fresh.map(faultKey).join('; ') : 'none',
+    ),
+  );
   // Services that were up before must be up again (SSH is proven by the login that took this snapshot).
   for (const [svc, state] of Object.entries(services.pre)) {
     if (state !== 'active') continue;
@@ -121,5 +195,7 @@ export function verificationPassed(checks: readonly VerificationCheck[]): boolea
 export function formatVerification(checks: readonly VerificationCheck[]): string[] {
   return [...checks]
     .sort((a, b) => Number(a.ok) - Number(b.ok))
-    .map((c) => (c.ok ? `  ok    ${c.name}: ${c.actual}` : `  FAIL  ${c.name}: expected ${c.expected}, found ${c.actual}`));
+    .map((c) =>
+      c.ok ? `  ok    ${c.name}: ${c.actual}` : `  FAIL  ${c.name}: expected ${c.expected}, found ${c.actual}`,
+    );
 }

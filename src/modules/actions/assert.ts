@@ -8,17 +8,24 @@ function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
-export const assert: ControllerAction<{ that: string | string[] | boolean; fail_msg?: string; success_msg?: string }> = {
-  ...moduleSpecs.assert,
-  kind: 'controller',
-  expressionOptions: ['that'],
-  async run(ctx, args) {
-    const conditions = (Array.isArray(args.that) ? args.that : [args.that]).map((c) => (typeof c === 'boolean' ? (c ? 'True' : 'False') : c));
-    for (const condition of conditions) {
-      if (!truthy(ctx.evaluate(condition))) {
-        return { status: 'failed', msg: args.fail_msg ?? `Assertion failed: ${condition}`, data: { assertion: condition, evaluated_to: false } };
+export const assert: ControllerAction<{ that: string | string[] | boolean; fail_msg?: string; success_msg?: string }> =
+  {
+    ...moduleSpecs.assert,
+    kind: 'controller',
+    expressionOptions: ['that'],
+    async run(ctx, args) {
+      const conditions = (Array.isArray(args.that) ? args.that : [args.that]).map((c) =>
+        typeof c === 'boolean' ? (c ? 'True' : 'False') : c,
+      );
+      for (const condition of conditions) {
+        if (!truthy(ctx.evaluate(condition))) {
+          return {
+            status: 'failed',
+            msg: args.fail_msg ?? `Assertion failed: ${condition}`,
+            data: { assertion: condition, evaluated_to: false },
+          };
+        }
       }
-    }
-    return { status: 'ok', msg: args.success_msg ?? 'All assertions passed' };
-  },
-};
+      return { status: 'ok', msg: args.success_msg ?? 'All assertions passed' };
+    },
+  };

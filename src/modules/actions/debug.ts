@@ -9,7 +9,11 @@ export const debug: ControllerAction<{ msg?: unknown; var?: string }> = {
   async run(ctx, args) {
     if (args.var !== undefined) {
       const value = ctx.evaluate(args.var);
-      return { status: 'ok', data: { [args.var]: value }, msg: `${args.var}: ${typeof value === 'string' ? value : JSON.stringify(value)}` };
+      return {
+        status: 'ok',
+        data: { [args.var]: value },
+        msg: `${args.var}: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+      };
     }
     const msg = args.msg === undefined ? 'Hello world!' : args.msg;
     return { status: 'ok', msg: typeof msg === 'string' ? msg : JSON.stringify(msg), data: { msg } };

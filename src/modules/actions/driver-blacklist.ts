@@ -7,7 +7,14 @@ import { moduleSpecs } from '../specs.js';
 import { ModuleFailure, type ActionModule, type CheckOutcome } from '../module.js';
 import { hostRootFromVars } from '../host-root.js';
 import { listRemoteDir, readRemoteFiles } from '../host-files.js';
-import { applyFileChange, dirsToCreate, editableText, planFileChange, type FileChange, type PlannedFile } from '../file-change.js';
+import {
+  applyFileChange,
+  dirsToCreate,
+  editableText,
+  planFileChange,
+  type FileChange,
+  type PlannedFile,
+} from '../file-change.js';
 import { readPciDevices } from '../pci/pci-devices.js';
 import { appendLines, blacklisted, normModule } from '../vfio/modprobe-conf.js';
 import { detectInitramfsTooling, hostNow, rebuildIfNewerCommand } from '../initramfs/initramfs-tooling.js';
@@ -38,15 +45,21 @@ export const driverBlacklist: ActionModule<DriverBlacklistArgs, FileChange> = {
   async check(ctx, args): Promise<CheckOutcome<FileChange>> {
     const bad = (args.drivers ?? []).filter((d) => !MODULE_NAME.test(d));
     if (bad.length || !args.drivers?.length) {
-      throw new ModuleFailure(`drivers: ${bad.length ? `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a' : 'are not'} kernel module name${bad.length === 1 ? '' : 's'}` : 'name at least one module'}`);
+      throw new ModuleFailure(
+        `drivers: ${bad.length ? `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a' : 'are not'} kernel module name${bad.length === 1 ? '' : 's'}` : 'name at least one module'}`,
+      );
     }
     const state = args.state ?? 'present';
     const hr = hostRootFromVars(ctx.vars);
     const wanted = new Set(args.drivers.map(normModule));
     if (state === 'present' && !args.force) {
-      const vital = (await readPciDevices(ctx.conn, hr)).filter((d) => (d.cls.startsWith('01') || d.cls.startsWith('02')) && wanted.has(normModule(d.module ?? d.driver ?? '')));
+      const vital = (await readPciDevices(ctx.conn, hr)).filter(
+        (d) => (d.cls.startsWith('01') || d.cls.startsWith('02')) && wanted.has(normModule(d.module ?? d.driver ?? '')),
+      );
       if (vital.length) {
-        throw new ModuleFailure(`${vital.map((d) => `${d.module ?? d.driver} drives ${d.addr} (${d.cls.startsWith('01') ? 'storage' : 'network'})`).join(', ')}; blacklisting it can leave the host without its disk or network. Set force: true if that device is the one being passed through`);
+        throw new ModuleFailure(
+          `${vital.map((d) => `${d.module ?? d.driver} drives ${d.addr} (${d.cls.startsWith('01') ? 'storage' : 'network'})`).join(', ')}; blacklisting it can leave the host without its disk or network. Set force: true if that device is the one being passed through`,
+        );
       }
     }
     const managed = hr.path(MANAGED_BLACKLIST);
@@ -57,7 +70,15 @@ export const driverBlacklist: ActionModule<DriverBlacklistArgs, FileChange> = {
       const have = blacklisted(files.map((f) => ({ path: f.path, text: editableText(f) })));
       const missing = args.drivers.filter((d) => !have.has(normModule(d)));
       const file = files.find((f) => f.path === managed)!;
-      if (missing.length) planned.push({ file, after: appendLines(editableText(file), missing.map((d) => `blacklist ${d}`), HEADER) });
+      if (missing.length)
+        planned.push({
+          file,
+          after: appendLines(
+            editableText(file),
+            missing.map((d) => `blacklist ${d}`),
+            HEADER,
+          ),
+        });
     } else {
       for (const file of files) {
         const text = editableText(file);
@@ -81,6 +102,8 @@ export const driverBlacklist: ActionModule<DriverBlacklistArgs, FileChange> = {
 
   async apply(ctx, args, change) {
     await applyFileChange(ctx.conn, change);
-    return { message: `${args.state === 'absent' ? 'removed blacklist for' : 'blacklisted'} ${args.drivers.join(', ')}; takes effect at next boot` };
+    return {
+      message: `${args.state === 'absent' ? 'removed blacklist for' : 'blacklisted'} ${args.drivers.join(', ')}; takes effect at next boot`,
+    };
   },
 };

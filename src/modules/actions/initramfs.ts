@@ -11,7 +11,14 @@ import { hostRootFromVars, runChecked, toolCommand, type HostRoot } from '../hos
 import { copyScript, missingDirs } from '../host-files.js';
 import { applyFileChange, type FileChange } from '../file-change.js';
 import {
-  builtinModules, detectInitramfsTooling, imagePath, modulesInImage, rebuildCommand, runningKernel, VFIO_MODULES, type InitramfsTooling,
+  builtinModules,
+  detectInitramfsTooling,
+  imagePath,
+  modulesInImage,
+  rebuildCommand,
+  runningKernel,
+  VFIO_MODULES,
+  type InitramfsTooling,
 } from '../initramfs/initramfs-tooling.js';
 import { normModule } from '../vfio/modprobe-conf.js';
 
@@ -20,43 +27,83 @@ export interface InitramfsArgs {
   require_modules?: string[];
 }
 
-export type InitramfsChange = FileChange & { root: string; tooling: InitramfsTooling; proofs: Array<{ release: string; image: string }>; required: string[] };
+export type InitramfsChange = FileChange & {
+  root: string;
+  tooling: InitramfsTooling;
+  proofs: Array<{ release: string; image: string }>;
+  required: string[];
+};
 
 const NAME = /^[A-Za-z0-9._+~-]+$/;
 const BACKUP_DIR = '/var/lib/rollgate/backups';
 /** Configuration the generators read: an image older than any of these is stale. */
-const CONFIG_PATHS = ['/etc/modprobe.d', '/etc/initramfs-tools', '/etc/dracut.conf', '/etc/dracut.conf.d', '/etc/modules'];
+const CONFIG_PATHS = [
+  '/etc/modprobe.d',
+  '/etc/initramfs-tools',
+  '/etc/dracut.conf',
+  '/etc/dracut.conf.d',
+  '/etc/modules',
+];
 
 async function releases(ctx: ModuleContext, hr: HostRoot, kernel: string): Promise<string[]> {
-  const r = await ctx.conn.exec(sh`for d in ${hr.path('/usr/lib/modules')}/* ${hr.path('/lib/modules')}/*; do [ -d "$d" ] && basename "$d"; done; true`);
+  const r = await ctx.conn.exec(
+    sh`for d in ${hr.path('/usr/lib/modules')}/* ${hr.path('/lib/modules')}/*; do [ -d "$d" ] && basename "$d"; done; true`,
+  );
   const installed = [...new Set(r.stdout.split('\n').filter((l) => NAME.test(l)))].sort();
   if (kernel === 'all') return installed;
   const release = kernel === 'current' ? await runningKernel(ctx.conn, hr) : kernel;
-  if (!installed.includes(release)) throw new ModuleFailure(`kernel ${release} has no modules directory on this host (installed: ${installed.join(', ') || 'none'})`);
+  if (!installed.includes(release))
+    throw new ModuleFailure(
+      `kernel ${release} has no modules directory on this host (installed: ${installed.join(', ') || 'none'})`,
+    );
   return [release];
 }
 
 /** Image state in one command: "release|exists|mtime.size|sha256|stale" per release. */
 async function imageStates(ctx: ModuleContext, hr: HostRoot, t: InitramfsTooling, rels: string[]) {
   const configs = CONFIG_PATHS.map((p) => hr.path(p));
-  const out: Array<{ release: string; image: string; exists: boolean; stamp: string; sha: string; stale: boolean }> = [];
+  const out: Array<{ release: string; image: string; exists: boolean; stamp: string; sha: string; stale: boolean }> =
+    [];
   for (const release of rels) {
     const image = hr.path(imagePath(t, release));
     const r = await ctx.conn.exec(
       sh`i=${image}; if [ -f "$i" ]; then s=$(sha256sum < "$i") || exit 3; printf 'yes|%s|%s|' "$(stat -c '%Y.%s' -- "$i")" "\${s%% *}"; n=$(find ${configs} -newer "$i" -print 2>/dev/null | head -n1); [ -n "$n" ] && echo stale || echo fresh; else echo 'no|||stale'; fi`,
     );
-    if (r.exitCode !== 0) throw new ModuleFailure(`cannot read the sha256 of ${image} (is sha256sum installed?): ${r.stderr.trim()}`);
+    if (r.exitCode !== 0)
+      throw new ModuleFailure(`cannot read the sha256 of ${image} (is sha256sum installed?): ${r.stderr.trim()}`);
     const [exists, stamp, sha, fresh] = r.stdout.trim().split('|');
-    out.push({ release, image, exists: exists === 'yes', stamp: stamp ?? '', sha: sha ?? '', stale: fresh !== 'fresh' });
+    out.push({
+      release,
+      image,
+      exists: exists === 'yes',
+      stamp: stamp ?? '',
+      sha: sha ?? '',
+      stale: fresh !== 'fresh',
+    });
   }
   return out;
 }
 
 /** Required modules missing from one image (inside it or built into the kernel). */
-async function missingModules(ctx: ModuleContext, hr: HostRoot, t: InitramfsTooling, release: string, required: string[]): Promise<string[]> {
-  if (!t.list) throw new ModuleFailure(`${t.kind === 'dracut' ? 'lsinitrd' : 'lsinitramfs'} is not installed, so the initramfs contents cannot be proven`);
-  const listing = await runChecked(ctx.conn, toolCommand(hr, t.list, [imagePath(t, release)]), `listing ${imagePath(t, release)}`);
-  const builtin = await ctx.conn.exec(sh`cat ${hr.path(`/usr/lib/modules/${release}/modules.builtin`)} ${hr.path(`/lib/modules/${release}/modules.builtin`)} 2>/dev/null; true`);
+async function missingModules(
+  ctx: ModuleContext,
+  hr: HostRoot,
+  t: InitramfsTooling,
+  release: string,
+  required: string[],
+): Promise<string[]> {
+  if (!t.list)
+    throw new ModuleFailure(
+      `${t.kind === 'dracut' ? 'lsinitrd' : 'lsinitramfs'} is not installed, so the initramfs contents cannot be proven`,
+    );
+  const listing = await runChecked(
+    ctx.conn,
+    toolCommand(hr, t.list, [imagePath(t, release)]),
+    `listing ${imagePath(t, release)}`,
+  );
+  const builtin = await ctx.conn.exec(
+    sh`cat ${hr.path(`/usr/lib/modules/${release}/modules.builtin`)} ${hr.path(`/lib/modules/${release}/modules.builtin`)} 2>/dev/null; true`,
+  );
   const have = new Set([...modulesInImage(listing), ...builtinModules(builtin.stdout)]);
   return required.filter((m) => !have.has(normModule(m)));
 }
@@ -68,14 +115,19 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
     const kernel = args.kernel ?? 'current';
     const required = args.require_modules ?? [...VFIO_MODULES];
     const bad = [kernel, ...required].filter((v) => !NAME.test(v));
-    if (bad.length) throw new ModuleFailure(`not a kernel release or module name: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    if (bad.length)
+      throw new ModuleFailure(`not a kernel release or module name: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
     const hr = hostRootFromVars(ctx.vars);
     const t = await detectInitramfsTooling(ctx.conn, hr);
     if (!t) throw new ModuleFailure('neither update-initramfs nor dracut is installed');
     const states = await imageStates(ctx, hr, t, await releases(ctx, hr, kernel));
     const todo = [];
     for (const s of states) if (s.stale || (await missingModules(ctx, hr, t, s.release, required)).length) todo.push(s);
-    if (todo.length === 0) return { status: 'no_change', reason: `initramfs of ${states.map((s) => s.release).join(', ')} holds ${required.join(', ')} and is newer than its configuration` };
+    if (todo.length === 0)
+      return {
+        status: 'no_change',
+        reason: `initramfs of ${states.map((s) => s.release).join(', ')} holds ${required.join(', ')} and is newer than its configuration`,
+      };
 
     const backupDir = hr.path(BACKUP_DIR);
     const commands: string[] = [];
@@ -89,16 +141,32 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
         restore.push(sh`if [ -f ${copy} ]; then (${copyScript(copy, s.image, s.sha)}) && rm -f -- ${copy}; fi`.text);
       } else restore.push(sh`rm -f -- ${s.image}`.text);
     }
-    commands.push(...(kernel === 'all' ? [rebuildCommand(hr, t, 'all')] : todo.map((s) => rebuildCommand(hr, t, s.release))));
+    commands.push(
+      ...(kernel === 'all' ? [rebuildCommand(hr, t, 'all')] : todo.map((s) => rebuildCommand(hr, t, s.release))),
+    );
     const change: InitramfsChange = {
-      createdDirs: [], writes: [], commands, root: hr.root, tooling: t, required,
+      createdDirs: [],
+      writes: [],
+      commands,
+      root: hr.root,
+      tooling: t,
+      required,
       proofs: todo.map((s) => ({ release: s.release, image: imagePath(t, s.release) })),
     };
     return {
       status: 'change',
       change,
-      preview: { summary: `rebuild the initramfs of ${todo.map((s) => s.release).join(', ')} with ${t.kind} and prove it holds ${required.join(', ')}`, files: [], commands },
-      undo: { files: [], rebuild: [], restore, createdDirs: todo.some((s) => s.exists) ? await missingDirs(ctx.conn, backupDir) : [] },
+      preview: {
+        summary: `rebuild the initramfs of ${todo.map((s) => s.release).join(', ')} with ${t.kind} and prove it holds ${required.join(', ')}`,
+        files: [],
+        commands,
+      },
+      undo: {
+        files: [],
+        rebuild: [],
+        restore,
+        createdDirs: todo.some((s) => s.exists) ? await missingDirs(ctx.conn, backupDir) : [],
+      },
       rebootRequired: true,
     };
   },
@@ -109,10 +177,16 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
     for (const p of change.proofs) {
       const missing = await missingModules(ctx, hr, change.tooling, p.release, change.required);
       if (missing.length) {
-        const where = change.tooling.kind === 'dracut' ? '/etc/dracut.conf.d/ (force_drivers+=)' : '/etc/initramfs-tools/modules';
-        throw new ModuleFailure(`${p.image} was rebuilt but lacks ${missing.join(', ')}; list ${missing.length === 1 ? 'it' : 'them'} in ${where} (vfio_bind does) and rebuild`);
+        const where =
+          change.tooling.kind === 'dracut' ? '/etc/dracut.conf.d/ (force_drivers+=)' : '/etc/initramfs-tools/modules';
+        throw new ModuleFailure(
+          `${p.image} was rebuilt but lacks ${missing.join(', ')}; list ${missing.length === 1 ? 'it' : 'them'} in ${where} (vfio_bind does) and rebuild`,
+        );
       }
     }
-    return { message: `initramfs rebuilt for ${change.proofs.map((p) => p.release).join(', ')}; holds ${change.required.join(', ')}`, data: { images: change.proofs.map((p) => p.image) } };
+    return {
+      message: `initramfs rebuilt for ${change.proofs.map((p) => p.release).join(', ')}; holds ${change.required.join(', ')}`,
+      data: { images: change.proofs.map((p) => p.image) },
+    };
   },
 };

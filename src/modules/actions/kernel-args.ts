@@ -7,10 +7,23 @@ import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext
 import { hostRootFromVars, toolCommand, type HostRoot } from '../host-root.js';
 import { readRemoteFile, readRemoteFiles, type RemoteFile } from '../host-files.js';
 import { applyFileChange, editableText, planFileChange, type FileChange, type PlannedFile } from '../file-change.js';
-import { argKey, argsSatisfied, requestProblems, wordMustGo, missingArgs, type ArgRequest } from '../boot/cmdline-args.js';
+import {
+  argKey,
+  argsSatisfied,
+  requestProblems,
+  wordMustGo,
+  missingArgs,
+  type ArgRequest,
+} from '../boot/cmdline-args.js';
 import { editCmdlineFile, editGrubFiles, type GrubFile } from '../boot/grub-defaults.js';
 import { detectBootTooling, type BootloaderChoice, type BootTooling } from '../boot/boot-tooling.js';
-import { cmdlineBase, parseGrubCfgKernelLines, readCpuVendor, readGrubbyArgs, type CpuVendor } from '../boot/boot-state.js';
+import {
+  cmdlineBase,
+  parseGrubCfgKernelLines,
+  readCpuVendor,
+  readGrubbyArgs,
+  type CpuVendor,
+} from '../boot/boot-state.js';
 
 export interface KernelArgsArgs {
   present?: string[];
@@ -25,10 +38,13 @@ export type KernelArgsChange = FileChange & { request: ArgRequest; verifyGrubCfg
 export function vendorProblem(present: readonly string[], vendor: CpuVendor): string | null {
   const on = (key: string) => present.find((a) => argKey(a) === key && !a.endsWith('=off'));
   const wrong = vendor === 'amd' ? on('intel_iommu') : vendor === 'intel' ? on('amd_iommu') : undefined;
-  return wrong ? `${wrong} is for ${vendor === 'amd' ? 'Intel' : 'AMD'} CPUs but this host's CPU is ${vendor === 'amd' ? 'AMD' : 'Intel'}; use ${vendor === 'amd' ? 'amd_iommu' : 'intel_iommu'} or set force: true` : null;
+  return wrong
+    ? `${wrong} is for ${vendor === 'amd' ? 'Intel' : 'AMD'} CPUs but this host's CPU is ${vendor === 'amd' ? 'AMD' : 'Intel'}; use ${vendor === 'amd' ? 'amd_iommu' : 'intel_iommu'} or set force: true`
+    : null;
 }
 
-const describe = (req: ArgRequest): string => [...req.present.map((a) => `+${a}`), ...req.absent.map((a) => `-${a}`)].join(' ');
+const describe = (req: ArgRequest): string =>
+  [...req.present.map((a) => `+${a}`), ...req.absent.map((a) => `-${a}`)].join(' ');
 
 async function planGrubFiles(ctx: ModuleContext, tooling: BootTooling, req: ArgRequest): Promise<PlannedFile[]> {
   const files = await readRemoteFiles(ctx.conn, tooling.grubFiles);
@@ -56,9 +72,19 @@ async function planCmdlineFile(ctx: ModuleContext, hr: HostRoot, path: string, r
 /** grubby commands bringing every entry to the request; [] when all entries already satisfy it. */
 function grubbyCommands(hr: HostRoot, grubby: string, entries: string[][], req: ArgRequest): string[] {
   const remove = [...new Set(entries.flatMap((words) => words.filter((w) => wordMustGo(w, req))))];
-  const add = [...new Set(entries.flatMap((words) => missingArgs(words.filter((w) => !wordMustGo(w, req)), req)))];
+  const add = [
+    ...new Set(
+      entries.flatMap((words) =>
+        missingArgs(
+          words.filter((w) => !wordMustGo(w, req)),
+          req,
+        ),
+      ),
+    ),
+  ];
   const cmds: string[] = [];
-  if (remove.length) cmds.push(toolCommand(hr, grubby, ['--update-kernel=ALL', `--remove-args=${remove.join(' ')}`]).text);
+  if (remove.length)
+    cmds.push(toolCommand(hr, grubby, ['--update-kernel=ALL', `--remove-args=${remove.join(' ')}`]).text);
   if (add.length) cmds.push(toolCommand(hr, grubby, ['--update-kernel=ALL', `--args=${add.join(' ')}`]).text);
   return cmds;
 }
@@ -85,9 +111,14 @@ export const kernelArgs: ActionModule<KernelArgsArgs, KernelArgsChange> = {
     if (tooling.grubFiles.length) planned.push(...(await planGrubFiles(ctx, tooling, req)));
     if (tooling.cmdlineFile) planned.push(await planCmdlineFile(ctx, hr, tooling.cmdlineFile, req));
     const filesChange = planned.some((p) => editableText(p.file) !== p.after);
-    const grubbyCmds = tooling.grubby ? grubbyCommands(hr, tooling.grubby, await readGrubbyArgs(ctx.conn, hr, tooling.grubby), req) : [];
+    const grubbyCmds = tooling.grubby
+      ? grubbyCommands(hr, tooling.grubby, await readGrubbyArgs(ctx.conn, hr, tooling.grubby), req)
+      : [];
     // Files already right but the generated config stale (edited by hand, refresh never run): refresh again.
-    const staleCfg = tooling.grubCfg !== null && !filesChange && !grubCfgSatisfies(await readRemoteFile(ctx.conn, tooling.grubCfg), req);
+    const staleCfg =
+      tooling.grubCfg !== null &&
+      !filesChange &&
+      !grubCfgSatisfies(await readRemoteFile(ctx.conn, tooling.grubCfg), req);
     const commands = [...(filesChange || staleCfg ? tooling.refresh : []), ...grubbyCmds];
     const outcome = planFileChange({
       summary: `kernel args ${describe(req)} via ${tooling.kind}`,
@@ -108,9 +139,14 @@ export const kernelArgs: ActionModule<KernelArgsArgs, KernelArgsChange> = {
     if (change.verifyGrubCfg) {
       const cfg = await readRemoteFile(ctx.conn, change.verifyGrubCfg);
       if (!grubCfgSatisfies(cfg, change.request)) {
-        throw new ModuleFailure(`${change.verifyGrubCfg} was regenerated but no kernel line carries ${describe(change.request)}; a grub.d script may override GRUB_CMDLINE_LINUX`);
+        throw new ModuleFailure(
+          `${change.verifyGrubCfg} was regenerated but no kernel line carries ${describe(change.request)}; a grub.d script may override GRUB_CMDLINE_LINUX`,
+        );
       }
     }
-    return { message: `kernel args ${describe(change.request)} written; takes effect at next boot`, data: { reboot_required: true } };
+    return {
+      message: `kernel args ${describe(change.request)} written; takes effect at next boot`,
+      data: { reboot_required: true },
+    };
   },
 };

@@ -30,17 +30,31 @@ export type KernelPackageChange = FileChange & { target: string; makeDefault?: b
 /** What the default boot entry does for a target that is installed but not running, in words. */
 function bootPlan(def: DefaultBoot): string {
   if (def.heldByRollout) return `the trial boot runs it once (a staged rollout holds the default entry)`;
-  return def.command ? `make it the default boot entry (the default boots ${def.release ?? 'another kernel'} now)` : `it is already the default boot entry`;
+  return def.command
+    ? `make it the default boot entry (the default boots ${def.release ?? 'another kernel'} now)`
+    : `it is already the default boot entry`;
 }
 
 /** Installed, not running: make it the default (unless a rollout holds the default) and ask for the reboot. */
-async function bootInstalled(ctx: Parameters<ActionModule['check']>[0], hr: HostRoot, target: string, running: string, boot: Awaited<ReturnType<typeof readBootDefault>>, extra: Record<string, unknown>, verb: string): Promise<CheckOutcome<KernelPackageChange>> {
+async function bootInstalled(
+  ctx: Parameters<ActionModule['check']>[0],
+  hr: HostRoot,
+  target: string,
+  running: string,
+  boot: Awaited<ReturnType<typeof readBootDefault>>,
+  extra: Record<string, unknown>,
+  verb: string,
+): Promise<CheckOutcome<KernelPackageChange>> {
   const def = await defaultBoot(ctx.conn, hr, boot.boot, target);
   const commands = def.command ? [def.command] : [];
   return {
     status: 'change',
     change: { createdDirs: [], writes: [], commands, target },
-    preview: { summary: `${verb} ${target} (installed, running ${running}): ${bootPlan(def)}; reboot to run it`, files: [], commands },
+    preview: {
+      summary: `${verb} ${target} (installed, running ${running}): ${bootPlan(def)}; reboot to run it`,
+      files: [],
+      commands,
+    },
     undo: { files: boot.grubenvFiles.map(toBackup), rebuild: [], extra },
     rebootRequired: true,
   };
@@ -49,12 +63,18 @@ async function bootInstalled(ctx: Parameters<ActionModule['check']>[0], hr: Host
 /** Whether a hold list names the package (dnf lists `kernel-0:6.5.6-300.fc39.*`). */
 export function isHeld(held: readonly string[], pkg: string): boolean {
   return held.some((h) => {
-    const bare = h.trim().replace(/^([^:]*-)\d+:/, '$1').replace(/\.\*$/, '');
+    const bare = h
+      .trim()
+      .replace(/^([^:]*-)\d+:/, '$1')
+      .replace(/\.\*$/, '');
     return bare === pkg || (bare.length > 0 && pkg.startsWith(`${bare}.`));
   });
 }
 
-async function packageManager(ctx: Parameters<ActionModule['check']>[0], root: ReturnType<typeof hostRootFromVars>): Promise<PackageManager> {
+async function packageManager(
+  ctx: Parameters<ActionModule['check']>[0],
+  root: ReturnType<typeof hostRootFromVars>,
+): Promise<PackageManager> {
   const pm = await detectPackageManager(ctx.conn, root);
   if (!pm) throw new ModuleFailure('neither apt-get nor dnf is installed');
   return pm;
@@ -65,8 +85,10 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
 
   async check(ctx, args): Promise<CheckOutcome<KernelPackageChange>> {
     const state = args.state ?? 'present';
-    if (args.version !== undefined && !RELEASE.test(args.version)) throw new ModuleFailure(`version ${JSON.stringify(args.version)} is not a kernel release (e.g. 6.1.0-51-amd64)`);
-    if (state === 'present' && !args.version) throw new ModuleFailure('state present needs version: the kernel release to install');
+    if (args.version !== undefined && !RELEASE.test(args.version))
+      throw new ModuleFailure(`version ${JSON.stringify(args.version)} is not a kernel release (e.g. 6.1.0-51-amd64)`);
+    if (state === 'present' && !args.version)
+      throw new ModuleFailure('state present needs version: the kernel release to install');
     const hr = hostRootFromVars(ctx.vars);
     const installed = await installedReleases(ctx.conn, hr);
     const running = await runningKernel(ctx.conn, hr);
@@ -77,9 +99,16 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
     if (state === 'adopt_newest') {
       const newest = newestRelease(installed);
       if (!newest) throw new ModuleFailure(`no kernel found in ${hr.path('/boot')}`);
-      if (newest === running) return { status: 'no_change', reason: `already running the newest installed kernel ${running}` };
-      const [initrd, initramfs] = await readRemoteFiles(ctx.conn, [hr.path(`/boot/initrd.img-${newest}`), hr.path(`/boot/initramfs-${newest}.img`)]);
-      if (!initrd?.exists && !initramfs?.exists) throw new ModuleFailure(`kernel ${newest} is installed but has no initramfs in /boot; rebuild it (initramfs kernel: ${newest}) first`);
+      if (newest === running)
+        return { status: 'no_change', reason: `already running the newest installed kernel ${running}` };
+      const [initrd, initramfs] = await readRemoteFiles(ctx.conn, [
+        hr.path(`/boot/initrd.img-${newest}`),
+        hr.path(`/boot/initramfs-${newest}.img`),
+      ]);
+      if (!initrd?.exists && !initramfs?.exists)
+        throw new ModuleFailure(
+          `kernel ${newest} is installed but has no initramfs in /boot; rebuild it (initramfs kernel: ${newest}) first`,
+        );
       return bootInstalled(ctx, hr, newest, running, bootNow, extra, 'adopt');
     }
 
@@ -91,7 +120,8 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
     if (state === 'latest') {
       const up = await pm.upgrade(ctx.conn);
       const fresh = up.releases.filter((r) => !installed.includes(r));
-      if (fresh.length === 0) return { status: 'no_change', reason: `no newer kernel available (installed: ${installed.join(', ')})` };
+      if (fresh.length === 0)
+        return { status: 'no_change', reason: `no newer kernel available (installed: ${installed.join(', ')})` };
       target = newestRelease(fresh)!;
       commands.push(up.command);
       reverse.push(pm.remove(fresh.map((r) => pm.packageFor(r))));
@@ -111,18 +141,36 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
     if (!installing) {
       // Installed (and held when asked): the job is done only when the host runs it.
       if (target === running) {
-        if (commands.length === 0) return { status: 'no_change', reason: `kernel ${target} is installed${args.hold ? ' and held' : ''} and running` };
-        return { status: 'change', change: { createdDirs: [], writes: [], commands, target }, preview: { summary: `hold kernel ${target} (installed and running)`, files: [], commands }, undo: { files: [], rebuild: [], reverse, extra } };
+        if (commands.length === 0)
+          return {
+            status: 'no_change',
+            reason: `kernel ${target} is installed${args.hold ? ' and held' : ''} and running`,
+          };
+        return {
+          status: 'change',
+          change: { createdDirs: [], writes: [], commands, target },
+          preview: { summary: `hold kernel ${target} (installed and running)`, files: [], commands },
+          undo: { files: [], rebuild: [], reverse, extra },
+        };
       }
       const boot = await bootInstalled(ctx, hr, target, running, bootNow, extra, 'boot kernel');
       if (boot.status !== 'change') return boot;
       const all = [...commands, ...boot.change.commands];
-      return { ...boot, change: { ...boot.change, commands: all }, preview: { ...boot.preview, commands: all }, undo: { ...boot.undo, reverse: [...(boot.undo.reverse ?? []), ...reverse] } };
+      return {
+        ...boot,
+        change: { ...boot.change, commands: all },
+        preview: { ...boot.preview, commands: all },
+        undo: { ...boot.undo, reverse: [...(boot.undo.reverse ?? []), ...reverse] },
+      };
     }
     return {
       status: 'change',
       change: { createdDirs: [], writes: [], commands, target, makeDefault: true },
-      preview: { summary: `${state === 'latest' ? 'upgrade to' : 'install'} kernel ${target} with ${pm.kind}${args.hold ? ' and hold it' : ''}, make it the default boot entry unless a rollout holds the default, reboot to run it`, files: [], commands },
+      preview: {
+        summary: `${state === 'latest' ? 'upgrade to' : 'install'} kernel ${target} with ${pm.kind}${args.hold ? ' and hold it' : ''}, make it the default boot entry unless a rollout holds the default, reboot to run it`,
+        files: [],
+        commands,
+      },
       undo: { files: undoFiles, rebuild: [], reverse, extra },
       rebootRequired: true,
     };

@@ -30,7 +30,13 @@ export const pause: ControllerAction<{ seconds?: number; prompt?: string }> = {
     const prompt = args.prompt;
     if (prompt !== undefined && args.seconds === undefined) {
       const go = await ctx.once(() => ask(prompt));
-      if (!go) return { status: 'failed', msg: process.stdin.isTTY ? 'aborted by the operator' : 'pause with `prompt` needs a terminal; give `seconds` to wait instead' };
+      if (!go)
+        return {
+          status: 'failed',
+          msg: process.stdin.isTTY
+            ? 'aborted by the operator'
+            : 'pause with `prompt` needs a terminal; give `seconds` to wait instead',
+        };
       return { status: 'ok', msg: 'continued by the operator' };
     }
     const seconds = Math.min(Math.max(0, Number(args.seconds ?? 0)), MAX_SECONDS);

@@ -36,7 +36,13 @@ function pollMs(vars: Record<string, unknown>): number {
   return Number.isFinite(v) && v > 0 ? Math.round(v * 1000) : 5000;
 }
 
-async function waitForNewBoot(ctx: ModuleContext, hr: HostRoot, before: string, change: RebootChange, started: number): Promise<{ conn: Connection; bootId: string }> {
+async function waitForNewBoot(
+  ctx: ModuleContext,
+  hr: HostRoot,
+  before: string,
+  change: RebootChange,
+  started: number,
+): Promise<{ conn: Connection; bootId: string }> {
   const deadline = started + change.timeoutMs;
   let lastError = 'no login attempted yet';
   // Bounded by the deadline and by a hard cap on attempts.
@@ -50,10 +56,27 @@ async function waitForNewBoot(ctx: ModuleContext, hr: HostRoot, before: string, 
     } catch (err) {
       lastError = (err as Error).message;
     }
-    ctx.emit({ type: 'host.reboot', at: Date.now(), host: ctx.host, phase: 'waiting', ms: Date.now() - started, detail: lastError });
+    ctx.emit({
+      type: 'host.reboot',
+      at: Date.now(),
+      host: ctx.host,
+      phase: 'waiting',
+      ms: Date.now() - started,
+      detail: lastError,
+    });
   }
-  ctx.emit({ type: 'host.reboot', at: Date.now(), host: ctx.host, phase: 'timeout', ms: Date.now() - started, detail: lastError });
-  throw new ModuleFailure(`${ctx.host} did not come back within ${Math.round(change.timeoutMs / 1000)} s (last: ${lastError})`, true);
+  ctx.emit({
+    type: 'host.reboot',
+    at: Date.now(),
+    host: ctx.host,
+    phase: 'timeout',
+    ms: Date.now() - started,
+    detail: lastError,
+  });
+  throw new ModuleFailure(
+    `${ctx.host} did not come back within ${Math.round(change.timeoutMs / 1000)} s (last: ${lastError})`,
+    true,
+  );
 }
 
 export const reboot: ActionModule<RebootArgs, RebootChange> = {
@@ -64,16 +87,30 @@ export const reboot: ActionModule<RebootArgs, RebootChange> = {
     const tools = await findTools(ctx.conn, hr, ['systemctl', 'logger']);
     if (!tools.systemctl) throw new ModuleFailure('systemctl is not installed; rollgate reboots through systemd');
     const timeout = args.boot_timeout ?? 600;
-    if (!Number.isInteger(timeout) || timeout < 1) throw new ModuleFailure('boot_timeout must be a whole number of seconds ≥ 1');
+    if (!Number.isInteger(timeout) || timeout < 1)
+      throw new ModuleFailure('boot_timeout must be a whole number of seconds ≥ 1');
     // nohup: a background job of a sudo'd shell can get SIGHUP when sudo's pty closes.
     const inner = `sleep 1; ${toolCommand(hr, tools.systemctl, ['reboot']).text}`;
     const command = sh`nohup sh -c ${inner} </dev/null >/dev/null 2>&1 &`.text;
-    const logCommand = args.reason && tools.logger ? toolCommand(hr, tools.logger, ['-t', 'rollgate', '--', `reboot: ${args.reason}`]).text : null;
-    const change: RebootChange = { root: hr.root, command, logCommand, timeoutMs: timeout * 1000, pollMs: pollMs(ctx.vars) };
+    const logCommand =
+      args.reason && tools.logger
+        ? toolCommand(hr, tools.logger, ['-t', 'rollgate', '--', `reboot: ${args.reason}`]).text
+        : null;
+    const change: RebootChange = {
+      root: hr.root,
+      command,
+      logCommand,
+      timeoutMs: timeout * 1000,
+      pollMs: pollMs(ctx.vars),
+    };
     return {
       status: 'change',
       change,
-      preview: { summary: `reboot${args.reason ? ` (${args.reason})` : ''} and wait up to ${timeout} s for a new boot_id over a new SSH login`, files: [], commands: [...(logCommand ? [logCommand] : []), command] },
+      preview: {
+        summary: `reboot${args.reason ? ` (${args.reason})` : ''} and wait up to ${timeout} s for a new boot_id over a new SSH login`,
+        files: [],
+        commands: [...(logCommand ? [logCommand] : []), command],
+      },
       undo: { files: [], rebuild: [] },
     };
   },
@@ -89,6 +126,9 @@ export const reboot: ActionModule<RebootArgs, RebootChange> = {
     const back = await waitForNewBoot(ctx, hr, before, change, started);
     const ms = Date.now() - started;
     ctx.emit({ type: 'host.reboot', at: Date.now(), host: ctx.host, phase: 'back', ms });
-    return { message: `rebooted in ${Math.round(ms / 1000)} s`, data: { previous_boot_id: before, boot_id: back.bootId, elapsed_ms: ms } };
+    return {
+      message: `rebooted in ${Math.round(ms / 1000)} s`,
+      data: { previous_boot_id: before, boot_id: back.bootId, elapsed_ms: ms },
+    };
   },
 };

@@ -21,9 +21,15 @@ async function exists(ctx: ModuleContext, path: string): Promise<boolean> {
 }
 
 /** Decide whether `line` must run, and with which undo. */
-export async function checkCommand(ctx: ModuleContext, line: string, args: RunCommandArgs): Promise<CheckOutcome<{ line: string }>> {
-  if (args.creates !== undefined && (await exists(ctx, args.creates))) return { status: 'no_change', reason: `${args.creates} exists` };
-  if (args.removes !== undefined && !(await exists(ctx, args.removes))) return { status: 'no_change', reason: `${args.removes} does not exist` };
+export async function checkCommand(
+  ctx: ModuleContext,
+  line: string,
+  args: RunCommandArgs,
+): Promise<CheckOutcome<{ line: string }>> {
+  if (args.creates !== undefined && (await exists(ctx, args.creates)))
+    return { status: 'no_change', reason: `${args.creates} exists` };
+  if (args.removes !== undefined && !(await exists(ctx, args.removes)))
+    return { status: 'no_change', reason: `${args.removes} does not exist` };
   return {
     status: 'change',
     change: { line },
@@ -35,7 +41,10 @@ export async function checkCommand(ctx: ModuleContext, line: string, args: RunCo
 const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
 
 /** Run the line; the registered result of Ansible's command module. */
-export async function runCommand(ctx: ModuleContext, line: string): Promise<{ message: string; data: Record<string, unknown> }> {
+export async function runCommand(
+  ctx: ModuleContext,
+  line: string,
+): Promise<{ message: string; data: Record<string, unknown> }> {
   const start = Date.now();
   const r = await ctx.conn.exec(line);
   const rc = r.exitCode;

@@ -13,7 +13,8 @@ export const setFact: ControllerAction<Record<string, unknown>> = {
   expressionOptions: [],
   async run(_ctx, args) {
     const bad = Object.keys(args).filter((k) => !NAME.test(k) || k === '__proto__');
-    if (bad.length > 0) return { status: 'failed', msg: `set_fact: invalid variable name ${bad.map((b) => `\`${b}\``).join(', ')}` };
+    if (bad.length > 0)
+      return { status: 'failed', msg: `set_fact: invalid variable name ${bad.map((b) => `\`${b}\``).join(', ')}` };
     if (Object.keys(args).length === 0) return { status: 'failed', msg: 'set_fact needs at least one variable' };
     return { status: 'ok', facts: { ...args }, data: { ansible_facts: { ...args } } };
   },

@@ -28,7 +28,10 @@ export const verify: ControllerAction<VerifyArgs> = {
     const status = held ? 'ok' : ctx.checkMode ? 'skipped' : 'failed';
     return {
       status,
-      msg: status === 'skipped' ? `check mode: not judged (earlier changes were only previewed); now ${described}` : described,
+      msg:
+        status === 'skipped'
+          ? `check mode: not judged (earlier changes were only previewed); now ${described}`
+          : described,
       data: { conditions, snapshot, findings: report.findings },
       facts: { snapshot, findings: report.findings },
     };

@@ -8,11 +8,24 @@ import { moduleSpecs } from '../specs.js';
 import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
 import { findTools, hostRootFromVars, toolCommand, type HostRoot } from '../host-root.js';
 import { listRemoteDir, readRemoteFile, readRemoteFiles } from '../host-files.js';
-import { applyFileChange, dirsToCreate, editableText, planFileChange, type FileChange, type PlannedFile } from '../file-change.js';
+import {
+  applyFileChange,
+  dirsToCreate,
+  editableText,
+  planFileChange,
+  type FileChange,
+  type PlannedFile,
+} from '../file-change.js';
 import { PCI_ADDR, readPciDevices, type PciDevice } from '../pci/pci-devices.js';
 import { planBinding } from '../pci/group-check.js';
 import { editVfioConf, type ConfFile } from '../vfio/modprobe-conf.js';
-import { addModules, detectInitramfsTooling, hostNow, rebuildIfNewerCommand, VFIO_MODULES } from '../initramfs/initramfs-tooling.js';
+import {
+  addModules,
+  detectInitramfsTooling,
+  hostNow,
+  rebuildIfNewerCommand,
+  VFIO_MODULES,
+} from '../initramfs/initramfs-tooling.js';
 
 export interface VfioBindArgs {
   ids: string[];
@@ -27,8 +40,12 @@ const PCI_ID = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$/;
 
 function validate(args: VfioBindArgs): void {
   const bad = [
-    ...(args.ids ?? []).filter((i) => !PCI_ID.test(i)).map((i) => `ids: ${JSON.stringify(i)} is not vendor:device (e.g. 10de:1e87)`),
-    ...(args.allow_group_members ?? []).filter((a) => !PCI_ADDR.test(a)).map((a) => `allow_group_members: ${JSON.stringify(a)} is not a PCI address (e.g. 0000:00:1f.0)`),
+    ...(args.ids ?? [])
+      .filter((i) => !PCI_ID.test(i))
+      .map((i) => `ids: ${JSON.stringify(i)} is not vendor:device (e.g. 10de:1e87)`),
+    ...(args.allow_group_members ?? [])
+      .filter((a) => !PCI_ADDR.test(a))
+      .map((a) => `allow_group_members: ${JSON.stringify(a)} is not a PCI address (e.g. 0000:00:1f.0)`),
   ];
   if (!args.ids?.length) bad.push('ids: name at least one vendor:device id');
   if (bad.length) throw new ModuleFailure(bad.join('; '));
@@ -36,13 +53,15 @@ function validate(args: VfioBindArgs): void {
 
 /** Bind one device now; the sysfs writes lspci users know, with driver_override so only vfio-pci may take it. */
 function bindNow(hr: HostRoot, addr: string): string {
-  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '%s' vfio-pci > "$d/driver_override" && { if [ -e "$d/driver" ]; then printf '%s' ${addr} > "$d/driver/unbind"; fi; } && printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}`.text;
+  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '%s' vfio-pci > "$d/driver_override" && { if [ -e "$d/driver" ]; then printf '%s' ${addr} > "$d/driver/unbind"; fi; } && printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}`
+    .text;
 }
 
 /** Give a device back: clear driver_override, leave vfio-pci, let the kernel probe its own driver again. */
 function releaseNow(hr: HostRoot, addr: string): string {
   // Only a device vfio-pci holds is unbound: undoing a bind that never happened leaves the device alone.
-  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '\\n' > "$d/driver_override"; if [ -e "$d/driver" ] && [ "$(basename "$(readlink "$d/driver")")" = vfio-pci ]; then printf '%s' ${addr} > "$d/driver/unbind"; printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}; fi`.text;
+  return sh`d=${hr.path(`/sys/bus/pci/devices/${addr}`)}; printf '\\n' > "$d/driver_override"; if [ -e "$d/driver" ] && [ "$(basename "$(readlink "$d/driver")")" = vfio-pci ]; then printf '%s' ${addr} > "$d/driver/unbind"; printf '%s' ${addr} > ${hr.path('/sys/bus/pci/drivers_probe')}; fi`
+    .text;
 }
 
 async function modprobeFiles(ctx: ModuleContext, hr: HostRoot): Promise<PlannedFile['file'][]> {
@@ -59,16 +78,27 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
     const hr = hostRootFromVars(ctx.vars);
     const plan = planBinding(await readPciDevices(ctx.conn, hr), args.ids, args.allow_group_members);
     if (plan.problems.length) throw new ModuleFailure(plan.problems.join('; '));
-    const hostModules = plan.devices.filter((d) => d.driver !== 'vfio-pci').map((d) => d.module ?? d.driver).filter((m): m is string => m !== null);
+    const hostModules = plan.devices
+      .filter((d) => d.driver !== 'vfio-pci')
+      .map((d) => d.module ?? d.driver)
+      .filter((m): m is string => m !== null);
 
     const confFiles = await modprobeFiles(ctx, hr);
     let confEdits: ConfFile[];
     try {
-      confEdits = editVfioConf(confFiles.map((f) => ({ path: f.path, text: editableText(f) })), hr.path(MANAGED_MODPROBE), args.ids, hostModules);
+      confEdits = editVfioConf(
+        confFiles.map((f) => ({ path: f.path, text: editableText(f) })),
+        hr.path(MANAGED_MODPROBE),
+        args.ids,
+        hostModules,
+      );
     } catch (err) {
       throw new ModuleFailure((err as Error).message);
     }
-    const planned: PlannedFile[] = confEdits.map((e) => ({ file: confFiles.find((f) => f.path === e.path)!, after: e.text }));
+    const planned: PlannedFile[] = confEdits.map((e) => ({
+      file: confFiles.find((f) => f.path === e.path)!,
+      after: e.text,
+    }));
 
     const initramfs = await detectInitramfsTooling(ctx.conn, hr);
     const rebuild: string[] = [];
@@ -81,7 +111,10 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
 
     const runtimeDevices: PciDevice[] = args.runtime ? plan.devices.filter((d) => d.driver !== 'vfio-pci') : [];
     const busy = runtimeDevices.filter((d) => d.netUp);
-    if (busy.length) throw new ModuleFailure(`runtime bind would unbind ${busy.map((d) => d.addr).join(', ')} whose network interface is up; take it down first or bind at next boot (runtime: false)`);
+    if (busy.length)
+      throw new ModuleFailure(
+        `runtime bind would unbind ${busy.map((d) => d.addr).join(', ')} whose network interface is up; take it down first or bind at next boot (runtime: false)`,
+      );
     const commands: string[] = [];
     const reverse: string[] = [];
     if (runtimeDevices.length) {
@@ -100,11 +133,17 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
       reverse,
       createdDirs: await dirsToCreate(ctx.conn, planned),
       changeWithoutFiles: commands.length > 0,
-      extra: { devices: plan.devices.map((d) => ({ addr: d.addr, id: d.id, driver: d.driver, group: d.group })), groups: plan.groups },
+      extra: {
+        devices: plan.devices.map((d) => ({ addr: d.addr, id: d.id, driver: d.driver, group: d.group })),
+        groups: plan.groups,
+      },
       rebootRequired: !args.runtime,
     });
     if (outcome.status === 'no_change') return outcome;
-    return { ...outcome, change: { ...outcome.change, runtimeAddrs: runtimeDevices.map((d) => d.addr), root: hr.root } };
+    return {
+      ...outcome,
+      change: { ...outcome.change, runtimeAddrs: runtimeDevices.map((d) => d.addr), root: hr.root },
+    };
   },
 
   async apply(ctx, _args, change) {
@@ -113,16 +152,25 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
       const hr = hostRootFromVars({ rollgate_root: change.root });
       let now = await readPciDevices(ctx.conn, hr);
       // The kernel probes synchronously; a few short re-reads cover drivers that finish binding a moment later.
-      for (let i = 0; i < 10 && change.runtimeAddrs.some((a) => now.find((d) => d.addr === a)?.driver !== 'vfio-pci'); i++) {
+      for (
+        let i = 0;
+        i < 10 && change.runtimeAddrs.some((a) => now.find((d) => d.addr === a)?.driver !== 'vfio-pci');
+        i++
+      ) {
         await new Promise((r) => setTimeout(r, 200));
         now = await readPciDevices(ctx.conn, hr);
       }
       const notBound = change.runtimeAddrs.filter((a) => now.find((d) => d.addr === a)?.driver !== 'vfio-pci');
       if (notBound.length) {
         const drivers = notBound.map((a) => `${a}: ${now.find((d) => d.addr === a)?.driver ?? 'no driver'}`).join(', ');
-        throw new ModuleFailure(`runtime bind did not take: ${drivers} (the boot-time configuration is written; a reboot will bind them)`, true);
+        throw new ModuleFailure(
+          `runtime bind did not take: ${drivers} (the boot-time configuration is written; a reboot will bind them)`,
+          true,
+        );
       }
     }
-    return { message: `vfio-pci configured${change.runtimeAddrs.length ? ` and bound now: ${change.runtimeAddrs.join(', ')}` : ''}` };
+    return {
+      message: `vfio-pci configured${change.runtimeAddrs.length ? ` and bound now: ${change.runtimeAddrs.join(', ')}` : ''}`,
+    };
   },
 };

@@ -32,7 +32,14 @@ export interface BootTooling {
   toolWrittenFiles: string[];
 }
 
-const TOOLS = ['update-grub', 'grub-mkconfig', 'grub2-mkconfig', 'grubby', 'kernel-install', 'proxmox-boot-tool'] as const;
+const TOOLS = [
+  'update-grub',
+  'grub-mkconfig',
+  'grub2-mkconfig',
+  'grubby',
+  'kernel-install',
+  'proxmox-boot-tool',
+] as const;
 const EFI_VENDORS = ['fedora', 'redhat', 'centos', 'rocky', 'almalinux'];
 
 async function grubFilesOf(conn: Connection, hr: HostRoot): Promise<string[]> {
@@ -53,10 +60,16 @@ async function grub2CfgPath(conn: Connection, hr: HostRoot): Promise<string> {
   return real?.path ?? hr.path('/boot/grub2/grub.cfg');
 }
 
-export async function detectBootTooling(conn: Connection, hr: HostRoot, choice: BootloaderChoice = 'auto'): Promise<BootTooling> {
+export async function detectBootTooling(
+  conn: Connection,
+  hr: HostRoot,
+  choice: BootloaderChoice = 'auto',
+): Promise<BootTooling> {
   const tools = await findTools(conn, hr, TOOLS);
   const [grubDefault, kernelCmdline, pveUuids] = await readRemoteFiles(conn, [
-    hr.path('/etc/default/grub'), hr.path('/etc/kernel/cmdline'), hr.path('/etc/kernel/proxmox-boot-uuids'),
+    hr.path('/etc/default/grub'),
+    hr.path('/etc/kernel/cmdline'),
+    hr.path('/etc/kernel/proxmox-boot-uuids'),
   ]);
   const hasGrubDefault = grubDefault!.exists;
   const mkconfig = tools['update-grub'] ?? tools['grub-mkconfig'] ?? tools['grub2-mkconfig'];
@@ -66,9 +79,20 @@ export async function detectBootTooling(conn: Connection, hr: HostRoot, choice: 
     else if (tools.grubby) kind = 'grubby';
     else if (hasGrubDefault && mkconfig) kind = 'grub';
     else if (tools['kernel-install']) kind = 'systemd-boot';
-    else throw new ModuleFailure(`no boot tooling rollgate knows found under ${hr.root} (looked for ${TOOLS.join(', ')} and /etc/default/grub)`);
+    else
+      throw new ModuleFailure(
+        `no boot tooling rollgate knows found under ${hr.root} (looked for ${TOOLS.join(', ')} and /etc/default/grub)`,
+      );
   }
-  const base: BootTooling = { kind, grubFiles: [], cmdlineFile: null, grubby: null, refresh: [], grubCfg: null, toolWrittenFiles: [] };
+  const base: BootTooling = {
+    kind,
+    grubFiles: [],
+    cmdlineFile: null,
+    grubby: null,
+    refresh: [],
+    grubCfg: null,
+    toolWrittenFiles: [],
+  };
   switch (kind) {
     case 'proxmox': {
       const tool = tools['proxmox-boot-tool'];
@@ -98,9 +122,15 @@ export async function detectBootTooling(conn: Connection, hr: HostRoot, choice: 
       };
     }
     case 'grub': {
-      if (!hasGrubDefault || !mkconfig) throw new ModuleFailure(`bootloader grub needs ${hr.path('/etc/default/grub')} and update-grub or grub-mkconfig`);
-      const cfg = tools['update-grub'] || tools['grub-mkconfig'] ? hr.path('/boot/grub/grub.cfg') : await grub2CfgPath(conn, hr);
-      const cmd = tools['update-grub'] ? toolCommand(hr, tools['update-grub']) : toolCommand(hr, mkconfig, ['-o', hr.hostPath(cfg)]);
+      if (!hasGrubDefault || !mkconfig)
+        throw new ModuleFailure(
+          `bootloader grub needs ${hr.path('/etc/default/grub')} and update-grub or grub-mkconfig`,
+        );
+      const cfg =
+        tools['update-grub'] || tools['grub-mkconfig'] ? hr.path('/boot/grub/grub.cfg') : await grub2CfgPath(conn, hr);
+      const cmd = tools['update-grub']
+        ? toolCommand(hr, tools['update-grub'])
+        : toolCommand(hr, mkconfig, ['-o', hr.hostPath(cfg)]);
       return { ...base, grubFiles: await grubFilesOf(conn, hr), refresh: [cmd.text], grubCfg: cfg };
     }
     case 'systemd-boot': {
@@ -118,8 +148,13 @@ export async function detectBootTooling(conn: Connection, hr: HostRoot, choice: 
 }
 
 /** Kernels with an image under /usr/lib/modules/RELEASE/vmlinuz (kernel-install's layout). */
-async function installedKernelImages(conn: Connection, hr: HostRoot): Promise<Array<{ release: string; image: string }>> {
-  const r = await conn.exec(sh`for f in ${hr.path('/usr/lib/modules')}/*/vmlinuz; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`);
+async function installedKernelImages(
+  conn: Connection,
+  hr: HostRoot,
+): Promise<Array<{ release: string; image: string }>> {
+  const r = await conn.exec(
+    sh`for f in ${hr.path('/usr/lib/modules')}/*/vmlinuz; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`,
+  );
   return r.stdout
     .split('\n')
     .filter((l) => l !== '')

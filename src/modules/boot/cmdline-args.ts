@@ -26,7 +26,8 @@ export function argKey(word: string): string {
   return (eq === -1 ? word : word.slice(0, eq)).replace(/-/g, '_');
 }
 
-const sameWord = (a: string, b: string): boolean => argKey(a) === argKey(b) && a.slice(argKey(a).length) === b.slice(argKey(b).length);
+const sameWord = (a: string, b: string): boolean =>
+  argKey(a) === argKey(b) && a.slice(argKey(a).length) === b.slice(argKey(b).length);
 
 /** Whether a word on the command line is one an `absent` entry asks to remove. */
 export function matchesAbsent(word: string, spec: string): boolean {

@@ -3,7 +3,15 @@
  * work out the value grub-mkconfig will see (the files are sourced in order, later ones win), and edit
  * values in place so every other byte of the files stays as it was. Pure.
  */
-import { editArgs, missingArgs, removeWords, splitArgs, wordMustGo, appendWords, type ArgRequest } from './cmdline-args.js';
+import {
+  editArgs,
+  missingArgs,
+  removeWords,
+  splitArgs,
+  wordMustGo,
+  appendWords,
+  type ArgRequest,
+} from './cmdline-args.js';
 
 export type CmdlineVar = 'GRUB_CMDLINE_LINUX' | 'GRUB_CMDLINE_LINUX_DEFAULT';
 
@@ -37,12 +45,19 @@ export function findAssignments(file: GrubFile): Assignment[] {
       let inner: string;
       if (q) {
         const close = rest.indexOf(q, 1);
-        if (close === -1) throw new Error(`${file.path}: ${name} opens a ${q} quote that does not close on the same line; edit it by hand or put it on one line`);
+        if (close === -1)
+          throw new Error(
+            `${file.path}: ${name} opens a ${q} quote that does not close on the same line; edit it by hand or put it on one line`,
+          );
         inner = rest.slice(1, close);
-        if (q === '"' && /\\|`|\$\(/.test(inner)) throw new Error(`${file.path}: ${name} uses backslashes or command substitution; rollgate will not rewrite it`);
+        if (q === '"' && /\\|`|\$\(/.test(inner))
+          throw new Error(
+            `${file.path}: ${name} uses backslashes or command substitution; rollgate will not rewrite it`,
+          );
       } else {
         inner = /^[^\s;#]*/.exec(rest)![0];
-        if (/[\\$`'"]/.test(inner)) throw new Error(`${file.path}: ${name} has an unquoted value rollgate cannot edit safely; quote it`);
+        if (/[\\$`'"]/.test(inner))
+          throw new Error(`${file.path}: ${name} has an unquoted value rollgate cannot edit safely; quote it`);
       }
       const start = offset + at + (q ? 1 : 0);
       out.push({ name, start, end: start + inner.length, quote: q, value: inner });
@@ -58,7 +73,12 @@ export function effectiveCmdline(files: readonly GrubFile[]): Record<CmdlineVar,
   for (const f of files) {
     for (const a of findAssignments(f)) {
       env[a.name] =
-        a.quote === "'" ? a.value : a.value.replace(/\$\{?(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)\}?(?![A-Za-z0-9_])/g, (_m, v: CmdlineVar) => env[v]);
+        a.quote === "'"
+          ? a.value
+          : a.value.replace(
+              /\$\{?(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)\}?(?![A-Za-z0-9_])/g,
+              (_m, v: CmdlineVar) => env[v],
+            );
     }
   }
   return env;
@@ -95,7 +115,9 @@ export function editGrubFiles(files: readonly GrubFile[], req: ArgRequest): Grub
   if (missing.length === 0) return edited;
   for (let i = edited.length - 1; i >= 0; i--) {
     const f = edited[i]!;
-    const last = findAssignments(f).filter((a) => a.name === 'GRUB_CMDLINE_LINUX').pop();
+    const last = findAssignments(f)
+      .filter((a) => a.name === 'GRUB_CMDLINE_LINUX')
+      .pop();
     if (last) {
       edited[i] = { path: f.path, text: replaceValue(f.text, last, appendWords(last.value, missing)) };
       return edited;

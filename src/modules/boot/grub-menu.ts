@@ -42,7 +42,16 @@ export function parseGrubMenu(cfg: string): GrubEntry[] {
         continue;
       }
       const path = [...stack.filter((s) => s.kind === 'submenu').map((s) => s.key), key];
-      const entry: GrubEntry = { title, id, ref: path.join('>'), body: [], kernel: null, args: '', initrd: [], nested: path.length > 1 };
+      const entry: GrubEntry = {
+        title,
+        id,
+        ref: path.join('>'),
+        body: [],
+        kernel: null,
+        args: '',
+        initrd: [],
+        nested: path.length > 1,
+      };
       entries.push(entry);
       stack.push({ kind: 'menuentry', key, entry });
       continue;
@@ -84,7 +93,9 @@ function isRecovery(e: GrubEntry): boolean {
  * it would switch kernels, untried, the moment a newer package is installed.
  */
 export function entryForRelease(entries: readonly GrubEntry[], release: string): GrubEntry | undefined {
-  const fits = entries.filter((e) => kernelRelease(e.kernel) === release && !isRecovery(e) && !e.id?.startsWith('rollgate-'));
+  const fits = entries.filter(
+    (e) => kernelRelease(e.kernel) === release && !isRecovery(e) && !e.id?.startsWith('rollgate-'),
+  );
   return fits.find((e) => e.id?.includes(release)) ?? fits.find((e) => !e.nested) ?? fits[0];
 }
 
@@ -129,7 +140,8 @@ export interface EntrySpec {
 export function renderEntry(like: GrubEntry, spec: EntrySpec): string {
   const body = like.body.map((line) => {
     const indent = /^\s*/.exec(line)?.[0] ?? '\t';
-    if (/^\s*linux(?:16|efi)?\s/.test(line)) return `${indent}linux\t${grubQuote(spec.kernel)} ${spec.args.map(grubQuote).join(' ')}`.trimEnd();
+    if (/^\s*linux(?:16|efi)?\s/.test(line))
+      return `${indent}linux\t${grubQuote(spec.kernel)} ${spec.args.map(grubQuote).join(' ')}`.trimEnd();
     if (/^\s*initrd(?:16|efi)?\s/.test(line)) return `${indent}initrd\t${spec.initrd.map(grubQuote).join(' ')}`;
     return line;
   });

@@ -78,7 +78,8 @@ export function assembleSnapshot(sections: Map<string, SectionResult>, meta: Ass
   const noPassthrough = 'no passthrough_devices were given for this host';
 
   const sources: Record<string, SourceStatus> = {};
-  for (const [name, r] of sections) sources[name] = r.stderr.trim() ? { exitCode: r.exitCode, stderr: tail(r.stderr, 500) } : { exitCode: r.exitCode };
+  for (const [name, r] of sections)
+    sources[name] = r.stderr.trim() ? { exitCode: r.exitCode, stderr: tail(r.stderr, 500) } : { exitCode: r.exitCode };
 
   const snap: HostSnapshot = {
     schemaVersion: 1,
@@ -123,7 +124,9 @@ export function assembleSnapshot(sections: Map<string, SectionResult>, meta: Ass
       tainted: read('tainted', parseTainted),
       log: fromDmesg(parseSecurityLog),
     },
-    swiotlb: read('dmesg', (t) => parseSwiotlb(t.replace(/^# first: .*\n?/m, ''), sections.get('swiotlb_debugfs')?.stdout ?? '')),
+    swiotlb: read('dmesg', (t) =>
+      parseSwiotlb(t.replace(/^# first: .*\n?/m, ''), sections.get('swiotlb_debugfs')?.stdout ?? ''),
+    ),
     faults: fromDmesg(parseDmaFaults),
     previousBoot: read('dmesg_previous_boot', (t) => ({ iommu: parseDmesgIommu(t), faults: parseDmaFaults(t) })),
     sources,
@@ -148,16 +151,19 @@ function assembleProfile(
   meta: AssembleMeta,
   read: <T>(name: string, parse: (text: string) => T | null, empty?: string) => Known<T>,
 ): ProfileFacts {
-  const halves = (name: string) => read(name, (t) => {
-    const [stat, soft] = t.split('@@softirqs');
-    return { stat: parseProcStat(stat ?? ''), softirqs: parseSoftirqs(soft ?? '') };
-  });
+  const halves = (name: string) =>
+    read(name, (t) => {
+      const [stat, soft] = t.split('@@softirqs');
+      return { stat: parseProcStat(stat ?? ''), softirqs: parseSoftirqs(soft ?? '') };
+    });
   const before = halves('profile_before');
   const after = halves('profile_after');
   const both = before.status === 'ok' && after.status === 'ok' ? { b: before.value, a: after.value } : null;
   const reason = before.status === 'unknown' ? before.reason : after.status === 'unknown' ? after.reason : '';
   const counts: Record<string, number[]> = {};
-  if (both) for (const [type, a] of Object.entries(both.a.softirqs.counts)) counts[type] = a.map((x, i) => x - (both.b.softirqs.counts[type]?.[i] ?? 0));
+  if (both)
+    for (const [type, a] of Object.entries(both.a.softirqs.counts))
+      counts[type] = a.map((x, i) => x - (both.b.softirqs.counts[type]?.[i] ?? 0));
   void sections;
   return {
     seconds: meta.profileSeconds,

@@ -34,7 +34,11 @@ export interface SnapshotHost {
 
 const SUDO_REFUSED = /sudo: (a password is required|a terminal is required|.*not in the sudoers|.*may not run sudo)/i;
 
-export async function collectSnapshot(conn: Connection, host: SnapshotHost, opts: CollectOptions = {}): Promise<HostSnapshot> {
+export async function collectSnapshot(
+  conn: Connection,
+  host: SnapshotHost,
+  opts: CollectOptions = {},
+): Promise<HostSnapshot> {
   const profileSeconds = opts.profileSeconds ?? 0;
   const passthroughIds = opts.passthroughIds ?? desiredStateFrom(host.name, host.vars ?? {}).desired.passthroughIds;
   const sectionTimeoutSec = opts.sectionTimeoutSec ?? 30;

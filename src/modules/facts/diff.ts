@@ -41,7 +41,9 @@ function faultKey(f: DmaFault): string {
 
 function companionsByDevice(s: HostSnapshot): Map<string, { group: number | null; others: string[] }> {
   const m = new Map<string, { group: number | null; others: string[] }>();
-  for (const g of valueOf(s.iommu.groups) ?? []) for (const d of g.devices) m.set(d.address, { group: g.id, others: g.devices.map((x) => x.address).filter((a) => a !== d.address) });
+  for (const g of valueOf(s.iommu.groups) ?? [])
+    for (const d of g.devices)
+      m.set(d.address, { group: g.id, others: g.devices.map((x) => x.address).filter((a) => a !== d.address) });
   return m;
 }
 
@@ -49,21 +51,37 @@ function companionsByDevice(s: HostSnapshot): Map<string, { group: number | null
  * Faults in `after` that `before` did not show. After a reboot the kernel log starts over, so every fault of the
  * new boot is new; without a `before`, every fault of the current boot counts. `basis` says which applied.
  */
-export function newFaults(before: HostSnapshot | undefined, after: HostSnapshot): { faults: DmaFault[]; basis: string } | { unknown: string } {
+export function newFaults(
+  before: HostSnapshot | undefined,
+  after: HostSnapshot,
+): { faults: DmaFault[]; basis: string } | { unknown: string } {
   if (after.faults.status !== 'ok') return { unknown: after.faults.reason };
   const fa = after.faults.value;
-  if (!before) return { faults: fa, basis: 'no earlier snapshot to compare with: every fault of the current boot counts' };
+  if (!before)
+    return { faults: fa, basis: 'no earlier snapshot to compare with: every fault of the current boot counts' };
   const [bb, ba] = [valueOf(before.bootId), valueOf(after.bootId)];
-  if (bb && ba && bb !== ba) return { faults: fa, basis: `rebooted since the snapshot of ${before.collectedAt}: every fault of the new boot counts` };
+  if (bb && ba && bb !== ba)
+    return {
+      faults: fa,
+      basis: `rebooted since the snapshot of ${before.collectedAt}: every fault of the new boot counts`,
+    };
   const fb = valueOf(before.faults);
-  if (!fb) return { faults: fa, basis: `the snapshot of ${before.collectedAt} could not read the kernel log: every fault of the current boot counts` };
+  if (!fb)
+    return {
+      faults: fa,
+      basis: `the snapshot of ${before.collectedAt} could not read the kernel log: every fault of the current boot counts`,
+    };
   const seen = new Set(fb.map(faultKey));
-  return { faults: fa.filter((f) => !seen.has(faultKey(f))), basis: `faults not already in the snapshot of ${before.collectedAt}` };
+  return {
+    faults: fa.filter((f) => !seen.has(faultKey(f))),
+    basis: `faults not already in the snapshot of ${before.collectedAt}`,
+  };
 }
 
 export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): SnapshotDiff {
   const changes: SnapshotChange[] = [];
-  const add = (kind: string, impact: ChangeImpact, message: string, device?: string) => changes.push({ kind, impact, message, ...(device ? { device } : {}) });
+  const add = (kind: string, impact: ChangeImpact, message: string, device?: string) =>
+    changes.push({ kind, impact, message, ...(device ? { device } : {}) });
 
   const [kb, ka] = [valueOf(before.kernelRelease), valueOf(after.kernelRelease)];
   if (kb && ka && kb !== ka) add('kernel-changed', 'change', `kernel ${kb} -> ${ka}`);
@@ -86,25 +104,50 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
   const [vb, va] = [derived(before.iommu.vendor), derived(after.iommu.vendor)];
   if (vb && va && vb !== va) add('iommu-vendor-changed', 'change', `IOMMU vendor ${vb} -> ${va}`);
   const [ab, aa] = [derived(before.iommu.active), derived(after.iommu.active)];
-  if (ab !== undefined && aa !== undefined && ab !== aa) add('iommu-active-changed', aa ? 'improvement' : 'regression', aa ? 'the IOMMU is now active' : 'the IOMMU is no longer active');
+  if (ab !== undefined && aa !== undefined && ab !== aa)
+    add(
+      'iommu-active-changed',
+      aa ? 'improvement' : 'regression',
+      aa ? 'the IOMMU is now active' : 'the IOMMU is no longer active',
+    );
   const [db, da] = [derived(before.iommu.defaultDomain), derived(after.iommu.defaultDomain)];
   if (db && da && db !== da) add('default-domain-changed', 'change', `default domain ${db} -> ${da}`);
   const [ib, ia] = [derived(before.iommu.interruptRemapping), derived(after.iommu.interruptRemapping)];
-  if (ib && ia && ib.enabled !== ia.enabled) add(ia.enabled ? 'interrupt-remapping-gained' : 'interrupt-remapping-lost', ia.enabled ? 'improvement' : 'regression', ia.enabled ? 'interrupt remapping is now on' : 'interrupt remapping was lost');
+  if (ib && ia && ib.enabled !== ia.enabled)
+    add(
+      ia.enabled ? 'interrupt-remapping-gained' : 'interrupt-remapping-lost',
+      ia.enabled ? 'improvement' : 'regression',
+      ia.enabled ? 'interrupt remapping is now on' : 'interrupt remapping was lost',
+    );
   const [gb, ga] = [valueOf(before.iommu.groups), valueOf(after.iommu.groups)];
-  if (gb && ga && gb.length && !ga.length) add('iommu-groups-gone', 'regression', `${gb.length} IOMMU groups before, none now`);
+  if (gb && ga && gb.length && !ga.length)
+    add('iommu-groups-gone', 'regression', `${gb.length} IOMMU groups before, none now`);
 
   const [pb, pa] = [valueOf(before.pci), valueOf(after.pci)];
   if (pb && pa) {
     const B = new Map(pb.map((d) => [d.address, d]));
     const A = new Map(pa.map((d) => [d.address, d]));
-    for (const [addr, d] of B) if (!A.has(addr)) add('device-removed', 'regression', `${addr} [${d.id ?? '?'}] is gone`, addr);
-    for (const [addr, d] of A) if (!B.has(addr)) add('device-added', 'change', `${addr} [${d.id ?? '?'}] appeared`, addr);
+    for (const [addr, d] of B)
+      if (!A.has(addr)) add('device-removed', 'regression', `${addr} [${d.id ?? '?'}] is gone`, addr);
+    for (const [addr, d] of A)
+      if (!B.has(addr)) add('device-added', 'change', `${addr} [${d.id ?? '?'}] appeared`, addr);
     for (const [addr, d] of A) {
       const old = B.get(addr);
       if (!old || old.driver === d.driver) continue;
-      const impact: ChangeImpact = old.driver === 'vfio-pci' ? 'regression' : d.driver === 'vfio-pci' ? 'change' : d.driver === null ? 'regression' : 'change';
-      add('driver-changed', impact, `${addr} [${d.id ?? '?'}] driver ${old.driver ?? '(none)'} -> ${d.driver ?? '(none)'}`, addr);
+      const impact: ChangeImpact =
+        old.driver === 'vfio-pci'
+          ? 'regression'
+          : d.driver === 'vfio-pci'
+            ? 'change'
+            : d.driver === null
+              ? 'regression'
+              : 'change';
+      add(
+        'driver-changed',
+        impact,
+        `${addr} [${d.id ?? '?'}] driver ${old.driver ?? '(none)'} -> ${d.driver ?? '(none)'}`,
+        addr,
+      );
     }
   }
   const [mb, ma] = [companionsByDevice(before), companionsByDevice(after)];
@@ -113,8 +156,19 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
     if (!b) continue;
     const { added, removed } = setDiff(b.others, a.others);
     if (added.length || removed.length)
-      add('group-members-changed', added.length ? 'regression' : 'improvement', `${addr} shares its group (${b.group} -> ${a.group}) ${added.length ? `now also with ${added.join(', ')}` : ''}${added.length && removed.length ? ' and ' : ''}${removed.length ? `no longer with ${removed.join(', ')}` : ''}`, addr);
-    else if (b.group !== a.group) add('group-renumbered', 'change', `${addr} moved from group ${b.group} to ${a.group} with the same companions`, addr);
+      add(
+        'group-members-changed',
+        added.length ? 'regression' : 'improvement',
+        `${addr} shares its group (${b.group} -> ${a.group}) ${added.length ? `now also with ${added.join(', ')}` : ''}${added.length && removed.length ? ' and ' : ''}${removed.length ? `no longer with ${removed.join(', ')}` : ''}`,
+        addr,
+      );
+    else if (b.group !== a.group)
+      add(
+        'group-renumbered',
+        'change',
+        `${addr} moved from group ${b.group} to ${a.group} with the same companions`,
+        addr,
+      );
   }
 
   const vfio = (s: HostSnapshot, k: 'loaded' | 'initramfs') => {
@@ -132,10 +186,19 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
   const [ob, oa] = [valueOf(before.modules.modprobe), valueOf(after.modules.modprobe)];
   if (ob && oa) {
     const ids = setDiff(ob.vfioIds, oa.vfioIds);
-    if (ids.removed.length) add('vfio-ids-removed', 'regression', `vfio-pci ids no longer include ${ids.removed.join(', ')}`);
+    if (ids.removed.length)
+      add('vfio-ids-removed', 'regression', `vfio-pci ids no longer include ${ids.removed.join(', ')}`);
     if (ids.added.length) add('vfio-ids-added', 'change', `vfio-pci ids now include ${ids.added.join(', ')}`);
     const bl = setDiff(ob.blacklisted, oa.blacklisted);
-    if (bl.added.length || bl.removed.length) add('blacklist-changed', 'change', `blacklist ${bl.added.map((x) => '+' + x).concat(bl.removed.map((x) => '-' + x)).join(' ')}`);
+    if (bl.added.length || bl.removed.length)
+      add(
+        'blacklist-changed',
+        'change',
+        `blacklist ${bl.added
+          .map((x) => '+' + x)
+          .concat(bl.removed.map((x) => '-' + x))
+          .join(' ')}`,
+      );
   }
 
   const fresh = newFaults(before, after);
@@ -148,10 +211,15 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
   const [sb, sa] = [valueOf(before.security.secureBoot)?.state, valueOf(after.security.secureBoot)?.state];
   if (sb && sa && sb !== sa) add('secure-boot-changed', 'change', `Secure Boot ${sb} -> ${sa}`);
 
-  for (const [name, label] of [['cmdline', 'kernel command line'], ['pci', 'lspci'], ['faults', 'kernel log']] as const) {
+  for (const [name, label] of [
+    ['cmdline', 'kernel command line'],
+    ['pci', 'lspci'],
+    ['faults', 'kernel log'],
+  ] as const) {
     const b = before[name];
     const a = after[name];
-    if (b.status === 'ok' && a.status === 'unknown') add('source-lost', 'regression', `${label} was readable before and is not now: ${a.reason}`);
+    if (b.status === 'ok' && a.status === 'unknown')
+      add('source-lost', 'regression', `${label} was readable before and is not now: ${a.reason}`);
   }
   return { host: after.host, rebooted, changes, regressions: changes.filter((c) => c.impact === 'regression').length };
 }

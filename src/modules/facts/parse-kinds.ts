@@ -35,13 +35,22 @@ export const parseKinds = {
     description: 'dmesg / journalctl -k / syslog kernel lines: IOMMU state, faults, swiotlb, lockdown',
     parse: (t: string) => {
       const iommu = parseDmesgIommu(t);
-      return { iommu, domain: dmesgDomain(iommu), faults: parseDmaFaults(t), swiotlb: parseSwiotlb(t), security: parseSecurityLog(t) };
+      return {
+        iommu,
+        domain: dmesgDomain(iommu),
+        faults: parseDmaFaults(t),
+        swiotlb: parseSwiotlb(t),
+        security: parseSecurityLog(t),
+      };
     },
   },
   faults: { description: 'DMA / interrupt remapping fault lines from any kernel log', parse: parseDmaFaults },
   lspci: { description: 'lspci -nnk (or -Dnnk, -nn, -k)', parse: parseLspciNnk },
   'lspci-vv': { description: 'lspci -vv: ACS, FLR, ARI, port type', parse: parseLspciVv },
-  'iommu-groups': { description: 'IOMMU group listing: sysfs paths or "IOMMU Group N:" script output', parse: parseIommuGroups },
+  'iommu-groups': {
+    description: 'IOMMU group listing: sysfs paths or "IOMMU Group N:" script output',
+    parse: parseIommuGroups,
+  },
   'iommu-group-types': { description: 'grep -H . /sys/kernel/iommu_groups/*/type', parse: parseIommuGroupTypes },
   'iommu-params': {
     description: '/sys/module/iommu/parameters/* (grep -H . or a bare default_domain value)',
@@ -53,7 +62,10 @@ export const parseKinds = {
   lsmod: { description: 'lsmod or /proc/modules', parse: parseLsmod },
   initramfs: { description: 'lsinitramfs IMAGE or lsinitrd', parse: parseInitramfsList },
   modprobe: { description: '/etc/modprobe.d contents (plain or grep -H/-R output)', parse: parseModprobeD },
-  'module-load': { description: 'grep -H . /etc/initramfs-tools/modules /etc/modules /etc/modules-load.d/*.conf', parse: parseModuleLoadConfig },
+  'module-load': {
+    description: 'grep -H . /etc/initramfs-tools/modules /etc/modules /etc/modules-load.d/*.conf',
+    parse: parseModuleLoadConfig,
+  },
   interrupts: {
     description: '/proc/interrupts',
     parse: (t: string) => {

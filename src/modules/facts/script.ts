@@ -21,7 +21,11 @@ export interface CollectionScript {
   script: ShellFragment;
 }
 
-export function buildCollectionScript(sources: SourceSpec[], sectionTimeoutSec = 30, nonce = randomBytes(8).toString('hex')): CollectionScript {
+export function buildCollectionScript(
+  sources: SourceSpec[],
+  sectionTimeoutSec = 30,
+  nonce = randomBytes(8).toString('hex'),
+): CollectionScript {
   const header = sh`rg_n=${nonce}
 rg_t=$(mktemp -d 2>/dev/null) || { echo "mktemp failed" >&2; exit 70; }
 trap 'rm -rf "$rg_t"' EXIT

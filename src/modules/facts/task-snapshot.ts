@@ -19,10 +19,18 @@ export interface TaskSnapshot {
 /** Seconds of performance sampling behind the `profile: true` option (as `rollgate check --profile`). */
 export const PROFILE_SECONDS = 5;
 
-export async function takeTaskSnapshot(ctx: ControllerContext, phase: string, profileSeconds = 0): Promise<TaskSnapshot> {
+export async function takeTaskSnapshot(
+  ctx: ControllerContext,
+  phase: string,
+  profileSeconds = 0,
+): Promise<TaskSnapshot> {
   const { desired, problems } = desiredStateFrom(ctx.host, ctx.vars);
   if (problems.length) throw new ModuleFailure(problems.map(formatProblem).join('; '));
-  const snapshot = await collectSnapshot(ctx.conn, { name: ctx.host }, { passthroughIds: desired.passthroughIds, profileSeconds });
+  const snapshot = await collectSnapshot(
+    ctx.conn,
+    { name: ctx.host },
+    { passthroughIds: desired.passthroughIds, profileSeconds },
+  );
   ctx.snapshots?.record(phase, snapshot);
   return { snapshot, report: evaluateFindings(snapshot, desired), desired };
 }

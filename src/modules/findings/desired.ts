@@ -33,17 +33,36 @@ export interface VarSources {
  */
 export type TemplateValues = 'expand-later' | 'refuse';
 
-const DESIRED_VARS = ['passthrough_devices', 'iommu_mode', 'expected_kernel', 'allow_acs_override', 'require_interrupt_remapping'] as const;
+const DESIRED_VARS = [
+  'passthrough_devices',
+  'iommu_mode',
+  'expected_kernel',
+  'allow_acs_override',
+  'require_interrupt_remapping',
+] as const;
 
-const isTemplate = (v: unknown): boolean => (typeof v === 'string' ? v.includes('{{') || v.includes('{%') : Array.isArray(v) && v.some(isTemplate));
+const isTemplate = (v: unknown): boolean =>
+  typeof v === 'string' ? v.includes('{{') || v.includes('{%') : Array.isArray(v) && v.some(isTemplate);
 
-const MODES: Record<string, DomainType> = { pt: 'passthrough', passthrough: 'passthrough', translated: 'translated', strict: 'translated', lazy: 'lazy' };
+const MODES: Record<string, DomainType> = {
+  pt: 'passthrough',
+  passthrough: 'passthrough',
+  translated: 'translated',
+  strict: 'translated',
+  lazy: 'lazy',
+};
 const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y', 't'];
 const FALSE_WORDS = ['false', 'no', 'off', '0', 'n', 'f'];
 
-const describe = (v: unknown): string => (Array.isArray(v) || typeof v !== 'object' || v === null ? JSON.stringify(v) : 'a mapping');
+const describe = (v: unknown): string =>
+  Array.isArray(v) || typeof v !== 'object' || v === null ? JSON.stringify(v) : 'a mapping';
 
-export function desiredStateFrom(host: string, given: Record<string, unknown>, sources: VarSources = {}, templates: TemplateValues = 'refuse'): { desired: DesiredState; problems: ConfigProblem[] } {
+export function desiredStateFrom(
+  host: string,
+  given: Record<string, unknown>,
+  sources: VarSources = {},
+  templates: TemplateValues = 'refuse',
+): { desired: DesiredState; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const bad = (name: string, message: string, hint: string) => {
     const position = sources.varOrigins?.[name] ?? sources.origin;
@@ -52,24 +71,50 @@ export function desiredStateFrom(host: string, given: Record<string, unknown>, s
   const vars: Record<string, unknown> = { ...given };
   for (const name of DESIRED_VARS) {
     if (!isTemplate(vars[name])) continue;
-    if (templates === 'refuse') bad(name, `${name} is a template, which \`rollgate check\` does not expand`, 'write the value itself (or run playbooks/health-snapshot.yml, which expands it)');
+    if (templates === 'refuse')
+      bad(
+        name,
+        `${name} is a template, which \`rollgate check\` does not expand`,
+        'write the value itself (or run playbooks/health-snapshot.yml, which expands it)',
+      );
     delete vars[name];
   }
   const ids: string[] = [];
   const raw = vars.passthrough_devices;
-  const list = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : null;
-  if (list === null) bad('passthrough_devices', `passthrough_devices is ${describe(raw)}, not a list of vendor:device ids`, 'write passthrough_devices: ["10de:1e87", "10de:10f8"]');
+  const list =
+    raw === undefined || raw === null
+      ? []
+      : Array.isArray(raw)
+        ? raw
+        : typeof raw === 'string'
+          ? raw.split(/[\s,]+/).filter(Boolean)
+          : null;
+  if (list === null)
+    bad(
+      'passthrough_devices',
+      `passthrough_devices is ${describe(raw)}, not a list of vendor:device ids`,
+      'write passthrough_devices: ["10de:1e87", "10de:10f8"]',
+    );
   for (const item of list ?? []) {
     const id = typeof item === 'string' ? normalizeDeviceId(item) : null;
     if (id) ids.push(id);
-    else bad('passthrough_devices', `passthrough_devices entry ${JSON.stringify(item)} is not a vendor:device id`, 'write it as four hex digits, a colon, four hex digits, e.g. "8086:10d3" (lspci -nn shows it in brackets)');
+    else
+      bad(
+        'passthrough_devices',
+        `passthrough_devices entry ${JSON.stringify(item)} is not a vendor:device id`,
+        'write it as four hex digits, a colon, four hex digits, e.g. "8086:10d3" (lspci -nn shows it in brackets)',
+      );
   }
   let iommuMode: DomainType | null = null;
   if (vars.iommu_mode !== undefined && vars.iommu_mode !== null) {
     iommuMode = MODES[String(vars.iommu_mode)] ?? null;
     if (!iommuMode) {
       const near = closestName(String(vars.iommu_mode), Object.keys(MODES));
-      bad('iommu_mode', `iommu_mode ${describe(vars.iommu_mode)} is not one of pt, translated, lazy`, `${near ? `did you mean \`${near}\`? ` : ''}write iommu_mode: pt (or translated, lazy)`);
+      bad(
+        'iommu_mode',
+        `iommu_mode ${describe(vars.iommu_mode)} is not one of pt, translated, lazy`,
+        `${near ? `did you mean \`${near}\`? ` : ''}write iommu_mode: pt (or translated, lazy)`,
+      );
     }
   }
   const bool = (name: string, dflt: boolean): boolean => {
@@ -86,7 +131,12 @@ export function desiredStateFrom(host: string, given: Record<string, unknown>, s
   let expectedKernel: string | null = null;
   const ek = vars.expected_kernel;
   if (typeof ek === 'string' && /^[A-Za-z0-9._+~-]+$/.test(ek.trim())) expectedKernel = ek.trim();
-  else if (ek !== undefined && ek !== null && ek !== '') bad('expected_kernel', `expected_kernel ${describe(ek)} is not a kernel release`, 'write the release as `uname -r` prints it, e.g. expected_kernel: 6.1.0-13-amd64');
+  else if (ek !== undefined && ek !== null && ek !== '')
+    bad(
+      'expected_kernel',
+      `expected_kernel ${describe(ek)} is not a kernel release`,
+      'write the release as `uname -r` prints it, e.g. expected_kernel: 6.1.0-13-amd64',
+    );
   return {
     desired: {
       passthroughIds: [...new Set(ids)],
@@ -109,7 +159,10 @@ export interface DesiredHost extends VarSources {
  * The desired state of every host; throws one ConfigError listing every bad value. A problem from a variable set
  * once for several hosts (a group var) is reported once, with the hosts it applies to.
  */
-export function desiredStatesOf(hosts: Iterable<DesiredHost>, templates: TemplateValues = 'refuse'): Map<string, DesiredState> {
+export function desiredStatesOf(
+  hosts: Iterable<DesiredHost>,
+  templates: TemplateValues = 'refuse',
+): Map<string, DesiredState> {
   const out = new Map<string, DesiredState>();
   const merged = new Map<string, { problem: ConfigProblem; hosts: string[] }>();
   for (const h of hosts) {
@@ -124,8 +177,19 @@ export function desiredStatesOf(hosts: Iterable<DesiredHost>, templates: Templat
     }
   }
   if (merged.size) {
-    const named = (hs: string[]) => (hs.length === 1 ? `host \`${hs[0]}\`` : `hosts ${hs.slice(0, 5).map((x) => `\`${x}\``).join(', ')}${hs.length > 5 ? ` and ${hs.length - 5} more` : ''}`);
-    throw new ConfigError([...merged.values()].map(({ problem, hosts: hs }) => ({ ...problem, message: `${named(hs)}: ${problem.message}` })));
+    const named = (hs: string[]) =>
+      hs.length === 1
+        ? `host \`${hs[0]}\``
+        : `hosts ${hs
+            .slice(0, 5)
+            .map((x) => `\`${x}\``)
+            .join(', ')}${hs.length > 5 ? ` and ${hs.length - 5} more` : ''}`;
+    throw new ConfigError(
+      [...merged.values()].map(({ problem, hosts: hs }) => ({
+        ...problem,
+        message: `${named(hs)}: ${problem.message}`,
+      })),
+    );
   }
   return out;
 }

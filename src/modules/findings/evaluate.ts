@@ -19,7 +19,11 @@ export interface FindingsReport {
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
-export function evaluateFindings(snap: HostSnapshot, desired: DesiredState, rules: readonly Rule[] = allRules): FindingsReport {
+export function evaluateFindings(
+  snap: HostSnapshot,
+  desired: DesiredState,
+  rules: readonly Rule[] = allRules,
+): FindingsReport {
   const findings: Finding[] = [];
   const undecided: FindingsReport['undecided'] = [];
   const passed: string[] = [];
@@ -45,10 +49,14 @@ export function evaluateFindings(snap: HostSnapshot, desired: DesiredState, rule
           ...(f.device ? { device: f.device } : {}),
         });
   }
-  findings.sort((a, b) => LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer) || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  findings.sort(
+    (a, b) =>
+      LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer) || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity],
+  );
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
-  const firstOf = (sev: Finding['severity']) => LAYERS.find((l) => findings.some((f) => f.layer === l && f.severity === sev)) ?? null;
+  const firstOf = (sev: Finding['severity']) =>
+    LAYERS.find((l) => findings.some((f) => f.layer === l && f.severity === sev)) ?? null;
   const fixFirst = firstOf('error') ?? firstOf('warning');
   const summary = fixFirst
     ? `${errors} error(s), ${warnings} warning(s); fix ${LAYER_TITLES[fixFirst]} first`

@@ -37,9 +37,11 @@ export interface Finding {
   device?: string;
 }
 
-export type FindingDraft = Pick<Finding, 'message' | 'evidence'> & Partial<Pick<Finding, 'decision' | 'severity' | 'device'>>;
+export type FindingDraft = Pick<Finding, 'message' | 'evidence'> &
+  Partial<Pick<Finding, 'decision' | 'severity' | 'device'>>;
 
-export type RuleOutcome = { status: 'pass' } | { status: 'unknown'; reason: string } | { status: 'fail'; findings: FindingDraft[] };
+export type RuleOutcome =
+  { status: 'pass' } | { status: 'unknown'; reason: string } | { status: 'fail'; findings: FindingDraft[] };
 
 export interface RuleContext {
   snap: HostSnapshot;
@@ -61,4 +63,5 @@ export interface Rule {
 
 export const pass: RuleOutcome = { status: 'pass' };
 export const cannot = (reason: string): RuleOutcome => ({ status: 'unknown', reason });
-export const fail = (...findings: FindingDraft[]): RuleOutcome => (findings.length ? { status: 'fail', findings } : pass);
+export const fail = (...findings: FindingDraft[]): RuleOutcome =>
+  findings.length ? { status: 'fail', findings } : pass;

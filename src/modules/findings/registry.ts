@@ -8,8 +8,13 @@ import { groupRules } from './rules/groups.js';
 import { faultRules } from './rules/faults.js';
 import { performanceRules } from './rules/performance.js';
 
-export const rules: readonly Rule[] = [...iommuRules, ...bindingRules, ...securityRules, ...groupRules, ...faultRules, ...performanceRules].sort(
-  (a, b) => LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer),
-);
+export const rules: readonly Rule[] = [
+  ...iommuRules,
+  ...bindingRules,
+  ...securityRules,
+  ...groupRules,
+  ...faultRules,
+  ...performanceRules,
+].sort((a, b) => LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer));
 
 export const ruleById: ReadonlyMap<string, Rule> = new Map(rules.map((r) => [r.id, r]));

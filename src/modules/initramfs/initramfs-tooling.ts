@@ -25,9 +25,15 @@ export const DRACUT_CONF = '/etc/dracut.conf.d/rollgate-vfio.conf';
 export async function detectInitramfsTooling(conn: Connection, hr: HostRoot): Promise<InitramfsTooling | null> {
   const t = await findTools(conn, hr, ['update-initramfs', 'lsinitramfs', 'dracut', 'lsinitrd']);
   if (t['update-initramfs']) {
-    return { kind: 'initramfs-tools', build: t['update-initramfs'], list: t.lsinitramfs ?? null, moduleListFile: hr.path('/etc/initramfs-tools/modules') };
+    return {
+      kind: 'initramfs-tools',
+      build: t['update-initramfs'],
+      list: t.lsinitramfs ?? null,
+      moduleListFile: hr.path('/etc/initramfs-tools/modules'),
+    };
   }
-  if (t.dracut) return { kind: 'dracut', build: t.dracut, list: t.lsinitrd ?? null, moduleListFile: hr.path(DRACUT_CONF) };
+  if (t.dracut)
+    return { kind: 'dracut', build: t.dracut, list: t.lsinitrd ?? null, moduleListFile: hr.path(DRACUT_CONF) };
   return null;
 }
 
@@ -45,7 +51,9 @@ export function imagePath(t: InitramfsTooling, release: string): string {
 /** Rebuild for one release or 'all'. The same string for the same target, so undo runs it once. */
 export function rebuildCommand(hr: HostRoot, t: InitramfsTooling, release: string): string {
   if (t.kind === 'initramfs-tools') return toolCommand(hr, t.build, ['-u', '-k', release]).text;
-  return release === 'all' ? toolCommand(hr, t.build, ['-f', '--regenerate-all']).text : toolCommand(hr, t.build, ['-f', '--kver', release]).text;
+  return release === 'all'
+    ? toolCommand(hr, t.build, ['-f', '--regenerate-all']).text
+    : toolCommand(hr, t.build, ['-f', '--kver', release]).text;
 }
 
 /** The host's clock, in whole seconds since the epoch. */
@@ -69,10 +77,12 @@ export function rebuildIfNewerCommand(hr: HostRoot, t: InitramfsTooling, sinceEp
   const since = `@${sinceEpoch}`;
   if (t.kind === 'initramfs-tools') {
     const build = toolCommand(hr, t.build, ['-u', '-k', raw('"$k"')]);
-    return sh`for i in ${hr.path('/boot')}/initrd.img-*; do [ -f "$i" ] || continue; k=\${i##*/initrd.img-}; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`.text;
+    return sh`for i in ${hr.path('/boot')}/initrd.img-*; do [ -f "$i" ] || continue; k=\${i##*/initrd.img-}; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`
+      .text;
   }
   const build = toolCommand(hr, t.build, ['-f', '--kver', raw('"$k"')]);
-  return sh`for i in ${hr.path('/boot')}/initramfs-*.img; do [ -f "$i" ] || continue; k=\${i##*/initramfs-}; k=\${k%.img}; case "$k" in *kdump) continue;; esac; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`.text;
+  return sh`for i in ${hr.path('/boot')}/initramfs-*.img; do [ -f "$i" ] || continue; k=\${i##*/initramfs-}; k=\${k%.img}; case "$k" in *kdump) continue;; esac; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`
+    .text;
 }
 
 /** Modules an initramfs-tools list or a dracut drop-in already asks for. */
@@ -84,19 +94,30 @@ export function listedModules(t: InitramfsTooling['kind'], text: string | null):
       if (m && !line.trim().startsWith('#')) out.add(normModule(m[1]!));
     } else {
       const m = /^\s*(?:add_drivers|force_drivers)\s*\+?=\s*["']([^"']*)["']/.exec(line);
-      m?.[1]!.split(/\s+/).filter(Boolean).forEach((w) => out.add(normModule(w)));
+      m?.[1]!
+        .split(/\s+/)
+        .filter(Boolean)
+        .forEach((w) => out.add(normModule(w)));
     }
   }
   return out;
 }
 
 /** The module list with the missing modules added (text unchanged when none is missing). */
-export function addModules(t: InitramfsTooling['kind'], text: string | null, modules: readonly string[]): string | null {
+export function addModules(
+  t: InitramfsTooling['kind'],
+  text: string | null,
+  modules: readonly string[],
+): string | null {
   const have = listedModules(t, text);
   const missing = modules.filter((m) => !have.has(normModule(m)));
   if (missing.length === 0) return text;
   if (t === 'initramfs-tools') return appendLines(text, missing);
-  return appendLines(text, [`force_drivers+=" ${missing.join(' ')} "`], '# Managed by rollgate (vfio_bind): load vfio-pci early so it claims its devices first.');
+  return appendLines(
+    text,
+    [`force_drivers+=" ${missing.join(' ')} "`],
+    '# Managed by rollgate (vfio_bind): load vfio-pci early so it claims its devices first.',
+  );
 }
 
 /** Modules inside an image, from lsinitramfs/lsinitrd output (the last field of each line ending in .ko*). */
@@ -112,5 +133,10 @@ export function modulesInImage(listing: string): Set<string> {
 
 /** Modules built into the kernel (modules.builtin lists them as paths), which need no initramfs entry. */
 export function builtinModules(modulesBuiltin: string): Set<string> {
-  return modulesInImage(modulesBuiltin.split('\n').map((l) => `/${l}`).join('\n'));
+  return modulesInImage(
+    modulesBuiltin
+      .split('\n')
+      .map((l) => `/${l}`)
+      .join('\n'),
+  );
 }

@@ -45,11 +45,19 @@ function grubEntryFor(entries: readonly GrubEntry[], key: string): GrubEntry | u
   return entries.find((e) => e.ref === key || e.id === key || e.title === key);
 }
 
-export async function defaultBoot(conn: Connection, hr: HostRoot, boot: BootDefault, target: string): Promise<DefaultBoot> {
+export async function defaultBoot(
+  conn: Connection,
+  hr: HostRoot,
+  boot: BootDefault,
+  target: string,
+): Promise<DefaultBoot> {
   if (boot.savedEntry === ROLLOUT_KNOWN_GOOD_ENTRY) return { release: null, command: null, heldByRollout: true };
   const tools = await findTools(conn, hr, ['grubby', 'grub-set-default', 'grub2-set-default']);
   const bls = await blsEntries(conn, hr);
-  const [grubCfg, grub2Cfg] = await readRemoteFiles(conn, [hr.path('/boot/grub/grub.cfg'), hr.path('/boot/grub2/grub.cfg')]);
+  const [grubCfg, grub2Cfg] = await readRemoteFiles(conn, [
+    hr.path('/boot/grub/grub.cfg'),
+    hr.path('/boot/grub2/grub.cfg'),
+  ]);
   const cfg = [grubCfg, grub2Cfg].find((f) => f?.exists);
   const entries = cfg?.exists ? parseGrubMenu(cfg.content.toString('utf8')) : [];
   const key = boot.grubDefault === 'saved' ? (boot.savedEntry ?? '0') : (boot.grubDefault ?? '0');
@@ -59,16 +67,30 @@ export async function defaultBoot(conn: Connection, hr: HostRoot, boot: BootDefa
     kernelRelease(grubEntryFor(entries, key)?.kernel ?? null);
   if (release === target) return { release, command: null, heldByRollout: false };
 
-  if (tools.grubby) return { release, command: toolCommand(hr, tools.grubby, [`--set-default=/boot/vmlinuz-${target}`]).text, heldByRollout: false };
+  if (tools.grubby)
+    return {
+      release,
+      command: toolCommand(hr, tools.grubby, [`--set-default=/boot/vmlinuz-${target}`]).text,
+      heldByRollout: false,
+    };
   const setDefault = tools['grub-set-default'] ?? tools['grub2-set-default'];
-  if (!cfg?.exists && bls.length === 0) throw new ModuleFailure(`cannot make ${target} the default boot entry: no grub.cfg, no boot loader entries and no grubby on this host`);
+  if (!cfg?.exists && bls.length === 0)
+    throw new ModuleFailure(
+      `cannot make ${target} the default boot entry: no grub.cfg, no boot loader entries and no grubby on this host`,
+    );
   if (boot.grubDefault !== 'saved') {
     throw new ModuleFailure(
       `GRUB_DEFAULT=${boot.grubDefault ?? '(unset)'} boots ${release ?? 'another kernel'}, not ${target}: set GRUB_DEFAULT=saved in /etc/default/grub and run update-grub, so the default entry can be chosen`,
     );
   }
   const ref = bls.find((e) => e.release === target)?.id ?? entryForRelease(entries, target)?.ref;
-  if (!ref) throw new ModuleFailure(`no boot entry runs ${target}: regenerate the boot menu (update-grub) and try again`);
-  if (!setDefault) throw new ModuleFailure(`cannot make ${target} the default boot entry: grub-set-default is not installed`);
-  return { release, command: toolCommand(hr, setDefault, [`--boot-directory=${hr.path('/boot')}`, ref]).text, heldByRollout: false };
+  if (!ref)
+    throw new ModuleFailure(`no boot entry runs ${target}: regenerate the boot menu (update-grub) and try again`);
+  if (!setDefault)
+    throw new ModuleFailure(`cannot make ${target} the default boot entry: grub-set-default is not installed`);
+  return {
+    release,
+    command: toolCommand(hr, setDefault, [`--boot-directory=${hr.path('/boot')}`, ref]).text,
+    heldByRollout: false,
+  };
 }

@@ -61,11 +61,19 @@ export function parseGrubDefault(text: string): string | null {
 export const GRUBENV_PATHS = ['/boot/grub/grubenv', '/boot/grub2/grubenv'];
 
 /** The default boot entry, plus the grubenv files themselves (undo restores them byte for byte). */
-export async function readBootDefault(conn: Connection, hr: HostRoot): Promise<{ boot: BootDefault; grubenvFiles: RemoteFile[] }> {
-  const [grub, ...envs] = await readRemoteFiles(conn, [hr.path('/etc/default/grub'), ...GRUBENV_PATHS.map((p) => hr.path(p))]);
+export async function readBootDefault(
+  conn: Connection,
+  hr: HostRoot,
+): Promise<{ boot: BootDefault; grubenvFiles: RemoteFile[] }> {
+  const [grub, ...envs] = await readRemoteFiles(conn, [
+    hr.path('/etc/default/grub'),
+    ...GRUBENV_PATHS.map((p) => hr.path(p)),
+  ]);
   const env = envs.find((f) => f.exists);
   const grubby = (await findTools(conn, hr, ['grubby'])).grubby;
-  const grubbyDefault = grubby ? (await conn.exec(toolCommand(hr, grubby, ['--default-kernel']))).stdout.trim() || null : null;
+  const grubbyDefault = grubby
+    ? (await conn.exec(toolCommand(hr, grubby, ['--default-kernel']))).stdout.trim() || null
+    : null;
   return {
     boot: {
       grubDefault: grub!.exists ? parseGrubDefault(grub!.content.toString('utf8')) : null,

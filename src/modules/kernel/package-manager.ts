@@ -44,17 +44,31 @@ export async function detectPackageManager(conn: Connection, hr: HostRoot): Prom
       remove: (p) => `${APT_ENV} ${cmd(aptGet, ['remove', '-y', ...p])}`,
       hold: (p) => cmd(aptMark, ['hold', p]),
       unhold: (p) => cmd(aptMark, ['unhold', p]),
-      held: async (c) => (await runChecked(c, raw(cmd(aptMark, ['showhold'])), 'apt-mark showhold')).split('\n').filter(Boolean),
+      held: async (c) =>
+        (await runChecked(c, raw(cmd(aptMark, ['showhold'])), 'apt-mark showhold')).split('\n').filter(Boolean),
       upgrade: async (c) => {
-        const list = t['dpkg-query'] ? await runChecked(c, raw(cmd(t['dpkg-query'], ['-W', '-f=${Package} ${Status}\\n', 'linux-image-*'])), 'dpkg-query') : '';
+        const list = t['dpkg-query']
+          ? await runChecked(
+              c,
+              raw(cmd(t['dpkg-query'], ['-W', '-f=${Package} ${Status}\\n', 'linux-image-*'])),
+              'dpkg-query',
+            )
+          : '';
         const metas = list
           .split('\n')
           .filter((l) => l.endsWith(' install ok installed'))
           .map((l) => l.split(' ')[0]!)
           .filter((p) => !/^linux-image-\d/.test(p));
         if (metas.length === 0) return { command: '', releases: [] };
-        const sim = await runChecked(c, raw(`${APT_ENV} ${cmd(aptGet, ['-s', 'install', '--only-upgrade', ...metas])}`), 'apt-get -s');
-        return { command: `${APT_ENV} ${cmd(aptGet, ['install', '-y', '--only-upgrade', ...metas])}`, releases: parseAptSimulation(sim) };
+        const sim = await runChecked(
+          c,
+          raw(`${APT_ENV} ${cmd(aptGet, ['-s', 'install', '--only-upgrade', ...metas])}`),
+          'apt-get -s',
+        );
+        return {
+          command: `${APT_ENV} ${cmd(aptGet, ['install', '-y', '--only-upgrade', ...metas])}`,
+          releases: parseAptSimulation(sim),
+        };
       },
     };
   }
@@ -67,7 +81,10 @@ export async function detectPackageManager(conn: Connection, hr: HostRoot): Prom
       remove: (p) => cmd(dnf, ['remove', '-y', ...p]),
       hold: (p) => cmd(dnf, ['versionlock', 'add', p]),
       unhold: (p) => cmd(dnf, ['versionlock', 'delete', p]),
-      held: async (c) => (await runChecked(c, raw(cmd(dnf, ['-q', 'versionlock', 'list'])), 'dnf versionlock list')).split('\n').filter(Boolean),
+      held: async (c) =>
+        (await runChecked(c, raw(cmd(dnf, ['-q', 'versionlock', 'list'])), 'dnf versionlock list'))
+          .split('\n')
+          .filter(Boolean),
       upgrade: async (c) => {
         // check-update exits 100 when updates exist, 0 when none: both are answers.
         const r = await c.exec(raw(cmd(dnf, ['-q', 'check-update', 'kernel'])));

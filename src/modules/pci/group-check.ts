@@ -13,9 +13,14 @@ export interface BindPlan {
   problems: string[];
 }
 
-const describeDevice = (d: PciDevice): string => `${d.addr} [${d.id}] class ${d.cls}${d.driver ? ` (driver ${d.driver})` : ''}`;
+const describeDevice = (d: PciDevice): string =>
+  `${d.addr} [${d.id}] class ${d.cls}${d.driver ? ` (driver ${d.driver})` : ''}`;
 
-export function planBinding(all: readonly PciDevice[], ids: readonly string[], allowMembers: readonly string[] = []): BindPlan {
+export function planBinding(
+  all: readonly PciDevice[],
+  ids: readonly string[],
+  allowMembers: readonly string[] = [],
+): BindPlan {
   const wanted = new Set(ids.map((i) => i.toLowerCase()));
   const allowed = new Set(allowMembers.map((a) => a.toLowerCase()));
   const devices = all.filter((d) => wanted.has(d.id));

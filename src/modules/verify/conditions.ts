@@ -72,16 +72,30 @@ function cmdlineRow(snap: HostSnapshot, words: string[], present: boolean): Row 
     const a = argWord(w);
     return a === undefined || hasArg(args, a) !== present;
   });
-  const found = wrong.length ? `${present ? 'missing' : 'present'}: ${wrong.join(' ')}` : present ? 'all present' : 'none present';
+  const found = wrong.length
+    ? `${present ? 'missing' : 'present'}: ${wrong.join(' ')}`
+    : present
+      ? 'all present'
+      : 'none present';
   return { holds: wrong.length === 0, found, evidence: [`/proc/cmdline: ${raw}`] };
 }
 
 function driverRow(snap: HostSnapshot, id: string, driver: string): Row {
   const norm = normalizeDeviceId(id);
-  if (!norm) return { holds: false, found: `${JSON.stringify(id)} is not a vendor:device id (write e.g. "10de:1e87")`, evidence: [] };
+  if (!norm)
+    return {
+      holds: false,
+      found: `${JSON.stringify(id)} is not a vendor:device id (write e.g. "10de:1e87")`,
+      evidence: [],
+    };
   if (snap.pci.status !== 'ok') return unknownRow(snap.pci.reason);
   const devices = snap.pci.value.filter((d) => d.id === norm);
-  if (!devices.length) return { holds: false, found: `no device ${norm} on this host`, evidence: [`lspci: ${snap.pci.value.length} devices, none [${norm}]`] };
+  if (!devices.length)
+    return {
+      holds: false,
+      found: `no device ${norm} on this host`,
+      evidence: [`lspci: ${snap.pci.value.length} devices, none [${norm}]`],
+    };
   const wrong = devices.filter((d) => d.driver === null || moduleName(d.driver) !== moduleName(driver));
   const show = (ds: typeof devices) => ds.map((d) => `${d.address} ${d.driver ?? '(no driver)'}`).join(', ');
   return {
@@ -97,11 +111,23 @@ function initramfsRow(snap: HostSnapshot, wanted: boolean): Row {
   const builtin = snap.modules.builtin.status === 'ok' ? snap.modules.builtin.value : [];
   const inside = VFIO_MODULES.filter((m) => i.value.modules.includes(m) || builtin.includes(m));
   const missing = VFIO_MODULES.filter((m) => !inside.includes(m));
-  const evidence = [`${i.value.tool} ${i.value.image ?? ''}`.trim() + `: ${i.value.modules.filter((m) => m.includes('vfio')).join(', ') || 'no vfio module'}`];
-  if (builtin.some((m) => m.includes('vfio'))) evidence.push(`built into the kernel: ${builtin.filter((m) => m.includes('vfio')).join(', ')}`);
+  const evidence = [
+    `${i.value.tool} ${i.value.image ?? ''}`.trim() +
+      `: ${i.value.modules.filter((m) => m.includes('vfio')).join(', ') || 'no vfio module'}`,
+  ];
+  if (builtin.some((m) => m.includes('vfio')))
+    evidence.push(`built into the kernel: ${builtin.filter((m) => m.includes('vfio')).join(', ')}`);
   return wanted
-    ? { holds: missing.length === 0, found: missing.length ? `lacks ${missing.join(', ')}` : 'vfio, vfio_iommu_type1, vfio_pci inside', evidence }
-    : { holds: inside.length === 0, found: inside.length ? `holds ${inside.join(', ')}` : 'no vfio module inside', evidence };
+    ? {
+        holds: missing.length === 0,
+        found: missing.length ? `lacks ${missing.join(', ')}` : 'vfio, vfio_iommu_type1, vfio_pci inside',
+        evidence,
+      }
+    : {
+        holds: inside.length === 0,
+        found: inside.length ? `holds ${inside.join(', ')}` : 'no vfio module inside',
+        evidence,
+      };
 }
 
 function faultsRow(input: VerifyInput): Row {
@@ -114,7 +140,11 @@ function faultsRow(input: VerifyInput): Row {
 
 function findingsRow(report: FindingsReport): Row {
   const errors = report.findings.filter((f) => f.severity === 'error');
-  return { holds: errors.length === 0, found: `${errors.length} error finding(s)`, evidence: errors.map((f) => `${f.rule}: ${f.message}`) };
+  return {
+    holds: errors.length === 0,
+    found: `${errors.length} error finding(s)`,
+    evidence: errors.map((f) => `${f.rule}: ${f.message}`),
+  };
 }
 
 /** Judge every stated condition; options left out (and no_* options set to false) are not checked. */
@@ -122,24 +152,57 @@ export function checkConditions(args: VerifyArgs, input: VerifyInput): Condition
   const { snap } = input;
   const out: ConditionResult[] = [];
   const push = (condition: string, wanted: unknown, row: Row) => out.push({ condition, wanted, ...row });
-  if (args.iommu_enabled !== undefined) push('iommu_enabled', args.iommu_enabled, derivedRow(snap.iommu.active, (v) => v === args.iommu_enabled, String));
-  if (args.default_domain !== undefined) push('default_domain', args.default_domain, derivedRow(snap.iommu.defaultDomain, (v) => v === args.default_domain, String));
+  if (args.iommu_enabled !== undefined)
+    push(
+      'iommu_enabled',
+      args.iommu_enabled,
+      derivedRow(snap.iommu.active, (v) => v === args.iommu_enabled, String),
+    );
+  if (args.default_domain !== undefined)
+    push(
+      'default_domain',
+      args.default_domain,
+      derivedRow(snap.iommu.defaultDomain, (v) => v === args.default_domain, String),
+    );
   if (args.interrupt_remapping !== undefined)
-    push('interrupt_remapping', args.interrupt_remapping, derivedRow(snap.iommu.interruptRemapping, (v) => v.enabled === args.interrupt_remapping, (v) => (v.enabled ? `enabled${v.mode ? ` (${v.mode} mode)` : ''}` : 'disabled')));
+    push(
+      'interrupt_remapping',
+      args.interrupt_remapping,
+      derivedRow(
+        snap.iommu.interruptRemapping,
+        (v) => v.enabled === args.interrupt_remapping,
+        (v) => (v.enabled ? `enabled${v.mode ? ` (${v.mode} mode)` : ''}` : 'disabled'),
+      ),
+    );
   if (args.kernel !== undefined) {
     const k = snap.kernelRelease;
-    push('kernel', args.kernel, k.status === 'ok' ? { holds: k.value === args.kernel, found: k.value, evidence: [`uname -r: ${k.value}`] } : unknownRow(k.reason));
+    push(
+      'kernel',
+      args.kernel,
+      k.status === 'ok'
+        ? { holds: k.value === args.kernel, found: k.value, evidence: [`uname -r: ${k.value}`] }
+        : unknownRow(k.reason),
+    );
   }
-  if (args.cmdline_present?.length) push('cmdline_present', args.cmdline_present, cmdlineRow(snap, args.cmdline_present, true));
-  if (args.cmdline_absent?.length) push('cmdline_absent', args.cmdline_absent, cmdlineRow(snap, args.cmdline_absent, false));
-  for (const [id, driver] of Object.entries(args.drivers ?? {})) push(`drivers[${id}]`, driver, driverRow(snap, id, driver));
-  if (args.vfio_in_initramfs !== undefined) push('vfio_in_initramfs', args.vfio_in_initramfs, initramfsRow(snap, args.vfio_in_initramfs));
+  if (args.cmdline_present?.length)
+    push('cmdline_present', args.cmdline_present, cmdlineRow(snap, args.cmdline_present, true));
+  if (args.cmdline_absent?.length)
+    push('cmdline_absent', args.cmdline_absent, cmdlineRow(snap, args.cmdline_absent, false));
+  for (const [id, driver] of Object.entries(args.drivers ?? {}))
+    push(`drivers[${id}]`, driver, driverRow(snap, id, driver));
+  if (args.vfio_in_initramfs !== undefined)
+    push('vfio_in_initramfs', args.vfio_in_initramfs, initramfsRow(snap, args.vfio_in_initramfs));
   if (args.no_new_dma_faults) push('no_new_dma_faults', true, faultsRow(input));
   if (args.no_error_findings) push('no_error_findings', true, findingsRow(input.findings));
   return out;
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ') : JSON.stringify(v));
+const show = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : Array.isArray(v)
+      ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')
+      : JSON.stringify(v);
 
 /** One readable message: which conditions failed, what was found and the evidence, or that all held. */
 export function describeVerification(host: string, results: ConditionResult[]): string {

@@ -32,7 +32,14 @@ export function findVfioIds(files: readonly ConfFile[]): Array<{ path: string; i
   for (const f of files) {
     for (const l of lines(f.text)) {
       const m = VFIO_OPTIONS.exec(l);
-      if (m) found.push({ path: f.path, ids: m[2]!.split(',').filter(Boolean).map((i) => i.toLowerCase()) });
+      if (m)
+        found.push({
+          path: f.path,
+          ids: m[2]!
+            .split(',')
+            .filter(Boolean)
+            .map((i) => i.toLowerCase()),
+        });
     }
   }
   return found;
@@ -49,18 +56,26 @@ export function hasSoftdep(files: readonly ConfFile[], module: string): boolean 
   );
 }
 
-export const MANAGED_HEADER = '# Managed by rollgate (vfio_bind): PCI ids bound to vfio-pci at boot, and the drivers it must load before.';
+export const MANAGED_HEADER =
+  '# Managed by rollgate (vfio_bind): PCI ids bound to vfio-pci at boot, and the drivers it must load before.';
 
 /**
  * New contents for the modprobe.d files: ids merged into the existing ids line, or a new line in the managed
  * file; a softdep for each host module that lacks one. Returns only files whose content changes.
  * Throws when several files set ids (which one wins depends on order; merge them by hand first).
  */
-export function editVfioConf(files: readonly ConfFile[], managedPath: string, ids: readonly string[], hostModules: readonly string[]): ConfFile[] {
+export function editVfioConf(
+  files: readonly ConfFile[],
+  managedPath: string,
+  ids: readonly string[],
+  hostModules: readonly string[],
+): ConfFile[] {
   const existing = findVfioIds(files);
   const owners = [...new Set(existing.map((e) => e.path))];
   if (existing.length > 1) {
-    throw new Error(`vfio-pci ids are set more than once (${owners.join(', ')}); modprobe uses only one of them, merge them into one line first`);
+    throw new Error(
+      `vfio-pci ids are set more than once (${owners.join(', ')}); modprobe uses only one of them, merge them into one line first`,
+    );
   }
   const target = existing[0]?.path ?? managedPath;
   const file = files.find((f) => f.path === target) ?? { path: target, text: null };
@@ -70,7 +85,13 @@ export function editVfioConf(files: readonly ConfFile[], managedPath: string, id
     const missing = wanted.filter((i) => !existing[0]!.ids.includes(i));
     if (missing.length) {
       text = lines(text)
-        .map((l) => l.replace(VFIO_OPTIONS, (_m, head: string, list: string, tail: string) => `${head}${[list, ...missing].filter(Boolean).join(',')}${tail}`))
+        .map((l) =>
+          l.replace(
+            VFIO_OPTIONS,
+            (_m, head: string, list: string, tail: string) =>
+              `${head}${[list, ...missing].filter(Boolean).join(',')}${tail}`,
+          ),
+        )
         .join('\n');
     }
   } else {

@@ -9,7 +9,11 @@ describe('waiting for a cluster down slot', () => {
     const cap = { cluster: 'rack7', maxDown: 1 };
     expect(await lock.acquireDownSlot('run-a', 'rack7', 'hv1', 1)).toEqual({ ok: true });
     const waits: string[][] = [];
-    const pending = takeDownSlot(lock, 'run-b', 'hv2', cap, { timeoutMs: 5000, pollMs: 20, onWait: (d) => waits.push(d) });
+    const pending = takeDownSlot(lock, 'run-b', 'hv2', cap, {
+      timeoutMs: 5000,
+      pollMs: 20,
+      onWait: (d) => waits.push(d),
+    });
     await new Promise((r) => setTimeout(r, 100));
     await lock.releaseDownSlot('run-a', 'rack7', 'hv1');
     expect(await pending).toEqual({ ok: true });
@@ -22,7 +26,13 @@ describe('waiting for a cluster down slot', () => {
     const journal = Journal.open(':memory:');
     const lock = journal.fleetLock();
     await lock.acquireDownSlot('run-a', 'rack7', 'hv1', 1);
-    const out = await takeDownSlot(lock, 'run-b', 'hv2', { cluster: 'rack7', maxDown: 1 }, { timeoutMs: 60, pollMs: 20 });
+    const out = await takeDownSlot(
+      lock,
+      'run-b',
+      'hv2',
+      { cluster: 'rack7', maxDown: 1 },
+      { timeoutMs: 60, pollMs: 20 },
+    );
     expect(out).toEqual({ ok: false, message: 'cluster rack7 had 1 of 1 host(s) down for 0 s: hv1 (run run-a)' });
     journal.close();
   });

@@ -22,17 +22,22 @@ export interface Running {
 }
 
 export function startCli(args: string[]): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, SSH_AUTH_SOCK: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   // Bounded: a CLI that hangs is killed after two minutes (the test then fails on its output).
   const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const done = new Promise<Finished>((resolve) => child.on('close', (code, signal) => {
-    clearTimeout(guard);
-    resolve({ code, signal, stdout, stderr });
-  }));
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
   return { child, done };
 }
 
@@ -64,5 +69,10 @@ export async function until<T>(what: () => T | undefined | false, ms = 60_000): 
 
 /** The id of the step named `task` once it is journaled as pending (running now). */
 export function pendingStep(journal: string, task: string): number | undefined {
-  return peek(journal, (db) => (db.prepare("SELECT id FROM steps WHERE task = ? AND status = 'pending'").get(task) as { id: number } | undefined)?.id);
+  return peek(
+    journal,
+    (db) =>
+      (db.prepare("SELECT id FROM steps WHERE task = ? AND status = 'pending'").get(task) as { id: number } | undefined)
+        ?.id,
+  );
 }

@@ -21,7 +21,8 @@ export function ensureBuilt(): void {
   } catch {
     // not built yet
   }
-  if (built < newest(join(root, 'src'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+  if (built < newest(join(root, 'src')))
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
 }
 
 export interface CliRun {
@@ -32,9 +33,14 @@ export interface CliRun {
 
 export function rollgate(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'rollgate.js'), ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(root, 'bin', 'rollgate.js'), ...args],
+      { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }

@@ -42,9 +42,10 @@ export async function cuttableLink(host: FleetHost, knownHosts: string): Promise
     mend() {
       down = false;
     },
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

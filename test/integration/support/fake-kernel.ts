@@ -18,7 +18,7 @@ export function startFakeKernel(root: string): { stop(): void } {
     if (!addr || !existsSync(join(devices, addr))) return;
     if (!original.has(addr)) original.set(addr, linkOf(addr));
     const override = readFileSync(join(devices, addr, 'driver_override'), 'utf8').trim();
-    const target = override && override !== '(null)' ? `../../drivers/${override}` : original.get(addr) ?? null;
+    const target = override && override !== '(null)' ? `../../drivers/${override}` : (original.get(addr) ?? null);
     rmSync(join(devices, addr, 'driver'), { force: true });
     if (target) {
       mkdirSync(join(devices, addr, target), { recursive: true });

@@ -74,7 +74,11 @@ GRUB_DISABLE_RECOVERY="true"
 
 function common(root: string, opts: RootOptions): void {
   const vendor = opts.cpu === 'amd' ? 'AuthenticAMD' : 'GenuineIntel';
-  put(root, 'proc/cpuinfo', `processor\t: 0\nvendor_id\t: ${vendor}\nflags\t\t: fpu ${opts.cpu === 'amd' ? 'svm' : 'vmx'}\n\nprocessor\t: 1\nvendor_id\t: ${vendor}\n`);
+  put(
+    root,
+    'proc/cpuinfo',
+    `processor\t: 0\nvendor_id\t: ${vendor}\nflags\t\t: fpu ${opts.cpu === 'amd' ? 'svm' : 'vmx'}\n\nprocessor\t: 1\nvendor_id\t: ${vendor}\n`,
+  );
   put(root, 'proc/cmdline', `BOOT_IMAGE=/boot/vmlinuz-${TEST_KERNEL} root=UUID=0000 ro quiet\n`);
   put(root, 'proc/sys/kernel/osrelease', `${TEST_KERNEL}\n`);
   put(root, 'proc/sys/kernel/random/boot_id', 'a1b2c3d4-0000-4000-8000-000000000001\n');
@@ -88,7 +92,10 @@ function common(root: string, opts: RootOptions): void {
     put(root, `${dev}/class`, `0x${d.cls}\n`);
     put(root, `${dev}/driver_override`, '(null)\n');
     mkdirSync(join(root, `sys/kernel/iommu_groups/${d.group}/devices`), { recursive: true });
-    symlinkSync(`../../../../bus/pci/devices/${d.addr}`, join(root, `sys/kernel/iommu_groups/${d.group}/devices/${d.addr}`));
+    symlinkSync(
+      `../../../../bus/pci/devices/${d.addr}`,
+      join(root, `sys/kernel/iommu_groups/${d.group}/devices/${d.addr}`),
+    );
     symlinkSync(`../../../../kernel/iommu_groups/${d.group}`, join(root, `${dev}/iommu_group`));
     if (d.driver) {
       mkdirSync(join(root, `sys/bus/pci/drivers/${d.driver}`), { recursive: true });
@@ -108,7 +115,8 @@ function common(root: string, opts: RootOptions): void {
 /** Regenerate what the doubles derive (grub.cfg, initrd) after a test edits the root's files by hand. */
 export function rebuildDerived(root: string): void {
   if (existsSync(join(root, 'usr/sbin/update-grub'))) runDouble(root, 'usr/sbin/update-grub', []);
-  if (existsSync(join(root, 'usr/sbin/update-initramfs'))) runDouble(root, 'usr/sbin/update-initramfs', ['-u', '-k', TEST_KERNEL]);
+  if (existsSync(join(root, 'usr/sbin/update-initramfs')))
+    runDouble(root, 'usr/sbin/update-initramfs', ['-u', '-k', TEST_KERNEL]);
   if (existsSync(join(root, 'usr/bin/dracut'))) runDouble(root, 'usr/bin/dracut', ['-f', '--kver', TEST_KERNEL]);
 }
 
@@ -142,8 +150,16 @@ export function buildRoot(root: string, profile: RootProfile, opts: RootOptions 
       break;
     case 'fedora-bls':
       put(root, 'etc/default/grub', `${FEDORA_GRUB}GRUB_ENABLE_BLSCFG=true\n`);
-      put(root, `boot/loader/entries/0000-${TEST_KERNEL}.conf`, `title Fedora (${TEST_KERNEL})\nversion ${TEST_KERNEL}\nlinux /vmlinuz-${TEST_KERNEL}\ninitrd /initramfs-${TEST_KERNEL}.img\noptions root=UUID=0000 ro rhgb quiet\ngrub_users $grub_users\n`);
-      put(root, 'boot/loader/entries/0000-0-rescue.conf', `title Fedora (0-rescue)\nversion 0-rescue\nlinux /vmlinuz-0-rescue\noptions root=UUID=0000 ro rhgb quiet\n`);
+      put(
+        root,
+        `boot/loader/entries/0000-${TEST_KERNEL}.conf`,
+        `title Fedora (${TEST_KERNEL})\nversion ${TEST_KERNEL}\nlinux /vmlinuz-${TEST_KERNEL}\ninitrd /initramfs-${TEST_KERNEL}.img\noptions root=UUID=0000 ro rhgb quiet\ngrub_users $grub_users\n`,
+      );
+      put(
+        root,
+        'boot/loader/entries/0000-0-rescue.conf',
+        `title Fedora (0-rescue)\nversion 0-rescue\nlinux /vmlinuz-0-rescue\noptions root=UUID=0000 ro rhgb quiet\n`,
+      );
       put(root, 'boot/grub2/grubenv', `# GRUB Environment Block\nsaved_entry=0000-${TEST_KERNEL}\n${'#'.repeat(64)}\n`);
       double(root, 'grubby');
       double(root, 'grub-mkconfig', 'usr/sbin', 'grub2-mkconfig');

@@ -12,7 +12,8 @@ import { raw, ShellFragment } from '../../../src/connection/shell-quote.js';
 export function lossy(c: Connection, cut: (stdin: Buffer) => Buffer): Connection {
   return {
     host: c.host,
-    exec: (command, options = {}) => c.exec(command, options.stdin === undefined ? options : { ...options, stdin: cut(Buffer.from(options.stdin)) }),
+    exec: (command, options = {}) =>
+      c.exec(command, options.stdin === undefined ? options : { ...options, stdin: cut(Buffer.from(options.stdin)) }),
     close: () => c.close(),
   };
 }
@@ -21,12 +22,35 @@ export function lossy(c: Connection, cut: (stdin: Buffer) => Buffer): Connection
 export function withPath(c: Connection, path: string): Connection {
   return {
     host: c.host,
-    exec: (command, options) => c.exec(raw(`PATH=${path}; export PATH\n${command instanceof ShellFragment ? command.text : command}`), options),
+    exec: (command, options) =>
+      c.exec(raw(`PATH=${path}; export PATH\n${command instanceof ShellFragment ? command.text : command}`), options),
     close: () => c.close(),
   };
 }
 
-const TOOLS = ['cat', 'chmod', 'chown', 'cp', 'dirname', 'mkdir', 'mktemp', 'mv', 'rm', 'rmdir', 'sha256sum', 'stat', 'sync', 'tr', 'wc', 'head', 'sh', 'base64', 'find', 'grep', 'sed'];
+const TOOLS = [
+  'cat',
+  'chmod',
+  'chown',
+  'cp',
+  'dirname',
+  'mkdir',
+  'mktemp',
+  'mv',
+  'rm',
+  'rmdir',
+  'sha256sum',
+  'stat',
+  'sync',
+  'tr',
+  'wc',
+  'head',
+  'sh',
+  'base64',
+  'find',
+  'grep',
+  'sed',
+];
 
 /** A bin directory at `bin` holding links to the usual tools except `missing`, plus `extra` scripts by name. */
 export function toolDir(bin: string, missing: readonly string[], extra: Record<string, string> = {}): string {

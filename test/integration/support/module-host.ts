@@ -69,7 +69,12 @@ export function hashTree(dir: string, exclude: readonly string[] = []): string {
   return h.digest('hex');
 }
 
-export function moduleContext(conn: SshConnection, vars: Record<string, unknown>, checkMode = false, events: RollgateEvent[] = []): ModuleContext {
+export function moduleContext(
+  conn: SshConnection,
+  vars: Record<string, unknown>,
+  checkMode = false,
+  events: RollgateEvent[] = [],
+): ModuleContext {
   return { conn, host: conn.host, vars, checkMode, emit: (e) => events.push(e) };
 }
 

@@ -22,7 +22,9 @@ export function createNetns(label: string): Netns {
     name,
     bridge(port) {
       const server = createServer((socket) => {
-        const relay = spawn('ip', ['netns', 'exec', name, 'socat', 'STDIO', `TCP:127.0.0.1:${port}`], { stdio: ['pipe', 'pipe', 'ignore'] });
+        const relay = spawn('ip', ['netns', 'exec', name, 'socat', 'STDIO', `TCP:127.0.0.1:${port}`], {
+          stdio: ['pipe', 'pipe', 'ignore'],
+        });
         relays.add(relay);
         relay.on('exit', () => {
           relays.delete(relay);
@@ -35,7 +37,9 @@ export function createNetns(label: string): Netns {
         relay.stdin!.on('error', () => undefined);
       });
       servers.push(server);
-      return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+      return new Promise((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+      );
     },
     async remove() {
       for (const r of relays) r.kill('SIGTERM');

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bootArgs, copyPathFor, entryForRelease, firstNormalEntry, grubQuote, kernelRelease, parseGrubMenu, renderEntry } from '../../../src/modules/boot/grub-menu.js';
+import {
+  bootArgs,
+  copyPathFor,
+  entryForRelease,
+  firstNormalEntry,
+  grubQuote,
+  kernelRelease,
+  parseGrubMenu,
+  renderEntry,
+} from '../../../src/modules/boot/grub-menu.js';
 
 const U = '4f0c2d1e-8a7b-4c3d-9e5f-0a1b2c3d4e5f';
 const cfg = readFileSync(new URL('../../fixtures/grub/debian12-grub.cfg', import.meta.url), 'utf8');
@@ -27,8 +36,12 @@ describe('parseGrubMenu on a Debian 12 grub.cfg', () => {
   });
   it('picks the normal entry that keeps booting a release (its own, not the top-level one), never recovery', () => {
     // The entry that names the release, not the top-level one that boots whatever kernel is newest.
-    expect(entryForRelease(entries, '6.1.0-50-amd64')?.ref).toBe(`gnulinux-advanced-${U}>gnulinux-6.1.0-50-amd64-advanced-${U}`);
-    expect(entryForRelease(entries, '6.1.0-41-amd64')?.ref).toBe(`gnulinux-advanced-${U}>gnulinux-6.1.0-41-amd64-advanced-${U}`);
+    expect(entryForRelease(entries, '6.1.0-50-amd64')?.ref).toBe(
+      `gnulinux-advanced-${U}>gnulinux-6.1.0-50-amd64-advanced-${U}`,
+    );
+    expect(entryForRelease(entries, '6.1.0-41-amd64')?.ref).toBe(
+      `gnulinux-advanced-${U}>gnulinux-6.1.0-41-amd64-advanced-${U}`,
+    );
     expect(entryForRelease(entries, '6.9.9')).toBeUndefined();
     expect(firstNormalEntry(entries)?.ref).toBe(`gnulinux-simple-${U}`);
   });
@@ -64,7 +77,11 @@ describe('rendering rollgate entries', () => {
 `);
     // What we render parses back to what we meant.
     const back = parseGrubMenu(text)[0]!;
-    expect(back).toMatchObject({ id: 'rollgate-known-good', kernel: '/boot/rollgate/vmlinuz-6.1.0-50-amd64', initrd: ['/boot/rollgate/initrd.img-6.1.0-50-amd64'] });
+    expect(back).toMatchObject({
+      id: 'rollgate-known-good',
+      kernel: '/boot/rollgate/vmlinuz-6.1.0-50-amd64',
+      initrd: ['/boot/rollgate/initrd.img-6.1.0-50-amd64'],
+    });
   });
   it('quotes words GRUB would otherwise read as syntax', () => {
     expect(grubQuote('console=ttyS0,115200n8')).toBe('console=ttyS0,115200n8');

@@ -9,7 +9,10 @@ const beforePt = () =>
     boot_id: '11111111-2222-4333-8444-555555555555\n',
     cmdline: text('cmdline').replace(' iommu=pt', ''),
     iommu_group_types: text('iommu_group_types').replace(/identity/g, 'DMA'),
-    dmesg: text('dmesg').replace('Default domain type: Passthrough (set via kernel command line)', 'Default domain type: Translated'),
+    dmesg: text('dmesg').replace(
+      'Default domain type: Passthrough (set via kernel command line)',
+      'Default domain type: Translated',
+    ),
   });
 
 describe('diffSnapshots', () => {
@@ -24,7 +27,12 @@ describe('diffSnapshots', () => {
   });
 
   it('reports nothing between two snapshots of the same state', () => {
-    expect(diffSnapshots(hostSnapshot(HEALTHY), hostSnapshot(HEALTHY))).toEqual({ host: 'hv01', rebooted: false, changes: [], regressions: 0 });
+    expect(diffSnapshots(hostSnapshot(HEALTHY), hostSnapshot(HEALTHY))).toEqual({
+      host: 'hv01',
+      rebooted: false,
+      changes: [],
+      regressions: 0,
+    });
   });
 
   it('flags the regressions of a bad kernel update', () => {
@@ -33,8 +41,13 @@ describe('diffSnapshots', () => {
       kernel_release: '6.1.0-51-amd64\n',
       lspci: text('lspci').replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e'),
       initramfs: '# image /boot/initrd.img-6.1.0-51-amd64\n',
-      dmesg: text('dmesg').replace('DMAR-IR: Enabled IRQ remapping in x2apic mode', 'DMAR-IR: IRQ remapping disabled') + '[ 60.1] DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x7f3c0000 [fault reason 0x06] PTE Read access is not set\n',
-      iommu_groups: text('iommu_groups').replace('/sys/kernel/iommu_groups/3/devices/0000:00:1f.3', '/sys/kernel/iommu_groups/4/devices/0000:00:1f.3'),
+      dmesg:
+        text('dmesg').replace('DMAR-IR: Enabled IRQ remapping in x2apic mode', 'DMAR-IR: IRQ remapping disabled') +
+        '[ 60.1] DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x7f3c0000 [fault reason 0x06] PTE Read access is not set\n',
+      iommu_groups: text('iommu_groups').replace(
+        '/sys/kernel/iommu_groups/3/devices/0000:00:1f.3',
+        '/sys/kernel/iommu_groups/4/devices/0000:00:1f.3',
+      ),
     });
     const d = diffSnapshots(hostSnapshot(HEALTHY), after);
     const kinds = d.changes.map((c) => `${c.kind}:${c.impact}`);
@@ -48,12 +61,19 @@ describe('diffSnapshots', () => {
         'new-faults:regression',
       ]),
     );
-    expect(d.changes.find((c) => c.kind === 'driver-changed')?.message).toBe('0000:01:00.0 [8086:10d3] driver vfio-pci -> e1000e');
+    expect(d.changes.find((c) => c.kind === 'driver-changed')?.message).toBe(
+      '0000:01:00.0 [8086:10d3] driver vfio-pci -> e1000e',
+    );
     expect(d.changes.find((c) => c.kind === 'new-faults')?.message).toBe('1 new DMA fault(s) from 0000:01:00.0');
   });
 
   it('does not count a fault seen in the same boot twice', () => {
-    const withFault = () => hostSnapshot(HEALTHY, { dmesg: text('dmesg') + '[ 60.1] DMAR: [DMA Read] Request device [01:00.0] fault addr 7f3c0000 [fault reason 06] PTE Read access is not set\n' });
+    const withFault = () =>
+      hostSnapshot(HEALTHY, {
+        dmesg:
+          text('dmesg') +
+          '[ 60.1] DMAR: [DMA Read] Request device [01:00.0] fault addr 7f3c0000 [fault reason 06] PTE Read access is not set\n',
+      });
     expect(diffSnapshots(withFault(), withFault()).changes).toEqual([]);
   });
 });

@@ -97,7 +97,11 @@ export function unclassifiedLabSources(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((set) => statSync(join(dir, set)).isDirectory())
-    .flatMap((set) => readdirSync(join(dir, set)).filter((f) => f.endsWith('.txt')).map((f) => `${set}/${f}`))
+    .flatMap((set) =>
+      readdirSync(join(dir, set))
+        .filter((f) => f.endsWith('.txt'))
+        .map((f) => `${set}/${f}`),
+    )
     .filter((p) => {
       const source = p.split('/')[1]!.replace(/\.txt$/, '');
       return !(source in LAB_SOURCE_KINDS) && !(source in LAB_UNPARSED);

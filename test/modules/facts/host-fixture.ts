@@ -36,7 +36,11 @@ export const fixedMeta = (over: Partial<AssembleMeta> = {}): AssembleMeta => ({
 });
 
 /** Assemble a recorded host, with some sections replaced: a string is new stdout, an object a whole result. */
-export function hostSnapshot(dir: string, changes: Record<string, string | Partial<SectionResult> | null> = {}, meta: Partial<AssembleMeta> = {}): HostSnapshot {
+export function hostSnapshot(
+  dir: string,
+  changes: Record<string, string | Partial<SectionResult> | null> = {},
+  meta: Partial<AssembleMeta> = {},
+): HostSnapshot {
   const sections = loadSections(dir);
   for (const [name, change] of Object.entries(changes)) {
     if (change === null) sections.delete(name);

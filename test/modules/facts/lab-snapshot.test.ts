@@ -28,17 +28,24 @@ describe.each([
     expect(snap.iommu.vendor).toMatchObject({ status: 'ok', value: { value: vendor } });
     expect(snap.iommu.active).toMatchObject({ status: 'ok', value: { value: true } });
     expect(snap.iommu.defaultDomain).toMatchObject({ status: 'ok', value: { value: 'translated' } });
-    expect(snap.iommu.interruptRemapping).toMatchObject({ status: 'ok', value: { value: { enabled: true, mode: remapMode } } });
+    expect(snap.iommu.interruptRemapping).toMatchObject({
+      status: 'ok',
+      value: { value: { enabled: true, mode: remapMode } },
+    });
     expect(snap.hardware).toMatchObject({ status: 'ok', value: { kind: `rollgate-lab ${product}` } });
   });
 
   it('puts the GPU pair in one group on its host drivers, the root-port NIC alone', () => {
     const groups = snap.iommu.groups.status === 'ok' ? snap.iommu.groups.value : [];
-    const members = (a: string) => groups.find((g) => g.devices.some((d) => d.address === a))?.devices.map((d) => d.address);
+    const members = (a: string) =>
+      groups.find((g) => g.devices.some((d) => d.address === a))?.devices.map((d) => d.address);
     expect(members('0000:00:04.0')).toEqual(['0000:00:04.0', '0000:00:04.1']);
     expect(members('0000:01:00.0')).toEqual(['0000:01:00.0']);
     const pci = snap.pci.status === 'ok' ? snap.pci.value : [];
-    expect(pci.filter((d) => ['0000:00:04.0', '0000:00:04.1'].includes(d.address)).map((d) => d.driver)).toEqual(['bochs-drm', 'snd_hda_intel']);
+    expect(pci.filter((d) => ['0000:00:04.0', '0000:00:04.1'].includes(d.address)).map((d) => d.driver)).toEqual([
+      'bochs-drm',
+      'snd_hda_intel',
+    ]);
   });
 
   it('leaves what the capture did not take unknown, with the reason', () => {
@@ -60,7 +67,9 @@ describe.each([
 });
 
 it('the lab captures are present', () => {
-  expect(existsSync('test/fixtures/lab/intel-default/dmesg.txt') && existsSync('test/fixtures/lab/amd-default/dmesg.txt')).toBe(true);
+  expect(
+    existsSync('test/fixtures/lab/intel-default/dmesg.txt') && existsSync('test/fixtures/lab/amd-default/dmesg.txt'),
+  ).toBe(true);
 });
 
 describe.each(['intel', 'amd'])('the %s lab VM before and after a change', (vendor) => {
@@ -73,7 +82,9 @@ describe.each(['intel', 'amd'])('the %s lab VM before and after a change', (vend
     try {
       writeFileSync(join(dir, 'before.json'), JSON.stringify(before));
       writeFileSync(join(dir, 'after.json'), JSON.stringify(pt));
-      const { code, out } = await captureStdout(() => main(['node', 'rollgate', 'diff', join(dir, 'before.json'), join(dir, 'after.json'), '--json']));
+      const { code, out } = await captureStdout(() =>
+        main(['node', 'rollgate', 'diff', join(dir, 'before.json'), join(dir, 'after.json'), '--json']),
+      );
       expect(code).toBe(0);
       // The captures carry no boot_id, so whether the host rebooted is not claimed.
       expect(JSON.parse(out)).toEqual({
@@ -100,10 +111,21 @@ describe.each(['intel', 'amd'])('the %s lab VM before and after a change', (vend
   });
 
   it('passes the verify of enable-iommu-passthrough.yml after the iommu=pt boot, and fails it before', () => {
-    const args: VerifyArgs = { iommu_enabled: true, default_domain: 'passthrough', interrupt_remapping: true, cmdline_present: ['iommu=pt'], no_new_dma_faults: true };
-    const judge = (snap: HostSnapshot) => checkConditions(args, { snap, baseline: before, findings: evaluateFindings(snap, desired) });
+    const args: VerifyArgs = {
+      iommu_enabled: true,
+      default_domain: 'passthrough',
+      interrupt_remapping: true,
+      cmdline_present: ['iommu=pt'],
+      no_new_dma_faults: true,
+    };
+    const judge = (snap: HostSnapshot) =>
+      checkConditions(args, { snap, baseline: before, findings: evaluateFindings(snap, desired) });
     expect(judge(pt).filter((c) => !c.holds)).toEqual([]);
-    expect(judge(before).filter((c) => !c.holds).map((c) => `${c.condition}: ${c.found}`)).toEqual(['default_domain: translated', 'cmdline_present: missing: iommu=pt']);
+    expect(
+      judge(before)
+        .filter((c) => !c.holds)
+        .map((c) => `${c.condition}: ${c.found}`),
+    ).toEqual(['default_domain: translated', 'cmdline_present: missing: iommu=pt']);
   });
 
   it('fails the verify of onboard-passthrough.yml on a runtime-only binding: vfio is not in the initramfs', () => {

@@ -35,7 +35,9 @@ describe('kernel log prefixes', () => {
 
 describe('parseCmdline', () => {
   it('keeps quoted values, duplicates and init arguments', () => {
-    const c = parseCmdline('BOOT_IMAGE=/vmlinuz root=/dev/sda1 dyndbg="file iommu.c +p" iommu=pt iommu=nopt intel_iommu=on,sm_on -- single\n');
+    const c = parseCmdline(
+      'BOOT_IMAGE=/vmlinuz root=/dev/sda1 dyndbg="file iommu.c +p" iommu=pt iommu=nopt intel_iommu=on,sm_on -- single\n',
+    );
     expect(c.args.find((a) => a.name === 'dyndbg')?.value).toBe('file iommu.c +p');
     expect(lastArg(c, 'iommu')).toBe('nopt');
     expect(argOptions(c, 'intel-iommu')).toEqual(['on', 'sm_on']);
@@ -45,7 +47,9 @@ describe('parseCmdline', () => {
 
 describe('parseDmesgIommu', () => {
   it('does not take the AMDv2 notice on an Intel host for an AMD IOMMU', () => {
-    const d = parseDmesgIommu('[ 1.0] AMD-Vi: AMD IOMMUv2 functionality not available on this system - This is not a bug.\n[ 1.1] DMAR: Host address width 39\n');
+    const d = parseDmesgIommu(
+      '[ 1.0] AMD-Vi: AMD IOMMUv2 functionality not available on this system - This is not a bug.\n[ 1.1] DMAR: Host address width 39\n',
+    );
     expect(d.vendor).toBe('intel');
     expect(d.initLine).toBeNull();
   });
@@ -57,13 +61,17 @@ describe('parseDmesgIommu', () => {
   });
 
   it('reads strict flushing when the Intel driver disallows batching under a hypervisor (lab VM)', () => {
-    const d = parseDmesgIommu('[    3.71] iommu: Default domain type: Translated \n[    3.71] iommu: DMA domain TLB invalidation policy: lazy mode \n[    5.18] DMAR: IOMMU batching disallowed due to virtualization\n');
+    const d = parseDmesgIommu(
+      '[    3.71] iommu: Default domain type: Translated \n[    3.71] iommu: DMA domain TLB invalidation policy: lazy mode \n[    5.18] DMAR: IOMMU batching disallowed due to virtualization\n',
+    );
     expect(d.flushPolicy).toEqual({ mode: 'strict', line: 'DMAR: IOMMU batching disallowed due to virtualization' });
     expect(dmesgDomain(d)).toBe('translated');
   });
 
   it('reads the Debian default (translated, strict) and the iommu=pt line', () => {
-    const strict = parseDmesgIommu('iommu: Default domain type: Translated\niommu: DMA domain TLB invalidation policy: strict mode\n');
+    const strict = parseDmesgIommu(
+      'iommu: Default domain type: Translated\niommu: DMA domain TLB invalidation policy: strict mode\n',
+    );
     expect(dmesgDomain(strict)).toBe('translated');
     const pt = parseDmesgIommu('iommu: Default domain type: Passthrough (set via kernel command line)\n');
     expect(dmesgDomain(pt)).toBe('passthrough');
@@ -73,19 +81,38 @@ describe('parseDmesgIommu', () => {
 
 describe('parseDmaFaults', () => {
   it('names the device, access, address and reason of an Intel fault', () => {
-    const [f] = parseDmaFaults('DMAR: [DMA Write NO_PASID] Request device [02:00.0] fault addr 0xfe3e0000 [fault reason 0x05] PTE Write access is not set');
-    expect(f).toMatchObject({ vendor: 'intel', device: '0000:02:00.0', access: 'write', address: '0xfe3e0000', code: '0x05', reason: 'PTE Write access is not set' });
+    const [f] = parseDmaFaults(
+      'DMAR: [DMA Write NO_PASID] Request device [02:00.0] fault addr 0xfe3e0000 [fault reason 0x05] PTE Write access is not set',
+    );
+    expect(f).toMatchObject({
+      vendor: 'intel',
+      device: '0000:02:00.0',
+      access: 'write',
+      address: '0xfe3e0000',
+      code: '0x05',
+      reason: 'PTE Write access is not set',
+    });
   });
   it('ignores the DRHD status line and unrelated faults', () => {
-    expect(parseDmaFaults('DMAR: DRHD: handling fault status reg 2\nBUG: unable to handle page fault for address: 0000\n')).toEqual([]);
+    expect(
+      parseDmaFaults('DMAR: DRHD: handling fault status reg 2\nBUG: unable to handle page fault for address: 0000\n'),
+    ).toEqual([]);
   });
 });
 
 describe('parseLspciNnk', () => {
   it('reads detail lines indented with tabs, spaces or not at all', () => {
     for (const indent of ['\t', '    ', '']) {
-      const [d] = parseLspciNnk(`01:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2080] [10de:1e87] (rev a1)\n${indent}Kernel driver in use: nvidia\n${indent}Kernel modules: nouveau, nvidia\n`);
-      expect(d).toMatchObject({ address: '0000:01:00.0', id: '10de:1e87', classCode: '0300', driver: 'nvidia', modules: ['nouveau', 'nvidia'] });
+      const [d] = parseLspciNnk(
+        `01:00.0 VGA compatible controller [0300]: NVIDIA Corporation TU104 [GeForce RTX 2080] [10de:1e87] (rev a1)\n${indent}Kernel driver in use: nvidia\n${indent}Kernel modules: nouveau, nvidia\n`,
+      );
+      expect(d).toMatchObject({
+        address: '0000:01:00.0',
+        id: '10de:1e87',
+        classCode: '0300',
+        driver: 'nvidia',
+        modules: ['nouveau', 'nvidia'],
+      });
     }
   });
 });
@@ -102,7 +129,9 @@ describe('parseLspciVv', () => {
 
 describe('parseInterrupts', () => {
   it('groups queues by device and sees remapping chips', () => {
-    const i = parseInterrupts('           CPU0       CPU1\n  24:  100  0  IR-PCI-MSI 524288-edge  eth0-TxRx-0\n  25:  0  90  PCI-MSI 524289-edge  nvme0q3\n');
+    const i = parseInterrupts(
+      '           CPU0       CPU1\n  24:  100  0  IR-PCI-MSI 524288-edge  eth0-TxRx-0\n  25:  0  90  PCI-MSI 524289-edge  nvme0q3\n',
+    );
     expect(i.cpus).toBe(2);
     expect(i.lines.map(irqDevice)).toEqual(['eth0', 'nvme0']);
     expect(usesRemapping(i)).toBe(true);
@@ -112,7 +141,9 @@ describe('parseInterrupts', () => {
 
 describe('parseModprobeD', () => {
   it('finds vfio ids, blacklists and softdeps that load vfio-pci first', () => {
-    const m = parseModprobeD('# comment\n/etc/modprobe.d/vfio.conf:options vfio_pci ids=8086:10D3,10de:1e87:1462:3771\n/etc/modprobe.d/vfio.conf:softdep e1000e pre: vfio-pci\nsoftdep snd_hda_intel post: vfio-pci\ninstall nvidia /bin/false\n');
+    const m = parseModprobeD(
+      '# comment\n/etc/modprobe.d/vfio.conf:options vfio_pci ids=8086:10D3,10de:1e87:1462:3771\n/etc/modprobe.d/vfio.conf:softdep e1000e pre: vfio-pci\nsoftdep snd_hda_intel post: vfio-pci\ninstall nvidia /bin/false\n',
+    );
     expect(m.vfioIds).toEqual(['10de:1e87', '8086:10d3']);
     expect(m.vfioSoftdeps).toEqual(['e1000e']);
     expect(m.blacklisted).toEqual(['nvidia']);
@@ -127,24 +158,37 @@ describe('security, /dev/vfio, profile', () => {
     expect(parseLockdown('none [integrity] confidentiality\n')).toBe('integrity');
   });
   it('flags world-writable vfio nodes', () => {
-    const v = parseDevVfio('crw-rw-rw- 1 root root 243, 0 Feb 4 10:20 7\ncrw-rw-rw- 1 root root 10, 196 Feb 4 10:20 vfio\n');
-    expect(v.nodes.map((n) => [n.name, n.worldWritable])).toEqual([['7', true], ['vfio', true]]);
+    const v = parseDevVfio(
+      'crw-rw-rw- 1 root root 243, 0 Feb 4 10:20 7\ncrw-rw-rw- 1 root root 10, 196 Feb 4 10:20 vfio\n',
+    );
+    expect(v.nodes.map((n) => [n.name, n.worldWritable])).toEqual([
+      ['7', true],
+      ['vfio', true],
+    ]);
     expect(parseDevVfio('# absent\n')).toEqual({ present: false, nodes: [] });
   });
   it('computes the softirq share per CPU over a window', () => {
     const before = parseProcStat('cpu0 100 0 100 700 0 0 100 0 0 0\ncpu1 100 0 100 800 0 0 0 0 0 0\n');
     const after = parseProcStat('cpu0 100 0 100 700 0 0 600 0 0 0\ncpu1 200 0 200 1300 0 0 0 0 0 0\n');
-    expect(softirqShare(before, after)).toEqual([{ cpu: 'cpu0', softPct: 100 }, { cpu: 'cpu1', softPct: 0 }]);
+    expect(softirqShare(before, after)).toEqual([
+      { cpu: 'cpu0', softPct: 100 },
+      { cpu: 'cpu1', softPct: 0 },
+    ]);
   });
   it('keeps thread names with spaces and classifies vCPU threads', () => {
     const t = parsePsThreads('  4100  4123   3  95.0 CPU 0/KVM\n  4100  4130   3  20.1 vhost-4100\n');
-    expect(t.map((x) => [x.name, x.cpu, x.role])).toEqual([['CPU 0/KVM', 3, 'vcpu'], ['vhost-4100', 3, 'vhost']]);
+    expect(t.map((x) => [x.name, x.cpu, x.role])).toEqual([
+      ['CPU 0/KVM', 3, 'vcpu'],
+      ['vhost-4100', 3, 'vhost'],
+    ]);
   });
 });
 
 describe('iommu core messages without hardware', () => {
   it('does not take "Default domain type" alone for an initialised IOMMU (printed even with no IOMMU hardware)', () => {
-    const d = parseDmesgIommu('[    0.4] iommu: Default domain type: Translated\n[    0.4] iommu: DMA domain TLB invalidation policy: lazy mode\n');
+    const d = parseDmesgIommu(
+      '[    0.4] iommu: Default domain type: Translated\n[    0.4] iommu: DMA domain TLB invalidation policy: lazy mode\n',
+    );
     expect(d.initLine).toBeNull();
     expect(d.vendor).toBeNull();
   });

@@ -8,7 +8,9 @@ describe('schemas/snapshot.schema.json', () => {
   }, 60_000);
 
   it('names no definition after where its type sits in the source, so reformatting src/ leaves it unchanged', () => {
-    const schema = JSON.parse(readFileSync('schemas/snapshot.schema.json', 'utf8')) as { definitions: Record<string, unknown> };
+    const schema = JSON.parse(readFileSync('schemas/snapshot.schema.json', 'utf8')) as {
+      definitions: Record<string, unknown>;
+    };
     expect(Object.keys(schema.definitions).filter((name) => /[0-9]{5,}/.test(name))).toEqual([]);
     expect(Object.keys(schema.definitions)).toContain('Known<PciDevice[]>');
   });

@@ -44,7 +44,10 @@ describe('the collection script', () => {
   });
 
   it('drops a section whose frame was cut off', () => {
-    const { nonce, script } = buildCollectionScript([{ name: 'a', snippet: raw('echo 1') }, { name: 'b', snippet: raw('echo 2') }]);
+    const { nonce, script } = buildCollectionScript([
+      { name: 'a', snippet: raw('echo 1') },
+      { name: 'b', snippet: raw('echo 2') },
+    ]);
     const out = runLocally(script.text);
     const cut = out.slice(0, out.indexOf(`:end b `));
     expect([...splitSections(cut, nonce).keys()]).toEqual(['a']);

@@ -24,69 +24,229 @@ interface Case {
   says: string;
 }
 
-const profile = (over: Partial<NonNullable<HostSnapshot['profile']>> = {}) => (s: HostSnapshot) => {
-  s.profile = {
-    seconds: 5,
-    softirqShare: { status: 'ok', value: [{ cpu: 'cpu0', softPct: 2 }, { cpu: 'cpu1', softPct: 3 }] },
-    softirqs: { status: 'ok', value: { cpus: 2, counts: {} } },
-    threads: { status: 'ok', value: [] },
-    perf: { status: 'ok', value: { samples: 1000, symbols: [], mappingPct: 1, mappingSymbols: [] } },
-    ...over,
+const profile =
+  (over: Partial<NonNullable<HostSnapshot['profile']>> = {}) =>
+  (s: HostSnapshot) => {
+    s.profile = {
+      seconds: 5,
+      softirqShare: {
+        status: 'ok',
+        value: [
+          { cpu: 'cpu0', softPct: 2 },
+          { cpu: 'cpu1', softPct: 3 },
+        ],
+      },
+      softirqs: { status: 'ok', value: { cpus: 2, counts: {} } },
+      threads: { status: 'ok', value: [] },
+      perf: { status: 'ok', value: { samples: 1000, symbols: [], mappingPct: 1, mappingSymbols: [] } },
+      ...over,
+    };
   };
-};
 const translated = { iommu_group_types: '/sys/kernel/iommu_groups/0/type:DMA-FQ\n' };
 
 const cases: Case[] = [
   { rule: 'cmdline.iommu-off', changes: { cmdline: 'root=/dev/sda1 ro intel_iommu=off' }, says: 'intel_iommu=off' },
-  { rule: 'cmdline.conflicting-iommu-args', changes: { cmdline: 'root=/dev/sda1 iommu=pt intel_iommu=on iommu=nopt' }, says: 'iommu is given as pt and nopt' },
-  { rule: 'cmdline.wrong-vendor-arg', changes: { cmdline: 'root=/dev/sda1 amd_iommu=on iommu=pt' }, says: 'amd_iommu=on on a host whose IOMMU is Intel VT-d' },
-  { rule: 'cpu.no-virtualization', changes: { cpuinfo: 'vendor_id\t: GenuineIntel\nflags\t\t: fpu vme de pse\n' }, says: 'no vmx or svm' },
-  { rule: 'kernel.unexpected', vars: { ...VARS, expected_kernel: '6.1.0-51-amd64' }, says: 'running 6.1.0-50-amd64, expected 6.1.0-51-amd64' },
-  { rule: 'iommu.not-active', changes: { iommu_groups: '', iommu_group_types: '', dmesg: '# first: [    0.000000] Linux version 6.1.0\n[    0.02] DMAR: IOMMU disabled\n' }, says: 'no IOMMU is translating DMA' },
-  { rule: 'iommu.no-groups', changes: { iommu_groups: '', iommu_group_types: '' }, says: 'iommu_groups is empty although' },
-  { rule: 'iommu.default-domain', changes: translated, says: 'default domain is lazy, iommu_mode asks for passthrough' },
-  { rule: 'iommu.domain-sources-disagree', changes: translated, says: 'sysfs says lazy, the boot log says passthrough' },
+  {
+    rule: 'cmdline.conflicting-iommu-args',
+    changes: { cmdline: 'root=/dev/sda1 iommu=pt intel_iommu=on iommu=nopt' },
+    says: 'iommu is given as pt and nopt',
+  },
+  {
+    rule: 'cmdline.wrong-vendor-arg',
+    changes: { cmdline: 'root=/dev/sda1 amd_iommu=on iommu=pt' },
+    says: 'amd_iommu=on on a host whose IOMMU is Intel VT-d',
+  },
+  {
+    rule: 'cpu.no-virtualization',
+    changes: { cpuinfo: 'vendor_id\t: GenuineIntel\nflags\t\t: fpu vme de pse\n' },
+    says: 'no vmx or svm',
+  },
+  {
+    rule: 'kernel.unexpected',
+    vars: { ...VARS, expected_kernel: '6.1.0-51-amd64' },
+    says: 'running 6.1.0-50-amd64, expected 6.1.0-51-amd64',
+  },
+  {
+    rule: 'iommu.not-active',
+    changes: {
+      iommu_groups: '',
+      iommu_group_types: '',
+      dmesg: '# first: [    0.000000] Linux version 6.1.0\n[    0.02] DMAR: IOMMU disabled\n',
+    },
+    says: 'no IOMMU is translating DMA',
+  },
+  {
+    rule: 'iommu.no-groups',
+    changes: { iommu_groups: '', iommu_group_types: '' },
+    says: 'iommu_groups is empty although',
+  },
+  {
+    rule: 'iommu.default-domain',
+    changes: translated,
+    says: 'default domain is lazy, iommu_mode asks for passthrough',
+  },
+  {
+    rule: 'iommu.domain-sources-disagree',
+    changes: translated,
+    says: 'sysfs says lazy, the boot log says passthrough',
+  },
   { rule: 'iommu.passthrough-default', severity: 'info', says: 'default domain is passthrough' },
-  { rule: 'iommu.interrupt-remapping-off', changes: { dmesg: DMESG.replace('DMAR-IR: Enabled IRQ remapping in x2apic mode', 'DMAR-IR: IRQ remapping disabled') }, severity: 'error', says: 'interrupts are not remapped' },
-  { rule: 'binding.device-missing', vars: { ...VARS, passthrough_devices: ['8086:10d3', '10de:1e87'] }, says: 'no device with id 10de:1e87' },
-  { rule: 'binding.host-driver', changes: { lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e') }, says: 'is driven by e1000e, not vfio-pci' },
+  {
+    rule: 'iommu.interrupt-remapping-off',
+    changes: {
+      dmesg: DMESG.replace('DMAR-IR: Enabled IRQ remapping in x2apic mode', 'DMAR-IR: IRQ remapping disabled'),
+    },
+    severity: 'error',
+    says: 'interrupts are not remapped',
+  },
+  {
+    rule: 'binding.device-missing',
+    vars: { ...VARS, passthrough_devices: ['8086:10d3', '10de:1e87'] },
+    says: 'no device with id 10de:1e87',
+  },
+  {
+    rule: 'binding.host-driver',
+    changes: { lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e') },
+    says: 'is driven by e1000e, not vfio-pci',
+  },
   {
     rule: 'binding.companion-on-host',
-    changes: { lspci: LSPCI + '0000:01:00.1 Audio device [0403]: Intel Corporation HD Audio [8086:293e]\n\tKernel driver in use: snd_hda_intel\n', iommu_groups: healthyText('iommu_groups') + '/sys/kernel/iommu_groups/4/devices/0000:01:00.1\n' },
+    changes: {
+      lspci:
+        LSPCI +
+        '0000:01:00.1 Audio device [0403]: Intel Corporation HD Audio [8086:293e]\n\tKernel driver in use: snd_hda_intel\n',
+      iommu_groups: healthyText('iommu_groups') + '/sys/kernel/iommu_groups/4/devices/0000:01:00.1\n',
+    },
     says: 'shares slot 0000:01:00 with 0000:01:00.0 but is driven by snd_hda_intel',
   },
-  { rule: 'binding.unexpected-vfio', changes: { lspci: LSPCI.replace('Kernel driver in use: ahci', 'Kernel driver in use: vfio-pci') }, says: '0000:00:1f.2 SATA controller [8086:2922]' },
-  { rule: 'binding.vfio-modules-not-loaded', changes: { modules: 'kvm_intel 380928 0 - Live 0x0\nkvm 1146880 1 kvm_intel, Live 0x0\n' }, says: 'not loaded: vfio, vfio_iommu_type1, vfio_pci' },
-  { rule: 'binding.vfio-ids-missing', changes: { modprobe_d: '/etc/modprobe.d/vfio.conf:softdep e1000e pre: vfio-pci\n' }, says: 'vfio-pci ids lacks 8086:10d3' },
-  { rule: 'binding.vfio-not-in-initramfs', changes: { initramfs: '# image /boot/initrd.img-6.1.0-50-amd64\nusr/lib/modules/6.1.0-50-amd64/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko\n' }, says: 'lacks vfio, vfio_iommu_type1, vfio_pci' },
+  {
+    rule: 'binding.unexpected-vfio',
+    changes: { lspci: LSPCI.replace('Kernel driver in use: ahci', 'Kernel driver in use: vfio-pci') },
+    says: '0000:00:1f.2 SATA controller [8086:2922]',
+  },
+  {
+    rule: 'binding.vfio-modules-not-loaded',
+    changes: { modules: 'kvm_intel 380928 0 - Live 0x0\nkvm 1146880 1 kvm_intel, Live 0x0\n' },
+    says: 'not loaded: vfio, vfio_iommu_type1, vfio_pci',
+  },
+  {
+    rule: 'binding.vfio-ids-missing',
+    changes: { modprobe_d: '/etc/modprobe.d/vfio.conf:softdep e1000e pre: vfio-pci\n' },
+    says: 'vfio-pci ids lacks 8086:10d3',
+  },
+  {
+    rule: 'binding.vfio-not-in-initramfs',
+    changes: {
+      initramfs:
+        '# image /boot/initrd.img-6.1.0-50-amd64\nusr/lib/modules/6.1.0-50-amd64/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko\n',
+    },
+    says: 'lacks vfio, vfio_iommu_type1, vfio_pci',
+  },
   {
     rule: 'binding.host-driver-loads-first',
-    changes: { lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e'), modprobe_d: '/etc/modprobe.d/vfio.conf:options vfio-pci ids=8086:10d3\n' },
+    changes: {
+      lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e'),
+      modprobe_d: '/etc/modprobe.d/vfio.conf:options vfio-pci ids=8086:10d3\n',
+    },
     says: 'can be claimed by e1000e',
   },
-  { rule: 'binding.vfio-lost-since-previous-boot', changes: { dmesg: DMESG.replace(/^.*vfio-pci 0000.*$/m, '') }, says: 'the previous boot bound devices to vfio-pci' },
+  {
+    rule: 'binding.vfio-lost-since-previous-boot',
+    changes: { dmesg: DMESG.replace(/^.*vfio-pci 0000.*$/m, '') },
+    says: 'the previous boot bound devices to vfio-pci',
+  },
   {
     rule: 'binding.unsigned-modules-under-lockdown',
-    changes: { lockdown: 'none [integrity] confidentiality\n', dmesg: DMESG + '[    5.0] nvidia: module verification failed: signature and/or required key missing - tainting kernel\n' },
+    changes: {
+      lockdown: 'none [integrity] confidentiality\n',
+      dmesg:
+        DMESG +
+        '[    5.0] nvidia: module verification failed: signature and/or required key missing - tainting kernel\n',
+    },
     says: 'kernel is locked down (lockdown integrity',
   },
   { rule: 'binding.kernel-tainted', severity: 'info', changes: { tainted: '12289\n' }, says: 'tainted: POE' },
-  { rule: 'binding.dev-vfio-world-writable', changes: { dev_vfio: 'crw-rw-rw- 1 root root 243, 0 Feb  4 10:20 4\ncrw-rw-rw- 1 root root 10, 196 Feb  4 10:20 vfio\n' }, says: '/dev/vfio/4 is crw-rw-rw-' },
-  { rule: 'binding.dev-vfio-missing', changes: { dev_vfio: 'crw-rw-rw- 1 root root 10, 196 Feb  4 10:20 vfio\n' }, says: '/dev/vfio/4 does not exist' },
+  {
+    rule: 'binding.dev-vfio-world-writable',
+    changes: {
+      dev_vfio: 'crw-rw-rw- 1 root root 243, 0 Feb  4 10:20 4\ncrw-rw-rw- 1 root root 10, 196 Feb  4 10:20 vfio\n',
+    },
+    says: '/dev/vfio/4 is crw-rw-rw-',
+  },
+  {
+    rule: 'binding.dev-vfio-missing',
+    changes: { dev_vfio: 'crw-rw-rw- 1 root root 10, 196 Feb  4 10:20 vfio\n' },
+    says: '/dev/vfio/4 does not exist',
+  },
   {
     rule: 'groups.shared-with-outsiders',
-    changes: { iommu_groups: healthyText('iommu_groups').replace('/sys/kernel/iommu_groups/3/devices/0000:00:1f.3', '/sys/kernel/iommu_groups/4/devices/0000:00:1f.3') },
+    changes: {
+      iommu_groups: healthyText('iommu_groups').replace(
+        '/sys/kernel/iommu_groups/3/devices/0000:00:1f.3',
+        '/sys/kernel/iommu_groups/4/devices/0000:00:1f.3',
+      ),
+    },
     severity: 'error',
     says: 'IOMMU group 4 of 0000:01:00.0 also holds 0000:00:1f.3',
   },
-  { rule: 'groups.acs-missing-upstream', changes: { lspci_vv: healthyText('lspci_vv').replace(/\tCapabilities: \[148 v1\] Access Control Services\n.*\n.*\n/, '') }, says: '0000:00:01.0 (Root Port) has no ACS capability' },
-  { rule: 'groups.acs-override', changes: { cmdline: 'root=/dev/sda1 intel_iommu=on iommu=pt pcie_acs_override=downstream,multifunction' }, severity: 'warning', says: 'pcie_acs_override=downstream,multifunction' },
-  { rule: 'faults.dma-fault', changes: { dmesg: DMESG + '[ 600.1] DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x7f3c0000 [fault reason 0x06] PTE Read access is not set\n' }, says: '1 fault from 0000:01:00.0 (a passthrough device): DMA read at 0x7f3c0000' },
-  { rule: 'faults.previous-boot', changes: { dmesg_previous_boot: '[ 9.1] vfio-pci 0000:01:00.0: enabling device\n[ 90.2] DMAR: [DMA Write] Request device [01:00.0] fault addr 7f3a4000 [fault reason 05] PTE Write access is not set\n' }, says: '1 fault from 0000:01:00.0 in the previous boot' },
-  { rule: 'faults.no-flr', changes: { lspci_vv: healthyText('lspci_vv').replace('RBE+ FLReset+', 'RBE+ FLReset-') }, says: '0000:01:00.0 [8086:10d3] has FLReset-' },
-  { rule: 'perf.swiotlb-in-use', changes: { dmesg: DMESG + '[ 8123.2] swiotlb buffer is full (sz: 65536 bytes), total 32768 (slots), used 32704 (slots)\n' }, says: 'SWIOTLB ran full 1 time(s)' },
-  { rule: 'perf.irq-single-cpu', changes: { interrupts: '           CPU0       CPU1\n 128:   0   9912300  IR-PCI-MSIX-0000:00:02.0  0-edge  virtio0-input.0\n' }, says: '0000:00:02.0: 100% of 9912300 interrupts on CPU1' },
-  { rule: 'perf.hugepages-exhausted', changes: { meminfo: 'HugePages_Total:    4096\nHugePages_Free:        0\nHugePages_Rsvd:        0\nHugepagesize:    2048 kB\n' }, says: '4096 hugepages, 0 free' },
+  {
+    rule: 'groups.acs-missing-upstream',
+    changes: {
+      lspci_vv: healthyText('lspci_vv').replace(/\tCapabilities: \[148 v1\] Access Control Services\n.*\n.*\n/, ''),
+    },
+    says: '0000:00:01.0 (Root Port) has no ACS capability',
+  },
+  {
+    rule: 'groups.acs-override',
+    changes: { cmdline: 'root=/dev/sda1 intel_iommu=on iommu=pt pcie_acs_override=downstream,multifunction' },
+    severity: 'warning',
+    says: 'pcie_acs_override=downstream,multifunction',
+  },
+  {
+    rule: 'faults.dma-fault',
+    changes: {
+      dmesg:
+        DMESG +
+        '[ 600.1] DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x7f3c0000 [fault reason 0x06] PTE Read access is not set\n',
+    },
+    says: '1 fault from 0000:01:00.0 (a passthrough device): DMA read at 0x7f3c0000',
+  },
+  {
+    rule: 'faults.previous-boot',
+    changes: {
+      dmesg_previous_boot:
+        '[ 9.1] vfio-pci 0000:01:00.0: enabling device\n[ 90.2] DMAR: [DMA Write] Request device [01:00.0] fault addr 7f3a4000 [fault reason 05] PTE Write access is not set\n',
+    },
+    says: '1 fault from 0000:01:00.0 in the previous boot',
+  },
+  {
+    rule: 'faults.no-flr',
+    changes: { lspci_vv: healthyText('lspci_vv').replace('RBE+ FLReset+', 'RBE+ FLReset-') },
+    says: '0000:01:00.0 [8086:10d3] has FLReset-',
+  },
+  {
+    rule: 'perf.swiotlb-in-use',
+    changes: {
+      dmesg: DMESG + '[ 8123.2] swiotlb buffer is full (sz: 65536 bytes), total 32768 (slots), used 32704 (slots)\n',
+    },
+    says: 'SWIOTLB ran full 1 time(s)',
+  },
+  {
+    rule: 'perf.irq-single-cpu',
+    changes: {
+      interrupts:
+        '           CPU0       CPU1\n 128:   0   9912300  IR-PCI-MSIX-0000:00:02.0  0-edge  virtio0-input.0\n',
+    },
+    says: '0000:00:02.0: 100% of 9912300 interrupts on CPU1',
+  },
+  {
+    rule: 'perf.hugepages-exhausted',
+    changes: {
+      meminfo:
+        'HugePages_Total:    4096\nHugePages_Free:        0\nHugePages_Rsvd:        0\nHugepagesize:    2048 kB\n',
+    },
+    says: '4096 hugepages, 0 free',
+  },
   {
     rule: 'perf.fix-affinity-first',
     profile: profile({
@@ -104,7 +264,12 @@ const cases: Case[] = [
     rule: 'perf.iommu-pt-decision',
     changes: translated,
     vars: { passthrough_devices: ['8086:10d3'] },
-    profile: profile({ perf: { status: 'ok', value: { samples: 18000, symbols: [], mappingPct: 17.14, mappingSymbols: [{ pct: 5.21, symbol: 'iommu_map' }] } } }),
+    profile: profile({
+      perf: {
+        status: 'ok',
+        value: { samples: 18000, symbols: [], mappingPct: 17.14, mappingSymbols: [{ pct: 5.21, symbol: 'iommu_map' }] },
+      },
+    }),
     severity: 'info',
     says: 'iommu=pt is a justified experiment',
   },
@@ -149,7 +314,12 @@ describe('each rule fires on the fault it is about', () => {
 
 describe('diagnosis order', () => {
   it('tells to fix the IOMMU layer before binding and groups', () => {
-    const r = findingsFor({ changes: { cmdline: 'root=/dev/sda1 intel_iommu=off', lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e') } });
+    const r = findingsFor({
+      changes: {
+        cmdline: 'root=/dev/sda1 intel_iommu=off',
+        lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e'),
+      },
+    });
     expect(r.fixFirst).toBe('iommu');
     expect(r.findings[0]!.layer).toBe('iommu');
     expect(r.summary).toMatch(/fix IOMMU active and configured first/);

@@ -79,7 +79,12 @@ export function lastArg(cmdline: KernelCmdline, name: string): string | null | u
 /** `intel_iommu=on,sm_on` -> ['on', 'sm_on'] for the last occurrence; [] when absent. */
 export function argOptions(cmdline: KernelCmdline, name: string): string[] {
   const v = lastArg(cmdline, name);
-  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** `name` or `name=value` as written on a cmdline. */

@@ -26,15 +26,23 @@ export interface DmaFault {
   line: string;
 }
 
-const hex = (s: string | undefined): string | null => (s === undefined ? null : `0x${s.replace(/^0x/i, '').toLowerCase()}`);
+const hex = (s: string | undefined): string | null =>
+  s === undefined ? null : `0x${s.replace(/^0x/i, '').toLowerCase()}`;
 
 const INTEL =
   /DMAR:\s*\[(DMA (Read|Write)|INTR-REMAP)[^\]]*\]\s*Request device \[([0-9a-fA-F:.]+)\]\s*(?:PASID \S+\s+)?(?:fault addr\s+(?:0x)?([0-9a-fA-F]+)|fault index\s+(?:0x)?([0-9a-fA-F]+))\s*(?:\[fault reason\s+(?:0x)?([0-9a-fA-F]+)\]\s*(.*))?/;
 const INTEL_REASON = /DMAR:\s*\[fault reason\s+(?:0x)?([0-9a-fA-F]+)\]\s*(.*)/;
-const AMD = /(?:^|\s)(?:(\S+) ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]): )?AMD-Vi: Event logged \[\s*(\w+)([^\]]*)\]?/;
-const SMMU_CTX = /arm-smmu.*(?:Unhandled context fault|context fault).*?(?:fsr=(0x[0-9a-f]+)).*?iova=(0x[0-9a-f]+)(?:.*?fsynr=(0x[0-9a-f]+))?/i;
+const AMD =
+  /(?:^|\s)(?:(\S+) ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]): )?AMD-Vi: Event logged \[\s*(\w+)([^\]]*)\]?/;
+const SMMU_CTX =
+  /arm-smmu.*(?:Unhandled context fault|context fault).*?(?:fsr=(0x[0-9a-f]+)).*?iova=(0x[0-9a-f]+)(?:.*?fsynr=(0x[0-9a-f]+))?/i;
 const SMMU3 = /arm-smmu-v3 \S+: event (0x[0-9a-f]+) received/i;
-const SMMU3_NAMES: Record<string, string> = { '0x10': 'F_TRANSLATION', '0x11': 'F_ADDR_SIZE', '0x12': 'F_ACCESS', '0x13': 'F_PERMISSION' };
+const SMMU3_NAMES: Record<string, string> = {
+  '0x10': 'F_TRANSLATION',
+  '0x11': 'F_ADDR_SIZE',
+  '0x12': 'F_ACCESS',
+  '0x13': 'F_PERMISSION',
+};
 
 function kv(rest: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -114,7 +122,17 @@ export function parseDmaFaults(text: string): DmaFault[] {
     const e = SMMU3.exec(t);
     if (e) {
       const code = hex(e[1]);
-      faults.push({ vendor: 'arm-smmu', kind: 'event', device: null, access: 'unknown', address: null, reason: SMMU3_NAMES[code ?? ''] ?? 'event', code, ...at, line: t });
+      faults.push({
+        vendor: 'arm-smmu',
+        kind: 'event',
+        device: null,
+        access: 'unknown',
+        address: null,
+        reason: SMMU3_NAMES[code ?? ''] ?? 'event',
+        code,
+        ...at,
+        line: t,
+      });
     }
   }
   return faults;

@@ -32,7 +32,8 @@ export interface DmesgIommu {
   lines: string[];
 }
 
-const RELEVANT = /DMAR|IOMMU|AMD-Vi|SMMU|remapping|x2apic|vfio|Default domain|invalidation policy|swiotlb|software IO TLB/i;
+const RELEVANT =
+  /DMAR|IOMMU|AMD-Vi|SMMU|remapping|x2apic|vfio|Default domain|invalidation policy|swiotlb|software IO TLB/i;
 const NOT_AMD = /AMD IOMMUv2 (functionality not available|driver by)/i;
 
 function vendorOf(text: string): IommuVendor | null {
@@ -52,7 +53,8 @@ const INIT = [
   /AMD-Vi: Initialized for/,
   /arm-smmu.*(probing hardware configuration|ias \d+-bit)/,
 ];
-const HARDWARE = /(DMAR|dmar)\d*: (IOMMU \d+: reg_base_addr|DRHD base|dmar\d+: reg_base_addr)|AMD-Vi: (Found IOMMU|Enabling IOMMU)|Found IOMMU at|arm-smmu.*probing hardware/;
+const HARDWARE =
+  /(DMAR|dmar)\d*: (IOMMU \d+: reg_base_addr|DRHD base|dmar\d+: reg_base_addr)|AMD-Vi: (Found IOMMU|Enabling IOMMU)|Found IOMMU at|arm-smmu.*probing hardware/;
 const DISABLED = [
   /\bIOMMU (is )?disabled\b/i,
   /AMD-Vi: (AMD IOMMU )?disabled|AMD-Vi: Disabling IOMMU/i,
@@ -62,7 +64,8 @@ const DISABLED = [
 
 function remapping(text: string): DmesgIommu['interruptRemapping'] {
   const mode = /x2apic/i.test(text) ? 'x2apic' : /xapic/i.test(text) ? 'xapic' : null;
-  if (/Enabled IRQ remapping|Interrupt remapping enabled|IRQ remapping enabled/i.test(text)) return { state: 'enabled', mode, line: text };
+  if (/Enabled IRQ remapping|Interrupt remapping enabled|IRQ remapping enabled/i.test(text))
+    return { state: 'enabled', mode, line: text };
   if (
     /No interrupt remapping support|(IRQ|interrupt) remapping.*(disabled|not (enabled|supported|available))|(disabl|fail)\w* .*(IRQ|interrupt) remapping/i.test(
       text,
@@ -101,10 +104,13 @@ export function parseDmesgIommu(text: string): DmesgIommu {
     } else if (/Initialized for Passthrough Mode/i.test(t)) {
       out.defaultDomain = { type: 'passthrough', setViaCmdline: false, line: t };
     }
-    if (/invalidation policy:\s*lazy|Lazy IO\/TLB flushing enabled/i.test(t)) out.flushPolicy = { mode: 'lazy', line: t };
-    else if (/invalidation policy:\s*strict|Using strict mode|strict mode/i.test(t) && /iommu|AMD-Vi|DMAR/i.test(t)) out.flushPolicy = { mode: 'strict', line: t };
+    if (/invalidation policy:\s*lazy|Lazy IO\/TLB flushing enabled/i.test(t))
+      out.flushPolicy = { mode: 'lazy', line: t };
+    else if (/invalidation policy:\s*strict|Using strict mode|strict mode/i.test(t) && /iommu|AMD-Vi|DMAR/i.test(t))
+      out.flushPolicy = { mode: 'strict', line: t };
     // Intel under a hypervisor (caching mode): the driver forces strict flushing after the core printed "lazy".
-    else if (/DMAR: IOMMU batching disallowed due to virtualization/.test(t)) out.flushPolicy = { mode: 'strict', line: t };
+    else if (/DMAR: IOMMU batching disallowed due to virtualization/.test(t))
+      out.flushPolicy = { mode: 'strict', line: t };
     const ir = remapping(t);
     // Once a line says remapping is off, a later enable line of another unit does not hide it.
     if (ir && (ir.state === 'disabled' || out.interruptRemapping?.state !== 'disabled')) out.interruptRemapping = ir;

@@ -32,8 +32,14 @@ export function parseDmi(text: string): Dmi {
   const v: Record<string, string> = {};
   for (const m of text.matchAll(/dmi\/id\/(\w+):(.*)$/gm)) v[m[1]!] = m[2]!.trim();
   if (!Object.keys(v).length) Object.assign(v, dmidecodeValues(text));
-  const val = (k: string) => (v[k] && !/^(To be filled|Default string|System Product Name|Not Specified)/i.test(v[k]!) ? v[k]! : v[k] ?? null);
-  return { vendor: val('sys_vendor'), productName: val('product_name'), productVersion: val('product_version'), boardName: val('board_name') };
+  const val = (k: string) =>
+    v[k] && !/^(To be filled|Default string|System Product Name|Not Specified)/i.test(v[k]!) ? v[k]! : (v[k] ?? null);
+  return {
+    vendor: val('sys_vendor'),
+    productName: val('product_name'),
+    productVersion: val('product_version'),
+    boardName: val('board_name'),
+  };
 }
 
 /** `Dell Inc. PowerEdge R750`: what canaries group hosts by. */

@@ -34,7 +34,8 @@ export function parseInterrupts(text: string): Interrupts {
     if (!m) continue;
     const tokens = m[2]!.trim().split(/\s+/).filter(Boolean);
     const counts: number[] = [];
-    while (counts.length < (cpus || Infinity) && tokens.length && /^\d+$/.test(tokens[0]!)) counts.push(Number(tokens.shift()));
+    while (counts.length < (cpus || Infinity) && tokens.length && /^\d+$/.test(tokens[0]!))
+      counts.push(Number(tokens.shift()));
     if (!counts.length) continue;
     let chip: string | null = null;
     let hwirq: string | null = null;
@@ -73,7 +74,12 @@ export function irqDevice(l: IrqLine): string {
   const inName = /\(([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\)/.exec(l.name);
   if (inName) return inName[1]!;
   const first = l.name.split(/[\s,]+/)[0] ?? l.irq;
-  return first.replace(/-(TxRx|rx|tx|Tx|Rx|fp|comp|async)(-\d+)?$/i, '').replace(/-\d+$/, '').replace(/^(nvme\d+)q\d+$/, '$1') || l.irq;
+  return (
+    first
+      .replace(/-(TxRx|rx|tx|Tx|Rx|fp|comp|async)(-\d+)?$/i, '')
+      .replace(/-\d+$/, '')
+      .replace(/^(nvme\d+)q\d+$/, '$1') || l.irq
+  );
 }
 
 /** True when any device interrupt goes through a remapping chip (`IR-...`). */

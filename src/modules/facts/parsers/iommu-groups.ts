@@ -26,7 +26,9 @@ export interface IommuGroup {
 const ADDR = '((?:[0-9a-fA-F]{4,}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7])';
 const SYSFS = new RegExp(`iommu_groups/(\\d+)/devices/${ADDR}`);
 const HEADER = /^(?:IOMMU\s+)?Group\s+(\d+)\s*:?\s*(.*)$/i;
-const MEMBER = new RegExp(`^(?:\\S+\\s+\\d+\\s+\\S+\\s+\\S+\\s+\\d+\\s+\\w+\\s+\\d+\\s+[\\d:]+\\s+)?${ADDR}(?:\\s+->\\s+\\S+)?\\s*(.*)$`);
+const MEMBER = new RegExp(
+  `^(?:\\S+\\s+\\d+\\s+\\S+\\s+\\S+\\s+\\d+\\s+\\w+\\s+\\d+\\s+[\\d:]+\\s+)?${ADDR}(?:\\s+->\\s+\\S+)?\\s*(.*)$`,
+);
 
 function member(address: string, rest: string): IommuGroupMember {
   const m: IommuGroupMember = { address };

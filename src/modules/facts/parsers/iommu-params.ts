@@ -7,7 +7,10 @@ import type { DomainType } from './dmesg-iommu.js';
 
 export function parseIommuParams(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const line of lines) {
     const m = /parameters\/([\w-]+):(.*)$/.exec(line);
     if (m) out[m[1]!] = m[2]!.trim();

@@ -10,11 +10,13 @@ export interface LogLine {
   stamp?: string;
 }
 
-const SYSLOG_DATE = /^(?:[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)?)\s+/;
+const SYSLOG_DATE =
+  /^(?:[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)?)\s+/;
 const HOST_KERNEL = /^\S+\s+kernel(?:\[\d+\])?:\s?/;
 const BARE_KERNEL = /^kernel:\s?/;
 const BRACKET_STAMP = /^\[\s*([^\]]*)\]\s?/;
-const FACILITY = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s*/;
+const FACILITY =
+  /^(?:kern|user|mail|daemon|auth|syslog|lpr|news)\s*:\s*(?:emerg|alert|crit|err|warn|notice|info|debug)\s*:\s*/;
 
 function isKernelStamp(inner: string): boolean {
   return (

@@ -24,12 +24,17 @@ export function parseLsmod(text: string): LoadedModule[] {
     const m = /^(\S+)\s+(\d+)\s+(-?\d+|-)\s*(.*)$/.exec(line);
     if (!m) continue;
     let rest = m[4] ?? '';
-    const mod: LoadedModule = { name: m[1]!, size: Number(m[2]), useCount: m[3] === '-' ? 0 : Number(m[3]), usedBy: [] };
+    const mod: LoadedModule = {
+      name: m[1]!,
+      size: Number(m[2]),
+      useCount: m[3] === '-' ? 0 : Number(m[3]),
+      usedBy: [],
+    };
     const proc = /^(\S*)\s+(Live|Loading|Unloading)\s+0x[0-9a-f]+(?:\s+\(([A-Z]+)\))?/.exec(rest);
     if (proc) {
       mod.state = proc[2]!;
       if (proc[3]) mod.taints = proc[3];
-      rest = proc[1] === '-' ? '' : proc[1] ?? '';
+      rest = proc[1] === '-' ? '' : (proc[1] ?? '');
     }
     mod.usedBy = rest
       .split(',')

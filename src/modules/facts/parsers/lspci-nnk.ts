@@ -24,14 +24,18 @@ export interface PciDevice {
 }
 
 const DEVICE_LINE = /^((?:[0-9a-fA-F]{4,}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])\s+(.*)$/;
-const DETAIL = /^\s*(Subsystem|Kernel driver in use|Kernel modules|DeviceName|Physical Slot|Flags|Control|Status|Latency|Interrupt|Region|Capabilities|Expansion ROM|IOMMU group|NUMA node|Memory behind bridge|Prefetchable memory behind bridge|I\/O behind bridge|Bus|Secondary status|BridgeCtl|Kernel driver)\s*:\s*(.*)$/;
+const DETAIL =
+  /^\s*(Subsystem|Kernel driver in use|Kernel modules|DeviceName|Physical Slot|Flags|Control|Status|Latency|Interrupt|Region|Capabilities|Expansion ROM|IOMMU group|NUMA node|Memory behind bridge|Prefetchable memory behind bridge|I\/O behind bridge|Bus|Secondary status|BridgeCtl|Kernel driver)\s*:\s*(.*)$/;
 const ID = /\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]/g;
 
 function lastId(text: string): { id: string | null; rest: string } {
   const all = [...text.matchAll(ID)];
   const m = all[all.length - 1];
   if (!m) return { id: null, rest: text.trim() };
-  return { id: `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}`, rest: (text.slice(0, m.index) + text.slice(m.index! + m[0].length)).trim() };
+  return {
+    id: `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}`,
+    rest: (text.slice(0, m.index) + text.slice(m.index! + m[0].length)).trim(),
+  };
 }
 
 /** Parse the text after the address: `VGA compatible controller [0300]: NVIDIA ... [10de:1e87] (rev a1)`. */
@@ -65,7 +69,12 @@ export function parseLspciNnk(text: string): PciDevice[] {
     const line = raw.replace(/\r$/, '').replace(/^\d+:(?=\s)/, ''); // grep -n prefixes
     if (line.trim() === '') continue;
     const dev = DEVICE_LINE.exec(line.trimStart());
-    const addr = dev && !/^\s/.test(line) ? normalizePciAddress(dev[1]!) : dev && !DETAIL.test(line) ? normalizePciAddress(dev[1]!) : null;
+    const addr =
+      dev && !/^\s/.test(line)
+        ? normalizePciAddress(dev[1]!)
+        : dev && !DETAIL.test(line)
+          ? normalizePciAddress(dev[1]!)
+          : null;
     if (dev && addr) {
       cur = parseHead(addr, dev[2]!);
       devices.push(cur);
@@ -84,7 +93,10 @@ export function parseLspciNnk(text: string): PciDevice[] {
         cur.driver = value || null;
         break;
       case 'Kernel modules':
-        cur.modules = value.split(',').map((s) => s.trim()).filter(Boolean);
+        cur.modules = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       default:
         break;

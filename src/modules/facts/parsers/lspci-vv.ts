@@ -35,7 +35,17 @@ function flags(text: string): Record<string, boolean> {
 }
 
 function blank(address: string | null): PciCapabilities {
-  return { address, portType: null, accessDenied: false, acs: null, flr: null, afFlr: null, ari: false, driver: null, lines: [] };
+  return {
+    address,
+    portType: null,
+    accessDenied: false,
+    acs: null,
+    flr: null,
+    afFlr: null,
+    ari: false,
+    driver: null,
+    lines: [],
+  };
 }
 
 export function parseLspciVv(text: string): PciCapabilities[] {

@@ -42,7 +42,12 @@ export function parseModprobeD(text: string): ModprobeConfig {
     if (!line || line.startsWith('#')) continue;
     const m = /^(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (!m || !KINDS.has(m[1]!)) continue;
-    directives.push({ kind: m[1] as ModprobeDirective['kind'], module: m[1] === 'alias' ? m[2]! : moduleName(m[2]!), args: (m[3] ?? '').trim(), file });
+    directives.push({
+      kind: m[1] as ModprobeDirective['kind'],
+      module: m[1] === 'alias' ? m[2]! : moduleName(m[2]!),
+      args: (m[3] ?? '').trim(),
+      file,
+    });
   }
   const vfioIds = new Set<string>();
   const blacklisted = new Set<string>();
@@ -50,12 +55,24 @@ export function parseModprobeD(text: string): ModprobeConfig {
   for (const d of directives) {
     if (d.kind === 'options' && d.module === 'vfio_pci') {
       const ids = /(?:^|\s)ids=(\S+)/.exec(d.args);
-      for (const id of ids?.[1]?.split(',') ?? []) if (id.trim()) vfioIds.add(id.trim().toLowerCase().replace(/^(\w{4}:\w{4}).*$/, '$1'));
+      for (const id of ids?.[1]?.split(',') ?? [])
+        if (id.trim())
+          vfioIds.add(
+            id
+              .trim()
+              .toLowerCase()
+              .replace(/^(\w{4}:\w{4}).*$/, '$1'),
+          );
     }
     if (d.kind === 'blacklist') blacklisted.add(d.module);
     if (d.kind === 'install' && /^\/bin\/(false|true)\b/.test(d.args)) blacklisted.add(d.module);
     const pre = /pre:\s*(.*?)(?:\s+post:|$)/.exec(d.args)?.[1] ?? '';
     if (d.kind === 'softdep' && /\bvfio[-_]pci\b/.test(pre)) vfioSoftdeps.add(d.module);
   }
-  return { directives, vfioIds: [...vfioIds].sort(), blacklisted: [...blacklisted].sort(), vfioSoftdeps: [...vfioSoftdeps].sort() };
+  return {
+    directives,
+    vfioIds: [...vfioIds].sort(),
+    blacklisted: [...blacklisted].sort(),
+    vfioSoftdeps: [...vfioSoftdeps].sort(),
+  };
 }

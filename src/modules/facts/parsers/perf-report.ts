@@ -18,7 +18,8 @@ export interface PerfProfile {
   mappingSymbols: PerfSymbol[];
 }
 
-const MAPPING = /iommu_(map|unmap)|(^|_)dma_(map|unmap)|iommu_dma_|intel_iommu_|amd_iommu_(map|unmap)|__iommu_|iova|qi_(flush|submit)|iotlb|flush_iotlb|invalidat|swiotlb|domain_unmap|dma_pte/;
+const MAPPING =
+  /iommu_(map|unmap)|(^|_)dma_(map|unmap)|iommu_dma_|intel_iommu_|amd_iommu_(map|unmap)|__iommu_|iova|qi_(flush|submit)|iotlb|flush_iotlb|invalidat|swiotlb|domain_unmap|dma_pte/;
 
 export function isMappingSymbol(symbol: string): boolean {
   return MAPPING.test(symbol);

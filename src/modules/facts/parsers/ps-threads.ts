@@ -38,11 +38,18 @@ export function parsePsThreads(text: string): ThreadSample[] {
     if (!line) continue;
     const t = line.split(/\s+/);
     if (/^(PID|TID|LWP)$/i.test(t[0]!)) {
-      columns = t.map((c) => c.toLowerCase().replace(/^%cpu$/, 'pcpu').replace(/^(lwp|spid)$/, 'tid').replace(/^command$/, 'comm'));
+      columns = t.map((c) =>
+        c
+          .toLowerCase()
+          .replace(/^%cpu$/, 'pcpu')
+          .replace(/^(lwp|spid)$/, 'tid')
+          .replace(/^command$/, 'comm'),
+      );
       continue;
     }
     if (!/^\d+$/.test(t[0]!)) continue;
-    const cols = columns ?? (/^\d+$/.test(t[1] ?? '') ? OUR_COLUMNS : t.length >= 9 ? GUIDE_COLUMNS : GUIDE_COLUMNS.slice(0, 4));
+    const cols =
+      columns ?? (/^\d+$/.test(t[1] ?? '') ? OUR_COLUMNS : t.length >= 9 ? GUIDE_COLUMNS : GUIDE_COLUMNS.slice(0, 4));
     const commAt = cols.indexOf('comm');
     // comm may contain spaces: it takes what the other columns leave.
     const after = cols.length - commAt - 1;
@@ -56,7 +63,14 @@ export function parsePsThreads(text: string): ThreadSample[] {
     const pcpu = Number(field('pcpu'));
     if (Number.isNaN(cpu) || Number.isNaN(pcpu)) continue;
     const tid = field('tid');
-    out.push({ pid: Number(t[0]), tid: tid === undefined ? null : Number(tid), cpu, pcpu, name, role: threadRole(name) });
+    out.push({
+      pid: Number(t[0]),
+      tid: tid === undefined ? null : Number(tid),
+      cpu,
+      pcpu,
+      name,
+      role: threadRole(name),
+    });
   }
   return out;
 }

@@ -23,14 +23,17 @@ export interface SecureBoot {
 export function parseSecureBoot(text: string): SecureBoot | null {
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (/^SecureBoot (enabled|disabled)/i.test(line)) return { state: /enabled/i.test(line) ? 'enabled' : 'disabled', source: 'mokutil', line };
-    if (/doesn't support Secure Boot|EFI variables are not supported/i.test(line)) return { state: 'unsupported', source: 'mokutil', line };
+    if (/^SecureBoot (enabled|disabled)/i.test(line))
+      return { state: /enabled/i.test(line) ? 'enabled' : 'disabled', source: 'mokutil', line };
+    if (/doesn't support Secure Boot|EFI variables are not supported/i.test(line))
+      return { state: 'unsupported', source: 'mokutil', line };
     const ev = /^efivar:\s*([\d\s]+)$/.exec(line);
     if (ev) {
       const bytes = ev[1]!.trim().split(/\s+/).map(Number);
       return { state: bytes[bytes.length - 1] === 1 ? 'enabled' : 'disabled', source: 'efivar', line };
     }
-    if (/^# no-efi/.test(line)) return { state: 'unsupported', source: 'no-efi', line: 'no /sys/firmware/efi: booted by legacy BIOS' };
+    if (/^# no-efi/.test(line))
+      return { state: 'unsupported', source: 'no-efi', line: 'no /sys/firmware/efi: booted by legacy BIOS' };
   }
   return null;
 }
@@ -76,8 +79,13 @@ export function parseSecurityLog(text: string): SecurityLog {
   for (const { text: t } of kernelLines(text)) {
     if (/^Lockdown:|locked down/i.test(t)) out.lockdown.push(t);
     const sb = /Secure boot (enabled|disabled)/i.exec(t);
-    if (sb && !out.secureBoot) out.secureBoot = { state: sb[1]!.toLowerCase() as 'enabled' | 'disabled', source: 'dmesg', line: t };
-    if (/module verification failed|Loading of unsigned module is rejected|PKCS#7 signature not signed with a trusted key|Key was rejected by service|Required key not available/i.test(t))
+    if (sb && !out.secureBoot)
+      out.secureBoot = { state: sb[1]!.toLowerCase() as 'enabled' | 'disabled', source: 'dmesg', line: t };
+    if (
+      /module verification failed|Loading of unsigned module is rejected|PKCS#7 signature not signed with a trusted key|Key was rejected by service|Required key not available/i.test(
+        t,
+      )
+    )
       out.signatureProblems.push(t);
   }
   return out;

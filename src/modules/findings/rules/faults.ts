@@ -10,7 +10,13 @@ function byDevice(faults: DmaFault[]): Map<string, DmaFault[]> {
 }
 
 function summary(f: DmaFault): string {
-  return [f.kind === 'interrupt' ? 'interrupt' : `DMA ${f.access}`, f.address ? `at ${f.address}` : '', f.reason ? `(${f.reason})` : ''].filter(Boolean).join(' ');
+  return [
+    f.kind === 'interrupt' ? 'interrupt' : `DMA ${f.access}`,
+    f.address ? `at ${f.address}` : '',
+    f.reason ? `(${f.reason})` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 export const faultRules: Rule[] = [
@@ -20,11 +26,14 @@ export const faultRules: Rule[] = [
     severity: 'error',
     title: 'the IOMMU blocked DMA or interrupt requests in this boot',
     guide: 'guide 1, task 14; guide 2, task 14',
-    decision: 'Stop tuning: find the device, driver and workload. Faults at VM start point to reset state or a missing companion function; under load to driver or firmware bugs. iommu=pt would hide this, not fix it.',
+    decision:
+      'Stop tuning: find the device, driver and workload. Faults at VM start point to reset state or a missing companion function; under load to driver or firmware bugs. iommu=pt would hide this, not fix it.',
     evaluate({ snap, desired }) {
       const f = snap.faults;
       if (f.status !== 'ok') return cannot(f.reason);
-      const pt = new Set(snap.pci.status === 'ok' ? passthroughDevices(snap.pci.value, desired).map((d) => d.address) : []);
+      const pt = new Set(
+        snap.pci.status === 'ok' ? passthroughDevices(snap.pci.value, desired).map((d) => d.address) : [],
+      );
       return fail(
         ...[...byDevice(f.value)].map(([device, list]) => ({
           message: `${list.length} fault${list.length > 1 ? 's' : ''} from ${device}${pt.has(device) ? ' (a passthrough device)' : ''}: ${summary(list[0]!)}`,
@@ -40,11 +49,18 @@ export const faultRules: Rule[] = [
     severity: 'warning',
     title: 'the previous boot logged DMA faults',
     guide: 'guide 2, task 7',
-    decision: 'Compare with this boot: faults that vanished after a change may only have become silent (for example under iommu=pt).',
+    decision:
+      'Compare with this boot: faults that vanished after a change may only have become silent (for example under iommu=pt).',
     evaluate({ snap }) {
       const p = snap.previousBoot;
       if (p.status !== 'ok') return cannot(p.reason);
-      return fail(...[...byDevice(p.value.faults)].map(([device, list]) => ({ message: `${list.length} fault${list.length > 1 ? 's' : ''} from ${device} in the previous boot`, evidence: list.slice(0, 3).map((x) => `journalctl -k -b -1: ${x.line.split('\n').join(' / ')}`), device })));
+      return fail(
+        ...[...byDevice(p.value.faults)].map(([device, list]) => ({
+          message: `${list.length} fault${list.length > 1 ? 's' : ''} from ${device} in the previous boot`,
+          evidence: list.slice(0, 3).map((x) => `journalctl -k -b -1: ${x.line.split('\n').join(' / ')}`),
+          device,
+        })),
+      );
     },
   },
   {
@@ -53,7 +69,8 @@ export const faultRules: Rule[] = [
     severity: 'warning',
     title: 'a passthrough device does not advertise Function Level Reset',
     guide: 'guide 2, task 15 and FAQ 5',
-    decision: 'Expect trouble on the second VM start: avoid frequent guest restarts, plan a host reboot between assignments, or prefer hardware that resets cleanly.',
+    decision:
+      'Expect trouble on the second VM start: avoid frequent guest restarts, plan a host reboot between assignments, or prefer hardware that resets cleanly.',
     evaluate({ snap, desired }) {
       if (!desired.passthroughIds.length) return pass;
       if (snap.pci.status !== 'ok') return cannot(snap.pci.reason);
@@ -64,7 +81,13 @@ export const faultRules: Rule[] = [
         ...passthroughDevices(snap.pci.value, desired).flatMap((d) => {
           const c = byAddr.get(d.address);
           if (!c || c.accessDenied || c.flr === null || c.flr || c.afFlr) return [];
-          return [{ message: `${d.address} [${d.id}] has FLReset-`, evidence: c.lines.filter((l) => /DevCap|FLR/.test(l)).map((l) => `lspci -vv -s ${d.address}: ${l}`), device: d.address }];
+          return [
+            {
+              message: `${d.address} [${d.id}] has FLReset-`,
+              evidence: c.lines.filter((l) => /DevCap|FLR/.test(l)).map((l) => `lspci -vv -s ${d.address}: ${l}`),
+              device: d.address,
+            },
+          ];
         }),
       );
     },

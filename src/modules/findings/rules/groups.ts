@@ -14,7 +14,8 @@ export const groupRules: Rule[] = [
     severity: 'error',
     title: 'a passthrough device shares its IOMMU group with devices outside the passthrough set',
     guide: 'guide 1, task 4; guide 2, task 6',
-    decision: 'Move the card to another slot or root port, check the firmware\'s ACS/PCIe settings, or accept that it cannot be passed through; do not override ACS in production without a threat model.',
+    decision:
+      "Move the card to another slot or root port, check the firmware's ACS/PCIe settings, or accept that it cannot be passed through; do not override ACS in production without a threat model.",
     evaluate({ snap, desired }) {
       if (!desired.passthroughIds.length) return pass;
       if (snap.pci.status !== 'ok') return cannot(snap.pci.reason);
@@ -27,7 +28,9 @@ export const groupRules: Rule[] = [
           const g = groupOf(snap, d.address);
           if (!g || done.has(g.id)) return [];
           done.add(g.id);
-          const outsiders = g.members.map((a) => byAddr.get(a)).filter((m) => m && !(m.id && desired.passthroughIds.includes(m.id)) && !isBridge(m));
+          const outsiders = g.members
+            .map((a) => byAddr.get(a))
+            .filter((m) => m && !(m.id && desired.passthroughIds.includes(m.id)) && !isBridge(m));
           if (!outsiders.length) return [];
           const hostOwned = outsiders.filter((m) => m!.driver !== null && !isVfio(m!.driver));
           return [
@@ -48,7 +51,8 @@ export const groupRules: Rule[] = [
     severity: 'warning',
     title: 'a bridge above a passthrough device lacks ACS isolation',
     guide: 'guide 2, task 13',
-    decision: 'Expect devices below that bridge to share a group; move the card to a root port with ACS before reaching for an ACS override.',
+    decision:
+      'Expect devices below that bridge to share a group; move the card to a root port with ACS before reaching for an ACS override.',
     evaluate({ snap, desired }) {
       if (!desired.passthroughIds.length) return pass;
       const caps = snap.pciCapabilities;
@@ -65,7 +69,13 @@ export const groupRules: Rule[] = [
           if (!c || !c.portType || !/Root Port|Downstream Port/.test(c.portType)) return [];
           const off = c.acs ? ACS_NEEDED.filter((f) => !c.acs!.ctl[f]) : ACS_NEEDED;
           if (!off.length) return [];
-          return [{ message: `${b} (${c.portType}) ${c.acs ? `has ACS ${off.join(', ')} off` : 'has no ACS capability'}`, evidence: c.lines.filter((l) => /ACS|Express/.test(l)).map((l) => `lspci -vv -s ${b}: ${l}`), device: b }];
+          return [
+            {
+              message: `${b} (${c.portType}) ${c.acs ? `has ACS ${off.join(', ')} off` : 'has no ACS capability'}`,
+              evidence: c.lines.filter((l) => /ACS|Express/.test(l)).map((l) => `lspci -vv -s ${b}: ${l}`),
+              device: b,
+            },
+          ];
         }),
       );
     },
@@ -76,12 +86,17 @@ export const groupRules: Rule[] = [
     severity: 'warning',
     title: 'the ACS override is on the kernel command line',
     guide: 'guide 2, FAQ 2 and mistake 6',
-    decision: 'The override makes the kernel pretend devices are isolated; remove it unless this host\'s policy (allow_acs_override) accepts the risk.',
+    decision:
+      "The override makes the kernel pretend devices are isolated; remove it unless this host's policy (allow_acs_override) accepts the risk.",
     evaluate({ snap, desired }) {
       if (snap.cmdline.status !== 'ok') return cannot(snap.cmdline.reason);
       const v = argValues(snap.cmdline.value, 'pcie_acs_override');
       if (!v.length) return pass;
-      return fail({ message: `pcie_acs_override=${v[v.length - 1] ?? ''} is set`, evidence: [`/proc/cmdline: ${snap.cmdline.value.raw}`], severity: desired.allowAcsOverride ? 'info' : 'warning' });
+      return fail({
+        message: `pcie_acs_override=${v[v.length - 1] ?? ''} is set`,
+        evidence: [`/proc/cmdline: ${snap.cmdline.value.raw}`],
+        severity: desired.allowAcsOverride ? 'info' : 'warning',
+      });
     },
   },
 ];
