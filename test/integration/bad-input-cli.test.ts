@@ -1,7 +1,9 @@
 /**
  * Bounded input: each input that once hung the CLI, filled its memory or crashed it (alias bombs in every YAML
  * input, a huge host range, a backtracking `--limit ~regex`, `-e @` of a device, a FIFO, a directory or a huge
- * file, `rollgate diff` of a device, an inventory directory with a symlink loop) ends in a clear exit 2 with its message, within two seconds.
+ * file, `rollgate diff` of a device, an inventory directory with a symlink loop) ends in a clear exit 2 with its message,
+ * instead of hanging: a child still running after 20 s is killed and fails its case (no wall-clock bound below
+ * that, which a loaded CI machine would break).
  * The built CLI runs as an operator runs it; no host is contacted (the inventory's host listens nowhere).
  */
 import { execFile } from 'node:child_process';
@@ -20,7 +22,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function rollgate(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    // The timeout only ends a hung child (the old behaviour); the assertion is the two seconds below.
+    // A hung child (the old behaviour) is killed here and fails its case: exit code null, not 2.
     execFile(
       process.execPath,
       [join(root, 'bin/rollgate.js'), ...args],
@@ -126,7 +128,7 @@ const cases: Array<{ input: string; args: () => string[]; message: string }> = [
   },
 ];
 
-describe('bounded input: a clear exit 2 within two seconds', () => {
+describe('bounded input: a clear exit 2, never a hang', () => {
   execFileSync('mkfifo', [join(tmp, 'fifo')]);
   writeFileSync(join(tmp, 'big.yml'), `x: "${'y'.repeat(9 * 1024 * 1024 - 6)}"\n`);
   mkdirSync(join(tmp, 'inv-loop/sub'), { recursive: true });
@@ -140,6 +142,5 @@ describe('bounded input: a clear exit 2 within two seconds', () => {
     const r = await rollgate(args());
     expect(r.stderr).toContain(message);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.ms).toBeLessThan(2000);
   });
 });

@@ -120,7 +120,7 @@ describe('rollgate run under signals', () => {
     const second = Date.now();
     run.child.kill('SIGINT');
     const out = await run.done;
-    expect(Date.now() - second).toBeLessThan(5000);
+    expect(Date.now() - second).toBeLessThan(12_000); // not the 20 s the step would take
     const id = await runIdOf(journal);
     expect(out.code).toBe(130);
     expect(out.stderr).toContain(

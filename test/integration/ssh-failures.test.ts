@@ -62,7 +62,7 @@ describe('connection failures are distinct outcomes', () => {
       retryable: true,
       message: expect.stringMatching(/ECONNREFUSED/),
     });
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 15 s handshake budget
   });
 
   it('a host that accepts TCP but never sends a banner times out after the connect timeout', async () => {

@@ -112,6 +112,6 @@ describe('a task timeout kills the remote command, not just its channel', () => 
     for (let i = 0; i < 80 && processesRunning(['sleep', seconds]).length > 0; i++) await sleep(100);
     expect(processesRunning(['sleep', seconds])).toEqual([]);
     // The host's own `timeout` ends it: the task's 2 s plus a second of grace, counted from the command's start.
-    expect(Date.now() - seen).toBeLessThan(5_000);
+    expect(Date.now() - seen).toBeLessThan(30_000); // not the command's 300 s
   });
 });

@@ -119,7 +119,8 @@ describe('journal files', () => {
         300,
       ),
     ).toThrow(JournalBusyError);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Bounded by the 300 ms budget, not the default wait (a loaded machine may take some seconds).
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(attempts).toBeGreaterThan(1);
     expect(() =>
       retryBusy(

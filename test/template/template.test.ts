@@ -259,7 +259,7 @@ describe('values from hosts', () => {
     expect(() => renderString('{{ out.stdout | from_yaml }}', s, pos)).toThrow(
       /from_yaml: the text expands to more than 200000 values/,
     );
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000); // walking it would take minutes or the heap
   });
 });
 

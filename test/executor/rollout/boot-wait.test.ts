@@ -25,6 +25,6 @@ describe('waiting for a boot', () => {
     await expect(
       waitForBoot(async () => Promise.reject(refusal), makeHostRoot('/'), 'old', { timeoutMs: 60_000, pollMs: 50 }),
     ).rejects.toBe(refusal);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(20_000); // far below the 60 s it would wait
   });
 });
