@@ -13,6 +13,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**', 'test/e2e/**'],
+          // In `npm test` unit files share two cores with the lab's emulated VMs: a CPU-bound case (an alias bomb
+          // refused, a schema compiled) can take several times its quiet-machine time.
+          testTimeout: 30_000,
         },
       },
       {
