@@ -33,6 +33,11 @@ export interface LabUpOptions {
    * rebooting). The e2e suite says false: its scenarios hold running VMs, maybe mid-reboot for minutes.
    */
   waitForRunning?: boolean;
+  /**
+   * How long to wait for another process's lab lock (its `lab up` may be building the image and cold-booting
+   * every VM). Default: the build timeout plus two boot timeouts.
+   */
+  lockTimeoutMs?: number;
 }
 
 export interface LabUpResult {
@@ -117,7 +122,8 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
   const paths = labPaths(settings.stateDir);
   const progress = opts.onProgress ?? (() => {});
   const inventoryFile = resolve(opts.inventoryFile ?? 'inventory/lab.yml');
-  return withLockFile(paths.lockFile, settings.bootTimeoutMs * 2 + settings.buildTimeoutMs, 'lab up', async () => {
+  const lockWait = opts.lockTimeoutMs ?? settings.bootTimeoutMs * 2 + settings.buildTimeoutMs;
+  return withLockFile(paths.lockFile, lockWait, 'lab up', async () => {
     let state = readLabState(paths);
     const running = state ? hostNames(state).filter((n) => vmPid(state!.hosts[n]!) !== undefined) : [];
     // Check before touching anything: a running host of another kind cannot be turned into this profile.

@@ -126,6 +126,9 @@ export async function ensureLab(): Promise<Lab> {
       profile: E2E_LAB.profile,
       inventoryFile,
       waitForRunning: false,
+      // Every file calls this at once; the first builds the image and cold-boots every VM (under load on a fresh
+      // CI machine: 25 min once, which the default wait did not cover), the others wait for it and reuse.
+      lockTimeoutMs: 50 * 60_000,
     });
     const figures = (m: Record<string, number>) =>
       Object.entries(m)
