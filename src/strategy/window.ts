@@ -41,10 +41,11 @@ export interface WindowProblem {
 }
 
 const HHMM = /^([01]?\d|2[0-3]):([0-5]\d)$/;
+const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 const DAY_ALIASES: Record<string, Weekday> = Object.fromEntries(
   WEEKDAYS.flatMap((d, i) => [
     [d, d],
-    [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][i]!, d],
+    [DAY_NAMES[i] ?? d, d],
   ]),
 );
 
@@ -133,12 +134,13 @@ function formatter(zone: string): Intl.DateTimeFormat {
 
 /** The zone's offset from UTC at instant t, milliseconds (Berlin in summer: +7200000). */
 function offsetAt(t: number, zone: string): number {
-  const p = Object.fromEntries(
+  const parts = Object.fromEntries(
     formatter(zone)
       .formatToParts(new Date(t))
       .map((x) => [x.type, Number(x.value)]),
   );
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  const p = (type: string) => parts[type] ?? 0;
+  const wall = Date.UTC(p('year'), p('month') - 1, p('day'), p('hour'), p('minute'), p('second'));
   return wall - Math.floor(t / 1000) * 1000;
 }
 
@@ -167,7 +169,7 @@ export function windowState(w: MaintenanceWindow, now: number): WindowState {
   let opensAt: number | null = null;
   for (let off = -1; off <= 8; off++) {
     const day = new Date(Date.UTC(today.y, today.m, today.d + off));
-    if (!w.days.includes(WEEKDAYS[day.getUTCDay()]!)) continue;
+    if (!w.days.some((wd) => WEEKDAYS.indexOf(wd) === day.getUTCDay())) continue;
     const [y, m, d] = [day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()];
     const open = zonedInstant(y, m, d, w.startMin, w.timeZone);
     const close = zonedInstant(y, m, d + (w.endMin <= w.startMin ? 1 : 0), w.endMin, w.timeZone);
