@@ -31,7 +31,8 @@ let fleet: SshdFleet;
 let dir: string;
 
 async function quiet(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const [out, err]: string[][] = [[], []];
+  const out: string[] = [];
+  const err: string[] = [];
   const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
   process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
   process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
