@@ -19,6 +19,7 @@ import { parseWindow, type MaintenanceWindow } from '../../src/strategy/window.j
 import { fleetTarget, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { useRealGrubTools } from './support/grub-root.js';
 import { buildRoot } from './support/fake-root.js';
+import { main } from '../../src/cli/main.js';
 
 const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
 let fleet: SshdFleet;
@@ -138,5 +139,38 @@ describe('a rollout inside a maintenance window', () => {
       message:
         'interrupted: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
     });
+  });
+
+  it('refuses bad window options before any host, naming each option', async () => {
+    const inv = join(dir, 'none.yml');
+    writeFileSync(inv, 'all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1}\n');
+    const play = join(dir, 'play.yml');
+    writeFileSync(play, '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+    try {
+      const code = await main([
+        'node',
+        'rollgate',
+        'rollout',
+        play,
+        '-i',
+        inv,
+        '--journal',
+        join(dir, 'j.db'),
+        '--start-time',
+        '7pm',
+        '--time-zone',
+        'Berlin',
+      ]);
+      expect(code).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err.join('')).toBe(
+      '--time-zone: "Berlin" is not a time zone. write an IANA zone name, e.g. Europe/Berlin or UTC\n' +
+        '--start-time: "7pm" is not a time of day. write HH:MM, e.g. 22:00\n',
+    );
   });
 });

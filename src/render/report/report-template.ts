@@ -7,7 +7,7 @@
 const CSS = `
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d5dae3}
-h3{font-size:15px;margin:18px 0 6px}caption{text-align:left;padding:2px 0;font-weight:600}table{border-collapse:collapse;margin:6px 0 12px}
+h3{font-size:15px;margin:18px 0 6px}caption{text-align:left;padding:2px 0;font-weight:600}table.diff{min-width:50%}table{border-collapse:collapse;margin:6px 0 12px}
 td,th{border:1px solid #d5dae3;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f2f4f8}
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 .meta{color:#5a6272}.pass{color:#176b2c;font-weight:600}.fail{color:#b3261e;font-weight:600}
