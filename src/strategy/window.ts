@@ -214,3 +214,36 @@ export function decideWindow(w: MaintenanceWindow, now: number): WindowDecision 
     };
   return { go: false, wait: true, until: s.opensAt, message: `${where}; waiting until it opens at ${opens}` };
 }
+
+/**
+ * A host's own window from its `rollgate_window` variable, a mapping with Kured's meaning:
+ * `{days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin, on_outside: wait, max_wait: 86400}`.
+ * Absent: undefined (the run's window, if any, applies).
+ */
+export function hostWindowOf(
+  vars: Readonly<Record<string, unknown>>,
+): { ok: true; window?: MaintenanceWindow } | { ok: false; problems: WindowProblem[] } {
+  const raw = vars.rollgate_window;
+  if (raw === undefined || raw === null) return { ok: true };
+  const shape = 'rollgate_window: {days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin}';
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, problems: [{ option: 'days', message: 'rollgate_window must be a mapping', hint: shape }] };
+  const m = raw as Record<string, unknown>;
+  const unknownKeys = Object.keys(m).filter(
+    (k) => !['days', 'start', 'end', 'timezone', 'on_outside', 'max_wait'].includes(k),
+  );
+  if (unknownKeys.length)
+    return {
+      ok: false,
+      problems: [{ option: 'days', message: `rollgate_window has no key ${unknownKeys.join(', ')}`, hint: shape }],
+    };
+  const r = parseWindow({
+    ...(m.days !== undefined ? { days: Array.isArray(m.days) ? m.days.map(String).join(',') : String(m.days) } : {}),
+    ...(m.start !== undefined ? { start: String(m.start) } : {}),
+    ...(m.end !== undefined ? { end: String(m.end) } : {}),
+    ...(m.timezone !== undefined ? { timeZone: String(m.timezone) } : {}),
+    ...(m.on_outside !== undefined ? { onOutside: String(m.on_outside) } : {}),
+    ...(m.max_wait !== undefined ? { maxWaitSec: Number(m.max_wait) } : {}),
+  });
+  return 'window' in r ? { ok: true, window: r.window } : { ok: false, problems: r.problems };
+}

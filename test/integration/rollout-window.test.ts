@@ -173,4 +173,25 @@ describe('a rollout inside a maintenance window', () => {
         '--start-time: "7pm" is not a time of day. write HH:MM, e.g. 22:00\n',
     );
   });
+
+  it("names a host's bad rollgate_window at its inventory position", async () => {
+    const inv = join(dir, 'bad-window.yml');
+    writeFileSync(
+      inv,
+      'all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1, rollgate_window: {days: [mon], timezone: Mars}}\n',
+    );
+    const play = join(dir, 'play.yml');
+    writeFileSync(play, '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'rollgate', 'rollout', play, '-i', inv, '--journal', join(dir, 'j.db')])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err.join('')).toMatch(
+      /bad-window\.yml:3:\d+: host hv1: rollgate_window: "Mars" is not a time zone\. write an IANA zone name/,
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  hostWindowOf,
   decideWindow,
   describeWindow,
   parseWindow,
@@ -111,6 +112,31 @@ describe('decideWindow', () => {
       message: expect.stringContaining(
         'it opens at 2026-12-14 22:00 Europe/Berlin, later than the longest wait (86400 s)',
       ),
+    });
+  });
+});
+
+describe('hostWindowOf', () => {
+  it("reads a host's rollgate_window mapping and says what is wrong with a bad one", () => {
+    const r = hostWindowOf({
+      rollgate_window: {
+        days: ['mon', 'tue'],
+        start: '22:00',
+        end: '04:00',
+        timezone: 'Europe/Berlin',
+        on_outside: 'stop',
+      },
+    });
+    expect(r.ok && r.window && describeWindow(r.window)).toBe('mon,tue 22:00-04:00 Europe/Berlin');
+    expect(r.ok && r.window?.onOutside).toBe('stop');
+    expect(hostWindowOf({})).toEqual({ ok: true });
+    expect(hostWindowOf({ rollgate_window: { days: 'mon', begin: '22:00' } })).toMatchObject({
+      ok: false,
+      problems: [{ message: 'rollgate_window has no key begin' }],
+    });
+    expect(hostWindowOf({ rollgate_window: 'mon 22:00' })).toMatchObject({
+      ok: false,
+      problems: [{ message: 'rollgate_window must be a mapping' }],
     });
   });
 });

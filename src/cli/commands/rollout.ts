@@ -129,6 +129,28 @@ async function checkClusterCaps(inv: Inventory, hosts: readonly string[]): Promi
   if (problems.length) throw new ConfigError(problems);
 }
 
+/** Each host's rollgate_window, as ConfigErrors at the variable's position. */
+async function hostWindows(inv: Inventory, hosts: readonly string[]): Promise<Map<string, MaintenanceWindow>> {
+  const { hostWindowOf } = await import('../../strategy/window.js');
+  const problems: ConfigProblem[] = [];
+  const out = new Map<string, MaintenanceWindow>();
+  for (const name of hosts) {
+    const h = inv.hosts.get(name);
+    if (!h) continue;
+    const w = hostWindowOf(h.vars);
+    if (w.ok && w.window) out.set(name, w.window);
+    if (!w.ok)
+      for (const p of w.problems)
+        problems.push({
+          ...(h.varOrigins.rollgate_window ? { position: h.varOrigins.rollgate_window } : {}),
+          message: `host ${name}: rollgate_window: ${p.message}`,
+          hint: p.hint,
+        });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
 async function execute(
   opts: RolloutOptions & { playbook: string; runId?: string; resuming: boolean },
   setExitCode: SetExitCode,
@@ -171,6 +193,7 @@ async function execute(
   const extraVars = parseExtraVars(opts.extraVars);
   const windowInput = windowInputOf(opts);
   const window = await windowOf(windowInput);
+  const byHost = await hostWindows(inv, planned.hosts);
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
@@ -250,7 +273,7 @@ async function execute(
       ...(opts.resuming ? { resuming: true } : {}),
       ...(opts.force ? { force: true } : {}),
       secrets,
-      ...(window ? { window: { window } } : {}),
+      ...(window || byHost.size ? { window: { window, byHost } } : {}),
     });
     await finish();
     const command = `rollgate ${opts.resuming ? 'resume' : 'rollout'}`;

@@ -61,7 +61,7 @@ export interface RolloutInput {
   /** The run's secret values (default: collected from inventory, play and extra vars here). */
   secrets?: SecretSet;
   /** The maintenance window a host's change must start in (window-gate.ts); clock and sleep injectable. */
-  window?: Pick<WindowGateDeps, 'window' | 'now' | 'sleep'>;
+  window?: Pick<WindowGateDeps, 'window' | 'byHost' | 'now' | 'sleep'>;
 }
 
 export interface RolloutOutcome {

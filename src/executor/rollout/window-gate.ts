@@ -9,7 +9,10 @@ import type { RollgateEvent } from '../../events/events.js';
 import { decideWindow, type MaintenanceWindow } from '../../strategy/window.js';
 
 export interface WindowGateDeps {
+  /** The run's window (--reboot-days ...); undefined: none. */
   window: MaintenanceWindow | undefined;
+  /** Hosts' own windows (rollgate_window), ahead of the run's. */
+  byHost?: ReadonlyMap<string, MaintenanceWindow>;
   runId: string;
   host: string;
   emit(event: RollgateEvent): void;
@@ -30,7 +33,8 @@ const defaultSleep = (ms: number, stop: AbortSignal) =>
   sleepFor(ms, undefined, { signal: stop }).catch(() => undefined);
 
 export async function passWindow(d: WindowGateDeps): Promise<WindowGate> {
-  if (!d.window) return { ok: true };
+  const window = d.byHost?.get(d.host) ?? d.window;
+  if (!window) return { ok: true };
   const now = d.now ?? Date.now;
   const sleep = d.sleep ?? defaultSleep;
   const step = (status: 'started' | 'ok' | 'failed', message: string) =>
@@ -38,7 +42,7 @@ export async function passWindow(d: WindowGateDeps): Promise<WindowGate> {
   let waiting = false;
   for (;;) {
     if (d.stop.aborted) return { ok: false, message: String(d.stop.reason) };
-    const decision = decideWindow(d.window, now());
+    const decision = decideWindow(window, now());
     if (decision.go) {
       if (waiting) step('ok', 'the window is open');
       return { ok: true };

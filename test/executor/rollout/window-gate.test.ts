@@ -82,6 +82,22 @@ describe('the maintenance window gate', () => {
     expect(c.slept).toEqual([]);
   });
 
+  it("takes a host's own window ahead of the run's", async () => {
+    const c = clock(at('2026-12-07T22:30:00Z'));
+    const closed = { ...window, days: [] };
+    const deps = {
+      window: closed,
+      runId: 'r',
+      emit: () => {},
+      now: c.now,
+      sleep: c.sleep,
+      stop: new AbortController().signal,
+    };
+    const byHost = new Map([['hv1', window]]);
+    expect(await passWindow({ ...deps, byHost, host: 'hv1' })).toEqual({ ok: true });
+    expect(await passWindow({ ...deps, byHost, host: 'hv2' })).toMatchObject({ ok: false });
+  });
+
   it('lets every host through when no window is set', async () => {
     expect(
       await passWindow({
