@@ -129,7 +129,8 @@ export function buildRunReport(journal: Journal, runId: string, now = Date.now()
       },
       topology: found?.topology ?? layoutTopology({ host: lane.host, iommu: { groups: noSnap } } as HostSnapshot),
       facts: found?.facts ?? [],
-      outcome: lane.outcome,
+      // A lane with no rollout outcome (a playbook run, an interrupted rollout): the journal's host status.
+      outcome: lane.outcome === 'unfinished' && row ? row.status : lane.outcome,
       detail: row?.status ?? null,
       verifications: mine
         .filter((e) => e.type === 'rollout.verification')
