@@ -12,6 +12,7 @@ APT_PACKAGES=(
   ipmitool openipmi openssl                     # power drivers: ipmitool, a real BMC simulator (ipmi_sim), test TLS certs
   grub2-common                                  # real grub-editenv / grub-reboot / grub-set-default for trial-boot tests
   pciutils kmod                                 # lspci/lsmod in the benchmark's health command
+  chromium                                      # headless browser test of the HTML report (test/integration/report-rollout.test.ts)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -24,11 +24,14 @@ interface CheckOptions {
   forks: string;
   become?: boolean;
   output?: string;
+  html?: string;
   sshConfig?: string;
   acceptNewHostKeys?: boolean;
 }
 
-async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<HostCheck>[]> {
+type Checked = HostOutcome<HostCheck> & { vars?: Record<string, unknown> };
+
+async function gather(opts: CheckOptions, quiet: boolean): Promise<Checked[]> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
   const profileSeconds =
     opts.profile === undefined || opts.profile === false
@@ -67,7 +70,14 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
   }
   const outcomes = await checkFleet(hosts, { bus, forks, profileSeconds });
   await finish();
-  return outcomes;
+  return outcomes.map((o) => ({ ...o, vars: inv.hosts.get(o.host)?.vars ?? {} }));
+}
+
+/** --html FILE: the topology picture and findings of every host as one self-contained page (docs/report.md). */
+async function writeHtml(file: string | undefined, outcomes: Checked[]): Promise<void> {
+  if (!file) return;
+  const { renderCheckReport } = await import('../../render/report/html.js');
+  writeFileSync(file, renderCheckReport(outcomes), { mode: 0o600 });
 }
 
 function checkExitCode(outcomes: HostOutcome<HostCheck>[]): number {
@@ -89,7 +99,8 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
       .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
       .option('-f, --forks <n>', 'hosts at once', '50')
       .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time')
-      .option('--ssh-config <file>', 'OpenSSH client config to read');
+      .option('--ssh-config <file>', 'OpenSSH client config to read')
+      .option('--html <file>', 'also write the IOMMU topology pictures and findings as one self-contained HTML page');
   common(
     program
       .command('check')
@@ -99,6 +110,7 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
     .addHelpText('after', `\nAn error finding counts as a failed host.\n${EXIT_HELP}`)
     .action(async (opts: CheckOptions) => {
       const outcomes = await gather(opts, opts.json === true);
+      await writeHtml(opts.html, outcomes);
       if (opts.json)
         process.stdout.write(
           JSON.stringify(
@@ -128,6 +140,7 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
     .addHelpText('after', `\n${EXIT_HELP}`)
     .action(async (opts: CheckOptions) => {
       const outcomes = await gather(opts, false);
+      await writeHtml(opts.html, outcomes);
       mkdirSync(opts.output!, { recursive: true });
       for (const o of outcomes) {
         const file = join(opts.output!, snapshotFileName(o.host));

@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<Register>> = {
   runs: async () => (await import('./runs.js')).registerRuns,
   show: async () => (await import('./runs.js')).registerRuns,
   unlock: async () => (await import('./runs.js')).registerRuns,
+  report: async () => (await import('./report.js')).registerReport,
 };
 
 /**

@@ -16,6 +16,7 @@ import { LEASE_TTL_MS } from '../../journal/run-lease.js';
 
 const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 import type { SetExitCode } from './index.js';
+import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
 
 interface RolloutOptions {
   inventory: string[];
@@ -30,6 +31,69 @@ interface RolloutOptions {
   bootTimeout?: string;
   sshConfig?: string;
   forks?: string;
+  rebootDays?: string;
+  startTime?: string;
+  endTime?: string;
+  timeZone?: string;
+  onOutside?: string;
+  windowMaxWait?: string;
+}
+
+/** The maintenance window options (Kured's names) as window input; undefined when none is given. */
+function windowInputOf(opts: RolloutOptions): WindowInput | undefined {
+  const given = {
+    ...(opts.rebootDays !== undefined ? { days: opts.rebootDays } : {}),
+    ...(opts.startTime !== undefined ? { start: opts.startTime } : {}),
+    ...(opts.endTime !== undefined ? { end: opts.endTime } : {}),
+    ...(opts.timeZone !== undefined ? { timeZone: opts.timeZone } : {}),
+    ...(opts.onOutside !== undefined ? { onOutside: opts.onOutside } : {}),
+    ...(opts.windowMaxWait !== undefined ? { maxWaitSec: Number(opts.windowMaxWait) } : {}),
+  };
+  return Object.keys(given).length ? given : undefined;
+}
+
+const WINDOW_FLAGS: Record<keyof WindowInput, string> = {
+  days: '--reboot-days',
+  start: '--start-time',
+  end: '--end-time',
+  timeZone: '--time-zone',
+  onOutside: '--on-outside',
+  maxWaitSec: '--window-max-wait',
+};
+
+/** Parse the window; bad values are the operator's mistake (exit 2), named by their option. */
+async function windowOf(input: WindowInput | undefined): Promise<MaintenanceWindow | undefined> {
+  if (!input) return undefined;
+  const { parseWindow } = await import('../../strategy/window.js');
+  const r = parseWindow(input);
+  if ('window' in r) return r.window;
+  throw new ConfigError(r.problems.map((p) => ({ message: `${WINDOW_FLAGS[p.option]}: ${p.message}`, hint: p.hint })));
+}
+
+/** A stored window input back as options (resume). */
+function windowFlagsOf(w: WindowInput | undefined): Partial<RolloutOptions> {
+  if (!w) return {};
+  return {
+    ...(w.days !== undefined ? { rebootDays: w.days } : {}),
+    ...(w.start !== undefined ? { startTime: w.start } : {}),
+    ...(w.end !== undefined ? { endTime: w.end } : {}),
+    ...(w.timeZone !== undefined ? { timeZone: w.timeZone } : {}),
+    ...(w.onOutside !== undefined ? { onOutside: w.onOutside } : {}),
+    ...(w.maxWaitSec !== undefined ? { windowMaxWait: String(w.maxWaitSec) } : {}),
+  };
+}
+
+function windowOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--reboot-days <days>',
+      'maintenance window: days a host change may start (e.g. mon,tue; default every day)',
+    )
+    .option('--start-time <HH:MM>', 'maintenance window: local start time (default 00:00)')
+    .option('--end-time <HH:MM>', 'maintenance window: local end time; at or before the start: the next day')
+    .option('--time-zone <zone>', 'maintenance window: IANA time zone (default UTC)')
+    .option('--on-outside <wait|stop>', 'outside the window: wait until it opens (default) or stop')
+    .option('--window-max-wait <seconds>', 'longest wait for the window to open before stopping (default 86400)');
 }
 
 async function approveOnTty(yes: boolean | undefined, stop: AbortSignal): Promise<boolean> {
@@ -63,6 +127,28 @@ async function checkClusterCaps(inv: Inventory, hosts: readonly string[]): Promi
       });
   }
   if (problems.length) throw new ConfigError(problems);
+}
+
+/** Each host's rollgate_window, as ConfigErrors at the variable's position. */
+async function hostWindows(inv: Inventory, hosts: readonly string[]): Promise<Map<string, MaintenanceWindow>> {
+  const { hostWindowOf } = await import('../../strategy/window.js');
+  const problems: ConfigProblem[] = [];
+  const out = new Map<string, MaintenanceWindow>();
+  for (const name of hosts) {
+    const h = inv.hosts.get(name);
+    if (!h) continue;
+    const w = hostWindowOf(h.vars);
+    if (w.ok && w.window) out.set(name, w.window);
+    if (!w.ok)
+      for (const p of w.problems)
+        problems.push({
+          ...(h.varOrigins.rollgate_window ? { position: h.varOrigins.rollgate_window } : {}),
+          message: `host ${name}: rollgate_window: ${p.message}`,
+          hint: p.hint,
+        });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
 }
 
 async function execute(
@@ -105,6 +191,9 @@ async function execute(
   const settings = rolloutSettingsOf(planned.play);
   if (bootTimeout) settings.bootTimeoutSec = bootTimeout;
   const extraVars = parseExtraVars(opts.extraVars);
+  const windowInput = windowInputOf(opts);
+  const window = await windowOf(windowInput);
+  const byHost = await hostWindows(inv, planned.hosts);
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
@@ -145,7 +234,13 @@ async function execute(
         inventory: opts.inventory,
         ...(opts.limit ? { limit: opts.limit } : {}),
         // Extra vars are kept for resume; secret values are not (resume asks for them again).
-        options: { tags: opts.tags, skipTags: opts.skipTags, extraVars, bootTimeout: settings.bootTimeoutSec },
+        options: {
+          tags: opts.tags,
+          skipTags: opts.skipTags,
+          extraVars,
+          bootTimeout: settings.bootTimeoutSec,
+          ...(windowInput ? { window: windowInput } : {}),
+        },
       }).id;
     const bus = new EventBus();
     bus.on((e) => journal.addEvent(runId, e));
@@ -178,6 +273,7 @@ async function execute(
       ...(opts.resuming ? { resuming: true } : {}),
       ...(opts.force ? { force: true } : {}),
       secrets,
+      ...(window || byHost.size ? { window: { window, byHost } } : {}),
     });
     await finish();
     const command = `rollgate ${opts.resuming ? 'resume' : 'rollout'}`;
@@ -215,7 +311,7 @@ async function execute(
 }
 
 export function registerRollout(program: Command, setExitCode: SetExitCode): void {
-  program
+  const rollout = program
     .command('rollout')
     .description(
       'Staged rollout of a play: one canary per hardware kind, then batches; trial boot, verification, automatic rollback',
@@ -249,6 +345,12 @@ panic_timeout, verify: {services: [...], wanted: [...]}. Per host: rollgate_powe
 resets (a host without one is named in a WARNING before any change), rollgate_cluster + rollgate_max_down to cap
 how many hosts of a cluster are down at once.
 
+Maintenance window (Kured's options): a host's change starts only inside it, e.g. --reboot-days mon,tue
+--start-time 22:00 --end-time 04:00 --time-zone Europe/Berlin. Outside it the rollout waits (said on the host's
+line with the local time it opens; at most --window-max-wait seconds) or, with --on-outside stop, stops before the
+host: the run is marked interrupted and \`rollgate resume RUN\` goes on later, inside the window again. A host
+already started finishes (or rolls back) even past the window's end.
+
 The rollout owns the reboot: the play's \`reboot\` task boots the candidate once (one-shot entry, panic=N) while the
 known-good entry stays the default; \`verify\` tasks say what the verification after the play checks against the
 pre-change snapshot. A play that changed a host without rebooting it still gets a trial boot; one that changed
@@ -258,8 +360,9 @@ ${EXIT_HELP}
 `,
     )
     .action((playbook: string, opts: RolloutOptions) => execute({ ...opts, playbook, resuming: false }, setExitCode));
+  windowOptions(rollout);
 
-  program
+  const resume = program
     .command('resume')
     .description(
       'Continue a rollout whose controller stopped: each host is found where it is and completed or rolled back',
@@ -309,6 +412,7 @@ ${EXIT_HELP}
         skipTags?: string[];
         extraVars?: Record<string, unknown>;
         bootTimeout?: number;
+        window?: WindowInput;
       };
       const [{ parseExtraVars }, { REDACTED }] = await Promise.all([
         import('../../load/extra-vars.js'),
@@ -338,8 +442,11 @@ ${EXIT_HELP}
           skipTags: o.skipTags ?? [],
           extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],
           ...(opts.bootTimeout ? {} : o.bootTimeout ? { bootTimeout: String(o.bootTimeout) } : {}),
+          // The run's window holds on resume too, unless window options are given again.
+          ...(windowInputOf(opts) ? {} : windowFlagsOf(o.window)),
         },
         setExitCode,
       );
     });
+  windowOptions(resume);
 }

@@ -30,6 +30,7 @@ import { pauseFor, planOrResume } from './rollout-plan.js';
 import { describeConflicts } from '../../journal/run-life.js';
 import { addressSubjects, claimingOpener } from '../machine-identity.js';
 import { RunControl } from '../run-control.js';
+import { passWindow, type WindowGateDeps } from './window-gate.js';
 
 export interface RolloutInput {
   journal: Journal;
@@ -59,6 +60,8 @@ export interface RolloutInput {
   force?: boolean;
   /** The run's secret values (default: collected from inventory, play and extra vars here). */
   secrets?: SecretSet;
+  /** The maintenance window a host's change must start in (window-gate.ts); clock and sleep injectable. */
+  window?: Pick<WindowGateDeps, 'window' | 'byHost' | 'now' | 'sleep'>;
 }
 
 export interface RolloutOutcome {
@@ -109,7 +112,12 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const names = input.planned.hosts;
   const lock = journal.fleetLock();
   // One controller per run: a resume takes the lease over only from a dead controller.
-  const held = RunControl.take(journal, runId, input.stop);
+  const closed = new AbortController(); // aborted by the maintenance window: the rollout stops as if interrupted
+  const held = RunControl.take(
+    journal,
+    runId,
+    input.stop ? AbortSignal.any([input.stop, closed.signal]) : closed.signal,
+  );
   if (!held.ok) {
     emit({
       type: 'rollout.stopped',
@@ -149,6 +157,11 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const turn = async (name: string): Promise<RolloutHostStatus | 'interrupted'> => {
     const inv = input.inventory.hosts.get(name)!;
     const target = input.targets.get(name)!;
+    // Only a host not started yet waits for (or is stopped by) the window; one mid-change finishes.
+    const gate =
+      readRecord(journal, runId, name).phase === 'pending' &&
+      (await passWindow({ window: undefined, ...input.window, runId, host: name, emit, stop: control.signal }));
+    if (gate && !gate.ok) return (closed.abort(gate.message), 'interrupted');
     const cap = clusterCapOf(inv.vars);
     const slot = cap.ok && cap.cap && !TERMINAL.has(readRecord(journal, runId, name).phase) ? cap.cap : null;
     if (slot) {
