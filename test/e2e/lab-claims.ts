@@ -4,8 +4,13 @@
  * A claim is a file per host under <lab state>/claims/ naming the claiming process; a claim whose process is gone
  * is free again. Hosts a scenario changed are "dirty" and restored to pristine (the saved booted state, seconds)
  * before the next scenario gets them; clean ones are handed out first.
+ * Requests are served in the order they came (a ticket per waiting request under <lab state>/claims-queue/): an
+ * earlier request that can be served now has its hosts set aside, one that cannot keeps every free host it could
+ * use from later requests. Without that, a scenario needing three Intel hosts at once waited out its whole hook
+ * timeout while one-host scenarios kept taking Intel hosts as they came free.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import { labReset, resetCost } from '../../src/lab/lab.js';
 import { pidAlive, withLockFile } from '../../src/lab/lock-file.js';
@@ -95,6 +100,53 @@ export function pickHosts(free: FreeHost[], req: ClaimRequest): string[] | undef
   return groups.flat();
 }
 
+/** Hosts a request could ever use: the kinds it names, or every kind for `any` and `sameKind`. */
+function usableBy(req: ClaimRequest): (h: FreeHost) => boolean {
+  if ((req.any ?? 0) > 0 || (req.sameKind ?? 0) > 0) return () => true;
+  return (h) => (h.iommu === 'intel' ? (req.intel ?? 0) > 0 : (req.amd ?? 0) > 0);
+}
+
+/**
+ * First come, first served: walk the waiting requests in order of arrival; each earlier one that can be served
+ * now sets its hosts aside, each that cannot keeps every free host it could use. Returns the hosts for `mine`
+ * (the index of this request in `queue`), or undefined to wait.
+ */
+export function pickInTurn(free: FreeHost[], queue: ClaimRequest[], mine: number): string[] | undefined {
+  let left = free;
+  for (let i = 0; i < queue.length; i++) {
+    const req = queue[i]!;
+    const got = pickHosts(left, req);
+    if (i === mine) return got;
+    if (got) left = left.filter((h) => !got.includes(h.name));
+    else {
+      const usable = usableBy(req);
+      left = left.filter((h) => !usable(h));
+    }
+  }
+  return undefined;
+}
+
+const queueDir = (settings: LabSettings) => join(settings.stateDir, 'claims-queue');
+
+/** The waiting requests of live processes, oldest first (a dead process's tickets are removed). */
+function readQueue(settings: LabSettings): Array<{ file: string; req: ClaimRequest }> {
+  const dir = queueDir(settings);
+  const out: Array<{ file: string; req: ClaimRequest }> = [];
+  for (const file of readdirSync(dir).sort()) {
+    try {
+      const t = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { pid: number; req: ClaimRequest };
+      if (pidAlive(t.pid)) {
+        out.push({ file, req: t.req });
+        continue;
+      }
+    } catch {
+      // half-written by a process that died
+    }
+    rmSync(join(dir, file), { force: true });
+  }
+  return out;
+}
+
 async function hostCosts(settings: LabSettings): Promise<Map<string, 'restore' | 'cold'>> {
   const state = readLabState(labPaths(settings.stateDir));
   const names = state ? hostNames(state) : [];
@@ -105,61 +157,79 @@ async function hostCosts(settings: LabSettings): Promise<Map<string, 'restore' |
 export async function claimHosts(settings: LabSettings, req: ClaimRequest): Promise<Claim> {
   const paths = labPaths(settings.stateDir);
   mkdirSync(claimsDir(settings), { recursive: true });
+  mkdirSync(queueDir(settings), { recursive: true });
   const deadline = Date.now() + (req.timeoutMs ?? 50 * 60_000);
+  const ticket = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(join(queueDir(settings), ticket), JSON.stringify({ pid: process.pid, req }));
+  const leaveQueue = () => rmSync(join(queueDir(settings), ticket), { force: true });
   let waitedSince = 0;
-  for (;;) {
-    const costs = await hostCosts(settings);
-    const picked = await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
-      const state = readLabState(paths);
-      if (!state) throw new Error('the e2e lab is not up');
-      const free = hostNames(state)
-        .filter((h) => !claimedByLiveProcess(settings, h))
-        .map((h) => {
-          const vm = state.hosts[h]!;
-          return {
-            name: h,
-            iommu: vm.iommu,
-            dirty: existsSync(dirtyFile(vm)),
-            index: vm.index,
-            restorable: costs.get(h) !== 'cold',
-          };
-        });
-      const hosts = pickHosts(free, req);
-      for (const h of hosts ?? [])
-        writeFileSync(
-          claimFile(settings, h),
-          JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }),
-        );
-      return hosts;
-    });
-    if (picked) {
-      if (waitedSince)
-        console.info(
-          `[lab claims] ${req.label}: got ${picked.join(', ')} after ${Math.round((Date.now() - waitedSince) / 1000)} s`,
-        );
-      const state = readLabState(paths)!;
-      const release = () => {
-        for (const h of picked) rmSync(claimFile(settings, h), { force: true });
-      };
-      try {
-        for (const h of picked) {
-          const vm = state.hosts[h]!;
-          if (existsSync(dirtyFile(vm))) {
-            await labReset(settings, h);
-            rmSync(dirtyFile(vm), { force: true });
+  try {
+    for (;;) {
+      const costs = await hostCosts(settings);
+      const picked = await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
+        const state = readLabState(paths);
+        if (!state) throw new Error('the e2e lab is not up');
+        const free = hostNames(state)
+          .filter((h) => !claimedByLiveProcess(settings, h))
+          .map((h) => {
+            const vm = state.hosts[h]!;
+            return {
+              name: h,
+              iommu: vm.iommu,
+              dirty: existsSync(dirtyFile(vm)),
+              index: vm.index,
+              restorable: costs.get(h) !== 'cold',
+            };
+          });
+        const queue = readQueue(settings);
+        const mine = queue.findIndex((t) => t.file === ticket);
+        const hosts =
+          mine < 0
+            ? pickHosts(free, req)
+            : pickInTurn(
+                free,
+                queue.map((t) => t.req),
+                mine,
+              );
+        if (hosts) leaveQueue();
+        for (const h of hosts ?? [])
+          writeFileSync(
+            claimFile(settings, h),
+            JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }),
+          );
+        return hosts;
+      });
+      if (picked) {
+        if (waitedSince)
+          console.info(
+            `[lab claims] ${req.label}: got ${picked.join(', ')} after ${Math.round((Date.now() - waitedSince) / 1000)} s`,
+          );
+        const state = readLabState(paths)!;
+        const release = () => {
+          for (const h of picked) rmSync(claimFile(settings, h), { force: true });
+        };
+        try {
+          for (const h of picked) {
+            const vm = state.hosts[h]!;
+            if (existsSync(dirtyFile(vm))) {
+              await labReset(settings, h);
+              rmSync(dirtyFile(vm), { force: true });
+            }
+            // Dirty from now on, not at release: a run killed mid-scenario still leaves its hosts to be restored.
+            if (!req.readOnly) writeFileSync(dirtyFile(vm), `${req.label}\n`);
           }
-          // Dirty from now on, not at release: a run killed mid-scenario still leaves its hosts to be restored.
-          if (!req.readOnly) writeFileSync(dirtyFile(vm), `${req.label}\n`);
+        } catch (err) {
+          for (const h of picked) rmSync(claimFile(settings, h), { force: true });
+          throw err;
         }
-      } catch (err) {
-        for (const h of picked) rmSync(claimFile(settings, h), { force: true });
-        throw err;
+        return { hosts: picked, release };
       }
-      return { hosts: picked, release };
+      if (Date.now() > deadline)
+        throw new Error(`${req.label}: no free lab hosts for ${JSON.stringify(req)} within the wait`);
+      waitedSince ||= Date.now();
+      await new Promise((r) => setTimeout(r, 2000));
     }
-    if (Date.now() > deadline)
-      throw new Error(`${req.label}: no free lab hosts for ${JSON.stringify(req)} within the wait`);
-    waitedSince ||= Date.now();
-    await new Promise((r) => setTimeout(r, 2000));
+  } finally {
+    leaveQueue();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickHosts } from '../e2e/lab-claims.js';
+import { pickHosts, pickInTurn } from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
@@ -30,5 +30,27 @@ describe('handing lab hosts to e2e scenarios', () => {
     expect(pickHosts(lab(['lab1']), { sameKind: 2, label: 't' })).toEqual(['lab2', 'lab4']);
     expect(pickHosts(lab([], ['lab1', 'lab2', 'lab3']), { sameKind: 2, label: 't' })).toEqual(['lab1', 'lab3']);
     expect(pickHosts(lab([], ['lab1', 'lab2']), { sameKind: 2, label: 't' })).toBeUndefined();
+  });
+
+  it('serves requests in turn: a waiting request for three Intel hosts is not starved by later one-host ones', () => {
+    const big = { intel: 3, label: 'rollout-main' };
+    const small = { any: 1, label: 'one host' };
+    // lab1 is busy: the big request cannot be served; the Intel hosts that come free are kept for it.
+    const free = lab([], ['lab2', 'lab3', 'lab4', 'lab5', 'lab6']);
+    expect(pickInTurn(free, [big, small], 0)).toBeUndefined();
+    expect(pickInTurn(free, [big, small], 1)).toEqual(['lab2']);
+    const intelOnly = { intel: 1, label: 'intel one' };
+    expect(pickInTurn(free, [big, intelOnly], 1)).toBeUndefined();
+    // Once lab1 is free too, the big request gets all three and a later one what is left.
+    const all = lab();
+    expect(pickInTurn(all, [big, small], 0)).toEqual(['lab1', 'lab3', 'lab5']);
+    expect(pickInTurn(all, [big, small], 1)).toEqual(['lab2']);
+  });
+
+  it('a request that waits for any host keeps every free host from later requests', () => {
+    const free = lab([], ['lab1']);
+    expect(pickInTurn(free, [{ sameKind: 2, label: 'a' }, { intel: 1, label: 'b' }], 1)).toBeUndefined();
+    // An earlier request that can be served takes its hosts first.
+    expect(pickInTurn(lab(), [{ intel: 1, label: 'a' }, { intel: 1, label: 'b' }], 1)).toEqual(['lab3']);
   });
 });
