@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import type { PowerDriver, PowerState } from './driver.js';
 import { PowerError, redact, tail } from './power-error.js';
+import { definePowerDriver, optionString, passwordEnvOption } from './definition.js';
 
 export interface IpmiOptions {
   /** BMC address. */
@@ -96,3 +97,49 @@ export class IpmiDriver implements PowerDriver {
     return parsePowerStatus(await this.run('status'));
   }
 }
+
+const integerOrDigits = { type: ['integer', 'string'], pattern: '^[0-9]+$' };
+
+/** `rollgate_power: {driver: ipmi, host, user, password_env, port?, cipher_suite?, ipmitool?}`. */
+export const ipmiPower = definePowerDriver({
+  name: 'ipmi',
+  description: 'a BMC over IPMI 2.0 (lanplus), through ipmitool',
+  options: {
+    host: { description: 'BMC address', type: 'string', minLength: 1 },
+    user: { description: 'BMC user', type: 'string', minLength: 1 },
+    password_env: passwordEnvOption,
+    port: { description: 'RMCP port (default 623)', ...integerOrDigits, 'x-hint': 'e.g. `port: 623`' },
+    cipher_suite: {
+      description: 'RMCP+ cipher suite (`ipmitool -C`); unset lets ipmitool choose',
+      ...integerOrDigits,
+      'x-hint': 'e.g. `cipher_suite: 17` or `3`',
+    },
+    ipmitool: { description: 'the ipmitool binary (default `ipmitool` on PATH)', type: 'string', minLength: 1 },
+  },
+  create(_host, cfg, ctx) {
+    const host = optionString(cfg, 'host', ctx, 'add `host: <BMC address>`');
+    const user = optionString(cfg, 'user', ctx, 'add `user: <BMC user>`');
+    const secret = ctx.secret(['password_env']);
+    const port = cfg.port === undefined ? undefined : Number(cfg.port);
+    const cipherSuite = cfg.cipher_suite === undefined ? undefined : Number(cfg.cipher_suite);
+    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+      ctx.problem(['port'], 'rollgate_power.port is not a port number', 'e.g. `port: 623`');
+    if (cipherSuite !== undefined && !(Number.isInteger(cipherSuite) && cipherSuite >= 0 && cipherSuite <= 17)) {
+      ctx.problem(
+        ['cipher_suite'],
+        'rollgate_power.cipher_suite is not an RMCP+ cipher suite',
+        'e.g. `cipher_suite: 17` or `3`',
+      );
+    }
+    if (!host || !user || !secret) return null;
+    return new IpmiDriver({
+      host,
+      user,
+      password: secret.value,
+      passwordEnv: secret.env,
+      port,
+      cipherSuite,
+      ipmitool: typeof cfg.ipmitool === 'string' ? cfg.ipmitool : undefined,
+    });
+  },
+});
