@@ -75,7 +75,10 @@ describe('the power driver registry', () => {
     expect(powerDriverNames()).toEqual(['qmp', 'ipmi', 'redfish', 'test-pdu', 'none']);
     const vars = { rollgate_power: { driver: 'test-pdu', outlet: 3 } };
     expect(powerDriverFor({ name: 'hv1', vars })).toBe(fake);
-    expect(connectionVars({ name: 'hv1', vars, varOrigins: {} }).power?.value.driver).toBe('test-pdu');
+    expect(
+      connectionVars({ name: 'hv1', vars, varOrigins: {}, origin: { file: 'hosts.yml', line: 3, column: 5 } }).power
+        ?.value.driver,
+    ).toBe('test-pdu');
     expect(configError(() => powerDriverFor({ name: 'hv1', vars: { rollgate_power: { driver: 'test-pdu' } } }))).toBe(
       'host hv1: no outlet. add `outlet: 3`',
     );
