@@ -1,8 +1,8 @@
 /**
  * IPMI power control through ipmitool (lanplus). The password reaches ipmitool only through its environment
- * (`-E` reads IPMI_PASSWORD), never through argv, where any user of the controller could read it in `ps`.
+ * (`-E` reads IPMI_PASSWORD), never through argv, where any user of the controller could read it in `ps`. ipmitool
+ * runs through zx.
  */
-import { execFile } from 'node:child_process';
 import type { PowerDriver, PowerState } from './driver.js';
 import { PowerError, redact, tail } from './power-error.js';
 import { definePowerDriver, optionString, passwordEnvOption } from './definition.js';
@@ -61,27 +61,25 @@ export class IpmiDriver implements PowerDriver {
     this.describe = `ipmi ${o.user}@${o.host}${o.port && o.port !== 623 ? `:${o.port}` : ''} (password from $${o.passwordEnv})`;
   }
 
-  private run(action: IpmiAction): Promise<string> {
+  private async run(action: IpmiAction): Promise<string> {
     const o = this.o;
-    const env = { ...process.env, IPMI_PASSWORD: o.password };
     const timeout = o.timeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      execFile(
-        o.ipmitool ?? 'ipmitool',
-        ipmitoolArgs(o, action),
-        { env, timeout, killSignal: 'SIGKILL' },
-        (err, stdout, stderr) => {
-          if (!err) return resolve(stdout);
-          const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-          const where = `ipmi ${o.host}: chassis power ${action}`;
-          if (e.code === 'ENOENT')
-            return reject(new PowerError('refused', `${where}: ipmitool is not installed on the controller`, false));
-          if (e.killed) return reject(new PowerError('timeout', `${where}: no answer within ${timeout} ms`));
-          const detail = redact(tail(String(stderr) || String(stdout)), [o.password]);
-          reject(new PowerError(classify(String(stderr)), `${where} failed: ${detail || `exit ${e.code}`}`));
-        },
-      );
-    });
+    const where = `ipmi ${o.host}: chassis power ${action}`;
+    // zx quotes each argument for the local shell; loaded on first use, not on every CLI start.
+    const { $ } = await import('zx');
+    const out = await $({
+      env: { ...process.env, IPMI_PASSWORD: o.password },
+      timeout,
+      timeoutSignal: 'SIGKILL',
+      nothrow: true,
+      quiet: true,
+    })`${o.ipmitool ?? 'ipmitool'} ${ipmitoolArgs(o, action)}`;
+    if (out.exitCode === 0) return out.stdout;
+    if (out.signal === 'SIGKILL') throw new PowerError('timeout', `${where}: no answer within ${timeout} ms`);
+    if (out.exitCode === 127 || out.exitCode === 126)
+      throw new PowerError('refused', `${where}: ipmitool is not installed on the controller`, false);
+    const detail = redact(tail(out.stderr || out.stdout), [o.password]);
+    throw new PowerError(classify(out.stderr), `${where} failed: ${detail || `exit ${out.exitCode}`}`);
   }
 
   async reset(): Promise<void> {
