@@ -1,8 +1,9 @@
 /**
- * schemas/inventory.schema.json's variable part, generated from the registries: `rollgate_power` from the power
- * drivers (src/power/registry.ts). The group structure stays as written in the file; `npm run schemas` rewrites
+ * schemas/inventory.schema.json's variable part, generated from the registries: the `rollgate_*` variables from
+ * core/host-vars.ts, and `rollgate_power`'s drivers and options from the power drivers (src/power/registry.ts). The group structure stays as written in the file; `npm run schemas` rewrites
  * the generated part, and a unit test fails when the file and the registries disagree.
  */
+import { hostVarDeclarations } from '../core/host-vars.js';
 import { rollgatePowerSchema } from '../power/registry.js';
 
 type Schema = Record<string, unknown>;
@@ -12,11 +13,13 @@ export function inventorySchema(base: Schema): Schema {
   const schema = structuredClone(base);
   const definitions = schema.definitions as Record<string, Schema>;
   const connectionVars = definitions.connectionVars as { properties: Record<string, Schema> };
-  const previous = connectionVars.properties.rollgate_power ?? {};
-  connectionVars.properties.rollgate_power = {
-    description: previous.description,
-    ...rollgatePowerSchema(),
-  };
+  // The declared rollgate_* variables replace any written before; others (ansible_*) stay as written.
+  const properties: Record<string, Schema> = {};
+  for (const [name, value] of Object.entries(connectionVars.properties))
+    if (!name.startsWith('rollgate_')) properties[name] = value;
+  for (const [name, d] of Object.entries(hostVarDeclarations))
+    properties[name] = { description: d.doc, ...(name === 'rollgate_power' ? rollgatePowerSchema() : d.schema) };
+  connectionVars.properties = properties;
   return schema;
 }
 
