@@ -5,7 +5,6 @@
 // run in a rotating order in every repetition; wall, CPU (user+sys of the tool and its children) and peak RSS
 // come from /usr/bin/time -v; ratios are medians of per-repetition ratios to the ssh2 lower bound.
 //   npm run build && node bench/run.mjs [--sizes 10,50,100] [--reps 3] [--tools rollgate,ssh2,...] [--json FILE]
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { localFleetDown, localFleetUp } from '../dist/lab/local-fleet.js';
 import { ansibleEnv, ansibleInventory } from './ansible-setup.mjs';
+import { $ } from 'zx';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const health = join(root, 'bench', 'health.sh');
@@ -81,14 +81,10 @@ function ansible(dir, n, kind, tuned) {
     ],
     env: ansibleEnv(n, tuned, controlDir),
     // ControlPersist masters outlive the run: stop them so the next run starts cold and they cost no CPU later.
-    cleanup: () => {
-      for (const sock of readdirSync(controlDir)) {
-        try {
-          execFileSync('ssh', ['-S', join(controlDir, sock), '-O', 'exit', 'x'], { stdio: 'ignore', timeout: 10_000 });
-        } catch {
-          /* already gone */
-        }
-      }
+    cleanup: async () => {
+      // nothrow: a master that is already gone is fine.
+      for (const sock of readdirSync(controlDir))
+        await $({ nothrow: true, quiet: true, timeout: '10s' })`ssh -S ${join(controlDir, sock)} -O exit x`;
       rmSync(controlDir, { recursive: true, force: true });
     },
   };
@@ -114,26 +110,22 @@ function parseTime(text) {
   };
 }
 
-function measure(tool, dir, n) {
+async function measure(tool, dir, n) {
   const spec = TOOLS[tool](dir, n);
   const timeFile = join(dir, 'time.txt');
-  return new Promise((resolve) => {
-    const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, ...spec.argv], {
-      cwd: dir,
-      env: { ...process.env, SSH_AUTH_SOCK: '', ...spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out = (out + d).slice(-4000)));
-    child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      spec.cleanup?.();
-      const t = parseTime(readFileSync(timeFile, 'utf8'));
-      resolve({ tool, n, code, ...t, tail: code === 0 ? undefined : out.slice(-600) });
-    });
-  });
+  const out = await $({
+    cwd: dir,
+    env: { ...process.env, SSH_AUTH_SOCK: '', ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    nothrow: true,
+    quiet: true,
+    timeout: '20m',
+    timeoutSignal: 'SIGKILL',
+  })`/usr/bin/time -v -o ${timeFile} ${spec.argv}`;
+  await spec.cleanup?.();
+  const t = parseTime(readFileSync(timeFile, 'utf8'));
+  const code = out.exitCode;
+  return { tool, n, code, ...t, tail: code === 0 ? undefined : out.stdall.slice(-600) };
 }
 
 const median = (xs) => {
@@ -151,7 +143,7 @@ for (const n of values.sizes.split(',').map(Number)) {
   try {
     writeFileSync(join(dir, 'ports.txt'), state.hosts.map((h) => h.port).join('\n') + '\n');
     writeFileSync(join(dir, 'ansible-inventory.yml'), ansibleInventory(state));
-    execFileSync('node', [join(root, 'bench', 'snapshot-script.mjs'), join(dir, 'snapshot-script.sh')]);
+    await $`node ${join(root, 'bench', 'snapshot-script.mjs')} ${join(dir, 'snapshot-script.sh')}`;
     await measure('ssh2', dir, n); // warm-up: page cache, sshd binaries
     for (let rep = 0; rep < reps; rep++) {
       const order = tools.map((_, i) => tools[(i + rep) % tools.length]);

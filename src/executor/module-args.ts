@@ -10,7 +10,7 @@ import { schemaProblems } from '../load/option-errors.js';
 import { renderValue, TemplateFailure } from '../template/template.js';
 import type { VarScope } from '../template/vars.js';
 import type { YamlDocument } from '../load/yaml.js';
-import { moduleSpecs, type ModuleName } from '../modules/specs.js';
+import { moduleSpecs, type ModuleName } from '../modules/registry.js';
 import { renderCommandLine, renderShellLine } from './shell-template.js';
 import { OMIT } from './task-scope.js';
 

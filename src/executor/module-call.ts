@@ -8,8 +8,7 @@ import type { TaskPreview } from '../events/events.js';
 import { evaluateExpression, TemplateFailure } from '../template/template.js';
 import type { VarScope } from '../template/vars.js';
 import type { Task } from '../load/playbook-types.js';
-import { findActionModule } from '../modules/actions/index.js';
-import { playbookActions, type PlaybookAction } from '../modules/actions/playbook-actions.js';
+import { findModule, type PlaybookAction } from '../modules/registry.js';
 import type { ControllerAction } from '../modules/controller-action.js';
 import { ModuleFailure, type ActionModule, type ModuleContext } from '../modules/module.js';
 import { renderModuleArgs } from './module-args.js';
@@ -37,7 +36,7 @@ export interface CallOptions {
 }
 
 function implementation(name: string, play: PlayContext): PlaybookAction | undefined {
-  return play.modules?.[name] ?? (findActionModule(name) as PlaybookAction | undefined) ?? playbookActions[name];
+  return play.modules?.[name] ?? findModule(name);
 }
 
 function isController(impl: PlaybookAction): impl is ControllerAction {

@@ -10,7 +10,7 @@ import type { Condition } from '../load/playbook-types.js';
 import type { VarLayer } from '../template/vars.js';
 import type { SecretSet } from '../secrets/secret-set.js';
 import type { PlannedPlay } from '../plan/plan.js';
-import type { PlaybookAction } from '../modules/actions/playbook-actions.js';
+import type { PlaybookAction } from '../modules/registry.js';
 import type { HostSession } from './host-session.js';
 import type { MachineClaim } from './machine-identity.js';
 

@@ -8,6 +8,7 @@ import type { SourcePosition } from '../core/config-error.js';
 import { ConfigError } from '../core/config-error.js';
 import { createDraft, hostGroups, reconcile, type InventoryDraft } from './inventory-data.js';
 import { byCodePoint, createVarsReader } from './group-vars.js';
+import { hostVarProblems } from './host-var-check.js';
 import { groupDepths, groupVarsLayer, hostVarsLayer } from './var-precedence.js';
 import { readSource, varsDirOf } from './inventory-source.js';
 
@@ -94,6 +95,14 @@ export function loadInventory(paths: string | string[]): Inventory {
   if (draft.problems.length === 0) reconcile(draft);
   if (draft.problems.length > 0) throw new ConfigError(draft.problems);
   const inventory = finish(draft, sources);
+  // A group's bad value reaches each of its hosts: report it once, where it was written.
+  const seen = new Set<string>();
+  for (const host of inventory.hosts.values())
+    for (const p of hostVarProblems(host)) {
+      const key = `${p.position?.file}:${p.position?.line}:${p.position?.column}:${p.message}`;
+      if (!seen.has(key)) draft.problems.push(p);
+      seen.add(key);
+    }
   if (draft.problems.length > 0) throw new ConfigError(draft.problems);
   return inventory;
 }

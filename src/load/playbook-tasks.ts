@@ -3,7 +3,7 @@
  * task, module options validated against the module's schema (templated values are typed at run time),
  * conditions compiled and every template's syntax checked, all before any host is touched.
  */
-import { moduleSpecs, type ModuleName } from '../modules/specs.js';
+import { moduleSpecs, type ModuleName } from '../modules/registry.js';
 import type { Block, Handler, MetaAction, MetaTask, NodeCommon, Task, TaskNode } from './playbook-types.js';
 import type { YamlPath } from './yaml.js';
 import { blockKeywords, handlerKeywords, metaActions, taskKeywords } from './playbook-keywords.js';

@@ -3,7 +3,7 @@
  * SourcePosition it came from so later errors (undefined variable, failed template) can name file:line:col.
  */
 import type { SourcePosition } from '../core/config-error.js';
-import type { ModuleName } from '../modules/specs.js';
+import type { ModuleName } from '../modules/registry.js';
 
 /** A `when` / `changed_when` / `failed_when` / `assert.that` expression, compiled at load time. */
 export interface Condition {

@@ -214,6 +214,8 @@ export function problemsFromSchemaErrors(errors: readonly ErrorObject[], doc: Ya
     if (refused.some((r) => err.instancePath === r || err.instancePath.startsWith(r + '/'))) continue;
     // Errors inside `propertyNames` repeat what the propertyNames error itself says.
     if (err.propertyName !== undefined && err.keyword !== 'propertyNames') continue;
+    // "must match then schema": the errors of the `then` branch say what is wrong.
+    if (err.keyword === 'if') continue;
     const problem = problemOf(err, doc);
     const key = `${problem.position?.line}:${problem.position?.column}:${problem.message}`;
     if (seen.has(key)) continue;

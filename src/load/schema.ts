@@ -4,7 +4,7 @@
  * rollgate itself validates piece by piece (src/load/playbook-*.ts) to give sharper messages, from the same
  * tables. `npm run schemas` rewrites the file; a test fails when the committed file is out of date.
  */
-import { moduleSpecs } from '../modules/specs.js';
+import { moduleSpecs } from '../modules/registry.js';
 import { blockKeywords, handlerKeywords, metaActions, playKeywords, taskKeywords } from './playbook-keywords.js';
 
 type Schema = Record<string, unknown>;

@@ -8,8 +8,8 @@ import type { RollgateEvent } from '../events/events.js';
 /** JSON Schema fragment for a module's options (drives validation, the playbook schema and --help). */
 export type OptionsSchema = {
   type: 'object';
-  properties: Record<string, Record<string, unknown>>;
-  required?: string[];
+  properties: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  required?: readonly string[];
   additionalProperties?: false;
   /** Extra JSON Schema keywords (oneOf, anyOf, ...). */
   [keyword: string]: unknown;

@@ -1,133 +1,22 @@
 /**
  * The power driver of a host, from its inventory variable `rollgate_power`. Bad configuration (unknown driver,
- * missing option, password variable unset, a password written in the inventory) is a ConfigError naming where
+ * missing or unknown option, password variable unset, a password written in the inventory) is a ConfigError naming where
  * it is and what to write, found before any host is touched.
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
+import { didYouMean } from '../core/suggest.js';
+import type { FactoryContext, PowerHost } from './definition.js';
 import type { PowerDriver } from './driver.js';
-import { IpmiDriver } from './ipmi.js';
-import { RedfishDriver } from './redfish.js';
-import { QmpPowerDriver } from './qmp.js';
+import { findPowerDriver, powerDriverNames } from './registry.js';
 
-export interface PowerHost {
-  name: string;
-  vars: Record<string, unknown>;
-}
+export type { FactoryContext, PowerHost } from './definition.js';
+export { registerPowerDriver } from './registry.js';
 
 export interface PowerLookup {
   /** Environment to read password variables from. Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Where a variable of this host was written (e.g. ['rollgate_power', 'driver']), when the loader knows. */
   locate?: (host: string, path: string[]) => SourcePosition | undefined;
-}
-
-/** Drivers by name; the lab adds 'qmp'. Each returns a driver or pushes problems. */
-export type DriverFactory = (host: PowerHost, cfg: Record<string, unknown>, ctx: FactoryContext) => PowerDriver | null;
-export interface FactoryContext {
-  problem(path: string[], message: string, hint: string): void;
-  secret(path: string[]): { value: string; env: string } | null;
-}
-
-const optionString = (
-  cfg: Record<string, unknown>,
-  key: string,
-  ctx: FactoryContext,
-  hint: string,
-): string | undefined => {
-  const v = cfg[key];
-  if (typeof v === 'string' && v !== '') return v;
-  ctx.problem(
-    [key],
-    v === undefined ? `rollgate_power has no \`${key}\`` : `rollgate_power.${key} must be a non-empty string`,
-    hint,
-  );
-  return undefined;
-};
-
-export const powerDrivers: Record<string, DriverFactory> = {
-  qmp(_host, cfg, ctx) {
-    const socket = optionString(cfg, 'socket', ctx, "add `socket: <path of the VM's QMP unix socket>`");
-    return socket ? new QmpPowerDriver(socket) : null;
-  },
-  ipmi(_host, cfg, ctx) {
-    const host = optionString(cfg, 'host', ctx, 'add `host: <BMC address>`');
-    const user = optionString(cfg, 'user', ctx, 'add `user: <BMC user>`');
-    const secret = ctx.secret(['password_env']);
-    const port = cfg.port === undefined ? undefined : Number(cfg.port);
-    const cipherSuite = cfg.cipher_suite === undefined ? undefined : Number(cfg.cipher_suite);
-    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
-      ctx.problem(['port'], 'rollgate_power.port is not a port number', 'e.g. `port: 623`');
-    if (cipherSuite !== undefined && !(Number.isInteger(cipherSuite) && cipherSuite >= 0 && cipherSuite <= 17)) {
-      ctx.problem(
-        ['cipher_suite'],
-        'rollgate_power.cipher_suite is not an RMCP+ cipher suite',
-        'e.g. `cipher_suite: 17` or `3`',
-      );
-    }
-    if (!host || !user || !secret) return null;
-    return new IpmiDriver({
-      host,
-      user,
-      password: secret.value,
-      passwordEnv: secret.env,
-      port,
-      cipherSuite,
-      ipmitool: typeof cfg.ipmitool === 'string' ? cfg.ipmitool : undefined,
-    });
-  },
-  redfish(_host, cfg, ctx) {
-    const url = optionString(cfg, 'url', ctx, 'add `url: https://<BMC address>`');
-    const user = optionString(cfg, 'user', ctx, 'add `user: <BMC user>`');
-    const secret = ctx.secret(['password_env']);
-    if (url && !/^https?:\/\//.test(url))
-      ctx.problem(
-        ['url'],
-        `rollgate_power.url ${JSON.stringify(url)} is not an http(s) URL`,
-        'e.g. `url: https://10.0.0.5`',
-      );
-    const auth = cfg.auth ?? 'basic';
-    if (auth !== 'basic' && auth !== 'session')
-      ctx.problem(
-        ['auth'],
-        `rollgate_power.auth ${JSON.stringify(auth)} is not an auth method`,
-        'write `basic` or `session`',
-      );
-    const verify = cfg.verify_tls ?? true;
-    if (typeof verify !== 'boolean')
-      ctx.problem(
-        ['verify_tls'],
-        'rollgate_power.verify_tls must be true or false',
-        'write `verify_tls: false` only for a BMC whose certificate cannot be trusted',
-      );
-    let ca: Buffer | undefined;
-    if (cfg.ca_file !== undefined) {
-      try {
-        ca = readFileSync(String(cfg.ca_file));
-      } catch (err) {
-        ctx.problem(
-          ['ca_file'],
-          `cannot read ca_file ${String(cfg.ca_file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          'give the path of a PEM file on the controller',
-        );
-      }
-    }
-    if (!url || !user || !secret || !/^https?:\/\//.test(url)) return null;
-    return new RedfishDriver({
-      url,
-      user,
-      password: secret.value,
-      passwordEnv: secret.env,
-      system: typeof cfg.system === 'string' ? cfg.system : undefined,
-      auth: auth === 'session' ? 'session' : 'basic',
-      tls: { verify: verify !== false, ca },
-    });
-  },
-};
-
-/** Register another driver (the lab's QMP driver registers itself this way). */
-export function registerPowerDriver(name: string, factory: DriverFactory): void {
-  powerDrivers[name] = factory;
 }
 
 /**
@@ -159,14 +48,23 @@ export function powerDriverFor(host: PowerHost, lookup: PowerLookup = {}): Power
     );
   const driver = cfg.driver;
   if (driver === 'none') return null;
-  const factory = typeof driver === 'string' ? powerDrivers[driver] : undefined;
-  if (!factory) {
+  const definition = typeof driver === 'string' ? findPowerDriver(driver) : undefined;
+  if (!definition) {
     problem(
       ['driver'],
       `unknown power driver ${JSON.stringify(driver)}`,
-      `write one of: ${[...Object.keys(powerDrivers), 'none'].join(', ')}`,
+      `write one of: ${powerDriverNames().join(', ')}`,
     );
     throw new ConfigError(problems);
+  }
+  const known = Object.keys(definition.options);
+  for (const key of Object.keys(cfg)) {
+    if (key === 'driver' || key === 'password' || key in definition.options) continue;
+    problem(
+      [key],
+      `the ${definition.name} power driver has no option \`${key}\``,
+      didYouMean(key, known) ?? `its options are: ${known.join(', ')}`,
+    );
   }
   const ctx: FactoryContext = {
     problem,
@@ -192,7 +90,7 @@ export function powerDriverFor(host: PowerHost, lookup: PowerLookup = {}): Power
       return { value, env: name };
     },
   };
-  const d = factory(host, cfg, ctx);
+  const d = definition.create(host, cfg, ctx);
   if (problems.length > 0) throw new ConfigError(problems);
   return d;
 }

@@ -4,6 +4,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { PowerDriver, PowerState } from './driver.js';
+import { definePowerDriver, optionString } from './definition.js';
 
 /** query-status "status" values (QEMU's RunState). */
 export type QmpRunState =
@@ -267,3 +268,16 @@ export class QmpPowerDriver implements PowerDriver {
     );
   }
 }
+
+/** `rollgate_power: {driver: qmp, socket: PATH}`: a QEMU VM's QMP socket (the lab writes it). */
+export const qmpPower = definePowerDriver({
+  name: 'qmp',
+  description: 'a QEMU VM, through its QMP unix socket',
+  options: {
+    socket: { description: "path of the VM's QMP unix socket on the controller", type: 'string', minLength: 1 },
+  },
+  create(_host, cfg, ctx) {
+    const socket = optionString(cfg, 'socket', ctx, "add `socket: <path of the VM's QMP unix socket>`");
+    return socket ? new QmpPowerDriver(socket) : null;
+  },
+});

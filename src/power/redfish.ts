@@ -3,7 +3,9 @@
  * PowerState. Basic auth or a session (X-Auth-Token, deleted afterwards). The reset target and allowed types are
  * read from the system resource when it lists them. Credentials never reach messages.
  */
+import { readFileSync } from 'node:fs';
 import type { PowerDriver, PowerState } from './driver.js';
+import { definePowerDriver, optionString, passwordEnvOption } from './definition.js';
 import { requestJson, type JsonResponse, type TlsOptions } from './http-json.js';
 import { PowerError, redact } from './power-error.js';
 
@@ -170,3 +172,73 @@ export class RedfishDriver implements PowerDriver {
     });
   }
 }
+
+/** `rollgate_power: {driver: redfish, url, user, password_env, system?, auth?, verify_tls?, ca_file?}`. */
+export const redfishPower = definePowerDriver({
+  name: 'redfish',
+  description: "a BMC's Redfish REST service",
+  options: {
+    url: { description: 'base URL of the BMC, e.g. https://10.0.0.5', type: 'string', minLength: 1 },
+    user: { description: 'BMC user', type: 'string', minLength: 1 },
+    password_env: passwordEnvOption,
+    system: {
+      description: 'system resource path (default: the first member of /redfish/v1/Systems)',
+      type: 'string',
+      minLength: 1,
+    },
+    auth: { description: 'basic (default) or session', enum: ['basic', 'session'] },
+    verify_tls: {
+      description: "check the BMC's certificate (default true)",
+      type: 'boolean',
+      'x-hint': 'write `verify_tls: false` only for a BMC whose certificate cannot be trusted',
+    },
+    ca_file: { description: "PEM file on the controller to check the BMC's certificate with", type: 'string' },
+  },
+  create(_host, cfg, ctx) {
+    const url = optionString(cfg, 'url', ctx, 'add `url: https://<BMC address>`');
+    const user = optionString(cfg, 'user', ctx, 'add `user: <BMC user>`');
+    const secret = ctx.secret(['password_env']);
+    if (url && !/^https?:\/\//.test(url))
+      ctx.problem(
+        ['url'],
+        `rollgate_power.url ${JSON.stringify(url)} is not an http(s) URL`,
+        'e.g. `url: https://10.0.0.5`',
+      );
+    const auth = cfg.auth ?? 'basic';
+    if (auth !== 'basic' && auth !== 'session')
+      ctx.problem(
+        ['auth'],
+        `rollgate_power.auth ${JSON.stringify(auth)} is not an auth method`,
+        'write `basic` or `session`',
+      );
+    const verify = cfg.verify_tls ?? true;
+    if (typeof verify !== 'boolean')
+      ctx.problem(
+        ['verify_tls'],
+        'rollgate_power.verify_tls must be true or false',
+        'write `verify_tls: false` only for a BMC whose certificate cannot be trusted',
+      );
+    let ca: Buffer | undefined;
+    if (cfg.ca_file !== undefined) {
+      try {
+        ca = readFileSync(String(cfg.ca_file));
+      } catch (err) {
+        ctx.problem(
+          ['ca_file'],
+          `cannot read ca_file ${String(cfg.ca_file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          'give the path of a PEM file on the controller',
+        );
+      }
+    }
+    if (!url || !user || !secret || !/^https?:\/\//.test(url)) return null;
+    return new RedfishDriver({
+      url,
+      user,
+      password: secret.value,
+      passwordEnv: secret.env,
+      system: typeof cfg.system === 'string' ? cfg.system : undefined,
+      auth: auth === 'session' ? 'session' : 'basic',
+      tls: { verify: verify !== false, ca },
+    });
+  },
+});

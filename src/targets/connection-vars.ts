@@ -7,7 +7,7 @@
 import { ConfigError, type ConfigProblem, type SourcePosition } from '../core/config-error.js';
 import type { InventoryHost } from '../load/inventory.js';
 import { parseAddress } from '../load/host-range.js';
-import type { PowerConfig } from '../power/driver.js';
+import { powerDriverNames, type PowerConfig } from '../power/registry.js';
 import { kindOf } from '../load/schema-errors.js';
 
 /** Variable names for each setting, highest precedence first. */
@@ -64,8 +64,6 @@ export function ansibleBoolean(value: unknown): boolean | undefined {
   const word = String(value).trim().toLowerCase();
   return trueWords.includes(word) ? true : falseWords.includes(word) ? false : undefined;
 }
-
-const powerDrivers = ['qmp', 'ipmi', 'redfish', 'none'];
 
 /** The connection settings of `host`; throws ConfigError listing every bad value. */
 export function connectionVars(host: HostLike): ConnectionVars {
@@ -176,11 +174,11 @@ export function connectionVars(host: HostLike): ConnectionVars {
   const powerVar = find('power');
   if (powerVar) {
     const p = powerVar.value as Record<string, unknown> | null;
-    if (p === null || typeof p !== 'object' || Array.isArray(p) || !powerDrivers.includes(String(p.driver))) {
+    if (p === null || typeof p !== 'object' || Array.isArray(p) || !powerDriverNames().includes(String(p.driver))) {
       bad(
         powerVar,
         `is ${kindOf(powerVar.value)} without a known driver`,
-        `write a mapping with \`driver:\` one of ${powerDrivers.join(', ')}, e.g. \`rollgate_power: {driver: ipmi, host: 10.0.0.5, user: admin, password_env: IPMI_PASSWORD}\``,
+        `write a mapping with \`driver:\` one of ${powerDriverNames().join(', ')}, e.g. \`rollgate_power: {driver: ipmi, host: 10.0.0.5, user: admin, password_env: IPMI_PASSWORD}\``,
       );
     } else out.power = setting(powerVar, p as PowerConfig);
   }

@@ -29,7 +29,7 @@ import {
   type GrubFacts,
   type GrubToolPaths,
 } from './grub-preflight.js';
-import type { PreflightResult, TrialBootDriver, TrialBootState } from './trial-boot.js';
+import type { PreflightResult, TrialBootDefinition, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
 export const HOOK_PATH = '/etc/grub.d/06_rollgate';
 /** The saved default while a rollout holds the host; kernel_package leaves such a default to the rollout. */
@@ -285,3 +285,12 @@ export class GrubTrialBoot implements TrialBootDriver {
     };
   }
 }
+
+/** The GRUB classic driver in the trial-boot registry: GRUB-based boot stacks, and hosts where none was found. */
+export const grubTrialBoot: TrialBootDefinition = {
+  loader: 'grub',
+  // grubby and proxmox hosts may boot through GRUB; its preflight refuses the ones that do not (no grub-reboot,
+  // no writable grubenv). When no boot stack was detected, its preflight says what is missing.
+  stacks: ['grub', 'grubby', 'proxmox', 'undetected'],
+  create: (conn, hr, opts) => new GrubTrialBoot(conn, hr, opts),
+};

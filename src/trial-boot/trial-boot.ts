@@ -7,6 +7,9 @@
  * onto the same steps (`bootctl set-default` to a copied loader entry, `bootctl set-oneshot` for the trial, the
  * LoaderEntryOneShot EFI variable being cleared by the boot loader itself).
  */
+import type { Connection } from '../connection/connection.js';
+import type { BootTooling } from '../modules/boot/boot-tooling.js';
+import type { HostRoot } from '../modules/host-root.js';
 import type { UndoRecord } from '../modules/module.js';
 
 /** Why a one-shot cannot be trusted on this host; the rollout refuses to start there. */
@@ -74,4 +77,16 @@ export interface TrialBootDriver {
    * of the known-good kernel becomes the default again and the frozen entry goes. Returns what became default.
    */
   release(state: TrialBootState): Promise<{ defaultRef: string; note?: string }>;
+}
+
+/** A host's boot stack as modules/boot detects it, or `undetected` when no tooling rollgate knows was found. */
+export type BootStack = BootTooling['kind'] | 'undetected';
+
+/** One trial-boot driver in the registry (registry.ts). */
+export interface TrialBootDefinition {
+  /** What it journals in `TrialBootState.loader`; resume, commit and rollback find the driver by it. */
+  loader: TrialBootState['loader'];
+  /** The detected boot stacks it drives; the first definition listing a host's stack is chosen. */
+  stacks: readonly BootStack[];
+  create(conn: Connection, hr: HostRoot, opts: { resuming?: boolean }): TrialBootDriver;
 }

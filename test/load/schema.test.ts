@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { buildPlaybookSchema, playbookSchemaText } from '../../src/load/schema.js';
 import { parseYaml } from '../../src/load/yaml.js';
-import { moduleSpecs } from '../../src/modules/specs.js';
+import { moduleSpecs } from '../../src/modules/registry.js';
 
 const committed = readFileSync(new URL('../../schemas/playbook.schema.json', import.meta.url), 'utf8');
 const validate = new Ajv({ allErrors: true, strict: false }).compile(buildPlaybookSchema());

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dump } from 'js-yaml';
 import { ConfigError } from '../../core/config-error.js';
-import { isParseKind, parseKinds } from '../../modules/facts/parse-kinds.js';
+import { findParseKind, parseKinds } from '../../modules/facts/parse-kinds.js';
 import type { SetExitCode } from './index.js';
 
 function readInput(file: string): string {
@@ -28,12 +28,13 @@ export function registerFacts(program: Command, setExitCode: SetExitCode): void 
     .argument('<file>', 'file holding the output, - for standard input')
     .option('--json', 'print JSON instead of YAML')
     .action((kind: string, file: string, opts: { json?: boolean }) => {
-      if (!isParseKind(kind)) {
+      const parser = findParseKind(kind);
+      if (!parser) {
         throw new ConfigError([
           { message: `unknown kind "${kind}"`, hint: `use one of: ${Object.keys(parseKinds).join(', ')}` },
         ]);
       }
-      const result = parseKinds[kind].parse(readInput(file));
+      const result = parser.parse(readInput(file));
       process.stdout.write(
         opts.json ? JSON.stringify(result, null, 2) + '\n' : dump(result, { lineWidth: 160, noRefs: true }),
       );

@@ -6,60 +6,15 @@
  */
 import type { StepRow, UndoableStep } from '../../journal/journal-types.js';
 import { undoHasWork } from '../../modules/undo.js';
+import { findModule } from '../../modules/registry.js';
 import { noExpectations, type Expectations } from './verify.js';
 
-const list = (v: unknown): string[] =>
-  Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : [];
-
-/** Add what one step declares about the next boot. */
+/** Add what one step declares about the next boot: its module's own `expectAfterBoot` (modules/registry.ts). */
 export function addStepExpectations(
   exp: Expectations,
   step: Pick<StepRow, 'module' | 'args' | 'status' | 'data'>,
 ): void {
-  const args = step.args;
-  switch (step.module) {
-    case 'kernel_args':
-      exp.argsPresent.push(...list(args.present));
-      exp.argsAbsent.push(...list(args.absent));
-      return;
-    case 'vfio_bind':
-      for (const id of list(args.ids)) exp.drivers[id.toLowerCase()] = 'vfio-pci';
-      return;
-    case 'initramfs': {
-      // A rebuild that proved the vfio modules inside (the default require_modules) must show them after the boot.
-      const required = args.require_modules === undefined ? ['vfio_pci'] : list(args.require_modules);
-      if (
-        required.includes('vfio_pci') &&
-        (args.kernel === undefined || args.kernel === 'current' || args.kernel === 'all')
-      )
-        exp.vfioInInitramfs = true;
-      return;
-    }
-    case 'kernel_package': {
-      // Applied: the module says which release it installed or adopted; unchanged: the version asked for.
-      const target = step.data?.target_kernel ?? (step.status === 'ok' ? args.version : undefined);
-      if (typeof target === 'string' && target !== '') exp.kernelRelease = target;
-      return;
-    }
-    case 'verify':
-      if (typeof args.kernel === 'string' && args.kernel !== '') exp.kernelRelease = args.kernel;
-      exp.argsPresent.push(...list(args.cmdline_present));
-      exp.argsAbsent.push(...list(args.cmdline_absent));
-      if (
-        args.default_domain === 'translated' ||
-        args.default_domain === 'passthrough' ||
-        args.default_domain === 'lazy'
-      )
-        exp.defaultDomain = args.default_domain;
-      if (args.drivers && typeof args.drivers === 'object')
-        for (const [id, drv] of Object.entries(args.drivers)) exp.drivers[id.toLowerCase()] = String(drv);
-      if (typeof args.vfio_in_initramfs === 'boolean') exp.vfioInInitramfs = args.vfio_in_initramfs;
-      if (args.iommu_enabled === true) exp.iommuEnabled = true;
-      if (args.interrupt_remapping === true) exp.interruptRemapping = true;
-      return;
-    default:
-      return;
-  }
+  findModule(step.module)?.expectAfterBoot?.(exp, step);
 }
 
 /** Expectations from every step of the run on the host that ran (ok or applied) and was not undone. */

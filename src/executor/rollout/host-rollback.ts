@@ -8,7 +8,7 @@ import type { Connection } from '../../connection/connection.js';
 import type { RolloutHostStatus } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { applyUndos } from '../../modules/undo.js';
-import { GrubTrialBoot } from '../../trial-boot/grub-trial.js';
+import { trialBootOf } from '../../trial-boot/registry.js';
 import { undoEntry } from '../undo-run.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
@@ -192,7 +192,7 @@ export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: st
       action: 'release',
       reason: 'the known-good state verified; its normal entry becomes the default again',
     });
-    const rel = await new GrubTrialBoot(conn, d.hr, { resuming: true }).release(store.rec.trial);
+    const rel = await trialBootOf(store.rec.trial, conn, d.hr).release(store.rec.trial);
     if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
     if (rel.note) h.step('release', 'ok', rel.note);
   }

@@ -12,7 +12,7 @@
 import { ConnectionError, type Connection } from '../../connection/connection.js';
 import type { RolloutHostStatus } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
-import { GrubTrialBoot } from '../../trial-boot/grub-trial.js';
+import { trialBootFor, trialBootOf } from '../../trial-boot/registry.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { readBootInfo, serviceStates } from './boot-wait.js';
@@ -59,7 +59,7 @@ async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | nu
   const { d, store } = h;
   h.step('pre-change snapshot', 'started');
   d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', await d.collect(conn));
-  const tb = new GrubTrialBoot(conn, d.hr);
+  const tb = await trialBootFor(conn, d.hr);
   const pf = await tb.preflight();
   if (!pf.ok)
     return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
@@ -142,7 +142,8 @@ async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunRes
         .join(', ')}); rolled back`,
     );
   h.step('commit', 'started');
-  await new GrubTrialBoot(conn, d.hr, { resuming: true }).commit(store.rec.trial as TrialBootState);
+  const state = store.rec.trial as TrialBootState;
+  await trialBootOf(state, conn, d.hr).commit(state);
   if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
   return finish(h, 'changed', 'verified after boot; the new entry is the default');
 }

@@ -6,10 +6,10 @@
  *   its options are journaled with the step and read back as expectations; the task itself reports ok.
  * - `snapshot` (gather_facts) takes the health snapshot over the host's connection.
  */
-import type { PlaybookAction } from '../../modules/actions/playbook-actions.js';
+import type { PlaybookAction } from '../../modules/registry.js';
 import type { ControllerAction } from '../../modules/controller-action.js';
 import { ModuleFailure, type ActionModule } from '../../modules/module.js';
-import { moduleSpecs } from '../../modules/specs.js';
+import { moduleSpecs } from '../../modules/registry.js';
 import type { HostCtx } from './host-context.js';
 import { trialReboot } from './trial-reboot.js';
 

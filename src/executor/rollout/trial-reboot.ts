@@ -5,7 +5,7 @@
  * read from /proc/cmdline: the trial, or the known-good entry after a panic or a power reset.
  */
 import type { Connection } from '../../connection/connection.js';
-import { GrubTrialBoot } from '../../trial-boot/grub-trial.js';
+import { trialBootOf } from '../../trial-boot/registry.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { expectationsFromSteps, passthroughIdsOf } from './expectations.js';
@@ -21,7 +21,8 @@ export async function trialReboot(h: HostCtx, conn: Connection, why: string): Pr
   const { d, store } = h;
   const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
   h.step('arm the trial boot', 'started');
-  const trial = await new GrubTrialBoot(conn, d.hr, { resuming: true }).arm(store.rec.trial as TrialBootState, {
+  const state = store.rec.trial as TrialBootState;
+  const trial = await trialBootOf(state, conn, d.hr).arm(state, {
     ...(expectations.kernelRelease ? { release: expectations.kernelRelease } : {}),
     panicSec: d.settings.panicTimeoutSec,
   });

@@ -8,28 +8,9 @@ import type { VerificationCheck } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { valueOf } from '../../modules/facts/known.js';
 
-/** What the play declared, collected from its tasks (kernel_args, kernel_package, vfio_bind, verify). */
-export interface Expectations {
-  kernelRelease?: string;
-  argsPresent: string[];
-  argsAbsent: string[];
-  defaultDomain?: 'translated' | 'passthrough' | 'lazy';
-  /** vendor:device -> driver in use. */
-  drivers: Record<string, string>;
-  vfioInInitramfs?: boolean;
-  /** vendor:device ids of the host's passthrough devices (their groups and drivers are watched). */
-  passthroughIds: string[];
-  /** verify `iommu_enabled: true` / `interrupt_remapping: true`: required even when the host lacked them before. */
-  iommuEnabled?: boolean;
-  interruptRemapping?: boolean;
-}
+import { noExpectations, type Expectations } from '../../modules/expectations.js';
 
-export const noExpectations = (): Expectations => ({
-  argsPresent: [],
-  argsAbsent: [],
-  drivers: {},
-  passthroughIds: [],
-});
+export { noExpectations, type Expectations };
 
 /** Service states around the boot, e.g. { ssh: 'active', libvirtd: 'active' }; 'absent' when not installed. */
 export type ServiceStates = Record<string, 'active' | 'inactive' | 'failed' | 'absent'>;

@@ -5,19 +5,33 @@
  * make it idempotent and `undo` makes it reversible.
  */
 import { quote } from '../../connection/shell-quote.js';
-import type { ActionModule } from '../module.js';
-import type { CheckModeSkips } from '../controller-action.js';
-import { moduleSpecs } from '../specs.js';
-import { checkCommand, runCommand, type RunCommandArgs } from './run-command.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+import { stringList } from '../option-schemas.js';
+import { checkCommand, runCommand } from './run-command.js';
 
-export interface CommandArgs extends RunCommandArgs {
-  /** Already rendered by the executor into quoted shell words (see shellOptions). */
-  cmd?: string;
-  argv?: string[];
-}
+/** The options, as the schema below describes them. */
+export type CommandArgs = ArgsOf<typeof command.options>;
 
-export const command: ActionModule<CommandArgs, { line: string }> & CheckModeSkips = {
-  ...moduleSpecs.command,
+export const command = defineHostModule({
+  name: 'command',
+  description: 'Run a command (argv, no shell). Not reversible unless `undo` is given.',
+  changesHost: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      cmd: { type: 'string' },
+      argv: stringList,
+      creates: { type: 'string' },
+      removes: { type: 'string' },
+      undo: {
+        type: 'string',
+        description:
+          'command that reverses this one, journaled before it runs; undo runs it only if this command succeeded',
+      },
+    },
+    oneOf: [{ required: ['cmd'] }, { required: ['argv'] }],
+  },
   checkModeSkips: true,
   shellOptions: ['cmd', 'undo'],
   check(ctx, args) {
@@ -27,4 +41,4 @@ export const command: ActionModule<CommandArgs, { line: string }> & CheckModeSki
   apply(ctx, _args, change) {
     return runCommand(ctx, change.line);
   },
-};
+});

@@ -1,9 +1,15 @@
 /** `debug`: print a message (`msg`, templated) or a variable (`var`, an expression). Touches no host. */
-import type { ControllerAction } from '../controller-action.js';
-import { moduleSpecs } from '../specs.js';
+import { defineControllerModule } from '../define-module.js';
 
-export const debug: ControllerAction<{ msg?: unknown; var?: string }> = {
-  ...moduleSpecs.debug,
+export const debug = defineControllerModule({
+  name: 'debug',
+  description: 'Print a message or a variable.',
+  changesHost: false,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { msg: {}, var: { type: 'string' } },
+  },
   kind: 'controller',
   expressionOptions: ['var'],
   async run(ctx, args) {
@@ -18,4 +24,4 @@ export const debug: ControllerAction<{ msg?: unknown; var?: string }> = {
     const msg = args.msg === undefined ? 'Hello world!' : args.msg;
     return { status: 'ok', msg: typeof msg === 'string' ? msg : JSON.stringify(msg), data: { msg } };
   },
-};
+});

@@ -3,8 +3,9 @@
  * take such lines out again (absent). Refuses to blacklist a driver that runs a storage or network device right
  * now unless forced: the field guide's "don't blacklist storage/network drivers casually".
  */
-import { moduleSpecs } from '../specs.js';
-import { ModuleFailure, type ActionModule, type CheckOutcome } from '../module.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+import { stringList } from '../option-schemas.js';
+import { ModuleFailure, type CheckOutcome } from '../module.js';
 import { hostRootFromVars } from '../host-root.js';
 import { listRemoteDir, readRemoteFiles } from '../host-files.js';
 import {
@@ -19,11 +20,8 @@ import { readPciDevices } from '../pci/pci-devices.js';
 import { appendLines, blacklisted, normModule } from '../vfio/modprobe-conf.js';
 import { detectInitramfsTooling, hostNow, rebuildIfNewerCommand } from '../initramfs/initramfs-tooling.js';
 
-export interface DriverBlacklistArgs {
-  drivers: string[];
-  state?: 'present' | 'absent';
-  force?: boolean;
-}
+/** The options, as the schema below describes them. */
+export type DriverBlacklistArgs = ArgsOf<typeof driverBlacklist.options>;
 
 export const MANAGED_BLACKLIST = '/etc/modprobe.d/rollgate-blacklist.conf';
 const HEADER = '# Managed by rollgate (driver_blacklist): host drivers kept off passthrough devices.';
@@ -39,8 +37,24 @@ export function removeBlacklistLines(text: string, drivers: ReadonlySet<string>)
   return kept.join('\n');
 }
 
-export const driverBlacklist: ActionModule<DriverBlacklistArgs, FileChange> = {
-  ...moduleSpecs.driver_blacklist,
+export const driverBlacklist = defineHostModule({
+  name: 'driver_blacklist',
+  description: 'Keep host drivers off passthrough devices with a modprobe.d blacklist.',
+  changesHost: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['drivers'],
+    properties: {
+      drivers: { ...stringList, description: 'kernel module names, e.g. ["nouveau", "nvidia"]' },
+      state: { enum: ['present', 'absent'], default: 'present' },
+      force: {
+        type: 'boolean',
+        default: false,
+        description: 'allow blacklisting a driver that runs a storage or network device now',
+      },
+    },
+  },
 
   async check(ctx, args): Promise<CheckOutcome<FileChange>> {
     const bad = (args.drivers ?? []).filter((d) => !MODULE_NAME.test(d));
@@ -106,4 +120,4 @@ export const driverBlacklist: ActionModule<DriverBlacklistArgs, FileChange> = {
       message: `${args.state === 'absent' ? 'removed blacklist for' : 'blacklisted'} ${args.drivers.join(', ')}; takes effect at next boot`,
     };
   },
-};
+});

@@ -5,8 +5,10 @@
  * sha256); undo copies it back byte for byte, whether the step finished or not (and a missing image is removed).
  */
 import { sh } from '../../connection/shell-quote.js';
-import { moduleSpecs } from '../specs.js';
-import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+import { listOption } from '../expectations.js';
+import { stringList } from '../option-schemas.js';
+import { ModuleFailure, type CheckOutcome, type ModuleContext } from '../module.js';
 import { hostRootFromVars, runChecked, toolCommand, type HostRoot } from '../host-root.js';
 import { copyScript, missingDirs } from '../host-files.js';
 import { applyFileChange, type FileChange } from '../file-change.js';
@@ -22,10 +24,8 @@ import {
 } from '../initramfs/initramfs-tooling.js';
 import { normModule } from '../vfio/modprobe-conf.js';
 
-export interface InitramfsArgs {
-  kernel?: string;
-  require_modules?: string[];
-}
+/** The options, as the schema below describes them. */
+export type InitramfsArgs = ArgsOf<typeof initramfs.options>;
 
 export type InitramfsChange = FileChange & {
   root: string;
@@ -108,8 +108,18 @@ async function missingModules(
   return required.filter((m) => !have.has(normModule(m)));
 }
 
-export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
-  ...moduleSpecs.initramfs,
+export const initramfs = defineHostModule({
+  name: 'initramfs',
+  description: 'Rebuild the initramfs (update-initramfs or dracut) and prove the required modules are inside it.',
+  changesHost: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      kernel: { type: 'string', default: 'current', description: "'current', 'all' or a kernel release" },
+      require_modules: { ...stringList, default: ['vfio', 'vfio_iommu_type1', 'vfio_pci'] },
+    },
+  },
 
   async check(ctx, args): Promise<CheckOutcome<InitramfsChange>> {
     const kernel = args.kernel ?? 'current';
@@ -189,4 +199,13 @@ export const initramfs: ActionModule<InitramfsArgs, InitramfsChange> = {
       data: { images: change.proofs.map((p) => p.image) },
     };
   },
-};
+  // A rebuild that proved the vfio modules inside (the default require_modules) must show them after the boot.
+  expectAfterBoot(exp, { args }) {
+    const required = args.require_modules === undefined ? ['vfio_pci'] : listOption(args.require_modules);
+    if (
+      required.includes('vfio_pci') &&
+      (args.kernel === undefined || args.kernel === 'current' || args.kernel === 'all')
+    )
+      exp.vfioInInitramfs = true;
+  },
+});

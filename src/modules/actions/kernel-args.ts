@@ -2,8 +2,10 @@
  * kernel_args: make arguments present on / absent from the kernel command line through the host's own boot
  * tooling (see boot/boot-tooling.ts), byte-preserving edits, exact preview, undo by restoring the files.
  */
-import { moduleSpecs } from '../specs.js';
-import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+import { listOption } from '../expectations.js';
+import { stringList } from '../option-schemas.js';
+import { ModuleFailure, type CheckOutcome, type ModuleContext } from '../module.js';
 import { hostRootFromVars, toolCommand, type HostRoot } from '../host-root.js';
 import { readRemoteFile, readRemoteFiles, type RemoteFile } from '../host-files.js';
 import { applyFileChange, editableText, planFileChange, type FileChange, type PlannedFile } from '../file-change.js';
@@ -16,7 +18,7 @@ import {
   type ArgRequest,
 } from '../boot/cmdline-args.js';
 import { editCmdlineFile, editGrubFiles, type GrubFile } from '../boot/grub-defaults.js';
-import { detectBootTooling, type BootloaderChoice, type BootTooling } from '../boot/boot-tooling.js';
+import { detectBootTooling, type BootTooling } from '../boot/boot-tooling.js';
 import {
   cmdlineBase,
   parseGrubCfgKernelLines,
@@ -25,12 +27,8 @@ import {
   type CpuVendor,
 } from '../boot/boot-state.js';
 
-export interface KernelArgsArgs {
-  present?: string[];
-  absent?: string[];
-  bootloader?: BootloaderChoice;
-  force?: boolean;
-}
+/** The options, as the schema below describes them. */
+export type KernelArgsArgs = ArgsOf<typeof kernelArgs.options>;
 
 export type KernelArgsChange = FileChange & { request: ArgRequest; verifyGrubCfg: string | null };
 
@@ -94,8 +92,29 @@ function grubCfgSatisfies(cfg: RemoteFile, req: ArgRequest): boolean {
   return cfg.exists && parseGrubCfgKernelLines(cfg.content.toString('utf8')).some((words) => argsSatisfied(words, req));
 }
 
-export const kernelArgs: ActionModule<KernelArgsArgs, KernelArgsChange> = {
-  ...moduleSpecs.kernel_args,
+export const kernelArgs = defineHostModule({
+  name: 'kernel_args',
+  description:
+    "Add or remove kernel command-line arguments through the host's own boot tooling (GRUB, grubby, systemd-boot, Proxmox).",
+  changesHost: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      present: {
+        ...stringList,
+        description: 'arguments that must be on the cmdline, e.g. ["intel_iommu=on", "iommu=pt"]',
+      },
+      absent: { ...stringList, description: 'arguments (name or name=value) that must not be on the cmdline' },
+      bootloader: { enum: ['auto', 'grub', 'grubby', 'systemd-boot', 'proxmox'], default: 'auto' },
+      force: {
+        type: 'boolean',
+        default: false,
+        description: 'allow intel_iommu on an AMD host or amd_iommu on an Intel host',
+      },
+    },
+    anyOf: [{ required: ['present'] }, { required: ['absent'] }],
+  },
 
   async check(ctx, args): Promise<CheckOutcome<KernelArgsChange>> {
     const req: ArgRequest = { present: args.present ?? [], absent: args.absent ?? [] };
@@ -149,4 +168,8 @@ export const kernelArgs: ActionModule<KernelArgsArgs, KernelArgsChange> = {
       data: { reboot_required: true },
     };
   },
-};
+  expectAfterBoot(exp, { args }) {
+    exp.argsPresent.push(...listOption(args.present));
+    exp.argsAbsent.push(...listOption(args.absent));
+  },
+});

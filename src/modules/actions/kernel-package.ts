@@ -6,7 +6,8 @@
  * Installed and running is the only "nothing to change". It records the default entry, the grubenv bytes and the
  * installed kernel set; undo restores grubenv byte for byte, unholds and removes what it installed.
  */
-import { moduleSpecs } from '../specs.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+
 import { ModuleFailure, type ActionModule, type CheckOutcome } from '../module.js';
 import { hostRootFromVars } from '../host-root.js';
 import { readRemoteFiles, toBackup } from '../host-files.js';
@@ -18,11 +19,8 @@ import { defaultBoot, type DefaultBoot } from '../kernel/boot-default.js';
 import type { HostRoot } from '../host-root.js';
 import { runChecked } from '../host-root.js';
 
-export interface KernelPackageArgs {
-  version?: string;
-  state?: 'present' | 'latest' | 'adopt_newest';
-  hold?: boolean;
-}
+/** The options, as the schema below describes them. */
+export type KernelPackageArgs = ArgsOf<typeof kernelPackage.options>;
 
 /** `makeDefault`: after installing, make the target the default boot entry (its entry exists only then). */
 export type KernelPackageChange = FileChange & { target: string; makeDefault?: boolean };
@@ -80,8 +78,20 @@ async function packageManager(
   return pm;
 }
 
-export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange> = {
-  ...moduleSpecs.kernel_package,
+export const kernelPackage = defineHostModule({
+  name: 'kernel_package',
+  description:
+    'Make the host run a kernel release: install (and optionally hold) it with apt or dnf, or adopt the newest installed one; a target installed but not running becomes the default boot entry and asks for a reboot (a staged rollout boots it once first); installed and running is "nothing to change".',
+  changesHost: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      version: { type: 'string', description: 'kernel release or package version to install' },
+      state: { enum: ['present', 'latest', 'adopt_newest'], default: 'present' },
+      hold: { type: 'boolean', default: false },
+    },
+  },
 
   async check(ctx, args): Promise<CheckOutcome<KernelPackageChange>> {
     const state = args.state ?? 'present';
@@ -188,4 +198,9 @@ export const kernelPackage: ActionModule<KernelPackageArgs, KernelPackageChange>
     }
     return { message: `target kernel ${change.target}`, data: { target_kernel: change.target } };
   },
-};
+  // Applied: the module says which release it installed or adopted; unchanged: the version asked for.
+  expectAfterBoot(exp, step) {
+    const target = step.data?.target_kernel ?? (step.status === 'ok' ? step.args.version : undefined);
+    if (typeof target === 'string' && target !== '') exp.kernelRelease = target;
+  },
+});

@@ -3,8 +3,7 @@
  * terminal a prompt fails rather than waiting forever. Waits are capped at one day.
  */
 import { createInterface } from 'node:readline/promises';
-import type { ControllerAction } from '../controller-action.js';
-import { moduleSpecs } from '../specs.js';
+import { defineControllerModule } from '../define-module.js';
 
 const MAX_SECONDS = 24 * 3600;
 
@@ -22,8 +21,15 @@ async function ask(prompt: string): Promise<boolean> {
   }
 }
 
-export const pause: ControllerAction<{ seconds?: number; prompt?: string }> = {
-  ...moduleSpecs.pause,
+export const pause = defineControllerModule({
+  name: 'pause',
+  description: 'Wait a number of seconds, or for operator approval when `prompt` is given.',
+  changesHost: false,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { seconds: { type: 'integer', minimum: 0 }, prompt: { type: 'string' } },
+  },
   kind: 'controller',
   expressionOptions: [],
   async run(ctx, args) {
@@ -43,4 +49,4 @@ export const pause: ControllerAction<{ seconds?: number; prompt?: string }> = {
     await ctx.once(() => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000)));
     return { status: 'ok', msg: `paused ${seconds} s`, data: { delta: seconds } };
   },
-};
+});

@@ -5,14 +5,12 @@
  */
 import { sh, raw } from '../../connection/shell-quote.js';
 import type { Connection } from '../../connection/connection.js';
-import { moduleSpecs } from '../specs.js';
-import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+import { ModuleFailure, type CheckOutcome, type ModuleContext } from '../module.js';
 import { findTools, hostRootFromVars, runChecked, toolCommand, type HostRoot } from '../host-root.js';
 
-export interface RebootArgs {
-  boot_timeout?: number;
-  reason?: string;
-}
+/** The options, as the schema below describes them. */
+export type RebootArgs = ArgsOf<typeof reboot.options>;
 
 export interface RebootChange {
   root: string;
@@ -79,8 +77,23 @@ async function waitForNewBoot(
   );
 }
 
-export const reboot: ActionModule<RebootArgs, RebootChange> = {
-  ...moduleSpecs.reboot,
+export const reboot = defineHostModule({
+  name: 'reboot',
+  description: 'Reboot and wait until the host is back: boot_id changed and a full SSH login succeeded.',
+  changesHost: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      boot_timeout: {
+        type: 'integer',
+        minimum: 1,
+        default: 600,
+        description: 'seconds to wait for the host to come back',
+      },
+      reason: { type: 'string' },
+    },
+  },
 
   async check(ctx, args): Promise<CheckOutcome<RebootChange>> {
     const hr = hostRootFromVars(ctx.vars);
@@ -131,4 +144,4 @@ export const reboot: ActionModule<RebootArgs, RebootChange> = {
       data: { previous_boot_id: before, boot_id: back.bootId, elapsed_ms: ms },
     };
   },
-};
+});

@@ -2,13 +2,15 @@
  * `set_fact`: set host variables for later tasks (and later plays of the run). The values are templated once,
  * when the task runs, and are data from then on: they rank with registered results, above play and task vars.
  */
-import type { ControllerAction } from '../controller-action.js';
-import { moduleSpecs } from '../specs.js';
+import { defineControllerModule } from '../define-module.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export const setFact: ControllerAction<Record<string, unknown>> = {
-  ...moduleSpecs.set_fact,
+export const setFact = defineControllerModule({
+  name: 'set_fact',
+  description: 'Set host variables for later tasks.',
+  changesHost: false,
+  options: { type: 'object', properties: {} },
   kind: 'controller',
   expressionOptions: [],
   async run(_ctx, args) {
@@ -18,4 +20,4 @@ export const setFact: ControllerAction<Record<string, unknown>> = {
     if (Object.keys(args).length === 0) return { status: 'failed', msg: 'set_fact needs at least one variable' };
     return { status: 'ok', facts: { ...args }, data: { ansible_facts: { ...args } } };
   },
-};
+});

@@ -6,18 +6,29 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ControllerAction } from '../controller-action.js';
-import { moduleSpecs } from '../specs.js';
+import { defineControllerModule, type ArgsOf } from '../define-module.js';
 import { PROFILE_SECONDS, takeTaskSnapshot } from '../facts/task-snapshot.js';
 import { snapshotFileName } from '../facts/snapshot-file.js';
 
-export interface SnapshotArgs {
-  profile?: boolean;
-  dest?: string;
-}
+/** The options, as the schema below describes them. */
+export type SnapshotArgs = ArgsOf<typeof snapshot.options>;
 
-export const snapshot: ControllerAction<SnapshotArgs> = {
-  ...moduleSpecs.snapshot,
+export const snapshot = defineControllerModule({
+  name: 'snapshot',
+  description: 'Gather the passthrough health snapshot (facts and findings) and register it.',
+  changesHost: false,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      profile: {
+        type: 'boolean',
+        default: false,
+        description: 'also gather performance evidence (softirq, vhost placement, perf samples)',
+      },
+      dest: { type: 'string', description: 'directory on the controller to write HOST.json into' },
+    },
+  },
   kind: 'controller',
   expressionOptions: [],
   async run(ctx, args) {
@@ -51,7 +62,7 @@ export const snapshot: ControllerAction<SnapshotArgs> = {
       facts: { snapshot: snap, findings: report.findings },
     };
   },
-};
+});
 
 /** Facts the host could not give (each says why in the snapshot). */
 function countUnknown(value: unknown, depth = 0): number {

@@ -6,14 +6,41 @@
  * In check mode a condition that does not hold yet skips the task instead of failing it (the changes the play
  * would make first were only previewed), and the message says what does not hold now.
  */
-import type { ControllerAction } from '../controller-action.js';
-import { moduleSpecs } from '../specs.js';
+import type { OptionsSchema } from '../module.js';
+import { defineControllerModule } from '../define-module.js';
+import { listOption } from '../expectations.js';
+import { stringList } from '../option-schemas.js';
 import type { HostSnapshot } from '../facts/snapshot.js';
 import { takeTaskSnapshot } from '../facts/task-snapshot.js';
-import { checkConditions, describeVerification, type VerifyArgs } from '../verify/conditions.js';
+import { checkConditions, describeVerification } from '../verify/conditions.js';
 
-export const verify: ControllerAction<VerifyArgs> = {
-  ...moduleSpecs.verify,
+/** The options schema; `VerifyArgs` is derived from it. */
+export const verifyOptions = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    iommu_enabled: { type: 'boolean' },
+    default_domain: { enum: ['translated', 'passthrough', 'lazy'] },
+    interrupt_remapping: { type: 'boolean' },
+    kernel: { type: 'string', description: 'kernel release that must be running' },
+    cmdline_present: stringList,
+    cmdline_absent: stringList,
+    drivers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'vendor:device -> driver in use, e.g. {"10de:1e87": "vfio-pci"}',
+    },
+    vfio_in_initramfs: { type: 'boolean' },
+    no_new_dma_faults: { type: 'boolean' },
+    no_error_findings: { type: 'boolean' },
+  },
+} as const satisfies OptionsSchema;
+
+export const verify = defineControllerModule({
+  name: 'verify',
+  description: 'Fail unless the host snapshot meets every stated condition.',
+  changesHost: false,
+  options: verifyOptions,
   kind: 'controller',
   expressionOptions: [],
   async run(ctx, args) {
@@ -36,4 +63,16 @@ export const verify: ControllerAction<VerifyArgs> = {
       facts: { snapshot, findings: report.findings },
     };
   },
-};
+  expectAfterBoot(exp, { args }) {
+    if (typeof args.kernel === 'string' && args.kernel !== '') exp.kernelRelease = args.kernel;
+    exp.argsPresent.push(...listOption(args.cmdline_present));
+    exp.argsAbsent.push(...listOption(args.cmdline_absent));
+    if (args.default_domain === 'translated' || args.default_domain === 'passthrough' || args.default_domain === 'lazy')
+      exp.defaultDomain = args.default_domain;
+    if (args.drivers && typeof args.drivers === 'object')
+      for (const [id, drv] of Object.entries(args.drivers)) exp.drivers[id.toLowerCase()] = String(drv);
+    if (typeof args.vfio_in_initramfs === 'boolean') exp.vfioInInitramfs = args.vfio_in_initramfs;
+    if (args.iommu_enabled === true) exp.iommuEnabled = true;
+    if (args.interrupt_remapping === true) exp.interruptRemapping = true;
+  },
+});

@@ -4,8 +4,11 @@
  * group holds a device the play did not name, and when a runtime unbind would take down a network that is up.
  */
 import { sh } from '../../connection/shell-quote.js';
-import { moduleSpecs } from '../specs.js';
-import { ModuleFailure, type ActionModule, type CheckOutcome, type ModuleContext } from '../module.js';
+import type { OptionsSchema } from '../module.js';
+import { defineHostModule, type ArgsOf } from '../define-module.js';
+import { listOption } from '../expectations.js';
+import { pciId, stringList } from '../option-schemas.js';
+import { ModuleFailure, type CheckOutcome, type ModuleContext } from '../module.js';
 import { findTools, hostRootFromVars, toolCommand, type HostRoot } from '../host-root.js';
 import { listRemoteDir, readRemoteFile, readRemoteFiles } from '../host-files.js';
 import {
@@ -27,11 +30,8 @@ import {
   VFIO_MODULES,
 } from '../initramfs/initramfs-tooling.js';
 
-export interface VfioBindArgs {
-  ids: string[];
-  runtime?: boolean;
-  allow_group_members?: string[];
-}
+/** The options, as the schema below describes them. */
+export type VfioBindArgs = ArgsOf<typeof vfioBindOptions>;
 
 export type VfioBindChange = FileChange & { runtimeAddrs: string[]; root: string };
 
@@ -70,8 +70,36 @@ async function modprobeFiles(ctx: ModuleContext, hr: HostRoot): Promise<PlannedF
   return readRemoteFiles(ctx.conn, paths.includes(managed) ? paths : [...paths, managed]);
 }
 
-export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
-  ...moduleSpecs.vfio_bind,
+/** The options schema; `VfioBindArgs` is derived from it. */
+export const vfioBindOptions = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ids'],
+  properties: {
+    ids: {
+      type: 'array',
+      items: pciId,
+      minItems: 1,
+      description: 'vendor:device ids of every function to bind (GPU and its audio function together)',
+    },
+    runtime: {
+      type: 'boolean',
+      default: false,
+      description: 'also bind now through driver_override, without a reboot',
+    },
+    allow_group_members: {
+      ...stringList,
+      description: 'extra PCI addresses that may share the IOMMU group without being bound',
+    },
+  },
+} as const satisfies OptionsSchema;
+
+export const vfioBind = defineHostModule({
+  name: 'vfio_bind',
+  description:
+    'Bind PCI devices to vfio-pci persistently: modprobe.d options and softdeps, vfio modules in the initramfs list, optionally a runtime bind.',
+  changesHost: true,
+  options: vfioBindOptions,
 
   async check(ctx, args): Promise<CheckOutcome<VfioBindChange>> {
     validate(args);
@@ -173,4 +201,7 @@ export const vfioBind: ActionModule<VfioBindArgs, VfioBindChange> = {
       message: `vfio-pci configured${change.runtimeAddrs.length ? ` and bound now: ${change.runtimeAddrs.join(', ')}` : ''}`,
     };
   },
-};
+  expectAfterBoot(exp, { args }) {
+    for (const id of listOption(args.ids)) exp.drivers[id.toLowerCase()] = 'vfio-pci';
+  },
+});

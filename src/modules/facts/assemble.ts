@@ -5,27 +5,13 @@
 import { known, unknown, type Known } from './known.js';
 import type { SectionResult } from './script.js';
 import type { HostSnapshot, ProfileFacts, SourceStatus } from './snapshot.js';
-import { parseCmdline } from './parsers/cmdline.js';
 import { parseDmesgIommu } from './parsers/dmesg-iommu.js';
 import { parseDmaFaults } from './parsers/dma-faults.js';
-import { parseLspciNnk } from './parsers/lspci-nnk.js';
-import { parseLspciVv } from './parsers/lspci-vv.js';
-import { parseIommuGroups, parseIommuGroupTypes } from './parsers/iommu-groups.js';
-import { parseLsmod } from './parsers/lsmod.js';
-import { parseInitramfsList, parseModulesBuiltin } from './parsers/initramfs-list.js';
-import { parseModprobeD } from './parsers/modprobe-d.js';
-import { parseModuleLoadConfig } from './parsers/module-load-config.js';
-import { parseInterrupts } from './parsers/interrupts.js';
-import { parseMeminfoHugepages } from './parsers/meminfo.js';
-import { parseCpuFlags } from './parsers/cpuinfo.js';
-import { parseDevVfio } from './parsers/dev-vfio.js';
-import { parseLockdown, parseSecureBoot, parseTainted, parseSecurityLog } from './parsers/security.js';
+import { parseSecurityLog } from './parsers/security.js';
 import { parseSwiotlb } from './parsers/swiotlb.js';
-import { parseDmi, hardwareKind } from './parsers/dmi.js';
-import { parseIommuParams } from './parsers/iommu-params.js';
-import { parseProcStat, parseSoftirqs, softirqShare } from './parsers/cpu-softirq.js';
-import { parsePsThreads } from './parsers/ps-threads.js';
-import { parsePerfReport } from './parsers/perf-report.js';
+import { softirqShare } from './parsers/cpu-softirq.js';
+import { facts, type FactName } from './registry.js';
+import type { FactDefinition } from './fact.js';
 import { deriveActive, deriveDefaultDomain, deriveInterruptRemapping, deriveVendor, type LogView } from './derive.js';
 
 export interface AssembleMeta {
@@ -52,27 +38,39 @@ function reasonOf(name: string, r: SectionResult | undefined, timeoutSec: number
   return said ? said : `${name} exited with status ${r.exitCode} and said nothing`;
 }
 
+type Parsed<N extends FactName> = (typeof facts)[N] extends FactDefinition<infer T> ? T : never;
+type Read = <T>(name: string, parse: (text: string) => T | null, empty?: string) => Known<T>;
+
 export function assembleSnapshot(sections: Map<string, SectionResult>, meta: AssembleMeta): HostSnapshot {
-  const read = <T>(name: string, parse: (text: string) => T | null, empty?: string): Known<T> => {
+  const used = new Set<string>();
+  const read: Read = (name, parse, empty) => {
+    used.add(name);
     const r = sections.get(name);
     const why = reasonOf(name, r, meta.sectionTimeoutSec);
-    if (why !== null) return unknown(why);
-    if (empty !== undefined && r!.stdout.trim() === '') return unknown(empty);
-    const v = parse(r!.stdout);
-    return v === null ? unknown(`${name}: output not recognised: ${tail(r!.stdout, 120)}`) : known(v);
+    if (why !== null || !r) return unknown(why ?? '');
+    if (empty !== undefined && r.stdout.trim() === '') return unknown(empty);
+    const v = parse(r.stdout);
+    return v === null ? unknown(`${name}: output not recognised: ${tail(r.stdout, 120)}`) : known(v);
   };
+  /** A section through its fact's own parser (registry.ts). */
+  const fact = <N extends FactName>(name: N, empty?: string): Known<Parsed<N>> =>
+    read(name, facts[name].parse as (text: string) => Parsed<N> | null, empty);
 
   const dmesgText = sections.get('dmesg')?.stdout ?? '';
+  const swiotlbDebugfs = () => {
+    used.add('swiotlb_debugfs');
+    return sections.get('swiotlb_debugfs')?.stdout ?? '';
+  };
   const first = /^# first: (.*)$/m.exec(dmesgText)?.[1] ?? '';
   const logBody = dmesgText.replace(/^# first: .*\n?/m, '');
   const fromDmesg = <T>(parse: (t: string) => T): Known<T> => read('dmesg', () => parse(logBody));
   const view: LogView = { log: fromDmesg(parseDmesgIommu), hasBootMessages: /^\[\s*0\.0+\]|Linux version/.test(first) };
 
-  const groups = read('iommu_groups', parseIommuGroups);
-  const groupTypes = read('iommu_group_types', parseIommuGroupTypes);
-  const params = read('iommu_params', parseIommuParams);
-  const cpu = read('cpuinfo', parseCpuFlags, 'no vendor or flags line in /proc/cpuinfo');
-  const interrupts = read('interrupts', parseInterrupts);
+  const groups = fact('iommu_groups');
+  const groupTypes = fact('iommu_group_types');
+  const params = fact('iommu_params');
+  const cpu = fact('cpuinfo', 'no vendor or flags line in /proc/cpuinfo');
+  const interrupts = fact('interrupts');
   const active = deriveActive(view, groups);
   const pt = meta.passthroughIds.length > 0;
   const noPassthrough = 'no passthrough_devices were given for this host';
@@ -86,14 +84,11 @@ export function assembleSnapshot(sections: Map<string, SectionResult>, meta: Ass
     host: meta.host,
     collectedAt: meta.collectedAt,
     durationMs: meta.durationMs,
-    privileged: read('whoami', (t) => (/^\d+$/.test(t.trim()) ? t.trim() === '0' : null)),
-    kernelRelease: read('kernel_release', (t) => t.trim() || null),
-    bootId: read('boot_id', (t) => t.trim() || null),
-    hardware: read('dmi', (t) => {
-      const dmi = parseDmi(t);
-      return { ...dmi, kind: hardwareKind(dmi) };
-    }),
-    cmdline: read('cmdline', parseCmdline),
+    privileged: fact('whoami'),
+    kernelRelease: fact('kernel_release'),
+    bootId: fact('boot_id'),
+    hardware: fact('dmi'),
+    cmdline: fact('cmdline'),
     cpu,
     iommu: {
       log: view.log,
@@ -105,71 +100,52 @@ export function assembleSnapshot(sections: Map<string, SectionResult>, meta: Ass
       defaultDomain: deriveDefaultDomain(active, groupTypes, params, view),
       interruptRemapping: deriveInterruptRemapping(view, interrupts),
     },
-    pci: read('lspci', parseLspciNnk),
-    pciCapabilities: pt ? read('lspci_vv', parseLspciVv) : unknown(noPassthrough),
-    pciPaths: pt ? read('pci_paths', parsePciPaths) : unknown(noPassthrough),
+    pci: fact('lspci'),
+    pciCapabilities: pt ? fact('lspci_vv') : unknown(noPassthrough),
+    pciPaths: pt ? fact('pci_paths') : unknown(noPassthrough),
     modules: {
-      loaded: read('modules', parseLsmod),
-      builtin: read('modules_builtin', parseModulesBuiltin),
-      initramfs: read('initramfs', parseInitramfsList),
-      loadConfig: read('module_load_config', parseModuleLoadConfig),
-      modprobe: read('modprobe_d', parseModprobeD),
+      loaded: fact('modules'),
+      builtin: fact('modules_builtin'),
+      initramfs: fact('initramfs'),
+      loadConfig: fact('module_load_config'),
+      modprobe: fact('modprobe_d'),
     },
     interrupts,
-    hugepages: read('meminfo', parseMeminfoHugepages),
-    devVfio: read('dev_vfio', parseDevVfio),
+    hugepages: fact('meminfo'),
+    devVfio: fact('dev_vfio'),
     security: {
-      lockdown: read('lockdown', parseLockdown),
-      secureBoot: read('secure_boot', parseSecureBoot),
-      tainted: read('tainted', parseTainted),
+      lockdown: fact('lockdown'),
+      secureBoot: fact('secure_boot'),
+      tainted: fact('tainted'),
       log: fromDmesg(parseSecurityLog),
     },
-    swiotlb: read('dmesg', (t) =>
-      parseSwiotlb(t.replace(/^# first: .*\n?/m, ''), sections.get('swiotlb_debugfs')?.stdout ?? ''),
-    ),
+    swiotlb: read('dmesg', (t) => parseSwiotlb(t.replace(/^# first: .*\n?/m, ''), swiotlbDebugfs())),
     faults: fromDmesg(parseDmaFaults),
-    previousBoot: read('dmesg_previous_boot', (t) => ({ iommu: parseDmesgIommu(t), faults: parseDmaFaults(t) })),
+    previousBoot: fact('dmesg_previous_boot'),
     sources,
   };
-  if (meta.profileSeconds > 0) snap.profile = assembleProfile(sections, meta, read);
+  if (meta.profileSeconds > 0) snap.profile = assembleProfile(meta, fact);
+  // A registered fact the snapshot does not place above is kept under `facts`, parsed by its own parser.
+  const unplaced = [...sections.keys()].filter((name) => !used.has(name) && Object.hasOwn(facts, name));
+  if (unplaced.length > 0)
+    snap.facts = Object.fromEntries(unplaced.map((name) => [name, fact(name as FactName) as Known<unknown>]));
   return snap;
 }
 
-/** `0000:01:00.0 /sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0` -> { '0000:01:00.0': ['0000:00:01.0'] }. */
-export function parsePciPaths(text: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const line of text.split('\n')) {
-    const [addr, path] = line.trim().split(/\s+/);
-    if (!addr || !path) continue;
-    out[addr] = path.split('/').filter((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p) && p !== addr);
-  }
-  return out;
-}
-
-function assembleProfile(
-  sections: Map<string, SectionResult>,
-  meta: AssembleMeta,
-  read: <T>(name: string, parse: (text: string) => T | null, empty?: string) => Known<T>,
-): ProfileFacts {
-  const halves = (name: string) =>
-    read(name, (t) => {
-      const [stat, soft] = t.split('@@softirqs');
-      return { stat: parseProcStat(stat ?? ''), softirqs: parseSoftirqs(soft ?? '') };
-    });
-  const before = halves('profile_before');
-  const after = halves('profile_after');
+function assembleProfile(meta: AssembleMeta, fact: <N extends FactName>(name: N) => Known<Parsed<N>>): ProfileFacts {
+  const before = fact('profile_before');
+  const after = fact('profile_after');
   const both = before.status === 'ok' && after.status === 'ok' ? { b: before.value, a: after.value } : null;
   const reason = before.status === 'unknown' ? before.reason : after.status === 'unknown' ? after.reason : '';
   const counts: Record<string, number[]> = {};
   if (both)
     for (const [type, a] of Object.entries(both.a.softirqs.counts))
       counts[type] = a.map((x, i) => x - (both.b.softirqs.counts[type]?.[i] ?? 0));
-  void sections;
   return {
     seconds: meta.profileSeconds,
     softirqShare: both ? known(softirqShare(both.b.stat, both.a.stat)) : unknown(reason),
     softirqs: both ? known({ cpus: both.a.softirqs.cpus, counts }) : unknown(reason),
-    threads: read('threads', parsePsThreads),
-    perf: read('perf', parsePerfReport),
+    threads: fact('threads'),
+    perf: fact('perf'),
   };
 }

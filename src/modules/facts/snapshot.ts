@@ -141,6 +141,11 @@ export interface HostSnapshot {
   previousBoot: Known<PreviousBoot>;
   /** Present only when gathered with --profile. */
   profile?: ProfileFacts;
+  /**
+   * Facts of the registry (registry.ts) that the fields above do not place, by name, each parsed by its own
+   * parser. Absent when there are none.
+   */
+  facts?: Record<string, Known<unknown>>;
   /** Exit status (and stderr tail) of every source, by section name. */
   sources: Record<string, SourceStatus>;
 }

@@ -4,30 +4,17 @@
  * ("cannot tell" is not "fine"). Conditions are judged in the order of the module's options.
  */
 import type { Derived, HostSnapshot, Known } from '../facts/snapshot.js';
-import type { DomainType } from '../facts/parsers/dmesg-iommu.js';
 import { parseCmdline, type CmdlineArg } from '../facts/parsers/cmdline.js';
 import { moduleName } from '../facts/parsers/lsmod.js';
 import { normalizeDeviceId } from '../facts/parsers/pci-address.js';
 import { newFaults } from '../facts/diff.js';
 import type { FindingsReport } from '../findings/evaluate.js';
 import { VFIO_MODULES } from '../initramfs/initramfs-tooling.js';
+import type { ArgsOf } from '../define-module.js';
+import type { verifyOptions } from '../actions/verify.js';
 
-/** The `verify` module's options (src/modules/specs.ts). */
-export interface VerifyArgs {
-  iommu_enabled?: boolean;
-  default_domain?: DomainType;
-  interrupt_remapping?: boolean;
-  kernel?: string;
-  cmdline_present?: string[];
-  cmdline_absent?: string[];
-  /** vendor:device -> driver in use. */
-  drivers?: Record<string, string>;
-  vfio_in_initramfs?: boolean;
-  /** true: no DMA fault beyond those of the baseline snapshot. false: not checked. */
-  no_new_dma_faults?: boolean;
-  /** true: the findings hold no error. false: not checked. */
-  no_error_findings?: boolean;
-}
+/** The `verify` module's options, as its schema (actions/verify.ts) describes them. */
+export type VerifyArgs = ArgsOf<typeof verifyOptions>;
 
 export interface ConditionResult {
   /** The option (and key), e.g. `default_domain`, `drivers[10de:1e87]`. */

@@ -20,3 +20,14 @@ export function normalizeDeviceId(text: string): string | null {
   const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$/.exec(text.trim());
   return m ? `${m[1]!.toLowerCase()}:${m[2]!.toLowerCase()}` : null;
 }
+
+/** `0000:01:00.0 /sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0` -> { '0000:01:00.0': ['0000:00:01.0'] }. */
+export function parsePciPaths(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of text.split('\n')) {
+    const [addr, path] = line.trim().split(/\s+/);
+    if (!addr || !path) continue;
+    out[addr] = path.split('/').filter((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p) && p !== addr);
+  }
+  return out;
+}

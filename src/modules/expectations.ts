@@ -1,0 +1,45 @@
+/**
+ * What a staged rollout's trial boot must show, as the modules of the play declared it: each module may add to
+ * it from its journaled step (`expectAfterBoot` in its definition); the rollout's verification checks it.
+ */
+
+/** What the play declared, collected from its steps (kernel_args, kernel_package, vfio_bind, verify ...). */
+export interface Expectations {
+  kernelRelease?: string;
+  argsPresent: string[];
+  argsAbsent: string[];
+  defaultDomain?: 'translated' | 'passthrough' | 'lazy';
+  /** vendor:device -> driver in use. */
+  drivers: Record<string, string>;
+  vfioInInitramfs?: boolean;
+  /** vendor:device ids of the host's passthrough devices (their groups and drivers are watched). */
+  passthroughIds: string[];
+  /** verify `iommu_enabled: true` / `interrupt_remapping: true`: required even when the host lacked them before. */
+  iommuEnabled?: boolean;
+  interruptRemapping?: boolean;
+}
+
+export const noExpectations = (): Expectations => ({
+  argsPresent: [],
+  argsAbsent: [],
+  drivers: {},
+  passthroughIds: [],
+});
+
+/**
+ * One journaled step as an expectation sees it. `args` are the templated options as journaled (validated against
+ * the module's schema when the step ran; a journal written by an older version may hold anything, so read them
+ * defensively); `data` is what the module returned.
+ */
+export interface JournaledStep {
+  args: Record<string, unknown>;
+  status: string;
+  data?: Record<string, unknown> | null;
+}
+
+/** Add what one applied (or unchanged) step of this module says the next boot must show. */
+export type ExpectAfterBoot = (exp: Expectations, step: JournaledStep) => void;
+
+/** A string list option as journaled: a list, one non-empty string, or nothing. */
+export const listOption = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? [v] : [];
