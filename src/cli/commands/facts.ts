@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dump } from 'js-yaml';
 import { ConfigError } from '../../core/config-error.js';
-import { isParseKind, parseKinds } from '../../modules/facts/parse-kinds.js';
+import { isParseKind, parseKinds, type ParseKind } from '../../modules/facts/parse-kinds.js';
 import type { SetExitCode } from './index.js';
 
 function readInput(file: string): string {
@@ -33,7 +33,9 @@ export function registerFacts(program: Command, setExitCode: SetExitCode): void 
           { message: `unknown kind "${kind}"`, hint: `use one of: ${Object.keys(parseKinds).join(', ')}` },
         ]);
       }
-      const result = parseKinds[kind].parse(readInput(file));
+      const entry: ParseKind = parseKinds[kind];
+      const result = entry.parse(readInput(file));
+      if (!opts.json && entry.summarize) process.stdout.write(entry.summarize(result as never).join('\n') + '\n\n');
       process.stdout.write(
         opts.json ? JSON.stringify(result, null, 2) + '\n' : dump(result, { lineWidth: 160, noRefs: true }),
       );

@@ -5,6 +5,7 @@
 import { parseCmdline } from './parsers/cmdline.js';
 import { parseDmesgIommu, dmesgDomain } from './parsers/dmesg-iommu.js';
 import { parseDmaFaults } from './parsers/dma-faults.js';
+import { concludeIommu, describeVerdict, type IommuVerdict } from './parsers/iommu-verdict.js';
 import { parseSwiotlb } from './parsers/swiotlb.js';
 import { parseSecurityLog, parseLockdown, parseSecureBoot, parseTainted } from './parsers/security.js';
 import { parseLspciNnk } from './parsers/lspci-nnk.js';
@@ -27,28 +28,36 @@ import { parseDmi } from './parsers/dmi.js';
 export interface ParseKind {
   description: string;
   parse(text: string): unknown;
+  /** Plain-text conclusions printed above the details (not with --json), when the kind draws one. */
+  summarize?(result: never): string[];
 }
 
 export const parseKinds = {
-  cmdline: { description: '/proc/cmdline', parse: parseCmdline },
+  cmdline: {
+    description: '/proc/cmdline, GRUB_CMDLINE_LINUX[_DEFAULT]= lines, a grub.cfg linux line or "Kernel command line:"',
+    parse: parseCmdline,
+  },
   dmesg: {
     description: 'dmesg / journalctl -k / syslog kernel lines: IOMMU state, faults, swiotlb, lockdown',
     parse: (t: string) => {
       const iommu = parseDmesgIommu(t);
+      const faults = parseDmaFaults(t);
       return {
+        conclusion: concludeIommu(iommu, faults),
         iommu,
         domain: dmesgDomain(iommu),
-        faults: parseDmaFaults(t),
+        faults,
         swiotlb: parseSwiotlb(t),
         security: parseSecurityLog(t),
       };
     },
+    summarize: (r: { conclusion: IommuVerdict }) => describeVerdict(r.conclusion),
   },
   faults: { description: 'DMA / interrupt remapping fault lines from any kernel log', parse: parseDmaFaults },
   lspci: { description: 'lspci -nnk (or -Dnnk, -nn, -k)', parse: parseLspciNnk },
   'lspci-vv': { description: 'lspci -vv: ACS, FLR, ARI, port type', parse: parseLspciVv },
   'iommu-groups': {
-    description: 'IOMMU group listing: sysfs paths or "IOMMU Group N:" script output',
+    description: 'IOMMU group listing: sysfs paths, "IOMMU Group N:" or "### Group N ###" script output',
     parse: parseIommuGroups,
   },
   'iommu-group-types': { description: 'grep -H . /sys/kernel/iommu_groups/*/type', parse: parseIommuGroupTypes },
