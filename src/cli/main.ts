@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { addVaultOptions } from './vault-options.js';
 import { ConfigError } from '../core/config-error.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { JournalBusyError } from '../journal/journal-busy.js';
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_HELP}\n`);
+  addVaultOptions(program);
   let exitCode = 0;
   await registerCommands(
     program,

@@ -1,7 +1,8 @@
 /**
  * The secret values of a run, known before any host is contacted: every value under a secret-looking name
  * (secret-names.ts) in the inventory, the plays' vars (play, block, task) and `-e`; the values of variables a
- * play lists in `no_log_vars`; and the passwords `rollgate_power.password_env` points to. Values templated at run
+ * play lists in `no_log_vars`; the passwords `rollgate_power.password_env` points to; and every value decrypted
+ * from ansible-vault data. Values templated at run
  * time are added per task by scope-secrets.ts.
  */
 import type { EventBus } from '../events/events.js';
@@ -10,6 +11,7 @@ import type { Inventory } from '../load/inventory.js';
 import type { Play, TaskNode } from '../load/playbook-types.js';
 import { isSecretName } from '../secrets/secret-names.js';
 import { SecretSet } from '../secrets/secret-set.js';
+import { vaultPlaintexts } from '../load/vault.js';
 
 export interface RunSecretSources {
   inventory: Inventory;
@@ -41,6 +43,7 @@ function nodeVars(nodes: readonly TaskNode[], out: Array<Record<string, unknown>
 
 export function runSecrets(sources: RunSecretSources, set = new SecretSet()): SecretSet {
   const env = sources.env ?? process.env;
+  for (const value of vaultPlaintexts()) set.add(value); // everything ansible-vault decrypted
   const layers: Array<Readonly<Record<string, unknown>>> = [sources.extraVars];
   for (const host of sources.inventory.hosts.values()) {
     layers.push(host.vars);

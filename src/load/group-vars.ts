@@ -83,14 +83,6 @@ export function readVarsFile(file: string, problems: ConfigProblem[]): VarsLayer
     problems.push(...err.problems.map((p) => ({ position: { file, line: 1, column: 1 }, ...p })));
     return layer;
   }
-  if (text.startsWith('$ANSIBLE_VAULT')) {
-    problems.push({
-      position: { file, line: 1, column: 1 },
-      message: 'this vars file is encrypted with ansible-vault, which rollgate does not read',
-      hint: 'decrypt it (`ansible-vault decrypt`) or move the secret into an environment variable',
-    });
-    return layer;
-  }
   try {
     const doc = parseYaml(text, file, 'this vars file');
     if (doc.value === null || doc.value === undefined) return layer;

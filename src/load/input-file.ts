@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { ConfigError } from '../core/config-error.js';
+import { isVaulted, openVaultedFile } from './vault.js';
 
 /** Largest YAML or JSON input read, in bytes (a 10,000-host inventory with its variables is about 2 MiB). */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
@@ -51,7 +52,10 @@ function open(file: string, label: string): { fd: number; size: number } {
   return { fd, size: st.size };
 }
 
-/** The text of an input file; a ConfigError when it is missing, not a regular file, or too large. */
+/**
+ * The text of an input file; a ConfigError when it is missing, not a regular file, or too large. A file
+ * encrypted with ansible-vault is returned decrypted (vault.ts).
+ */
 export function readInputFile(file: string, label: string = file): string {
   const { fd, size } = open(file, label);
   try {
@@ -66,7 +70,8 @@ export function readInputFile(file: string, label: string = file): string {
           hint: 'read a file that is not being written',
         },
       ]);
-    return buf.subarray(0, got).toString('utf8');
+    const text = buf.subarray(0, got).toString('utf8');
+    return isVaulted(text) ? openVaultedFile(text, file) : text;
   } finally {
     closeSync(fd);
   }

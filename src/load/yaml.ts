@@ -20,6 +20,7 @@ import { ConfigError, type SourcePosition } from '../core/config-error.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { checkInputSize, readInputFile } from './input-file.js';
+import { decryptVault, rememberVaultValues, wasVaulted } from './vault.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
 const pyyamlBooleans = new Map<string, boolean>(
@@ -34,8 +35,37 @@ const pyyamlBoolTag = defineScalarTag('tag:yaml.org,2002:bool', {
   identify: (object: unknown) => typeof object === 'boolean',
   represent: (object: unknown) => (object ? 'true' : 'false'),
 });
-/** YAML 1.1 as PyYAML resolves it, which is what Ansible reads. */
-const ANSIBLE_YAML_SCHEMA = new Schema(YAML11_SCHEMA.tags.map((t) => (t === boolYaml11Tag ? pyyamlBoolTag : t)));
+/** An inline `!vault |` value as loaded; parseYaml replaces it with its plaintext (or a positioned error). */
+class VaultedScalar {
+  constructor(readonly data: string) {}
+}
+const vaultTag = defineScalarTag('!vault', {
+  resolve: (source: string) => new VaultedScalar(source),
+  identify: (object: unknown) => object instanceof VaultedScalar,
+  represent: (object: unknown) => (object as VaultedScalar).data,
+});
+/** YAML 1.1 as PyYAML resolves it, which is what Ansible reads, plus Ansible's `!vault` tag. */
+const ANSIBLE_YAML_SCHEMA = new Schema([
+  ...YAML11_SCHEMA.tags.map((t) => (t === boolYaml11Tag ? pyyamlBoolTag : t)),
+  vaultTag,
+]);
+
+/** Replace every inline vault value under `value` with its plaintext, remembered as a secret. */
+function openInlineVaults(value: unknown, path: YamlPath, doc: YamlDocument, depth = 0): unknown {
+  if (value instanceof VaultedScalar) {
+    const plain = decryptVault(value.data, doc.positionOf(path));
+    rememberVaultValues(plain);
+    return plain;
+  }
+  if (depth > 64 || value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = openInlineVaults(value[i], [...path, i], doc, depth + 1);
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) obj[key] = openInlineVaults(obj[key], [...path, key], doc, depth + 1);
+  return value;
+}
 
 /** A path into a YAML document: mapping keys and sequence indices. */
 export type YamlPath = ReadonlyArray<string | number>;
@@ -199,6 +229,8 @@ export function parseYaml(text: string, file: string, what = 'this file'): YamlD
       return { file, line: 1, column: 1 };
     },
   };
+  if (text.includes('!vault')) doc.value = openInlineVaults(doc.value, [], doc);
+  if (wasVaulted(file)) rememberVaultValues(doc.value);
   return doc;
 }
 

@@ -18,7 +18,7 @@ import {
 } from './resolve-options.js';
 import { resolveJumpChain } from './resolve-jump.js';
 import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
-import { expandSshTokens } from './ssh-config.js';
+import { expandSshTokens, proxyJumpFromCommand, type SshConfigEntry } from './ssh-config.js';
 import type { SshTarget } from '../connection/target.js';
 import { asInteger, findVar, varProblem, type TargetHost } from './target-vars.js';
 
@@ -117,6 +117,22 @@ function connectTimeout(host: TargetHost, o: Resolved, problems: ConfigProblem[]
   return undefined;
 }
 
+/** ProxyJump from ssh_config, or the `ssh -W %h:%p JUMP` ProxyCommand that means the same; other commands refused. */
+function configJump(host: TargetHost, cfg: SshConfigEntry, o: Resolved, problems: ConfigProblem[]): string | undefined {
+  if (cfg.proxyCommand === undefined) return cfg.proxyJump;
+  const jump = proxyJumpFromCommand(cfg.proxyCommand);
+  if (jump !== null) return jump;
+  problems.push(
+    varProblem(
+      host,
+      undefined,
+      `ProxyCommand "${cfg.proxyCommand}" in ${o.sshConfig?.file ?? 'ssh config'} is not run by rollgate`,
+      'write ProxyJump [user@]jumphost[:port] instead (rollgate reads ProxyCommand only in its ssh -W %h:%p JUMP form)',
+    ),
+  );
+  return undefined;
+}
+
 function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): SshTarget | undefined {
   const before = problems.length;
   const cv = inventoryVars(host, problems);
@@ -128,7 +144,10 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
   if (!cv) return undefined;
   const args = commonArgs(host, cv, problems);
   const lookupName = cv.address.value;
-  const cfg = o.sshConfig?.lookup(lookupName) ?? { identityFiles: [], userKnownHostsFiles: [] };
+  const cfg = o.sshConfig?.lookup(lookupName, { user: cv.user?.value }) ?? {
+    identityFiles: [],
+    userKnownHostsFiles: [],
+  };
 
   let port = cv.port.from ? cv.port.value : 22;
   if (!cv.port.from && cfg.port !== undefined) {
@@ -162,7 +181,14 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
   const policy = hostKeyPolicy(host, o, args.strictHostKeyChecking ?? cfg.strictHostKeyChecking, problems);
   const jumpVar = findVar(host, 'proxyJump');
   const jumpDefaults = { knownHostsFiles, hostKeyPolicy: policy, connectTimeoutMs };
-  const proxyJump = resolveJumpChain(host, jumpVar, args.proxyJump ?? cfg.proxyJump, o, jumpDefaults, problems);
+  const proxyJump = resolveJumpChain(
+    host,
+    jumpVar,
+    args.proxyJump ?? configJump(host, cfg, o, problems),
+    o,
+    jumpDefaults,
+    problems,
+  );
   if (problems.length > before) return undefined;
 
   const target: SshTarget = {

@@ -136,7 +136,7 @@ describe('loadInventory', () => {
     expect(inv.groups.get('all')?.children).toEqual(['ungrouped', 'top']);
   });
 
-  it('refuses a group_vars file that is not a mapping, and a vault-encrypted one, at their position', () => {
+  it('refuses a group_vars file that is not a mapping, and a vault-encrypted one without a password, at their position', () => {
     const dir = tree({
       'h.yml': 'all:\n  children:\n    web:\n      hosts:\n        w1:\n',
       'group_vars/web.yml': '- a\n- b\n',
@@ -144,7 +144,7 @@ describe('loadInventory', () => {
     });
     expect(() => loadInventory(join(dir, 'h.yml'))).toThrow(
       `${join(dir, 'group_vars/web.yml')}:1:1: a vars file must hold a mapping of variable names to values, not a list. write one \`name: value\` per line\n` +
-        `${join(dir, 'host_vars/w1')}:1:1: this vars file is encrypted with ansible-vault, which rollgate does not read. decrypt it (\`ansible-vault decrypt\`) or move the secret into an environment variable`,
+        `${join(dir, 'host_vars/w1')}:1:1: this file is encrypted with ansible-vault and no vault password was given. pass --vault-password-file FILE, --vault-id [label@]FILE (or label@prompt), --ask-vault-pass, or set ANSIBLE_VAULT_PASSWORD_FILE`,
     );
   });
 

@@ -35,6 +35,7 @@ export function registerFacts(program: Command, setExitCode: SetExitCode): void 
         ]);
       }
       const result = parser.parse(readInput(file));
+      if (!opts.json && parser.summarize) process.stdout.write(parser.summarize(result as never).join('\n') + '\n\n');
       process.stdout.write(
         opts.json ? JSON.stringify(result, null, 2) + '\n' : dump(result, { lineWidth: 160, noRefs: true }),
       );

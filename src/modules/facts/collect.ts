@@ -16,7 +16,8 @@ export interface CollectOptions {
   profileSeconds?: number;
   /** vendor:device ids meant for passthrough; default: the host's `passthrough_devices` variable. */
   passthroughIds?: string[];
-  /** Time limit of each source on the host, seconds. Default 30. */
+  /** Time limit of each source on the host, seconds. Default 90: lsinitramfs of a large initramfs on a busy host
+   * took more than 30 s (an e2e onboarding found its vfio modules "unknown"). */
   sectionTimeoutSec?: number;
   /** Time limit of the whole command, milliseconds. Default: sections × limit, at least 120 s. */
   timeoutMs?: number;
@@ -41,7 +42,7 @@ export async function collectSnapshot(
 ): Promise<HostSnapshot> {
   const profileSeconds = opts.profileSeconds ?? 0;
   const passthroughIds = opts.passthroughIds ?? desiredStateFrom(host.name, host.vars ?? {}).desired.passthroughIds;
-  const sectionTimeoutSec = opts.sectionTimeoutSec ?? 30;
+  const sectionTimeoutSec = opts.sectionTimeoutSec ?? 90;
   const sources = allSources({ passthroughIds, profileSeconds });
   const { nonce, script } = buildCollectionScript(sources, sectionTimeoutSec);
   const timeoutMs = opts.timeoutMs ?? Math.max(120_000, (profileSeconds + sectionTimeoutSec * 4) * 1000);

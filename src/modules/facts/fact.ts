@@ -27,7 +27,13 @@ export interface FactDefinition<T = unknown> {
   /** Pure: the output -> the fact, or null when the output is not recognised. */
   parse(text: string): T | null;
   /** Offered by `rollgate facts parse KIND FILE`: the kind's name, what output it reads, and its view if richer. */
-  cli?: { kind: string; description: string; parse?: (text: string) => unknown };
+  cli?: {
+    kind: string;
+    description: string;
+    parse?: (text: string) => unknown;
+    /** Plain-text conclusions printed above the details (not with --json), when the kind draws one. */
+    summarize?: (result: never) => string[];
+  };
 }
 
 /** Identity, so that each fact's parsed type is inferred. */

@@ -8,11 +8,24 @@ import { factEntries } from './registry.js';
 export interface ParseKind {
   description: string;
   parse(text: string): unknown;
+  /** Plain-text conclusions printed above the details (not with --json), when the kind draws one. */
+  summarize?(result: never): string[];
 }
 
 export const parseKinds: Record<string, ParseKind> = Object.fromEntries(
   factEntries().flatMap(([, fact]) =>
-    fact.cli ? [[fact.cli.kind, { description: fact.cli.description, parse: fact.cli.parse ?? fact.parse }]] : [],
+    fact.cli
+      ? [
+          [
+            fact.cli.kind,
+            {
+              description: fact.cli.description,
+              parse: fact.cli.parse ?? fact.parse,
+              ...(fact.cli.summarize ? { summarize: fact.cli.summarize } : {}),
+            },
+          ],
+        ]
+      : [],
   ),
 );
 

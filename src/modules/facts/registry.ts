@@ -10,6 +10,7 @@ import { defineFact, type FactDefinition } from './fact.js';
 import { parseCmdline } from './parsers/cmdline.js';
 import { parseDmesgIommu, dmesgDomain } from './parsers/dmesg-iommu.js';
 import { parseDmaFaults } from './parsers/dma-faults.js';
+import { concludeIommu, describeVerdict, type IommuVerdict } from './parsers/iommu-verdict.js';
 import { parseSwiotlb } from './parsers/swiotlb.js';
 import { parseSecurityLog, parseLockdown, parseSecureBoot, parseTainted } from './parsers/security.js';
 import { parseLspciNnk } from './parsers/lspci-nnk.js';
@@ -61,7 +62,11 @@ export const facts = {
   cmdline: defineFact({
     command: () => raw('cat /proc/cmdline'),
     parse: parseCmdline,
-    cli: { kind: 'cmdline', description: '/proc/cmdline' },
+    cli: {
+      kind: 'cmdline',
+      description:
+        '/proc/cmdline, GRUB_CMDLINE_LINUX[_DEFAULT]= lines, a grub.cfg linux line or "Kernel command line:"',
+    },
   }),
   dmi: defineFact({
     command: () =>
@@ -87,7 +92,11 @@ export const facts = {
     cli: {
       kind: 'dmesg',
       description: 'dmesg / journalctl -k / syslog kernel lines: IOMMU state, faults, swiotlb, lockdown',
-      parse: kernelLogView,
+      parse: (t: string) => {
+        const view = kernelLogView(t);
+        return { conclusion: concludeIommu(view.iommu, view.faults), ...view };
+      },
+      summarize: (r: { conclusion: IommuVerdict }) => describeVerdict(r.conclusion),
     },
   }),
   dmesg_previous_boot: defineFact({
@@ -116,7 +125,10 @@ export const facts = {
         '[ -d /sys/kernel/iommu_groups ] || { echo "/sys/kernel/iommu_groups does not exist (kernel built without IOMMU support)" >&2; exit 3; }; for f in /sys/kernel/iommu_groups/*/devices/*; do [ -e "$f" ] && echo "$f"; done; exit 0',
       ),
     parse: parseIommuGroups,
-    cli: { kind: 'iommu-groups', description: 'IOMMU group listing: sysfs paths or "IOMMU Group N:" script output' },
+    cli: {
+      kind: 'iommu-groups',
+      description: 'IOMMU group listing: sysfs paths, "IOMMU Group N:" or "### Group N ###" script output',
+    },
   }),
   iommu_group_types: defineFact({
     command: () => raw('for f in /sys/kernel/iommu_groups/*/type; do [ -r "$f" ] && grep -H . "$f"; done; exit 0'),

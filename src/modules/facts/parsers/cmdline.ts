@@ -1,7 +1,10 @@
 /**
  * /proc/cmdline as the kernel reads it: words split on spaces, double quotes may wrap spaces in a value,
- * `name=value` or a bare flag, everything after `--` goes to init.
+ * `name=value` or a bare flag, everything after `--` goes to init. Also the other ways people paste a command line
+ * (see grub-cmdline.ts): the /etc/default/grub assignments, a grub.cfg `linux` line, the kernel's own
+ * `Kernel command line:` log line.
  */
+import { grubCmdline } from './grub-cmdline.js';
 
 export interface CmdlineArg {
   /** As written, e.g. `intel_iommu`, `vfio-pci.ids`. */
@@ -16,6 +19,11 @@ export interface KernelCmdline {
   args: CmdlineArg[];
   /** Words after `--`, passed to init. */
   initArgs: string[];
+  /**
+   * Present when the text was not a bare /proc/cmdline: what it was read from. `raw` is then the command line
+   * it yields (GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT, as grub-mkconfig joins them).
+   */
+  from?: 'grub-default' | 'grub-cfg' | 'kernel-log';
 }
 
 function words(line: string): string[] {
@@ -41,7 +49,8 @@ function words(line: string): string[] {
 }
 
 export function parseCmdline(text: string): KernelCmdline {
-  const raw = (text.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+  const grub = grubCmdline(text);
+  const raw = grub ? grub.cmdline : (text.split('\n').find((l) => l.trim() !== '') ?? '').trim();
   const args: CmdlineArg[] = [];
   const initArgs: string[] = [];
   let toInit = false;
@@ -57,7 +66,7 @@ export function parseCmdline(text: string): KernelCmdline {
     const eq = w.indexOf('=');
     args.push(eq < 0 ? { name: w, value: null } : { name: w.slice(0, eq), value: w.slice(eq + 1) });
   }
-  return { raw, args, initArgs };
+  return grub ? { raw, args, initArgs, from: grub.from } : { raw, args, initArgs };
 }
 
 /** The kernel treats `-` and `_` in parameter names alike. */

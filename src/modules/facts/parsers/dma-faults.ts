@@ -1,7 +1,7 @@
 /**
  * DMA / interrupt-remapping faults from the kernel log, in the formats kernels have used:
  * Intel `DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x7f3c0000 [fault reason 0x06] ...`
- * (and the older `[DMA Read]`, `PASID ffffffff`, unprefixed hex, and 3.x's reason on a second `DMAR:[fault reason 06]`
+ * (5.14's `[0x01:0x00.0]` device, `[DMA Write PASID 0x3]` with a PASID, and the older `[DMA Read]`, `PASID ffffffff`, unprefixed hex, and 3.x's reason on a second `DMAR:[fault reason 06]`
  * line), `[INTR-REMAP] ... fault index`, AMD `AMD-Vi: Event logged [IO_PAGE_FAULT device=05:00.0 domain=...
  * address=... flags=...]` and the newer `nvme 0000:01:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=...]`,
  * ARM SMMU context faults and v3 events.
@@ -29,9 +29,10 @@ export interface DmaFault {
 const hex = (s: string | undefined): string | null =>
   s === undefined ? null : `0x${s.replace(/^0x/i, '').toLowerCase()}`;
 
+// `DMAR :` (a space) appears in reports typed by hand; 5.14 printed the device as `[0x04:0x00.0]`.
 const INTEL =
-  /DMAR:\s*\[(DMA (Read|Write)|INTR-REMAP)[^\]]*\]\s*Request device \[([0-9a-fA-F:.]+)\]\s*(?:PASID \S+\s+)?(?:fault addr\s+(?:0x)?([0-9a-fA-F]+)|fault index\s+(?:0x)?([0-9a-fA-F]+))\s*(?:\[fault reason\s+(?:0x)?([0-9a-fA-F]+)\]\s*(.*))?/;
-const INTEL_REASON = /DMAR:\s*\[fault reason\s+(?:0x)?([0-9a-fA-F]+)\]\s*(.*)/;
+  /DMAR\s*:\s*\[(DMA (Read|Write)|INTR-REMAP)[^\]]*\]\s*Request device \[((?:0x)?[0-9a-fA-F]+:(?:0x)?[0-9a-fA-F]+[:.][0-9a-fA-F.]+)\]\s*(?:PASID \S+\s+)?(?:fault addr\s+(?:0x)?([0-9a-fA-F]+)|fault index\s+(?:0x)?([0-9a-fA-F]+))\s*(?:\[fault reason\s+(?:0x)?([0-9a-fA-F]+)\]\s*(.*))?/;
+const INTEL_REASON = /DMAR\s*:\s*\[fault reason\s+(?:0x)?([0-9a-fA-F]+)\]\s*(.*)/;
 const AMD =
   /(?:^|\s)(?:(\S+) ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]): )?AMD-Vi: Event logged \[\s*(\w+)([^\]]*)\]?/;
 const SMMU_CTX =
@@ -67,7 +68,7 @@ export function parseDmaFaults(text: string): DmaFault[] {
       faults.push({
         vendor: 'intel',
         kind: interrupt ? 'interrupt' : 'dma',
-        device: normalizePciAddress(i[3] ?? ''),
+        device: normalizePciAddress((i[3] ?? '').replace(/0x/gi, '')),
         access: i[2] === 'Read' ? 'read' : i[2] === 'Write' ? 'write' : 'unknown',
         address: hex(i[4] ?? i[5]),
         reason: i[7]?.trim() || null,

@@ -5,6 +5,7 @@
  * `ACPI: DMAR` table line only says the firmware has the table, not that the IOMMU is on.
  */
 import { kernelLines } from './log-lines.js';
+import { normalizePciAddress } from './pci-address.js';
 
 export type IommuVendor = 'intel' | 'amd' | 'arm-smmu' | 'virtio';
 /** translated = DMA API through IOMMU page tables, strict flushing; lazy = translated with a flush queue. */
@@ -24,8 +25,14 @@ export interface DmesgIommu {
   /** TLB invalidation policy for translated domains. */
   flushPolicy: { mode: 'strict' | 'lazy'; line: string } | null;
   interruptRemapping: { state: 'enabled' | 'disabled'; mode: 'x2apic' | 'xapic' | null; line: string } | null;
-  /** Number of `Adding to iommu group` messages. */
+  /** Number of `Adding to iommu group` messages (4.x: `iommu: Adding device X to group N`). */
   groupsAdded: number;
+  /**
+   * Group membership the kernel announced, group number ascending: `pci 0000:00:01.0: Adding to iommu group 0`
+   * (4.x: `iommu: Adding device 0000:00:01.0 to group 0`), less later `Removing from iommu group` messages.
+   * Devices are `0000:bb:dd.f` for PCI, the kernel's device name otherwise.
+   */
+  groups: Array<{ id: number; devices: string[] }>;
   /** vfio-pci messages (`vfio-pci 0000:01:00.0: enabling device ...`). */
   vfioLines: string[];
   /** Every IOMMU-related line (group additions left out), prefixes removed, at most 200. */
@@ -46,8 +53,19 @@ function vendorOf(text: string): IommuVendor | null {
   return null;
 }
 
+// 5.x+: dev_info `<driver> <device>: Adding to iommu group N`; 4.x: pr_info `iommu: Adding device <device> to group N`.
+const GROUP_ADD = /^(?:\S+ (\S+): Adding to iommu group (\d+)|iommu: Adding device (\S+) to group (\d+))/;
+const GROUP_REMOVE = /^(?:\S+ (\S+): Removing from iommu group (\d+)|iommu: Removing device (\S+) from group (\d+))/;
+
+function groupEvent(re: RegExp, t: string): { device: string; id: number } | null {
+  const m = re.exec(t);
+  if (!m) return null;
+  const device = m[1] ?? m[3] ?? '';
+  return { device: normalizePciAddress(device) ?? device, id: Number(m[2] ?? m[4]) };
+}
+
 const INIT = [
-  /Adding to iommu group \d+/,
+  /Adding to iommu group \d+|iommu: Adding device \S+ to group \d+/,
   /DMAR: IOMMU enabled/,
   /AMD-Vi: Found IOMMU|Found IOMMU at|AMD-Vi: Enabling IOMMU/,
   /AMD-Vi: Initialized for/,
@@ -85,14 +103,20 @@ export function parseDmesgIommu(text: string): DmesgIommu {
     flushPolicy: null,
     interruptRemapping: null,
     groupsAdded: 0,
+    groups: [],
     vfioLines: [],
     lines: [],
   };
+  const members = new Map<number, Set<string>>();
   for (const { text: t } of kernelLines(text)) {
     if (!RELEVANT.test(t)) continue;
-    const isGroupAdd = /Adding to iommu group/.test(t);
-    if (isGroupAdd) out.groupsAdded++;
-    else if (out.lines.length < 200) out.lines.push(t);
+    const added = groupEvent(GROUP_ADD, t);
+    const removed = groupEvent(GROUP_REMOVE, t);
+    if (added) {
+      out.groupsAdded++;
+      members.set(added.id, (members.get(added.id) ?? new Set()).add(added.device));
+    } else if (removed) members.get(removed.id)?.delete(removed.device);
+    if (!added && out.lines.length < 200) out.lines.push(t);
     out.vendor ??= vendorOf(t);
     if (!out.initLine && INIT.some((r) => r.test(t)) && !NOT_AMD.test(t)) out.initLine = t;
     if (!out.hardwareLine && HARDWARE.test(t)) out.hardwareLine = t;
@@ -116,6 +140,10 @@ export function parseDmesgIommu(text: string): DmesgIommu {
     if (ir && (ir.state === 'disabled' || out.interruptRemapping?.state !== 'disabled')) out.interruptRemapping = ir;
     if (/^vfio[-_]pci \S+:|^vfio\b|vfio_iommu_type1|^VFIO - User Level meta-driver/.test(t)) out.vfioLines.push(t);
   }
+  out.groups = [...members]
+    .filter(([, devices]) => devices.size > 0)
+    .sort(([a], [b]) => a - b)
+    .map(([id, devices]) => ({ id, devices: [...devices].sort() }));
   return out;
 }
 

@@ -5,7 +5,10 @@
  *   addresses or `lspci -nns` lines), or `IOMMU Group 1 00:01.0 PCI bridge [0604]: ...` on one line;
  * - `ls -l /sys/bus/pci/devices/X/iommu_group/devices/` (symlink lines) and a bare `ls -1` of addresses after a
  *   `readlink ... /sys/kernel/iommu_groups/7` line;
+ * - `### Group 1 ###` / `=== IOMMU Group 1 ===` banners and `IOMMU Group: 1` lines, with labelled device lines
+ *   (`Group Device: 0000:00:01.0 - PCI bridge [0604]: ...`) or tree lines (`├── 0000:00:01.0 ...`) under them;
  * - `ls -1 /sys/kernel/iommu_groups` (group numbers only).
+ * The PCI class (`[0300]` in `lspci -nn` text) and `vendor:device` id of each member are kept when printed.
  * And `/sys/kernel/iommu_groups/N/type` contents (`grep -H . .../type`) for the default domain per group.
  */
 import { normalizePciAddress } from './pci-address.js';
@@ -14,7 +17,10 @@ export interface IommuGroupMember {
   address: string;
   /** The rest of an `lspci -nn` style line, when the listing had one. */
   description?: string;
+  /** `vendor:device`, lower case, e.g. `10de:1e87`. */
   id?: string;
+  /** PCI class code as lspci -nn prints it, e.g. `0300` (VGA), `0604` (PCI bridge). */
+  class?: string;
 }
 
 export interface IommuGroup {
@@ -25,18 +31,31 @@ export interface IommuGroup {
 
 const ADDR = '((?:[0-9a-fA-F]{4,}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7])';
 const SYSFS = new RegExp(`iommu_groups/(\\d+)/devices/${ADDR}`);
-const HEADER = /^(?:IOMMU\s+)?Group\s+(\d+)\s*:?\s*(.*)$/i;
+const HEADER = /^(?:IOMMU\s+)?Group\s*:?\s*(\d+)\b\s*:?\s*(.*)$/i;
+// Banner and tree decoration around headers and members: `### Group 1 ###`, `├── `, `- `, `* `.
+const DECORATION = /^[#=*\-|\s\u2500-\u257f]+|[#=*\-\s]+$/gu;
+// A label before a member address (`Group Device:`, `Device:`), never a PCI address itself.
+const LABEL = /^[A-Za-z][A-Za-z ]*:\s+/;
 const MEMBER = new RegExp(
   `^(?:\\S+\\s+\\d+\\s+\\S+\\s+\\S+\\s+\\d+\\s+\\w+\\s+\\d+\\s+[\\d:]+\\s+)?${ADDR}(?:\\s+->\\s+\\S+)?\\s*(.*)$`,
 );
 
+/** `Group Device: 0000:00:01.0 ...` -> `0000:00:01.0 ...`; a group label (`IOMMU Group: 7`) stays. */
+function unlabel(line: string): string {
+  const l = LABEL.exec(line);
+  return l && !/^(IOMMU\s+)?Group\s*:/i.test(l[0]) ? line.slice(l[0].length) : line;
+}
+
 function member(address: string, rest: string): IommuGroupMember {
   const m: IommuGroupMember = { address };
-  const text = rest.trim();
+  const text = rest.trim().replace(/^[-:]\s+/, '');
   if (text) {
     m.description = text;
     const id = /\[([0-9a-fA-F]{4}:[0-9a-fA-F]{4})\](?!.*\[[0-9a-fA-F]{4}:[0-9a-fA-F]{4}\])/.exec(text);
     if (id) m.id = id[1]!.toLowerCase();
+    // lspci -nn puts the class right after its name and before the colon: `VGA compatible controller [0300]:`.
+    const cls = /\[([0-9a-fA-F]{4})\](?=:|\s*$)/.exec(text);
+    if (cls?.[1]) m.class = cls[1].toLowerCase();
   }
   return m;
 }
@@ -59,7 +78,7 @@ export function parseIommuGroups(text: string): IommuGroup[] {
   };
   let current: IommuGroup | undefined;
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '').trim();
+    const line = unlabel(raw.replace(/\r$/, '').replace(DECORATION, '').trim());
     if (!line || /^total \d+/.test(line)) continue;
     const s = SYSFS.exec(line);
     if (s) {

@@ -65,9 +65,57 @@ export function parseTainted(text: string): Taint | null {
   return { value, flags, meanings: flags.map((f) => TAINT_MEANING[f] ?? `taint ${f}`) };
 }
 
+/**
+ * Lockdown as the kernel log tells it. 5.4+ (security/lockdown): `Kernel is locked down from EFI Secure Boot mode;
+ * see man kernel_lockdown.7` (also `from command line`, `Kernel configuration`, `securityfs`) and, when something is
+ * refused, `Lockdown: modprobe: unsigned module loading is restricted; see man kernel_lockdown.7`. The earlier distro
+ * patches: `Kernel is locked down from EFI secure boot` / `from config`, `Lockdown: <what> is restricted` without the
+ * program name, and `Lifting lockdown` (SysRq+x).
+ */
+export interface LockdownLog {
+  /** locked = a lock-down line or a refusal; lifted = the last word was `Lifting lockdown`. */
+  state: 'locked' | 'lifted';
+  /** Where the kernel says lockdown came from (`EFI Secure Boot mode`, `command line`...); null when not printed. */
+  from: string | null;
+  /** The level when the log names it (`lockdown=integrity` on the command line, or a confidentiality refusal). */
+  mode: 'integrity' | 'confidentiality' | null;
+  /** What was refused, with the program when printed: `modprobe: unsigned module loading`. */
+  restricted: string[];
+}
+
+const LOCKED_FROM = /Kernel is locked down from ([^;]+?)(?:;|$)/i;
+const RESTRICTED = /^Lockdown:\s*(.+?) is restricted(?:;|$)/i;
+// Reasons the kernel lists after LOCKDOWN_INTEGRITY_MAX: refusing them means confidentiality mode.
+const CONFIDENTIALITY_ONLY =
+  /use of kprobes|use of bpf to read kernel RAM|use of perf|tracefs|xmon read|xfrm SA secret|\/proc\/kcore|kernel RAM/i;
+
+function lockdownOf(lines: string[], cmdlineMode: LockdownLog['mode']): LockdownLog | null {
+  if (lines.length === 0) return null;
+  const out: LockdownLog = { state: 'locked', from: null, mode: null, restricted: [] };
+  for (const t of lines) {
+    if (/Lifting lockdown/i.test(t)) {
+      out.state = 'lifted';
+      out.mode = null;
+      continue;
+    }
+    out.state = 'locked';
+    const from = LOCKED_FROM.exec(t);
+    if (from?.[1]) out.from = from[1].trim();
+    const r = RESTRICTED.exec(t);
+    if (r?.[1]) {
+      out.restricted.push(r[1].trim());
+      if (CONFIDENTIALITY_ONLY.test(r[1])) out.mode = 'confidentiality';
+    }
+  }
+  if (out.state === 'locked' && out.mode === null && /command line/i.test(out.from ?? '')) out.mode = cmdlineMode;
+  return out;
+}
+
 export interface SecurityLog {
-  /** `Lockdown: ...` and `Kernel is locked down ...` lines. */
+  /** `Lockdown: ...` and `Kernel is locked down ...` lines (lines that show it in force; not `Lifting lockdown`). */
   lockdown: string[];
+  /** What those lines conclude; null when the log says nothing about lockdown. */
+  lockdownState: LockdownLog | null;
   /** `secureboot: Secure boot enabled` / `disabled`. */
   secureBoot: SecureBoot | null;
   /** Modules refused or loaded without a valid signature. */
@@ -75,9 +123,16 @@ export interface SecurityLog {
 }
 
 export function parseSecurityLog(text: string): SecurityLog {
-  const out: SecurityLog = { lockdown: [], secureBoot: null, signatureProblems: [] };
+  const out: SecurityLog = { lockdown: [], lockdownState: null, secureBoot: null, signatureProblems: [] };
+  const lockLines: string[] = [];
+  let cmdlineMode: LockdownLog['mode'] = null;
   for (const { text: t } of kernelLines(text)) {
-    if (/^Lockdown:|locked down/i.test(t)) out.lockdown.push(t);
+    const cl = /^(?:Kernel )?command line:.*\blockdown=(integrity|confidentiality)\b/i.exec(t);
+    if (cl?.[1]) cmdlineMode = cl[1].toLowerCase() as LockdownLog['mode'];
+    if (/^Lockdown:|locked down|^Lifting lockdown/i.test(t)) {
+      lockLines.push(t);
+      if (!/Lifting lockdown/i.test(t)) out.lockdown.push(t);
+    }
     const sb = /Secure boot (enabled|disabled)/i.exec(t);
     if (sb && !out.secureBoot)
       out.secureBoot = { state: sb[1]!.toLowerCase() as 'enabled' | 'disabled', source: 'dmesg', line: t };
@@ -88,5 +143,6 @@ export function parseSecurityLog(text: string): SecurityLog {
     )
       out.signatureProblems.push(t);
   }
+  out.lockdownState = lockdownOf(lockLines, cmdlineMode);
   return out;
 }
