@@ -113,6 +113,22 @@ export const hostVarDeclarations = {
       'x-hint': 'e.g. `rollgate_max_down: 1` (the default when rollgate_cluster is set)',
     },
   },
+  rollgate_window: {
+    doc: 'Maintenance window of this host (Kured-style): `{days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin, on_outside: wait, max_wait: 86400}`.',
+    schema: {
+      type: 'object',
+      properties: {
+        days: { type: ['array', 'string'] },
+        start: { type: 'string' },
+        end: { type: 'string' },
+        timezone: { type: 'string' },
+        on_outside: { enum: ['wait', 'stop'] },
+        max_wait: { type: ['integer', 'string'] },
+      },
+      additionalProperties: false,
+      'x-hint': 'e.g. `rollgate_window: {days: [sat, sun], start: "22:00", end: "04:00", timezone: Europe/Berlin}`',
+    },
+  },
   rollgate_reboot_command: {
     doc: 'Command that reboots the host when `systemctl reboot` does not (e.g. under rollgate_root).',
     schema: {
