@@ -9,7 +9,7 @@ import { SshConnection, type OpenOptions } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/target.js';
 import type { PlannedPlay } from '../plan/plan.js';
 import type { Task } from '../load/playbook-types.js';
-import { batchFailedTooMany } from '../plan/batches.js';
+import { exceedsMaxFail } from '../strategy/threshold.js';
 import { runOnFleet } from './fleet.js';
 import { instrument } from './instrumented-connection.js';
 import type { HostSession } from './host-session.js';
@@ -154,7 +154,7 @@ export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Ope
       runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }),
     );
     const failed = batch.filter((s) => s.state === 'failed' || s.state === 'unreachable').length;
-    if (batchFailedTooMany(failed, batch.length, play.maxFailPercentage)) return false;
+    if (exceedsMaxFail(failed, batch.length, play.maxFailPercentage)) return false;
     if (play.anyErrorsFatal && failed > 0) return false;
   }
   return sessions.some((s) => s.state === 'active' || s.state === 'ended');
