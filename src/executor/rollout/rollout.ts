@@ -30,6 +30,7 @@ import { pauseFor, planOrResume } from './rollout-plan.js';
 import { describeConflicts } from '../../journal/run-life.js';
 import { addressSubjects, claimingOpener } from '../machine-identity.js';
 import { RunControl } from '../run-control.js';
+import { rebootOverrides } from '../../modules/boot/reboot-proof.js';
 
 export interface RolloutInput {
   journal: Journal;
@@ -50,6 +51,7 @@ export interface RolloutInput {
   resuming?: boolean;
   /** Hosts worked on at once inside a batch. Default 10. */
   forks?: number;
+  /** Pause between login attempts while waiting (ms); default: the host's `rollgate_reboot_poll_seconds`. */
   pollMs?: number;
   /** How to log in (default SshConnection.open). */
   open?: (target: SshTarget) => Promise<Connection>;
@@ -194,11 +196,8 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
       power: input.power.get(name) ?? null,
       hr: hostRootFromVars(inv.vars),
       collect: (conn) => collectSnapshot(conn, inv),
-      ...(typeof inv.vars.rollgate_reboot_command === 'string'
-        ? { rebootCommand: inv.vars.rollgate_reboot_command }
-        : {}),
+      ...rebootTuning(inv.vars, input.pollMs),
       ...(typeof inv.vars.rollgate_console_log === 'string' ? { serialLog: inv.vars.rollgate_console_log } : {}),
-      ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
       ...(input.resuming ? { resuming: true } : {}),
     });
     // A host stopped mid-change (interrupted, or lost before its trial boot: its phase stays) keeps its lock and its
@@ -310,4 +309,13 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     ...(stopped ? { stopped } : {}),
     ...(reason ? { interrupted: { reason, midChange } } : {}),
   };
+}
+
+/** The host's reboot overrides (read as the `reboot` module reads them); `pollMs` of the input wins (tests). */
+function rebootTuning(
+  vars: Record<string, unknown>,
+  pollMs: number | undefined,
+): { pollMs: number; rebootCommand?: string } {
+  const o = rebootOverrides(vars);
+  return { pollMs: pollMs ?? o.pollMs, ...(o.command ? { rebootCommand: o.command } : {}) };
 }
