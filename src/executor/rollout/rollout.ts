@@ -4,8 +4,7 @@
  * threshold is crossed or a host needs a person. Hosts not started stay untouched. The plan is stored with the
  * run, so `resume` walks the same plan: finished hosts are skipped, interrupted ones re-enter their phase.
  */
-import type { Connection } from '../../connection/connection.js';
-import { SshConnection } from '../../connection/ssh.js';
+import { connectionFactory, type Opener } from '../connections.js';
 import type { SshTarget } from '../../connection/target.js';
 import type { EventBus, RolloutHostStatus, RolloutResult } from '../../events/events.js';
 import type { Journal } from '../../journal/journal.js';
@@ -53,8 +52,8 @@ export interface RolloutInput {
   forks?: number;
   /** Pause between login attempts while waiting (ms); default: the host's `rollgate_reboot_poll_seconds`. */
   pollMs?: number;
-  /** How to log in (default SshConnection.open). */
-  open?: (target: SshTarget) => Promise<Connection>;
+  /** How to log in (default ssh2: ../connections.ts, with the run's known_hosts store and bastions). */
+  open?: Opener;
   /** Aborted by the operator (SIGINT / SIGTERM): stop taking new steps; `reason` says why. */
   stop?: AbortSignal;
   /** The operator checked that a host presenting another host key than the run recorded is the same machine. */
@@ -136,7 +135,9 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     control.release();
     return { result: 'lock_refused', hosts: new Map(), stopped: message };
   }
-  const open = claimingOpener(input.open ?? ((t: SshTarget) => SshConnection.open(t)), {
+  // One factory for the whole rollout: every login, reconnect and wait shares its known_hosts store and bastions.
+  const connections = connectionFactory(input.open);
+  const open = claimingOpener((t: SshTarget) => connections.open(t), {
     journal,
     lock,
     runId,
@@ -300,6 +301,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     reason ? 'interrupted' : result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result,
   );
   control.release();
+  await connections.close();
   const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 0, needs_person: 0 };
   for (const s of statuses.values()) counts[s]++;
   emit({ type: 'rollout.finished', at: Date.now(), runId, result, counts, ms: Date.now() - started });
