@@ -10,13 +10,22 @@ import { desiredStatesOf } from '../../modules/findings/desired.js';
 import { snapshotFileName } from '../../modules/facts/snapshot-file.js';
 import type { CheckHost, HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
-import { collect, positiveNumber } from './exec.js';
+import {
+  connectionOptions,
+  forksOption,
+  inventoryOption,
+  limitOption,
+  positiveNumber,
+  withOptions,
+  type ConnectionOptions,
+} from '../options.js';
+import { sessionTargets } from '../session.js';
 import { formatCheck } from './check-format.js';
 import { escapeTerminal } from '../../render/terminal-text.js';
 import type { SetExitCode } from './index.js';
 import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
-interface CheckOptions {
+interface CheckOptions extends ConnectionOptions {
   inventory: string[];
   limit?: string;
   json?: boolean;
@@ -24,8 +33,6 @@ interface CheckOptions {
   forks: string;
   become?: boolean;
   output?: string;
-  sshConfig?: string;
-  acceptNewHostKeys?: boolean;
 }
 
 async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<HostCheck>[]> {
@@ -36,26 +43,19 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
       : opts.profile === true
         ? 5
         : positiveNumber(opts.profile, '--profile', true)!;
-  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { checkFleet }, { EventBus }] =
-    await Promise.all([
-      import('../../load/inventory.js'),
-      import('../../load/limit.js'),
-      import('../../targets/ssh-config.js'),
-      import('../../targets/resolve-target.js'),
-      import('../../executor/check-run.js'),
-      import('../../events/events.js'),
-    ]);
+  const [{ loadInventory }, { selectHosts }, { checkFleet }, { EventBus }] = await Promise.all([
+    import('../../load/inventory.js'),
+    import('../../load/limit.js'),
+    import('../../executor/check-run.js'),
+    import('../../events/events.js'),
+  ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
   const states = desiredStatesOf(names.map((n) => inv.hosts.get(n)!)); // bad values: ConfigError with file:line:col
   const desired = names.map((n) => states.get(n)!);
-  const targets = resolveTargets(
+  const targets = await sessionTargets(
     names.map((n) => inv.hosts.get(n)!),
-    {
-      sshConfig: loadSshConfig(opts.sshConfig),
-      ...(opts.become === false ? { become: false } : {}),
-      acceptNewHostKeys: opts.acceptNewHostKeys === true,
-    },
+    { ...opts, become: opts.become === false ? false : undefined },
   );
   const hosts: CheckHost[] = targets.map((target, i) => ({ target, desired: desired[i]! }));
   const bus = new EventBus();
@@ -79,17 +79,16 @@ function checkExitCode(outcomes: HostOutcome<HostCheck>[]): number {
 
 export function registerCheck(program: Command, setExitCode: SetExitCode): void {
   const common = (c: Command) =>
-    c
-      .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-      .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
-      .option(
-        '--profile [seconds]',
-        'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples',
-      )
-      .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
-      .option('-f, --forks <n>', 'hosts at once', '50')
-      .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time')
-      .option('--ssh-config <file>', 'OpenSSH client config to read');
+    withOptions(
+      withOptions(c, inventoryOption(), limitOption())
+        .option(
+          '--profile [seconds]',
+          'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples',
+        )
+        .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)'),
+      forksOption(50, 'hosts at once'),
+      connectionOptions(),
+    );
   common(
     program
       .command('check')
