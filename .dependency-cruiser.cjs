@@ -81,7 +81,7 @@ module.exports = {
     {
       name: 'sqlite-only-in-journal',
       comment:
-        'the journal database is src/journal/\'s: no SQL and no better-sqlite3 outside it (call a Journal method; add ' +
+        "the journal database is src/journal/'s: no SQL and no better-sqlite3 outside it (call a Journal method; add " +
         'one there if none fits). ESLint refuses SQL text and `.db` outside src/journal/ as well.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/journal/' },
