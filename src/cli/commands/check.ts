@@ -19,7 +19,7 @@ import {
   withOptions,
   type ConnectionOptions,
 } from '../options.js';
-import { sessionTargets } from '../session.js';
+import { sessionBus, sessionTargets } from '../session.js';
 import { formatCheck } from './check-format.js';
 import { escapeTerminal } from '../../render/terminal-text.js';
 import type { SetExitCode } from './index.js';
@@ -43,11 +43,10 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
       : opts.profile === true
         ? 5
         : positiveNumber(opts.profile, '--profile', true)!;
-  const [{ loadInventory }, { selectHosts }, { checkFleet }, { EventBus }] = await Promise.all([
+  const [{ loadInventory }, { selectHosts }, { checkFleet }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
     import('../../executor/check-run.js'),
-    import('../../events/events.js'),
   ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
@@ -58,13 +57,11 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<HostOutcome<H
     { ...opts, become: opts.become === false ? false : undefined },
   );
   const hosts: CheckHost[] = targets.map((target, i) => ({ target, desired: desired[i]! }));
-  const bus = new EventBus();
-  let finish = async () => {};
-  if (!quiet && process.stderr.isTTY) {
-    const live = (await import('../../render/listr.js')).listrRenderer((t) => void process.stderr.write(t));
-    bus.on(live.listener);
-    finish = () => live.done();
-  }
+  const { bus, finish } = await sessionBus(
+    !quiet && process.stderr.isTTY
+      ? (await import('../../render/listr.js')).listrRenderer((t) => void process.stderr.write(t))
+      : undefined,
+  );
   const outcomes = await checkFleet(hosts, { bus, forks, profileSeconds });
   await finish();
   return outcomes;

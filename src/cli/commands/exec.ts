@@ -16,7 +16,7 @@ import {
   withOptions,
   type ConnectionOptions,
 } from '../options.js';
-import { sessionTargets } from '../session.js';
+import { sessionBus, sessionTargets } from '../session.js';
 
 interface ExecOptions extends ConnectionOptions {
   inventory: string[];
@@ -41,11 +41,10 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
       { message: 'no command given', hint: 'put the command after --, e.g. rollgate exec -i hosts.yml -- uname -r' },
     ]);
   // Loaded here, not at startup: `rollgate --help` and other commands do not pay for ssh2.
-  const [{ loadInventory }, { selectHosts }, { runAdHoc }, { EventBus }, { runSecrets }] = await Promise.all([
+  const [{ loadInventory }, { selectHosts }, { runAdHoc }, { runSecrets }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
     import('../../executor/ad-hoc.js'),
-    import('../../events/events.js'),
     import('../../executor/run-secrets.js'),
   ]);
   const inv = loadInventory(opts.inventory);
@@ -58,17 +57,17 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
     names.map((n) => inv.hosts.get(n)!),
     { ...opts, become: opts.become ? true : undefined },
   );
-  const bus = new EventBus();
-  // A host that prints an inventory secret (or a BMC password) shows [redacted], as in `rollgate run`.
+  const { bus, finish } = await sessionBus(
+    opts.json
+      ? { listener: (await import('../../render/json-lines.js')).jsonLinesRenderer('results') }
+      : process.stdout.isTTY
+        ? (await import('../../render/listr.js')).listrRenderer()
+        : { listener: (await import('../../render/plain.js')).plainRenderer() },
+  );
+  // A host that prints an inventory secret (or a BMC password) shows [redacted], as in `rollgate run`; the bus
+  // scrubs before any listener sees an event.
   const secrets = runSecrets({ inventory: inv, plays: [], extraVars: {} });
   bus.scrubWith((e) => secrets.scrub(e));
-  let finish = async () => {};
-  if (opts.json) bus.on((await import('../../render/json-lines.js')).jsonLinesRenderer('results'));
-  else if (process.stdout.isTTY) {
-    const live = (await import('../../render/listr.js')).listrRenderer();
-    bus.on(live.listener);
-    finish = () => live.done();
-  } else bus.on((await import('../../render/plain.js')).plainRenderer());
   const outcomes = await runAdHoc(targets, command, {
     bus,
     forks,
