@@ -28,10 +28,11 @@ const mayImport = {
     'connection',
   ],
   'trial-boot': ['modules', 'connection'],
-  strategy: ['plan', 'load'],
-  plan: ['load'],
+  plan: ['load', 'strategy'],
   targets: ['load', 'power', 'connection'],
-  load: ['template', 'modules'],
+  load: ['template', 'modules', 'strategy'],
+  // serial, the stop threshold, canaries, batches: pure, read by load/ (serial at load time) and plan/
+  strategy: [],
   template: [],
   journal: ['modules', 'secrets'],
   modules: ['connection'],
@@ -77,6 +78,15 @@ const layerRules = Object.entries(mayImport)
 module.exports = {
   forbidden: [
     ...layerRules,
+    {
+      name: 'sqlite-only-in-journal',
+      comment:
+        "the journal database is src/journal/'s: no SQL and no better-sqlite3 outside it (call a Journal method; add " +
+        'one there if none fits). ESLint refuses SQL text and `.db` outside src/journal/ as well.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/journal/' },
+      to: { path: 'better-sqlite3' },
+    },
     {
       name: 'no-unknown-folder',
       comment: 'every file of src/ sits in a folder the layer rules know: add a new folder to .dependency-cruiser.cjs',

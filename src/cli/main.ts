@@ -8,8 +8,12 @@ import { addVaultOptions } from './vault-options.js';
 import { ConfigError } from '../core/config-error.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { JournalBusyError } from '../journal/journal-busy.js';
+import { guardParsers } from './options.js';
 
-export async function main(argv: string[]): Promise<number> {
+/** How commands are added to the program (tests pass their own). */
+export type RegisterCommands = typeof registerCommands;
+
+export async function main(argv: string[], register: RegisterCommands = registerCommands): Promise<number> {
   const program = new Command();
   program
     .name('rollgate')
@@ -20,13 +24,15 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   addVaultOptions(program);
   let exitCode = 0;
-  await registerCommands(
+  await register(
     program,
     (code) => {
       exitCode = code;
     },
     argv,
   );
+  // A plain Error from an option parser is the operator's mistake (exit 2), not a bug (exit 70).
+  guardParsers(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

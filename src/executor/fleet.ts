@@ -13,11 +13,9 @@
  * command.started/finished for every exec, host.finished, fleet.finished.
  */
 import { ConnectionError, type Connection, type ConnectionFailureKind } from '../connection/connection.js';
-import { JumpHosts } from '../connection/jump-hosts.js';
-import { KnownHostsStore } from '../connection/known-hosts-store.js';
-import { SshConnection, type OpenOptions } from '../connection/ssh.js';
 import type { SshTarget } from '../connection/target.js';
 import type { EventBus, HostStatus } from '../events/events.js';
+import { openSsh, sharedConnections, type Opener, type SharedConnections } from './connections.js';
 import { instrument } from './instrumented-connection.js';
 
 /**
@@ -48,8 +46,8 @@ export interface FleetOptions<T> {
   bus?: EventBus;
   /** Judge a returned value: a message makes the host `failed` with kind `command`. Default: every value is ok. */
   failed?: (value: T) => string | undefined;
-  /** How connections are opened. Default SshConnection.open with a known_hosts store and bastions shared by the run. */
-  open?: (target: SshTarget, shared: Required<OpenOptions>) => Promise<Connection & { connectMs?: number }>;
+  /** How connections are opened (./connections.ts). Default ssh2, with a known_hosts store and bastions shared by the run. */
+  open?: Opener;
   /** Once aborted, hosts not started yet are not started (failed, kind `stopped`); those in flight finish. */
   stop?: AbortSignal;
 }
@@ -72,14 +70,14 @@ async function runHost<T>(
   target: SshTarget,
   work: HostWork<T>,
   options: FleetOptions<T>,
-  shared: Required<OpenOptions>,
+  shared: SharedConnections,
 ): Promise<HostOutcome<T>> {
   const { bus } = options;
   const started = Date.now();
   bus?.emit({ type: 'host.connecting', at: started, host: target.name });
   let conn: (Connection & { connectMs?: number }) | undefined;
   try {
-    conn = await (options.open ?? SshConnection.open)(target, shared);
+    conn = await (options.open ?? openSsh)(target, shared);
   } catch (err) {
     if (!(err instanceof ConnectionError)) throw err;
     bus?.emit({ type: 'host.failed', at: Date.now(), host: target.name, kind: err.kind, message: err.message });
@@ -129,8 +127,7 @@ export async function runOnFleet<T>(
   const forks = Math.max(1, Math.min(options.forks ?? 50, targets.length || 1));
   const started = Date.now();
   bus?.emit({ type: 'fleet.started', at: started, hosts: targets.map((t) => t.name), forks });
-  const knownHosts = new KnownHostsStore();
-  const shared: Required<OpenOptions> = { knownHosts, jumps: new JumpHosts((t) => SshConnection.open(t, shared)) };
+  const shared = sharedConnections();
   const outcomes = new Array<HostOutcome<T>>(targets.length);
   let next = 0;
   const worker = async () => {

@@ -5,11 +5,10 @@
  * stop (max_fail_percentage crossed, or every host of the play failed).
  */
 import { ConnectionError, type Connection } from '../connection/connection.js';
-import { SshConnection, type OpenOptions } from '../connection/ssh.js';
-import type { SshTarget } from '../connection/target.js';
+import { openSsh, type Opener, type SharedConnections } from './connections.js';
 import type { PlannedPlay } from '../plan/plan.js';
 import type { Task } from '../load/playbook-types.js';
-import { batchFailedTooMany } from '../plan/batches.js';
+import { exceedsMaxFail } from '../strategy/threshold.js';
 import { runOnFleet } from './fleet.js';
 import { instrument } from './instrumented-connection.js';
 import type { HostSession } from './host-session.js';
@@ -18,10 +17,8 @@ import { claimingOpener } from './machine-identity.js';
 import type { PlayContext, RunContext } from './run-context.js';
 import { noInheritance } from './run-context.js';
 
-/** How connections are opened (default: SshConnection.open); tests may pass another real transport. */
-export type Opener = (target: SshTarget, shared: Required<OpenOptions>) => Promise<Connection & { connectMs?: number }>;
-
-const defaultOpener: Opener = (target, shared) => SshConnection.open(target, shared);
+export type { Opener } from './connections.js';
+const defaultOpener: Opener = openSsh;
 
 /** Open every host's connection, run `body` while they are held, then let the fleet runner close them. */
 async function withConnections(
@@ -35,7 +32,7 @@ async function withConnections(
   const allSettled = Promise.all(sessions.map((s) => new Promise<void>((resolve) => settled.set(s.name, resolve))));
   let release: () => void = () => {};
   const released = new Promise<void>((resolve) => (release = resolve));
-  let shared: Required<OpenOptions> | undefined;
+  let shared: SharedConnections | undefined;
   const extra: Connection[] = [];
   const fleet = runOnFleet(
     sessions.map((s) => s.target),
@@ -154,7 +151,7 @@ export async function runPlay(planned: PlannedPlay, run: RunContext, opener: Ope
       runPlaySections({ run, planned, hosts: batch, once: new Map(), reconnect }),
     );
     const failed = batch.filter((s) => s.state === 'failed' || s.state === 'unreachable').length;
-    if (batchFailedTooMany(failed, batch.length, play.maxFailPercentage)) return false;
+    if (exceedsMaxFail(failed, batch.length, play.maxFailPercentage)) return false;
     if (play.anyErrorsFatal && failed > 0) return false;
   }
   return sessions.some((s) => s.state === 'active' || s.state === 'ended');

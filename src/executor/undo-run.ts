@@ -16,7 +16,7 @@ import { applyUndos, type UndoEntry, type UndoReport } from '../modules/undo.js'
 import { runOnFleet, type FleetOptions } from './fleet.js';
 import { addressSubjects, claimingOpener } from './machine-identity.js';
 import { RunControl } from './run-control.js';
-import { SshConnection } from '../connection/ssh.js';
+import { openSsh } from './connections.js';
 
 /** not_started: the undo was interrupted (SIGINT / SIGTERM) before this host's turn. */
 export type HostUndoStatus = 'undone' | 'nothing_to_undo' | 'failed' | 'unreachable' | 'not_started';
@@ -117,8 +117,7 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
     throw new UndoRefused(`hosts locked:\n${describeConflicts(journal, locked.conflicts)}`);
   }
   const claim = { journal, lock, runId: undo.id, recordedIn: runId, ...(input.force ? { force: true } : {}) };
-  const base: NonNullable<FleetOptions<HostUndo>['open']> =
-    input.open ?? ((t, shared) => SshConnection.open(t, shared));
+  const base: NonNullable<FleetOptions<HostUndo>['open']> = input.open ?? openSsh;
   const open = claimingOpener(base, claim);
   try {
     const outcomes = await runOnFleet<HostUndo>(

@@ -2,6 +2,8 @@
  * The playbook keywords rollgate understands, at each level, as JSON Schema fragments. The published schema,
  * load-time validation and the did-you-mean suggestions all come from these tables.
  */
+import { serialStepSchema } from '../strategy/serial.js';
+import { maxFailPercentageSchema } from '../strategy/threshold.js';
 
 type Fragment = Record<string, unknown>;
 
@@ -16,12 +18,8 @@ const condition: Fragment = {
     { type: 'array', items: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }] } },
   ],
 };
-const percent = {
-  type: 'string',
-  pattern: '^[0-9]+(\\.[0-9]+)?%$',
-  description: 'a host count such as 2 or a percentage such as "25%"',
-} as const;
-const serialStep: Fragment = { oneOf: [{ type: 'integer', minimum: 1 }, percent] };
+// The forms are strategy/serial.ts's (the one reading of `serial`); it reports a bad value in detail.
+const serialStep: Fragment = serialStepSchema;
 const identifier = {
   type: 'string',
   pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
@@ -156,10 +154,10 @@ export const playKeywords: Record<string, Fragment> = {
       'take the health snapshot first and expose it as the variables `snapshot` and `findings` (default false)',
   },
   serial: {
-    oneOf: [serialStep, { type: 'array', minItems: 1, items: serialStep }],
+    oneOf: [serialStep, { type: 'array', items: serialStep }],
     description: 'batch sizes: 1, "25%" or [1, 5, "20%"]',
   },
-  max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
+  max_fail_percentage: maxFailPercentageSchema,
   any_errors_fatal: { type: 'boolean' },
   no_log_vars: {
     type: 'array',

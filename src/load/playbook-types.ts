@@ -4,6 +4,8 @@
  */
 import type { SourcePosition } from '../core/config-error.js';
 import type { ModuleName } from '../modules/registry.js';
+import type { SerialStep } from '../strategy/serial.js';
+export type { SerialStep } from '../strategy/serial.js';
 
 /** A `when` / `changed_when` / `failed_when` / `assert.that` expression, compiled at load time. */
 export interface Condition {
@@ -11,9 +13,6 @@ export interface Condition {
   source: string;
   position: SourcePosition;
 }
-
-/** One step of `serial`: a host count, or a percentage of the play's hosts (rounded down, at least 1). */
-export type SerialStep = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
 
 /** Keywords shared by tasks and blocks. Inherited by the tasks inside a block. */
 export interface NodeCommon {
@@ -86,7 +85,7 @@ export interface Play {
   become?: boolean;
   /** Take the health snapshot before the first task and expose it as `snapshot` and `findings`. Default false. */
   gatherFacts: boolean;
-  /** Batches for the rollout (issue 7); unset = all hosts at once. */
+  /** `serial` batches, for `run` and `rollout` alike (strategy/serial.ts); unset = all hosts at once. */
   serial?: SerialStep[];
   /** Stop the play when more than this percentage of a batch failed (Ansible's meaning). */
   maxFailPercentage?: number;

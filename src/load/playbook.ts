@@ -4,7 +4,7 @@
  * host is touched.
  */
 import { ConfigError, type ConfigProblem } from '../core/config-error.js';
-import type { Handler, Play, Playbook, SerialStep } from './playbook-types.js';
+import type { Handler, Play, Playbook } from './playbook-types.js';
 import { loadYamlFile, parseYaml, type YamlDocument, type YamlPath } from './yaml.js';
 import { playKeywords } from './playbook-keywords.js';
 import {
@@ -22,6 +22,8 @@ import { parseHandlers, parseTaskList } from './playbook-tasks.js';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { closestName } from '../core/suggest.js';
 import { checkNotify } from './playbook-notify.js';
+import { hasSerialStepShape, parseSerial, type SerialStep } from '../strategy/serial.js';
+import { parseMaxFailPercentage } from '../strategy/threshold.js';
 
 export function loadPlaybook(file: string): Playbook {
   return parsePlaybookDocument(loadYamlFile(file, 'this playbook'));
@@ -108,7 +110,8 @@ function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null
     postTasks: parseTaskList(ctx, node.post_tasks, [...path, 'post_tasks'], false),
   };
   checkNotify(ctx, handlers, path);
-  const serial = parseSerial(ctx, node.serial, [...path, 'serial']);
+  const serial = readSerial(ctx, node.serial, [...path, 'serial']);
+  const maxFail = readMaxFailPercentage(ctx, node.max_fail_percentage, [...path, 'max_fail_percentage']);
   return {
     name: typeof node.name === 'string' ? node.name : hosts,
     position: at(ctx, path),
@@ -118,7 +121,7 @@ function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null
     become: optionalBoolean(node.become),
     gatherFacts: node.gather_facts === true,
     ...(serial ? { serial } : {}),
-    ...(typeof node.max_fail_percentage === 'number' ? { maxFailPercentage: node.max_fail_percentage } : {}),
+    ...(maxFail !== undefined ? { maxFailPercentage: maxFail } : {}),
     anyErrorsFatal: node.any_errors_fatal === true,
     noLogVars: stringList(node.no_log_vars),
     ...(isMapping(node.rollout) ? { rollout: node.rollout, rolloutPosition: at(ctx, [...path, 'rollout']) } : {}),
@@ -128,20 +131,27 @@ function parsePlay(ctx: LoadContext, node: unknown, path: YamlPath): Play | null
   };
 }
 
-/** `serial: 2`, `serial: "25%"` or `serial: [1, 5, "20%"]` (the schema has checked the shapes). */
-function parseSerial(ctx: LoadContext, value: unknown, path: YamlPath): SerialStep[] | undefined {
+/**
+ * `serial: 2`, `serial: "25%"` or `serial: [1, 5, "20%"]`, read by strategy/serial.ts (the reading `rollout` uses
+ * too). A value of another shape has had the schema's message already.
+ */
+function readSerial(ctx: LoadContext, value: unknown, path: YamlPath): SerialStep[] | undefined {
   if (value === undefined || value === null) return undefined;
-  const items = Array.isArray(value) ? value : [value];
-  const steps: SerialStep[] = [];
-  items.forEach((v, i) => {
-    const p = Array.isArray(value) ? [...path, i] : path;
-    if (typeof v === 'number' && Number.isInteger(v) && v >= 1) steps.push({ kind: 'count', value: v });
-    else if (typeof v === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(v)) {
-      const pct = Number(v.slice(0, -1));
-      if (pct <= 0 || pct > 100)
-        report(ctx, p, `\`serial\` percentage ${v} must be above 0% and at most 100%`, 'write e.g. `serial: "25%"`');
-      else steps.push({ kind: 'percent', value: pct });
-    }
-  });
-  return steps.length === items.length ? steps : undefined;
+  const { steps, problems } = parseSerial(value);
+  const items = Array.isArray(value) ? (value as unknown[]) : [value];
+  for (const p of problems) {
+    const item = p.path.length ? items[p.path[0] as number] : value;
+    if ((p.path.length || !Array.isArray(value)) && !hasSerialStepShape(item)) continue;
+    report(ctx, [...path, ...p.path], p.message, p.hint);
+  }
+  return problems.length ? undefined : steps;
+}
+
+/** `max_fail_percentage: 20` or `"20%"`, read by strategy/threshold.ts. */
+function readMaxFailPercentage(ctx: LoadContext, value: unknown, path: YamlPath): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const read = parseMaxFailPercentage(value);
+  if ('value' in read) return read.value;
+  if (typeof value === 'number' || typeof value === 'string') report(ctx, path, read.problem, read.hint);
+  return undefined;
 }

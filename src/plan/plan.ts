@@ -7,7 +7,7 @@ import type { Inventory } from '../load/inventory.js';
 import { selectHosts } from '../load/limit.js';
 import type { Block, Handler, Play, Playbook, TaskNode } from '../load/playbook-types.js';
 import { selectedByTags, type TagSelection } from './tags.js';
-import { serialBatches } from './batches.js';
+import { planBatches } from '../strategy/serial.js';
 
 export interface PlanOptions {
   /** --limit pattern. */
@@ -89,7 +89,7 @@ export function planRun(inv: Inventory, playbook: Playbook, options: PlanOptions
     return {
       play,
       hosts,
-      batches: serialBatches(hosts, play.serial),
+      batches: planBatches(hosts, play.serial),
       preTasks: filterByTags(play.preTasks, selection, play.tags),
       tasks: filterByTags(play.tasks, selection, play.tags),
       postTasks: filterByTags(play.postTasks, selection, play.tags),

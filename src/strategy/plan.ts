@@ -32,7 +32,7 @@ export function planRollout(hosts: readonly KindedHost[], settings: RolloutSetti
   const canaries = settings.canary === 'per_kind' && hosts.length > 1 ? pickCanaries(hosts) : [];
   const rest = hosts.map((h) => h.name).filter((n) => !canaries.includes(n));
   const batches: PlannedBatch[] = [];
-  planBatches(canaries, settings.canarySerial).forEach((group, i) =>
+  planBatches(canaries, [{ kind: 'count', value: settings.canarySerial }]).forEach((group, i) =>
     batches.push({ phase: 'canary', index: i + 1, hosts: group }),
   );
   planBatches(rest, settings.serial, hosts.length).forEach((group, i) => {

@@ -4,15 +4,25 @@
  * schema cannot say is reported here at the `rollout:` key's position.
  */
 import { ConfigError } from '../core/config-error.js';
-import type { Play } from '../load/playbook-types.js';
+import type { SourcePosition } from '../core/config-error.js';
+import type { SerialStep } from './serial.js';
 import { parseRolloutSettings, type RolloutSettings } from './settings.js';
 
-export function rolloutSettingsOf(play: Play): RolloutSettings {
-  const raw: Record<string, unknown> = {};
-  if (play.serial) raw.serial = play.serial.map((s) => (s.kind === 'percent' ? `${s.value}%` : s.value));
-  if (play.maxFailPercentage !== undefined) raw.max_fail_percentage = play.maxFailPercentage;
-  if (play.rollout !== undefined) raw.rollout = play.rollout;
-  const { settings, problems } = parseRolloutSettings(raw);
+/** What of a loaded play (load/'s `Play`) the rollout reads. */
+export interface PlayRolloutKeys {
+  position: SourcePosition;
+  serial?: SerialStep[];
+  maxFailPercentage?: number;
+  rollout?: Record<string, unknown>;
+  rolloutPosition?: SourcePosition;
+}
+
+export function rolloutSettingsOf(play: PlayRolloutKeys): RolloutSettings {
+  // serial and max_fail_percentage were read by the loader with the same parsers `run` uses (./serial.ts,
+  // ./threshold.ts): taken as they are, not read a second time.
+  const { settings, problems } = parseRolloutSettings(play.rollout !== undefined ? { rollout: play.rollout } : {});
+  if (play.serial) settings.serial = play.serial;
+  if (play.maxFailPercentage !== undefined) settings.maxFailPercentage = play.maxFailPercentage;
   if (problems.length) {
     throw new ConfigError(
       problems.map((p) => ({

@@ -17,12 +17,14 @@
  *
  * Validation is pure and returns every problem with the path it is at, so the loader can add file:line:col.
  */
-import { serialValueProblem, type SerialSpec } from './serial.js';
+import { parseSerial, type SerialStep } from './serial.js';
+import { parseMaxFailPercentage } from './threshold.js';
 
 export type Pause = { kind: 'approval' } | { kind: 'seconds'; seconds: number };
 
 export interface RolloutSettings {
-  serial?: SerialSpec;
+  /** Absent: the hosts after the canaries in one batch. */
+  serial?: SerialStep[];
   /** 0-100; absent: stop only when a whole batch failed (Ansible). */
   maxFailPercentage?: number;
   /** Default 'per_kind'. */
@@ -133,34 +135,14 @@ export function parseRolloutSettings(play: Record<string, unknown>): {
     verifyWanted: [],
   };
   if (play.serial !== undefined) {
-    const list = Array.isArray(play.serial) ? play.serial : [play.serial];
-    if (list.length === 0)
-      problems.push({
-        path: ['serial'],
-        message: 'serial is an empty list',
-        hint: 'write a number, "25%" or a list like [1, "25%"]',
-      });
-    list.forEach((v, i) => {
-      const p = serialValueProblem(v);
-      if (p)
-        problems.push({
-          path: Array.isArray(play.serial) ? ['serial', i] : ['serial'],
-          message: p,
-          hint: 'write a number, "25%" or a list like [1, "25%"]',
-        });
-    });
-    settings.serial = play.serial as SerialSpec;
+    const { steps, problems: bad } = parseSerial(play.serial);
+    for (const p of bad) problems.push({ path: ['serial', ...p.path], message: p.message, hint: p.hint });
+    if (bad.length === 0) settings.serial = steps;
   }
-  const mfp = play.max_fail_percentage;
-  if (mfp !== undefined) {
-    const n = typeof mfp === 'string' ? Number(mfp.replace(/%$/, '')) : mfp;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 100) {
-      problems.push({
-        path: ['max_fail_percentage'],
-        message: `max_fail_percentage ${JSON.stringify(mfp)} is not a percentage`,
-        hint: 'write a number from 0 to 100, e.g. 20',
-      });
-    } else settings.maxFailPercentage = n;
+  if (play.max_fail_percentage !== undefined) {
+    const mfp = parseMaxFailPercentage(play.max_fail_percentage);
+    if ('value' in mfp) settings.maxFailPercentage = mfp.value;
+    else problems.push({ path: ['max_fail_percentage'], message: mfp.problem, hint: mfp.hint });
   }
   const r = play.rollout;
   if (r === undefined || r === null) return { settings, problems };

@@ -59,7 +59,7 @@ function input(journal: Journal, runId: string, hs: InventoryHost[], events: Rol
     planned: planRun(inventory, parsePlaybook(play, 'rollout.yml')).plays[0]!,
     targets: new Map(hs.map((h, i) => [h.name, fleetTarget(fleet, i)])),
     power: new Map(),
-    settings: { ...defaultRolloutSettings, serial: 1 },
+    settings: { ...defaultRolloutSettings, serial: [{ kind: 'count' as const, value: 1 }] },
     approve: async () => true,
   };
 }

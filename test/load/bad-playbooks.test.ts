@@ -43,11 +43,11 @@ const cases: Array<[string, string]> = [
   ],
   [
     '11-bad-serial.yml',
-    '11-bad-serial.yml:2:11: `serial` must be a host count such as 2 or a percentage such as "25%", not the string `fast`',
+    '11-bad-serial.yml:2:11: `serial` must be a host count such as 2 or a whole percentage such as "25%", not the string `fast`',
   ],
   [
     '12-serial-zero-percent.yml',
-    '12-serial-zero-percent.yml:2:16: `serial` percentage 0% must be above 0% and at most 100%. write e.g. `serial: "25%"`',
+    '12-serial-zero-percent.yml:2:16: `serial` "0%" must be from 1% to 100%. write a host count such as 2, a percentage such as "25%" or a list such as [1, "25%"]',
   ],
   [
     '13-tab-indentation.yml',
@@ -171,7 +171,10 @@ const cases: Array<[string, string]> = [
     '46-options-are-a-list.yml:4:9: the options of module `kernel_args` must be a mapping, not a list. write `kernel_args:` and its options indented below it, e.g. `present: ...`',
   ],
   ['47-empty-hosts.yml', '47-empty-hosts.yml:1:11: `hosts` is empty. write `hosts: all` or a group or host pattern'],
-  ['48-max-fail-percentage.yml', '48-max-fail-percentage.yml:2:24: `max_fail_percentage` must be <= 100, not `150`'],
+  [
+    '48-max-fail-percentage.yml',
+    '48-max-fail-percentage.yml:2:24: `max_fail_percentage` 150 is not a percentage from 0 to 100. write e.g. `max_fail_percentage: 20` (stop when more than 20% of a batch failed)',
+  ],
   [
     '49-kernel-args-nothing.yml',
     '49-kernel-args-nothing.yml:4:9: module `kernel_args` needs `present` or `absent`. add one of `present` / `absent`',

@@ -6,7 +6,6 @@ import { parsePlaybook } from '../../src/load/playbook.js';
 import type { TaskNode } from '../../src/load/playbook-types.js';
 import { planRun, type PlanOptions } from '../../src/plan/plan.js';
 import { selectedByTags } from '../../src/plan/tags.js';
-import { batchFailedTooMany, serialBatches } from '../../src/plan/batches.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/plan/${name}`, import.meta.url));
 const inv = loadInventory(fixture('inventory.yml'));
@@ -167,38 +166,5 @@ describe('selectedByTags', () => {
     [['x', 'y'], ['x'], ['y'], false],
   ])('tags %j with --tags %j --skip-tags %j -> %s', (tags, only, skip, expected) => {
     expect(selectedByTags(tags, { tags: only, skipTags: skip })).toBe(expected);
-  });
-});
-
-describe('serialBatches', () => {
-  const hosts = Array.from({ length: 10 }, (_, i) => `h${i + 1}`);
-  it.each<[string, Parameters<typeof serialBatches>[1], number[]]>([
-    ['no serial: one batch', undefined, [10]],
-    ['a count', [{ kind: 'count', value: 3 }], [3, 3, 3, 1]],
-    ['a percentage rounds down, at least 1', [{ kind: 'percent', value: 25 }], [2, 2, 2, 2, 2]],
-    [
-      'a list: the last step repeats',
-      [
-        { kind: 'count', value: 1 },
-        { kind: 'percent', value: 30 },
-        { kind: 'count', value: 5 },
-      ],
-      [1, 3, 5, 1],
-    ],
-    ['a tiny percentage is one host', [{ kind: 'percent', value: 1 }], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]],
-  ])('%s', (_t, serial, sizes) => {
-    const batches = serialBatches(hosts, serial);
-    expect(batches.map((b) => b.length)).toEqual(sizes);
-    expect(batches.flat()).toEqual(hosts);
-  });
-
-  it.each<[number, number, number | undefined, boolean]>([
-    [1, 4, 25, false],
-    [2, 4, 25, true],
-    [0, 4, 0, false],
-    [1, 4, 0, true],
-    [3, 3, undefined, false],
-  ])('%i failed of %i with max_fail_percentage %s -> stop %s', (failed, size, max, stop) => {
-    expect(batchFailedTooMany(failed, size, max)).toBe(stop);
   });
 });

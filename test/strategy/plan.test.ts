@@ -60,29 +60,38 @@ describe('planRollout', () => {
     [
       'one canary per kind, one at a time',
       'a1 b1 a2 b2 a3',
-      { serial: 2 },
+      { serial: [{ kind: 'count', value: 2 }] },
       ['canary1:a1', 'canary2:b1', 'batch1:a2,b2', 'batch2:a3'],
     ],
     ['canaries two at a time', 'a1 b1 c1 a2', { canarySerial: 2 }, ['canary1:a1,b1', 'canary2:c1', 'batch1:a2']],
-    ['no canaries', 'a1 a2 a3', { canary: 'none', serial: 1 }, ['batch1:a1', 'batch2:a2', 'batch3:a3']],
+    [
+      'no canaries',
+      'a1 a2 a3',
+      { canary: 'none', serial: [{ kind: 'count', value: 1 }] },
+      ['batch1:a1', 'batch2:a2', 'batch3:a3'],
+    ],
     ['a single host is its own batch, not a canary', 'a1', {}, ['batch1:a1']],
     ['every host a canary of its own kind leaves no batch', 'a1 b1', {}, ['canary1:a1', 'canary2:b1']],
     [
       'percentages of the whole play',
       'a1 a2 a3 a4 a5 a6 a7 a8 a9 a10',
-      { serial: '50%' },
+      { serial: [{ kind: 'percent', value: 50 }] },
       ['canary1:a1', 'batch1:a2,a3,a4,a5,a6', 'batch2:a7,a8,a9,a10'],
     ],
     [
       'pauses after the canaries and between batches',
       'a1 a2 a3 a4',
-      { serial: 1, pauseAfterCanaries: { kind: 'approval' }, pauseBetweenBatches: { kind: 'seconds', seconds: 5 } },
+      {
+        serial: [{ kind: 'count', value: 1 }],
+        pauseAfterCanaries: { kind: 'approval' },
+        pauseBetweenBatches: { kind: 'seconds', seconds: 5 },
+      },
       ['canary1:a1', 'batch1:a2(approval)', 'batch2:a3(seconds)', 'batch3:a4(seconds)'],
     ],
     [
       'no pause after canaries when there were none',
       'a1 a2',
-      { canary: 'none', serial: 1, pauseAfterCanaries: { kind: 'approval' } },
+      { canary: 'none', serial: [{ kind: 'count', value: 1 }], pauseAfterCanaries: { kind: 'approval' } },
       ['batch1:a1', 'batch2:a2'],
     ],
   ])('%s', (_title, spec, over, expected) => {
@@ -107,7 +116,10 @@ describe('parseRolloutSettings', () => {
     });
     expect(problems).toEqual([]);
     expect(s).toEqual({
-      serial: [1, '25%'],
+      serial: [
+        { kind: 'count', value: 1 },
+        { kind: 'percent', value: 25 },
+      ],
       maxFailPercentage: 20,
       canary: 'per_kind',
       canarySerial: 2,
@@ -137,13 +149,13 @@ describe('parseRolloutSettings', () => {
     expect(problems).toEqual([
       {
         path: ['serial', 1],
-        message: 'serial "half" is neither a number nor a percentage',
-        hint: 'write a number, "25%" or a list like [1, "25%"]',
+        message: '`serial` "half" is neither a host count nor a percentage',
+        hint: 'write a host count such as 2, a percentage such as "25%" or a list such as [1, "25%"]',
       },
       {
         path: ['max_fail_percentage'],
-        message: 'max_fail_percentage 120 is not a percentage',
-        hint: 'write a number from 0 to 100, e.g. 20',
+        message: '`max_fail_percentage` 120 is not a percentage from 0 to 100',
+        hint: 'write e.g. `max_fail_percentage: 20` (stop when more than 20% of a batch failed)',
       },
       {
         path: ['rollout', 'canaries'],

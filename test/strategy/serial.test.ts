@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { planBatches, serialToCount, serialValueProblem, type SerialSpec } from '../../src/strategy/serial.js';
+import { parseSerial, planBatches, serialStepCount, type SerialStep } from '../../src/strategy/serial.js';
+import { exceedsMaxFail, parseMaxFailPercentage } from '../../src/strategy/threshold.js';
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);
-const sizes = (serial: SerialSpec | undefined, n: number, total?: number) =>
-  planBatches(hosts(n), serial, total).map((b) => b.length);
+const steps = (value: unknown): SerialStep[] => {
+  const read = parseSerial(value);
+  expect(read.problems).toEqual([]);
+  return read.steps;
+};
+const sizes = (serial: unknown, n: number, total?: number) =>
+  planBatches(hosts(n), serial === undefined ? undefined : steps(serial), total).map((b) => b.length);
 
 describe('planBatches follows Ansible serial', () => {
-  it.each<[string, SerialSpec | undefined, number, number[]]>([
+  it.each<[string, unknown, number, number[]]>([
     ['no serial: one batch', undefined, 5, [5]],
     ['a number', 3, 7, [3, 3, 1]],
     ['a number as a string', '2', 5, [2, 2, 1]],
@@ -24,7 +30,7 @@ describe('planBatches follows Ansible serial', () => {
   });
 
   it('keeps host order and never repeats or drops a host', () => {
-    const batches = planBatches(hosts(9), [2, '50%']);
+    const batches = planBatches(hosts(9), steps([2, '50%']));
     expect(batches).toEqual([
       ['h01', 'h02'],
       ['h03', 'h04', 'h05', 'h06'],
@@ -43,21 +49,70 @@ describe('serial values', () => {
     [' 25 % ', 8, 2],
     [4, 100, 4],
     ['100%', 3, 3],
+    // Ansible computes int(29 / 100.0 * 100) in floating point: 28, not 29
+    ['29%', 100, 28],
+    ['12%', 8, 1],
   ])('%j of %i hosts is %i', (value, total, expected) => {
-    expect(serialToCount(value as string | number, total)).toBe(expected);
+    expect(serialStepCount(steps(value)[0] as SerialStep, total)).toBe(expected);
   });
 
   it.each<[unknown, string | null]>([
     [2, null],
+    [0, null],
     ['10%', null],
     ['7', null],
-    [1.5, 'serial 1.5 is not a whole number of hosts'],
-    [-1, 'serial -1 is not a whole number of hosts'],
-    ['150%', 'serial 150% is more than 100%'],
-    ['ten', 'serial "ten" is neither a number nor a percentage'],
-    [null, 'serial must be a number, a percentage like "25%" or a list of them, not null'],
-    [true, 'serial must be a number, a percentage like "25%" or a list of them, not boolean'],
+    [1.5, '`serial` 1.5 is not a whole number of hosts'],
+    [-1, '`serial` -1 is not a whole number of hosts'],
+    ['12.5%', '`serial` "12.5%" is not a whole percentage (Ansible refuses it too)'],
+    ['0%', '`serial` "0%" must be from 1% to 100%'],
+    ['150%', '`serial` "150%" must be from 1% to 100%'],
+    ['ten', '`serial` "ten" is neither a host count nor a percentage'],
+    [[], '`serial` is an empty list'],
+    [null, '`serial` must be a host count, a percentage or a list of them, not null'],
+    [true, '`serial` must be a host count, a percentage or a list of them, not boolean'],
   ])('%j -> %j', (value, problem) => {
-    expect(serialValueProblem(value)).toBe(problem);
+    expect(parseSerial(value).problems[0]?.message ?? null).toBe(problem);
+  });
+
+  it('names the position of the bad item in a list, and gives no steps when any is bad', () => {
+    expect(parseSerial([1, 'half', '25%'])).toEqual({
+      steps: [],
+      problems: [
+        {
+          path: [1],
+          message: '`serial` "half" is neither a host count nor a percentage',
+          hint: 'write a host count such as 2, a percentage such as "25%" or a list such as [1, "25%"]',
+        },
+      ],
+    });
+  });
+});
+
+describe('max_fail_percentage', () => {
+  it.each<[unknown, number | null]>([
+    [20, 20],
+    [0, 0],
+    [12.5, 12.5],
+    ['20%', 20],
+    ['12.5', 12.5],
+    [100, 100],
+    [150, null],
+    [-1, null],
+    ['most', null],
+    [true, null],
+  ])('%j reads as %j', (value, expected) => {
+    const read = parseMaxFailPercentage(value);
+    expect('value' in read ? read.value : null).toBe(expected);
+  });
+
+  it.each<[number, number, number | undefined, boolean]>([
+    [1, 4, 25, false],
+    [2, 4, 25, true],
+    [0, 4, 0, false],
+    [1, 4, 0, true],
+    [3, 3, undefined, false],
+    [1, 3, 100 / 3, false],
+  ])('%i failed of %i with max_fail_percentage %s -> stop %s', (failed, size, max, stop) => {
+    expect(exceedsMaxFail(failed, size, max)).toBe(stop);
   });
 });

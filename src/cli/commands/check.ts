@@ -10,13 +10,22 @@ import { desiredStatesOf } from '../../modules/findings/desired.js';
 import { snapshotFileName } from '../../modules/facts/snapshot-file.js';
 import type { CheckHost, HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
-import { collect, positiveNumber } from './exec.js';
+import {
+  connectionOptions,
+  forksOption,
+  inventoryOption,
+  limitOption,
+  positiveNumber,
+  withOptions,
+  type ConnectionOptions,
+} from '../options.js';
+import { sessionBus, sessionTargets } from '../session.js';
 import { formatCheck } from './check-format.js';
 import { escapeTerminal } from '../../render/terminal-text.js';
 import type { SetExitCode } from './index.js';
 import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 
-interface CheckOptions {
+interface CheckOptions extends ConnectionOptions {
   inventory: string[];
   limit?: string;
   json?: boolean;
@@ -25,8 +34,6 @@ interface CheckOptions {
   become?: boolean;
   output?: string;
   html?: string;
-  sshConfig?: string;
-  acceptNewHostKeys?: boolean;
 }
 
 type Checked = HostOutcome<HostCheck> & { vars?: Record<string, unknown> };
@@ -39,35 +46,25 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<Checked[]> {
       : opts.profile === true
         ? 5
         : positiveNumber(opts.profile, '--profile', true)!;
-  const [{ loadInventory }, { selectHosts }, { loadSshConfig }, { resolveTargets }, { checkFleet }, { EventBus }] =
-    await Promise.all([
-      import('../../load/inventory.js'),
-      import('../../load/limit.js'),
-      import('../../targets/ssh-config.js'),
-      import('../../targets/resolve-target.js'),
-      import('../../executor/check-run.js'),
-      import('../../events/events.js'),
-    ]);
+  const [{ loadInventory }, { selectHosts }, { checkFleet }] = await Promise.all([
+    import('../../load/inventory.js'),
+    import('../../load/limit.js'),
+    import('../../executor/check-run.js'),
+  ]);
   const inv = loadInventory(opts.inventory);
   const names = selectHosts(inv, opts.limit);
   const states = desiredStatesOf(names.map((n) => inv.hosts.get(n)!)); // bad values: ConfigError with file:line:col
   const desired = names.map((n) => states.get(n)!);
-  const targets = resolveTargets(
+  const targets = await sessionTargets(
     names.map((n) => inv.hosts.get(n)!),
-    {
-      sshConfig: loadSshConfig(opts.sshConfig),
-      ...(opts.become === false ? { become: false } : {}),
-      acceptNewHostKeys: opts.acceptNewHostKeys === true,
-    },
+    { ...opts, become: opts.become === false ? false : undefined },
   );
   const hosts: CheckHost[] = targets.map((target, i) => ({ target, desired: desired[i]! }));
-  const bus = new EventBus();
-  let finish = async () => {};
-  if (!quiet && process.stderr.isTTY) {
-    const live = (await import('../../render/listr.js')).listrRenderer((t) => void process.stderr.write(t));
-    bus.on(live.listener);
-    finish = () => live.done();
-  }
+  const { bus, finish } = await sessionBus(
+    !quiet && process.stderr.isTTY
+      ? (await import('../../render/listr.js')).listrRenderer((t) => void process.stderr.write(t))
+      : undefined,
+  );
   const outcomes = await checkFleet(hosts, { bus, forks, profileSeconds });
   await finish();
   return outcomes.map((o) => ({ ...o, vars: inv.hosts.get(o.host)?.vars ?? {} }));
@@ -89,18 +86,17 @@ function checkExitCode(outcomes: HostOutcome<HostCheck>[]): number {
 
 export function registerCheck(program: Command, setExitCode: SetExitCode): void {
   const common = (c: Command) =>
-    c
-      .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-      .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
-      .option(
-        '--profile [seconds]',
-        'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples',
-      )
-      .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
-      .option('-f, --forks <n>', 'hosts at once', '50')
-      .option('--accept-new-host-keys', 'record host keys of hosts seen for the first time')
-      .option('--ssh-config <file>', 'OpenSSH client config to read')
-      .option('--html <file>', 'also write the IOMMU topology pictures and findings as one self-contained HTML page');
+    withOptions(
+      withOptions(c, inventoryOption(), limitOption())
+        .option(
+          '--profile [seconds]',
+          'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples',
+        )
+        .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
+        .option('--html <file>', 'also write the IOMMU topology pictures and findings as one self-contained HTML page'),
+      forksOption(50, 'hosts at once'),
+      connectionOptions(),
+    );
   common(
     program
       .command('check')

@@ -7,43 +7,24 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/config-error.js';
 import type { SetExitCode } from './index.js';
 import { EXIT_HELP, exitCodeOf } from '../exit-codes.js';
+import {
+  connectionOptions,
+  forksOption,
+  inventoryOption,
+  limitOption,
+  positiveNumber,
+  withOptions,
+  type ConnectionOptions,
+} from '../options.js';
+import { sessionBus, sessionTargets } from '../session.js';
 
-interface ExecOptions {
+interface ExecOptions extends ConnectionOptions {
   inventory: string[];
   limit?: string;
   become?: boolean;
   json?: boolean;
   timeout?: string;
   forks: string;
-  connectTimeout?: string;
-  acceptNewHostKeys?: boolean;
-  sshConfig?: string;
-}
-
-/** Commander's accumulator for a repeatable option (`-i a -i b`). */
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
-/** The same for comma-separated lists (`-t a,b -t c`). */
-export const collectList = (value: string, previous: string[] = []) => [
-  ...previous,
-  ...value
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean),
-];
-
-/** A positive number from an option, or a ConfigError naming the option. */
-export function positiveNumber(value: string | undefined, option: string, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new ConfigError([
-      {
-        message: `${option} is "${value}"`,
-        hint: `write ${option} followed by a positive ${integer ? 'whole number' : 'number'}, e.g. ${option} ${integer ? 50 : 30}`,
-      },
-    ]);
-  }
-  return n;
 }
 
 /** The shared table (exit-codes.ts): 0 all ok, 1 a command failed (or timed out, or sudo refused), 4 a host was unreachable. */
@@ -54,28 +35,16 @@ export function execExitCode(counts: { failed: number; unreachable: number }): n
 async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
   const timeoutS = positiveNumber(opts.timeout, '--timeout', false);
-  const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
   const command = words.join(' ');
   if (command.trim() === '')
     throw new ConfigError([
       { message: 'no command given', hint: 'put the command after --, e.g. rollgate exec -i hosts.yml -- uname -r' },
     ]);
   // Loaded here, not at startup: `rollgate --help` and other commands do not pay for ssh2.
-  const [
-    { loadInventory },
-    { selectHosts },
-    { loadSshConfig },
-    { resolveTargets },
-    { runAdHoc },
-    { EventBus },
-    { runSecrets },
-  ] = await Promise.all([
+  const [{ loadInventory }, { selectHosts }, { runAdHoc }, { runSecrets }] = await Promise.all([
     import('../../load/inventory.js'),
     import('../../load/limit.js'),
-    import('../../targets/ssh-config.js'),
-    import('../../targets/resolve-target.js'),
     import('../../executor/ad-hoc.js'),
-    import('../../events/events.js'),
     import('../../executor/run-secrets.js'),
   ]);
   const inv = loadInventory(opts.inventory);
@@ -84,26 +53,21 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
     process.stderr.write('rollgate exec: no hosts matched, nothing to do\n');
     return setExitCode(0);
   }
-  const targets = resolveTargets(
+  const targets = await sessionTargets(
     names.map((n) => inv.hosts.get(n)!),
-    {
-      sshConfig: loadSshConfig(opts.sshConfig),
-      ...(opts.become ? { become: true } : {}),
-      acceptNewHostKeys: opts.acceptNewHostKeys === true,
-      ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
-    },
+    { ...opts, become: opts.become ? true : undefined },
   );
-  const bus = new EventBus();
-  // A host that prints an inventory secret (or a BMC password) shows [redacted], as in `rollgate run`.
+  const { bus, finish } = await sessionBus(
+    opts.json
+      ? { listener: (await import('../../render/json-lines.js')).jsonLinesRenderer('results') }
+      : process.stdout.isTTY
+        ? (await import('../../render/listr.js')).listrRenderer()
+        : { listener: (await import('../../render/plain.js')).plainRenderer() },
+  );
+  // A host that prints an inventory secret (or a BMC password) shows [redacted], as in `rollgate run`; the bus
+  // scrubs before any listener sees an event.
   const secrets = runSecrets({ inventory: inv, plays: [], extraVars: {} });
   bus.scrubWith((e) => secrets.scrub(e));
-  let finish = async () => {};
-  if (opts.json) bus.on((await import('../../render/json-lines.js')).jsonLinesRenderer('results'));
-  else if (process.stdout.isTTY) {
-    const live = (await import('../../render/listr.js')).listrRenderer();
-    bus.on(live.listener);
-    finish = () => live.done();
-  } else bus.on((await import('../../render/plain.js')).plainRenderer());
   const outcomes = await runAdHoc(targets, command, {
     bus,
     forks,
@@ -119,28 +83,20 @@ async function runExec(words: string[], opts: ExecOptions, setExitCode: SetExitC
 }
 
 export function registerExec(program: Command, setExitCode: SetExitCode): void {
-  program
+  const exec = program
     .command('exec')
     .description("Run one shell command on every selected host (like `ansible -m raw`) and show each host's output")
     .argument('<command...>', 'the command, after --; its words are joined with spaces and run by the login shell')
-    .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-    .option(
-      '-l, --limit <pattern>',
-      'only hosts matching this Ansible pattern (group, host, glob, !exclude, &intersect)',
-    )
+    .addOption(inventoryOption())
+    .addOption(limitOption('only hosts matching this Ansible pattern (group, host, glob, !exclude, &intersect)'))
     .option(
       '-b, --become',
       'run the command as root through `sudo -n` (never prompts; fails clearly if sudo wants a password)',
     )
     .option('--json', 'print one JSON object per host as it finishes, then a summary object')
     .option('-t, --timeout <seconds>', 'kill the command on a host after this long (the host is failed, kind timeout)')
-    .option('-f, --forks <n>', 'hosts at once', '50')
-    .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host (default: inventory, else 15)')
-    .option(
-      '--accept-new-host-keys',
-      'record host keys of hosts seen for the first time in their known_hosts file (a changed key is still refused)',
-    )
-    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
+    .addOption(forksOption(50, 'hosts at once'));
+  withOptions(exec, connectionOptions())
     .addHelpText(
       'after',
       `\n${EXIT_HELP}\n\n` + 'Example:\n  rollgate exec -i inventory/hosts.yml --limit hypervisors -- uname -r',

@@ -8,7 +8,7 @@ import { loadInventory } from '../../load/inventory.js';
 import { selectHosts } from '../../load/limit.js';
 import { ansibleJson, inventoryGraph, inventoryList, printableHostVars } from '../../render/inventory-list.js';
 import type { SetExitCode } from './index.js';
-import { collect } from './exec.js';
+import { collect } from '../options.js';
 
 interface InventoryOptions {
   inventory: string[];

@@ -11,14 +11,27 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../core/config-error.js';
 import type { Inventory } from '../../load/inventory.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
-import { collect, collectList, positiveNumber } from './exec.js';
+import {
+  collect,
+  connectionOptions,
+  extraVarsOption,
+  forksOption,
+  inventoryOption,
+  journalOption,
+  limitOption,
+  positiveNumber,
+  tagOptions,
+  withOptions,
+  type ConnectionOptions,
+} from '../options.js';
+import { sessionBus, sessionJournal, sessionTargets, type Renderer } from '../session.js';
 import { LEASE_TTL_MS } from '../../journal/run-lease.js';
-
-const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 import type { SetExitCode } from './index.js';
 import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
 
-interface RolloutOptions {
+const LEASE_TTL_S = LEASE_TTL_MS / 1000;
+
+interface RolloutOptions extends ConnectionOptions {
   inventory: string[];
   force?: boolean;
   limit?: string;
@@ -29,7 +42,6 @@ interface RolloutOptions {
   yes?: boolean;
   journal?: string;
   bootTimeout?: string;
-  sshConfig?: string;
   forks?: string;
   rebootDays?: string;
   startTime?: string;
@@ -197,29 +209,16 @@ async function execute(
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [
-    { loadSshConfig },
-    { resolveTargets },
-    { openJournal },
-    { onInterrupt },
-    { EventBus },
-    { runRollout },
-    { movedHosts },
-    { runSecrets },
-  ] = await Promise.all([
-    import('../../targets/ssh-config.js'),
-    import('../../targets/resolve-target.js'),
-    import('../journal-open.js'),
+  const [{ onInterrupt }, { runRollout }, { movedHosts }, { runSecrets }] = await Promise.all([
     import('../interrupts.js'),
-    import('../../events/events.js'),
     import('../../executor/rollout/rollout.js'),
     import('../../executor/machine-identity.js'),
     import('../../executor/run-secrets.js'),
   ]);
   const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
   // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
-  const targets = resolveTargets(hosts, { sshConfig: loadSshConfig(opts.sshConfig), become: true });
-  const journal = openJournal(opts.journal);
+  const targets = await sessionTargets(hosts, { ...opts, become: true });
+  const journal = await sessionJournal(opts.journal);
   journal.secrets = secrets;
   let interrupts: ReturnType<typeof onInterrupt> | undefined;
   try {
@@ -242,18 +241,16 @@ async function execute(
           ...(windowInput ? { window: windowInput } : {}),
         },
       }).id;
-    const bus = new EventBus();
-    bus.on((e) => journal.addEvent(runId, e));
-    let finish = async () => {};
     const approvals =
       !opts.yes &&
       (settings.pauseAfterCanaries?.kind === 'approval' || settings.pauseBetweenBatches?.kind === 'approval');
-    if (opts.json) bus.on((e) => void process.stdout.write(`${JSON.stringify(e)}\n`));
-    else if (process.stderr.isTTY && !approvals) {
-      const live = (await import('../../render/rollout-listr.js')).rolloutListrRenderer();
-      bus.on(live.listener);
-      finish = () => live.done();
-    } else bus.on((await import('../../render/rollout-plain.js')).rolloutPlainRenderer());
+    const renderer: Renderer = opts.json
+      ? { listener: (e) => void process.stdout.write(`${JSON.stringify(e)}\n`) }
+      : process.stderr.isTTY && !approvals
+        ? (await import('../../render/rollout-listr.js')).rolloutListrRenderer()
+        : { listener: (await import('../../render/rollout-plain.js')).rolloutPlainRenderer() };
+    // The journal hears every event first, then the renderer.
+    const { bus, finish } = await sessionBus({ listener: (e) => journal.addEvent(runId, e) }, renderer);
     interrupts = onInterrupt(opts.resuming ? 'resume' : 'rollout', journal);
     const stop = interrupts.signal;
     const outcome = await runRollout({
@@ -317,25 +314,16 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
       'Staged rollout of a play: one canary per hardware kind, then batches; trial boot, verification, automatic rollback',
     )
     .argument('<playbook>', 'playbook with one play')
-    .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
-    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList, [])
-    .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated, repeatable)', collectList, [])
-    .option(
-      '-e, --extra-vars <vars>',
-      'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)',
-      collect,
-      [],
-    )
+    .addOption(inventoryOption())
+    .addOption(limitOption());
+  withOptions(rollout, tagOptions(), extraVarsOption())
     .option('--json', 'one JSON event per line on stdout')
     .option('-y, --yes', 'approve pauses without asking')
     .option(
       '--boot-timeout <seconds>',
       "seconds to wait for a host to come back from a boot (default: the play's rollout.boot_timeout, else 600)",
-    )
-    .option('-f, --forks <n>', 'hosts of a batch worked on at once', '10')
-    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
-    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
+    );
+  withOptions(rollout, forksOption(10, 'hosts of a batch worked on at once'), connectionOptions(), journalOption())
     .addHelpText(
       'after',
       `
@@ -362,8 +350,7 @@ ${EXIT_HELP}
     .action((playbook: string, opts: RolloutOptions) => execute({ ...opts, playbook, resuming: false }, setExitCode));
   windowOptions(rollout);
 
-  const resume = program
-    .command('resume')
+  const resume = withOptions(program.command('resume'), connectionOptions())
     .description(
       'Continue a rollout whose controller stopped: each host is found where it is and completed or rolled back',
     )

@@ -5,7 +5,18 @@
  */
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { collect, collectList, positiveNumber } from './exec.js';
+import {
+  connectionOptions,
+  extraVarsOption,
+  forksOption,
+  inventoryOption,
+  journalOption,
+  limitOption,
+  positiveNumber,
+  tagOptions,
+  withOptions,
+} from '../options.js';
+import { sessionBus, sessionJournal, sessionTargets } from '../session.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import type { SetExitCode } from './index.js';
 
@@ -36,7 +47,6 @@ export function runExitCode(result: { failed: boolean; unreachable: boolean }): 
 
 async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
-  const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
   const [{ loadPlaybook }, { loadInventory }, { planRun }, { parseExtraVars }] = await Promise.all([
     import('../../load/playbook.js'),
     import('../../load/inventory.js'),
@@ -71,43 +81,25 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     process.stdout.write(formatPlan(plan, { hosts: opts.listHosts === true, tasks: opts.listTasks === true }));
     return setExitCode(0);
   }
-  const [
-    { loadSshConfig },
-    { resolveTargets },
-    { openJournal },
-    { onInterrupt },
-    { EventBus },
-    { runPlaybook, HostsLockedError },
-    { runSecrets },
-  ] = await Promise.all([
-    import('../../targets/ssh-config.js'),
-    import('../../targets/resolve-target.js'),
-    import('../journal-open.js'),
+  const [{ onInterrupt }, { runPlaybook, HostsLockedError }, { runSecrets }] = await Promise.all([
     import('../interrupts.js'),
-    import('../../events/events.js'),
     import('../../executor/run-playbook.js'),
     import('../../executor/run-secrets.js'),
   ]);
   const secrets = runSecrets({ inventory, plays: plan.plays.map((p) => p.play), extraVars });
-  const targets = resolveTargets(
+  const targets = await sessionTargets(
     plan.hosts.map((n) => inventory.hosts.get(n)!),
-    {
-      sshConfig: loadSshConfig(opts.sshConfig),
-      ...(opts.become ? { become: true } : {}),
-      acceptNewHostKeys: opts.acceptNewHostKeys === true,
-      ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
-    },
+    { ...opts, become: opts.become ? true : undefined },
   );
-  const journal = openJournal(opts.journal);
-  const bus = new EventBus();
-  if (opts.json) bus.on((await import('../../render/run-json.js')).runJsonRenderer());
-  else
-    bus.on(
-      (await import('../../render/run-plain.js')).runPlainRenderer({
-        diff: opts.diff === true,
-        ...(opts.journal ? { journal: opts.journal } : {}),
-      }),
-    );
+  const journal = await sessionJournal(opts.journal);
+  const { bus } = await sessionBus({
+    listener: opts.json
+      ? (await import('../../render/run-json.js')).runJsonRenderer()
+      : (await import('../../render/run-plain.js')).runPlainRenderer({
+          diff: opts.diff === true,
+          ...(opts.journal ? { journal: opts.journal } : {}),
+        }),
+  });
   const interrupts = onInterrupt('run', journal);
   try {
     const result = await runPlaybook({
@@ -146,32 +138,21 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
 }
 
 export function registerRun(program: Command, setExitCode: SetExitCode): void {
-  program
+  const command = program
     .command('run')
     .description('Run a playbook on the inventory, as ansible-playbook does (check mode and diffs included)')
-    .argument('<playbook>', 'playbook file (a list of plays)')
-    .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-    .option('-l, --limit <pattern>', 'only hosts matching this Ansible pattern')
-    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collectList, [])
-    .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated, repeatable)', collectList, [])
+    .argument('<playbook>', 'playbook file (a list of plays)');
+  withOptions(command, inventoryOption(), limitOption(), tagOptions())
     .option('-C, --check', 'compute what would change and change nothing')
     .option('-D, --diff', 'show unified diffs of the files that change (or would) and the commands that run')
-    .option('--json', 'print one JSON event per line instead of text')
-    .option(
-      '-e, --extra-vars <vars>',
-      'KEY=VALUE, a JSON/YAML mapping, or @FILE (repeatable; highest precedence)',
-      collect,
-      [],
-    )
-    .option('-f, --forks <n>', 'hosts worked on at once within a task', '50')
-    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
-    .option('-b, --become', 'run every command through `sudo -n`, whatever the inventory says')
-    .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
-    .option(
-      '--accept-new-host-keys',
-      'record host keys of hosts seen for the first time (a changed key is still refused)',
-    )
-    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
+    .option('--json', 'print one JSON event per line instead of text');
+  withOptions(
+    command,
+    extraVarsOption(),
+    forksOption(50, 'hosts worked on at once within a task'),
+    journalOption(),
+  ).option('-b, --become', 'run every command through `sudo -n`, whatever the inventory says');
+  withOptions(command, connectionOptions())
     .option('--syntax-check', 'only check the playbook (no inventory, no host)')
     .option('--list-hosts', 'print the hosts of each play and exit')
     .option('--list-tasks', 'print the tasks of each play (after --tags/--skip-tags) and exit')

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/config-error.js';
 import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
-import { collect } from './exec.js';
+import { collect } from '../options.js';
 import { EXIT } from '../exit-codes.js';
 
 export function registerRuns(program: Command, setExitCode: SetExitCode): void {

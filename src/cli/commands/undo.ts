@@ -6,11 +6,20 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/config-error.js';
 import type { SetExitCode } from './index.js';
-import { collect, positiveNumber } from './exec.js';
+import {
+  collect,
+  connectionOptions,
+  forksOption,
+  journalOption,
+  positiveNumber,
+  withOptions,
+  type ConnectionOptions,
+} from '../options.js';
+import { sessionJournal, sessionTargets } from '../session.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import { escapeTerminal } from '../../render/terminal-text.js';
 
-interface UndoOptions {
+interface UndoOptions extends ConnectionOptions {
   inventory?: string[];
   limit?: string;
   journal?: string;
@@ -18,34 +27,21 @@ interface UndoOptions {
   become?: boolean;
   force?: boolean;
   forks: string;
-  connectTimeout?: string;
-  acceptNewHostKeys?: boolean;
-  sshConfig?: string;
 }
 
 async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCode): Promise<void> {
   const forks = positiveNumber(opts.forks, '--forks', true)!;
-  const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
-  const [
-    { openJournal },
-    { onInterrupt },
-    { movedHosts },
-    { loadInventory },
-    { selectHosts },
-    { loadSshConfig },
-    { resolveTargets },
-    { undoRun, runHosts, UndoRefused },
-  ] = await Promise.all([
-    import('../journal-open.js'),
-    import('../interrupts.js'),
-    import('../../executor/machine-identity.js'),
-    import('../../load/inventory.js'),
-    import('../../load/limit.js'),
-    import('../../targets/ssh-config.js'),
-    import('../../targets/resolve-target.js'),
-    import('../../executor/undo-run.js'),
-  ]);
-  const journal = openJournal(opts.journal);
+  // Bad option values stop here, before the journal is opened.
+  positiveNumber(opts.connectTimeout, '--connect-timeout', false);
+  const [{ onInterrupt }, { movedHosts }, { loadInventory }, { selectHosts }, { undoRun, runHosts, UndoRefused }] =
+    await Promise.all([
+      import('../interrupts.js'),
+      import('../../executor/machine-identity.js'),
+      import('../../load/inventory.js'),
+      import('../../load/limit.js'),
+      import('../../executor/undo-run.js'),
+    ]);
+  const journal = await sessionJournal(opts.journal);
   try {
     const run = journal.getRun(runId);
     if (!run)
@@ -79,14 +75,9 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       );
       return setExitCode(0);
     }
-    const targets = resolveTargets(
+    const targets = await sessionTargets(
       names.map((n) => inv.hosts.get(n)!),
-      {
-        sshConfig: loadSshConfig(opts.sshConfig),
-        ...(opts.become ? { become: true } : {}),
-        acceptNewHostKeys: opts.acceptNewHostKeys === true,
-        ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
-      },
+      { ...opts, become: opts.become ? true : undefined },
     );
     // Undo sends saved files to a machine: only to the one the run changed (unless the operator says it moved).
     const moved = opts.force ? [] : movedHosts(journal, runId, targets, inv.hosts);
@@ -136,7 +127,7 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
 }
 
 export function registerUndo(program: Command, setExitCode: SetExitCode): void {
-  program
+  const undo = program
     .command('undo')
     .description(
       'Undo every journaled change of a run on its hosts, newest first, byte for byte (an interrupted run too)',
@@ -148,20 +139,15 @@ export function registerUndo(program: Command, setExitCode: SetExitCode): void {
       collect,
     )
     .option('-l, --limit <pattern>', "only the run's hosts matching this Ansible pattern")
-    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL, else ~/.local/state/rollgate/journal.db)')
+    .addOption(journalOption())
     .option('-b, --become', 'run as root through `sudo -n`')
     .option(
       '--force',
       'go on although a run is marked running by a controller on another machine (known dead), or a host now points to another address or host key than when the run changed it (the same machine, moved)',
     )
     .option('--json', 'print the result as one JSON object')
-    .option('-f, --forks <n>', 'hosts at once', '10')
-    .option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host')
-    .option(
-      '--accept-new-host-keys',
-      'record host keys of hosts seen for the first time (a changed key is still refused)',
-    )
-    .option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)')
+    .addOption(forksOption(10, 'hosts at once'));
+  withOptions(undo, connectionOptions())
     .addHelpText(
       'after',
       `\nA step that failed or was interrupted gets its recorded files back, never an undo command that assumes it succeeded (printed as "held back").\nAn undo that failed on a host can be run again; refused (5) means the run is still in progress or its hosts are locked;\na host whose inventory entry now points elsewhere is refused (2) unless --force.\n${EXIT_HELP}\n\nExample:\n  rollgate undo 20250114-093012-4f2a --limit hv-03`,

@@ -5,7 +5,7 @@
  * "not yet". Outcomes are values.
  */
 import type { Connection } from '../../connection/connection.js';
-import { readBootInfo, requestReboot, waitForBoot, type WaitOutcome } from './boot-wait.js';
+import { readBootInfo, requestReboot, waitForNewBootId, type WaitOutcome } from '../../modules/boot/reboot-proof.js';
 import type { HostCtx } from './host-context.js';
 
 export type BootOutcome = WaitOutcome & { reset: boolean };
@@ -13,9 +13,9 @@ export type BootOutcome = WaitOutcome & { reset: boolean };
 /** Wait for a boot other than `oldBootId`, within the host's boot timeout. */
 export function waitForNewBoot(h: HostCtx, oldBootId: string): Promise<WaitOutcome> {
   const { d } = h;
-  return waitForBoot(d.open, d.hr, oldBootId, {
+  return waitForNewBootId(d.open, d.hr, oldBootId, {
     timeoutMs: d.settings.bootTimeoutSec * 1000,
-    ...(d.pollMs !== undefined ? { pollMs: d.pollMs } : {}),
+    pollMs: d.pollMs,
   });
 }
 

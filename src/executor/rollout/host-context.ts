@@ -30,10 +30,10 @@ export interface HostRunDeps {
   power: PowerDriver | null;
   hr: HostRoot;
   collect(conn: Connection): Promise<HostSnapshot>;
-  /** Replaces `systemctl reboot` (throwaway-root tests). */
+  /** `rollgate_reboot_command`: replaces `systemctl reboot` (throwaway-root tests). */
   rebootCommand?: string;
-  /** Pause between login attempts while waiting for a boot, in milliseconds. Default 5000. */
-  pollMs?: number;
+  /** Pause between login attempts while waiting for a boot, in milliseconds (`rollgate_reboot_poll_seconds`). */
+  pollMs: number;
   /** Re-entering after the controller stopped (rollgate resume). */
   resuming?: boolean;
   /** Where the serial console of the host is logged, for the evidence of "needs a person". */

@@ -12,7 +12,8 @@ import { trialBootOf } from '../../trial-boot/registry.js';
 import { undoEntry } from '../undo-run.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
-import { readBootInfo, serviceStates } from './boot-wait.js';
+import { readBootInfo } from '../../modules/boot/reboot-proof.js';
+import { serviceStates } from './service-states.js';
 import type { HostCtx } from './host-context.js';
 import { noExpectations, verificationPassed, verifyBoot } from './verify.js';
 

@@ -4,8 +4,7 @@
  * threshold is crossed or a host needs a person. Hosts not started stay untouched. The plan is stored with the
  * run, so `resume` walks the same plan: finished hosts are skipped, interrupted ones re-enter their phase.
  */
-import type { Connection } from '../../connection/connection.js';
-import { SshConnection } from '../../connection/ssh.js';
+import { connectionFactory, type Opener } from '../connections.js';
 import type { SshTarget } from '../../connection/target.js';
 import type { EventBus, RolloutHostStatus, RolloutResult } from '../../events/events.js';
 import type { Journal } from '../../journal/journal.js';
@@ -31,6 +30,7 @@ import { describeConflicts } from '../../journal/run-life.js';
 import { addressSubjects, claimingOpener } from '../machine-identity.js';
 import { RunControl } from '../run-control.js';
 import { passWindow, type WindowGateDeps } from './window-gate.js';
+import { rebootOverrides } from '../../modules/boot/reboot-proof.js';
 
 export interface RolloutInput {
   journal: Journal;
@@ -51,9 +51,10 @@ export interface RolloutInput {
   resuming?: boolean;
   /** Hosts worked on at once inside a batch. Default 10. */
   forks?: number;
+  /** Pause between login attempts while waiting (ms); default: the host's `rollgate_reboot_poll_seconds`. */
   pollMs?: number;
-  /** How to log in (default SshConnection.open). */
-  open?: (target: SshTarget) => Promise<Connection>;
+  /** How to log in (default ssh2: ../connections.ts, with the run's known_hosts store and bastions). */
+  open?: Opener;
   /** Aborted by the operator (SIGINT / SIGTERM): stop taking new steps; `reason` says why. */
   stop?: AbortSignal;
   /** The operator checked that a host presenting another host key than the run recorded is the same machine. */
@@ -142,7 +143,9 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     control.release();
     return { result: 'lock_refused', hosts: new Map(), stopped: message };
   }
-  const open = claimingOpener(input.open ?? ((t: SshTarget) => SshConnection.open(t)), {
+  // One factory for the whole rollout: every login, reconnect and wait shares its known_hosts store and bastions.
+  const connections = connectionFactory(input.open);
+  const open = claimingOpener((t: SshTarget) => connections.open(t), {
     journal,
     lock,
     runId,
@@ -207,11 +210,8 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
       power: input.power.get(name) ?? null,
       hr: hostRootFromVars(inv.vars),
       collect: (conn) => collectSnapshot(conn, inv),
-      ...(typeof inv.vars.rollgate_reboot_command === 'string'
-        ? { rebootCommand: inv.vars.rollgate_reboot_command }
-        : {}),
+      ...rebootTuning(inv.vars, input.pollMs),
       ...(typeof inv.vars.rollgate_console_log === 'string' ? { serialLog: inv.vars.rollgate_console_log } : {}),
-      ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
       ...(input.resuming ? { resuming: true } : {}),
     });
     // A host stopped mid-change (interrupted, or lost before its trial boot: its phase stays) keeps its lock and its
@@ -314,6 +314,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     reason ? 'interrupted' : result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result,
   );
   control.release();
+  await connections.close();
   const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 0, needs_person: 0 };
   for (const s of statuses.values()) counts[s]++;
   emit({ type: 'rollout.finished', at: Date.now(), runId, result, counts, ms: Date.now() - started });
@@ -323,4 +324,13 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     ...(stopped ? { stopped } : {}),
     ...(reason ? { interrupted: { reason, midChange } } : {}),
   };
+}
+
+/** The host's reboot overrides (read as the `reboot` module reads them); `pollMs` of the input wins (tests). */
+function rebootTuning(
+  vars: Record<string, unknown>,
+  pollMs: number | undefined,
+): { pollMs: number; rebootCommand?: string } {
+  const o = rebootOverrides(vars);
+  return { pollMs: pollMs ?? o.pollMs, ...(o.command ? { rebootCommand: o.command } : {}) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../../src/connection/connection.js';
-import { waitForBoot } from '../../../src/executor/rollout/boot-wait.js';
+import { rebootOverrides, waitForNewBootId as waitForBoot } from '../../../src/modules/boot/reboot-proof.js';
 import { makeHostRoot } from '../../../src/modules/host-root.js';
 
 describe('waiting for a boot', () => {
@@ -26,5 +26,18 @@ describe('waiting for a boot', () => {
       waitForBoot(async () => Promise.reject(refusal), makeHostRoot('/'), 'old', { timeoutMs: 60_000, pollMs: 50 }),
     ).rejects.toBe(refusal);
     expect(Date.now() - started).toBeLessThan(20_000); // far below the 60 s it would wait
+  });
+});
+
+describe('the reboot overrides run and rollout both read', () => {
+  it.each<[Record<string, unknown>, { pollMs: number; command?: string }]>([
+    [{}, { pollMs: 5000 }],
+    [{ rollgate_reboot_poll_seconds: 0.3 }, { pollMs: 300 }],
+    [{ rollgate_reboot_poll_seconds: '2' }, { pollMs: 2000 }],
+    [{ rollgate_reboot_poll_seconds: -1 }, { pollMs: 5000 }],
+    [{ rollgate_reboot_command: '/sbin/reboot -f' }, { pollMs: 5000, command: '/sbin/reboot -f' }],
+    [{ rollgate_reboot_command: ' ' }, { pollMs: 5000 }],
+  ])('%j -> %j', (vars, expected) => {
+    expect(rebootOverrides(vars)).toEqual(expected);
   });
 });

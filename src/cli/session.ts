@@ -1,0 +1,63 @@
+/**
+ * The composition root of a session on hosts: the one place `run`, `rollout`, `exec`, `check` and `undo` turn
+ * their shared options into finished SSH targets (targets/ with ~/.ssh/config, become, the connect timeout and
+ * new-host-key policy), an event bus with its renderer, and the journal. Commands compose these instead of wiring
+ * each by hand. Heavy modules are imported here only when a command asks for that part.
+ */
+import type { SshTarget } from '../connection/target.js';
+import type { EventBus, RollgateEvent } from '../events/events.js';
+import type { Journal } from '../journal/journal.js';
+import type { TargetHost } from '../targets/resolve-target.js';
+import { positiveNumber, type ConnectionOptions } from './options.js';
+
+export interface TargetChoices extends ConnectionOptions {
+  /** true: every command through `sudo -n`; false: never; absent: as the inventory says. */
+  become?: boolean;
+}
+
+/** Finished targets for `hosts`, or one ConfigError listing every host's problem. */
+export async function sessionTargets(hosts: readonly TargetHost[], opts: TargetChoices): Promise<SshTarget[]> {
+  const connectS = positiveNumber(opts.connectTimeout, '--connect-timeout', false);
+  const [{ loadSshConfig }, { resolveTargets }] = await Promise.all([
+    import('../targets/ssh-config.js'),
+    import('../targets/resolve-target.js'),
+  ]);
+  return resolveTargets(hosts, {
+    sshConfig: loadSshConfig(opts.sshConfig),
+    ...(opts.become !== undefined ? { become: opts.become } : {}),
+    acceptNewHostKeys: opts.acceptNewHostKeys === true,
+    ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
+  });
+}
+
+/** An event bus with its listeners; `finish()` lets a live renderer draw its last frame. */
+export interface SessionBus {
+  bus: EventBus;
+  finish(): Promise<void>;
+}
+
+/** A renderer chosen by the command: a listener, and what to await once the work is done. */
+export type Renderer = { listener: (e: RollgateEvent) => void; done?: () => Promise<void> };
+
+/** The session's bus, with the command's renderers (none: events go nowhere but the listeners added later). */
+export async function sessionBus(...renderers: Array<Renderer | undefined>): Promise<SessionBus> {
+  const { EventBus } = await import('../events/events.js');
+  const bus = new EventBus();
+  const done: Array<() => Promise<void>> = [];
+  for (const r of renderers) {
+    if (!r) continue;
+    bus.on(r.listener);
+    if (r.done) done.push(r.done);
+  }
+  return {
+    bus,
+    finish: async () => {
+      for (const d of done) await d();
+    },
+  };
+}
+
+/** The journal at `--journal` (else $ROLLGATE_JOURNAL, else the default path). */
+export async function sessionJournal(path: string | undefined): Promise<Journal> {
+  return (await import('./journal-open.js')).openJournal(path);
+}
