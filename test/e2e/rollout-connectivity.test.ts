@@ -119,7 +119,8 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
         ).toMatchObject({ ok: true });
         expect(await onHost(lab, h, 'cat /proc/cmdline')).toMatch(/ rollgate\.e2e=link /);
         const env = await onHost(lab, h, `${GRUBENV}; test -e /boot/rollgate && echo leftovers || true`);
-        expect(env).toMatch(/^saved_entry=gnulinux-simple-/);
+        // The committed default is the kernel's own entry (never the top-level one that boots whatever is newest).
+        expect(env).toMatch(/^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-/);
         expect(env).not.toMatch(/rollgate|leftovers|next_entry=\S/);
       }
 
