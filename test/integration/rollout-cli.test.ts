@@ -31,7 +31,8 @@ describe('rollgate rollout refuses bad input before any host', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      `${join(dir, 'inv.yml')}:4:78: host hv2: rollgate_max_down must be a whole number of hosts ≥ 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`,
+      // Checked at load time with the other declared host variables (core/host-vars.ts), at the value's position.
+      `${join(dir, 'inv.yml')}:4:97: \`rollgate_max_down\` must be at least 1, not 0. e.g. \`rollgate_max_down: 1\` (the default when rollgate_cluster is set)\n`,
     );
   });
 
