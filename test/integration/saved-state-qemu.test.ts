@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { withQmp } from '../../src/power/qmp.js';
 import { findSavedState, incomingFrom, saveVmState, UnsaveableVmError } from '../../src/lab/saved-state.js';
 import type { VmRecord } from '../../src/lab/state.js';
@@ -52,6 +53,20 @@ async function qemu(dir: string, iommu: 'intel-iommu' | 'amd-iommu', extra: stri
   );
   procs.push(p);
   await waitFor(() => existsSync(socket), 10_000);
+  // The socket file appears at bind(), a moment before QEMU listens on it: connect until it answers.
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(socket)
+        .once('connect', () => {
+          c.destroy();
+          resolve(true);
+        })
+        .once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (i >= 200) throw new Error(`QMP ${socket} never accepted a connection`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return socket;
 }
 
