@@ -5,8 +5,8 @@
  * is free again. Hosts a scenario changed are "dirty" and restored to pristine (the saved booted state, seconds)
  * before the next scenario gets them; clean ones are handed out first.
  * Requests are served in the order they came (a ticket per waiting request under <lab state>/claims-queue/): an
- * earlier request that can be served now has its hosts set aside, one that cannot keeps every free host it could
- * use from later requests. Without that, a scenario needing three Intel hosts at once waited out its whole hook
+ * earlier request that can be served now has its hosts set aside, one that cannot keeps the free hosts it will
+ * need (no more) from later requests. Without that, a scenario needing three Intel hosts at once waited out its whole hook
  * timeout while one-host scenarios kept taking Intel hosts as they came free.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,16 +100,33 @@ export function pickHosts(free: FreeHost[], req: ClaimRequest): string[] | undef
   return groups.flat();
 }
 
-/** Hosts a request could ever use: the kinds it names, or every kind for `any` and `sameKind`. */
-function usableBy(req: ClaimRequest): (h: FreeHost) => boolean {
-  if ((req.any ?? 0) > 0 || (req.sameKind ?? 0) > 0) return () => true;
-  return (h) => (h.iommu === 'intel' ? (req.intel ?? 0) > 0 : (req.amd ?? 0) > 0);
+/**
+ * The free hosts a request that cannot be served yet keeps from later requests: as many as it asks for of each
+ * kind, cheapest first (for `sameKind`, of the kind with more free hosts), so that it fills up as hosts come free
+ * while the rest of the lab keeps working.
+ */
+export function setAside(free: FreeHost[], req: ClaimRequest): string[] {
+  const cost = (h: FreeHost) => (!h.dirty ? 0 : h.restorable ? 1 : 2);
+  const order = [...free].sort((a, b) => cost(a) - cost(b) || a.index - b.index);
+  const kept = new Set<string>();
+  const keep = (n: number, ok: (h: FreeHost) => boolean) => {
+    for (const h of order.filter((x) => !kept.has(x.name) && ok(x)).slice(0, n)) kept.add(h.name);
+  };
+  keep(req.intel ?? 0, (h) => h.iommu === 'intel');
+  keep(req.amd ?? 0, (h) => h.iommu === 'amd');
+  if (req.sameKind) {
+    const count = (k: string) => order.filter((h) => !kept.has(h.name) && h.iommu === k).length;
+    const kind = count('intel') >= count('amd') ? 'intel' : 'amd';
+    keep(req.sameKind, (h) => h.iommu === kind);
+  }
+  keep(req.any ?? 0, () => true);
+  return [...kept];
 }
 
 /**
  * First come, first served: walk the waiting requests in order of arrival; each earlier one that can be served
- * now sets its hosts aside, each that cannot keeps every free host it could use. Returns the hosts for `mine`
- * (the index of this request in `queue`), or undefined to wait.
+ * now sets its hosts aside, each that cannot sets aside the free hosts it will need (setAside). Returns the hosts
+ * for `mine` (the index of this request in `queue`), or undefined to wait.
  */
 export function pickInTurn(free: FreeHost[], queue: ClaimRequest[], mine: number): string[] | undefined {
   let left = free;
@@ -117,11 +134,8 @@ export function pickInTurn(free: FreeHost[], queue: ClaimRequest[], mine: number
     const req = queue[i]!;
     const got = pickHosts(left, req);
     if (i === mine) return got;
-    if (got) left = left.filter((h) => !got.includes(h.name));
-    else {
-      const usable = usableBy(req);
-      left = left.filter((h) => !usable(h));
-    }
+    const kept = got ?? setAside(left, req);
+    left = left.filter((h) => !kept.includes(h.name));
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickHosts, pickInTurn } from '../e2e/lab-claims.js';
+import { pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
@@ -47,9 +47,14 @@ describe('handing lab hosts to e2e scenarios', () => {
     expect(pickInTurn(all, [big, small], 1)).toEqual(['lab2']);
   });
 
-  it('a request that waits for any host keeps every free host from later requests', () => {
-    const free = lab([], ['lab1']);
-    expect(pickInTurn(free, [{ sameKind: 2, label: 'a' }, { intel: 1, label: 'b' }], 1)).toBeUndefined();
+  it('a waiting request keeps only the free hosts it will need; the rest of the lab keeps working', () => {
+    // Three AMD hosts wanted, two free: both kept; the free Intel host goes to the next request.
+    const free = lab([], ['lab1', 'lab2', 'lab4']);
+    expect(pickInTurn(free, [{ amd: 3, label: 'a' }, { any: 1, label: 'b' }], 1)).toEqual(['lab1']);
+    expect(pickInTurn(free, [{ amd: 3, label: 'a' }, { amd: 1, label: 'b' }], 1)).toBeUndefined();
+    // sameKind keeps hosts of the kind with more free ones.
+    expect(setAside(free, { sameKind: 3, label: 'a' }).sort()).toEqual(['lab2', 'lab4']);
+    expect(pickInTurn(free, [{ sameKind: 3, label: 'a' }, { intel: 1, label: 'b' }], 1)).toEqual(['lab1']);
     // An earlier request that can be served takes its hosts first.
     expect(pickInTurn(lab(), [{ intel: 1, label: 'a' }, { intel: 1, label: 'b' }], 1)).toEqual(['lab3']);
   });
