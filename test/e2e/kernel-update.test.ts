@@ -65,8 +65,8 @@ async function expectUpdated(host: string): Promise<void> {
 }
 
 describe.concurrent('kernel updates on lab VMs', () => {
-  it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', () =>
-    onClaimed({ any: 1, label: 'kernel-update target' }, async ([h]) => {
+  it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', (t) =>
+    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target' }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
@@ -91,8 +91,8 @@ describe.concurrent('kernel updates on lab VMs', () => {
       await expectUpdated(host);
     }));
 
-  it('adopts a newer kernel that is installed but not running (no target_kernel)', () =>
-    onClaimed({ any: 1, label: 'kernel-update adopt newest' }, async ([h]) => {
+  it('adopts a newer kernel that is installed but not running (no target_kernel)', (t) =>
+    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update adopt newest' }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       await onHost(
@@ -118,8 +118,8 @@ describe.concurrent('kernel updates on lab VMs', () => {
       await expectUpdated(host);
     }));
 
-  it('runs the shipped read-only invocations: a health snapshot as JSON lines, a --check --diff preview that changes nothing', () =>
-    onClaimed({ intel: 1, readOnly: true, label: 'shipped read-only invocations' }, async ([h]) => {
+  it('runs the shipped read-only invocations: a health snapshot as JSON lines, a --check --diff preview that changes nothing', (t) =>
+    onClaimed({ skip: t.skip, intel: 1, readOnly: true, label: 'shipped read-only invocations' }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       const files = await onHost(lab, host, FILES_HASH);

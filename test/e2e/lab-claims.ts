@@ -29,6 +29,22 @@ export interface ClaimRequest {
   readOnly?: boolean;
   /** How long to wait for free hosts. Default 50 minutes. */
   timeoutMs?: number;
+  /** The test's `skip` (vitest context): called instead of claiming once the run's e2e budget is spent. */
+  skip?: (note: string) => void;
+}
+
+/** Thrown by a claim made past the e2e budget by a caller without `skip` (a beforeAll): skip its tests. */
+export class BudgetSpent extends Error {}
+
+/**
+ * The run's e2e budget: `.ci/run` sets ROLLGATE_E2E_DEADLINE (epoch seconds) so that the whole CI run stays within
+ * its time limit on a slow machine. A scenario that has not got its hosts by then is skipped, loudly (printed and
+ * listed at the end of the run), never started; unset (every local run), nothing is skipped.
+ */
+export function budgetNote(label: string): string | undefined {
+  const deadline = Number(process.env.ROLLGATE_E2E_DEADLINE);
+  if (!Number.isFinite(deadline) || deadline <= 0 || Date.now() / 1000 < deadline) return undefined;
+  return `${label}: NOT RUN: the e2e budget of this run (ROLLGATE_E2E_DEADLINE) was spent before its lab hosts were free`;
 }
 
 export interface Claim {
@@ -174,11 +190,20 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
   mkdirSync(queueDir(settings), { recursive: true });
   const deadline = Date.now() + (req.timeoutMs ?? 50 * 60_000);
   const ticket = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(join(queueDir(settings), ticket), JSON.stringify({ pid: process.pid, req }));
+  writeFileSync(
+    join(queueDir(settings), ticket),
+    JSON.stringify({ pid: process.pid, req: { ...req, skip: undefined } }),
+  );
   const leaveQueue = () => rmSync(join(queueDir(settings), ticket), { force: true });
   let waitedSince = 0;
   try {
     for (;;) {
+      const spent = budgetNote(req.label);
+      if (spent) {
+        console.warn(`[lab budget] ${spent}`);
+        if (req.skip) req.skip(spent);
+        throw new BudgetSpent(spent);
+      }
       const costs = await hostCosts(settings);
       const picked = await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
         const state = readLabState(paths);

@@ -55,8 +55,8 @@ beforeAll(async () => {
 });
 
 describe.concurrent('hosts that stop answering during a rollout, on lab VMs', () => {
-  it('link-down on a batch host after its change: unreachable, the others consistent, the run stopped; resume takes the change back', () =>
-    onClaimed(lab, { sameKind: 3, label: 'rollout-connectivity link-down' }, async (hosts) => {
+  it('link-down on a batch host after its change: unreachable, the others consistent, the run stopped; resume takes the change back', (t) =>
+    onClaimed(lab, { skip: t.skip, sameKind: 3, label: 'rollout-connectivity link-down' }, async (hosts) => {
       const t = Date.now();
       const before = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await state(h)] as const)));
       const run = cli([
@@ -138,8 +138,8 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
       expect(await hostLocks(runId)).toEqual([]);
     }));
 
-  it('a host with no power driver whose trial boot never answers: warned before any change, then needs a person with evidence', () =>
-    onClaimed(lab, { any: 1, label: 'rollout-connectivity no power driver' }, async ([h]) => {
+  it('a host with no power driver whose trial boot never answers: warned before any change, then needs a person with evidence', (t) =>
+    onClaimed(lab, { skip: t.skip, any: 1, label: 'rollout-connectivity no power driver' }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       const inventory = inventoryWithoutPower(lab, host);

@@ -55,8 +55,8 @@ async function onClaimed(req: ClaimRequest, fn: (hosts: string[]) => Promise<voi
 }
 
 describe.concurrent('rollouts that do not stand, on lab VMs', () => {
-  it('verification failure rolls the canary back and leaves the batch host untouched', () =>
-    onClaimed({ sameKind: 2, label: 'rollout-faults verification failure' }, async ([c, u]) => {
+  it('verification failure rolls the canary back and leaves the batch host untouched', (t) =>
+    onClaimed({ skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure' }, async ([c, u]) => {
       const [canary, other] = [c!, u!];
       const t = Date.now();
       const untouched = {
@@ -107,8 +107,8 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
       }).toEqual(untouched);
     }));
 
-  it('a hung reboot is power-reset at the boot timeout and the trial verifies', () =>
-    onClaimed({ intel: 1, label: 'rollout-faults hung reboot' }, async ([h]) => {
+  it('a hung reboot is power-reset at the boot timeout and the trial verifies', (t) =>
+    onClaimed({ skip: t.skip, intel: 1, label: 'rollout-faults hung reboot' }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       await lab.arm(host, 'hang-once');
@@ -134,8 +134,8 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
       expect(await onHost(lab, host, 'cat /proc/cmdline')).toMatch(/ iommu=pt /);
     }));
 
-  it('a kernel that never comes up lands back on the known-good entry; the batch host is never rebooted', () =>
-    onClaimed({ sameKind: 2, label: 'rollout-faults bad kernel' }, async ([c, u]) => {
+  it('a kernel that never comes up lands back on the known-good entry; the batch host is never rebooted', (t) =>
+    onClaimed({ skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel' }, async ([c, u]) => {
       const [canary, other] = [c!, u!];
       const t = Date.now();
       const before = { hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) };
@@ -173,8 +173,8 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
       expect({ hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) }).toEqual(before);
     }));
 
-  it('a controller killed (kill -9) during the trial reboot is resumed: the host is found on its trial boot and committed', () =>
-    onClaimed({ any: 1, label: 'rollout-faults kill -9 + resume' }, async ([h]) => {
+  it('a controller killed (kill -9) during the trial reboot is resumed: the host is found on its trial boot and committed', (t) =>
+    onClaimed({ skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume' }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       const killed = cli([

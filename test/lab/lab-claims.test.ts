@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LabSettings } from '../../src/lab/settings.js';
+import { BudgetSpent, claimHosts, pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
@@ -57,5 +61,39 @@ describe('handing lab hosts to e2e scenarios', () => {
     expect(pickInTurn(free, [{ sameKind: 3, label: 'a' }, { intel: 1, label: 'b' }], 1)).toEqual(['lab1']);
     // An earlier request that can be served takes its hosts first.
     expect(pickInTurn(lab(), [{ intel: 1, label: 'a' }, { intel: 1, label: 'b' }], 1)).toEqual(['lab3']);
+  });
+});
+
+describe('the e2e budget (ROLLGATE_E2E_DEADLINE, set by .ci/run)', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'rg-claims-budget-'));
+  const settings = { stateDir } as LabSettings;
+  const saved = process.env.ROLLGATE_E2E_DEADLINE;
+  afterAll(() => {
+    if (saved === undefined) delete process.env.ROLLGATE_E2E_DEADLINE;
+    else process.env.ROLLGATE_E2E_DEADLINE = saved;
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('refuses a claim made after the deadline, leaving no ticket behind', async () => {
+    process.env.ROLLGATE_E2E_DEADLINE = String(Math.floor(Date.now() / 1000) - 1);
+    await expect(claimHosts(settings, { any: 1, label: 'late scenario' })).rejects.toBeInstanceOf(BudgetSpent);
+    await expect(claimHosts(settings, { any: 1, label: 'late scenario' })).rejects.toThrow(
+      'late scenario: NOT RUN: the e2e budget of this run (ROLLGATE_E2E_DEADLINE) was spent',
+    );
+    expect(readdirSync(join(stateDir, 'claims-queue'))).toEqual([]);
+  });
+
+  it('hands the note to the skip of the test when it has one (this case ends skipped, as a late scenario would)', async (t) => {
+    process.env.ROLLGATE_E2E_DEADLINE = String(Math.floor(Date.now() / 1000) - 1);
+    let note = '';
+    await claimHosts(settings, {
+      any: 1,
+      label: 'late scenario',
+      skip: (n) => {
+        note = n;
+        t.skip(n);
+      },
+    });
+    expect.unreachable(`skip was not called (${note})`);
   });
 });
