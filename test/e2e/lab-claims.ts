@@ -29,6 +29,12 @@ export interface ClaimRequest {
   readOnly?: boolean;
   /** How long to wait for free hosts. Default 50 minutes. */
   timeoutMs?: number;
+  /**
+   * Served before requests of a lower priority (then first come, first served). The rollback paths users trust
+   * rollgate for go first, so that a CI run whose budget runs out (ROLLGATE_E2E_DEADLINE) still proves them.
+   * Default 0.
+   */
+  priority?: number;
   /** The test's `skip` (vitest context): called instead of claiming once the run's e2e budget is spent. */
   skip?: (note: string) => void;
 }
@@ -174,7 +180,12 @@ function readQueue(settings: LabSettings): Array<{ file: string; req: ClaimReque
     }
     rmSync(join(dir, file), { force: true });
   }
-  return out;
+  return inServiceOrder(out);
+}
+
+/** Higher priority first, then oldest first (ticket names start with the time they were taken). */
+export function inServiceOrder<T extends { file: string; req: ClaimRequest }>(queue: T[]): T[] {
+  return [...queue].sort((a, b) => (b.req.priority ?? 0) - (a.req.priority ?? 0) || a.file.localeCompare(b.file));
 }
 
 async function hostCosts(settings: LabSettings): Promise<Map<string, 'restore' | 'cold'>> {

@@ -37,47 +37,51 @@ beforeAll(async () => {
 
 describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
   it('an immutable grubenv is refused by the preflight before any change, naming chattr -i', (t) =>
-    onClaimed(lab, { skip: t.skip, any: 1, label: 'rollout-before-boot immutable grubenv' }, async ([h]) => {
-      const host = h!;
-      const t = Date.now();
-      await onHost(lab, host, 'chattr +i /boot/grub/grubenv');
-      try {
-        const before = await state(host);
-        // What the one-shot would meet: grub-editenv (as grub-reboot and grub-set-default run it) fails.
-        expect(
-          await onHost(lab, host, 'grub-editenv /boot/grub/grubenv set rollgate_probe=1 2>&1; echo "exit $?"'),
-        ).toMatch(/cannot open `\/boot\/grub\/grubenv': Operation not permitted\.\nexit 1\n$/);
-        const run = cli([
-          'rollout',
-          'playbooks/enable-iommu-passthrough.yml',
-          '-i',
-          lab.inventoryFile,
-          '--limit',
-          host,
-        ]);
-        const out = await run.done;
-        console.log(`rollout-before-boot immutable grubenv: ${elapsed(t)}`);
-        expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'failed' });
-        expect(out.code).toBe(1);
-        const end = ofHost(out.events, host).find((e) => e.type === 'rollout.host_finished') as { message: string };
-        expect(end.message).toContain(
-          'preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it',
-        );
-        expect(end.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
-        expect(
-          ofHost(out.events, host)
-            .filter((e) => e.type === 'rollout.host_step')
-            .map((e) => (e as { step: string }).step),
-        ).toEqual(['pre-change snapshot']);
-        expect(out.events.some((e) => e.type === 'task.result' && e.status === 'changed')).toBe(false);
-        expect(await state(host)).toEqual(before);
-      } finally {
-        await onHost(lab, host, 'chattr -i /boot/grub/grubenv');
-      }
-    }));
+    onClaimed(
+      lab,
+      { skip: t.skip, any: 1, label: 'rollout-before-boot immutable grubenv', priority: 1 },
+      async ([h]) => {
+        const host = h!;
+        const t = Date.now();
+        await onHost(lab, host, 'chattr +i /boot/grub/grubenv');
+        try {
+          const before = await state(host);
+          // What the one-shot would meet: grub-editenv (as grub-reboot and grub-set-default run it) fails.
+          expect(
+            await onHost(lab, host, 'grub-editenv /boot/grub/grubenv set rollgate_probe=1 2>&1; echo "exit $?"'),
+          ).toMatch(/cannot open `\/boot\/grub\/grubenv': Operation not permitted\.\nexit 1\n$/);
+          const run = cli([
+            'rollout',
+            'playbooks/enable-iommu-passthrough.yml',
+            '-i',
+            lab.inventoryFile,
+            '--limit',
+            host,
+          ]);
+          const out = await run.done;
+          console.log(`rollout-before-boot immutable grubenv: ${elapsed(t)}`);
+          expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'failed' });
+          expect(out.code).toBe(1);
+          const end = ofHost(out.events, host).find((e) => e.type === 'rollout.host_finished') as { message: string };
+          expect(end.message).toContain(
+            'preflight refused: /boot/grub/grubenv is immutable (chattr +i; Operation not permitted): grub-editenv cannot write it',
+          );
+          expect(end.message).toContain('(chattr -i /boot/grub/grubenv, once you know why it was set)');
+          expect(
+            ofHost(out.events, host)
+              .filter((e) => e.type === 'rollout.host_step')
+              .map((e) => (e as { step: string }).step),
+          ).toEqual(['pre-change snapshot']);
+          expect(out.events.some((e) => e.type === 'task.result' && e.status === 'changed')).toBe(false);
+          expect(await state(host)).toEqual(before);
+        } finally {
+          await onHost(lab, host, 'chattr -i /boot/grub/grubenv');
+        }
+      },
+    ));
 
   it('a failed mkdir after a kernel-args change: rolled back by itself before any reboot, the directory that was there keeps its file', (t) =>
-    onClaimed(lab, { skip: t.skip, any: 1, label: 'rollout-before-boot failed mkdir' }, async ([h]) => {
+    onClaimed(lab, { skip: t.skip, any: 1, label: 'rollout-before-boot failed mkdir', priority: 1 }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       await onHost(

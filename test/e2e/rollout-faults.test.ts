@@ -56,59 +56,64 @@ async function onClaimed(req: ClaimRequest, fn: (hosts: string[]) => Promise<voi
 
 describe.concurrent('rollouts that do not stand, on lab VMs', () => {
   it('verification failure rolls the canary back and leaves the batch host untouched', (t) =>
-    onClaimed({ skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure' }, async ([c, u]) => {
-      const [canary, other] = [c!, u!];
-      const t = Date.now();
-      const untouched = {
-        hash: await onHost(lab, other, FILES_HASH),
-        env: await onHost(lab, other, GRUBENV),
-        boot: await lab.bootId(other),
-      };
-      const files = await onHost(lab, canary, FILES_HASH);
-      const driver = await onHost(lab, canary, 'basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/driver)"');
-      await lab.arm(canary, 'no-vfio-after-boot');
-      const vfio = cli([
-        'rollout',
-        playbookFile(`vfio-nic-${canary}.yml`, VFIO_PLAY),
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        `${canary},${other}`,
-        '--boot-timeout',
-        '1200',
-      ]);
-      const a = await vfio.done;
-      console.log(`rollout-faults verification failure: ${elapsed(t)}`);
+    onClaimed(
+      { skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure', priority: 2 },
+      async ([c, u]) => {
+        const [canary, other] = [c!, u!];
+        const t = Date.now();
+        const untouched = {
+          hash: await onHost(lab, other, FILES_HASH),
+          env: await onHost(lab, other, GRUBENV),
+          boot: await lab.bootId(other),
+        };
+        const files = await onHost(lab, canary, FILES_HASH);
+        const driver = await onHost(lab, canary, 'basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/driver)"');
+        await lab.arm(canary, 'no-vfio-after-boot');
+        const vfio = cli([
+          'rollout',
+          playbookFile(`vfio-nic-${canary}.yml`, VFIO_PLAY),
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          `${canary},${other}`,
+          '--boot-timeout',
+          '1200',
+        ]);
+        const a = await vfio.done;
+        console.log(`rollout-faults verification failure: ${elapsed(t)}`);
 
-      // The trial booted, the NIC stayed on e1000e, verification failed; rolled back and verified as before.
-      expect(finishedOf(a.events), vfio.stderr()).toEqual({ [canary]: 'rolled_back' });
-      expect(a.code).toBe(3);
-      const failed = verification(a.events, canary, 'candidate');
-      expect(failed?.ok).toBe(false);
-      expect(failed?.checks.find((x) => x.name.startsWith('driver 0000:01:00.0'))).toMatchObject({
-        ok: false,
-        expected: 'vfio-pci',
-        actual: 'e1000e',
-      });
-      expect(verification(a.events, canary, 'known_good')?.ok).toBe(true);
-      expect(a.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
-        reason: 'canary_failed',
-        untouched: [other],
-      });
-      expect(await onHost(lab, canary, FILES_HASH)).toBe(files);
-      expect(await onHost(lab, canary, 'basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/driver)"')).toBe(driver);
-      expect(await onHost(lab, canary, GRUBENV)).toMatch(
-        /^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-/,
-      );
-      expect({
-        hash: await onHost(lab, other, FILES_HASH),
-        env: await onHost(lab, other, GRUBENV),
-        boot: await lab.bootId(other),
-      }).toEqual(untouched);
-    }));
+        // The trial booted, the NIC stayed on e1000e, verification failed; rolled back and verified as before.
+        expect(finishedOf(a.events), vfio.stderr()).toEqual({ [canary]: 'rolled_back' });
+        expect(a.code).toBe(3);
+        const failed = verification(a.events, canary, 'candidate');
+        expect(failed?.ok).toBe(false);
+        expect(failed?.checks.find((x) => x.name.startsWith('driver 0000:01:00.0'))).toMatchObject({
+          ok: false,
+          expected: 'vfio-pci',
+          actual: 'e1000e',
+        });
+        expect(verification(a.events, canary, 'known_good')?.ok).toBe(true);
+        expect(a.events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
+          reason: 'canary_failed',
+          untouched: [other],
+        });
+        expect(await onHost(lab, canary, FILES_HASH)).toBe(files);
+        expect(await onHost(lab, canary, 'basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/driver)"')).toBe(
+          driver,
+        );
+        expect(await onHost(lab, canary, GRUBENV)).toMatch(
+          /^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-[^>\s]+-advanced-/,
+        );
+        expect({
+          hash: await onHost(lab, other, FILES_HASH),
+          env: await onHost(lab, other, GRUBENV),
+          boot: await lab.bootId(other),
+        }).toEqual(untouched);
+      },
+    ));
 
   it('a hung reboot is power-reset at the boot timeout and the trial verifies', (t) =>
-    onClaimed({ skip: t.skip, intel: 1, label: 'rollout-faults hung reboot' }, async ([h]) => {
+    onClaimed({ skip: t.skip, intel: 1, label: 'rollout-faults hung reboot', priority: 2 }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       await lab.arm(host, 'hang-once');
@@ -135,7 +140,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
     }));
 
   it('a kernel that never comes up lands back on the known-good entry; the batch host is never rebooted', (t) =>
-    onClaimed({ skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel' }, async ([c, u]) => {
+    onClaimed({ skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel', priority: 2 }, async ([c, u]) => {
       const [canary, other] = [c!, u!];
       const t = Date.now();
       const before = { hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) };
@@ -174,7 +179,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
     }));
 
   it('a controller killed (kill -9) during the trial reboot is resumed: the host is found on its trial boot and committed', (t) =>
-    onClaimed({ skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume' }, async ([h]) => {
+    onClaimed({ skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume', priority: 2 }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       const killed = cli([

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabSettings } from '../../src/lab/settings.js';
-import { BudgetSpent, claimHosts, pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
+import { BudgetSpent, claimHosts, inServiceOrder, pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
@@ -95,5 +95,22 @@ describe('the e2e budget (ROLLGATE_E2E_DEADLINE, set by .ci/run)', () => {
       },
     });
     expect.unreachable(`skip was not called (${note})`);
+  });
+});
+
+describe('the order requests are served in', () => {
+  it('puts the rollback paths (higher priority) first, then the oldest ticket first', () => {
+    const q = [
+      { file: '001-a', req: { any: 1, label: 'lab self-test' } },
+      { file: '002-b', req: { sameKind: 2, label: 'verification failure', priority: 2 } },
+      { file: '003-c', req: { intel: 3, label: 'rollout-main', priority: 1 } },
+      { file: '004-d', req: { any: 1, label: 'kill -9', priority: 2 } },
+    ];
+    expect(inServiceOrder(q).map((t) => t.req.label)).toEqual([
+      'verification failure',
+      'kill -9',
+      'rollout-main',
+      'lab self-test',
+    ]);
   });
 });
