@@ -86,10 +86,15 @@ export interface FreeHost {
   restorable: boolean;
 }
 
+/** Clean hosts first, then those restored in seconds, then those that need a cold boot; in lab order within each. */
+function cheapestFirst(free: FreeHost[]): FreeHost[] {
+  const cost = (h: FreeHost) => (!h.dirty ? 0 : h.restorable ? 1 : 2);
+  return [...free].sort((a, b) => cost(a) - cost(b) || a.index - b.index);
+}
+
 /** Pick hosts for the request among the free ones, cheapest to make pristine first; undefined when too few are free. */
 export function pickHosts(free: FreeHost[], req: ClaimRequest): string[] | undefined {
-  const cost = (h: FreeHost) => (!h.dirty ? 0 : h.restorable ? 1 : 2);
-  const order = [...free].sort((a, b) => cost(a) - cost(b) || a.index - b.index);
+  const order = cheapestFirst(free);
   const taken = new Set<string>();
   const take = (n: number, ok: (h: (typeof order)[number]) => boolean): string[] | undefined => {
     const got = order.filter((h) => !taken.has(h.name) && ok(h)).slice(0, n);
@@ -128,8 +133,7 @@ export function pickHosts(free: FreeHost[], req: ClaimRequest): string[] | undef
  * while the rest of the lab keeps working.
  */
 export function setAside(free: FreeHost[], req: ClaimRequest): string[] {
-  const cost = (h: FreeHost) => (!h.dirty ? 0 : h.restorable ? 1 : 2);
-  const order = [...free].sort((a, b) => cost(a) - cost(b) || a.index - b.index);
+  const order = cheapestFirst(free);
   const kept = new Set<string>();
   const keep = (n: number, ok: (h: FreeHost) => boolean) => {
     for (const h of order.filter((x) => !kept.has(x.name) && ok(x)).slice(0, n)) kept.add(h.name);
@@ -164,7 +168,7 @@ export function pickInTurn(free: FreeHost[], queue: ClaimRequest[], mine: number
 
 const queueDir = (settings: LabSettings) => join(settings.stateDir, 'claims-queue');
 
-/** The waiting requests of live processes, oldest first (a dead process's tickets are removed). */
+/** The waiting requests of live processes in the order they are served (a dead process's tickets are removed). */
 function readQueue(settings: LabSettings): Array<{ file: string; req: ClaimRequest }> {
   const dir = queueDir(settings);
   const out: Array<{ file: string; req: ClaimRequest }> = [];
