@@ -28,10 +28,11 @@ import { sessionBus, sessionJournal, sessionTargets, type Renderer } from '../se
 import { LEASE_TTL_MS } from '../../journal/run-lease.js';
 import type { SetExitCode } from './index.js';
 import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
+import { windowFlagsOf, windowInputOf, windowOf, windowOptions, type WindowOptions } from '../window-options.js';
 
 const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 
-interface RolloutOptions extends ConnectionOptions {
+interface RolloutOptions extends ConnectionOptions, WindowOptions {
   inventory: string[];
   force?: boolean;
   limit?: string;
@@ -43,69 +44,6 @@ interface RolloutOptions extends ConnectionOptions {
   journal?: string;
   bootTimeout?: string;
   forks?: string;
-  rebootDays?: string;
-  startTime?: string;
-  endTime?: string;
-  timeZone?: string;
-  onOutside?: string;
-  windowMaxWait?: string;
-}
-
-/** The maintenance window options (Kured's names) as window input; undefined when none is given. */
-function windowInputOf(opts: RolloutOptions): WindowInput | undefined {
-  const given = {
-    ...(opts.rebootDays !== undefined ? { days: opts.rebootDays } : {}),
-    ...(opts.startTime !== undefined ? { start: opts.startTime } : {}),
-    ...(opts.endTime !== undefined ? { end: opts.endTime } : {}),
-    ...(opts.timeZone !== undefined ? { timeZone: opts.timeZone } : {}),
-    ...(opts.onOutside !== undefined ? { onOutside: opts.onOutside } : {}),
-    ...(opts.windowMaxWait !== undefined ? { maxWaitSec: Number(opts.windowMaxWait) } : {}),
-  };
-  return Object.keys(given).length ? given : undefined;
-}
-
-const WINDOW_FLAGS: Record<keyof WindowInput, string> = {
-  days: '--reboot-days',
-  start: '--start-time',
-  end: '--end-time',
-  timeZone: '--time-zone',
-  onOutside: '--on-outside',
-  maxWaitSec: '--window-max-wait',
-};
-
-/** Parse the window; bad values are the operator's mistake (exit 2), named by their option. */
-async function windowOf(input: WindowInput | undefined): Promise<MaintenanceWindow | undefined> {
-  if (!input) return undefined;
-  const { parseWindow } = await import('../../strategy/window.js');
-  const r = parseWindow(input);
-  if ('window' in r) return r.window;
-  throw new ConfigError(r.problems.map((p) => ({ message: `${WINDOW_FLAGS[p.option]}: ${p.message}`, hint: p.hint })));
-}
-
-/** A stored window input back as options (resume). */
-function windowFlagsOf(w: WindowInput | undefined): Partial<RolloutOptions> {
-  if (!w) return {};
-  return {
-    ...(w.days !== undefined ? { rebootDays: w.days } : {}),
-    ...(w.start !== undefined ? { startTime: w.start } : {}),
-    ...(w.end !== undefined ? { endTime: w.end } : {}),
-    ...(w.timeZone !== undefined ? { timeZone: w.timeZone } : {}),
-    ...(w.onOutside !== undefined ? { onOutside: w.onOutside } : {}),
-    ...(w.maxWaitSec !== undefined ? { windowMaxWait: String(w.maxWaitSec) } : {}),
-  };
-}
-
-function windowOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--reboot-days <days>',
-      'maintenance window: days a host change may start (e.g. mon,tue; default every day)',
-    )
-    .option('--start-time <HH:MM>', 'maintenance window: local start time (default 00:00)')
-    .option('--end-time <HH:MM>', 'maintenance window: local end time; at or before the start: the next day')
-    .option('--time-zone <zone>', 'maintenance window: IANA time zone (default UTC)')
-    .option('--on-outside <wait|stop>', 'outside the window: wait until it opens (default) or stop')
-    .option('--window-max-wait <seconds>', 'longest wait for the window to open before stopping (default 86400)');
 }
 
 async function approveOnTty(yes: boolean | undefined, stop: AbortSignal): Promise<boolean> {
