@@ -35,6 +35,8 @@ import { hostNames, labPaths, readLabState, type LabPaths, type LabState, type V
 import { vmPid } from '../../src/lab/vm.js';
 import { claimHosts, dirtyFile, type Claim, type ClaimRequest } from './lab-claims.js';
 import { QmpPowerDriver } from '../../src/power/qmp.js';
+import { Journal } from '../../src/journal/journal.js';
+import { JOURNAL } from './rollout-support.js';
 
 /**
  * The e2e suite's own lab: six VMs, Intel and AMD alternating (lab1, lab3, lab5 Intel; lab2, lab4, lab6 AMD), in a
@@ -201,7 +203,11 @@ export async function ensureLab(): Promise<Lab> {
       });
     },
     clear: (host) => clearFaults({ vm: vm(host), connect: () => connectLabHost(settings, host) }),
-    claim: (req) => claimHosts(settings, req),
+    async claim(req) {
+      const claim = await claimHosts(settings, req);
+      if (!req.readOnly) await releaseStaleLocks(claim.hosts);
+      return claim;
+    },
     async reset(host) {
       const ready = await labReset(settings, host);
       rmSync(dirtyFile(vm(host)), { force: true });
@@ -209,4 +215,27 @@ export async function ensureLab(): Promise<Lab> {
     },
   };
   return lab;
+}
+
+/**
+ * A claimed host is this scenario's alone, and pristine again when it was dirty: a host lock or down slot an earlier
+ * scenario left on it in the shared e2e journal (one that failed before its own `rollgate unlock`) is stale by
+ * construction. Released here, loudly, so that one failed scenario does not make every later one on that host
+ * fail with "locked by run ...".
+ */
+async function releaseStaleLocks(hosts: readonly string[]): Promise<void> {
+  const journal = Journal.open(JOURNAL);
+  try {
+    const lock = journal.fleetLock();
+    for (const l of (await lock.listHostLocks()).filter((l) => hosts.includes(l.host))) {
+      console.warn(`[lab claims] ${l.host}: released the host lock run ${l.runId} left in the e2e journal`);
+      await lock.releaseHostLocks(l.runId, [l.host]);
+    }
+    for (const s of (await lock.listDownSlots()).filter((s) => hosts.includes(s.host))) {
+      console.warn(`[lab claims] ${s.host}: released the down slot of cluster ${s.cluster} run ${s.runId} left`);
+      await lock.releaseDownSlot(s.runId, s.cluster, s.host);
+    }
+  } finally {
+    journal.close();
+  }
 }
