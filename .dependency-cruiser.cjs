@@ -29,7 +29,7 @@ const mayImport = {
   ],
   'trial-boot': ['modules', 'connection'],
   plan: ['load', 'strategy'],
-  targets: ['load', 'power', 'connection'],
+  targets: ['load', 'template', 'power', 'connection'],
   load: ['template', 'modules', 'strategy'],
   // serial, the stop threshold, canaries, batches: pure, read by load/ (serial at load time) and plan/
   strategy: [],

@@ -44,6 +44,9 @@ export interface ConnectionOptions {
   sshConfig?: string;
   connectTimeout?: string;
   acceptNewHostKeys?: boolean;
+  /** -K: ask for sudo's password once, for every host whose inventory gives none. */
+  askBecomePass?: boolean;
+  becomePasswordFile?: string;
 }
 
 export const inventoryOption = () =>
@@ -73,7 +76,10 @@ export const forksOption = (defaultForks: number, description: string) =>
 export const journalOption = () =>
   new Option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)');
 
-/** `--ssh-config`, `--connect-timeout`, `--accept-new-host-keys`: how every command that logs in does so. */
+/**
+ * `--ssh-config`, `--connect-timeout`, `--accept-new-host-keys`, and sudo's password (`-K`,
+ * `--become-password-file`): how every command that logs in does so.
+ */
 export const connectionOptions = () => [
   new Option('--connect-timeout <seconds>', 'TCP + SSH handshake budget per host (default: inventory, else 15)'),
   new Option(
@@ -81,6 +87,11 @@ export const connectionOptions = () => [
     'record host keys of hosts seen for the first time in their known_hosts file (a changed key is still refused)',
   ),
   new Option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)'),
+  new Option(
+    '-K, --ask-become-pass',
+    "ask for sudo's password (for hosts whose inventory sets no ansible_become_password)",
+  ).conflicts('becomePasswordFile'),
+  new Option('--become-password-file <file>', "read sudo's password from this file (its first line)"),
 ];
 
 /** Add option definitions to a command, in order. */

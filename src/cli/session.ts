@@ -4,7 +4,10 @@
  * new-host-key policy), an event bus with its renderer, and the journal. Commands compose these instead of wiring
  * each by hand. Heavy modules are imported here only when a command asks for that part.
  */
+import { readFileSync } from 'node:fs';
+import type { BecomePassword } from '../connection/become-password.js';
 import type { SshTarget } from '../connection/target.js';
+import { ConfigError } from '../core/config-error.js';
 import type { EventBus, RollgateEvent } from '../events/events.js';
 import type { Journal } from '../journal/journal.js';
 import type { TargetHost } from '../targets/resolve-target.js';
@@ -22,12 +25,47 @@ export async function sessionTargets(hosts: readonly TargetHost[], opts: TargetC
     import('../targets/ssh-config.js'),
     import('../targets/resolve-target.js'),
   ]);
+  const becomePassword = await sessionBecomePassword(opts);
   return resolveTargets(hosts, {
     sshConfig: loadSshConfig(opts.sshConfig),
+    ...(becomePassword ? { becomePassword } : {}),
     ...(opts.become !== undefined ? { become: opts.become } : {}),
     acceptNewHostKeys: opts.acceptNewHostKeys === true,
     ...(connectS ? { connectTimeoutMs: connectS * 1000 } : {}),
   });
+}
+
+/** sudo's password from `-K` (asked once) or `--become-password-file`; none without either. */
+async function sessionBecomePassword(opts: ConnectionOptions): Promise<BecomePassword | undefined> {
+  const { BecomePassword } = await import('../connection/become-password.js');
+  if (opts.becomePasswordFile !== undefined) {
+    const file = opts.becomePasswordFile;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([
+        {
+          message: `--become-password-file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+          hint: "give a file whose first line is sudo's password (chmod 600), or use -K to be asked",
+        },
+      ]);
+    }
+    const password = text.split(/\r?\n/)[0] ?? '';
+    if (!password)
+      throw new ConfigError([
+        { message: `--become-password-file ${file}: its first line is empty`, hint: "write sudo's password on it" },
+      ]);
+    return new BecomePassword(password, `--become-password-file ${file}`);
+  }
+  if (!opts.askBecomePass) return undefined;
+  const { promptHidden } = await import('./prompt.js');
+  const password = await promptHidden('BECOME password: ');
+  if (!password)
+    throw new ConfigError([
+      { message: 'no become password typed for --ask-become-pass', hint: "type sudo's password, or leave out -K" },
+    ]);
+  return new BecomePassword(password, '--ask-become-pass');
 }
 
 /** An event bus with its listeners; `finish()` lets a live renderer draw its last frame. */

@@ -4,27 +4,11 @@
  * and ANSIBLE_VAULT_PASSWORD_FILE. The passwords are read before the command's action runs.
  */
 import { Option, type Command } from 'commander';
-import { createInterface } from 'node:readline';
 import { setVaultSecrets } from '../load/vault.js';
 import { readVaultSecrets } from '../load/vault-passwords.js';
+import { promptHidden } from './prompt.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** Read one line from the terminal without echoing it (or from standard input when it is not a terminal). */
-function promptHidden(question: string): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
-    const out = rl as unknown as { _writeToOutput?: (s: string) => void };
-    process.stderr.write(question);
-    out._writeToOutput = () => undefined; // no echo of what is typed
-    rl.once('line', (line) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(line);
-    });
-    rl.once('close', () => resolve(''));
-  });
-}
 
 export function addVaultOptions(program: Command): void {
   program

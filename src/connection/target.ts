@@ -1,3 +1,5 @@
+import type { BecomePassword } from './become-password.js';
+
 /** Everything needed to open one SSH connection, resolved from inventory vars and ~/.ssh/config. */
 export interface SshTarget {
   /** Inventory host name (used in messages and events). */
@@ -22,6 +24,8 @@ export interface SshTarget {
   become: boolean;
   /** User to become (ansible_become_user). Default root. */
   becomeUser?: string;
+  /** sudo's password (`sudo -S`, on standard input when sudo asks); none: `sudo -n`, never a prompt. */
+  becomePassword?: BecomePassword;
   /** TCP + SSH handshake budget, in milliseconds. Default 15000. */
   connectTimeoutMs?: number;
   /** Interval between keepalive probes, in milliseconds. Default 5000; 3 missed probes drop the connection. */

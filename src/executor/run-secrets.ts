@@ -12,6 +12,7 @@ import type { Play, TaskNode } from '../load/playbook-types.js';
 import { isSecretName } from '../secrets/secret-names.js';
 import { SecretSet } from '../secrets/secret-set.js';
 import { vaultPlaintexts } from '../load/vault.js';
+import { becomePasswordValues } from '../connection/become-password.js';
 
 export interface RunSecretSources {
   inventory: Inventory;
@@ -44,6 +45,7 @@ function nodeVars(nodes: readonly TaskNode[], out: Array<Record<string, unknown>
 export function runSecrets(sources: RunSecretSources, set = new SecretSet()): SecretSet {
   const env = sources.env ?? process.env;
   for (const value of vaultPlaintexts()) set.add(value); // everything ansible-vault decrypted
+  for (const value of becomePasswordValues()) set.add(value); // -K, --become-password-file, templated ones
   const layers: Array<Readonly<Record<string, unknown>>> = [sources.extraVars];
   for (const host of sources.inventory.hosts.values()) {
     layers.push(host.vars);

@@ -15,6 +15,15 @@ export type { FleetHost, HostKeyType } from './sshd-host.js';
 export const FLEET_ADMIN_USER = 'rgops';
 /** Login user without sudo, for become-failure cases. */
 export const FLEET_PLAIN_USER = 'rgplain';
+/** Login user whose sudo asks for a password (FLEET_SUDO_PASSWORD), as on most hosts that are not automated yet. */
+export const FLEET_SUDO_PW_USER = 'rgsudopw';
+/** Login user with a password (FLEET_SUDO_PASSWORD) who may not sudo at all. */
+export const FLEET_NO_SUDO_PW_USER = 'rgnosudo';
+/**
+ * The password of FLEET_SUDO_PW_USER and FLEET_NO_SUDO_PW_USER: shell-hostile on purpose, and planted so that
+ * tests can look for it in every output.
+ */
+export const FLEET_SUDO_PASSWORD = `pl4nted 'sudo' pw;$(id)`;
 
 export interface SshdFleet {
   dir: string;
@@ -46,20 +55,23 @@ export interface FleetOptions {
 
 /** Create the fleet users once (idempotent): clean homes so no shell rc file slows every command. */
 export function ensureFleetUsers(): void {
-  for (const user of [FLEET_ADMIN_USER, FLEET_PLAIN_USER]) {
+  for (const user of [FLEET_ADMIN_USER, FLEET_PLAIN_USER, FLEET_SUDO_PW_USER, FLEET_NO_SUDO_PW_USER]) {
     try {
       execFileSync('id', [user], { stdio: 'ignore' });
     } catch {
       execFileSync('useradd', ['--create-home', '--home-dir', `/var/lib/rollgate-fleet/${user}`, '--shell', '/bin/bash', user]);
     }
     // '!' (locked) makes sshd refuse key logins when PAM is off; '*' means "no password" but not locked.
-    execFileSync('usermod', ['-p', '*', user]);
+    if (user === FLEET_ADMIN_USER || user === FLEET_PLAIN_USER) execFileSync('usermod', ['-p', '*', user]);
+    // A real password for the users sudo asks (not locked either: key logins still work).
+    else execFileSync('chpasswd', [], { input: `${user}:${FLEET_SUDO_PASSWORD}\n` });
   }
-  const sudoers = `${FLEET_ADMIN_USER} ALL=(ALL) NOPASSWD: ALL\n`;
-  const sudoersFile = '/etc/sudoers.d/rollgate-fleet';
-  if (!existsSync(sudoersFile) || readFileSync(sudoersFile, 'utf8') !== sudoers) {
-    writeFileSync(sudoersFile, sudoers, { mode: 0o440 });
-  }
+  const rules: Array<[string, string]> = [
+    ['/etc/sudoers.d/rollgate-fleet', `${FLEET_ADMIN_USER} ALL=(ALL) NOPASSWD: ALL\n`],
+    ['/etc/sudoers.d/rollgate-fleet-password', `${FLEET_SUDO_PW_USER} ALL=(ALL) ALL\n`],
+  ];
+  for (const [file, text] of rules)
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text, { mode: 0o440 });
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 }
 

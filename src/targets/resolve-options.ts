@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { BecomePassword } from '../connection/become-password.js';
 import type { SshConfigFile } from './ssh-config.js';
 
 export interface ResolveOptions {
@@ -26,6 +27,10 @@ export interface ResolveOptions {
   globalKnownHostsFiles?: string[];
   /** Base for relative paths. Default process.cwd(). */
   cwd?: string;
+  /** --ask-become-pass / --become-password-file: sudo's password for hosts whose inventory gives none. */
+  becomePassword?: BecomePassword;
+  /** Where `rollgate_become_password_env` names are looked up. Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** ResolveOptions with every default filled in. */
@@ -39,6 +44,8 @@ export interface Resolved {
   localUser: string;
   globalKnownHostsFiles: string[];
   cwd: string;
+  becomePassword: BecomePassword | undefined;
+  env: NodeJS.ProcessEnv;
 }
 
 export function withDefaults(opts: ResolveOptions): Resolved {
@@ -52,6 +59,8 @@ export function withDefaults(opts: ResolveOptions): Resolved {
     localUser: opts.localUser ?? userInfo().username,
     globalKnownHostsFiles: opts.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts'],
     cwd: opts.cwd ?? process.cwd(),
+    becomePassword: opts.becomePassword,
+    env: opts.env ?? process.env,
   };
 }
 

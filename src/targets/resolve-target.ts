@@ -16,6 +16,7 @@ import {
   type Resolved,
   type ResolveOptions,
 } from './resolve-options.js';
+import { resolveBecomePassword } from './resolve-become.js';
 import { resolveJumpChain } from './resolve-jump.js';
 import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
 import { expandSshTokens, proxyJumpFromCommand, type SshConfigEntry } from './ssh-config.js';
@@ -98,7 +99,7 @@ function checkExtras(host: TargetHost, become: boolean, problems: ConfigProblem[
       varProblem(
         host,
         method,
-        `${method.name} is ${JSON.stringify(method.value)}; rollgate becomes root only through sudo -n`,
+        `${method.name} is ${JSON.stringify(method.value)}; rollgate becomes root only through sudo (with or without a password)`,
         `write ${method.name}: sudo`,
       ),
     );
@@ -189,6 +190,8 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
     jumpDefaults,
     problems,
   );
+  // Whatever `become` says here: a play's or task's `become: true` turns it on later, for this same target.
+  const becomePassword = resolveBecomePassword(host, o, problems);
   if (problems.length > before) return undefined;
 
   const target: SshTarget = {
@@ -203,6 +206,7 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
     become,
   };
   if (cv.becomeUser) target.becomeUser = cv.becomeUser.value;
+  if (becomePassword) target.becomePassword = becomePassword;
   if (connectTimeoutMs !== undefined) target.connectTimeoutMs = connectTimeoutMs;
   if (proxyJump) target.proxyJump = proxyJump;
   return target;

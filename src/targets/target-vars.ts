@@ -17,6 +17,14 @@ export type TargetHost = Pick<InventoryHost, 'name' | 'vars' | 'origin' | 'varOr
  */
 export const CONNECTION_VARS = {
   becomeMethod: ['ansible_become_method'],
+  becomePassword: [
+    'rollgate_become_password',
+    'ansible_become_password',
+    'ansible_become_pass',
+    'ansible_sudo_password',
+    'ansible_sudo_pass',
+  ],
+  becomePasswordEnv: ['rollgate_become_password_env'],
   proxyJump: ['rollgate_proxy_jump'],
   hostKeyChecking: ['rollgate_host_key_checking', 'ansible_host_key_checking'],
   connectTimeout: ['rollgate_connect_timeout', 'ansible_ssh_timeout', 'ansible_timeout'],

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FLEET_ADMIN_USER, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { buildRoot } from './support/fake-root.js';
 import { useRealGrubTools } from './support/grub-root.js';
@@ -172,9 +173,12 @@ describe('rollgate rollout under signals, and resume', () => {
     const inv = inventory(join(dir, 'rollout-inv.yml'));
     const grubBefore = readFileSync(join(roots[0]!, 'etc/default/grub'), 'utf8');
     const play = join(dir, 'rollout.yml');
+    // The step in flight ends when the test says (a gate file, at most 60 s), never by the clock: under load the
+    // resume below took longer than a fixed sleep, and the rollout had moved on before its SIGTERM.
+    const gate = join(dir, 'rollout-gate');
     writeFileSync(
       play,
-      '- hosts: h01\n  tasks:\n    - kernel_args: { present: [rollgate.interrupt=1] }\n    - name: slow\n      command: sleep 4\n    - name: after\n      command: touch {{ rollgate_root }}/etc/after-slow\n',
+      `- hosts: h01\n  tasks:\n    - kernel_args: { present: [rollgate.interrupt=1] }\n    - name: slow\n      shell: i=0; while [ ! -e ${gate} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n    - name: after\n      command: touch {{ rollgate_root }}/etc/after-slow\n`,
     );
     const rollout = startCli(['rollout', play, '-i', inv, '--journal', journal, '--yes']);
     await until(() => pendingStep(journal, 'slow'));
@@ -188,6 +192,8 @@ describe('rollgate rollout under signals, and resume', () => {
       ),
     );
     rollout.child.kill('SIGTERM');
+    await sleep(500); // the controller has the signal before the step in flight ends
+    writeFileSync(gate, '');
     const out = await rollout.done;
     expect(out.code).toBe(143);
     expect(out.stderr).toContain(

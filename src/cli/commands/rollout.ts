@@ -153,9 +153,10 @@ async function execute(
     import('../../executor/machine-identity.js'),
     import('../../executor/run-secrets.js'),
   ]);
-  const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
-  // The rollout always works as root (boot loader, reboot): every command goes through sudo -n.
+  // The rollout always works as root (boot loader, reboot): every command goes through sudo.
   const targets = await sessionTargets(hosts, { ...opts, become: true });
+  // After the targets: the become passwords they were given (-K, templated ones) are secrets too.
+  const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
   const journal = await sessionJournal(opts.journal);
   journal.secrets = secrets;
   let interrupts: ReturnType<typeof onInterrupt> | undefined;

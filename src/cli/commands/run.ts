@@ -86,11 +86,12 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     import('../../executor/run-playbook.js'),
     import('../../executor/run-secrets.js'),
   ]);
-  const secrets = runSecrets({ inventory, plays: plan.plays.map((p) => p.play), extraVars });
   const targets = await sessionTargets(
     plan.hosts.map((n) => inventory.hosts.get(n)!),
     { ...opts, become: opts.become ? true : undefined },
   );
+  // After the targets: the become passwords they were given (-K, templated ones) are secrets too.
+  const secrets = runSecrets({ inventory, plays: plan.plays.map((p) => p.play), extraVars });
   const journal = await sessionJournal(opts.journal);
   const { bus } = await sessionBus({
     listener: opts.json

@@ -31,9 +31,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function rollgate(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** `input`: what the CLI reads on its standard input (a typed password); none: standard input stays open. */
+export function rollgate(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [join(root, 'bin', 'rollgate.js'), ...args],
       { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
@@ -42,5 +43,6 @@ export function rollgate(args: string[], env: NodeJS.ProcessEnv = {}): Promise<C
         resolve({ code, stdout, stderr });
       },
     );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
