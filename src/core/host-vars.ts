@@ -58,7 +58,7 @@ export const hostVarDeclarations = {
     schema: { ...path, 'x-hint': 'write the path of a private key file, e.g. `~/.ssh/id_ed25519`' },
   },
   rollgate_become: {
-    doc: 'Run commands through `sudo -n`; wins over ansible_become.',
+    doc: 'Run commands through sudo; wins over ansible_become.',
     checkedBy: 'targets',
     schema: { type: 'boolean', 'x-hint': 'write true or false, without quotes' },
   },
@@ -66,6 +66,23 @@ export const hostVarDeclarations = {
     doc: 'User to become (default root); wins over ansible_become_user.',
     checkedBy: 'targets',
     schema: { ...path, 'x-hint': 'write a user name, e.g. `rollgate_become_user: root`' },
+  },
+  rollgate_become_password: {
+    doc: "sudo's password (ideally !vault or a template over a vaulted variable); wins over ansible_become_password.",
+    checkedBy: 'targets',
+    schema: {
+      type: ['string', 'number'],
+      'x-hint': "write sudo's password, e.g. `rollgate_become_password: !vault |` or `\"{{ vault_sudo_password }}\"`",
+    },
+  },
+  rollgate_become_password_env: {
+    doc: "Name of the controller's environment variable holding sudo's password.",
+    checkedBy: 'targets',
+    schema: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      'x-hint': 'write the name of an environment variable, e.g. `rollgate_become_password_env: SUDO_PASSWORD`',
+    },
   },
   rollgate_known_hosts_file: {
     doc: "known_hosts file to check this host's key against (default ~/.ssh/known_hosts).",
