@@ -72,7 +72,7 @@ export const hostVarDeclarations = {
     checkedBy: 'targets',
     schema: {
       type: ['string', 'number'],
-      'x-hint': "write sudo's password, e.g. `rollgate_become_password: !vault |` or `\"{{ vault_sudo_password }}\"`",
+      'x-hint': 'write sudo\'s password, e.g. `rollgate_become_password: !vault |` or `"{{ vault_sudo_password }}"`',
     },
   },
   rollgate_become_password_env: {
