@@ -8,6 +8,7 @@ import type { ActionModule } from './module.js';
 import type { CheckModeSkips, ControllerAction } from './controller-action.js';
 import type { ArgsOf, ModuleExtras } from './define-module.js';
 import { assert } from './actions/assert.js';
+import { bootDefault } from './actions/boot-default.js';
 import { command } from './actions/command.js';
 import { debug } from './actions/debug.js';
 import { driverBlacklist } from './actions/driver-blacklist.js';
@@ -27,6 +28,7 @@ export const modules = {
   kernel_args: kernelArgs,
   vfio_bind: vfioBind,
   driver_blacklist: driverBlacklist,
+  boot_default: bootDefault,
   initramfs,
   kernel_package: kernelPackage,
   reboot,

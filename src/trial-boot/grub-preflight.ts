@@ -9,6 +9,9 @@
 import { sh, raw, type ShellFragment } from '../connection/shell-quote.js';
 import type { HostRoot } from '../modules/host-root.js';
 import { entryForRelease, parseGrubMenu } from '../modules/boot/grub-menu.js';
+import { recordfailWaitsForever } from '../modules/boot/grub-settings.js';
+
+export { recordfailWaitsForever } from '../modules/boot/grub-settings.js';
 import type { PreflightProblem, PreflightResult } from './trial-boot.js';
 
 /** Tools the one-shot needs, by role; the first name found wins (Debian names, then Fedora's grub2-*). */
@@ -82,20 +85,6 @@ export function parseGrubFacts(stdout: string): GrubFacts {
   return { values, grubCfg: at >= 0 ? stdout.slice(at + CFG_MARK.length + 1) : '' };
 }
 
-/**
- * After a failed boot (recordfail=1) grub.cfg sets its own menu timeout: `set timeout=${GRUB_RECORDFAIL_TIMEOUT:-30}`
- * on Debian, `:--1` (wait forever) on Ubuntu. Judge what grub.cfg says; only when it holds no such line (written by
- * another 00_header) fall back to the variable, unset meaning Ubuntu's forever.
- */
-export function recordfailWaitsForever(grubCfg: string, variable: string | undefined): boolean {
-  if (!/\brecordfail\b/.test(grubCfg)) return false;
-  const timeouts = [...grubCfg.matchAll(/recordfail\}?"?\s*=\s*1\s*\]\s*;\s*then\s*\n\s*set timeout=(-?\d+)/g)].map(
-    (m) => m[1],
-  );
-  if (timeouts.length > 0) return timeouts.some((t) => Number(t) < 0);
-  return variable === undefined || variable === 'unset' || Number(variable) < 0;
-}
-
 /** Why grub-editenv cannot write grubenv (immutable, append-only, a read-only mount ...) and what undoes it. */
 export function unwritableGrubenv(path: string, v: Record<string, string>): { message: string; hint: string } {
   const why = v.grubenv_unwritable || 'cannot be opened for writing';
@@ -150,14 +139,14 @@ export function evaluateGrubPreflight(
     add(
       'grub_default',
       `GRUB_DEFAULT is ${JSON.stringify(v.grub_default ?? '')}, not saved`,
-      'set GRUB_DEFAULT=saved in /etc/default/grub and run update-grub: rollgate keeps the known-good entry as the saved default',
+      'set GRUB_DEFAULT=saved in /etc/default/grub and run update-grub (or run a play with `boot_default: {}` first; `rollgate undo` reverts it): rollgate keeps the known-good entry as the saved default',
     );
   }
   if (v.grub_savedefault === 'true') {
     add(
       'grub_savedefault',
       'GRUB_SAVEDEFAULT=true makes any entry GRUB boots the new default, the trial included',
-      'remove GRUB_SAVEDEFAULT from /etc/default/grub and run update-grub',
+      'remove GRUB_SAVEDEFAULT from /etc/default/grub and run update-grub (or run a play with `boot_default: {}` first)',
     );
   }
   const abstraction = (v.abstraction ?? '').split(/\s+/).filter((a) => /lvm|diskfilter|raid|crypt|luks/i.test(a));
@@ -200,7 +189,7 @@ export function evaluateGrubPreflight(
     add(
       'recordfail',
       'after a failed boot GRUB would wait at its menu forever (recordfail, GRUB_RECORDFAIL_TIMEOUT unset or -1): a power reset would not bring the host back',
-      'set GRUB_RECORDFAIL_TIMEOUT=5 in /etc/default/grub and run update-grub',
+      'set GRUB_RECORDFAIL_TIMEOUT=5 in /etc/default/grub and run update-grub (or run a play with `boot_default: {}` first)',
     );
   }
   const release = v.release ?? '';
