@@ -10,6 +10,7 @@ import { runSecrets } from '../../src/executor/run-secrets.js';
 import { redactText } from '../../src/journal/redact.js';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from './support/ssh-fleet.js';
+import { ensureBuilt, rollgate } from './support/cli.js';
 
 // Files made by the real ansible-vault (Debian's ansible) in the test, read back by rollgate.
 let dir: string;
@@ -121,6 +122,19 @@ describe('ansible-vault data made by the real ansible-vault', () => {
   it('takes the password from an executable --vault-password-file script', async () => {
     await useVault({ files: [join(dir, 'pw-script.sh')], ids: [`prod@${join(dir, 'pw-prod')}`] });
     expect(loadInventory(join(dir, 'inline/hosts.yml')).hosts.get('hv3')?.vars.api_token).toBe('inline-token-value');
+  });
+
+  it('asks for the password with --ask-vault-pass (typed on standard input), as ansible-inventory does', async () => {
+    ensureBuilt();
+    const ids = ['--vault-id', `prod@${join(dir, 'pw-prod')}`, '--vault-id', `dev@${join(dir, 'pw-dev')}`];
+    const run = await rollgate(
+      ['inventory', '-i', join(dir, 'inv/hosts.yml'), '--list', '--ask-vault-pass', ...ids],
+      {},
+      'correct horse battery\n',
+    );
+    expect(run.stderr).toBe('Vault password: \n');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('"vault_db_password": "s3cret-from-group-vars"');
   });
 
   it('registers every decrypted value with the run secrets, so the scrubber removes them', async () => {
