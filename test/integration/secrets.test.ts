@@ -129,11 +129,27 @@ function journalBytes(path: string): Array<[string, Buffer]> {
 async function everyOutput(journal: string, runs: CliRun[], runId: string): Promise<string[]> {
   const show = await rollgate(['show', runId, '--journal', journal]);
   const list = await rollgate(['runs', '--journal', journal]);
+  const showJson = await rollgate(['show', runId, '--journal', journal, '--json']);
+  const listJson = await rollgate(['runs', '--journal', journal, '--json']);
   expect(show.code).toBe(0);
+  expect(showJson.code, showJson.stderr).toBe(0);
+  // The JSON views are whole: the run, its hosts, their events and steps.
+  const detail = JSON.parse(showJson.stdout) as { id: string; hosts: Array<{ events: unknown[]; steps: unknown[] }> };
+  expect(detail.id).toBe(runId);
+  expect(detail.hosts[0]?.events.length).toBeGreaterThan(0);
+  expect(detail.hosts[0]?.steps.length).toBeGreaterThan(0);
+  expect(
+    listJson.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id),
+  ).toContain(runId);
   return [
     ...runs.flatMap((r, i) => [...leaks(`run ${i} stdout`, r.stdout), ...leaks(`run ${i} stderr`, r.stderr)]),
     ...leaks('rollgate show', show.stdout + show.stderr),
     ...leaks('rollgate runs', list.stdout + list.stderr),
+    ...leaks('rollgate show --json', showJson.stdout + showJson.stderr),
+    ...leaks('rollgate runs --json', listJson.stdout + listJson.stderr),
     ...journalBytes(journal).flatMap(([path, bytes]) => leaks(path, bytes)),
   ];
 }

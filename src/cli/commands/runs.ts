@@ -17,14 +17,20 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .command('runs')
     .description('List runs in the journal, newest first')
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
-    .action(async (opts: { journal?: string }) => {
-      const [{ openJournal }, { escapeTerminal }] = await Promise.all([
+    .option('--json', 'one JSON object per run and line: id, kind, status, times, playbook, hosts and their outcomes')
+    .action(async (opts: { journal?: string; json?: boolean }) => {
+      const [{ openJournal }, { escapeTerminal }, { runSummary }] = await Promise.all([
         import('../journal-open.js'),
         import('../../render/terminal-text.js'),
+        import('../../render/journal-json.js'),
       ]);
       const journal = openJournal(opts.journal);
       try {
         for (const r of journal.listRuns()) {
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(runSummary(journal, r))}\n`);
+            continue;
+          }
           const hosts = journal.listHosts(r.id);
           process.stdout.write(
             escapeTerminal(
@@ -43,11 +49,13 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .argument('<run>', 'run id')
     .option('--host <name>', 'only this host')
     .option('--journal <path>', 'journal database')
-    .action(async (runId: string, opts: { host?: string; journal?: string }) => {
-      const [{ openJournal }, { formatRolloutEvent }, { escapeTerminal }] = await Promise.all([
+    .option('--json', 'one JSON document: the run, its events, and each host with its events and steps')
+    .action(async (runId: string, opts: { host?: string; journal?: string; json?: boolean }) => {
+      const [{ openJournal }, { formatRolloutEvent }, { escapeTerminal }, { runDetail }] = await Promise.all([
         import('../journal-open.js'),
         import('../../render/rollout-plain.js'),
         import('../../render/terminal-text.js'),
+        import('../../render/journal-json.js'),
       ]);
       const journal = openJournal(opts.journal);
       try {
@@ -56,6 +64,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
           throw new ConfigError([
             { message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' },
           ]);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(runDetail(journal, run, opts.host ? [opts.host] : undefined))}\n`);
+          return;
+        }
         // The journal keeps what hosts said raw; shown here, it is data, not terminal control.
         const out = (line: string) => void process.stdout.write(`${escapeTerminal(line)}\n`);
         out(
