@@ -123,6 +123,11 @@ export const rolloutKeyword: Fragment = {
       description:
         'panic=N on the trial boot: a panicking candidate reboots into the known-good entry after N seconds (default 10)',
     },
+    prepare_boot: {
+      type: 'boolean',
+      description:
+        'make GRUB trial-boot ready first (the boot_default module: GRUB_DEFAULT=saved, no GRUB_SAVEDEFAULT, a recordfail timeout) as a change of the run, undone on rollback (default false: such a host is refused)',
+    },
     verify: {
       type: 'object',
       additionalProperties: false,

@@ -11,6 +11,7 @@
  *     pause_between_batches: 30
  *     boot_timeout: 600           # seconds to wait for a trial boot
  *     panic_timeout: 10           # panic=N on the trial boot
+ *     prepare_boot: true          # make GRUB trial-boot ready first (boot_default), undone with the rest
  *     verify:
  *       services: [ssh, libvirtd] # must be active again when they were before the change
  *       wanted: [dma_faults]      # reported, not required (greenboot's wanted checks)
@@ -37,6 +38,12 @@ export interface RolloutSettings {
   bootTimeoutSec: number;
   /** panic=N on the trial boot, in seconds. Default 10. */
   panicTimeoutSec: number;
+  /**
+   * Before the preflight, make GRUB trial-boot ready (the boot_default module: GRUB_DEFAULT=saved ...) as a
+   * journaled change of the run; a rollback undoes it last, once the host is back on its known-good entry.
+   * Default false: a host that is not ready is refused, never changed silently.
+   */
+  prepareBoot: boolean;
   /** Services that must be active after the boot when they were before. Default ssh, libvirtd. */
   verifyServices: string[];
   /** Verification checks (by first word) reported but not required. Default none. */
@@ -48,6 +55,7 @@ export const defaultRolloutSettings: RolloutSettings = {
   canarySerial: 1,
   bootTimeoutSec: 600,
   panicTimeoutSec: 10,
+  prepareBoot: false,
   verifyServices: ['ssh', 'libvirtd'],
   verifyWanted: [],
 };
@@ -65,6 +73,7 @@ const ROLLOUT_KEYS = [
   'pause_between_batches',
   'boot_timeout',
   'panic_timeout',
+  'prepare_boot',
   'verify',
 ];
 const VERIFY_KEYS = ['services', 'wanted'];
@@ -186,6 +195,15 @@ export function parseRolloutSettings(play: Record<string, unknown>): {
         path: ['rollout', key],
         message: `${key} ${JSON.stringify(ro[key])} is not a positive whole number`,
         hint: `e.g. \`${key}: ${defaultRolloutSettings[field]}\``,
+      });
+  }
+  if (ro.prepare_boot !== undefined) {
+    if (typeof ro.prepare_boot === 'boolean') settings.prepareBoot = ro.prepare_boot;
+    else
+      problems.push({
+        path: ['rollout', 'prepare_boot'],
+        message: `prepare_boot ${JSON.stringify(ro.prepare_boot)} is not true or false`,
+        hint: 'write `prepare_boot: true` to let the rollout make GRUB trial-boot ready (boot_default), or leave it out',
       });
   }
   const after = parsePause(ro.pause_after_canaries, ['rollout', 'pause_after_canaries'], problems);

@@ -24,15 +24,15 @@ const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
 let fleet: SshdFleet;
 const roots: string[] = [];
 
-function root(): string {
+function root(grubDefault?: string): string {
   const r = tempRoot('cycle');
   roots.push(r);
   buildRoot(r, 'debian');
-  useRealGrubTools(r, { grubenv: 'created' });
+  useRealGrubTools(r, { grubenv: 'created', ...(grubDefault ? { grubDefault } : {}) });
   return r;
 }
 
-async function rollout(play: string, rs: string[]) {
+async function rollout(play: string, rs: string[], extra: Partial<typeof defaultRolloutSettings> = {}) {
   const file = `${rs[0]}-inventory.json`;
   const hosts = Object.fromEntries(
     rs.map((r, i) => [
@@ -56,7 +56,7 @@ async function rollout(play: string, rs: string[]) {
     planned: planRun(inventory, parsePlaybook(play, 'cycle.yml')).plays[0]!,
     targets: new Map(rs.map((_, i) => [fleet.hosts[i]!.name, fleetTarget(fleet, i)])),
     power: new Map(),
-    settings: { ...defaultRolloutSettings, bootTimeoutSec: 30, verifyServices: [] },
+    settings: { ...defaultRolloutSettings, bootTimeoutSec: 30, verifyServices: [], ...extra },
     approve: async () => true,
   });
   return { out, events, journal, runId };
@@ -158,6 +158,57 @@ describe('a rollout cycle with trial boots on real sshd hosts', () => {
     expect(grubenv(rs[0]!)).toBe(
       `saved_entry=gnulinux-advanced-0000-test>gnulinux-${TEST_KERNEL}-advanced-0000-test\n`,
     );
+    expect(journal.undoableSteps(runId, fleet.hosts[0]!.name).filter((s) => s.undo.files.length > 0)).toEqual([]);
+    journal.close();
+  });
+
+  const GRUB_DEFAULT = (r: string) => /^GRUB_DEFAULT=.*$/m.exec(readFileSync(join(r, 'etc/default/grub'), 'utf8'))?.[0];
+
+  it('prepare_boot: a stock GRUB_DEFAULT=0 host is made ready as part of the run, and stays so once committed', async () => {
+    const rs = [root('0')];
+    const play = `- hosts: all
+  become: true
+  tasks:
+    - name: keep nouveau off
+      driver_blacklist: { drivers: [nouveau] }
+    - reboot: {}
+`;
+    const { out, events, journal, runId } = await rollout(play, rs, { prepareBoot: true });
+    expect(out.result, JSON.stringify(events.filter((e) => e.type === 'rollout.host_finished'))).toBe('succeeded');
+    expect(finished(events)).toEqual([[fleet.hosts[0]!.name, 'changed']]);
+    expect(GRUB_DEFAULT(rs[0]!)).toBe('GRUB_DEFAULT=saved');
+    expect(readFileSync(join(rs[0]!, 'boot/grub/grub.cfg'), 'utf8')).toContain('set default="${saved_entry}"');
+    expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8')).toMatch(/ panic=10\n$/);
+    expect(journal.listSteps(runId, fleet.hosts[0]!.name).map((s) => [s.module, s.status, !!s.undoneAt])).toEqual([
+      ['boot_default', 'applied', false],
+      ['rollout.trial_boot', 'applied', true],
+      ['driver_blacklist', 'applied', false],
+      ['reboot', 'applied', false],
+    ]);
+    journal.close();
+  });
+
+  it('prepare_boot: a rollback boots the frozen known-good entry first, then takes GRUB_DEFAULT=0 back', async () => {
+    const rs = [root('0')];
+    const before = hashTree(join(rs[0]!, 'etc'));
+    const play = `- hosts: all
+  become: true
+  tasks:
+    - kernel_args: { present: [rollgate.cycle=2] }
+    - reboot: {}
+`;
+    const { out, events, journal, runId } = await rollout(play, rs, { prepareBoot: true });
+    expect(out.result).toBe('rolled_back');
+    expect(finished(events)).toEqual([[fleet.hosts[0]!.name, 'rolled_back']]);
+    // The return boot went to the frozen copy: GRUB_DEFAULT was still saved then (with 0, GRUB boots entry 0).
+    expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8')).toMatch(/^BOOT_IMAGE=\/boot\/rollgate\/vmlinuz-/);
+    expect(events.find((e) => e.type === 'rollout.verification' && e.against === 'known_good')).toMatchObject({
+      ok: true,
+    });
+    // Then the preparation was undone last: the host's files as before the run, grub.cfg back to default 0.
+    expect(GRUB_DEFAULT(rs[0]!)).toBe('GRUB_DEFAULT=0');
+    expect(hashTree(join(rs[0]!, 'etc'))).toBe(before);
+    expect(readFileSync(join(rs[0]!, 'boot/grub/grub.cfg'), 'utf8')).toContain('set default="0"');
     expect(journal.undoableSteps(runId, fleet.hosts[0]!.name).filter((s) => s.undo.files.length > 0)).toEqual([]);
     journal.close();
   });

@@ -47,7 +47,14 @@ function hosts(rs: string[]): InventoryHost[] {
 }
 const inventoryFiles: string[] = [];
 
-function input(journal: Journal, runId: string, hs: InventoryHost[], events: RollgateEvent[], play = PLAY) {
+function input(
+  journal: Journal,
+  runId: string,
+  hs: InventoryHost[],
+  events: RollgateEvent[],
+  play = PLAY,
+  extra: Partial<typeof defaultRolloutSettings> = {},
+) {
   const inventory = loadInventory(inventoryFiles.at(-1)!);
   const bus = new EventBus();
   bus.on((e) => events.push(e));
@@ -59,7 +66,7 @@ function input(journal: Journal, runId: string, hs: InventoryHost[], events: Rol
     planned: planRun(inventory, parsePlaybook(play, 'rollout.yml')).plays[0]!,
     targets: new Map(hs.map((h, i) => [h.name, fleetTarget(fleet, i)])),
     power: new Map(),
-    settings: { ...defaultRolloutSettings, serial: [{ kind: 'count' as const, value: 1 }] },
+    settings: { ...defaultRolloutSettings, serial: [{ kind: 'count' as const, value: 1 }], ...extra },
     approve: async () => true,
   };
 }
@@ -241,6 +248,52 @@ describe('the play runs through the playbook executor (no reboot: these paths st
     });
     expect(rs.map((r) => hashTree(join(r, 'etc')))).toEqual(before);
     expect(journal.undoableSteps(runId, fleet.hosts[0]!.name)).toEqual([]);
+    journal.close();
+  });
+
+  it('prepare_boot: a task failing before the trial boot takes the boot loader preparation back too', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root('0')];
+    const before = hashTree(rs[0]!, ['proc']);
+    const runId = journal.createRun({ kind: 'rollout' }).id;
+    const events: RollgateEvent[] = [];
+    const play = `- hosts: all
+  tasks:
+    - kernel_args: { present: [iommu=pt] }
+    - fail: { msg: refusing after a change }
+`;
+    const out = await runRollout(input(journal, runId, hosts(rs), events, play, { prepareBoot: true }));
+    expect(out.result).toBe('rolled_back');
+    expect(
+      events
+        .filter((e) => e.type === 'rollout.host_step' && e.step.startsWith('prepare the boot loader'))
+        .map((e) => (e as { status: string }).status),
+    ).toEqual(['started', 'ok']);
+    expect(hashTree(rs[0]!, ['proc'])).toBe(before);
+    expect(journal.undoableSteps(runId, fleet.hosts[0]!.name)).toEqual([]);
+    journal.close();
+  });
+
+  it('prepare_boot: a preflight refusing for what it cannot fix (immutable grubenv) leaves the host as it was', async () => {
+    const journal = Journal.open(':memory:');
+    const rs = [root('0')];
+    const env = join(rs[0]!, 'boot/grub/grubenv');
+    const before = hashTree(rs[0]!, ['proc']);
+    execFileSync('chattr', ['+i', env]);
+    try {
+      const runId = journal.createRun({ kind: 'rollout' }).id;
+      const events: RollgateEvent[] = [];
+      const out = await runRollout(input(journal, runId, hosts(rs), events, PLAY, { prepareBoot: true }));
+      expect(out.result).toBe('failed');
+      const finished = events.find((e) => e.type === 'rollout.host_finished') as { status: string; message: string };
+      expect(finished.status).toBe('failed');
+      expect(finished.message).toContain('preflight refused: /boot/grub/grubenv is immutable');
+      expect(finished.message).not.toContain('GRUB_DEFAULT');
+      expect(finished.message).toContain('the boot loader preparation is undone');
+    } finally {
+      execFileSync('chattr', ['-i', env]);
+    }
+    expect(hashTree(rs[0]!, ['proc'])).toBe(before);
     journal.close();
   });
 

@@ -18,7 +18,7 @@ const cases: Array<[string, string]> = [
   ['03-misspelt-module.yml', '03-misspelt-module.yml:4:7: unknown module `kernel_arg`. did you mean `kernel_args`?'],
   [
     '04-unknown-module.yml',
-    '04-unknown-module.yml:4:7: unknown module `apt_repository`. use one of `kernel_args` / `vfio_bind` / `driver_blacklist` / `initramfs` / `kernel_package` / `reboot` / `snapshot` / `verify` / `assert` / `command` / `shell` / `debug` / `set_fact` / `fail` / `pause`',
+    '04-unknown-module.yml:4:7: unknown module `apt_repository`. use one of `kernel_args` / `vfio_bind` / `driver_blacklist` / `boot_default` / `initramfs` / `kernel_package` / `reboot` / `snapshot` / `verify` / `assert` / `command` / `shell` / `debug` / `set_fact` / `fail` / `pause`',
   ],
   [
     '05-two-modules.yml',
@@ -73,7 +73,7 @@ const cases: Array<[string, string]> = [
   ['19-no-tasks.yml', '19-no-tasks.yml:1:3: this play has no `tasks`. add `tasks:` with a list of tasks'],
   [
     '20-task-without-module.yml',
-    '20-task-without-module.yml:3:7: this task has no module. add one of `kernel_args` / `vfio_bind` / `driver_blacklist` / `initramfs` / `kernel_package` / `reboot` / `snapshot` / `verify` / `assert` / `command` / `shell` / `debug` / `set_fact` / `fail` / `pause`',
+    '20-task-without-module.yml:3:7: this task has no module. add one of `kernel_args` / `vfio_bind` / `driver_blacklist` / `boot_default` / `initramfs` / `kernel_package` / `reboot` / `snapshot` / `verify` / `assert` / `command` / `shell` / `debug` / `set_fact` / `fail` / `pause`',
   ],
   [
     '21-enum-value.yml',
@@ -222,7 +222,7 @@ const cases: Array<[string, string]> = [
   ],
   [
     '64-rollout-unknown-key.yml',
-    '64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `verify`. did you mean `canary`?',
+    '64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `prepare_boot` / `verify`. did you mean `canary`?',
   ],
   [
     '65-rollout-bad-pause.yml',

@@ -111,6 +111,7 @@ describe('parseRolloutSettings', () => {
         pause_between_batches: 30,
         boot_timeout: 900,
         panic_timeout: 5,
+        prepare_boot: true,
         verify: { services: ['ssh'], wanted: ['dma_faults'] },
       },
     });
@@ -127,6 +128,7 @@ describe('parseRolloutSettings', () => {
       pauseBetweenBatches: { kind: 'seconds', seconds: 30 },
       bootTimeoutSec: 900,
       panicTimeoutSec: 5,
+      prepareBoot: true,
       verifyServices: ['ssh'],
       verifyWanted: ['dma_faults'],
     });
@@ -142,6 +144,7 @@ describe('parseRolloutSettings', () => {
         canaries: 1,
         canary: 'first',
         boot_timeout: 0,
+        prepare_boot: 'yes please',
         pause_after_canaries: 'later',
         verify: { wanted: 'dma_faults' },
       },
@@ -160,7 +163,7 @@ describe('parseRolloutSettings', () => {
       {
         path: ['rollout', 'canaries'],
         message: 'unknown rollout setting `canaries`',
-        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, verify',
+        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, prepare_boot, verify',
       },
       {
         path: ['rollout', 'canary'],
@@ -171,6 +174,11 @@ describe('parseRolloutSettings', () => {
         path: ['rollout', 'boot_timeout'],
         message: 'boot_timeout 0 is not a positive whole number',
         hint: 'e.g. `boot_timeout: 600`',
+      },
+      {
+        path: ['rollout', 'prepare_boot'],
+        message: 'prepare_boot "yes please" is not true or false',
+        hint: 'write `prepare_boot: true` to let the rollout make GRUB trial-boot ready (boot_default), or leave it out',
       },
       {
         path: ['rollout', 'pause_after_canaries'],

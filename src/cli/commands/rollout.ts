@@ -268,7 +268,8 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
       `
 Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
 (per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
-panic_timeout, verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
+panic_timeout, prepare_boot (true: make GRUB trial-boot ready first with boot_default, undone on rollback),
+verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
 resets (a host without one is named in a WARNING before any change), rollgate_cluster + rollgate_max_down to cap
 how many hosts of a cluster are down at once.
 

@@ -22,6 +22,11 @@ export interface HostRecord {
   trial?: TrialBootState;
   /** Journal step of the frozen known-good entry (undone when the rollout commits or releases it). */
   prepareStepId?: number;
+  /**
+   * Journal step of `prepare_boot`'s boot_default change: kept through a rollback's undo and the return to the
+   * known-good entry (which needs GRUB_DEFAULT=saved), undone last.
+   */
+  bootPrepStepId?: number;
   /** boot_id before the last reboot this rollout asked for. */
   oldBootId?: string;
   /** What the trial boot was armed with, from the journaled steps. */

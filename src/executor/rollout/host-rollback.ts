@@ -128,9 +128,10 @@ export async function undoSteps(
   as: 'rollback' | 'cleanup' = 'rollback',
 ): Promise<void> {
   const { d, store } = h;
-  const steps = d.journal
-    .undoableSteps(d.runId, d.host.name)
-    .filter((s) => !keepFrozen || s.id !== store.rec.prepareStepId);
+  // Kept while the host goes back to its known-good entry: the frozen entry, and prepare_boot's GRUB_DEFAULT=saved
+  // that makes it the one GRUB boots (undoBootPrep takes it back once the host has settled there).
+  const kept = keepFrozen ? [store.rec.prepareStepId, store.rec.bootPrepStepId] : [];
+  const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => !kept.includes(s.id));
   if (steps.length === 0) return;
   if (as === 'cleanup') h.step('remove the known-good boot entry (nothing changed)', 'ok');
   else
@@ -197,8 +198,21 @@ export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: st
     if (store.rec.prepareStepId) d.journal.markUndone(store.rec.prepareStepId, d.runId);
     if (rel.note) h.step('release', 'ok', rel.note);
   }
+  await undoBootPrep(h, conn);
   await conn.close().catch(() => undefined);
   return finish(h, 'rolled_back', reason);
+}
+
+/** Last of a rollback, on the known-good entry: take back what `prepare_boot` changed (GRUB's defaults). */
+async function undoBootPrep(h: HostCtx, conn: Connection): Promise<void> {
+  const { d, store } = h;
+  const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => s.id === store.rec.bootPrepStepId);
+  if (steps.length === 0) return;
+  const report = await applyUndos(conn, steps.map(undoEntry));
+  if (report.failures.length)
+    throw new Error(`undo of the boot loader preparation failed: ${report.failures.join('; ')}`);
+  for (const s of steps) d.journal.markUndone(s.id, d.runId);
+  h.step('undo the boot loader preparation (boot_default)', 'ok');
 }
 
 /** Undo the change on the host, boot its known-good entry (the saved default), then settle there. */

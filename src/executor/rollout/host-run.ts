@@ -10,7 +10,8 @@
  * the host booted and goes on (re-running the play on the trial boot, whose tasks are idempotent) or rolls back.
  */
 import { ConnectionError, type Connection } from '../../connection/connection.js';
-import type { RolloutHostStatus } from '../../events/events.js';
+import type { RollgateEvent, RolloutHostStatus } from '../../events/events.js';
+import { bootDefault } from '../../modules/actions/boot-default.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { trialBootFor, trialBootOf } from '../../trial-boot/registry.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
@@ -55,15 +56,72 @@ function interruption(h: HostCtx): HostInterrupted | null {
   return { status: 'interrupted', message: `${why}; stopped in phase ${h.store.rec.phase}` };
 }
 
+const BOOT_PREP = 'prepare the boot loader (boot_default)';
+
+/**
+ * `rollout: prepare_boot: true`: make GRUB trial-boot ready with the boot_default module, as a journaled change of
+ * the run (its undo recorded before it is applied; the phase becomes `prepared`, so a controller that dies from
+ * here on leaves it to resume's undo). Null when the host is ready (changed or already so), else the host's end.
+ */
+async function prepareBoot(h: HostCtx, conn: Connection): Promise<HostRunResult | null> {
+  const { d, store } = h;
+  const ctx = { conn, host: d.host.name, vars: d.host.vars, checkMode: false, emit: (e: RollgateEvent) => d.emit(e) };
+  h.step(BOOT_PREP, 'started');
+  let outcome: Awaited<ReturnType<typeof bootDefault.check>>;
+  try {
+    outcome = await bootDefault.check(ctx, {});
+  } catch (err) {
+    const message = (err as Error).message;
+    h.step(BOOT_PREP, 'failed', message);
+    return finish(
+      h,
+      err instanceof ConnectionError ? 'unreachable' : 'failed',
+      `the boot loader could not be prepared: ${message}`,
+    );
+  }
+  if (outcome.status === 'no_change') {
+    h.step(BOOT_PREP, 'ok', outcome.reason);
+    return null;
+  }
+  const stepId = d.journal.beginStep(d.runId, d.host.name, { task: BOOT_PREP, module: 'boot_default', args: {} });
+  d.journal.recordUndo(stepId, outcome.undo);
+  store.save({ phase: 'prepared', bootPrepStepId: stepId });
+  try {
+    const done = await bootDefault.apply(ctx, {}, outcome.change);
+    d.journal.finishStep(stepId, { status: 'applied', message: done.message });
+    h.step(BOOT_PREP, 'ok', done.message);
+    return null;
+  } catch (err) {
+    const message = (err as Error).message;
+    d.journal.finishStep(stepId, { status: 'failed', message });
+    h.step(BOOT_PREP, 'failed', message);
+    return undoBeforeBoot(h, {
+      why: `the boot loader could not be prepared: ${message}`,
+      status: 'failed',
+      undone: 'what it wrote is undone',
+      lost: err instanceof ConnectionError,
+    });
+  }
+}
+
 /** Pre-change snapshot, preflight of the one-shot, frozen known-good entry (its undo journaled first). */
 async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | null> {
   const { d, store } = h;
   h.step('pre-change snapshot', 'started');
   d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', await d.collect(conn));
+  if (d.settings.prepareBoot) {
+    const ended = await prepareBoot(h, conn);
+    if (ended) return ended;
+  }
   const tb = await trialBootFor(conn, d.hr);
   const pf = await tb.preflight();
-  if (!pf.ok)
-    return finish(h, 'failed', `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`);
+  if (!pf.ok) {
+    const why = `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`;
+    // What prepare_boot changed does not stay on a host the rollout will not change.
+    if (store.rec.bootPrepStepId)
+      return undoBeforeBoot(h, { why, status: 'failed', undone: 'the boot loader preparation is undone' });
+    return finish(h, 'failed', why);
+  }
   h.step('freeze the known-good boot entry', 'started');
   let prepareStepId = 0;
   let trial: TrialBootState;

@@ -64,10 +64,10 @@ export function grubSetting(files: readonly GrubFile[], name: GrubSetting): stri
 export function setGrubSetting(files: readonly GrubFile[], name: GrubSetting, value: string): GrubFile[] {
   if (!/^[A-Za-z0-9.>-]+$/.test(value)) throw new Error(`${name}: ${JSON.stringify(value)} is not a plain value`);
   const out = files.map((f) => ({ ...f }));
-  const at = out.map((f) => assignments(f, name).pop()).findLastIndex((a) => a !== undefined);
-  const f = out[at];
-  const last = f && assignments(f, name).pop();
-  if (f && last) {
+  // The last file that assigns it, and there its last assignment: the one grub-mkconfig ends up with.
+  for (const [at, f] of [...out.entries()].reverse()) {
+    const last = assignments(f, name).pop();
+    if (!last) continue;
     out[at] = { path: f.path, text: f.text.slice(0, last.start) + value + f.text.slice(last.end) };
     return out;
   }
