@@ -50,7 +50,7 @@ interface CheckJson {
 
 describe.concurrent('rollgate check on a lab VM', () => {
   it('reports the IOMMU on, its default domain, interrupt remapping, the GPU pair in one group and the host drivers', async (t) => {
-    const claim = await lab.claim({ intel: 1, readOnly: true, label: 'check-lab check', skip: t.skip });
+    const claim = await lab.claim({ intel: 1, readOnly: true, label: 'check-lab check', estimateMin: 4, skip: t.skip });
     const HOST = claim.hosts[0]!;
     try {
       const { code, stdout, stderr } = await rollgate(['check', '--json', '-i', inventory, '--limit', HOST]);
@@ -92,7 +92,7 @@ describe.concurrent('rollgate check on a lab VM', () => {
   });
 
   it('names exactly what iommu=pt changed: rollgate diff of snapshots before and after', async (t) => {
-    const claim = await lab.claim({ any: 1, label: 'check-lab diff', skip: t.skip });
+    const claim = await lab.claim({ any: 1, label: 'check-lab diff', estimateMin: 12, skip: t.skip });
     const HOST = claim.hosts[0]!;
     try {
       const before = await rollgate(['snapshot', '-i', inventory, '--limit', HOST, '-o', join(work, `before-${HOST}`)]);

@@ -66,7 +66,7 @@ async function expectUpdated(host: string): Promise<void> {
 
 describe.concurrent('kernel updates on lab VMs', () => {
   it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', (t) =>
-    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target', priority: 1 }, async ([h]) => {
+    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target', estimateMin: 12, priority: 1 }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
@@ -92,79 +92,85 @@ describe.concurrent('kernel updates on lab VMs', () => {
     }));
 
   it('adopts a newer kernel that is installed but not running (no target_kernel)', (t) =>
-    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update adopt newest', priority: 1 }, async ([h]) => {
-      const host = h!;
-      const t = Date.now();
-      await onHost(
-        lab,
-        host,
-        `DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-image-${manifest.updateKernel} >/dev/null`,
-      );
-      expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
-      const run = cli([
-        'rollout',
-        'playbooks/kernel-update.yml',
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        host,
-        '--boot-timeout',
-        '1200',
-      ]);
-      const { code, events } = await run.done;
-      console.log(`kernel-update adopt newest: ${elapsed(t)}`);
-      expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
-      expect(code).toBe(0);
-      await expectUpdated(host);
-    }));
+    onClaimed(
+      { skip: t.skip, any: 1, label: 'kernel-update adopt newest', estimateMin: 12, priority: 1 },
+      async ([h]) => {
+        const host = h!;
+        const t = Date.now();
+        await onHost(
+          lab,
+          host,
+          `DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-image-${manifest.updateKernel} >/dev/null`,
+        );
+        expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
+        const run = cli([
+          'rollout',
+          'playbooks/kernel-update.yml',
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+          '--boot-timeout',
+          '1200',
+        ]);
+        const { code, events } = await run.done;
+        console.log(`kernel-update adopt newest: ${elapsed(t)}`);
+        expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
+        expect(code).toBe(0);
+        await expectUpdated(host);
+      },
+    ));
 
   it('runs the shipped read-only invocations: a health snapshot as JSON lines, a --check --diff preview that changes nothing', (t) =>
-    onClaimed({ skip: t.skip, intel: 1, readOnly: true, label: 'shipped read-only invocations' }, async ([h]) => {
-      const host = h!;
-      const t = Date.now();
-      const files = await onHost(lab, host, FILES_HASH);
-      const env = await onHost(lab, host, GRUBENV);
-      const boot = await lab.bootId(host);
-      const snap = await rollgate([
-        'run',
-        'playbooks/health-snapshot.yml',
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        host,
-        '--json',
-        '--journal',
-        JOURNAL,
-      ]);
-      expect(snap.code, snap.stderr).toBe(0);
-      const events = snap.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { type: string; status?: string; host?: string; failed?: boolean });
-      expect(events.filter((e) => e.type === 'task.result' && e.host === host).map((e) => e.status)).not.toContain(
-        'failed',
-      );
-      expect(events.find((e) => e.type === 'run.finished')).toMatchObject({ failed: false });
-      const preview = await rollgate([
-        'run',
-        'playbooks/enable-iommu-passthrough.yml',
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        host,
-        '--check',
-        '--diff',
-        '--journal',
-        JOURNAL,
-      ]);
-      expect(preview.code, preview.stdout + preview.stderr).toBe(0);
-      expect(preview.stdout).toMatch(/^\+.*intel_iommu=on.*iommu=pt/m);
-      expect(preview.stdout).toMatch(new RegExp(`changed: \\[${host}\\]`));
-      console.log(`shipped read-only invocations: ${elapsed(t)}`);
-      expect({
-        files: await onHost(lab, host, FILES_HASH),
-        env: await onHost(lab, host, GRUBENV),
-        boot: await lab.bootId(host),
-      }).toEqual({ files, env, boot });
-    }));
+    onClaimed(
+      { skip: t.skip, intel: 1, readOnly: true, label: 'shipped read-only invocations', estimateMin: 5 },
+      async ([h]) => {
+        const host = h!;
+        const t = Date.now();
+        const files = await onHost(lab, host, FILES_HASH);
+        const env = await onHost(lab, host, GRUBENV);
+        const boot = await lab.bootId(host);
+        const snap = await rollgate([
+          'run',
+          'playbooks/health-snapshot.yml',
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+          '--json',
+          '--journal',
+          JOURNAL,
+        ]);
+        expect(snap.code, snap.stderr).toBe(0);
+        const events = snap.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string; status?: string; host?: string; failed?: boolean });
+        expect(events.filter((e) => e.type === 'task.result' && e.host === host).map((e) => e.status)).not.toContain(
+          'failed',
+        );
+        expect(events.find((e) => e.type === 'run.finished')).toMatchObject({ failed: false });
+        const preview = await rollgate([
+          'run',
+          'playbooks/enable-iommu-passthrough.yml',
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+          '--check',
+          '--diff',
+          '--journal',
+          JOURNAL,
+        ]);
+        expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+        expect(preview.stdout).toMatch(/^\+.*intel_iommu=on.*iommu=pt/m);
+        expect(preview.stdout).toMatch(new RegExp(`changed: \\[${host}\\]`));
+        console.log(`shipped read-only invocations: ${elapsed(t)}`);
+        expect({
+          files: await onHost(lab, host, FILES_HASH),
+          env: await onHost(lab, host, GRUBENV),
+          boot: await lab.bootId(host),
+        }).toEqual({ files, env, boot });
+      },
+    ));
 });

@@ -31,25 +31,40 @@ export interface ClaimRequest {
   timeoutMs?: number;
   /**
    * Served before requests of a lower priority (then first come, first served). The rollback paths users trust
-   * rollgate for go first, so that a CI run whose budget runs out (ROLLGATE_E2E_DEADLINE) still proves them.
+   * rollgate for go first, so that a CI run whose budget runs out (ROLLGATE_E2E_END) still proves them.
    * Default 0.
    */
   priority?: number;
   /** The test's `skip` (vitest context): called instead of claiming once the run's e2e budget is spent. */
   skip?: (note: string) => void;
+  /**
+   * About how many minutes the scenario takes once it has its hosts, on a loaded two-core TCG machine (CI):
+   * under ROLLGATE_E2E_END it starts only if it can finish by then. Default 20.
+   */
+  estimateMin?: number;
 }
 
 /** Thrown by a claim made past the e2e budget by a caller without `skip` (a beforeAll): skip its tests. */
 export class BudgetSpent extends Error {}
 
+const DEFAULT_ESTIMATE_MIN = 20;
+
 /**
- * The run's e2e budget: `.ci/run` sets ROLLGATE_E2E_DEADLINE (epoch seconds) so that the whole CI run stays within
- * its time limit on a slow machine. A scenario that has not got its hosts by then is skipped, loudly (printed and
- * listed at the end of the run), never started; unset (every local run), nothing is skipped.
+ * The run's e2e budget, so that a whole CI run stays within its time limit on a slow machine: `.ci/run` sets
+ * ROLLGATE_E2E_END (epoch seconds) and a scenario starts only if its estimate (`estimateMin`) ends before it, so a
+ * short one still runs late where a long one would overrun; ROLLGATE_E2E_DEADLINE (epoch seconds) is the older
+ * "no scenario starts after this". A scenario that cannot start is skipped, loudly (printed and listed at the end
+ * of the run), never started; with neither set (every local run) nothing is skipped.
  */
-export function budgetNote(label: string): string | undefined {
+export function budgetNote(label: string, estimateMin = DEFAULT_ESTIMATE_MIN): string | undefined {
+  const now = Date.now() / 1000;
+  const end = Number(process.env.ROLLGATE_E2E_END);
+  if (Number.isFinite(end) && end > 0 && now + estimateMin * 60 > end) {
+    const at = new Date(end * 1000).toISOString().slice(11, 16);
+    return `${label}: NOT RUN: it takes about ${estimateMin} min and the e2e budget of this run ends at ${at} UTC (ROLLGATE_E2E_END)`;
+  }
   const deadline = Number(process.env.ROLLGATE_E2E_DEADLINE);
-  if (!Number.isFinite(deadline) || deadline <= 0 || Date.now() / 1000 < deadline) return undefined;
+  if (!Number.isFinite(deadline) || deadline <= 0 || now < deadline) return undefined;
   return `${label}: NOT RUN: the e2e budget of this run (ROLLGATE_E2E_DEADLINE) was spent before its lab hosts were free`;
 }
 
@@ -213,7 +228,7 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
   let waitedSince = 0;
   try {
     for (;;) {
-      const spent = budgetNote(req.label);
+      const spent = budgetNote(req.label, req.estimateMin);
       if (spent) {
         console.warn(`[lab budget] ${spent}`);
         if (req.skip) req.skip(spent);

@@ -34,7 +34,7 @@ describe('lab hosts over the inventory lab up wrote', () => {
   let budgetSkip: string | undefined;
   beforeAll(async () => {
     try {
-      claim = await lab.claim({ intel: 2, readOnly: true, label: 'lab.test inventory checks' });
+      claim = await lab.claim({ intel: 2, readOnly: true, label: 'lab.test inventory checks', estimateMin: 4 });
     } catch (err) {
       // Past the run's e2e budget (lab-claims.ts): the checks below are skipped, not failed.
       if (err instanceof BudgetSpent) return void (budgetSkip = err.message);
@@ -168,7 +168,8 @@ async function onClaimed(
   label: string,
   fn: (h: string) => Promise<void>,
 ): Promise<void> {
-  const claim = await lab.claim({ any: 1, label, skip: t.skip });
+  // Each is a boot or two plus a fault: about 15 minutes on a loaded CI machine.
+  const claim = await lab.claim({ any: 1, label, skip: t.skip, estimateMin: 15 });
   try {
     await fn(claim.hosts[0]!);
   } finally {

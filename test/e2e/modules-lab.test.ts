@@ -64,7 +64,7 @@ async function change<A>(mod: ActionModule<A, any>, args: A): Promise<string> {
 beforeAll(async () => {
   const lab = await ensureLab();
   try {
-    claim = await lab.claim({ intel: 1, label: 'modules-lab' });
+    claim = await lab.claim({ intel: 1, label: 'modules-lab', estimateMin: 20 });
   } catch (err) {
     if (err instanceof BudgetSpent) {
       budgetSkip = err.message;

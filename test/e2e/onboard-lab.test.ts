@@ -63,7 +63,7 @@ async function hashes(): Promise<Record<string, string>> {
 beforeAll(async () => {
   lab = await ensureLab();
   try {
-    claim = await lab.claim({ intel: 1, label: 'onboard-lab', priority: 1 });
+    claim = await lab.claim({ intel: 1, label: 'onboard-lab', estimateMin: 25, priority: 1 });
   } catch (err) {
     if (err instanceof BudgetSpent) {
       budgetSkip = err.message;

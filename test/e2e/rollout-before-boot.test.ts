@@ -39,7 +39,7 @@ describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
   it('an immutable grubenv is refused by the preflight before any change, naming chattr -i', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, any: 1, label: 'rollout-before-boot immutable grubenv', priority: 1 },
+      { skip: t.skip, any: 1, label: 'rollout-before-boot immutable grubenv', estimateMin: 5, priority: 1 },
       async ([h]) => {
         const host = h!;
         const t = Date.now();
@@ -81,49 +81,53 @@ describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
     ));
 
   it('a failed mkdir after a kernel-args change: rolled back by itself before any reboot, the directory that was there keeps its file', (t) =>
-    onClaimed(lab, { skip: t.skip, any: 1, label: 'rollout-before-boot failed mkdir', priority: 1 }, async ([h]) => {
-      const host = h!;
-      const t = Date.now();
-      await onHost(
-        lab,
-        host,
-        'mkdir -p /var/lib/rg-e2e-data && echo "five years of measurements" > /var/lib/rg-e2e-data/keep && sync',
-      );
-      const before = { ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') };
-      const run = cli([
-        'rollout',
-        playbookFile(`data-dir-${host}.yml`, DATA_PLAY),
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        host,
-      ]);
-      const out = await run.done;
-      console.log(`rollout-before-boot failed mkdir: ${elapsed(t)}`);
-      const events = ofHost(out.events, host);
-      expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'rolled_back' });
-      expect(out.code).toBe(3);
-      expect(
-        events
-          .filter((e) => e.type === 'task.result')
-          .map((e) => [(e as { module: string }).module, (e as { status: string }).status]),
-      ).toEqual([
-        ['kernel_args', 'changed'],
-        ['command', 'failed'],
-      ]);
-      expect(
-        events.find((e) => e.type === 'rollout.host_step' && e.step === 'held back: rm -rf /var/lib/rg-e2e-data'),
-      ).toMatchObject({
-        status: 'skipped',
-        message: expect.stringMatching(
-          /^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/,
-        ),
-      });
-      // No reboot was needed: the failure came before it; the kernel args and the frozen entry are undone in place.
-      expect(events.some((e) => e.type === 'rollout.host_step' && e.step.startsWith('reboot ('))).toBe(false);
-      expect({ ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') }).toEqual(before);
-      expect(
-        await onHost(lab, host, 'cat /var/lib/rg-e2e-data/keep; test -e /boot/rollgate && echo leftovers || true'),
-      ).toBe('five years of measurements\n');
-    }));
+    onClaimed(
+      lab,
+      { skip: t.skip, any: 1, label: 'rollout-before-boot failed mkdir', estimateMin: 7, priority: 1 },
+      async ([h]) => {
+        const host = h!;
+        const t = Date.now();
+        await onHost(
+          lab,
+          host,
+          'mkdir -p /var/lib/rg-e2e-data && echo "five years of measurements" > /var/lib/rg-e2e-data/keep && sync',
+        );
+        const before = { ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') };
+        const run = cli([
+          'rollout',
+          playbookFile(`data-dir-${host}.yml`, DATA_PLAY),
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+        ]);
+        const out = await run.done;
+        console.log(`rollout-before-boot failed mkdir: ${elapsed(t)}`);
+        const events = ofHost(out.events, host);
+        expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'rolled_back' });
+        expect(out.code).toBe(3);
+        expect(
+          events
+            .filter((e) => e.type === 'task.result')
+            .map((e) => [(e as { module: string }).module, (e as { status: string }).status]),
+        ).toEqual([
+          ['kernel_args', 'changed'],
+          ['command', 'failed'],
+        ]);
+        expect(
+          events.find((e) => e.type === 'rollout.host_step' && e.step === 'held back: rm -rf /var/lib/rg-e2e-data'),
+        ).toMatchObject({
+          status: 'skipped',
+          message: expect.stringMatching(
+            /^step \d+ "make the data dir" did not finish \(failed\): this undo command assumes the change happened$/,
+          ),
+        });
+        // No reboot was needed: the failure came before it; the kernel args and the frozen entry are undone in place.
+        expect(events.some((e) => e.type === 'rollout.host_step' && e.step.startsWith('reboot ('))).toBe(false);
+        expect({ ...(await state(host)), cmdline: await onHost(lab, host, 'cat /proc/cmdline') }).toEqual(before);
+        expect(
+          await onHost(lab, host, 'cat /var/lib/rg-e2e-data/keep; test -e /boot/rollgate && echo leftovers || true'),
+        ).toBe('five years of measurements\n');
+      },
+    ));
 });

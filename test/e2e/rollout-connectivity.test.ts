@@ -58,7 +58,7 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
   it('link-down on a batch host after its change: unreachable, the others consistent, the run stopped; resume takes the change back', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, sameKind: 3, label: 'rollout-connectivity link-down', priority: 1 },
+      { skip: t.skip, sameKind: 3, label: 'rollout-connectivity link-down', estimateMin: 25, priority: 1 },
       async (hosts) => {
         const t = Date.now();
         const before = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await state(h)] as const)));
@@ -145,7 +145,7 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
   it('a host with no power driver whose trial boot never answers: warned before any change, then needs a person with evidence', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, any: 1, label: 'rollout-connectivity no power driver', priority: 1 },
+      { skip: t.skip, any: 1, label: 'rollout-connectivity no power driver', estimateMin: 15, priority: 1 },
       async ([h]) => {
         const host = h!;
         const t = Date.now();

@@ -57,7 +57,7 @@ async function onClaimed(req: ClaimRequest, fn: (hosts: string[]) => Promise<voi
 describe.concurrent('rollouts that do not stand, on lab VMs', () => {
   it('verification failure rolls the canary back and leaves the batch host untouched', (t) =>
     onClaimed(
-      { skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure', priority: 2 },
+      { skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure', estimateMin: 22, priority: 2 },
       async ([c, u]) => {
         const [canary, other] = [c!, u!];
         const t = Date.now();
@@ -113,111 +113,123 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
     ));
 
   it('a hung reboot is power-reset at the boot timeout and the trial verifies', (t) =>
-    onClaimed({ skip: t.skip, intel: 1, label: 'rollout-faults hung reboot', priority: 2 }, async ([h]) => {
-      const host = h!;
-      const t = Date.now();
-      await lab.arm(host, 'hang-once');
-      const hang = cli([
-        'rollout',
-        'playbooks/enable-iommu-passthrough.yml',
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        host,
-        '--boot-timeout',
-        '420',
-      ]);
-      const b = await hang.done;
-      console.log(`rollout-faults hung reboot: ${elapsed(t)}`);
-      // The reboot hung, QMP reset at the boot timeout, the pending one-shot booted, verified on the new state.
-      expect(finishedOf(b.events), hang.stderr()).toEqual({ [host]: 'changed' });
-      expect(b.code).toBe(0);
-      expect(b.events.find((e) => e.type === 'rollout.rollback' && e.host === host)).toMatchObject({
-        action: 'power_reset',
-      });
-      expect(verification(b.events, host, 'candidate')?.ok).toBe(true);
-      expect(await onHost(lab, host, 'cat /proc/cmdline')).toMatch(/ iommu=pt /);
-    }));
+    onClaimed(
+      { skip: t.skip, intel: 1, label: 'rollout-faults hung reboot', estimateMin: 15, priority: 2 },
+      async ([h]) => {
+        const host = h!;
+        const t = Date.now();
+        await lab.arm(host, 'hang-once');
+        const hang = cli([
+          'rollout',
+          'playbooks/enable-iommu-passthrough.yml',
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+          '--boot-timeout',
+          '420',
+        ]);
+        const b = await hang.done;
+        console.log(`rollout-faults hung reboot: ${elapsed(t)}`);
+        // The reboot hung, QMP reset at the boot timeout, the pending one-shot booted, verified on the new state.
+        expect(finishedOf(b.events), hang.stderr()).toEqual({ [host]: 'changed' });
+        expect(b.code).toBe(0);
+        expect(b.events.find((e) => e.type === 'rollout.rollback' && e.host === host)).toMatchObject({
+          action: 'power_reset',
+        });
+        expect(verification(b.events, host, 'candidate')?.ok).toBe(true);
+        expect(await onHost(lab, host, 'cat /proc/cmdline')).toMatch(/ iommu=pt /);
+      },
+    ));
 
   it('a kernel that never comes up lands back on the known-good entry; the batch host is never rebooted', (t) =>
-    onClaimed({ skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel', priority: 2 }, async ([c, u]) => {
-      const [canary, other] = [c!, u!];
-      const t = Date.now();
-      const before = { hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) };
-      const files = await onHost(lab, canary, FILES_HASH);
-      const kernel = await onHost(lab, canary, 'uname -r');
-      const bad = cli([
-        'rollout',
-        'playbooks/kernel-update.yml',
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        `${canary},${other}`,
-        '-e',
-        'target_kernel=6.1.0-99-amd64',
-        '--boot-timeout',
-        '900',
-      ]);
-      const a = await bad.done;
-      console.log(`rollout-faults bad kernel: ${elapsed(t)}`);
-      // The bad kernel's trial never came up; back on the known-good entry, rolled back, verified, run stopped.
-      expect(finishedOf(a.events), bad.stderr()).toEqual({ [canary]: 'rolled_back' });
-      expect(a.code).toBe(3);
-      expect(
-        a.events.some(
-          (e) =>
-            e.type === 'rollout.host_step' && e.host === canary && e.step === 'trial boot' && e.status === 'failed',
-        ),
-      ).toBe(true);
-      expect(verification(a.events, canary, 'known_good')?.ok).toBe(true);
-      expect(await onHost(lab, canary, 'uname -r')).toBe(kernel);
-      expect(
-        await onHost(lab, canary, "dpkg-query -W -f='${Status}' linux-image-6.1.0-99-amd64 2>/dev/null || true"),
-      ).not.toMatch(/install ok installed/);
-      expect(await onHost(lab, canary, FILES_HASH)).toBe(files);
-      expect({ hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) }).toEqual(before);
-    }));
+    onClaimed(
+      { skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel', estimateMin: 25, priority: 2 },
+      async ([c, u]) => {
+        const [canary, other] = [c!, u!];
+        const t = Date.now();
+        const before = { hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) };
+        const files = await onHost(lab, canary, FILES_HASH);
+        const kernel = await onHost(lab, canary, 'uname -r');
+        const bad = cli([
+          'rollout',
+          'playbooks/kernel-update.yml',
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          `${canary},${other}`,
+          '-e',
+          'target_kernel=6.1.0-99-amd64',
+          '--boot-timeout',
+          '900',
+        ]);
+        const a = await bad.done;
+        console.log(`rollout-faults bad kernel: ${elapsed(t)}`);
+        // The bad kernel's trial never came up; back on the known-good entry, rolled back, verified, run stopped.
+        expect(finishedOf(a.events), bad.stderr()).toEqual({ [canary]: 'rolled_back' });
+        expect(a.code).toBe(3);
+        expect(
+          a.events.some(
+            (e) =>
+              e.type === 'rollout.host_step' && e.host === canary && e.step === 'trial boot' && e.status === 'failed',
+          ),
+        ).toBe(true);
+        expect(verification(a.events, canary, 'known_good')?.ok).toBe(true);
+        expect(await onHost(lab, canary, 'uname -r')).toBe(kernel);
+        expect(
+          await onHost(lab, canary, "dpkg-query -W -f='${Status}' linux-image-6.1.0-99-amd64 2>/dev/null || true"),
+        ).not.toMatch(/install ok installed/);
+        expect(await onHost(lab, canary, FILES_HASH)).toBe(files);
+        expect({ hash: await onHost(lab, other, FILES_HASH), boot: await lab.bootId(other) }).toEqual(before);
+      },
+    ));
 
   it('a controller killed (kill -9) during the trial reboot is resumed: the host is found on its trial boot and committed', (t) =>
-    onClaimed({ skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume', priority: 2 }, async ([h]) => {
-      const host = h!;
-      const t = Date.now();
-      const killed = cli([
-        'rollout',
-        playbookFile(`marker-arg-${host}.yml`, ARG_PLAY),
-        '-i',
-        lab.inventoryFile,
-        '--limit',
-        host,
-        '--boot-timeout',
-        '1200',
-      ]);
-      await killed.until(
-        (e) =>
-          e.type === 'rollout.host_step' && e.host === host && e.step.startsWith('reboot (') && e.status === 'started',
-      );
-      await new Promise((r) => setTimeout(r, 5000));
-      killed.child.kill('SIGKILL');
-      const k = await killed.done;
-      expect(k.signal).toBe('SIGKILL');
-      const runId = runIdOf(k.events);
-      const resumed = cli(['resume', runId]);
-      const r = await resumed.done;
-      console.log(`rollout-faults kill -9 + resume: ${elapsed(t)}`);
-      // Resumed after kill -9 mid-reboot, found on its trial boot, verified and committed.
-      expect(finishedOf(r.events), resumed.stderr()).toEqual({ [host]: 'changed' });
-      expect(r.code).toBe(0);
-      expect(await onHost(lab, host, 'cat /proc/cmdline')).toMatch(/ rollgate\.e2e=resume /);
-      const timeline = await show(runId, host);
-      for (const step of [
-        'freeze the known-good boot entry',
-        'task "kernel_args": changed',
-        'arm the trial boot: ok',
-        'reboot (',
-        'verification against the pre-change snapshot and the play: passed',
-        `${host}: changed`,
-      ]) {
-        expect(timeline).toContain(step);
-      }
-    }));
+    onClaimed(
+      { skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume', estimateMin: 15, priority: 2 },
+      async ([h]) => {
+        const host = h!;
+        const t = Date.now();
+        const killed = cli([
+          'rollout',
+          playbookFile(`marker-arg-${host}.yml`, ARG_PLAY),
+          '-i',
+          lab.inventoryFile,
+          '--limit',
+          host,
+          '--boot-timeout',
+          '1200',
+        ]);
+        await killed.until(
+          (e) =>
+            e.type === 'rollout.host_step' &&
+            e.host === host &&
+            e.step.startsWith('reboot (') &&
+            e.status === 'started',
+        );
+        await new Promise((r) => setTimeout(r, 5000));
+        killed.child.kill('SIGKILL');
+        const k = await killed.done;
+        expect(k.signal).toBe('SIGKILL');
+        const runId = runIdOf(k.events);
+        const resumed = cli(['resume', runId]);
+        const r = await resumed.done;
+        console.log(`rollout-faults kill -9 + resume: ${elapsed(t)}`);
+        // Resumed after kill -9 mid-reboot, found on its trial boot, verified and committed.
+        expect(finishedOf(r.events), resumed.stderr()).toEqual({ [host]: 'changed' });
+        expect(r.code).toBe(0);
+        expect(await onHost(lab, host, 'cat /proc/cmdline')).toMatch(/ rollgate\.e2e=resume /);
+        const timeline = await show(runId, host);
+        for (const step of [
+          'freeze the known-good boot entry',
+          'task "kernel_args": changed',
+          'arm the trial boot: ok',
+          'reboot (',
+          'verification against the pre-change snapshot and the play: passed',
+          `${host}: changed`,
+        ]) {
+          expect(timeline).toContain(step);
+        }
+      },
+    ));
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabSettings } from '../../src/lab/settings.js';
-import { BudgetSpent, claimHosts, inServiceOrder, pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
+import { BudgetSpent, budgetNote, claimHosts, inServiceOrder, pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
@@ -64,14 +64,30 @@ describe('handing lab hosts to e2e scenarios', () => {
   });
 });
 
-describe('the e2e budget (ROLLGATE_E2E_DEADLINE, set by .ci/run)', () => {
+describe('the e2e budget (ROLLGATE_E2E_END set by .ci/run, or ROLLGATE_E2E_DEADLINE)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'rg-claims-budget-'));
   const settings = { stateDir } as LabSettings;
-  const saved = process.env.ROLLGATE_E2E_DEADLINE;
+  const saved = { deadline: process.env.ROLLGATE_E2E_DEADLINE, end: process.env.ROLLGATE_E2E_END };
+  const restore = (name: string, value: string | undefined) => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
   afterAll(() => {
-    if (saved === undefined) delete process.env.ROLLGATE_E2E_DEADLINE;
-    else process.env.ROLLGATE_E2E_DEADLINE = saved;
+    restore('ROLLGATE_E2E_DEADLINE', saved.deadline);
+    restore('ROLLGATE_E2E_END', saved.end);
     rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('under ROLLGATE_E2E_END, lets a scenario start only if its estimate ends before it', () => {
+    delete process.env.ROLLGATE_E2E_DEADLINE;
+    process.env.ROLLGATE_E2E_END = String(Math.floor(Date.now() / 1000) + 10 * 60);
+    expect(budgetNote('short one', 5)).toBeUndefined();
+    expect(budgetNote('long one', 25)).toMatch(
+      /^long one: NOT RUN: it takes about 25 min and the e2e budget of this run ends at \d\d:\d\d UTC \(ROLLGATE_E2E_END\)$/,
+    );
+    expect(budgetNote('no estimate')).toMatch(/about 20 min/); // the default
+    delete process.env.ROLLGATE_E2E_END;
+    expect(budgetNote('local run', 500)).toBeUndefined();
   });
 
   it('refuses a claim made after the deadline, leaving no ticket behind', async () => {
