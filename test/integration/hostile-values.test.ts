@@ -83,7 +83,10 @@ describe('hostile values through every change module', () => {
     // Every change module of the registry is covered above or below (reboot: literal reason).
     // (the host modules that change files: neither a controller module nor command/shell, which skip check mode)
     const changeModules = moduleNames.filter((n) => !('kind' in modules[n]) && !('checkModeSkips' in modules[n]));
+    // boot_default takes no text option: its hostile input is what the host's GRUB defaults say, and a value the
+    // shell would compute is refused there (test/integration/boot-default.test.ts).
     expect(changeModules.sort()).toEqual([
+      'boot_default',
       'driver_blacklist',
       'initramfs',
       'kernel_args',

@@ -201,7 +201,12 @@ describe('a rollout cycle with trial boots on real sshd hosts', () => {
     expect(out.result).toBe('rolled_back');
     expect(finished(events)).toEqual([[fleet.hosts[0]!.name, 'rolled_back']]);
     // The return boot went to the frozen copy: GRUB_DEFAULT was still saved then (with 0, GRUB boots entry 0).
-    expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8')).toMatch(/^BOOT_IMAGE=\/boot\/rollgate\/vmlinuz-/);
+    const story = JSON.stringify(
+      events
+        .filter((e) => e.type === 'rollout.host_step' || e.type === 'rollout.rollback')
+        .map((e) => [e.type, 'step' in e ? e.step : '', 'status' in e ? e.status : '', 'reason' in e ? e.reason : '']),
+    );
+    expect(readFileSync(join(rs[0]!, 'proc/cmdline'), 'utf8'), story).toMatch(/^BOOT_IMAGE=\/boot\/rollgate\/vmlinuz-/);
     expect(events.find((e) => e.type === 'rollout.verification' && e.against === 'known_good')).toMatchObject({
       ok: true,
     });
