@@ -15,6 +15,7 @@ import { bootAndWait } from './boot-control.js';
 import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { serviceStates } from './service-states.js';
 import type { HostCtx } from './host-context.js';
+import type { UndoableStep } from '../../journal/journal-types.js';
 import { noExpectations, verificationPassed, verifyBoot } from './verify.js';
 
 export interface HostRunResult {
@@ -143,12 +144,17 @@ export async function undoSteps(
       action: 'undo',
       reason: `${steps.length} journaled step(s), newest first`,
     });
+  await undoAndMark(h, conn, steps, 'undo failed');
+  if (keepFrozen) store.save({ undone: true });
+}
+
+/** Apply the undo of journaled steps (newest first) and mark them undone; throws `failed: …` when one fails. */
+async function undoAndMark(h: HostCtx, conn: Connection, steps: UndoableStep[], failed: string): Promise<void> {
   const report = await applyUndos(conn, steps.map(undoEntry));
   // Reversals of steps that did not finish are not run (they assume the change happened): say which, and why.
   for (const s of report.skipped) h.step(`held back: ${s.command}`, 'skipped', s.reason);
-  if (report.failures.length) throw new Error(`undo failed: ${report.failures.join('; ')}`);
-  for (const s of steps) d.journal.markUndone(s.id, d.runId);
-  if (keepFrozen) store.save({ undone: true });
+  if (report.failures.length) throw new Error(`${failed}: ${report.failures.join('; ')}`);
+  for (const s of steps) h.d.journal.markUndone(s.id, h.d.runId);
 }
 
 /** The host runs its known-good entry: undo what is left, verify the old state, release the frozen entry. */
@@ -208,10 +214,7 @@ async function undoBootPrep(h: HostCtx, conn: Connection): Promise<void> {
   const { d, store } = h;
   const steps = d.journal.undoableSteps(d.runId, d.host.name).filter((s) => s.id === store.rec.bootPrepStepId);
   if (steps.length === 0) return;
-  const report = await applyUndos(conn, steps.map(undoEntry));
-  if (report.failures.length)
-    throw new Error(`undo of the boot loader preparation failed: ${report.failures.join('; ')}`);
-  for (const s of steps) d.journal.markUndone(s.id, d.runId);
+  await undoAndMark(h, conn, steps, 'undo of the boot loader preparation failed');
   h.step('undo the boot loader preparation (boot_default)', 'ok');
 }
 
