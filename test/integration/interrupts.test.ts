@@ -22,11 +22,11 @@ let dir: string;
 const roots: string[] = [];
 
 /** An inventory of both fleet hosts (or only `port` of h01 moved elsewhere), each with its throwaway root. */
-function inventory(file: string, h01Port = fleet.hosts[0]!.port): string {
+function inventory(file: string, h01Port = fleet.hosts[0]!.port, h01Reboot?: string): string {
   const hosts = fleet.hosts
     .map(
       (h, i) =>
-        `    ${h.name}:\n      ansible_port: ${i === 0 ? h01Port : h.port}\n      rollgate_root: ${roots[i]}\n      rollgate_reboot_command: ${FAKE_BOOT} ${roots[i]}\n`,
+        `    ${h.name}:\n      ansible_port: ${i === 0 ? h01Port : h.port}\n      rollgate_root: ${roots[i]}\n      rollgate_reboot_command: ${(i === 0 && h01Reboot) || `${FAKE_BOOT} ${roots[i]}`}\n`,
     )
     .join('');
   writeFileSync(
@@ -274,4 +274,45 @@ describe('rollgate rollout under signals, and resume', () => {
     });
     expect(runStatus(journal, id)).toBe('succeeded');
   });
+
+  it('kill -9 after the trial is armed but before the reboot reached the host: resume reboots into the trial and commits', async () => {
+    const journal = join(dir, 'armed.db');
+    // The first controller's reboot request never reboots h01 (as when kill -9 lands before it reaches the host).
+    const inv = inventory(join(dir, 'armed-inv.yml'), fleet.hosts[0]!.port, '/bin/true');
+    const play = join(dir, 'armed.yml');
+    // A change the real machine's facts cannot contradict (the facts are this machine's, not the root's), so the
+    // trial verifies: what is under test is where the resumed run finds the host, not the verification.
+    writeFileSync(
+      play,
+      '- hosts: h01\n  become: true\n  tasks:\n    - driver_blacklist: { drivers: [nouveau] }\n    - reboot: { reason: test }\n',
+    );
+    const first = startCli(['rollout', play, '-i', inv, '--journal', journal, '--yes', '--boot-timeout', '60']);
+    const phase = () =>
+      peek(
+        journal,
+        (db) =>
+          (db.prepare("SELECT status FROM run_hosts WHERE host = 'h01'").get() as { status: string } | undefined)
+            ?.status,
+      );
+    await until(() => phase() === 'rebooting', 60_000).catch(async (err: Error) => {
+      first.child.kill('SIGKILL');
+      const out = await first.done;
+      throw new Error(`${err.message}: h01 in phase ${phase()}; ${out.stdout}${out.stderr}`);
+    });
+    first.child.kill('SIGKILL');
+    await first.done;
+    const id = await runIdOf(journal);
+    const bootBefore = readFileSync(join(roots[0]!, 'proc/sys/kernel/random/boot_id'), 'utf8');
+    inventory(inv); // h01 reboots (the fake-boot double) from now on
+    const resumed = await rollgate(['resume', id, '--journal', journal, '--yes']);
+    expect(resumed.stderr, resumed.stdout + resumed.stderr).not.toContain('internal error');
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(readFileSync(join(roots[0]!, 'proc/sys/kernel/random/boot_id'), 'utf8')).not.toBe(bootBefore);
+    // On the trial entry (panic=N is the trial's alone), found there and committed: one reboot, by the resume.
+    expect(readFileSync(join(roots[0]!, 'proc/cmdline'), 'utf8')).toMatch(/ panic=\d+\n$/);
+    expect(resumed.stdout).toContain('reboot (resumed before the reboot took place): ok');
+    expect(resumed.stdout).toMatch(/h01: changed/);
+    expect(runStatus(journal, id)).toBe('succeeded');
+    expect(locks(journal)).toEqual([]);
+  }, 120_000);
 });

@@ -4,7 +4,7 @@
  * and wait again. The boot id before the reboot is journaled first, so a resumed run can tell "rebooted" from
  * "not yet". Outcomes are values.
  */
-import type { Connection } from '../../connection/connection.js';
+import { ConnectionError, type Connection } from '../../connection/connection.js';
 import { readBootInfo, requestReboot, waitForNewBootId, type WaitOutcome } from '../../modules/boot/reboot-proof.js';
 import type { HostCtx } from './host-context.js';
 
@@ -69,7 +69,19 @@ export async function bootAndWait(h: HostCtx, why: string, conn: Connection | nu
         `${d.host.name} works under rollgate_root ${d.hr.root}: set rollgate_reboot_command to say how it reboots`,
       );
     h.step(step, 'started');
-    await requestReboot(conn, d.rebootCommand);
+    try {
+      await requestReboot(conn, d.rebootCommand);
+    } catch (err) {
+      // The connection went while the request ran: the host is most likely going down already (a reboot asked for
+      // by a controller killed a moment earlier, or this one): wait for the new boot, and reset at the boot timeout
+      // as for a reboot that hangs. A request the host answered with a refusal is an error.
+      if (!(err instanceof ConnectionError && (err.kind === 'dropped' || err.kind === 'timeout'))) throw err;
+      h.step(
+        step,
+        'started',
+        `the connection went during the reboot request (${err.message}); waiting for the new boot`,
+      );
+    }
     await conn.close().catch(() => undefined);
   } else {
     h.step(step, 'started');

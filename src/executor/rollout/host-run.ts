@@ -257,7 +257,15 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; inter
 async function resumeAfterReboot(h: HostCtx): Promise<HostTurn> {
   const { d, store } = h;
   let conn = d.session.conn ?? null;
-  if (!conn || (await readBootInfo(conn, d.hr)).bootId === store.rec.oldBootId) {
+  const now = conn ? await readBootInfo(conn, d.hr) : undefined;
+  // Rebooted since the reboot was asked for: a new boot id (a record without one, from before it was saved with
+  // the phase, counts only a boot on the trial entry).
+  const rebooted =
+    now !== undefined &&
+    (store.rec.oldBootId
+      ? now.bootId !== store.rec.oldBootId
+      : !!store.rec.trial && bootSide(now.cmdline, store.rec.trial as TrialBootState) === 'trial');
+  if (!conn || !rebooted) {
     const back = await bootAndWait(h, conn ? 'resumed before the reboot took place' : 'resumed, host silent', conn);
     if (back.status === 'timeout') return needsPerson(h, `not back on resume: ${back.lastError}`);
     conn = back.conn;

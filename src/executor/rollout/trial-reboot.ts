@@ -8,6 +8,7 @@ import type { Connection } from '../../connection/connection.js';
 import { trialBootOf } from '../../trial-boot/registry.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
+import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { expectationsFromSteps, passthroughIdsOf } from './expectations.js';
 import type { HostCtx } from './host-context.js';
 
@@ -31,7 +32,10 @@ export async function trialReboot(h: HostCtx, conn: Connection, why: string): Pr
     'ok',
     `one-shot ${trial.candidateRelease} (${(trial.trialArgs ?? []).join(' ')}); the default stays the known-good ${trial.knownGoodRelease}`,
   );
-  store.save({ phase: 'rebooting', trial, expectations });
+  // The boot id before the reboot goes with the phase, in one save: a controller killed between the two would leave
+  // a resumed run unable to tell "not rebooted yet" from "rebooted onto another entry".
+  const oldBootId = (await readBootInfo(conn, d.hr)).bootId;
+  store.save({ phase: 'rebooting', trial, expectations, oldBootId });
   const back = await bootAndWait(h, why, conn);
   if (back.status === 'timeout') return { side: 'not_back', message: back.lastError };
   if (bootSide(back.boot.cmdline, trial) === 'trial') {
