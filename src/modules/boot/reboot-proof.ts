@@ -23,6 +23,10 @@ export async function readBootInfo(conn: Connection, hr: HostRoot): Promise<Boot
     timeoutMs: 30_000,
   });
   const [bootId = '', cmdline = ''] = r.stdout.split('\n');
+  // Never an empty or partial answer: a boot id compared with the one saved before a reboot decides whether the
+  // host rebooted, so one that could not be read is an error, not "another boot".
+  if (r.exitCode !== 0 || !/^[0-9a-f-]{36}$/i.test(bootId.trim()))
+    throw new Error(`cannot read the boot id (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
   return { bootId: bootId.trim(), cmdline: cmdline.trim() };
 }
 
