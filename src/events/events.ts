@@ -132,7 +132,8 @@ export type RolloutEvent =
       at: Timestamp;
       runId: string;
       host: string;
-      code: 'no_power_driver';
+      /** no_power_driver: a hang cannot be reset; outside_window: the host's change will wait for (or stop at) its window. */
+      code: 'no_power_driver' | 'outside_window';
       message: string;
       hint: string;
     }

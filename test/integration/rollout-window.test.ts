@@ -101,6 +101,15 @@ describe('a rollout inside a maintenance window', () => {
       // The canary's change takes two hours of this clock: the window (one hour) closes meanwhile.
       if (e.type === 'rollout.host_finished') t += 2 * 3_600_000;
     });
+    // The plan says so before any change, for every host: each waits for the window at its turn.
+    const notices = events.filter((e) => e.type === 'rollout.warning' && e.code === 'outside_window');
+    expect(notices.map((e) => (e as { message: string }).message)).toEqual(
+      [h0, h1].map(
+        (h) =>
+          `${h} is outside its maintenance window (mon 22:00-23:00 Europe/Berlin) now: its change will wait until the window opens at 2026-12-07 22:00 Europe/Berlin`,
+      ),
+    );
+    expect(events.indexOf(notices[1]!)).toBeLessThan(events.findIndex((e) => e.type === 'rollout.host_step'));
     expect(waits(events)).toEqual([
       [
         h0,
@@ -134,6 +143,14 @@ describe('a rollout inside a maintenance window', () => {
     });
     expect(out.hosts.size).toBe(0);
     expect(steps).toEqual([0, 0]);
+    expect(
+      events.flatMap((e) => (e.type === 'rollout.warning' && e.code === 'outside_window' ? [e.message] : [])),
+    ).toEqual(
+      fleet.hosts.map(
+        (h) =>
+          `${h.name} is outside its maintenance window (mon 22:00-23:00 Europe/Berlin) now: it opens at 2026-12-07 22:00 Europe/Berlin; the rollout stops before its change unless the window is open by its turn`,
+      ),
+    );
     expect(events.some((e) => e.type === 'rollout.host_step' && e.step === 'pre-change snapshot')).toBe(false);
     expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
       message:

@@ -11,6 +11,7 @@ import { valueOf } from '../../modules/facts/known.js';
 import { hardwareKind } from '../../strategy/hardware-kind.js';
 import { planRollout, type PlannedBatch } from '../../strategy/plan.js';
 import type { Pause } from '../../strategy/settings.js';
+import { decideWindow, describeWindow, localTime } from '../../strategy/window.js';
 import { passthroughIdsOf } from './expectations.js';
 import type { RolloutInput } from './rollout.js';
 
@@ -69,6 +70,8 @@ export async function planOrResume(
       hint: 'give it rollgate_power: {driver: ipmi | redfish | qmp, ...} in the inventory',
     });
   }
+  for (const warning of windowNotices(input))
+    input.bus.emit({ type: 'rollout.warning', at: Date.now(), runId, ...warning });
   journal.setRunOptions(runId, { ...(run?.options ?? {}), plan: plan.batches, kinds: Object.fromEntries(plan.kinds) });
   const known = new Set(journal.listHosts(runId).map((r) => r.host));
   for (const h of input.planned.hosts) if (!known.has(h)) journal.addHost(runId, h, {}, 'pending');
@@ -81,6 +84,38 @@ export async function planOrResume(
     kinds: Object.fromEntries(plan.kinds),
   });
   return plan.batches;
+}
+
+/**
+ * Before any change, what the plan says about maintenance windows: each host outside its window now, and whether
+ * its change will wait for the window to open (and until when) or stop the rollout. The gate decides again at the
+ * host's turn (window-gate.ts); this is the operator's notice up front.
+ */
+export function windowNotices(
+  input: Pick<RolloutInput, 'planned' | 'window'>,
+): Array<{ host: string; code: 'outside_window'; message: string; hint: string }> {
+  const w = input.window;
+  const now = (w?.now ?? Date.now)();
+  const notices = [];
+  for (const host of input.planned.hosts) {
+    const win = w?.byHost?.get(host) ?? w?.window;
+    if (!win) continue;
+    const d = decideWindow(win, now);
+    if (d.go) continue;
+    const where = `${host} is outside its maintenance window (${describeWindow(win)}) now`;
+    notices.push({
+      host,
+      code: 'outside_window' as const,
+      message: d.wait
+        ? `${where}: its change will wait until the window opens at ${localTime(d.until, win.timeZone)}`
+        : `${where}: ${d.message.replace(/^outside the maintenance window \([^)]*\)[:;] /, '')}; the rollout stops before its change unless the window is open by its turn`,
+      hint:
+        win.onOutside === 'stop'
+          ? 'run it inside the window, or set on_outside: wait'
+          : 'run it inside the window, or change the window (rollgate_window, --reboot-days / --start-time / --end-time)',
+    });
+  }
+  return notices;
 }
 
 /** A pause before a batch (seconds, or the operator's approval); false when the rollout must not go on. */
