@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImageManifest } from '../../src/lab/image.js';
 import type { ClaimRequest } from './lab-claims.js';
 import { ensureLab, type Lab } from './lab-harness.js';
-import { cli, FILES_HASH, finishedOf, GRUBENV, JOURNAL, onHost, ROOT } from './rollout-support.js';
+import { cli, FILES_HASH, finishedOf, storyOf, GRUBENV, JOURNAL, onHost, ROOT } from './rollout-support.js';
 
 let lab: Lab;
 let manifest: ImageManifest;
@@ -84,7 +84,7 @@ describe.concurrent('kernel updates on lab VMs', () => {
       ]);
       const { code, events } = await run.done;
       console.log(`kernel-update target: ${elapsed(t)}`);
-      expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
+      expect(finishedOf(events), storyOf(events, run.stderr())).toEqual({ [host]: 'changed' });
       expect(code).toBe(0);
       const v = events.find((e) => e.type === 'rollout.verification' && e.host === host);
       expect(v).toMatchObject({ against: 'candidate', ok: true });
@@ -115,7 +115,7 @@ describe.concurrent('kernel updates on lab VMs', () => {
         ]);
         const { code, events } = await run.done;
         console.log(`kernel-update adopt newest: ${elapsed(t)}`);
-        expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'changed' });
+        expect(finishedOf(events), storyOf(events, run.stderr())).toEqual({ [host]: 'changed' });
         expect(code).toBe(0);
         await expectUpdated(host);
       },

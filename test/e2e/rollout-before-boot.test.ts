@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureLab, type Lab } from './lab-harness.js';
-import { cli, FILES_HASH, finishedOf, GRUBENV, onHost, playbookFile } from './rollout-support.js';
+import { cli, FILES_HASH, finishedOf, storyOf, GRUBENV, onHost, playbookFile } from './rollout-support.js';
 import { elapsed, ofHost, onClaimed } from './connectivity-support.js';
 
 let lab: Lab;
@@ -60,7 +60,7 @@ describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
           ]);
           const out = await run.done;
           console.log(`rollout-before-boot immutable grubenv: ${elapsed(t)}`);
-          expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'failed' });
+          expect(finishedOf(out.events), storyOf(out.events, run.stderr())).toEqual({ [host]: 'failed' });
           expect(out.code).toBe(1);
           const end = ofHost(out.events, host).find((e) => e.type === 'rollout.host_finished') as { message: string };
           expect(end.message).toContain(
@@ -104,7 +104,7 @@ describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
         const out = await run.done;
         console.log(`rollout-before-boot failed mkdir: ${elapsed(t)}`);
         const events = ofHost(out.events, host);
-        expect(finishedOf(out.events), run.stderr()).toEqual({ [host]: 'rolled_back' });
+        expect(finishedOf(out.events), storyOf(out.events, run.stderr())).toEqual({ [host]: 'rolled_back' });
         expect(out.code).toBe(3);
         expect(
           events

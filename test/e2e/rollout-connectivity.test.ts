@@ -11,7 +11,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { Journal } from '../../src/journal/journal.js';
 import { ensureLab, type Lab } from './lab-harness.js';
-import { cli, FILES_HASH, finishedOf, GRUBENV, JOURNAL, onHost, playbookFile, runIdOf } from './rollout-support.js';
+import {
+  cli,
+  FILES_HASH,
+  finishedOf,
+  storyOf,
+  GRUBENV,
+  JOURNAL,
+  onHost,
+  playbookFile,
+  runIdOf,
+} from './rollout-support.js';
 import { elapsed, inventoryWithoutPower, ofHost, onClaimed, rollgatePlain } from './connectivity-support.js';
 
 let lab: Lab;
@@ -95,7 +105,7 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
           `rollout-connectivity link-down: rollout ${elapsed(t)} (cut host reported ${Math.round(((ofHost(first.events, cut).find((e) => e.type === 'rollout.host_finished')?.at ?? cutAt) - cutAt) / 1000)} s after the cut)`,
         );
 
-        expect(finishedOf(first.events), run.stderr()).toEqual({
+        expect(finishedOf(first.events), storyOf(first.events, run.stderr())).toEqual({
           [canary]: 'changed',
           [other]: 'changed',
           [cut]: 'unreachable',
@@ -132,7 +142,7 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
         const second = await resume.done;
         console.log(`rollout-connectivity link-down: with clear + resume ${elapsed(t)}`);
         // Found on its old boot, mid-change: every change taken back without a reboot; files and grubenv as before.
-        expect(finishedOf(second.events), resume.stderr()).toEqual({ [cut]: 'rolled_back' });
+        expect(finishedOf(second.events), storyOf(second.events, resume.stderr())).toEqual({ [cut]: 'rolled_back' });
         expect(second.code).toBe(3);
         expect(await state(cut)).toEqual(before[cut]);
         expect(
@@ -184,7 +194,7 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
             message: `${host} has no power driver (rollgate_power): if a boot hangs, rollgate cannot power-reset it and the host will need a person`,
           });
           expect(warning).toBeLessThan(events.findIndex((e) => e.type === 'rollout.host_step'));
-          expect(finishedOf(events), run.stderr()).toEqual({ [host]: 'needs_person' });
+          expect(finishedOf(events), storyOf(events, run.stderr())).toEqual({ [host]: 'needs_person' });
           expect(out.code).toBe(6);
           const person = events.find((e) => e.type === 'rollout.needs_person') as {
             reason: string;

@@ -14,7 +14,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Claim, ClaimRequest } from './lab-claims.js';
 import { ensureLab, type Lab } from './lab-harness.js';
-import { cli, finishedOf, FILES_HASH, GRUBENV, onHost, playbookFile, runIdOf, show } from './rollout-support.js';
+import {
+  cli,
+  finishedOf,
+  storyOf,
+  FILES_HASH,
+  GRUBENV,
+  onHost,
+  playbookFile,
+  runIdOf,
+  show,
+} from './rollout-support.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 
 let lab: Lab;
@@ -83,7 +93,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
         console.log(`rollout-faults verification failure: ${elapsed(t)}`);
 
         // The trial booted, the NIC stayed on e1000e, verification failed; rolled back and verified as before.
-        expect(finishedOf(a.events), vfio.stderr()).toEqual({ [canary]: 'rolled_back' });
+        expect(finishedOf(a.events), storyOf(a.events, vfio.stderr())).toEqual({ [canary]: 'rolled_back' });
         expect(a.code).toBe(3);
         const failed = verification(a.events, canary, 'candidate');
         expect(failed?.ok).toBe(false);
@@ -132,7 +142,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
         const b = await hang.done;
         console.log(`rollout-faults hung reboot: ${elapsed(t)}`);
         // The reboot hung, QMP reset at the boot timeout, the pending one-shot booted, verified on the new state.
-        expect(finishedOf(b.events), hang.stderr()).toEqual({ [host]: 'changed' });
+        expect(finishedOf(b.events), storyOf(b.events, hang.stderr())).toEqual({ [host]: 'changed' });
         expect(b.code).toBe(0);
         expect(b.events.find((e) => e.type === 'rollout.rollback' && e.host === host)).toMatchObject({
           action: 'power_reset',
@@ -166,7 +176,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
         const a = await bad.done;
         console.log(`rollout-faults bad kernel: ${elapsed(t)}`);
         // The bad kernel's trial never came up; back on the known-good entry, rolled back, verified, run stopped.
-        expect(finishedOf(a.events), bad.stderr()).toEqual({ [canary]: 'rolled_back' });
+        expect(finishedOf(a.events), storyOf(a.events, bad.stderr())).toEqual({ [canary]: 'rolled_back' });
         expect(a.code).toBe(3);
         expect(
           a.events.some(
@@ -216,7 +226,9 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
         const r = await resumed.done;
         console.log(`rollout-faults kill -9 + resume: ${elapsed(t)}`);
         // Resumed after kill -9 mid-reboot, found on its trial boot, verified and committed.
-        expect(finishedOf(r.events), resumed.stderr()).toEqual({ [host]: 'changed' });
+        expect(finishedOf(r.events), storyOf([...k.events, ...r.events], resumed.stderr())).toEqual({
+          [host]: 'changed',
+        });
         expect(r.code).toBe(0);
         expect(await onHost(lab, host, 'cat /proc/cmdline')).toMatch(/ rollgate\.e2e=resume /);
         const timeline = await show(runId, host);

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BudgetSpent, type Claim } from './lab-claims.js';
 import { ensureLab, type Lab } from './lab-harness.js';
-import { cli, finishedOf, onHost, runIdOf, show, GRUBENV } from './rollout-support.js';
+import { cli, finishedOf, storyOf, onHost, runIdOf, show, GRUBENV } from './rollout-support.js';
 
 let lab: Lab;
 let claim: Claim | undefined;
@@ -64,7 +64,11 @@ describe('staged rollout of enable-iommu-passthrough.yml on three lab VMs', () =
 
     const { code, events } = await run.done;
     const runId = runIdOf(events);
-    expect(finishedOf(events), run.stderr()).toEqual({ [canary]: 'changed', [b1]: 'changed', [b2]: 'changed' });
+    expect(finishedOf(events), storyOf(events, run.stderr())).toEqual({
+      [canary]: 'changed',
+      [b1]: 'changed',
+      [b2]: 'changed',
+    });
     expect(code).toBe(0);
     expect(events.filter((e) => e.type === 'rollout.batch_started').map((e) => [e.phase, e.hosts])).toEqual([
       ['canary', [canary]],

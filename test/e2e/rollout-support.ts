@@ -99,6 +99,38 @@ export function playbookFile(name: string, text: string): string {
 
 export const finishedOf = (events: RollgateEvent[]) =>
   Object.fromEntries(events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]));
+/**
+ * What a run did, compact, for an assertion's message: each host's steps, rollbacks, verification failures, the
+ * needs-a-person reason and how it finished, then the tail of stderr. CI keeps only part of the output, so a failed
+ * scenario must say why in its own assertion.
+ */
+export function storyOf(events: RollgateEvent[], stderr = ''): string {
+  const lines = events.flatMap((e): string[] => {
+    switch (e.type) {
+      case 'rollout.host_step':
+        return [`${e.host}: ${e.step}: ${e.status}${e.message ? ` (${e.message.slice(0, 300)})` : ''}`];
+      case 'rollout.rollback':
+        return [`${e.host}: ROLLBACK ${e.action}: ${e.reason.slice(0, 300)}`];
+      case 'rollout.verification':
+        return [
+          `${e.host}: verification (${e.against}) ${e.ok ? 'passed' : 'FAILED'}${e.checks
+            .filter((c) => !c.ok)
+            .map(
+              (c) =>
+                ` | ${c.name}: expected ${String(c.expected).slice(0, 120)}, found ${String(c.actual).slice(0, 120)}`,
+            )
+            .join('')}`,
+        ];
+      case 'rollout.needs_person':
+        return [`${e.host}: NEEDS A PERSON: ${e.reason.slice(0, 500)}`];
+      case 'rollout.host_finished':
+        return [`${e.host}: ${e.status}: ${e.message.slice(0, 500)}`];
+      default:
+        return [];
+    }
+  });
+  return `\n${lines.join('\n')}\n${stderr.slice(-1500)}`;
+}
 export const runIdOf = (events: RollgateEvent[]) =>
   (events.find((e) => 'runId' in e) as { runId: string } | undefined)?.runId ?? '';
 
