@@ -128,6 +128,20 @@ export const rolloutKeyword: Fragment = {
       description:
         'make GRUB trial-boot ready first (the boot_default module: GRUB_DEFAULT=saved, no GRUB_SAVEDEFAULT, a recordfail timeout) as a change of the run, undone on rollback (default false: such a host is refused)',
     },
+    window: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "the maintenance window a host's change must start in (Kured's meaning): days, start, end, timezone, on_outside (wait|stop), max_wait (seconds); the command line's --reboot-days ... replace it, a host's rollgate_window goes first",
+      properties: {
+        days: { type: ['array', 'string'] },
+        start: { type: 'string' },
+        end: { type: 'string' },
+        timezone: { type: 'string' },
+        on_outside: { enum: ['wait', 'stop'] },
+        max_wait: { type: ['integer', 'string'] },
+      },
+    },
     verify: {
       type: 'object',
       additionalProperties: false,

@@ -12,6 +12,7 @@
  *     boot_timeout: 600           # seconds to wait for a trial boot
  *     panic_timeout: 10           # panic=N on the trial boot
  *     prepare_boot: true          # make GRUB trial-boot ready first (boot_default), undone with the rest
+ *     window: {days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin}   # changes start inside
  *     verify:
  *       services: [ssh, libvirtd] # must be active again when they were before the change
  *       wanted: [dma_faults]      # reported, not required (greenboot's wanted checks)
@@ -20,6 +21,7 @@
  */
 import { parseSerial, type SerialStep } from './serial.js';
 import { parseMaxFailPercentage } from './threshold.js';
+import { windowFromMapping, type MaintenanceWindow } from './window.js';
 
 export type Pause = { kind: 'approval' } | { kind: 'seconds'; seconds: number };
 
@@ -48,6 +50,11 @@ export interface RolloutSettings {
   verifyServices: string[];
   /** Verification checks (by first word) reported but not required. Default none. */
   verifyWanted: string[];
+  /**
+   * The maintenance window a host's change must start in (`rollout: window:`); the command line's window
+   * (--reboot-days ...) replaces it and a host's own `rollgate_window` goes first. Absent: none.
+   */
+  window?: MaintenanceWindow;
 }
 
 export const defaultRolloutSettings: RolloutSettings = {
@@ -75,6 +82,7 @@ const ROLLOUT_KEYS = [
   'panic_timeout',
   'prepare_boot',
   'verify',
+  'window',
 ];
 const VERIFY_KEYS = ['services', 'wanted'];
 
@@ -211,5 +219,12 @@ export function parseRolloutSettings(play: Record<string, unknown>): {
   const between = parsePause(ro.pause_between_batches, ['rollout', 'pause_between_batches'], problems);
   if (between) settings.pauseBetweenBatches = between;
   parseVerify(ro.verify, settings, problems);
+  if (ro.window !== undefined && ro.window !== null) {
+    const w = windowFromMapping(ro.window, 'window');
+    if ('window' in w) settings.window = w.window;
+    else
+      for (const p of w.problems)
+        problems.push({ path: ['rollout', 'window', ...(p.key ? [p.key] : [])], message: p.message, hint: p.hint });
+  }
   return { settings, problems };
 }

@@ -215,27 +215,39 @@ export function decideWindow(w: MaintenanceWindow, now: number): WindowDecision 
   return { go: false, wait: true, until: s.opensAt, message: `${where}; waiting until it opens at ${opens}` };
 }
 
+/** The YAML key of each window setting, as `rollgate_window` and the play's `rollout: window:` write them. */
+export const WINDOW_KEYS: Record<keyof WindowInput, string> = {
+  days: 'days',
+  start: 'start',
+  end: 'end',
+  timeZone: 'timezone',
+  onOutside: 'on_outside',
+  maxWaitSec: 'max_wait',
+};
+
 /**
- * A host's own window from its `rollgate_window` variable, a mapping with Kured's meaning:
+ * A window written as a mapping, Kured's meaning with YAML keys:
  * `{days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin, on_outside: wait, max_wait: 86400}`.
- * Absent: undefined (the run's window, if any, applies).
+ * `what` names it in messages (`rollgate_window`, `window`). Problems name the key at fault.
  */
-export function hostWindowOf(
-  vars: Readonly<Record<string, unknown>>,
-): { ok: true; window?: MaintenanceWindow } | { ok: false; problems: WindowProblem[] } {
-  const raw = vars.rollgate_window;
-  if (raw === undefined || raw === null) return { ok: true };
-  const shape = 'rollgate_window: {days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin}';
-  if (typeof raw !== 'object' || Array.isArray(raw))
-    return { ok: false, problems: [{ option: 'days', message: 'rollgate_window must be a mapping', hint: shape }] };
+export function windowFromMapping(
+  raw: unknown,
+  what: string,
+): { window: MaintenanceWindow } | { problems: Array<WindowProblem & { key: string }> } {
+  const shape = `${what}: {days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin}`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { problems: [{ option: 'days', key: '', message: `${what} must be a mapping`, hint: shape }] };
   const m = raw as Record<string, unknown>;
-  const unknownKeys = Object.keys(m).filter(
-    (k) => !['days', 'start', 'end', 'timezone', 'on_outside', 'max_wait'].includes(k),
-  );
+  const known = Object.values(WINDOW_KEYS);
+  const unknownKeys = Object.keys(m).filter((k) => !known.includes(k));
   if (unknownKeys.length)
     return {
-      ok: false,
-      problems: [{ option: 'days', message: `rollgate_window has no key ${unknownKeys.join(', ')}`, hint: shape }],
+      problems: unknownKeys.map((k) => ({
+        option: 'days' as const,
+        key: k,
+        message: `${what} has no key ${k}`,
+        hint: `its keys: ${known.join(', ')}; e.g. ${shape}`,
+      })),
     };
   const r = parseWindow({
     ...(m.days !== undefined ? { days: Array.isArray(m.days) ? m.days.map(String).join(',') : String(m.days) } : {}),
@@ -245,5 +257,18 @@ export function hostWindowOf(
     ...(m.on_outside !== undefined ? { onOutside: String(m.on_outside) } : {}),
     ...(m.max_wait !== undefined ? { maxWaitSec: Number(m.max_wait) } : {}),
   });
+  return 'window' in r ? r : { problems: r.problems.map((p) => ({ ...p, key: WINDOW_KEYS[p.option] })) };
+}
+
+/**
+ * A host's own window from its `rollgate_window` variable (windowFromMapping). Absent: undefined (the run's
+ * window, if any, applies).
+ */
+export function hostWindowOf(
+  vars: Readonly<Record<string, unknown>>,
+): { ok: true; window?: MaintenanceWindow } | { ok: false; problems: WindowProblem[] } {
+  const raw = vars.rollgate_window;
+  if (raw === undefined || raw === null) return { ok: true };
+  const r = windowFromMapping(raw, 'rollgate_window');
   return 'window' in r ? { ok: true, window: r.window } : { ok: false, problems: r.problems };
 }

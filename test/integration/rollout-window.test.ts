@@ -14,7 +14,7 @@ import { loadInventory } from '../../src/load/inventory.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
 import { runRollout } from '../../src/executor/rollout/rollout.js';
 import { planRun } from '../../src/plan/plan.js';
-import { defaultRolloutSettings } from '../../src/strategy/settings.js';
+import { rolloutSettingsOf } from '../../src/strategy/play-settings.js';
 import { parseWindow, type MaintenanceWindow } from '../../src/strategy/window.js';
 import { fleetTarget, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { useRealGrubTools } from './support/grub-root.js';
@@ -43,9 +43,10 @@ const monday = (w: Partial<Parameters<typeof parseWindow>[0]>) =>
   ).window;
 
 async function rollout(
-  window: MaintenanceWindow,
+  window: MaintenanceWindow | undefined,
   clock: { now: () => number; sleep: (ms: number) => Promise<void> },
   onEvent: (e: RollgateEvent) => void = () => {},
+  playKeys = '',
 ) {
   const hosts: Record<string, Record<string, unknown>> = {};
   fleet.hosts.forEach((h, i) => {
@@ -63,18 +64,18 @@ async function rollout(
   const events: RollgateEvent[] = [];
   const bus = new EventBus();
   bus.on((e) => (events.push(e), onEvent(e)));
-  const play =
-    '- hosts: all\n  become: true\n  tasks:\n    - driver_blacklist: { drivers: [nouveau] }\n    - reboot: {}\n';
+  const play = `- hosts: all\n  become: true\n${playKeys}  tasks:\n    - driver_blacklist: { drivers: [nouveau] }\n    - reboot: {}\n`;
+  const planned = planRun(inventory, parsePlaybook(play, 'window.yml')).plays[0]!;
   const out = await runRollout({
     journal,
     runId,
     inventory,
     bus,
     pollMs: 300,
-    planned: planRun(inventory, parsePlaybook(play, 'window.yml')).plays[0]!,
+    planned,
     targets: new Map(fleet.hosts.map((h, i) => [h.name, fleetTarget(fleet, i)])),
     power: new Map(),
-    settings: { ...defaultRolloutSettings, bootTimeoutSec: 30, verifyServices: [] },
+    settings: { ...rolloutSettingsOf(planned.play), bootTimeoutSec: 30, verifyServices: [] },
     approve: async () => true,
     window: { window, now: clock.now, sleep: clock.sleep },
   });
@@ -156,6 +157,24 @@ describe('a rollout inside a maintenance window', () => {
       message:
         'interrupted: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
     });
+  });
+
+  it("takes the play's `rollout: window:` when the run gives none; the run's window replaces it", async () => {
+    const t = Date.parse('2026-12-07T12:00:00Z'); // Monday 13:00 in Berlin
+    const keys =
+      '  rollout:\n    window: {days: [mon], start: "22:00", end: "23:00", timezone: Europe/Berlin, on_outside: stop}\n';
+    const { out, events, steps } = await rollout(undefined, { now: () => t, sleep: async () => {} }, () => {}, keys);
+    expect(out.hosts.size).toBe(0);
+    expect(steps).toEqual([0, 0]);
+    expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
+      message:
+        'interrupted: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
+    });
+    // The command line's window (here one open now) replaces the play's: the same play then runs.
+    const open = (parseWindow({ days: 'mon', start: '12:00', end: '14:00' }) as { window: MaintenanceWindow }).window;
+    const ran = await rollout(open, { now: () => t, sleep: async () => {} }, () => {}, keys);
+    expect([...ran.out.hosts.values()]).toEqual(['changed', 'changed']);
+    expect(ran.events.some((e) => e.type === 'rollout.warning' && e.code === 'outside_window')).toBe(false);
   });
 
   it('refuses bad window options before any host, naming each option', async () => {

@@ -222,7 +222,7 @@ const cases: Array<[string, string]> = [
   ],
   [
     '64-rollout-unknown-key.yml',
-    '64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `prepare_boot` / `verify`. did you mean `canary`?',
+    '64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `prepare_boot` / `window` / `verify`. did you mean `canary`?',
   ],
   [
     '65-rollout-bad-pause.yml',
@@ -287,6 +287,10 @@ const cases: Array<[string, string]> = [
   [
     '80-template-reaches-constructor.yml',
     '80-template-reaches-constructor.yml:4:15: templates cannot read `constructor`. rollgate templates read data (keys of mappings, items of lists), not JavaScript objects',
+  ],
+  [
+    '81-rollout-window-unknown-key.yml',
+    '81-rollout-window-unknown-key.yml:5:7: `rollout.window` has no option `begin`; it takes `days` / `start` / `end` / `timezone` / `on_outside` / `max_wait`',
   ],
 ];
 

@@ -113,6 +113,7 @@ describe('parseRolloutSettings', () => {
         panic_timeout: 5,
         prepare_boot: true,
         verify: { services: ['ssh'], wanted: ['dma_faults'] },
+        window: { days: ['sat', 'sun'], start: '22:00', end: '04:00', timezone: 'Europe/Berlin', on_outside: 'stop' },
       },
     });
     expect(problems).toEqual([]);
@@ -131,6 +132,14 @@ describe('parseRolloutSettings', () => {
       prepareBoot: true,
       verifyServices: ['ssh'],
       verifyWanted: ['dma_faults'],
+      window: {
+        days: ['sat', 'sun'],
+        startMin: 22 * 60,
+        endMin: 4 * 60,
+        timeZone: 'Europe/Berlin',
+        onOutside: 'stop',
+        maxWaitSec: 86400,
+      },
     });
   });
   it('defaults to one canary per kind, one at a time', () => {
@@ -147,6 +156,7 @@ describe('parseRolloutSettings', () => {
         prepare_boot: 'yes please',
         pause_after_canaries: 'later',
         verify: { wanted: 'dma_faults' },
+        window: { days: ['mon'], timezone: 'Mars', from: '22:00' },
       },
     });
     expect(problems).toEqual([
@@ -163,7 +173,7 @@ describe('parseRolloutSettings', () => {
       {
         path: ['rollout', 'canaries'],
         message: 'unknown rollout setting `canaries`',
-        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, prepare_boot, verify',
+        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, prepare_boot, verify, window',
       },
       {
         path: ['rollout', 'canary'],
@@ -190,6 +200,17 @@ describe('parseRolloutSettings', () => {
         message: 'wanted must be a list of names',
         hint: 'e.g. `wanted: [dma_faults]`',
       },
+      {
+        path: ['rollout', 'window', 'from'],
+        message: 'window has no key from',
+        hint: 'its keys: days, start, end, timezone, on_outside, max_wait; e.g. window: {days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin}',
+      },
     ]);
+    expect(
+      parseRolloutSettings({ rollout: { window: { days: ['mon'], timezone: 'Mars' } } }).problems.map((p) => [
+        p.path.join('.'),
+        p.message,
+      ]),
+    ).toEqual([['rollout.window.timezone', expect.stringContaining('"Mars" is not a time zone')]]);
   });
 });

@@ -142,6 +142,7 @@ async function execute(
   if (bootTimeout) settings.bootTimeoutSec = bootTimeout;
   const extraVars = parseExtraVars(opts.extraVars);
   const windowInput = windowInputOf(opts);
+  // The command line's window; without one the play's (`rollout: window:`, in settings) applies.
   const window = await windowOf(windowInput);
   const byHost = await hostWindows(inv, planned.hosts);
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
@@ -269,11 +270,13 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
 Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
 (per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
 panic_timeout, prepare_boot (true: make GRUB trial-boot ready first with boot_default, undone on rollback),
-verify: {services: [...], wanted: [...]}. Per host: rollgate_power (qmp, ipmi, redfish) for power
+verify: {services: [...], wanted: [...]}, window: {days, start, end, timezone, on_outside, max_wait} (the
+maintenance window below, written in the play). Per host: rollgate_power (qmp, ipmi, redfish) for power
 resets (a host without one is named in a WARNING before any change), rollgate_cluster + rollgate_max_down to cap
 how many hosts of a cluster are down at once.
 
-Maintenance window (Kured's options): a host's change starts only inside it, e.g. --reboot-days mon,tue
+Maintenance window (Kured's options; they replace the play's \`rollout: window:\`, and a host's rollgate_window
+goes first): a host's change starts only inside it, e.g. --reboot-days mon,tue
 --start-time 22:00 --end-time 04:00 --time-zone Europe/Berlin. Outside it the rollout waits (said on the host's
 line with the local time it opens; at most --window-max-wait seconds) or, with --on-outside stop, stops before the
 host: the run is marked interrupted and \`rollgate resume RUN\` goes on later, inside the window again. A host

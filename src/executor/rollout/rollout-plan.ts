@@ -92,13 +92,13 @@ export async function planOrResume(
  * host's turn (window-gate.ts); this is the operator's notice up front.
  */
 export function windowNotices(
-  input: Pick<RolloutInput, 'planned' | 'window'>,
+  input: Pick<RolloutInput, 'planned' | 'window' | 'settings'>,
 ): Array<{ host: string; code: 'outside_window'; message: string; hint: string }> {
   const w = input.window;
   const now = (w?.now ?? Date.now)();
   const notices = [];
   for (const host of input.planned.hosts) {
-    const win = w?.byHost?.get(host) ?? w?.window;
+    const win = w?.byHost?.get(host) ?? w?.window ?? input.settings.window;
     if (!win) continue;
     const d = decideWindow(win, now);
     if (d.go) continue;

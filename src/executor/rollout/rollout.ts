@@ -163,7 +163,14 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     // Only a host not started yet waits for (or is stopped by) the window; one mid-change finishes.
     const gate =
       readRecord(journal, runId, name).phase === 'pending' &&
-      (await passWindow({ window: undefined, ...input.window, runId, host: name, emit, stop: control.signal }));
+      (await passWindow({
+        ...input.window,
+        window: input.window?.window ?? input.settings.window,
+        runId,
+        host: name,
+        emit,
+        stop: control.signal,
+      }));
     if (gate && !gate.ok) return (closed.abort(gate.message), 'interrupted');
     const cap = clusterCapOf(inv.vars);
     const slot = cap.ok && cap.cap && !TERMINAL.has(readRecord(journal, runId, name).phase) ? cap.cap : null;
