@@ -275,10 +275,19 @@ describe('rollgate rollout under signals, and resume', () => {
     expect(runStatus(journal, id)).toBe('succeeded');
   });
 
-  it('kill -9 after the trial is armed but before the reboot reached the host: resume reboots into the trial and commits', async () => {
+  it('kill -9 after the trial is armed but before the reboot reached the host: resume logs in as the run did (its --ssh-config), reboots into the trial and commits', async () => {
     const journal = join(dir, 'armed.db');
     // The first controller's reboot request never reboots h01 (as when kill -9 lands before it reaches the host).
     const inv = inventory(join(dir, 'armed-inv.yml'), fleet.hosts[0]!.port, '/bin/true');
+    // h01 is reached by a name only the run's --ssh-config knows: resume must log in as the run did, unasked.
+    const sshConfig = join(dir, 'armed-ssh_config');
+    writeFileSync(sshConfig, 'Host rg-armed-h01\n  HostName 127.0.0.1\n');
+    const aliased = () =>
+      writeFileSync(
+        inv,
+        readFileSync(inv, 'utf8').replace('    h01:\n', '    h01:\n      ansible_host: rg-armed-h01\n'),
+      );
+    aliased();
     const play = join(dir, 'armed.yml');
     // A change the real machine's facts cannot contradict (the facts are this machine's, not the root's), so the
     // trial verifies: what is under test is where the resumed run finds the host, not the verification.
@@ -286,7 +295,19 @@ describe('rollgate rollout under signals, and resume', () => {
       play,
       '- hosts: h01\n  become: true\n  tasks:\n    - driver_blacklist: { drivers: [nouveau] }\n    - reboot: { reason: test }\n',
     );
-    const first = startCli(['rollout', play, '-i', inv, '--journal', journal, '--yes', '--boot-timeout', '60']);
+    const first = startCli([
+      'rollout',
+      play,
+      '-i',
+      inv,
+      '--journal',
+      journal,
+      '--yes',
+      '--boot-timeout',
+      '60',
+      '--ssh-config',
+      sshConfig,
+    ]);
     const phase = () =>
       peek(
         journal,
@@ -304,6 +325,7 @@ describe('rollgate rollout under signals, and resume', () => {
     const id = await runIdOf(journal);
     const bootBefore = readFileSync(join(roots[0]!, 'proc/sys/kernel/random/boot_id'), 'utf8');
     inventory(inv); // h01 reboots (the fake-boot double) from now on
+    aliased();
     const resumed = await rollgate(['resume', id, '--journal', journal, '--yes']);
     expect(resumed.stderr, resumed.stdout + resumed.stderr).not.toContain('internal error');
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);

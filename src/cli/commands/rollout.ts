@@ -29,6 +29,7 @@ import { LEASE_TTL_MS } from '../../journal/run-lease.js';
 import type { SetExitCode } from './index.js';
 import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
 import { windowFlagsOf, windowInputOf, windowOf, windowOptions, type WindowOptions } from '../window-options.js';
+import { rememberedConnection, resumedConnection, type RememberedConnection } from '../remembered-connection.js';
 
 const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 
@@ -179,6 +180,7 @@ async function execute(
           extraVars,
           bootTimeout: settings.bootTimeoutSec,
           ...(windowInput ? { window: windowInput } : {}),
+          connection: rememberedConnection(opts),
         },
       }).id;
     const approvals =
@@ -318,7 +320,9 @@ ${EXIT_HELP}
 Refused (5) while the run's controller is alive (same machine: its pid and a fresh lease; another machine: a lease
 not expired, at most ${LEASE_TTL_S} s after it died); a dead controller's run is taken over in one transaction.
 A host whose inventory entry now points to another address (exit 2) or that presents another host key (it is not
-touched) is refused unless --force.
+touched) is refused unless --force. It logs in as the run did: its --ssh-config, --connect-timeout and
+--become-password-file are kept with the run (paths, never a password) and used unless given again; a run started
+with -K needs -K (or a password file) again; --accept-new-host-keys is never carried over.
 
 ${EXIT_HELP}
 `,
@@ -343,6 +347,7 @@ ${EXIT_HELP}
         extraVars?: Record<string, unknown>;
         bootTimeout?: number;
         window?: WindowInput;
+        connection?: RememberedConnection;
       };
       const [{ parseExtraVars }, { REDACTED }] = await Promise.all([
         import('../../load/extra-vars.js'),
@@ -363,6 +368,8 @@ ${EXIT_HELP}
       await execute(
         {
           ...opts,
+          // How the run logged in (ssh_config, timeout, sudo's password file), unless given again.
+          ...resumedConnection(runId, opts, o.connection),
           inventory: run.inventory,
           ...(run.limit ? { limit: run.limit } : {}),
           playbook: run.playbook,
