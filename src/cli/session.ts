@@ -4,7 +4,6 @@
  * new-host-key policy), an event bus with its renderer, and the journal. Commands compose these instead of wiring
  * each by hand. Heavy modules are imported here only when a command asks for that part.
  */
-import { readFileSync } from 'node:fs';
 import type { BecomePassword } from '../connection/become-password.js';
 import type { SshTarget } from '../connection/target.js';
 import { ConfigError } from '../core/config-error.js';
@@ -39,24 +38,10 @@ export async function sessionTargets(hosts: readonly TargetHost[], opts: TargetC
 async function sessionBecomePassword(opts: ConnectionOptions): Promise<BecomePassword | undefined> {
   const { BecomePassword } = await import('../connection/become-password.js');
   if (opts.becomePasswordFile !== undefined) {
+    // Ansible's meaning: the file's text, stripped, or what it prints when it is executable (a secrets-manager script).
+    const { passwordFromFile } = await import('../core/password-file.js');
     const file = opts.becomePasswordFile;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError([
-        {
-          message: `--become-password-file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-          hint: "give a file whose first line is sudo's password (chmod 600), or use -K to be asked",
-        },
-      ]);
-    }
-    const password = text.split(/\r?\n/)[0] ?? '';
-    if (!password)
-      throw new ConfigError([
-        { message: `--become-password-file ${file}: its first line is empty`, hint: "write sudo's password on it" },
-      ]);
-    return new BecomePassword(password, `--become-password-file ${file}`);
+    return new BecomePassword(passwordFromFile(file, '--become-password-file'), `--become-password-file ${file}`);
   }
   if (!opts.askBecomePass) return undefined;
   const { promptHidden } = await import('./prompt.js');

@@ -4,10 +4,9 @@
  * `--vault-id [ID@]FILE|prompt`, `--ask-vault-pass`, and ANSIBLE_VAULT_PASSWORD_FILE. A password never reaches a
  * message; the source does.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ConfigError } from '../core/config-error.js';
+import { passwordFromFile } from '../core/password-file.js';
 import type { VaultSecret } from './vault.js';
 
 export interface VaultPasswordOptions {
@@ -20,40 +19,9 @@ export interface VaultPasswordOptions {
   prompt: (question: string) => Promise<string>;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
+/** A vault password file (or script: a `*-client` one is asked `--vault-id ID`). */
 function fromFile(file: string, id: string, option: string): string {
-  const problem = (message: string, hint: string) =>
-    new ConfigError([{ message: `${option} ${file}: ${message}`, hint }]);
-  let password: string;
-  if (isExecutable(file)) {
-    const args = /-client(\.[^/]*)?$/.test(basename(file)) ? ['--vault-id', id] : [];
-    try {
-      password = execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      throw problem(
-        `the password script failed${status === undefined ? '' : ` (exit ${status})`}`,
-        'run it by hand to see why; it must print the password on standard output',
-      );
-    }
-  } else {
-    try {
-      password = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw problem(`cannot read it: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
-    }
-  }
-  password = password.trim();
-  if (!password) throw problem('it holds no password', 'write the password on the first line');
-  return password;
+  return passwordFromFile(file, option, /-client(\.[^/]*)?$/.test(basename(file)) ? ['--vault-id', id] : []);
 }
 
 export async function readVaultSecrets(o: VaultPasswordOptions): Promise<VaultSecret[]> {

@@ -156,9 +156,16 @@ describe('giving sudo its password, on the command line and in the inventory', (
   it('--become-password-file, -K, ansible_become_password (plain and templated) and rollgate_become_password_env', async () => {
     const file = join(dir, 'sudo-pw');
     writeFileSync(file, `${FLEET_SUDO_PASSWORD}\n`, { mode: 0o600 });
+    // Ansible's meaning for an executable password file: what it prints (a secrets manager's client script).
+    const script = join(dir, 'sudo-pw-client');
+    writeFileSync(script, `#!/bin/sh\ncat <<'PW'\n${FLEET_SUDO_PASSWORD}\nPW\n`, { mode: 0o700 });
     const plain = inventory('plain.yml', FLEET_SUDO_PW_USER);
     const runs: Record<string, CliRun> = {
       file: await rollgate(['exec', '-i', plain, '--become', '--become-password-file', file, '--', 'id -u'], noAgent),
+      script: await rollgate(
+        ['exec', '-i', plain, '--become', '--become-password-file', script, '--', 'id -u'],
+        noAgent,
+      ),
       ask: await rollgate(['exec', '-i', plain, '--become', '-K', '--', 'id -u'], noAgent, `${FLEET_SUDO_PASSWORD}\n`),
       inventory: await rollgate(
         [
