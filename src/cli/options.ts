@@ -91,7 +91,10 @@ export const connectionOptions = () => [
     '-K, --ask-become-pass',
     "ask for sudo's password (for hosts whose inventory sets no ansible_become_password)",
   ).conflicts('becomePasswordFile'),
-  new Option('--become-password-file <file>', "read sudo's password from this file (stripped), or from what it prints when executable"),
+  new Option(
+    '--become-password-file <file>',
+    "read sudo's password from this file (stripped), or from what it prints when executable",
+  ),
 ];
 
 /** Add option definitions to a command, in order. */
