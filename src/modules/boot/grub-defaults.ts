@@ -12,6 +12,7 @@ import {
   appendWords,
   type ArgRequest,
 } from './cmdline-args.js';
+import { scanAssignments, type GrubFile } from './grub-assignments.js';
 
 export type CmdlineVar = 'GRUB_CMDLINE_LINUX' | 'GRUB_CMDLINE_LINUX_DEFAULT';
 
@@ -24,47 +25,23 @@ export interface Assignment {
   value: string;
 }
 
-export interface GrubFile {
-  path: string;
-  text: string;
-}
-
-const LINE = /^([ \t]*(?:export[ \t]+)?)(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=/;
+export type { GrubFile };
 
 /** Every cmdline assignment of a file, in order. Throws on values rollgate cannot edit safely. */
 export function findAssignments(file: GrubFile): Assignment[] {
-  const out: Assignment[] = [];
-  let offset = 0;
-  for (const line of file.text.split('\n')) {
-    const m = LINE.exec(line);
-    if (m) {
-      const name = m[2] as CmdlineVar;
-      const at = m[0].length;
-      const rest = line.slice(at);
-      const q = rest[0] === '"' || rest[0] === "'" ? rest[0] : '';
-      let inner: string;
-      if (q) {
-        const close = rest.indexOf(q, 1);
-        if (close === -1)
-          throw new Error(
-            `${file.path}: ${name} opens a ${q} quote that does not close on the same line; edit it by hand or put it on one line`,
-          );
-        inner = rest.slice(1, close);
-        if (q === '"' && /\\|`|\$\(/.test(inner))
-          throw new Error(
-            `${file.path}: ${name} uses backslashes or command substitution; rollgate will not rewrite it`,
-          );
-      } else {
-        inner = /^[^\s;#]*/.exec(rest)![0];
-        if (/[\\$`'"]/.test(inner))
-          throw new Error(`${file.path}: ${name} has an unquoted value rollgate cannot edit safely; quote it`);
-      }
-      const start = offset + at + (q ? 1 : 0);
-      out.push({ name, start, end: start + inner.length, quote: q, value: inner });
-    }
-    offset += line.length + 1;
-  }
-  return out;
+  return scanAssignments(file, ['GRUB_CMDLINE_LINUX', 'GRUB_CMDLINE_LINUX_DEFAULT']).map((a) => {
+    if (a.quote === '"' && /\\|`|\$\(/.test(a.inner))
+      throw new Error(`${file.path}: ${a.name} uses backslashes or command substitution; rollgate will not rewrite it`);
+    if (!a.quote && /[\\$`'"]/.test(a.inner))
+      throw new Error(`${file.path}: ${a.name} has an unquoted value rollgate cannot edit safely; quote it`);
+    return {
+      name: a.name as CmdlineVar,
+      start: a.innerStart,
+      end: a.innerStart + a.inner.length,
+      quote: a.quote,
+      value: a.inner,
+    };
+  });
 }
 
 /** The values grub-mkconfig ends up with after sourcing the files in order (`$VAR` of the same name expanded). */

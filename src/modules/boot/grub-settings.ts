@@ -6,7 +6,7 @@
  * setting assigned nowhere gets a line at the end of `/etc/default/grub`. Values rollgate cannot reason about
  * (`$VAR`, command substitution, a quote left open) are refused rather than guessed. Pure.
  */
-import type { GrubFile } from './grub-defaults.js';
+import { scanAssignments, type GrubFile } from './grub-assignments.js';
 
 export type GrubSetting = 'GRUB_DEFAULT' | 'GRUB_SAVEDEFAULT' | 'GRUB_RECORDFAIL_TIMEOUT';
 
@@ -18,36 +18,13 @@ interface SettingAssignment {
 }
 
 function assignments(file: GrubFile, name: GrubSetting): SettingAssignment[] {
-  const line = new RegExp(`^([ \\t]*(?:export[ \\t]+)?${name}=)(.*)$`);
-  const out: SettingAssignment[] = [];
-  let offset = 0;
-  for (const text of file.text.split('\n')) {
-    const m = line.exec(text);
-    if (m) {
-      const [, head = '', rest = ''] = m;
-      const q = rest[0] === '"' || rest[0] === "'" ? rest[0] : '';
-      let written: string;
-      let value: string;
-      if (q) {
-        const close = rest.indexOf(q, 1);
-        if (close < 0)
-          throw new Error(
-            `${file.path}: ${name} opens a ${q} quote that does not close on the same line; edit it by hand`,
-          );
-        written = rest.slice(0, close + 1);
-        value = rest.slice(1, close);
-      } else {
-        written = /^[^\s;#]*/.exec(rest)?.[0] ?? '';
-        value = written;
-      }
-      if (q !== "'" && /[$`\\]/.test(value))
-        throw new Error(`${file.path}: ${name}=${written} is computed by the shell; rollgate will not rewrite it`);
-      const start = offset + head.length;
-      out.push({ start, end: start + written.length, value });
-    }
-    offset += text.length + 1;
-  }
-  return out;
+  return scanAssignments(file, [name]).map((a) => {
+    if (a.quote !== "'" && /[$`\\]/.test(a.inner))
+      throw new Error(
+        `${file.path}: ${name}=${file.text.slice(a.start, a.end)} is computed by the shell; rollgate will not rewrite it`,
+      );
+    return { start: a.start, end: a.end, value: a.inner };
+  });
 }
 
 /** The value grub-mkconfig sees, or undefined when no file assigns it. */
