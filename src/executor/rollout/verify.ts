@@ -106,10 +106,12 @@ export function verifyBoot(
       ),
     );
   }
-  // Passthrough devices: same IOMMU group members, declared or unchanged driver.
+  // Passthrough devices: the declared ones and every device bound to vfio-pci before (declared or not: a kernel
+  // update that loses an undeclared binding must not verify green): same IOMMU group members, declared or
+  // unchanged driver.
   const ids = new Set([...exp.passthroughIds, ...Object.keys(exp.drivers)].map((i) => i.toLowerCase()));
   for (const dev of valueOf(pre.pci) ?? []) {
-    if (!dev.id || !ids.has(dev.id.toLowerCase())) continue;
+    if (!dev.id || !(ids.has(dev.id.toLowerCase()) || dev.driver === 'vfio-pci')) continue;
     const after = valueOf(post.pci)?.find((d) => d.address === dev.address);
     const gPre = groupOf(pre, dev.address);
     if (gPre)

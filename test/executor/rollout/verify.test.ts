@@ -68,6 +68,22 @@ describe('verifyBoot', () => {
     );
   });
 
+  it('watches every device bound to vfio-pci before, declared or not: an undeclared binding lost fails', () => {
+    const lspci = read('lspci.txt').replace(/(\[8086:10d3\][\s\S]*?Kernel driver in use: )vfio-pci/, '$1e1000e');
+    const post = hostSnapshot(HEALTHY, {
+      lspci,
+      cmdline: cmdlineBefore,
+      iommu_group_types: translatedTypes,
+      dmesg: translatedDmesg,
+    });
+    // A play that declares nothing about the NIC (e.g. a kernel update): its binding is still checked.
+    const checks = verifyBoot('candidate', pre, post, noExpectations(), services);
+    expect(failed(checks)).toEqual(['driver 0000:01:00.0 [8086:10d3]']);
+    expect(checks.map((c) => c.name)).toContain('iommu_group 0000:01:00.0');
+    // Kept: the same boot verifies.
+    expect(failed(verifyBoot('candidate', pre, pre, noExpectations(), services))).toEqual([]);
+  });
+
   it('fails when the args did not make it, or another arg was lost', () => {
     const post = hostSnapshot(HEALTHY, {
       cmdline: cmdlineBefore.replace(' intel_iommu=on', ''),
