@@ -96,4 +96,26 @@ describe('a resumed run that finds its host silent', () => {
     ]);
     await out.conn?.close();
   });
+
+  it('takes a host that closes the connection as it is read (going down) for a silent one: no second reboot asked', async () => {
+    const { r, h, power, steps } = silentHost(20);
+    // A real connection that the host closes: its sshd session is killed from inside, as a shutdown does.
+    const conn = await SshConnection.open(fleetTarget(host.fleet, 0));
+    await conn
+      .exec(
+        'p=$$; while [ "$p" -gt 1 ]; do case "$(ps -o args= -p "$p")" in sshd:*) kill -9 "$p"; break;; esac; p=$(ps -o ppid= -p "$p" | tr -d " "); done',
+        { timeoutMs: 5000 },
+      )
+      .catch(() => undefined);
+    const booting = setTimeout(() => execFileSync(FAKE_BOOT, [r]), 1500);
+    const out = await bootAndWait(h, 'resumed before the reboot took place', conn).finally(() => clearTimeout(booting));
+    expect(out).toMatchObject({ status: 'back', reset: false });
+    expect(power.resets).toBe(0);
+    // No reboot was asked over the dead connection; the boot under way was waited for.
+    expect(steps()).toEqual([
+      'wait for the host (resumed before the reboot took place): started',
+      'wait for the host (resumed before the reboot took place): ok',
+    ]);
+    await out.conn?.close();
+  });
 });

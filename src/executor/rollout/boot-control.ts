@@ -5,10 +5,29 @@
  * "not yet". Outcomes are values.
  */
 import { ConnectionError, type Connection } from '../../connection/connection.js';
-import { readBootInfo, requestReboot, waitForNewBootId, type WaitOutcome } from '../../modules/boot/reboot-proof.js';
+import {
+  readBootInfo,
+  requestReboot,
+  waitForNewBootId,
+  type BootInfo,
+  type WaitOutcome,
+} from '../../modules/boot/reboot-proof.js';
 import type { HostCtx } from './host-context.js';
 
 export type BootOutcome = WaitOutcome & { reset: boolean };
+
+/**
+ * The host's boot id and command line, or undefined when the connection went while reading them (dropped or
+ * timed out: a host on its way down). Other errors are thrown.
+ */
+export async function bootInfoOrGone(conn: Connection, h: HostCtx): Promise<BootInfo | undefined> {
+  try {
+    return await readBootInfo(conn, h.d.hr);
+  } catch (err) {
+    if (err instanceof ConnectionError && (err.kind === 'dropped' || err.kind === 'timeout')) return undefined;
+    throw err;
+  }
+}
 
 /** Wait for a boot other than `oldBootId`, within the host's boot timeout. */
 export function waitForNewBoot(h: HostCtx, oldBootId: string): Promise<WaitOutcome> {
@@ -56,7 +75,14 @@ export async function powerResetAndWait(h: HostCtx, why: string, oldBootId: stri
  */
 export async function bootAndWait(h: HostCtx, why: string, conn: Connection | null): Promise<BootOutcome> {
   const { d, store } = h;
-  const old = conn ? (await readBootInfo(conn, d.hr)).bootId : (store.rec.oldBootId ?? '');
+  const now = conn ? await bootInfoOrGone(conn, h) : undefined;
+  if (conn && !now) {
+    // The host closed the connection as we looked: it is going down (a reboot already asked for). Wait for the
+    // boot after the one the record knows, as for a silent host.
+    await conn.close().catch(() => undefined);
+    conn = null;
+  }
+  const old = now ? now.bootId : (store.rec.oldBootId ?? '');
   store.save({ oldBootId: old });
   // Without a connection the host is silent now (a resumed run finds it mid-boot, most often): it gets its whole
   // boot timeout before a reset, as a rebooting host does; a reset in the middle of its boot would throw the

@@ -15,7 +15,7 @@ import { bootDefault } from '../../modules/actions/boot-default.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { trialBootFor, trialBootOf } from '../../trial-boot/registry.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
-import { bootAndWait } from './boot-control.js';
+import { bootAndWait, bootInfoOrGone } from './boot-control.js';
 import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { serviceStates } from './service-states.js';
 import { changedByPlay, expectationsFromSteps, passthroughIdsOf } from './expectations.js';
@@ -257,7 +257,14 @@ async function afterPlay(h: HostCtx, play: { ok: boolean; message: string; inter
 async function resumeAfterReboot(h: HostCtx): Promise<HostTurn> {
   const { d, store } = h;
   let conn = d.session.conn ?? null;
-  const now = conn ? await readBootInfo(conn, d.hr) : undefined;
+  const now = conn ? await bootInfoOrGone(conn, h) : undefined;
+  if (conn && !now) {
+    // Reached, then the connection went as we looked: the host is going down (the killed controller's reboot
+    // landing now). Treated as a silent host: its whole boot timeout before a reset.
+    await conn.close().catch(() => undefined);
+    conn = null;
+    d.session.conn = undefined;
+  }
   // Rebooted since the reboot was asked for: a new boot id (a record without one, from before it was saved with
   // the phase, counts only a boot on the trial entry).
   const rebooted =
