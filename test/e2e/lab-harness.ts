@@ -205,7 +205,9 @@ export async function ensureLab(): Promise<Lab> {
     clear: (host) => clearFaults({ vm: vm(host), connect: () => connectLabHost(settings, host) }),
     async claim(req) {
       const claim = await claimHosts(settings, req);
-      if (!req.readOnly) await releaseStaleLocks(claim.hosts);
+      // Read-only claims too: a claim is exclusive, so a lock in the e2e journal is stale whoever claims next (a
+      // CI run's read-only scenario was refused by the lock a failed kill -9 scenario had left on its host).
+      await releaseStaleLocks(claim.hosts);
       return claim;
     },
     async reset(host) {
