@@ -13,11 +13,11 @@ mkdir -p .local-fleet/demo
 if [ "${DEMO_KEEP:-0}" != 1 ]; then trap 'echo "+ rollgate lab down" >&2; rollgate lab down' EXIT; fi
 echo "+ rollgate lab up --hosts 3" >&2
 rollgate lab up --hosts 3
-echo "+ rollgate check -i inventory/lab.yml" >&2
-rollgate check -i inventory/lab.yml || true
-echo "+ rollgate rollout playbooks/enable-iommu-passthrough.yml -i inventory/lab.yml --yes" >&2
+echo "+ rollgate check -i lab/inventory.yml" >&2
+rollgate check -i lab/inventory.yml || true
+echo "+ rollgate rollout playbooks/enable-iommu-passthrough.yml -i lab/inventory.yml --yes" >&2
 status=0
-rollgate rollout playbooks/enable-iommu-passthrough.yml -i inventory/lab.yml --yes --journal "$journal" || status=$?
+rollgate rollout playbooks/enable-iommu-passthrough.yml -i lab/inventory.yml --yes --journal "$journal" || status=$?
 run=$(rollgate runs --journal "$journal" | awk 'NR==1 {print $1}')
 echo "+ rollgate show $run --host lab1" >&2
 rollgate show "$run" --host lab1 --journal "$journal"

@@ -25,7 +25,7 @@ export type LabProgress =
 export interface LabUpOptions {
   hosts: number;
   profile: LabProfile;
-  /** Where to write the inventory; default inventory/lab.yml under the current directory. */
+  /** Where to write the inventory; default lab/inventory.yml under the current directory. */
   inventoryFile?: string;
   onProgress?: (p: LabProgress) => void;
   /**
@@ -121,7 +121,7 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
   }
   const paths = labPaths(settings.stateDir);
   const progress = opts.onProgress ?? (() => {});
-  const inventoryFile = resolve(opts.inventoryFile ?? 'inventory/lab.yml');
+  const inventoryFile = resolve(opts.inventoryFile ?? 'lab/inventory.yml');
   const lockWait = opts.lockTimeoutMs ?? settings.bootTimeoutMs * 2 + settings.buildTimeoutMs;
   return withLockFile(paths.lockFile, lockWait, 'lab up', async () => {
     let state = readLabState(paths);
@@ -210,7 +210,7 @@ export async function labDown(
       for (const n of names) rmSync(state.hosts[n]!.disk, { force: true });
       rmSync(paths.stateFile, { force: true });
     }
-    const inv = resolve(opts.inventoryFile ?? 'inventory/lab.yml');
+    const inv = resolve(opts.inventoryFile ?? 'lab/inventory.yml');
     rmSync(inv, { force: true });
     return names;
   });

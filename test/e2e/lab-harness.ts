@@ -56,7 +56,7 @@ export interface Lab {
   settings: LabSettings;
   state: LabState;
   paths: LabPaths;
-  /** inventory/lab.yml of this checkout (written by lab up). */
+  /** lab/inventory.yml of this checkout (written by lab up). */
   inventoryFile: string;
   hosts: string[];
   vm(host: string): VmRecord;

@@ -4,7 +4,7 @@ import { renderLabInventory, kindGroup } from '../../src/lab/inventory-file.js';
 import { labPaths, type LabState } from '../../src/lab/state.js';
 import { vmRecord } from '../../src/lab/vm.js';
 
-describe('inventory/lab.yml', () => {
+describe('lab/inventory.yml', () => {
   it('gives each host its port, QMP power driver, kind and passthrough ids, with the lab key and known_hosts for all', () => {
     const paths = labPaths('/st');
     const state: LabState = {
