@@ -7,6 +7,16 @@
  */
 import type { SchemaType } from './schema-type.js';
 
+/** The keys of a maintenance window mapping: `rollgate_window` here, a play's `rollout: window:` (playbook-keywords). */
+export const windowMappingProperties = {
+  days: { type: ['array', 'string'] },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  timezone: { type: 'string' },
+  on_outside: { enum: ['wait', 'stop'] },
+  max_wait: { type: ['integer', 'string'] },
+};
+
 const port = {
   type: ['integer', 'string'],
   minimum: 1,
@@ -134,14 +144,7 @@ export const hostVarDeclarations = {
     doc: 'Maintenance window of this host (Kured-style): `{days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin, on_outside: wait, max_wait: 86400}`.',
     schema: {
       type: 'object',
-      properties: {
-        days: { type: ['array', 'string'] },
-        start: { type: 'string' },
-        end: { type: 'string' },
-        timezone: { type: 'string' },
-        on_outside: { enum: ['wait', 'stop'] },
-        max_wait: { type: ['integer', 'string'] },
-      },
+      properties: windowMappingProperties,
       additionalProperties: false,
       'x-hint': 'e.g. `rollgate_window: {days: [sat, sun], start: "22:00", end: "04:00", timezone: Europe/Berlin}`',
     },

@@ -2,6 +2,7 @@
  * The playbook keywords rollgate understands, at each level, as JSON Schema fragments. The published schema,
  * load-time validation and the did-you-mean suggestions all come from these tables.
  */
+import { windowMappingProperties } from '../core/host-vars.js';
 import { serialStepSchema } from '../strategy/serial.js';
 import { maxFailPercentageSchema } from '../strategy/threshold.js';
 
@@ -133,14 +134,7 @@ export const rolloutKeyword: Fragment = {
       additionalProperties: false,
       description:
         "the maintenance window a host's change must start in (Kured's meaning): days, start, end, timezone, on_outside (wait|stop), max_wait (seconds); the command line's --reboot-days ... replace it, a host's rollgate_window goes first",
-      properties: {
-        days: { type: ['array', 'string'] },
-        start: { type: 'string' },
-        end: { type: 'string' },
-        timezone: { type: 'string' },
-        on_outside: { enum: ['wait', 'stop'] },
-        max_wait: { type: ['integer', 'string'] },
-      },
+      properties: windowMappingProperties,
     },
     verify: {
       type: 'object',
