@@ -165,6 +165,15 @@ export const hostVarDeclarations = {
       'x-hint': 'write a number of seconds, e.g. `rollgate_reboot_poll_seconds: 5`',
     },
   },
+  rollgate_libvirt_uri: {
+    doc: "libvirt URI the host's guests are read from (default virsh's own: `qemu:///system` as root).",
+    schema: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[a-z][a-z0-9+.-]*://',
+      'x-hint': 'write a libvirt URI, e.g. `rollgate_libvirt_uri: qemu:///system`',
+    },
+  },
   rollgate_console_log: {
     doc: "Controller file holding the host's serial console output, read when it does not come back (the lab sets it).",
     schema: { ...path, 'x-hint': 'write the path of the console log on the controller' },

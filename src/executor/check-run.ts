@@ -13,6 +13,8 @@ import type { DesiredState } from '../modules/findings/desired.js';
 export interface CheckHost {
   target: SshTarget;
   desired: DesiredState;
+  /** The host's variables (the collection reads `rollgate_libvirt_uri`). */
+  vars?: Record<string, unknown>;
 }
 
 export interface HostCheck {
@@ -31,14 +33,16 @@ export async function checkFleet(
   hosts: readonly CheckHost[],
   opts: CheckRunOptions = {},
 ): Promise<HostOutcome<HostCheck>[]> {
-  const byName = new Map(hosts.map((h) => [h.target.name, h.desired]));
+  const byName = new Map(hosts.map((h) => [h.target.name, h]));
   return runOnFleet(
     hosts.map((h) => h.target),
     async (conn, target) => {
-      const desired = byName.get(target.name)!;
+      const host = byName.get(target.name);
+      if (!host) throw new Error(`internal: no check host named ${target.name}`);
+      const { desired, vars } = host;
       const snapshot = await collectSnapshot(
         conn,
-        { name: target.name },
+        { name: target.name, ...(vars ? { vars } : {}) },
         {
           passthroughIds: desired.passthroughIds,
           ...(opts.profileSeconds ? { profileSeconds: opts.profileSeconds } : {}),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeFleetDir, startSshdFleet, FLEET_PLAIN_USER, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { checkFleet } from '../../src/executor/check-run.js';
@@ -111,6 +111,52 @@ describe('rollgate check against real sshd hosts (not hypervisors)', () => {
     );
     expect(diff.out).toMatch(/same boot, 0 change\(s\), 0 regression\(s\)/);
     expect(diff.code).toBe(0);
+  });
+
+  it("shows the hypervisor's guests through a real virsh (libvirt's test driver) and keeps a hostile URI quoted", async () => {
+    const h = fleet.hosts[0]!;
+    const node = join(process.cwd(), 'test/fixtures/formats/libvirt/node.xml');
+    const pwned = join(dir, 'PWNED');
+    const inv = join(dir, 'guests.yml');
+    const host = (name: string, uri: string) =>
+      `    ${name}:\n` +
+      [
+        `ansible_host: ${h.address}`,
+        `ansible_port: ${h.port}`,
+        'ansible_user: rgops',
+        'ansible_become: true',
+        `ansible_ssh_private_key_file: ${fleet.clientKey}`,
+        `rollgate_known_hosts_file: ${fleet.knownHosts}`,
+        `rollgate_libvirt_uri: ${JSON.stringify(uri)}`,
+      ]
+        .map((l) => `      ${l}\n`)
+        .join('');
+    writeFileSync(
+      inv,
+      `all:\n  hosts:\n${host('hv-guests', `test://${node}`)}${host('hv-hostile', `test:///x'; touch ${pwned}; echo '$(touch ${pwned})`)}`,
+    );
+    const { out } = await captureStdout(() => main(['node', 'rollgate', 'check', '-i', inv]));
+    const [withGuests, hostile] = out.split(/\n(?=hv-hostile:)/);
+    expect(withGuests).toContain(
+      `guests (test://${node}): movable running; pt running [0000:01:00.0]; stopped pt shut off [0000:00:02.0 unmanaged]; node devices unknown (error: Failed to list node devices`,
+    );
+    expect(withGuests).toMatch(/info {2}\[guests\] guests\.holds-device: running guest pt holds 0000:01:00\.0/);
+    expect(hostile).toMatch(/guests unknown \(.*(error|cannot|failed)/i);
+    expect(existsSync(pwned)).toBe(false);
+
+    const outDir = join(dir, 'guest-snaps');
+    expect(
+      (
+        await captureStdout(() =>
+          main(['node', 'rollgate', 'snapshot', '-i', inv, '-o', outDir, '--limit', 'hv-guests']),
+        )
+      ).code,
+    ).toBe(0);
+    const snap = JSON.parse(readFileSync(join(outDir, 'hv-guests.json'), 'utf8')) as {
+      guests: { status: string; value: { domains: unknown[] } };
+    };
+    expectValidSnapshot(snap);
+    expect(snap.guests.value.domains).toHaveLength(3);
   });
 
   it('refuses bad passthrough_devices before contacting any host', async () => {

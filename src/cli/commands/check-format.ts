@@ -2,6 +2,7 @@
 import type { HostCheck } from '../../executor/check-run.js';
 import type { HostOutcome } from '../../executor/fleet.js';
 import type { Known } from '../../modules/facts/known.js';
+import type { GuestsView } from '../../modules/facts/parsers/libvirt.js';
 
 const MARK = { error: 'ERROR', warning: 'WARN ', info: 'info ' } as const;
 
@@ -22,6 +23,7 @@ export function formatCheck(outcomes: HostOutcome<HostCheck>[]): string {
     out.push(
       `  IOMMU ${show(s.iommu.vendor, (v) => v.value)}, active ${show(s.iommu.active, (v) => String(v.value))}, default domain ${show(s.iommu.defaultDomain, (v) => v.value)}, interrupt remapping ${show(s.iommu.interruptRemapping, (v) => (v.value.enabled ? 'on' : 'off'))}`,
     );
+    if (s.guests) out.push(`  guests ${show(s.guests, describeGuests)}`);
     for (const f of r.findings) {
       out.push(`  ${MARK[f.severity]} [${f.layer}] ${f.rule}: ${f.message}`);
       for (const e of f.evidence.slice(0, 3)) out.push(`         ${e}`);
@@ -34,4 +36,17 @@ export function formatCheck(outcomes: HostOutcome<HostCheck>[]): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** One line: each domain with its state and host devices, then how many PCI devices libvirt enumerates. */
+export function describeGuests(g: GuestsView): string {
+  if (!g.libvirt) return 'none (virsh not installed)';
+  const doms = g.domains.map(
+    (d) =>
+      `${d.name} ${d.state}${d.hostdevs.length ? ` [${d.hostdevs.map((h) => `${h.address}${h.managed ? '' : ' unmanaged'}`).join(', ')}]` : ''}`,
+  );
+  const nodes = g.nodeDevices
+    ? `${g.nodeDevices.length} PCI node devices`
+    : `node devices unknown (${g.nodeDevicesError ?? '?'})`;
+  return `(${g.uri ?? 'default URI'}): ${doms.length ? doms.join('; ') : 'no domains'}; ${nodes}`;
 }

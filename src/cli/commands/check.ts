@@ -59,7 +59,11 @@ async function gather(opts: CheckOptions, quiet: boolean): Promise<Checked[]> {
     names.map((n) => inv.hosts.get(n)!),
     { ...opts, become: opts.become === false ? false : undefined },
   );
-  const hosts: CheckHost[] = targets.map((target, i) => ({ target, desired: desired[i]! }));
+  const hosts: CheckHost[] = targets.map((target, i) => ({
+    target,
+    desired: desired[i]!,
+    vars: inv.hosts.get(target.name)?.vars ?? {},
+  }));
   const { bus, finish } = await sessionBus(
     !quiet && process.stderr.isTTY
       ? (await import('../../render/listr.js')).listrRenderer((t) => void process.stderr.write(t))

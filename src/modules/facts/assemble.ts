@@ -122,6 +122,7 @@ export function assembleSnapshot(sections: Map<string, SectionResult>, meta: Ass
     swiotlb: read('dmesg', (t) => parseSwiotlb(t.replace(/^# first: .*\n?/m, ''), swiotlbDebugfs())),
     faults: fromDmesg(parseDmaFaults),
     previousBoot: fact('dmesg_previous_boot'),
+    guests: fact('guests'),
     sources,
   };
   if (meta.profileSeconds > 0) snap.profile = assembleProfile(meta, fact);

@@ -43,7 +43,8 @@ export async function collectSnapshot(
   const profileSeconds = opts.profileSeconds ?? 0;
   const passthroughIds = opts.passthroughIds ?? desiredStateFrom(host.name, host.vars ?? {}).desired.passthroughIds;
   const sectionTimeoutSec = opts.sectionTimeoutSec ?? 90;
-  const sources = allSources({ passthroughIds, profileSeconds });
+  const uri = host.vars?.rollgate_libvirt_uri;
+  const sources = allSources({ passthroughIds, profileSeconds, ...(typeof uri === 'string' && uri ? { libvirtUri: uri } : {}) });
   const { nonce, script } = buildCollectionScript(sources, sectionTimeoutSec);
   const timeoutMs = opts.timeoutMs ?? Math.max(120_000, (profileSeconds + sectionTimeoutSec * 4) * 1000);
   const now = opts.now ?? (() => new Date());

@@ -9,6 +9,7 @@ import { valueOf } from './known.js';
 import type { HostSnapshot } from './snapshot.js';
 import { formatArg } from './parsers/cmdline.js';
 import type { DmaFault } from './parsers/dma-faults.js';
+import { isRunning } from './parsers/libvirt.js';
 
 export type ChangeImpact = 'regression' | 'change' | 'improvement';
 
@@ -211,6 +212,8 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
   const [sb, sa] = [valueOf(before.security.secureBoot)?.state, valueOf(after.security.secureBoot)?.state];
   if (sb && sa && sb !== sa) add('secure-boot-changed', 'change', `Secure Boot ${sb} -> ${sa}`);
 
+  diffGuests(before, after, add);
+
   for (const [name, label] of [
     ['cmdline', 'kernel command line'],
     ['pci', 'lspci'],
@@ -222,4 +225,58 @@ export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): Snapsh
       add('source-lost', 'regression', `${label} was readable before and is not now: ${a.reason}`);
   }
   return { host: after.host, rebooted, changes, regressions: changes.filter((c) => c.impact === 'regression').length };
+}
+
+/** Guests: one that ran before and does not now, host devices that moved, node devices libvirt lost. */
+function diffGuests(
+  before: HostSnapshot,
+  after: HostSnapshot,
+  add: (kind: string, impact: ChangeImpact, message: string, device?: string) => void,
+): void {
+  const [gb, ga] = [before.guests && valueOf(before.guests), after.guests && valueOf(after.guests)];
+  if (!gb || !ga) return;
+  if (gb.libvirt && !ga.libvirt) {
+    add('libvirt-gone', 'regression', 'virsh was installed before and is not now');
+    return;
+  }
+  const A = new Map(ga.domains.map((d) => [d.name, d]));
+  for (const b of gb.domains) {
+    const a = A.get(b.name);
+    if (!a) {
+      add(
+        'guest-gone',
+        isRunning(b) ? 'regression' : 'change',
+        `guest ${b.name} (${b.state} before) is no longer defined`,
+      );
+      continue;
+    }
+    if (isRunning(b) && !isRunning(a))
+      add(
+        'guest-stopped',
+        'regression',
+        `guest ${b.name} ran before and is ${a.state}${a.reason ? ` (${a.reason})` : ''} now`,
+      );
+    else if (!isRunning(b) && isRunning(a))
+      add('guest-started', 'change', `guest ${b.name} was ${b.state} and runs now`);
+    const devs = setDiff(
+      b.hostdevs.map((h) => h.address),
+      a.hostdevs.map((h) => h.address),
+    );
+    if (devs.added.length || devs.removed.length)
+      add(
+        'guest-hostdevs-changed',
+        'change',
+        `guest ${b.name} host devices ${devs.added
+          .map((x) => '+' + x)
+          .concat(devs.removed.map((x) => '-' + x))
+          .join(' ')}`,
+      );
+  }
+  const known = new Set(gb.domains.map((d) => d.name));
+  for (const a of ga.domains)
+    if (!known.has(a.name)) add('guest-defined', 'change', `guest ${a.name} is defined now (${a.state})`);
+  if (gb.nodeDevices && ga.nodeDevices) {
+    const lost = setDiff(gb.nodeDevices, ga.nodeDevices).removed;
+    if (lost.length) add('node-devices-lost', 'regression', `libvirt no longer enumerates ${lost.join(', ')}`);
+  }
 }

@@ -10,6 +10,8 @@ export interface SourceOptions {
   passthroughIds: string[];
   /** Gather performance evidence (softirq, threads, perf) over this many seconds; 0 = off. */
   profileSeconds: number;
+  /** libvirt connection URI for the `guests` fact (`rollgate_libvirt_uri`); default virsh's own. */
+  libvirtUri?: string;
 }
 
 /** When the collection script reads a fact: always, when passthrough ids are given, or when profiling. */

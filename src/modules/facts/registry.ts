@@ -30,6 +30,7 @@ import { parsePerfReport } from './parsers/perf-report.js';
 import { parseIommuParams, domainFromWord } from './parsers/iommu-params.js';
 import { parseDmi, hardwareKind } from './parsers/dmi.js';
 import { parsePciPaths } from './parsers/pci-address.js';
+import { parseDomainXml, parseGuestsSection, parseNodedevList, parseVirshList } from './parsers/libvirt.js';
 
 const KERNEL_LOG_FILTER =
   'DMAR|IOMMU|AMD-Vi|SMMU|remapping|x2apic|vfio|Default domain|invalidation policy|swiotlb|software IO TLB|bounce buffering|Lockdown|locked down|Secure boot|module verification|unsigned module|PKCS#7|Required key|Event logged|fault addr|fault index|fault reason|context fault|PCI-DMA|ACS';
@@ -38,6 +39,21 @@ const trimmed = (t: string) => t.trim() || null;
 const lspciMissing = 'command -v lspci >/dev/null || { echo "lspci not installed (pciutils)" >&2; exit 127; }';
 /** The PCI addresses of the passthrough ids, as a shell command. */
 const passthroughAddresses = (ids: string[]) => sh`for id in ${ids}; do lspci -Dn -d "$id" | cut -d' ' -f1; done`;
+/**
+ * The guests section (parsers/libvirt.ts parseGuestsSection), after `u=URI;` (empty: virsh's default URI). virsh
+ * missing is not an error (a host without libvirt has no guests); libvirt present but not answering is.
+ */
+const GUESTS_SCRIPT = [
+  'command -v virsh >/dev/null || { echo "# no-libvirt: virsh not installed"; exit 0; }',
+  'v() { if [ -n "$u" ]; then virsh -q -c "$u" "$@"; else virsh -q "$@"; fi; }',
+  'names=$(v list --all --name 2>&1) || { printf "%s\\n" "$names" | tr "\\n" " " >&2; exit 1; }',
+  'echo "# uri $u"',
+  'if out=$(v nodedev-list 2>&1); then echo "@@nodedev"; printf "%s\\n" "$out"; else echo "@@nodedev-error $(printf "%s" "$out" | tr "\\n" " ")"; fi',
+  'printf "%s\\n" "$names" | while IFS= read -r n; do [ -n "$n" ] || continue; st=$(v domstate --reason -- "$n" 2>&1); echo "@@domain $n"; echo "@@state"; printf "%s\\n" "$st"; echo "@@xml"; v dumpxml -- "$n" 2>/dev/null; case "$st" in *failed*|crashed*) f="/var/log/libvirt/qemu/$n.log"; [ -r "$f" ] && echo "@@lasterror $(grep -aiE "error|fail" "$f" | tail -n 1)";; esac; done',
+  'find /proc/[0-9]*/fd -lname "/dev/vfio/*" -printf "%h %l\\n" 2>/dev/null | sort -u | while read -r d l; do p=${d#/proc/}; p=${p%/fd}; echo "@@vfio $p $(cat /proc/$p/comm 2>/dev/null) $l"; done',
+  'exit 0',
+].join('\n');
+
 /** /proc/stat and /proc/softirqs, before or after the profile window. */
 const statAndSoftirqs = defineFact({
   when: 'profile',
@@ -201,6 +217,15 @@ export const facts = {
     parse: parseDevVfio,
     cli: { kind: 'dev-vfio', description: 'ls -l /dev/vfio' },
   }),
+  // The hypervisor's view: domains, their states and PCI host devices, libvirt's node devices, /dev/vfio holders.
+  guests: defineFact({
+    command: ({ libvirtUri }) => sh`u=${libvirtUri ?? ''}; ${raw(GUESTS_SCRIPT)}`,
+    parse: parseGuestsSection,
+    cli: {
+      kind: 'libvirt',
+      description: "the snapshot's guests section (virsh list, domstate, dumpxml, nodedev-list)",
+    },
+  }),
   lockdown: defineFact({
     command: () => raw('cat /sys/kernel/security/lockdown'),
     parse: parseLockdown,
@@ -267,6 +292,15 @@ export const facts = {
     cli: { kind: 'faults', description: 'DMA / interrupt remapping fault lines from any kernel log' },
   }),
   softirqs: defineFact({ parse: parseSoftirqs, cli: { kind: 'softirqs', description: '/proc/softirqs' } }),
+  virsh_list: defineFact({ parse: parseVirshList, cli: { kind: 'virsh-list', description: 'virsh list --all' } }),
+  virsh_dumpxml: defineFact({
+    parse: parseDomainXml,
+    cli: { kind: 'virsh-dumpxml', description: 'virsh dumpxml DOMAIN: its memory and PCI host devices' },
+  }),
+  virsh_nodedev: defineFact({
+    parse: parseNodedevList,
+    cli: { kind: 'virsh-nodedev', description: 'virsh nodedev-list [--tree]: the PCI devices libvirt enumerates' },
+  }),
   mpstat: defineFact({
     parse: parseMpstat,
     cli: { kind: 'mpstat', description: 'mpstat -P ALL (the %soft column)' },

@@ -22,6 +22,7 @@ import type { DevVfio } from './parsers/dev-vfio.js';
 import type { LockdownMode, SecureBoot, Taint, SecurityLog } from './parsers/security.js';
 import type { Swiotlb } from './parsers/swiotlb.js';
 import type { Dmi } from './parsers/dmi.js';
+import type { GuestsView } from './parsers/libvirt.js';
 import type { SoftirqShare, Softirqs } from './parsers/cpu-softirq.js';
 import type { ThreadSample } from './parsers/ps-threads.js';
 import type { PerfProfile } from './parsers/perf-report.js';
@@ -139,6 +140,11 @@ export interface HostSnapshot {
   faults: Known<DmaFault[]>;
   /** IOMMU lines and faults of the previous boot (`journalctl -k -b -1`). */
   previousBoot: Known<PreviousBoot>;
+  /**
+   * The hypervisor's view through libvirt (domains, their host devices, node devices, /dev/vfio holders). Absent
+   * in snapshots taken before rollgate read guests.
+   */
+  guests?: Known<GuestsView>;
   /** Present only when gathered with --profile. */
   profile?: ProfileFacts;
   /**

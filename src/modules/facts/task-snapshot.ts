@@ -28,7 +28,7 @@ export async function takeTaskSnapshot(
   if (problems.length) throw new ModuleFailure(problems.map(formatProblem).join('; '));
   const snapshot = await collectSnapshot(
     ctx.conn,
-    { name: ctx.host },
+    { name: ctx.host, vars: ctx.vars },
     { passthroughIds: desired.passthroughIds, profileSeconds },
   );
   ctx.snapshots?.record(phase, snapshot);

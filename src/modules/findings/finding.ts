@@ -7,16 +7,17 @@ import type { HostSnapshot } from '../facts/snapshot.js';
 import type { DesiredState } from './desired.js';
 
 export type Severity = 'error' | 'warning' | 'info';
-export type Layer = 'iommu' | 'binding' | 'groups' | 'faults' | 'performance';
+export type Layer = 'iommu' | 'binding' | 'groups' | 'faults' | 'guests' | 'performance';
 
 /** Diagnosis order: fix the first layer with an error before looking further down. */
-export const LAYERS: readonly Layer[] = ['iommu', 'binding', 'groups', 'faults', 'performance'];
+export const LAYERS: readonly Layer[] = ['iommu', 'binding', 'groups', 'faults', 'guests', 'performance'];
 
 export const LAYER_TITLES: Record<Layer, string> = {
   iommu: 'IOMMU active and configured',
   binding: 'devices bound to vfio-pci',
   groups: 'IOMMU group isolation',
   faults: 'DMA faults and device reset',
+  guests: 'guests and libvirt (the hypervisor view)',
   performance: 'performance evidence (iommu=pt decision)',
 };
 

@@ -1,4 +1,4 @@
-/** Every rule, in the guides' diagnosis order (iommu -> binding -> groups -> faults -> performance). */
+/** Every rule, in the guides' diagnosis order (iommu -> binding -> groups -> faults -> guests -> performance). */
 import type { Rule } from './finding.js';
 import { LAYERS } from './finding.js';
 import { iommuRules } from './rules/iommu.js';
@@ -7,6 +7,7 @@ import { securityRules } from './rules/security.js';
 import { groupRules } from './rules/groups.js';
 import { faultRules } from './rules/faults.js';
 import { performanceRules } from './rules/performance.js';
+import { guestRules } from './rules/guests.js';
 
 export const rules: readonly Rule[] = [
   ...iommuRules,
@@ -14,6 +15,7 @@ export const rules: readonly Rule[] = [
   ...securityRules,
   ...groupRules,
   ...faultRules,
+  ...guestRules,
   ...performanceRules,
 ].sort((a, b) => LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer));
 

@@ -16,6 +16,33 @@ const beforePt = () =>
   });
 
 describe('diffSnapshots', () => {
+  it('names the guests a boot lost, the host devices they changed and the node devices libvirt lost', () => {
+    const guests = readFileSync('test/fixtures/formats/libvirt/guests-section.txt', 'utf8').replace(
+      /^@@nodedev-error .*$/m,
+      '@@nodedev\npci_0000_00_02_0\npci_0000_01_00_0',
+    );
+    const after = guests
+      .replace(/(@@domain pt\n@@state\n)running \(unknown\)/, '$1shut off (failed)')
+      .replace(/(@@domain stopped pt\n@@state\n)shut off \(unknown\)/, '$1running (booted)')
+      .replace('pci_0000_01_00_0', 'computer')
+      .replace(
+        /<address domain='0x0000' bus='0x00' slot='0x02' function='0x0'\/>/,
+        "<address domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>",
+      );
+    const d = diffSnapshots(hostSnapshot(HEALTHY, { guests }), hostSnapshot(HEALTHY, { guests: after }));
+    expect(d.changes).toEqual([
+      { kind: 'guest-stopped', impact: 'regression', message: 'guest pt ran before and is shut off (failed) now' },
+      { kind: 'guest-started', impact: 'change', message: 'guest stopped pt was shut off and runs now' },
+      {
+        kind: 'guest-hostdevs-changed',
+        impact: 'change',
+        message: 'guest stopped pt host devices +0000:00:03.0 -0000:00:02.0',
+      },
+      { kind: 'node-devices-lost', impact: 'regression', message: 'libvirt no longer enumerates 0000:01:00.0' },
+    ]);
+    expect(d.regressions).toBe(2);
+  });
+
   it('names exactly what enabling iommu=pt changed', () => {
     const d = diffSnapshots(beforePt(), hostSnapshot(HEALTHY));
     expect(d.rebooted).toBe(true);

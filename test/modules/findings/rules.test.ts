@@ -42,6 +42,20 @@ const profile =
       ...over,
     };
   };
+// The guests section real virsh printed (test/fixtures/formats/libvirt): pt runs with 0000:01:00.0 (vfio-pci
+// here), 'stopped pt' is shut off with 0000:00:02.0 (virtio-pci here) unmanaged; node devices not listable.
+const GUESTS = readFileSync('test/fixtures/formats/libvirt/guests-section.txt', 'utf8');
+const NODEDEV_WITHOUT_0100 = GUESTS.replace(
+  /^@@nodedev-error .*$/m,
+  '@@nodedev\ncomputer\npci_0000_00_00_0\npci_0000_00_02_0',
+);
+const FAILED_START = GUESTS.replace(
+  /(@@domain stopped pt\n@@state\n)shut off \(unknown\)/,
+  '$1shut off (failed)',
+).replace(
+  /\n$/,
+  '\n@@domain gpu\n@@state\nshut off (failed)\n@@lasterror 2026-02-04T10:20:01.123456Z qemu-system-x86_64: -device vfio-pci,host=0000:01:00.0: vfio 0000:01:00.0: failed to setup container for group 14: Failed to set iommu for container: Operation not permitted\n',
+);
 const translated = { iommu_group_types: '/sys/kernel/iommu_groups/0/type:DMA-FQ\n' };
 
 const cases: Case[] = [
@@ -273,6 +287,24 @@ const cases: Case[] = [
     severity: 'info',
     says: 'iommu=pt is a justified experiment',
   },
+  {
+    rule: 'guests.not-enumerated',
+    changes: { guests: NODEDEV_WITHOUT_0100 },
+    says: 'libvirt does not list 0000:01:00.0 (pci_0000_01_00_0) among its node devices',
+  },
+  {
+    rule: 'guests.hostdev-not-vfio',
+    changes: { guests: GUESTS },
+    severity: 'warning',
+    says: 'guest stopped pt will not start: its unmanaged host device 0000:00:02.0 is driven by virtio-pci, not vfio-pci',
+  },
+  {
+    rule: 'guests.holds-device',
+    changes: { guests: GUESTS },
+    severity: 'info',
+    says: 'running guest pt holds 0000:01:00.0',
+  },
+  { rule: 'guests.start-failed', changes: { guests: FAILED_START }, says: 'guest gpu failed to start' },
 ];
 
 function findingsFor(c: Pick<Case, 'changes' | 'vars' | 'profile'>) {
@@ -323,6 +355,51 @@ describe('diagnosis order', () => {
     expect(r.fixFirst).toBe('iommu');
     expect(r.findings[0]!.layer).toBe('iommu');
     expect(r.summary).toMatch(/fix IOMMU active and configured first/);
+  });
+  it('holds the guests layer back until the binding is right', () => {
+    const r = findingsFor({
+      changes: {
+        guests: NODEDEV_WITHOUT_0100,
+        lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e'),
+      },
+    });
+    expect(r.fixFirst).toBe('binding');
+    expect(r.findings.map((f) => f.layer).indexOf('guests')).toBeGreaterThan(
+      r.findings.map((f) => f.layer).indexOf('binding'),
+    );
+  });
+  it('a running guest whose host device lost vfio-pci is an error; the failed start shows its QEMU log line', () => {
+    const lost = findingsFor({
+      changes: {
+        guests: GUESTS,
+        lspci: LSPCI.replace('Kernel driver in use: vfio-pci', 'Kernel driver in use: e1000e'),
+      },
+    });
+    expect(lost.findings).toContainEqual(
+      expect.objectContaining({
+        rule: 'guests.hostdev-not-vfio',
+        severity: 'error',
+        message: 'running guest pt has 0000:01:00.0, which is driven by e1000e, not vfio-pci',
+      }),
+    );
+    const failed = findingsFor({ changes: { guests: FAILED_START } }).findings.find(
+      (f) => f.message === 'guest gpu failed to start',
+    )!;
+    expect(failed.evidence.join('\n')).toMatch(/failed to setup container for group 14/);
+  });
+  it('cannot decide the guests rules when libvirt does not answer, and passes a host without libvirt', () => {
+    const r = findingsFor({
+      changes: { guests: { exitCode: 1, stderr: 'error: failed to connect to the hypervisor' } },
+    });
+    expect(r.undecided).toContainEqual({
+      rule: 'guests.holds-device',
+      reason: 'error: failed to connect to the hypervisor',
+    });
+    expect(
+      findingsFor({})
+        .undecided.map((u) => u.rule)
+        .filter((x) => x.startsWith('guests.')),
+    ).toEqual([]);
   });
   it('reports rules it cannot decide instead of passing them when a source is unknown', () => {
     const r = findingsFor({ changes: { lspci: { exitCode: 127, stderr: 'lspci not installed (pciutils)' } } });
