@@ -13,7 +13,7 @@ APT_PACKAGES=(
   grub2-common                                  # real grub-editenv / grub-reboot / grub-set-default for trial-boot tests
   pciutils kmod                                 # lspci/lsmod in the benchmark's health command
   chromium                                      # headless browser test of the HTML report (test/integration/report-rollout.test.ts)
-  libvirt-clients                               # real virsh (its test:/// driver) for the guests facts on the sshd fleet
+  libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu  # real virsh and libvirtd (guests facts, drain before a reboot) on the sshd fleet
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

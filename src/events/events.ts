@@ -101,6 +101,8 @@ export type RollgateEvent =
       ms: number;
       detail?: string;
     }
+  /** Guests drained before a reboot or started again after it: one line per step. */
+  | { type: 'host.guests'; at: Timestamp; host: string; message: string }
   | RolloutEvent;
 
 /** How a host ended its turn in a staged rollout (src/strategy/threshold.ts). */

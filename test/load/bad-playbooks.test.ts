@@ -292,6 +292,10 @@ const cases: Array<[string, string]> = [
     '81-rollout-window-unknown-key.yml',
     '81-rollout-window-unknown-key.yml:5:7: `rollout.window` has no option `begin`; it takes `days` / `start` / `end` / `timezone` / `on_outside` / `max_wait`',
   ],
+  [
+    '82-reboot-guests-migrate.yml',
+    '82-reboot-guests-migrate.yml:5:17: `guests` must be what to do with running guests before the reboot: refuse (the default), shutdown, or {movable, with_devices, shutdown_timeout, on_timeout}, not the string `migrate`',
+  ],
 ];
 
 describe('bad playbooks', () => {

@@ -10,6 +10,18 @@ import { defineHostModule, type ArgsOf } from '../define-module.js';
 import { ModuleFailure, type CheckOutcome } from '../module.js';
 import { findTools, hostRootFromVars, runChecked, toolCommand, type HostRoot } from '../host-root.js';
 import { detachedReboot, readBootInfo, rebootOverrides, waitForNewBootId } from '../boot/reboot-proof.js';
+import {
+  drainGuests,
+  drainPolicyFrom,
+  drainPolicySchema,
+  libvirtUriOf,
+  planDrain,
+  refusalMessage,
+  runningGuestsView,
+  startGuests,
+  virsh,
+  type DrainPolicy,
+} from '../guests/drain.js';
 
 /** The options, as the schema below describes them. */
 export type RebootArgs = ArgsOf<typeof reboot.options>;
@@ -20,6 +32,8 @@ export interface RebootChange {
   logCommand: string | null;
   timeoutMs: number;
   pollMs: number;
+  /** Guests shut down before the reboot and started again after it (recorded before anything stops). */
+  guests?: { uri: string | null; stop: string[]; policy: DrainPolicy };
 }
 
 async function bootId(conn: Connection, hr: HostRoot): Promise<string> {
@@ -43,6 +57,7 @@ export const reboot = defineHostModule({
         description: 'seconds to wait for the host to come back',
       },
       reason: { type: 'string' },
+      guests: drainPolicySchema,
     },
   },
 
@@ -60,6 +75,21 @@ export const reboot = defineHostModule({
     if (!Number.isInteger(timeout) || timeout < 1)
       throw new ModuleFailure('boot_timeout must be a whole number of seconds ≥ 1');
     const command = detachedReboot(rebootLine);
+    // Running guests: never killed by surprise. Without a `guests:` policy the task refuses, even in check mode.
+    let policy: DrainPolicy;
+    try {
+      policy = drainPolicyFrom(args.guests);
+    } catch (err) {
+      throw new ModuleFailure((err as Error).message);
+    }
+    const uri = libvirtUriOf(ctx.vars);
+    const view = await runningGuestsView(ctx.conn, uri).catch((err: Error) => {
+      throw new ModuleFailure(`${err.message}; rollgate does not reboot a host whose guests it cannot see`);
+    });
+    const drain = planDrain(view, policy);
+    if (drain.refused.length)
+      throw new ModuleFailure(refusalMessage(ctx.host, drain, 'give the reboot task `guests: shutdown`'));
+    const stop = drain.stop.map((g) => g.name);
     const logCommand =
       args.reason && tools.logger
         ? toolCommand(hr, tools.logger, ['-t', 'rollgate', '--', `reboot: ${args.reason}`]).text
@@ -70,14 +100,21 @@ export const reboot = defineHostModule({
       logCommand,
       timeoutMs: timeout * 1000,
       pollMs: overrides.pollMs,
+      ...(stop.length ? { guests: { uri: uri ?? null, stop, policy } } : {}),
     };
+    const u = uri ?? undefined;
     return {
       status: 'change',
       change,
       preview: {
-        summary: `reboot${args.reason ? ` (${args.reason})` : ''} and wait up to ${timeout} s for a new boot_id over a new SSH login`,
+        summary: `reboot${args.reason ? ` (${args.reason})` : ''} and wait up to ${timeout} s for a new boot_id over a new SSH login${stop.length ? `; guests ${stop.join(', ')} shut down before and started again after` : ''}`,
         files: [],
-        commands: [...(logCommand ? [logCommand] : []), command],
+        commands: [
+          ...stop.map((g) => virsh(u, 'shutdown', '--', g).text),
+          ...(logCommand ? [logCommand] : []),
+          command,
+          ...stop.map((g) => virsh(u, 'start', '--', g).text),
+        ],
       },
       undo: { files: [], rebuild: [] },
     };
@@ -87,6 +124,15 @@ export const reboot = defineHostModule({
     if (!ctx.reconnect) throw new ModuleFailure('this runner cannot reconnect, so it cannot wait for a reboot');
     const hr = hostRootFromVars({ rollgate_root: change.root });
     const before = await bootId(ctx.conn, hr);
+    const guestUri = change.guests?.uri ?? undefined;
+    const progress = (message: string) => ctx.emit({ type: 'host.guests', at: Date.now(), host: ctx.host, message });
+    let drained: string[] = [];
+    if (change.guests)
+      drained = await drainGuests(ctx.conn, guestUri, change.guests.stop, change.guests.policy, { progress }).catch(
+        (err: Error) => {
+          throw new ModuleFailure(`not rebooted: ${err.message}`);
+        },
+      );
     if (change.logCommand) await ctx.conn.exec(raw(change.logCommand));
     const started = Date.now();
     await runChecked(ctx.conn, raw(change.command), 'requesting the reboot', 30_000);
@@ -104,15 +150,25 @@ export const reboot = defineHostModule({
     if (back.status === 'timeout') {
       emitWait('timeout', back.lastError);
       throw new ModuleFailure(
-        `${ctx.host} did not come back within ${Math.round(change.timeoutMs / 1000)} s (last: ${back.lastError})`,
+        `${ctx.host} did not come back within ${Math.round(change.timeoutMs / 1000)} s (last: ${back.lastError})${drained.length ? `; guests shut down before the reboot and not started again: ${drained.join(', ')}` : ''}`,
         true,
       );
     }
     const ms = Date.now() - started;
     ctx.emit({ type: 'host.reboot', at: Date.now(), host: ctx.host, phase: 'back', ms });
+    const started2 = drained.length
+      ? await startGuests(back.conn ?? ctx.conn, guestUri, drained, { progress }).catch((err: Error) => {
+          throw new ModuleFailure(`rebooted in ${Math.round(ms / 1000)} s, but ${err.message}`);
+        })
+      : [];
     return {
-      message: `rebooted in ${Math.round(ms / 1000)} s`,
-      data: { previous_boot_id: before, boot_id: back.boot.bootId, elapsed_ms: ms },
+      message: `rebooted in ${Math.round(ms / 1000)} s${drained.length ? `; guests shut down and started again: ${drained.join(', ')}` : ''}`,
+      data: {
+        previous_boot_id: before,
+        boot_id: back.boot.bootId,
+        elapsed_ms: ms,
+        ...(drained.length ? { guests_stopped: drained, guests_started: started2 } : {}),
+      },
     };
   },
 });

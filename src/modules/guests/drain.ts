@@ -1,0 +1,258 @@
+/**
+ * Draining a hypervisor's guests before a reboot and bringing them back after it, through the host's own virsh.
+ * A reboot never kills a guest by surprise: with guests running and no policy, the caller refuses. The policy
+ * says per kind of guest what may happen: guests with PCI host devices cannot live-migrate; movable ones could,
+ * but migration is not built yet, so both kinds may be shut down (ACPI, bounded wait, then `destroy` or stop) or
+ * refused. The names of the guests stopped are recorded by the caller before anything stops (the task's change,
+ * the rollout's host state), so that they are started again after the boot, after a rollback, or by a resume.
+ */
+import type { Connection } from '../../connection/connection.js';
+import { sh, type ShellFragment } from '../../connection/shell-quote.js';
+import { facts } from '../facts/registry.js';
+import {
+  isRunning,
+  parseDomstate,
+  parseGuestsSection,
+  type GuestDomain,
+  type GuestsView,
+} from '../facts/parsers/libvirt.js';
+
+export type GuestAction = 'refuse' | 'shutdown';
+
+export interface DrainPolicy {
+  /** Guests without a PCI host device. */
+  movable: GuestAction;
+  /** Guests holding a PCI host device (vfio): they cannot be live-migrated. */
+  withDevices: GuestAction;
+  /** How long an ACPI shutdown may take per guest, seconds. */
+  shutdownTimeoutSec: number;
+  /** A guest still running at the timeout: `destroy` it (power it off) or `fail` (stop, start the others again). */
+  onTimeout: 'destroy' | 'fail';
+}
+
+/** The JSON Schema of a `guests:` policy: a word for both kinds, or a mapping. */
+export const drainPolicySchema = {
+  oneOf: [
+    { type: 'string', enum: ['refuse', 'shutdown'] },
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        movable: { type: 'string', enum: ['refuse', 'shutdown'] },
+        with_devices: { type: 'string', enum: ['refuse', 'shutdown'] },
+        shutdown_timeout: { type: 'integer', minimum: 1 },
+        on_timeout: { type: 'string', enum: ['destroy', 'fail'] },
+      },
+    },
+  ],
+  description:
+    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable, with_devices, shutdown_timeout, on_timeout}',
+} as const;
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 120;
+
+/** The policy a `guests:` value gives; undefined (nothing said) refuses every running guest. */
+export function drainPolicyFrom(value: unknown): DrainPolicy {
+  const base: DrainPolicy = {
+    movable: 'refuse',
+    withDevices: 'refuse',
+    shutdownTimeoutSec: DEFAULT_SHUTDOWN_TIMEOUT_SEC,
+    onTimeout: 'fail',
+  };
+  if (value === undefined || value === null) return base;
+  if (value === 'refuse' || value === 'shutdown') return { ...base, movable: value, withDevices: value };
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`guests: ${JSON.stringify(value)} is not refuse, shutdown or a mapping`);
+  const v = value as Record<string, unknown>;
+  const action = (x: unknown, key: string): GuestAction => {
+    if (x === undefined) return 'refuse';
+    if (x === 'refuse' || x === 'shutdown') return x;
+    throw new Error(`guests.${key}: write refuse or shutdown, not ${JSON.stringify(x)}`);
+  };
+  const timeout = v.shutdown_timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_SEC;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1)
+    throw new Error('guests.shutdown_timeout: write a whole number of seconds ≥ 1');
+  const onTimeout = v.on_timeout ?? 'fail';
+  if (onTimeout !== 'destroy' && onTimeout !== 'fail') throw new Error('guests.on_timeout: write destroy or fail');
+  return {
+    movable: action(v.movable, 'movable'),
+    withDevices: action(v.with_devices, 'with_devices'),
+    shutdownTimeoutSec: timeout,
+    onTimeout,
+  };
+}
+
+/** `virsh [-c URI] ARGS…` as a quoted command. */
+export function virsh(uri: string | undefined, ...args: string[]): ShellFragment {
+  return uri ? sh`virsh -q -c ${uri} ${args}` : sh`virsh -q ${args}`;
+}
+
+const guestsCommand = (opts: Parameters<NonNullable<typeof facts.guests.command>>[0]): ShellFragment => {
+  if (!facts.guests.command) throw new Error('internal: the guests fact has no command');
+  return facts.guests.command(opts);
+};
+
+/** The host's guests as the snapshot reads them (the `guests` fact's own command and parser). */
+export async function readGuests(conn: Connection, uri: string | undefined): Promise<GuestsView> {
+  const r = await conn.exec(
+    guestsCommand({ passthroughIds: [], profileSeconds: 0, ...(uri ? { libvirtUri: uri } : {}) }),
+    { timeoutMs: 60_000 },
+  );
+  const view = r.exitCode === 0 ? parseGuestsSection(r.stdout) : null;
+  if (!view)
+    throw new Error(
+      `cannot read the host's guests through virsh (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 300)}`,
+    );
+  return view;
+}
+
+export interface DrainPlan {
+  /** Running guests the policy shuts down, in order (movable ones first, then those holding devices). */
+  stop: Array<{ name: string; hostdevs: string[] }>;
+  /** Running guests the policy refuses to touch: the host must not reboot. */
+  refused: Array<{ name: string; why: string }>;
+}
+
+const describe = (d: GuestDomain) =>
+  d.hostdevs.length ? `${d.name} (holds ${d.hostdevs.map((h) => h.address).join(', ')})` : d.name;
+
+export function planDrain(view: GuestsView, policy: DrainPolicy): DrainPlan {
+  const running = view.domains.filter(isRunning);
+  const plan: DrainPlan = { stop: [], refused: [] };
+  for (const d of [...running.filter((x) => !x.hostdevs.length), ...running.filter((x) => x.hostdevs.length)]) {
+    const action = d.hostdevs.length ? policy.withDevices : policy.movable;
+    if (action === 'shutdown') plan.stop.push({ name: d.name, hostdevs: d.hostdevs.map((h) => h.address) });
+    else plan.refused.push({ name: describe(d), why: d.hostdevs.length ? 'holds a host device' : 'movable' });
+  }
+  return plan;
+}
+
+/** Why a reboot is refused, with what to write instead. */
+export function refusalMessage(host: string, plan: DrainPlan, where: string): string {
+  return (
+    `${host} has ${plan.refused.length} running guest(s) a reboot would kill: ${plan.refused.map((r) => r.name).join(', ')}; ` +
+    `nothing was changed. Say how to drain them: ${where} (shut down, then started again after the boot), or stop them yourself first`
+  );
+}
+
+async function stateOf(conn: Connection, uri: string | undefined, name: string): Promise<string> {
+  const r = await conn.exec(virsh(uri, 'domstate', '--reason', '--', name), { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new Error(`virsh domstate ${name}: ${(r.stderr || r.stdout).trim()}`);
+  return parseDomstate(r.stdout)?.state ?? 'unknown';
+}
+
+async function run(conn: Connection, cmd: ShellFragment, what: string): Promise<void> {
+  const r = await conn.exec(cmd, { timeoutMs: 60_000 });
+  if (r.exitCode !== 0) throw new Error(`${what}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
+}
+
+export interface DrainHooks {
+  /** One line per step, for events and logs. */
+  progress?: (line: string) => void;
+  /** Pause between state polls, ms (default 1000). */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Shut the guests down, one after the other: ACPI shutdown, wait until libvirt says `shut off`, at the timeout
+ * destroy or fail. On a failure the guests this call already stopped are started again before it throws, so a
+ * refused drain leaves the host as it found it. Returns the names actually stopped.
+ */
+export async function drainGuests(
+  conn: Connection,
+  uri: string | undefined,
+  stop: readonly string[],
+  policy: DrainPolicy,
+  hooks: DrainHooks = {},
+): Promise<string[]> {
+  const stopped: string[] = [];
+  const sleep = hooks.sleep ?? pause;
+  try {
+    for (const name of stop) {
+      if ((await stateOf(conn, uri, name)) === 'shut off') continue;
+      hooks.progress?.(`shutting down guest ${name} (up to ${policy.shutdownTimeoutSec} s)`);
+      await run(conn, virsh(uri, 'shutdown', '--', name), `virsh shutdown ${name}`);
+      const deadline = Date.now() + policy.shutdownTimeoutSec * 1000;
+      let state = await stateOf(conn, uri, name);
+      while (state !== 'shut off' && Date.now() < deadline) {
+        await sleep(hooks.pollMs ?? 1000);
+        state = await stateOf(conn, uri, name);
+      }
+      if (state !== 'shut off') {
+        if (policy.onTimeout === 'fail')
+          throw new Error(
+            `guest ${name} did not shut down within ${policy.shutdownTimeoutSec} s (still ${state}); on_timeout: fail`,
+          );
+        hooks.progress?.(
+          `guest ${name} did not shut down within ${policy.shutdownTimeoutSec} s: destroying it (on_timeout: destroy)`,
+        );
+        await run(conn, virsh(uri, 'destroy', '--', name), `virsh destroy ${name}`);
+        state = await stateOf(conn, uri, name);
+        if (state !== 'shut off') throw new Error(`guest ${name} is still ${state} after virsh destroy`);
+      }
+      stopped.push(name);
+    }
+    return stopped;
+  } catch (err) {
+    const back = await startGuests(conn, uri, stopped, hooks).catch((e: Error) => e.message);
+    const note =
+      typeof back === 'string'
+        ? `; starting the stopped ones again failed too: ${back}`
+        : stopped.length
+          ? `; started again: ${stopped.join(', ')}`
+          : '';
+    throw new Error(`${(err as Error).message}${note}`);
+  }
+}
+
+/** Start the guests that are not running (a guest libvirt autostarted is left alone) and check each one runs. */
+export async function startGuests(
+  conn: Connection,
+  uri: string | undefined,
+  names: readonly string[],
+  hooks: DrainHooks = {},
+): Promise<string[]> {
+  const started: string[] = [];
+  const failed: string[] = [];
+  for (const name of names) {
+    const before = await stateOf(conn, uri, name).catch((e: Error) => `unknown (${e.message})`);
+    if (before === 'running') continue;
+    hooks.progress?.(`starting guest ${name}`);
+    const r = await conn.exec(virsh(uri, 'start', '--', name), { timeoutMs: 120_000 });
+    const after = await stateOf(conn, uri, name).catch(() => 'unknown');
+    if (r.exitCode === 0 && after === 'running') started.push(name);
+    else failed.push(`${name}: ${(r.stderr || r.stdout).trim().slice(0, 300) || `state ${after}`}`);
+  }
+  if (failed.length) throw new Error(`guest(s) did not start again: ${failed.join('; ')}`);
+  return started;
+}
+
+/** `rollgate_libvirt_uri`, when the host has one. */
+export function libvirtUriOf(vars: Record<string, unknown>): string | undefined {
+  const u = vars.rollgate_libvirt_uri;
+  return typeof u === 'string' && u !== '' ? u : undefined;
+}
+
+/**
+ * The running guests a reboot must deal with. No libvirt socket at all (virsh installed, no daemon) means no
+ * libvirt guest can be running; any other failure to read them is an error (never "no guests").
+ */
+export async function runningGuestsView(conn: Connection, uri: string | undefined): Promise<GuestsView> {
+  try {
+    return await readGuests(conn, uri);
+  } catch (err) {
+    if (/Failed to connect socket to '[^']*': No such file or directory/.test((err as Error).message))
+      return {
+        libvirt: false,
+        uri: uri ?? null,
+        domains: [],
+        nodeDevices: [],
+        nodeDevicesError: null,
+        vfioHolders: [],
+      };
+    throw err;
+  }
+}
