@@ -3,6 +3,7 @@
  * load-time validation and the did-you-mean suggestions all come from these tables.
  */
 import { windowMappingProperties } from '../core/host-vars.js';
+import { drainPolicySchema } from '../core/guest-policy.js';
 import { serialStepSchema } from '../strategy/serial.js';
 import { maxFailPercentageSchema } from '../strategy/threshold.js';
 
@@ -135,6 +136,11 @@ export const rolloutKeyword: Fragment = {
       description:
         "the maintenance window a host's change must start in (Kured's meaning): days, start, end, timezone, on_outside (wait|stop), max_wait (seconds); the command line's --reboot-days ... replace it, a host's rollgate_window goes first",
       properties: windowMappingProperties,
+    },
+    guests: {
+      ...drainPolicySchema,
+      description:
+        'running guests before the trial boot: refuse (the default: the host is not changed), shutdown (started again after the verified boot or the rollback), or {movable, with_devices, shutdown_timeout, on_timeout: destroy|fail}',
     },
     verify: {
       type: 'object',

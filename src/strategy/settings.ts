@@ -13,6 +13,7 @@
  *     panic_timeout: 10           # panic=N on the trial boot
  *     prepare_boot: true          # make GRUB trial-boot ready first (boot_default), undone with the rest
  *     window: {days: [mon, tue], start: "22:00", end: "04:00", timezone: Europe/Berlin}   # changes start inside
+ *     guests: shutdown            # or refuse (default), or {movable, with_devices, shutdown_timeout, on_timeout}
  *     verify:
  *       services: [ssh, libvirtd] # must be active again when they were before the change
  *       wanted: [dma_faults]      # reported, not required (greenboot's wanted checks)
@@ -22,6 +23,7 @@
 import { parseSerial, type SerialStep } from './serial.js';
 import { parseMaxFailPercentage } from './threshold.js';
 import { windowFromMapping, type MaintenanceWindow } from './window.js';
+import { drainPolicyFrom, type DrainPolicy } from '../core/guest-policy.js';
 
 export type Pause = { kind: 'approval' } | { kind: 'seconds'; seconds: number };
 
@@ -55,6 +57,11 @@ export interface RolloutSettings {
    * (--reboot-days ...) replaces it and a host's own `rollgate_window` goes first. Absent: none.
    */
   window?: MaintenanceWindow;
+  /**
+   * What happens to running guests before the trial boot (`rollout: guests:`): shut down and started again after
+   * the verified boot or the rollback, or refused (the host is not changed). Default: refuse every running guest.
+   */
+  guests: DrainPolicy;
 }
 
 export const defaultRolloutSettings: RolloutSettings = {
@@ -65,6 +72,7 @@ export const defaultRolloutSettings: RolloutSettings = {
   prepareBoot: false,
   verifyServices: ['ssh', 'libvirtd'],
   verifyWanted: [],
+  guests: drainPolicyFrom(undefined),
 };
 
 export interface SettingsProblem {
@@ -83,6 +91,7 @@ const ROLLOUT_KEYS = [
   'prepare_boot',
   'verify',
   'window',
+  'guests',
 ];
 const VERIFY_KEYS = ['services', 'wanted'];
 
@@ -225,6 +234,17 @@ export function parseRolloutSettings(play: Record<string, unknown>): {
     else
       for (const p of w.problems)
         problems.push({ path: ['rollout', 'window', ...(p.key ? [p.key] : [])], message: p.message, hint: p.hint });
+  }
+  if (ro.guests !== undefined) {
+    try {
+      settings.guests = drainPolicyFrom(ro.guests);
+    } catch (err) {
+      problems.push({
+        path: ['rollout', 'guests'],
+        message: (err as Error).message,
+        hint: 'write `guests: shutdown`, `guests: refuse`, or e.g. `guests: {movable: shutdown, with_devices: refuse, shutdown_timeout: 120, on_timeout: fail}`',
+      });
+    }
   }
   return { settings, problems };
 }

@@ -5,22 +5,17 @@
  * verification and is rolled back; one with no visible expectation verifies and commits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
-import { Journal } from '../../src/journal/journal.js';
-import { parsePlaybook } from '../../src/load/playbook.js';
-import { loadInventory } from '../../src/load/inventory.js';
-import { EventBus, type RollgateEvent } from '../../src/events/events.js';
-import { runRollout } from '../../src/executor/rollout/rollout.js';
-import { planRun } from '../../src/plan/plan.js';
-import { fleetTarget, hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
+import type { RollgateEvent } from '../../src/events/events.js';
+import { hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
 import { defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { useRealGrubTools } from './support/grub-root.js';
+import { finishedHosts, sshdRollout } from './support/rollout-sshd.js';
 import { buildRoot, TEST_KERNEL } from './support/fake-root.js';
 
-const FIXTURES = new URL('../fixtures/trial-boot/', import.meta.url).pathname;
 let fleet: SshdFleet;
 const roots: string[] = [];
 
@@ -32,40 +27,12 @@ function root(grubDefault?: string): string {
   return r;
 }
 
-async function rollout(play: string, rs: string[], extra: Partial<typeof defaultRolloutSettings> = {}) {
-  const file = `${rs[0]}-inventory.json`;
-  const hosts = Object.fromEntries(
-    rs.map((r, i) => [
-      fleet.hosts[i]!.name,
-      { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}` },
-    ]),
-  );
-  writeFileSync(file, JSON.stringify({ all: { hosts } }));
-  const inventory = loadInventory(file);
-  const journal = Journal.open(':memory:');
-  const runId = journal.createRun({ kind: 'rollout' }).id;
-  const events: RollgateEvent[] = [];
-  const bus = new EventBus();
-  bus.on((e) => events.push(e));
-  const out = await runRollout({
-    journal,
-    runId,
-    inventory,
-    bus,
-    pollMs: 300,
-    planned: planRun(inventory, parsePlaybook(play, 'cycle.yml')).plays[0]!,
-    targets: new Map(rs.map((_, i) => [fleet.hosts[i]!.name, fleetTarget(fleet, i)])),
-    power: new Map(),
-    settings: { ...defaultRolloutSettings, bootTimeoutSec: 30, verifyServices: [], ...extra },
-    approve: async () => true,
-  });
-  return { out, events, journal, runId };
-}
+const rollout = (play: string, rs: string[], extra: Partial<typeof defaultRolloutSettings> = {}) =>
+  sshdRollout(fleet, play, rs, extra);
 
 const grubenv = (r: string) =>
   execFileSync('grub-editenv', [join(r, 'boot/grub/grubenv'), 'list'], { encoding: 'utf8' });
-const finished = (events: RollgateEvent[]) =>
-  events.filter((e) => e.type === 'rollout.host_finished').map((e) => [e.host, e.status]);
+const finished = finishedHosts;
 
 beforeAll(async () => {
   fleet = await startFleet(2);

@@ -222,7 +222,7 @@ const cases: Array<[string, string]> = [
   ],
   [
     '64-rollout-unknown-key.yml',
-    '64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `prepare_boot` / `window` / `verify`. did you mean `canary`?',
+    '64-rollout-unknown-key.yml:3:5: `rollout` has no option `canaries`; it takes `canary` / `canary_serial` / `pause_after_canaries` / `pause_between_batches` / `boot_timeout` / `panic_timeout` / `prepare_boot` / `window` / `guests` / `verify`. did you mean `canary`?',
   ],
   [
     '65-rollout-bad-pause.yml',

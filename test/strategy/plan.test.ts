@@ -114,6 +114,7 @@ describe('parseRolloutSettings', () => {
         prepare_boot: true,
         verify: { services: ['ssh'], wanted: ['dma_faults'] },
         window: { days: ['sat', 'sun'], start: '22:00', end: '04:00', timezone: 'Europe/Berlin', on_outside: 'stop' },
+        guests: { movable: 'shutdown', shutdown_timeout: 60 },
       },
     });
     expect(problems).toEqual([]);
@@ -140,6 +141,7 @@ describe('parseRolloutSettings', () => {
         onOutside: 'stop',
         maxWaitSec: 86400,
       },
+      guests: { movable: 'shutdown', withDevices: 'refuse', shutdownTimeoutSec: 60, onTimeout: 'fail' },
     });
   });
   it('defaults to one canary per kind, one at a time', () => {
@@ -173,7 +175,7 @@ describe('parseRolloutSettings', () => {
       {
         path: ['rollout', 'canaries'],
         message: 'unknown rollout setting `canaries`',
-        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, prepare_boot, verify, window',
+        hint: 'known settings: canary, canary_serial, pause_after_canaries, pause_between_batches, boot_timeout, panic_timeout, prepare_boot, verify, window, guests',
       },
       {
         path: ['rollout', 'canary'],

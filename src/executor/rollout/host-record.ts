@@ -35,6 +35,8 @@ export interface HostRecord {
   /** Every change of the run on this host is undone already (rollback in progress). */
   undone?: boolean;
   message?: string;
+  /** Running guests to shut down before each reboot and start again after (`rollout: guests:`), recorded first. */
+  guests?: { uri: string | null; stop: string[] };
 }
 
 export const TERMINAL: ReadonlySet<HostPhase> = new Set<HostPhase>([

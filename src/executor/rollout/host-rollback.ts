@@ -14,6 +14,7 @@ import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { serviceStates } from './service-states.js';
+import { drainBeforeReboot, startGuestsAgain } from './guests.js';
 import type { HostCtx } from './host-context.js';
 import type { UndoableStep } from '../../journal/journal-types.js';
 import { noExpectations, verificationPassed, verifyBoot } from './verify.js';
@@ -114,6 +115,8 @@ export async function undoBeforeBoot(h: HostCtx, end: BeforeBootEnd): Promise<Ho
       return lostMidChange(h, `${end.why}; the host went away while its changes were being undone (${message})`);
     return needsPerson(h, `${end.why}, and the undo failed: ${message}`);
   }
+  // Guests a drain stopped before a trial boot that did not happen run again (no-op when none were stopped).
+  await startGuestsAgain(h, conn);
   return finish(h, end.status, end.undone ? `${end.why}; ${end.undone}` : end.why);
 }
 
@@ -162,6 +165,7 @@ export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: st
   const { d, store } = h;
   store.save({ phase: 'rolling_back' });
   if (!store.rec.undone) await undoSteps(h, conn, true);
+  await startGuestsAgain(h, conn);
   const post = await d.collect(conn);
   d.journal.addSnapshot(d.runId, d.host.name, 'after-rollback', post);
   const pre = d.journal.latestSnapshot(d.runId, d.host.name, 'pre-change')?.data as HostSnapshot;
@@ -226,6 +230,14 @@ export async function rollBack(h: HostCtx, conn: Connection, reason: string): Pr
   if (trial && bootSide((await readBootInfo(conn, d.hr)).cmdline, trial) === 'fallback')
     return settleOnKnownGood(h, conn, reason);
   await undoSteps(h, conn, true);
+  try {
+    await drainBeforeReboot(h, conn);
+  } catch (err) {
+    return needsPerson(
+      h,
+      `${reason}; its guests could not be shut down for the reboot to the known-good entry: ${(err as Error).message}`,
+    );
+  }
   const back = await bootAndWait(h, 'back to the known-good entry', conn);
   if (back.status === 'timeout')
     return needsPerson(h, `${reason}; the host did not come back on its known-good entry: ${back.lastError}`);

@@ -32,6 +32,7 @@ import {
 } from './host-rollback.js';
 import { runPlayOnHost } from './play-on-host.js';
 import { trialReboot } from './trial-reboot.js';
+import { guestRefusal, startGuestsAgain } from './guests.js';
 import { verificationPassed, verifyBoot } from './verify.js';
 
 export type { HostRunDeps } from './host-context.js';
@@ -108,7 +109,10 @@ async function prepareBoot(h: HostCtx, conn: Connection): Promise<HostRunResult 
 async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | null> {
   const { d, store } = h;
   h.step('pre-change snapshot', 'started');
-  d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', await d.collect(conn));
+  const pre = await d.collect(conn);
+  d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', pre);
+  const guestsRefused = guestRefusal(h, pre);
+  if (guestsRefused) return finish(h, 'failed', guestsRefused);
   if (d.settings.prepareBoot) {
     const ended = await prepareBoot(h, conn);
     if (ended) return ended;
@@ -167,6 +171,7 @@ async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | nu
 /** The trial boot is up and the play is done: verify, then commit or roll back. */
 async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunResult> {
   const { d, store } = h;
+  await startGuestsAgain(h, conn);
   h.step('post-boot snapshot', 'started');
   const post = await d.collect(conn);
   d.journal.addSnapshot(d.runId, d.host.name, 'post-boot', post);

@@ -11,6 +11,7 @@ import { bootAndWait } from './boot-control.js';
 import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { expectationsFromSteps, passthroughIdsOf } from './expectations.js';
 import type { HostCtx } from './host-context.js';
+import { drainBeforeReboot } from './guests.js';
 
 export type TrialOutcome =
   | { side: 'trial'; conn: Connection; ms: number; reset: boolean }
@@ -21,6 +22,8 @@ export type TrialOutcome =
 export async function trialReboot(h: HostCtx, conn: Connection, why: string): Promise<TrialOutcome> {
   const { d, store } = h;
   const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
+  // Guests go down before anything is armed: a drain that cannot finish leaves no one-shot behind.
+  await drainBeforeReboot(h, conn);
   h.step('arm the trial boot', 'started');
   const state = store.rec.trial as TrialBootState;
   const trial = await trialBootOf(state, conn, d.hr).arm(state, {

@@ -7,6 +7,7 @@
 import type { VerificationCheck } from '../../events/events.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
 import { valueOf } from '../../modules/facts/known.js';
+import { isRunning, type GuestDomain } from '../../modules/facts/parsers/libvirt.js';
 
 import { noExpectations, type Expectations } from '../../modules/expectations.js';
 
@@ -162,6 +163,27 @@ export function verifyBoot(
       fresh === undefined ? 'unknown' : fresh.length ? fresh.map(faultKey).join('; ') : 'none',
     ),
   );
+  // Guests that ran before run again (the rollout started the ones it drained before this snapshot), each
+  // guest with host devices with the same ones.
+  const gPre = pre.guests && valueOf(pre.guests);
+  if (gPre?.libvirt)
+    for (const dom of gPre.domains.filter(isRunning)) {
+      const gPost = post.guests && valueOf(post.guests);
+      const now = gPost?.domains.find((x) => x.name === dom.name);
+      const devs = (d: GuestDomain) => d.hostdevs.map((x) => x.address).join(' ');
+      checks.push(
+        check(
+          `guest ${dom.name}`,
+          !!now && isRunning(now) && devs(now) === devs(dom),
+          `running${dom.hostdevs.length ? ` with ${devs(dom)}` : ''}`,
+          !gPost
+            ? `unknown${post.guests?.status === 'unknown' ? ` (${post.guests.reason})` : ''}`
+            : !now
+              ? 'not defined'
+              : `${now.state}${now.reason ? ` (${now.reason})` : ''}${now.hostdevs.length ? ` with ${devs(now)}` : ''}`,
+        ),
+      );
+    }
   // Services that were up before must be up again (SSH is proven by the login that took this snapshot).
   for (const [svc, state] of Object.entries(services.pre)) {
     if (state !== 'active') continue;

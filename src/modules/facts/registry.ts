@@ -46,7 +46,8 @@ const passthroughAddresses = (ids: string[]) => sh`for id in ${ids}; do lspci -D
 const GUESTS_SCRIPT = [
   'command -v virsh >/dev/null || { echo "# no-libvirt: virsh not installed"; exit 0; }',
   'v() { if [ -n "$u" ]; then virsh -q -c "$u" "$@"; else virsh -q "$@"; fi; }',
-  'names=$(v list --all --name 2>&1) || { printf "%s\\n" "$names" | tr "\\n" " " >&2; exit 1; }',
+  // No daemon socket at all: no libvirt daemon runs or is socket-activated here, so no libvirt guest runs either.
+  'names=$(v list --all --name 2>&1) || { case "$names" in *"Failed to connect socket to"*"No such file or directory"*) echo "# no-libvirt: no libvirt daemon: $(printf "%s" "$names" | tr "\\n" " ")"; exit 0;; esac; printf "%s\\n" "$names" | tr "\\n" " " >&2; exit 1; }',
   'echo "# uri $u"',
   'if out=$(v nodedev-list 2>&1); then echo "@@nodedev"; printf "%s\\n" "$out"; else echo "@@nodedev-error $(printf "%s" "$out" | tr "\\n" " ")"; fi',
   'printf "%s\\n" "$names" | while IFS= read -r n; do [ -n "$n" ] || continue; st=$(v domstate --reason -- "$n" 2>&1); echo "@@domain $n"; echo "@@state"; printf "%s\\n" "$st"; echo "@@xml"; v dumpxml -- "$n" 2>/dev/null; case "$st" in *failed*|crashed*) f="/var/log/libvirt/qemu/$n.log"; [ -r "$f" ] && echo "@@lasterror $(grep -aiE "error|fail" "$f" | tail -n 1)";; esac; done',

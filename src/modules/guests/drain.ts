@@ -17,70 +17,14 @@ import {
   type GuestsView,
 } from '../facts/parsers/libvirt.js';
 
-export type GuestAction = 'refuse' | 'shutdown';
-
-export interface DrainPolicy {
-  /** Guests without a PCI host device. */
-  movable: GuestAction;
-  /** Guests holding a PCI host device (vfio): they cannot be live-migrated. */
-  withDevices: GuestAction;
-  /** How long an ACPI shutdown may take per guest, seconds. */
-  shutdownTimeoutSec: number;
-  /** A guest still running at the timeout: `destroy` it (power it off) or `fail` (stop, start the others again). */
-  onTimeout: 'destroy' | 'fail';
-}
-
-/** The JSON Schema of a `guests:` policy: a word for both kinds, or a mapping. */
-export const drainPolicySchema = {
-  oneOf: [
-    { type: 'string', enum: ['refuse', 'shutdown'] },
-    {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        movable: { type: 'string', enum: ['refuse', 'shutdown'] },
-        with_devices: { type: 'string', enum: ['refuse', 'shutdown'] },
-        shutdown_timeout: { type: 'integer', minimum: 1 },
-        on_timeout: { type: 'string', enum: ['destroy', 'fail'] },
-      },
-    },
-  ],
-  description:
-    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable, with_devices, shutdown_timeout, on_timeout}',
-} as const;
-
-export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 120;
-
-/** The policy a `guests:` value gives; undefined (nothing said) refuses every running guest. */
-export function drainPolicyFrom(value: unknown): DrainPolicy {
-  const base: DrainPolicy = {
-    movable: 'refuse',
-    withDevices: 'refuse',
-    shutdownTimeoutSec: DEFAULT_SHUTDOWN_TIMEOUT_SEC,
-    onTimeout: 'fail',
-  };
-  if (value === undefined || value === null) return base;
-  if (value === 'refuse' || value === 'shutdown') return { ...base, movable: value, withDevices: value };
-  if (typeof value !== 'object' || Array.isArray(value))
-    throw new Error(`guests: ${JSON.stringify(value)} is not refuse, shutdown or a mapping`);
-  const v = value as Record<string, unknown>;
-  const action = (x: unknown, key: string): GuestAction => {
-    if (x === undefined) return 'refuse';
-    if (x === 'refuse' || x === 'shutdown') return x;
-    throw new Error(`guests.${key}: write refuse or shutdown, not ${JSON.stringify(x)}`);
-  };
-  const timeout = v.shutdown_timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_SEC;
-  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1)
-    throw new Error('guests.shutdown_timeout: write a whole number of seconds ≥ 1');
-  const onTimeout = v.on_timeout ?? 'fail';
-  if (onTimeout !== 'destroy' && onTimeout !== 'fail') throw new Error('guests.on_timeout: write destroy or fail');
-  return {
-    movable: action(v.movable, 'movable'),
-    withDevices: action(v.with_devices, 'with_devices'),
-    shutdownTimeoutSec: timeout,
-    onTimeout,
-  };
-}
+export {
+  DEFAULT_SHUTDOWN_TIMEOUT_SEC,
+  drainPolicyFrom,
+  drainPolicySchema,
+  type DrainPolicy,
+  type GuestAction,
+} from '../../core/guest-policy.js';
+import type { DrainPolicy } from '../../core/guest-policy.js';
 
 /** `virsh [-c URI] ARGS…` as a quoted command. */
 export function virsh(uri: string | undefined, ...args: string[]): ShellFragment {
