@@ -21,6 +21,11 @@ export const EXIT = {
   refused: 5,
   /** A host needs a person: not back, or its old state does not verify either. The run stopped. */
   needsPerson: 6,
+  /**
+   * The maintenance window stopped a rollout before some hosts' changes (nothing else went wrong): the hosts done
+   * are done, the rest untouched; `rollgate resume` goes on inside the next window.
+   */
+  window: 7,
   /** A bug in rollgate (printed with its stack; please report). */
   internal: 70,
   /** Interrupted by SIGINT (Ctrl-C): the shell's 128+2. The step in flight finished; the run is `interrupted`. */
@@ -39,6 +44,7 @@ export const EXIT_HELP = `Exit status (the same for every command; the most seri
   4  a host was unreachable (its state is unknown)
   5  refused: another run holds the lock of a host; nothing was touched
   6  a host needs a person (not back, or its old state does not verify); the run stopped
+  7  a rollout stopped at its maintenance window: the hosts not started are untouched, resume goes on later
   70 internal error (please report)
   130, 143  interrupted by SIGINT / SIGTERM: the step in flight finished, the run is marked interrupted
             (a second signal stops at once); the message says how to resume or undo`;

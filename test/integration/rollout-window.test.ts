@@ -5,7 +5,7 @@
  * untouched; `--on-outside stop` outside the window touches no host. Stopped runs are `interrupted` (resumable).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -120,8 +120,9 @@ describe('a rollout inside a maintenance window', () => {
       [h0, 'ok', 'the window is open'],
     ]);
     expect([...out.hosts]).toEqual([[h0, 'changed']]);
+    expect(out.windowStop).toMatch(/^outside the maintenance window/);
     expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
-      reason: 'interrupted',
+      reason: 'window',
       message: expect.stringContaining(
         'outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-14 22:00 Europe/Berlin',
       ),
@@ -155,7 +156,7 @@ describe('a rollout inside a maintenance window', () => {
     expect(events.some((e) => e.type === 'rollout.host_step' && e.step === 'pre-change snapshot')).toBe(false);
     expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
       message:
-        'interrupted: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
+        'stopped by the maintenance window: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
     });
   });
 
@@ -168,13 +169,59 @@ describe('a rollout inside a maintenance window', () => {
     expect(steps).toEqual([0, 0]);
     expect(events.find((e) => e.type === 'rollout.stopped')).toMatchObject({
       message:
-        'interrupted: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
+        'stopped by the maintenance window: outside the maintenance window (mon 22:00-23:00 Europe/Berlin); it opens at 2026-12-07 22:00 Europe/Berlin',
     });
     // The command line's window (here one open now) replaces the play's: the same play then runs.
     const open = (parseWindow({ days: 'mon', start: '12:00', end: '14:00' }) as { window: MaintenanceWindow }).window;
     const ran = await rollout(open, { now: () => t, sleep: async () => {} }, () => {}, keys);
     expect([...ran.out.hosts.values()]).toEqual(['changed', 'changed']);
     expect(ran.events.some((e) => e.type === 'rollout.warning' && e.code === 'outside_window')).toBe(false);
+  });
+
+  it('the CLI ends a window stop with its own message and exit 7; the hosts stay untouched', async () => {
+    const tomorrow = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 1) % 7];
+    const hosts = fleet.hosts.map((h, i) => {
+      const r = join(dir, `cli${i}`);
+      mkdirSync(r);
+      buildRoot(r, 'debian');
+      useRealGrubTools(r, { grubenv: 'created' });
+      return `    ${h.name}: {ansible_host: 127.0.0.1, ansible_port: ${h.port}, ansible_user: rgops, ansible_ssh_private_key_file: ${fleet.clientKey}, rollgate_known_hosts_file: ${fleet.knownHosts}, rollgate_root: ${r}, rollgate_reboot_command: "${FIXTURES}fake-boot ${r}"}\n`;
+    });
+    const inv = join(dir, 'cli-window.yml');
+    writeFileSync(inv, `all:\n  hosts:\n${hosts.join('')}`);
+    const play = join(dir, 'cli-play.yml');
+    writeFileSync(play, '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await main([
+        'node',
+        'rollgate',
+        'rollout',
+        play,
+        '-i',
+        inv,
+        '--journal',
+        join(dir, 'cli.db'),
+        '--reboot-days',
+        tomorrow!,
+        '--time-zone',
+        'UTC',
+        '--on-outside',
+        'stop',
+        '--json',
+      ]);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(code, err.join('')).toBe(7);
+    expect(err.join('')).toMatch(
+      /rollgate rollout: stopped by the maintenance window: outside the maintenance window \(\w+ 00:00-00:00 UTC\); .*the hosts not started are untouched; run \S+ is marked interrupted: `rollgate resume \S+` inside the window goes on with them/,
+    );
+    for (const i of [0, 1])
+      expect(readFileSync(join(dir, `cli${i}`, 'etc/default/grub'), 'utf8')).not.toContain('iommu=pt');
   });
 
   it('refuses bad window options before any host, naming each option', async () => {

@@ -222,6 +222,21 @@ async function execute(
     }
     if (!opts.json)
       process.stderr.write(`\nrun ${runId}: \`rollgate show ${runId}\` for every step; journal ${journal.path}\n`);
+    const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
+    const tally = {
+      failed: count('failed'),
+      unreachable: count('unreachable'),
+      rolledBack: count('rolled_back'),
+      needsPerson: count('needs_person'),
+    };
+    if (outcome.windowStop) {
+      const midChange = outcome.interrupted?.midChange ?? [];
+      process.stderr.write(
+        `${command}: stopped by the maintenance window: ${outcome.windowStop}; the hosts not started are untouched${midChange.length ? `; ${midChange.join(', ')} stopped mid-change and keep the lock` : ''}; run ${runId} is marked interrupted: \`rollgate resume ${runId}\` inside the window goes on with them\n`,
+      );
+      const worse = exitCodeOf(tally);
+      return setExitCode(worse === EXIT.ok ? EXIT.window : worse);
+    }
     if (outcome.interrupted) {
       const { reason, midChange } = outcome.interrupted;
       const kept = midChange.length
@@ -232,15 +247,7 @@ async function execute(
       );
       return setExitCode(interrupts.exitCode() ?? EXIT.refused);
     }
-    const count = (s: string) => [...outcome.hosts.values()].filter((v) => v === s).length;
-    setExitCode(
-      exitCodeOf({
-        failed: count('failed'),
-        unreachable: count('unreachable'),
-        rolledBack: count('rolled_back'),
-        needsPerson: count('needs_person'),
-      }),
-    );
+    setExitCode(exitCodeOf(tally));
   } catch (err) {
     throw secrets.scrubError(err);
   } finally {

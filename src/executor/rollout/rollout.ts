@@ -71,6 +71,11 @@ export interface RolloutOutcome {
   stopped?: string;
   /** Why the rollout stopped between steps, and the hosts left mid-change (they keep their locks for resume). */
   interrupted?: { reason: string; midChange: string[] };
+  /**
+   * The maintenance window stopped the rollout before a host's change (its closing, or `on_outside: stop`); the
+   * run is `interrupted` and `rollgate resume` goes on inside the next window.
+   */
+  windowStop?: string;
 }
 
 export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
@@ -157,6 +162,8 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const statuses = new Map<string, RolloutHostStatus>();
   const midChange: string[] = [];
   let stopped: string | undefined;
+  /** Set when the maintenance window stopped the rollout (not the operator): the run ends `interrupted`, resumable. */
+  let windowStop: string | undefined;
   const turn = async (name: string): Promise<RolloutHostStatus | 'interrupted'> => {
     const inv = input.inventory.hosts.get(name)!;
     const target = input.targets.get(name)!;
@@ -171,7 +178,12 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
         emit,
         stop: control.signal,
       }));
-    if (gate && !gate.ok) return (closed.abort(gate.message), 'interrupted');
+    if (gate && !gate.ok) {
+      // The window closed (or never opened) before this host: its own stop, unless the operator's stop ended the wait.
+      if (!input.stop?.aborted) windowStop ??= gate.message;
+      closed.abort(gate.message);
+      return 'interrupted';
+    }
     const cap = clusterCapOf(inv.vars);
     const slot = cap.ok && cap.cap && !TERMINAL.has(readRecord(journal, runId, name).phase) ? cap.cap : null;
     if (slot) {
@@ -232,12 +244,15 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     return r.status;
   };
   const interrupted = (bi: number, rest: string[]) => {
-    stopped = `interrupted: ${control.stopReason}`;
+    stopped =
+      windowStop && !input.stop?.aborted
+        ? `stopped by the maintenance window: ${windowStop}`
+        : `interrupted: ${control.stopReason}`;
     emit({
       type: 'rollout.stopped',
       at: Date.now(),
       runId,
-      reason: 'interrupted',
+      reason: windowStop && !input.stop?.aborted ? 'window' : 'interrupted',
       message: stopped,
       untouched: [...rest, ...batches.slice(bi + 1).flatMap((b) => b.hosts)],
     });
@@ -330,6 +345,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     hosts: statuses,
     ...(stopped ? { stopped } : {}),
     ...(reason ? { interrupted: { reason, midChange } } : {}),
+    ...(reason && windowStop && !input.stop?.aborted ? { windowStop } : {}),
   };
 }
 
