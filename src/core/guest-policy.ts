@@ -6,14 +6,19 @@
 export type GuestAction = 'refuse' | 'shutdown';
 
 export interface DrainPolicy {
-  /** Guests without a PCI host device. */
-  movable: GuestAction;
+  /**
+   * Guests without a PCI host device: also `migrate` (live, to another host of the same rollgate_cluster that is
+   * not in the current batch, the one with the most free memory; `rollgate rollout` only).
+   */
+  movable: GuestAction | 'migrate';
   /** Guests holding a PCI host device (vfio): they cannot be live-migrated. */
   withDevices: GuestAction;
   /** How long an ACPI shutdown may take per guest, seconds. */
   shutdownTimeoutSec: number;
   /** A guest still running at the timeout: `destroy` it (power it off) or `fail` (stop, start the others again). */
   onTimeout: 'destroy' | 'fail';
+  /** Migrated guests come back once the host is committed or rolled back (default false: they stay). */
+  returnMigrated: boolean;
 }
 
 /** The JSON Schema of a `guests:` policy: a word for both kinds, or a mapping. */
@@ -24,15 +29,16 @@ export const drainPolicySchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        movable: { type: 'string', enum: ['refuse', 'shutdown'] },
+        movable: { type: 'string', enum: ['refuse', 'shutdown', 'migrate'] },
         with_devices: { type: 'string', enum: ['refuse', 'shutdown'] },
         shutdown_timeout: { type: 'integer', minimum: 1 },
         on_timeout: { type: 'string', enum: ['destroy', 'fail'] },
+        return: { type: 'boolean' },
       },
     },
   ],
   description:
-    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable, with_devices, shutdown_timeout, on_timeout}',
+    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return}',
 } as const;
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 120;
@@ -44,6 +50,7 @@ export function drainPolicyFrom(value: unknown): DrainPolicy {
     withDevices: 'refuse',
     shutdownTimeoutSec: DEFAULT_SHUTDOWN_TIMEOUT_SEC,
     onTimeout: 'fail',
+    returnMigrated: false,
   };
   if (value === undefined || value === null) return base;
   if (value === 'refuse' || value === 'shutdown') return { ...base, movable: value, withDevices: value };
@@ -53,17 +60,27 @@ export function drainPolicyFrom(value: unknown): DrainPolicy {
   const action = (x: unknown, key: string): GuestAction => {
     if (x === undefined) return 'refuse';
     if (x === 'refuse' || x === 'shutdown') return x;
-    throw new Error(`guests.${key}: write refuse or shutdown, not ${JSON.stringify(x)}`);
+    throw new Error(
+      `guests.${key}: write refuse or shutdown${key === 'movable' ? ' or migrate' : ''}, not ${JSON.stringify(x)}`,
+    );
   };
   const timeout = v.shutdown_timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_SEC;
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1)
     throw new Error('guests.shutdown_timeout: write a whole number of seconds ≥ 1');
+  const movable = v.movable === 'migrate' ? 'migrate' : action(v.movable, 'movable');
+  if (v.with_devices === 'migrate')
+    throw new Error(
+      'guests.with_devices: a guest holding a host device cannot be live-migrated; write refuse or shutdown',
+    );
+  const back = v.return ?? false;
+  if (typeof back !== 'boolean') throw new Error('guests.return: write true or false');
   const onTimeout = v.on_timeout ?? 'fail';
   if (onTimeout !== 'destroy' && onTimeout !== 'fail') throw new Error('guests.on_timeout: write destroy or fail');
   return {
-    movable: action(v.movable, 'movable'),
+    movable,
     withDevices: action(v.with_devices, 'with_devices'),
     shutdownTimeoutSec: timeout,
     onTimeout,
+    returnMigrated: back,
   };
 }

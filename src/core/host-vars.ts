@@ -174,6 +174,15 @@ export const hostVarDeclarations = {
       'x-hint': 'write a libvirt URI, e.g. `rollgate_libvirt_uri: qemu:///system`',
     },
   },
+  rollgate_migrate_uri: {
+    doc: "libvirt URI the other hosts of this host's cluster reach its libvirt by, for live migration (default `qemu+ssh://ADDRESS/system`).",
+    schema: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[a-z][a-z0-9+.-]*://',
+      'x-hint': 'write a libvirt URI, e.g. `rollgate_migrate_uri: qemu+ssh://hv02.example.com/system`',
+    },
+  },
   rollgate_console_log: {
     doc: "Controller file holding the host's serial console output, read when it does not come back (the lab sets it).",
     schema: { ...path, 'x-hint': 'write the path of the console log on the controller' },

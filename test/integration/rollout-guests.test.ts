@@ -19,6 +19,8 @@ import { startLibvirtSession, type LibvirtSession } from './support/libvirt-sess
 
 let fleet: SshdFleet;
 let lv: LibvirtSession;
+/** The second host's libvirt, for live migration between the two. */
+let lv2: LibvirtSession;
 const roots: string[] = [];
 
 function root(): string {
@@ -35,12 +37,14 @@ const verification = (events: RollgateEvent[], against: string) =>
     Extract<RollgateEvent, { type: 'rollout.verification' }> | undefined;
 
 beforeAll(async () => {
-  fleet = await startFleet(1);
+  fleet = await startFleet(2);
   lv = await startLibvirtSession();
+  lv2 = await startLibvirtSession();
   lv.startIdleGuest('web');
 }, 120_000);
 afterAll(async () => {
   lv?.stop();
+  lv2?.stop();
   await fleet?.stop();
   for (const r of roots) {
     removeRoot(r);
@@ -112,4 +116,55 @@ describe('a rollout on a host with running guests (real libvirtd)', () => {
     expect(verification(events, 'known_good')?.checks.find((c) => c.name === 'guest web')).toMatchObject({ ok: true });
     expect(lv.virsh('domstate', 'web').trim()).toBe('running');
   }, 120_000);
+
+  describe('live migration (movable: migrate) between the two hosts of one cluster', () => {
+    const MIGRATE = (back: boolean) => ({
+      guests: drainPolicyFrom({ movable: 'migrate', return: back }),
+      verifyWanted: ['cmdline'],
+    });
+    const vars = (i: number) => ({
+      rollgate_libvirt_uri: [lv, lv2][i]!.uri,
+      rollgate_migrate_uri: [lv, lv2][i]!.uri,
+      rollgate_cluster: 'rack1',
+    });
+    const names = (s: LibvirtSession) => s.virsh('list', '--name').split('\n').filter(Boolean);
+
+    it('return: true moves the guest to the peer for the trial boot and back after the commit', async () => {
+      const pid = lv.qemuPid('web');
+      const { events } = await sshdRollout(fleet, PLAY(), [root(), root()], MIGRATE(true), vars);
+      expect(
+        finishedHosts(events),
+        JSON.stringify(events.filter((e) => e.type === 'rollout.host_step').slice(-10)),
+      ).toEqual([
+        [fleet.hosts[0]!.name, 'changed'],
+        [fleet.hosts[1]!.name, 'changed'],
+      ]);
+      expect(said(events)).toEqual([`migrating guest web to ${lv2.uri}`, `migrating guest web to ${lv.uri}`]);
+      expect([names(lv), names(lv2)]).toEqual([['web'], []]);
+      // The same QEMU process? No: a live migration starts a new one on the other side, which kept the guest running.
+      expect(lv.qemuPid('web')).not.toBe(pid);
+      expect(verification(events, 'candidate')?.checks.find((c) => c.name === 'guest web')).toMatchObject({ ok: true });
+    }, 180_000);
+
+    it('return: false leaves it on the peer, and the peer moves it on for its own turn', async () => {
+      const { events } = await sshdRollout(fleet, PLAY(), [root(), root()], MIGRATE(false), vars);
+      expect(finishedHosts(events)).toEqual([
+        [fleet.hosts[0]!.name, 'changed'],
+        [fleet.hosts[1]!.name, 'changed'],
+      ]);
+      expect(said(events)).toEqual([`migrating guest web to ${lv2.uri}`, `migrating guest web to ${lv.uri}`]);
+      // The first host verified without it (away), the second moved it back to the first for its own boot.
+      expect(verification(events, 'candidate')?.checks.some((c) => c.name === 'guest web')).toBe(false);
+      expect([names(lv), names(lv2)]).toEqual([['web'], []]);
+    }, 180_000);
+
+    it('without a peer in the cluster the guest cannot migrate and the host is refused', async () => {
+      const { events } = await sshdRollout(fleet, PLAY(), [root()], MIGRATE(true), vars);
+      expect(finishedHosts(events)).toEqual([[fleet.hosts[0]!.name, 'failed']]);
+      const msg = events.find((e) => e.type === 'rollout.host_finished')!;
+      expect(JSON.stringify(msg)).toContain(
+        'web (cannot migrate: no other host of its rollgate_cluster outside its batch)',
+      );
+    });
+  });
 });

@@ -141,7 +141,13 @@ describe('parseRolloutSettings', () => {
         onOutside: 'stop',
         maxWaitSec: 86400,
       },
-      guests: { movable: 'shutdown', withDevices: 'refuse', shutdownTimeoutSec: 60, onTimeout: 'fail' },
+      guests: {
+        movable: 'shutdown',
+        withDevices: 'refuse',
+        shutdownTimeoutSec: 60,
+        onTimeout: 'fail',
+        returnMigrated: false,
+      },
     });
   });
   it('defaults to one canary per kind, one at a time', () => {

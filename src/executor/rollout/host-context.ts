@@ -38,6 +38,11 @@ export interface HostRunDeps {
   resuming?: boolean;
   /** Where the serial console of the host is logged, for the evidence of "needs a person". */
   serialLog?: string;
+  /**
+   * Where this host's movable guests may live-migrate (`rollout: guests: {movable: migrate}`): the other hosts of
+   * its rollgate_cluster in the play that are not in its batch, each with the libvirt URI its peers reach it by.
+   */
+  migrationPeers?: Array<{ name: string; uri: string }>;
 }
 
 export type StepStatus = 'started' | 'ok' | 'changed' | 'skipped' | 'failed';

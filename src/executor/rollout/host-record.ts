@@ -36,7 +36,14 @@ export interface HostRecord {
   undone?: boolean;
   message?: string;
   /** Running guests to shut down before each reboot and start again after (`rollout: guests:`), recorded first. */
-  guests?: { uri: string | null; stop: string[] };
+  guests?: {
+    uri: string | null;
+    stop: string[];
+    /** Movable guests to live-migrate to a peer. */
+    migrate?: string[];
+    /** Migrated guests and the peer URI each went to, recorded before each migration. */
+    moved?: Record<string, string>;
+  };
 }
 
 export const TERMINAL: ReadonlySet<HostPhase> = new Set<HostPhase>([

@@ -14,7 +14,7 @@ import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
 import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { serviceStates } from './service-states.js';
-import { drainBeforeReboot, startGuestsAgain } from './guests.js';
+import { drainBeforeReboot, guestsAway, startGuestsAgain } from './guests.js';
 import type { HostCtx } from './host-context.js';
 import type { UndoableStep } from '../../journal/journal-types.js';
 import { noExpectations, verificationPassed, verifyBoot } from './verify.js';
@@ -115,8 +115,8 @@ export async function undoBeforeBoot(h: HostCtx, end: BeforeBootEnd): Promise<Ho
       return lostMidChange(h, `${end.why}; the host went away while its changes were being undone (${message})`);
     return needsPerson(h, `${end.why}, and the undo failed: ${message}`);
   }
-  // Guests a drain stopped before a trial boot that did not happen run again (no-op when none were stopped).
-  await startGuestsAgain(h, conn);
+  // Guests a drain stopped or moved before a trial boot that did not happen come back (no-op when none were).
+  await startGuestsAgain(h, conn, { returnAll: true });
   return finish(h, end.status, end.undone ? `${end.why}; ${end.undone}` : end.why);
 }
 
@@ -176,6 +176,7 @@ export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: st
     store.rec.expectations ?? noExpectations(),
     { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) },
     d.settings.verifyWanted,
+    guestsAway(h),
   );
   const ok = verificationPassed(checks);
   d.emit({

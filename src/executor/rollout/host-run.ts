@@ -32,7 +32,7 @@ import {
 } from './host-rollback.js';
 import { runPlayOnHost } from './play-on-host.js';
 import { trialReboot } from './trial-reboot.js';
-import { guestRefusal, startGuestsAgain } from './guests.js';
+import { guestRefusal, guestsAway, startGuestsAgain } from './guests.js';
 import { verificationPassed, verifyBoot } from './verify.js';
 
 export type { HostRunDeps } from './host-context.js';
@@ -185,6 +185,7 @@ async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunRes
     expectations,
     { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) },
     d.settings.verifyWanted,
+    guestsAway(h),
   );
   const ok = verificationPassed(checks);
   d.emit({

@@ -164,7 +164,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   let stopped: string | undefined;
   /** Set when the maintenance window stopped the rollout (not the operator): the run ends `interrupted`, resumable. */
   let windowStop: string | undefined;
-  const turn = async (name: string): Promise<RolloutHostStatus | 'interrupted'> => {
+  const turn = async (name: string, batchHosts: readonly string[]): Promise<RolloutHostStatus | 'interrupted'> => {
     const inv = input.inventory.hosts.get(name)!;
     const target = input.targets.get(name)!;
     // Only a host not started yet waits for (or is stopped by) the window; one mid-change finishes.
@@ -232,6 +232,12 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
       ...rebootTuning(inv.vars, input.pollMs),
       ...(typeof inv.vars.rollgate_console_log === 'string' ? { serialLog: inv.vars.rollgate_console_log } : {}),
       ...(input.resuming ? { resuming: true } : {}),
+      migrationPeers: migrationPeersOf(
+        input.inventory,
+        batches.flatMap((b) => b.hosts),
+        name,
+        batchHosts,
+      ),
     });
     // A host stopped mid-change (interrupted, or lost before its trial boot: its phase stays) keeps its lock and its
     // slot until resume (or undo, or unlock) sees to it.
@@ -295,7 +301,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     const worker = async () => {
       // Each worker takes hosts until the queue is empty or the batch must stop; bounded by the batch size.
       for (let h = next(); h !== undefined; h = next()) {
-        const status = await turn(h);
+        const status = await turn(h, batch.hosts);
         if (status === 'interrupted') notDone.push(h);
         else {
           outcomes.push({ host: h, status });
@@ -356,4 +362,30 @@ function rebootTuning(
 ): { pollMs: number; rebootCommand?: string } {
   const o = rebootOverrides(vars);
   return { pollMs: pollMs ?? o.pollMs, ...(o.command ? { rebootCommand: o.command } : {}) };
+}
+
+/**
+ * The hosts a host's movable guests may live-migrate to: the play's other hosts of its rollgate_cluster outside its
+ * batch (a batch's hosts go down together), with the URI peers reach each one's libvirt by
+ * (`rollgate_migrate_uri`, default `qemu+ssh://ADDRESS/system`).
+ */
+export function migrationPeersOf(
+  inventory: { hosts: ReadonlyMap<string, { vars: Record<string, unknown> }> },
+  playHosts: readonly string[],
+  host: string,
+  batchHosts: readonly string[],
+): Array<{ name: string; uri: string }> {
+  const cluster = inventory.hosts.get(host)?.vars.rollgate_cluster;
+  if (typeof cluster !== 'string' || !cluster) return [];
+  return playHosts.flatMap((name) => {
+    const vars = inventory.hosts.get(name)?.vars;
+    if (!vars || name === host || batchHosts.includes(name) || vars.rollgate_cluster !== cluster) return [];
+    return [{ name, uri: migrateUriOf(name, vars) }];
+  });
+}
+
+export function migrateUriOf(name: string, vars: Record<string, unknown>): string {
+  if (typeof vars.rollgate_migrate_uri === 'string' && vars.rollgate_migrate_uri) return vars.rollgate_migrate_uri;
+  const address = [vars.rollgate_host, vars.ansible_host].find((a) => typeof a === 'string' && a) ?? name;
+  return `qemu+ssh://${String(address)}/system`;
 }

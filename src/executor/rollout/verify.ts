@@ -51,6 +51,8 @@ export function verifyBoot(
   exp: Expectations,
   services: { pre: ServiceStates; post: ServiceStates },
   wanted: readonly string[] = [],
+  /** Guests that ran here before and were live-migrated away (not expected here). */
+  away: readonly string[] = [],
 ): VerificationCheck[] {
   const checks: VerificationCheck[] = [];
   const want = mode === 'candidate' ? exp : noExpectations();
@@ -167,7 +169,7 @@ export function verifyBoot(
   // guest with host devices with the same ones.
   const gPre = pre.guests && valueOf(pre.guests);
   if (gPre?.libvirt)
-    for (const dom of gPre.domains.filter(isRunning)) {
+    for (const dom of gPre.domains.filter((x) => isRunning(x) && !away.includes(x.name))) {
       const gPost = post.guests && valueOf(post.guests);
       const now = gPost?.domains.find((x) => x.name === dom.name);
       const devs = (d: GuestDomain) => d.hostdevs.map((x) => x.address).join(' ');

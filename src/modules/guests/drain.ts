@@ -53,6 +53,8 @@ export async function readGuests(conn: Connection, uri: string | undefined): Pro
 export interface DrainPlan {
   /** Running guests the policy shuts down, in order (movable ones first, then those holding devices). */
   stop: Array<{ name: string; hostdevs: string[] }>;
+  /** Running movable guests the policy live-migrates to a peer (`rollgate rollout` only). */
+  migrate: string[];
   /** Running guests the policy refuses to touch: the host must not reboot. */
   refused: Array<{ name: string; why: string }>;
 }
@@ -60,13 +62,27 @@ export interface DrainPlan {
 const describe = (d: GuestDomain) =>
   d.hostdevs.length ? `${d.name} (holds ${d.hostdevs.map((h) => h.address).join(', ')})` : d.name;
 
-export function planDrain(view: GuestsView, policy: DrainPolicy): DrainPlan {
+/**
+ * What the policy does with each running guest. `migrateTo` says whether migration is possible here (the
+ * rollout, with peers in the host's cluster) or why not; a guest the policy would migrate is refused otherwise.
+ */
+export function planDrain(
+  view: GuestsView,
+  policy: DrainPolicy,
+  migrateTo:
+    true | string = "live migration is for `rollgate rollout` (it needs the peers of the host's rollgate_cluster)",
+): DrainPlan {
   const running = view.domains.filter(isRunning);
-  const plan: DrainPlan = { stop: [], refused: [] };
+  const plan: DrainPlan = { stop: [], migrate: [], refused: [] };
   for (const d of [...running.filter((x) => !x.hostdevs.length), ...running.filter((x) => x.hostdevs.length)]) {
     const action = d.hostdevs.length ? policy.withDevices : policy.movable;
     if (action === 'shutdown') plan.stop.push({ name: d.name, hostdevs: d.hostdevs.map((h) => h.address) });
-    else plan.refused.push({ name: describe(d), why: d.hostdevs.length ? 'holds a host device' : 'movable' });
+    else if (action === 'migrate' && migrateTo === true) plan.migrate.push(d.name);
+    else
+      plan.refused.push({
+        name: action === 'migrate' ? `${d.name} (cannot migrate: ${migrateTo})` : describe(d),
+        why: d.hostdevs.length ? 'holds a host device' : 'movable',
+      });
   }
   return plan;
 }
@@ -199,4 +215,32 @@ export async function runningGuestsView(conn: Connection, uri: string | undefine
       };
     throw err;
   }
+}
+
+/** Free memory of a libvirt host, KiB (`virsh nodememstats`), or null when it cannot be read. */
+export async function freeMemoryKiB(conn: Connection, uri: string): Promise<number | null> {
+  const r = await conn.exec(virsh(uri, 'nodememstats'), { timeoutMs: 60_000 });
+  const m = /^free\s*:\s*(\d+)\s*KiB/m.exec(r.stdout);
+  return r.exitCode === 0 && m ? Number(m[1]) : null;
+}
+
+/**
+ * Live-migrate a guest from the libvirt at `from` to the one at `to` (`virsh migrate --live --persistent
+ * --undefinesource`, driven from this connection's host), then check that it runs there and is gone here.
+ */
+export async function migrateGuest(
+  conn: Connection,
+  from: string | undefined,
+  name: string,
+  to: string,
+  hooks: DrainHooks = {},
+): Promise<void> {
+  hooks.progress?.(`migrating guest ${name} to ${to}`);
+  const r = await conn.exec(virsh(from, 'migrate', '--live', '--persistent', '--undefinesource', '--', name, to), {
+    timeoutMs: 600_000,
+  });
+  if (r.exitCode !== 0)
+    throw new Error(`virsh migrate ${name} to ${to}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
+  const there = await stateOf(conn, to, name);
+  if (there !== 'running') throw new Error(`guest ${name} is ${there} on ${to} after the migration`);
 }

@@ -21,13 +21,17 @@ export async function sshdRollout(
   play: string,
   roots: string[],
   extra: Partial<RolloutSettings> = {},
-  vars: Record<string, unknown> = {},
+  vars: Record<string, unknown> | ((index: number) => Record<string, unknown>) = {},
 ) {
   const file = `${roots[0]}-inventory.json`;
   const hosts = Object.fromEntries(
     roots.map((r, i) => [
       fleet.hosts[i]!.name,
-      { rollgate_root: r, rollgate_reboot_command: `${FIXTURES}fake-boot ${r}`, ...vars },
+      {
+        rollgate_root: r,
+        rollgate_reboot_command: `${FIXTURES}fake-boot ${r}`,
+        ...(typeof vars === 'function' ? vars(i) : vars),
+      },
     ]),
   );
   writeFileSync(file, JSON.stringify({ all: { hosts } }));
