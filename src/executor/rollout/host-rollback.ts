@@ -46,6 +46,16 @@ export function needsPerson(h: HostCtx, reason: string): HostRunResult {
     afterwards: `the host keeps its lock; once it is sorted out: rollgate unlock ${d.runId} --host ${d.host.name}`,
   };
   if (d.serialLog) evidence.serialLog = d.serialLog;
+  // Guests the rollout drained and has not brought back: the person must know where they are.
+  const g = h.store.rec.guests;
+  const moved = Object.entries(g?.moved ?? {});
+  if (g && (g.stop.length || moved.length))
+    evidence.guests = [
+      g.stop.length ? `shut down for the reboot (start them when the host is sorted out): ${g.stop.join(', ')}` : '',
+      moved.length ? `live-migrated away: ${moved.map(([n, to]) => `${n} -> ${to}`).join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
   const last = d.journal.latestSnapshot(d.runId, d.host.name);
   if (last) evidence.lastSnapshot = `${last.phase} snapshot #${last.id}`;
   d.emit({ type: 'rollout.needs_person', at: Date.now(), runId: d.runId, host: d.host.name, reason, evidence });

@@ -42,18 +42,18 @@ const TOPOLOGY = `
 <rect class="group{% if g.vfio %} group-vfio{% endif %}{% if g.mixed %} group-mixed{% endif %}{% if g.changed %} group-changed{% endif %}" width="{{ g.w }}" height="{{ g.h }}" rx="6"/>
 <text x="8" y="16" font-weight="600">group {{ '?' if g.id === none else g.id }}{% if g.type %} · {{ g.type }}{% endif %}{% if g.mixed %} · not isolated{% endif %}</text>
 {% for d in g.devices %}
-<g class="device{% if d.vfio %} vfio{% endif %}{% if d.change %} changed{% endif %}" data-address="{{ d.address }}" data-driver="{{ d.driver or '' }}">
+<g class="device{% if d.vfio %} vfio{% endif %}{% if d.change %} changed{% endif %}" data-address="{{ d.address }}" data-driver="{{ d.driver or '' }}"{% if d.guest %} data-guest="{{ d.guest }}"{% endif %}>
 <rect class="{% if d.change %}dev-changed{% elif d.vfio %}dev-vfio{% else %}dev{% endif %}" x="4" y="{{ d.y - 2 }}" width="{{ g.w - 8 }}" height="18" rx="3"/>
 <text x="8" y="{{ d.y + 11 }}" class="mono">{{ d.address }}</text>
 <text x="102" y="{{ d.y + 11 }}">{{ d.text | truncate(28, true, "…") }}</text>
-<text x="{{ g.w - 8 }}" y="{{ d.y + 11 }}" text-anchor="end" font-weight="{{ '700' if d.vfio else '400' }}">{{ d.driver or 'no driver' }}{% if d.passthrough %} ★{% endif %}</text>
-<title>{{ d.address }} {{ d.text }}: {{ d.driver or 'no driver' }}{% if d.change %} ({{ d.change }}){% endif %}</title>
+<text x="{{ g.w - 8 }}" y="{{ d.y + 11 }}" text-anchor="end" font-weight="{{ '700' if d.vfio else '400' }}">{{ d.driver or 'no driver' }}{% if d.passthrough %} ★{% endif %}{% if d.guest %} ▸ {{ d.guest | truncate(18, true, "…") }}{% endif %}</text>
+<title>{{ d.address }} {{ d.text }}: {{ d.driver or 'no driver' }}{% if d.guest %}; guest {{ d.guest }}{% endif %}{% if d.change %} ({{ d.change }}){% endif %}</title>
 </g>
 {% endfor %}
 </g>
 {% endfor %}
 </svg>
-<p class="legend meta"><span><i class="sw" style="background:#d9f2df"></i>vfio-pci</span><span><i class="sw" style="background:#fff0cc"></i>changed since the pre-change snapshot</span><span><i class="sw" style="border:2px solid #d13b2f"></i>vfio-pci beside another driver</span><span>★ named in passthrough_devices</span></p>
+<p class="legend meta"><span><i class="sw" style="background:#d9f2df"></i>vfio-pci</span><span><i class="sw" style="background:#fff0cc"></i>changed since the pre-change snapshot</span><span><i class="sw" style="border:2px solid #d13b2f"></i>vfio-pci beside another driver</span><span>★ named in passthrough_devices</span><span>▸ the libvirt guest it is assigned to</span></p>
 {% if t.changes.length %}<table class="topology-changes"><tr><th>device</th><th>change</th></tr>
 {% for d in t.changes %}<tr><td class="mono">{{ d.address }}</td><td>{{ d.change }}</td></tr>{% endfor %}</table>{% endif %}
 {% endif %}

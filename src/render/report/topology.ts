@@ -1,7 +1,7 @@
 /**
  * The IOMMU topology picture of one host, laid out (pure): each group a box, each device a row with its class,
  * id and driver (vfio-pci highlighted), and what changed between two snapshots marked (a driver that changed, a
- * device that moved group or appeared). The template draws the boxes as SVG from these coordinates.
+ * device that moved group or appeared), and the libvirt guests each device is assigned to. The template draws the boxes as SVG from these coordinates.
  */
 import { valueOf } from '../../modules/facts/known.js';
 import type { HostSnapshot } from '../../modules/facts/snapshot.js';
@@ -15,6 +15,8 @@ export interface TopologyDevice {
   passthrough: boolean;
   /** What changed since the earlier snapshot, e.g. `driver nouveau -> vfio-pci`; null when nothing did. */
   change: string | null;
+  /** The libvirt guest(s) this device is assigned to, e.g. `pt (running)`; null when none or guests unknown. */
+  guest: string | null;
   y: number;
 }
 
@@ -64,6 +66,13 @@ function driverOf(snap: HostSnapshot | undefined, address: string): string | nul
   const pci = valueOf(snap.pci);
   if (!pci) return undefined;
   return pci.find((d) => d.address === address)?.driver ?? null;
+}
+
+/** The guests whose PCI host devices include `address`, with their states. */
+function guestsOf(snap: HostSnapshot, address: string): string | null {
+  const view = snap.guests ? valueOf(snap.guests) : undefined;
+  const holders = (view?.domains ?? []).filter((d) => d.hostdevs.some((h) => h.address === address));
+  return holders.length ? holders.map((d) => `${d.name} (${d.state})`).join(', ') : null;
 }
 
 function groupOf(snap: HostSnapshot | undefined, address: string): number | null | undefined {
@@ -120,6 +129,7 @@ export function layoutTopology(
         vfio: driver === 'vfio-pci',
         passthrough: id !== null && passthroughIds.includes(id),
         change: changes.length ? changes.join('; ') : null,
+        guest: guestsOf(snap, d.address),
         y: HEAD + j * ROW,
       };
     });

@@ -35,6 +35,53 @@ describe('the IOMMU topology picture', () => {
     expect(layoutTopology(before).changes).toEqual([]);
   });
 
+  it('names the libvirt guest each device is assigned to, escaped', () => {
+    const withGuests = {
+      ...after,
+      guests: {
+        status: 'ok' as const,
+        value: {
+          libvirt: true,
+          uri: null,
+          domains: [
+            {
+              name: 'pt<1>',
+              state: 'running',
+              reason: 'booted',
+              hostdevs: [{ address: '0000:01:00.0', managed: true }],
+              memoryKiB: null,
+              lastError: null,
+            },
+            {
+              name: 'gpu',
+              state: 'shut off',
+              reason: null,
+              hostdevs: [{ address: '0000:00:04.0', managed: false }],
+              memoryKiB: null,
+              lastError: null,
+            },
+          ],
+          nodeDevices: [],
+          nodeDevicesError: null,
+          vfioHolders: [],
+        },
+      },
+    };
+    const t = layoutTopology(withGuests, before, LAB_PASSTHROUGH);
+    const guests = t.groups.flatMap((g) => g.devices.flatMap((d) => (d.guest ? [[d.address, d.guest]] : [])));
+    expect(guests).toEqual([
+      ['0000:00:04.0', 'gpu (shut off)'],
+      ['0000:01:00.0', 'pt<1> (running)'],
+    ]);
+    const report = evaluateFindings(
+      withGuests,
+      desiredStateFrom('hv1', { passthrough_devices: LAB_PASSTHROUGH }).desired,
+    );
+    const html = renderCheckReport([{ host: 'hv1', status: 'ok', value: { snapshot: withGuests, report }, vars: {} }]);
+    expect(html).toContain('data-guest="pt&lt;1&gt; (running)"');
+    expect(html).not.toContain('pt<1>');
+  });
+
   it('says why there is no picture when the groups are unknown', () => {
     const t = layoutTopology({
       ...before,
