@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { SshdFleet } from '../../src/lab/sshd-fleet.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { hashTree, removeRoot, startFleet, tempRoot } from './support/module-host.js';
-import { defaultRolloutSettings } from '../../src/strategy/settings.js';
+import { type defaultRolloutSettings } from '../../src/strategy/settings.js';
 import { useRealGrubTools } from './support/grub-root.js';
 import { finishedHosts, sshdRollout } from './support/rollout-sshd.js';
 import { buildRoot, TEST_KERNEL } from './support/fake-root.js';
