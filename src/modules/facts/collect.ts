@@ -44,7 +44,11 @@ export async function collectSnapshot(
   const passthroughIds = opts.passthroughIds ?? desiredStateFrom(host.name, host.vars ?? {}).desired.passthroughIds;
   const sectionTimeoutSec = opts.sectionTimeoutSec ?? 90;
   const uri = host.vars?.rollgate_libvirt_uri;
-  const sources = allSources({ passthroughIds, profileSeconds, ...(typeof uri === 'string' && uri ? { libvirtUri: uri } : {}) });
+  const sources = allSources({
+    passthroughIds,
+    profileSeconds,
+    ...(typeof uri === 'string' && uri ? { libvirtUri: uri } : {}),
+  });
   const { nonce, script } = buildCollectionScript(sources, sectionTimeoutSec);
   const timeoutMs = opts.timeoutMs ?? Math.max(120_000, (profileSeconds + sectionTimeoutSec * 4) * 1000);
   const now = opts.now ?? (() => new Date());
