@@ -3,30 +3,60 @@
 import { createGenerator } from 'ts-json-schema-generator';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const out = 'schemas/snapshot.schema.json';
-const schema = createGenerator({
-  path: 'src/modules/facts/snapshot.ts',
-  tsconfig: 'tsconfig.json',
-  type: 'HostSnapshot',
-  expose: 'export',
-  topRef: true,
-  jsDoc: 'extended',
-  additionalProperties: false,
-  skipTypeCheck: true,
-}).createSchema('HostSnapshot');
-stableNames(schema);
-schema.$id = 'https://rollgate.invalid/schemas/snapshot.schema.json';
-schema.title = 'rollgate passthrough health snapshot';
-const text = JSON.stringify(schema, null, 2) + '\n';
-if (process.argv.includes('--check')) {
-  const current = readFileSync(out, 'utf8');
-  if (current !== text) {
-    console.error(`${out} is out of step with src/modules/facts/snapshot.ts: run npm run schema`);
-    process.exit(1);
+// Also schemas/run.schema.json (`rollgate show RUN --json`) and run-summary.schema.json (each line of `rollgate runs
+// --json`) from src/render/journal-json.ts.
+const targets = [
+  {
+    out: 'schemas/snapshot.schema.json',
+    path: 'src/modules/facts/snapshot.ts',
+    type: 'HostSnapshot',
+    title: 'rollgate passthrough health snapshot',
+  },
+  {
+    out: 'schemas/run.schema.json',
+    path: 'src/render/journal-json.ts',
+    type: 'RunDetailJson',
+    title: 'rollgate show RUN --json: the run, its run-wide events, each host with its events and steps',
+  },
+  {
+    out: 'schemas/run-summary.schema.json',
+    path: 'src/render/journal-json.ts',
+    type: 'RunSummaryJson',
+    title: "one line of rollgate runs --json: a run and its hosts' outcomes",
+  },
+];
+let stale = false;
+for (const t of targets) {
+  const schema = createGenerator({
+    path: t.path,
+    tsconfig: 'tsconfig.json',
+    type: t.type,
+    expose: 'export',
+    topRef: true,
+    jsDoc: 'extended',
+    additionalProperties: false,
+    skipTypeCheck: true,
+  }).createSchema(t.type);
+  stableNames(schema);
+  schema.$id = `https://rollgate.invalid/${t.out}`;
+  schema.title = t.title;
+  const text = JSON.stringify(schema, null, 2) + '\n';
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(t.out, 'utf8');
+    } catch {
+      // missing: out of step
+    }
+    if (current !== text) {
+      console.error(`${t.out} is out of step with ${t.path}: run npm run schema`);
+      stale = true;
+    }
+  } else {
+    writeFileSync(t.out, text);
   }
-} else {
-  writeFileSync(out, text);
 }
+if (stale) process.exit(1);
 
 /**
  * The generator names a generic's argument by where its declaration sits in the source (`Known<def-interface-

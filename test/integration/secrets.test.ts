@@ -4,6 +4,7 @@
  * `rollgate rollout` against real sshd, then every output searched for each value: stdout and stderr (plain and
  * --json), `rollgate show`, `rollgate runs`, and the raw bytes of the SQLite journal with its -wal and -shm files.
  */
+import { expectValidRunJson, expectValidRunSummaryJson } from '../helpers/snapshot-schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,9 @@ async function everyOutput(journal: string, runs: CliRun[], runId: string): Prom
   expect(detail.id).toBe(runId);
   expect(detail.hosts[0]?.events.length).toBeGreaterThan(0);
   expect(detail.hosts[0]?.steps.length).toBeGreaterThan(0);
+  // Each document as its published schema says (schemas/run.schema.json, run-summary.schema.json).
+  expectValidRunJson(detail);
+  for (const line of listJson.stdout.trim().split('\n')) expectValidRunSummaryJson(JSON.parse(line));
   expect(
     listJson.stdout
       .trim()
