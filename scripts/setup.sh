@@ -14,6 +14,7 @@ APT_PACKAGES=(
   pciutils kmod                                 # lspci/lsmod in the benchmark's health command
   chromium                                      # headless browser test of the HTML report (test/integration/report-rollout.test.ts)
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu  # real virsh and libvirtd (guests facts, drain before a reboot) on the sshd fleet
+  postgresql                                    # the shared fleet lock of several controllers (a test cluster per run)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

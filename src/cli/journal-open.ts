@@ -13,9 +13,18 @@ const warned = new Set<string>();
 
 export function openJournal(flag: string | undefined): Journal {
   const path = resolveJournalPath(flag);
+  const fleetLockUrl = process.env.ROLLGATE_FLEET_LOCK_URL || undefined;
+  if (fleetLockUrl && !/^postgres(ql)?:\/\//.test(fleetLockUrl))
+    throw new ConfigError([
+      {
+        message: 'ROLLGATE_FLEET_LOCK_URL is not a PostgreSQL connection string',
+        hint: 'write e.g. ROLLGATE_FLEET_LOCK_URL=postgres://rollgate@db.example/rollgate, or unset it to keep the lock in the journal',
+      },
+    ]);
   let journal: Journal;
   try {
     journal = Journal.open(path, {
+      ...(fleetLockUrl ? { fleetLockUrl } : {}),
       onBusyWait: () =>
         void process.stderr.write(
           `rollgate: the journal ${path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`,

@@ -28,6 +28,7 @@ import type {
 } from './journal-types.js';
 import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
+import { PgFleetLock } from './pg-fleet-lock.js';
 import { RunLeases } from './run-lease.js';
 import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
 import { InternalError } from '../core/internal-error.js';
@@ -47,6 +48,10 @@ export class Journal {
   /** The run's secret values, scrubbed from every row written (undo records' file bytes excepted). */
   secrets = new SecretSet();
 
+  /** PostgreSQL connection string of a shared fleet lock; undefined: the lock lives in this database. */
+  private fleetLockUrl: string | undefined;
+  private pgLock: PgFleetLock | undefined;
+
   private constructor(
     /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses `.db`). */
     readonly db: Database.Database,
@@ -58,7 +63,7 @@ export class Journal {
    * tests. A file that is not a journal, cannot be opened, or was written by a newer rollgate throws
    * JournalUnusableError (what is wrong and what to do); a journal locked by another process is waited for.
    */
-  static open(path: string, options: { onBusyWait?: () => void } = {}): Journal {
+  static open(path: string, options: { onBusyWait?: () => void; fleetLockUrl?: string } = {}): Journal {
     if (path !== ':memory:') prepareJournalFiles(path);
     let db: Database.Database | undefined;
     try {
@@ -81,6 +86,7 @@ export class Journal {
     }
     const journal = new Journal(db, path);
     journal.onBusyWait = options.onBusyWait;
+    journal.fleetLockUrl = options.fleetLockUrl;
     return journal;
   }
 
@@ -89,8 +95,17 @@ export class Journal {
     return retryBusy(this.path, fn, this.onBusyWait);
   }
 
-  /** The fleet lock held in this database (one controller; see fleet-lock.ts for the shared-database plan). */
+  /**
+   * The fleet lock: in this database (one controller), or in the PostgreSQL database `fleetLockUrl` names
+   * (`ROLLGATE_FLEET_LOCK_URL`: several controllers share their host locks and cluster down-slots).
+   */
+  /** The fleet lock lives outside this journal (PostgreSQL), shared with other controllers. */
+  get sharedFleetLock(): boolean {
+    return !!this.fleetLockUrl;
+  }
+
   fleetLock(): FleetLock {
+    if (this.fleetLockUrl) return (this.pgLock ??= new PgFleetLock(this.fleetLockUrl));
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 
@@ -105,6 +120,8 @@ export class Journal {
   }
 
   close(): void {
+    void this.pgLock?.close().catch(() => undefined);
+    this.pgLock = undefined;
     if (this.db.open) this.db.close();
   }
 

@@ -33,9 +33,12 @@ const MID_CHANGE = new Set(['prepared', 'applying', 'rebooting', 'booted', 'fell
 const pidOf = (controller: string) => controller.slice(controller.lastIndexOf(':') + 1);
 
 /** What gets `host` out of the way of run `runId`'s lock, as one sentence. */
-export function wayOut(journal: Journal, runId: string, host: string): string {
+export function wayOut(journal: Journal, runId: string, host: string, holder?: string): string {
   const run = journal.getRun(runId);
-  if (!run) return `run ${runId} is not in this journal: \`rollgate unlock ${runId} --host ${host}\` releases its lock`;
+  if (!run)
+    return holder && journal.sharedFleetLock
+      ? `run ${runId} is not in this journal: it belongs to the controller ${holder}, which shares the fleet lock, and may be running there; ask its operator, or once you know it is gone \`rollgate unlock ${runId} --host ${host}\` releases its lock`
+      : `run ${runId} is not in this journal: \`rollgate unlock ${runId} --host ${host}\` releases its lock`;
   const life = runLife(journal, run);
   if (life.alive === true) {
     const owner = readLease(journal.db, runId)?.owner ?? run.controller;
@@ -70,7 +73,7 @@ export function describeConflicts(journal: Journal, conflicts: readonly LockConf
       if (c.sameRun)
         return `${c.host} is the same machine (${machine}) as ${c.held.host} in this run: a run drives each machine once; list it once in the inventory or leave one name out with --limit`;
       const as = c.held.host === c.host ? '' : ` as ${c.held.host}`;
-      return `${c.host} (${machine}) is locked by run ${c.held.runId}${as}: ${wayOut(journal, c.held.runId, c.held.host)}`;
+      return `${c.host} (${machine}) is locked by run ${c.held.runId}${as}: ${wayOut(journal, c.held.runId, c.held.host, c.held.holder)}`;
     })
     .join('\n');
 }

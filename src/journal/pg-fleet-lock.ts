@@ -1,0 +1,228 @@
+/**
+ * FleetLock on PostgreSQL, for several controllers (two operators, two sites, a controller per bastion): their
+ * host locks and cluster down-slots live in one database, so two runs never change one machine at once and a
+ * cluster's `rollgate_max_down` holds across controllers. Same contract as the SQLite lock (sqlite-fleet-lock.ts):
+ * each acquire is one transaction that first takes a transaction-scoped advisory lock, so acquirers (of any
+ * controller) serialize and can never both win a machine or a slot. The tables are created on first use.
+ */
+import { hostname } from 'node:os';
+import pg from 'pg';
+import type {
+  AcquireOptions,
+  DownSlot,
+  FleetLock,
+  HostLock,
+  LockConflict,
+  LockOutcome,
+  LockSubject,
+  SlotOutcome,
+} from './fleet-lock.js';
+
+type Row = Record<string, unknown>;
+
+/** Every acquire and release runs under this advisory lock (one number: rollgate's fleet lock). */
+const ADVISORY_KEY = 0x726f6c6c; // 'roll'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS rollgate_host_locks (
+  machine TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS rollgate_down_slots (
+  cluster TEXT NOT NULL,
+  host TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  PRIMARY KEY (cluster, host)
+);`;
+
+const toLock = (row: Row): HostLock => ({
+  host: String(row.host),
+  machine: String(row.machine),
+  runId: String(row.run_id),
+  holder: String(row.holder),
+  acquiredAt: Number(row.acquired_at),
+  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+});
+
+const toSlot = (row: Row): DownSlot => ({
+  cluster: String(row.cluster),
+  host: String(row.host),
+  runId: String(row.run_id),
+  acquiredAt: Number(row.acquired_at),
+});
+
+function unique(subjects: LockSubject[]): LockSubject[] {
+  const seen = new Set<string>();
+  return subjects.filter((s) => {
+    const key = `${s.host}\0${s.machine}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export class PgFleetLock implements FleetLock {
+  private readonly holder = `${hostname()}:${process.pid}`;
+  private readonly pool: pg.Pool;
+  private ready: Promise<void> | undefined;
+
+  /** `url`: a PostgreSQL connection string (`postgres://user@host/db`, or with `?host=/socket/dir`). */
+  constructor(
+    url: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    // Idle connections never keep the controller alive; every query is bounded.
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 4,
+      allowExitOnIdle: true,
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 30_000,
+    });
+  }
+
+  /** Run `fn` in one transaction holding the fleet lock's advisory lock (serializes every acquirer). */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    // Created under the same advisory lock: CREATE TABLE IF NOT EXISTS alone races between controllers.
+    this.ready ??= this.inTx(async (c) => void (await c.query(SCHEMA))).catch((err: unknown) => {
+      this.ready = undefined; // a server that was down a moment ago is asked again next time
+      throw err;
+    });
+    await this.ready;
+    return this.inTx(fn);
+  }
+
+  private async inTx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_KEY]);
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async acquireHostLocks(
+    runId: string,
+    hosts: ReadonlyArray<string | LockSubject>,
+    options: AcquireOptions = {},
+  ): Promise<LockOutcome> {
+    const subjects = unique(hosts.map((h) => (typeof h === 'string' ? { host: h, machine: `name:${h}` } : h)));
+    return this.tx(async (c) => {
+      const now = this.now();
+      const conflicts: LockConflict[] = [];
+      const wanted = new Map<string, string>();
+      for (const s of subjects) {
+        const other = wanted.get(s.machine);
+        if (other !== undefined && other !== s.host) {
+          conflicts.push({
+            ...s,
+            sameRun: true,
+            held: { host: other, machine: s.machine, runId, holder: this.holder, acquiredAt: now, expiresAt: null },
+          });
+          continue;
+        }
+        wanted.set(s.machine, s.host);
+        const { rows } = await c.query('SELECT * FROM rollgate_host_locks WHERE machine = $1', [s.machine]);
+        if (!rows[0]) continue;
+        const lock = toLock(rows[0] as Row);
+        const expired = lock.expiresAt !== null && lock.expiresAt <= now;
+        if (expired || (lock.runId === runId && lock.host === s.host)) continue;
+        conflicts.push({ ...s, held: lock, sameRun: lock.runId === runId });
+      }
+      if (conflicts.length) return { ok: false, conflicts };
+      const expires = options.ttlMs === undefined ? null : now + options.ttlMs;
+      for (const s of subjects)
+        await c.query(
+          `INSERT INTO rollgate_host_locks (machine, host, run_id, holder, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (machine) DO UPDATE SET host = EXCLUDED.host, run_id = EXCLUDED.run_id, holder = EXCLUDED.holder,
+             acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at`,
+          [s.machine, s.host, runId, this.holder, now, expires],
+        );
+      return { ok: true as const, hosts: [...new Set(subjects.map((s) => s.host))] };
+    });
+  }
+
+  async releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void> {
+    await this.tx(async (c) => {
+      if (!hosts) await c.query('DELETE FROM rollgate_host_locks WHERE run_id = $1', [runId]);
+      else await c.query('DELETE FROM rollgate_host_locks WHERE run_id = $1 AND host = ANY($2)', [runId, [...hosts]]);
+    });
+  }
+
+  async listHostLocks(): Promise<HostLock[]> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query(
+        'SELECT * FROM rollgate_host_locks WHERE expires_at IS NULL OR expires_at > $1 ORDER BY host, machine',
+        [this.now()],
+      );
+      return (rows as Row[]).map(toLock);
+    });
+  }
+
+  async acquireDownSlot(runId: string, cluster: string, host: string, maxDown: number): Promise<SlotOutcome> {
+    return this.tx(async (c): Promise<SlotOutcome> => {
+      const mine = await c.query('SELECT 1 FROM rollgate_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
+        cluster,
+        host,
+        runId,
+      ]);
+      if (mine.rowCount) return { ok: true };
+      const { rows } = await c.query(
+        'SELECT * FROM rollgate_down_slots WHERE cluster = $1 ORDER BY acquired_at, host',
+        [cluster],
+      );
+      const down = (rows as Row[]).map(toSlot);
+      if (down.length >= maxDown || down.some((d) => d.host === host)) return { ok: false, cluster, maxDown, down };
+      await c.query('INSERT INTO rollgate_down_slots (cluster, host, run_id, acquired_at) VALUES ($1, $2, $3, $4)', [
+        cluster,
+        host,
+        runId,
+        this.now(),
+      ]);
+      return { ok: true };
+    });
+  }
+
+  async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
+    await this.tx((c) =>
+      c.query('DELETE FROM rollgate_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
+        cluster,
+        host,
+        runId,
+      ]),
+    );
+  }
+
+  async listDownSlots(cluster?: string): Promise<DownSlot[]> {
+    return this.tx(async (c) => {
+      const { rows } = cluster
+        ? await c.query('SELECT * FROM rollgate_down_slots WHERE cluster = $1 ORDER BY acquired_at, host', [cluster])
+        : await c.query('SELECT * FROM rollgate_down_slots ORDER BY cluster, acquired_at, host');
+      return (rows as Row[]).map(toSlot);
+    });
+  }
+
+  async breakRun(runId: string): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('DELETE FROM rollgate_host_locks WHERE run_id = $1', [runId]);
+      await c.query('DELETE FROM rollgate_down_slots WHERE run_id = $1', [runId]);
+    });
+  }
+
+  /** Close the pool (tests; a controller's idle connections do not keep it alive anyway). */
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A real PostgreSQL server for the tests (Debian's `postgresql`, installed by scripts/setup.sh): a fresh cluster
+ * in a temporary directory, run as the `postgres` system user, listening only on a Unix socket in that directory
+ * (no TCP at all), trusted for the `rollgate` role. `stop()` shuts it down and removes it.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestPostgres {
+  /** Connection string for the `postgres` database as role `rollgate`. */
+  url: string;
+  stop(): void;
+}
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
+  if (!versions.length)
+    throw new Error(
+      'PostgreSQL server binaries not found under /usr/lib/postgresql (apt install postgresql: scripts/setup.sh)',
+    );
+  return join(root, versions.sort((x, y) => Number(y) - Number(x))[0]!, 'bin');
+}
+
+export function startPostgres(): TestPostgres {
+  const bin = binDir();
+  const dir = mkdtempSync(join(tmpdir(), 'rg-pg-'));
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  chownSync(dir, uid, gid);
+  const data = join(dir, 'data');
+  const asPostgres = (cmd: string, args: string[]) => {
+    const r = spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      cwd: dir,
+    });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+  };
+  asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'rollgate', '--no-sync']);
+  const port = String(20000 + (process.pid % 20000));
+  asPostgres('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off`,
+    'start',
+  ]);
+  return {
+    url: `postgres://rollgate@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`,
+    stop() {
+      spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], {
+        timeout: 60_000,
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
