@@ -29,9 +29,9 @@ async function freshDb(): Promise<string> {
   return server.url.replace('/postgres?', `/${name}?`);
 }
 
-beforeAll(() => {
-  server = startPostgres();
-}, 120_000);
+beforeAll(async () => {
+  server = await startPostgres();
+}, 240_000);
 afterAll(() => server?.stop());
 
 fleetLockContract('PostgreSQL, two controllers', async () => {

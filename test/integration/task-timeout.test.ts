@@ -104,7 +104,8 @@ describe('a task timeout kills the remote command, not just its channel', () => 
       { stdio: 'ignore' },
     );
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    for (let i = 0; i < 100 && processesRunning(['sleep', seconds]).length === 0; i++) await sleep(50);
+    // Bounded by time, not a few seconds: a loaded CI machine (lab VMs beside) takes a while to start the CLI.
+    for (let i = 0; i < 900 && processesRunning(['sleep', seconds]).length === 0; i++) await sleep(50);
     expect(processesRunning(['sleep', seconds])).not.toEqual([]);
     const seen = Date.now();
     child.kill('SIGKILL');

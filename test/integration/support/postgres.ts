@@ -3,7 +3,8 @@
  * in a temporary directory, run as the `postgres` system user, listening only on a Unix socket in that directory
  * (no TCP at all), trusted for the `rollgate` role. `stop()` shuts it down and removes it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,24 +25,27 @@ function binDir(): string {
   return join(root, versions.sort((x, y) => Number(y) - Number(x))[0]!, 'bin');
 }
 
-export function startPostgres(): TestPostgres {
+const run = promisify(execFile);
+
+/** Asynchronous: initdb on a loaded machine may take longer than a vitest worker may block. */
+export async function startPostgres(): Promise<TestPostgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'rg-pg-'));
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
   chownSync(dir, uid, gid);
   const data = join(dir, 'data');
-  const asPostgres = (cmd: string, args: string[]) => {
-    const r = spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      cwd: dir,
-    });
-    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+  const asPostgres = async (cmd: string, args: string[]) => {
+    try {
+      await run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { timeout: 180_000, cwd: dir });
+    } catch (err) {
+      const e = err as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`${cmd} failed: ${e.stderr || e.stdout || e.message}`);
+    }
   };
-  asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'rollgate', '--no-sync']);
+  await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'rollgate', '--no-sync']);
   const port = String(20000 + (process.pid % 20000));
-  asPostgres('pg_ctl', [
+  await asPostgres('pg_ctl', [
     '-D',
     data,
     '-l',
