@@ -24,7 +24,7 @@ type Row = Record<string, unknown>;
 const ADVISORY_KEY = 0x726f6c6c; // 'roll'
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS rollgate_host_locks (
+CREATE TABLE IF NOT EXISTS fleet_host_locks (
   machine TEXT PRIMARY KEY,
   host TEXT NOT NULL,
   run_id TEXT NOT NULL,
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS rollgate_host_locks (
   acquired_at BIGINT NOT NULL,
   expires_at BIGINT
 );
-CREATE TABLE IF NOT EXISTS rollgate_down_slots (
+CREATE TABLE IF NOT EXISTS fleet_down_slots (
   cluster TEXT NOT NULL,
   host TEXT NOT NULL,
   run_id TEXT NOT NULL,
@@ -134,7 +134,7 @@ export class PgFleetLock implements FleetLock {
           continue;
         }
         wanted.set(s.machine, s.host);
-        const { rows } = await c.query('SELECT * FROM rollgate_host_locks WHERE machine = $1', [s.machine]);
+        const { rows } = await c.query('SELECT * FROM fleet_host_locks WHERE machine = $1', [s.machine]);
         if (!rows[0]) continue;
         const lock = toLock(rows[0] as Row);
         const expired = lock.expiresAt !== null && lock.expiresAt <= now;
@@ -145,7 +145,7 @@ export class PgFleetLock implements FleetLock {
       const expires = options.ttlMs === undefined ? null : now + options.ttlMs;
       for (const s of subjects)
         await c.query(
-          `INSERT INTO rollgate_host_locks (machine, host, run_id, holder, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+          `INSERT INTO fleet_host_locks (machine, host, run_id, holder, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (machine) DO UPDATE SET host = EXCLUDED.host, run_id = EXCLUDED.run_id, holder = EXCLUDED.holder,
              acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at`,
           [s.machine, s.host, runId, this.holder, now, expires],
@@ -156,15 +156,15 @@ export class PgFleetLock implements FleetLock {
 
   async releaseHostLocks(runId: string, hosts?: readonly string[]): Promise<void> {
     await this.tx(async (c) => {
-      if (!hosts) await c.query('DELETE FROM rollgate_host_locks WHERE run_id = $1', [runId]);
-      else await c.query('DELETE FROM rollgate_host_locks WHERE run_id = $1 AND host = ANY($2)', [runId, [...hosts]]);
+      if (!hosts) await c.query('DELETE FROM fleet_host_locks WHERE run_id = $1', [runId]);
+      else await c.query('DELETE FROM fleet_host_locks WHERE run_id = $1 AND host = ANY($2)', [runId, [...hosts]]);
     });
   }
 
   async listHostLocks(): Promise<HostLock[]> {
     return this.tx(async (c) => {
       const { rows } = await c.query(
-        'SELECT * FROM rollgate_host_locks WHERE expires_at IS NULL OR expires_at > $1 ORDER BY host, machine',
+        'SELECT * FROM fleet_host_locks WHERE expires_at IS NULL OR expires_at > $1 ORDER BY host, machine',
         [this.now()],
       );
       return (rows as Row[]).map(toLock);
@@ -173,19 +173,19 @@ export class PgFleetLock implements FleetLock {
 
   async acquireDownSlot(runId: string, cluster: string, host: string, maxDown: number): Promise<SlotOutcome> {
     return this.tx(async (c): Promise<SlotOutcome> => {
-      const mine = await c.query('SELECT 1 FROM rollgate_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
+      const mine = await c.query('SELECT 1 FROM fleet_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
         cluster,
         host,
         runId,
       ]);
       if (mine.rowCount) return { ok: true };
       const { rows } = await c.query(
-        'SELECT * FROM rollgate_down_slots WHERE cluster = $1 ORDER BY acquired_at, host',
+        'SELECT * FROM fleet_down_slots WHERE cluster = $1 ORDER BY acquired_at, host',
         [cluster],
       );
       const down = (rows as Row[]).map(toSlot);
       if (down.length >= maxDown || down.some((d) => d.host === host)) return { ok: false, cluster, maxDown, down };
-      await c.query('INSERT INTO rollgate_down_slots (cluster, host, run_id, acquired_at) VALUES ($1, $2, $3, $4)', [
+      await c.query('INSERT INTO fleet_down_slots (cluster, host, run_id, acquired_at) VALUES ($1, $2, $3, $4)', [
         cluster,
         host,
         runId,
@@ -197,7 +197,7 @@ export class PgFleetLock implements FleetLock {
 
   async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
     await this.tx((c) =>
-      c.query('DELETE FROM rollgate_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
+      c.query('DELETE FROM fleet_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
         cluster,
         host,
         runId,
@@ -208,16 +208,16 @@ export class PgFleetLock implements FleetLock {
   async listDownSlots(cluster?: string): Promise<DownSlot[]> {
     return this.tx(async (c) => {
       const { rows } = cluster
-        ? await c.query('SELECT * FROM rollgate_down_slots WHERE cluster = $1 ORDER BY acquired_at, host', [cluster])
-        : await c.query('SELECT * FROM rollgate_down_slots ORDER BY cluster, acquired_at, host');
+        ? await c.query('SELECT * FROM fleet_down_slots WHERE cluster = $1 ORDER BY acquired_at, host', [cluster])
+        : await c.query('SELECT * FROM fleet_down_slots ORDER BY cluster, acquired_at, host');
       return (rows as Row[]).map(toSlot);
     });
   }
 
   async breakRun(runId: string): Promise<void> {
     await this.tx(async (c) => {
-      await c.query('DELETE FROM rollgate_host_locks WHERE run_id = $1', [runId]);
-      await c.query('DELETE FROM rollgate_down_slots WHERE run_id = $1', [runId]);
+      await c.query('DELETE FROM fleet_host_locks WHERE run_id = $1', [runId]);
+      await c.query('DELETE FROM fleet_down_slots WHERE run_id = $1', [runId]);
     });
   }
 
