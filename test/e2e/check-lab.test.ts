@@ -78,6 +78,8 @@ describe.concurrent('rollgate check on a lab VM', () => {
       expect(driverOf('0000:00:04.0')).toMatchObject({ id: '1234:1111', driver: 'bochs-drm' });
       expect(driverOf('0000:00:04.1')).toMatchObject({ id: '8086:293e', driver: 'snd_hda_intel' });
       expect(driverOf('0000:01:00.0')).toMatchObject({ id: '8086:10d3', driver: 'e1000e' });
+      // The lab VMs run no libvirt: no guests, nothing undecided about them.
+      expect(s.guests).toMatchObject({ status: 'ok', value: { libvirt: false, domains: [] } });
       // Diagnosis order: the IOMMU layer is fine, so the first thing to fix is the binding of the named pair.
       expect(report.fixFirst).toBe('binding');
       expect(
@@ -86,6 +88,23 @@ describe.concurrent('rollgate check on a lab VM', () => {
           .map((f) => f.device)
           .filter(Boolean),
       ).toEqual(expect.arrayContaining(['0000:00:04.0', '0000:00:04.1']));
+      // The same host as a picture (rollgate check --html), as headless chromium lays it out: the GPU pair in one
+      // IOMMU group, the NIC alone in its own.
+      const page = join(work, `check-${HOST}.html`);
+      const html = await rollgate(['check', '-i', inventory, '--limit', HOST, '--html', page]);
+      expect(html.code, html.stderr).toBe(1);
+      const dom = await new Promise<string>((resolve, reject) =>
+        execFile(
+          'chromium',
+          ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${page}`],
+          { timeout: 120_000, maxBuffer: 64 << 20 },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
+      );
+      const boxes = dom.split('<g class="iommu-group"').slice(1);
+      const boxOf = (addr: string) => boxes.find((b) => b.includes(`data-address="${addr}"`)) ?? '';
+      expect(boxOf('0000:00:04.0')).toContain('data-address="0000:00:04.1"');
+      expect(boxOf('0000:01:00.0')).not.toContain('data-address="0000:00:04.0"');
     } finally {
       claim.release();
     }
