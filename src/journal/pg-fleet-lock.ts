@@ -179,10 +179,9 @@ export class PgFleetLock implements FleetLock {
         runId,
       ]);
       if (mine.rowCount) return { ok: true };
-      const { rows } = await c.query(
-        'SELECT * FROM fleet_down_slots WHERE cluster = $1 ORDER BY acquired_at, host',
-        [cluster],
-      );
+      const { rows } = await c.query('SELECT * FROM fleet_down_slots WHERE cluster = $1 ORDER BY acquired_at, host', [
+        cluster,
+      ]);
       const down = (rows as Row[]).map(toSlot);
       if (down.length >= maxDown || down.some((d) => d.host === host)) return { ok: false, cluster, maxDown, down };
       await c.query('INSERT INTO fleet_down_slots (cluster, host, run_id, acquired_at) VALUES ($1, $2, $3, $4)', [
@@ -197,11 +196,7 @@ export class PgFleetLock implements FleetLock {
 
   async releaseDownSlot(runId: string, cluster: string, host: string): Promise<void> {
     await this.tx((c) =>
-      c.query('DELETE FROM fleet_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [
-        cluster,
-        host,
-        runId,
-      ]),
+      c.query('DELETE FROM fleet_down_slots WHERE cluster = $1 AND host = $2 AND run_id = $3', [cluster, host, runId]),
     );
   }
 
