@@ -24,6 +24,7 @@ import {
   playbookFile,
   runIdOf,
   show,
+  reportDom,
 } from './rollout-support.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 
@@ -119,6 +120,13 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
           env: await onHost(lab, other, GRUBENV),
           boot: await lab.bootId(other),
         }).toEqual(untouched);
+        // The report of this run as a person sees it in a browser: the canary's lane rolled back, with its phases,
+        // and the failed check of the NIC's driver.
+        const dom = await reportDom(runIdOf(a.events));
+        expect(dom).toContain(`<g class="lane" data-host="${canary}" data-outcome="rolled_back">`);
+        for (const phase of ['snapshot', 'change', 'trial_boot', 'verification', 'rollback'])
+          expect(dom).toContain(`data-phase="${phase}"`);
+        expect(dom).toMatch(/<tr class="check failed"><td>driver 0000:01:00\.0[^<]*<\/td>/);
       },
     ));
 

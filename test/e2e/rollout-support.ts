@@ -3,7 +3,7 @@
  * is real), its events read line by line as they come, `rollgate resume` / `show` / `runs` afterwards, and
  * what the VMs say (cmdline, grubenv, boot ids, hashes of the files a play may touch).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RollgateEvent } from '../../src/events/events.js';
@@ -150,3 +150,19 @@ export async function onHost(lab: Lab, host: string, script: string): Promise<st
 export const FILES_HASH =
   'cd / && find etc/default/grub etc/default/grub.d etc/modprobe.d etc/initramfs-tools/modules etc/grub.d boot -xdev -type f ! -name grubenv 2>/dev/null | sort | xargs sha256sum';
 export const GRUBENV = 'grub-editenv list';
+
+/**
+ * `rollgate report RUN -o FILE` of a run in the e2e journal, laid out by headless chromium: the DOM the browser
+ * built (what a person sees), for assertions.
+ */
+export async function reportDom(runId: string): Promise<string> {
+  const file = join(JOURNAL, '..', `report-${runId}.html`);
+  const run = (cmd: string, args: string[]) =>
+    new Promise<string>((res, rej) =>
+      execFile(cmd, args, { cwd: ROOT, timeout: 180_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+        err ? rej(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : res(stdout),
+      ),
+    );
+  await run(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), 'report', runId, '-o', file, '--journal', JOURNAL]);
+  return run('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`]);
+}
