@@ -12,13 +12,11 @@ import type {
   DownSlot,
   FleetLock,
   HostLock,
-  LockConflict,
   LockOutcome,
   LockSubject,
   SlotOutcome,
 } from './fleet-lock.js';
-
-type Row = Record<string, unknown>;
+import { conflictsOf, subjectsOf, toLock, toSlot } from './fleet-lock-rows.js';
 
 /** Every acquire and release runs under this advisory lock (one number: rollgate's fleet lock). */
 const ADVISORY_KEY = 0x726f6c6c; // 'roll'
@@ -39,32 +37,6 @@ CREATE TABLE IF NOT EXISTS fleet_down_slots (
   acquired_at BIGINT NOT NULL,
   PRIMARY KEY (cluster, host)
 );`;
-
-const toLock = (row: Row): HostLock => ({
-  host: String(row.host),
-  machine: String(row.machine),
-  runId: String(row.run_id),
-  holder: String(row.holder),
-  acquiredAt: Number(row.acquired_at),
-  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-});
-
-const toSlot = (row: Row): DownSlot => ({
-  cluster: String(row.cluster),
-  host: String(row.host),
-  runId: String(row.run_id),
-  acquiredAt: Number(row.acquired_at),
-});
-
-function unique(subjects: LockSubject[]): LockSubject[] {
-  const seen = new Set<string>();
-  return subjects.filter((s) => {
-    const key = `${s.host}\0${s.machine}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 export class PgFleetLock implements FleetLock {
   private readonly holder = `${hostname()}:${process.pid}`;
@@ -118,29 +90,14 @@ export class PgFleetLock implements FleetLock {
     hosts: ReadonlyArray<string | LockSubject>,
     options: AcquireOptions = {},
   ): Promise<LockOutcome> {
-    const subjects = unique(hosts.map((h) => (typeof h === 'string' ? { host: h, machine: `name:${h}` } : h)));
+    const subjects = subjectsOf(hosts);
     return this.tx(async (c) => {
       const now = this.now();
-      const conflicts: LockConflict[] = [];
-      const wanted = new Map<string, string>();
-      for (const s of subjects) {
-        const other = wanted.get(s.machine);
-        if (other !== undefined && other !== s.host) {
-          conflicts.push({
-            ...s,
-            sameRun: true,
-            held: { host: other, machine: s.machine, runId, holder: this.holder, acquiredAt: now, expiresAt: null },
-          });
-          continue;
-        }
-        wanted.set(s.machine, s.host);
-        const { rows } = await c.query('SELECT * FROM fleet_host_locks WHERE machine = $1', [s.machine]);
-        if (!rows[0]) continue;
-        const lock = toLock(rows[0] as Row);
-        const expired = lock.expiresAt !== null && lock.expiresAt <= now;
-        if (expired || (lock.runId === runId && lock.host === s.host)) continue;
-        conflicts.push({ ...s, held: lock, sameRun: lock.runId === runId });
-      }
+      const { rows } = await c.query('SELECT * FROM fleet_host_locks WHERE machine = ANY($1)', [
+        subjects.map((s) => s.machine),
+      ]);
+      const held = new Map((rows as unknown[]).map((r) => toLock(r)).map((l) => [l.machine, l] as const));
+      const conflicts = conflictsOf(subjects, held, runId, this.holder, now);
       if (conflicts.length) return { ok: false, conflicts };
       const expires = options.ttlMs === undefined ? null : now + options.ttlMs;
       for (const s of subjects)
@@ -167,7 +124,7 @@ export class PgFleetLock implements FleetLock {
         'SELECT * FROM fleet_host_locks WHERE expires_at IS NULL OR expires_at > $1 ORDER BY host, machine',
         [this.now()],
       );
-      return (rows as Row[]).map(toLock);
+      return rows.map(toLock);
     });
   }
 
@@ -182,7 +139,7 @@ export class PgFleetLock implements FleetLock {
       const { rows } = await c.query('SELECT * FROM fleet_down_slots WHERE cluster = $1 ORDER BY acquired_at, host', [
         cluster,
       ]);
-      const down = (rows as Row[]).map(toSlot);
+      const down = rows.map(toSlot);
       if (down.length >= maxDown || down.some((d) => d.host === host)) return { ok: false, cluster, maxDown, down };
       await c.query('INSERT INTO fleet_down_slots (cluster, host, run_id, acquired_at) VALUES ($1, $2, $3, $4)', [
         cluster,
@@ -205,7 +162,7 @@ export class PgFleetLock implements FleetLock {
       const { rows } = cluster
         ? await c.query('SELECT * FROM fleet_down_slots WHERE cluster = $1 ORDER BY acquired_at, host', [cluster])
         : await c.query('SELECT * FROM fleet_down_slots ORDER BY cluster, acquired_at, host');
-      return (rows as Row[]).map(toSlot);
+      return rows.map(toSlot);
     });
   }
 

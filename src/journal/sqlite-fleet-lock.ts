@@ -9,46 +9,11 @@ import type {
   DownSlot,
   FleetLock,
   HostLock,
-  LockConflict,
   LockOutcome,
   LockSubject,
   SlotOutcome,
 } from './fleet-lock.js';
-
-type Row = Record<string, unknown>;
-
-const toLock = (r: unknown): HostLock => {
-  const row = r as Row;
-  return {
-    host: String(row.host),
-    machine: String(row.machine),
-    runId: String(row.run_id),
-    holder: String(row.holder),
-    acquiredAt: Number(row.acquired_at),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-  };
-};
-
-const toSlot = (r: unknown): DownSlot => {
-  const row = r as Row;
-  return {
-    cluster: String(row.cluster),
-    host: String(row.host),
-    runId: String(row.run_id),
-    acquiredAt: Number(row.acquired_at),
-  };
-};
-
-/** Subjects without repeats (same host and machine). */
-function unique(subjects: LockSubject[]): LockSubject[] {
-  const seen = new Set<string>();
-  return subjects.filter((s) => {
-    const key = `${s.host}\0${s.machine}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
+import { conflictsOf, subjectsOf, toLock, toSlot } from './fleet-lock-rows.js';
 
 export class SqliteFleetLock implements FleetLock {
   private readonly holder = `${hostname()}:${process.pid}`;
@@ -65,31 +30,16 @@ export class SqliteFleetLock implements FleetLock {
     hosts: ReadonlyArray<string | LockSubject>,
     options: AcquireOptions = {},
   ): Promise<LockOutcome> {
-    const subjects = unique(hosts.map((h) => (typeof h === 'string' ? { host: h, machine: `name:${h}` } : h)));
+    const subjects = subjectsOf(hosts);
     const tx = this.db.transaction((): LockOutcome => {
       const now = this.now();
       const select = this.db.prepare('SELECT * FROM host_locks WHERE machine = ?');
-      const conflicts: LockConflict[] = [];
-      const wanted = new Map<string, string>();
+      const held = new Map<string, HostLock>();
       for (const s of subjects) {
-        // The same machine twice in one request: two names of this run for one machine.
-        const other = wanted.get(s.machine);
-        if (other !== undefined && other !== s.host) {
-          conflicts.push({
-            ...s,
-            sameRun: true,
-            held: { host: other, machine: s.machine, runId, holder: this.holder, acquiredAt: now, expiresAt: null },
-          });
-          continue;
-        }
-        wanted.set(s.machine, s.host);
         const row = select.get(s.machine);
-        if (!row) continue;
-        const lock = toLock(row);
-        const expired = lock.expiresAt !== null && lock.expiresAt <= now;
-        if (expired || (lock.runId === runId && lock.host === s.host)) continue;
-        conflicts.push({ ...s, held: lock, sameRun: lock.runId === runId });
+        if (row) held.set(s.machine, toLock(row));
       }
+      const conflicts = conflictsOf(subjects, held, runId, this.holder, now);
       if (conflicts.length) return { ok: false, conflicts };
       const upsert = this.db.prepare(
         `INSERT INTO host_locks (machine, host, run_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
