@@ -36,6 +36,20 @@ async function captureStdout(run: () => Promise<number>): Promise<{ code: number
   }
 }
 
+/** One host of a YAML inventory reaching a fleet host as the sudo user, with extra variable lines. */
+function inventoryHost(name: string, h: SshdFleet['hosts'][number], extra: string[], indent: string): string {
+  const vars = [
+    `ansible_host: ${h.address}`,
+    `ansible_port: ${h.port}`,
+    'ansible_user: rgops',
+    'ansible_become: true',
+    `ansible_ssh_private_key_file: ${fleet.clientKey}`,
+    `rollgate_known_hosts_file: ${fleet.knownHosts}`,
+    ...extra,
+  ];
+  return `${indent}${name}:\n` + vars.map((l) => `${indent}  ${l}\n`).join('');
+}
+
 describe('rollgate check against real sshd hosts (not hypervisors)', () => {
   it('gathers a snapshot in one command per host, as root and unprivileged, with unknown sources explained', async () => {
     const desired = desiredStateFrom('x', { passthrough_devices: ['8086:10d3'], iommu_mode: 'pt' }).desired;
@@ -72,18 +86,7 @@ describe('rollgate check against real sshd hosts (not hypervisors)', () => {
   it('prints JSON for every host through the CLI and writes one snapshot per host', async () => {
     const inv = join(dir, 'hosts.yml');
     const hostVars = (h: (typeof fleet.hosts)[number]) =>
-      `        ${h.name}:\n` +
-      [
-        `ansible_host: ${h.address}`,
-        `ansible_port: ${h.port}`,
-        'ansible_user: rgops',
-        'ansible_become: true',
-        `ansible_ssh_private_key_file: ${fleet.clientKey}`,
-        `rollgate_known_hosts_file: ${fleet.knownHosts}`,
-        'passthrough_devices: ["8086:10d3"]',
-      ]
-        .map((l) => `          ${l}\n`)
-        .join('');
+      inventoryHost(h.name, h, ['passthrough_devices: ["8086:10d3"]'], '        ');
     writeFileSync(inv, `all:\n  children:\n    hv:\n      hosts:\n${fleet.hosts.map(hostVars).join('')}`);
     const { code, out, err } = await captureStdout(() => main(['node', 'rollgate', 'check', '-i', inv, '--json']));
     expect(err).toBe('');
@@ -119,18 +122,7 @@ describe('rollgate check against real sshd hosts (not hypervisors)', () => {
     const pwned = join(dir, 'PWNED');
     const inv = join(dir, 'guests.yml');
     const host = (name: string, uri: string) =>
-      `    ${name}:\n` +
-      [
-        `ansible_host: ${h.address}`,
-        `ansible_port: ${h.port}`,
-        'ansible_user: rgops',
-        'ansible_become: true',
-        `ansible_ssh_private_key_file: ${fleet.clientKey}`,
-        `rollgate_known_hosts_file: ${fleet.knownHosts}`,
-        `rollgate_libvirt_uri: ${JSON.stringify(uri)}`,
-      ]
-        .map((l) => `      ${l}\n`)
-        .join('');
+      inventoryHost(name, h, [`rollgate_libvirt_uri: ${JSON.stringify(uri)}`], '    ');
     writeFileSync(
       inv,
       `all:\n  hosts:\n${host('hv-guests', `test://${node}`)}${host('hv-hostile', `test:///x'; touch ${pwned}; echo '$(touch ${pwned})`)}`,
