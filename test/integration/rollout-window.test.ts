@@ -42,6 +42,18 @@ const monday = (w: Partial<Parameters<typeof parseWindow>[0]>) =>
     }
   ).window;
 
+/** The CLI in this process, with what it writes to stderr. */
+async function cliStderr(argv: string[]): Promise<{ code: number; err: string }> {
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv), err: err.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
 async function rollout(
   window: MaintenanceWindow | undefined,
   clock: { now: () => number; sleep: (ms: number) => Promise<void> },
@@ -191,33 +203,25 @@ describe('a rollout inside a maintenance window', () => {
     writeFileSync(inv, `all:\n  hosts:\n${hosts.join('')}`);
     const play = join(dir, 'cli-play.yml');
     writeFileSync(play, '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
-    const err: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
-    let code: number;
-    try {
-      code = await main([
-        'node',
-        'rollgate',
-        'rollout',
-        play,
-        '-i',
-        inv,
-        '--journal',
-        join(dir, 'cli.db'),
-        '--reboot-days',
-        tomorrow!,
-        '--time-zone',
-        'UTC',
-        '--on-outside',
-        'stop',
-        '--json',
-      ]);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(code, err.join('')).toBe(7);
-    expect(err.join('')).toMatch(
+    const { code, err } = await cliStderr([
+      'node',
+      'rollgate',
+      'rollout',
+      play,
+      '-i',
+      inv,
+      '--journal',
+      join(dir, 'cli.db'),
+      '--reboot-days',
+      tomorrow!,
+      '--time-zone',
+      'UTC',
+      '--on-outside',
+      'stop',
+      '--json',
+    ]);
+    expect(code, err).toBe(7);
+    expect(err).toMatch(
       /rollgate rollout: stopped by the maintenance window: outside the maintenance window \(\w+ 00:00-00:00 UTC\); .*the hosts not started are untouched; run \S+ is marked interrupted: `rollgate resume \S+` inside the window goes on with them/,
     );
     for (const i of [0, 1])
@@ -229,29 +233,22 @@ describe('a rollout inside a maintenance window', () => {
     writeFileSync(inv, 'all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1}\n');
     const play = join(dir, 'play.yml');
     writeFileSync(play, '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
-    const err: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
-    try {
-      const code = await main([
-        'node',
-        'rollgate',
-        'rollout',
-        play,
-        '-i',
-        inv,
-        '--journal',
-        join(dir, 'j.db'),
-        '--start-time',
-        '7pm',
-        '--time-zone',
-        'Berlin',
-      ]);
-      expect(code).toBe(2);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(err.join('')).toBe(
+    const { code, err } = await cliStderr([
+      'node',
+      'rollgate',
+      'rollout',
+      play,
+      '-i',
+      inv,
+      '--journal',
+      join(dir, 'j.db'),
+      '--start-time',
+      '7pm',
+      '--time-zone',
+      'Berlin',
+    ]);
+    expect(code).toBe(2);
+    expect(err).toBe(
       '--time-zone: "Berlin" is not a time zone. write an IANA zone name, e.g. Europe/Berlin or UTC\n' +
         '--start-time: "7pm" is not a time of day. write HH:MM, e.g. 22:00\n',
     );
@@ -265,15 +262,18 @@ describe('a rollout inside a maintenance window', () => {
     );
     const play = join(dir, 'play.yml');
     writeFileSync(play, '- hosts: all\n  tasks:\n    - kernel_args: { present: [iommu=pt] }\n');
-    const err: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
-    try {
-      expect(await main(['node', 'rollgate', 'rollout', play, '-i', inv, '--journal', join(dir, 'j.db')])).toBe(2);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(err.join('')).toMatch(
+    const { code, err } = await cliStderr([
+      'node',
+      'rollgate',
+      'rollout',
+      play,
+      '-i',
+      inv,
+      '--journal',
+      join(dir, 'j.db'),
+    ]);
+    expect(code).toBe(2);
+    expect(err).toMatch(
       /bad-window\.yml:3:\d+: host hv1: rollgate_window: "Mars" is not a time zone\. write an IANA zone name/,
     );
   });
