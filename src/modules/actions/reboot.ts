@@ -16,8 +16,8 @@ import {
   drainPolicySchema,
   libvirtUriOf,
   planDrain,
+  readGuests,
   refusalMessage,
-  runningGuestsView,
   startGuests,
   virsh,
   type DrainPolicy,
@@ -83,7 +83,7 @@ export const reboot = defineHostModule({
       throw new ModuleFailure((err as Error).message);
     }
     const uri = libvirtUriOf(ctx.vars);
-    const view = await runningGuestsView(ctx.conn, uri).catch((err: Error) => {
+    const view = await readGuests(ctx.conn, uri).catch((err: Error) => {
       throw new ModuleFailure(`${err.message}; rollgate does not reboot a host whose guests it cannot see`);
     });
     const drain = planDrain(view, policy);

@@ -196,27 +196,6 @@ export function libvirtUriOf(vars: Record<string, unknown>): string | undefined 
   return typeof u === 'string' && u !== '' ? u : undefined;
 }
 
-/**
- * The running guests a reboot must deal with. No libvirt socket at all (virsh installed, no daemon) means no
- * libvirt guest can be running; any other failure to read them is an error (never "no guests").
- */
-export async function runningGuestsView(conn: Connection, uri: string | undefined): Promise<GuestsView> {
-  try {
-    return await readGuests(conn, uri);
-  } catch (err) {
-    if (/Failed to connect socket to '[^']*': No such file or directory/.test((err as Error).message))
-      return {
-        libvirt: false,
-        uri: uri ?? null,
-        domains: [],
-        nodeDevices: [],
-        nodeDevicesError: null,
-        vfioHolders: [],
-      };
-    throw err;
-  }
-}
-
 /** Free memory of a libvirt host, KiB (`virsh nodememstats`), or null when it cannot be read. */
 export async function freeMemoryKiB(conn: Connection, uri: string): Promise<number | null> {
   const r = await conn.exec(virsh(uri, 'nodememstats'), { timeoutMs: 60_000 });
