@@ -116,6 +116,8 @@ export interface VerificationCheck {
   required: boolean;
   expected: string;
   actual: string;
+  /** The snapshot lines that show `actual` (absent from journals written before checks kept them). */
+  evidence?: string[];
 }
 
 /** Staged rollout (issue 7): phases, batches, per-host steps, verification, rollback, needs a person. */

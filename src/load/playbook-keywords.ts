@@ -101,6 +101,8 @@ export const verificationCheckNames = [
   'driver',
   'vfio_in_initramfs',
   'dma_faults',
+  'findings',
+  'guest',
   'service',
 ] as const;
 

@@ -14,9 +14,11 @@ export interface Expectations {
   vfioInInitramfs?: boolean;
   /** vendor:device ids of the host's passthrough devices (their groups and drivers are watched). */
   passthroughIds: string[];
-  /** verify `iommu_enabled: true` / `interrupt_remapping: true`: required even when the host lacked them before. */
+  /** verify `iommu_enabled` / `interrupt_remapping`: required either way, whatever the host showed before. */
   iommuEnabled?: boolean;
   interruptRemapping?: boolean;
+  /** verify `no_error_findings: true`: no error finding on the booted host. */
+  noErrorFindings?: boolean;
 }
 
 export const noExpectations = (): Expectations => ({

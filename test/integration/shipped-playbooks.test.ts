@@ -198,7 +198,7 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     expect(stdout).toMatch(/TASK \[Boot with the new command line\] \*+\nchanged: \[h01\]/);
     const msg = verifyFailure(stdout, 'h01');
     expect(msg).toMatch(/^fatal: \[h01\]: FAILED! => h01: \d of 5 condition\(s\) do not hold:$/m);
-    expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found false$/m);
+    expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found disabled$/m);
     expect(msg).toMatch(/^ {2}- cmdline_present: wanted iommu=pt, found missing: iommu=pt\n {6}\/proc\/cmdline: /m);
     expect(msg).toMatch(/^ {2}- default_domain: wanted passthrough, found /m);
     expect(msg).toMatch(/^ {2}- interrupt_remapping: wanted true, found /m);
@@ -232,7 +232,7 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     expect(stdout).toMatch(/TASK \[Bind the devices to vfio-pci at boot\] \*+\nchanged: \[h02\]/);
     expect(stdout).toMatch(/TASK \[Rebuild the initramfs with the vfio modules in it\] \*+\n(changed|ok): \[h02\]/);
     const msg = verifyFailure(stdout, 'h02');
-    expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found false$/m);
+    expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found disabled$/m);
     expect(msg).toMatch(
       /^ {2}- drivers\[10de:1e87\]: wanted vfio-pci, found (no device 10de:1e87 on this host|unknown: .+)$/m,
     );
@@ -263,7 +263,7 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     expect(stdout).toMatch(/TASK \[The new kernel's initramfs carries the vfio modules\] \*+\n(changed|ok): \[h02\]/);
     const msg = verifyFailure(stdout, 'h02');
     expect(msg).toMatch(/^ {2}- kernel: wanted 6\.1\.0-51-test, found \S+\n {6}uname -r: /m);
-    expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found false$/m);
+    expect(msg).toMatch(/^ {2}- iommu_enabled: wanted true, found disabled$/m);
   });
 
   it('kernel-update.yml with the release installed but not running reboots into it again instead of "nothing to change"', async () => {
@@ -334,7 +334,7 @@ describe('shipped playbooks against real sshd hosts (not hypervisors)', () => {
     ).toMatchObject({
       status: 'skipped',
       message: expect.stringMatching(
-        /^check mode: not judged \(earlier changes were only previewed\); now h01: \d of 7 condition\(s\) do not hold:\n {2}- iommu_enabled: wanted true, found false\n/,
+        /^check mode: not judged \(earlier changes were only previewed\); now h01: \d of 7 condition\(s\) do not hold:\n {2}- iommu_enabled: wanted true, found disabled\n/,
       ),
     });
   });

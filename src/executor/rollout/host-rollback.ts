@@ -185,8 +185,10 @@ export async function settleOnKnownGood(h: HostCtx, conn: Connection, reason: st
     post,
     store.rec.expectations ?? noExpectations(),
     { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) },
-    d.settings.verifyWanted,
-    guestsAway(h),
+    {
+      wanted: d.settings.verifyWanted,
+      away: guestsAway(h),
+    },
   );
   const ok = verificationPassed(checks);
   d.emit({

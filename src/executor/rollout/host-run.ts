@@ -34,6 +34,7 @@ import { runPlayOnHost } from './play-on-host.js';
 import { trialReboot } from './trial-reboot.js';
 import { guestRefusal, guestsAway, startGuestsAgain } from './guests.js';
 import { verificationPassed, verifyBoot } from './verify.js';
+import { desiredStateFrom } from '../../modules/findings/desired.js';
 
 export type { HostRunDeps } from './host-context.js';
 export type { HostRunResult } from './host-rollback.js';
@@ -184,8 +185,11 @@ async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunRes
     post,
     expectations,
     { pre: store.rec.servicesPre ?? {}, post: await serviceStates(conn, d.settings.verifyServices) },
-    d.settings.verifyWanted,
-    guestsAway(h),
+    {
+      wanted: d.settings.verifyWanted,
+      away: guestsAway(h),
+      desired: desiredStateFrom(d.host.name, d.host.vars).desired,
+    },
   );
   const ok = verificationPassed(checks);
   d.emit({

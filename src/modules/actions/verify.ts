@@ -72,7 +72,8 @@ export const verify = defineControllerModule({
     if (args.drivers && typeof args.drivers === 'object')
       for (const [id, drv] of Object.entries(args.drivers)) exp.drivers[id.toLowerCase()] = String(drv);
     if (typeof args.vfio_in_initramfs === 'boolean') exp.vfioInInitramfs = args.vfio_in_initramfs;
-    if (args.iommu_enabled === true) exp.iommuEnabled = true;
-    if (args.interrupt_remapping === true) exp.interruptRemapping = true;
+    if (typeof args.iommu_enabled === 'boolean') exp.iommuEnabled = args.iommu_enabled;
+    if (typeof args.interrupt_remapping === 'boolean') exp.interruptRemapping = args.interrupt_remapping;
+    if (args.no_error_findings === true) exp.noErrorFindings = true;
   },
 });

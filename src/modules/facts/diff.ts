@@ -48,9 +48,16 @@ function companionsByDevice(s: HostSnapshot): Map<string, { group: number | null
   return m;
 }
 
+/** The same fault again: device, kind and the kernel's reason (not the address or the time). */
+function faultKind(f: DmaFault): string {
+  return `${f.device ?? '?'}|${f.kind}|${f.reason ?? f.code ?? ''}`;
+}
+
 /**
- * Faults in `after` that `before` did not show. After a reboot the kernel log starts over, so every fault of the
- * new boot is new; without a `before`, every fault of the current boot counts. `basis` says which applied.
+ * Faults in `after` that `before` did not show. In one boot, a fault is each line the kernel logged since `before`
+ * (the same fault logged again counts). After a reboot the kernel log starts over, so a fault of the new boot is
+ * new unless `before` showed one of the same device, kind and reason: a fault the host had before a change is not
+ * the change's doing. Without a `before`, every fault of the current boot counts. `basis` says which applied.
  */
 export function newFaults(
   before: HostSnapshot | undefined,
@@ -61,12 +68,14 @@ export function newFaults(
   if (!before)
     return { faults: fa, basis: 'no earlier snapshot to compare with: every fault of the current boot counts' };
   const [bb, ba] = [valueOf(before.bootId), valueOf(after.bootId)];
-  if (bb && ba && bb !== ba)
-    return {
-      faults: fa,
-      basis: `rebooted since the snapshot of ${before.collectedAt}: every fault of the new boot counts`,
-    };
   const fb = valueOf(before.faults);
+  if (bb && ba && bb !== ba && fb) {
+    const known = new Set(fb.map(faultKind));
+    return {
+      faults: fa.filter((f) => !known.has(faultKind(f))),
+      basis: `rebooted since the snapshot of ${before.collectedAt}: faults of the new boot whose device, kind and reason it did not show`,
+    };
+  }
   if (!fb)
     return {
       faults: fa,
