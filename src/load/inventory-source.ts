@@ -11,6 +11,7 @@ import { readYamlInventory } from './inventory-yaml.js';
 import { parseAddress } from './host-range.js';
 import { parseYaml, type YamlDocument } from './yaml.js';
 import { readInputFile } from './input-file.js';
+import { rememberVaultValues, wasVaulted } from './vault.js';
 import { walkDirectory } from './directory-walk.js';
 
 const yamlExtensions = ['.yml', '.yaml', '.json'];
@@ -94,6 +95,10 @@ function readFile(draft: InventoryDraft, file: string): void {
       return readYamlInventory(draft, doc);
   }
   readIniInventory(draft, text, file);
+  // An encrypted INI inventory: every value it set is a secret of the run (parseYaml does this for YAML).
+  if (wasVaulted(file))
+    for (const owner of [...draft.groups.values(), ...draft.hosts.values()])
+      for (const [k, v] of Object.entries(owner.vars)) if (owner.varOrigins[k]?.file === file) rememberVaultValues(v);
 }
 
 function readDirectory(draft: InventoryDraft, dir: string): void {

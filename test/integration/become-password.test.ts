@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -211,6 +212,29 @@ describe('giving sudo its password, on the command line and in the inventory', (
     }
     expect(runs.ask!.stderr).toContain('BECOME password: ');
     expect(leaked(...Object.values(runs))).toBe(false);
+  });
+
+  it('-K with --ask-vault-pass on a piped standard input: each prompt takes its own line', async () => {
+    const vaultPw = join(dir, 'vault-pw');
+    writeFileSync(vaultPw, 'vault-pass-typed\n', { mode: 0o600 });
+    const out = execFileSync('ansible-vault', ['encrypt_string', '--vault-password-file', vaultPw, 'a-vaulted-note'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const vaulted = inventory('vaulted.yml', FLEET_SUDO_PW_USER, [
+      `vaulted_note: ${out.slice(out.indexOf('!vault')).trimEnd()}`,
+    ]);
+    // Both answers arrive in one chunk, as `printf 'vault\nsudo\n' | rollgate ...` gives them.
+    const run = await rollgate(
+      ['exec', '-i', vaulted, '--ask-vault-pass', '--become', '-K', '--', 'id -u'],
+      noAgent,
+      `vault-pass-typed\n${FLEET_SUDO_PASSWORD}\n`,
+    );
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout.match(/\| ok \| rc=0/g)).toHaveLength(2);
+    expect(run.stderr).toContain('Vault password');
+    expect(run.stderr).toContain('BECOME password: ');
+    expect(leaked(run)).toBe(false);
   });
 
   it('a wrong password fails every host as a become error, without showing the password typed', async () => {

@@ -81,6 +81,12 @@ beforeAll(() => {
   ].join('\n');
   write('inline/hosts.yml', inlineInv + '\n');
   write('inline/group_vars/all.yml', 'gv_secret: ' + inline('inline-in-group-vars', '--vault-password-file', 'pw'));
+  // A whole encrypted INI inventory: a host variable and a group variable (no secret-looking names).
+  write(
+    'ini/hosts',
+    '[hv]\nhv4 ansible_host=127.0.0.1 bmc_login=ini-host-secret\n\n[hv:vars]\nsite_key=ini-group-secret\n',
+  );
+  vault(['encrypt', '--vault-password-file', 'pw', 'ini/hosts']);
   write(
     'play.yml',
     '- hosts: all\n  vars:\n    play_secret: ' +
@@ -146,6 +152,19 @@ describe('ansible-vault data made by the real ansible-vault', () => {
     expect(redactText('got prod-ipmi-pass and dev-ipmi-pass, s3cret-from-group-vars', secrets)).not.toMatch(
       /ipmi-pass|s3cret/,
     );
+  });
+
+  it('registers the values of an encrypted INI inventory too, and prints its --list as ansible-inventory does', async () => {
+    await useVault({ files: [join(dir, 'pw')] });
+    const inv = loadInventory(join(dir, 'ini/hosts'));
+    expect(vaultPlaintexts()).toEqual(expect.arrayContaining(['ini-host-secret', 'ini-group-secret']));
+    const secrets = runSecrets({ inventory: inv, plays: [], extraVars: {} });
+    expect(redactText('bmc ini-host-secret key ini-group-secret', secrets)).not.toMatch(/ini-(host|group)-secret/);
+    const args = ['-i', join(dir, 'ini/hosts'), '--list', '--vault-password-file', join(dir, 'pw')];
+    const ours = await cli(['inventory', ...args]);
+    expect(ours.err).toBe('');
+    const theirs = execFileSync('ansible-inventory', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(JSON.parse(ours.out)).toEqual(JSON.parse(theirs));
   });
 
   it('refuses a wrong password with a ConfigError naming the file, exit 2', async () => {
