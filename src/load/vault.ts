@@ -26,10 +26,28 @@ const NO_PASSWORD_HINT =
 let secrets: VaultSecret[] = [];
 let plaintexts: string[] = [];
 
+/** Inline `!vault` values decrypted: plaintext -> the vault data as written, for `inventory --list`. */
+let inlineData = new Map<string, string>();
+
 /** The passwords to try, in order (a secret whose id matches the data's vault id is tried first). */
 export function setVaultSecrets(list: readonly VaultSecret[]): void {
   secrets = [...list];
   plaintexts = [];
+  inlineData = new Map();
+}
+
+/** An inline `!vault` value was decrypted: remember it as a secret and what it was written as. */
+export function rememberInlineVault(plain: string, data: string): void {
+  plaintexts.push(plain);
+  inlineData.set(plain, data);
+}
+
+/**
+ * The vault data an inline `!vault` value was written as, when `value` is one's plaintext: ansible-inventory
+ * prints such values as `{"__ansible_vault": data}`, never decrypted (whole encrypted files it prints in clear).
+ */
+export function inlineVaultData(value: string): string | undefined {
+  return inlineData.get(value);
 }
 
 /** Every value decrypted so far: secrets of the run. */

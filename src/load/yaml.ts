@@ -20,7 +20,7 @@ import { ConfigError, type SourcePosition } from '../core/config-error.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { checkInputSize, readInputFile } from './input-file.js';
-import { decryptVault, rememberVaultValues, wasVaulted } from './vault.js';
+import { decryptVault, rememberInlineVault, rememberVaultValues, wasVaulted } from './vault.js';
 
 // PyYAML (and so Ansible) reads only these as booleans; YAML 1.1's y/Y/n/N stay strings (`y: 1` is the key "y").
 const pyyamlBooleans = new Map<string, boolean>(
@@ -54,7 +54,7 @@ const ANSIBLE_YAML_SCHEMA = new Schema([
 function openInlineVaults(value: unknown, path: YamlPath, doc: YamlDocument, depth = 0): unknown {
   if (value instanceof VaultedScalar) {
     const plain = decryptVault(value.data, doc.positionOf(path));
-    rememberVaultValues(plain);
+    rememberInlineVault(plain, value.data);
     return plain;
   }
   if (depth > 64 || value === null || typeof value !== 'object' || value instanceof Date) return value;

@@ -4,6 +4,7 @@
  */
 import type { Inventory } from '../load/inventory.js';
 import { byCodePoint } from '../load/group-vars.js';
+import { inlineVaultData } from '../load/vault.js';
 
 // ansible-inventory removes these (magic and internal variables) from what it prints.
 const internalVars = new Set([
@@ -62,8 +63,15 @@ export function inventoryList(inv: Inventory): Record<string, unknown> {
   return out;
 }
 
-/** A value as Python's json.dumps(AnsibleJSONEncoder) would show it: dates as ISO dates. */
+/**
+ * A value as Python's json.dumps(AnsibleJSONEncoder) would show it: dates as ISO dates, an inline `!vault` value
+ * as `{"__ansible_vault": data}` (its plaintext is never printed).
+ */
 function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const data = inlineVaultData(value);
+    return data === undefined ? value : { __ansible_vault: data };
+  }
   if (value instanceof Date) {
     const iso = value.toISOString();
     return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('.000Z', '+00:00').replace('Z', '+00:00');

@@ -80,7 +80,12 @@ beforeAll(() => {
     '    smtp_password: ' + inline('inline-prod-1.2', '--vault-id', 'prod@pw-prod').replace(/\n/g, '\n  '),
   ].join('\n');
   write('inline/hosts.yml', inlineInv + '\n');
-  write('inline/group_vars/all.yml', 'gv_secret: ' + inline('inline-in-group-vars', '--vault-password-file', 'pw'));
+  // Ends with its line break, as editors write files (js-yaml adds one to a file without it, PyYAML does not: a
+  // block scalar that ends such a file would differ by its last newline).
+  write(
+    'inline/group_vars/all.yml',
+    'gv_secret: ' + inline('inline-in-group-vars', '--vault-password-file', 'pw').trimEnd() + '\n',
+  );
   // A whole encrypted INI inventory: a host variable and a group variable (no secret-looking names).
   write(
     'ini/hosts',
@@ -152,6 +157,24 @@ describe('ansible-vault data made by the real ansible-vault', () => {
     expect(redactText('got prod-ipmi-pass and dev-ipmi-pass, s3cret-from-group-vars', secrets)).not.toMatch(
       /ipmi-pass|s3cret/,
     );
+  });
+
+  it('prints inline !vault values as ansible-inventory does: the vault data, never the plaintext', async () => {
+    const args = [
+      '-i',
+      join(dir, 'inline/hosts.yml'),
+      '--list',
+      '--vault-password-file',
+      join(dir, 'pw'),
+      '--vault-id',
+      `prod@${join(dir, 'pw-prod')}`,
+    ];
+    const ours = await cli(['inventory', ...args]);
+    expect(ours.err).toBe('');
+    expect(ours.out).not.toMatch(/inline-token-value|inline-prod-1\.2|inline-in-group-vars/);
+    expect(ours.out).toContain('"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256');
+    const theirs = execFileSync('ansible-inventory', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(JSON.parse(ours.out)).toEqual(JSON.parse(theirs));
   });
 
   it('registers the values of an encrypted INI inventory too, and prints its --list as ansible-inventory does', async () => {
