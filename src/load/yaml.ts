@@ -3,7 +3,9 @@
  * booleans) plus a map from each node's path to where it starts, so every later error can name file:line:col.
  */
 import {
+  CHOMPING_MODE,
   EVENT_ID,
+  SCALAR_STYLE,
   NOT_RESOLVED,
   Schema,
   YAML11_SCHEMA,
@@ -229,9 +231,39 @@ export function parseYaml(text: string, file: string, what = 'this file'): YamlD
       return { file, line: 1, column: 1 };
     },
   };
+  doc.value = finalBreakAsPyYaml(text, doc.value, scalars);
   if (text.includes('!vault')) doc.value = openInlineVaults(doc.value, [], doc);
   if (wasVaulted(file)) rememberVaultValues(doc.value);
   return doc;
+}
+
+/**
+ * js-yaml reads a file without a final line break as if it had one, so a block scalar (`|`, `>`, clip or keep)
+ * that ends the file gets a `\n` the file does not have; PyYAML, which Ansible uses, gives it none. Take it off
+ * that one scalar (the one whose text ends the file).
+ */
+function finalBreakAsPyYaml(text: string, value: unknown, scalars: Map<string, ScalarEvent>): unknown {
+  if (text === '' || text.endsWith('\n') || text.endsWith('\r')) return value;
+  let last: [string, ScalarEvent] | undefined;
+  for (const entry of scalars) if (!last || entry[1].valueEnd > last[1].valueEnd) last = entry;
+  if (!last) return value;
+  const [key, e] = last;
+  const block = e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK;
+  if (!block || e.chomping === CHOMPING_MODE.STRIP || text.slice(e.valueEnd).trim() !== '') return value;
+  const trim = (v: unknown): unknown =>
+    typeof v === 'string' && v.endsWith('\n')
+      ? v.slice(0, -1)
+      : v instanceof VaultedScalar && v.data.endsWith('\n')
+        ? new VaultedScalar(v.data.slice(0, -1))
+        : v;
+  const path = JSON.parse(key) as YamlPath;
+  if (path.length === 0) return trim(value);
+  let parent: unknown = value;
+  for (const step of path.slice(0, -1)) parent = (parent as Record<string | number, unknown> | null)?.[step];
+  const leaf = path[path.length - 1] as string | number;
+  if (parent !== null && typeof parent === 'object')
+    (parent as Record<string | number, unknown>)[leaf] = trim((parent as Record<string | number, unknown>)[leaf]);
+  return value;
 }
 
 function yamlHint(reason: string): string | undefined {

@@ -80,11 +80,10 @@ beforeAll(() => {
     '    smtp_password: ' + inline('inline-prod-1.2', '--vault-id', 'prod@pw-prod').replace(/\n/g, '\n  '),
   ].join('\n');
   write('inline/hosts.yml', inlineInv + '\n');
-  // Ends with its line break, as editors write files (js-yaml adds one to a file without it, PyYAML does not: a
-  // block scalar that ends such a file would differ by its last newline).
+  // No final line break: the block scalar ends the file (PyYAML then gives it no trailing newline).
   write(
     'inline/group_vars/all.yml',
-    'gv_secret: ' + inline('inline-in-group-vars', '--vault-password-file', 'pw').trimEnd() + '\n',
+    'gv_secret: ' + inline('inline-in-group-vars', '--vault-password-file', 'pw').trimEnd(),
   );
   // A whole encrypted INI inventory: a host variable and a group variable (no secret-looking names).
   write(
