@@ -8,17 +8,19 @@ import { Journal } from '../journal/journal.js';
 import { BUSY_BOUND_MS } from '../journal/journal-busy.js';
 import { JournalUnusableError, networkFsOf } from '../journal/journal-file.js';
 import { resolveJournalPath } from '../journal/journal-path.js';
+import { fleetLockFlag, fleetLockInUse } from './fleet-lock-option.js';
 
 const warned = new Set<string>();
 
 export function openJournal(flag: string | undefined): Journal {
   const path = resolveJournalPath(flag);
-  const fleetLockUrl = process.env.ROLLGATE_FLEET_LOCK_URL || undefined;
-  if (fleetLockUrl && !/^postgres(ql)?:\/\//.test(fleetLockUrl))
+  const given = fleetLockFlag() !== undefined ? '--fleet-lock' : 'ROLLGATE_FLEET_LOCK_URL';
+  const fleetLockUrl = fleetLockInUse();
+  if (fleetLockUrl !== undefined && !/^postgres(ql)?:\/\//.test(fleetLockUrl))
     throw new ConfigError([
       {
-        message: 'ROLLGATE_FLEET_LOCK_URL is not a PostgreSQL connection string',
-        hint: 'write e.g. ROLLGATE_FLEET_LOCK_URL=postgres://rollgate@db.example/rollgate, or unset it to keep the lock in the journal',
+        message: `${given} is not a PostgreSQL connection string`,
+        hint: `write e.g. ${given === '--fleet-lock' ? '--fleet-lock ' : 'ROLLGATE_FLEET_LOCK_URL='}postgres://rollgate@db.example/rollgate, or leave it out to keep the lock in the journal`,
       },
     ]);
   let journal: Journal;

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { addVaultOptions } from './vault-options.js';
+import { addFleetLockOption } from './fleet-lock-option.js';
 import { ConfigError } from '../core/config-error.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { JournalBusyError } from '../journal/journal-busy.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[], register: RegisterCommands = register
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   addVaultOptions(program);
+  addFleetLockOption(program);
   let exitCode = 0;
   await register(
     program,

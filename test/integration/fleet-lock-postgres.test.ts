@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { FLEET_ADMIN_USER, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { startFleet } from './support/module-host.js';
 import { rollgate } from './support/cli.js';
+import { Journal } from '../../src/journal/journal.js';
+import { fleetLockShown } from '../../src/cli/fleet-lock-option.js';
 
 let server: TestPostgres;
 let n = 0;
@@ -127,11 +129,64 @@ describe('the CLI with ROLLGATE_FLEET_LOCK_URL: two controllers, two journals, o
     expect(ran.code, ran.stderr).toBe(0);
     // Its locks were taken and released in PostgreSQL: nothing is left behind.
     expect(await other.listHostLocks()).toEqual([]);
+    // The same lock through --fleet-lock (no environment variable), from a controller with another journal.
+    expect(
+      (await other.acquireHostLocks('run-of-site-c', [{ host: h.name, machine: `addr:127.0.0.1:${h.port}` }])).ok,
+    ).toBe(true);
+    const byFlag = await rollgate(['run', play, '-i', inv, '--journal', join(dir, 'c.db'), '--fleet-lock', url]);
+    expect(byFlag.code, byFlag.stderr).toBe(5);
+    expect(byFlag.stderr).toMatch(/is locked by run run-of-site-c/);
+    await other.releaseHostLocks('run-of-site-c');
     await other.close();
+    const badFlag = await rollgate(['run', play, '-i', inv, '--journal', join(dir, 'c.db'), '--fleet-lock', 'x']);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/--fleet-lock is not a PostgreSQL connection string/);
     const bad = await rollgate(['run', play, '-i', inv, '--journal', join(dir, 'a.db')], {
       ROLLGATE_FLEET_LOCK_URL: 'mysql://x',
     });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/ROLLGATE_FLEET_LOCK_URL is not a PostgreSQL connection string/);
   }, 120_000);
+});
+
+describe('resume under the fleet lock the rollout started with', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rg-pglock-resume-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A rollout run as `rollgate rollout` journals it (killed before it did anything), under `fleetLock` or none. */
+  function rolloutRun(file: string, fleetLock?: string): string {
+    const journal = Journal.open(join(dir, file));
+    try {
+      return journal.createRun({
+        kind: 'rollout',
+        playbook: join(dir, 'play.yml'),
+        inventory: [join(dir, 'hosts.yml')],
+        options: { extraVars: {}, connection: {}, ...(fleetLock ? { fleetLock } : {}) },
+      }).id;
+    } finally {
+      journal.close();
+    }
+  }
+
+  it('refuses a resume without the run lock (or with one the run did not use), naming the lock to give', async () => {
+    const url = await freshDb();
+    const shown = fleetLockShown(`${url}`.replace('postgres://rollgate@', 'postgres://rollgate:s3cret@'));
+    expect(shown).not.toContain('s3cret');
+    const shared = rolloutRun('shared.db', shown);
+    const none = await rollgate(['resume', shared, '--journal', join(dir, 'shared.db')], {
+      ROLLGATE_FLEET_LOCK_URL: '',
+    });
+    expect(none.code, none.stderr).toBe(2);
+    expect(none.stderr).toContain(
+      `run ${shared} holds its hosts in the fleet lock at ${shown}; this resume has no fleet lock`,
+    );
+    expect(none.stderr).toContain(`rollgate resume ${shared} --fleet-lock ${shown}`);
+    const local = rolloutRun('local.db');
+    const other = await rollgate(['resume', local, '--journal', join(dir, 'local.db'), '--fleet-lock', url]);
+    expect(other.code, other.stderr).toBe(2);
+    expect(other.stderr).toContain(`run ${local} kept its host locks in this controller's journal`);
+  });
 });

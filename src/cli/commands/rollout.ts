@@ -30,6 +30,7 @@ import type { SetExitCode } from './index.js';
 import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
 import { windowFlagsOf, windowInputOf, windowOf, windowOptions, type WindowOptions } from '../window-options.js';
 import { rememberedConnection, resumedConnection, type RememberedConnection } from '../remembered-connection.js';
+import { fleetLockInUse, fleetLockShown } from '../fleet-lock-option.js';
 
 const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 
@@ -166,6 +167,7 @@ async function execute(
     // A resumed host must still be the machine the run changed: a name that now points elsewhere is refused here.
     const moved = opts.runId && !opts.force ? movedHosts(journal, opts.runId, targets, inv.hosts) : [];
     if (moved.length) throw new ConfigError(moved);
+    const fleetLock = fleetLockInUse();
     const runId =
       opts.runId ??
       journal.createRun({
@@ -181,6 +183,8 @@ async function execute(
           bootTimeout: settings.bootTimeoutSec,
           ...(windowInput ? { window: windowInput } : {}),
           connection: rememberedConnection(opts),
+          // Which fleet lock holds its hosts (no password): resume must use the same one.
+          ...(fleetLock ? { fleetLock: fleetLockShown(fleetLock) } : {}),
         },
       }).id;
     const approvals =
@@ -330,6 +334,8 @@ A host whose inventory entry now points to another address (exit 2) or that pres
 touched) is refused unless --force. It logs in as the run did: its --ssh-config, --connect-timeout and
 --become-password-file are kept with the run (paths, never a password) and used unless given again; a run started
 with -K needs -K (or a password file) again; --accept-new-host-keys is never carried over.
+A run started under a shared fleet lock (--fleet-lock, ROLLGATE_FLEET_LOCK_URL) resumes only under the same one
+(exit 2 otherwise): its host locks and cluster down-slots are there.
 
 ${EXIT_HELP}
 `,
@@ -355,7 +361,9 @@ ${EXIT_HELP}
         bootTimeout?: number;
         window?: WindowInput;
         connection?: RememberedConnection;
+        fleetLock?: string;
       };
+      sameFleetLock(runId, o.fleetLock);
       const [{ parseExtraVars }, { REDACTED }] = await Promise.all([
         import('../../load/extra-vars.js'),
         import('../../journal/redact.js'),
@@ -393,4 +401,25 @@ ${EXIT_HELP}
       );
     });
   windowOptions(resume);
+}
+
+/**
+ * A rollout resumes under the fleet lock it started with: its host locks and cluster down-slots are there, and a
+ * resume under another lock would neither see nor release them.
+ */
+function sameFleetLock(runId: string, was: string | undefined): void {
+  const now = fleetLockInUse();
+  const shown = now === undefined ? undefined : fleetLockShown(now);
+  if (shown === was) return;
+  throw new ConfigError([
+    was === undefined
+      ? {
+          message: `run ${runId} kept its host locks in this controller's journal, not in the fleet lock at ${shown}`,
+          hint: `resume it without --fleet-lock and without ROLLGATE_FLEET_LOCK_URL`,
+        }
+      : {
+          message: `run ${runId} holds its hosts in the fleet lock at ${was}${shown ? `, not ${shown}` : '; this resume has no fleet lock and would not see them'}`,
+          hint: `resume it with the same lock: rollgate resume ${runId} --fleet-lock ${was} (the password from PGPASSWORD or ~/.pgpass), or set ROLLGATE_FLEET_LOCK_URL`,
+        },
+  ]);
 }

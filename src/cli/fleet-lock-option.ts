@@ -1,0 +1,38 @@
+/**
+ * `--fleet-lock URL` on the program, so every command that opens the journal takes it (before or after the command
+ * name): the fleet lock several controllers share in PostgreSQL, ahead of ROLLGATE_FLEET_LOCK_URL (journal-open.ts).
+ * Kept apart from journal-open.ts so that declaring the option does not load the journal's SQLite.
+ */
+import { Option, type Command } from 'commander';
+
+let given: string | undefined;
+
+/** The `--fleet-lock` of this invocation, once its command is about to run. */
+export const fleetLockFlag = (): string | undefined => given;
+
+/** The shared fleet lock this invocation uses: --fleet-lock, else ROLLGATE_FLEET_LOCK_URL; none: the journal's. */
+export const fleetLockInUse = (): string | undefined => given ?? (process.env.ROLLGATE_FLEET_LOCK_URL || undefined);
+
+/** A fleet lock URL as a run keeps it (for resume to compare): without its password. */
+export function fleetLockShown(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/^([^:/]+:\/\/[^:@/]*):[^@/]*@/, '$1@');
+  }
+}
+
+export function addFleetLockOption(program: Command): void {
+  program
+    .addOption(
+      new Option(
+        '--fleet-lock <url>',
+        'PostgreSQL URL of the fleet lock several controllers share (default $ROLLGATE_FLEET_LOCK_URL; else the journal keeps it)',
+      ),
+    )
+    .hook('preAction', (root) => {
+      given = root.opts<{ fleetLock?: string }>().fleetLock;
+    });
+}
