@@ -76,6 +76,45 @@ export interface Claim {
 }
 
 const claimsDir = (settings: LabSettings) => join(settings.stateDir, 'claims');
+
+/** The highest priority a scenario has (the rollback paths). */
+export const TOP_PRIORITY = 2;
+/**
+ * How long after the lab came up requests below TOP_PRIORITY are not served: every e2e file asks at once, but a
+ * file whose scenarios run concurrently registers them a moment later than a file with one, and a lower-priority
+ * scenario served first keeps its hosts for its whole run (a CI run then skipped the rollback paths by budget
+ * while onboarding and kernel updates ran).
+ */
+export const SETTLE_MS = 60_000;
+const openFile = (settings: LabSettings) => join(settings.stateDir, 'claims-open');
+
+/** The lab is up and scenarios may claim it: the settling window starts now (once per lab start). */
+export function markLabOpen(settings: LabSettings): void {
+  try {
+    writeFileSync(openFile(settings), String(Date.now()), { flag: 'wx' });
+  } catch {
+    // already open: the first file to see the lab up set the time
+  }
+}
+
+/** Forget when the lab opened (a new run's first file sets it again). */
+export function clearLabOpen(settings: LabSettings): void {
+  rmSync(openFile(settings), { force: true });
+}
+
+/** Whether `req` must wait for the settling window to end (opened: when the lab opened, epoch ms). */
+export function settling(req: Pick<ClaimRequest, 'priority'>, opened: number | undefined, now: number): boolean {
+  return (req.priority ?? 0) < TOP_PRIORITY && opened !== undefined && now < opened + SETTLE_MS;
+}
+
+function openedAt(settings: LabSettings): number | undefined {
+  try {
+    const at = Number(readFileSync(openFile(settings), 'utf8'));
+    return Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const claimFile = (settings: LabSettings, host: string) => join(claimsDir(settings), host);
 export const dirtyFile = (vm: VmRecord) => join(vm.dir, 'dirty');
 
@@ -235,39 +274,42 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
         throw new BudgetSpent(spent);
       }
       const costs = await hostCosts(settings);
-      const picked = await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
-        const state = readLabState(paths);
-        if (!state) throw new Error('the e2e lab is not up');
-        const free = hostNames(state)
-          .filter((h) => !claimedByLiveProcess(settings, h))
-          .map((h) => {
-            const vm = state.hosts[h]!;
-            return {
-              name: h,
-              iommu: vm.iommu,
-              dirty: existsSync(dirtyFile(vm)),
-              index: vm.index,
-              restorable: costs.get(h) !== 'cold',
-            };
-          });
-        const queue = readQueue(settings);
-        const mine = queue.findIndex((t) => t.file === ticket);
-        const hosts =
-          mine < 0
-            ? pickHosts(free, req)
-            : pickInTurn(
-                free,
-                queue.map((t) => t.req),
-                mine,
+      const wait = settling(req, openedAt(settings), Date.now());
+      const picked = wait
+        ? undefined
+        : await withLockFile(join(settings.stateDir, 'claims.lock'), 60_000, 'claim lab hosts', async () => {
+            const state = readLabState(paths);
+            if (!state) throw new Error('the e2e lab is not up');
+            const free = hostNames(state)
+              .filter((h) => !claimedByLiveProcess(settings, h))
+              .map((h) => {
+                const vm = state.hosts[h]!;
+                return {
+                  name: h,
+                  iommu: vm.iommu,
+                  dirty: existsSync(dirtyFile(vm)),
+                  index: vm.index,
+                  restorable: costs.get(h) !== 'cold',
+                };
+              });
+            const queue = readQueue(settings);
+            const mine = queue.findIndex((t) => t.file === ticket);
+            const hosts =
+              mine < 0
+                ? pickHosts(free, req)
+                : pickInTurn(
+                    free,
+                    queue.map((t) => t.req),
+                    mine,
+                  );
+            if (hosts) leaveQueue();
+            for (const h of hosts ?? [])
+              writeFileSync(
+                claimFile(settings, h),
+                JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }),
               );
-        if (hosts) leaveQueue();
-        for (const h of hosts ?? [])
-          writeFileSync(
-            claimFile(settings, h),
-            JSON.stringify({ pid: process.pid, label: req.label, at: new Date().toISOString() }),
-          );
-        return hosts;
-      });
+            return hosts;
+          });
       if (picked) {
         if (waitedSince)
           console.info(

@@ -33,7 +33,7 @@ import { labSettings, type LabSettings } from '../../src/lab/settings.js';
 import { labTarget, waitForSsh, type Ready } from '../../src/lab/ssh-ready.js';
 import { hostNames, labPaths, readLabState, type LabPaths, type LabState, type VmRecord } from '../../src/lab/state.js';
 import { vmPid } from '../../src/lab/vm.js';
-import { claimHosts, dirtyFile, type Claim, type ClaimRequest } from './lab-claims.js';
+import { claimHosts, dirtyFile, markLabOpen, type Claim, type ClaimRequest } from './lab-claims.js';
 import { QmpPowerDriver } from '../../src/power/qmp.js';
 import { Journal } from '../../src/journal/journal.js';
 import { JOURNAL } from './rollout-support.js';
@@ -143,6 +143,7 @@ export async function ensureLab(): Promise<Lab> {
   }
   const state = readLabState(paths);
   if (!state) throw new Error(`the e2e lab did not come up (${paths.stateFile})`);
+  markLabOpen(settings);
   const vm = (host: string) => {
     const v = state.hosts[host];
     if (!v) throw new Error(`no lab host ${host}`);

@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabSettings } from '../../src/lab/settings.js';
-import { BudgetSpent, budgetNote, claimHosts, inServiceOrder, pickHosts, pickInTurn, setAside } from '../e2e/lab-claims.js';
+import {
+  BudgetSpent,
+  SETTLE_MS,
+  budgetNote,
+  claimHosts,
+  inServiceOrder,
+  pickHosts,
+  pickInTurn,
+  setAside,
+  settling,
+} from '../e2e/lab-claims.js';
 
 const lab = (dirty: string[] = [], only?: string[]) =>
   ['lab1', 'lab2', 'lab3', 'lab4', 'lab5', 'lab6']
@@ -128,5 +138,17 @@ describe('the order requests are served in', () => {
       'rollout-main',
       'lab self-test',
     ]);
+  });
+});
+
+describe('the settling window after the lab comes up', () => {
+  it('holds requests below the rollback paths for a minute, so that the rollback paths are served first', () => {
+    const opened = 1_000_000;
+    expect(settling({ priority: 1 }, opened, opened + 5_000)).toBe(true);
+    expect(settling({}, opened, opened + SETTLE_MS - 1)).toBe(true);
+    expect(settling({ priority: 2 }, opened, opened + 5_000)).toBe(false);
+    expect(settling({ priority: 1 }, opened, opened + SETTLE_MS)).toBe(false);
+    // No opening time known (a lab up before this run, a run without the harness): nothing waits.
+    expect(settling({ priority: 0 }, undefined, opened)).toBe(false);
   });
 });
