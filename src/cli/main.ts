@@ -22,6 +22,8 @@ export async function main(argv: string[], register: RegisterCommands = register
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    // Each command's --help also lists the program's options it takes (vault passwords, --fleet-lock).
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   addVaultOptions(program);
   addFleetLockOption(program);

@@ -64,6 +64,8 @@ describe('rollgate rollout refuses bad input before any host', () => {
     const help = await rollgate(['rollout', '--help']);
     expect(help.stdout).toContain('6  a host needs a person');
     expect(help.stdout).toContain('3  a host was rolled back to its verified previous state');
+    // The program's options each command takes are in its own help too.
+    expect(help.stdout).toMatch(/Global Options:[\s\S]*--vault-password-file[\s\S]*--fleet-lock <url>/);
   });
 });
 
