@@ -1,9 +1,11 @@
 /**
  * `--fleet-lock URL` on the program, so every command that opens the journal takes it (before or after the command
  * name): the fleet lock several controllers share in PostgreSQL, ahead of ROLLGATE_FLEET_LOCK_URL (journal-open.ts).
- * Kept apart from journal-open.ts so that declaring the option does not load the journal's SQLite.
+ * Kept apart from journal-open.ts so that declaring the option does not load the journal's SQLite. Also the rule that
+ * a rollout resumes under the lock it started with.
  */
 import { Option, type Command } from 'commander';
+import { ConfigError } from '../core/config-error.js';
 
 let given: string | undefined;
 
@@ -35,4 +37,25 @@ export function addFleetLockOption(program: Command): void {
     .hook('preAction', (root) => {
       given = root.opts<{ fleetLock?: string }>().fleetLock;
     });
+}
+
+/**
+ * A rollout resumes under the fleet lock it started with: its host locks and cluster down-slots are there, and a
+ * resume under another lock would neither see nor release them.
+ */
+export function sameFleetLock(runId: string, was: string | undefined): void {
+  const now = fleetLockInUse();
+  const shown = now === undefined ? undefined : fleetLockShown(now);
+  if (shown === was) return;
+  throw new ConfigError([
+    was === undefined
+      ? {
+          message: `run ${runId} kept its host locks in this controller's journal, not in the fleet lock at ${shown}`,
+          hint: `resume it without --fleet-lock and without ROLLGATE_FLEET_LOCK_URL`,
+        }
+      : {
+          message: `run ${runId} holds its hosts in the fleet lock at ${was}${shown ? `, not ${shown}` : '; this resume has no fleet lock and would not see them'}`,
+          hint: `resume it with the same lock: rollgate resume ${runId} --fleet-lock ${was} (the password from PGPASSWORD or ~/.pgpass), or set ROLLGATE_FLEET_LOCK_URL`,
+        },
+  ]);
 }

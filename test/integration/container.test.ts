@@ -112,41 +112,25 @@ function runImage(args: string[], opts: { journal?: string; env?: Record<string,
   ]);
 }
 
+/** A command other than rollgate in the image, without a network. */
+const inImage = (entrypoint: string, ...args: string[]) =>
+  podman(['run', '--rm', '--network', 'none', '--entrypoint', entrypoint, IMAGE, ...args]);
+
 describe('the controller image (docker/Dockerfile) under podman', () => {
   it('runs rollgate as uid 10001 with OpenSSH and ipmitool, the journal path on its volume', async () => {
-    const id = await podman(['run', '--rm', '--network', 'none', '--entrypoint', 'id', IMAGE, '-u']);
+    const id = await inImage('id', '-u');
     expect(id.stdout.trim(), id.stderr).toBe(String(UID));
     const version = await runImage(['--version']);
     expect(version.code, version.stderr).toBe(0);
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toContain(pkg.version);
-    const tools = await podman([
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      '--entrypoint',
-      'sh',
-      IMAGE,
-      '-c',
-      'ssh -V 2>&1; ipmitool -V; echo $ROLLGATE_JOURNAL',
-    ]);
+    const tools = await inImage('sh', '-c', 'ssh -V 2>&1; ipmitool -V; echo $ROLLGATE_JOURNAL');
     expect(tools.code, tools.stderr).toBe(0);
     expect(tools.stdout).toMatch(/OpenSSH_/);
     expect(tools.stdout).toMatch(/ipmitool version/);
     expect(tools.stdout).toContain('/var/lib/rollgate/journal.db');
     // Development dependencies were pruned: the image carries what runs, not the test tools.
-    const pruned = await podman([
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      '--entrypoint',
-      'sh',
-      IMAGE,
-      '-c',
-      'ls /opt/rollgate/node_modules',
-    ]);
+    const pruned = await inImage('sh', '-c', 'ls /opt/rollgate/node_modules');
     expect(pruned.stdout).toMatch(/^better-sqlite3$/m);
     expect(pruned.stdout).not.toMatch(/^(vitest|typescript)$/m);
   });

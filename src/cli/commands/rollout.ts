@@ -30,7 +30,7 @@ import type { SetExitCode } from './index.js';
 import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
 import { windowFlagsOf, windowInputOf, windowOf, windowOptions, type WindowOptions } from '../window-options.js';
 import { rememberedConnection, resumedConnection, type RememberedConnection } from '../remembered-connection.js';
-import { fleetLockInUse, fleetLockShown } from '../fleet-lock-option.js';
+import { fleetLockInUse, fleetLockShown, sameFleetLock } from '../fleet-lock-option.js';
 
 const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 
@@ -401,25 +401,4 @@ ${EXIT_HELP}
       );
     });
   windowOptions(resume);
-}
-
-/**
- * A rollout resumes under the fleet lock it started with: its host locks and cluster down-slots are there, and a
- * resume under another lock would neither see nor release them.
- */
-function sameFleetLock(runId: string, was: string | undefined): void {
-  const now = fleetLockInUse();
-  const shown = now === undefined ? undefined : fleetLockShown(now);
-  if (shown === was) return;
-  throw new ConfigError([
-    was === undefined
-      ? {
-          message: `run ${runId} kept its host locks in this controller's journal, not in the fleet lock at ${shown}`,
-          hint: `resume it without --fleet-lock and without ROLLGATE_FLEET_LOCK_URL`,
-        }
-      : {
-          message: `run ${runId} holds its hosts in the fleet lock at ${was}${shown ? `, not ${shown}` : '; this resume has no fleet lock and would not see them'}`,
-          hint: `resume it with the same lock: rollgate resume ${runId} --fleet-lock ${was} (the password from PGPASSWORD or ~/.pgpass), or set ROLLGATE_FLEET_LOCK_URL`,
-        },
-  ]);
 }
