@@ -14,7 +14,7 @@ import { describeConflicts } from '../journal/run-life.js';
 import { undoHasWork } from '../modules/undo.js';
 import { HostSession } from './host-session.js';
 import { addressSubjects } from './machine-identity.js';
-import { RunControl } from './run-control.js';
+import { beginNewRun } from './run-record.js';
 import { runPlay, type Opener } from './play-run.js';
 import { guardRun, runSecrets } from './run-secrets.js';
 import type { SecretSet } from '../secrets/secret-set.js';
@@ -74,29 +74,30 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
     input.secrets ??
     runSecrets({ inventory: input.inventory, plays: plan.plays.map((p) => p.play), extraVars: options.extraVars });
   guardRun(secrets, journal, bus);
-  const run = journal.createRun({
-    kind: options.check ? 'check' : 'run',
-    playbook: input.playbookPath,
-    inventory: input.inventorySources,
-    ...(input.limit ? { limit: input.limit } : {}),
-    options: {
-      check: options.check,
-      diff: options.diff,
-      tags: input.tags ?? [],
-      skipTags: input.skipTags ?? [],
-      extraVars: Object.keys(options.extraVars),
+  const run = beginNewRun(
+    journal,
+    {
+      kind: options.check ? 'check' : 'run',
+      playbook: input.playbookPath,
+      inventory: input.inventorySources,
+      ...(input.limit ? { limit: input.limit } : {}),
+      options: {
+        check: options.check,
+        diff: options.diff,
+        tags: input.tags ?? [],
+        skipTags: input.skipTags ?? [],
+        extraVars: Object.keys(options.extraVars),
+      },
     },
-  });
-  const held = RunControl.take(journal, run.id, input.stop);
-  if (!held.ok) throw new Error(`a new run ${run.id} already had a lease: ${held.message}`);
-  const control = held.control;
+    input.stop,
+  );
+  const control = run.control;
   const lock = journal.fleetLock();
   if (!options.check) {
     // Every host's address first, all or nothing; each host key right after its handshake (play-run.ts).
     const got = await lock.acquireHostLocks(run.id, addressSubjects(plan.hosts.map((n) => input.targets.get(n)!)));
     if (!got.ok) {
-      journal.finishRun(run.id, 'failed');
-      control.release();
+      run.end('failed');
       throw new HostsLockedError(`hosts locked:\n${describeConflicts(journal, got.conflicts)}`);
     }
   }
@@ -159,8 +160,7 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
       : s.state;
   for (const s of sessions.values()) journal.setHostStatus(run.id, s.name, statusOf(s), s.reason);
   bus.emit({ type: 'play.recap', at: Date.now(), hosts: recap });
-  journal.finishRun(run.id, interrupted ? 'interrupted' : failed || unreachable ? 'failed' : 'succeeded');
-  control.release();
+  run.end(interrupted ? 'interrupted' : failed || unreachable ? 'failed' : 'succeeded');
   // A host that failed after a change is left half-changed: name the undo that puts it back.
   const undoHosts = options.check
     ? []

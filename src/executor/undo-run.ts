@@ -15,7 +15,7 @@ import { thisController } from '../journal/run-lease.js';
 import { applyUndos, type UndoEntry, type UndoReport } from '../modules/undo.js';
 import { runOnFleet, type FleetOptions } from './fleet.js';
 import { addressSubjects, claimingOpener } from './machine-identity.js';
-import { RunControl } from './run-control.js';
+import { beginNewRun } from './run-record.js';
 import { openSsh } from './connections.js';
 
 /** not_started: the undo was interrupted (SIGINT / SIGTERM) before this host's turn. */
@@ -100,10 +100,8 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
   checkRunnable(journal, journal.getRun(runId), runId, input.force ?? false);
   const hosts = input.targets.map((t) => t.name);
   const lock = journal.fleetLock();
-  const undo = journal.createRun({ kind: 'undo', parentRunId: runId, options: { hosts } });
-  const held = RunControl.take(journal, undo.id, input.stop);
-  if (!held.ok) throw new Error(`a new undo run ${undo.id} already had a lease: ${held.message}`);
-  const control = held.control;
+  const undo = beginNewRun(journal, { kind: 'undo', parentRunId: runId, options: { hosts } }, input.stop);
+  const control = undo.control;
   const subjects = addressSubjects(input.targets);
   let locked = await lock.acquireHostLocks(undo.id, subjects);
   if (!locked.ok && locked.conflicts.every((c) => c.held.runId === runId)) {
@@ -112,8 +110,7 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
     locked = await lock.acquireHostLocks(undo.id, subjects);
   }
   if (!locked.ok) {
-    journal.finishRun(undo.id, 'failed');
-    control.release();
+    undo.end('failed');
     throw new UndoRefused(`hosts locked:\n${describeConflicts(journal, locked.conflicts)}`);
   }
   const claim = { journal, lock, runId: undo.id, recordedIn: runId, ...(input.force ? { force: true } : {}) };
@@ -169,7 +166,7 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
     );
     for (const r of results) journal.setHostStatus(undo.id, r.host, r.status, r.message);
     const allDone = results.every((r) => r.status === 'undone' || r.status === 'nothing_to_undo');
-    journal.finishRun(undo.id, control.stopReason ? 'interrupted' : allDone ? 'succeeded' : 'failed');
+    undo.finish(control.stopReason ? 'interrupted' : allDone ? 'succeeded' : 'failed');
     if (
       allDone &&
       runHosts(journal, runId).every((h) => journal.undoableSteps(runId, h).length === 0) &&
@@ -180,6 +177,6 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
     return { undoRunId: undo.id, hosts: results, ...(control.stopReason ? { interrupted: control.stopReason } : {}) };
   } finally {
     await lock.releaseHostLocks(undo.id);
-    control.release();
+    undo.release();
   }
 }

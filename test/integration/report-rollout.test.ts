@@ -88,7 +88,7 @@ describe('rollgate report from a real rollout', () => {
     const journal = Journal.open(path);
     const runId = journal.createRun({ kind: 'rollout', playbook: join(dir, 'play.yml') }).id;
     const bus = new EventBus();
-    bus.on((e) => journal.addEvent(runId, e)); // as `rollgate rollout` journals every event
+    // runRollout journals every event of the run, as `rollgate rollout` does.
     const out = await runRollout({
       journal,
       runId,

@@ -150,9 +150,10 @@ async function execute(
   const hosts = planned.hosts.map((n) => inv.hosts.get(n)!);
   const power = powerDriversFor(hosts, { locate: (host, path) => inv.hosts.get(host)?.varOrigins[path[0] as string] });
   await checkClusterCaps(inv, planned.hosts);
-  const [{ onInterrupt }, { runRollout }, { movedHosts }, { runSecrets }] = await Promise.all([
+  const [{ onInterrupt }, { runRollout }, { rolloutRecord }, { movedHosts }, { runSecrets }] = await Promise.all([
     import('../interrupts.js'),
     import('../../executor/rollout/rollout.js'),
+    import('../../executor/run-record.js'),
     import('../../executor/machine-identity.js'),
     import('../../executor/run-secrets.js'),
   ]);
@@ -168,25 +169,22 @@ async function execute(
     const moved = opts.runId && !opts.force ? movedHosts(journal, opts.runId, targets, inv.hosts) : [];
     if (moved.length) throw new ConfigError(moved);
     const fleetLock = fleetLockInUse();
-    const runId =
-      opts.runId ??
-      journal.createRun({
-        kind: 'rollout',
-        playbook: resolve(opts.playbook),
-        inventory: opts.inventory,
-        ...(opts.limit ? { limit: opts.limit } : {}),
-        // Extra vars are kept for resume; secret values are not (resume asks for them again).
-        options: {
-          tags: opts.tags,
-          skipTags: opts.skipTags,
-          extraVars,
-          bootTimeout: settings.bootTimeoutSec,
-          ...(windowInput ? { window: windowInput } : {}),
-          connection: rememberedConnection(opts),
-          // Which fleet lock holds its hosts (no password): resume must use the same one.
-          ...(fleetLock ? { fleetLock: fleetLockShown(fleetLock) } : {}),
-        },
-      }).id;
+    const run = opts.runId
+      ? { runId: opts.runId }
+      : {
+          record: rolloutRecord({
+            playbook: resolve(opts.playbook),
+            inventory: opts.inventory,
+            ...(opts.limit ? { limit: opts.limit } : {}),
+            tags: opts.tags,
+            skipTags: opts.skipTags,
+            extraVars,
+            bootTimeoutSec: settings.bootTimeoutSec,
+            ...(windowInput ? { window: windowInput } : {}),
+            connection: rememberedConnection(opts),
+            ...(fleetLock ? { fleetLock: fleetLockShown(fleetLock) } : {}),
+          }),
+        };
     const approvals =
       !opts.yes &&
       (settings.pauseAfterCanaries?.kind === 'approval' || settings.pauseBetweenBatches?.kind === 'approval');
@@ -195,13 +193,13 @@ async function execute(
       : process.stderr.isTTY && !approvals
         ? (await import('../../render/rollout-listr.js')).rolloutListrRenderer()
         : { listener: (await import('../../render/rollout-plain.js')).rolloutPlainRenderer() };
-    // The journal hears every event first, then the renderer.
-    const { bus, finish } = await sessionBus({ listener: (e) => journal.addEvent(runId, e) }, renderer);
+    // The rollout journals every event of its run (executor/rollout/rollout.ts); the renderer shows them.
+    const { bus, finish } = await sessionBus(renderer);
     interrupts = onInterrupt(opts.resuming ? 'resume' : 'rollout', journal);
     const stop = interrupts.signal;
     const outcome = await runRollout({
+      ...run,
       journal,
-      runId,
       planned,
       inventory: inv,
       settings,
@@ -220,6 +218,7 @@ async function execute(
     });
     await finish();
     const command = `rollgate ${opts.resuming ? 'resume' : 'rollout'}`;
+    const { runId } = outcome;
     if (outcome.result === 'lock_refused') {
       process.stderr.write(`${command}: refused:\n${outcome.stopped ?? ''}\nnothing was touched\n`);
       return setExitCode(EXIT.refused);

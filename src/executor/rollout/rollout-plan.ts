@@ -13,10 +13,13 @@ import { planRollout, type PlannedBatch } from '../../strategy/plan.js';
 import type { Pause } from '../../strategy/settings.js';
 import { decideWindow, describeWindow, localTime } from '../../strategy/window.js';
 import { passthroughIdsOf } from './expectations.js';
-import type { RolloutInput } from './rollout.js';
+import type { RolloutWork } from './rollout.js';
+
+/** The rollout's inputs, in the run it works in. */
+type InRun = RolloutWork & { runId: string };
 
 async function kindsOf(
-  input: RolloutInput,
+  input: InRun,
   open: (t: SshTarget) => Promise<Connection>,
 ): Promise<Array<{ name: string; kind: string }>> {
   return Promise.all(
@@ -48,10 +51,7 @@ async function kindsOf(
 }
 
 /** The stored plan of a resumed run, or a new one (stored with the run, hosts added as pending). */
-export async function planOrResume(
-  input: RolloutInput,
-  open: (t: SshTarget) => Promise<Connection>,
-): Promise<PlannedBatch[]> {
+export async function planOrResume(input: InRun, open: (t: SshTarget) => Promise<Connection>): Promise<PlannedBatch[]> {
   const { journal, runId } = input;
   const run = journal.getRun(runId);
   const stored = (run?.options as { plan?: PlannedBatch[] } | undefined)?.plan;
@@ -92,7 +92,7 @@ export async function planOrResume(
  * host's turn (window-gate.ts); this is the operator's notice up front.
  */
 export function windowNotices(
-  input: Pick<RolloutInput, 'planned' | 'window' | 'settings'>,
+  input: Pick<RolloutWork, 'planned' | 'window' | 'settings'>,
 ): Array<{ host: string; code: 'outside_window'; message: string; hint: string }> {
   const w = input.window;
   const now = (w?.now ?? Date.now)();
@@ -119,12 +119,7 @@ export function windowNotices(
 }
 
 /** A pause before a batch (seconds, or the operator's approval); false when the rollout must not go on. */
-export async function pauseFor(
-  input: RolloutInput,
-  batch: PlannedBatch,
-  pause: Pause,
-  stop?: AbortSignal,
-): Promise<boolean> {
+export async function pauseFor(input: InRun, batch: PlannedBatch, pause: Pause, stop?: AbortSignal): Promise<boolean> {
   const { runId } = input;
   input.bus.emit({
     type: 'rollout.paused',

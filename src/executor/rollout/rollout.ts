@@ -28,13 +28,20 @@ import { runHost } from './host-run.js';
 import { pauseFor, planOrResume } from './rollout-plan.js';
 import { describeConflicts } from '../../journal/run-life.js';
 import { addressSubjects, claimingOpener } from '../machine-identity.js';
-import { RunControl } from '../run-control.js';
+import { beginRun, type RunRecord } from '../run-record.js';
 import { passWindow, type WindowGateDeps } from './window-gate.js';
 import { rebootOverrides } from '../../modules/boot/reboot-proof.js';
 
-export interface RolloutInput {
+/**
+ * Which run the rollout works in: a new one from its record (`rolloutRecord`), or one already in the journal by
+ * id (resume: taken over from a dead controller; tests).
+ */
+export type RolloutRun = { record: RunRecord; runId?: never } | { runId: string; record?: never };
+
+export type RolloutInput = RolloutRun & RolloutWork;
+
+export interface RolloutWork {
   journal: Journal;
-  runId: string;
   /** The play as planned (hosts after --limit, tasks after --tags). */
   planned: PlannedPlay;
   inventory: Inventory;
@@ -66,6 +73,8 @@ export interface RolloutInput {
 }
 
 export interface RolloutOutcome {
+  /** The run's id (the new one, or the one resumed). */
+  runId: string;
   result: RolloutResult;
   hosts: Map<string, RolloutHostStatus>;
   stopped?: string;
@@ -86,7 +95,7 @@ export function resultOf(statuses: Iterable<RolloutHostStatus>): RolloutResult {
   return 'succeeded';
 }
 
-function runContext(input: RolloutInput, stop: AbortSignal, secrets: SecretSet): RunContext {
+function runContext(input: RolloutInput, runId: string, stop: AbortSignal, secrets: SecretSet): RunContext {
   const sessions = new Map(
     input.planned.hosts.map((n) => {
       const h = input.inventory.hosts.get(n)!;
@@ -94,7 +103,7 @@ function runContext(input: RolloutInput, stop: AbortSignal, secrets: SecretSet):
     }),
   );
   return {
-    runId: input.runId,
+    runId,
     journal: input.journal,
     bus: input.bus,
     inventory: input.inventory,
@@ -108,45 +117,52 @@ function runContext(input: RolloutInput, stop: AbortSignal, secrets: SecretSet):
 }
 
 export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
-  const { journal, runId, bus } = input;
+  const { journal, bus } = input;
   const secrets =
     input.secrets ??
     runSecrets({ inventory: input.inventory, plays: [input.planned.play], extraVars: input.extraVars ?? {} });
   guardRun(secrets, journal, bus);
-  const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
   const started = Date.now();
   const names = input.planned.hosts;
   const lock = journal.fleetLock();
   // One controller per run: a resume takes the lease over only from a dead controller.
   const closed = new AbortController(); // aborted by the maintenance window: the rollout stops as if interrupted
-  const held = RunControl.take(
+  const begun = beginRun(
     journal,
-    runId,
+    input.record ?? input.runId,
     input.stop ? AbortSignal.any([input.stop, closed.signal]) : closed.signal,
   );
-  if (!held.ok) {
+  const runId = begun.ok ? begun.run.id : begun.id;
+  // The journal keeps every event of a rollout, the refusal included.
+  const unjournal = bus.on((e) => journal.addEvent(runId, e));
+  const emit = (e: Parameters<EventBus['emit']>[0]) => bus.emit(e);
+  if (!begun.ok) {
     emit({
       type: 'rollout.stopped',
       at: Date.now(),
       runId,
       reason: 'lock_refused',
-      message: held.message,
+      message: begun.message,
       untouched: names,
     });
+    unjournal();
     return {
+      runId,
       result: 'lock_refused',
       hosts: new Map(),
-      stopped: `${held.message}; stop it first (Ctrl-C, or kill -TERM ${held.owner.slice(held.owner.lastIndexOf(':') + 1)})`,
+      stopped: `${begun.message}; stop it first (Ctrl-C, or kill -TERM ${begun.owner.slice(begun.owner.lastIndexOf(':') + 1)})`,
     };
   }
-  const control = held.control;
+  const { run: journaled } = begun;
+  const control = journaled.control;
   const got = await lock.acquireHostLocks(runId, addressSubjects(names.map((n) => input.targets.get(n)!)));
   if (!got.ok) {
     const message = describeConflicts(journal, got.conflicts);
     emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'lock_refused', message, untouched: names });
-    if (!input.resuming) journal.finishRun(runId, 'failed');
-    control.release();
-    return { result: 'lock_refused', hosts: new Map(), stopped: message };
+    if (input.resuming) journaled.release();
+    else journaled.end('failed');
+    unjournal();
+    return { runId, result: 'lock_refused', hosts: new Map(), stopped: message };
   }
   // One factory for the whole rollout: every login, reconnect and wait shares its known_hosts store and bastions.
   const connections = connectionFactory(input.open);
@@ -157,8 +173,9 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     recordedIn: runId,
     ...(input.force ? { force: true } : {}),
   });
-  const batches = await planOrResume(input, open);
-  const run = runContext(input, control.signal, secrets);
+  const inRun = { ...input, runId };
+  const batches = await planOrResume(inRun, open);
+  const run = runContext(input, runId, control.signal, secrets);
   const statuses = new Map<string, RolloutHostStatus>();
   const midChange: string[] = [];
   let stopped: string | undefined;
@@ -268,7 +285,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
       interrupted(bi, batch.hosts);
       break;
     }
-    if (batch.pauseBefore && !input.resuming && !(await pauseFor(input, batch, batch.pauseBefore, control.signal))) {
+    if (batch.pauseBefore && !input.resuming && !(await pauseFor(inRun, batch, batch.pauseBefore, control.signal))) {
       if (control.stopReason) {
         interrupted(bi, batch.hosts);
         break;
@@ -337,16 +354,16 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     runId,
     names.filter((n) => statuses.get(n) !== 'needs_person' && !midChange.includes(n)),
   );
-  journal.finishRun(
-    runId,
+  journaled.end(
     reason ? 'interrupted' : result === 'succeeded' ? 'succeeded' : result === 'lock_refused' ? 'failed' : result,
   );
-  control.release();
   await connections.close();
   const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, rolled_back: 0, needs_person: 0 };
   for (const s of statuses.values()) counts[s]++;
   emit({ type: 'rollout.finished', at: Date.now(), runId, result, counts, ms: Date.now() - started });
+  unjournal();
   return {
+    runId,
     result,
     hosts: statuses,
     ...(stopped ? { stopped } : {}),
