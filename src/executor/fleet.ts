@@ -17,6 +17,7 @@ import type { SshTarget } from '../connection/target.js';
 import type { EventBus, HostStatus } from '../events/events.js';
 import { openSsh, sharedConnections, type Opener, type SharedConnections } from './connections.js';
 import { instrument } from './instrumented-connection.js';
+import { runPool } from './pool.js';
 
 /**
  * Why a host did not end `ok`: a connection failure kind, `command` (the work judged its result failed), `error`,
@@ -129,31 +130,27 @@ export async function runOnFleet<T>(
   bus?.emit({ type: 'fleet.started', at: started, hosts: targets.map((t) => t.name), forks });
   const shared = sharedConnections();
   const outcomes = new Array<HostOutcome<T>>(targets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length) {
-      const index = next++;
-      const target = targets[index]!;
-      const outcome = options.stop?.aborted
-        ? failure<T>(target.name, 'failed', 'stopped', `not started: ${String(options.stop.reason)}`, true, Date.now())
-        : await runHost(target, work, options, shared);
-      outcomes[index] = outcome;
-      const event = {
-        type: 'host.finished',
-        at: Date.now(),
-        host: outcome.host,
-        status: outcome.status,
-        ms: outcome.ms,
-      } as const;
-      bus?.emit({
-        ...event,
-        ...(outcome.kind ? { kind: outcome.kind } : {}),
-        ...(outcome.message ? { message: outcome.message } : {}),
-      });
-    }
+  const turn = async (target: SshTarget, index: number) => {
+    const outcome = options.stop?.aborted
+      ? failure<T>(target.name, 'failed', 'stopped', `not started: ${String(options.stop.reason)}`, true, Date.now())
+      : await runHost(target, work, options, shared);
+    outcomes[index] = outcome;
+    const event = {
+      type: 'host.finished',
+      at: Date.now(),
+      host: outcome.host,
+      status: outcome.status,
+      ms: outcome.ms,
+    } as const;
+    bus?.emit({
+      ...event,
+      ...(outcome.kind ? { kind: outcome.kind } : {}),
+      ...(outcome.message ? { message: outcome.message } : {}),
+    });
   };
   try {
-    await Promise.all(Array.from({ length: forks }, worker));
+    // Every target gets an outcome: one not started once `stop` is aborted says so.
+    await runPool({ limit: forks, items: targets, work: turn });
   } finally {
     await shared.jumps.closeAll();
   }

@@ -7,23 +7,20 @@ import type { Block, Handler, MetaTask, Task, TaskNode } from '../load/playbook-
 import { renderString } from '../template/template.js';
 import type { HostSession } from './host-session.js';
 import type { Inherited, PlayContext } from './run-context.js';
+import { runPool } from './pool.js';
 import { runTaskOnHost } from './task-run.js';
 import { taskScope } from './task-scope.js';
 import { evaluateCondition } from '../template/template.js';
 
 const active = (hosts: readonly HostSession[]) => hosts.filter((h) => h.active);
 
-/** Run `work` for each host, at most `forks` at once. */
+/** Run `work` for each host, at most `forks` at once (the one pool, ./pool.ts). */
 async function eachHost(
   hosts: readonly HostSession[],
   forks: number,
   work: (h: HostSession) => Promise<unknown>,
 ): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < hosts.length) await work(hosts[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(forks, hosts.length)) }, worker));
+  await runPool({ limit: forks, items: hosts, work });
 }
 
 /** The name shown for a task: templated with the first host's variables when that works, else as written. */

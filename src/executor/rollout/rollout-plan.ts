@@ -14,6 +14,7 @@ import type { Pause } from '../../strategy/settings.js';
 import { decideWindow, describeWindow, localTime } from '../../strategy/window.js';
 import { passthroughIdsOf } from './expectations.js';
 import type { RolloutWork } from './rollout.js';
+import { runPool } from '../pool.js';
 
 /** The rollout's inputs, in the run it works in. */
 type InRun = RolloutWork & { runId: string };
@@ -22,32 +23,46 @@ async function kindsOf(
   input: InRun,
   open: (t: SshTarget) => Promise<Connection>,
 ): Promise<Array<{ name: string; kind: string }>> {
-  return Promise.all(
-    input.planned.hosts.map(async (name) => {
-      const h = input.inventory.hosts.get(name)!;
-      let conn: Connection | undefined;
-      try {
-        conn = await open(input.targets.get(name)!);
-        const snap = await collectSnapshot(conn, h);
-        const wanted = passthroughIdsOf(h.vars);
-        const ids = (valueOf(snap.pci) ?? [])
-          .filter((d) => d.driver === 'vfio-pci' || (d.id !== null && d.id !== undefined && wanted.includes(d.id)))
-          .map((d) => d.id ?? '');
-        return {
-          name,
-          kind: hardwareKind({
-            productName: valueOf(snap.hardware)?.kind,
-            cpuVendor: valueOf(snap.cpu)?.vendor,
-            passthroughIds: ids,
-          }),
-        };
-      } catch {
-        return { name, kind: hardwareKind({}) };
-      } finally {
-        await conn?.close().catch(() => undefined);
-      }
-    }),
-  );
+  const kinds = new Array<{ name: string; kind: string }>(input.planned.hosts.length);
+  // The snapshots before the plan: as many hosts at once as a batch works on (--forks), through the one pool.
+  await runPool({
+    limit: input.forks ?? 10,
+    items: input.planned.hosts,
+    work: async (name, index) => {
+      kinds[index] = await kindOf(input, open, name);
+    },
+  });
+  return kinds;
+}
+
+/** A host's hardware kind from its snapshot; a host that cannot be read is of the unknown kind. */
+async function kindOf(
+  input: InRun,
+  open: (t: SshTarget) => Promise<Connection>,
+  name: string,
+): Promise<{ name: string; kind: string }> {
+  const h = input.inventory.hosts.get(name)!;
+  let conn: Connection | undefined;
+  try {
+    conn = await open(input.targets.get(name)!);
+    const snap = await collectSnapshot(conn, h);
+    const wanted = passthroughIdsOf(h.vars);
+    const ids = (valueOf(snap.pci) ?? [])
+      .filter((d) => d.driver === 'vfio-pci' || (d.id !== null && d.id !== undefined && wanted.includes(d.id)))
+      .map((d) => d.id ?? '');
+    return {
+      name,
+      kind: hardwareKind({
+        productName: valueOf(snap.hardware)?.kind,
+        cpuVendor: valueOf(snap.cpu)?.vendor,
+        passthroughIds: ids,
+      }),
+    };
+  } catch {
+    return { name, kind: hardwareKind({}) };
+  } finally {
+    await conn?.close().catch(() => undefined);
+  }
 }
 
 /** The stored plan of a resumed run, or a new one (stored with the run, hosts added as pending). */

@@ -28,6 +28,7 @@ import { runHost } from './host-run.js';
 import { pauseFor, planOrResume } from './rollout-plan.js';
 import { describeConflicts } from '../../journal/run-life.js';
 import { addressSubjects, claimingOpener } from '../machine-identity.js';
+import { runPool } from '../pool.js';
 import { beginRun, type RunRecord } from '../run-record.js';
 import { passWindow, type WindowGateDeps } from './window-gate.js';
 import { rebootOverrides } from '../../modules/boot/reboot-proof.js';
@@ -315,18 +316,19 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
     const tally = () => ({ phase: batch.phase, size: batch.hosts.length, outcomes });
     const next = () =>
       decideStop(tally(), input.settings.maxFailPercentage).stop || control.stopReason ? undefined : queue.shift();
-    const worker = async () => {
-      // Each worker takes hosts until the queue is empty or the batch must stop; bounded by the batch size.
-      for (let h = next(); h !== undefined; h = next()) {
+    // A host starts only while the queue has one and the batch need not stop (the threshold, the operator).
+    await runPool({
+      limit: Math.min(input.forks ?? 10, batch.hosts.length),
+      items: next,
+      work: async (h: string) => {
         const status = await turn(h, batch.hosts);
         if (status === 'interrupted') notDone.push(h);
         else {
           outcomes.push({ host: h, status });
           statuses.set(h, status);
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(input.forks ?? 10, batch.hosts.length) }, worker));
+      },
+    });
     emit({ type: 'rollout.batch_finished', at: Date.now(), runId, phase: batch.phase, index: batch.index, outcomes });
     if (control.stopReason) {
       interrupted(bi, [...notDone, ...queue]);
