@@ -5,6 +5,7 @@
  * interrupted run is neither a failed host nor a refusal, and wrappers (shells, timeout, systemd, CI runners)
  * already read 128+N as "stopped by signal N" (README, Exit status).
  */
+import type { FleetLock } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';
 import { EXIT } from './exit-codes.js';
 
@@ -19,7 +20,8 @@ export interface Interrupts {
   dispose(): void;
 }
 
-export function onInterrupt(command: string, journal: Journal): Interrupts {
+/** `lock`: the fleet lock the command's runs hold their hosts in, for the forced stop to release them. */
+export function onInterrupt(command: string, journal: Journal, lock: FleetLock): Interrupts {
   const controller = new AbortController();
   let received: Handled | undefined;
   const handler = (sig: Handled) => {
@@ -31,7 +33,7 @@ export function onInterrupt(command: string, journal: Journal): Interrupts {
       controller.abort(`interrupted by ${sig}`);
       return;
     }
-    void forceNow(command, journal, sig).finally(() => process.exit(EXIT_BY_SIGNAL[received ?? sig]));
+    void forceNow(command, journal, lock, sig).finally(() => process.exit(EXIT_BY_SIGNAL[received ?? sig]));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -45,10 +47,10 @@ export function onInterrupt(command: string, journal: Journal): Interrupts {
   };
 }
 
-async function forceNow(command: string, journal: Journal, sig: Handled): Promise<void> {
+async function forceNow(command: string, journal: Journal, lock: FleetLock, sig: Handled): Promise<void> {
   try {
     const { forceStop } = await import('../executor/force-stop.js');
-    for (const r of await forceStop(journal, `${sig} twice`)) {
+    for (const r of await forceStop(journal, lock, `${sig} twice`)) {
       const kept = r.kept.length
         ? `; ${r.kept.join(', ')} keep${r.kept.length === 1 ? 's' : ''} its lock (a step was in flight)`
         : '';

@@ -1,7 +1,8 @@
 /**
  * How every command opens the journal: from --journal / ROLLGATE_JOURNAL / the state directory, a journal that
  * cannot be used as bad input (exit 2) with what to do, a wait for another process told on stderr, and a warning
- * (once per process) when it sits on a network filesystem, where SQLite's locking cannot be trusted.
+ * (once per process) when it sits on a network filesystem, where SQLite's locking cannot be trusted. A --fleet-lock /
+ * ROLLGATE_FLEET_LOCK_URL that is not a PostgreSQL URL is refused here, by every command (session.ts opens the lock).
  */
 import { ConfigError } from '../core/config-error.js';
 import { Journal } from '../journal/journal.js';
@@ -26,7 +27,6 @@ export function openJournal(flag: string | undefined): Journal {
   let journal: Journal;
   try {
     journal = Journal.open(path, {
-      ...(fleetLockUrl ? { fleetLockUrl } : {}),
       onBusyWait: () =>
         void process.stderr.write(
           `rollgate: the journal ${path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`,

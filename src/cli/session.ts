@@ -1,13 +1,14 @@
 /**
  * The composition root of a session on hosts: the one place `run`, `rollout`, `exec`, `check` and `undo` turn
  * their shared options into finished SSH targets (targets/ with ~/.ssh/config, become, the connect timeout and
- * new-host-key policy), an event bus with its renderer, and the journal. Commands compose these instead of wiring
+ * new-host-key policy), an event bus with its renderer, the journal and the fleet lock the executor is given. Commands compose these instead of wiring
  * each by hand. Heavy modules are imported here only when a command asks for that part.
  */
 import type { BecomePassword } from '../connection/become-password.js';
 import type { SshTarget } from '../connection/target.js';
 import { ConfigError } from '../core/config-error.js';
 import type { EventBus, RollgateEvent } from '../events/events.js';
+import type { FleetLock } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';
 import type { TargetHost } from '../targets/resolve-target.js';
 import { positiveNumber, type ConnectionOptions } from './options.js';
@@ -83,4 +84,16 @@ export async function sessionBus(...renderers: Array<Renderer | undefined>): Pro
 /** The journal at `--journal` (else $ROLLGATE_JOURNAL, else the default path). */
 export async function sessionJournal(path: string | undefined): Promise<Journal> {
   return (await import('./journal-open.js')).openJournal(path);
+}
+
+/**
+ * The fleet lock this invocation's runs hold their hosts in: the PostgreSQL one several controllers share
+ * (--fleet-lock, else ROLLGATE_FLEET_LOCK_URL; openJournal has checked the URL), else the one in `journal`. The
+ * executor is given it; `close()` it when the command is done.
+ */
+export async function sessionFleetLock(journal: Journal): Promise<FleetLock> {
+  const url = (await import('./fleet-lock-option.js')).fleetLockInUse();
+  if (url === undefined) return journal.fleetLock();
+  const { PgFleetLock } = await import('../journal/pg-fleet-lock.js');
+  return new PgFleetLock(url);
 }

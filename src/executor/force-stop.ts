@@ -4,6 +4,7 @@
  * hosts with nothing in flight are unlocked, while a host with a step in flight, or a rollout host mid-change,
  * keeps its lock for `rollgate resume` / `undo` / `unlock`; the leases go. Synchronous journal writes.
  */
+import type { FleetLock } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';
 import { readRecord, TERMINAL } from './rollout/host-record.js';
 
@@ -14,7 +15,8 @@ export interface ForcedRun {
   kept: string[];
 }
 
-export async function forceStop(journal: Journal, reason: string): Promise<ForcedRun[]> {
+/** `lock`: the fleet lock the command's runs hold their hosts in (the composition root's). */
+export async function forceStop(journal: Journal, lock: FleetLock, reason: string): Promise<ForcedRun[]> {
   const forced: ForcedRun[] = [];
   for (const lease of journal.leases().ownedHere()) {
     const run = journal.getRun(lease.runId);
@@ -25,7 +27,6 @@ export async function forceStop(journal: Journal, reason: string): Promise<Force
       run.id,
       `interrupted (${reason}) while this step ran: it may be partly applied; undo restores it from its record`,
     );
-    const lock = journal.fleetLock();
     const held = [...new Set((await lock.listHostLocks()).filter((l) => l.runId === run.id).map((l) => l.host))];
     const midChange = (host: string) =>
       run.kind === 'rollout' &&

@@ -53,7 +53,7 @@ export async function claimMachine(c: MachineClaim, target: SshTarget, conn: Con
   }
   c.journal.recordHostIdentity(c.runId, target.name, { address: target.address, port: target.port, hostKey: fp });
   const got = await c.lock.acquireHostLocks(c.runId, [{ host: target.name, machine: keyIdentity(fp) }]);
-  return got.ok ? undefined : describeConflicts(c.journal, got.conflicts);
+  return got.ok ? undefined : describeConflicts(c.journal, got.conflicts, c.lock.shared);
 }
 
 /** An opener whose connections are claimed for the run; a refused one is closed and thrown as kind `locked`. */

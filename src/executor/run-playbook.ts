@@ -6,6 +6,7 @@
  */
 import type { SshTarget } from '../connection/target.js';
 import type { EventBus, HostRecap, RollgateEvent } from '../events/events.js';
+import type { FleetLock } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';
 import type { Inventory } from '../load/inventory.js';
 import { groupHosts } from '../load/limit.js';
@@ -26,6 +27,8 @@ export interface PlaybookRunInput {
   /** Every host of the plan, resolved before any is contacted. */
   targets: ReadonlyMap<string, SshTarget>;
   journal: Journal;
+  /** The fleet lock the composition root chose: the journal's own, or one shared with other controllers. */
+  lock: FleetLock;
   bus: EventBus;
   options: RunOptions;
   playbookPath: string;
@@ -92,13 +95,13 @@ export async function runPlaybook(input: PlaybookRunInput): Promise<PlaybookRunR
     input.stop,
   );
   const control = run.control;
-  const lock = journal.fleetLock();
+  const { lock } = input;
   if (!options.check) {
     // Every host's address first, all or nothing; each host key right after its handshake (play-run.ts).
     const got = await lock.acquireHostLocks(run.id, addressSubjects(plan.hosts.map((n) => input.targets.get(n)!)));
     if (!got.ok) {
       run.end('failed');
-      throw new HostsLockedError(`hosts locked:\n${describeConflicts(journal, got.conflicts)}`);
+      throw new HostsLockedError(`hosts locked:\n${describeConflicts(journal, got.conflicts, lock.shared)}`);
     }
   }
   const off = bus.on((e) => {

@@ -8,6 +8,7 @@
  */
 import type { SshTarget } from '../connection/target.js';
 import type { EventBus } from '../events/events.js';
+import type { FleetLock } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';
 import type { RunRow, UndoableStep } from '../journal/journal-types.js';
 import { describeConflicts, runLife } from '../journal/run-life.js';
@@ -39,6 +40,8 @@ export interface UndoRunResult {
 
 export interface UndoRunInput {
   journal: Journal;
+  /** The fleet lock the composition root chose: the journal's own, or one shared with other controllers. */
+  lock: FleetLock;
   runId: string;
   /** Resolved targets of the hosts to undo (hosts of the run, selected by the caller). */
   targets: SshTarget[];
@@ -99,7 +102,7 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
   const { journal, runId } = input;
   checkRunnable(journal, journal.getRun(runId), runId, input.force ?? false);
   const hosts = input.targets.map((t) => t.name);
-  const lock = journal.fleetLock();
+  const { lock } = input;
   const undo = beginNewRun(journal, { kind: 'undo', parentRunId: runId, options: { hosts } }, input.stop);
   const control = undo.control;
   const subjects = addressSubjects(input.targets);
@@ -111,7 +114,7 @@ export async function undoRun(input: UndoRunInput): Promise<UndoRunResult> {
   }
   if (!locked.ok) {
     undo.end('failed');
-    throw new UndoRefused(`hosts locked:\n${describeConflicts(journal, locked.conflicts)}`);
+    throw new UndoRefused(`hosts locked:\n${describeConflicts(journal, locked.conflicts, lock.shared)}`);
   }
   const claim = { journal, lock, runId: undo.id, recordedIn: runId, ...(input.force ? { force: true } : {}) };
   const base: NonNullable<FleetOptions<HostUndo>['open']> = input.open ?? openSsh;

@@ -56,6 +56,8 @@ export interface AcquireOptions {
 }
 
 export interface FleetLock {
+  /** Held in a database other controllers share (PostgreSQL), not in this controller's journal. */
+  readonly shared: boolean;
   /**
    * Lock every host's machine for the run, atomically. A machine already locked by the same run for the same
    * host stays locked (resume, or a second identity of it); one locked by another run whose lock has not
@@ -79,4 +81,6 @@ export interface FleetLock {
   listDownSlots(cluster?: string): Promise<DownSlot[]>;
   /** Operator override: drop every lock and slot a run holds (e.g. a run that will never resume). */
   breakRun(runId: string): Promise<void>;
+  /** Let go of the lock's connections (the composition root, when the command is done); the locks stay. */
+  close(): Promise<void>;
 }

@@ -28,7 +28,6 @@ import type {
 } from './journal-types.js';
 import type { FleetLock } from './fleet-lock.js';
 import { SqliteFleetLock } from './sqlite-fleet-lock.js';
-import { PgFleetLock } from './pg-fleet-lock.js';
 import { RunLeases } from './run-lease.js';
 import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
 import { InternalError } from '../core/internal-error.js';
@@ -48,10 +47,6 @@ export class Journal {
   /** The run's secret values, scrubbed from every row written (undo records' file bytes excepted). */
   secrets = new SecretSet();
 
-  /** PostgreSQL connection string of a shared fleet lock; undefined: the lock lives in this database. */
-  private fleetLockUrl: string | undefined;
-  private pgLock: PgFleetLock | undefined;
-
   private constructor(
     /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses `.db`). */
     readonly db: Database.Database,
@@ -63,7 +58,7 @@ export class Journal {
    * tests. A file that is not a journal, cannot be opened, or was written by a newer rollgate throws
    * JournalUnusableError (what is wrong and what to do); a journal locked by another process is waited for.
    */
-  static open(path: string, options: { onBusyWait?: () => void; fleetLockUrl?: string } = {}): Journal {
+  static open(path: string, options: { onBusyWait?: () => void } = {}): Journal {
     if (path !== ':memory:') prepareJournalFiles(path);
     let db: Database.Database | undefined;
     try {
@@ -86,7 +81,6 @@ export class Journal {
     }
     const journal = new Journal(db, path);
     journal.onBusyWait = options.onBusyWait;
-    journal.fleetLockUrl = options.fleetLockUrl;
     return journal;
   }
 
@@ -96,16 +90,10 @@ export class Journal {
   }
 
   /**
-   * The fleet lock: in this database (one controller), or in the PostgreSQL database `fleetLockUrl` names
-   * (`ROLLGATE_FLEET_LOCK_URL`: several controllers share their host locks and cluster down-slots).
+   * The fleet lock kept in this database (one controller). The composition root (cli/session.ts) chooses the lock a
+   * command uses, this one or one shared in PostgreSQL (pg-fleet-lock.ts), and passes it to the executor.
    */
-  /** The fleet lock lives outside this journal (PostgreSQL), shared with other controllers. */
-  get sharedFleetLock(): boolean {
-    return !!this.fleetLockUrl;
-  }
-
   fleetLock(): FleetLock {
-    if (this.fleetLockUrl) return (this.pgLock ??= new PgFleetLock(this.fleetLockUrl));
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 
@@ -120,8 +108,6 @@ export class Journal {
   }
 
   close(): void {
-    void this.pgLock?.close().catch(() => undefined);
-    this.pgLock = undefined;
     if (this.db.open) this.db.close();
   }
 

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS fleet_down_slots (
 );`;
 
 export class PgFleetLock implements FleetLock {
+  readonly shared = true;
   private readonly holder = `${hostname()}:${process.pid}`;
   private readonly pool: pg.Pool;
   private ready: Promise<void> | undefined;
@@ -173,7 +174,7 @@ export class PgFleetLock implements FleetLock {
     });
   }
 
-  /** Close the pool (tests; a controller's idle connections do not keep it alive anyway). */
+  /** Close the pool (a controller's idle connections do not keep it alive anyway). */
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -32,11 +32,14 @@ const MID_CHANGE = new Set(['prepared', 'applying', 'rebooting', 'booted', 'fell
 
 const pidOf = (controller: string) => controller.slice(controller.lastIndexOf(':') + 1);
 
-/** What gets `host` out of the way of run `runId`'s lock, as one sentence. */
-export function wayOut(journal: Journal, runId: string, host: string, holder?: string): string {
+/**
+ * What gets `host` out of the way of run `runId`'s lock, as one sentence. `shared`: the lock is one other
+ * controllers share (FleetLock.shared), so a run this journal does not know may be another controller's.
+ */
+export function wayOut(journal: Journal, runId: string, host: string, holder?: string, shared = false): string {
   const run = journal.getRun(runId);
   if (!run)
-    return holder && journal.sharedFleetLock
+    return holder && shared
       ? `run ${runId} is not in this journal: it belongs to the controller ${holder}, which shares the fleet lock, and may be running there; ask its operator, or once you know it is gone \`rollgate unlock ${runId} --host ${host}\` releases its lock`
       : `run ${runId} is not in this journal: \`rollgate unlock ${runId} --host ${host}\` releases its lock`;
   const life = runLife(journal, run);
@@ -65,15 +68,15 @@ export function wayOut(journal: Journal, runId: string, host: string, holder?: s
   return `run ${runId} is ${run.status.replace('_', ' ')} but still holds the lock: ${unlock}`;
 }
 
-/** One line per conflict: which machine, held by whom, and the way out. */
-export function describeConflicts(journal: Journal, conflicts: readonly LockConflict[]): string {
+/** One line per conflict: which machine, held by whom, and the way out (`shared`: as for wayOut). */
+export function describeConflicts(journal: Journal, conflicts: readonly LockConflict[], shared = false): string {
   return conflicts
     .map((c) => {
       const machine = c.machine.replace(/^(addr|key|name):/, '');
       if (c.sameRun)
         return `${c.host} is the same machine (${machine}) as ${c.held.host} in this run: a run drives each machine once; list it once in the inventory or leave one name out with --limit`;
       const as = c.held.host === c.host ? '' : ` as ${c.held.host}`;
-      return `${c.host} (${machine}) is locked by run ${c.held.runId}${as}: ${wayOut(journal, c.held.runId, c.held.host, c.held.holder)}`;
+      return `${c.host} (${machine}) is locked by run ${c.held.runId}${as}: ${wayOut(journal, c.held.runId, c.held.host, c.held.holder, shared)}`;
     })
     .join('\n');
 }

@@ -16,6 +16,7 @@ import type {
 import { conflictsOf, subjectsOf, toLock, toSlot } from './fleet-lock-rows.js';
 
 export class SqliteFleetLock implements FleetLock {
+  readonly shared = false;
   private readonly holder = `${hostname()}:${process.pid}`;
 
   constructor(
@@ -111,4 +112,7 @@ export class SqliteFleetLock implements FleetLock {
         .immediate(),
     );
   }
+
+  /** Nothing to let go: the lock lives in the journal, which its owner closes. */
+  async close(): Promise<void> {}
 }

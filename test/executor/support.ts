@@ -18,6 +18,7 @@ import type { SshTarget } from '../../src/connection/target.js';
 import { EventBus, type RollgateEvent } from '../../src/events/events.js';
 import { runPlaybook, type PlaybookRunResult } from '../../src/executor/run-playbook.js';
 import type { RunOptions } from '../../src/executor/run-context.js';
+import type { FleetLock } from '../../src/journal/fleet-lock.js';
 import { Journal } from '../../src/journal/journal.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { parsePlaybook } from '../../src/load/playbook.js';
@@ -73,6 +74,8 @@ export interface RunSpec extends PlanOptions {
   options?: Partial<RunOptions>;
   /** Hosts whose connection fails as unreachable. */
   down?: string[];
+  /** The fleet lock given to the executor (default: the journal's own). */
+  lock?: (journal: Journal) => FleetLock;
 }
 
 const dirs: string[] = [];
@@ -111,6 +114,7 @@ export async function runYaml(spec: RunSpec): Promise<Ran> {
     inventory,
     targets,
     journal,
+    lock: spec.lock ? spec.lock(journal) : journal.fleetLock(),
     bus,
     options: { check: false, diff: false, extraVars: {}, forks: 1, ...spec.options },
     playbookPath: 'play.yml',

@@ -58,6 +58,7 @@ async function rollout(r: string, targetKernel: string) {
   bus.on(rolloutPlainRenderer((t) => (plain += t)));
   const out = await runRollout({
     journal,
+    lock: journal.fleetLock(),
     runId,
     inventory,
     bus,

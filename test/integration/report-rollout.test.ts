@@ -91,6 +91,7 @@ describe('rollgate report from a real rollout', () => {
     // runRollout journals every event of the run, as `rollgate rollout` does.
     const out = await runRollout({
       journal,
+      lock: journal.fleetLock(),
       runId,
       inventory,
       bus,

@@ -60,6 +60,7 @@ function input(
   bus.on((e) => events.push(e));
   return {
     journal,
+    lock: journal.fleetLock(),
     runId,
     inventory,
     bus,

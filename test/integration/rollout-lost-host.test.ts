@@ -48,6 +48,7 @@ function input(journal: Journal, runId: string, r: string, events: RollgateEvent
   bus.on((e) => events.push(e));
   return {
     journal,
+    lock: journal.fleetLock(),
     runId,
     inventory,
     bus,

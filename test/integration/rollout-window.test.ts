@@ -80,6 +80,7 @@ async function rollout(
   const planned = planRun(inventory, parsePlaybook(play, 'window.yml')).plays[0]!;
   const out = await runRollout({
     journal,
+    lock: journal.fleetLock(),
     runId,
     inventory,
     bus,

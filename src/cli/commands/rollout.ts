@@ -24,7 +24,7 @@ import {
   withOptions,
   type ConnectionOptions,
 } from '../options.js';
-import { sessionBus, sessionJournal, sessionTargets, type Renderer } from '../session.js';
+import { sessionBus, sessionFleetLock, sessionJournal, sessionTargets, type Renderer } from '../session.js';
 import { LEASE_TTL_MS } from '../../journal/run-lease.js';
 import type { SetExitCode } from './index.js';
 import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
@@ -163,6 +163,7 @@ async function execute(
   const secrets = runSecrets({ inventory: inv, plays: [planned.play], extraVars });
   const journal = await sessionJournal(opts.journal);
   journal.secrets = secrets;
+  const lock = await sessionFleetLock(journal);
   let interrupts: ReturnType<typeof onInterrupt> | undefined;
   try {
     // A resumed host must still be the machine the run changed: a name that now points elsewhere is refused here.
@@ -195,11 +196,12 @@ async function execute(
         : { listener: (await import('../../render/rollout-plain.js')).rolloutPlainRenderer() };
     // The rollout journals every event of its run (executor/rollout/rollout.ts); the renderer shows them.
     const { bus, finish } = await sessionBus(renderer);
-    interrupts = onInterrupt(opts.resuming ? 'resume' : 'rollout', journal);
+    interrupts = onInterrupt(opts.resuming ? 'resume' : 'rollout', journal, lock);
     const stop = interrupts.signal;
     const outcome = await runRollout({
       ...run,
       journal,
+      lock,
       planned,
       inventory: inv,
       settings,
@@ -255,6 +257,7 @@ async function execute(
     throw secrets.scrubError(err);
   } finally {
     interrupts?.dispose();
+    void lock.close().catch(() => undefined);
     journal.close();
   }
 }

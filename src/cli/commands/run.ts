@@ -16,7 +16,7 @@ import {
   tagOptions,
   withOptions,
 } from '../options.js';
-import { sessionBus, sessionJournal, sessionTargets } from '../session.js';
+import { sessionBus, sessionFleetLock, sessionJournal, sessionTargets } from '../session.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import type { SetExitCode } from './index.js';
 
@@ -101,7 +101,8 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
           ...(opts.journal ? { journal: opts.journal } : {}),
         }),
   });
-  const interrupts = onInterrupt('run', journal);
+  const lock = await sessionFleetLock(journal);
+  const interrupts = onInterrupt('run', journal, lock);
   try {
     const result = await runPlaybook({
       stop: interrupts.signal,
@@ -109,6 +110,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
       inventory,
       targets: new Map(targets.map((t) => [t.name, t])),
       journal,
+      lock,
       bus,
       options: { check: opts.check === true, diff: opts.diff === true, extraVars, forks },
       playbookPath: resolve(playbookPath),
@@ -134,6 +136,7 @@ async function run(playbookPath: string, opts: RunCliOptions, setExitCode: SetEx
     setExitCode(EXIT.refused);
   } finally {
     interrupts.dispose();
+    void lock.close().catch(() => undefined);
     journal.close();
   }
 }

@@ -11,6 +11,7 @@ import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
 import { collect } from '../options.js';
 import { EXIT } from '../exit-codes.js';
+import { sessionFleetLock } from '../session.js';
 
 export function registerRuns(program: Command, setExitCode: SetExitCode): void {
   program
@@ -112,9 +113,9 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
         import('../../executor/undo-run.js'),
       ]);
       const journal = openJournal(opts.journal);
+      const lock = await sessionFleetLock(journal);
       try {
         const run = journal.getRun(runId);
-        const lock = journal.fleetLock();
         const holds = (await lock.listHostLocks()).some((l) => l.runId === runId);
         // A lock of a run this journal does not know (a lost or foreign run) can still be released.
         if (!run && !holds)
@@ -151,6 +152,7 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
           process.stdout.write(`run ${runId} holds no lock\n`);
         setExitCode(EXIT.ok);
       } finally {
+        void lock.close().catch(() => undefined);
         journal.close();
       }
     });

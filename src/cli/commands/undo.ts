@@ -15,7 +15,7 @@ import {
   withOptions,
   type ConnectionOptions,
 } from '../options.js';
-import { sessionJournal, sessionTargets } from '../session.js';
+import { sessionFleetLock, sessionJournal, sessionTargets } from '../session.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import { escapeTerminal } from '../../render/terminal-text.js';
 
@@ -42,6 +42,7 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
       import('../../executor/undo-run.js'),
     ]);
   const journal = await sessionJournal(opts.journal);
+  const lock = await sessionFleetLock(journal);
   try {
     const run = journal.getRun(runId);
     if (!run)
@@ -83,9 +84,17 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
     const moved = opts.force ? [] : movedHosts(journal, runId, targets, inv.hosts);
     if (moved.length) throw new ConfigError(moved);
     let result;
-    const interrupts = onInterrupt('undo', journal);
+    const interrupts = onInterrupt('undo', journal, lock);
     try {
-      result = await undoRun({ journal, runId, targets, forks, force: opts.force === true, stop: interrupts.signal });
+      result = await undoRun({
+        journal,
+        lock,
+        runId,
+        targets,
+        forks,
+        force: opts.force === true,
+        stop: interrupts.signal,
+      });
     } catch (err) {
       if (!(err instanceof UndoRefused)) throw err;
       process.stderr.write(`rollgate undo: ${err.message}\n`);
@@ -122,6 +131,7 @@ async function runUndo(runId: string, opts: UndoOptions, setExitCode: SetExitCod
     const unreachable = result.hosts.filter((h) => h.status === 'unreachable').length;
     setExitCode(exitCodeOf({ failed, unreachable }));
   } finally {
+    void lock.close().catch(() => undefined);
     journal.close();
   }
 }

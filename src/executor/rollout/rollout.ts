@@ -7,6 +7,7 @@
 import { connectionFactory, type Opener } from '../connections.js';
 import type { SshTarget } from '../../connection/target.js';
 import type { EventBus, RolloutHostStatus, RolloutResult } from '../../events/events.js';
+import type { FleetLock } from '../../journal/fleet-lock.js';
 import type { Journal } from '../../journal/journal.js';
 import type { Inventory } from '../../load/inventory.js';
 import { groupHosts } from '../../load/limit.js';
@@ -43,6 +44,8 @@ export type RolloutInput = RolloutRun & RolloutWork;
 
 export interface RolloutWork {
   journal: Journal;
+  /** The fleet lock the composition root chose: the journal's own, or one shared with other controllers. */
+  lock: FleetLock;
   /** The play as planned (hosts after --limit, tasks after --tags). */
   planned: PlannedPlay;
   inventory: Inventory;
@@ -125,7 +128,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   guardRun(secrets, journal, bus);
   const started = Date.now();
   const names = input.planned.hosts;
-  const lock = journal.fleetLock();
+  const { lock } = input;
   // One controller per run: a resume takes the lease over only from a dead controller.
   const closed = new AbortController(); // aborted by the maintenance window: the rollout stops as if interrupted
   const begun = beginRun(
@@ -158,7 +161,7 @@ export async function runRollout(input: RolloutInput): Promise<RolloutOutcome> {
   const control = journaled.control;
   const got = await lock.acquireHostLocks(runId, addressSubjects(names.map((n) => input.targets.get(n)!)));
   if (!got.ok) {
-    const message = describeConflicts(journal, got.conflicts);
+    const message = describeConflicts(journal, got.conflicts, lock.shared);
     emit({ type: 'rollout.stopped', at: Date.now(), runId, reason: 'lock_refused', message, untouched: names });
     if (input.resuming) journaled.release();
     else journaled.end('failed');

@@ -43,6 +43,7 @@ export async function sshdRollout(
   bus.on((e) => events.push(e));
   const out = await runRollout({
     journal,
+    lock: journal.fleetLock(),
     runId,
     inventory,
     bus,
