@@ -94,6 +94,8 @@ const pause: Fragment = {
 export const verificationCheckNames = [
   'kernel',
   'cmdline',
+  'cmdline_present',
+  'cmdline_absent',
   'iommu_active',
   'default_domain',
   'interrupt_remapping',

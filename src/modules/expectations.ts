@@ -6,8 +6,15 @@
 /** What the play declared, collected from its steps (kernel_args, kernel_package, vfio_bind, verify ...). */
 export interface Expectations {
   kernelRelease?: string;
+  /** Command-line words the play adds and removes (kernel_args): the `cmdline` check expects the change. */
   argsPresent: string[];
   argsAbsent: string[];
+  /**
+   * A `verify` task's `cmdline_present` / `cmdline_absent`: judged on their own, by those names, as `rollgate run`
+   * reports them; the `cmdline` check leaves these words to them.
+   */
+  verifyPresent: string[];
+  verifyAbsent: string[];
   defaultDomain?: 'translated' | 'passthrough' | 'lazy';
   /** vendor:device -> driver in use. */
   drivers: Record<string, string>;
@@ -24,6 +31,8 @@ export interface Expectations {
 export const noExpectations = (): Expectations => ({
   argsPresent: [],
   argsAbsent: [],
+  verifyPresent: [],
+  verifyAbsent: [],
   drivers: {},
   passthroughIds: [],
 });

@@ -24,6 +24,8 @@ export function expectationsFromSteps(steps: readonly StepRow[], passthroughIds:
     if ((s.status === 'ok' || s.status === 'applied') && s.undoneAt === null) addStepExpectations(exp, s);
   exp.argsPresent = [...new Set(exp.argsPresent)];
   exp.argsAbsent = [...new Set(exp.argsAbsent)].filter((a) => !exp.argsPresent.includes(a));
+  exp.verifyPresent = [...new Set(exp.verifyPresent)];
+  exp.verifyAbsent = [...new Set(exp.verifyAbsent)];
   exp.passthroughIds = [...passthroughIds];
   return exp;
 }

@@ -49,11 +49,17 @@ export function verifyBoot(
   // Kernel.
   const wantK = want.kernelRelease ?? valueOf(pre.kernelRelease);
   if (wantK) checks.push(check('kernel', wantK, judge.kernel(post, wantK)));
-  // Command line: declared args present, declared absences gone, nothing else lost or added.
+  // Command line: declared args present, declared absences gone, nothing else lost or added; a verify task's words
+  // are its own checks, under the names `rollgate run` gives them.
   if (valueOf(pre.cmdline)) {
-    const j = judge.cmdlineSince(pre, post, want.argsPresent, want.argsAbsent);
+    const asserted = { present: want.verifyPresent, absent: want.verifyAbsent };
+    const j = judge.cmdlineSince(pre, post, want.argsPresent, want.argsAbsent, asserted);
     checks.push(check('cmdline', j.expected, j));
   }
+  if (want.verifyPresent.length)
+    checks.push(check('cmdline_present', want.verifyPresent.join(' '), judge.args(post, want.verifyPresent, true)));
+  if (want.verifyAbsent.length)
+    checks.push(check('cmdline_absent', want.verifyAbsent.join(' '), judge.args(post, want.verifyAbsent, false)));
   // IOMMU on (or, when declared, off), its default domain, interrupt remapping.
   const wantActive = want.iommuEnabled ?? (valueOf(pre.iommu.active)?.value || undefined);
   if (wantActive !== undefined)

@@ -65,8 +65,8 @@ export const verify = defineControllerModule({
   },
   expectAfterBoot(exp, { args }) {
     if (typeof args.kernel === 'string' && args.kernel !== '') exp.kernelRelease = args.kernel;
-    exp.argsPresent.push(...listOption(args.cmdline_present));
-    exp.argsAbsent.push(...listOption(args.cmdline_absent));
+    exp.verifyPresent.push(...listOption(args.cmdline_present));
+    exp.verifyAbsent.push(...listOption(args.cmdline_absent));
     if (args.default_domain === 'translated' || args.default_domain === 'passthrough' || args.default_domain === 'lazy')
       exp.defaultDomain = args.default_domain;
     if (args.drivers && typeof args.drivers === 'object')

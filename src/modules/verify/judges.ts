@@ -81,13 +81,16 @@ const TRANSIENT = new Set(['BOOT_IMAGE', 'initrd', 'panic']);
 
 /**
  * The command line after a boot against the one before: the `present` words there, the `absent` ones gone, and
- * nothing else lost or added. Words match as in `args` (a bare name matches any value of it).
+ * nothing else lost or added. Words match as in `args` (a bare name matches any value of it). `asserted` words
+ * (a `verify` task's, judged by `args` under their own names) are left out: one asserted present may appear, one
+ * asserted absent may go.
  */
 export function cmdlineSince(
   pre: HostSnapshot,
   post: HostSnapshot,
   present: readonly string[],
   absent: readonly string[],
+  asserted: { present: readonly string[]; absent: readonly string[] } = { present: [], absent: [] },
 ): Judgement & { expected: string } {
   const before = (valueOf(pre.cmdline)?.args ?? []).filter((a) => !TRANSIENT.has(a.name));
   const gone = absent.map(argOf).filter((a): a is CmdlineArg => a !== undefined);
@@ -100,8 +103,10 @@ export function cmdlineSince(
   const expected = wanted.map(wordOf).join(' ');
   if (post.cmdline.status !== 'ok') return { ...cannotTell(post.cmdline.reason), expected };
   const after = post.cmdline.value.args.filter((a) => !TRANSIENT.has(a.name));
-  const missing = wanted.filter((w) => !after.some((a) => matches(a, w)));
-  const extra = after.filter((a) => !wanted.some((w) => matches(a, w)));
+  const mayGo = asserted.absent.map(argOf).filter((a): a is CmdlineArg => a !== undefined);
+  const mayCome = asserted.present.map(argOf).filter((a): a is CmdlineArg => a !== undefined);
+  const missing = wanted.filter((w) => !after.some((a) => matches(a, w)) && !mayGo.some((g) => matches(w, g)));
+  const extra = after.filter((a) => !wanted.some((w) => matches(a, w)) && !mayCome.some((c) => matches(a, c)));
   return {
     holds: missing.length === 0 && extra.length === 0,
     expected,

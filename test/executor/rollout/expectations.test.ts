@@ -54,6 +54,8 @@ describe('expectations read back from the journaled steps', () => {
     expect(exp).toEqual({
       argsPresent: ['intel_iommu=on', 'iommu=pt'],
       argsAbsent: ['iommu=off'],
+      verifyPresent: ['iommu=pt'],
+      verifyAbsent: [],
       drivers: { '10de:1e87': 'vfio-pci' },
       vfioInInitramfs: true,
       kernelRelease: '6.1.0-99-amd64',
@@ -78,6 +80,8 @@ describe('expectations read back from the journaled steps', () => {
     expect(exp).toEqual({
       argsPresent: [],
       argsAbsent: [],
+      verifyPresent: [],
+      verifyAbsent: [],
       drivers: { '8086:10d3': 'vfio-pci' },
       kernelRelease: '6.1.0-13-amd64',
       passthroughIds: [],

@@ -95,6 +95,44 @@ describe('verifyBoot', () => {
     expect(checks.find((c) => c.name === 'cmdline')?.actual).toContain('(missing: intel_iommu=on iommu=pt)');
   });
 
+  it("reports a verify task's command-line words as cmdline_present / cmdline_absent, as `rollgate run` does", () => {
+    const post = hostSnapshot(HEALTHY, { cmdline: cmdlineWithPt });
+    const exp: Expectations = { ...iommuPt, verifyPresent: ['iommu=pt', 'intel_iommu'], verifyAbsent: ['iommu=off'] };
+    const checks = verifyBoot('candidate', pre, post, exp, services);
+    expect(failed(checks)).toEqual([]);
+    expect(checks.filter((c) => c.name.startsWith('cmdline'))).toMatchObject([
+      { name: 'cmdline', ok: true },
+      { name: 'cmdline_present', ok: true, expected: 'iommu=pt intel_iommu', actual: 'all present' },
+      { name: 'cmdline_absent', ok: true, expected: 'iommu=off', actual: 'none present' },
+    ]);
+    // A word the task wants that the boot lacks fails cmdline_present, not the cmdline check (it is the task's).
+    const missing = verifyBoot('candidate', pre, post, { ...exp, verifyPresent: ['quiet'] }, services);
+    expect(failed(missing)).toEqual(['cmdline_present']);
+    expect(missing.find((c) => c.name === 'cmdline_present')?.actual).toBe('missing: quiet');
+    // ... so `rollout: verify: wanted: [cmdline_present]` makes it reported, not required.
+    const wanted = verifyBoot('candidate', pre, post, { ...exp, verifyPresent: ['quiet'] }, services, {
+      wanted: ['cmdline_present'],
+    });
+    expect(verificationPassed(wanted)).toBe(true);
+    // A word the task wants gone that the boot still shows fails cmdline_absent alone.
+    const kept = verifyBoot('candidate', pre, post, { ...iommuPt, verifyAbsent: ['intel_iommu'] }, services);
+    expect(failed(kept)).toEqual(['cmdline_absent']);
+  });
+
+  it('leaves a verify word out of the cmdline check: asserted present may appear, asserted absent may go', () => {
+    // No kernel_args change; a shell task added iommu=pt and dropped intel_iommu=on, and a verify task says so.
+    const post = hostSnapshot(HEALTHY, { cmdline: cmdlineWithPt.replace(' intel_iommu=on', '') });
+    const exp: Expectations = { ...noExpectations(), verifyPresent: ['iommu=pt'], verifyAbsent: ['intel_iommu'] };
+    const checks = verifyBoot('candidate', pre, post, exp, services);
+    expect(checks.filter((c) => c.name.startsWith('cmdline')).map((c) => [c.name, c.ok])).toEqual([
+      ['cmdline', true],
+      ['cmdline_present', true],
+      ['cmdline_absent', true],
+    ]);
+    // Without the task the same boot fails the cmdline check: the words were neither declared nor asserted.
+    expect(failed(verifyBoot('candidate', pre, post, noExpectations(), services))).toContain('cmdline');
+  });
+
   it('fails on a wrong kernel, a stopped libvirtd and new DMA faults', () => {
     const faults =
       'DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0x7f3c0000 [fault reason 0x06] PTE Read access is not set\n';

@@ -41,6 +41,17 @@ const cases: Array<{ name: string; args: VerifyArgs; pre?: Sections; post?: Sect
     args: { cmdline_absent: ['iommu'] },
     holds: false,
   },
+  {
+    name: 'a cmdline_present word the boot does not show',
+    args: { cmdline_present: ['rollgate.none=1'] },
+    holds: false,
+  },
+  {
+    name: 'a cmdline_absent word the change took away',
+    args: { cmdline_absent: ['iommu=pt'] },
+    post: { cmdline: cmdlineWithout('iommu=pt') },
+    holds: true,
+  },
   { name: 'iommu_enabled: false on a host with the IOMMU on', args: { iommu_enabled: false }, holds: false },
   { name: 'interrupt_remapping: false on a host with it on', args: { interrupt_remapping: false }, holds: false },
   { name: 'vfio_in_initramfs: false with vfio inside', args: { vfio_in_initramfs: false }, holds: false },
@@ -99,6 +110,12 @@ describe('one verification for run and rollout', () => {
         module: c.holds,
         rollout: c.holds,
       });
+      // The command-line conditions under the same names and with the same verdict in both.
+      const named = (rs: ReadonlyArray<{ name: string; holds: boolean }>) =>
+        rs.filter((r) => r.name === 'cmdline_present' || r.name === 'cmdline_absent');
+      expect(named(checks.map((k) => ({ name: k.name, holds: k.ok })))).toEqual(
+        named(conditions.map((r) => ({ name: r.condition, holds: r.holds }))),
+      );
     });
 
   it('without the verify task, the same boot verifies: the cases above fail by what the task declared', () => {
