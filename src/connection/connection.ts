@@ -11,7 +11,8 @@ import type { ShellFragment } from './shell-quote.js';
  * - host_key: its host key is unknown, changed or revoked (never retryable)
  * - timeout: no SSH handshake within the connect timeout, or a command outlived its timeout
  * - dropped: the connection closed under us (before the banner or mid-command)
- * - become: `sudo -n` refused to run the command (a password is required or the user may not sudo)
+ * - become: sudo or su did not run the command as the become user (a password wrong or missing, no rights, no su,
+ *   no such user); each case has its own message
  * - locked: connected, but the machine behind it is locked by another run, is another host of this run under a
  *   second name, or is not the machine the journal says the run changed (executor/machine-identity.ts)
  */
@@ -43,7 +44,7 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Kill the command and throw ConnectionError('timeout') after this many milliseconds. Default: none. */
   timeoutMs?: number;
-  /** Run through `sudo -n` when the login user is not root. Default: the host's become setting. */
+  /** Run as the become user (sudo or su) when the login user is not that user. Default: the host's become setting. */
   become?: boolean;
   /** Bytes written to the command's stdin, then EOF. */
   stdin?: string | Buffer;

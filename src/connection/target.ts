@@ -20,11 +20,20 @@ export interface SshTarget {
   hostKeyPolicy: 'strict' | 'accept-new';
   /** Bastion to tunnel through (ProxyJump), itself fully resolved. */
   proxyJump?: SshTarget;
-  /** Run commands through `sudo -n` when user is not the become user. */
+  /** Run commands as the become user (through sudo or su) when user is not the become user. */
   become: boolean;
   /** User to become (ansible_become_user). Default root. */
   becomeUser?: string;
-  /** sudo's password (`sudo -S`, on standard input when sudo asks); none: `sudo -n`, never a prompt. */
+  /** How (ansible_become_method). Default sudo. */
+  becomeMethod?: 'sudo' | 'su';
+  /** su's program (ansible_become_exe, su only). Default `su`. */
+  becomeExe?: string;
+  /** Words put before the user on su's command line (ansible_become_flags split as sh does, su only). */
+  becomeFlags?: string[];
+  /**
+   * The become password: sudo's (`sudo -S`, on standard input when sudo asks; none: `sudo -n`, never a prompt), or
+   * the become user's for su (typed at su's prompt on a terminal of its own).
+   */
   becomePassword?: BecomePassword;
   /** TCP + SSH handshake budget, in milliseconds. Default 15000. */
   connectTimeoutMs?: number;

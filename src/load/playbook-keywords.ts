@@ -208,9 +208,9 @@ export const unsupportedKeywords: Record<string, string> = {
   delegate_to: 'rollgate runs every task on its own host',
   local_action: 'rollgate runs every task on its own host',
   run_once: 'limit the play with `hosts:` instead',
-  become_user: 'rollgate only becomes root; remove `become_user`',
+  become_user: 'set the user to become in the inventory (`ansible_become_user`, default root); remove `become_user`',
   become_method:
-    'rollgate becomes root through sudo (set its password with ansible_become_password or -K); remove `become_method`',
+    'set the method in the inventory (`ansible_become_method: sudo` or `su`; the password with ansible_become_password or -K); remove `become_method`',
   remote_user: 'set the login user in the inventory (`ansible_user`)',
   connection: 'rollgate always connects over SSH; remove `connection`',
   environment: 'set variables inside the command',

@@ -17,6 +17,7 @@ import {
   type ResolveOptions,
 } from './resolve-options.js';
 import { resolveBecomePassword } from './resolve-become.js';
+import { resolveBecomeMethod } from './resolve-become-method.js';
 import { resolveJumpChain } from './resolve-jump.js';
 import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
 import { expandSshTokens, proxyJumpFromCommand, type SshConfigEntry } from './ssh-config.js';
@@ -81,7 +82,7 @@ function commonArgs(host: TargetHost, cv: ConnectionVars, problems: ConfigProble
   return {};
 }
 
-function checkExtras(host: TargetHost, become: boolean, problems: ConfigProblem[]): void {
+function checkConnection(host: TargetHost, problems: ConfigProblem[]): void {
   const conn = findVar(host, 'connection');
   if (conn && !(typeof conn.value === 'string' && SSH_CONNECTIONS.has(conn.value))) {
     problems.push(
@@ -93,17 +94,21 @@ function checkExtras(host: TargetHost, become: boolean, problems: ConfigProblem[
       ),
     );
   }
-  const method = findVar(host, 'becomeMethod');
-  if (become && method && method.value !== 'sudo') {
-    problems.push(
-      varProblem(
-        host,
-        method,
-        `${method.name} is ${JSON.stringify(method.value)}; rollgate becomes root only through sudo (with or without a password)`,
-        `write ${method.name}: sudo`,
-      ),
-    );
-  }
+}
+
+/** A become user is a word after sudo's -u or su's flags: one starting with `-` would be read as an option. */
+function checkBecomeUser(host: TargetHost, cv: ConnectionVars, problems: ConfigProblem[]): void {
+  const u = cv.becomeUser;
+  if (!u?.value.startsWith('-')) return;
+  const name = u.from ?? 'ansible_become_user';
+  problems.push(
+    varProblem(
+      host,
+      { name, value: u.value, position: u.origin },
+      `${name} is ${JSON.stringify(u.value)}: a user name cannot start with -`,
+      `write the user to become, e.g. ${name}: root`,
+    ),
+  );
 }
 
 function connectTimeout(host: TargetHost, o: Resolved, problems: ConfigProblem[]): number | undefined {
@@ -137,12 +142,12 @@ function configJump(host: TargetHost, cfg: SshConfigEntry, o: Resolved, problems
 function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): SshTarget | undefined {
   const before = problems.length;
   const cv = inventoryVars(host, problems);
-  // From the raw variable too, so a bad become method is reported alongside connectionVars' problems.
-  const rawBecome = ['rollgate_become', 'ansible_become'].map((n) => host.vars[n]).find((v) => v !== undefined);
-  const become = o.become === true || (cv ? cv.become.value : ansibleBoolean(rawBecome) === true);
-  checkExtras(host, become, problems);
+  checkConnection(host, problems);
+  // Whatever `become` says: a play's or task's `become: true` turns it on later, for this same target.
+  const method = resolveBecomeMethod(host, problems);
   const connectTimeoutMs = connectTimeout(host, o, problems);
   if (!cv) return undefined;
+  checkBecomeUser(host, cv, problems);
   const args = commonArgs(host, cv, problems);
   const lookupName = cv.address.value;
   const cfg = o.sshConfig?.lookup(lookupName, { user: cv.user?.value }) ?? {
@@ -190,7 +195,6 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
     jumpDefaults,
     problems,
   );
-  // Whatever `become` says here: a play's or task's `become: true` turns it on later, for this same target.
   const becomePassword = resolveBecomePassword(host, o, problems);
   if (problems.length > before) return undefined;
 
@@ -203,7 +207,8 @@ function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): S
     agentSocket: credentials.agentSocket,
     knownHostsFiles,
     hostKeyPolicy: policy,
-    become,
+    become: o.become === true || cv.become.value,
+    ...method,
   };
   if (cv.becomeUser) target.becomeUser = cv.becomeUser.value;
   if (becomePassword) target.becomePassword = becomePassword;

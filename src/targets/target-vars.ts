@@ -17,6 +17,8 @@ export type TargetHost = Pick<InventoryHost, 'name' | 'vars' | 'origin' | 'varOr
  */
 export const CONNECTION_VARS = {
   becomeMethod: ['ansible_become_method'],
+  becomeExe: ['ansible_become_exe'],
+  becomeFlags: ['ansible_become_flags'],
   becomePassword: [
     'rollgate_become_password',
     'ansible_become_password',

@@ -197,7 +197,7 @@ describe('resolveTarget', () => {
           ansible_user: '',
           ansible_become: 'maybe',
           ansible_connection: 'local',
-          ansible_become_method: 'su',
+          ansible_become_method: 'doas',
           rollgate_become: true,
         }),
         base(),
@@ -206,8 +206,36 @@ describe('resolveTarget', () => {
     expect(problems.join('\n')).toMatch(/rollgate only connects over SSH/);
     expect(problems.join('\n')).toMatch(/ansible_port is 70000, not a TCP port/);
     expect(problems.join('\n')).toMatch(/ansible_user is an empty string/);
-    expect(problems.join('\n')).toMatch(/becomes root only through sudo/);
+    expect(problems.join('\n')).toMatch(
+      /ansible_become_method is "doas"; rollgate becomes another user through sudo or su/,
+    );
     expect(problems).toHaveLength(4); // rollgate_become wins, so ansible_become: maybe is never read
+  });
+
+  it('takes su as the become method, and refuses a become user that su or sudo would read as an option', () => {
+    expect(
+      resolveTarget(
+        host('hv01', {
+          ansible_become_method: 'su',
+          ansible_become_user: 'app',
+          ansible_ssh_private_key_file: 'id_plain',
+        }),
+        base(),
+      ),
+    ).toMatchObject({ becomeMethod: 'su', becomeUser: 'app', become: false });
+    const problems = problemsOf(() =>
+      resolveTarget(
+        host(
+          'hv01',
+          { ansible_become_user: '-c id', ansible_ssh_private_key_file: 'id_plain' },
+          { ansible_become_user: 9 },
+        ),
+        base(),
+      ),
+    );
+    expect(problems.join('\n')).toMatch(
+      /hosts.yml:9:5: .*ansible_become_user is "-c id": a user name cannot start with -/,
+    );
   });
 
   it('takes ProxyJump, known_hosts and StrictHostKeyChecking from ansible_ssh_common_args, and refuses ProxyCommand', () => {
