@@ -51,6 +51,8 @@ export interface FleetOptions {
   netns?: string;
   /** Let the sshd processes outlive this process (stop them with stopDetachedFleet). */
   detached?: boolean;
+  /** Files laid over /etc for every host's sshd and sessions alone (name under /etc -> file): see SshdHostOptions. */
+  etcFiles?: Record<string, string>;
 }
 
 /** Create the fleet users once (idempotent): clean homes so no shell rc file slows every command. */
@@ -101,6 +103,7 @@ export async function startSshdFleet(options: FleetOptions): Promise<SshdFleet> 
       ...(options.hostKeyTypes ? { hostKeyTypes: options.hostKeyTypes } : {}),
       ...(options.netns ? { netns: options.netns } : {}),
       ...(options.detached ? { detached: true } : {}),
+      ...(options.etcFiles ? { etcFiles: options.etcFiles } : {}),
       extraConfig: options.extraConfig ?? [],
     });
   try {

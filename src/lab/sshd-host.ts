@@ -1,10 +1,10 @@
 /**
- * One real OpenSSH sshd on a loopback port with its own host keys, optionally inside a network namespace or
- * detached (outliving the process that started it, for `npm run demo`). Logs go to `<dir>/sshd.log`; readiness
+ * One real OpenSSH sshd on a loopback port with its own host keys, optionally inside a network namespace, with
+ * files laid over /etc for it alone (an overlay in a private mount namespace), or detached (outliving the process that started it, for `npm run demo`). Logs go to `<dir>/sshd.log`; readiness
  * is its "Server listening" line there.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +27,25 @@ export interface SshdHostOptions {
   detached?: boolean;
   /** Extra sshd_config lines. They win over the defaults (sshd takes the first value); a `Match` block goes last. */
   extraConfig?: string[];
+  /**
+   * Files laid over /etc for this sshd and its sessions alone (file name under /etc -> the file to show there), by
+   * an overlay mount in a private mount namespace: e.g. a test's own `shadow`, so that su asks for a known root
+   * password while the machine's file stays as it is. An overlay, not a bind of the file: a bind mount on a file
+   * disappears when the machine's file is replaced (chpasswd renames a new one over it).
+   */
+  etcFiles?: Record<string, string>;
+}
+
+/** `argv` run in a private mount namespace with `etcFiles` laid over /etc (same pid: unshare and sh exec). */
+function withEtcFiles(argv: string[], dir: string, etcFiles: Record<string, string> | undefined): string[] {
+  if (!etcFiles || Object.keys(etcFiles).length === 0) return argv;
+  const upper = join(dir, 'etc-upper');
+  const work = join(dir, 'etc-work');
+  mkdirSync(upper, { recursive: true, mode: 0o755 });
+  mkdirSync(work, { recursive: true });
+  for (const [name, source] of Object.entries(etcFiles)) copyFileSync(source, join(upper, name));
+  const mount = `mount -t overlay overlay -o lowerdir=/etc,upperdir=${upper},workdir=${work} /etc && exec "$@"`;
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', mount, 'sh', ...argv];
 }
 
 export interface FleetHost {
@@ -113,7 +132,7 @@ export async function startSshdHost(o: SshdHostOptions): Promise<FleetHost> {
     ];
     writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n');
     writeFileSync(log, '');
-    const argv = [SSHD, '-D', '-E', log, '-f', join(dir, 'sshd_config')];
+    const argv = withEtcFiles([SSHD, '-D', '-E', log, '-f', join(dir, 'sshd_config')], dir, o.etcFiles);
     const [cmd, ...args] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...argv] : argv;
     const devNull = openSync('/dev/null', 'r+');
     const child = spawn(cmd!, args, { stdio: [devNull, devNull, devNull], detached: o.detached ?? false });
