@@ -89,11 +89,11 @@ export const connectionOptions = () => [
   new Option('--ssh-config <file>', 'OpenSSH client config to read (default ~/.ssh/config when it exists)'),
   new Option(
     '-K, --ask-become-pass',
-    "ask for sudo's password (for hosts whose inventory sets no ansible_become_password)",
+    "ask for the become password: sudo's, or the become user's with su (for hosts whose inventory sets no ansible_become_password)",
   ).conflicts('becomePasswordFile'),
   new Option(
     '--become-password-file <file>',
-    "read sudo's password from this file (stripped), or from what it prints when executable",
+    'read the become password from this file (stripped), or from what it prints when executable',
   ),
 ];
 

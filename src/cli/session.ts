@@ -14,7 +14,7 @@ import type { TargetHost } from '../targets/resolve-target.js';
 import { positiveNumber, type ConnectionOptions } from './options.js';
 
 export interface TargetChoices extends ConnectionOptions {
-  /** true: every command through `sudo -n`; false: never; absent: as the inventory says. */
+  /** true: every command as the become user (sudo or su); false: never; absent: as the inventory says. */
   become?: boolean;
 }
 
@@ -49,7 +49,10 @@ async function sessionBecomePassword(opts: ConnectionOptions): Promise<BecomePas
   const password = await promptHidden('BECOME password: ');
   if (!password)
     throw new ConfigError([
-      { message: 'no become password typed for --ask-become-pass', hint: "type sudo's password, or leave out -K" },
+      {
+        message: 'no become password typed for --ask-become-pass',
+        hint: "type the become password (sudo's, or the become user's for su), or leave out -K",
+      },
     ]);
   return new BecomePassword(password, '--ask-become-pass');
 }

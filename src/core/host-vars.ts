@@ -68,7 +68,7 @@ export const hostVarDeclarations = {
     schema: { ...path, 'x-hint': 'write the path of a private key file, e.g. `~/.ssh/id_ed25519`' },
   },
   rollgate_become: {
-    doc: 'Run commands through sudo; wins over ansible_become.',
+    doc: 'Run commands as the become user (through sudo, or su with ansible_become_method: su); wins over ansible_become.',
     checkedBy: 'targets',
     schema: { type: 'boolean', 'x-hint': 'write true or false, without quotes' },
   },
@@ -78,7 +78,7 @@ export const hostVarDeclarations = {
     schema: { ...path, 'x-hint': 'write a user name, e.g. `rollgate_become_user: root`' },
   },
   rollgate_become_password: {
-    doc: "sudo's password (ideally !vault or a template over a vaulted variable); wins over ansible_become_password.",
+    doc: "The become password: sudo's, or the become user's for su (ideally !vault or a template over a vaulted variable); wins over ansible_become_password.",
     checkedBy: 'targets',
     schema: {
       type: ['string', 'number'],
@@ -86,7 +86,7 @@ export const hostVarDeclarations = {
     },
   },
   rollgate_become_password_env: {
-    doc: "Name of the controller's environment variable holding sudo's password.",
+    doc: "Name of the controller's environment variable holding the become password (sudo's, or the become user's for su).",
     checkedBy: 'targets',
     schema: {
       type: 'string',

@@ -299,7 +299,7 @@ describe('ansible_become_method: su from the inventory', () => {
     const doas = inventory('doas.yml', ['ansible_become_method: doas']);
     const flags = inventory('flags.yml', ['ansible_become_method: su', 'ansible_become_flags: "-l -c id"']);
     for (const [inv, text] of [
-      [doas, 'write ansible_become_method: sudo or ansible_become_method: su'],
+      [doas, '`ansible_become_method` must be one of "sudo", "su"'],
       [flags, 'remove -c: rollgate gives su the command to run'],
     ] as const) {
       const run = await rollgate(['exec', '-i', inv, '--', 'id -u'], noAgent);

@@ -96,7 +96,7 @@ export function registerCheck(program: Command, setExitCode: SetExitCode): void 
           '--profile [seconds]',
           'also gather performance evidence over this many seconds (default 5): softirq share, vhost/vCPU placement, perf samples',
         )
-        .option('--no-become', 'do not use sudo -n (sources that need root come back unknown)')
+        .option('--no-become', 'do not become root (sudo or su; sources that need root come back unknown)')
         .option('--html <file>', 'also write the IOMMU topology pictures and findings as one self-contained HTML page'),
       forksOption(50, 'hosts at once'),
       connectionOptions(),

@@ -91,7 +91,7 @@ export function registerExec(program: Command, setExitCode: SetExitCode): void {
     .addOption(limitOption('only hosts matching this Ansible pattern (group, host, glob, !exclude, &intersect)'))
     .option(
       '-b, --become',
-      'run the command as root through `sudo -n` (never prompts; fails clearly if sudo wants a password)',
+      'run the command as the become user (root by default) through `sudo -n`, `sudo -S` with -K or a password, or su (ansible_become_method: su); fails clearly on a wrong or missing password',
     )
     .option('--json', 'print one JSON object per host as it finishes, then a summary object')
     .option('-t, --timeout <seconds>', 'kill the command on a host after this long (the host is failed, kind timeout)')

@@ -155,7 +155,10 @@ export function registerRun(program: Command, setExitCode: SetExitCode): void {
     extraVarsOption(),
     forksOption(50, 'hosts worked on at once within a task'),
     journalOption(),
-  ).option('-b, --become', 'run every command through `sudo -n`, whatever the inventory says');
+  ).option(
+    '-b, --become',
+    'run every command as the become user (sudo, or su with ansible_become_method: su), whatever the inventory says',
+  );
   withOptions(command, connectionOptions())
     .option('--syntax-check', 'only check the playbook (no inventory, no host)')
     .option('--list-hosts', 'print the hosts of each play and exit')

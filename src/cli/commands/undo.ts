@@ -150,7 +150,7 @@ export function registerUndo(program: Command, setExitCode: SetExitCode): void {
     )
     .option('-l, --limit <pattern>', "only the run's hosts matching this Ansible pattern")
     .addOption(journalOption())
-    .option('-b, --become', 'run as root through `sudo -n`')
+    .option('-b, --become', 'run as the become user (sudo, or su with ansible_become_method: su)')
     .option(
       '--force',
       'go on although a run is marked running by a controller on another machine (known dead), or a host now points to another address or host key than when the run changed it (the same machine, moved)',
