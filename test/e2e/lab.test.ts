@@ -129,7 +129,9 @@ describe('lab hosts over the inventory lab up wrote', () => {
       b,
       'cat /proc/cmdline; grep -E "^GRUB_(DEFAULT|CMDLINE_LINUX)=" /etc/default/grub; grep -c "^MODULES=dep" /etc/initramfs-tools/initramfs.conf',
     );
-    expect(out).toMatch(/^BOOT_IMAGE=\/boot\/vmlinuz-\S+ root=UUID=\S+ ro console=ttyS0,115200n8 no_timer_check\n/);
+    expect(out).toMatch(
+      /^BOOT_IMAGE=\/boot\/vmlinuz-\S+ root=UUID=\S+ ro console=ttyS0,115200n8 no_timer_check mitigations=off quiet\n/,
+    );
     expect(out).toContain('GRUB_DEFAULT=saved\n');
     expect(out).toContain('GRUB_CMDLINE_LINUX=""\n');
     expect(out.trim().endsWith('1')).toBe(true);
@@ -195,7 +197,9 @@ printf 'options vfio-pci ids=8086:10d3\\nsoftdep e1000e pre: vfio-pci\\n' > /etc
       );
 
       const cmdline = await root(h, 'cat /proc/cmdline');
-      expect(cmdline).toMatch(/ rollgate\.e2e=cmdline iommu=pt console=ttyS0,115200n8 no_timer_check/);
+      expect(cmdline).toMatch(
+        / rollgate\.e2e=cmdline iommu=pt console=ttyS0,115200n8 no_timer_check mitigations=off quiet/,
+      );
       expect(await root(h, 'cat /sys/kernel/iommu_groups/*/type | sort -u')).toBe('identity\n');
 
       // The host driver owns the NIC although vfio-pci is loaded with its id...

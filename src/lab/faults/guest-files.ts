@@ -74,8 +74,10 @@ ExecStart=/bin/sh -c 'touch /run/rollgate-lab-sshd-down && rm -f ${FAULT_DIR}/ss
 [Install]
 WantedBy=sysinit.target
 `;
+  // Level 3 (err) in the kernel log: the lab boots with quiet, which shows levels 0-3 only on the console
+  // ($$ is systemd's escape for a literal $ on an Exec line).
   const dropIn = `[Service]
-ExecStartPre=/bin/sh -c 'if [ -e /run/rollgate-lab-sshd-down ]; then echo "rollgate lab fault sshd-down: sshd does not start this boot" | tee /dev/kmsg >&2; exit 1; fi'
+ExecStartPre=/bin/sh -c 'if [ -e /run/rollgate-lab-sshd-down ]; then m="rollgate lab fault sshd-down: sshd does not start this boot"; echo "<3>$$m" >/dev/kmsg; echo "$$m" >&2; exit 1; fi'
 `;
   return [
     { path: '/etc/systemd/system/rollgate-lab-fault-sshd-down.service', mode: 0o644, content: unit },
