@@ -1,7 +1,7 @@
 /**
  * The trial-boot drivers, chosen by the host's detected boot stack (modules/boot/boot-tooling.ts): the only list
  * of them. A run starts with `trialBootFor` (detection, then the driver listing that stack); resume, commit and
- * rollback use `trialBootOf` with the loader the journaled state names. Adding a driver (systemd-boot, BLS): its
+ * rollback use `trialBootOf` with the loader the journaled state names. Adding a driver: its
  * file beside grub-trial.ts exporting a TrialBootDefinition, and one entry in `trialBootDrivers`.
  */
 import type { Connection } from '../connection/connection.js';
@@ -9,15 +9,17 @@ import { InternalError } from '../core/internal-error.js';
 import { detectBootTooling } from '../modules/boot/boot-tooling.js';
 import type { HostRoot } from '../modules/host-root.js';
 import { ModuleFailure } from '../modules/module.js';
+import { blsTrialBoot } from './bls-trial.js';
 import { grubTrialBoot } from './grub-trial.js';
 import type { BootStack, TrialBootDefinition, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
-export const trialBootDrivers: readonly TrialBootDefinition[] = [grubTrialBoot];
+export const trialBootDrivers: readonly TrialBootDefinition[] = [blsTrialBoot, grubTrialBoot];
 
 /** The host's boot stack; `undetected` when modules/boot finds no tooling it knows. */
 export async function detectBootStack(conn: Connection, hr: HostRoot): Promise<BootStack> {
   try {
-    return (await detectBootTooling(conn, hr)).kind;
+    const tooling = await detectBootTooling(conn, hr);
+    return tooling.blscfg && (tooling.kind === 'grubby' || tooling.kind === 'grub') ? 'grub-bls' : tooling.kind;
   } catch (err) {
     if (err instanceof ModuleFailure) return 'undetected';
     throw err;

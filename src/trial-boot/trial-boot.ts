@@ -28,7 +28,7 @@ export interface PreflightResult {
 
 /** What prepare recorded on the host; journaled so resume and rollback can find it again. */
 export interface TrialBootState {
-  loader: 'grub' | 'systemd-boot';
+  loader: 'grub' | 'grub-bls' | 'systemd-boot';
   /** Kernel release that was running when the known-good entry was frozen. */
   knownGoodRelease: string;
   /** Its args, as /proc/cmdline showed them (without BOOT_IMAGE). */
@@ -52,7 +52,8 @@ export interface TrialBootState {
 export type BootSide = 'fallback' | 'trial' | 'other';
 
 export function bootSide(procCmdline: string, state: Pick<TrialBootState, 'bootImagePrefix' | 'trialArgs'>): BootSide {
-  const image = /(?:^|\s)BOOT_IMAGE=(\S+)/.exec(procCmdline)?.[1] ?? '';
+  // GRUB's blscfg (Fedora) boots `linux ($root)/vmlinuz-...`, so BOOT_IMAGE starts with the GRUB device.
+  const image = (/(?:^|\s)BOOT_IMAGE=(\S+)/.exec(procCmdline)?.[1] ?? '').replace(/^\([^)]*\)/, '');
   if (image.startsWith(state.bootImagePrefix)) return 'fallback';
   const words = new Set(procCmdline.trim().split(/\s+/));
   if (state.trialArgs && state.trialArgs.length > 0 && state.trialArgs.every((a) => words.has(a))) return 'trial';
@@ -79,8 +80,11 @@ export interface TrialBootDriver {
   release(state: TrialBootState): Promise<{ defaultRef: string; note?: string }>;
 }
 
-/** A host's boot stack as modules/boot detects it, or `undetected` when no tooling rollgate knows was found. */
-export type BootStack = BootTooling['kind'] | 'undetected';
+/**
+ * A host's boot stack as modules/boot detects it; `grub-bls` when GRUB builds its menu from BLS entries
+ * (GRUB_ENABLE_BLSCFG=true, Fedora/RHEL), `undetected` when no tooling rollgate knows was found.
+ */
+export type BootStack = BootTooling['kind'] | 'grub-bls' | 'undetected';
 
 /** One trial-boot driver in the registry (registry.ts). */
 export interface TrialBootDefinition {

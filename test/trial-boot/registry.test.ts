@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/connection/connection.js';
 import { hostRootFromVars } from '../../src/modules/host-root.js';
+import { BlsTrialBoot } from '../../src/trial-boot/bls-trial.js';
 import { GrubTrialBoot } from '../../src/trial-boot/grub-trial.js';
 import { noTrialBoot, trialBootForStack, trialBootOf } from '../../src/trial-boot/registry.js';
 
@@ -14,6 +15,10 @@ describe('the trial-boot registry', () => {
       expect(trialBootForStack(stack)?.loader, stack).toBe('grub');
   });
 
+  it('chooses the BLS driver where GRUB builds its menu from BLS entries', () => {
+    expect(trialBootForStack('grub-bls')?.loader).toBe('grub-bls');
+  });
+
   it('has no driver for systemd-boot yet, and that host is refused at preflight', async () => {
     expect(trialBootForStack('systemd-boot')).toBeUndefined();
     const pf = await noTrialBoot('systemd-boot').preflight();
@@ -23,7 +28,7 @@ describe('the trial-boot registry', () => {
         {
           check: 'boot stack',
           message: "no trial-boot driver for the host's boot stack (systemd-boot)",
-          hint: 'supported: grub, grubby, proxmox',
+          hint: 'supported: grub-bls, grub, grubby, proxmox',
         },
       ],
       facts: { boot_stack: 'systemd-boot' },
@@ -33,6 +38,7 @@ describe('the trial-boot registry', () => {
 
   it('finds the driver of a journaled state by its loader, and refuses a loader it does not know', () => {
     expect(trialBootOf({ loader: 'grub' }, conn, hr)).toBeInstanceOf(GrubTrialBoot);
+    expect(trialBootOf({ loader: 'grub-bls' }, conn, hr)).toBeInstanceOf(BlsTrialBoot);
     expect(() => trialBootOf({ loader: 'systemd-boot' }, conn, hr)).toThrow(/has no driver/);
   });
 });

@@ -30,6 +30,8 @@ export interface BootTooling {
   grubCfg: string | null;
   /** Files the tools rewrite (boot entries, grubenv): backed up for undo, not written by rollgate. */
   toolWrittenFiles: string[];
+  /** /etc/default/grub sets GRUB_ENABLE_BLSCFG=true: GRUB builds its menu from BLS entries at boot. */
+  blscfg: boolean;
 }
 
 const TOOLS = [
@@ -72,6 +74,7 @@ export async function detectBootTooling(
     hr.path('/etc/kernel/proxmox-boot-uuids'),
   ]);
   const hasGrubDefault = grubDefault!.exists;
+  const blscfg = hasGrubDefault && /^\s*GRUB_ENABLE_BLSCFG=["']?true/m.test(grubDefault!.content.toString('utf8'));
   const mkconfig = tools['update-grub'] ?? tools['grub-mkconfig'] ?? tools['grub2-mkconfig'];
   let kind: BootTooling['kind'] | undefined = choice === 'auto' ? undefined : choice;
   if (!kind) {
@@ -92,6 +95,7 @@ export async function detectBootTooling(
     refresh: [],
     grubCfg: null,
     toolWrittenFiles: [],
+    blscfg,
   };
   switch (kind) {
     case 'proxmox': {
@@ -107,9 +111,8 @@ export async function detectBootTooling(
     }
     case 'grubby': {
       if (!tools.grubby) throw new ModuleFailure('bootloader grubby asked for, but grubby is not installed');
-      const bls = hasGrubDefault && /^\s*GRUB_ENABLE_BLSCFG=["']?true/m.test(grubDefault!.content.toString('utf8'));
       const mk = tools['grub2-mkconfig'] ?? tools['grub-mkconfig'];
-      const cfg = hasGrubDefault && !bls && mk ? await grub2CfgPath(conn, hr) : null;
+      const cfg = hasGrubDefault && !blscfg && mk ? await grub2CfgPath(conn, hr) : null;
       const grubenv = [hr.path('/boot/grub2/grubenv')];
       const env = (await readRemoteFiles(conn, grubenv)).filter((f) => f.exists).map((f) => f.path);
       return {
