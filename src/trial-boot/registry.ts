@@ -11,9 +11,10 @@ import type { HostRoot } from '../modules/host-root.js';
 import { ModuleFailure } from '../modules/module.js';
 import { blsTrialBoot } from './bls-trial.js';
 import { grubTrialBoot } from './grub-trial.js';
+import { sdbootTrialBoot } from './sdboot-trial.js';
 import type { BootStack, TrialBootDefinition, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
-export const trialBootDrivers: readonly TrialBootDefinition[] = [blsTrialBoot, grubTrialBoot];
+export const trialBootDrivers: readonly TrialBootDefinition[] = [blsTrialBoot, grubTrialBoot, sdbootTrialBoot];
 
 /** The host's boot stack; `undetected` when modules/boot finds no tooling it knows. */
 export async function detectBootStack(conn: Connection, hr: HostRoot): Promise<BootStack> {

@@ -3,9 +3,10 @@
  * copy of the known-good state. A hang then a power reset, or a panic with panic=N, lands on the known-good entry
  * by itself; only after verification does the candidate become the default (as greenboot marks a boot good).
  *
- * One interface for every boot loader: GRUB (grub-reboot + GRUB_DEFAULT=saved) is implemented; systemd-boot maps
- * onto the same steps (`bootctl set-default` to a copied loader entry, `bootctl set-oneshot` for the trial, the
- * LoaderEntryOneShot EFI variable being cleared by the boot loader itself).
+ * One interface for every boot loader, a driver per boot stack (registry.ts): GRUB classic menus (grub-trial.ts:
+ * grub-reboot + GRUB_DEFAULT=saved), GRUB with BLS entries (bls-trial.ts: next_entry / saved_entry naming entry
+ * files), systemd-boot (sdboot-trial.ts: `bootctl set-default` to a copied loader entry, `bootctl set-oneshot` for
+ * the trial, the LoaderEntryOneShot EFI variable being cleared by the boot loader itself).
  */
 import type { Connection } from '../connection/connection.js';
 import type { BootTooling } from '../modules/boot/boot-tooling.js';
@@ -33,7 +34,7 @@ export interface TrialBootState {
   knownGoodRelease: string;
   /** Its args, as /proc/cmdline showed them (without BOOT_IMAGE). */
   knownGoodArgs: string[];
-  /** Boot-loader reference of the frozen entry (grub-set-default accepts it). */
+  /** Boot-loader reference of the frozen entry (grub-set-default, grubenv or bootctl accept it). */
   knownGoodRef: string;
   /** Host path prefix of the copies, e.g. /boot/rollgate/. */
   copiesDir: string;
@@ -48,14 +49,26 @@ export interface TrialBootState {
   trialArgs?: string[];
 }
 
-/** Which boot the host is on now, from /proc/cmdline alone. */
+/** Which boot the host is on now. */
 export type BootSide = 'fallback' | 'trial' | 'other';
 
-export function bootSide(procCmdline: string, state: Pick<TrialBootState, 'bootImagePrefix' | 'trialArgs'>): BootSide {
+/**
+ * From what the boot loader says (systemd-boot's LoaderEntrySelected, compared with the frozen and trial entry
+ * ids) when it says it, else from /proc/cmdline: GRUB's BOOT_IMAGE under the copies' prefix is the frozen entry,
+ * the trial's args (with their panic=N) the trial.
+ */
+export function bootSide(
+  boot: string | { cmdline: string; loaderEntry?: string },
+  state: Pick<TrialBootState, 'bootImagePrefix' | 'trialArgs'> &
+    Partial<Pick<TrialBootState, 'knownGoodRef' | 'trialRef'>>,
+): BootSide {
+  const { cmdline, loaderEntry } = typeof boot === 'string' ? { cmdline: boot, loaderEntry: undefined } : boot;
+  if (loaderEntry && state.knownGoodRef && loaderEntry === state.knownGoodRef) return 'fallback';
+  if (loaderEntry && state.trialRef && loaderEntry === state.trialRef) return 'trial';
   // GRUB's blscfg (Fedora) boots `linux ($root)/vmlinuz-...`, so BOOT_IMAGE starts with the GRUB device.
-  const image = (/(?:^|\s)BOOT_IMAGE=(\S+)/.exec(procCmdline)?.[1] ?? '').replace(/^\([^)]*\)/, '');
-  if (image.startsWith(state.bootImagePrefix)) return 'fallback';
-  const words = new Set(procCmdline.trim().split(/\s+/));
+  const image = (/(?:^|\s)BOOT_IMAGE=(\S+)/.exec(cmdline)?.[1] ?? '').replace(/^\([^)]*\)/, '');
+  if (image !== '' && image.startsWith(state.bootImagePrefix)) return 'fallback';
+  const words = new Set(cmdline.trim().split(/\s+/));
   if (state.trialArgs && state.trialArgs.length > 0 && state.trialArgs.every((a) => words.has(a))) return 'trial';
   return 'other';
 }

@@ -55,4 +55,28 @@ describe('BLS entries', () => {
     expect(bootSide('BOOT_IMAGE=(hd0,gpt2)/vmlinuz-6.5.7 ro panic=5\n', state)).toBe('trial');
     expect(bootSide('BOOT_IMAGE=(hd0,gpt2)/vmlinuz-6.5.7 ro\n', state)).toBe('other');
   });
+
+  it("tells systemd-boot's frozen and trial boots by LoaderEntrySelected, which systemd-boot sets", () => {
+    const state = {
+      bootImagePrefix: '/boot/efi/rollgate/',
+      trialArgs: ['ro', 'panic=5'],
+      knownGoodRef: 'rollgate-known-good.conf',
+      trialRef: 'rollgate-trial.conf',
+    };
+    expect(bootSide({ cmdline: 'ro', loaderEntry: 'rollgate-known-good.conf' }, state)).toBe('fallback');
+    expect(bootSide({ cmdline: 'ro', loaderEntry: 'rollgate-trial.conf' }, state)).toBe('trial');
+    expect(bootSide({ cmdline: 'ro panic=5' }, state)).toBe('trial');
+    expect(bootSide({ cmdline: 'ro', loaderEntry: 'debian-6.1.conf' }, state)).toBe('other');
+    expect(bootSide('ro', state)).toBe('other');
+  });
+
+  it('keeps the column alignment of kernel-install entries when rewriting a value', () => {
+    const e = parseBlsEntry('d.conf', 'title      Debian\noptions    root=/dev/sda1 ro\nlinux      /m/6.1/linux\n');
+    expect(rewriteBlsEntry(e, { options: 'ro quiet' })).toBe(
+      'title      Debian\noptions    ro quiet\nlinux      /m/6.1/linux\n',
+    );
+    expect(blsEntryForRelease([parseBlsEntry('d.conf', 'version    6.1\nlinux      /m/6.1/linux\n')], '6.1')?.id).toBe(
+      'd',
+    );
+  });
 });

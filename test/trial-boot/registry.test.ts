@@ -3,6 +3,7 @@ import type { Connection } from '../../src/connection/connection.js';
 import { hostRootFromVars } from '../../src/modules/host-root.js';
 import { BlsTrialBoot } from '../../src/trial-boot/bls-trial.js';
 import { GrubTrialBoot } from '../../src/trial-boot/grub-trial.js';
+import { SdBootTrialBoot } from '../../src/trial-boot/sdboot-trial.js';
 import { noTrialBoot, trialBootForStack, trialBootOf } from '../../src/trial-boot/registry.js';
 
 // Never used: creating a driver does not touch the host.
@@ -19,26 +20,30 @@ describe('the trial-boot registry', () => {
     expect(trialBootForStack('grub-bls')?.loader).toBe('grub-bls');
   });
 
-  it('has no driver for systemd-boot yet, and that host is refused at preflight', async () => {
-    expect(trialBootForStack('systemd-boot')).toBeUndefined();
-    const pf = await noTrialBoot('systemd-boot').preflight();
+  it('chooses the systemd-boot driver for a systemd-boot host', () => {
+    expect(trialBootForStack('systemd-boot')?.loader).toBe('systemd-boot');
+  });
+
+  it('refuses at preflight a stack no driver handles, naming the supported ones', async () => {
+    const pf = await noTrialBoot('undetected').preflight();
     expect(pf).toEqual({
       ok: false,
       problems: [
         {
           check: 'boot stack',
-          message: "no trial-boot driver for the host's boot stack (systemd-boot)",
-          hint: 'supported: grub-bls, grub, grubby, proxmox',
+          message: "no trial-boot driver for the host's boot stack (undetected)",
+          hint: 'supported: grub-bls, grub, grubby, proxmox, systemd-boot',
         },
       ],
-      facts: { boot_stack: 'systemd-boot' },
+      facts: { boot_stack: 'undetected' },
     });
-    await expect(noTrialBoot('systemd-boot').commit({} as never)).rejects.toThrow(/no trial-boot driver/);
+    await expect(noTrialBoot('undetected').commit({} as never)).rejects.toThrow(/no trial-boot driver/);
   });
 
   it('finds the driver of a journaled state by its loader, and refuses a loader it does not know', () => {
     expect(trialBootOf({ loader: 'grub' }, conn, hr)).toBeInstanceOf(GrubTrialBoot);
     expect(trialBootOf({ loader: 'grub-bls' }, conn, hr)).toBeInstanceOf(BlsTrialBoot);
-    expect(() => trialBootOf({ loader: 'systemd-boot' }, conn, hr)).toThrow(/has no driver/);
+    expect(trialBootOf({ loader: 'systemd-boot' }, conn, hr)).toBeInstanceOf(SdBootTrialBoot);
+    expect(() => trialBootOf({ loader: 'lilo' as never }, conn, hr)).toThrow(/has no driver/);
   });
 });

@@ -240,7 +240,7 @@ export async function rollBack(h: HostCtx, conn: Connection, reason: string): Pr
   const { d, store } = h;
   store.save({ phase: 'rolling_back' });
   const trial = store.rec.trial as TrialBootState | undefined;
-  if (trial && bootSide((await readBootInfo(conn, d.hr)).cmdline, trial) === 'fallback')
+  if (trial && bootSide(await readBootInfo(conn, d.hr), trial) === 'fallback')
     return settleOnKnownGood(h, conn, reason);
   await undoSteps(h, conn, true);
   try {

@@ -281,7 +281,7 @@ async function resumeAfterReboot(h: HostCtx): Promise<HostTurn> {
     now !== undefined &&
     (store.rec.oldBootId
       ? now.bootId !== store.rec.oldBootId
-      : !!store.rec.trial && bootSide(now.cmdline, store.rec.trial as TrialBootState) === 'trial');
+      : !!store.rec.trial && bootSide(now, store.rec.trial as TrialBootState) === 'trial');
   if (!conn || !rebooted) {
     const back = await bootAndWait(h, conn ? 'resumed before the reboot took place' : 'resumed, host silent', conn);
     if (back.status === 'timeout') return needsPerson(h, `not back on resume: ${back.lastError}`);
@@ -289,7 +289,7 @@ async function resumeAfterReboot(h: HostCtx): Promise<HostTurn> {
   }
   d.session.conn = conn;
   if (store.rec.phase === 'rolling_back') return rollBack(h, conn, 'resumed during a rollback; rolled back');
-  const side = bootSide((await readBootInfo(conn, d.hr)).cmdline, store.rec.trial as TrialBootState);
+  const side = bootSide(await readBootInfo(conn, d.hr), store.rec.trial as TrialBootState);
   if (side !== 'trial') {
     store.save({ phase: 'fell_back' });
     return afterPlay(h, { ok: false, message: 'resumed on the known-good entry' });

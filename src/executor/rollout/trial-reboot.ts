@@ -41,7 +41,7 @@ export async function trialReboot(h: HostCtx, conn: Connection, why: string): Pr
   store.save({ phase: 'rebooting', trial, expectations, oldBootId });
   const back = await bootAndWait(h, why, conn);
   if (back.status === 'timeout') return { side: 'not_back', message: back.lastError };
-  if (bootSide(back.boot.cmdline, trial) === 'trial') {
+  if (bootSide(back.boot, trial) === 'trial') {
     store.save({ phase: 'booted' });
     h.step('trial boot', 'ok', `running the candidate${back.reset ? ' after a power reset' : ''}`);
     return { side: 'trial', conn: back.conn, ms: back.ms, reset: back.reset };

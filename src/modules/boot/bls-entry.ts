@@ -41,15 +41,22 @@ export function parseBlsEntry(fileName: string, text: string): BlsEntry {
   return { id: splitBootCounter(fileName).id, fileName, text, fields, initrd };
 }
 
-/** The entry booting `release`: its kernel file is `vmlinuz-RELEASE` (the `version` field may carry `-debug`). */
+/**
+ * The entry booting `release`: its kernel file is `vmlinuz-RELEASE` (Fedora's 20-grub.install; the `version`
+ * field may carry `-debug` there), else its `version` is the release (kernel-install's 90-loaderentry.install,
+ * whose kernel file is `ENTRY-TOKEN/RELEASE/linux`).
+ */
 export function blsEntryForRelease(entries: readonly BlsEntry[], release: string): BlsEntry | undefined {
-  return entries.find((e) => (e.fields.linux ?? '').split('/').pop() === `vmlinuz-${release}`);
+  return (
+    entries.find((e) => (e.fields.linux ?? '').split('/').pop() === `vmlinuz-${release}`) ??
+    entries.find((e) => e.fields.version === release)
+  );
 }
 
-/** The release a kernel path names (`/vmlinuz-6.5.7-300.fc39.x86_64` -> `6.5.7-300.fc39.x86_64`). */
+/** The release an entry boots: from its kernel file name (`/vmlinuz-RELEASE`), else its `version`. */
 export function blsRelease(entry: BlsEntry): string | null {
   const base = (entry.fields.linux ?? '').split('/').pop() ?? '';
-  return base.startsWith('vmlinuz-') ? base.slice('vmlinuz-'.length) : null;
+  return base.startsWith('vmlinuz-') ? base.slice('vmlinuz-'.length) : (entry.fields.version ?? null);
 }
 
 /**
@@ -65,12 +72,13 @@ export function rewriteBlsEntry(
   const seen = new Set<string>();
   let initrdDone = false;
   for (const line of entry.text.replace(/\n$/, '').split('\n')) {
-    const key = /^\s*(\S+)/.exec(line)?.[1] ?? '';
+    // The separator is kept: kernel-install aligns values in a column (`linux      /...`), Fedora uses one space.
+    const [, key = '', sep = ' '] = /^\s*(\S+)(\s*)/.exec(line) ?? [];
     if (key === 'initrd' && initrd) {
-      if (!initrdDone) out.push(...initrd.map((p) => `initrd ${p}`));
+      if (!initrdDone) out.push(...initrd.map((p) => `initrd${sep}${p}`));
       initrdDone = true;
-    } else if (key in set && !line.trim().startsWith('#')) {
-      if (!seen.has(key)) out.push(`${key} ${set[key]}`);
+    } else if (key in set && !key.startsWith('#')) {
+      if (!seen.has(key)) out.push(`${key}${sep}${set[key]}`);
       seen.add(key);
     } else out.push(line);
   }

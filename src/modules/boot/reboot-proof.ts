@@ -12,22 +12,30 @@
 import { ConnectionError, type Connection } from '../../connection/connection.js';
 import { raw, sh } from '../../connection/shell-quote.js';
 import type { HostRoot } from '../host-root.js';
+import { readLoaderVarCommand } from './loader-vars.js';
 
 export interface BootInfo {
   bootId: string;
   cmdline: string;
+  /** The boot loader entry this boot started from where the loader says so (systemd-boot's LoaderEntrySelected). */
+  loaderEntry?: string;
 }
 
 export async function readBootInfo(conn: Connection, hr: HostRoot): Promise<BootInfo> {
-  const r = await conn.exec(sh`cat ${hr.path('/proc/sys/kernel/random/boot_id')}; cat ${hr.path('/proc/cmdline')}`, {
-    timeoutMs: 30_000,
-  });
-  const [bootId = '', cmdline = ''] = r.stdout.split('\n');
+  const r = await conn.exec(
+    sh`cat ${hr.path('/proc/sys/kernel/random/boot_id')}; c=$(cat ${hr.path('/proc/cmdline')}) || exit $?; printf '%s\\n' "$c"; ${readLoaderVarCommand(hr, 'LoaderEntrySelected')}`,
+    { timeoutMs: 30_000 },
+  );
+  const [bootId = '', cmdline = '', loaderEntry = ''] = r.stdout.split('\n');
   // Never an empty or partial answer: a boot id compared with the one saved before a reboot decides whether the
   // host rebooted, so one that could not be read is an error, not "another boot".
   if (r.exitCode !== 0 || !/^[0-9a-f-]{36}$/i.test(bootId.trim()))
     throw new Error(`cannot read the boot id (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
-  return { bootId: bootId.trim(), cmdline: cmdline.trim() };
+  return {
+    bootId: bootId.trim(),
+    cmdline: cmdline.trim(),
+    ...(loaderEntry.trim() ? { loaderEntry: loaderEntry.trim() } : {}),
+  };
 }
 
 /** Default pause between login attempts while waiting for a boot. */
