@@ -132,7 +132,7 @@ export const rolloutKeyword: Fragment = {
     prepare_boot: {
       type: 'boolean',
       description:
-        'make GRUB trial-boot ready first (the boot_default module: GRUB_DEFAULT=saved, no GRUB_SAVEDEFAULT, a recordfail timeout) as a change of the run, undone on rollback (default false: such a host is refused)',
+        'make a GRUB classic host trial-boot ready first (the boot_default module: GRUB_DEFAULT=saved, no GRUB_SAVEDEFAULT, a recordfail timeout) as a change of the run, undone on rollback (default false: such a host is refused); GRUB + BLS and systemd-boot hosts need nothing',
     },
     window: {
       type: 'object',

@@ -284,7 +284,7 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
       `
 Play settings: serial and max_fail_percentage (Ansible's meaning), and the play keyword \`rollout:\` with canary
 (per_kind|none), canary_serial, pause_after_canaries / pause_between_batches (approve|SECONDS|false), boot_timeout,
-panic_timeout, prepare_boot (true: make GRUB trial-boot ready first with boot_default, undone on rollback),
+panic_timeout, prepare_boot (true: make a GRUB classic host trial-boot ready first with boot_default, undone on rollback),
 verify: {services: [...], wanted: [...]}, window: {days, start, end, timezone, on_outside, max_wait} (the
 maintenance window below, written in the play). Per host: rollgate_power (qmp, ipmi, redfish) for power
 resets (a host without one is named in a WARNING before any change), rollgate_cluster + rollgate_max_down to cap

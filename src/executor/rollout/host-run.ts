@@ -114,11 +114,13 @@ async function prepare(h: HostCtx, conn: Connection): Promise<HostRunResult | nu
   d.journal.addSnapshot(d.runId, d.host.name, 'pre-change', pre);
   const guestsRefused = guestRefusal(h, pre);
   if (guestsRefused) return finish(h, 'failed', guestsRefused);
-  if (d.settings.prepareBoot) {
+  const tb = await trialBootFor(conn, d.hr);
+  // boot_default prepares GRUB's defaults file; the BLS and systemd-boot drivers set their default themselves.
+  if (d.settings.prepareBoot && tb.loader === 'grub') {
     const ended = await prepareBoot(h, conn);
     if (ended) return ended;
-  }
-  const tb = await trialBootFor(conn, d.hr);
+  } else if (d.settings.prepareBoot)
+    h.step(BOOT_PREP, 'ok', `nothing to prepare: the ${tb.loader} driver sets its own default`);
   const pf = await tb.preflight();
   if (!pf.ok) {
     const why = `preflight refused: ${pf.problems.map((p) => `${p.message} (${p.hint})`).join('; ')}`;
