@@ -108,8 +108,9 @@ export class SdBootTrialBoot implements TrialBootDriver {
       files: before.map(toBackup),
       createdDirs,
       rebuild: [],
-      // The EFI variables are the boot loader's: put back as they were through bootctl (an empty id unsets).
-      reverse: [this.bootctl(['set-oneshot', '']).text, this.bootctl(['set-default', oldDefault]).text],
+      // The EFI variables are the boot loader's: put back as they were through bootctl (an empty id unsets). Safe
+      // whatever part of the step ran (setting the old value again changes nothing), so a restore, not a reversal.
+      restore: [this.bootctl(['set-oneshot', '']).text, this.bootctl(['set-default', oldDefault]).text],
       extra: { trialBoot: 'systemd-boot-prepare', loaderEntryDefault: oldDefault },
     });
 

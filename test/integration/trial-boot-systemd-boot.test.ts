@@ -164,6 +164,16 @@ describe('systemd-boot trial boot over real SSH, with kernel-install-shaped entr
     expect(hashTree(r, ['proc', 'var'])).toBe(original);
   });
 
+  it('puts the EFI variables back when the controller died in the middle of the preparation', async () => {
+    const r = sdbootRoot();
+    const original = hashTree(r, ['proc', 'var']);
+    const undos: UndoRecord[] = [];
+    await new SdBootTrialBoot(host.conn, makeHostRoot(r)).prepare((u) => undos.push(u));
+    const pending = undos.map((record) => ({ record, outcome: 'pending' as const }));
+    expect((await applyUndos(host.conn, pending)).failures).toEqual([]);
+    expect(hashTree(r, ['proc', 'var'])).toBe(original);
+  });
+
   it('puts a default the host had before back on undo', async () => {
     const r = sdbootRoot();
     setEfiVar(r, 'LoaderEntryDefault', sdId(SD_RUNNING), 0x07);
