@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeHostRoot } from '../../src/modules/host-root.js';
+import { detectBootTooling } from '../../src/modules/boot/boot-tooling.js';
 import { readRemoteFiles, toBackup } from '../../src/modules/host-files.js';
 import { applyUndos } from '../../src/modules/undo.js';
 import type { UndoRecord } from '../../src/modules/module.js';
@@ -81,6 +82,14 @@ describe('GRUB + BLS trial boot over real SSH, with the real grub-editenv and Fe
     expect(grubenvOf(r)).toBe('saved_entry=rollgate-known-good\n');
     expect(state).toMatchObject({ loader: 'grub-bls', knownGoodRelease: BLS_RUNNING, bootImagePrefix: '/rollgate/' });
 
+    // A change's undo backs up the kernels' entries, never rollgate's (an undo after the commit would revive it).
+    expect(
+      (await detectBootTooling(host.conn, makeHostRoot(r))).toolWrittenFiles.map((f) => f.slice(r.length)),
+    ).toEqual([
+      `/${ENTRIES}/${blsId(BLS_RUNNING)}.conf`,
+      `/${ENTRIES}/${blsId(BLS_NEWER)}.conf`,
+      '/boot/grub2/grubenv',
+    ]);
     // The real grubby edits every entry, the frozen one too; arming writes the frozen entry back.
     await grubbyArgs(r, 'iommu=pt');
     expect(entry(r, 'rollgate-known-good')).toContain('rhgb quiet iommu=pt');

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeHostRoot } from '../../src/modules/host-root.js';
+import { detectBootTooling } from '../../src/modules/boot/boot-tooling.js';
 import { readRemoteFiles, toBackup } from '../../src/modules/host-files.js';
 import { readBootInfo } from '../../src/modules/boot/reboot-proof.js';
 import { applyUndos } from '../../src/modules/undo.js';
@@ -85,6 +86,9 @@ describe('systemd-boot trial boot over real SSH, with kernel-install-shaped entr
       knownGoodRef: 'rollgate-known-good.conf',
     });
 
+    expect(
+      (await detectBootTooling(host.conn, makeHostRoot(r))).toolWrittenFiles.map((f) => f.slice(r.length)),
+    ).toEqual([`/${SD_ENTRIES}/${sdId(SD_RUNNING)}`, `/${SD_ENTRIES}/${sdId(SD_NEWER).replace('.conf', '+3.conf')}`]);
     await kernelCmdline(r, 'iommu=pt');
     const armed = await tb.arm(state, { panicSec: 10 });
     expect(armed).toMatchObject({ candidateRef: sdId(SD_RUNNING), trialRef: 'rollgate-trial.conf' });

@@ -48,10 +48,14 @@ async function grubFilesOf(conn: Connection, hr: HostRoot): Promise<string[]> {
   return [hr.path('/etc/default/grub'), ...(await listRemoteDir(conn, hr.path('/etc/default/grub.d'), '*.cfg'))];
 }
 
+/**
+ * The kernels' loader entries. Not a staged rollout's own (`rollgate-known-good.conf`, `rollgate-trial*.conf`):
+ * the trial boot writes and removes those, so a change's undo must not bring them back after a commit.
+ */
 async function entryFiles(conn: Connection, hr: HostRoot): Promise<string[]> {
   const dirs = ['/boot/loader/entries', '/efi/loader/entries', '/boot/efi/loader/entries'];
   const lists = await Promise.all(dirs.map((d) => listRemoteDir(conn, hr.path(d), '*.conf')));
-  return lists.flat();
+  return lists.flat().filter((f) => !/\/rollgate-(known-good|trial)[^/]*\.conf$/.test(f));
 }
 
 /** grub2-mkconfig's output: a real (non-stub) grub.cfg on the ESP as in older Fedora, else /boot/grub2/grub.cfg. */
