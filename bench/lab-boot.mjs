@@ -4,6 +4,8 @@
 //   reset    `lab reset HOST`: back to pristine from the saved state, to an SSH login (one VM at a time)
 //   cold     one VM alone, cold boot through its GRUB to an SSH login (saved states off)
 //   reboot   one VM alone, in-guest `systemctl reboot` to an SSH login on a new boot_id
+//   coldCpu, rebootCpu  the emulated CPU those cost: seconds of CPU the VM's QEMU process used (utime + stime
+//            from /proc/PID/stat), a figure other load on the machine moves far less than wall time
 // Runs its own lab (state dir ROLLGATE_LAB_STATE, default ~/.local/state/rollgate/lab-bench) and stops it at the end.
 //   npm run build && node bench/lab-boot.mjs [--hosts 3] [--rounds 3]
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,11 @@ const stats = (xs) => {
 };
 const secs = (ms) => Math.round(ms / 100) / 10;
 const log = (m) => process.stderr.write(`${m}\n`);
+const qemuCpu = (vm) => {
+  const pid = readFileSync(vm.pidFile, 'utf8').trim();
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15 of stat: utime, stime (clock ticks)
+};
 const timed = async (fn) => {
   const t = Date.now();
   await fn();
@@ -39,7 +46,7 @@ const timed = async (fn) => {
 await labDown(settings);
 const first = await labUp(settings, { hosts, profile: 'intel', inventoryFile });
 log(`first up (cold boots, then saved): ${JSON.stringify(first.bootMs)}`);
-const figures = { up: [], reset: [], cold: [], reboot: [] };
+const figures = { up: [], reset: [], cold: [], reboot: [], coldCpu: [], rebootCpu: [] };
 for (let r = 0; r < rounds; r++) {
   await labDown(settings, { keepDisks: false, inventoryFile });
   figures.up.push(await timed(() => labUp(settings, { hosts, profile: 'intel', inventoryFile })));
@@ -54,18 +61,24 @@ const cold = { ...settings, savedStates: false, sshPollMs: 1000 };
 const paths = labPaths(settings.stateDir);
 for (let r = 0; r < rounds; r++) {
   figures.cold.push(secs((await labReset(cold, 'lab1')).waitedMs));
+  const vm = readLabState(paths).hosts.lab1;
+  const cpu0 = qemuCpu(vm); // the QEMU process is new: all it used so far is the cold boot
+  figures.coldCpu.push(Math.round(cpu0 * 10) / 10);
   const conn = await connectLabHost(settings, 'lab1');
   const before = (await conn.exec('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
   await conn.exec("nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &");
   await conn.close();
-  const vm = readLabState(paths).hosts.lab1;
   const ready = await waitForSsh(labTarget(vm, { operatorKey: paths.operatorKey, knownHosts: paths.knownHosts }), {
     timeoutMs: settings.bootTimeoutMs,
     pollMs: 1000,
     notBootId: before,
   });
   figures.reboot.push(secs(ready.waitedMs));
-  log(`round ${r + 1}: cold ${figures.cold.at(-1)} s, reboot ${figures.reboot.at(-1)} s`);
+  figures.rebootCpu.push(Math.round((qemuCpu(vm) - cpu0) * 10) / 10);
+  log(
+    `round ${r + 1}: cold ${figures.cold.at(-1)} s (${figures.coldCpu.at(-1)} s CPU), ` +
+      `reboot ${figures.reboot.at(-1)} s (${figures.rebootCpu.at(-1)} s CPU)`,
+  );
 }
 await labDown(settings, { inventoryFile });
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
