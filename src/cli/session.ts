@@ -42,7 +42,7 @@ async function sessionBecomePassword(opts: ConnectionOptions): Promise<BecomePas
     // Ansible's meaning: the file's text, stripped, or what it prints when it is executable (a secrets-manager script).
     const { passwordFromFile } = await import('../core/password-file.js');
     const file = opts.becomePasswordFile;
-    return new BecomePassword(passwordFromFile(file, '--become-password-file'), `--become-password-file ${file}`);
+    return new BecomePassword(await passwordFromFile(file, '--become-password-file'), `--become-password-file ${file}`);
   }
   if (!opts.askBecomePass) return undefined;
   const { promptHidden } = await import('./prompt.js');

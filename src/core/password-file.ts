@@ -2,9 +2,8 @@
  * A password from a file, as Ansible's CLI reads `--vault-password-file` and `--become-password-file`: an
  * executable file is run and what it prints is the password; any other file's text is. Surrounding whitespace
  * (the newline an editor adds) is stripped; an empty result is refused. The password never reaches a message;
- * the option and the file do.
+ * the option and the file do. A script runs through zx, loaded on first use.
  */
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { ConfigError } from './config-error.js';
 
@@ -17,21 +16,36 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/** What a password script prints (stdin closed, stderr kept from the terminal), or its exit code when it fails. */
+async function runScript(
+  file: string,
+  args: readonly string[],
+): Promise<{ stdout: string } | { failed: number | null }> {
+  const { $ } = await import('zx');
+  const out = await $({
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+    nothrow: true,
+    quiet: true,
+  })`${file} ${args}`;
+  return out.exitCode === 0 ? { stdout: out.stdout } : { failed: out.exitCode };
+}
+
 /** `option` names where the file came from in messages (`--become-password-file`); `args` go to a script. */
-export function passwordFromFile(file: string, option: string, args: readonly string[] = []): string {
+export async function passwordFromFile(file: string, option: string, args: readonly string[] = []): Promise<string> {
   const problem = (message: string, hint: string) =>
     new ConfigError([{ message: `${option} ${file}: ${message}`, hint }]);
   let password: string;
   if (isExecutable(file)) {
-    try {
-      password = execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    } catch (err) {
-      const status = (err as { status?: number }).status;
+    const ran = await runScript(file, args);
+    if ('failed' in ran) {
+      // null: killed (the 60 s timeout or a signal); no exit code to show.
       throw problem(
-        `the password script failed${status === undefined ? '' : ` (exit ${status})`}`,
+        `the password script failed${ran.failed === null ? '' : ` (exit ${ran.failed})`}`,
         'run it by hand to see why; it must print the password on standard output',
       );
     }
+    password = ran.stdout;
   } else {
     try {
       password = readFileSync(file, 'utf8');

@@ -20,7 +20,7 @@ export interface VaultPasswordOptions {
 }
 
 /** A vault password file (or script: a `*-client` one is asked `--vault-id ID`). */
-function fromFile(file: string, id: string, option: string): string {
+function fromFile(file: string, id: string, option: string): Promise<string> {
   return passwordFromFile(file, option, /-client(\.[^/]*)?$/.test(basename(file)) ? ['--vault-id', id] : []);
 }
 
@@ -35,7 +35,7 @@ export async function readVaultSecrets(o: VaultPasswordOptions): Promise<VaultSe
       const password = await o.prompt(`Vault password (${id}): `);
       if (!password) throw new ConfigError([{ message: `no vault password typed for --vault-id ${spec}` }]);
       out.push({ id, password, source: `--vault-id ${id}@prompt` });
-    } else out.push({ id, password: fromFile(source, id, '--vault-id'), source: `--vault-id ${spec}` });
+    } else out.push({ id, password: await fromFile(source, id, '--vault-id'), source: `--vault-id ${spec}` });
   }
   const files = [...(o.passwordFiles ?? [])];
   const envFile = env.ANSIBLE_VAULT_PASSWORD_FILE;
@@ -45,7 +45,7 @@ export async function readVaultSecrets(o: VaultPasswordOptions): Promise<VaultSe
       file === envFile && !(o.passwordFiles ?? []).includes(file)
         ? 'ANSIBLE_VAULT_PASSWORD_FILE'
         : '--vault-password-file';
-    out.push({ id: 'default', password: fromFile(file, 'default', option), source: `${option} ${file}` });
+    out.push({ id: 'default', password: await fromFile(file, 'default', option), source: `${option} ${file}` });
   }
   if (o.askVaultPass) {
     const password = await o.prompt('Vault password: ');
