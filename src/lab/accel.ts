@@ -1,11 +1,11 @@
 /**
  * KVM or TCG. /dev/kvm existing is not enough: on some hosts QEMU starts with -accel kvm and even SeaBIOS
  * prints, but the guest kernel never runs. So the probe boots the lab image itself under KVM (read-only,
- * -snapshot) and waits for the kernel's first console line. The verdict is cached for a day.
+ * -snapshot) and waits for the kernel's first console line (QEMU runs through zx). The verdict is cached for a day.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { $ } from 'zx';
 import type { Accel } from './qemu-args.js';
 import type { LabSettings } from './settings.js';
 
@@ -21,34 +21,26 @@ function kvmUsable(): boolean {
 }
 
 /** Boot the image under KVM; true when the kernel printed on the serial console within PROBE_MS. */
-export function probeKvm(workDir: string, image: string): Promise<boolean> {
+export async function probeKvm(workDir: string, image: string): Promise<boolean> {
   const dir = mkdtempSync(join(workDir, 'kvm-probe-'));
   const log = join(dir, 'serial.log');
-  return new Promise((resolve) => {
-    const child = spawn('qemu-system-x86_64', [
-      '-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-m', '512', '-nodefaults', '-display', 'none', '-snapshot',
-      '-drive', `file=${image},format=qcow2,if=virtio`, '-serial', `file:${log}`,
-    ], { stdio: 'ignore' });
-    const started = Date.now();
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearInterval(timer);
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      resolve(ok);
-    };
-    const timer = setInterval(() => {
-      const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-      if (/Linux version/.test(text)) finish(true);
-      else if (Date.now() - started > PROBE_MS) finish(false);
-    }, 250);
-    child.once('exit', () => {
-      const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-      finish(/Linux version/.test(text));
-    });
-  });
+  const booted = () => existsSync(log) && /Linux version/.test(readFileSync(log, 'utf8'));
+  const args = [
+    '-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-m', '512', '-nodefaults', '-display', 'none', '-snapshot',
+    '-drive', `file=${image},format=qcow2,if=virtio`, '-serial', `file:${log}`,
+  ];
+  const qemu = $({ stdio: 'ignore', nothrow: true, quiet: true, timeout: PROBE_MS, timeoutSignal: 'SIGKILL' })`qemu-system-x86_64 ${args}`;
+  // The kernel's first line is the answer: stop QEMU then rather than at the timeout.
+  const watch = setInterval(() => {
+    if (booted() && qemu.stage === 'running') qemu.kill('SIGKILL').catch(() => undefined);
+  }, 250);
+  try {
+    await qemu;
+    return booted();
+  } finally {
+    clearInterval(watch);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The accelerator lab VMs use: the setting, or the (cached) probe's verdict for 'auto'. */

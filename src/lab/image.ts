@@ -1,16 +1,17 @@
 /**
  * The lab's guest image: built from Debian's packages by lab/image/build.sh, cached under
  * <cacheDir>/images/<recipe hash>/, rebuilt only when the recipe (every file of lab/image/, the mirror, the
- * suite) changes.
+ * suite) changes. umount runs through zx; build.sh is run by image-build.ts.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { $ } from 'zx';
+import { IMAGE_SUITE, runBuild } from './image-build.js';
 import { withLockFile } from './lock-file.js';
 import { recipeDir, type LabSettings } from './settings.js';
 
-export const IMAGE_SUITE = 'bookworm';
+export { IMAGE_SUITE };
 
 /** manifest.json written by build.sh. */
 export interface ImageManifest {
@@ -96,19 +97,19 @@ export async function ensureImage(
     if (again) return again;
     const work = join(imagesDir, `${hash}.work`);
     const out = join(imagesDir, `${hash}.tmp`);
-    removeBuildDir(work);
-    removeBuildDir(out);
+    await removeBuildDir(work);
+    await removeBuildDir(out);
     mkdirSync(work, { recursive: true });
     await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash }, onLine);
     renameSync(out, dir);
-    removeBuildDir(work);
+    await removeBuildDir(work);
     // Older images go, unless a lab (this one or another checkout's) still runs VMs on them.
     const open = filesOpenByProcesses();
     for (const name of readdirSync(imagesDir)) {
       const old = join(imagesDir, name);
       // Leftovers of failed builds (only one build runs at a time: we hold the lock).
       if (/^[0-9a-f]{16}\.(work|tmp)$/.test(name)) {
-        removeBuildDir(old);
+        await removeBuildDir(old);
         continue;
       }
       if (name === hash || keepHashes.includes(name) || !/^[0-9a-f]{16}$/.test(name)) continue;
@@ -124,18 +125,14 @@ export async function ensureImage(
  * Remove a build directory, first unmounting whatever a killed build left mounted in its chroot (proc, sys,
  * a bind of the host's /dev): a recursive delete would otherwise walk into the host's /dev.
  */
-export function removeBuildDir(dir: string): void {
+export async function removeBuildDir(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   const mountsUnder = () =>
     readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
       .map((p) => p.replace(/\\040/g, ' ')).filter((p) => p.startsWith(dir + '/'));
-  for (const m of mountsUnder().sort((a, b) => b.length - a.length)) {
-    try {
-      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-    } catch {
-      // checked below
-    }
-  }
+  // A failed umount is checked below.
+  for (const m of mountsUnder().sort((a, b) => b.length - a.length))
+    await $({ stdio: 'ignore', nothrow: true, quiet: true })`umount -l ${m}`;
   const left = mountsUnder();
   if (left.length) throw new Error(`refusing to delete ${dir}: still mounted inside it: ${left.join(', ')}`);
   rmSync(dir, { recursive: true, force: true });
@@ -160,52 +157,4 @@ function filesOpenByProcesses(): Set<string> {
     }
   }
   return open;
-}
-
-function runBuild(settings: LabSettings, env: Record<string, string>, onLine: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(recipeDir(), 'build.sh'), [], {
-      env: {
-        ...process.env,
-        ...env,
-        MIRROR: settings.mirror,
-        SUITE: IMAGE_SUITE,
-        DEB_CACHE: join(settings.cacheDir, 'debs'),
-        FIRSTBOOT_TIMEOUT: String(Math.round(settings.firstbootTimeoutMs / 1000)),
-        PARENT_PID: String(process.pid),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const tail: string[] = [];
-    let partial = '';
-    const take = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > 60) tail.shift();
-        if (line.startsWith('stage: ')) onLine(line.slice(7));
-      }
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, settings.buildTimeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run the lab image build: ${err.message} (are debootstrap and qemu installed? run scripts/setup.sh)`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`lab image build failed (${signal ? `killed by ${signal}` : `exit ${code}`}); last lines:\n${tail.join('\n')}`));
-    });
-  });
 }

@@ -1,18 +1,18 @@
 /**
  * One lab VM's lifetime on the host: its overlay disk, its host key, its QEMU process (daemonized, so VMs
- * outlive the CLI that started them) and stopping it.
+ * outlive the CLI that started them) and stopping it. qemu-img, ssh-keygen and QEMU run through zx.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { $ } from 'zx';
 import { pidAlive } from './lock-file.js';
 import { LAB_KINDS } from './kinds.js';
 import { checkQemuPath, qemuArgs, type Accel } from './qemu-args.js';
 import type { VmRecord } from './state.js';
 import { QmpPowerDriver } from '../power/qmp.js';
 
-const run = promisify(execFile);
+/** Local commands: output captured (never echoed), a failure thrown with its stderr. */
+const run = $({ quiet: true });
 export const QEMU = 'qemu-system-x86_64';
 
 /** Paths and identity of a VM about to be created (no files touched). */
@@ -44,14 +44,14 @@ export async function prepareVm(rec: VmRecord, imageBase: string): Promise<strin
   mkdirSync(rec.dir, { recursive: true });
   if (!existsSync(rec.disk)) await createOverlay(rec.disk, imageBase);
   if (!existsSync(rec.hostKey)) {
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${rec.name}@rollgate-lab`, '-f', rec.hostKey]);
+    await run`ssh-keygen -q -t ed25519 -N ${''} -C ${`${rec.name}@rollgate-lab`} -f ${rec.hostKey}`;
   }
   return readFileSync(`${rec.hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
 }
 
 export async function createOverlay(disk: string, imageBase: string): Promise<void> {
   rmSync(disk, { force: true });
-  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', imageBase, '-F', 'qcow2', disk]);
+  await run`qemu-img create -q -f qcow2 -b ${imageBase} -F qcow2 ${disk}`;
 }
 
 /** pid of the VM's QEMU when it is running (checked against /proc so a reused pid is not mistaken). */
@@ -87,7 +87,7 @@ export async function startVm(rec: VmRecord, opts: { accel: Accel; memoryMb: num
     ...(opts.incoming ? { incoming: opts.incoming } : {}),
   });
   try {
-    await run(QEMU, args, { timeout: 60_000 });
+    await run({ timeout: 60_000 })`${QEMU} ${args}`;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`${rec.name}: QEMU did not start: ${(e.stderr || e.message).trim()}`);
