@@ -1,11 +1,11 @@
 /**
  * A local fleet of real OpenSSH sshd processes on loopback ports, each with its own host keys. Used by the
  * integration tests, the benchmarks and the README's first command. Needs root (sshd privilege separation and
- * logins as the fleet users) and openssh-server installed.
+ * logins as the fleet users) and openssh-server installed. User setup runs through zx.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { $ } from 'zx';
 import { killDescendants } from './process-tree.js';
 import { keygen, startSshdHost, type FleetHost, type HostKeyType } from './sshd-host.js';
 
@@ -56,17 +56,15 @@ export interface FleetOptions {
 }
 
 /** Create the fleet users once (idempotent): clean homes so no shell rc file slows every command. */
-export function ensureFleetUsers(): void {
+export async function ensureFleetUsers(): Promise<void> {
+  const run = $({ quiet: true });
   for (const user of [FLEET_ADMIN_USER, FLEET_PLAIN_USER, FLEET_SUDO_PW_USER, FLEET_NO_SUDO_PW_USER]) {
-    try {
-      execFileSync('id', [user], { stdio: 'ignore' });
-    } catch {
-      execFileSync('useradd', ['--create-home', '--home-dir', `/var/lib/rollgate-fleet/${user}`, '--shell', '/bin/bash', user]);
-    }
+    if ((await run({ nothrow: true })`id ${user}`).exitCode !== 0)
+      await run`useradd --create-home --home-dir ${`/var/lib/rollgate-fleet/${user}`} --shell /bin/bash ${user}`;
     // '!' (locked) makes sshd refuse key logins when PAM is off; '*' means "no password" but not locked.
-    if (user === FLEET_ADMIN_USER || user === FLEET_PLAIN_USER) execFileSync('usermod', ['-p', '*', user]);
-    // A real password for the users sudo asks (not locked either: key logins still work).
-    else execFileSync('chpasswd', [], { input: `${user}:${FLEET_SUDO_PASSWORD}\n` });
+    if (user === FLEET_ADMIN_USER || user === FLEET_PLAIN_USER) await run`usermod -p ${'*'} ${user}`;
+    // A real password for the users sudo asks (not locked either: key logins still work), on stdin, not argv.
+    else await run({ input: `${user}:${FLEET_SUDO_PASSWORD}\n` })`chpasswd`;
   }
   const rules: Array<[string, string]> = [
     ['/etc/sudoers.d/rollgate-fleet', `${FLEET_ADMIN_USER} ALL=(ALL) NOPASSWD: ALL\n`],
@@ -83,12 +81,12 @@ export function knownHostsLines(hosts: readonly FleetHost[]): string {
 }
 
 export async function startSshdFleet(options: FleetOptions): Promise<SshdFleet> {
-  ensureFleetUsers();
+  await ensureFleetUsers();
   mkdirSync(options.dir, { recursive: true });
   // sshd reads authorized_keys as the login user: the directory must be traversable (keys inside stay 0600).
   chmodSync(options.dir, 0o755);
   const clientKey = join(options.dir, 'id_ed25519');
-  keygen(clientKey, 'ed25519', 'rollgate-operator');
+  await keygen(clientKey, 'ed25519', 'rollgate-operator');
   const authorizedKeys = readFileSync(`${clientKey}.pub`, 'utf8');
   const prefix = options.namePrefix ?? 'h';
   const width = Math.max(2, String(options.count).length);

@@ -1,13 +1,16 @@
 /**
  * One real OpenSSH sshd on a loopback port with its own host keys, optionally inside a network namespace, with
- * files laid over /etc for it alone (an overlay in a private mount namespace), or detached (outliving the process that started it, for `npm run demo`). Logs go to `<dir>/sshd.log`; readiness
- * is its "Server listening" line there.
+ * files laid over /etc for it alone (an overlay in a private mount namespace), or detached (outliving the process
+ * that started it, for `npm run demo`). Logs go to `<dir>/sshd.log`; readiness is its "Server listening" line
+ * there. ssh-keygen runs through zx.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+// sshd itself is spawned by hand: a long-lived (maybe detached, unref'd) daemon whose ChildProcess callers keep.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { $ } from 'zx';
 
 export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
 
@@ -77,9 +80,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function keygen(file: string, type: HostKeyType, comment: string): void {
+/** A key pair at file (and file.pub), unless one is there. */
+export async function keygen(file: string, type: HostKeyType, comment: string): Promise<void> {
   if (existsSync(file)) return;
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', comment, '-f', file]);
+  const bits = type === 'rsa' ? ['-b', '2048'] : [];
+  await $({ quiet: true })`ssh-keygen -q -t ${type} ${bits} -N ${''} -C ${comment} -f ${file}`;
 }
 
 async function waitListening(child: ChildProcess, log: string, port: number, timeoutMs: number): Promise<void> {
@@ -99,12 +104,13 @@ export async function startSshdHost(o: SshdHostOptions): Promise<FleetHost> {
   const { dir, name } = o;
   const address = o.listenAddress ?? '127.0.0.1';
   mkdirSync(dir, { recursive: true });
-  const keyFiles = (o.hostKeyTypes ?? ['ed25519']).map((type) => {
+  const keyFiles: string[] = [];
+  for (const type of o.hostKeyTypes ?? ['ed25519']) {
     const file = join(dir, `ssh_host_${type}_key`);
-    keygen(file, type, `${name}-host`);
+    await keygen(file, type, `${name}-host`);
     chmodSync(file, 0o600);
-    return file;
-  });
+    keyFiles.push(file);
+  }
   writeFileSync(join(dir, 'authorized_keys'), o.authorizedKeys, { mode: 0o644 });
   const log = join(dir, 'sshd.log');
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -21,8 +21,8 @@ beforeAll(async () => {
   // A host with an OpenSSH host certificate signed by our CA, for @cert-authority.
   const caDir = join(dir, 'ca-host');
   mkdirSync(caDir, { recursive: true });
-  keygen(join(dir, 'ca'), 'ed25519', 'host-ca');
-  keygen(join(caDir, 'ssh_host_ed25519_key'), 'ed25519', 'ca-host');
+  await keygen(join(dir, 'ca'), 'ed25519', 'host-ca');
+  await keygen(join(caDir, 'ssh_host_ed25519_key'), 'ed25519', 'ca-host');
   execFileSync('ssh-keygen', [
     '-q',
     '-s',
