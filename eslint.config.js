@@ -32,6 +32,14 @@ const plainError = {
     "parser's a commander InvalidArgumentError (exit 2); a bug is an InternalError (src/core/internal-error.ts)",
 };
 
+/** Local processes on the controller run through zx (issue 17): its `$` quotes, captures, times out and kills. */
+const byHandProcesses = ['node:child_process', 'child_process'].map((name) => ({
+  name,
+  message:
+    "run local commands through zx's `$` (see src/power/ipmi.ts); only a long-lived daemon whose ChildProcess is " +
+    'kept may spawn by hand, with an eslint-disable line saying why',
+}));
+
 /** Only cli/ (and the renderers it drives) prints or sets the exit status. */
 const notHere = 'print from src/cli/ or src/render/: emit an event or return a value instead';
 const printing = [
@@ -94,6 +102,7 @@ export default defineConfig(
       'no-restricted-syntax': ['error', ...sqlOutsideJournal, lockFromJournal],
       'no-restricted-properties': ['error', ...printing],
       'no-restricted-globals': ['error', { name: 'console', message: notHere }],
+      'no-restricted-imports': ['error', { paths: byHandProcesses }],
     },
   },
   {

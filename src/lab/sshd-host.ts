@@ -4,7 +4,7 @@
  * that started it, for `npm run demo`). Logs go to `<dir>/sshd.log`; readiness is its "Server listening" line
  * there. ssh-keygen runs through zx.
  */
-// sshd itself is spawned by hand: a long-lived (maybe detached, unref'd) daemon whose ChildProcess callers keep.
+// eslint-disable-next-line no-restricted-imports -- sshd is a long-lived (maybe detached) daemon whose ChildProcess the fleet keeps
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
