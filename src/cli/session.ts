@@ -10,6 +10,8 @@ import { ConfigError } from '../core/config-error.js';
 import type { EventBus, RollgateEvent } from '../events/events.js';
 import type { FleetLock } from '../journal/fleet-lock.js';
 import type { Journal } from '../journal/journal.js';
+import type { RunRow } from '../journal/journal-types.js';
+import type { UnlockResult } from '../render/journal-plain.js';
 import type { TargetHost } from '../targets/resolve-target.js';
 import { positiveNumber, type ConnectionOptions } from './options.js';
 
@@ -99,4 +101,28 @@ export async function sessionFleetLock(journal: Journal): Promise<FleetLock> {
   if (url === undefined) return journal.fleetLock();
   const { PgFleetLock } = await import('../journal/pg-fleet-lock.js');
   return new PgFleetLock(url);
+}
+
+/** How `runs` and `show` print the journal: the line of one run, and the lines of a run's `show`. */
+export interface JournalView {
+  runLine(journal: Journal, run: RunRow): string;
+  show(journal: Journal, run: RunRow, host?: string): string[];
+}
+
+/** The journal's renderer: JSON for scripts (`--json`: a run per line, `show` one document), else text. */
+export async function sessionJournalView(json: boolean | undefined): Promise<JournalView> {
+  if (json) {
+    const { runSummary, runDetail } = await import('../render/journal-json.js');
+    return {
+      runLine: (journal, run) => JSON.stringify(runSummary(journal, run)),
+      show: (journal, run, host) => [JSON.stringify(runDetail(journal, run, host ? [host] : undefined))],
+    };
+  }
+  const { runListLine, runTimelineLines } = await import('../render/journal-plain.js');
+  return { runLine: runListLine, show: runTimelineLines };
+}
+
+/** `unlock`'s renderer: what it released, as text (it has no --json). */
+export async function sessionUnlockView(): Promise<(released: UnlockResult) => string[]> {
+  return (await import('../render/journal-plain.js')).unlockLines;
 }

@@ -7,11 +7,10 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/config-error.js';
-import type { RollgateEvent } from '../../events/events.js';
 import type { SetExitCode } from './index.js';
 import { collect } from '../options.js';
 import { EXIT } from '../exit-codes.js';
-import { sessionFleetLock } from '../session.js';
+import { sessionFleetLock, sessionJournalView, sessionUnlockView } from '../session.js';
 
 export function registerRuns(program: Command, setExitCode: SetExitCode): void {
   program
@@ -20,25 +19,11 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
     .option('--json', 'one JSON object per run and line: id, kind, status, times, playbook, hosts and their outcomes')
     .action(async (opts: { journal?: string; json?: boolean }) => {
-      const [{ openJournal }, { escapeTerminal }, { runSummary }] = await Promise.all([
-        import('../journal-open.js'),
-        import('../../render/terminal-text.js'),
-        import('../../render/journal-json.js'),
-      ]);
+      const { openJournal } = await import('../journal-open.js');
+      const view = await sessionJournalView(opts.json);
       const journal = openJournal(opts.journal);
       try {
-        for (const r of journal.listRuns()) {
-          if (opts.json) {
-            process.stdout.write(`${JSON.stringify(runSummary(journal, r))}\n`);
-            continue;
-          }
-          const hosts = journal.listHosts(r.id);
-          process.stdout.write(
-            escapeTerminal(
-              `${r.id}  ${r.kind.padEnd(7)} ${r.status.padEnd(12)} ${new Date(r.startedAt).toISOString()}  ${hosts.length} host(s)  ${r.playbook ?? ''}\n`,
-            ),
-          );
-        }
+        for (const r of journal.listRuns()) process.stdout.write(`${view.runLine(journal, r)}\n`);
       } finally {
         journal.close();
       }
@@ -52,12 +37,8 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .option('--journal <path>', 'journal database')
     .option('--json', 'one JSON document: the run, its events, and each host with its events and steps')
     .action(async (runId: string, opts: { host?: string; journal?: string; json?: boolean }) => {
-      const [{ openJournal }, { formatRolloutEvent }, { escapeTerminal }, { runDetail }] = await Promise.all([
-        import('../journal-open.js'),
-        import('../../render/rollout-plain.js'),
-        import('../../render/terminal-text.js'),
-        import('../../render/journal-json.js'),
-      ]);
+      const { openJournal } = await import('../journal-open.js');
+      const view = await sessionJournalView(opts.json);
       const journal = openJournal(opts.journal);
       try {
         const run = journal.getRun(runId);
@@ -65,31 +46,7 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
           throw new ConfigError([
             { message: `no run ${runId} in ${journal.path}`, hint: 'list runs with `rollgate runs`' },
           ]);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(runDetail(journal, run, opts.host ? [opts.host] : undefined))}\n`);
-          return;
-        }
-        // The journal keeps what hosts said raw; shown here, it is data, not terminal control.
-        const out = (line: string) => void process.stdout.write(`${escapeTerminal(line)}\n`);
-        out(
-          `run ${run.id} (${run.kind}) ${run.status}, started ${new Date(run.startedAt).toISOString()}${run.finishedAt ? `, finished ${new Date(run.finishedAt).toISOString()}` : ''}`,
-        );
-        if (run.playbook) out(`playbook ${run.playbook}, inventory ${run.inventory.join(', ')}`);
-        for (const e of journal.listEvents(runId).filter((x) => x.host === null))
-          for (const l of formatRolloutEvent(e.data as RollgateEvent))
-            out(`${new Date(e.at).toISOString().slice(11, 19)} ${l}`);
-        for (const h of journal.listHosts(runId).filter((x) => !opts.host || x.host === opts.host)) {
-          out(`\n${h.host}: ${h.status}`);
-          for (const e of journal.listEvents(runId, h.host)) {
-            for (const l of formatRolloutEvent(e.data as RollgateEvent))
-              out(`  ${new Date(e.at).toISOString().slice(11, 19)} ${l.replace(/^ {2}/, '')}`);
-          }
-          for (const s of journal.listSteps(runId, h.host)) {
-            out(
-              `  step #${s.id} ${s.module} "${s.task}": ${s.status}${s.undoneAt ? ` (undone by ${s.undoneBy})` : ''}${s.message ? ` — ${s.message.split('\n')[0]}` : ''}`,
-            );
-          }
-        }
+        for (const line of view.show(journal, run, opts.host)) process.stdout.write(`${line}\n`);
       } finally {
         journal.close();
       }
@@ -108,9 +65,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     )
     .option('--journal <path>', 'journal database')
     .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
-      const [{ openJournal }, { checkRunnable, UndoRefused }] = await Promise.all([
+      const [{ openJournal }, { checkRunnable, UndoRefused }, render] = await Promise.all([
         import('../journal-open.js'),
         import('../../executor/undo-run.js'),
+        sessionUnlockView(),
       ]);
       const journal = openJournal(opts.journal);
       const lock = await sessionFleetLock(journal);
@@ -139,17 +97,8 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
           locks.map((l) => l.host),
         );
         for (const s of slots) await lock.releaseDownSlot(runId, s.cluster, s.host);
-        for (const l of locks)
-          process.stdout.write(
-            `${l.host}: host lock of run ${runId} released (held since ${new Date(l.acquiredAt).toISOString()})\n`,
-          );
-        for (const s of slots) process.stdout.write(`${s.host}: down slot of cluster ${s.cluster} released\n`);
-        const free = (opts.host ?? []).filter(
-          (h) => !locks.some((l) => l.host === h) && !slots.some((s) => s.host === h),
-        );
-        for (const h of free) process.stdout.write(`${h}: run ${runId} holds no lock on it\n`);
-        if (!opts.host && locks.length === 0 && slots.length === 0)
-          process.stdout.write(`run ${runId} holds no lock\n`);
+        for (const line of render({ runId, locks, slots, ...(opts.host ? { asked: opts.host } : {}) }))
+          process.stdout.write(`${line}\n`);
         setExitCode(EXIT.ok);
       } finally {
         void lock.close().catch(() => undefined);
