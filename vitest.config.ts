@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     poolOptions: { forks: { maxForks: 2, minForks: 1 }, threads: { maxThreads: 12, minThreads: 1 } },
+    // The e2e global teardown stops the lab's VMs (a root-level option: a project's own is not read).
+    teardownTimeout: 180_000,
     projects: [
       {
         test: {
@@ -36,7 +38,6 @@ export default defineConfig({
           pool: 'threads',
           // One shared lab for every e2e file; stopped after the run if the run started it.
           globalSetup: ['test/e2e/global-setup.ts'],
-          teardownTimeout: 180_000,
         },
       },
     ],

@@ -15,7 +15,7 @@ function resolve(vars: Record<string, unknown>): {
   const method = resolveBecomeMethod(host, problems);
   return {
     method,
-    problems: problems.map((p) => `${p.position.file}:${p.position.line}: ${p.message} (${p.hint})`),
+    problems: problems.map((p) => `${p.position?.file}:${p.position?.line}: ${p.message} (${p.hint})`),
   };
 }
 
