@@ -66,7 +66,7 @@ async function expectUpdated(host: string): Promise<void> {
 
 describe.concurrent('kernel updates on lab VMs', () => {
   it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', (t) =>
-    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target', estimateMin: 12, priority: 1 }, async ([h]) => {
+    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target', estimateMin: 17, priority: 1 }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);
@@ -93,7 +93,7 @@ describe.concurrent('kernel updates on lab VMs', () => {
 
   it('adopts a newer kernel that is installed but not running (no target_kernel)', (t) =>
     onClaimed(
-      { skip: t.skip, any: 1, label: 'kernel-update adopt newest', estimateMin: 12, priority: 1 },
+      { skip: t.skip, any: 1, label: 'kernel-update adopt newest', estimateMin: 18, priority: 0 },
       async ([h]) => {
         const host = h!;
         const t = Date.now();

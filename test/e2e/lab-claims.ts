@@ -30,9 +30,11 @@ export interface ClaimRequest {
   /** How long to wait for free hosts. Default 50 minutes. */
   timeoutMs?: number;
   /**
-   * Served before requests of a lower priority (then first come, first served). The rollback paths users trust
-   * rollgate for go first, so that a CI run whose budget runs out (ROLLGATE_E2E_END) still proves them.
-   * Default 0.
+   * Served before requests of a lower priority (then bigger requests first, then first come, first served). What
+   * a CI run whose budget runs out (ROLLGATE_E2E_END) must still prove goes first: 2 every rollback path (the
+   * rollout faults, link-down + resume); 1 the jobs rollgate exists for and the paths that end before a reboot (the
+   * main rollout, onboarding, a kernel update, no power driver, before-boot); 0 the rest; -1 the lab's own
+   * boot-and-fault self-tests (the rollback scenarios use the same faults). Default 0.
    */
   priority?: number;
   /** The test's `skip` (vitest context): called instead of claiming once the run's e2e budget is spent. */
@@ -241,9 +243,32 @@ function readQueue(settings: LabSettings): Array<{ file: string; req: ClaimReque
   return inServiceOrder(out);
 }
 
-/** Higher priority first, then oldest first (ticket names start with the time they were taken). */
+/** How many hosts a request takes at once. */
+export function claimSize(req: ClaimRequest): number {
+  return (req.intel ?? 0) + (req.amd ?? 0) + (req.any ?? 0) + (req.sameKind ?? 0);
+}
+
+/**
+ * Higher priority first; within a priority, requests for more hosts first (the three-host rollouts are placed
+ * while the lab is empty, the one-host scenarios fill the gaps: a big request served last waits with the hosts it
+ * has set aside standing idle); then oldest first (ticket names start with the time they were taken).
+ */
 export function inServiceOrder<T extends { file: string; req: ClaimRequest }>(queue: T[]): T[] {
-  return [...queue].sort((a, b) => (b.req.priority ?? 0) - (a.req.priority ?? 0) || a.file.localeCompare(b.file));
+  return [...queue].sort(
+    (a, b) =>
+      (b.req.priority ?? 0) - (a.req.priority ?? 0) ||
+      claimSize(b.req) - claimSize(a.req) ||
+      a.file.localeCompare(b.file),
+  );
+}
+
+/** A log line of the claims with the wall clock and, in a budgeted run, the minutes left (for the run's timeline). */
+export function claimsLog(kind: 'claims' | 'budget', text: string, now = Date.now()): string {
+  const at = new Date(now).toISOString().slice(11, 19);
+  const end = Number(process.env.ROLLGATE_E2E_END);
+  const left =
+    Number.isFinite(end) && end > 0 ? `, ${((end * 1000 - now) / 60_000).toFixed(1)} min of budget left` : '';
+  return `[lab ${kind} ${at}${left}] ${text}`;
 }
 
 async function hostCosts(settings: LabSettings): Promise<Map<string, 'restore' | 'cold'>> {
@@ -269,7 +294,7 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
     for (;;) {
       const spent = budgetNote(req.label, req.estimateMin);
       if (spent) {
-        console.warn(`[lab budget] ${spent}`);
+        console.warn(claimsLog('budget', spent));
         if (req.skip) req.skip(spent);
         throw new BudgetSpent(spent);
       }
@@ -311,13 +336,21 @@ export async function claimHosts(settings: LabSettings, req: ClaimRequest): Prom
             return hosts;
           });
       if (picked) {
-        if (waitedSince)
-          console.info(
-            `[lab claims] ${req.label}: got ${picked.join(', ')} after ${Math.round((Date.now() - waitedSince) / 1000)} s`,
-          );
+        const waited = waitedSince ? ` after waiting ${Math.round((Date.now() - waitedSince) / 1000)} s` : '';
+        console.info(claimsLog('claims', `${req.label}: got ${picked.join(', ')}${waited}`));
+        const gotAt = Date.now();
         const state = readLabState(paths)!;
+        let released = false;
         const release = () => {
           for (const h of picked) rmSync(claimFile(settings, h), { force: true });
+          if (!released)
+            console.info(
+              claimsLog(
+                'claims',
+                `${req.label}: released ${picked.join(', ')} after ${Math.round((Date.now() - gotAt) / 1000)} s`,
+              ),
+            );
+          released = true;
         };
         try {
           for (const h of picked) {

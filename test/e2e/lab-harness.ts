@@ -39,11 +39,14 @@ import { Journal } from '../../src/journal/journal.js';
 import { JOURNAL } from './rollout-support.js';
 
 /**
- * The e2e suite's own lab: six VMs, Intel and AMD alternating (lab1, lab3, lab5 Intel; lab2, lab4, lab6 AMD), in a
+ * The e2e suite's own lab: eight VMs, Intel and AMD alternating (lab1, lab3, lab5, lab7 Intel; the even ones AMD), in a
  * state directory of its own (ROLLGATE_LAB_STATE, default ~/.local/state/rollgate/lab-e2e), so the demo's lab and
  * the suite's never meet. Scenarios claim the hosts they need (`lab.claim`) and run side by side.
  */
-export const E2E_LAB = { hosts: 6, profile: 'mixed' as LabProfile };
+// Eight, not six (2026-12-07): the CPU, not the VM count, bounds a TCG lab, but scenarios keep hosts that idle
+// (a batch host a rollback never reboots, a hang waiting for its power reset, hosts set aside for a three-host
+// claim), and two more VMs let other scenarios use the CPU meanwhile.
+export const E2E_LAB = { hosts: 8, profile: 'mixed' as LabProfile };
 export const E2E_INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e', 'lab.yml');
 
 export function e2eSettings(): LabSettings {

@@ -83,7 +83,7 @@ describe.concurrent('rollouts that end before any reboot, on lab VMs', () => {
   it('a failed mkdir after a kernel-args change: rolled back by itself before any reboot, the directory that was there keeps its file', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, any: 1, label: 'rollout-before-boot failed mkdir', estimateMin: 7, priority: 1 },
+      { skip: t.skip, any: 1, label: 'rollout-before-boot failed mkdir', estimateMin: 10, priority: 1 },
       async ([h]) => {
         const host = h!;
         const t = Date.now();

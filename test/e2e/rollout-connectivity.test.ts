@@ -68,7 +68,7 @@ describe.concurrent('hosts that stop answering during a rollout, on lab VMs', ()
   it('link-down on a batch host after its change: unreachable, the others consistent, the run stopped; resume takes the change back', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, sameKind: 3, label: 'rollout-connectivity link-down', estimateMin: 25, priority: 1 },
+      { skip: t.skip, sameKind: 3, label: 'rollout-connectivity link-down', estimateMin: 18, priority: 2 },
       async (hosts) => {
         const t = Date.now();
         const before = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await state(h)] as const)));

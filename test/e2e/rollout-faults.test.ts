@@ -68,7 +68,7 @@ async function onClaimed(req: ClaimRequest, fn: (hosts: string[]) => Promise<voi
 describe.concurrent('rollouts that do not stand, on lab VMs', () => {
   it('verification failure rolls the canary back and leaves the batch host untouched', (t) =>
     onClaimed(
-      { skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure', estimateMin: 22, priority: 2 },
+      { skip: t.skip, sameKind: 2, label: 'rollout-faults verification failure', estimateMin: 16, priority: 2 },
       async ([c, u]) => {
         const [canary, other] = [c!, u!];
         const t = Date.now();
@@ -132,7 +132,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
 
   it('a hung reboot is power-reset at the boot timeout and the trial verifies', (t) =>
     onClaimed(
-      { skip: t.skip, intel: 1, label: 'rollout-faults hung reboot', estimateMin: 15, priority: 2 },
+      { skip: t.skip, intel: 1, label: 'rollout-faults hung reboot', estimateMin: 22, priority: 2 },
       async ([h]) => {
         const host = h!;
         const t = Date.now();
@@ -162,7 +162,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
 
   it('a kernel that never comes up lands back on the known-good entry; the batch host is never rebooted', (t) =>
     onClaimed(
-      { skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel', estimateMin: 25, priority: 2 },
+      { skip: t.skip, sameKind: 2, label: 'rollout-faults bad kernel', estimateMin: 17, priority: 2 },
       async ([c, u]) => {
         const [canary, other] = [c!, u!];
         const t = Date.now();
@@ -204,7 +204,7 @@ describe.concurrent('rollouts that do not stand, on lab VMs', () => {
 
   it('a controller killed (kill -9) during the trial reboot is resumed: the host is found on its trial boot and committed', (t) =>
     onClaimed(
-      { skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume', estimateMin: 15, priority: 2 },
+      { skip: t.skip, any: 1, label: 'rollout-faults kill -9 + resume', estimateMin: 12, priority: 2 },
       async ([h]) => {
         const host = h!;
         const t = Date.now();

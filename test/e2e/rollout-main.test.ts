@@ -18,7 +18,7 @@ beforeAll(async () => {
   lab = await ensureLab();
   // Three hosts of one kind: one canary, then a batch of two.
   try {
-    claim = await lab.claim({ intel: 3, label: 'rollout-main', estimateMin: 25, priority: 1 });
+    claim = await lab.claim({ intel: 3, label: 'rollout-main', estimateMin: 22, priority: 1 });
   } catch (err) {
     if (err instanceof BudgetSpent) {
       budgetSkip = err.message;

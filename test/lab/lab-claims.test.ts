@@ -8,6 +8,8 @@ import {
   SETTLE_MS,
   budgetNote,
   claimHosts,
+  claimSize,
+  claimsLog,
   inServiceOrder,
   pickHosts,
   pickInTurn,
@@ -138,6 +140,38 @@ describe('the order requests are served in', () => {
       'rollout-main',
       'lab self-test',
     ]);
+  });
+
+  it('within a priority, serves a request for more hosts before older requests for fewer', () => {
+    const q = [
+      { file: '001-a', req: { any: 1, label: 'kill -9', priority: 2 } },
+      { file: '002-b', req: { sameKind: 2, label: 'bad kernel', priority: 2 } },
+      { file: '003-c', req: { sameKind: 3, label: 'link-down', priority: 2 } },
+      { file: '004-d', req: { intel: 1, label: 'hung reboot', priority: 2 } },
+      { file: '005-e', req: { intel: 3, label: 'rollout-main', priority: 1 } },
+    ];
+    expect(inServiceOrder(q).map((t) => t.req.label)).toEqual([
+      'link-down',
+      'bad kernel',
+      'kill -9',
+      'hung reboot',
+      'rollout-main',
+    ]);
+    expect(claimSize({ intel: 1, amd: 1, any: 1, sameKind: 2, label: 't' })).toBe(5);
+  });
+
+  it('stamps its log lines with the time and, in a budgeted run, the minutes left', () => {
+    const at = Date.parse('2026-12-07T04:30:00Z');
+    const before = process.env.ROLLGATE_E2E_END;
+    try {
+      delete process.env.ROLLGATE_E2E_END;
+      expect(claimsLog('claims', 'x: got lab1', at)).toBe('[lab claims 04:30:00] x: got lab1');
+      process.env.ROLLGATE_E2E_END = String(at / 1000 + 90);
+      expect(claimsLog('budget', 'y', at)).toBe('[lab budget 04:30:00, 1.5 min of budget left] y');
+    } finally {
+      if (before === undefined) delete process.env.ROLLGATE_E2E_END;
+      else process.env.ROLLGATE_E2E_END = before;
+    }
   });
 });
 
