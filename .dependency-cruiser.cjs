@@ -81,11 +81,11 @@ module.exports = {
     {
       name: 'sqlite-only-in-journal',
       comment:
-        "the journal database and the shared fleet lock are src/journal/'s: no SQL, no better-sqlite3 and no pg outside it (call a Journal method; add " +
+        "the journal database and the shared fleet lock are src/journal/'s: no SQL, no better-sqlite3 and no pg (nor pg-native, libpq) outside it (call a Journal method; add " +
         'one there if none fits). ESLint refuses SQL text and `.db` outside src/journal/ as well.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/journal/' },
-      to: { path: '(^|/)node_modules/(better-sqlite3|pg)/|^(better-sqlite3|pg)$' },
+      to: { path: '(^|/)node_modules/(better-sqlite3|pg|pg-native|libpq)/|^(better-sqlite3|pg|pg-native|libpq)$' },
     },
     {
       name: 'no-unknown-folder',

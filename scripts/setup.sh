@@ -15,6 +15,7 @@ APT_PACKAGES=(
   chromium                                      # headless browser test of the HTML report (test/integration/report-rollout.test.ts)
   libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu  # real virsh and libvirtd (guests facts, drain before a reboot) on the sshd fleet
   postgresql                                    # the shared fleet lock of several controllers (a test cluster per run)
+  libpq-dev g++ make python3                    # pg-native's libpq binding (a journal in PostgreSQL) compiles against libpq at npm install
   podman runc                                   # builds and runs the controller image (docker/) in test/integration/container.test.ts
 )
 missing=()

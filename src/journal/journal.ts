@@ -1,16 +1,20 @@
 /**
- * The controller's journal: one SQLite database (WAL) holding every run, its hosts, each step written before and
- * after it runs, the undo record of each change (written before the change is applied), snapshots and events.
- * Everything stored goes through redactSecrets. Synchronous on purpose: a row is on disk when the call returns.
+ * The controller's journal: every run, its hosts, each step written before and after it runs, the undo record of
+ * each change (written before the change is applied), snapshots, events and run leases. Kept in a store
+ * (store.ts): one SQLite database (WAL) by default, or a PostgreSQL database several controllers share
+ * (`--journal postgresql://...`). Everything stored goes through redactSecrets. Synchronous on purpose: a row is
+ * stored when the call returns.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RollgateEvent } from '../events/events.js';
 import type { UndoRecord } from '../modules/module.js';
-import { migrate } from './migrations/index.js';
-import { BUSY_SLICE_MS, retryBusy } from './journal-busy.js';
-import { prepareJournalFiles, unusable } from './journal-file.js';
+import { retryBusy } from './journal-busy.js';
+import { openStore } from './open-store.js';
+import type { JournalStore } from './store.js';
+import { SqliteStore } from './sqlite-store.js';
+import { lazyPgFleetLock } from './pg-fleet-lock-lazy.js';
 import { redactSecrets, redactText } from './redact.js';
 import { SecretSet } from '../secrets/secret-set.js';
 import type {
@@ -31,6 +35,7 @@ import { SqliteFleetLock } from './sqlite-fleet-lock.js';
 import { RunLeases } from './run-lease.js';
 import { toEvent, toRun, toRunHost, toSnapshot, toStep } from './journal-rows.js';
 import { InternalError } from '../core/internal-error.js';
+import { sameDatabase } from './pg-url.js';
 
 const json = (value: unknown, secrets?: SecretSet): string => JSON.stringify(redactSecrets(value ?? {}, secrets));
 
@@ -48,40 +53,41 @@ export class Journal {
   secrets = new SecretSet();
 
   private constructor(
-    /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses `.db`). */
-    readonly db: Database.Database,
+    /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses SQL). */
+    readonly store: JournalStore,
+    /** Where the journal is, for messages: its file, or its PostgreSQL URL without the password. */
     readonly path: string,
+    /** The PostgreSQL URL the journal was opened with (its password included): the fleet lock connects to it. */
+    private readonly url?: string,
   ) {}
 
   /**
-   * Open (creating the file 0600 and its directory 0700) and migrate to the latest schema. ':memory:' works for
-   * tests. A file that is not a journal, cannot be opened, or was written by a newer rollgate throws
-   * JournalUnusableError (what is wrong and what to do); a journal locked by another process is waited for.
+   * Open `spec` — a file (created 0600 in a 0700 directory; ':memory:' for tests) or a postgresql:// URL — and
+   * migrate it to the latest schema. A journal that cannot be opened or reached, is not a journal, or was written
+   * by a newer rollgate throws JournalUnusableError (what is wrong and what to do); a SQLite journal locked by
+   * another process is waited for.
    */
-  static open(path: string, options: { onBusyWait?: () => void } = {}): Journal {
-    if (path !== ':memory:') prepareJournalFiles(path);
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(path);
-      const opened = db;
-      opened.pragma(`busy_timeout = ${BUSY_SLICE_MS}`); // first: other controllers may hold the file while this one opens it
-      retryBusy(
-        path,
-        () => {
-          opened.pragma('journal_mode = WAL');
-          opened.pragma('synchronous = FULL');
-          opened.pragma('foreign_keys = ON');
-          migrate(opened);
-        },
-        options.onBusyWait,
-      );
-    } catch (err) {
-      db?.close();
-      throw unusable(path, err);
-    }
-    const journal = new Journal(db, path);
+  static open(spec: string, options: { onBusyWait?: () => void } = {}): Journal {
+    const store = openStore(spec, options.onBusyWait);
+    const journal = new Journal(store, store.where, store.kind === 'postgres' ? spec : undefined);
     journal.onBusyWait = options.onBusyWait;
     return journal;
+  }
+
+  /** For src/journal/ and tests only: the SQLite database of a journal kept in SQLite. */
+  get db(): Database.Database {
+    if (this.store instanceof SqliteStore) return this.store.db;
+    throw new InternalError(`the journal ${this.path} is in PostgreSQL, not SQLite`);
+  }
+
+  /** Whether several controllers share this journal (it is in PostgreSQL). */
+  get shared(): boolean {
+    return this.store.kind === 'postgres';
+  }
+
+  /** Whether a PostgreSQL URL names this journal's own database (a fleet lock given there is this one). */
+  sharesDatabaseWith(url: string): boolean {
+    return this.url !== undefined && sameDatabase(this.url, url);
   }
 
   /** One write (a statement or a transaction), waited for while another process holds the journal. */
@@ -90,46 +96,45 @@ export class Journal {
   }
 
   /**
-   * The fleet lock kept in this database (one controller). The composition root (cli/session.ts) chooses the lock a
-   * command uses, this one or one shared in PostgreSQL (pg-fleet-lock.ts), and passes it to the executor.
+   * The fleet lock kept in this journal's database: SQLite's for one controller, or, for a journal in PostgreSQL,
+   * the shared one there (pg-fleet-lock.ts). The composition root (cli/session.ts) chooses the lock a command
+   * uses, this one or one given by --fleet-lock, and passes it to the executor.
    */
   fleetLock(): FleetLock {
+    if (this.url !== undefined) return lazyPgFleetLock(this.url);
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 
   /** The leases of runs held by live controllers (run-lease.ts). */
   leases(): RunLeases {
-    return new RunLeases(this.db, (fn) => this.write(fn));
+    return new RunLeases(this.store, (fn) => this.write(fn));
   }
 
   /** False once closed. */
   get isOpen(): boolean {
-    return this.db.open;
+    return this.store.isOpen;
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.store.close();
   }
 
   createRun(input: NewRun): RunRow {
     const id = input.id ?? newRunId();
     this.write(() =>
-      this.db
-        .prepare(
-          `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
+      this.store.run(
+        `INSERT INTO runs (id, kind, status, playbook, inventory, limit_pattern, options, parent_run_id, controller, started_at)
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          input.kind,
-          input.playbook ?? null,
-          JSON.stringify(input.inventory ?? []),
-          input.limit ?? null,
-          json(input.options, this.secrets),
-          input.parentRunId ?? null,
-          `${hostname()}:${process.pid}`,
-          Date.now(),
-        ),
+        id,
+        input.kind,
+        input.playbook ?? null,
+        JSON.stringify(input.inventory ?? []),
+        input.limit ?? null,
+        json(input.options, this.secrets),
+        input.parentRunId ?? null,
+        `${hostname()}:${process.pid}`,
+        Date.now(),
+      ),
     );
     const run = this.getRun(id);
     if (!run) throw new InternalError(`run ${id} was written but cannot be read back`);
@@ -138,80 +143,94 @@ export class Journal {
 
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
     this.write(() =>
-      this.db.prepare('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?').run(status, Date.now(), runId),
+      this.store.run('UPDATE runs SET status = ?, finished_at = ? WHERE id = ?', status, Date.now(), runId),
     );
   }
 
   /** Replace a run's stored options (the rollout keeps its plan there). */
   setRunOptions(runId: string, options: Record<string, unknown>): void {
-    this.write(() => this.db.prepare('UPDATE runs SET options = ? WHERE id = ?').run(JSON.stringify(options), runId));
+    this.write(() => this.store.run('UPDATE runs SET options = ? WHERE id = ?', JSON.stringify(options), runId));
   }
 
   getRun(runId: string): RunRow | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId);
+    const row = this.store.get('SELECT * FROM runs WHERE id = ?', runId);
     return row ? toRun(row) : undefined;
   }
 
   /** Newest first. */
   listRuns(limit = 50): RunRow[] {
-    return this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit).map(toRun);
+    return this.store.all('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?', limit).map(toRun);
   }
 
   addHost(runId: string, host: string, vars: Record<string, unknown> = {}, status = 'pending'): void {
     this.write(() =>
-      this.db
-        .prepare(
-          `INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
+      this.store.run(
+        `INSERT INTO run_hosts (run_id, host, status, vars, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET vars = excluded.vars, updated_at = excluded.updated_at`,
-        )
-        .run(runId, host, status, json(vars, this.secrets), Date.now()),
+        runId,
+        host,
+        status,
+        json(vars, this.secrets),
+        Date.now(),
+      ),
     );
   }
 
   setHostStatus(runId: string, host: string, status: string, detail?: string): void {
     this.write(() =>
-      this.db
-        .prepare(
-          `INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
+      this.store.run(
+        `INSERT INTO run_hosts (run_id, host, status, detail, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at`,
-        )
-        .run(runId, host, status, redactText(detail, this.secrets) ?? null, Date.now()),
+        runId,
+        host,
+        status,
+        redactText(detail, this.secrets) ?? null,
+        Date.now(),
+      ),
     );
   }
 
   /** Record where a host of the run was reached, the first time only (what undo and resume compare with). */
   recordHostIdentity(runId: string, host: string, id: HostIdentity): void {
     this.write(() =>
-      this.db
-        .prepare(
-          `INSERT INTO run_hosts (run_id, host, status, updated_at, address, port, host_key) VALUES (?, ?, 'pending', ?, ?, ?, ?)
+      this.store.run(
+        `INSERT INTO run_hosts (run_id, host, status, updated_at, address, port, host_key) VALUES (?, ?, 'pending', ?, ?, ?, ?)
                 ON CONFLICT (run_id, host) DO UPDATE SET address = excluded.address, port = excluded.port, host_key = excluded.host_key
                 WHERE run_hosts.host_key IS NULL`,
-        )
-        .run(runId, host, Date.now(), id.address, id.port, id.hostKey),
+        runId,
+        host,
+        Date.now(),
+        id.address,
+        id.port,
+        id.hostKey,
+      ),
     );
   }
 
   /** Where the run reached the host, if it did. */
   hostIdentity(runId: string, host: string): HostIdentity | null {
-    const row = this.db.prepare('SELECT * FROM run_hosts WHERE run_id = ? AND host = ?').get(runId, host);
+    const row = this.store.get('SELECT * FROM run_hosts WHERE run_id = ? AND host = ?', runId, host);
     return row ? toRunHost(row).identity : null;
   }
 
   listHosts(runId: string): RunHostRow[] {
-    return this.db.prepare('SELECT * FROM run_hosts WHERE run_id = ? ORDER BY host').all(runId).map(toRunHost);
+    return this.store.all('SELECT * FROM run_hosts WHERE run_id = ? ORDER BY host', runId).map(toRunHost);
   }
 
   /** Journal a step as pending before it runs; returns its id. */
   beginStep(runId: string, host: string, step: NewStep): number {
     const r = this.write(() =>
-      this.db
-        .prepare(
-          `INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
-        )
-        .run(runId, host, this.secrets.scrubText(step.task), step.module, json(step.args, this.secrets), Date.now()),
+      this.store.get(
+        `INSERT INTO steps (run_id, host, task, module, args, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?) RETURNING id`,
+        runId,
+        host,
+        this.secrets.scrubText(step.task),
+        step.module,
+        json(step.args, this.secrets),
+        Date.now(),
+      ),
     );
-    return Number(r.lastInsertRowid);
+    return Number(r?.id);
   }
 
   /**
@@ -220,46 +239,48 @@ export class Journal {
    */
   recordUndo(stepId: number, undo: UndoRecord): void {
     this.write(() =>
-      this.db
-        .prepare(
-          'INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record',
-        )
-        .run(stepId, JSON.stringify(redactSecrets(undo)), Date.now()),
+      this.store.run(
+        'INSERT INTO undo_records (step_id, record, recorded_at) VALUES (?, ?, ?) ON CONFLICT (step_id) DO UPDATE SET record = excluded.record',
+        stepId,
+        JSON.stringify(redactSecrets(undo)),
+        Date.now(),
+      ),
     );
   }
 
   finishStep(stepId: number, finish: StepFinish): void {
     this.write(() =>
-      this.db
-        .prepare('UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?')
-        .run(
-          finish.status,
-          redactText(finish.message, this.secrets) ?? null,
-          finish.data ? json(finish.data, this.secrets) : null,
-          Date.now(),
-          stepId,
-        ),
+      this.store.run(
+        'UPDATE steps SET status = ?, message = ?, data = ?, finished_at = ? WHERE id = ?',
+        finish.status,
+        redactText(finish.message, this.secrets) ?? null,
+        finish.data ? json(finish.data, this.secrets) : null,
+        Date.now(),
+        stepId,
+      ),
     );
   }
 
   /** Say on every step of the run still pending why it never finished (a forced stop); their status stays pending. */
   notePendingSteps(runId: string, message: string): void {
     this.write(() =>
-      this.db
-        .prepare("UPDATE steps SET message = ? WHERE run_id = ? AND status = 'pending'")
-        .run(redactText(message, this.secrets), runId),
+      this.store.run(
+        "UPDATE steps SET message = ? WHERE run_id = ? AND status = 'pending'",
+        redactText(message, this.secrets),
+        runId,
+      ),
     );
   }
 
   getStep(stepId: number): StepRow | undefined {
-    const row = this.db.prepare(`${STEP_SELECT} WHERE s.id = ?`).get(stepId);
+    const row = this.store.get(`${STEP_SELECT} WHERE s.id = ?`, stepId);
     return row ? toStep(row) : undefined;
   }
 
   listSteps(runId: string, host?: string): StepRow[] {
     const rows = host
-      ? this.db.prepare(`${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? ORDER BY s.id`).all(runId, host)
-      : this.db.prepare(`${STEP_SELECT} WHERE s.run_id = ? ORDER BY s.id`).all(runId);
+      ? this.store.all(`${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? ORDER BY s.id`, runId, host)
+      : this.store.all(`${STEP_SELECT} WHERE s.run_id = ? ORDER BY s.id`, runId);
     return rows.map(toStep);
   }
 
@@ -269,63 +290,76 @@ export class Journal {
    * whatever they did (their file bytes, never a reversal; see modules/undo.ts).
    */
   undoableSteps(runId: string, host: string): UndoableStep[] {
-    const rows = this.db
-      .prepare(
-        `${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? AND u.record IS NOT NULL AND s.undone_at IS NULL
+    const rows = this.store.all(
+      `${STEP_SELECT} WHERE s.run_id = ? AND s.host = ? AND u.record IS NOT NULL AND s.undone_at IS NULL
                 AND s.status IN ('pending', 'applied', 'failed') ORDER BY s.id DESC`,
-      )
-      .all(runId, host) as Array<Record<string, unknown>>;
+      runId,
+      host,
+    ) as Array<Record<string, unknown>>;
     return rows.map((row) => ({ ...toStep(row), undo: JSON.parse(String(row.record)) as UndoRecord }));
   }
 
   markUndone(stepId: number, byRunId: string): void {
     this.write(() =>
-      this.db.prepare('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?').run(Date.now(), byRunId, stepId),
+      this.store.run('UPDATE steps SET undone_at = ?, undone_by = ? WHERE id = ?', Date.now(), byRunId, stepId),
     );
   }
 
   addSnapshot(runId: string, host: string, phase: string, data: unknown): number {
     const r = this.write(() =>
-      this.db
-        .prepare('INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?)')
-        .run(runId, host, phase, Date.now(), JSON.stringify(redactSecrets(data, this.secrets))),
+      this.store.get(
+        'INSERT INTO snapshots (run_id, host, phase, taken_at, data) VALUES (?, ?, ?, ?, ?) RETURNING id',
+        runId,
+        host,
+        phase,
+        Date.now(),
+        JSON.stringify(redactSecrets(data, this.secrets)),
+      ),
     );
-    return Number(r.lastInsertRowid);
+    return Number(r?.id);
   }
 
   /** The newest snapshot of a host in a run, optionally of one phase. */
   latestSnapshot(runId: string, host: string, phase?: string): SnapshotRow | undefined {
     const row = phase
-      ? this.db
-          .prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? AND phase = ? ORDER BY id DESC LIMIT 1')
-          .get(runId, host, phase)
-      : this.db
-          .prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id DESC LIMIT 1')
-          .get(runId, host);
+      ? this.store.get(
+          'SELECT * FROM snapshots WHERE run_id = ? AND host = ? AND phase = ? ORDER BY id DESC LIMIT 1',
+          runId,
+          host,
+          phase,
+        )
+      : this.store.get('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id DESC LIMIT 1', runId, host);
     return row ? toSnapshot(row) : undefined;
   }
 
   /** The oldest snapshot of a host in a run (the baseline verification compares with). */
   firstSnapshot(runId: string, host: string): SnapshotRow | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id LIMIT 1')
-      .get(runId, host);
+    const row = this.store.get(
+      'SELECT * FROM snapshots WHERE run_id = ? AND host = ? ORDER BY id LIMIT 1',
+      runId,
+      host,
+    );
     return row ? toSnapshot(row) : undefined;
   }
 
   addEvent(runId: string, event: RollgateEvent): void {
     const host = 'host' in event && typeof event.host === 'string' ? event.host : null;
     this.write(() =>
-      this.db
-        .prepare('INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)')
-        .run(runId, host, event.type, event.at, json(event, this.secrets)),
+      this.store.run(
+        'INSERT INTO events (run_id, host, type, at, data) VALUES (?, ?, ?, ?, ?)',
+        runId,
+        host,
+        event.type,
+        event.at,
+        json(event, this.secrets),
+      ),
     );
   }
 
   listEvents(runId: string, host?: string): EventRow[] {
     const rows = host
-      ? this.db.prepare('SELECT * FROM events WHERE run_id = ? AND host = ? ORDER BY id').all(runId, host)
-      : this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId);
+      ? this.store.all('SELECT * FROM events WHERE run_id = ? AND host = ? ORDER BY id', runId, host)
+      : this.store.all('SELECT * FROM events WHERE run_id = ? ORDER BY id', runId);
     return rows.map(toEvent);
   }
 }

@@ -3,9 +3,10 @@
  * a random token only it knows, heartbeat, expiry) and renews it while it works. Another process may take a run
  * over (`rollgate resume`) only when its owner is dead: on this machine, its pid has exited or its lease went
  * stale (the pid may now be someone else's); on another machine, its lease has expired. Taking over is one
- * IMMEDIATE transaction, so of two resumes racing exactly one wins.
+ * serializing transaction (SQLite's IMMEDIATE, PostgreSQL's advisory lock: store.ts), so of two resumes racing
+ * exactly one wins, whichever controller each runs on.
  */
-import type Database from 'better-sqlite3';
+import type { JournalStore } from './store.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -85,33 +86,33 @@ const toLease = (r: unknown): RunLease => {
   };
 };
 
-export function readLease(db: Database.Database, runId: string): RunLease | undefined {
-  const row = db.prepare('SELECT * FROM run_leases WHERE run_id = ?').get(runId);
+export function readLease(store: JournalStore, runId: string): RunLease | undefined {
+  const row = store.get('SELECT * FROM run_leases WHERE run_id = ?', runId);
   return row ? toLease(row) : undefined;
 }
 
 /** Leases this process holds (what a forced stop must let go of). */
-export function leasesOwnedBy(db: Database.Database, owner = thisController()): RunLease[] {
-  return db.prepare('SELECT * FROM run_leases WHERE owner = ?').all(owner).map(toLease);
+export function leasesOwnedBy(store: JournalStore, owner = thisController()): RunLease[] {
+  return store.all('SELECT * FROM run_leases WHERE owner = ?', owner).map(toLease);
 }
 
 export type LeaseOutcome =
   { ok: true; lease: RunLease; tookOver?: RunLease } | { ok: false; holder: RunLease; life: LeaseLife };
 
 /**
- * Take the run's lease for this process, in one IMMEDIATE transaction: free, ours already, or its owner dead
+ * Take the run's lease for this process, in one serializing transaction: free, ours already, or its owner dead
  * (then `tookOver` is the dead owner's). A live owner refuses. `write` waits while the journal is busy.
  */
 export function takeLease(
-  db: Database.Database,
+  store: JournalStore,
   runId: string,
   write: <T>(fn: () => T) => T,
   now: () => number = Date.now,
 ): LeaseOutcome {
   const owner = thisController();
-  const tx = db.transaction((): LeaseOutcome => {
+  const tx = (): LeaseOutcome => {
     const at = now();
-    const held = readLease(db, runId);
+    const held = readLease(store, runId);
     if (held && held.owner !== owner) {
       const life = leaseLife(held, at);
       if (life.alive) return { ok: false, holder: held, life };
@@ -123,54 +124,63 @@ export function takeLease(
       heartbeatAt: at,
       expiresAt: at + LEASE_TTL_MS,
     };
-    db.prepare(
+    store.run(
       `INSERT INTO run_leases (run_id, owner, token, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner, token = excluded.token, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
-    ).run(lease.runId, lease.owner, lease.token, lease.heartbeatAt, lease.expiresAt);
+      lease.runId,
+      lease.owner,
+      lease.token,
+      lease.heartbeatAt,
+      lease.expiresAt,
+    );
     return held && held.owner !== owner ? { ok: true, lease, tookOver: held } : { ok: true, lease };
-  });
-  return write(() => tx.immediate());
+  };
+  return write(() => store.transaction(tx));
 }
 
 /** Push the lease's expiry on; false when it is no longer ours (another controller took the run over). */
-export function renewLease(db: Database.Database, lease: RunLease, now = Date.now()): boolean {
-  const r = db
-    .prepare('UPDATE run_leases SET heartbeat_at = ?, expires_at = ? WHERE run_id = ? AND token = ?')
-    .run(now, now + LEASE_TTL_MS, lease.runId, lease.token);
-  if (r.changes === 1) Object.assign(lease, { heartbeatAt: now, expiresAt: now + LEASE_TTL_MS });
-  return r.changes === 1;
+export function renewLease(store: JournalStore, lease: RunLease, now = Date.now()): boolean {
+  const renewed = store.get(
+    'UPDATE run_leases SET heartbeat_at = ?, expires_at = ? WHERE run_id = ? AND token = ? RETURNING run_id',
+    now,
+    now + LEASE_TTL_MS,
+    lease.runId,
+    lease.token,
+  );
+  if (renewed) Object.assign(lease, { heartbeatAt: now, expiresAt: now + LEASE_TTL_MS });
+  return renewed !== undefined;
 }
 
 /** Let go of the lease (only if still ours). */
-export function releaseLease(db: Database.Database, lease: RunLease, write: <T>(fn: () => T) => T): void {
-  write(() => db.prepare('DELETE FROM run_leases WHERE run_id = ? AND token = ?').run(lease.runId, lease.token));
+export function releaseLease(store: JournalStore, lease: RunLease, write: <T>(fn: () => T) => T): void {
+  write(() => store.run('DELETE FROM run_leases WHERE run_id = ? AND token = ?', lease.runId, lease.token));
 }
 
 /** The run leases of one journal, for the executor: the table stays behind the journal's API (Journal.leases()). */
 export class RunLeases {
   constructor(
-    private readonly db: Database.Database,
+    private readonly store: JournalStore,
     private readonly write: <T>(fn: () => T) => T,
   ) {}
 
   read(runId: string): RunLease | undefined {
-    return readLease(this.db, runId);
+    return readLease(this.store, runId);
   }
 
   /** Leases this process holds. */
   ownedHere(): RunLease[] {
-    return leasesOwnedBy(this.db);
+    return leasesOwnedBy(this.store);
   }
 
   take(runId: string): LeaseOutcome {
-    return takeLease(this.db, runId, this.write);
+    return takeLease(this.store, runId, this.write);
   }
 
   renew(lease: RunLease): boolean {
-    return renewLease(this.db, lease);
+    return renewLease(this.store, lease);
   }
 
   release(lease: RunLease): void {
-    releaseLease(this.db, lease, this.write);
+    releaseLease(this.store, lease, this.write);
   }
 }

@@ -6,7 +6,7 @@
 import type { LockConflict } from './fleet-lock.js';
 import type { Journal } from './journal.js';
 import type { RunRow } from './journal-types.js';
-import { controllerAlive, leaseLife, readLease } from './run-lease.js';
+import { controllerAlive, leaseLife } from './run-lease.js';
 
 export interface RunLife {
   /** 'unknown': marked running by a controller on another machine that holds no lease (an older rollgate). */
@@ -16,7 +16,7 @@ export interface RunLife {
 
 /** Whether the controller of `run` may still be working on it. */
 export function runLife(journal: Journal, run: RunRow): RunLife {
-  const lease = readLease(journal.db, run.id);
+  const lease = journal.leases().read(run.id);
   if (lease) return leaseLife(lease);
   if (run.status !== 'running') return { alive: false, why: `it is ${run.status.replace('_', ' ')}` };
   const pid = controllerAlive(run.controller);
@@ -44,7 +44,7 @@ export function wayOut(journal: Journal, runId: string, host: string, holder?: s
       : `run ${runId} is not in this journal: \`rollgate unlock ${runId} --host ${host}\` releases its lock`;
   const life = runLife(journal, run);
   if (life.alive === true) {
-    const owner = readLease(journal.db, runId)?.owner ?? run.controller;
+    const owner = journal.leases().read(runId)?.owner ?? run.controller;
     return `run ${runId} is in progress (${life.why}): wait for it, or stop it (Ctrl-C, or kill -TERM ${pidOf(owner)} on ${owner.slice(0, owner.lastIndexOf(':'))})`;
   }
   if (life.alive === 'unknown')

@@ -45,7 +45,7 @@ describe('run leases', () => {
     const now = Date.now();
     const a = j.createRun({ kind: 'rollout' }).id;
     plant(j, a, `${hostname()}:${process.ppid}`, now + 30_000);
-    const live = takeLease(j.db, a, write);
+    const live = takeLease(j.store, a, write);
     expect(live.ok).toBe(false);
     if (!live.ok)
       expect(live.life.why).toMatch(
@@ -53,7 +53,7 @@ describe('run leases', () => {
       );
     const b = j.createRun({ kind: 'rollout' }).id;
     plant(j, b, 'other-machine:4242', now + 30_000);
-    const far = takeLease(j.db, b, write);
+    const far = takeLease(j.store, b, write);
     expect(far.ok).toBe(false);
     if (!far.ok)
       expect(far.life.why).toContain('its controller other-machine:4242 on another machine holds its lease until');
@@ -70,12 +70,12 @@ describe('run leases', () => {
     for (const [owner, expires, why] of cases) {
       const id = j.createRun({ kind: 'rollout' }).id;
       plant(j, id, owner, expires);
-      expect(leaseLife(readLease(j.db, id)!).why).toMatch(why);
-      const got = takeLease(j.db, id, write);
+      expect(leaseLife(readLease(j.store, id)!).why).toMatch(why);
+      const got = takeLease(j.store, id, write);
       expect(got.ok).toBe(true);
       if (got.ok) {
         expect(got.tookOver?.owner).toBe(owner);
-        expect(readLease(j.db, id)).toMatchObject({ owner: `${hostname()}:${process.pid}`, token: got.lease.token });
+        expect(readLease(j.store, id)).toMatchObject({ owner: `${hostname()}:${process.pid}`, token: got.lease.token });
       }
     }
   });
@@ -83,15 +83,15 @@ describe('run leases', () => {
   it('renews only its own lease, and lets go of it without touching a successor', () => {
     const j = journal();
     const id = j.createRun({ kind: 'rollout' }).id;
-    const got = takeLease(j.db, id, write);
+    const got = takeLease(j.store, id, write);
     if (!got.ok) throw new Error('expected the lease');
-    expect(renewLease(j.db, got.lease, Date.now() + 1000)).toBe(true);
-    expect(readLease(j.db, id)?.expiresAt).toBe(got.lease.expiresAt);
+    expect(renewLease(j.store, got.lease, Date.now() + 1000)).toBe(true);
+    expect(readLease(j.store, id)?.expiresAt).toBe(got.lease.expiresAt);
     // Another controller took it over (this one was frozen past its expiry): renewal says so.
     j.db.prepare('UPDATE run_leases SET owner = ?, token = ? WHERE run_id = ?').run('other-machine:1', 'successor', id);
-    expect(renewLease(j.db, got.lease)).toBe(false);
-    releaseLease(j.db, got.lease, write);
-    expect(readLease(j.db, id)?.token).toBe('successor');
+    expect(renewLease(j.store, got.lease)).toBe(false);
+    releaseLease(j.store, got.lease, write);
+    expect(readLease(j.store, id)?.token).toBe('successor');
   });
 });
 
