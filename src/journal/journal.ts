@@ -51,6 +51,8 @@ export class Journal {
   onBusyWait: (() => void) | undefined;
   /** The run's secret values, scrubbed from every row written (undo records' file bytes excepted). */
   secrets = new SecretSet();
+  /** The PostgreSQL journal's fleet lock, one per journal (its connections are closed through it). */
+  private sharedLock: FleetLock | undefined;
 
   private constructor(
     /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses SQL). */
@@ -101,7 +103,7 @@ export class Journal {
    * uses, this one or one given by --fleet-lock, and passes it to the executor.
    */
   fleetLock(): FleetLock {
-    if (this.url !== undefined) return lazyPgFleetLock(this.url);
+    if (this.url !== undefined) return (this.sharedLock ??= lazyPgFleetLock(this.url));
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 

@@ -59,11 +59,15 @@ export class PgStore implements JournalStore {
     } catch (err) {
       throw new PgConnectError(scrub((err as Error).message, password).trim());
     }
-    return new PgStore(client, password, url);
+    const store = new PgStore(client, password, url);
+    store.exec('SET client_min_messages TO warning'); // libpq prints notices on stderr ("already exists, skipping")
+    return store;
   }
 
+  /** One statement with parameters, or (no parameters) libpq's simple query, which takes several statements. */
   private query(sql: string, params: SqlValue[]): Row[] {
     try {
+      if (!params.length) return this.client.querySync(sql);
       return this.client.querySync(
         toNumbered(sql),
         params.map((p) => (p === null ? null : String(p))),

@@ -1,0 +1,103 @@
+/**
+ * The journal kept in PostgreSQL (issue 15): the journal's contract suite (the one SQLite passes in the unit
+ * project) against a real server the test starts, the schema created once however many controllers open it at
+ * once, and the errors an operator sees for a malformed URL or a server that cannot be reached: named, and never
+ * with the password.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Journal } from '../../src/journal/journal.js';
+import { JournalUnusableError } from '../../src/journal/journal-file.js';
+import { LATEST_VERSION } from '../../src/journal/migrations/index.js';
+import { journalContract } from '../journal/journal-contract.js';
+import { startPostgres, type TestPostgres } from './support/postgres.js';
+
+let server: TestPostgres;
+let n = 0;
+
+/** A fresh database per case, so cases do not see each other's runs. */
+async function freshDb(): Promise<string> {
+  const name = `journal${process.pid}_${n++}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return server.url.replace('/postgres?', `/${name}?`);
+}
+
+beforeAll(async () => {
+  server = await startPostgres();
+}, 240_000);
+afterAll(() => server?.stop());
+
+journalContract('PostgreSQL', freshDb);
+
+describe('a journal in PostgreSQL', () => {
+  it('is created once when six controller processes open a new one at the same moment', async () => {
+    const url = await freshDb();
+    const dist = join(process.cwd(), 'dist/journal/journal.js');
+    const script = `
+      const { Journal } = await import(${JSON.stringify(dist)});
+      const j = Journal.open(process.argv[1]);
+      const run = j.createRun({ kind: 'run' });
+      process.stdout.write(run.id + ' ' + j.store.schemaVersion());
+      j.close();`;
+    const outs = await Promise.all(
+      Array.from(
+        { length: 6 },
+        () =>
+          new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, url]);
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => resolve({ code, out, err }));
+          }),
+      ),
+    );
+    for (const o of outs)
+      expect(o, o.err).toMatchObject({ code: 0, out: expect.stringMatching(` ${LATEST_VERSION}$`) });
+    const j = Journal.open(url);
+    expect(j.listRuns()).toHaveLength(6);
+    expect(j.path).toBe(url);
+    j.close();
+  }, 60_000);
+
+  it('keeps 64-bit times and ids, as SQLite does', async () => {
+    const j = Journal.open(await freshDb());
+    const run = j.createRun({ kind: 'run' });
+    j.addEvent(run.id, { type: 'run.started', at: 4_102_444_800_000 } as never);
+    expect(j.listEvents(run.id)[0]?.at).toBe(4_102_444_800_000);
+    j.close();
+  });
+
+  it('refuses a server that cannot be reached, naming it without the password', () => {
+    const url = server.url.replace('rollgate@', 'rollgate:pa55word-xyz@').replace(/port=\d+/, 'port=1');
+    let caught: unknown;
+    try {
+      Journal.open(url);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(JournalUnusableError);
+    const message = (caught as Error).message;
+    expect(message).toMatch(/cannot connect to PostgreSQL/);
+    expect(message).toContain('rollgate@localhost');
+    expect(message).not.toContain('pa55word-xyz');
+  });
+
+  it('refuses a malformed URL without the password', () => {
+    let caught: unknown;
+    try {
+      Journal.open('postgresql://rollgate:pa55word-xyz@localhost:notaport/db');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(JournalUnusableError);
+    expect((caught as Error).message).toMatch(/cannot connect to PostgreSQL \(.*port/);
+    expect((caught as Error).message).not.toContain('pa55word-xyz');
+  });
+});
