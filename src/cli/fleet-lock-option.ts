@@ -8,12 +8,22 @@ import { Option, type Command } from 'commander';
 import { ConfigError } from '../core/config-error.js';
 
 let given: string | undefined;
+let inJournal = false;
 
 /** The `--fleet-lock` of this invocation, once its command is about to run. */
 export const fleetLockFlag = (): string | undefined => given;
 
-/** The shared fleet lock this invocation uses: --fleet-lock, else ROLLGATE_FLEET_LOCK_URL; none: the journal's. */
-export const fleetLockInUse = (): string | undefined => given ?? (process.env.ROLLGATE_FLEET_LOCK_URL || undefined);
+/** The fleet lock URL this invocation was given: --fleet-lock, else ROLLGATE_FLEET_LOCK_URL. */
+export const fleetLockGiven = (): string | undefined => given ?? (process.env.ROLLGATE_FLEET_LOCK_URL || undefined);
+
+/**
+ * The shared fleet lock this invocation uses apart from the journal: the one given; none when it is the journal's
+ * own (a journal in PostgreSQL holds the fleet lock in its database: journal-open.ts says so with fleetLockIsJournals).
+ */
+export const fleetLockInUse = (): string | undefined => (inJournal ? undefined : fleetLockGiven());
+
+/** The fleet lock given names the database of the journal in PostgreSQL, which holds the lock anyway. */
+export const fleetLockIsJournals = (): void => void (inJournal = true);
 
 /** A fleet lock URL as a run keeps it (for resume to compare): without its password. */
 export function fleetLockShown(url: string): string {

@@ -1,22 +1,25 @@
 /**
- * How every command opens the journal: from --journal / ROLLGATE_JOURNAL / the state directory, a journal that
- * cannot be used as bad input (exit 2) with what to do, a wait for another process told on stderr, and a warning
- * (once per process) when it sits on a network filesystem, where SQLite's locking cannot be trusted. A --fleet-lock /
- * ROLLGATE_FLEET_LOCK_URL that is not a PostgreSQL URL is refused here, by every command (session.ts opens the lock).
+ * How every command opens the journal: from --journal / ROLLGATE_JOURNAL / the state directory (a SQLite file, or a
+ * postgresql:// URL several controllers share), a journal that cannot be used or reached as bad input (exit 2) with
+ * what to do and never the password, a wait for another process told on stderr, and a warning (once per process)
+ * when a SQLite journal sits on a network filesystem, where SQLite's locking cannot be trusted. A --fleet-lock /
+ * ROLLGATE_FLEET_LOCK_URL that is not a PostgreSQL URL is refused here, by every command (session.ts opens the
+ * lock); with a journal in PostgreSQL the lock is the journal's own, and one naming another database is refused.
  */
 import { ConfigError } from '../core/config-error.js';
 import { Journal } from '../journal/journal.js';
 import { BUSY_BOUND_MS } from '../journal/journal-busy.js';
 import { JournalUnusableError, networkFsOf } from '../journal/journal-file.js';
 import { resolveJournalPath } from '../journal/journal-path.js';
-import { fleetLockFlag, fleetLockInUse } from './fleet-lock-option.js';
+import { fleetLockFlag, fleetLockGiven, fleetLockIsJournals } from './fleet-lock-option.js';
+import { isPostgresUrl, urlWithoutPassword } from '../journal/pg-url.js';
 
 const warned = new Set<string>();
 
 export function openJournal(flag: string | undefined): Journal {
   const path = resolveJournalPath(flag);
   const given = fleetLockFlag() !== undefined ? '--fleet-lock' : 'ROLLGATE_FLEET_LOCK_URL';
-  const fleetLockUrl = fleetLockInUse();
+  const fleetLockUrl = fleetLockGiven();
   if (fleetLockUrl !== undefined && !/^postgres(ql)?:\/\//.test(fleetLockUrl))
     throw new ConfigError([
       {
@@ -29,12 +32,17 @@ export function openJournal(flag: string | undefined): Journal {
     journal = Journal.open(path, {
       onBusyWait: () =>
         void process.stderr.write(
-          `rollgate: the journal ${path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`,
+          `rollgate: the journal ${isPostgresUrl(path) ? urlWithoutPassword(path) : path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`,
         ),
     });
   } catch (err) {
     if (!(err instanceof JournalUnusableError)) throw err;
-    throw new ConfigError([{ message: `journal ${err.path}: ${err.problem}`, hint: err.hint }]);
+    const named = isPostgresUrl(path) ? `${journalGiven(flag)} ` : 'journal ';
+    throw new ConfigError([{ message: `${named}${err.path}: ${err.problem}`, hint: err.hint }]);
+  }
+  if (journal.shared) {
+    if (fleetLockUrl !== undefined) sharedJournalFleetLock(journal, fleetLockUrl, given);
+    return journal;
   }
   const fs = networkFsOf(path);
   if (fs && !warned.has(path)) {
@@ -45,4 +53,25 @@ export function openJournal(flag: string | undefined): Journal {
     );
   }
   return journal;
+}
+
+/** Which option gave the journal: --journal, else ROLLGATE_JOURNAL. */
+const journalGiven = (flag: string | undefined) => (flag ? '--journal' : 'ROLLGATE_JOURNAL');
+
+/**
+ * A journal in PostgreSQL holds the fleet lock in its own database: a fleet lock given for that database is the
+ * same lock (used as the journal's), one on another database would split a run's rows from its locks (refused).
+ */
+function sharedJournalFleetLock(journal: Journal, url: string, given: string): void {
+  if (journal.sharesDatabaseWith(url)) {
+    fleetLockIsJournals();
+    return;
+  }
+  journal.close();
+  throw new ConfigError([
+    {
+      message: `${given} ${urlWithoutPassword(url)} names another database than the journal ${journal.path}`,
+      hint: `a journal in PostgreSQL keeps the fleet lock in its own database, shared by every controller using it: leave ${given} out`,
+    },
+  ]);
 }

@@ -74,7 +74,10 @@ export const forksOption = (defaultForks: number, description: string) =>
   new Option('-f, --forks <n>', description).default(String(defaultForks));
 
 export const journalOption = () =>
-  new Option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)');
+  new Option(
+    '--journal <path>',
+    'journal: a SQLite file, or a postgresql:// URL several controllers share (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)',
+  );
 
 /**
  * `--ssh-config`, `--connect-timeout`, `--accept-new-host-keys`, and sudo's password (`-K`,

@@ -15,7 +15,10 @@ export function registerReport(program: Command, setExitCode: SetExitCode): void
     .description('Write a self-contained HTML report of a run: timeline, verifications, diffs, IOMMU topology')
     .argument('<run>', 'run id (see `rollgate runs`)')
     .requiredOption('-o, --output <file>', 'HTML file to write (one file: opens offline, e.g. from a mail attachment)')
-    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
+    .option(
+      '--journal <path>',
+      'journal: a SQLite file, or a postgresql:// URL several controllers share (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)',
+    )
     .addHelpText(
       'after',
       `

@@ -326,7 +326,7 @@ ${EXIT_HELP}
       '--force',
       'a host now reached at another address or presenting another host key than when the run changed it is the same machine',
     )
-    .option('--journal <path>', 'journal database')
+    .option('--journal <path>', 'journal: a SQLite file or a postgresql:// URL')
     .addHelpText(
       'after',
       `

@@ -16,7 +16,10 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
   program
     .command('runs')
     .description('List runs in the journal, newest first')
-    .option('--journal <path>', 'journal database (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)')
+    .option(
+      '--journal <path>',
+      'journal: a SQLite file, or a postgresql:// URL several controllers share (default $ROLLGATE_JOURNAL or ~/.local/state/rollgate/journal.db)',
+    )
     .option('--json', 'one JSON object per run and line: id, kind, status, times, playbook, hosts and their outcomes')
     .action(async (opts: { journal?: string; json?: boolean }) => {
       const { openJournal } = await import('../journal-open.js');
@@ -34,7 +37,7 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
     .description('Per-host timeline of a run: steps, verifications (as diffs), rollbacks, evidence')
     .argument('<run>', 'run id')
     .option('--host <name>', 'only this host')
-    .option('--journal <path>', 'journal database')
+    .option('--journal <path>', 'journal: a SQLite file or a postgresql:// URL')
     .option('--json', 'one JSON document: the run, its events, and each host with its events and steps')
     .action(async (runId: string, opts: { host?: string; journal?: string; json?: boolean }) => {
       const { openJournal } = await import('../journal-open.js');
@@ -63,7 +66,7 @@ export function registerRuns(program: Command, setExitCode: SetExitCode): void {
       '--force',
       'the run is marked running by a controller on another machine (no lease) that is known to be dead',
     )
-    .option('--journal <path>', 'journal database')
+    .option('--journal <path>', 'journal: a SQLite file or a postgresql:// URL')
     .action(async (runId: string, opts: { host?: string[]; force?: boolean; journal?: string }) => {
       const [{ openJournal }, { checkRunnable, UndoRefused }, render] = await Promise.all([
         import('../journal-open.js'),
