@@ -138,6 +138,10 @@ export class PgStore implements JournalStore {
     if (!this.open) return;
     this.open = false;
     this.client.end();
+    // libpq's binding closes its socket watcher asynchronously, inside the connection object: keep that alive
+    // until the event loop has closed it (collected earlier, libuv aborts on a freed handle).
+    const client = this.client;
+    setImmediate(() => setImmediate(() => void client));
   }
 }
 

@@ -21,9 +21,10 @@ export interface Running {
   done: Promise<Finished>;
 }
 
-export function startCli(args: string[]): Running {
+/** `env`: added to this process's environment (another controller's HOME, a journal URL ...). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Running {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, SSH_AUTH_SOCK: '' },
+    env: { ...process.env, SSH_AUTH_SOCK: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
