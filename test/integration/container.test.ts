@@ -199,7 +199,7 @@ describe('the controller image (docker/Dockerfile) under podman', () => {
     }
   }, 300_000);
 
-  it('compose.yaml builds this Dockerfile and gives its controllers the fleet lock variable rollgate reads', () => {
+  it('compose.yaml builds this Dockerfile and gives both controllers one journal in its PostgreSQL, without a password', () => {
     type Service = {
       build?: { context: string; dockerfile: string };
       environment?: Record<string, string>;
@@ -210,17 +210,19 @@ describe('the controller image (docker/Dockerfile) under podman', () => {
       services: Record<string, Service>;
     };
     expect(Object.keys(compose.services).sort()).toEqual(['controller-a', 'controller-b', 'postgres']);
-    // The variable the CLI reads for the shared lock is the one compose sets.
-    expect(readFileSync(join(REPO, 'src/cli/journal-open.ts'), 'utf8')).toContain('ROLLGATE_FLEET_LOCK_URL');
+    // The variable the CLI reads for the journal is the one compose sets.
+    expect(readFileSync(join(REPO, 'src/journal/journal-path.ts'), 'utf8')).toContain('env.ROLLGATE_JOURNAL');
     const journals = new Set<string>();
     for (const name of ['controller-a', 'controller-b']) {
       const svc = compose.services[name]!;
       expect(resolve(REPO, 'docker', svc.build!.context, svc.build!.dockerfile)).toBe(join(REPO, 'docker/Dockerfile'));
-      expect(svc.environment?.ROLLGATE_FLEET_LOCK_URL).toBe('postgres://rollgate@postgres:5432/rollgate');
+      const url = svc.environment?.ROLLGATE_JOURNAL ?? '';
+      expect(url).toMatch(/^postgresql:\/\/rollgate@postgres:5432\/rollgate$/); // the password from pg.env, never here
+      expect(svc.environment?.ROLLGATE_FLEET_LOCK_URL).toBeUndefined(); // the journal's database holds the lock
       const inventory = svc.volumes?.find((v) => v.endsWith(':/inventory:ro'));
       expect(existsSync(resolve(REPO, 'docker', inventory!.split(':')[0]!, 'hosts.yml'))).toBe(true);
-      journals.add(svc.volumes!.find((v) => v.endsWith(':/var/lib/rollgate'))!);
+      journals.add(url);
     }
-    expect(journals.size).toBe(2); // each controller its own journal
+    expect(journals.size).toBe(1); // one journal for both controllers
   });
 });
