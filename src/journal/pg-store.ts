@@ -3,7 +3,7 @@
  * (pg-native, node-postgres's libpq binding, whose *Sync calls block this thread), so the Journal's API and every
  * caller stay as they are. Each transaction first takes a transaction-scoped advisory lock, so journal writers of
  * every controller serialize as SQLite's BEGIN IMMEDIATE makes them (a lease taken over by exactly one resume).
- * The schema version lives in `rollgate_schema`. Errors never carry the connection's password.
+ * The schema version lives in `journal_schema`. Errors never carry the connection's password.
  */
 import { createRequire } from 'node:module';
 import { toNumbered, type JournalStore, type Row, type SqlValue } from './store.js';
@@ -118,16 +118,16 @@ export class PgStore implements JournalStore {
   schemaVersion(): number {
     // Created under the transaction's advisory lock: CREATE TABLE IF NOT EXISTS alone races between controllers.
     return this.transaction(() => {
-      this.exec('CREATE TABLE IF NOT EXISTS rollgate_schema (version INTEGER NOT NULL)');
-      const row = this.get('SELECT version FROM rollgate_schema');
+      this.exec('CREATE TABLE IF NOT EXISTS journal_schema (version INTEGER NOT NULL)');
+      const row = this.get('SELECT version FROM journal_schema');
       if (row) return Number(row.version);
-      this.run('INSERT INTO rollgate_schema (version) VALUES (0)');
+      this.run('INSERT INTO journal_schema (version) VALUES (0)');
       return 0;
     });
   }
 
   setSchemaVersion(version: number): void {
-    this.run('UPDATE rollgate_schema SET version = ?', version);
+    this.run('UPDATE journal_schema SET version = ?', version);
   }
 
   get isOpen(): boolean {

@@ -110,7 +110,7 @@ afterAll(async () => {
 });
 
 describe('two controllers, one journal in PostgreSQL', () => {
-  it("resumes on controller B a rollout controller A started and was killed in (kill -9), and B's `runs` lists it", async () => {
+  it("resumes on controller B a rollout controller A started and was killed in (kill -9) (one of two racing resumes wins), and B's `runs` lists it", async () => {
     const url = await freshDb();
     const inv = inventory();
     const play = join(dir, 'rollout.yml');
@@ -138,10 +138,15 @@ describe('two controllers, one journal in PostgreSQL', () => {
     expect(blocked.code, blocked.stderr).toBe(5);
     expect(blocked.stderr).toContain(`\`rollgate resume ${id}\` finishes it or rolls it back`);
 
-    const resumed = await rollgate(['resume', id, '--yes'], b);
-    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    // B and a third controller C resume it at the same moment: exactly one takes the run over.
+    const c = { ...controller('c'), ROLLGATE_JOURNAL: url };
+    const both = await Promise.all([rollgate(['resume', id, '--yes'], b), rollgate(['resume', id, '--yes'], c)]);
+    expect(both.map((r) => r.code).sort(), both.map((r) => r.stdout + r.stderr).join('\n')).toEqual([0, 5]);
+    expect(both.find((r) => r.code === 5)!.stderr).toMatch(
+      new RegExp(`^rollgate resume: refused:\\nrun ${id} is still in progress: its controller \\S+ is alive`),
+    );
     expect(peek(url, (j) => j.getRun(id)?.status)).toBe('succeeded');
-    // The host's turn ran once, by B (under the resume, in the same journal).
+    // The host's turn ran once, by the winner (under the resume, in the same journal).
     expect(peek(url, (j) => j.store.get("SELECT count(*) AS n FROM steps WHERE task = 'slow'")?.n)).toBe('1');
     // Nothing was written to either controller's local journal file.
     expect(existsSync(join(dir, 'a', 'state', 'rollgate', 'journal.db'))).toBe(false);

@@ -1,6 +1,6 @@
 /**
  * Journal schema migrations, one history for both stores, applied in order inside one transaction each. The
- * schema version is SQLite's `PRAGMA user_version`, or PostgreSQL's `rollgate_schema` table. A migration's SQL is
+ * schema version is SQLite's `PRAGMA user_version`, or PostgreSQL's `journal_schema` table. A migration's SQL is
  * SQLite's; PostgreSQL runs its mechanical translation (forPostgres: 64-bit integers, identity columns) unless the
  * migration gives its own `postgres` text. Add a migration as a new file and a new entry; never edit a released one.
  */
