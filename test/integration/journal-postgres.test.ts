@@ -66,6 +66,52 @@ describe('a journal in PostgreSQL', () => {
     j.close();
   }, 60_000);
 
+  it("lets exactly one of eight controller processes take a dead controller's run lease at the same moment", async () => {
+    const url = await freshDb();
+    const setup = Journal.open(url);
+    const id = setup.createRun({ kind: 'rollout' }).id;
+    // A controller on another machine whose lease expired: every process may take it over, but only one may win.
+    setup.store.run(
+      'INSERT INTO run_leases (run_id, owner, token, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      id,
+      'gone-machine:1',
+      'dead',
+      1,
+      2,
+    );
+    setup.close();
+    const dist = (f: string) => JSON.stringify(join(process.cwd(), 'dist/journal', f));
+    const start = Date.now() + 4_000;
+    // Connected first, then all take at one instant, each reading the clock slowly inside its transaction (a wide
+    // window between reading the lease and writing it); the winner stays alive while the others look.
+    const script = `
+      const { Journal } = await import(${dist('journal.js')});
+      const { takeLease } = await import(${dist('run-lease.js')});
+      const j = Journal.open(process.argv[1]);
+      const slowClock = () => (Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200), Date.now());
+      while (Date.now() < ${start});
+      const got = takeLease(j.store, process.argv[2], (fn) => fn(), slowClock);
+      process.stdout.write(got.ok ? 'won' : 'refused');
+      await new Promise((r) => setTimeout(r, 2500));
+      j.close();`;
+    const outs = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, url, id]);
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+          }),
+      ),
+    );
+    expect(outs.filter((o) => o === 'won')).toHaveLength(1);
+    expect(outs.filter((o) => o === 'refused')).toHaveLength(7);
+  }, 60_000);
+
   it('keeps 64-bit times and ids, as SQLite does', async () => {
     const j = Journal.open(await freshDb());
     const run = j.createRun({ kind: 'run' });
