@@ -88,6 +88,13 @@ export const TOP_PRIORITY = 2;
  * while onboarding and kernel updates ran).
  */
 export const SETTLE_MS = 60_000;
+/**
+ * How long after the lab came up even the rollback paths wait, so that all of them are in the queue before any is
+ * served and the biggest goes first: the files' ensureLab return seconds apart, and in a CI run the first three
+ * rollback scenarios to ask took six of the eight hosts at once while the three-host link-down came a moment
+ * later, found two hosts of different kinds and waited for half the run.
+ */
+export const TOP_SETTLE_MS = 20_000;
 const openFile = (settings: LabSettings) => join(settings.stateDir, 'claims-open');
 
 /** The lab is up and scenarios may claim it: the settling window starts now (once per lab start). */
@@ -106,7 +113,8 @@ export function clearLabOpen(settings: LabSettings): void {
 
 /** Whether `req` must wait for the settling window to end (opened: when the lab opened, epoch ms). */
 export function settling(req: Pick<ClaimRequest, 'priority'>, opened: number | undefined, now: number): boolean {
-  return (req.priority ?? 0) < TOP_PRIORITY && opened !== undefined && now < opened + SETTLE_MS;
+  if (opened === undefined) return false;
+  return now < opened + ((req.priority ?? 0) < TOP_PRIORITY ? SETTLE_MS : TOP_SETTLE_MS);
 }
 
 function openedAt(settings: LabSettings): number | undefined {

@@ -6,6 +6,7 @@ import type { LabSettings } from '../../src/lab/settings.js';
 import {
   BudgetSpent,
   SETTLE_MS,
+  TOP_SETTLE_MS,
   budgetNote,
   claimHosts,
   claimSize,
@@ -176,11 +177,14 @@ describe('the order requests are served in', () => {
 });
 
 describe('the settling window after the lab comes up', () => {
-  it('holds requests below the rollback paths for a minute, so that the rollback paths are served first', () => {
+  it('holds requests below the rollback paths for a minute, and the rollback paths for 20 s so that all of them are queued and the biggest goes first', () => {
     const opened = 1_000_000;
     expect(settling({ priority: 1 }, opened, opened + 5_000)).toBe(true);
     expect(settling({}, opened, opened + SETTLE_MS - 1)).toBe(true);
-    expect(settling({ priority: 2 }, opened, opened + 5_000)).toBe(false);
+    expect(settling({ priority: 2 }, opened, opened + 5_000)).toBe(true);
+    expect(settling({ priority: 2 }, opened, opened + TOP_SETTLE_MS)).toBe(false);
+    expect(settling({ priority: 1 }, opened, opened + TOP_SETTLE_MS)).toBe(true);
+    expect(settling({ priority: 2 }, undefined, opened)).toBe(false);
     expect(settling({ priority: 1 }, opened, opened + SETTLE_MS)).toBe(false);
     // No opening time known (a lab up before this run, a run without the harness): nothing waits.
     expect(settling({ priority: 0 }, undefined, opened)).toBe(false);
