@@ -1,7 +1,9 @@
 /**
- * The lab's guest image: built from Debian's packages by lab/image/build.sh, cached under
- * <cacheDir>/images/<recipe hash>/, rebuilt only when the recipe (every file of lab/image/, the mirror, the
- * suite) changes. umount runs through zx; build.sh is run by image-build.ts.
+ * The lab's guest images: the GRUB image built from Debian's packages by lab/image/build.sh, and the systemd-boot
+ * image derived from it by lab/image-systemd-boot/derive.sh. Each is cached under <cacheDir>/images/<recipe hash>/,
+ * rebuilt only when its recipe changes (the GRUB image: every file of lab/image/, the mirror, the suite; the
+ * systemd-boot image: the GRUB image's hash and every file of lab/image-systemd-boot/). umount runs through zx;
+ * the scripts are run by image-build.ts.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -9,7 +11,8 @@ import { join, relative } from 'node:path';
 import { $ } from 'zx';
 import { IMAGE_SUITE, runBuild } from './image-build.js';
 import { withLockFile } from './lock-file.js';
-import { recipeDir, type LabSettings } from './settings.js';
+import { recipeDir, sdbootRecipeDir, type LabSettings } from './settings.js';
+import type { LabBootLoader } from './kinds.js';
 
 export { IMAGE_SUITE };
 
@@ -29,6 +32,10 @@ export interface ImageManifest {
   builtAt: string;
   buildSeconds: number;
   imageBytes: number;
+  /** 'systemd-boot' for the derived image (booted through OVMF); absent for the GRUB image. */
+  bootLoader?: 'systemd-boot';
+  /** The GRUB image's hash the systemd-boot image was derived from. */
+  baseImage?: string;
 }
 
 export interface LabImage {
@@ -51,10 +58,7 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-/** sha256 over everything that shapes the image: recipe files (path, exec bit, bytes), mirror and suite. */
-export function recipeHash(dir: string, mirror: string, suite = IMAGE_SUITE): string {
-  const h = createHash('sha256');
-  h.update(`suite=${suite}\nmirror=${mirror}\n`);
+function hashFiles(h: ReturnType<typeof createHash>, dir: string): string {
   for (const file of listFiles(dir).sort()) {
     const mode = statSync(file).mode & 0o111 ? 'x' : '-';
     h.update(`${relative(dir, file)}\0${mode}\0`);
@@ -62,6 +66,24 @@ export function recipeHash(dir: string, mirror: string, suite = IMAGE_SUITE): st
     h.update('\0');
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** sha256 over everything that shapes the image: recipe files (path, exec bit, bytes), mirror and suite. */
+export function recipeHash(dir: string, mirror: string, suite = IMAGE_SUITE): string {
+  const h = createHash('sha256');
+  h.update(`suite=${suite}\nmirror=${mirror}\n`);
+  return hashFiles(h, dir);
+}
+
+/** The systemd-boot image's hash: the GRUB image it is derived from, and the derivation's files. */
+export function sdbootRecipeHash(grubHash: string, dir = sdbootRecipeDir()): string {
+  return hashFiles(createHash('sha256').update(`systemd-boot from ${grubHash}\n`), dir);
+}
+
+/** The current recipe hash of each boot loader's image. */
+export function currentHashes(settings: LabSettings): Record<LabBootLoader, string> {
+  const grub = recipeHash(recipeDir(), settings.mirror);
+  return { grub, 'systemd-boot': sdbootRecipeHash(grub) };
 }
 
 function imageAt(dir: string, hash: string): LabImage | undefined {
@@ -72,19 +94,25 @@ function imageAt(dir: string, hash: string): LabImage | undefined {
 }
 
 /** The cached image for the current recipe, if built. */
-export function currentImage(settings: LabSettings): LabImage | undefined {
-  const hash = recipeHash(recipeDir(), settings.mirror);
+export function currentImage(settings: LabSettings, loader: LabBootLoader = 'grub'): LabImage | undefined {
+  const hash = currentHashes(settings)[loader];
   return imageAt(join(settings.cacheDir, 'images', hash), hash);
 }
 
-/** Build the image unless the current recipe's is cached. `onLine` receives build.sh's progress lines. */
+/**
+ * Build the image unless the current recipe's is cached. `onLine` receives the build's progress lines. The
+ * systemd-boot image needs the GRUB image: that is built (or found) first.
+ */
 export async function ensureImage(
   settings: LabSettings,
   onLine: (line: string) => void = () => {},
   /** Images still in use (by a running lab) that the build must not prune. */
   keepHashes: readonly string[] = [],
+  loader: LabBootLoader = 'grub',
 ): Promise<LabImage> {
-  const hash = recipeHash(recipeDir(), settings.mirror);
+  const hashes = currentHashes(settings);
+  const hash = hashes[loader];
+  const base = loader === 'systemd-boot' ? await ensureImage(settings, onLine, keepHashes, 'grub') : undefined;
   const imagesDir = join(settings.cacheDir, 'images');
   const dir = join(imagesDir, hash);
   const cached = imageAt(dir, hash);
@@ -100,7 +128,8 @@ export async function ensureImage(
     await removeBuildDir(work);
     await removeBuildDir(out);
     mkdirSync(work, { recursive: true });
-    await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash }, onLine);
+    if (base) await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash, BASE_DIR: base.dir }, onLine, join(sdbootRecipeDir(), 'derive.sh'));
+    else await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash }, onLine);
     renameSync(out, dir);
     await removeBuildDir(work);
     // Older images go, unless a lab (this one or another checkout's) still runs VMs on them.
@@ -112,7 +141,8 @@ export async function ensureImage(
         await removeBuildDir(old);
         continue;
       }
-      if (name === hash || keepHashes.includes(name) || !/^[0-9a-f]{16}$/.test(name)) continue;
+      // Both boot loaders' current images stay: a GRUB build must not prune the systemd-boot image, nor the reverse.
+      if (Object.values(hashes).includes(name) || keepHashes.includes(name) || !/^[0-9a-f]{16}$/.test(name)) continue;
       if (![...open].some((f) => f.startsWith(old + '/'))) rmSync(old, { recursive: true, force: true });
     }
     const built = imageAt(dir, hash);

@@ -5,8 +5,15 @@
  */
 
 export type IommuVendor = 'intel' | 'amd';
-export type LabProfile = 'intel' | 'amd' | 'mixed';
-export const LAB_PROFILES: readonly LabProfile[] = ['intel', 'amd', 'mixed'];
+/** intel, amd, mixed: GRUB through SeaBIOS; systemd-boot: Intel VMs booting systemd-boot through OVMF (UEFI). */
+export type LabProfile = 'intel' | 'amd' | 'mixed' | 'systemd-boot';
+export const LAB_PROFILES: readonly LabProfile[] = ['intel', 'amd', 'mixed', 'systemd-boot'];
+/** The boot stack of a profile's image: which recipe builds it and which firmware boots it. */
+export type LabBootLoader = 'grub' | 'systemd-boot';
+
+export function profileBootLoader(profile: LabProfile): LabBootLoader {
+  return profile === 'systemd-boot' ? 'systemd-boot' : 'grub';
+}
 
 /** One emulated PCI function worth passing through. */
 export interface LabPciDevice {
@@ -65,6 +72,7 @@ export const LAB_KINDS: Readonly<Record<IommuVendor, LabKind>> = {
 /** Kind of the i-th host (0-based) in a profile: mixed alternates Intel, AMD, Intel, ... */
 export function kindFor(profile: LabProfile, index: number): LabKind {
   if (profile === 'mixed') return index % 2 === 0 ? LAB_KINDS.intel : LAB_KINDS.amd;
+  if (profile === 'systemd-boot') return LAB_KINDS.intel;
   return LAB_KINDS[profile];
 }
 

@@ -3,14 +3,14 @@
  * state change happens under the lab lock, so separate CLI invocations and test files share one lab.
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { formatKnownHostsLine, knownHostsName } from '../connection/known-hosts.js';
 import { SshConnection } from '../connection/ssh.js';
 import { chooseAccel } from './accel.js';
 import { ensureImage } from './image.js';
 import { renderLabInventory } from './inventory-file.js';
-import { kindFor, type LabProfile } from './kinds.js';
+import { kindFor, profileBootLoader, type LabProfile } from './kinds.js';
 import { withLockFile } from './lock-file.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
@@ -135,9 +135,15 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
         throw new Error(`${name} runs as ${vm.kind}, profile ${opts.profile} wants ${want.name} there; run \`rollgate lab down\` first`);
       }
     }
-    const image = await ensureImage(settings, (line) => progress({ type: 'image', line }), state && running.length ? [state.imageHash] : []);
+    const loader = profileBootLoader(opts.profile);
+    if (state && running.length && profileBootLoader(state.profile) !== loader) {
+      throw new Error(`the lab runs profile ${state.profile} (${profileBootLoader(state.profile)}), profile ${opts.profile} boots ${loader}; run \`rollgate lab down\` first`);
+    }
+    const image = await ensureImage(settings, (line) => progress({ type: 'image', line }), state && running.length ? [state.imageHash] : [], loader);
     if (!state || running.length === 0) {
-      state = { version: 1, profile: opts.profile, accel: await chooseAccel(settings, image.base), imageHash: image.hash, imageBase: image.base, hosts: {} };
+      // The KVM probe boots its image through SeaBIOS: the systemd-boot image's GRUB base stands in for it.
+      const probe = image.manifest.baseImage ? join(dirname(image.dir), image.manifest.baseImage, 'base.qcow2') : image.base;
+      state = { version: 1, profile: opts.profile, accel: await chooseAccel(settings, probe), imageHash: image.hash, imageBase: image.base, hosts: {} };
       rmSync(paths.vmsDir, { recursive: true, force: true });
     }
     state.profile = opts.profile;
@@ -155,7 +161,7 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
       if (running.includes(name)) continue;
       const old = state.hosts[name];
       const port = old && (await portFree(old.sshPort)) ? old.sshPort : await freePort();
-      const rec = vmRecord(paths.vmsDir, name, i, kindFor(opts.profile, i).iommu, port);
+      const rec = vmRecord(paths.vmsDir, name, i, kindFor(opts.profile, i).iommu, port, loader === 'systemd-boot');
       rmSync(`${rec.dir}/link-down`, { force: true });
       plans.set(name, await preparePristine(ctx, rec)); // a VM that is not running starts pristine
       state.hosts[name] = rec;

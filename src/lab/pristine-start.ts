@@ -41,11 +41,19 @@ export interface LabContext {
   files: { operatorKey: string; knownHosts: string };
 }
 
+/**
+ * Saved states are for SeaBIOS VMs: a UEFI VM's variable store is a second writable flash the saved state does not
+ * freeze (saved-state.ts freezes the disk), so those VMs always cold-boot.
+ */
+function savesStates(ctx: LabContext, rec: VmRecord): boolean {
+  return ctx.settings.savedStates && !rec.efiVars;
+}
+
 /** Whether a pristine start of this VM restores a saved state ('restore') or pays a cold boot ('cold'). */
 export async function pristineCost(ctx: LabContext, rec: VmRecord): Promise<'restore' | 'cold'> {
   const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
   const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
-  return ctx.settings.savedStates && !existsSync(unsaveableMarker(dir)) && findSavedState(dir) ? 'restore' : 'cold';
+  return savesStates(ctx, rec) && !existsSync(unsaveableMarker(dir)) && findSavedState(dir) ? 'restore' : 'cold';
 }
 
 /** Find the VM's saved state and give it the matching disk and host key (before known_hosts is written). */
@@ -53,8 +61,9 @@ export async function preparePristine(ctx: LabContext, rec: VmRecord): Promise<P
   const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
   const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
   const unsaveable = existsSync(unsaveableMarker(dir));
-  const saved = ctx.settings.savedStates && !unsaveable ? findSavedState(dir) : undefined;
+  const saved = savesStates(ctx, rec) && !unsaveable ? findSavedState(dir) : undefined;
   rmSync(rec.disk, { force: true }); // pristine: never an old overlay
+  if (rec.efiVars) rmSync(rec.efiVars, { force: true }); // nor old EFI variables
   rec.hostPublicKey = saved ? await prepareRestore(rec, saved) : await prepareVm(rec, ctx.imageBase);
   return { dir, saved, unsaveable };
 }
@@ -67,7 +76,7 @@ export async function startPristine(ctx: LabContext, rec: VmRecord, plan: Pristi
   onPhase('cold boot');
   await startVm(rec, { accel: ctx.accel, memoryMb: settings.memoryMb });
   const booted = await waitForSsh(target, { timeoutMs: settings.bootTimeoutMs, pollMs: settings.sshPollMs, consoleLog: rec.consoleLog });
-  if (!settings.savedStates || plan.unsaveable) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
+  if (!savesStates(ctx, rec) || plan.unsaveable) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
   onPhase('saving the booted state');
   await settle(target);
   let saved: SavedState;

@@ -26,7 +26,13 @@ export interface VmSpec {
   mac: string;
   /** Load a saved state instead of booting (`exec:cat FILE`, see saved-state.ts). */
   incoming?: string;
+  /** Boot through UEFI: OVMF's code (read-only) and this VM's own variable store. Absent: SeaBIOS. */
+  firmware?: { code: string; vars: string };
 }
+
+/** OVMF as Debian's ovmf package installs it (4 MiB flash: the code and a variable store template). */
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const OVMF_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /** Guest PCI slots of the devices every kind has. */
 export const SLOTS = { disk: 0x2, mgmtNic: 0x3, gpu: 0x4, rootPort: 0x1c } as const;
@@ -61,6 +67,12 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-daemonize', '-pidfile', spec.pidFile,
     '-smbios', `type=1,manufacturer=rollgate-lab,product=${k.product},version=1,serial=${spec.name}`,
   ];
+  if (spec.firmware) {
+    args.push(
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${spec.firmware.code}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${spec.firmware.vars}`,
+    );
+  }
   // The IOMMU first: it translates only devices created after it.
   if (k.iommu === 'intel') args.push('-device', 'intel-iommu,intremap=on,caching-mode=on');
   // amd-iommu has no addr property: its PCI function takes the first free slot (00:01.0, every other device is pinned).

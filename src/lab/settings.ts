@@ -102,3 +102,8 @@ export function labSettings(env: NodeJS.ProcessEnv = process.env, readFile?: (p:
 export function recipeDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lab', 'image');
 }
+
+/** The systemd-boot image's derivation (lab/image-systemd-boot/ at the package root). */
+export function sdbootRecipeDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lab', 'image-systemd-boot');
+}

@@ -4,7 +4,8 @@
  *   <stateDir>/lab.lock          held while VMs are started, stopped or reset
  *   <stateDir>/known_hosts       exact host keys of every VM ([127.0.0.1]:port lines)
  *   <stateDir>/id_ed25519        operator key (copied from the image)
- *   <stateDir>/vms/<host>/       overlay.qcow2, qmp.sock, console.log, qemu.pid, ssh_host_ed25519_key[.pub]
+ *   <stateDir>/vms/<host>/       overlay.qcow2, qmp.sock, console.log, qemu.pid, ssh_host_ed25519_key[.pub],
+ *                                OVMF_VARS.fd (UEFI VMs)
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,11 @@ export interface VmRecord {
   hostKey: string;
   /** `type base64` of the VM's SSH host key. */
   hostPublicKey: string;
+  /**
+   * The VM's own copy of OVMF's variable store (its EFI variables, kept across reboots: `bootctl set-oneshot`
+   * needs them). Present when the VM boots through UEFI (the systemd-boot profile); absent: SeaBIOS and GRUB.
+   */
+  efiVars?: string;
 }
 
 export interface LabState {

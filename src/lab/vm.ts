@@ -2,12 +2,12 @@
  * One lab VM's lifetime on the host: its overlay disk, its host key, its QEMU process (daemonized, so VMs
  * outlive the CLI that started them) and stopping it. qemu-img, ssh-keygen and QEMU run through zx.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { pidAlive } from './lock-file.js';
 import { LAB_KINDS } from './kinds.js';
-import { checkQemuPath, qemuArgs, type Accel } from './qemu-args.js';
+import { checkQemuPath, OVMF_CODE, OVMF_VARS_TEMPLATE, qemuArgs, type Accel } from './qemu-args.js';
 import type { VmRecord } from './state.js';
 import { QmpPowerDriver } from '../power/qmp.js';
 
@@ -16,7 +16,15 @@ const run = $({ quiet: true });
 export const QEMU = 'qemu-system-x86_64';
 
 /** Paths and identity of a VM about to be created (no files touched). */
-export function vmRecord(vmsDir: string, name: string, index: number, iommu: 'intel' | 'amd', sshPort: number): VmRecord {
+export function vmRecord(
+  vmsDir: string,
+  name: string,
+  index: number,
+  iommu: 'intel' | 'amd',
+  sshPort: number,
+  /** Boot through OVMF (UEFI) with a variable store of its own. */
+  uefi = false,
+): VmRecord {
   const dir = join(vmsDir, name);
   const rec: VmRecord = {
     name,
@@ -32,8 +40,9 @@ export function vmRecord(vmsDir: string, name: string, index: number, iommu: 'in
     pidFile: join(dir, 'qemu.pid'),
     hostKey: join(dir, 'ssh_host_ed25519_key'),
     hostPublicKey: '',
+    ...(uefi ? { efiVars: join(dir, 'OVMF_VARS.fd') } : {}),
   };
-  for (const p of [rec.disk, rec.qmpSocket, rec.consoleLog, rec.pidFile, rec.hostKey]) checkQemuPath(p);
+  for (const p of [rec.disk, rec.qmpSocket, rec.consoleLog, rec.pidFile, rec.hostKey, rec.efiVars ?? '']) checkQemuPath(p);
   // sun_path holds 107 bytes.
   if (Buffer.byteLength(rec.qmpSocket) > 107) throw new Error(`QMP socket path too long for a unix socket: ${rec.qmpSocket}; set ROLLGATE_LAB_STATE to a shorter directory`);
   return rec;
@@ -43,6 +52,11 @@ export function vmRecord(vmsDir: string, name: string, index: number, iommu: 'in
 export async function prepareVm(rec: VmRecord, imageBase: string): Promise<string> {
   mkdirSync(rec.dir, { recursive: true });
   if (!existsSync(rec.disk)) await createOverlay(rec.disk, imageBase);
+  if (rec.efiVars && !existsSync(rec.efiVars)) {
+    for (const f of [OVMF_CODE, OVMF_VARS_TEMPLATE])
+      if (!existsSync(f)) throw new Error(`${rec.name} boots through UEFI, but ${f} is missing; run scripts/setup.sh (Debian's ovmf package)`);
+    copyFileSync(OVMF_VARS_TEMPLATE, rec.efiVars);
+  }
   if (!existsSync(rec.hostKey)) {
     await run`ssh-keygen -q -t ed25519 -N ${''} -C ${`${rec.name}@rollgate-lab`} -f ${rec.hostKey}`;
   }
@@ -85,6 +99,7 @@ export async function startVm(rec: VmRecord, opts: { accel: Accel; memoryMb: num
     hostKeyPubFile: `${rec.hostKey}.pub`,
     mac: rec.mac,
     ...(opts.incoming ? { incoming: opts.incoming } : {}),
+    ...(rec.efiVars ? { firmware: { code: OVMF_CODE, vars: rec.efiVars } } : {}),
   });
   try {
     await run({ timeout: 60_000 })`${QEMU} ${args}`;

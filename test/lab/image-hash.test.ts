@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recipeHash } from '../../src/lab/image.js';
-import { recipeDir } from '../../src/lab/settings.js';
+import { recipeHash, sdbootRecipeHash } from '../../src/lab/image.js';
+import { recipeDir, sdbootRecipeDir } from '../../src/lab/settings.js';
 
 describe('image recipe hash', () => {
   it('changes with any recipe byte, the exec bit, the mirror and the suite, and nothing else', () => {
@@ -24,5 +24,19 @@ describe('image recipe hash', () => {
 
   it('finds the shipped recipe with its build script and package list', () => {
     expect(recipeHash(recipeDir(), 'http://deb.debian.org/debian')).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('gives the systemd-boot image its own hash, from the GRUB image and its own recipe, outside the GRUB recipe', () => {
+    const grub = recipeHash(recipeDir(), 'http://deb.debian.org/debian');
+    expect(sdbootRecipeDir().startsWith(recipeDir() + '/')).toBe(false); // the GRUB hash never covers it
+    const sd = sdbootRecipeHash(grub);
+    expect(sd).toMatch(/^[0-9a-f]{16}$/);
+    expect(sd).not.toBe(grub);
+    expect(sdbootRecipeHash('0000000000000000')).not.toBe(sd);
+    const dir = mkdtempSync(join(tmpdir(), 'rg-sdboot-recipe-'));
+    writeFileSync(join(dir, 'derive.sh'), 'echo one\n');
+    const a = sdbootRecipeHash(grub, dir);
+    writeFileSync(join(dir, 'derive.sh'), 'echo two\n');
+    expect(sdbootRecipeHash(grub, dir)).not.toBe(a);
   });
 });

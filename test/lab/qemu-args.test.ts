@@ -60,6 +60,14 @@ describe('qemu command line of a lab VM', () => {
     expect(Object.fromEntries(hostDriversById())).toEqual({ '1234:1111': 'bochs-drm', '8086:293e': 'snd_hda_intel', '8086:10d3': 'e1000e' });
   });
 
+  it('boots a UEFI VM through read-only OVMF code and its own variable store, SeaBIOS otherwise', () => {
+    expect(qemuArgs(spec('intel')).some((a) => a.startsWith('if=pflash'))).toBe(false);
+    const args = qemuArgs({ ...spec('intel'), firmware: { code: '/ovmf/CODE.fd', vars: '/s/vms/lab1/OVMF_VARS.fd' } });
+    const drives = args.flatMap((a, i) => (args[i - 1] === '-drive' && a.startsWith('if=pflash') ? [a] : []));
+    expect(drives).toEqual(['if=pflash,format=raw,unit=0,readonly=on,file=/ovmf/CODE.fd', 'if=pflash,format=raw,unit=1,file=/s/vms/lab1/OVMF_VARS.fd']);
+    expect(kindFor('systemd-boot', 1).iommu).toBe('intel');
+  });
+
   it('refuses paths with a comma, which QEMU would split', () => {
     expect(() => checkQemuPath('/tmp/a,b/qmp.sock')).toThrow(/comma/);
   });

@@ -8,7 +8,7 @@ import { isBug } from '../../core/internal-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { SetExitCode } from './index.js';
 import { labSettings, type LabSettings } from '../../lab/settings.js';
-import { LAB_PROFILES, type LabProfile } from '../../lab/kinds.js';
+import { LAB_PROFILES, profileBootLoader, type LabProfile } from '../../lab/kinds.js';
 import { connectLabHost, labDown, labReset, labUp, MAX_LAB_HOSTS, requireHost, requireLab } from '../../lab/lab.js';
 import { currentImage, ensureImage } from '../../lab/image.js';
 import { summarizeImage } from '../../lab/image-summary.js';
@@ -81,7 +81,10 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     )
     .option('--hosts <n>', 'number of VMs', positiveInt(MAX_LAB_HOSTS), 3)
     .addOption(
-      new Option('--profile <profile>', 'IOMMU of the VMs: intel, amd, or mixed (alternating)')
+      new Option(
+        '--profile <profile>',
+        'IOMMU of the VMs booting through GRUB: intel, amd, or mixed (alternating); systemd-boot: Intel VMs booting systemd-boot through OVMF (UEFI), kernel command line in /etc/kernel/cmdline, loader entries by kernel-install',
+      )
         .choices([...LAB_PROFILES])
         .default('intel'),
     )
@@ -105,7 +108,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         );
         for (const [h, ms] of Object.entries(result.bootMs))
           print(
-            `  ${h}: cold boot to SSH login ${Math.round(ms / 1000)} s (its booted state is saved: later starts restore it)`,
+            `  ${h}: cold boot to SSH login ${Math.round(ms / 1000)} s${result.state.hosts[h]?.efiVars ? ' (UEFI: no saved state, every start is a cold boot)' : ' (its booted state is saved: later starts restore it)'}`,
           );
         for (const [h, ms] of Object.entries(result.restoreMs))
           print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
@@ -121,8 +124,8 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     .action(async (opts: { json?: boolean }) => {
       try {
         const s = settings();
-        const img = currentImage(s);
         const { state, paths } = requireLab(s);
+        const img = currentImage(s, profileBootLoader(state.profile));
         const rows = await Promise.all(
           hostNames(state).map(async (n) => {
             const vm = state.hosts[n]!;
@@ -282,10 +285,16 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     .command('image')
     .description('build the guest image now if the recipe changed, and print what is cached')
     .option('--force', 'rebuild even when cached (refused while the lab runs on it)')
-    .action(async (opts: { force?: boolean }) => {
+    .addOption(
+      new Option('--profile <profile>', "the image of this profile's boot loader (systemd-boot: derived from the GRUB image)")
+        .choices([...LAB_PROFILES])
+        .default('intel'),
+    )
+    .action(async (opts: { force?: boolean; profile: LabProfile }) => {
       try {
         const s = settings();
-        const cached = currentImage(s);
+        const loader = profileBootLoader(opts.profile);
+        const cached = currentImage(s, loader);
         if (opts.force && cached) {
           const state = (() => {
             try {
@@ -301,7 +310,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           }
           rmSync(cached.dir, { recursive: true, force: true });
         }
-        const img = await ensureImage(s, (line) => print(`  ${line}`));
+        const img = await ensureImage(s, (line) => print(`  ${line}`), [], loader);
         for (const line of summarizeImage(img)) print(line);
       } catch (err) {
         fail(setExitCode, err);
