@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelArgs } from '../../src/modules/actions/kernel-args.js';
 import { hashTree, moduleContext, useModuleHost } from './support/module-host.js';
@@ -118,6 +118,22 @@ describe('kernel_args on real sshd hosts', () => {
       },
     );
     expect(outcome.preview.files.map((f) => f.after)).toEqual(['root=UUID=0000 rw quiet amd_iommu=on iommu=pt\n']);
+  });
+
+  // Debian's kernel packages keep no image under /usr/lib/modules/RELEASE/: found on the systemd-boot lab VM, where
+  // the kernel_args change wrote /etc/kernel/cmdline and then refreshed no loader entry at all. Debian's own hook
+  // (/etc/kernel/postinst.d/zz-systemd-boot) passes /boot/vmlinuz-RELEASE and its initramfs-tools initrd.
+  it('systemd-boot on Debian: kernel-install add with /boot/vmlinuz-RELEASE and its initrd, as Debian\'s hook does', async () => {
+    const r = root('systemd-boot');
+    rmSync(join(r, `usr/lib/modules/${TEST_KERNEL}/vmlinuz`));
+    put(r, `boot/vmlinuz-${TEST_KERNEL}`, 'kernel image\n');
+    put(r, `boot/initrd.img-${TEST_KERNEL}`, 'initrd\n');
+    // The entry as the double writes it from Debian's hook's arguments (so the undo's rebuild writes it back alike).
+    put(r, `boot/loader/entries/test-${TEST_KERNEL}.conf`, `title Linux ${TEST_KERNEL}\nlinux /boot/vmlinuz-${TEST_KERNEL}\noptions root=UUID=0000 rw quiet\n`);
+    const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['iommu=pt'] });
+    expect(outcome.preview.commands).toEqual([
+      `ROLLGATE_ROOT=${r} ${r}/usr/bin/kernel-install add ${TEST_KERNEL} /boot/vmlinuz-${TEST_KERNEL} /boot/initrd.img-${TEST_KERNEL}`,
+    ]);
   });
 
   it('Proxmox: /etc/kernel/cmdline, then proxmox-boot-tool refresh', async () => {

@@ -147,23 +147,43 @@ export async function detectBootTooling(
       return {
         ...base,
         cmdlineFile: hr.path('/etc/kernel/cmdline'),
-        refresh: kernels.map((k) => toolCommand(hr, tool, ['add', k.release, hr.hostPath(k.image)]).text),
+        refresh: kernels.map(
+          (k) =>
+            toolCommand(hr, tool, ['add', k.release, hr.hostPath(k.image), ...(k.initrd ? [hr.hostPath(k.initrd)] : [])])
+              .text,
+        ),
         toolWrittenFiles: await entryFiles(conn, hr),
       };
     }
   }
 }
 
-/** Kernels with an image under /usr/lib/modules/RELEASE/vmlinuz (kernel-install's layout). */
-async function installedKernelImages(
+/**
+ * The installed kernels and what `kernel-install add` needs for each: the image under /usr/lib/modules/RELEASE/vmlinuz
+ * (kernel-install's layout), else /boot/vmlinuz-RELEASE (Debian's packages keep no image there: on the systemd-boot
+ * lab VM a kernel_args change found no kernel and rewrote no entry), and where /boot/initrd.img-RELEASE exists
+ * (initramfs-tools) that initrd, as Debian's /etc/initramfs/post-update.d/systemd-boot passes it (Debian's
+ * 85-initrd.install would pick the same file when none is given; kernel-install elsewhere copies only those given).
+ */
+export async function installedKernelImages(
   conn: Connection,
   hr: HostRoot,
-): Promise<Array<{ release: string; image: string }>> {
+): Promise<Array<{ release: string; image: string; initrd?: string }>> {
   const r = await conn.exec(
-    sh`for f in ${hr.path('/usr/lib/modules')}/*/vmlinuz; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`,
+    sh`M=${hr.path('/usr/lib/modules')}; B=${hr.path('/boot')}
+for d in "$M"/*/; do
+  rel=$(basename "$d"); img=
+  if [ -f "$d/vmlinuz" ]; then img="$d/vmlinuz"; elif [ -f "$B/vmlinuz-$rel" ]; then img="$B/vmlinuz-$rel"; fi
+  [ -n "$img" ] || continue
+  ird=; [ -f "$B/initrd.img-$rel" ] && ird="$B/initrd.img-$rel"
+  printf '%s\t%s\t%s\n' "$rel" "$img" "$ird"
+done; true`,
   );
   return r.stdout
     .split('\n')
     .filter((l) => l !== '')
-    .map((image) => ({ release: image.split('/').slice(-2, -1)[0]!, image }));
+    .map((line) => {
+      const [release, image, initrd] = line.split('\t') as [string, string, string | undefined];
+      return { release, image: image.replace(/\/\/+/g, '/'), ...(initrd ? { initrd } : {}) };
+    });
 }

@@ -18,7 +18,11 @@ export function loaderVarPath(hr: HostRoot, name: LoaderVar): string {
   return hr.path(`/sys/firmware/efi/efivars/${name}-${LOADER_GUID}`);
 }
 
-/** A command printing the variable as text (ASCII ids and names; NULs dropped), nothing when it is unset. */
+/**
+ * A command printing the variable as text (ASCII ids and names; NULs dropped), nothing when it is unset. The file is
+ * read as a stream (`cat`): efivarfs refuses the seek `tail -c +5 FILE` makes ("cannot seek to relative offset 4:
+ * Illegal seek", seen on the systemd-boot lab VM), so every variable read empty on a real host.
+ */
 export function readLoaderVarCommand(hr: HostRoot, name: LoaderVar): ShellFragment {
-  return sh`f=${loaderVarPath(hr, name)}; if [ -r "$f" ]; then tail -c +5 "$f" | tr -d '\\000'; fi; echo`;
+  return sh`f=${loaderVarPath(hr, name)}; if [ -r "$f" ]; then cat "$f" | tail -c +5 | tr -d '\\000'; fi; echo`;
 }
