@@ -3,16 +3,20 @@
  *   prepare  the running kernel and initrd are copied to $BOOT/rollgate/ (sha256-verified); a copy of the running
  *            entry (rollgate-known-good.conf: the copies, the running args, every other line kept) becomes the
  *            default, `bootctl set-default` (LoaderEntryDefault), read back from efivarfs
- *   arm      a copy of the candidate's entry with panic=N is written with one try of boot counting
- *            (rollgate-trial+1.conf) and set once, `bootctl set-oneshot rollgate-trial.conf`: systemd-boot removes
- *            LoaderEntryOneShot when it boots it and counts the try down in the file name, so a panic or a reset
- *            after a hang lands on the frozen default by itself, and the trial is never chosen again
+ *   arm      a copy of the candidate's entry with panic=N (rollgate-trial.conf) is set once, `bootctl set-oneshot
+ *            rollgate-trial.conf`: systemd-boot removes LoaderEntryOneShot as it boots it, so a panic or a reset
+ *            after a hang lands on the frozen default by itself, and the trial is never chosen again. The trial has
+ *            no boot counter (`+1`): systemd-boot up to 257 gives a counted entry the id of its file name, counter
+ *            and all, where bootctl strips it (systemd#38813), so a one-shot to `rollgate-trial.conf` matched no
+ *            entry on Debian 12's 252 and the default booted (seen on the systemd-boot lab VM); the one-shot alone
+ *            falls back
  *   commit   after rollgate's verification only: the candidate's own entry is blessed (a boot counter that
  *            kernel-install wrote with /etc/kernel/tries is renamed away, what systemd-bless-boot does for the
  *            booted entry) and becomes the default; rollgate's entries and copies go
  *   release  after a rollback: the known-good kernel's own entry becomes the default again, ours go
  * Which entry booted is LoaderEntrySelected (BootInfo.loaderEntry), systemd-boot adding no BOOT_IMAGE.
- * Proven on real loader entry files over SSH with a double of bootctl; never booted.
+ * Booted on the systemd-boot lab VM (test/e2e/systemd-boot-lab.test.ts: commit and a verification-failure
+ * rollback); every path also on real loader entry files over SSH with a double of bootctl.
  */
 import type { Connection } from '../connection/connection.js';
 import { sh } from '../connection/shell-quote.js';
@@ -33,8 +37,8 @@ import {
 } from './sdboot-preflight.js';
 import type { PreflightResult, TrialBootDefinition, TrialBootDriver, TrialBootState } from './trial-boot.js';
 
-/** The trial's file names: as written (one try left), after the try (none left, one done), blessed. */
-const TRIAL_FILES = ['rollgate-trial+1.conf', 'rollgate-trial+0-1.conf', SDBOOT_TRIAL];
+/** The trial's file name, and the counted names earlier versions wrote (removed with it). */
+const TRIAL_FILES = [SDBOOT_TRIAL, 'rollgate-trial+1.conf', 'rollgate-trial+0-1.conf'];
 const argsOf = (s: string) => s.split(/\s+/).filter((a) => a !== '');
 
 export class SdBootTrialBoot implements TrialBootDriver {
@@ -149,7 +153,7 @@ export class SdBootTrialBoot implements TrialBootDriver {
       );
     await runChecked(this.conn, sh`rm -f -- ${TRIAL_FILES.map((f) => `${dir}/${f}`)}`, 'removing an older trial entry');
     if (state.frozenEntry) await writeRemoteFile(this.conn, `${dir}/${SDBOOT_KNOWN_GOOD}`, state.frozenEntry);
-    await writeRemoteFile(this.conn, `${dir}/${TRIAL_FILES[0]}`, trial);
+    await writeRemoteFile(this.conn, `${dir}/${SDBOOT_TRIAL}`, trial);
     await runChecked(this.conn, sh`sync`, 'sync');
     await this.setVar('set-default', SDBOOT_KNOWN_GOOD);
     await this.setVar('set-oneshot', SDBOOT_TRIAL);

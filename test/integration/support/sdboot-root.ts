@@ -69,7 +69,7 @@ export function useSdBootFixtures(r: string): void {
 
 /**
  * What systemd-boot does at boot on this root, independent of rollgate's parsers: LoaderEntryOneShot (removed as
- * it is read), else LoaderEntryDefault; the entry file whose name without `+LEFT[-DONE]` is that id; a try counted
+ * it is read), else LoaderEntryDefault; the entry file whose name, counter and all, is that id; a try counted
  * down in the file name before booting it; LoaderEntrySelected set; the entry's options become /proc/cmdline.
  */
 export function bootSystemdBoot(r: string): string {
@@ -77,7 +77,9 @@ export function bootSystemdBoot(r: string): string {
   if (oneshot !== null) rmSync(varPath(r, 'LoaderEntryOneShot'));
   const id = oneshot ?? efiVar(r, 'LoaderEntryDefault') ?? '';
   const dir = join(r, SD_ENTRIES);
-  const file = readdirSync(dir).find((f) => f.replace(/\+\d+(-\d+)?\.conf$/, '.conf') === id);
+  // The id is the file name as it is, boot counter and all: systemd-boot up to 257 (systemd#38813; Debian 12's 252,
+  // seen on the lab VM) does not strip it as bootctl does.
+  const file = readdirSync(dir).find((f) => f === id);
   if (!file) throw new Error(`systemd-boot: no entry ${id}`);
   const counter = /\+(\d+)(?:-(\d+))?\.conf$/.exec(file);
   let booted = file;
