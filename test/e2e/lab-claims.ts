@@ -37,6 +37,12 @@ export interface ClaimRequest {
    * boot-and-fault self-tests (the rollback scenarios use the same faults). Default 0.
    */
   priority?: number;
+  /**
+   * Served only when no other request waits: for a scenario that boots VMs of its own (the systemd-boot lab) and
+   * takes a shared host only as its turn, so that its load comes after every scenario of the shared lab has its
+   * hosts, and its budget check (`estimateMin`) is made then. Default false.
+   */
+  last?: boolean;
   /** The test's `skip` (vitest context): called instead of claiming once the run's e2e budget is spent. */
   skip?: (note: string) => void;
   /**
@@ -222,8 +228,8 @@ export function pickInTurn(free: FreeHost[], queue: ClaimRequest[], mine: number
   let left = free;
   for (let i = 0; i < queue.length; i++) {
     const req = queue[i]!;
+    if (i === mine) return req.last && queue.length > 1 ? undefined : pickHosts(left, req);
     const got = pickHosts(left, req);
-    if (i === mine) return got;
     const kept = got ?? setAside(left, req);
     left = left.filter((h) => !kept.includes(h.name));
   }

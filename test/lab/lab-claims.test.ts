@@ -64,6 +64,18 @@ describe('handing lab hosts to e2e scenarios', () => {
     expect(pickInTurn(all, [big, small], 1)).toEqual(['lab2']);
   });
 
+  it('serves a `last` request (a scenario with VMs of its own) only when no other request waits', () => {
+    const own = { any: 1, readOnly: true, last: true, priority: -1, label: 'systemd-boot' };
+    const other = { intel: 3, label: 'rollout-main' };
+    const free = lab();
+    // Another request waits (even one that cannot be served now): the `last` one keeps waiting, taking nothing.
+    expect(pickInTurn(lab([], ['lab2']), inServiceOrder([{ file: '2', req: own }, { file: '1', req: other }]).map((t) => t.req), 1)).toBeUndefined();
+    expect(pickInTurn(free, [other, own], 1)).toBeUndefined();
+    expect(pickInTurn(free, [other, own], 0)).toEqual(['lab1', 'lab3', 'lab5']);
+    // Alone in the queue: served.
+    expect(pickInTurn(free, [own], 0)).toEqual(['lab1']);
+  });
+
   it('a waiting request keeps only the free hosts it will need; the rest of the lab keeps working', () => {
     // Three AMD hosts wanted, two free: both kept; the free Intel host goes to the next request.
     const free = lab([], ['lab1', 'lab2', 'lab4']);
