@@ -123,13 +123,17 @@ describe('kernel_args on real sshd hosts', () => {
   // Debian's kernel packages keep no image under /usr/lib/modules/RELEASE/: found on the systemd-boot lab VM, where
   // the kernel_args change wrote /etc/kernel/cmdline and then refreshed no loader entry at all. Debian's own hook
   // (/etc/kernel/postinst.d/zz-systemd-boot) passes /boot/vmlinuz-RELEASE and its initramfs-tools initrd.
-  it('systemd-boot on Debian: kernel-install add with /boot/vmlinuz-RELEASE and its initrd, as Debian\'s hook does', async () => {
+  it("systemd-boot on Debian: kernel-install add with /boot/vmlinuz-RELEASE and its initrd, as Debian's hook does", async () => {
     const r = root('systemd-boot');
     rmSync(join(r, `usr/lib/modules/${TEST_KERNEL}/vmlinuz`));
     put(r, `boot/vmlinuz-${TEST_KERNEL}`, 'kernel image\n');
     put(r, `boot/initrd.img-${TEST_KERNEL}`, 'initrd\n');
     // The entry as the double writes it from Debian's hook's arguments (so the undo's rebuild writes it back alike).
-    put(r, `boot/loader/entries/test-${TEST_KERNEL}.conf`, `title Linux ${TEST_KERNEL}\nlinux /boot/vmlinuz-${TEST_KERNEL}\noptions root=UUID=0000 rw quiet\n`);
+    put(
+      r,
+      `boot/loader/entries/test-${TEST_KERNEL}.conf`,
+      `title Linux ${TEST_KERNEL}\nlinux /boot/vmlinuz-${TEST_KERNEL}\noptions root=UUID=0000 rw quiet\n`,
+    );
     const { outcome } = await runContract(host.conn, r, kernelArgs, { present: ['iommu=pt'] });
     expect(outcome.preview.commands).toEqual([
       `ROLLGATE_ROOT=${r} ${r}/usr/bin/kernel-install add ${TEST_KERNEL} /boot/vmlinuz-${TEST_KERNEL} /boot/initrd.img-${TEST_KERNEL}`,

@@ -286,7 +286,10 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     .description('build the guest image now if the recipe changed, and print what is cached')
     .option('--force', 'rebuild even when cached (refused while the lab runs on it)')
     .addOption(
-      new Option('--profile <profile>', "the image of this profile's boot loader (systemd-boot: derived from the GRUB image)")
+      new Option(
+        '--profile <profile>',
+        "the image of this profile's boot loader (systemd-boot: derived from the GRUB image)",
+      )
         .choices([...LAB_PROFILES])
         .default('intel'),
     )

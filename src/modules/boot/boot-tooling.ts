@@ -149,8 +149,12 @@ export async function detectBootTooling(
         cmdlineFile: hr.path('/etc/kernel/cmdline'),
         refresh: kernels.map(
           (k) =>
-            toolCommand(hr, tool, ['add', k.release, hr.hostPath(k.image), ...(k.initrd ? [hr.hostPath(k.initrd)] : [])])
-              .text,
+            toolCommand(hr, tool, [
+              'add',
+              k.release,
+              hr.hostPath(k.image),
+              ...(k.initrd ? [hr.hostPath(k.initrd)] : []),
+            ]).text,
         ),
         toolWrittenFiles: await entryFiles(conn, hr),
       };
