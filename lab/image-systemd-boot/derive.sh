@@ -91,8 +91,10 @@ stage "kernel command line, bootctl install, kernel-install add $kver"
 cp -a "$here/files/." "$root/"
 sed -i "s/@ROOT_UUID@/$root_uuid/" "$root/etc/kernel/cmdline"
 grep -q "root=UUID=$root_uuid " "$root/etc/kernel/cmdline"
-sed -i "s|^UUID=[0-9A-F-]* /boot/efi |UUID=$esp_uuid /boot/efi |" "$root/etc/fstab"
-grep -q "^UUID=$esp_uuid /boot/efi vfat" "$root/etc/fstab"
+# The ESP holds the loader entries rollgate reads and writes: its mount must not give up on a slow boot. systemd's
+# 90 s device timeout expired under TCG on a loaded machine (udev coldplug later still), /boot/efi stayed unmounted.
+sed -i "s|^UUID=[0-9A-F-]* /boot/efi vfat umask=0077,nofail |UUID=$esp_uuid /boot/efi vfat umask=0077,nofail,x-systemd.device-timeout=15min |" "$root/etc/fstab"
+grep -q "^UUID=$esp_uuid /boot/efi vfat umask=0077,nofail,x-systemd.device-timeout=15min " "$root/etc/fstab"
 # Whatever the packages' hooks put on the ESP goes (an entry of the "debian" token): bootctl and kernel-install
 # below write all of it.
 find "$root/boot/efi" -mindepth 1 -delete
