@@ -36,6 +36,11 @@ const LABEL = 'systemd-boot lab: kernel_args trial boot, commit and rollback';
 const INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e-systemd-boot', 'lab.yml');
 const HOST = 'lab1';
 const ARG = 'rollgate.e2e=sdboot';
+/**
+ * SSH handshake budget of the rollouts, s: a run at load average 10-13 (a CI run and other VMs beside it) saw the
+ * first handshake of the commit rollout miss the default 15 s on the VM that had just answered lab up's login.
+ */
+const CONNECT_TIMEOUT_S = '60';
 
 function ownSettings(): LabSettings {
   return labSettings({ ...process.env, ROLLGATE_LAB_STATE: `${e2eSettings().stateDir}-systemd-boot` });
@@ -115,6 +120,8 @@ describe('systemd-boot on a booted kernel (a lab VM of its own)', () => {
         INVENTORY,
         '--boot-timeout',
         '1200',
+        '--connect-timeout',
+        CONNECT_TIMEOUT_S,
       ]);
       const a = await good.done;
       console.info(`[lab figures] ${LABEL}: commit rollout ${elapsed(t1)}`);
@@ -139,6 +146,8 @@ describe('systemd-boot on a booted kernel (a lab VM of its own)', () => {
         INVENTORY,
         '--boot-timeout',
         '1200',
+        '--connect-timeout',
+        CONNECT_TIMEOUT_S,
       ]);
       const b = await bad.done;
       console.info(`[lab figures] ${LABEL}: rollback rollout ${elapsed(t2)}`);
