@@ -34,6 +34,7 @@ async function freshDb(): Promise<string> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   await db.query('CREATE TABLE occupancy (host text PRIMARY KEY, owner text NOT NULL)');
+  await db.query('CREATE TABLE ready (owner text NOT NULL)');
   await db.query('CREATE TABLE down_occupancy (cluster text NOT NULL, host text NOT NULL, owner text NOT NULL)');
   await db.end();
   return url;
@@ -57,6 +58,13 @@ const WORKER = `
   const lock = new PgFleetLock(process.env.URL);
   const oracle = new pg.Client({ connectionString: process.env.URL });
   await oracle.connect();
+  // Both walks start together (a slow start of one process under load must not leave the other walking alone).
+  await oracle.query('INSERT INTO ready (owner) VALUES ($1)', [me]);
+  for (let i = 0; i < 600; i++) {
+    const { rows } = await oracle.query('SELECT count(*)::int AS n FROM ready');
+    if (rows[0].n >= 2) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
   const HOSTS = ${HOSTS}, CLUSTERS = ${CLUSTERS}, MAX_DOWN = ${MAX_DOWN};
   const held = new Set();
   const slots = new Map();
