@@ -32,7 +32,7 @@ function resumer(db: string, runId: string): Promise<{ ok: boolean }> {
     const { Journal } = await import(${JSON.stringify(pathToFileURL(dist).href)});
     const { takeLease } = await import(${JSON.stringify(pathToFileURL(distLease).href)});
     const j = Journal.open(${JSON.stringify(db)});
-    const out = takeLease(j.db, ${JSON.stringify(runId)}, (fn) => j.write(fn));
+    const out = takeLease(j.store, ${JSON.stringify(runId)}, (fn) => j.write(fn));
     process.stdout.write(JSON.stringify({ ok: out.ok }));
     // Stay alive a moment: a resume that won keeps working (its pid alive, its lease fresh) while the others try.
     setTimeout(() => j.close(), 5000);`;
