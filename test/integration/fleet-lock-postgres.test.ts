@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import pg from 'pg';
 import { PgFleetLock } from '../../src/journal/pg-fleet-lock.js';
 import { fleetLockContract } from '../journal/fleet-lock-contract.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
@@ -19,16 +18,10 @@ import { Journal } from '../../src/journal/journal.js';
 import { fleetLockShown } from '../../src/cli/fleet-lock-option.js';
 
 let server: TestPostgres;
-let n = 0;
 
 /** A fresh database per case, so cases do not see each other's locks. */
 async function freshDb(): Promise<string> {
-  const name = `lock${process.pid}_${n++}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace('/postgres?', `/${name}?`);
+  return server.freshDatabase();
 }
 
 beforeAll(async () => {

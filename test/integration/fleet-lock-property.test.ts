@@ -22,15 +22,9 @@ const MAX_DOWN = 2;
 const OPS = 300;
 
 let server: TestPostgres;
-let n = 0;
 
 async function freshDb(): Promise<string> {
-  const name = `prop${process.pid}_${n++}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = server.url.replace('/postgres?', `/${name}?`);
+  const url = await server.freshDatabase();
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   await db.query('CREATE TABLE occupancy (host text PRIMARY KEY, owner text NOT NULL)');

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { FLEET_ADMIN_USER, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
 import { buildRoot } from './support/fake-root.js';
@@ -24,15 +23,9 @@ let server: TestPostgres;
 let fleet: SshdFleet;
 let dir: string;
 const roots: string[] = [];
-let n = 0;
 
 async function freshDb(): Promise<string> {
-  const name = `controllers${process.pid}_${n++}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace('/postgres?', `/${name}?`);
+  return server.freshDatabase();
 }
 
 /** A controller's own home: HOME and XDG_STATE_HOME there, so nothing of another controller's is at hand. */

@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Journal } from '../../src/journal/journal.js';
 import { JournalUnusableError } from '../../src/journal/journal-file.js';
 import { LATEST_VERSION } from '../../src/journal/migrations/index.js';
@@ -15,16 +14,10 @@ import { journalContract } from '../journal/journal-contract.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
 
 let server: TestPostgres;
-let n = 0;
 
 /** A fresh database per case, so cases do not see each other's runs. */
 async function freshDb(): Promise<string> {
-  const name = `journal${process.pid}_${n++}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace('/postgres?', `/${name}?`);
+  return server.freshDatabase();
 }
 
 beforeAll(async () => {

@@ -8,10 +8,13 @@ import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 export interface TestPostgres {
   /** Connection string for the `postgres` database as role `rollgate`. */
   url: string;
+  /** A new empty database on this server (a unique name per call), as a connection string: one per test case. */
+  freshDatabase(): Promise<string>;
   stop(): void;
 }
 
@@ -57,8 +60,21 @@ export async function startPostgres(): Promise<TestPostgres> {
     `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off`,
     'start',
   ]);
+  const url = `postgres://rollgate@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`;
+  let made = 0;
   return {
-    url: `postgres://rollgate@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`,
+    url,
+    async freshDatabase() {
+      const name = `db${process.pid}_${made++}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return url.replace('/postgres?', `/${name}?`);
+    },
     stop() {
       spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], {
         timeout: 60_000,
