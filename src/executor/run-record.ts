@@ -74,6 +74,8 @@ export interface RolloutStart {
   skipTags: readonly string[];
   extraVars: Record<string, unknown>;
   bootTimeoutSec: number;
+  /** `--prepare-boot` was given (the operator's consent to boot_default): resume keeps it. */
+  prepareBoot?: boolean;
   /** The command line's maintenance window, as given (resume gives it again). */
   window?: unknown;
   /** How the run logged in (paths, never a password). */
@@ -94,6 +96,7 @@ export function rolloutRecord(s: RolloutStart): RunRecord {
       skipTags: s.skipTags,
       extraVars: s.extraVars,
       bootTimeout: s.bootTimeoutSec,
+      ...(s.prepareBoot ? { prepareBoot: true } : {}),
       ...(s.window ? { window: s.window } : {}),
       connection: s.connection,
       // Which fleet lock holds its hosts (no password): resume must use the same one.

@@ -46,6 +46,7 @@ interface RolloutOptions extends ConnectionOptions, WindowOptions {
   journal?: string;
   bootTimeout?: string;
   forks?: string;
+  prepareBoot?: boolean;
 }
 
 async function approveOnTty(yes: boolean | undefined, stop: AbortSignal): Promise<boolean> {
@@ -142,6 +143,8 @@ async function execute(
   const planned = plan.plays[0]!;
   const settings = rolloutSettingsOf(planned.play);
   if (bootTimeout) settings.bootTimeoutSec = bootTimeout;
+  // The operator's consent on the command line, as the play's `rollout: prepare_boot: true` gives it.
+  if (opts.prepareBoot) settings.prepareBoot = true;
   const extraVars = parseExtraVars(opts.extraVars);
   const windowInput = windowInputOf(opts);
   // The command line's window; without one the play's (`rollout: window:`, in settings) applies.
@@ -181,6 +184,7 @@ async function execute(
             skipTags: opts.skipTags,
             extraVars,
             bootTimeoutSec: settings.bootTimeoutSec,
+            ...(opts.prepareBoot ? { prepareBoot: true } : {}),
             ...(windowInput ? { window: windowInput } : {}),
             connection: rememberedConnection(opts),
             ...(fleetLock ? { fleetLock: fleetLockShown(fleetLock) } : {}),
@@ -277,6 +281,10 @@ export function registerRollout(program: Command, setExitCode: SetExitCode): voi
     .option(
       '--boot-timeout <seconds>',
       "seconds to wait for a host to come back from a boot (default: the play's rollout.boot_timeout, else 600)",
+    )
+    .option(
+      '--prepare-boot',
+      "make a GRUB host with stock defaults (GRUB_DEFAULT=0, a recordfail that waits forever) trial-boot ready first, as a journaled change undone on rollback (the play's rollout.prepare_boot: true)",
     );
   withOptions(rollout, forksOption(10, 'hosts of a batch worked on at once'), connectionOptions(), journalOption())
     .addHelpText(
@@ -361,6 +369,7 @@ ${EXIT_HELP}
         skipTags?: string[];
         extraVars?: Record<string, unknown>;
         bootTimeout?: number;
+        prepareBoot?: boolean;
         window?: WindowInput;
         connection?: RememberedConnection;
         fleetLock?: string;
@@ -396,6 +405,8 @@ ${EXIT_HELP}
           skipTags: o.skipTags ?? [],
           extraVars: [...(o.extraVars ? [JSON.stringify(o.extraVars)] : []), ...(opts.extraVars ?? [])],
           ...(opts.bootTimeout ? {} : o.bootTimeout ? { bootTimeout: String(o.bootTimeout) } : {}),
+          // The consent to prepare the boot loader holds for the run it was given to.
+          ...(o.prepareBoot ? { prepareBoot: true } : {}),
           // The run's window holds on resume too, unless window options are given again.
           ...(windowInputOf(opts) ? {} : windowFlagsOf(o.window)),
         },
