@@ -45,14 +45,14 @@ export function grubenvProblems(
     add(
       'grub_default',
       `GRUB_DEFAULT is ${JSON.stringify(v.grub_default ?? '')}, not saved`,
-      'set GRUB_DEFAULT=saved in /etc/default/grub and run update-grub (or run a play with `boot_default: {}` first; `rollgate undo` reverts it): rollgate keeps the known-good entry as the saved default',
+      'let the rollout prepare it: `rollgate rollout --prepare-boot` (or `rollout: prepare_boot: true` in the play; undone on rollback), or a play with `boot_default: {}` first (`rollgate undo` reverts it), or set GRUB_DEFAULT=saved in /etc/default/grub and run update-grub: rollgate keeps the known-good entry as the saved default',
     );
   }
   if (v.grub_savedefault === 'true') {
     add(
       'grub_savedefault',
       'GRUB_SAVEDEFAULT=true makes any entry GRUB boots the new default, the trial included',
-      'remove GRUB_SAVEDEFAULT from /etc/default/grub and run update-grub (or run a play with `boot_default: {}` first)',
+      'let the rollout prepare it (`rollgate rollout --prepare-boot`), or remove GRUB_SAVEDEFAULT from /etc/default/grub and run update-grub',
     );
   }
   const abstraction = (v.abstraction ?? '').split(/\s+/).filter((a) => /lvm|diskfilter|raid|crypt|luks/i.test(a));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,37 @@ describe('rollgate rollout refuses bad input before any host', () => {
     expect(help.stdout).toContain('3  a host was rolled back to its verified previous state');
     // The program's options each command takes are in its own help too.
     expect(help.stdout).toMatch(/Global Options:[\s\S]*--vault-password-file[\s\S]*--fleet-lock <url>/);
+  });
+});
+
+describe('rollgate rollout --prepare-boot', () => {
+  it('is kept with the run, so that resume prepares the boot loader as the run was allowed to', async () => {
+    const path = join(dir, 'prepare.db');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
+    writeFileSync(
+      join(dir, 'one.yml'),
+      `all:\n  hosts:\n    hv1: {ansible_host: 127.0.0.1, ansible_port: 1, ansible_ssh_private_key_file: ${join(dir, 'id')}}\n`,
+    );
+    // hv1 is not reachable (port 1): the run is created, its host ends unreachable, nothing is changed.
+    const r = await rollgate([
+      'rollout',
+      join(dir, 'ok.yml'),
+      '-i',
+      join(dir, 'one.yml'),
+      '--prepare-boot',
+      '--journal',
+      path,
+      '--connect-timeout',
+      '2',
+    ]);
+    expect(r.code, r.stderr).not.toBe(2);
+    const journal = Journal.open(path);
+    const runs = journal.listRuns();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.options).toMatchObject({ prepareBoot: true });
+    journal.close();
+    const help = await rollgate(['rollout', '--help']);
+    expect(help.stdout).toContain('--prepare-boot');
   });
 });
 
