@@ -5,9 +5,12 @@
  */
 
 export type IommuVendor = 'intel' | 'amd';
-/** intel, amd, mixed: GRUB through SeaBIOS; systemd-boot: Intel VMs booting systemd-boot through OVMF (UEFI). */
-export type LabProfile = 'intel' | 'amd' | 'mixed' | 'systemd-boot';
-export const LAB_PROFILES: readonly LabProfile[] = ['intel', 'amd', 'mixed', 'systemd-boot'];
+/**
+ * intel, amd, mixed: GRUB through SeaBIOS; systemd-boot: Intel VMs booting systemd-boot through OVMF (UEFI);
+ * stock-grub: Intel VMs with GRUB's defaults as distributions ship them (GRUB_DEFAULT=0, stock-grub.ts).
+ */
+export type LabProfile = 'intel' | 'amd' | 'mixed' | 'systemd-boot' | 'stock-grub';
+export const LAB_PROFILES: readonly LabProfile[] = ['intel', 'amd', 'mixed', 'systemd-boot', 'stock-grub'];
 /** The boot stack of a profile's image: which recipe builds it and which firmware boots it. */
 export type LabBootLoader = 'grub' | 'systemd-boot';
 
@@ -72,7 +75,7 @@ export const LAB_KINDS: Readonly<Record<IommuVendor, LabKind>> = {
 /** Kind of the i-th host (0-based) in a profile: mixed alternates Intel, AMD, Intel, ... */
 export function kindFor(profile: LabProfile, index: number): LabKind {
   if (profile === 'mixed') return index % 2 === 0 ? LAB_KINDS.intel : LAB_KINDS.amd;
-  if (profile === 'systemd-boot') return LAB_KINDS.intel;
+  if (profile === 'systemd-boot' || profile === 'stock-grub') return LAB_KINDS.intel;
   return LAB_KINDS[profile];
 }
 

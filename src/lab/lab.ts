@@ -11,6 +11,7 @@ import { chooseAccel } from './accel.js';
 import { ensureImage } from './image.js';
 import { renderLabInventory } from './inventory-file.js';
 import { kindFor, profileBootLoader, type LabProfile } from './kinds.js';
+import { applyStockGrub, STOCK_GRUB_SETUP_ID } from './stock-grub.js';
 import { withLockFile } from './lock-file.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
@@ -107,7 +108,14 @@ async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<vo
 }
 
 function labContext(settings: LabSettings, state: LabState, paths: LabPaths): LabContext {
-  return { settings, accel: state.accel, imageHash: state.imageHash, imageBase: state.imageBase, files: labFiles(paths) };
+  return {
+    settings,
+    accel: state.accel,
+    imageHash: state.imageHash,
+    imageBase: state.imageBase,
+    files: labFiles(paths),
+    ...(state.profile === 'stock-grub' ? { setup: { id: STOCK_GRUB_SETUP_ID, apply: applyStockGrub } } : {}),
+  };
 }
 
 export function labFiles(paths: LabPaths): { operatorKey: string; knownHosts: string } {
@@ -136,6 +144,9 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
       }
     }
     const loader = profileBootLoader(opts.profile);
+    if (state && running.length && (state.profile === 'stock-grub') !== (opts.profile === 'stock-grub')) {
+      throw new Error(`the lab runs profile ${state.profile}, its running VMs cannot become profile ${opts.profile}; run \`rollgate lab down\` first`);
+    }
     if (state && running.length && profileBootLoader(state.profile) !== loader) {
       throw new Error(`the lab runs profile ${state.profile} (${profileBootLoader(state.profile)}), profile ${opts.profile} boots ${loader}; run \`rollgate lab down\` first`);
     }

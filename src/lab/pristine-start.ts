@@ -39,6 +39,11 @@ export interface LabContext {
   imageHash: string;
   imageBase: string;
   files: { operatorKey: string; knownHosts: string };
+  /**
+   * The profile's change to a freshly booted guest (stock-grub.ts), made before its state is saved: a restore gives
+   * the changed guest again. Its id is part of the saved state's key.
+   */
+  setup?: { id: string; apply: (conn: SshConnection) => Promise<void> };
 }
 
 /**
@@ -49,16 +54,27 @@ function savesStates(ctx: LabContext, rec: VmRecord): boolean {
   return ctx.settings.savedStates && !rec.efiVars;
 }
 
+async function stateKey(ctx: LabContext, rec: VmRecord): Promise<string> {
+  return savedStateKey({
+    imageHash: ctx.imageHash,
+    rec,
+    accel: ctx.accel,
+    memoryMb: ctx.settings.memoryMb,
+    qemuVersion: await qemuVersion(),
+    ...(ctx.setup ? { setup: ctx.setup.id } : {}),
+  });
+}
+
 /** Whether a pristine start of this VM restores a saved state ('restore') or pays a cold boot ('cold'). */
 export async function pristineCost(ctx: LabContext, rec: VmRecord): Promise<'restore' | 'cold'> {
-  const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
+  const key = await stateKey(ctx, rec);
   const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
   return savesStates(ctx, rec) && !existsSync(unsaveableMarker(dir)) && findSavedState(dir) ? 'restore' : 'cold';
 }
 
 /** Find the VM's saved state and give it the matching disk and host key (before known_hosts is written). */
 export async function preparePristine(ctx: LabContext, rec: VmRecord): Promise<PristinePlan> {
-  const key = savedStateKey({ imageHash: ctx.imageHash, rec, accel: ctx.accel, memoryMb: ctx.settings.memoryMb, qemuVersion: await qemuVersion() });
+  const key = await stateKey(ctx, rec);
   const dir = savedStateDir(dirname(ctx.imageBase), key, rec.name);
   const unsaveable = existsSync(unsaveableMarker(dir));
   const saved = savesStates(ctx, rec) && !unsaveable ? findSavedState(dir) : undefined;
@@ -76,6 +92,15 @@ export async function startPristine(ctx: LabContext, rec: VmRecord, plan: Pristi
   onPhase('cold boot');
   await startVm(rec, { accel: ctx.accel, memoryMb: settings.memoryMb });
   const booted = await waitForSsh(target, { timeoutMs: settings.bootTimeoutMs, pollMs: settings.sshPollMs, consoleLog: rec.consoleLog });
+  if (ctx.setup) {
+    onPhase(`profile setup (${ctx.setup.id})`);
+    const conn = await SshConnection.open(target);
+    try {
+      await ctx.setup.apply(conn);
+    } finally {
+      await conn.close();
+    }
+  }
   if (!savesStates(ctx, rec) || plan.unsaveable) return { ready: booted, how: 'cold', coldBootMs: booted.waitedMs };
   onPhase('saving the booted state');
   await settle(target);

@@ -46,7 +46,15 @@ export interface SavedStateMeta {
  * What a saved state must match to be restored into a VM: the image, the VM's whole QEMU configuration (paths and
  * ports aside, which migration does not carry), the accelerator and the QEMU build.
  */
-export function savedStateKey(input: { imageHash: string; rec: VmRecord; accel: Accel; memoryMb: number; qemuVersion: string }): string {
+export function savedStateKey(input: {
+  imageHash: string;
+  rec: VmRecord;
+  accel: Accel;
+  memoryMb: number;
+  qemuVersion: string;
+  /** The profile's change to the booted guest before it is saved (stock-grub), if any. */
+  setup?: string;
+}): string {
   const { rec } = input;
   const args = qemuArgs({
     name: rec.name,
@@ -62,7 +70,9 @@ export function savedStateKey(input: { imageHash: string; rec: VmRecord; accel: 
     hostKeyPubFile: 'KEY.pub',
     mac: rec.mac,
   });
-  const h = createHash('sha256').update(JSON.stringify({ format: FORMAT, image: input.imageHash, qemu: input.qemuVersion, args }));
+  const h = createHash('sha256').update(
+    JSON.stringify({ format: FORMAT, image: input.imageHash, qemu: input.qemuVersion, args, ...(input.setup ? { setup: input.setup } : {}) }),
+  );
   return h.digest('hex').slice(0, 16);
 }
 

@@ -25,6 +25,8 @@ describe('saved booted states of lab VMs', () => {
     expect(savedStateKey({ ...base, rec: rec('/s', 'lab1', 'amd') })).not.toBe(key);
     expect(savedStateKey({ ...base, memoryMb: 2048, rec: rec('/s') })).not.toBe(key);
     expect(savedStateKey({ ...base, accel: 'kvm', rec: rec('/s') })).not.toBe(key);
+    // A profile's change to the booted guest (stock-grub) is another saved state.
+    expect(savedStateKey({ ...base, setup: 'stock-grub-1', rec: rec('/s') })).not.toBe(key);
     expect(savedStateKey({ ...base, qemuVersion: 'QEMU emulator version 8.2.2', rec: rec('/s') })).not.toBe(key);
   });
 

@@ -83,7 +83,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     .addOption(
       new Option(
         '--profile <profile>',
-        'IOMMU of the VMs booting through GRUB: intel, amd, or mixed (alternating); systemd-boot: Intel VMs booting systemd-boot through OVMF (UEFI), kernel command line in /etc/kernel/cmdline, loader entries by kernel-install',
+        'IOMMU of the VMs booting through GRUB: intel, amd, or mixed (alternating); systemd-boot: Intel VMs booting systemd-boot through OVMF (UEFI), kernel command line in /etc/kernel/cmdline, loader entries by kernel-install; stock-grub: Intel VMs with the stock GRUB defaults (GRUB_DEFAULT=0, no saved entry), refused by the trial boot until prepared (rollout --prepare-boot)',
       )
         .choices([...LAB_PROFILES])
         .default('intel'),
