@@ -22,6 +22,7 @@ root="$WORK/root"
 disk="$WORK/disk.raw"
 loops=()
 mkdir -p "$WORK" "$OUT" "$root"
+root=$(cd "$root" && pwd -P) # as /proc/PID/root names it (finish_root)
 
 cleanup() {
   for m in boot/efi var/cache/apt/archives dev/pts dev proc sys ""; do
@@ -32,6 +33,21 @@ cleanup() {
   if [ -n "${watchdog:-}" ]; then kill "$watchdog" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
+# The end of a successful derivation: nothing of the chroot still running (apt can leave gpg-agent or dirmngr
+# behind), every write on the disk file, then real unmounts (never lazy: a busy mount fails here, loudly).
+finish_root() {
+  local pid
+  for pid in /proc/[0-9]*; do
+    [ "$(readlink "$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "${pid#/proc/}" 2>/dev/null || true
+  done
+  mountpoint -q "$root" && sync -f "$root"
+  for m in boot/efi var/cache/apt/archives dev/pts dev proc sys ""; do
+    if mountpoint -q "$root/$m" 2>/dev/null; then umount "$root/$m"; fi
+  done
+  for l in "${loops[@]}"; do losetup -d "$l"; done
+  loops=()
+  sync
+}
 trap 'exit 143' TERM INT
 if [ -n "${PARENT_PID:-}" ]; then
   ( while kill -0 "$PARENT_PID" 2>/dev/null; do sleep 2; done
@@ -111,7 +127,16 @@ mkfs.vfat -F 32 -i "$esp_id" -n ESP "$esp_img" >/dev/null
 mcopy -s -p -i "$esp_img" "$root/boot/efi/"* ::/
 mdir -/ -i "$esp_img" ::/ | grep -v '^$' | sed 's/^/  esp: /'
 dd if="$esp_img" of="$disk" bs=512 seek=2048 conv=notrunc status=none
-cleanup
+finish_root
+# Read back what this script wrote, from the disk file itself: a root file system unmounted lazily with its last
+# writes still in the page cache gave a VM the GRUB image's fstab and no /etc/kernel/cmdline (found by the e2e).
+check_loop=$(losetup -f --show -r -o $(( root_start * 512 )) --sizelimit $(( root_sectors * 512 )) "$disk"); loops+=("$check_loop")
+mount -o ro,noload "$check_loop" "$root"
+grep -q "root=UUID=$root_uuid " "$root/etc/kernel/cmdline" \
+  && grep -q "^UUID=$esp_uuid /boot/efi vfat umask=0077,nofail,x-systemd.device-timeout=15min " "$root/etc/fstab" \
+  && [ ! -e "$root/boot/grub" ] \
+  || { echo "derive.sh: the disk does not hold what was written to its root file system" >&2; exit 1; }
+finish_root
 
 stage "qcow2"
 qemu-img convert -O qcow2 "$disk" "$OUT/base.qcow2.tmp"
