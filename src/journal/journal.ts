@@ -72,10 +72,7 @@ export class Journal {
    * by a newer rollgate throws JournalUnusableError (what is wrong and what to do); a SQLite journal locked by
    * another process is waited for.
    */
-  static open(
-    spec: string,
-    options: { onBusyWait?: () => void; onReconnect?: (why: string) => void } = {},
-  ): Journal {
+  static open(spec: string, options: { onBusyWait?: () => void; onReconnect?: (why: string) => void } = {}): Journal {
     const store = openStore(spec, options.onBusyWait);
     if (store instanceof PgStore) store.onReconnect = options.onReconnect;
     const journal = new Journal(store, store.where, store.kind === 'postgres' ? spec : undefined);

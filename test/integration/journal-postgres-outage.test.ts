@@ -85,8 +85,7 @@ async function pendingOn(a: Running, url: string, task: string): Promise<string>
   });
   const pending = () =>
     peek(url, (j) => j.store.get("SELECT run_id FROM steps WHERE task = ? AND status = 'pending'", task))?.run_id as
-      | string
-      | undefined;
+      string | undefined;
   try {
     return await Promise.race([until(pending, 60_000), early.then(() => undefined as never)]);
   } finally {
@@ -96,7 +95,9 @@ async function pendingOn(a: Running, url: string, task: string): Promise<string>
 
 /** Every step of the run, as `host task status` lines, and whether each change has its undo record. */
 function stepsOf(url: string, id: string): string[] {
-  return peek(url, (j) => j.listSteps(id).map((s) => `${s.host} ${s.task} ${s.status}${s.hasUndo ? ' +undo' : ''}`)) ?? [];
+  return (
+    peek(url, (j) => j.listSteps(id).map((s) => `${s.host} ${s.task} ${s.status}${s.hasUndo ? ' +undo' : ''}`)) ?? []
+  );
 }
 
 beforeAll(async () => {
@@ -135,7 +136,6 @@ describe('a journal in PostgreSQL whose server goes away mid-run', () => {
     await server.start();
     writeFileSync(gate, '');
     const out = await a.done;
-    console.log('OUTAGE-A', out.stderr);
     expect(out.code, out.stdout + out.stderr).toBe(0);
     expect(peek(url, (j) => j.getRun(id)?.status)).toBe('succeeded');
     for (const host of [0, 1]) for (const n of [1, 2]) expect(marker(host, 'restart', n)).toBe(true);
@@ -182,7 +182,6 @@ describe('a journal in PostgreSQL whose server goes away mid-run', () => {
       const began = Date.now();
       writeFileSync(gate, '');
       const out = await a.done;
-      console.log('OUTAGE-B', out.stderr);
       expect(out.code, out.stdout + out.stderr).toBe(8);
       expect(Date.now() - began).toBeLessThan(90_000);
       const where = base.replace(/^postgres:\/\//, 'postgres://');
