@@ -107,7 +107,10 @@ export class Journal {
    * uses, this one or one given by --fleet-lock, and passes it to the executor.
    */
   fleetLock(): FleetLock {
-    if (this.url !== undefined) return (this.sharedLock ??= lazyPgFleetLock(this.url));
+    if (this.url !== undefined)
+      return (this.sharedLock ??= lazyPgFleetLock(this.url, () =>
+        this.store instanceof PgStore ? this.store.lostError : undefined,
+      ));
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 

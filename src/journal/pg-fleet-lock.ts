@@ -49,9 +49,14 @@ export class PgFleetLock implements FleetLock {
   private ready: Promise<void> | undefined;
 
   /** `url`: a PostgreSQL connection string (`postgres://user@host/db`, or with `?host=/socket/dir`). */
+  /**
+   * `lost`: whether the journal this lock lives beside is already lost (its own database): then the lock gives up
+   * at once instead of waiting for the same server again.
+   */
   constructor(
     url: string,
     private readonly now: () => number = Date.now,
+    private readonly lost: () => DatabaseLostError | undefined = () => undefined,
   ) {
     // Idle connections never keep the controller alive; every query is bounded.
     this.pool = new pg.Pool({
@@ -85,6 +90,8 @@ export class PgFleetLock implements FleetLock {
    * run's own lock or slot and takes it again) or deletes what it names.
    */
   private async inTx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const lostFirst = this.lost();
+    if (lostFirst) throw lostFirst;
     const started = Date.now();
     // Bounded: attempts stop RECONNECT_BOUND_MS after `started` (each connect bounded by connectionTimeoutMillis).
     for (let attempt = 1; ; attempt++) {
@@ -92,6 +99,8 @@ export class PgFleetLock implements FleetLock {
         return await this.txOnce(fn);
       } catch (err) {
         if (!isConnectionLoss(err)) throw err;
+        const gone = this.lost();
+        if (gone) throw gone;
         const waited = Date.now() - started;
         const delay = reconnectDelay(attempt);
         if (waited + delay > RECONNECT_BOUND_MS)

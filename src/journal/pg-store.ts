@@ -184,6 +184,11 @@ export class PgStore implements JournalStore {
     }
   }
 
+  /** Set once the journal is lost: every later call throws it. */
+  get lostError(): DatabaseLostError | undefined {
+    return this.lost;
+  }
+
   private lose(problem: string): DatabaseLostError {
     this.lost = new DatabaseLostError('journal', this.where, problem);
     return this.lost;

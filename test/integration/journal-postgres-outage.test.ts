@@ -215,4 +215,27 @@ describe('a journal in PostgreSQL whose server goes away mid-run', () => {
     expect(peek(url, (j) => j.store.all('SELECT * FROM fleet_host_locks'))).toEqual([]);
     expect(peek(url, (j) => j.store.all('SELECT * FROM run_leases'))).toEqual([]);
   }, 240_000);
+
+  it('stops a playbook run the same way (exit 8, its next task not started), and another controller undoes its change once the server is back', async () => {
+    const url = await server.freshDatabase();
+    const gate = join(dir, 'run-down-gate');
+    const play = gatedPlay('rundown', gate);
+    const a = startCli(['run', play, '-i', inventory(), '--journal', url, '--limit', 'h01'], controller('a'));
+    const id = await pendingOn(a, url, 'rundown gate');
+    await server.halt();
+    try {
+      writeFileSync(gate, '');
+      const out = await a.done;
+      expect(out.code, out.stdout + out.stderr).toBe(8);
+      expect(out.stderr).toContain(`\`rollgate undo ${id}\` takes back what run ${id} changed`);
+      expect(out.stderr).not.toMatch(/^\s+at /m);
+      expect(marker(0, 'rundown', 1)).toBe(true);
+      expect(marker(0, 'rundown', 2)).toBe(false);
+    } finally {
+      await server.start();
+    }
+    const undone = await rollgate(['undo', id, '--journal', url, '--become'], controller('b'));
+    expect(undone.code, undone.stdout + undone.stderr).toBe(0);
+    expect(marker(0, 'rundown', 1)).toBe(false);
+  }, 180_000);
 });
