@@ -26,6 +26,11 @@ export const EXIT = {
    * are done, the rest untouched; `rollgate resume` goes on inside the next window.
    */
   window: 7,
+  /**
+   * The journal's PostgreSQL server (or the fleet lock's) went away mid-command and did not come back within the
+   * retry bound: the command stopped before its next change; resume or undo the run once the server is back.
+   */
+  databaseLost: 8,
   /** A bug in rollgate (printed with its stack; please report). */
   internal: 70,
   /** Interrupted by SIGINT (Ctrl-C): the shell's 128+2. The step in flight finished; the run is `interrupted`. */
@@ -45,6 +50,8 @@ export const EXIT_HELP = `Exit status (the same for every command; the most seri
   5  refused: another run holds the lock of a host; nothing was touched
   6  a host needs a person (not back, or its old state does not verify); the run stopped
   7  a rollout stopped at its maintenance window: the hosts not started are untouched, resume goes on later
+  8  the journal's (or fleet lock's) PostgreSQL server went away and stayed away: the command stopped before
+     its next change; once it is back, resume or undo the run
   70 internal error (please report)
   130, 143  interrupted by SIGINT / SIGTERM: the step in flight finished, the run is marked interrupted
             (a second signal stops at once); the message says how to resume or undo`;

@@ -9,12 +9,20 @@
 import { ConfigError } from '../core/config-error.js';
 import { Journal } from '../journal/journal.js';
 import { BUSY_BOUND_MS } from '../journal/journal-busy.js';
+import { RECONNECT_BOUND_MS } from '../journal/database-lost.js';
 import { JournalUnusableError, networkFsOf } from '../journal/journal-file.js';
 import { resolveJournalPath } from '../journal/journal-path.js';
 import { fleetLockFlag, fleetLockGiven, fleetLockIsJournals } from './fleet-lock-option.js';
 import { isPostgresUrl, urlWithoutPassword } from '../journal/pg-url.js';
 
 const warned = new Set<string>();
+/** Every journal this process opened: a command stopped by a lost journal names the runs they held. */
+const opened: Journal[] = [];
+
+/** The runs this process held when it stopped (their leases were not let go). */
+export function runsInHand(): string[] {
+  return [...new Set(opened.flatMap((j) => [...j.runsHeld]))];
+}
 
 export function openJournal(flag: string | undefined): Journal {
   const path = resolveJournalPath(flag);
@@ -34,7 +42,12 @@ export function openJournal(flag: string | undefined): Journal {
         void process.stderr.write(
           `rollgate: the journal ${isPostgresUrl(path) ? urlWithoutPassword(path) : path} is locked by another process; waiting for it (at most ${BUSY_BOUND_MS / 1000} s)\n`,
         ),
+      onReconnect: (why) =>
+        void process.stderr.write(
+          `rollgate: the journal ${urlWithoutPassword(path)} lost its connection (${why}); connecting again (for at most ${RECONNECT_BOUND_MS / 1000} s)\n`,
+        ),
     });
+    opened.push(journal);
   } catch (err) {
     if (!(err instanceof JournalUnusableError)) throw err;
     const named = isPostgresUrl(path) ? `${journalGiven(flag)} ` : 'journal ';

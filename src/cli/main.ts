@@ -9,6 +9,8 @@ import { addFleetLockOption } from './fleet-lock-option.js';
 import { ConfigError } from '../core/config-error.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { JournalBusyError } from '../journal/journal-busy.js';
+import { DatabaseLostError } from '../journal/database-lost.js';
+import { runsInHand } from './journal-open.js';
 import { guardParsers } from './options.js';
 
 /** How commands are added to the program (tests pass their own). */
@@ -50,7 +52,22 @@ export async function main(argv: string[], register: RegisterCommands = register
       process.stderr.write(`rollgate: ${err.message}\n`);
       return EXIT.failed;
     }
+    if (err instanceof DatabaseLostError) {
+      process.stderr.write(`rollgate: ${err.message}\n${lostAdvice(runsInHand())}\n`);
+      return EXIT.databaseLost;
+    }
     throw err;
   }
   return exitCode;
+}
+
+/** What to do once the server is back (a lost database stopped the command before its next change). */
+function lostAdvice(runs: readonly string[]): string {
+  const stopped =
+    'the command stopped before its next change (every change so far was journaled with its undo record before it was applied)';
+  const next = runs.map(
+    (id) =>
+      `\`rollgate resume ${id}\` finishes the rollout or rolls it back, \`rollgate undo ${id}\` takes back what run ${id} changed`,
+  );
+  return `${stopped}; once the server is back, from this or any controller sharing the journal: ${next.length ? next.join('; ') : '`rollgate runs` shows where each run stopped'}`;
 }

@@ -32,7 +32,7 @@ export class JournalBusyError extends Error {
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Block this thread for `ms` milliseconds (the journal is synchronous; so is waiting for it). */
-function sleepSync(ms: number): void {
+export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 

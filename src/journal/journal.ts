@@ -14,6 +14,7 @@ import { retryBusy } from './journal-busy.js';
 import { openStore } from './open-store.js';
 import type { JournalStore } from './store.js';
 import { SqliteStore } from './sqlite-store.js';
+import { PgStore } from './pg-store.js';
 import { lazyPgFleetLock } from './pg-fleet-lock-lazy.js';
 import { redactSecrets, redactText } from './redact.js';
 import { SecretSet } from '../secrets/secret-set.js';
@@ -53,6 +54,8 @@ export class Journal {
   secrets = new SecretSet();
   /** The PostgreSQL journal's fleet lock, one per journal (its connections are closed through it). */
   private sharedLock: FleetLock | undefined;
+  /** Runs whose lease this journal took and has not let go (what a command stopped by a lost journal names). */
+  readonly runsHeld = new Set<string>();
 
   private constructor(
     /** For src/journal/ and tests only: the rest of src/ goes through the methods (eslint.config.js refuses SQL). */
@@ -69,8 +72,9 @@ export class Journal {
    * by a newer rollgate throws JournalUnusableError (what is wrong and what to do); a SQLite journal locked by
    * another process is waited for.
    */
-  static open(spec: string, options: { onBusyWait?: () => void } = {}): Journal {
+  static open(spec: string, options: { onBusyWait?: () => void; onReconnect?: (why: string) => void } = {}): Journal {
     const store = openStore(spec, options.onBusyWait);
+    if (store instanceof PgStore) store.onReconnect = options.onReconnect;
     const journal = new Journal(store, store.where, store.kind === 'postgres' ? spec : undefined);
     journal.onBusyWait = options.onBusyWait;
     return journal;
@@ -103,13 +107,16 @@ export class Journal {
    * uses, this one or one given by --fleet-lock, and passes it to the executor.
    */
   fleetLock(): FleetLock {
-    if (this.url !== undefined) return (this.sharedLock ??= lazyPgFleetLock(this.url));
+    if (this.url !== undefined)
+      return (this.sharedLock ??= lazyPgFleetLock(this.url, () =>
+        this.store instanceof PgStore ? this.store.lostError : undefined,
+      ));
     return new SqliteFleetLock(this.db, Date.now, (fn) => this.write(fn));
   }
 
   /** The leases of runs held by live controllers (run-lease.ts). */
   leases(): RunLeases {
-    return new RunLeases(this.store, (fn) => this.write(fn));
+    return new RunLeases(this.store, (fn) => this.write(fn), this.runsHeld);
   }
 
   /** False once closed. */

@@ -4,10 +4,12 @@
  * never lock a host.
  */
 import type { FleetLock } from './fleet-lock.js';
+import type { DatabaseLostError } from './database-lost.js';
 
-export function lazyPgFleetLock(url: string): FleetLock {
+/** `lost`: the journal's lost state (a lock on the journal's own database gives up with it). */
+export function lazyPgFleetLock(url: string, lost?: () => DatabaseLostError | undefined): FleetLock {
   let lock: Promise<FleetLock> | undefined;
-  const get = () => (lock ??= import('./pg-fleet-lock.js').then((m) => new m.PgFleetLock(url)));
+  const get = () => (lock ??= import('./pg-fleet-lock.js').then((m) => new m.PgFleetLock(url, Date.now, lost)));
   return {
     shared: true,
     acquireHostLocks: async (runId, hosts, options) => (await get()).acquireHostLocks(runId, hosts, options),

@@ -17,6 +17,9 @@ import type {
   SlotOutcome,
 } from './fleet-lock.js';
 import { conflictsOf, subjectsOf, toLock, toSlot } from './fleet-lock-rows.js';
+import { DatabaseLostError, isConnectionLoss, oneLine, reconnectDelay, RECONNECT_BOUND_MS } from './database-lost.js';
+import { urlWithoutPassword } from './pg-url.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Every acquire and release runs under this advisory lock (one number: rollgate's fleet lock). */
 const ADVISORY_KEY = 0x726f6c6c; // 'roll'
@@ -42,12 +45,18 @@ export class PgFleetLock implements FleetLock {
   readonly shared = true;
   private readonly holder = `${hostname()}:${process.pid}`;
   private readonly pool: pg.Pool;
+  private readonly where: string;
   private ready: Promise<void> | undefined;
 
   /** `url`: a PostgreSQL connection string (`postgres://user@host/db`, or with `?host=/socket/dir`). */
+  /**
+   * `lost`: whether the journal this lock lives beside is already lost (its own database): then the lock gives up
+   * at once instead of waiting for the same server again.
+   */
   constructor(
     url: string,
     private readonly now: () => number = Date.now,
+    private readonly lost: () => DatabaseLostError | undefined = () => undefined,
   ) {
     // Idle connections never keep the controller alive; every query is bounded.
     this.pool = new pg.Pool({
@@ -57,6 +66,10 @@ export class PgFleetLock implements FleetLock {
       connectionTimeoutMillis: 10_000,
       query_timeout: 30_000,
     });
+    // An idle connection the server ended (a restart, pg_terminate_backend) is dropped by the pool, which says so
+    // here: unheard, Node ends the process on it. The next transaction opens a new one.
+    this.pool.on('error', () => undefined);
+    this.where = urlWithoutPassword(url);
   }
 
   /** Run `fn` in one transaction holding the fleet lock's advisory lock (serializes every acquirer). */
@@ -70,8 +83,40 @@ export class PgFleetLock implements FleetLock {
     return this.inTx(fn);
   }
 
+  /**
+   * `fn` in one transaction, run again on a new connection while the server goes away and comes back (with
+   * backoff, for at most RECONNECT_BOUND_MS), then DatabaseLostError. Running one again is safe even when its
+   * COMMIT was lost in flight: every transaction here reads the locks it is about to write (an acquire finds the
+   * run's own lock or slot and takes it again) or deletes what it names.
+   */
   private async inTx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const lostFirst = this.lost();
+    if (lostFirst) throw lostFirst;
+    const started = Date.now();
+    // Bounded: attempts stop RECONNECT_BOUND_MS after `started` (each connect bounded by connectionTimeoutMillis).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txOnce(fn);
+      } catch (err) {
+        if (!isConnectionLoss(err)) throw err;
+        const gone = this.lost();
+        if (gone) throw gone;
+        const waited = Date.now() - started;
+        const delay = reconnectDelay(attempt);
+        if (waited + delay > RECONNECT_BOUND_MS)
+          throw new DatabaseLostError(
+            'fleet lock',
+            this.where,
+            `cannot be reached (${oneLine((err as Error).message)}; tried again for ${Math.round(waited / 1000)} s)`,
+          );
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async txOnce<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
+    let broken = false;
     try {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_KEY]);
@@ -79,10 +124,11 @@ export class PgFleetLock implements FleetLock {
       await c.query('COMMIT');
       return out;
     } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      broken = isConnectionLoss(err);
+      if (!broken) await c.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      c.release();
+      c.release(broken); // a broken connection is closed, not given to the next transaction
     }
   }
 

@@ -161,6 +161,8 @@ export class RunLeases {
   constructor(
     private readonly store: JournalStore,
     private readonly write: <T>(fn: () => T) => T,
+    /** The runs whose lease this process took here and has not let go. */
+    private readonly held = new Set<string>(),
   ) {}
 
   read(runId: string): RunLease | undefined {
@@ -173,7 +175,9 @@ export class RunLeases {
   }
 
   take(runId: string): LeaseOutcome {
-    return takeLease(this.store, runId, this.write);
+    const out = takeLease(this.store, runId, this.write);
+    if (out.ok) this.held.add(runId);
+    return out;
   }
 
   renew(lease: RunLease): boolean {
@@ -182,5 +186,6 @@ export class RunLeases {
 
   release(lease: RunLease): void {
     releaseLease(this.store, lease, this.write);
+    this.held.delete(lease.runId);
   }
 }

@@ -5,10 +5,11 @@
  * with the password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Journal } from '../../src/journal/journal.js';
 import { JournalUnusableError } from '../../src/journal/journal-file.js';
+import { DatabaseLostError } from '../../src/journal/database-lost.js';
 import { LATEST_VERSION } from '../../src/journal/migrations/index.js';
 import { journalContract } from '../journal/journal-contract.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
@@ -139,4 +140,90 @@ describe('a journal in PostgreSQL', () => {
     expect((caught as Error).message).toMatch(/cannot connect to PostgreSQL \(.*port/);
     expect((caught as Error).message).not.toContain('pa55word-xyz');
   });
+});
+
+/**
+ * The connection ended by the server while a statement is in flight (another process terminates it after
+ * `afterMs`; this thread is blocked in the synchronous call meanwhile): what may run twice runs again on a new
+ * connection, what may not stops the journal.
+ */
+describe('a journal in PostgreSQL whose connection is ended mid-statement', () => {
+  /** A psql that ends every other connection to the database after `afterMs` (started before the call blocks). */
+  function terminateSoon(url: string, afterMs = 500): ChildProcess {
+    return spawn('psql', [
+      url,
+      '-qAt',
+      '-c',
+      `SELECT pg_sleep(${afterMs / 1000})`,
+      '-c',
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    ]);
+  }
+  const exited = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) =>
+      child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', (code) => resolve(code)),
+    );
+
+  it('runs a read again on a new connection', async () => {
+    const j = Journal.open(await freshDb());
+    const killer = terminateSoon(j.path);
+    expect(j.store.get('SELECT 7 AS n FROM pg_sleep(2)')?.n).toBe(7);
+    expect(await exited(killer)).toBe(0);
+    expect(j.listRuns()).toEqual([]);
+    j.close();
+  }, 30_000);
+
+  it('runs a transaction broken before its COMMIT again from its start: its rows are stored once', async () => {
+    const j = Journal.open(await freshDb());
+    const run = j.createRun({ kind: 'run' });
+    const killer = terminateSoon(j.path);
+    let passes = 0;
+    j.store.transaction(() => {
+      passes++;
+      j.store.run('INSERT INTO events (run_id, host, type, at, data) VALUES (?, NULL, ?, ?, ?)', run.id, 't', 1, '{}');
+      j.store.get('SELECT pg_sleep(2)');
+    });
+    expect(await exited(killer)).toBe(0);
+    expect(passes).toBe(2);
+    expect(j.listEvents(run.id)).toHaveLength(1);
+    j.close();
+  }, 30_000);
+
+  it('does not write a plain INSERT twice whose outcome was lost: the journal stops, naming itself without the password', async () => {
+    const url = (await freshDb()).replace('rollgate@', 'rollgate:pa55word-xyz@');
+    const j = Journal.open(url);
+    const run = j.createRun({ kind: 'run' });
+    const killer = terminateSoon(url);
+    let caught: unknown;
+    try {
+      j.store.run(
+        "INSERT INTO events (run_id, host, type, at, data) SELECT ?, NULL, 't', 1, '{}' FROM pg_sleep(2)",
+        run.id,
+      );
+    } catch (err) {
+      caught = err;
+    }
+    expect(await exited(killer)).toBe(0);
+    expect(caught).toBeInstanceOf(DatabaseLostError);
+    const message = (caught as Error).message;
+    expect(message).toContain(`the journal ${j.path} lost its connection while a write was in flight`);
+    expect(message).toContain('whether it was stored is unknown, and it is not written twice');
+    expect(message).not.toContain('pa55word-xyz');
+    // Lost for good in this process: nothing more is written through it, even with the server up.
+    expect(() => j.addEvent(run.id, { type: 'run.started', at: 2 } as never)).toThrow(DatabaseLostError);
+    j.close();
+    const again = Journal.open(url);
+    expect(again.listEvents(run.id)).toEqual([]); // the server rolled the statement back with its connection
+    again.close();
+  }, 30_000);
+
+  it('opens a connection the server ended while it was idle again before sending, and runs a plain INSERT on it', async () => {
+    const j = Journal.open(await freshDb());
+    const run = j.createRun({ kind: 'run' });
+    expect(await server.terminateConnections(j.path)).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200));
+    j.addEvent(run.id, { type: 'run.started', at: 3 } as never);
+    expect(j.listEvents(run.id)).toHaveLength(1);
+    j.close();
+  }, 30_000);
 });

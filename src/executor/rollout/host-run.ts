@@ -9,6 +9,7 @@
  * `rollgate resume` re-enters here: before the trial boot it takes every change back; after it, it finds where
  * the host booted and goes on (re-running the play on the trial boot, whose tasks are idempotent) or rolls back.
  */
+import { DatabaseLostError } from '../../journal/database-lost.js';
 import { ConnectionError, type Connection } from '../../connection/connection.js';
 import type { RollgateEvent, RolloutHostStatus } from '../../events/events.js';
 import { bootDefault } from '../../modules/actions/boot-default.js';
@@ -343,6 +344,8 @@ export async function runHost(d: HostRunDeps): Promise<HostTurn> {
   try {
     return await proceed(h);
   } catch (err) {
+    // The journal (or the fleet lock) is gone: nothing more is done on the host; resume takes it from the journal.
+    if (err instanceof DatabaseLostError) throw err;
     const message = (err as Error).message;
     const phase = h.store.rec.phase;
     const lost = err instanceof ConnectionError;

@@ -15,6 +15,12 @@ export interface TestPostgres {
   url: string;
   /** A new empty database on this server (a unique name per call), as a connection string: one per test case. */
   freshDatabase(): Promise<string>;
+  /** Stop the server at once (`pg_ctl stop -m immediate`, every connection dropped as in a crash); the data stays. */
+  halt(): Promise<void>;
+  /** Start the halted server again, on the same socket and port. */
+  start(): Promise<void>;
+  /** End every connection to `url`'s database but this one (pg_terminate_backend); how many were ended. */
+  terminateConnections(url: string): Promise<number>;
   stop(): void;
 }
 
@@ -48,18 +54,20 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'rollgate', '--no-sync']);
   const port = String(20000 + (process.pid % 20000));
-  await asPostgres('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    '-t',
-    '60',
-    '-o',
-    `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off`,
-    'start',
-  ]);
+  const start = () =>
+    asPostgres('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-k ${dir} -p ${port} -c listen_addresses='' -c fsync=off`,
+      'start',
+    ]);
+  await start();
   const url = `postgres://rollgate@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`;
   let made = 0;
   return {
@@ -74,6 +82,21 @@ export async function startPostgres(): Promise<TestPostgres> {
         await admin.end();
       }
       return url.replace('/postgres?', `/${name}?`);
+    },
+    halt: () => asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']),
+    start,
+    async terminateConnections(dbUrl) {
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [new URL(dbUrl).pathname.slice(1)],
+        );
+        return rows.length;
+      } finally {
+        await admin.end();
+      }
     },
     stop() {
       spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], {
