@@ -89,6 +89,11 @@ export function composeFor(
           /* gone already */
         }
       }, timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        const hint = 'podman-compose not found: apt install podman-compose (scripts/setup.sh)';
+        done({ code: 127, podmanCode: null, stdout, stderr: `${err.message}: ${hint}` });
+      });
       child.on('close', (code) => {
         clearTimeout(timer);
         const codes = [...stdout.matchAll(/^exit code: (\d+)$/gm)];
