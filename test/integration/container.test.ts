@@ -37,6 +37,8 @@ let fleet: SshdFleet;
 let pg: TestPostgres;
 let podman: Podman;
 let ctl: string;
+/** The PostgreSQL stand-in's build (for the compose block), beside the controller image's: its error, if any. */
+let standinBuilt: Promise<unknown> = Promise.resolve();
 
 /** A directory the container's user owns (bind mounts keep the host's owners). */
 function ownedDir(path: string): string {
@@ -53,6 +55,10 @@ beforeAll(async () => {
   pg = await startPostgres();
   podman = podmanFor(dir);
   await ensureBaseImage(podman);
+  standinBuilt = buildPostgresStandin(podman).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   const built = await podman(
     ['build', '--isolation', 'chroot', '--pull=never', '-f', join(REPO, 'docker/Dockerfile'), '-t', IMAGE, REPO],
     900_000,
@@ -89,6 +95,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
+  await standinBuilt;
   await podman?.(['rmi', '-f', IMAGE]);
   await fleet?.stop();
   pg?.stop();
@@ -252,7 +259,8 @@ describe('docker/compose.yaml started with podman-compose', () => {
   }
 
   beforeAll(async () => {
-    await buildPostgresStandin(podman);
+    const failed = await standinBuilt;
+    if (failed) throw failed;
     const tree = join(dir, 'compose');
     for (const d of ['docker/secrets', 'inventory', 'home']) mkdirSync(join(tree, d), { recursive: true });
     copyFileSync(join(REPO, 'docker/compose.yaml'), join(tree, 'docker/compose.yaml'));
