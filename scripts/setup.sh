@@ -17,6 +17,7 @@ APT_PACKAGES=(
   postgresql                                    # the shared fleet lock of several controllers (a test cluster per run)
   libpq-dev g++ make python3                    # pg-native's libpq binding (a journal in PostgreSQL) compiles against libpq at npm install
   podman runc                                   # builds and runs the controller image (docker/) in test/integration/container.test.ts
+  podman-compose netavark aardvark-dns          # starts docker/compose.yaml in that test (aardvark-dns: services find `postgres` by name)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

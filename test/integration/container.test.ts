@@ -2,7 +2,8 @@
  * The controller image (docker/Dockerfile), built and run with Debian's podman: from a base made locally (no
  * registry is reachable; support/container.ts), as the non-root user it declares, against this test's own sshd
  * hosts with its journal on a volume, and as two controllers sharing one PostgreSQL fleet lock (a real server this
- * test starts). docker/compose.yaml is checked for what it names.
+ * test starts). docker/compose.yaml is checked for what it names, then started with podman-compose: its PostgreSQL
+ * service (a stand-in image, support/compose.ts) and both controllers, one journal between them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +16,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseYaml } from '../../src/load/yaml.js';
@@ -24,6 +26,7 @@ import { ensureBuilt, rollgate } from './support/cli.js';
 import { tempDir } from './support/ssh-fleet.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
 import { ensureBaseImage, podmanFor, type Podman } from './support/container.js';
+import { buildPostgresStandin, composeFor, POSTGRES_STANDIN_IMAGE, type Compose } from './support/compose.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const IMAGE = 'localhost/rollgate-test:latest';
@@ -34,6 +37,8 @@ let fleet: SshdFleet;
 let pg: TestPostgres;
 let podman: Podman;
 let ctl: string;
+/** The PostgreSQL stand-in's build (for the compose block), beside the controller image's: its error, if any. */
+let standinBuilt: Promise<unknown> = Promise.resolve();
 
 /** A directory the container's user owns (bind mounts keep the host's owners). */
 function ownedDir(path: string): string {
@@ -50,6 +55,10 @@ beforeAll(async () => {
   pg = await startPostgres();
   podman = podmanFor(dir);
   await ensureBaseImage(podman);
+  standinBuilt = buildPostgresStandin(podman).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   const built = await podman(
     ['build', '--isolation', 'chroot', '--pull=never', '-f', join(REPO, 'docker/Dockerfile'), '-t', IMAGE, REPO],
     900_000,
@@ -86,6 +95,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
+  await standinBuilt;
   await podman?.(['rmi', '-f', IMAGE]);
   await fleet?.stop();
   pg?.stop();
@@ -224,5 +234,148 @@ describe('the controller image (docker/Dockerfile) under podman', () => {
       journals.add(url);
     }
     expect(journals.size).toBe(1); // one journal for both controllers
+  });
+});
+
+/**
+ * docker/compose.yaml itself, started with podman-compose: its PostgreSQL service (the stand-in image, no registry
+ * here: support/compose.ts) on the compose network, both controller services with the image built above, and the
+ * file's own mounts: ../inventory and ${HOME}/.ssh, laid out in a copy of the tree next to the copied compose file,
+ * with the secrets (made up per run, never committed) in its docker/secrets/. The controllers reach their sshd hosts
+ * on the compose network's gateway address, where this block's hosts listen.
+ */
+describe('docker/compose.yaml started with podman-compose', () => {
+  let compose: Compose | undefined;
+  let composeFleet: SshdFleet | undefined;
+  let password: string;
+  const project = `rgtest${process.pid}`;
+  const runIds: string[] = [];
+
+  /** `podman-compose run --rm` of a controller service (postgres is up already: --no-deps skips a rebuild). */
+  async function controller(service: 'controller-a' | 'controller-b', ...args: string[]) {
+    const r = await compose!(['run', '--rm', '--no-deps', '-T', service, ...args], 300_000);
+    expect(r.stdout + r.stderr).not.toContain(password); // the password stays in the secrets
+    return r;
+  }
+
+  beforeAll(async () => {
+    const failed = await standinBuilt;
+    if (failed) throw failed;
+    const tree = join(dir, 'compose');
+    for (const d of ['docker/secrets', 'inventory', 'home']) mkdirSync(join(tree, d), { recursive: true });
+    copyFileSync(join(REPO, 'docker/compose.yaml'), join(tree, 'docker/compose.yaml'));
+    password = randomBytes(18).toString('base64url');
+    writeFileSync(join(tree, 'docker/secrets/pg_password'), password, { mode: 0o600 });
+    writeFileSync(join(tree, 'docker/secrets/pg.env'), `PGPASSWORD=${password}\n`, { mode: 0o600 });
+    compose = composeFor(podman, {
+      dir,
+      file: join(tree, 'docker/compose.yaml'),
+      project,
+      env: { HOME: join(tree, 'home'), ROLLGATE_IMAGE: IMAGE, ROLLGATE_POSTGRES_IMAGE: POSTGRES_STANDIN_IMAGE },
+    });
+    const up = await compose(['up', '-d', 'postgres']);
+    if (up.podmanCode !== 0) throw new Error(`podman-compose up -d postgres failed:\n${up.stdout}\n${up.stderr}`);
+    let ready = false;
+    for (let i = 0; i < 120 && !ready; i++) {
+      const r = await podman([
+        'exec',
+        `${project}_postgres_1`,
+        'pg_isready',
+        '-q',
+        '-h',
+        '127.0.0.1',
+        '-U',
+        'rollgate',
+      ]);
+      ready = r.code === 0;
+      if (!ready) await sleep(1000);
+    }
+    if (!ready)
+      throw new Error(`PostgreSQL did not come up:\n${(await podman(['logs', `${project}_postgres_1`])).stderr}`);
+    // The fleet on the compose network's gateway (the host's side of its bridge), as the controllers see it.
+    const net = await podman(['network', 'inspect', `${project}_default`]);
+    const gateway = (JSON.parse(net.stdout) as Array<{ subnets: Array<{ gateway: string }> }>)[0]!.subnets[0]!.gateway;
+    composeFleet = await startSshdFleet({
+      count: 2,
+      dir: join(dir, 'fleet-compose'),
+      namePrefix: 'c',
+      listenAddress: gateway,
+    });
+    // ${HOME}/.ssh as compose.yaml mounts it: OpenSSH's default key and known_hosts names, uid 10001 can read them.
+    const ssh = ownedDir(join(tree, 'home/.ssh'));
+    chmodSync(ssh, 0o700);
+    copyFileSync(composeFleet.clientKey, join(ssh, 'id_ed25519'));
+    copyFileSync(composeFleet.knownHosts, join(ssh, 'known_hosts'));
+    for (const f of ['id_ed25519', 'known_hosts']) chownSync(join(ssh, f), UID, UID);
+    chmodSync(join(ssh, 'id_ed25519'), 0o600);
+    writeFileSync(
+      join(tree, 'inventory/hosts.yml'),
+      [
+        'all:',
+        '  vars:',
+        `    ansible_host: ${gateway}`,
+        `    ansible_user: ${FLEET_ADMIN_USER}`,
+        '  hosts:',
+        ...composeFleet.hosts.map((h) => `    ${h.name}:\n      ansible_port: ${h.port}`),
+        '',
+      ].join('\n'),
+    );
+    copyFileSync(join(ctl, 'play.yml'), join(tree, 'inventory/play.yml'));
+  }, 1_200_000);
+
+  afterAll(async () => {
+    // Always, bounded: the containers, the pgdata volume, then the network (podman-compose 1.0.3 leaves it).
+    if (compose) {
+      const down = await compose(['down', '-v'], 120_000);
+      if (down.code !== 0) console.error(`podman-compose down -v: ${down.stderr}`);
+      await podman(['network', 'rm', '-f', `${project}_default`], 60_000);
+    }
+    await composeFleet?.stop();
+    if (dir) removeFleetDir(join(dir, 'fleet-compose'));
+  }, 300_000);
+
+  it('controller-a runs `rollgate exec` and a play against the sshd hosts, its journal in the PostgreSQL service', async () => {
+    const exec = await controller('controller-a', 'exec', '-i', '/inventory/hosts.yml', '--', 'uname', '-s');
+    expect(exec.podmanCode, exec.stdout + exec.stderr).toBe(0);
+    // Each host's line, then its output.
+    for (const h of composeFleet!.hosts)
+      expect(exec.stdout).toMatch(new RegExp(`^${h.name} \\| ok \\| rc=0 .*\\nLinux$`, 'm'));
+    const ran = await controller('controller-a', 'run', '-i', '/inventory/hosts.yml', '/inventory/play.yml');
+    expect(ran.podmanCode, ran.stdout + ran.stderr).toBe(0);
+    for (const h of composeFleet!.hosts) expect(ran.stdout).toMatch(new RegExp(`${h.name}\\s*:\\s*ok=2`));
+    const id = /^run (\S+): journal postgresql:\/\/rollgate@postgres:5432\/rollgate$/m.exec(ran.stdout);
+    expect(id, ran.stdout).toBeTruthy();
+    runIds.push(id![1]!);
+  });
+
+  it("controller-b runs a play in the same journal and lists controller-a's run; controller-a lists controller-b's", async () => {
+    const ran = await controller(
+      'controller-b',
+      'run',
+      '-i',
+      '/inventory/hosts.yml',
+      '/inventory/play.yml',
+      '-l',
+      'c02',
+    );
+    expect(ran.podmanCode, ran.stdout + ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/c02\s*:\s*ok=2/);
+    const id = /^run (\S+): journal postgresql:\/\/rollgate@postgres:5432\/rollgate$/m.exec(ran.stdout);
+    expect(id, ran.stdout).toBeTruthy();
+    runIds.push(id![1]!);
+    expect(runIds).toHaveLength(2);
+    const listed = async (service: 'controller-a' | 'controller-b') => {
+      const r = await controller(service, 'runs', '--json');
+      expect(r.podmanCode, r.stdout + r.stderr).toBe(0);
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { id: string; status: string });
+    };
+    for (const service of ['controller-b', 'controller-a'] as const) {
+      const runs = await listed(service);
+      expect(runs.map((r) => r.id).sort(), service).toEqual([...runIds].sort());
+      expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
+    }
   });
 });

@@ -31,6 +31,9 @@ export interface Podman {
   /** podman with the tests' configuration and storage; never rejects: the caller asserts on code and output. */
   (args: string[], timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }>;
   root: string;
+  runroot: string;
+  /** The containers.conf it runs with (CONTAINERS_CONF). */
+  conf: string;
 }
 
 function cacheDir(): string {
@@ -40,9 +43,23 @@ function cacheDir(): string {
 
 export function podmanFor(dir: string): Podman {
   const conf = join(dir, 'containers.conf');
+  // netavark (with aardvark-dns: containers on a network find each other by name, as compose.yaml's controllers
+  // find `postgres`; CNI without the dnsname plugin does not), its networks' files in the test's directory.
   writeFileSync(
     conf,
-    '[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\n',
+    [
+      '[containers]',
+      'default_ulimits = []',
+      '',
+      '[engine]',
+      'cgroup_manager = "cgroupfs"',
+      'runtime = "runc"',
+      '',
+      '[network]',
+      'network_backend = "netavark"',
+      `network_config_dir = "${join(dir, 'networks')}"`,
+      '',
+    ].join('\n'),
   );
   const root = join(cacheDir(), 'storage');
   // Fixed: podman's database remembers its run root and refuses another one.
@@ -62,6 +79,8 @@ export function podmanFor(dir: string): Podman {
     }
   }) as Podman;
   p.root = root;
+  p.runroot = runroot;
+  p.conf = conf;
   return p;
 }
 
