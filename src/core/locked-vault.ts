@@ -1,0 +1,47 @@
+/**
+ * An inline `!vault |` value that none of the run's vault passwords opens: none was given, or not the right one.
+ * Ansible decrypts such a value only when something uses it, so an inventory or playbook holding one still loads
+ * and lists without a password (`ansible-inventory --list` prints it as `{"__ansible_vault": data}`). rollgate does
+ * the same: the value stays this object, printed and serialised as its vault data, and using it (templating it,
+ * taking it as a become password) is the error decryptVault gave, at the value's file:line:col.
+ */
+import { ConfigError, type ConfigProblem } from './config-error.js';
+
+export class LockedVault {
+  /** Not enumerable: whatever walks a host's variables (the secret scrubber, JSON) sees only the vault data. */
+  readonly #problem: ConfigProblem;
+
+  constructor(
+    /** The vault data as written (`$ANSIBLE_VAULT;1.1;AES256` and its hex lines). */
+    readonly data: string,
+    problem: ConfigProblem,
+  ) {
+    this.#problem = problem;
+  }
+
+  /** Why it cannot be used, where it is written and which option opens it. */
+  get problem(): ConfigProblem {
+    return this.#problem;
+  }
+
+  /** The error to throw where the value is used. */
+  error(): ConfigError {
+    return new ConfigError([this.#problem]);
+  }
+
+  /** As ansible-inventory prints it (and so as a journal or a JSON report would show it): never a plaintext. */
+  toJSON(): { __ansible_vault: string } {
+    return { __ansible_vault: this.data };
+  }
+}
+
+/** The first locked vault value inside `value` (lists and mappings deeply), if any. */
+export function findLockedVault(value: unknown, depth = 0): LockedVault | undefined {
+  if (value instanceof LockedVault) return value;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    const found = findLockedVault(v, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
