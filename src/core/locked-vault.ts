@@ -34,14 +34,3 @@ export class LockedVault {
     return { __ansible_vault: this.data };
   }
 }
-
-/** The first locked vault value inside `value` (lists and mappings deeply), if any. */
-export function findLockedVault(value: unknown, depth = 0): LockedVault | undefined {
-  if (value instanceof LockedVault) return value;
-  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) {
-    const found = findLockedVault(v, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
