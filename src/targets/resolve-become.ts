@@ -6,7 +6,6 @@
  * Read for every host (a play's `become: true` may need it later). Problems name the variable's file:line:col.
  */
 import type { ConfigProblem } from '../core/config-error.js';
-import { LockedVault } from '../core/locked-vault.js';
 import { BecomePassword } from '../connection/become-password.js';
 import { createScope } from '../template/template.js';
 import type { Resolved } from './resolve-options.js';
@@ -22,12 +21,6 @@ function badPassword(value: string): string | undefined {
 /** The variable's value as text, templated over the host's variables when it is a template. */
 function fromVariable(host: TargetHost, v: FoundVar, problems: ConfigProblem[]): string | undefined {
   let value = v.value;
-  if (value instanceof LockedVault) {
-    // A !vault password no vault password given opens: the vault's own message, at the value.
-    const { position, message, hint } = value.problem;
-    problems.push({ position, message: `host \`${host.name}\`: ${v.name}: ${message}`, ...(hint ? { hint } : {}) });
-    return undefined;
-  }
   if (typeof value === 'string' && value.includes('{{')) {
     try {
       value = createScope([{ kind: 'inventory', vars: host.vars, position: v.position }]).lookup(v.name);

@@ -11,6 +11,7 @@ import { redactText } from '../../src/journal/redact.js';
 import { main } from '../../src/cli/main.js';
 import { LockedVault } from '../../src/core/locked-vault.js';
 import { createScope } from '../../src/template/template.js';
+import { resolveTargets } from '../../src/targets/resolve-target.js';
 import { tempDir } from './support/ssh-fleet.js';
 import { ensureBuilt, rollgate } from './support/cli.js';
 
@@ -242,6 +243,32 @@ describe('ansible-vault data made by the real ansible-vault', () => {
       );
       expect(JSON.stringify(token)).toBe(JSON.stringify({ __ansible_vault: (token as LockedVault).data }));
     }
+  });
+
+  it('a vaulted connection variable in a YAML inventory: listed without a password, refused when a target needs it', async () => {
+    const user = inline('ops-vaulted', '--vault-password-file', 'pw').replace(/\n/g, '\n    ');
+    const key = join(dir, 'conn-key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    const file = write(
+      'conn/hosts.yml',
+      `all:\n  hosts:\n    hv5:\n      ansible_host: 127.0.0.1\n      ansible_user: ${user}\n      ansible_ssh_private_key_file: ${key}\n`,
+    );
+    await useVault({});
+    // The inventory schema cannot check a value it cannot read: loading and listing work, as in ansible-inventory.
+    const inv = loadInventory(file);
+    const ours = await cli(['inventory', '-i', file, '--list']);
+    expect(ours.err).toBe('');
+    const theirs = execFileSync('ansible-inventory', ['-i', file, '--list'], { encoding: 'utf8', stdio: 'pipe' });
+    expect(JSON.parse(ours.out)).toEqual(JSON.parse(theirs));
+    const host = inv.hosts.get('hv5');
+    expect(host).toBeDefined();
+    expect(() => resolveTargets([host!])).toThrow(
+      `${file}:5:21: host \`hv5\`: ansible_user: this !vault value is encrypted with ansible-vault and no vault password was given`,
+    );
+    await useVault({ files: [join(dir, 'pw')] });
+    expect(resolveTargets([loadInventory(file).hosts.get('hv5')!], { sshConfig: undefined })[0]?.user).toBe(
+      'ops-vaulted',
+    );
   });
 
   it('prints the same --list as ansible-inventory for whole encrypted files', async () => {
