@@ -5,7 +5,7 @@
  * the same: the value stays this object, printed and serialised as its vault data, and using it (templating it,
  * taking it as a become password) is the error decryptVault gave, at the value's file:line:col.
  */
-import type { ConfigProblem } from './config-error.js';
+import { formatProblem, type ConfigProblem } from './config-error.js';
 
 export class LockedVault {
   /** Not enumerable: whatever walks a host's variables (the secret scrubber, JSON) sees only the vault data. */
@@ -22,6 +22,14 @@ export class LockedVault {
   /** Why it cannot be used, where it is written and which option opens it. */
   get problem(): ConfigProblem {
     return this.#problem;
+  }
+
+  /**
+   * Reached only where a value is turned into text without passing through the template renderer (another host's
+   * variables under `hostvars`, which are raw): that is a use, so it is the vault's error there too.
+   */
+  toString(): string {
+    throw new Error(formatProblem(this.#problem));
   }
 
   /** As ansible-inventory prints it (and so as a journal or a JSON report would show it): never a plaintext. */

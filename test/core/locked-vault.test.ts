@@ -36,4 +36,20 @@ describe('LockedVault: an inline !vault value no password opened', () => {
       /^play\.yml:9:7: .* \(in variable `pw` defined at group_vars\/b\.yml:3:26\)$/,
     );
   });
+
+  it("is the vault error where raw data holding it becomes text (another host's vars under hostvars)", () => {
+    const scope = createScope([
+      { kind: 'registered', vars: { hostvars: { hv1: { pw: new LockedVault(data, problem), user: 'ops' } } } },
+    ]);
+    const pos = { file: 'play.yml', line: 4, column: 9 };
+    const task = scope.with({
+      kind: 'task',
+      vars: { u: '{{ hostvars.hv1.user }}', p: 'x{{ hostvars.hv1.pw }}' },
+      position: pos,
+    });
+    expect(task.lookup('u')).toBe('ops');
+    expect(() => task.lookup('p')).toThrow(
+      /^play\.yml:4:9: .*group_vars\/b\.yml:3:26: this !vault value is encrypted with ansible-vault and no vault password was given/,
+    );
+  });
 });
