@@ -7,6 +7,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ConfigProblem, SourcePosition } from '../core/config-error.js';
 import { hostVarDeclarations, type HostVarName } from '../core/host-vars.js';
+import { LockedVault } from '../core/locked-vault.js';
 import { createAjv, kindOf } from './schema-errors.js';
 
 type Declaration = { doc: string; schema: Record<string, unknown>; checkedBy?: 'targets' };
@@ -47,6 +48,16 @@ export function hostVarProblems(host: {
   for (const [name, validate] of validatorsOf()) {
     if (!(name in host.vars)) continue;
     const value = host.vars[name];
+    if (value instanceof LockedVault) {
+      // rollgate's settings are read as the inventory loads, so a vaulted one needs its password even to list.
+      const { position, message, hint } = value.problem;
+      problems.push({
+        position,
+        message: `\`${name}\` is read when the inventory loads, and ${message}`,
+        ...(hint ? { hint } : {}),
+      });
+      continue;
+    }
     if (validate(value)) continue;
     const err = validate.errors?.[0];
     const hint = (hostVarDeclarations[name].schema as { 'x-hint'?: string })['x-hint'];

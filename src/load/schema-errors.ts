@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { ConfigProblem } from '../core/config-error.js';
+import { LockedVault } from '../core/locked-vault.js';
 import type { YamlDocument, YamlPath } from './yaml.js';
 import { didYouMean } from '../core/suggest.js';
 
@@ -32,7 +33,19 @@ export function createAjv(extra: Options = {}): Ajv {
 /** Validate `doc.value` with a compiled schema; [] when it is valid. */
 export function validateDocument(validate: ValidateFunction, doc: YamlDocument): ConfigProblem[] {
   if (validate(doc.value)) return [];
-  return problemsFromSchemaErrors(validate.errors ?? [], doc);
+  // An inline !vault value no password opened cannot be checked; it is an error where it is used, as in Ansible.
+  const errors = (validate.errors ?? []).filter((e) => !insideLockedVault(e.instancePath, doc.value));
+  return problemsFromSchemaErrors(errors, doc);
+}
+
+/** Whether the value at an ajv instancePath is, or is inside, a LockedVault. */
+function insideLockedVault(pointer: string, root: unknown): boolean {
+  let node = root;
+  for (const key of pathOfPointer(pointer, root)) {
+    if (node instanceof LockedVault) return true;
+    node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined;
+  }
+  return node instanceof LockedVault;
 }
 
 /** The YAML path an ajv instancePath (JSON pointer) points to; array indices become numbers. */

@@ -19,6 +19,7 @@ import {
   type ScalarEvent,
 } from 'js-yaml';
 import { ConfigError, type SourcePosition } from '../core/config-error.js';
+import { LockedVault } from '../core/locked-vault.js';
 import { scalarOffset } from './yaml-scalar-offset.js';
 import { expandsTooFar, MAX_EXPANDED_VALUES } from '../core/expanded-size.js';
 import { checkInputSize, readInputFile } from './input-file.js';
@@ -52,12 +53,21 @@ const ANSIBLE_YAML_SCHEMA = new Schema([
   vaultTag,
 ]);
 
-/** Replace every inline vault value under `value` with its plaintext, remembered as a secret. */
+/**
+ * Replace every inline vault value under `value` with its plaintext, remembered as a secret; one that no vault
+ * password given opens stays a LockedVault (listed as its vault data, an error only where it is used), as Ansible
+ * loads it.
+ */
 function openInlineVaults(value: unknown, path: YamlPath, doc: YamlDocument, depth = 0): unknown {
   if (value instanceof VaultedScalar) {
-    const plain = decryptVault(value.data, doc.positionOf(path));
-    rememberInlineVault(plain, value.data);
-    return plain;
+    try {
+      const plain = decryptVault(value.data, doc.positionOf(path));
+      rememberInlineVault(plain, value.data);
+      return plain;
+    } catch (err) {
+      if (!(err instanceof ConfigError) || !err.problems[0]) throw err;
+      return new LockedVault(value.data, err.problems[0]);
+    }
   }
   if (depth > 64 || value === null || typeof value !== 'object' || value instanceof Date) return value;
   if (Array.isArray(value)) {

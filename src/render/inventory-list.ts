@@ -2,6 +2,7 @@
  * What `ansible-inventory --list`, `--host NAME` and `--graph` print (ansible-core 2.14), from our Inventory:
  * the same structure, key order (sorted by code point), 4-space indentation and trailing newline.
  */
+import { LockedVault } from '../core/locked-vault.js';
 import type { Inventory } from '../load/inventory.js';
 import { byCodePoint } from '../load/group-vars.js';
 import { inlineVaultData } from '../load/vault.js';
@@ -65,9 +66,10 @@ export function inventoryList(inv: Inventory): Record<string, unknown> {
 
 /**
  * A value as Python's json.dumps(AnsibleJSONEncoder) would show it: dates as ISO dates, an inline `!vault` value
- * as `{"__ansible_vault": data}` (its plaintext is never printed).
+ * as `{"__ansible_vault": data}` (its plaintext is never printed), whether or not a vault password opened it.
  */
 function toJsonValue(value: unknown): unknown {
+  if (value instanceof LockedVault) return { __ansible_vault: value.data };
   if (typeof value === 'string') {
     const data = inlineVaultData(value);
     return data === undefined ? value : { __ansible_vault: data };

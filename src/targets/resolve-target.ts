@@ -17,6 +17,7 @@ import {
   type ResolveOptions,
 } from './resolve-options.js';
 import { resolveBecomePassword } from './resolve-become.js';
+import { lockedVarProblems } from './locked-vars.js';
 import { resolveBecomeMethod } from './resolve-become-method.js';
 import { resolveJumpChain } from './resolve-jump.js';
 import { parseSshCommonArgs, type SshCommonArgs } from './ssh-common-args.js';
@@ -141,6 +142,11 @@ function configJump(host: TargetHost, cfg: SshConfigEntry, o: Resolved, problems
 
 function resolveOne(host: TargetHost, o: Resolved, problems: ConfigProblem[]): SshTarget | undefined {
   const before = problems.length;
+  const locked = lockedVarProblems(host);
+  if (locked.length > 0) {
+    problems.push(...locked);
+    return undefined;
+  }
   const cv = inventoryVars(host, problems);
   checkConnection(host, problems);
   // Whatever `become` says: a play's or task's `become: true` turns it on later, for this same target.

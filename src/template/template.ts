@@ -9,6 +9,7 @@
  */
 import nunjucks from 'nunjucks';
 import type { SourcePosition } from '../core/config-error.js';
+import { LockedVault } from '../core/locked-vault.js';
 import { parseTemplate, templateEnvironment, templateGlobals, takeCaptured } from './template-env.js';
 import { templateNames, type TemplateNames } from './template-names.js';
 import { isTruthy } from './template-values.js';
@@ -111,6 +112,12 @@ function run(c: Compiled, scope: VarScope, position: SourcePosition | undefined,
   }
 }
 
+/** Why a locked !vault value cannot be used, with the options that open it. */
+function lockedReason(value: LockedVault): string {
+  const { message, hint } = value.problem;
+  return hint ? `${message}: ${hint}` : message;
+}
+
 /** Template one string. */
 export function renderString(source: string, scope: VarScope, position?: SourcePosition): unknown {
   if (!hasTemplate(source)) return source;
@@ -127,6 +134,8 @@ export function renderString(source: string, scope: VarScope, position?: SourceP
 
 /** Template every string inside a value (lists and mappings deeply); other values are returned as they are. */
 export function renderValue(value: unknown, scope: VarScope, position?: SourcePosition): unknown {
+  // An inline !vault value no password opened: using it is the error, at the value (lookup names the variable).
+  if (value instanceof LockedVault) throw new TemplateFailure(lockedReason(value), value.problem.position);
   if (typeof value === 'string') return renderString(value, scope, position);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, scope, position));
   if (typeof value === 'object' && value !== null) {

@@ -307,3 +307,67 @@ describe('giving sudo its password, on the command line and in the inventory', (
     }
   });
 });
+
+describe('a vault-encrypted become password (the form of inventory/group_vars/cluster_fra_b.yml)', () => {
+  const vaultPw = join(import.meta.dirname, '..', '..', 'inventory', 'vault-password.example.txt');
+  /** `name: !vault |` lines made by the real ansible-vault with the example inventory's vault password. */
+  const vaulted = (name: string, secret: string) => {
+    const out = execFileSync(
+      'ansible-vault',
+      ['encrypt_string', '--vault-password-file', vaultPw, '--name', name, secret],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return out.trimEnd().split('\n');
+  };
+  const sshdLogs = () => fleet.hosts.map((h) => readFileSync(join(h.dir, 'sshd.log'), 'utf8').length);
+
+  it('sudo gets the decrypted password with --vault-password-file; without it nothing is contacted, exit 2', async () => {
+    const inv = inventory(
+      'vaulted-become.yml',
+      FLEET_SUDO_PW_USER,
+      vaulted('ansible_become_password', FLEET_SUDO_PASSWORD),
+    );
+    const ok = await rollgate(
+      ['exec', '-i', inv, '--become', '--vault-password-file', vaultPw, '--', 'id -u'],
+      noAgent,
+    );
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    expect(ok.stdout.match(/\| ok \| rc=0/g)).toHaveLength(2);
+    expect(ok.stdout).toMatch(/^0$/m);
+
+    const before = sshdLogs();
+    const locked = await rollgate(['exec', '-i', inv, '--become', '--', 'id -u'], noAgent);
+    expect(locked.code).toBe(2);
+    // The value's line (the `vars:` block's 5th line, after `all:` and `vars:`) and the options that open it.
+    expect(locked.stderr).toContain(
+      `${inv}:7:30: host \`${fleet.hosts[0]!.name}\`: ansible_become_password: this !vault value is encrypted with ansible-vault and no vault password was given. pass --vault-password-file FILE`,
+    );
+    expect(sshdLogs()).toEqual(before);
+    // Listing needs no vault password and shows the vault data, as ansible-inventory does.
+    const list = await rollgate(['inventory', '-i', inv, '--host', fleet.hosts[0]!.name]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256\\n');
+    expect(leaked(ok, locked, list)).toBe(false);
+  }, 120_000);
+
+  it('a play templating a vaulted variable gets its plaintext; without the password the task fails naming the value', async () => {
+    const inv = inventory('vaulted-var.yml', FLEET_ADMIN_USER, vaulted('api_token', 'tok-4417-vaulted'));
+    const play = join(dir, 'vaulted-play.yml');
+    writeFileSync(
+      play,
+      ['- hosts: all', '  tasks:', '    - command: test {{ api_token }} = tok-4417-vaulted', ''].join('\n'),
+    );
+    const journal = ['--journal', join(dir, 'vaulted-journal.db')];
+    const ok = await rollgate(['run', play, '-i', inv, ...journal, '--vault-password-file', vaultPw], noAgent);
+    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+    const locked = await rollgate(['run', play, '-i', inv, ...journal], noAgent);
+    expect({ code: locked.code, out: locked.stdout + locked.stderr }).toMatchObject({
+      code: 1,
+      out: expect.stringContaining(
+        `this !vault value is encrypted with ansible-vault and no vault password was given: pass --vault-password-file FILE`,
+      ),
+    });
+    expect(locked.stdout + locked.stderr).toContain(`(in variable \`api_token\` defined at ${inv}:7:`);
+    expect((ok.stdout + ok.stderr + locked.stdout + locked.stderr).includes('tok-4417-vaulted')).toBe(false);
+  }, 120_000);
+});

@@ -23,7 +23,10 @@ export function registerInventory(program: Command, setExitCode: SetExitCode): v
     .command('inventory')
     .description('Show the inventory as rollgate (and Ansible) reads it: --list, --host NAME or --graph')
     .requiredOption('-i, --inventory <source>', 'inventory file, directory or host list (repeatable)', collect)
-    .option('--list', 'print every group and host with merged variables, as `ansible-inventory --list`')
+    .option(
+      '--list',
+      'print every group and host with merged variables, as `ansible-inventory --list` (an inline !vault value as its vault data, with a vault password or without)',
+    )
     .option('--host <name>', "print one host's merged variables")
     .option('--graph [group]', 'print the group tree (from GROUP, default all)')
     .option(
