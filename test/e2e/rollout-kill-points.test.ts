@@ -76,7 +76,7 @@ describe('kill -9 at three points of a rollout, resumed each time', () => {
   it('trial boot, after a change before its reboot, during a rollback: each resumed; the cluster never has two hosts down', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, sameKind: 3, label: 'rollout kill -9 at three points', estimateMin: 15, priority: 1 },
+      { skip: t.skip, sameKind: 3, label: 'rollout kill -9 at three points', estimateMin: 24, priority: 1 },
       async (claimed) => {
         const started = Date.now();
         const hosts = [...claimed].sort((a, b) => lab.vm(a).index - lab.vm(b).index);

@@ -19,7 +19,7 @@ beforeAll(async () => {
   lab = await ensureLab();
   // Two kinds: two canaries (one per kind, one after the other), then a batch of one.
   try {
-    claim = await lab.claim({ intel: 2, amd: 1, label: 'rollout-main', estimateMin: 26, priority: 1 });
+    claim = await lab.claim({ intel: 2, amd: 1, label: 'rollout-main', estimateMin: 22, priority: 1 });
   } catch (err) {
     if (err instanceof BudgetSpent) {
       budgetSkip = err.message;

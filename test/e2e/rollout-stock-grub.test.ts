@@ -28,7 +28,7 @@ describe('the main job on a host with stock GRUB defaults', () => {
   it('is refused before any change without consent; with --prepare-boot it is prepared, trial-booted, verified and committed; undo gives the stock defaults back', (t) =>
     onClaimed(
       lab,
-      { skip: t.skip, intel: 1, label: 'rollout-stock-grub', estimateMin: 10, priority: 1 },
+      { skip: t.skip, intel: 1, label: 'rollout-stock-grub', estimateMin: 18, priority: 1 },
       async ([h]) => {
         const host = h!;
         const started = Date.now();
