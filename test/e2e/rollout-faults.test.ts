@@ -25,18 +25,12 @@ import {
   runIdOf,
   show,
   reportDom,
+  VFIO_PLAY,
 } from './rollout-support.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 
 let lab: Lab;
 
-const VFIO_PLAY = `- name: Bind the NIC to vfio-pci
-  hosts: all
-  become: true
-  tasks:
-    - vfio_bind: { ids: ["8086:10d3"] }
-    - reboot: { reason: vfio-pci for the NIC }
-`;
 const ARG_PLAY = `- name: Add a marker argument
   hosts: all
   become: true

@@ -29,20 +29,13 @@ import {
   playbookFile,
   runIdOf,
   type CliProcess,
+  VFIO_PLAY,
 } from './rollout-support.js';
 import { elapsed, onClaimed } from './connectivity-support.js';
 
 let lab: Lab;
 const CLUSTER = 'e2e-kill';
 const NIC = '0000:01:00.0';
-const PLAY = `- name: Bind the NIC to vfio-pci
-  hosts: all
-  become: true
-  tasks:
-    - vfio_bind: { ids: ["8086:10d3"] }
-    - reboot: { reason: vfio-pci for the NIC }
-`;
-
 beforeAll(async () => {
   lab = await ensureLab();
 });
@@ -87,7 +80,7 @@ describe('kill -9 at three points of a rollout, resumed each time', () => {
           await lab.arm(h, 'no-vfio-after-boot');
         }
         const inventory = clusterInventory(hosts);
-        const play = playbookFile(`kill-points-${hosts.join('-')}.yml`, PLAY);
+        const play = playbookFile(`kill-points-${hosts.join('-')}.yml`, VFIO_PLAY);
 
         // 1. During the canary's trial boot.
         const first = cli(['rollout', play, '-i', inventory, '--limit', hosts.join(','), '--boot-timeout', '1200']);

@@ -77,6 +77,15 @@ export function cli(args: string[]): CliProcess {
   };
 }
 
+/** Bind the lab NIC (e1000e) to vfio-pci and boot: with `no-vfio-after-boot` armed, a trial that cannot verify. */
+export const VFIO_PLAY = `- name: Bind the NIC to vfio-pci
+  hosts: all
+  become: true
+  tasks:
+    - vfio_bind: { ids: ["8086:10d3"] }
+    - reboot: { reason: vfio-pci for the NIC }
+`;
+
 /** `rollgate show RUN` (plain text). */
 export async function show(runId: string, host?: string): Promise<string> {
   const child = spawn(

@@ -25,7 +25,7 @@ import { LOADER_GUID } from '../../src/modules/boot/loader-vars.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { budgetNote, type Claim } from './lab-claims.js';
 import { e2eSettings, ensureLab } from './lab-harness.js';
-import { cli, finishedOf, playbookFile, ROOT, storyOf } from './rollout-support.js';
+import { cli, finishedOf, playbookFile, ROOT, storyOf, VFIO_PLAY } from './rollout-support.js';
 
 /**
  * Minutes from its turn to the end, on a loaded two-core TCG machine: the derived image (~30 s with the GRUB image
@@ -225,14 +225,6 @@ describe('systemd-boot on a booted kernel (a lab VM of its own)', () => {
     }
   });
 });
-
-const VFIO_PLAY = `- name: Bind the NIC to vfio-pci
-  hosts: all
-  become: true
-  tasks:
-    - vfio_bind: { ids: ["8086:10d3"] }
-    - reboot: { reason: vfio-pci for the NIC }
-`;
 
 function play(change: string, verify: string): string {
   return `- name: systemd-boot lab

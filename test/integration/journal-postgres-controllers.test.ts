@@ -6,19 +6,19 @@
  * refused with the journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FLEET_ADMIN_USER, startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { Journal } from '../../src/journal/journal.js';
 import { buildRoot } from './support/fake-root.js';
 import { useRealGrubTools } from './support/grub-root.js';
 import { removeRoot, tempRoot } from './support/module-host.js';
 import { ensureBuilt, rollgate } from './support/cli.js';
 import { startCli, until, type Running } from './support/cli-process.js';
+import { controllerEnv, fakeBootInventory } from './support/controllers.js';
 import { startPostgres, type TestPostgres } from './support/postgres.js';
 
-const FAKE_BOOT = new URL('../fixtures/trial-boot/fake-boot', import.meta.url).pathname;
 let server: TestPostgres;
 let fleet: SshdFleet;
 let dir: string;
@@ -28,27 +28,8 @@ async function freshDb(): Promise<string> {
   return server.freshDatabase();
 }
 
-/** A controller's own home: HOME and XDG_STATE_HOME there, so nothing of another controller's is at hand. */
-function controller(name: string): NodeJS.ProcessEnv {
-  const home = join(dir, name);
-  mkdirSync(home, { recursive: true });
-  return { HOME: home, XDG_STATE_HOME: join(home, 'state'), ROLLGATE_JOURNAL: '', ROLLGATE_FLEET_LOCK_URL: '' };
-}
-
-function inventory(): string {
-  const file = join(dir, 'hosts.yml');
-  const hosts = fleet.hosts
-    .map(
-      (h, i) =>
-        `    ${h.name}:\n      ansible_port: ${h.port}\n      rollgate_root: ${roots[i]}\n      rollgate_reboot_command: ${FAKE_BOOT} ${roots[i]}\n`,
-    )
-    .join('');
-  writeFileSync(
-    file,
-    `all:\n  vars:\n    ansible_host: 127.0.0.1\n    ansible_user: ${FLEET_ADMIN_USER}\n    ansible_ssh_private_key_file: ${fleet.clientKey}\n    rollgate_known_hosts_file: ${fleet.knownHosts}\n  hosts:\n${hosts}`,
-  );
-  return file;
-}
+const controller = (name: string) => controllerEnv(dir, name);
+const inventory = () => fakeBootInventory(dir, fleet, roots);
 
 /** A look into the shared journal, read from this test process (a third controller). */
 function peek<T>(url: string, read: (j: Journal) => T): T {
