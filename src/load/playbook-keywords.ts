@@ -106,6 +106,7 @@ export const verificationCheckNames = [
   'findings',
   'guest',
   'service',
+  'boot_loader',
 ] as const;
 
 /** `rollout:` on a play: what `rollgate rollout` does beyond Ansible's `serial` and `max_fail_percentage`. */

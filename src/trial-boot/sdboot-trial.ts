@@ -22,7 +22,7 @@ import type { Connection } from '../connection/connection.js';
 import { sh } from '../connection/shell-quote.js';
 import { blsEntryForRelease, blsRelease, rewriteBlsEntry, splitBootCounter } from '../modules/boot/bls-entry.js';
 import { bootArgs, comparableArgs } from '../modules/boot/grub-menu.js';
-import { readLoaderVarCommand, type LoaderVar } from '../modules/boot/loader-vars.js';
+import { loaderVarPath, readLoaderVarCommand, type LoaderVar } from '../modules/boot/loader-vars.js';
 import { copyRemoteFile, missingDirs, readRemoteFiles, toBackup, writeRemoteFile } from '../modules/host-files.js';
 import { runChecked, toolCommand, type HostRoot } from '../modules/host-root.js';
 import { ModuleFailure, type UndoRecord } from '../modules/module.js';
@@ -36,6 +36,7 @@ import {
   type SdBootFacts,
 } from './sdboot-preflight.js';
 import type { PreflightResult, TrialBootDefinition, TrialBootDriver, TrialBootState } from './trial-boot.js';
+import type { VerificationCheck } from '../events/events.js';
 
 /** The trial's file name, and the counted names earlier versions wrote (removed with it). */
 const TRIAL_FILES = [SDBOOT_TRIAL, 'rollgate-trial+1.conf', 'rollgate-trial+0-1.conf'];
@@ -186,8 +187,34 @@ export class SdBootTrialBoot implements TrialBootDriver {
     const entry = (await this.gather()).entries.find((e) => sdbootId(e) === state.candidateRef);
     if (!entry) throw new ModuleFailure(`the candidate entry ${state.candidateRef} is gone on ${this.conn.host}`);
     await this.bless(entry);
-    await this.removeOurs(entry.bootRoot);
+    // The default first: until it moves, the frozen entry must stay (a failed set-default leaves the host on
+    // its known-good default, not on a default that names a removed file).
     await this.setVar('set-default', sdbootId(entry));
+    await this.removeOurs(entry.bootRoot);
+  }
+
+  /**
+   * The candidate booted the trial entry by systemd-boot's own account (LoaderEntrySelected), so the EFI variables
+   * the commit writes are there: a kernel without efivarfs (the lab's trimmed update kernel showed it) verified
+   * green and then could not be committed.
+   */
+  async trialChecks(state: TrialBootState): Promise<VerificationCheck[]> {
+    const path = loaderVarPath(this.hr, 'LoaderEntrySelected');
+    const r = await this.conn.exec(
+      sh`if [ -d ${this.hr.path('/sys/firmware/efi/efivars')} ] && ls ${this.hr.path('/sys/firmware/efi/efivars')} | grep -q .; then ${readLoaderVarCommand(this.hr, 'LoaderEntrySelected')}; else echo '(no efivarfs)'; fi`,
+    );
+    const seen = r.stdout.trim();
+    const want = state.trialRef ?? '';
+    return [
+      {
+        name: 'boot_loader',
+        ok: seen === want,
+        required: true,
+        expected: `LoaderEntrySelected ${want}`,
+        actual: seen === '(no efivarfs)' ? 'EFI variables unreadable (no efivarfs on this kernel): bootctl cannot commit' : `LoaderEntrySelected ${seen || '(unset)'}`,
+        evidence: [path],
+      },
+    ];
   }
 
   async release(state: TrialBootState): Promise<{ defaultRef: string; note?: string }> {
@@ -198,8 +225,8 @@ export class SdBootTrialBoot implements TrialBootDriver {
       throw new ModuleFailure(
         `after the undo, no loader entry on ${this.conn.host} boots ${state.knownGoodRelease} with the known-good args (${wanted}); the frozen entry stays the default`,
       );
-    await this.removeOurs(entry.bootRoot);
     await this.setVar('set-default', sdbootId(entry));
+    await this.removeOurs(entry.bootRoot);
     const other = state.candidateRelease;
     if (!other || other === state.knownGoodRelease || !blsEntryForRelease(facts.entries, other))
       return { defaultRef: sdbootId(entry) };

@@ -12,6 +12,7 @@ import type { Connection } from '../connection/connection.js';
 import type { BootTooling } from '../modules/boot/boot-tooling.js';
 import type { HostRoot } from '../modules/host-root.js';
 import type { UndoRecord } from '../modules/module.js';
+import type { VerificationCheck } from '../events/events.js';
 
 /** Why a one-shot cannot be trusted on this host; the rollout refuses to start there. */
 export interface PreflightProblem {
@@ -91,6 +92,12 @@ export interface TrialBootDriver {
    * of the known-good kernel becomes the default again and the frozen entry goes. Returns what became default.
    */
   release(state: TrialBootState): Promise<{ defaultRef: string; note?: string }>;
+  /**
+   * Checks of the trial boot itself, added to the candidate's verification: what the commit will need from the
+   * booted candidate (systemd-boot: its EFI variables, without which `bootctl set-default` cannot commit). A
+   * failed one rolls the host back like any other verification failure, never a commit that stops half-way.
+   */
+  trialChecks?(state: TrialBootState): Promise<VerificationCheck[]>;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
 import { applyUndo, applyUndos } from '../../src/modules/undo.js';
 import { hashTree, moduleContext, useModuleHost } from './support/module-host.js';
-import { LAB_PCI, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
+import { double, LAB_PCI, put, runDouble, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
 
 const host = useModuleHost();
@@ -79,6 +79,57 @@ describe('initramfs on real sshd hosts', () => {
     );
     expect((await applyUndo(host.conn, out.undo)).failures).toEqual([]);
     expect(hashTree(r)).toBe(before);
+  });
+
+  it("on systemd-boot, refreshes the initrd copy the loader entry boots (kernel-install add), proves those bytes, undo gives image, copy and entry back", async () => {
+    const r = root();
+    // Debian's systemd-boot layout (the lab VM's): the entry on the ESP boots kernel-install's copy of /boot's image.
+    put(r, 'etc/kernel/entry-token', 'tok\n');
+    put(r, 'etc/kernel/cmdline', 'root=UUID=0000 ro quiet\n');
+    mkdirSync(join(r, 'boot/efi/loader/entries'), { recursive: true });
+    double(r, 'kernel-install', 'usr/bin');
+    const image = `/boot/initrd.img-${TEST_KERNEL}`;
+    runDouble(r, 'usr/bin/kernel-install', ['add', TEST_KERNEL, `/boot/vmlinuz-${TEST_KERNEL}`, image]);
+    const copy = join(r, `boot/efi/tok/${TEST_KERNEL}/initrd.img-${TEST_KERNEL}`);
+    expect(readFileSync(copy, 'utf8')).toBe(readFileSync(join(r, image), 'utf8'));
+    await bindNic(r);
+    const { outcome, message } = await runContract(
+      host.conn,
+      r,
+      initramfs,
+      {},
+      {
+        afterApply: () => {
+          const booted = readFileSync(copy, 'utf8');
+          expect(booted).toBe(readFileSync(join(r, image), 'utf8'));
+          expect(booted).toContain(`path usr/lib/modules/${TEST_KERNEL}/kernel/drivers/vfio_pci.ko`);
+        },
+      },
+    );
+    expect(message).toBe(
+      `initramfs rebuilt for ${TEST_KERNEL} (the boot loader's copy the same bytes); holds vfio, vfio_iommu_type1, vfio_pci`,
+    );
+    expect(outcome.preview.summary).toContain(`refresh the copy the boot loader loads (/boot/efi/tok/${TEST_KERNEL}/initrd.img-${TEST_KERNEL})`);
+    expect(outcome.preview.commands.at(-1)).toBe(
+      `if ! cmp -s ${r}${image} ${copy}; then ROLLGATE_ROOT=${r} ${r}/usr/bin/kernel-install add ${TEST_KERNEL} /boot/vmlinuz-${TEST_KERNEL} ${image}; fi`,
+    );
+    // Entries rollgate's own trial boot wrote are frozen on purpose: never refreshed, never backed up.
+    expect(outcome.preview.commands.join('\n')).not.toContain('rollgate-known-good');
+  });
+
+  it('a loader copy left behind by an earlier rebuild is a change even when /boot holds the modules', async () => {
+    const r = root();
+    put(r, 'etc/kernel/entry-token', 'tok\n');
+    mkdirSync(join(r, 'boot/efi/loader/entries'), { recursive: true });
+    double(r, 'kernel-install', 'usr/bin');
+    const image = `/boot/initrd.img-${TEST_KERNEL}`;
+    runDouble(r, 'usr/bin/kernel-install', ['add', TEST_KERNEL, `/boot/vmlinuz-${TEST_KERNEL}`, image]);
+    const ctx = moduleContext(host.conn, { rollgate_root: r });
+    const req = { require_modules: ['ext4'] };
+    expect(await initramfs.check(ctx, req)).toMatchObject({ status: 'no_change' });
+    // `dracut -f` (or update-initramfs without Debian's post-update hook) rebuilt /boot's image only.
+    writeFileSync(join(r, `boot/efi/tok/${TEST_KERNEL}/initrd.img-${TEST_KERNEL}`), 'an older image\n');
+    expect(await initramfs.check(ctx, req)).toMatchObject({ status: 'change' });
   });
 
   it('counts modules built into the kernel as present', async () => {

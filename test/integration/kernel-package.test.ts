@@ -5,7 +5,7 @@ import { kernelPackage } from '../../src/modules/actions/kernel-package.js';
 import { moduleContext, useModuleHost } from './support/module-host.js';
 import { put, rebuildDerived, type RootProfile, TEST_KERNEL } from './support/fake-root.js';
 import { runContract } from './support/module-contract.js';
-import { applyUndo } from '../../src/modules/undo.js';
+import { applyUndo, applyUndos } from '../../src/modules/undo.js';
 
 const host = useModuleHost();
 
@@ -45,11 +45,40 @@ describe('kernel_package on real sshd hosts', () => {
     expect(outcome.undo.extra).toEqual({
       installed_kernels: [TEST_KERNEL],
       running_kernel: TEST_KERNEL,
-      previous_default: { grubDefault: 'saved', savedEntry: `linux-${TEST_KERNEL}`, grubbyDefault: null },
+      previous_default: {
+        grubDefault: 'saved',
+        savedEntry: `linux-${TEST_KERNEL}`,
+        grubbyDefault: null,
+        loaderInfo: null,
+        loaderEntryDefault: null,
+      },
     });
     expect(outcome.undo.files.map((f) => f.path)).toEqual([join(r, 'boot/grub/grubenv')]);
     expect(outcome.undo.rebuild).toEqual([]);
-    expect(outcome.undo.reverse?.[0]).toContain('apt-mark unhold linux-image-6.1.0-51-test');
+    expect(outcome.undo.reverse ?? []).toEqual([]);
+    expect(outcome.undo.restore).toEqual([
+      `if [ -e ${r}/boot/vmlinuz-6.1.0-51-test ]; then { ROLLGATE_ROOT=${r} ${r}/usr/bin/apt-mark unhold linux-image-6.1.0-51-test || true; }; DEBIAN_FRONTEND=noninteractive ROLLGATE_ROOT=${r} ${r}/usr/bin/apt-get remove -y linux-image-6.1.0-51-test; fi`,
+    ]);
+  });
+
+  it('a step that failed after the package manager ran leaves no kernel behind: undo removes what it installed', async () => {
+    const r = root();
+    const ctx = moduleContext(host.conn, { rollgate_root: r });
+    const out = await kernelPackage.check(ctx, { version: '6.1.0-51-test', hold: true });
+    if (out.status !== 'change') throw new Error('expected a change');
+    // The package manager ran, then making the default failed (what the systemd-boot lab VM showed before
+    // kernel_package knew bootctl): the step ends failed, its kernel installed and held.
+    for (const c of out.change.commands) expect((await host.conn.exec(c)).exitCode).toBe(0);
+    expect(existsSync(join(r, 'boot/vmlinuz-6.1.0-51-test'))).toBe(true);
+    const report = await applyUndos(host.conn, [{ record: out.undo, outcome: 'failed' }]);
+    expect(report.failures).toEqual([]);
+    expect(existsSync(join(r, 'boot/vmlinuz-6.1.0-51-test'))).toBe(false);
+    const holds = join(r, 'var/lib/rollgate-test/holds');
+    expect(existsSync(holds) ? readFileSync(holds, 'utf8') : '').toBe('');
+    // The same undo for a step that never reached the package manager: the guard finds no kernel, removes nothing.
+    const again = await applyUndos(host.conn, [{ record: out.undo, outcome: 'failed' }]);
+    expect(again.failures).toEqual([]);
+    expect(again.commands.map((c) => c.exitCode)).toEqual([0]);
   });
 
   it('apt: state latest upgrades the meta package and names the new kernel as the target', async () => {

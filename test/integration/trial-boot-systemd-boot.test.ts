@@ -111,6 +111,40 @@ describe('systemd-boot trial boot over real SSH, with kernel-install-shaped entr
     expect(readFileSync(join(r, 'proc/cmdline'), 'utf8')).toBe(`${SD_ARGS} iommu=pt\n`);
   });
 
+  it('checks the trial boot by systemd-boot\'s own account; a candidate without efivarfs fails it, and a commit bootctl refuses keeps the frozen default', async () => {
+    const r = sdbootRoot();
+    const tb = new SdBootTrialBoot(host.conn, makeHostRoot(r));
+    const state = await tb.prepare(() => {});
+    await kernelCmdline(r, 'iommu=pt');
+    const armed = await tb.arm(state, { panicSec: 10 });
+    expect(bootSystemdBoot(r)).toBe('rollgate-trial.conf');
+    expect(await tb.trialChecks(armed)).toEqual([
+      expect.objectContaining({
+        name: 'boot_loader',
+        ok: true,
+        expected: 'LoaderEntrySelected rollgate-trial.conf',
+        actual: 'LoaderEntrySelected rollgate-trial.conf',
+      }),
+    ]);
+    // The candidate kernel has no efivarfs (the lab's trimmed update kernel): nothing readable under efivars.
+    const vars = join(r, 'sys/firmware/efi/efivars');
+    const saved = readdirSync(vars).map((f) => [f, readFileSync(join(vars, f))] as const);
+    for (const [f] of saved) rmSync(join(vars, f));
+    expect(await tb.trialChecks(armed)).toEqual([
+      expect.objectContaining({
+        ok: false,
+        actual: 'EFI variables unreadable (no efivarfs on this kernel): bootctl cannot commit',
+      }),
+    ]);
+    for (const [f, bytes] of saved) writeFileSync(join(vars, f), bytes);
+    // bootctl refuses (what it printed on that kernel): the commit stops before anything of the frozen boot goes.
+    writeFileSync(join(r, 'usr/bin/bootctl'), '#!/bin/sh\necho "Not booted with a supported boot loader." >&2\nexit 1\n');
+    await expect(tb.commit(armed)).rejects.toThrow(/Not booted with a supported boot loader/);
+    expect(efiVar(r, 'LoaderEntryDefault')).toBe('rollgate-known-good.conf');
+    expect(entries(r)).toContain('rollgate-known-good.conf');
+    expect(existsSync(join(r, 'boot/efi/rollgate/linux'))).toBe(true);
+  });
+
   it('after a hang and a reset the frozen default boots by itself; undo plus release leave the files as they were', async () => {
     const r = sdbootRoot();
     const original = hashTree(r, ['proc', 'sys', 'var']);

@@ -230,7 +230,7 @@ const cases: Array<[string, string]> = [
   ],
   [
     '66-rollout-unknown-check.yml',
-    '66-rollout-unknown-check.yml:5:16: `rollout.verify.wanted[0]` must be one of `kernel` / `cmdline` / `cmdline_present` / `cmdline_absent` / `iommu_active` / `default_domain` / `interrupt_remapping` / `iommu_group` / `driver` / `vfio_in_initramfs` / `dma_faults` / `findings` / `guest` / `service`, not the string `dma_fault`. did you mean `dma_faults`?',
+    '66-rollout-unknown-check.yml:5:16: `rollout.verify.wanted[0]` must be one of `kernel` / `cmdline` / `cmdline_present` / `cmdline_absent` / `iommu_active` / `default_domain` / `interrupt_remapping` / `iommu_group` / `driver` / `vfio_in_initramfs` / `dma_faults` / `findings` / `guest` / `service` / `boot_loader`, not the string `dma_fault`. did you mean `dma_faults`?',
   ],
   [
     '67-rollout-not-a-mapping.yml',

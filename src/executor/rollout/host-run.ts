@@ -194,6 +194,9 @@ async function verifyAndCommit(h: HostCtx, conn: Connection): Promise<HostRunRes
       desired: desiredStateFrom(d.host.name, d.host.vars).desired,
     },
   );
+  const trialState = store.rec.trial as TrialBootState;
+  for (const c of (await trialBootOf(trialState, conn, d.hr).trialChecks?.(trialState)) ?? [])
+    checks.push((d.settings.verifyWanted ?? []).includes(c.name) ? { ...c, required: false } : c);
   const ok = verificationPassed(checks);
   d.emit({
     type: 'rollout.verification',

@@ -21,7 +21,7 @@ export const BAD_KERNEL_ABI = '6.1.0-99-amd64';
 export const BAD_KERNEL_PACKAGE = `linux-image-${BAD_KERNEL_ABI}`;
 
 export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
-  'bad-kernel': `installs ${BAD_KERNEL_PACKAGE} from the guest's apt repository: the newest boot entry, whose initramfs has no disk drivers, so its boot never finds the root disk`,
+  'bad-kernel': `installs ${BAD_KERNEL_PACKAGE} from the guest's apt repository: the newest boot entry (GRUB's menu, or systemd-boot's loader entry by kernel-install), whose initramfs has no disk drivers, so its boot never finds the root disk`,
   'no-vfio-after-boot': 'from the next boot on, the host driver claims the passthrough devices before vfio-pci (driver_override at early boot)',
   'sshd-down': 'sshd does not start on the next boot (one boot only)',
   'link-down': 'the management NIC loses link now (QMP set_link off); lasts until clear, across reboots',
@@ -72,7 +72,9 @@ export async function armFault(kind: FaultKind, ctx: FaultContext): Promise<void
   try {
     switch (kind) {
       case 'bad-kernel':
-        await mustRun(conn, sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${BAD_KERNEL_PACKAGE} && grep -q ${`vmlinuz-${BAD_KERNEL_ABI}`} /boot/grub/grub.cfg`,
+        // Its boot entry proven written by the host's own hooks: update-grub's grub.cfg, or on systemd-boot the
+        // loader entry kernel-install wrote on the ESP (Debian's /etc/kernel/postinst.d/zz-systemd-boot).
+        await mustRun(conn, sh`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${BAD_KERNEL_PACKAGE} && if [ -d /boot/grub ]; then grep -q ${`vmlinuz-${BAD_KERNEL_ABI}`} /boot/grub/grub.cfg; else grep -qls ${`^version  *${BAD_KERNEL_ABI}$`} /efi/loader/entries/*.conf /boot/efi/loader/entries/*.conf /boot/loader/entries/*.conf; fi`,
           `installing ${BAD_KERNEL_PACKAGE}`, 20 * 60_000);
         return;
       case 'no-vfio-after-boot':

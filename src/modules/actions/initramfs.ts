@@ -23,6 +23,9 @@ import {
   type InitramfsTooling,
 } from '../initramfs/initramfs-tooling.js';
 import { normModule } from '../vfio/modprobe-conf.js';
+import { loaderCopies, sha256Of, type LoaderCopy } from '../initramfs/loader-copies.js';
+import { installedKernelImages } from '../boot/boot-tooling.js';
+import { findTools } from '../host-root.js';
 
 /** The options, as the schema below describes them. */
 export type InitramfsArgs = ArgsOf<typeof initramfs.options>;
@@ -32,6 +35,8 @@ export type InitramfsChange = FileChange & {
   tooling: InitramfsTooling;
   proofs: Array<{ release: string; image: string }>;
   required: string[];
+  /** Initrd copies loader entries boot (absent in changes journaled before they were handled). */
+  copies?: LoaderCopy[];
 };
 
 const NAME = /^[A-Za-z0-9._+~-]+$/;
@@ -131,8 +136,21 @@ export const initramfs = defineHostModule({
     const t = await detectInitramfsTooling(ctx.conn, hr);
     if (!t) throw new ModuleFailure('neither update-initramfs nor dracut is installed');
     const states = await imageStates(ctx, hr, t, await releases(ctx, hr, kernel));
-    const todo = [];
-    for (const s of states) if (s.stale || (await missingModules(ctx, hr, t, s.release, required)).length) todo.push(s);
+    const allCopies = await loaderCopies(
+      ctx.conn,
+      hr,
+      states.map((s) => s.release),
+      (r) => imagePath(t, r),
+    );
+    const sums = await sha256Of(
+      ctx.conn,
+      allCopies.flatMap((c) => [hr.path(c.copy), hr.path(c.entryFile)]),
+    );
+    const behind = (s: { release: string; sha: string }) =>
+      allCopies.some((c) => c.release === s.release && sums.get(hr.path(c.copy)) !== s.sha);
+    const todo: typeof states = [];
+    for (const s of states)
+      if (s.stale || behind(s) || (await missingModules(ctx, hr, t, s.release, required)).length) todo.push(s);
     if (todo.length === 0)
       return {
         status: 'no_change',
@@ -151,8 +169,20 @@ export const initramfs = defineHostModule({
         restore.push(sh`if [ -f ${copy} ]; then (${copyScript(copy, s.image, s.sha)}) && rm -f -- ${copy}; fi`.text);
       } else restore.push(sh`rm -f -- ${s.image}`.text);
     }
+    const copies = allCopies.filter((c) => todo.some((s) => s.release === c.release));
+    const saved = new Set<string>();
+    for (const path of copies.flatMap((c) => [c.copy, c.entryFile])) {
+      if (saved.has(path)) continue;
+      saved.add(path);
+      const sha = sums.get(hr.path(path)) ?? '';
+      if (!sha) continue;
+      const copy = `${backupDir}/${path.replace(/^\//, '').replace(/\//g, '_')}.${s0(todo)}`;
+      commands.push(sh`mkdir -p -- ${backupDir} || exit 1; ${copyScript(hr.path(path), copy, sha)}`.text);
+      restore.push(sh`if [ -f ${copy} ]; then (${copyScript(copy, hr.path(path), sha)}) && rm -f -- ${copy}; fi`.text);
+    }
     commands.push(
       ...(kernel === 'all' ? [rebuildCommand(hr, t, 'all')] : todo.map((s) => rebuildCommand(hr, t, s.release))),
+      ...(await refreshCommands(ctx, hr, t, copies)),
     );
     const change: InitramfsChange = {
       createdDirs: [],
@@ -162,12 +192,13 @@ export const initramfs = defineHostModule({
       tooling: t,
       required,
       proofs: todo.map((s) => ({ release: s.release, image: imagePath(t, s.release) })),
+      copies,
     };
     return {
       status: 'change',
       change,
       preview: {
-        summary: `rebuild the initramfs of ${todo.map((s) => s.release).join(', ')} with ${t.kind} and prove it holds ${required.join(', ')}`,
+        summary: `rebuild the initramfs of ${todo.map((s) => s.release).join(', ')} with ${t.kind}${copies.length ? `, refresh the copy the boot loader loads (${copies.map((c) => c.copy).join(', ')})` : ''} and prove it holds ${required.join(', ')}`,
         files: [],
         commands,
       },
@@ -184,6 +215,20 @@ export const initramfs = defineHostModule({
   async apply(ctx, _args, change) {
     await applyFileChange(ctx.conn, change);
     const hr = hostRootFromVars({ rollgate_root: change.root });
+    const copies = change.copies ?? [];
+    if (copies.length) {
+      const sums = await sha256Of(ctx.conn, [
+        ...change.proofs.map((p) => hr.path(p.image)),
+        ...copies.map((c) => hr.path(c.copy)),
+      ]);
+      for (const c of copies) {
+        const image = change.proofs.find((p) => p.release === c.release)?.image ?? '';
+        if (sums.get(hr.path(c.copy)) !== sums.get(hr.path(image)))
+          throw new ModuleFailure(
+            `${c.entryFile} boots ${c.copy}, which is not the rebuilt ${image} (sha256 differs) after kernel-install add; the next boot would not load the rebuilt image`,
+          );
+      }
+    }
     for (const p of change.proofs) {
       const missing = await missingModules(ctx, hr, change.tooling, p.release, change.required);
       if (missing.length) {
@@ -195,7 +240,7 @@ export const initramfs = defineHostModule({
       }
     }
     return {
-      message: `initramfs rebuilt for ${change.proofs.map((p) => p.release).join(', ')}; holds ${change.required.join(', ')}`,
+      message: `initramfs rebuilt for ${change.proofs.map((p) => p.release).join(', ')}${copies.length ? ` (the boot loader's ${copies.length === 1 ? 'copy' : 'copies'} the same bytes)` : ''}; holds ${change.required.join(', ')}`,
       data: { images: change.proofs.map((p) => p.image) },
     };
   },
@@ -209,3 +254,37 @@ export const initramfs = defineHostModule({
       exp.vfioInInitramfs = true;
   },
 });
+
+/** A stamp for backup names of loader copies: the first image's mtime.size (the same run's check). */
+function s0(todo: Array<{ stamp: string }>): string {
+  return todo[0]?.stamp || 'new';
+}
+
+/**
+ * Per release with loader copies: when the rebuilt image and its copy differ, the host's `kernel-install add
+ * RELEASE KERNEL IMAGE` (what Debian's post-update hook runs after update-initramfs; nothing runs it after dracut),
+ * or, on a host without kernel-install, a verified copy of the image over the copy.
+ */
+async function refreshCommands(
+  ctx: ModuleContext,
+  hr: HostRoot,
+  t: InitramfsTooling,
+  copies: LoaderCopy[],
+): Promise<string[]> {
+  if (copies.length === 0) return [];
+  const tool = (await findTools(ctx.conn, hr, ['kernel-install']))['kernel-install'];
+  const kernels = tool ? await installedKernelImages(ctx.conn, hr) : [];
+  const out: string[] = [];
+  for (const release of [...new Set(copies.map((c) => c.release))]) {
+    const image = imagePath(t, release);
+    const mine = copies.filter((c) => c.release === release);
+    const differs = mine.map((c) => sh`! cmp -s ${hr.path(image)} ${hr.path(c.copy)}`.text).join(' || ');
+    const kernel = kernels.find((k) => k.release === release);
+    const refresh =
+      tool && kernel
+        ? toolCommand(hr, tool, ['add', release, hr.hostPath(kernel.image), image]).text
+        : mine.map((c) => copyScript(hr.path(image), hr.path(c.copy)).text).join(' && ');
+    out.push(`if ${differs}; then ${refresh}; fi`);
+  }
+  return out;
+}

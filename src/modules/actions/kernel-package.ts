@@ -15,7 +15,8 @@ import { applyFileChange, type FileChange } from '../file-change.js';
 import { runningKernel } from '../initramfs/initramfs-tooling.js';
 import { installedReleases, newestRelease, readBootDefault, RELEASE } from '../kernel/kernel-set.js';
 import { detectPackageManager, type PackageManager } from '../kernel/package-manager.js';
-import { defaultBoot, type DefaultBoot } from '../kernel/boot-default.js';
+import { defaultBoot, sdbootDefaultRestore, type DefaultBoot } from '../kernel/boot-default.js';
+import { raw, sh } from '../../connection/shell-quote.js';
 import type { HostRoot } from '../host-root.js';
 import { runChecked } from '../host-root.js';
 
@@ -53,7 +54,12 @@ async function bootInstalled(
       files: [],
       commands,
     },
-    undo: { files: boot.grubenvFiles.map(toBackup), rebuild: [], extra },
+    undo: {
+      files: boot.grubenvFiles.map(toBackup),
+      rebuild: [],
+      ...(def.command && def.restore ? { restore: [def.restore] } : {}),
+      extra,
+    },
     rebootRequired: true,
   };
 }
@@ -126,6 +132,13 @@ export const kernelPackage = defineHostModule({
     const commands: string[] = [];
     // Reversals: they assume the package manager ran, so undo runs them only for an applied step.
     const reverse: string[] = [];
+    // Guarded removals of kernels this step installs: run by undo whatever happened (a step that failed after
+    // the package manager ran, e.g. on making the default, must not leave its kernel behind), each only when
+    // the release's kernel file is there (it was not before this check).
+    const restore: string[] = [];
+    const removeIfThere = (release: string, unhold?: string) =>
+      sh`if [ -e ${hr.path(`/boot/vmlinuz-${release}`)} ]; then ${raw(unhold ? `{ ${unhold} || true; }; ` : '')}${raw(pm.remove([pm.packageFor(release)]))}; fi`
+        .text;
     let target: string;
     if (state === 'latest') {
       const up = await pm.upgrade(ctx.conn);
@@ -134,17 +147,19 @@ export const kernelPackage = defineHostModule({
         return { status: 'no_change', reason: `no newer kernel available (installed: ${installed.join(', ')})` };
       target = newestRelease(fresh)!;
       commands.push(up.command);
-      reverse.push(pm.remove(fresh.map((r) => pm.packageFor(r))));
+      restore.push(...fresh.map((r) => removeIfThere(r)));
     } else {
       target = args.version!;
       const pkg = pm.packageFor(target);
+      const holding = !!args.hold && !isHeld(await pm.held(ctx.conn), pkg);
       if (!installed.includes(target)) {
         commands.push(pm.install([pkg]));
-        reverse.push(pm.remove([pkg]));
+        // Unheld first: apt refuses to remove a held package.
+        restore.push(removeIfThere(target, holding ? pm.unhold(pkg) : undefined));
       }
-      if (args.hold && !isHeld(await pm.held(ctx.conn), pkg)) {
+      if (holding) {
         commands.push(pm.hold(pkg));
-        reverse.unshift(pm.unhold(pkg)); // unhold before removing: apt refuses to remove a held package
+        if (installed.includes(target)) reverse.push(pm.unhold(pkg));
       }
     }
     const installing = commands.length > 0 && !installed.includes(target);
@@ -170,7 +185,11 @@ export const kernelPackage = defineHostModule({
         ...boot,
         change: { ...boot.change, commands: all },
         preview: { ...boot.preview, commands: all },
-        undo: { ...boot.undo, reverse: [...(boot.undo.reverse ?? []), ...reverse] },
+        undo: {
+          ...boot.undo,
+          reverse: [...(boot.undo.reverse ?? []), ...reverse],
+          restore: [...(boot.undo.restore ?? []), ...restore],
+        },
       };
     }
     return {
@@ -181,7 +200,13 @@ export const kernelPackage = defineHostModule({
         files: [],
         commands,
       },
-      undo: { files: undoFiles, rebuild: [], reverse, extra },
+      undo: {
+        files: undoFiles,
+        rebuild: [],
+        reverse,
+        restore: [...[await sdbootDefaultRestore(ctx.conn, hr, bootNow.boot)].filter((c) => c !== null), ...restore],
+        extra,
+      },
       rebootRequired: true,
     };
   },

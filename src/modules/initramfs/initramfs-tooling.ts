@@ -1,7 +1,9 @@
 /**
  * The host's initramfs generator, found by looking: initramfs-tools (update-initramfs, lsinitramfs, module list
  * /etc/initramfs-tools/modules, images /boot/initrd.img-RELEASE) or dracut (dracut, lsinitrd, drop-ins in
- * /etc/dracut.conf.d/, images /boot/initramfs-RELEASE.img). Also the module-list edits both understand.
+ * /etc/dracut.conf.d/, images /boot/initramfs-RELEASE.img upstream and on Fedora/RHEL, /boot/initrd.img-RELEASE
+ * on Debian and Ubuntu, whose dracut writes next to /boot/vmlinuz-RELEASE under that name). Also the module-list
+ * edits both understand.
  */
 import type { Connection } from '../../connection/connection.js';
 import { sh, raw } from '../../connection/shell-quote.js';
@@ -17,6 +19,8 @@ export interface InitramfsTooling {
   list: string | null;
   /** Rooted file rollgate edits to add modules. */
   moduleListFile: string;
+  /** How the images in /boot are named: initrd.img-RELEASE, or dracut's upstream initramfs-RELEASE.img. */
+  naming: 'initrd.img' | 'initramfs';
 }
 
 export const VFIO_MODULES = ['vfio', 'vfio_iommu_type1', 'vfio_pci'] as const;
@@ -30,11 +34,29 @@ export async function detectInitramfsTooling(conn: Connection, hr: HostRoot): Pr
       build: t['update-initramfs'],
       list: t.lsinitramfs ?? null,
       moduleListFile: hr.path('/etc/initramfs-tools/modules'),
+      naming: 'initrd.img',
     };
   }
   if (t.dracut)
-    return { kind: 'dracut', build: t.dracut, list: t.lsinitrd ?? null, moduleListFile: hr.path(DRACUT_CONF) };
+    return {
+      kind: 'dracut',
+      build: t.dracut,
+      list: t.lsinitrd ?? null,
+      moduleListFile: hr.path(DRACUT_CONF),
+      naming: await dracutNaming(conn, hr),
+    };
   return null;
+}
+
+/**
+ * The name dracut gives its images on this host: the one images in /boot already have, else Debian's
+ * initrd.img-RELEASE where /etc/debian_version exists (Debian's dracut, 059-4 in bookworm), else upstream's.
+ */
+async function dracutNaming(conn: Connection, hr: HostRoot): Promise<InitramfsTooling['naming']> {
+  const r = await conn.exec(
+    sh`B=${hr.path('/boot')}; for f in "$B"/initramfs-*.img; do [ -f "$f" ] && { echo initramfs; exit 0; }; done; for f in "$B"/initrd.img-*; do [ -f "$f" ] && { echo initrd.img; exit 0; }; done; [ -f ${hr.path('/etc/debian_version')} ] && echo initrd.img || echo initramfs`,
+  );
+  return r.stdout.trim() === 'initrd.img' ? 'initrd.img' : 'initramfs';
 }
 
 /** The running kernel release (from /proc, so it follows the host root). */
@@ -45,7 +67,7 @@ export async function runningKernel(conn: Connection, hr: HostRoot): Promise<str
 
 /** Host path of the image for a kernel release. */
 export function imagePath(t: InitramfsTooling, release: string): string {
-  return t.kind === 'initramfs-tools' ? `/boot/initrd.img-${release}` : `/boot/initramfs-${release}.img`;
+  return t.naming === 'initrd.img' ? `/boot/initrd.img-${release}` : `/boot/initramfs-${release}.img`;
 }
 
 /** Rebuild for one release or 'all'. The same string for the same target, so undo runs it once. */
@@ -56,7 +78,6 @@ export function rebuildCommand(hr: HostRoot, t: InitramfsTooling, release: strin
     : toolCommand(hr, t.build, ['-f', '--kver', release]).text;
 }
 
-/** The host's clock, in whole seconds since the epoch. */
 /**
  * The host's clock as `SECONDS.NANOSECONDS` (exact, as a string: a double cannot hold it). Whole seconds are not
  * enough: an image written earlier in the same second as the check would count as rebuilt since.
@@ -81,6 +102,9 @@ export function rebuildIfNewerCommand(hr: HostRoot, t: InitramfsTooling, sinceEp
       .text;
   }
   const build = toolCommand(hr, t.build, ['-f', '--kver', raw('"$k"')]);
+  if (t.naming === 'initrd.img')
+    return sh`for i in ${hr.path('/boot')}/initrd.img-*; do [ -f "$i" ] || continue; k=\${i##*/initrd.img-}; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`
+      .text;
   return sh`for i in ${hr.path('/boot')}/initramfs-*.img; do [ -f "$i" ] || continue; k=\${i##*/initramfs-}; k=\${k%.img}; case "$k" in *kdump) continue;; esac; if [ -n "$(find "$i" -newermt ${since} 2>/dev/null)" ]; then ${build} || exit 1; fi; done`
     .text;
 }

@@ -1,13 +1,17 @@
 /**
  * Which kernel the next normal boot runs, and the command that makes another installed release the default:
  * grubby where it is installed (`--set-default`), else GRUB with GRUB_DEFAULT=saved (`grub-set-default` with the
- * entry's submenu path, or the BLS entry id when grub.cfg reads loader entries). A staged rollout's frozen default
- * (saved_entry=rollgate-known-good) is the rollout's to move: the trial boot arms the target and the commit
- * makes it the default.
+ * entry's submenu path, or the BLS entry id when grub.cfg reads loader entries); on a host booted by systemd-boot,
+ * `bootctl set-default ID.conf` with the target's loader entry (written by the kernel package's kernel-install
+ * hook). A staged rollout's frozen default (saved_entry=rollgate-known-good, or LoaderEntryDefault=
+ * rollgate-known-good.conf) is the rollout's to move: the trial boot arms the target and the commit makes it the
+ * default.
  */
 import type { Connection } from '../../connection/connection.js';
 import { findTools, toolCommand, type HostRoot } from '../host-root.js';
 import { listRemoteDir, readRemoteFiles } from '../host-files.js';
+import { blsEntryForRelease, blsRelease, parseBlsEntry } from '../boot/bls-entry.js';
+import { ENTRY_ROOTS } from '../initramfs/loader-copies.js';
 import { entryForRelease, kernelRelease, parseGrubMenu, type GrubEntry } from '../boot/grub-menu.js';
 import { ModuleFailure } from '../module.js';
 import type { BootDefault } from './kernel-set.js';
@@ -22,6 +26,45 @@ export interface DefaultBoot {
   command: string | null;
   /** The rollout's frozen entry is the saved default: the trial boot will arm the target instead. */
   heldByRollout: boolean;
+  /** systemd-boot: the command that puts the default back as it was (undo), when `command` moves it. */
+  restore?: string;
+}
+
+/** systemd-boot's entries (every $BOOT), as `bootctl` names them (file name without a boot counter, `.conf`). */
+async function loaderEntries(conn: Connection, hr: HostRoot): Promise<Array<{ id: string; release: string | null }>> {
+  const out: Array<{ id: string; release: string | null }> = [];
+  for (const root of ENTRY_ROOTS) {
+    const files = await readRemoteFiles(conn, await listRemoteDir(conn, hr.path(`${root}/loader/entries`), '*.conf'));
+    for (const f of files.filter((x) => x.exists)) {
+      const e = parseBlsEntry(f.path.split('/').pop() ?? '', f.exists ? f.content.toString('utf8') : '');
+      out.push({ id: `${e.id}.conf`, release: blsRelease(e) });
+    }
+  }
+  return out;
+}
+
+async function sdbootDefault(conn: Connection, hr: HostRoot, boot: BootDefault, target: string): Promise<DefaultBoot> {
+  const entries = await loaderEntries(conn, hr);
+  const current = boot.loaderEntryDefault ?? null;
+  const release = entries.find((e) => e.id === current)?.release ?? null;
+  if (release === target) return { release, command: null, heldByRollout: false };
+  const bootctl = (await findTools(conn, hr, ['bootctl'])).bootctl;
+  if (!bootctl)
+    throw new ModuleFailure(`cannot make ${target} the default boot entry: the host booted systemd-boot, bootctl is not installed`);
+  const hit = blsEntryForRelease(
+    entries.map((e) => ({ id: e.id, fileName: e.id, text: '', fields: { version: e.release ?? '' }, initrd: [] })),
+    target,
+  );
+  if (!hit)
+    throw new ModuleFailure(
+      `no loader entry boots ${target}: the kernel package's kernel-install hook wrote none (kernel-install add ${target} ...)`,
+    );
+  return {
+    release,
+    command: toolCommand(hr, bootctl, ['set-default', hit.id]).text,
+    heldByRollout: false,
+    restore: toolCommand(hr, bootctl, ['set-default', current ?? '']).text,
+  };
 }
 
 interface BlsEntry {
@@ -51,7 +94,9 @@ export async function defaultBoot(
   boot: BootDefault,
   target: string,
 ): Promise<DefaultBoot> {
-  if (boot.savedEntry === ROLLOUT_KNOWN_GOOD_ENTRY) return { release: null, command: null, heldByRollout: true };
+  if (boot.savedEntry === ROLLOUT_KNOWN_GOOD_ENTRY || boot.loaderEntryDefault === `${ROLLOUT_KNOWN_GOOD_ENTRY}.conf`)
+    return { release: null, command: null, heldByRollout: true };
+  if (boot.loaderInfo?.startsWith('systemd-boot')) return sdbootDefault(conn, hr, boot, target);
   const tools = await findTools(conn, hr, ['grubby', 'grub-set-default', 'grub2-set-default']);
   const bls = await blsEntries(conn, hr);
   const [grubCfg, grub2Cfg] = await readRemoteFiles(conn, [
@@ -93,4 +138,15 @@ export async function defaultBoot(
     command: toolCommand(hr, setDefault, [`--boot-directory=${hr.path('/boot')}`, ref]).text,
     heldByRollout: false,
   };
+}
+
+/**
+ * On a host booted by systemd-boot and not held by a rollout: the command that puts LoaderEntryDefault back as it
+ * is now (an empty id removes it), for the undo of a change that may move it. Null elsewhere.
+ */
+export async function sdbootDefaultRestore(conn: Connection, hr: HostRoot, boot: BootDefault): Promise<string | null> {
+  if (!boot.loaderInfo?.startsWith('systemd-boot')) return null;
+  if (boot.loaderEntryDefault === `${ROLLOUT_KNOWN_GOOD_ENTRY}.conf`) return null;
+  const bootctl = (await findTools(conn, hr, ['bootctl'])).bootctl;
+  return bootctl ? toolCommand(hr, bootctl, ['set-default', boot.loaderEntryDefault ?? '']).text : null;
 }

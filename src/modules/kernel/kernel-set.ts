@@ -1,12 +1,14 @@
 /**
  * The kernels a host has and which one it boots by default: installed releases (/boot/vmlinuz-RELEASE), the
- * running release, and the default boot entry as GRUB (GRUB_DEFAULT, grubenv saved_entry) and grubby see it.
+ * running release, and the default boot entry as GRUB (GRUB_DEFAULT, grubenv saved_entry), grubby and systemd-boot
+ * (the LoaderEntryDefault EFI variable `bootctl set-default` writes) see it.
  * This is what kernel_package records before it changes anything.
  */
 import type { Connection } from '../../connection/connection.js';
 import { sh } from '../../connection/shell-quote.js';
 import { findTools, toolCommand, type HostRoot } from '../host-root.js';
 import { readRemoteFiles, type RemoteFile } from '../host-files.js';
+import { readLoaderVarCommand } from '../boot/loader-vars.js';
 
 export const RELEASE = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 
@@ -46,6 +48,10 @@ export interface BootDefault {
   savedEntry: string | null;
   /** `grubby --default-kernel`, null without grubby. */
   grubbyDefault: string | null;
+  /** The boot loader that booted the host (LoaderInfo, "systemd-boot 252.39-1~deb12u1"), null when not told. */
+  loaderInfo?: string | null;
+  /** LoaderEntryDefault (`bootctl set-default`), null when unset: systemd-boot then picks by its own order. */
+  loaderEntryDefault?: string | null;
 }
 
 /** grubenv's saved_entry (the file is `key=value` lines padded with '#'). */
@@ -74,11 +80,17 @@ export async function readBootDefault(
   const grubbyDefault = grubby
     ? (await conn.exec(toolCommand(hr, grubby, ['--default-kernel']))).stdout.trim() || null
     : null;
+  const vars = await conn.exec(
+    sh`${readLoaderVarCommand(hr, 'LoaderInfo')}; ${readLoaderVarCommand(hr, 'LoaderEntryDefault')}`,
+  );
+  const [loaderInfo = '', loaderEntryDefault = ''] = vars.stdout.split('\n').map((l) => l.trim());
   return {
     boot: {
       grubDefault: grub!.exists ? parseGrubDefault(grub!.content.toString('utf8')) : null,
       savedEntry: env?.exists ? parseSavedEntry(env.content.toString('utf8')) : null,
       grubbyDefault,
+      loaderInfo: loaderInfo || null,
+      loaderEntryDefault: loaderEntryDefault || null,
     },
     grubenvFiles: envs.filter((f) => f.exists),
   };

@@ -28,7 +28,7 @@ export function put(root: string, path: string, content: string | Buffer, mode =
   chmodSync(full, mode);
 }
 
-function double(root: string, name: string, dir = 'usr/sbin', as = name): void {
+export function double(root: string, name: string, dir = 'usr/sbin', as = name): void {
   mkdirSync(join(root, dir), { recursive: true });
   copyFileSync(join(DOUBLES, name), join(root, dir, as));
   chmodSync(join(root, dir, as), 0o755);
