@@ -176,7 +176,7 @@ export const initramfs = defineHostModule({
       saved.add(path);
       const sha = sums.get(hr.path(path)) ?? '';
       if (!sha) continue;
-      const copy = `${backupDir}/${path.replace(/^\//, '').replace(/\//g, '_')}.${s0(todo)}`;
+      const copy = `${backupDir}/${path.replace(/^\//, '').replace(/\//g, '_')}.${backupStamp(todo)}`;
       commands.push(sh`mkdir -p -- ${backupDir} || exit 1; ${copyScript(hr.path(path), copy, sha)}`.text);
       restore.push(sh`if [ -f ${copy} ]; then (${copyScript(copy, hr.path(path), sha)}) && rm -f -- ${copy}; fi`.text);
     }
@@ -256,7 +256,7 @@ export const initramfs = defineHostModule({
 });
 
 /** A stamp for backup names of loader copies: the first image's mtime.size (the same run's check). */
-function s0(todo: Array<{ stamp: string }>): string {
+function backupStamp(todo: Array<{ stamp: string }>): string {
   return todo[0]?.stamp || 'new';
 }
 
