@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initramfs } from '../../src/modules/actions/initramfs.js';
 import { vfioBind } from '../../src/modules/actions/vfio-bind.js';
@@ -147,6 +147,28 @@ describe('initramfs on real sshd hosts', () => {
     await bindNic(r);
     const { outcome } = await runContract(host.conn, r, initramfs, { kernel: TEST_KERNEL });
     expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/bin/dracut -f --kver ${TEST_KERNEL}`);
+  });
+
+  it("rebuilds with Debian's dracut, whose images are /boot/initrd.img-RELEASE, and proves that file", async () => {
+    const r = root();
+    // Debian with dracut instead of initramfs-tools (dracut Conflicts: initramfs-tools in bookworm).
+    for (const f of ['usr/sbin/update-initramfs', 'usr/bin/lsinitramfs']) rmSync(join(r, f));
+    put(r, 'etc/debian_version', '12.8\n');
+    double(r, 'dracut', 'usr/bin');
+    double(r, 'lsinitrd', 'usr/bin');
+    mkdirSync(join(r, 'etc/dracut.conf.d'), { recursive: true });
+    await bindNic(r);
+    const image = join(r, `boot/initrd.img-${TEST_KERNEL}`);
+    const { outcome, message } = await runContract(
+      host.conn,
+      r,
+      initramfs,
+      {},
+      { afterApply: () => expect(readFileSync(image, 'utf8')).toContain('vfio_pci.ko') },
+    );
+    expect(outcome.preview.commands[1]).toBe(`ROLLGATE_ROOT=${r} ${r}/usr/bin/dracut -f --kver ${TEST_KERNEL}`);
+    expect(message).toBe(`initramfs rebuilt for ${TEST_KERNEL}; holds vfio, vfio_iommu_type1, vfio_pci`);
+    expect(existsSync(join(r, `boot/initramfs-${TEST_KERNEL}.img`))).toBe(false);
   });
 
   it('refuses a kernel that is not installed', async () => {
