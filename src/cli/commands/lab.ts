@@ -88,8 +88,12 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         .choices([...LAB_PROFILES])
         .default('intel'),
     )
+    .option(
+      '--guests',
+      'libvirt in every VM (the guests image, derived from the GRUB image) with two nested guests running: movable-labN (diskless, live-migratable) and pt-labN (the e1000e 0000:01:00.0 passed through, IOMMU on); a private LAN between the VMs (labN = 10.77.0.N) for migration over SSH; the inventory lists each host\'s lab_guests. GRUB profiles only',
+    )
     .option('--inventory <file>', 'where to write the inventory', LAB_INVENTORY_PATH)
-    .action(async (opts: { hosts: number; profile: LabProfile; inventory: string }) => {
+    .action(async (opts: { hosts: number; profile: LabProfile; inventory: string; guests?: boolean }) => {
       try {
         const s = settings();
         const hosts = Array.from({ length: opts.hosts }, (_, i) => labHostName(i));
@@ -99,6 +103,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           labUp(s, {
             hosts: opts.hosts,
             profile: opts.profile,
+            ...(opts.guests ? { guests: true } : {}),
             inventoryFile: opts.inventory,
             onProgress: view.onProgress,
           }),
@@ -112,6 +117,9 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           );
         for (const [h, ms] of Object.entries(result.restoreMs))
           print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
+        for (const [h, t] of Object.entries(result.guestTimes))
+          for (const g of Object.keys(t.start))
+            print(`  ${h}: ${g}: virsh start ${(t.start[g]! / 1000).toFixed(1)} s, booted to its ready line ${((t.ready[g] ?? 0) / 1000).toFixed(1)} s after the start`);
       } catch (err) {
         fail(setExitCode, err);
       }
@@ -125,7 +133,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
       try {
         const s = settings();
         const { state, paths } = requireLab(s);
-        const img = currentImage(s, profileBootLoader(state.profile));
+        const img = currentImage(s, state.guests ? 'guests' : profileBootLoader(state.profile));
         const rows = await Promise.all(
           hostNames(state).map(async (n) => {
             const vm = state.hosts[n]!;
