@@ -3,8 +3,8 @@
 # same disk with libvirt and QEMU installed from the mirror (at build time only; the VM is offline afterwards), the
 # IOMMU on (intel_iommu=on through /etc/default/grub.d and the image's grub.cfg), the private LAN between lab VMs
 # (rollgate-lab-lan: labN = 10.77.0.N, /etc/hosts, a lab-internal root key for libvirt's qemu+ssh migration) and the
-# nested guests' boot files: the lab kernel and a tiny busybox initramfs (guest-init) under
-# /var/lib/rollgate-lab/guests/. Everything runs natively in a chroot (no TCG boot). Run as root by src/lab/image.ts;
+# nested guests' whole OS, guest.S assembled here into a multiboot image (/var/lib/rollgate-lab/guests/guest.elf):
+# a Debian kernel took ~10 min to reach its init under TCG inside the TCG lab VM. Everything runs natively in a chroot (no TCG boot). Run as root by src/lab/image.ts;
 # "stage:" lines are progress.
 #
 #   BASE_DIR=dir OUT=dir WORK=dir RECIPE_HASH=hex MIRROR=url [SUITE=bookworm] [DEB_CACHE=dir]
@@ -13,7 +13,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BASE_DIR:?}" "${OUT:?}" "${WORK:?}" "${RECIPE_HASH:?}" "${MIRROR:?}"
 SUITE=${SUITE:-bookworm}
-for tool in qemu-img sfdisk losetup chroot ssh-keygen; do
+for tool in qemu-img sfdisk losetup chroot ssh-keygen as ld; do
   command -v "$tool" >/dev/null || { echo "derive.sh: $tool not found; run scripts/setup.sh" >&2; exit 1; }
 done
 started=$(date +%s)
@@ -96,30 +96,19 @@ rm -f "$root/root/.ssh/id_lab_lan" "$root/root/.ssh/id_lab_lan.pub"
 ssh-keygen -q -t ed25519 -N '' -C rollgate-lab-lan -f "$root/root/.ssh/id_lab_lan"
 cat "$root/root/.ssh/id_lab_lan.pub" >> "$root/root/.ssh/authorized_keys"
 
-stage "nested guests' kernel and initramfs"
+stage "nested guests' OS: guest.S, a multiboot image"
 gdir="$root/var/lib/rollgate-lab/guests"
 mkdir -p "$gdir"
-cp "$root/boot/vmlinuz-$kver" "$gdir/vmlinuz"
-# Made in the chroot (its cpio: initramfs-tools needs one; the build host may have none).
-ird="$root/tmp/guest-initrd"; rm -rf "$ird"; mkdir -p "$ird"/{bin,proc,sys,dev,lib/modules}
-cp "$here/guest-init" "$ird/init"
-cp "$root/bin/busybox" "$ird/bin/busybox"
-for lib in $(in_root ldd /bin/busybox | awk '/=>/ {print $3} /ld-linux/ {print $1}'); do
-  mkdir -p "$ird$(dirname "$lib")"; cp -L "$root$lib" "$ird$lib"
-done
-for m in button evdev; do
-  f=$(in_root modinfo -k "$kver" -F filename "$m" 2>/dev/null || true)
-  case "$f" in /lib/modules/*) cp "$root$f" "$ird/lib/modules/" ;; *) echo "  $m: built in or absent ($f)" ;; esac
-done
-in_root sh -c 'cd /tmp/guest-initrd && find . | cpio -o -H newc --quiet | gzip -1' > "$gdir/initrd.img"
-rm -rf "$ird"
-echo "  guest kernel $(du -h "$gdir/vmlinuz" | cut -f1), initramfs $(du -h "$gdir/initrd.img" | cut -f1)"
+as --32 -o "$WORK/guest.o" "$here/guest.S"
+ld -m elf_i386 --no-warn-rwx-segments -N -Ttext=0x100000 -e _start --build-id=none -o "$gdir/guest.elf" "$WORK/guest.o"
+chmod 0644 "$gdir/guest.elf"
+echo "  guest.elf $(stat -c %s "$gdir/guest.elf") bytes"
 rm -f "$root/usr/sbin/policy-rc.d"
 df -h "$root" | tail -n 1 | sed 's/^/  root: /'
 finish_root
 check_loop=$(losetup -f --show -r -o $(( root_start * 512 )) --sizelimit $(( root_sectors * 512 )) "$disk"); loops+=("$check_loop")
 mount -o ro,noload "$check_loop" "$root"
-[ -x "$root/usr/sbin/libvirtd" ] && [ -s "$root/var/lib/rollgate-lab/guests/initrd.img" ] && grep -q 'intel_iommu=on' "$root/boot/grub/grub.cfg" \
+[ -x "$root/usr/sbin/libvirtd" ] && [ -s "$root/var/lib/rollgate-lab/guests/guest.elf" ] && grep -q 'intel_iommu=on' "$root/boot/grub/grub.cfg" \
   || { echo "derive.sh: the disk does not hold what was written to its root file system" >&2; exit 1; }
 finish_root
 

@@ -34,7 +34,15 @@ export function renderLabInventory(state: LabState, paths: LabPaths): string {
       passthrough_addresses: kind.passthrough.map((d) => d.address),
       root_port_nic: { id: kind.rootPortNic.id, address: kind.rootPortNic.address },
       // `lab up --guests`: the libvirt guests this host runs and its address on the lab's private LAN.
-      ...(state.guests ? { lab_guests: labGuests(name).map((g) => g.name), lab_lan_address: lanAddress(vm.index) } : {}),
+      // One rollgate_cluster, each reached by its peers over the LAN (a rollout's `movable: migrate` picks one).
+      ...(state.guests
+        ? {
+            lab_guests: labGuests(name).map((g) => g.name),
+            lab_lan_address: lanAddress(vm.index),
+            rollgate_cluster: 'lab',
+            rollgate_migrate_uri: `qemu+ssh://${name}/system`,
+          }
+        : {}),
     };
     (kinds[kindGroup(kind.name)] ??= { hosts: {} }).hosts[name] = null;
   }

@@ -3,8 +3,9 @@
  * inside the TCG lab VM) with two small nested guests each, defined and started before the VM's booted state is
  * saved (so a restore brings them back running):
  *
- * - `movable-labN`: no host device, no disk (the lab kernel and a busybox initramfs that lists its PCI devices on
- *   its serial console and idles), small memory: it live-migrates over the lab's private network;
+ * - `movable-labN`: no host device, no disk, 32 MiB, and for its whole OS a multiboot image QEMU boots directly
+ *   (lab/image-guests/guest.S: it lists its PCI devices on its serial console, idles in `hlt`, and powers off on the
+ *   ACPI power button), so it live-migrates over the lab's private network in seconds;
  * - `pt-labN`: the same, plus `<hostdev managed='yes'>` of the lab VM's e1000e behind its root port (0000:01:00.0),
  *   which libvirt detaches to vfio-pci behind the emulated IOMMU (intel_iommu=on in the guests image).
  *
@@ -22,13 +23,16 @@ import type { VmRecord } from './state.js';
 /** Names the guests setup in saved-state keys: bump when what it leaves in the guest changes. */
 export const GUESTS_SETUP_ID = 'guests-1';
 
-/** Nested guest memory, MiB: the Debian kernel with a busybox initramfs boots in 96; migration copies this much. */
-export const GUEST_MEMORY_MB = 96;
+/**
+ * Nested guest memory, MiB: guest.S needs a few KiB; migration copies this much (zero pages cheaply). A Debian kernel
+ * with a busybox initramfs (the first attempt) needed 96 and took ~10 min to reach its init under TCG in TCG.
+ */
+export const GUEST_MEMORY_MB = 32;
 /** TCG translation cache of a nested guest's QEMU, MiB (QEMU's default, 1 GiB, would not fit the lab VM). */
-export const GUEST_TB_CACHE_MB = 32;
-/** Where the guests image keeps the nested guests' boot files (lab/image-guests/derive.sh). */
+export const GUEST_TB_CACHE_MB = 16;
+/** Where the guests image keeps the nested guests' OS, guest.elf (lab/image-guests/derive.sh). */
 export const GUEST_BOOT_DIR = '/var/lib/rollgate-lab/guests';
-/** What guest-init prints once it has listed its PCI devices. */
+/** What guest.S prints once it has listed its PCI devices. */
 export const GUEST_READY_LINE = 'rollgate-lab-guest: ready';
 /** The private LAN's PCI slot in the lab VM (rollgate-lab-lan matches Path=pci-0000:00:05.0). */
 export const LAN_SLOT = 0x5;
@@ -100,9 +104,7 @@ export function guestDomainXml(guest: LabGuest, memoryMb = GUEST_MEMORY_MB): str
     `  <vcpu>1</vcpu>`,
     `  <os>`,
     `    <type arch='x86_64' machine='pc'>hvm</type>`,
-    `    <kernel>${GUEST_BOOT_DIR}/vmlinuz</kernel>`,
-    `    <initrd>${GUEST_BOOT_DIR}/initrd.img</initrd>`,
-    `    <cmdline>console=ttyS0,115200n8 quiet mitigations=off no_timer_check panic=-1</cmdline>`,
+    `    <kernel>${GUEST_BOOT_DIR}/guest.elf</kernel>`,
     `  </os>`,
     `  <features>`,
     `    <acpi/>`,
@@ -144,7 +146,7 @@ export interface GuestTimes {
  * Define and start the VM's two guests (as root over `conn`), then wait until each printed its ready line. Throws
  * with libvirt's message on a failure.
  */
-export async function setupGuests(conn: Connection, rec: Pick<VmRecord, 'name'>, onPhase: (phase: string) => void = () => {}, timeoutMs = 900_000): Promise<GuestTimes> {
+export async function setupGuests(conn: Connection, rec: Pick<VmRecord, 'name'>, onPhase: (phase: string) => void = () => {}, timeoutMs = 600_000): Promise<GuestTimes> {
   const times: GuestTimes = { start: {}, ready: {} };
   const t0: Record<string, number> = {};
   // libvirtd's first connection probes QEMU's capabilities (tens of seconds under TCG): paid once, here.

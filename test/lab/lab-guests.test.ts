@@ -26,16 +26,16 @@ describe('lab guests (lab up --guests)', () => {
     ]);
   });
 
-  it('writes a diskless movable guest: the lab kernel and initramfs, serial to a file, no hostdev, no reboot', () => {
+  it('writes a diskless movable guest: guest.elf booted directly, serial to a file, no hostdev, no reboot', () => {
     const xml = guestDomainXml(labGuests('lab1')[0]!);
     expect(xml).toContain(`<domain type='qemu'>`);
     expect(xml).toContain('<name>movable-lab1</name>');
     expect(xml).toContain(`<memory unit='MiB'>${GUEST_MEMORY_MB}</memory>`);
-    expect(xml).toContain('<kernel>/var/lib/rollgate-lab/guests/vmlinuz</kernel>');
-    expect(xml).toContain('<initrd>/var/lib/rollgate-lab/guests/initrd.img</initrd>');
+    expect(xml).toContain('<kernel>/var/lib/rollgate-lab/guests/guest.elf</kernel>');
+    expect(xml).not.toContain('<initrd');
     expect(xml).toContain(`<source path='/var/log/libvirt/qemu/movable-lab1-serial.log' append='on'/>`);
     expect(xml).toContain('<on_reboot>destroy</on_reboot>');
-    expect(xml).toContain(`<tb-cache unit='MiB'>32</tb-cache>`);
+    expect(xml).toContain(`<tb-cache unit='MiB'>16</tb-cache>`);
     expect(xml).not.toContain('<disk');
     expect(xml).not.toContain('<interface');
     expect(xml).not.toContain('<hostdev');
@@ -91,7 +91,9 @@ describe('lab guests (lab up --guests)', () => {
     };
     const hosts = (s: LabState) =>
       (load(renderLabInventory(s, paths)) as { all: { children: { lab: { hosts: Record<string, Record<string, unknown>> } } } }).all.children.lab.hosts;
-    expect(hosts(state).lab2).toMatchObject({ lab_guests: ['movable-lab2', 'pt-lab2'], lab_lan_address: '10.77.0.2' });
+    expect(hosts(state).lab2).toMatchObject({
+      lab_guests: ['movable-lab2', 'pt-lab2'], lab_lan_address: '10.77.0.2', rollgate_cluster: 'lab', rollgate_migrate_uri: 'qemu+ssh://lab2/system',
+    });
     expect(hosts({ ...state, guests: undefined }).lab1).not.toHaveProperty('lab_guests');
   });
 });

@@ -301,10 +301,11 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         .choices([...LAB_PROFILES])
         .default('intel'),
     )
-    .action(async (opts: { force?: boolean; profile: LabProfile }) => {
+    .option('--guests', 'the guests image of `lab up --guests` (libvirt and the nested guests; derived from the GRUB image)')
+    .action(async (opts: { force?: boolean; profile: LabProfile; guests?: boolean }) => {
       try {
         const s = settings();
-        const loader = profileBootLoader(opts.profile);
+        const loader = opts.guests ? 'guests' : profileBootLoader(opts.profile);
         const cached = currentImage(s, loader);
         if (opts.force && cached) {
           const state = (() => {
