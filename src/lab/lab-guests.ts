@@ -130,8 +130,8 @@ export function guestDomainXml(guest: LabGuest, memoryMb = GUEST_MEMORY_MB): str
 }
 
 /** /etc/ssh/ssh_known_hosts for the private LAN: every lab VM's host key under its name and LAN address. */
-export function lanKnownHosts(hosts: readonly Pick<VmRecord, 'name' | 'index' | 'hostPublicKey'>[]): string {
-  return hosts.map((h) => `${h.name},${lanAddress(h.index)} ${h.hostPublicKey}\n`).join('');
+export function lanKnownHosts(hosts: readonly (Pick<VmRecord, 'name' | 'index' | 'hostPublicKey'> | undefined)[]): string {
+  return hosts.map((h) => (h ? `${h.name},${lanAddress(h.index)} ${h.hostPublicKey}\n` : '')).join('');
 }
 
 /** Start-up costs of one VM's guests, ms. */
@@ -161,10 +161,11 @@ export async function setupGuests(conn: Connection, rec: Pick<VmRecord, 'name'>,
     });
     if (def.exitCode !== 0) throw new Error(`${rec.name}: virsh define ${g.name}: ${def.stderr.trim().slice(-800)}`);
     onPhase(`virsh start ${g.name}`);
-    t0[g.name] = Date.now();
+    const began = Date.now();
+    t0[g.name] = began;
     const start = await conn.exec(sh`: > ${guestSerialLog(g.name)}; virsh -c qemu:///system start ${g.name}`, { timeoutMs: 600_000, become: false });
     if (start.exitCode !== 0) throw new Error(`${rec.name}: virsh start ${g.name}: ${(start.stderr || start.stdout).trim().slice(-800)}`);
-    times.start[g.name] = Date.now() - t0[g.name]!;
+    times.start[g.name] = Date.now() - began;
   }
   for (const g of labGuests(rec.name)) {
     onPhase(`waiting for ${g.name} to boot`);
@@ -176,7 +177,7 @@ export async function setupGuests(conn: Connection, rec: Pick<VmRecord, 'name'>,
       const log = await conn.exec(sh`tail -n 20 ${guestSerialLog(g.name)}; virsh -c qemu:///system domstate ${g.name}`, { timeoutMs: 60_000, become: false });
       throw new Error(`${rec.name}: ${g.name} printed no "${GUEST_READY_LINE}" in ${Math.round(timeoutMs / 1000)} s; its console:\n${log.stdout}`);
     }
-    times.ready[g.name] = Date.now() - t0[g.name]!;
+    times.ready[g.name] = Date.now() - (t0[g.name] ?? Date.now());
   }
   return times;
 }
@@ -185,4 +186,11 @@ export async function setupGuests(conn: Connection, rec: Pick<VmRecord, 'name'>,
 export async function shareLanHostKeys(conn: Connection, knownHosts: string): Promise<void> {
   const r = await conn.exec('cat > /etc/ssh/ssh_known_hosts', { timeoutMs: 60_000, become: false, stdin: knownHosts });
   if (r.exitCode !== 0) throw new Error(`${conn.host}: cannot write /etc/ssh/ssh_known_hosts: ${r.stderr.trim()}`);
+}
+
+/** One line per guest of `lab up`'s figures: its `virsh start` and its boot to the ready line. */
+export function guestTimeLines(t: GuestTimes): string[] {
+  return Object.entries(t.start).map(
+    ([g, ms]) => `${g}: virsh start ${(ms / 1000).toFixed(1)} s, booted to its ready line ${((t.ready[g] ?? 0) / 1000).toFixed(1)} s after the start`,
+  );
 }

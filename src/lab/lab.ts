@@ -12,7 +12,7 @@ import { ensureImage } from './image.js';
 import { renderLabInventory } from './inventory-file.js';
 import { kindFor, profileBootLoader, type LabProfile } from './kinds.js';
 import { applyStockGrub, STOCK_GRUB_SETUP_ID } from './stock-grub.js';
-import { GUESTS_SETUP_ID, lanKnownHosts, lanMac, lanMcast, setupGuests, shareLanHostKeys } from './lab-guests.js';
+import { GUESTS_SETUP_ID, guestTimeLines, lanKnownHosts, lanMac, lanMcast, setupGuests, shareLanHostKeys } from './lab-guests.js';
 import { withLockFile } from './lock-file.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
@@ -203,8 +203,7 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
     const guestTimes: Record<string, { start: Record<string, number>; ready: Record<string, number> }> = {};
     const ctx = labContext(settings, state, paths, (host, t) => {
       guestTimes[host] = t;
-      for (const g of Object.keys(t.start))
-        progress({ type: 'guests', host, line: `${g}: virsh start ${(t.start[g]! / 1000).toFixed(1)} s, booted (ready on its console) ${((t.ready[g] ?? 0) / 1000).toFixed(1)} s after the start` });
+      for (const line of guestTimeLines(t)) progress({ type: 'guests', host, line });
     });
     const lan = guests ? lanMcast(paths.stateDir) : undefined;
     for (let i = 0; i < opts.hosts; i++) {
@@ -249,9 +248,10 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
     });
     if (state.guests) {
       // Every VM learns the others' host keys (exact, for libvirt's qemu+ssh migration over the LAN).
-      const known = lanKnownHosts(hostNames(state).map((n) => state!.hosts[n]!));
-      for (const name of hostNames(state).filter((n) => vmPid(state!.hosts[n]!) !== undefined)) {
-        const conn = await SshConnection.open(labTarget(state.hosts[name]!, files, 'root', settings.sshConnectTimeoutMs));
+      const vms = Object.values(state.hosts);
+      const known = lanKnownHosts(vms);
+      for (const vm of vms.filter((v) => vmPid(v) !== undefined)) {
+        const conn = await SshConnection.open(labTarget(vm, files, 'root', settings.sshConnectTimeoutMs));
         try {
           await shareLanHostKeys(conn, known);
         } finally {
@@ -312,7 +312,7 @@ export async function labReset(settings: LabSettings, host: string): Promise<Rea
       const now = readLabState(paths) ?? state;
       const conn = await SshConnection.open(labTarget(rec, labFiles(paths), 'root', settings.sshConnectTimeoutMs));
       try {
-        await shareLanHostKeys(conn, lanKnownHosts(hostNames(now).map((n) => now.hosts[n]!)));
+        await shareLanHostKeys(conn, lanKnownHosts(Object.values(now.hosts)));
       } finally {
         await conn.close();
       }

@@ -95,22 +95,42 @@ describe('libvirt guests in the lab (lab up --guests)', () => {
       started = true;
       const up = await labUp(ownSettings(), { hosts: 2, profile: 'intel', guests: true, inventoryFile: INVENTORY });
       const guestFigures = Object.entries(up.guestTimes).flatMap(([h, g]) =>
-        Object.keys(g.start).map((d) => `${h} ${d} start ${(g.start[d]! / 1000).toFixed(0)} s, ready ${((g.ready[d] ?? 0) / 1000).toFixed(0)} s`),
+        Object.keys(g.start).map(
+          (d) =>
+            `${h} ${d} start ${(g.start[d]! / 1000).toFixed(0)} s, ready ${((g.ready[d] ?? 0) / 1000).toFixed(0)} s`,
+        ),
       );
-      console.info(`[lab figures] ${LABEL}: lab up --guests ${elapsed(t0)}${guestFigures.length ? ` (${guestFigures.join('; ')})` : ' (restored)'}`);
+      console.info(
+        `[lab figures] ${LABEL}: lab up --guests ${elapsed(t0)}${guestFigures.length ? ` (${guestFigures.join('; ')})` : ' (restored)'}`,
+      );
       expect(await domains('lab1')).toEqual(['movable-lab1', 'pt-lab1']);
       expect(await domains('lab2')).toEqual(['movable-lab2', 'pt-lab2']);
       // pt's own console lists the e1000e (8086:10d3) among its PCI devices; movable's does not.
-      expect(await onVm('lab1', 'cat /var/log/libvirt/qemu/pt-lab1-serial.log')).toMatch(/rollgate-lab-guest: pci \S+ 8086:10d3/);
+      expect(await onVm('lab1', 'cat /var/log/libvirt/qemu/pt-lab1-serial.log')).toMatch(
+        /rollgate-lab-guest: pci \S+ 8086:10d3/,
+      );
       expect(await onVm('lab1', 'cat /var/log/libvirt/qemu/movable-lab1-serial.log')).not.toMatch(/8086:10d3/);
       expect(await onVm('lab1', 'readlink /sys/bus/pci/devices/0000:01:00.0/driver')).toMatch(/\/vfio-pci$/);
 
       // 1. The hypervisor's view in check.
-      const check = spawnSync(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), 'check', '-i', INVENTORY, '--limit', 'lab1', '--connect-timeout', CONNECT_TIMEOUT_S], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 600_000,
-      });
+      const check = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'rollgate.js'),
+          'check',
+          '-i',
+          INVENTORY,
+          '--limit',
+          'lab1',
+          '--connect-timeout',
+          CONNECT_TIMEOUT_S,
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 600_000,
+        },
+      );
       const out = `${check.stdout}\n${check.stderr}`;
       // e.g. `guests (qemu:///system): movable-lab1 running; pt-lab1 running [0000:01:00.0]; 14 PCI node devices`
       const guestsLine = out.split('\n').find((l) => /^\s*guests \(/.test(l));
@@ -122,7 +142,14 @@ describe('libvirt guests in the lab (lab up --guests)', () => {
       // 2. A rollout on lab1: movable migrates to lab2 and back, pt shuts down and starts again with its device.
       const t1 = Date.now();
       const run = cli([
-        'rollout', playbookFile('guests-rollout.yml', PLAY), '-i', INVENTORY, '--boot-timeout', '1200', '--connect-timeout', CONNECT_TIMEOUT_S,
+        'rollout',
+        playbookFile('guests-rollout.yml', PLAY),
+        '-i',
+        INVENTORY,
+        '--boot-timeout',
+        '1200',
+        '--connect-timeout',
+        CONNECT_TIMEOUT_S,
       ]);
       const r = await run.done;
       console.info(`[lab figures] ${LABEL}: rollout of lab1 with its guests drained and restored ${elapsed(t1)}`);
@@ -131,7 +158,9 @@ describe('libvirt guests in the lab (lab up --guests)', () => {
       expect((await onVm('lab1', 'cat /proc/cmdline')).split(' ')).toContain(ARG);
       expect(await domains('lab1')).toEqual(['movable-lab1', 'pt-lab1']);
       expect(await domains('lab2')).toEqual(['movable-lab2', 'pt-lab2']);
-      expect(await onVm('lab1', 'virsh dumpxml pt-lab1')).toMatch(/<hostdev mode='subsystem' type='pci' managed='yes'>/);
+      expect(await onVm('lab1', 'virsh dumpxml pt-lab1')).toMatch(
+        /<hostdev mode='subsystem' type='pci' managed='yes'>/,
+      );
       expect(await onVm('lab1', 'readlink /sys/bus/pci/devices/0000:01:00.0/driver')).toMatch(/\/vfio-pci$/);
     } finally {
       turn?.release();

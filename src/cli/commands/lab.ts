@@ -11,6 +11,7 @@ import { labSettings, type LabSettings } from '../../lab/settings.js';
 import { LAB_PROFILES, profileBootLoader, type LabProfile } from '../../lab/kinds.js';
 import { connectLabHost, labDown, labReset, labUp, MAX_LAB_HOSTS, requireHost, requireLab } from '../../lab/lab.js';
 import { currentImage, ensureImage } from '../../lab/image.js';
+import { guestTimeLines } from '../../lab/lab-guests.js';
 import { summarizeImage } from '../../lab/image-summary.js';
 import { hostNames, labHostName } from '../../lab/state.js';
 import { vmPid } from '../../lab/vm.js';
@@ -90,7 +91,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
     )
     .option(
       '--guests',
-      'libvirt in every VM (the guests image, derived from the GRUB image) with two nested guests running: movable-labN (diskless, live-migratable) and pt-labN (the e1000e 0000:01:00.0 passed through, IOMMU on); a private LAN between the VMs (labN = 10.77.0.N) for migration over SSH; the inventory lists each host\'s lab_guests. GRUB profiles only',
+      "libvirt in every VM (the guests image, derived from the GRUB image) with two nested guests running: movable-labN (diskless, live-migratable) and pt-labN (the e1000e 0000:01:00.0 passed through, IOMMU on); a private LAN between the VMs (labN = 10.77.0.N) for migration over SSH; the inventory lists each host's lab_guests. GRUB profiles only",
     )
     .option('--inventory <file>', 'where to write the inventory', LAB_INVENTORY_PATH)
     .action(async (opts: { hosts: number; profile: LabProfile; inventory: string; guests?: boolean }) => {
@@ -118,8 +119,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         for (const [h, ms] of Object.entries(result.restoreMs))
           print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
         for (const [h, t] of Object.entries(result.guestTimes))
-          for (const g of Object.keys(t.start))
-            print(`  ${h}: ${g}: virsh start ${(t.start[g]! / 1000).toFixed(1)} s, booted to its ready line ${((t.ready[g] ?? 0) / 1000).toFixed(1)} s after the start`);
+          for (const line of guestTimeLines(t)) print(`  ${h}: ${line}`);
       } catch (err) {
         fail(setExitCode, err);
       }
@@ -301,7 +301,10 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         .choices([...LAB_PROFILES])
         .default('intel'),
     )
-    .option('--guests', 'the guests image of `lab up --guests` (libvirt and the nested guests; derived from the GRUB image)')
+    .option(
+      '--guests',
+      'the guests image of `lab up --guests` (libvirt and the nested guests; derived from the GRUB image)',
+    )
     .action(async (opts: { force?: boolean; profile: LabProfile; guests?: boolean }) => {
       try {
         const s = settings();
