@@ -23,11 +23,12 @@ import { e2eSettings, ensureLab } from './lab-harness.js';
 import { cli, finishedOf, playbookFile, ROOT, storyOf } from './rollout-support.js';
 
 /**
- * Minutes from its turn to the end on a loaded two-core TCG machine: lab up of two VMs with their guests (cold
- * boots and the nested guests' first boots; a restore when the saved states exist), check, then a rollout of one
- * host with two live migrations, pt's shutdown and restart and a trial boot. See docs/lab.md, "Guests in the lab".
+ * Minutes from its turn to the end on a loaded two-core TCG machine. By hand on 2026-12-07 (load 3-4, another
+ * session's VMs beside it): lab up --guests of two VMs 125 s cold (a restore of their saved states: seconds), check
+ * 18 s, the rollout 364 s (lab1 261 s: drain 33 s, trial boot 66 s, guests back 23 s; lab2 77 s, nothing to change);
+ * doubled for a CI machine's load.
  */
-const ESTIMATE_MIN = 30;
+const ESTIMATE_MIN = 18;
 const LABEL = 'lab guests: libvirt guests in lab VMs, check, drain and restore';
 const INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e-guests', 'lab.yml');
 const ARG = 'rollgate.e2e=guests';
@@ -153,7 +154,7 @@ describe('libvirt guests in the lab (lab up --guests)', () => {
       ]);
       const r = await run.done;
       console.info(`[lab figures] ${LABEL}: rollout of lab1 with its guests drained and restored ${elapsed(t1)}`);
-      expect(finishedOf(r.events), storyOf(r.events, run.stderr())).toMatchObject({ lab1: 'changed' });
+      expect(finishedOf(r.events), storyOf(r.events, run.stderr())).toEqual({ lab1: 'changed', lab2: 'ok' });
       expect(r.code, storyOf(r.events, run.stderr())).toBe(0);
       expect((await onVm('lab1', 'cat /proc/cmdline')).split(' ')).toContain(ARG);
       expect(await domains('lab1')).toEqual(['movable-lab1', 'pt-lab1']);
