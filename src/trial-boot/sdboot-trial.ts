@@ -211,7 +211,10 @@ export class SdBootTrialBoot implements TrialBootDriver {
         ok: seen === want,
         required: true,
         expected: `LoaderEntrySelected ${want}`,
-        actual: seen === '(no efivarfs)' ? 'EFI variables unreadable (no efivarfs on this kernel): bootctl cannot commit' : `LoaderEntrySelected ${seen || '(unset)'}`,
+        actual:
+          seen === '(no efivarfs)'
+            ? 'EFI variables unreadable (no efivarfs on this kernel): bootctl cannot commit'
+            : `LoaderEntrySelected ${seen || '(unset)'}`,
         evidence: [path],
       },
     ];

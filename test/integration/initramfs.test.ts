@@ -81,7 +81,7 @@ describe('initramfs on real sshd hosts', () => {
     expect(hashTree(r)).toBe(before);
   });
 
-  it("on systemd-boot, refreshes the initrd copy the loader entry boots (kernel-install add), proves those bytes, undo gives image, copy and entry back", async () => {
+  it('on systemd-boot, refreshes the initrd copy the loader entry boots (kernel-install add), proves those bytes, undo gives image, copy and entry back', async () => {
     const r = root();
     // Debian's systemd-boot layout (the lab VM's): the entry on the ESP boots kernel-install's copy of /boot's image.
     put(r, 'etc/kernel/entry-token', 'tok\n');
@@ -109,7 +109,9 @@ describe('initramfs on real sshd hosts', () => {
     expect(message).toBe(
       `initramfs rebuilt for ${TEST_KERNEL} (the boot loader's copy the same bytes); holds vfio, vfio_iommu_type1, vfio_pci`,
     );
-    expect(outcome.preview.summary).toContain(`refresh the copy the boot loader loads (/boot/efi/tok/${TEST_KERNEL}/initrd.img-${TEST_KERNEL})`);
+    expect(outcome.preview.summary).toContain(
+      `refresh the copy the boot loader loads (/boot/efi/tok/${TEST_KERNEL}/initrd.img-${TEST_KERNEL})`,
+    );
     expect(outcome.preview.commands.at(-1)).toBe(
       `if ! cmp -s ${r}${image} ${copy}; then ROLLGATE_ROOT=${r} ${r}/usr/bin/kernel-install add ${TEST_KERNEL} /boot/vmlinuz-${TEST_KERNEL} ${image}; fi`,
     );

@@ -111,7 +111,7 @@ describe('systemd-boot trial boot over real SSH, with kernel-install-shaped entr
     expect(readFileSync(join(r, 'proc/cmdline'), 'utf8')).toBe(`${SD_ARGS} iommu=pt\n`);
   });
 
-  it('checks the trial boot by systemd-boot\'s own account; a candidate without efivarfs fails it, and a commit bootctl refuses keeps the frozen default', async () => {
+  it("checks the trial boot by systemd-boot's own account; a candidate without efivarfs fails it, and a commit bootctl refuses keeps the frozen default", async () => {
     const r = sdbootRoot();
     const tb = new SdBootTrialBoot(host.conn, makeHostRoot(r));
     const state = await tb.prepare(() => {});
@@ -138,7 +138,10 @@ describe('systemd-boot trial boot over real SSH, with kernel-install-shaped entr
     ]);
     for (const [f, bytes] of saved) writeFileSync(join(vars, f), bytes);
     // bootctl refuses (what it printed on that kernel): the commit stops before anything of the frozen boot goes.
-    writeFileSync(join(r, 'usr/bin/bootctl'), '#!/bin/sh\necho "Not booted with a supported boot loader." >&2\nexit 1\n');
+    writeFileSync(
+      join(r, 'usr/bin/bootctl'),
+      '#!/bin/sh\necho "Not booted with a supported boot loader." >&2\nexit 1\n',
+    );
     await expect(tb.commit(armed)).rejects.toThrow(/Not booted with a supported boot loader/);
     expect(efiVar(r, 'LoaderEntryDefault')).toBe('rollgate-known-good.conf');
     expect(entries(r)).toContain('rollgate-known-good.conf');

@@ -50,7 +50,9 @@ async function sdbootDefault(conn: Connection, hr: HostRoot, boot: BootDefault, 
   if (release === target) return { release, command: null, heldByRollout: false };
   const bootctl = (await findTools(conn, hr, ['bootctl'])).bootctl;
   if (!bootctl)
-    throw new ModuleFailure(`cannot make ${target} the default boot entry: the host booted systemd-boot, bootctl is not installed`);
+    throw new ModuleFailure(
+      `cannot make ${target} the default boot entry: the host booted systemd-boot, bootctl is not installed`,
+    );
   const hit = blsEntryForRelease(
     entries.map((e) => ({ id: e.id, fileName: e.id, text: '', fields: { version: e.release ?? '' }, initrd: [] })),
     target,
