@@ -152,6 +152,12 @@ describe('libvirt guests in the lab (lab up --guests)', () => {
         '--connect-timeout',
         CONNECT_TIMEOUT_S,
       ]);
+      // A rollout that ended needs_person once kept an SSH connection open and never exited (2026-12-07): give it a
+      // minute after its last event, then stop it, so a failure fails here instead of hanging the e2e run.
+      void run
+        .until((e) => e.type === 'rollout.finished', 3_600_000)
+        .then(() => setTimeout(() => run.child.kill('SIGTERM'), 60_000).unref())
+        .catch(() => undefined);
       const r = await run.done;
       console.info(`[lab figures] ${LABEL}: rollout of lab1 with its guests drained and restored ${elapsed(t1)}`);
       expect(finishedOf(r.events), storyOf(r.events, run.stderr())).toEqual({ lab1: 'changed', lab2: 'ok' });
