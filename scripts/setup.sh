@@ -8,6 +8,7 @@ APT_PACKAGES=(
   ansible                                       # inventory parity tests and the benchmark baseline
   qemu-system-x86 qemu-utils debootstrap ovmf   # the VM lab
   fdisk e2fsprogs dosfstools mtools socat      # mtools: the systemd-boot image's ESP, filled without mounting vfat
+  binutils                                      # as/ld: the guests image assembles its nested guests' OS (lab/image-guests/guest.S)
   sqlite3 time
   ipmitool openipmi openssl                     # power drivers: ipmitool, a real BMC simulator (ipmi_sim), test TLS certs
   grub2-common                                  # real grub-editenv / grub-reboot / grub-set-default for trial-boot tests

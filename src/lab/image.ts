@@ -2,7 +2,9 @@
  * The lab's guest images: the GRUB image built from Debian's packages by lab/image/build.sh, and the systemd-boot
  * image derived from it by lab/image-systemd-boot/derive.sh. Each is cached under <cacheDir>/images/<recipe hash>/,
  * rebuilt only when its recipe changes (the GRUB image: every file of lab/image/, the mirror, the suite; the
- * systemd-boot image: the GRUB image's hash and every file of lab/image-systemd-boot/). umount runs through zx;
+ * systemd-boot image: the GRUB image's hash and every file of lab/image-systemd-boot/; the guests image of
+ * `lab up --guests`, derived by lab/image-guests/derive.sh: the GRUB image's hash and every file of
+ * lab/image-guests/). umount runs through zx;
  * the scripts are run by image-build.ts.
  */
 import { createHash } from 'node:crypto';
@@ -11,10 +13,16 @@ import { join, relative } from 'node:path';
 import { $ } from 'zx';
 import { IMAGE_SUITE, runBuild } from './image-build.js';
 import { withLockFile } from './lock-file.js';
-import { recipeDir, sdbootRecipeDir, type LabSettings } from './settings.js';
+import { guestsRecipeDir, recipeDir, sdbootRecipeDir, type LabSettings } from './settings.js';
 import type { LabBootLoader } from './kinds.js';
 
 export { IMAGE_SUITE };
+
+/** Which image: one per boot loader, and the GRUB image with libvirt and nested guests (`lab up --guests`). */
+export type LabImageVariant = LabBootLoader | 'guests';
+
+/** The derived images: their derivation script's directory (each derived from the GRUB image). */
+const DERIVED: Record<Exclude<LabImageVariant, 'grub'>, () => string> = { 'systemd-boot': sdbootRecipeDir, guests: guestsRecipeDir };
 
 /** manifest.json written by build.sh. */
 export interface ImageManifest {
@@ -34,7 +42,9 @@ export interface ImageManifest {
   imageBytes: number;
   /** 'systemd-boot' for the derived image (booted through OVMF); absent for the GRUB image. */
   bootLoader?: 'systemd-boot';
-  /** The GRUB image's hash the systemd-boot image was derived from. */
+  /** 'guests' for the image of `lab up --guests` (libvirt, the nested guests' kernel and initramfs). */
+  variant?: 'guests';
+  /** The GRUB image's hash a derived image (systemd-boot, guests) was derived from. */
   baseImage?: string;
 }
 
@@ -80,10 +90,15 @@ export function sdbootRecipeHash(grubHash: string, dir = sdbootRecipeDir()): str
   return hashFiles(createHash('sha256').update(`systemd-boot from ${grubHash}\n`), dir);
 }
 
-/** The current recipe hash of each boot loader's image. */
-export function currentHashes(settings: LabSettings): Record<LabBootLoader, string> {
+/** The guests image's hash: the GRUB image it is derived from, and the derivation's files. */
+export function guestsRecipeHash(grubHash: string, dir = guestsRecipeDir()): string {
+  return hashFiles(createHash('sha256').update(`guests from ${grubHash}\n`), dir);
+}
+
+/** The current recipe hash of each image. */
+export function currentHashes(settings: LabSettings): Record<LabImageVariant, string> {
   const grub = recipeHash(recipeDir(), settings.mirror);
-  return { grub, 'systemd-boot': sdbootRecipeHash(grub) };
+  return { grub, 'systemd-boot': sdbootRecipeHash(grub), guests: guestsRecipeHash(grub) };
 }
 
 function imageAt(dir: string, hash: string): LabImage | undefined {
@@ -94,25 +109,25 @@ function imageAt(dir: string, hash: string): LabImage | undefined {
 }
 
 /** The cached image for the current recipe, if built. */
-export function currentImage(settings: LabSettings, loader: LabBootLoader = 'grub'): LabImage | undefined {
+export function currentImage(settings: LabSettings, loader: LabImageVariant = 'grub'): LabImage | undefined {
   const hash = currentHashes(settings)[loader];
   return imageAt(join(settings.cacheDir, 'images', hash), hash);
 }
 
 /**
  * Build the image unless the current recipe's is cached. `onLine` receives the build's progress lines. The
- * systemd-boot image needs the GRUB image: that is built (or found) first.
+ * derived images (systemd-boot, guests) need the GRUB image: that is built (or found) first.
  */
 export async function ensureImage(
   settings: LabSettings,
   onLine: (line: string) => void = () => {},
   /** Images still in use (by a running lab) that the build must not prune. */
   keepHashes: readonly string[] = [],
-  loader: LabBootLoader = 'grub',
+  loader: LabImageVariant = 'grub',
 ): Promise<LabImage> {
   const hashes = currentHashes(settings);
   const hash = hashes[loader];
-  const base = loader === 'systemd-boot' ? await ensureImage(settings, onLine, keepHashes, 'grub') : undefined;
+  const base = loader !== 'grub' ? await ensureImage(settings, onLine, keepHashes, 'grub') : undefined;
   const imagesDir = join(settings.cacheDir, 'images');
   const dir = join(imagesDir, hash);
   const cached = imageAt(dir, hash);
@@ -128,7 +143,7 @@ export async function ensureImage(
     await removeBuildDir(work);
     await removeBuildDir(out);
     mkdirSync(work, { recursive: true });
-    if (base) await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash, BASE_DIR: base.dir }, onLine, join(sdbootRecipeDir(), 'derive.sh'));
+    if (base && loader !== 'grub') await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash, BASE_DIR: base.dir }, onLine, join(DERIVED[loader](), 'derive.sh'));
     else await runBuild(settings, { OUT: out, WORK: work, RECIPE_HASH: hash }, onLine);
     renameSync(out, dir);
     await removeBuildDir(work);
@@ -141,7 +156,7 @@ export async function ensureImage(
         await removeBuildDir(old);
         continue;
       }
-      // Both boot loaders' current images stay: a GRUB build must not prune the systemd-boot image, nor the reverse.
+      // Every variant's current image stays: a GRUB build must not prune the systemd-boot or guests image, nor the reverse.
       if (Object.values(hashes).includes(name) || keepHashes.includes(name) || !/^[0-9a-f]{16}$/.test(name)) continue;
       if (![...open].some((f) => f.startsWith(old + '/'))) rmSync(old, { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@ import { ensureImage } from './image.js';
 import { renderLabInventory } from './inventory-file.js';
 import { kindFor, profileBootLoader, type LabProfile } from './kinds.js';
 import { applyStockGrub, STOCK_GRUB_SETUP_ID } from './stock-grub.js';
+import { GUESTS_SETUP_ID, guestTimeLines, lanKnownHosts, lanMac, lanMcast, setupGuests, shareLanHostKeys } from './lab-guests.js';
 import { withLockFile } from './lock-file.js';
 import { labTarget, waitForSsh, type Ready } from './ssh-ready.js';
 import { hostNames, labHostName, labPaths, readLabState, writeLabState, type LabPaths, type LabState, type VmRecord } from './state.js';
@@ -21,11 +22,17 @@ import { stopVm, vmPid, vmRecord } from './vm.js';
 
 export type LabProgress =
   | { type: 'image'; line: string }
-  | { type: 'vm'; host: string; phase: 'reused' | 'starting' | 'booting' | 'ready'; detail?: string };
+  | { type: 'vm'; host: string; phase: 'reused' | 'starting' | 'booting' | 'ready'; detail?: string }
+  | { type: 'guests'; host: string; line: string };
 
 export interface LabUpOptions {
   hosts: number;
   profile: LabProfile;
+  /**
+   * The guests image: libvirt in every VM with two nested guests running (movable-labN, pt-labN with the e1000e
+   * passed through), a private LAN between the VMs for live migration (lab-guests.ts). GRUB profiles only.
+   */
+  guests?: boolean;
   /** Where to write the inventory; default lab/inventory.yml under the current directory. */
   inventoryFile?: string;
   onProgress?: (p: LabProgress) => void;
@@ -49,6 +56,8 @@ export interface LabUpResult {
   bootMs: Record<string, number>;
   /** Restore times of the VMs this call started from their saved state, ms (qemu start to SSH login + clock). */
   restoreMs: Record<string, number>;
+  /** `--guests`: per VM this call booted cold, each guest's `virsh start` and boot to its ready line, ms. */
+  guestTimes: Record<string, { start: Record<string, number>; ready: Record<string, number> }>;
 }
 
 /** At most this many hosts: the machine the lab was sized for has 2 cores. */
@@ -107,7 +116,12 @@ async function bounded<T>(items: T[], limit: number, fn: (item: T) => Promise<vo
   if (errors.length > 1) throw new Error(errors.map((e) => (e as Error).message).join('\n'));
 }
 
-function labContext(settings: LabSettings, state: LabState, paths: LabPaths): LabContext {
+function labContext(
+  settings: LabSettings,
+  state: LabState,
+  paths: LabPaths,
+  onGuestTimes?: (host: string, t: { start: Record<string, number>; ready: Record<string, number> }) => void,
+): LabContext {
   return {
     settings,
     accel: state.accel,
@@ -115,6 +129,17 @@ function labContext(settings: LabSettings, state: LabState, paths: LabPaths): La
     imageBase: state.imageBase,
     files: labFiles(paths),
     ...(state.profile === 'stock-grub' ? { setup: { id: STOCK_GRUB_SETUP_ID, apply: applyStockGrub } } : {}),
+    ...(state.guests
+      ? {
+          setup: {
+            id: GUESTS_SETUP_ID,
+            apply: async (conn, rec, onPhase) => {
+              const t = await setupGuests(conn, rec, onPhase);
+              onGuestTimes?.(rec.name, t);
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -144,13 +169,20 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
       }
     }
     const loader = profileBootLoader(opts.profile);
+    const guests = opts.guests === true;
+    if (guests && (loader !== 'grub' || opts.profile === 'stock-grub')) {
+      throw new Error(`--guests: the guests image is derived from the GRUB image of the intel, amd and mixed profiles, not ${opts.profile}`);
+    }
+    if (state && running.length && (state.guests === true) !== guests) {
+      throw new Error(`the lab runs ${state.guests ? 'with' : 'without'} --guests, its running VMs cannot change that; run \`rollgate lab down\` first`);
+    }
     if (state && running.length && (state.profile === 'stock-grub') !== (opts.profile === 'stock-grub')) {
       throw new Error(`the lab runs profile ${state.profile}, its running VMs cannot become profile ${opts.profile}; run \`rollgate lab down\` first`);
     }
     if (state && running.length && profileBootLoader(state.profile) !== loader) {
       throw new Error(`the lab runs profile ${state.profile} (${profileBootLoader(state.profile)}), profile ${opts.profile} boots ${loader}; run \`rollgate lab down\` first`);
     }
-    const image = await ensureImage(settings, (line) => progress({ type: 'image', line }), state && running.length ? [state.imageHash] : [], loader);
+    const image = await ensureImage(settings, (line) => progress({ type: 'image', line }), state && running.length ? [state.imageHash] : [], guests ? 'guests' : loader);
     if (!state || running.length === 0) {
       // The KVM probe boots its image through SeaBIOS: the systemd-boot image's GRUB base stands in for it.
       const probe = image.manifest.baseImage ? join(dirname(image.dir), image.manifest.baseImage, 'base.qcow2') : image.base;
@@ -158,6 +190,8 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
       rmSync(paths.vmsDir, { recursive: true, force: true });
     }
     state.profile = opts.profile;
+    if (guests) state.guests = true;
+    else delete state.guests;
     mkdirSync(paths.stateDir, { recursive: true });
     if (!existsSync(paths.operatorKey) || running.length === 0) {
       rmSync(paths.operatorKey, { force: true });
@@ -166,13 +200,18 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
     }
     const toStart: VmRecord[] = [];
     const plans = new Map<string, PristinePlan>();
-    const ctx = labContext(settings, state, paths);
+    const guestTimes: Record<string, { start: Record<string, number>; ready: Record<string, number> }> = {};
+    const ctx = labContext(settings, state, paths, (host, t) => {
+      guestTimes[host] = t;
+      for (const line of guestTimeLines(t)) progress({ type: 'guests', host, line });
+    });
+    const lan = guests ? lanMcast(paths.stateDir) : undefined;
     for (let i = 0; i < opts.hosts; i++) {
       const name = labHostName(i);
       if (running.includes(name)) continue;
       const old = state.hosts[name];
       const port = old && (await portFree(old.sshPort)) ? old.sshPort : await freePort();
-      const rec = vmRecord(paths.vmsDir, name, i, kindFor(opts.profile, i).iommu, port, loader === 'systemd-boot');
+      const rec = vmRecord(paths.vmsDir, name, i, kindFor(opts.profile, i).iommu, port, loader === 'systemd-boot', lan ? { mac: lanMac(i), mcast: lan } : undefined);
       rmSync(`${rec.dir}/link-down`, { force: true });
       plans.set(name, await preparePristine(ctx, rec)); // a VM that is not running starts pristine
       state.hosts[name] = rec;
@@ -207,8 +246,21 @@ export async function labUp(settings: LabSettings, opts: LabUpOptions): Promise<
       const how = restoreMs[name] !== undefined ? ' (restored)' : bootMs[name] !== undefined ? ' (cold boot)' : '';
       progress({ type: 'vm', host: name, phase: 'ready', detail: `${Math.round(ready.waitedMs / 1000)} s${how}` });
     });
+    if (state.guests) {
+      // Every VM learns the others' host keys (exact, for libvirt's qemu+ssh migration over the LAN).
+      const vms = Object.values(state.hosts);
+      const known = lanKnownHosts(vms);
+      for (const vm of vms.filter((v) => vmPid(v) !== undefined)) {
+        const conn = await SshConnection.open(labTarget(vm, files, 'root', settings.sshConnectTimeoutMs));
+        try {
+          await shareLanHostKeys(conn, known);
+        } finally {
+          await conn.close();
+        }
+      }
+    }
     writeInventory(inventoryFile, state, paths);
-    return { state, paths, inventoryFile, bootMs, restoreMs };
+    return { state, paths, inventoryFile, bootMs, restoreMs, guestTimes };
   });
 }
 
@@ -254,7 +306,18 @@ export async function labReset(settings: LabSettings, host: string): Promise<Rea
       writeLabState(paths, now);
       writeKnownHosts(paths, now);
     }
-    return (await startPristine(ctx, rec, plan)).ready;
+    const ready = (await startPristine(ctx, rec, plan)).ready;
+    if (state.guests) {
+      // A saved state predates the LAN's known_hosts (written after every up): give it again.
+      const now = readLabState(paths) ?? state;
+      const conn = await SshConnection.open(labTarget(rec, labFiles(paths), 'root', settings.sshConnectTimeoutMs));
+      try {
+        await shareLanHostKeys(conn, lanKnownHosts(Object.values(now.hosts)));
+      } finally {
+        await conn.close();
+      }
+    }
+    return ready;
   });
 }
 

@@ -43,7 +43,7 @@ export interface LabContext {
    * The profile's change to a freshly booted guest (stock-grub.ts), made before its state is saved: a restore gives
    * the changed guest again. Its id is part of the saved state's key.
    */
-  setup?: { id: string; apply: (conn: SshConnection) => Promise<void> };
+  setup?: { id: string; apply: (conn: SshConnection, rec: VmRecord, onPhase: (phase: string) => void) => Promise<void> };
 }
 
 /**
@@ -96,7 +96,7 @@ export async function startPristine(ctx: LabContext, rec: VmRecord, plan: Pristi
     onPhase(`profile setup (${ctx.setup.id})`);
     const conn = await SshConnection.open(target);
     try {
-      await ctx.setup.apply(conn);
+      await ctx.setup.apply(conn, rec, onPhase);
     } finally {
       await conn.close();
     }

@@ -28,6 +28,11 @@ export interface VmSpec {
   incoming?: string;
   /** Boot through UEFI: OVMF's code (read-only) and this VM's own variable store. Absent: SeaBIOS. */
   firmware?: { code: string; vars: string };
+  /**
+   * The lab's private network between VMs (`lab up --guests`): a second virtio NIC at 00:05.0 on a QEMU multicast
+   * socket LAN (`group:port` on the host's loopback, nothing else of the host's network touched).
+   */
+  lan?: { mac: string; mcast: string };
 }
 
 /** OVMF as Debian's ovmf package installs it (4 MiB flash: the code and a variable store template). */
@@ -35,7 +40,7 @@ export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS_TEMPLATE = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /** Guest PCI slots of the devices every kind has. */
-export const SLOTS = { disk: 0x2, mgmtNic: 0x3, gpu: 0x4, rootPort: 0x1c } as const;
+export const SLOTS = { disk: 0x2, mgmtNic: 0x3, gpu: 0x4, lanNic: 0x5, rootPort: 0x1c } as const;
 
 /** TCG translation cache per VM, MiB (see the comment at -accel). */
 export const TCG_TB_SIZE_MB = 128;
@@ -83,6 +88,12 @@ export function qemuArgs(spec: VmSpec): string[] {
     '-netdev', `user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
     '-device', `virtio-net-pci,netdev=mgmt,id=${MGMT_NIC_ID},mac=${spec.mac},addr=0x${SLOTS.mgmtNic.toString(16)}`,
   );
+  if (spec.lan) {
+    args.push(
+      '-netdev', `socket,id=lan,mcast=${spec.lan.mcast},localaddr=127.0.0.1`,
+      '-device', `virtio-net-pci,netdev=lan,id=lan-nic,mac=${spec.lan.mac},addr=0x${SLOTS.lanNic.toString(16)}`,
+    );
+  }
   k.passthrough.forEach((d, i) => {
     args.push('-device', `${d.model},addr=${slotOf(d.address)}${i === 0 && k.passthrough.length > 1 ? ',multifunction=on' : ''}`);
   });

@@ -69,6 +69,8 @@ export function savedStateKey(input: {
     hostKeyFile: 'KEY',
     hostKeyPubFile: 'KEY.pub',
     mac: rec.mac,
+    // The LAN's port follows the state dir; the saved state does not carry it.
+    ...(rec.lan ? { lan: { mac: rec.lan.mac, mcast: 'LAN' } } : {}),
   });
   const h = createHash('sha256').update(
     JSON.stringify({ format: FORMAT, image: input.imageHash, qemu: input.qemuVersion, args, ...(input.setup ? { setup: input.setup } : {}) }),

@@ -107,3 +107,8 @@ export function recipeDir(): string {
 export function sdbootRecipeDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lab', 'image-systemd-boot');
 }
+
+/** The guests image's derivation (lab/image-guests/ at the package root): libvirt and the nested guests' files. */
+export function guestsRecipeDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lab', 'image-guests');
+}

@@ -33,6 +33,8 @@ export interface VmRecord {
    * needs them). Present when the VM boots through UEFI (the systemd-boot profile); absent: SeaBIOS and GRUB.
    */
   efiVars?: string;
+  /** The private LAN NIC between lab VMs (`lab up --guests`): its MAC and the LAN's multicast group:port. */
+  lan?: { mac: string; mcast: string };
 }
 
 export interface LabState {
@@ -42,6 +44,8 @@ export interface LabState {
   imageHash: string;
   /** base.qcow2 the overlays are backed by. */
   imageBase: string;
+  /** `lab up --guests`: the guests image, libvirt and two nested guests per VM, the private LAN. */
+  guests?: boolean;
   hosts: Record<string, VmRecord>;
 }
 

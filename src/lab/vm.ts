@@ -24,6 +24,8 @@ export function vmRecord(
   sshPort: number,
   /** Boot through OVMF (UEFI) with a variable store of its own. */
   uefi = false,
+  /** A NIC on the lab's private LAN (`lab up --guests`). */
+  lan?: { mac: string; mcast: string },
 ): VmRecord {
   const dir = join(vmsDir, name);
   const rec: VmRecord = {
@@ -41,6 +43,7 @@ export function vmRecord(
     hostKey: join(dir, 'ssh_host_ed25519_key'),
     hostPublicKey: '',
     ...(uefi ? { efiVars: join(dir, 'OVMF_VARS.fd') } : {}),
+    ...(lan ? { lan } : {}),
   };
   for (const p of [rec.disk, rec.qmpSocket, rec.consoleLog, rec.pidFile, rec.hostKey, rec.efiVars ?? '']) checkQemuPath(p);
   // sun_path holds 107 bytes.
@@ -100,6 +103,7 @@ export async function startVm(rec: VmRecord, opts: { accel: Accel; memoryMb: num
     mac: rec.mac,
     ...(opts.incoming ? { incoming: opts.incoming } : {}),
     ...(rec.efiVars ? { firmware: { code: OVMF_CODE, vars: rec.efiVars } } : {}),
+    ...(rec.lan ? { lan: rec.lan } : {}),
   });
   try {
     await run({ timeout: 60_000 })`${QEMU} ${args}`;

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recipeHash, sdbootRecipeHash } from '../../src/lab/image.js';
-import { recipeDir, sdbootRecipeDir } from '../../src/lab/settings.js';
+import { guestsRecipeHash, recipeHash, sdbootRecipeHash } from '../../src/lab/image.js';
+import { guestsRecipeDir, recipeDir, sdbootRecipeDir } from '../../src/lab/settings.js';
 
 describe('image recipe hash', () => {
   it('changes with any recipe byte, the exec bit, the mirror and the suite, and nothing else', () => {
@@ -38,5 +38,22 @@ describe('image recipe hash', () => {
     const a = sdbootRecipeHash(grub, dir);
     writeFileSync(join(dir, 'derive.sh'), 'echo two\n');
     expect(sdbootRecipeHash(grub, dir)).not.toBe(a);
+  });
+
+  it('gives the guests image its own hash, from the GRUB image and lab/image-guests/, apart from systemd-boot', () => {
+    const grub = recipeHash(recipeDir(), 'http://deb.debian.org/debian');
+    expect(guestsRecipeDir().startsWith(recipeDir() + '/')).toBe(false);
+    const g = guestsRecipeHash(grub);
+    expect(g).toMatch(/^[0-9a-f]{16}$/);
+    expect(g).not.toBe(grub);
+    expect(g).not.toBe(sdbootRecipeHash(grub));
+    expect(guestsRecipeHash('0000000000000000')).not.toBe(g);
+    const dir = mkdtempSync(join(tmpdir(), 'rg-guests-recipe-'));
+    writeFileSync(join(dir, 'derive.sh'), 'echo one\n');
+    // The same files under the systemd-boot derivation's name give another hash.
+    expect(guestsRecipeHash(grub, dir)).not.toBe(sdbootRecipeHash(grub, dir));
+    const a = guestsRecipeHash(grub, dir);
+    writeFileSync(join(dir, 'guest-init'), '#!/bin/busybox sh\n');
+    expect(guestsRecipeHash(grub, dir)).not.toBe(a);
   });
 });

@@ -40,6 +40,10 @@ export function upProgressView(hosts: string[]): UpProgressView {
     image.resolve(); // VMs start only once the image exists
     const d = vms.get(p.host);
     if (!d) return;
+    if (p.type === 'guests') {
+      if (d.task) d.task.output = p.line;
+      return;
+    }
     if (d.task) d.task.title = `${p.host}: ${p.phase}${p.detail ? ` (${p.detail})` : ''}`;
     if (p.phase === 'ready') d.resolve();
   };

@@ -11,6 +11,7 @@ import { labSettings, type LabSettings } from '../../lab/settings.js';
 import { LAB_PROFILES, profileBootLoader, type LabProfile } from '../../lab/kinds.js';
 import { connectLabHost, labDown, labReset, labUp, MAX_LAB_HOSTS, requireHost, requireLab } from '../../lab/lab.js';
 import { currentImage, ensureImage } from '../../lab/image.js';
+import { guestTimeLines } from '../../lab/lab-guests.js';
 import { summarizeImage } from '../../lab/image-summary.js';
 import { hostNames, labHostName } from '../../lab/state.js';
 import { vmPid } from '../../lab/vm.js';
@@ -88,8 +89,12 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         .choices([...LAB_PROFILES])
         .default('intel'),
     )
+    .option(
+      '--guests',
+      "libvirt in every VM (the guests image, derived from the GRUB image) with two nested guests running: movable-labN (diskless, live-migratable) and pt-labN (the e1000e 0000:01:00.0 passed through, IOMMU on); a private LAN between the VMs (labN = 10.77.0.N) for migration over SSH; the inventory lists each host's lab_guests. GRUB profiles only",
+    )
     .option('--inventory <file>', 'where to write the inventory', LAB_INVENTORY_PATH)
-    .action(async (opts: { hosts: number; profile: LabProfile; inventory: string }) => {
+    .action(async (opts: { hosts: number; profile: LabProfile; inventory: string; guests?: boolean }) => {
       try {
         const s = settings();
         const hosts = Array.from({ length: opts.hosts }, (_, i) => labHostName(i));
@@ -99,6 +104,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           labUp(s, {
             hosts: opts.hosts,
             profile: opts.profile,
+            ...(opts.guests ? { guests: true } : {}),
             inventoryFile: opts.inventory,
             onProgress: view.onProgress,
           }),
@@ -112,6 +118,8 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
           );
         for (const [h, ms] of Object.entries(result.restoreMs))
           print(`  ${h}: restored from its saved state to SSH login in ${(ms / 1000).toFixed(1)} s`);
+        for (const [h, t] of Object.entries(result.guestTimes))
+          for (const line of guestTimeLines(t)) print(`  ${h}: ${line}`);
       } catch (err) {
         fail(setExitCode, err);
       }
@@ -125,7 +133,7 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
       try {
         const s = settings();
         const { state, paths } = requireLab(s);
-        const img = currentImage(s, profileBootLoader(state.profile));
+        const img = currentImage(s, state.guests ? 'guests' : profileBootLoader(state.profile));
         const rows = await Promise.all(
           hostNames(state).map(async (n) => {
             const vm = state.hosts[n]!;
@@ -293,10 +301,14 @@ export function registerLab(program: Command, setExitCode: SetExitCode): void {
         .choices([...LAB_PROFILES])
         .default('intel'),
     )
-    .action(async (opts: { force?: boolean; profile: LabProfile }) => {
+    .option(
+      '--guests',
+      'the guests image of `lab up --guests` (libvirt and the nested guests; derived from the GRUB image)',
+    )
+    .action(async (opts: { force?: boolean; profile: LabProfile; guests?: boolean }) => {
       try {
         const s = settings();
-        const loader = profileBootLoader(opts.profile);
+        const loader = opts.guests ? 'guests' : profileBootLoader(opts.profile);
         const cached = currentImage(s, loader);
         if (opts.force && cached) {
           const state = (() => {
