@@ -158,6 +158,22 @@ describe('a rollout on a host with running guests (real libvirtd)', () => {
       expect([names(lv), names(lv2)]).toEqual([['web'], []]);
     }, 180_000);
 
+    it('a peer that does not answer: the drain fails before anything is armed, every change is undone, the guest runs on', async () => {
+      const broken = (i: number) => ({
+        ...vars(i),
+        rollgate_migrate_uri: 'qemu+unix:///system?socket=/nonexistent/libvirt-sock',
+      });
+      const r = root();
+      const before = hashTree(r);
+      const { events } = await sshdRollout(fleet, PLAY(), [r, root()], MIGRATE(true), broken);
+      const story = JSON.stringify(
+        events.filter((e) => e.type === 'rollout.host_step' || e.type === 'rollout.host_finished').slice(-12),
+      );
+      expect(finishedHosts(events), story).toEqual([[fleet.hosts[0]!.name, 'rolled_back']]);
+      expect(hashTree(r), story).toBe(before);
+      expect(names(lv)).toEqual(['web']);
+    }, 180_000);
+
     it('without a peer in the cluster the guest cannot migrate and the host is refused', async () => {
       const { events } = await sshdRollout(fleet, PLAY(), [root()], MIGRATE(true), vars);
       expect(finishedHosts(events)).toEqual([[fleet.hosts[0]!.name, 'failed']]);

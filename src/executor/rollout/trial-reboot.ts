@@ -4,7 +4,7 @@
  * journaled steps (the kernel_package target decides which entry is the candidate). Where the host lands is
  * read from /proc/cmdline: the trial, or the known-good entry after a panic or a power reset.
  */
-import type { Connection } from '../../connection/connection.js';
+import { ConnectionError, type Connection } from '../../connection/connection.js';
 import { trialBootOf } from '../../trial-boot/registry.js';
 import { bootSide, type TrialBootState } from '../../trial-boot/trial-boot.js';
 import { bootAndWait } from './boot-control.js';
@@ -12,6 +12,7 @@ import { readBootInfo } from '../../modules/boot/reboot-proof.js';
 import { expectationsFromSteps, passthroughIdsOf } from './expectations.js';
 import type { HostCtx } from './host-context.js';
 import { drainBeforeReboot } from './guests.js';
+import { ModuleFailure } from '../../modules/module.js';
 
 export type TrialOutcome =
   | { side: 'trial'; conn: Connection; ms: number; reset: boolean }
@@ -22,8 +23,15 @@ export type TrialOutcome =
 export async function trialReboot(h: HostCtx, conn: Connection, why: string): Promise<TrialOutcome> {
   const { d, store } = h;
   const expectations = expectationsFromSteps(d.journal.listSteps(d.runId, d.host.name), passthroughIdsOf(d.host.vars));
-  // Guests go down before anything is armed: a drain that cannot finish leaves no one-shot behind.
-  await drainBeforeReboot(h, conn);
+  // Guests go down before anything is armed: a drain that cannot finish leaves no one-shot behind. It fails as the
+  // reboot task (a ModuleFailure, the connection kept), so the play's changes are undone over the same login and the
+  // guests it moved come back; a lost connection stays what it is.
+  try {
+    await drainBeforeReboot(h, conn);
+  } catch (err) {
+    if (err instanceof ConnectionError || err instanceof ModuleFailure) throw err;
+    throw new ModuleFailure(`the guests could not be drained for the trial boot: ${(err as Error).message}`);
+  }
   h.step('arm the trial boot', 'started');
   const state = store.rec.trial as TrialBootState;
   const trial = await trialBootOf(state, conn, d.hr).arm(state, {
