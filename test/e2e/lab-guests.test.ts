@@ -14,12 +14,10 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectLabHost, labDown, labUp } from '../../src/lab/lab.js';
-import { labSettings, type LabSettings } from '../../src/lab/settings.js';
-import { hostNames, labPaths, readLabState } from '../../src/lab/state.js';
-import { vmPid } from '../../src/lab/vm.js';
+import { labDown, labUp } from '../../src/lab/lab.js';
 import { budgetNote, type Claim } from './lab-claims.js';
-import { e2eSettings, ensureLab } from './lab-harness.js';
+import { ensureLab } from './lab-harness.js';
+import { onOwnVm, ownLabSettings, sharedLabUp } from './own-lab.js';
 import { cli, finishedOf, playbookFile, ROOT, storyOf } from './rollout-support.js';
 
 /**
@@ -34,14 +32,7 @@ const INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e-
 const ARG = 'rollgate.e2e=guests';
 const CONNECT_TIMEOUT_S = '60';
 
-function ownSettings(): LabSettings {
-  return labSettings({ ...process.env, ROLLGATE_LAB_STATE: `${e2eSettings().stateDir}-guests` });
-}
-
-function sharedLabUp(): boolean {
-  const state = readLabState(labPaths(e2eSettings().stateDir));
-  return !!state && hostNames(state).some((h) => vmPid(state.hosts[h]!) !== undefined);
-}
+const ownSettings = () => ownLabSettings('guests');
 
 /** The turn of this scenario: a claim on the shared lab when it runs beside it; undefined when alone. */
 async function takeTurn(skip: (note: string) => void): Promise<Claim | undefined> {
@@ -50,16 +41,7 @@ async function takeTurn(skip: (note: string) => void): Promise<Claim | undefined
   return shared.claim({ any: 1, readOnly: true, priority: 0, label: LABEL, estimateMin: ESTIMATE_MIN, skip });
 }
 
-async function onVm(host: string, script: string): Promise<string> {
-  const conn = await connectLabHost(ownSettings(), host);
-  try {
-    const r = await conn.exec(script, { timeoutMs: 300_000 });
-    if (r.exitCode !== 0) throw new Error(`${host}: ${script}: exit ${r.exitCode}: ${r.stderr}${r.stdout}`);
-    return r.stdout.trim();
-  } finally {
-    await conn.close();
-  }
-}
+const onVm = (host: string, script: string) => onOwnVm(ownSettings(), host, script);
 
 const domains = async (host: string) => (await onVm(host, 'virsh list --name')).split('\n').filter(Boolean).sort();
 const elapsed = (t: number) => `${((Date.now() - t) / 1000).toFixed(0)} s`;

@@ -24,16 +24,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labDown, labUp, connectLabHost } from '../../src/lab/lab.js';
+import { labDown, labUp } from '../../src/lab/lab.js';
 import type { ImageManifest } from '../../src/lab/image.js';
-import { labSettings, type LabSettings } from '../../src/lab/settings.js';
-import { hostNames, labPaths, readLabState } from '../../src/lab/state.js';
-import { vmPid } from '../../src/lab/vm.js';
+import { labPaths, readLabState } from '../../src/lab/state.js';
 import { BAD_KERNEL_ABI } from '../../src/lab/faults/faults.js';
 import { LOADER_GUID } from '../../src/modules/boot/loader-vars.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { budgetNote } from './lab-claims.js';
-import { e2eSettings, ensureLab } from './lab-harness.js';
+import { ensureLab } from './lab-harness.js';
+import { onOwnVm, ownLabSettings, sharedLabUp } from './own-lab.js';
 import { cli, finishedOf, playbookFile, ROOT, storyOf, VFIO_PLAY } from './rollout-support.js';
 
 /**
@@ -58,14 +57,7 @@ const HOST = 'lab1';
  */
 const CONNECT_TIMEOUT_S = '60';
 
-function ownSettings(): LabSettings {
-  return labSettings({ ...process.env, ROLLGATE_LAB_STATE: `${e2eSettings().stateDir}-systemd-boot` });
-}
-
-function sharedLabUp(): boolean {
-  const state = readLabState(labPaths(e2eSettings().stateDir));
-  return !!state && hostNames(state).some((h) => vmPid(state.hosts[h]!) !== undefined);
-}
+const ownSettings = () => ownLabSettings('systemd-boot');
 
 /**
  * Beside the shared lab (under a budget, or with it up): wait until the shared lab is up, so its cold boots come
@@ -77,16 +69,7 @@ async function afterSharedLab(): Promise<void> {
   await ensureLab();
 }
 
-async function onVm(script: string): Promise<string> {
-  const conn = await connectLabHost(ownSettings(), HOST);
-  try {
-    const r = await conn.exec(script, { timeoutMs: 300_000 });
-    if (r.exitCode !== 0) throw new Error(`${HOST}: ${script}: exit ${r.exitCode}: ${r.stderr}${r.stdout}`);
-    return r.stdout.trim();
-  } finally {
-    await conn.close();
-  }
-}
+const onVm = (script: string) => onOwnVm(ownSettings(), HOST, script);
 
 const efiVar = (name: string) =>
   onVm(
