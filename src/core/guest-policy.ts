@@ -19,6 +19,11 @@ export interface DrainPolicy {
   onTimeout: 'destroy' | 'fail';
   /** Migrated guests come back once the host is committed or rolled back (default false: they stay). */
   returnMigrated: boolean;
+  /**
+   * `movable: migrate` where no peer can take the guest (no other host of its rollgate_cluster outside its batch,
+   * or `rollgate run`): `refuse` the host (the default) or `shutdown` the guest like one that holds a device.
+   */
+  noPeer: GuestAction;
 }
 
 /** The JSON Schema of a `guests:` policy: a word for both kinds, or a mapping. */
@@ -34,11 +39,12 @@ export const drainPolicySchema = {
         shutdown_timeout: { type: 'integer', minimum: 1 },
         on_timeout: { type: 'string', enum: ['destroy', 'fail'] },
         return: { type: 'boolean' },
+        no_peer: { type: 'string', enum: ['refuse', 'shutdown'] },
       },
     },
   ],
   description:
-    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return}',
+    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}',
 } as const;
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 120;
@@ -51,6 +57,7 @@ export function drainPolicyFrom(value: unknown): DrainPolicy {
     shutdownTimeoutSec: DEFAULT_SHUTDOWN_TIMEOUT_SEC,
     onTimeout: 'fail',
     returnMigrated: false,
+    noPeer: 'refuse',
   };
   if (value === undefined || value === null) return base;
   if (value === 'refuse' || value === 'shutdown') return { ...base, movable: value, withDevices: value };
@@ -74,6 +81,8 @@ export function drainPolicyFrom(value: unknown): DrainPolicy {
     );
   const back = v.return ?? false;
   if (typeof back !== 'boolean') throw new Error('guests.return: write true or false');
+  if (v.no_peer !== undefined && v.movable !== 'migrate')
+    throw new Error('guests.no_peer: says what happens to a movable guest that cannot migrate; write it with movable: migrate');
   const onTimeout = v.on_timeout ?? 'fail';
   if (onTimeout !== 'destroy' && onTimeout !== 'fail') throw new Error('guests.on_timeout: write destroy or fail');
   return {
@@ -82,5 +91,6 @@ export function drainPolicyFrom(value: unknown): DrainPolicy {
     shutdownTimeoutSec: timeout,
     onTimeout,
     returnMigrated: back,
+    noPeer: action(v.no_peer, 'no_peer'),
   };
 }

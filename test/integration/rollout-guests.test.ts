@@ -182,5 +182,27 @@ describe('a rollout on a host with running guests (real libvirtd)', () => {
         'web (cannot migrate: no other host of its rollgate_cluster outside its batch)',
       );
     });
+
+    it('without a peer and no_peer: shutdown (the shipped playbooks), the guest is shut down for the boot and runs again', async () => {
+      const policy = {
+        guests: drainPolicyFrom({
+          movable: 'migrate',
+          no_peer: 'shutdown',
+          return: true,
+          shutdown_timeout: 2,
+          on_timeout: 'destroy',
+        }),
+        verifyWanted: ['cmdline'],
+      };
+      const pid = lv.qemuPid('web');
+      const { events } = await sshdRollout(fleet, PLAY(), [root()], policy, vars);
+      expect(finishedHosts(events), JSON.stringify(said(events))).toEqual([[fleet.hosts[0]!.name, 'changed']]);
+      expect(said(events).some((m) => m.startsWith('migrating'))).toBe(false);
+      expect(said(events)).toContain('shutting down guest web (up to 2 s)');
+      expect([names(lv), names(lv2)]).toEqual([['web'], []]);
+      // Started again: a new QEMU process, not the one that ran before the boot.
+      expect(lv.qemuPid('web')).not.toBe(pid);
+      expect(verification(events, 'candidate')?.checks.find((c) => c.name === 'guest web')).toMatchObject({ ok: true });
+    }, 180_000);
   });
 });

@@ -75,7 +75,8 @@ export function planDrain(
   const running = view.domains.filter(isRunning);
   const plan: DrainPlan = { stop: [], migrate: [], refused: [] };
   for (const d of [...running.filter((x) => !x.hostdevs.length), ...running.filter((x) => x.hostdevs.length)]) {
-    const action = d.hostdevs.length ? policy.withDevices : policy.movable;
+    let action = d.hostdevs.length ? policy.withDevices : policy.movable;
+    if (action === 'migrate' && migrateTo !== true && policy.noPeer === 'shutdown') action = 'shutdown';
     if (action === 'shutdown') plan.stop.push({ name: d.name, hostdevs: d.hostdevs.map((h) => h.address) });
     else if (action === 'migrate' && migrateTo === true) plan.migrate.push(d.name);
     else

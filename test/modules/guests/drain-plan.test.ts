@@ -16,6 +16,7 @@ describe('the guests policy', () => {
       shutdownTimeoutSec: 120,
       onTimeout: 'fail',
       returnMigrated: false,
+      noPeer: 'refuse',
     });
     expect(drainPolicyFrom('shutdown')).toMatchObject({ movable: 'shutdown', withDevices: 'shutdown' });
     expect(
@@ -32,6 +33,7 @@ describe('the guests policy', () => {
       shutdownTimeoutSec: 30,
       onTimeout: 'destroy',
       returnMigrated: true,
+      noPeer: 'refuse',
     });
   });
   it.each([
@@ -41,6 +43,8 @@ describe('the guests policy', () => {
     [{ shutdown_timeout: 0 }, /shutdown_timeout: write a whole number of seconds/],
     [{ on_timeout: 'wait' }, /on_timeout: write destroy or fail/],
     [{ return: 'yes' }, /return: write true or false/],
+    [{ movable: 'migrate', no_peer: 'migrate' }, /guests\.no_peer: write refuse or shutdown, not "migrate"/],
+    [{ movable: 'shutdown', no_peer: 'shutdown' }, /guests\.no_peer: .*write it with movable: migrate/],
   ])('refuses %j', (value, message) => {
     expect(() => drainPolicyFrom(value)).toThrow(message);
   });
@@ -76,6 +80,27 @@ describe('planDrain', () => {
     expect(planDrain(view, policy).refused[0]!.name).toMatch(
       /cannot migrate: live migration is for `rollgate rollout`/,
     );
+  });
+  it('with no_peer: shutdown, shuts down a movable guest no peer can take, and still migrates where one can', () => {
+    const policy = drainPolicyFrom({ movable: 'migrate', no_peer: 'shutdown', with_devices: 'shutdown' });
+    expect(policy.noPeer).toBe('shutdown');
+    expect(planDrain(view, policy, true)).toMatchObject({ migrate: ['movable'], stop: [{ name: 'pt' }], refused: [] });
+    expect(planDrain(view, policy, 'no peer')).toEqual({
+      stop: [
+        { name: 'movable', hostdevs: [] },
+        { name: 'pt', hostdevs: ['0000:01:00.0'] },
+      ],
+      migrate: [],
+      refused: [],
+    });
+    // rollgate run (no cluster view) shuts it down too; pt is still refused when with_devices says so.
+    expect(
+      planDrain(view, drainPolicyFrom({ movable: 'migrate', no_peer: 'shutdown', with_devices: 'refuse' })),
+    ).toEqual({
+      stop: [{ name: 'movable', hostdevs: [] }],
+      migrate: [],
+      refused: [{ name: 'pt (holds 0000:01:00.0)', why: 'holds a host device' }],
+    });
   });
 });
 
