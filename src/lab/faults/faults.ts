@@ -22,7 +22,7 @@ export const BAD_KERNEL_PACKAGE = `linux-image-${BAD_KERNEL_ABI}`;
 
 export const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   'bad-kernel': `installs ${BAD_KERNEL_PACKAGE} from the guest's apt repository: the newest boot entry (GRUB's menu, or systemd-boot's loader entry by kernel-install), whose initramfs has no disk drivers, so its boot never finds the root disk`,
-  'no-vfio-after-boot': 'from the next boot on, the host driver claims the passthrough devices before vfio-pci (driver_override at early boot)',
+  'no-vfio-after-boot': 'from the next boot on, the host driver claims the passthrough devices before vfio-pci (driver_override at early boot); on a VM with libvirt guests (lab up --guests) the next boot also has no vfio-pci module, so a guest holding a device cannot start',
   'sshd-down': 'sshd does not start on the next boot (one boot only)',
   'link-down': 'the management NIC loses link now (QMP set_link off); lasts until clear, across reboots',
   'slow-boot': 'the next boot waits before sshd starts (default 120 s)',
@@ -125,7 +125,7 @@ export async function clearFaults(ctx: FaultContext): Promise<void> {
   }
   try {
     const units = Object.values(UNITS);
-    await mustRun(conn, sh`rm -rf ${FAULT_DIR} /run/rollgate-lab-sshd-down
+    await mustRun(conn, sh`rm -rf ${FAULT_DIR} /run/rollgate-lab-sshd-down /run/modprobe.d/rollgate-lab-fault-no-vfio.conf
 for u in ${units}; do systemctl disable -q --now "$u" 2>/dev/null || true; rm -f "/etc/systemd/system/$u"; done
 rm -rf ${FAULT_LIB} /etc/systemd/system/ssh.service.d/rollgate-lab-fault-sshd-down.conf
 for o in /sys/bus/pci/devices/*/driver_override; do for d in ${[...new Set(hostDriversById().values())]}; do [ "$(cat "$o")" = "$d" ] && echo > "$o"; done; done

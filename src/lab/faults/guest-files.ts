@@ -14,7 +14,11 @@ export interface GuestFile {
   content: string;
 }
 
-/** no-vfio-after-boot: on every boot, before udev's coldplug, the host driver claims the passthrough devices. */
+/**
+ * no-vfio-after-boot: on every boot, before udev's coldplug, the host driver claims the passthrough devices; on a VM
+ * with libvirt guests the first of those boots also withholds the vfio-pci module (libvirt would take the device
+ * back for a guest's managed hostdev).
+ */
 export function hostDriverFiles(idsToDrivers: ReadonlyMap<string, string>): GuestFile[] {
   const table = [...idsToDrivers].map(([id, driver]) => `${id} ${driver}`).join('\n');
   const script = `#!/bin/sh
@@ -34,6 +38,16 @@ for dev in /sys/bus/pci/devices/*; do
   [ -e "$dev/driver" ] || echo "$addr" > /sys/bus/pci/drivers_probe
   echo "rollgate-lab fault no-vfio-after-boot: $addr ($id) -> $(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)"
 done
+# A VM with libvirt guests: a guest's managed hostdev would hand the device back to vfio-pci when it starts, so the
+# first boot after arming also has no vfio-pci to bind (a /run file, gone at the next boot): the guest holding the
+# device cannot start, as after a kernel update that lost the module.
+if [ -x /usr/sbin/libvirtd ] && [ ! -e ${FAULT_DIR}/.vfio-withheld ]; then
+  touch ${FAULT_DIR}/.vfio-withheld
+  mkdir -p /run/modprobe.d
+  echo 'install vfio_pci /bin/false' > /run/modprobe.d/rollgate-lab-fault-no-vfio.conf
+  rmmod vfio_pci 2>/dev/null
+  echo "rollgate-lab fault no-vfio-after-boot: vfio-pci withheld this boot (libvirt guests)"
+fi
 exit 0
 `;
   const unit = `[Unit]

@@ -23,6 +23,12 @@ describe('fault files installed in a lab guest', () => {
     expect(script).toContain("table='1234:1111 bochs-drm\n8086:293e snd_hda_intel\n8086:10d3 e1000e'");
   });
 
+  it('withhold vfio-pci for one boot only where libvirt guests would take the device back', () => {
+    const script = hostDriverFiles(hostDriversById())[0]!.content;
+    expect(script).toContain(`if [ -x /usr/sbin/libvirtd ] && [ ! -e ${FAULT_DIR}/.vfio-withheld ]; then`);
+    expect(script).toContain("echo 'install vfio_pci /bin/false' > /run/modprobe.d/rollgate-lab-fault-no-vfio.conf");
+  });
+
   it('arm one-boot faults by a marker the boot consumes', () => {
     expect(slowBootFiles()[0]!.content).toContain(`rm -f ${FAULT_DIR}/slow-boot && sync`);
     expect(sshdDownFiles()[0]!.content).toContain(`touch /run/rollgate-lab-sshd-down && rm -f ${FAULT_DIR}/sshd-down && sync`);
