@@ -20,20 +20,24 @@
  * e2e test/e2e/systemd-boot-lab.test.ts`) it goes straight to its own lab. Its lab: ROLLGATE_LAB_STATE (default
  * ~/.local/state/rollgate/lab-e2e) + `-systemd-boot`; stopped at the end.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../src/lab/lab.js';
-import type { ImageManifest } from '../../src/lab/image.js';
-import { labPaths, readLabState } from '../../src/lab/state.js';
 import { BAD_KERNEL_ABI } from '../../src/lab/faults/faults.js';
 import { LOADER_GUID } from '../../src/modules/boot/loader-vars.js';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { budgetNote } from './lab-claims.js';
-import { ensureLab } from './lab-harness.js';
-import { onOwnVm, ownLabSettings, sharedLabUp } from './own-lab.js';
-import { cli, finishedOf, playbookFile, ROOT, storyOf, VFIO_PLAY } from './rollout-support.js';
+import {
+  afterSharedLab,
+  elapsed,
+  onOwnVm,
+  ownLabFault,
+  ownLabManifest,
+  ownLabRollout,
+  ownLabSettings,
+  stepFits as stepFitsBudget,
+} from './own-lab.js';
+import { finishedOf, playbookFile, VFIO_PLAY } from './rollout-support.js';
 
 /**
  * Minutes from its turn to the end of its first three steps (the main job, the two rollbacks), on a loaded two-core
@@ -51,23 +55,7 @@ const KERNEL_UPDATE_MIN = 13;
 const LABEL = 'systemd-boot lab: main job, lost binding, onboarding, kernel update, a kernel that never boots';
 const INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e-systemd-boot', 'lab.yml');
 const HOST = 'lab1';
-/**
- * SSH handshake budget of the rollouts, s: a run at load average 10-13 (a CI run and other VMs beside it) saw the
- * first handshake of the commit rollout miss the default 15 s on the VM that had just answered lab up's login.
- */
-const CONNECT_TIMEOUT_S = '60';
-
 const ownSettings = () => ownLabSettings('systemd-boot');
-
-/**
- * Beside the shared lab (under a budget, or with it up): wait until the shared lab is up, so its cold boots come
- * first, then run at once beside the rollback paths on this scenario's own VM, taking no shared host (one more VM's
- * load rather than a wait for a free host, which under the CI budget came too late for its estimate). Alone: at once.
- */
-async function afterSharedLab(): Promise<void> {
-  if (!process.env.ROLLGATE_E2E_END && !sharedLabUp()) return;
-  await ensureLab();
-}
 
 const onVm = (script: string) => onOwnVm(ownSettings(), HOST, script);
 
@@ -78,42 +66,13 @@ const efiVar = (name: string) =>
 const verification = (events: RollgateEvent[], against: 'candidate' | 'known_good') =>
   events.find((e) => e.type === 'rollout.verification' && e.host === HOST && e.against === against) as
     Extract<RollgateEvent, { type: 'rollout.verification' }> | undefined;
-const elapsed = (t: number) => `${((Date.now() - t) / 1000).toFixed(0)} s`;
 const entries = () => onVm('ls /boot/efi/loader/entries; ls -d /boot/efi/rollgate 2>/dev/null || true');
 const driverOf = (address: string) => onVm(`basename "$(readlink /sys/bus/pci/devices/${address}/driver)"`);
 
-function labFault(...args: string[]): void {
-  execFileSync(process.execPath, [join(ROOT, 'bin', 'rollgate.js'), 'lab', 'fault', HOST, ...args], {
-    env: { ...process.env, ROLLGATE_LAB_STATE: ownSettings().stateDir },
-    timeout: 20 * 60_000,
-  });
-}
-
-/** One rollout on the VM, its figure logged. */
-async function rollout(what: string, playbook: string, ...extra: string[]) {
-  const t = Date.now();
-  const run = cli([
-    'rollout',
-    playbook,
-    '-i',
-    INVENTORY,
-    '--boot-timeout',
-    '1200',
-    '--connect-timeout',
-    CONNECT_TIMEOUT_S,
-    ...extra,
-  ]);
-  const out = await run.done;
-  console.info(`[lab figures] ${LABEL}: ${what} ${elapsed(t)}`);
-  return { ...out, story: storyOf(out.events, run.stderr()) };
-}
-
-/** Whether a later step still fits in the e2e budget; when it does not, says so loudly (the steps before it ran). */
-function stepFits(step: string, minutes: number): boolean {
-  const note = budgetNote(`${LABEL}: ${step}`, minutes);
-  if (note) console.warn(`[lab budget] ${note}`);
-  return !note;
-}
+const labFault = (...args: string[]) => ownLabFault(ownSettings(), HOST, ...args);
+const rollout = (what: string, playbook: string, ...extra: string[]) =>
+  ownLabRollout(LABEL, INVENTORY, what, playbook, ...extra);
+const stepFits = (step: string, minutes: number) => stepFitsBudget(LABEL, step, minutes);
 
 let started = false;
 afterAll(async () => {
@@ -139,10 +98,7 @@ describe('systemd-boot on a booted kernel (a lab VM of its own)', () => {
     console.info(
       `[lab figures] ${LABEL}: lab up ${elapsed(t0)} (cold boot ${Math.round((up.bootMs[HOST] ?? 0) / 1000)} s)`,
     );
-    const state = readLabState(labPaths(ownSettings().stateDir));
-    const manifest = JSON.parse(
-      readFileSync(join(dirname(state!.imageBase), 'manifest.json'), 'utf8'),
-    ) as ImageManifest;
+    const manifest = ownLabManifest(ownSettings());
     const release = await onVm('uname -r');
     expect(release).toBe(manifest.kernel);
     const entry = `rollgate-lab-${release}.conf`;
