@@ -82,7 +82,9 @@ export function drainPolicyFrom(value: unknown): DrainPolicy {
   const back = v.return ?? false;
   if (typeof back !== 'boolean') throw new Error('guests.return: write true or false');
   if (v.no_peer !== undefined && v.movable !== 'migrate')
-    throw new Error('guests.no_peer: says what happens to a movable guest that cannot migrate; write it with movable: migrate');
+    throw new Error(
+      'guests.no_peer: says what happens to a movable guest that cannot migrate; write it with movable: migrate',
+    );
   const onTimeout = v.on_timeout ?? 'fail';
   if (onTimeout !== 'destroy' && onTimeout !== 'fail') throw new Error('guests.on_timeout: write destroy or fail');
   return {

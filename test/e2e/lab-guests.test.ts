@@ -233,7 +233,20 @@ describe('hypervisors with guests (lab up --guests)', () => {
       expect(v?.ok, update.story).toBe(true);
       expect(v?.checks.find((c) => c.name === `guest pt-${host}`)).toMatchObject({ ok: true });
       expect(v?.checks.find((c) => c.name === `guest movable-${host}`)).toMatchObject({ ok: true });
+      // Committed as kernel-update.test.ts's target update is: the new kernel from its own entry (the saved
+      // default), the old one still installed, nothing of the trial boot left.
       expect(await onVm(host, 'uname -r')).toBe(next);
+      expect(await onVm(host, 'grub-editenv list')).toMatch(
+        new RegExp(
+          `^saved_entry=gnulinux-advanced-[0-9a-f-]+>gnulinux-${next.replace(/\./g, '\\.')}-advanced-[0-9a-f-]+$`,
+        ),
+      );
+      expect(await onVm(host, `dpkg-query -W -f='\${Status}' linux-image-${manifest.kernel}`)).toBe(
+        'install ok installed',
+      );
+      expect(
+        await onVm(host, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true'),
+      ).not.toMatch(/^\/boot/m);
       await expectPtWithDevice(host);
       // pt's console, after its start on the new kernel, lists its device again.
       expect(await onVm(host, `tail -c 4000 /var/log/libvirt/qemu/pt-${host}-serial.log`)).toMatch(

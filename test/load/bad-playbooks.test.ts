@@ -294,7 +294,7 @@ const cases: Array<[string, string]> = [
   ],
   [
     '82-reboot-guests-migrate.yml',
-    '82-reboot-guests-migrate.yml:5:17: `guests` must be what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return}, not the string `migrate`',
+    '82-reboot-guests-migrate.yml:5:17: `guests` must be what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}, not the string `migrate`',
   ],
 ];
 

@@ -147,6 +147,7 @@ describe('parseRolloutSettings', () => {
         shutdownTimeoutSec: 60,
         onTimeout: 'fail',
         returnMigrated: false,
+        noPeer: 'refuse',
       },
     });
   });

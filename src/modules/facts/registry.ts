@@ -50,7 +50,7 @@ const GUESTS_SCRIPT = [
   'names=$(v list --all --name 2>&1) || { case "$names" in *"Failed to connect socket to"*"No such file or directory"*) echo "# no-libvirt: no libvirt daemon: $(printf "%s" "$names" | tr "\\n" " ")"; exit 0;; esac; printf "%s\\n" "$names" | tr "\\n" " " >&2; exit 1; }',
   'echo "# uri $u"',
   'if out=$(v nodedev-list 2>&1); then echo "@@nodedev"; printf "%s\\n" "$out"; else echo "@@nodedev-error $(printf "%s" "$out" | tr "\\n" " ")"; fi',
-  'printf "%s\\n" "$names" | while IFS= read -r n; do [ -n "$n" ] || continue; st=$(v domstate --reason -- "$n" 2>&1); echo "@@domain $n"; echo "@@state"; printf "%s\\n" "$st"; echo "@@xml"; v dumpxml -- "$n" 2>/dev/null; case "$st" in *failed*|crashed*) f="/var/log/libvirt/qemu/$n.log"; [ -r "$f" ] && echo "@@lasterror $(grep -aiE "error|fail" "$f" | tail -n 1)";; esac; done',
+  'printf "%s\\n" "$names" | while IFS= read -r n; do [ -n "$n" ] || continue; st=$(v domstate --reason -- "$n" 2>&1); echo "@@domain $n"; echo "@@state"; printf "%s\\n" "$st"; echo "@@xml"; v dumpxml -- "$n" 2>/dev/null; case "$st" in *failed*|crashed*) f="/var/log/libvirt/qemu/$n.log"; e=$([ -r "$f" ] && grep -aiE "error|fail" "$f" | grep -av "shutting down, reason=" | tail -n 1); if [ -n "$e" ]; then echo "@@lasterror $f: $e"; else e=$(journalctl -b -q --no-pager -p err -o short-iso -u libvirtd.service -u virtqemud.service 2>/dev/null | tail -n 1); [ -n "$e" ] && echo "@@lasterror libvirt journal: $e"; fi;; esac; done',
   'find /proc/[0-9]*/fd -lname "/dev/vfio/*" -printf "%h %l\\n" 2>/dev/null | sort -u | while read -r d l; do p=${d#/proc/}; p=${p%/fd}; echo "@@vfio $p $(cat /proc/$p/comm 2>/dev/null) $l"; done',
   'exit 0',
 ].join('\n');

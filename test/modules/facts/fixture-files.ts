@@ -58,6 +58,10 @@ export const LAB_SOURCE_KINDS: Record<string, string> = {
   'lspci-vv-passthrough': 'lspci-vv',
   'modprobe-d': 'modprobe',
   'uname-r': 'uname',
+  // The guests captures (scripts/capture-lab-guests-fixtures.sh).
+  guests: 'libvirt',
+  'virsh-list-all': 'virsh-list',
+  'virsh-nodedev-list': 'virsh-nodedev',
 };
 
 /**

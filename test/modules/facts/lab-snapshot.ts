@@ -28,6 +28,8 @@ const SECTION_OF: Record<string, string> = {
   'dev-vfio': 'dev_vfio',
   lockdown: 'lockdown',
   'lspci-vv-passthrough': 'lspci_vv',
+  // The guests capture (scripts/capture-lab-guests-fixtures.sh): the snapshot's own guests section command.
+  guests: 'guests',
 };
 
 export const LAB_FIXTURES = 'test/fixtures/lab';

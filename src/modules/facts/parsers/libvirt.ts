@@ -23,7 +23,10 @@ export interface GuestDomain {
   hostdevs: GuestHostdev[];
   /** Maximum memory, KiB, when the XML says. */
   memoryKiB: number | null;
-  /** The last error line of the guest's QEMU log, for a guest that failed to start or crashed. */
+  /**
+   * For a guest that failed to start or crashed: the last error line of its QEMU log, or of libvirt's journal this
+   * boot when the log has none (QEMU never ran), prefixed with where it comes from.
+   */
   lastError: string | null;
 }
 

@@ -131,7 +131,7 @@ export const guestRules: Rule[] = [
     title: 'a guest failed to start or crashed',
     guide: 'guide 2, task 14 and checklist ("attempt VM start once: gather errors")',
     decision:
-      'Read its error (below, from its QEMU log) and check for DMA faults at that time; do not loop start attempts: that hides reset problems.',
+      "Read its error (below: its QEMU log, or libvirt's journal when QEMU never ran) and check for DMA faults at that time; do not loop start attempts: that hides reset problems.",
     evaluate({ snap }) {
       return withGuests(snap, (g) =>
         fail(
@@ -139,10 +139,7 @@ export const guestRules: Rule[] = [
             .filter((d) => d.state === 'crashed' || d.reason === 'failed' || d.reason === 'crashed')
             .map((dom) => ({
               message: `guest ${dom.name} ${dom.state === 'crashed' ? 'crashed' : 'failed to start'}`,
-              evidence: [
-                stateOf(dom),
-                ...(dom.lastError ? [`/var/log/libvirt/qemu/${dom.name}.log: ${dom.lastError}`] : []),
-              ],
+              evidence: [stateOf(dom), ...(dom.lastError ? [dom.lastError] : [])],
             })),
         ),
       );
