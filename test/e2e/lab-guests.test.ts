@@ -211,6 +211,11 @@ describe('hypervisors with guests (lab up --guests)', () => {
 
     if (!stepFits('the staged kernel update of both hosts', UPDATE_MIN)) return;
     // 4. The same rollout without the fault: canary lab1, then lab2; each movable guest to the other host and back.
+    //    pt's serial log is appended to at each start: its lines so far, to read only what the next start prints.
+    const consoleLines = {
+      lab1: Number(await onVm('lab1', 'wc -l < /var/log/libvirt/qemu/pt-lab1-serial.log')),
+      lab2: Number(await onVm('lab2', 'wc -l < /var/log/libvirt/qemu/pt-lab2-serial.log')),
+    };
     const update = await rollout(
       'kernel update, both hosts',
       'playbooks/kernel-update.yml',
@@ -248,10 +253,14 @@ describe('hypervisors with guests (lab up --guests)', () => {
         await onVm(host, 'ls /boot/grub/rollgate.cfg /etc/grub.d/06_rollgate /boot/rollgate 2>&1 || true'),
       ).not.toMatch(/^\/boot/m);
       await expectPtWithDevice(host);
-      // pt's console, after its start on the new kernel, lists its device again.
-      expect(await onVm(host, `tail -c 4000 /var/log/libvirt/qemu/pt-${host}-serial.log`)).toMatch(
-        /rollgate-lab-guest: pci \S+ 8086:10d3/,
+      // pt's own console, from its start on the new kernel: it lists its device again, then says ready (within a
+      // minute: the last host's guest may still be printing when the rollout ends).
+      const log = `/var/log/libvirt/qemu/pt-${host}-serial.log`;
+      const since = await onVm(
+        host,
+        `for i in $(seq 1 60); do tail -n +${consoleLines[host] + 1} ${log} | grep -q 'rollgate-lab-guest: ready' && break; sleep 1; done; tail -n +${consoleLines[host] + 1} ${log}`,
       );
+      expect(since).toMatch(/rollgate-lab-guest: pci \S+ 8086:10d3[\s\S]*rollgate-lab-guest: ready/);
     }
     console.info(`[lab figures] ${LABEL}: ${elapsed(t0)} from its turn`);
   });
