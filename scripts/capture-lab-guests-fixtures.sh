@@ -32,6 +32,7 @@ SOURCES=(
   "dev-vfio|ls -l /dev/vfio/ 2>&1 || true"
   "cmdline|cat /proc/cmdline"
   "uname-r|uname -r"
+  "iommu-groups|find /sys/kernel/iommu_groups/ -type l | sort -V"
   "virsh-list-all|virsh list --all"
   "virsh-nodedev-list|virsh nodedev-list"
 )

@@ -226,18 +226,43 @@ export function noErrorFindings(report: FindingsReport): Judgement {
 
 const hostdevs = (d: GuestDomain) => d.hostdevs.map((x) => x.address).join(' ');
 
-/** The guest that ran before (`was`) runs again here, with the same host devices. */
+/**
+ * Whether the running guest's QEMU holds the VFIO group of each of its host devices open (the kernel's view of
+ * QEMU's device assignment: /proc/PID/fd of the pid in libvirt's pid file); null when that cannot be read here (no
+ * pid file, as with a session or remote libvirt, or the groups unknown).
+ */
+function qemuHold(snap: HostSnapshot, view: GuestsView, dom: GuestDomain): { holds: boolean; line: string } | null {
+  const groups = valueOf(snap.iommu.groups);
+  if (!dom.hostdevs.length || dom.pid === null || !groups) return null;
+  const held = new Set(view.vfioHolders.filter((h) => h.pid === dom.pid).map((h) => h.group));
+  const missing: string[] = [];
+  const holding: string[] = [];
+  for (const h of dom.hostdevs) {
+    const id = groups.find((g) => g.devices.some((d) => d.address === h.address))?.id;
+    if (id === null || id === undefined) return null;
+    (held.has(String(id)) ? holding : missing).push(`/dev/vfio/${id} (${h.address})`);
+  }
+  return missing.length
+    ? { holds: false, line: `its QEMU (pid ${dom.pid}) does not hold ${missing.join(', ')}` }
+    : { holds: true, line: `its QEMU (pid ${dom.pid}) holds ${holding.join(', ')}` };
+}
+
+/**
+ * The guest that ran before (`was`) runs again here, with the same host devices, and where the host shows it, its
+ * QEMU holds each device's VFIO group.
+ */
 export function guestBack(snap: HostSnapshot, was: GuestDomain): Judgement & { expected: string } {
   const expected = `running${was.hostdevs.length ? ` with ${hostdevs(was)}` : ''}`;
   const k: Known<GuestsView> | undefined = snap.guests;
   if (!k || k.status !== 'ok') return { ...cannotTell(k ? k.reason : 'not collected'), expected };
   const now = k.value.domains.find((x) => x.name === was.name);
+  const hold = now && isRunning(now) ? qemuHold(snap, k.value, now) : null;
   return {
-    holds: !!now && isRunning(now) && hostdevs(now) === hostdevs(was),
+    holds: !!now && isRunning(now) && hostdevs(now) === hostdevs(was) && hold?.holds !== false,
     expected,
     found: !now
       ? 'not defined'
-      : `${now.state}${now.reason ? ` (${now.reason})` : ''}${now.hostdevs.length ? ` with ${hostdevs(now)}` : ''}`,
-    evidence: now ? [`virsh: ${now.name} ${now.state}`] : [],
+      : `${now.state}${now.reason ? ` (${now.reason})` : ''}${now.hostdevs.length ? ` with ${hostdevs(now)}` : ''}${hold && !hold.holds ? `, but ${hold.line}` : ''}`,
+    evidence: now ? [`virsh: ${now.name} ${now.state}`, ...(hold ? [hold.line] : [])] : [],
   };
 }

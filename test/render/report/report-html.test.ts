@@ -51,6 +51,7 @@ describe('the IOMMU topology picture', () => {
               hostdevs: [{ address: '0000:01:00.0', managed: true }],
               memoryKiB: null,
               lastError: null,
+              pid: null,
             },
             {
               name: 'gpu',
@@ -59,6 +60,7 @@ describe('the IOMMU topology picture', () => {
               hostdevs: [{ address: '0000:00:04.0', managed: false }],
               memoryKiB: null,
               lastError: null,
+              pid: null,
             },
           ],
           nodeDevices: [],

@@ -28,6 +28,11 @@ export interface GuestDomain {
    * boot when the log has none (QEMU never ran), prefixed with where it comes from.
    */
   lastError: string | null;
+  /**
+   * The QEMU process of a running guest, from libvirt's pid file (`/run/libvirt/qemu/NAME.pid`, the local system
+   * instance only); null when not read. With `vfioHolders` it says whether QEMU holds each host device's VFIO group.
+   */
+  pid: number | null;
 }
 
 export interface VfioHolder {
@@ -176,7 +181,8 @@ function memoryInKiB(mem: string | { '#text'?: string; unit?: string } | undefin
  * The collection script's `guests` section:
  *   `# no-libvirt` (virsh not installed) | `# uri URI`
  *   `@@nodedev` + nodedev-list output, or `@@nodedev-error MESSAGE`
- *   per domain: `@@domain NAME`, `@@state` + domstate --reason, `@@xml` + dumpxml, `@@lasterror LINE`
+ *   per domain: `@@domain NAME`, `@@state` + domstate --reason, `@@xml` + dumpxml, `@@pid PID` (running, local
+ *   system instance), `@@lasterror LINE` (failed or crashed)
  *   `@@vfio PID COMM /dev/vfio/N` per process holding a vfio group open.
  */
 export function parseGuestsSection(text: string): GuestsView | null {
@@ -216,10 +222,19 @@ export function parseGuestsSection(text: string): GuestsView | null {
     flush();
     const [, kind, arg = ''] = m;
     if (kind === 'domain') {
-      current = { name: arg, state: 'unknown', reason: null, hostdevs: [], memoryKiB: null, lastError: null };
+      current = {
+        name: arg,
+        state: 'unknown',
+        reason: null,
+        hostdevs: [],
+        memoryKiB: null,
+        lastError: null,
+        pid: null,
+      };
       view.domains.push(current);
     } else if (kind === 'nodedev-error') view.nodeDevicesError = arg.trim() || 'virsh nodedev-list failed';
     else if (kind === 'lasterror' && current) current.lastError = arg.trim() || null;
+    else if (kind === 'pid' && current) current.pid = /^\d+$/.test(arg.trim()) ? Number(arg.trim()) : null;
     else if (kind === 'vfio') {
       const v = /^(\d+)\s+(.*?)\s+\/dev\/vfio\/(\S+)$/.exec(arg.trim());
       if (v) view.vfioHolders.push({ pid: Number(v[1]), comm: v[2] ?? '', group: v[3] ?? '' });
