@@ -67,9 +67,10 @@ export const elapsed = (t: number) => `${((Date.now() - t) / 1000).toFixed(0)} s
 
 /**
  * SSH handshake budget of the rollouts, s: a run at load average 10-13 (a CI run and other VMs beside it) saw the
- * first handshake of a commit rollout miss the default 15 s on a VM that had just answered lab up's login.
+ * first handshake of a commit rollout miss the default 15 s on a VM that had just answered lab up's login; the
+ * guests VMs (two nested QEMUs each) answer slower still under that load.
  */
-export const CONNECT_TIMEOUT_S = '60';
+export const CONNECT_TIMEOUT_S = '120';
 
 /**
  * `rollgate rollout PLAYBOOK -i INVENTORY ...` on an own lab, its figure logged under the scenario's label. A
