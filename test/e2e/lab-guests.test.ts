@@ -165,7 +165,14 @@ describe('hypervisors with guests (lab up --guests)', () => {
 
     // 2. Refusals that change nothing. `rollgate run` with a bare reboot: refused before anything runs.
     const before = { lab1: await untouched('lab1'), lab2: await untouched('lab2') };
-    const bare = rollgate(['run', playbookFile('guests-bare-reboot.yml', BARE_REBOOT), '-i', INVENTORY]);
+    const bare = rollgate([
+      'run',
+      playbookFile('guests-bare-reboot.yml', BARE_REBOOT),
+      '-i',
+      INVENTORY,
+      '--connect-timeout',
+      CONNECT_TIMEOUT_S,
+    ]);
     expect(bare.code, bare.out.slice(-3000)).not.toBe(0);
     expect(bare.out).toMatch(/lab1 has 2 running guest\(s\) a reboot would kill: .*pt-lab1 \(holds 0000:01:00\.0\)/);
     expect(await untouched('lab1')).toEqual(before.lab1);
