@@ -17,22 +17,11 @@
  * ROLLGATE_LAB_STATE (default ~/.local/state/rollgate/lab-e2e) + `-guests`; stopped at the end.
  */
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
-import {
-  afterSharedLab,
-  CONNECT_TIMEOUT_S,
-  elapsed,
-  onOwnVm,
-  ownLabFault,
-  ownLabManifest,
-  ownLabRollout,
-  ownLabSettings,
-  stepFits as stepFitsBudget,
-} from './own-lab.js';
-import { budgetNote } from './lab-claims.js';
+import { CONNECT_TIMEOUT_S, elapsed, ownLab } from './own-lab.js';
 import { finishedOf, playbookFile, ROOT } from './rollout-support.js';
 
 /**
@@ -45,14 +34,11 @@ const ESTIMATE_MIN = 10;
 const ROLLBACK_MIN = 14;
 const UPDATE_MIN = 18;
 const LABEL = 'lab guests: check, refusals, kernel update rolled back and staged, guests drained and restored';
-const INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e-guests', 'lab.yml');
 const PT_NIC = '0000:01:00.0';
 
-const ownSettings = () => ownLabSettings('guests');
-const onVm = (host: string, script: string) => onOwnVm(ownSettings(), host, script);
-const rollout = (what: string, playbook: string, ...extra: string[]) =>
-  ownLabRollout(LABEL, INVENTORY, what, playbook, ...extra);
-const stepFits = (step: string, minutes: number) => stepFitsBudget(LABEL, step, minutes);
+const lab = ownLab(LABEL, 'guests');
+const { onVm, rollout, stepFits, inventory: INVENTORY } = lab;
+const ownSettings = lab.settings;
 
 const domains = async (host: string) => (await onVm(host, 'virsh list --name')).split('\n').filter(Boolean).sort();
 const driverOf = (host: string) => onVm(host, `basename "$(readlink /sys/bus/pci/devices/${PT_NIC}/driver)"`);
@@ -111,17 +97,7 @@ afterAll(async () => {
 
 describe('hypervisors with guests (lab up --guests)', () => {
   it('check shows the guests; bare reboots and refuse change nothing; a kernel update rolls a lost binding back and then updates both hosts, draining and restoring their guests', async (t) => {
-    const budget = budgetNote(LABEL, ESTIMATE_MIN);
-    if (budget) {
-      console.warn(`[lab budget] ${budget}`);
-      return t.skip(budget);
-    }
-    await afterSharedLab();
-    const late = budgetNote(LABEL, ESTIMATE_MIN);
-    if (late) {
-      console.warn(`[lab budget] ${late}`);
-      return t.skip(late);
-    }
+    if (!(await lab.turn(ESTIMATE_MIN, t.skip))) return;
     const t0 = Date.now();
     started = true;
     const up = await labUp(ownSettings(), { hosts: 2, profile: 'intel', guests: true, inventoryFile: INVENTORY });
@@ -133,7 +109,7 @@ describe('hypervisors with guests (lab up --guests)', () => {
     console.info(
       `[lab figures] ${LABEL}: lab up --guests ${elapsed(t0)}${guestFigures.length ? ` (${guestFigures.join('; ')})` : ' (restored)'}`,
     );
-    const manifest = ownLabManifest(ownSettings());
+    const manifest = lab.manifest();
     for (const host of ['lab1', 'lab2']) {
       await expectPtWithDevice(host);
       expect(await onVm(host, 'uname -r')).toBe(manifest.kernel);
@@ -188,7 +164,7 @@ describe('hypervisors with guests (lab up --guests)', () => {
     if (!stepFits('the kernel update whose canary loses its binding', ROLLBACK_MIN)) return;
     // 3. kernel-update.yml, staged; the canary (lab1) loses its binding on the trial boot.
     const next = manifest.updateKernel;
-    ownLabFault(ownSettings(), 'lab1', 'no-vfio-after-boot');
+    lab.fault('lab1', 'no-vfio-after-boot');
     const lost = await rollout(
       'kernel update, canary loses its binding',
       'playbooks/kernel-update.yml',
@@ -224,7 +200,7 @@ describe('hypervisors with guests (lab up --guests)', () => {
     await expectPtWithDevice('lab1');
     expect((await untouched('lab2')).boot).toBe(before.lab2.boot);
     expect(await domains('lab2')).toEqual(['movable-lab2', 'pt-lab2']);
-    ownLabFault(ownSettings(), 'lab1', 'clear');
+    lab.fault('lab1', 'clear');
 
     if (!stepFits('the staged kernel update of both hosts', UPDATE_MIN)) return;
     // 4. The same rollout without the fault: canary lab1, then lab2; each movable guest to the other host and back.

@@ -111,3 +111,37 @@ export function stepFits(label: string, step: string, minutes: number): boolean 
   if (note) console.warn(`[lab budget] ${note}`);
   return !note;
 }
+
+/**
+ * The start of an own-lab scenario: skipped, loudly, when its estimate does not fit the e2e budget, checked before
+ * and again after waiting for the shared lab. True when it may start.
+ */
+export async function ownLabTurn(label: string, estimateMin: number, skip: (note: string) => void): Promise<boolean> {
+  for (const wait of [false, true]) {
+    if (wait) await afterSharedLab();
+    const note = budgetNote(label, estimateMin);
+    if (note) {
+      console.warn(`[lab budget] ${note}`);
+      skip(note);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** One own lab (state dir: the e2e lab's + `-SUFFIX`, inventory .local-fleet/e2e-SUFFIX/lab.yml) under a label. */
+export function ownLab(label: string, suffix: string) {
+  const inventory = join(ROOT, '.local-fleet', `e2e-${suffix}`, 'lab.yml');
+  const settings = () => ownLabSettings(suffix);
+  return {
+    inventory,
+    settings,
+    onVm: (host: string, script: string) => onOwnVm(settings(), host, script),
+    fault: (host: string, ...args: string[]) => ownLabFault(settings(), host, ...args),
+    manifest: () => ownLabManifest(settings()),
+    rollout: (what: string, playbook: string, ...extra: string[]) =>
+      ownLabRollout(label, inventory, what, playbook, ...extra),
+    stepFits: (step: string, minutes: number) => stepFits(label, step, minutes),
+    turn: (estimateMin: number, skip: (note: string) => void) => ownLabTurn(label, estimateMin, skip),
+  };
+}

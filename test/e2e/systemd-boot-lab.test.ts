@@ -20,23 +20,12 @@
  * e2e test/e2e/systemd-boot-lab.test.ts`) it goes straight to its own lab. Its lab: ROLLGATE_LAB_STATE (default
  * ~/.local/state/rollgate/lab-e2e) + `-systemd-boot`; stopped at the end.
  */
-import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../src/lab/lab.js';
 import { BAD_KERNEL_ABI } from '../../src/lab/faults/faults.js';
 import { LOADER_GUID } from '../../src/modules/boot/loader-vars.js';
 import type { RollgateEvent } from '../../src/events/events.js';
-import { budgetNote } from './lab-claims.js';
-import {
-  afterSharedLab,
-  elapsed,
-  onOwnVm,
-  ownLabFault,
-  ownLabManifest,
-  ownLabRollout,
-  ownLabSettings,
-  stepFits as stepFitsBudget,
-} from './own-lab.js';
+import { elapsed, ownLab } from './own-lab.js';
 import { finishedOf, playbookFile, VFIO_PLAY } from './rollout-support.js';
 
 /**
@@ -53,11 +42,12 @@ const ESTIMATE_MIN = 30;
 const ONBOARDING_MIN = 15;
 const KERNEL_UPDATE_MIN = 13;
 const LABEL = 'systemd-boot lab: main job, lost binding, onboarding, kernel update, a kernel that never boots';
-const INVENTORY = resolve(import.meta.dirname, '..', '..', '.local-fleet', 'e2e-systemd-boot', 'lab.yml');
 const HOST = 'lab1';
-const ownSettings = () => ownLabSettings('systemd-boot');
-
-const onVm = (script: string) => onOwnVm(ownSettings(), HOST, script);
+const lab = ownLab(LABEL, 'systemd-boot');
+const { rollout, stepFits, inventory: INVENTORY } = lab;
+const ownSettings = lab.settings;
+const onVm = (script: string) => lab.onVm(HOST, script);
+const labFault = (...args: string[]) => lab.fault(HOST, ...args);
 
 const efiVar = (name: string) =>
   onVm(
@@ -69,11 +59,6 @@ const verification = (events: RollgateEvent[], against: 'candidate' | 'known_goo
 const entries = () => onVm('ls /boot/efi/loader/entries; ls -d /boot/efi/rollgate 2>/dev/null || true');
 const driverOf = (address: string) => onVm(`basename "$(readlink /sys/bus/pci/devices/${address}/driver)"`);
 
-const labFault = (...args: string[]) => ownLabFault(ownSettings(), HOST, ...args);
-const rollout = (what: string, playbook: string, ...extra: string[]) =>
-  ownLabRollout(LABEL, INVENTORY, what, playbook, ...extra);
-const stepFits = (step: string, minutes: number) => stepFitsBudget(LABEL, step, minutes);
-
 let started = false;
 afterAll(async () => {
   if (started) await labDown(ownSettings(), { inventoryFile: INVENTORY, lockTimeoutMs: 120_000 });
@@ -81,24 +66,14 @@ afterAll(async () => {
 
 describe('systemd-boot on a booted kernel (a lab VM of its own)', () => {
   it('runs the main job, rolls back a lost binding, onboards through the ESP initrd, commits a kernel update and rolls back a kernel that never boots', async (t) => {
-    const budget = budgetNote(LABEL, ESTIMATE_MIN);
-    if (budget) {
-      console.warn(`[lab budget] ${budget}`);
-      return t.skip(budget);
-    }
-    await afterSharedLab();
-    const late = budgetNote(LABEL, ESTIMATE_MIN);
-    if (late) {
-      console.warn(`[lab budget] ${late}`);
-      return t.skip(late);
-    }
+    if (!(await lab.turn(ESTIMATE_MIN, t.skip))) return;
     const t0 = Date.now();
     started = true;
     const up = await labUp(ownSettings(), { hosts: 1, profile: 'systemd-boot', inventoryFile: INVENTORY });
     console.info(
       `[lab figures] ${LABEL}: lab up ${elapsed(t0)} (cold boot ${Math.round((up.bootMs[HOST] ?? 0) / 1000)} s)`,
     );
-    const manifest = ownLabManifest(ownSettings());
+    const manifest = lab.manifest();
     const release = await onVm('uname -r');
     expect(release).toBe(manifest.kernel);
     const entry = `rollgate-lab-${release}.conf`;
