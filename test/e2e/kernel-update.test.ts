@@ -65,10 +65,8 @@ async function expectUpdated(host: string): Promise<void> {
 }
 
 describe.concurrent('kernel updates on lab VMs', () => {
-  // Priority 0: the guests scenario (lab-guests.test.ts, step 4) runs the same rollout with -e target_kernel on two
-  // hosts with running guests and asserts the same commit, so under the CI budget this one runs last, if at all.
   it('installs the target kernel, trial-boots it, verifies and commits (-e target_kernel)', (t) =>
-    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target', estimateMin: 17, priority: 0 }, async ([h]) => {
+    onClaimed({ skip: t.skip, any: 1, label: 'kernel-update target', estimateMin: 17, priority: 1 }, async ([h]) => {
       const host = h!;
       const t = Date.now();
       expect(await onHost(lab, host, 'uname -r')).toBe(`${manifest.kernel}\n`);

@@ -19,6 +19,7 @@ import {
   refusalMessage,
   startGuests,
   virsh,
+  VIRSH_TIMEOUT_MS,
 } from '../../modules/guests/drain.js';
 import type { HostCtx } from './host-context.js';
 
@@ -91,7 +92,9 @@ export async function drainBeforeReboot(h: HostCtx, conn: Connection): Promise<v
   try {
     const moved: string[] = [];
     for (const guest of g.migrate ?? []) {
-      const here = await conn.exec(virsh(uri, 'list', '--state-running', '--name'), { timeoutMs: 60_000 });
+      const here = await conn.exec(virsh(uri, 'list', '--state-running', '--name'), {
+        timeoutMs: VIRSH_TIMEOUT_MS,
+      });
       if (!here.stdout.split('\n').includes(guest)) continue; // already away (a resumed run, or a rollback's reboot)
       const peer = await choosePeer(h, conn);
       if (!peer) throw new Error(`no peer of the cluster answers for guest ${guest} (virsh nodememstats on each)`);

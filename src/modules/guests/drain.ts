@@ -37,10 +37,17 @@ const guestsCommand = (opts: Parameters<NonNullable<typeof facts.guests.command>
 };
 
 /** The host's guests as the snapshot reads them (the `guests` fact's own command and parser). */
+/**
+ * How long one virsh command (list, domstate, shutdown, nodememstats, the guests section) may take, ms. Generous: a
+ * hypervisor under load answers slowly, and a CI run of the guests lab (load average 10, a live migration in the
+ * same VM) saw `virsh domstate` take more than 30 s — the drain failed and the host was rolled back for that alone.
+ */
+export const VIRSH_TIMEOUT_MS = 180_000;
+
 export async function readGuests(conn: Connection, uri: string | undefined): Promise<GuestsView> {
   const r = await conn.exec(
     guestsCommand({ passthroughIds: [], profileSeconds: 0, ...(uri ? { libvirtUri: uri } : {}) }),
-    { timeoutMs: 60_000 },
+    { timeoutMs: VIRSH_TIMEOUT_MS },
   );
   const view = r.exitCode === 0 ? parseGuestsSection(r.stdout) : null;
   if (!view)
@@ -97,13 +104,13 @@ export function refusalMessage(host: string, plan: DrainPlan, where: string): st
 }
 
 async function stateOf(conn: Connection, uri: string | undefined, name: string): Promise<string> {
-  const r = await conn.exec(virsh(uri, 'domstate', '--reason', '--', name), { timeoutMs: 30_000 });
+  const r = await conn.exec(virsh(uri, 'domstate', '--reason', '--', name), { timeoutMs: VIRSH_TIMEOUT_MS });
   if (r.exitCode !== 0) throw new Error(`virsh domstate ${name}: ${(r.stderr || r.stdout).trim()}`);
   return parseDomstate(r.stdout)?.state ?? 'unknown';
 }
 
 async function run(conn: Connection, cmd: ShellFragment, what: string): Promise<void> {
-  const r = await conn.exec(cmd, { timeoutMs: 60_000 });
+  const r = await conn.exec(cmd, { timeoutMs: VIRSH_TIMEOUT_MS });
   if (r.exitCode !== 0) throw new Error(`${what}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
 }
 
@@ -182,7 +189,7 @@ export async function startGuests(
     const before = await stateOf(conn, uri, name).catch((e: Error) => `unknown (${e.message})`);
     if (before === 'running') continue;
     hooks.progress?.(`starting guest ${name}`);
-    const r = await conn.exec(virsh(uri, 'start', '--', name), { timeoutMs: 120_000 });
+    const r = await conn.exec(virsh(uri, 'start', '--', name), { timeoutMs: VIRSH_TIMEOUT_MS });
     const after = await stateOf(conn, uri, name).catch(() => 'unknown');
     if (r.exitCode === 0 && after === 'running') started.push(name);
     else failed.push(`${name}: ${(r.stderr || r.stdout).trim().slice(0, 300) || `state ${after}`}`);
@@ -199,7 +206,7 @@ export function libvirtUriOf(vars: Record<string, unknown>): string | undefined 
 
 /** Free memory of a libvirt host, KiB (`virsh nodememstats`), or null when it cannot be read. */
 export async function freeMemoryKiB(conn: Connection, uri: string): Promise<number | null> {
-  const r = await conn.exec(virsh(uri, 'nodememstats'), { timeoutMs: 60_000 });
+  const r = await conn.exec(virsh(uri, 'nodememstats'), { timeoutMs: VIRSH_TIMEOUT_MS });
   const m = /^free\s*:\s*(\d+)\s*KiB/m.exec(r.stdout);
   return r.exitCode === 0 && m ? Number(m[1]) : null;
 }
