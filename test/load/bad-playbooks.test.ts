@@ -296,6 +296,10 @@ const cases: Array<[string, string]> = [
     '82-reboot-guests-migrate.yml',
     '82-reboot-guests-migrate.yml:5:17: `guests` must be what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}, not the string `migrate`',
   ],
+  [
+    '83-rollout-guests-no-peer.yml',
+    '83-rollout-guests-no-peer.yml:3:13: `rollout.guests` must be running guests before the trial boot: refuse (the default: the host is not changed), shutdown (started again after the verified boot or the rollback), or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown}, not a mapping',
+  ],
 ];
 
 describe('bad playbooks', () => {
