@@ -148,7 +148,7 @@ export const facts = {
     },
   }),
   iommu_group_types: defineFact({
-    command: () => raw('for f in /sys/kernel/iommu_groups/*/type; do [ -r "$f" ] && grep -H . "$f"; done; exit 0'),
+    command: () => raw('grep -Hs . /sys/kernel/iommu_groups/*/type; exit 0'),
     parse: parseIommuGroupTypes,
     cli: { kind: 'iommu-group-types', description: 'grep -H . /sys/kernel/iommu_groups/*/type' },
   }),
@@ -180,7 +180,7 @@ export const facts = {
   module_load_config: defineFact({
     command: () =>
       raw(
-        'for f in /etc/initramfs-tools/modules /etc/modules /etc/modules-load.d/*.conf /etc/dracut.conf.d/*.conf; do [ -r "$f" ] && grep -H . "$f"; done; exit 0',
+        'grep -Hs . /etc/initramfs-tools/modules /etc/modules /etc/modules-load.d/*.conf /etc/dracut.conf.d/*.conf; exit 0',
       ),
     parse: parseModuleLoadConfig,
     cli: {
@@ -191,7 +191,7 @@ export const facts = {
   modprobe_d: defineFact({
     command: () =>
       raw(
-        'for f in /etc/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf /run/modprobe.d/*.conf; do [ -r "$f" ] && grep -H . "$f"; done; exit 0',
+        'grep -Hs . /etc/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf /run/modprobe.d/*.conf; exit 0',
       ),
     parse: parseModprobeD,
     cli: { kind: 'modprobe', description: '/etc/modprobe.d contents (plain or grep -H/-R output)' },

@@ -2,6 +2,11 @@
  * The one collection script per host: every source runs in its own `sh -c` under `timeout`, its stdout, stderr
  * and exit status framed by markers carrying a random nonce (so no output can forge a marker). The controller
  * splits the framed output back into sections. One SSH round trip for the whole snapshot.
+ *
+ * Every process the script starts costs: on a slow host (a lab VM under TCG, ~30-60 ms per fork and exec) the
+ * framing alone was a quarter of a snapshot. So a section's stdout streams between its markers (no temporary file
+ * and `cat`), and its stderr file is read only when it holds something: per section, `timeout` and `sh` and the
+ * section's own commands, nothing more.
  */
 import { randomBytes } from 'node:crypto';
 import { sh, joinSh, raw, type ShellFragment } from '../../connection/shell-quote.js';
@@ -32,12 +37,11 @@ trap 'rm -rf "$rg_t"' EXIT
 if command -v timeout >/dev/null 2>&1; then rg_to="timeout -k 2 ${sectionTimeoutSec}"; else rg_to=""; fi
 export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin"
 rg_sec() {
-  $rg_to sh -c "$2" >"$rg_t/o" 2>"$rg_t/e" </dev/null
-  rg_rc=$?
   printf '\\n@@rg:%s:out %s@@\\n' "$rg_n" "$1"
-  cat "$rg_t/o"
+  $rg_to sh -c "$2" 2>"$rg_t/e" </dev/null
+  rg_rc=$?
   printf '\\n@@rg:%s:err %s@@\\n' "$rg_n" "$1"
-  head -c 2000 "$rg_t/e"
+  [ -s "$rg_t/e" ] && head -c 2000 "$rg_t/e"
   printf '\\n@@rg:%s:end %s %s@@\\n' "$rg_n" "$1" "$rg_rc"
 }`;
   const calls = sources.map((s) => sh`rg_sec ${s.name} ${s.snippet.text}`);
