@@ -26,6 +26,12 @@ export interface FactDefinition<T = unknown> {
   command?: (opts: SourceOptions) => ShellFragment;
   /** Default 'always'. */
   when?: FactWhen;
+  /**
+   * The command only prints what the kernel holds in memory (procfs text, `uname`, `id`): it cannot block, so it
+   * runs in a subshell of the collection script, without `timeout` and a new `sh` (two processes fewer, which on
+   * a slow host is most of what such a section costs). Anything that reads a device, a disk or a daemon: never.
+   */
+  instant?: true;
   /** Pure: the output -> the fact, or null when the output is not recognised. */
   parse(text: string): T | null;
   /** Offered by `rollgate facts parse KIND FILE`: the kind's name, what output it reads, and its view if richer. */

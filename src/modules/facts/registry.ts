@@ -67,16 +67,19 @@ const statAndSoftirqs = defineFact({
 
 export const facts = {
   whoami: defineFact({
+    instant: true,
     command: () => raw('id -u'),
     parse: (t) => (/^\d+$/.test(t.trim()) ? t.trim() === '0' : null),
   }),
   kernel_release: defineFact({
+    instant: true,
     command: () => raw('uname -r'),
     parse: trimmed,
     cli: { kind: 'uname', description: 'uname -r', parse: (t) => ({ release: t.trim() }) },
   }),
-  boot_id: defineFact({ command: () => raw('cat /proc/sys/kernel/random/boot_id'), parse: trimmed }),
+  boot_id: defineFact({ instant: true, command: () => raw('cat /proc/sys/kernel/random/boot_id'), parse: trimmed }),
   cmdline: defineFact({
+    instant: true,
     command: () => raw('cat /proc/cmdline'),
     parse: parseCmdline,
     cli: {
@@ -97,6 +100,7 @@ export const facts = {
     cli: { kind: 'dmi', description: 'grep -H . /sys/class/dmi/id/*', parse: parseDmi },
   }),
   cpuinfo: defineFact({
+    instant: true,
     command: () => raw("grep -m 4 -E '^(vendor_id|model name|flags|Features)[[:space:]]*:' /proc/cpuinfo"),
     parse: parseCpuFlags,
     cli: { kind: 'cpuinfo', description: '/proc/cpuinfo' },
@@ -158,6 +162,7 @@ export const facts = {
     cli: { kind: 'lspci', description: 'lspci -nnk (or -Dnnk, -nn, -k)' },
   }),
   modules: defineFact({
+    instant: true,
     command: () => raw('cat /proc/modules'),
     parse: parseLsmod,
     cli: { kind: 'lsmod', description: 'lsmod or /proc/modules' },
@@ -197,6 +202,7 @@ export const facts = {
     cli: { kind: 'modprobe', description: '/etc/modprobe.d contents (plain or grep -H/-R output)' },
   }),
   interrupts: defineFact({
+    instant: true,
     command: () => raw('cat /proc/interrupts'),
     parse: parseInterrupts,
     cli: {
@@ -209,6 +215,7 @@ export const facts = {
     },
   }),
   meminfo: defineFact({
+    instant: true,
     command: () => raw("grep -E '^(HugePages_|Hugepagesize)' /proc/meminfo; exit 0"),
     parse: parseMeminfoHugepages,
     cli: { kind: 'meminfo', description: '/proc/meminfo hugepage lines' },
@@ -245,6 +252,7 @@ export const facts = {
     cli: { kind: 'secure-boot', description: 'mokutil --sb-state' },
   }),
   tainted: defineFact({
+    instant: true,
     command: () => raw('cat /proc/sys/kernel/tainted'),
     parse: parseTainted,
     cli: { kind: 'tainted', description: '/proc/sys/kernel/tainted' },

@@ -6,7 +6,8 @@
  * Every process the script starts costs: on a slow host (a lab VM under TCG, ~30-60 ms per fork and exec) the
  * framing alone was a quarter of a snapshot. So a section's stdout streams between its markers (no temporary file
  * and `cat`), and its stderr file is read only when it holds something: per section, `timeout` and `sh` and the
- * section's own commands, nothing more.
+ * section's own commands, nothing more; a section that only prints what the kernel holds in memory (`instant`)
+ * runs in a subshell of the script (its traps reset, its `exit` its own) without either.
  */
 import { randomBytes } from 'node:crypto';
 import { sh, joinSh, raw, type ShellFragment } from '../../connection/shell-quote.js';
@@ -38,13 +39,13 @@ if command -v timeout >/dev/null 2>&1; then rg_to="timeout -k 2 ${sectionTimeout
 export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin"
 rg_sec() {
   printf '\\n@@rg:%s:out %s@@\\n' "$rg_n" "$1"
-  $rg_to sh -c "$2" 2>"$rg_t/e" </dev/null
+  if [ "$3" = instant ]; then (eval "$2") 2>"$rg_t/e" </dev/null; else $rg_to sh -c "$2" 2>"$rg_t/e" </dev/null; fi
   rg_rc=$?
   printf '\\n@@rg:%s:err %s@@\\n' "$rg_n" "$1"
   [ -s "$rg_t/e" ] && head -c 2000 "$rg_t/e"
   printf '\\n@@rg:%s:end %s %s@@\\n' "$rg_n" "$1" "$rg_rc"
 }`;
-  const calls = sources.map((s) => sh`rg_sec ${s.name} ${s.snippet.text}`);
+  const calls = sources.map((s) => sh`rg_sec ${s.name} ${s.snippet.text}${raw(s.instant ? ' instant' : '')}`);
   return { nonce, script: joinSh([header, ...calls, raw('exit 0')], '\n') };
 }
 

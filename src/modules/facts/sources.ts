@@ -12,6 +12,8 @@ export type { SourceOptions } from './fact.js';
 export interface SourceSpec {
   name: string;
   snippet: ShellFragment;
+  /** Runs in a subshell without a time limit (FactDefinition.instant). */
+  instant?: boolean;
 }
 
 export function allSources(opts: SourceOptions): SourceSpec[] {
@@ -21,6 +23,8 @@ export function allSources(opts: SourceOptions): SourceSpec[] {
     profile: opts.profileSeconds > 0,
   };
   return factEntries().flatMap(([name, fact]) =>
-    fact.command && wanted[fact.when ?? 'always'] ? [{ name, snippet: fact.command(opts) }] : [],
+    fact.command && wanted[fact.when ?? 'always']
+      ? [{ name, snippet: fact.command(opts), ...(fact.instant ? { instant: true } : {}) }]
+      : [],
   );
 }
