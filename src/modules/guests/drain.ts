@@ -120,7 +120,20 @@ export interface DrainHooks {
   /** Pause between state polls, ms (default 1000). */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How long a migration may keep retrying while virsh cannot connect to one of the two libvirts, ms (default
+   * MIGRATE_CONNECT_RETRY_MS): the migration never started then, the guest still runs where it was.
+   */
+  connectRetryMs?: number;
 }
+
+/**
+ * A migration virsh could not even start because one side did not answer: right after a host booted its network to
+ * the peer may come up seconds after its SSH port (seen on lab VMs: `ssh: connect to host lab1 port 22: Connection
+ * refused` five seconds after the host was back), and a guest brought back then would stay on the peer.
+ */
+export const MIGRATE_CONNECT_RETRY_MS = 120_000;
+const NOT_CONNECTED = /failed to connect to the hypervisor/i;
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -223,11 +236,24 @@ export async function migrateGuest(
   hooks: DrainHooks = {},
 ): Promise<void> {
   hooks.progress?.(`migrating guest ${name} to ${to}`);
-  const r = await conn.exec(virsh(from, 'migrate', '--live', '--persistent', '--undefinesource', '--', name, to), {
-    timeoutMs: 600_000,
-  });
-  if (r.exitCode !== 0)
-    throw new Error(`virsh migrate ${name} to ${to}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
+  const sleep = hooks.sleep ?? pause;
+  const retryMs = hooks.connectRetryMs ?? MIGRATE_CONNECT_RETRY_MS;
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
+    const r = await conn.exec(virsh(from, 'migrate', '--live', '--persistent', '--undefinesource', '--', name, to), {
+      timeoutMs: 600_000,
+    });
+    if (r.exitCode === 0) break;
+    const why = (r.stderr || r.stdout).trim();
+    const wait = Math.min(5_000 * 2 ** attempt, 30_000);
+    if (!NOT_CONNECTED.test(why) || waited + wait > retryMs)
+      throw new Error(`virsh migrate ${name} to ${to}: ${why.slice(0, 300)}`);
+    hooks.progress?.(
+      `guest ${name}: a libvirt did not answer (${why.split('\n').pop()?.slice(0, 160)}); migrating again in ${wait / 1000} s`,
+    );
+    await sleep(wait);
+    waited += wait;
+  }
   const there = await stateOf(conn, to, name);
   if (there !== 'running') throw new Error(`guest ${name} is ${there} on ${to} after the migration`);
 }
