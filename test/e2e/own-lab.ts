@@ -11,7 +11,7 @@ import type { ImageManifest } from '../../src/lab/image.js';
 import { labSettings, type LabSettings } from '../../src/lab/settings.js';
 import { hostNames, labPaths, readLabState } from '../../src/lab/state.js';
 import { vmPid } from '../../src/lab/vm.js';
-import { budgetNote } from './lab-claims.js';
+import { budgetNote, type Claim } from './lab-claims.js';
 import { e2eSettings, ensureLab } from './lab-harness.js';
 import { cli, ROOT, storyOf } from './rollout-support.js';
 
@@ -129,6 +129,30 @@ export async function ownLabTurn(label: string, estimateMin: number, skip: (note
   return true;
 }
 
+/**
+ * The start of an own-lab scenario that waits for its turn in the shared lab's claim queue (at PRIORITY, holding one
+ * shared host read-only while it runs) when it runs beside the shared lab, so the scenarios of that queue with a
+ * higher priority take their hosts and start first; alone, at once. Skipped, loudly, when its estimate does not fit
+ * the e2e budget (the claim checks it again when served). Undefined: skipped; release the claim when done.
+ */
+export async function claimTurn(
+  label: string,
+  estimateMin: number,
+  priority: number,
+  skip: (note: string) => void,
+): Promise<{ release(): void } | undefined> {
+  const note = budgetNote(label, estimateMin);
+  if (note) {
+    console.warn(`[lab budget] ${note}`);
+    skip(note);
+    return undefined;
+  }
+  if (!process.env.ROLLGATE_E2E_END && !sharedLabUp()) return { release: () => undefined };
+  const shared = await ensureLab();
+  const claim: Claim = await shared.claim({ any: 1, readOnly: true, priority, label, estimateMin, skip });
+  return claim;
+}
+
 /** One own lab (state dir: the e2e lab's + `-SUFFIX`, inventory .local-fleet/e2e-SUFFIX/lab.yml) under a label. */
 export function ownLab(label: string, suffix: string) {
   const inventory = join(ROOT, '.local-fleet', `e2e-${suffix}`, 'lab.yml');
@@ -143,5 +167,7 @@ export function ownLab(label: string, suffix: string) {
       ownLabRollout(label, inventory, what, playbook, ...extra),
     stepFits: (step: string, minutes: number) => stepFits(label, step, minutes),
     turn: (estimateMin: number, skip: (note: string) => void) => ownLabTurn(label, estimateMin, skip),
+    claimTurn: (estimateMin: number, priority: number, skip: (note: string) => void) =>
+      claimTurn(label, estimateMin, priority, skip),
   };
 }

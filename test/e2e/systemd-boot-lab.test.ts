@@ -15,12 +15,13 @@
  *   5. a kernel update (`kernel-update.yml`, the lab's update kernel): installed by apt, its entry written by
  *      Debian's zz-systemd-boot hook, trial-booted, verified, committed with `bootctl set-default`.
  * CI: its image is derived before the shared lab boots (lab-harness.ts ensureLab); under a budget
- * (ROLLGATE_E2E_END, `.ci/run`) or with the shared lab up, it waits for the shared lab to be up and then runs beside
- * the rollback paths on its own VM, taking no shared host. Run alone without a budget (`npx vitest run --project
+ * (ROLLGATE_E2E_END, `.ci/run`) or with the shared lab up, it takes its turn in the shared lab's claim queue at
+ * priority 1 (one shared host held read-only while it runs): the rollback paths and the guests lab (draining guests,
+ * issue 12) start first, and it starts only if its estimate still fits the budget then. Run alone without a budget (`npx vitest run --project
  * e2e test/e2e/systemd-boot-lab.test.ts`) it goes straight to its own lab. Its lab: ROLLGATE_LAB_STATE (default
  * ~/.local/state/rollgate/lab-e2e) + `-systemd-boot`; stopped at the end.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { labDown, labUp } from '../../src/lab/lab.js';
 import { BAD_KERNEL_ABI } from '../../src/lab/faults/faults.js';
 import { LOADER_GUID } from '../../src/modules/boot/loader-vars.js';
@@ -66,7 +67,9 @@ afterAll(async () => {
 
 describe('systemd-boot on a booted kernel (a lab VM of its own)', () => {
   it('runs the main job, rolls back a lost binding, onboards through the ESP initrd, commits a kernel update and rolls back a kernel that never boots', async (t) => {
-    if (!(await lab.turn(ESTIMATE_MIN, t.skip))) return;
+    const turn = await lab.claimTurn(ESTIMATE_MIN, 1, t.skip);
+    if (!turn) return;
+    onTestFinished(() => turn.release());
     const t0 = Date.now();
     started = true;
     const up = await labUp(ownSettings(), { hosts: 1, profile: 'systemd-boot', inventoryFile: INVENTORY });
