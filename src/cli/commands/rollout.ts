@@ -8,8 +8,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../core/config-error.js';
-import type { Inventory } from '../../load/inventory.js';
+import { ConfigError } from '../../core/config-error.js';
 import { EXIT, EXIT_HELP, exitCodeOf } from '../exit-codes.js';
 import {
   collect,
@@ -27,10 +26,11 @@ import {
 import { sessionBus, sessionFleetLock, sessionJournal, sessionTargets, type Renderer } from '../session.js';
 import { LEASE_TTL_MS } from '../../journal/run-lease.js';
 import type { SetExitCode } from './index.js';
-import type { MaintenanceWindow, WindowInput } from '../../strategy/window.js';
+import type { WindowInput } from '../../strategy/window.js';
 import { windowFlagsOf, windowInputOf, windowOf, windowOptions, type WindowOptions } from '../window-options.js';
 import { rememberedConnection, resumedConnection, type RememberedConnection } from '../remembered-connection.js';
 import { fleetLockInUse, fleetLockShown, sameFleetLock } from '../fleet-lock-option.js';
+import { checkClusterCaps, hostWindows } from '../rollout-host-vars.js';
 
 const LEASE_TTL_S = LEASE_TTL_MS / 1000;
 
@@ -63,45 +63,6 @@ async function approveOnTty(yes: boolean | undefined, stop: AbortSignal): Promis
   } finally {
     rl.close();
   }
-}
-
-/** rollgate_cluster / rollgate_max_down of every host, as ConfigErrors at the variable's position. */
-async function checkClusterCaps(inv: Inventory, hosts: readonly string[]): Promise<void> {
-  const { clusterCapOf } = await import('../../strategy/cluster.js');
-  const problems: ConfigProblem[] = [];
-  for (const name of hosts) {
-    const h = inv.hosts.get(name)!;
-    const cap = clusterCapOf(h.vars);
-    if (!cap.ok)
-      problems.push({
-        ...(h.varOrigins[cap.variable] ? { position: h.varOrigins[cap.variable] } : {}),
-        message: `host ${name}: ${cap.message}`,
-        hint: cap.hint,
-      });
-  }
-  if (problems.length) throw new ConfigError(problems);
-}
-
-/** Each host's rollgate_window, as ConfigErrors at the variable's position. */
-async function hostWindows(inv: Inventory, hosts: readonly string[]): Promise<Map<string, MaintenanceWindow>> {
-  const { hostWindowOf } = await import('../../strategy/window.js');
-  const problems: ConfigProblem[] = [];
-  const out = new Map<string, MaintenanceWindow>();
-  for (const name of hosts) {
-    const h = inv.hosts.get(name);
-    if (!h) continue;
-    const w = hostWindowOf(h.vars);
-    if (w.ok && w.window) out.set(name, w.window);
-    if (!w.ok)
-      for (const p of w.problems)
-        problems.push({
-          ...(h.varOrigins.rollgate_window ? { position: h.varOrigins.rollgate_window } : {}),
-          message: `host ${name}: rollgate_window: ${p.message}`,
-          hint: p.hint,
-        });
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return out;
 }
 
 async function execute(

@@ -33,6 +33,7 @@ import { runPool } from '../pool.js';
 import { beginRun, type RunRecord } from '../run-record.js';
 import { passWindow, type WindowGateDeps } from './window-gate.js';
 import { rebootOverrides } from '../../modules/boot/reboot-proof.js';
+import { migrationPeersOf } from './migration-peers.js';
 
 /**
  * Which run the rollout works in: a new one from its record (`rolloutRecord`), or one already in the journal by
@@ -384,30 +385,4 @@ function rebootTuning(
 ): { pollMs: number; rebootCommand?: string } {
   const o = rebootOverrides(vars);
   return { pollMs: pollMs ?? o.pollMs, ...(o.command ? { rebootCommand: o.command } : {}) };
-}
-
-/**
- * The hosts a host's movable guests may live-migrate to: the play's other hosts of its rollgate_cluster outside its
- * batch (a batch's hosts go down together), with the URI peers reach each one's libvirt by
- * (`rollgate_migrate_uri`, default `qemu+ssh://ADDRESS/system`).
- */
-export function migrationPeersOf(
-  inventory: { hosts: ReadonlyMap<string, { vars: Record<string, unknown> }> },
-  playHosts: readonly string[],
-  host: string,
-  batchHosts: readonly string[],
-): Array<{ name: string; uri: string }> {
-  const cluster = inventory.hosts.get(host)?.vars.rollgate_cluster;
-  if (typeof cluster !== 'string' || !cluster) return [];
-  return playHosts.flatMap((name) => {
-    const vars = inventory.hosts.get(name)?.vars;
-    if (!vars || name === host || batchHosts.includes(name) || vars.rollgate_cluster !== cluster) return [];
-    return [{ name, uri: migrateUriOf(name, vars) }];
-  });
-}
-
-export function migrateUriOf(name: string, vars: Record<string, unknown>): string {
-  if (typeof vars.rollgate_migrate_uri === 'string' && vars.rollgate_migrate_uri) return vars.rollgate_migrate_uri;
-  const address = [vars.rollgate_host, vars.ansible_host].find((a) => typeof a === 'string' && a) ?? name;
-  return `qemu+ssh://${String(address)}/system`;
 }

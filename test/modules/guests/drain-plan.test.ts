@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { drainPolicyFrom } from '../../../src/core/guest-policy.js';
 import { planDrain, refusalMessage } from '../../../src/modules/guests/drain.js';
 import { parseGuestsSection } from '../../../src/modules/facts/parsers/libvirt.js';
-import { migrateUriOf, migrationPeersOf } from '../../../src/executor/rollout/rollout.js';
+import { migrateUriOf, migrationPeersOf } from '../../../src/executor/rollout/migration-peers.js';
 
 // Real virsh output (libvirt's test driver): movable and pt (0000:01:00.0) run, 'stopped pt' is shut off.
 const view = parseGuestsSection(readFileSync('test/fixtures/formats/libvirt/guests-section.txt', 'utf8'))!;
