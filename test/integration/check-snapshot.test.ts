@@ -4,6 +4,8 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeFleetDir, startSshdFleet, FLEET_PLAIN_USER, type SshdFleet } from '../../src/lab/sshd-fleet.js';
 import { checkFleet } from '../../src/executor/check-run.js';
+import { collectSnapshot } from '../../src/modules/facts/collect.js';
+import { SshConnection } from '../../src/connection/ssh.js';
 import { desiredStateFrom } from '../../src/modules/findings/desired.js';
 import { main } from '../../src/cli/main.js';
 import { hostTarget, tempDir } from './support/ssh-fleet.js';
@@ -51,6 +53,24 @@ function inventoryHost(name: string, h: SshdFleet['hosts'][number], extra: strin
 }
 
 describe('rollgate check against real sshd hosts (not hypervisors)', () => {
+  it('reads only the facts asked for (a rollout plan telling kinds apart), the rest unknown', async () => {
+    const conn = await SshConnection.open(hostTarget(fleet, fleet.hosts[0]!, { become: true }));
+    try {
+      const full = await collectSnapshot(conn, { name: 'h0' });
+      const few = await collectSnapshot(conn, { name: 'h0' }, { only: ['dmi', 'cpuinfo', 'lspci'] });
+      expect(Object.keys(few.sources).sort()).toEqual(['cpuinfo', 'dmi', 'lspci']);
+      expect(few.cpu).toEqual(full.cpu);
+      expect(few.hardware).toEqual(full.hardware);
+      expect(few.pci).toEqual(full.pci);
+      expect(few.cpu.status).toBe('ok');
+      expect(few.kernelRelease.status).toBe('unknown');
+      expect(full.kernelRelease.status).toBe('ok');
+      expect(Object.keys(full.sources).length).toBeGreaterThan(20);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('gathers a snapshot in one command per host, as root and unprivileged, with unknown sources explained', async () => {
     const desired = desiredStateFrom('x', { passthrough_devices: ['8086:10d3'], iommu_mode: 'pt' }).desired;
     const outcomes = await checkFleet([

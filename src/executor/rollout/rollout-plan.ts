@@ -35,6 +35,9 @@ async function kindsOf(
   return kinds;
 }
 
+/** What tells hardware kinds apart: DMI's product, the CPU vendor, the PCI devices (3 of the snapshot's ~30 sources). */
+const KIND_FACTS = ['dmi', 'cpuinfo', 'lspci'] as const;
+
 /** A host's hardware kind from its snapshot; a host that cannot be read is of the unknown kind. */
 async function kindOf(
   input: InRun,
@@ -45,7 +48,7 @@ async function kindOf(
   let conn: Connection | undefined;
   try {
     conn = await open(input.targets.get(name)!);
-    const snap = await collectSnapshot(conn, h);
+    const snap = await collectSnapshot(conn, h, { only: KIND_FACTS });
     const wanted = passthroughIdsOf(h.vars);
     const ids = (valueOf(snap.pci) ?? [])
       .filter((d) => d.driver === 'vfio-pci' || (d.id !== null && d.id !== undefined && wanted.includes(d.id)))

@@ -25,6 +25,11 @@ export interface CollectOptions {
   become?: boolean;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * Read only these facts (registry names), when the caller needs a few: every other part of the snapshot is
+   * unknown ("no output"). Each source costs the host processes; a rollout's plan reads three to tell kinds apart.
+   */
+  only?: readonly string[];
 }
 
 /** What collectSnapshot needs of an inventory host (InventoryHost fits). */
@@ -48,7 +53,7 @@ export async function collectSnapshot(
     passthroughIds,
     profileSeconds,
     ...(typeof uri === 'string' && uri ? { libvirtUri: uri } : {}),
-  });
+  }).filter((s) => !opts.only || opts.only.includes(s.name));
   const { nonce, script } = buildCollectionScript(sources, sectionTimeoutSec);
   const timeoutMs = opts.timeoutMs ?? Math.max(120_000, (profileSeconds + sectionTimeoutSec * 4) * 1000);
   const now = opts.now ?? (() => new Date());
