@@ -24,7 +24,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RollgateEvent } from '../../src/events/events.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
-import { budgetNote } from './lab-claims.js';
 import { CONNECT_TIMEOUT_S, elapsed, ownLab } from './own-lab.js';
 import { finishedOf, playbookFile, ROOT } from './rollout-support.js';
 
@@ -110,11 +109,7 @@ describe('hypervisors with guests (lab up --guests)', () => {
   it('check shows the guests; a staged kernel update drains and restores them, updating one host and rolling back the one that lost its binding; bare reboots and refuse change nothing', async (t) => {
     // At once, beside the shared lab's image build and cold boots rather than after them: in the CI run of 2026-12-07
     // (after the shared lab was up) its lab up took 383 s and its rollout 1809 s, ending with the budget.
-    const budget = budgetNote(LABEL, ESTIMATE_MIN);
-    if (budget) {
-      console.warn(`[lab budget] ${budget}`);
-      return t.skip(budget);
-    }
+    if (lab.overBudget(ESTIMATE_MIN, t.skip)) return;
     await steps();
   });
 });

@@ -26,16 +26,6 @@ export function sharedLabUp(): boolean {
   return !!state && hostNames(state).some((h) => vmPid(state.hosts[h]!) !== undefined);
 }
 
-/**
- * Beside the shared lab (under a budget, or with it up): wait until the shared lab is up, so its cold boots come
- * first, then run at once beside the rollback paths on the scenario's own VMs, taking no shared host (more VMs'
- * load rather than a wait for a free host, which under the CI budget came too late for an estimate). Alone: at once.
- */
-export async function afterSharedLab(): Promise<void> {
-  if (!process.env.ROLLGATE_E2E_END && !sharedLabUp()) return;
-  await ensureLab();
-}
-
 /** A root command on a VM of an own lab; its trimmed stdout, or an error naming the host, command and output. */
 export async function onOwnVm(settings: LabSettings, host: string, script: string): Promise<string> {
   const conn = await connectLabHost(settings, host);
@@ -112,20 +102,12 @@ export function stepFits(label: string, step: string, minutes: number): boolean 
   return !note;
 }
 
-/**
- * The start of an own-lab scenario: skipped, loudly, when its estimate does not fit the e2e budget, checked before
- * and again after waiting for the shared lab. True when it may start.
- */
-export async function ownLabTurn(label: string, estimateMin: number, skip: (note: string) => void): Promise<boolean> {
-  for (const wait of [false, true]) {
-    if (wait) await afterSharedLab();
-    const note = budgetNote(label, estimateMin);
-    if (note) {
-      console.warn(`[lab budget] ${note}`);
-      skip(note);
-      return false;
-    }
-  }
+/** Whether a scenario's estimate no longer fits the e2e budget; if so it says so loudly and skips the test. */
+export function overBudget(label: string, estimateMin: number, skip: (note: string) => void): boolean {
+  const note = budgetNote(label, estimateMin);
+  if (!note) return false;
+  console.warn(`[lab budget] ${note}`);
+  skip(note);
   return true;
 }
 
@@ -141,12 +123,7 @@ export async function claimTurn(
   priority: number,
   skip: (note: string) => void,
 ): Promise<{ release(): void } | undefined> {
-  const note = budgetNote(label, estimateMin);
-  if (note) {
-    console.warn(`[lab budget] ${note}`);
-    skip(note);
-    return undefined;
-  }
+  if (overBudget(label, estimateMin, skip)) return undefined;
   if (!process.env.ROLLGATE_E2E_END && !sharedLabUp()) return { release: () => undefined };
   const shared = await ensureLab();
   const claim: Claim = await shared.claim({ any: 1, readOnly: true, priority, label, estimateMin, skip });
@@ -166,7 +143,7 @@ export function ownLab(label: string, suffix: string) {
     rollout: (what: string, playbook: string, ...extra: string[]) =>
       ownLabRollout(label, inventory, what, playbook, ...extra),
     stepFits: (step: string, minutes: number) => stepFits(label, step, minutes),
-    turn: (estimateMin: number, skip: (note: string) => void) => ownLabTurn(label, estimateMin, skip),
+    overBudget: (estimateMin: number, skip: (note: string) => void) => overBudget(label, estimateMin, skip),
     claimTurn: (estimateMin: number, priority: number, skip: (note: string) => void) =>
       claimTurn(label, estimateMin, priority, skip),
   };
