@@ -4,15 +4,16 @@
  * In order, on the same two VMs, the most telling first (under the CI budget a later step starts only if it fits):
  *   1. `rollgate check` on a lab VM shows both domains running, pt's hostdev (the e1000e 0000:01:00.0) and the PCI
  *      node devices libvirt enumerates (the `guests` line);
- *   2. the shipped `kernel-update.yml` as a staged rollout, canary lab1 then lab2, with `no-vfio-after-boot` armed
+ *   2. refusals that change nothing: `rollgate run` with a bare `reboot` task, and a rollout whose policy says
+ *      `with_devices: refuse` — the host with a running pt keeps its boot, its cmdline and its guests (cheap, so
+ *      before the rollout: every CI run that gets past step 1 proves them);
+ *   3. the shipped `kernel-update.yml` as a staged rollout, canary lab1 then lab2, with `no-vfio-after-boot` armed
  *      on lab2 (the e1000e stays with its host driver and vfio-pci is withheld on its trial boot, so pt cannot
  *      start): lab1 is updated — movable-lab1 live-migrated to lab2 and back, pt-lab1 shut down and started again
  *      with its device after the verified trial boot; lab2 fails verification on a device the inventory never
  *      declares and rolls back to its kernel with pt-lab2 running with its device and movable-lab2 back (it went to
  *      lab1, already on the new kernel). One rollout, both outcomes: the two rollouts this took before (a canary
- *      rolled back, then both hosts updated) were more VM time than a CI run had left;
- *   3. refusals that change nothing: `rollgate run` with a bare `reboot` task, and a rollout whose policy says
- *      `with_devices: refuse` — the host with a running pt keeps its boot, its cmdline and its guests.
+ *      rolled back, then both hosts updated) were more VM time than a CI run had left.
  * CI time: its own two VMs, brought up at once (beside the shared lab's image build and cold boots; its image is
  * derived right after the shared one), so that its rollout runs beside the rollback paths: draining guests is among
  * what every CI run must prove, with rollback and resume. The systemd-boot lab takes a turn in the shared lab's queue
@@ -34,14 +35,14 @@ import { finishedOf, playbookFile, ROOT } from './rollout-support.js';
  */
 const ESTIMATE_MIN = 9;
 /**
- * Minutes of step 2 (lab1: apt, drain, trial boot, verification, commit, guests back; lab2 the same with a rollback
- * boot) and step 3 (a refused run and a refused rollout). Alone on 2026-12-07: the rollout 624 s, the step with its
- * checks 683 s, the refusals 42 s. In the CI run of 2026-12-07 the step took 1898 s beside the rollback paths (load
- * 7-12); it starts with 25 minutes left, and at the end of a CI run the machine is quieter.
+ * Minutes of step 2 (a refused run and a refused rollout) and step 3 (lab1: apt, drain, trial boot, verification,
+ * commit, guests back; lab2 the same with a rollback boot). Alone on 2026-12-07: the refusals 42 s, the rollout
+ * 624 s, the step with its checks 683 s. In the CI runs of 2026-12-07 the rollout took 1809-2048 s beside the
+ * rollback paths (load 7-12); it starts with 25 minutes left, and at the end of a CI run the machine is quieter.
  */
-const UPDATE_MIN = 25;
 const REFUSALS_MIN = 3;
-const LABEL = 'lab guests: check, a staged kernel update (one host updated, one rolled back), refusals';
+const UPDATE_MIN = 25;
+const LABEL = 'lab guests: check, refusals, a staged kernel update (one host updated, one rolled back)';
 const PT_NIC = '0000:01:00.0';
 
 const lab = ownLab(LABEL, 'guests');
@@ -106,7 +107,7 @@ afterAll(async () => {
 });
 
 describe('hypervisors with guests (lab up --guests)', () => {
-  it('check shows the guests; a staged kernel update drains and restores them, updating one host and rolling back the one that lost its binding; bare reboots and refuse change nothing', async (t) => {
+  it('check shows the guests; bare reboots and refuse change nothing; a staged kernel update drains and restores them, updating one host and rolling back the one that lost its binding', async (t) => {
     // At once, beside the shared lab's image build and cold boots rather than after them: in the CI run of 2026-12-07
     // (after the shared lab was up) its lab up took 383 s and its rollout 1809 s, ending with the budget.
     if (lab.overBudget(ESTIMATE_MIN, t.skip)) return;
@@ -158,8 +159,34 @@ async function steps(): Promise<void> {
 
   console.info(`[lab figures] ${LABEL}: step 1 ${elapsed(t0)} from its turn`);
 
+  if (!stepFits('the refusals', REFUSALS_MIN)) return;
+  // 2. Refusals that change nothing, on both hosts with their guests running (cheap: no boot, one snapshot), before
+  //    the rollout so that every CI run that gets this far proves them.
+  const now = { lab1: await untouched('lab1'), lab2: await untouched('lab2') };
+  expect(now.lab1.domains).toEqual(['movable-lab1', 'pt-lab1']);
+  //    `rollgate run` with a bare reboot: refused before anything runs.
+  const bare = rollgate([
+    'run',
+    playbookFile('guests-bare-reboot.yml', BARE_REBOOT),
+    '-i',
+    INVENTORY,
+    '--connect-timeout',
+    CONNECT_TIMEOUT_S,
+  ]);
+  expect(bare.code, bare.out.slice(-3000)).not.toBe(0);
+  expect(bare.out).toMatch(/lab1 has 2 running guest\(s\) a reboot would kill: .*pt-lab1 \(holds 0000:01:00\.0\)/);
+  expect(await untouched('lab1')).toEqual(now.lab1);
+  //    A rollout whose policy refuses guests holding a device: the canary is refused (failed, nothing changed)
+  //    and the rollout stops before lab2.
+  const refused = await rollout('with_devices: refuse', playbookFile('guests-refuse.yml', REFUSE_PLAY));
+  expect(finishedOf(refused.events), refused.story).toEqual({ lab1: 'failed' });
+  expect(refused.story).toMatch(/lab1 has 1 running guest\(s\) a reboot would kill: pt-lab1 \(holds 0000:01:00\.0\)/);
+  expect(refused.code).not.toBe(0);
+  expect({ lab1: await untouched('lab1'), lab2: await untouched('lab2') }).toEqual(now);
+  console.info(`[lab figures] ${LABEL}: steps 1-2 ${elapsed(t0)} from its turn`);
+
   if (!stepFits('the staged kernel update (lab1 updated, lab2 loses its binding)', UPDATE_MIN)) return;
-  // 2. kernel-update.yml, staged: canary lab1, then lab2, which loses its binding on its trial boot
+  // 3. kernel-update.yml, staged: canary lab1, then lab2, which loses its binding on its trial boot
   //    (`no-vfio-after-boot`: the e1000e stays with its host driver and vfio-pci is withheld, so pt cannot start).
   //    lab1 is updated: movable-lab1 to lab2 and back, pt-lab1 shut down and started again with its device after
   //    the verified trial boot. lab2 fails verification and rolls back to its kernel: movable-lab2 to lab1 (already
@@ -235,29 +262,7 @@ async function steps(): Promise<void> {
   expect((await untouched('lab2')).boot).not.toBe(before.lab2.boot);
   await expectPtWithDevice('lab2');
   lab.fault('lab2', 'clear');
-  console.info(`[lab figures] ${LABEL}: steps 1-2 ${elapsed(t0)} from its turn`);
+  console.info(`[lab figures] ${LABEL}: ${elapsed(t0)} from its turn`);
 
-  if (!stepFits('the refusals', REFUSALS_MIN)) return;
-  // 3. Refusals that change nothing, on the hosts as the rollout left them.
-  const now = { lab1: await untouched('lab1'), lab2: await untouched('lab2') };
-  //    `rollgate run` with a bare reboot: refused before anything runs.
-  const bare = rollgate([
-    'run',
-    playbookFile('guests-bare-reboot.yml', BARE_REBOOT),
-    '-i',
-    INVENTORY,
-    '--connect-timeout',
-    CONNECT_TIMEOUT_S,
-  ]);
-  expect(bare.code, bare.out.slice(-3000)).not.toBe(0);
-  expect(bare.out).toMatch(/lab1 has 2 running guest\(s\) a reboot would kill: .*pt-lab1 \(holds 0000:01:00\.0\)/);
-  expect(await untouched('lab1')).toEqual(now.lab1);
-  //    A rollout whose policy refuses guests holding a device: the canary is refused (failed, nothing changed)
-  //    and the rollout stops before lab2.
-  const refused = await rollout('with_devices: refuse', playbookFile('guests-refuse.yml', REFUSE_PLAY));
-  expect(finishedOf(refused.events), refused.story).toEqual({ lab1: 'failed' });
-  expect(refused.story).toMatch(/lab1 has 1 running guest\(s\) a reboot would kill: pt-lab1 \(holds 0000:01:00\.0\)/);
-  expect(refused.code).not.toBe(0);
-  expect({ lab1: await untouched('lab1'), lab2: await untouched('lab2') }).toEqual(now);
   console.info(`[lab figures] ${LABEL}: ${elapsed(t0)} from its turn`);
 }
