@@ -44,7 +44,7 @@ export const drainPolicySchema = {
     },
   ],
   description:
-    'what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}',
+    'refuse (the default: running guests stop the reboot), shutdown, or a mapping {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}',
 } as const;
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_SEC = 120;

@@ -197,13 +197,24 @@ function one(subject: SchemaSubject, e: ErrorObject, branchErrors: ErrorObject[]
           message: `${name} needs ${keys.map((k) => `\`${k}\``).join(' or ')}`,
           hint: `add one of ${listChoices(keys)}`,
         };
-      // A branch that got past the type check says best what is wrong.
-      const deeper = branchErrors.filter((b) => b.keyword !== 'type' && b.keyword !== 'oneOf' && b.keyword !== 'anyOf');
+      // A branch that got past the type check says best what is wrong: the errors of a branch whose type the value
+      // does not have (a word's branch for a mapping) are no clue, even those past its type (its enum).
+      const branchOf = (b: ErrorObject) => b.schemaPath.slice(e.schemaPath.length + 1).split('/')[0];
+      const unmeant = new Set(
+        branchErrors
+          .filter((b) => b.keyword === 'type' && b.schemaPath === `${e.schemaPath}/${branchOf(b)}/type`)
+          .map(branchOf),
+      );
+      const deeper = branchErrors.filter(
+        (b) => b.keyword !== 'type' && b.keyword !== 'oneOf' && b.keyword !== 'anyOf' && !unmeant.has(branchOf(b)),
+      );
       // Fixed words or a number (e.g. a pause: `approve` or seconds): the alternative's own description says it all.
       const described =
         (e.schema as { description?: string } | undefined)?.description ??
         (e.parentSchema as { description?: string } | undefined)?.description;
-      if (described && deeper.length > 0 && deeper.every((b) => b.keyword === 'enum' || b.keyword === 'const')) {
+      const fixedWord = (b: ErrorObject) =>
+        (b.keyword === 'enum' || b.keyword === 'const') && b.instancePath === e.instancePath;
+      if (described && deeper.length > 0 && deeper.every(fixedWord)) {
         return {
           position: at(pathOf(subject, segs)),
           message: `${name} must be ${described}, not ${describeValue(e.data)}`,

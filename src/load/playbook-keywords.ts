@@ -145,7 +145,7 @@ export const rolloutKeyword: Fragment = {
     guests: {
       ...drainPolicySchema,
       description:
-        'running guests before the trial boot: refuse (the default: the host is not changed), shutdown (started again after the verified boot or the rollback), or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown}',
+        'refuse (the default: a host with running guests is not changed), shutdown (they start again after the verified boot or the rollback), or a mapping {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown}',
     },
     verify: {
       type: 'object',

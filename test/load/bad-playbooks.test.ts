@@ -294,11 +294,23 @@ const cases: Array<[string, string]> = [
   ],
   [
     '82-reboot-guests-migrate.yml',
-    '82-reboot-guests-migrate.yml:5:17: `guests` must be what to do with running guests before the reboot: refuse (the default), shutdown, or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout, return, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}, not the string `migrate`',
+    '82-reboot-guests-migrate.yml:5:17: `guests` must be refuse (the default: running guests stop the reboot), shutdown, or a mapping {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown (a movable guest to migrate with no peer to take it)}, not the string `migrate`',
   ],
   [
     '83-rollout-guests-no-peer.yml',
-    '83-rollout-guests-no-peer.yml:3:13: `rollout.guests` must be running guests before the trial boot: refuse (the default: the host is not changed), shutdown (started again after the verified boot or the rollback), or {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown}, not a mapping',
+    '83-rollout-guests-no-peer.yml:3:42: `rollout.guests.no_peer` must be one of `refuse` / `shutdown`, not the string `migrate`',
+  ],
+  [
+    '84-rollout-guests-misspelt-action.yml',
+    '84-rollout-guests-misspelt-action.yml:3:24: `rollout.guests.movable` must be one of `refuse` / `shutdown` / `migrate`, not the string `migrat`. did you mean `migrate`?',
+  ],
+  [
+    '85-rollout-guests-misspelt-key.yml',
+    '85-rollout-guests-misspelt-key.yml:5:7: `rollout.guests` has no option `with_device`; it takes `movable` / `with_devices` / `shutdown_timeout` / `on_timeout` / `return` / `no_peer`. did you mean `with_devices`?',
+  ],
+  [
+    '86-rollout-guests-unknown-word.yml',
+    '86-rollout-guests-unknown-word.yml:3:13: `rollout.guests` must be refuse (the default: a host with running guests is not changed), shutdown (they start again after the verified boot or the rollback), or a mapping {movable: refuse|shutdown|migrate, with_devices: refuse|shutdown, shutdown_timeout, on_timeout: destroy|fail, return: true|false, no_peer: refuse|shutdown}, not the string `drain`',
   ],
 ];
 
