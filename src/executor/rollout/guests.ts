@@ -17,6 +17,7 @@ import {
   migrateGuest,
   planDrain,
   refusalMessage,
+  runsOn,
   startGuests,
   virsh,
   VIRSH_TIMEOUT_MS,
@@ -138,11 +139,14 @@ export async function startGuestsAgain(
   const failed: string[] = [];
   for (const [guest, peerUri] of back) {
     try {
-      await migrateGuest(conn, peerUri, guest, uri ?? 'qemu:///system', { progress });
+      // Home already (its migration never happened): nothing to move, only the record to clear.
+      const home = await runsOn(conn, uri, guest);
+      if (home) progress(`guest ${guest} runs here: its migration to ${peerUri} did not happen`);
+      else await migrateGuest(conn, peerUri, guest, uri ?? 'qemu:///system', { progress });
       const moved = { ...(h.store.rec.guests?.moved ?? {}) };
       delete moved[guest];
       h.store.save({ guests: { ...g, moved } });
-      done.push(`${guest} migrated back`);
+      done.push(home ? `${guest} was here` : `${guest} migrated back`);
     } catch (err) {
       failed.push((err as Error).message);
     }

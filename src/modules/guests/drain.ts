@@ -225,6 +225,16 @@ export async function freeMemoryKiB(conn: Connection, uri: string): Promise<numb
 }
 
 /**
+ * Whether a guest runs on the libvirt at `uri` (false when that libvirt does not know it or does not answer). A
+ * migration recorded before it started may never have happened (its controller killed while `virsh migrate` waited
+ * for the peer, the command failing on its own later): bringing the guest back starts by looking at home.
+ */
+export async function runsOn(conn: Connection, uri: string | undefined, name: string): Promise<boolean> {
+  const r = await conn.exec(virsh(uri, 'domstate', '--', name), { timeoutMs: VIRSH_TIMEOUT_MS });
+  return r.exitCode === 0 && parseDomstate(r.stdout)?.state === 'running';
+}
+
+/**
  * Live-migrate a guest from the libvirt at `from` to the one at `to` (`virsh migrate --live --persistent
  * --undefinesource`, driven from this connection's host), then check that it runs there and is gone here.
  */
