@@ -1,14 +1,15 @@
 /**
  * Hypervisors with guests (issue 12) on two lab VMs of their own brought up with `--guests` (the guests image:
- * libvirt, TCG inside the TCG VM, two nested guests per VM, a private LAN between the VMs), never the shared lab's.
+ * libvirt, TCG inside the TCG VM, two nested guests per VM, a private LAN between the VMs), never the shared lab's:
+ * profile `mixed`, so lab1 is Intel and lab2 AMD, two hardware kinds, each its kind's canary.
  * In order, on the same two VMs, the most telling first (under the CI budget a later step starts only if it fits):
  *   1. `rollgate check` on a lab VM shows both domains running, pt's hostdev (the e1000e 0000:01:00.0) and the PCI
  *      node devices libvirt enumerates (the `guests` line);
  *   2. refusals that change nothing: `rollgate run` with a bare `reboot` task, and a rollout whose policy says
  *      `with_devices: refuse` — the host with a running pt keeps its boot, its cmdline and its guests (cheap, so
  *      before the rollout: every CI run that gets past step 1 proves them);
- *   3. the shipped `kernel-update.yml` as a staged rollout, canary lab1 then lab2, with `no-vfio-after-boot` armed
- *      on lab2 (the e1000e stays with its host driver and vfio-pci is withheld on its trial boot, so pt cannot
+ *   3. the shipped `kernel-update.yml` as a staged rollout, canary lab1 then canary lab2, with `no-vfio-after-boot`
+ *      armed on lab2 (the e1000e stays with its host driver and vfio-pci is withheld on its trial boot, so pt cannot
  *      start): lab1 is updated — movable-lab1 live-migrated to lab2 and back, pt-lab1 shut down and started again
  *      with its device after the verified trial boot; lab2 fails verification on a device the inventory never
  *      declares and rolls back to its kernel with pt-lab2 running with its device and movable-lab2 back (it went to
@@ -118,7 +119,7 @@ describe('hypervisors with guests (lab up --guests)', () => {
 async function steps(): Promise<void> {
   const t0 = Date.now();
   started = true;
-  const up = await labUp(ownSettings(), { hosts: 2, profile: 'intel', guests: true, inventoryFile: INVENTORY });
+  const up = await labUp(ownSettings(), { hosts: 2, profile: 'mixed', guests: true, inventoryFile: INVENTORY });
   const guestFigures = Object.entries(up.guestTimes).flatMap(([h, g]) =>
     Object.keys(g.start).map(
       (d) => `${h} ${d} start ${(g.start[d]! / 1000).toFixed(0)} s, ready ${((g.ready[d] ?? 0) / 1000).toFixed(0)} s`,
@@ -186,8 +187,8 @@ async function steps(): Promise<void> {
   console.info(`[lab figures] ${LABEL}: steps 1-2 ${elapsed(t0)} from its turn`);
 
   if (!stepFits('the staged kernel update (lab1 updated, lab2 loses its binding)', UPDATE_MIN)) return;
-  // 3. kernel-update.yml, staged: canary lab1, then lab2, which loses its binding on its trial boot
-  //    (`no-vfio-after-boot`: the e1000e stays with its host driver and vfio-pci is withheld, so pt cannot start).
+  // 3. kernel-update.yml, staged: canary lab1 (Intel), then canary lab2 (AMD), which loses its binding on its trial
+  //    boot (`no-vfio-after-boot`: the e1000e stays with its host driver and vfio-pci is withheld, so pt cannot start).
   //    lab1 is updated: movable-lab1 to lab2 and back, pt-lab1 shut down and started again with its device after
   //    the verified trial boot. lab2 fails verification and rolls back to its kernel: movable-lab2 to lab1 (already
   //    on the new kernel) and back, twice; pt-lab2 runs again with its device. One rollout proves both outcomes.
@@ -206,6 +207,12 @@ async function steps(): Promise<void> {
   expect(update.code, update.story).toBe(3);
   const order = update.events.flatMap((e) => (e.type === 'rollout.host_finished' ? [e.host] : []));
   expect(order).toEqual(['lab1', 'lab2']);
+  // Two hardware kinds (lab1 Intel, lab2 AMD): each host is its kind's canary, one after the other.
+  const plan = update.events.find((e) => e.type === 'rollout.started');
+  expect(plan?.type === 'rollout.started' ? plan.batches.map((b) => [b.phase, b.hosts]) : null).toEqual([
+    ['canary', ['lab1']],
+    ['canary', ['lab2']],
+  ]);
 
   // lab1: updated with its guests drained and restored.
   expect(guestLines(update.events, 'lab1').filter((m) => m.startsWith('migrating'))).toEqual([
