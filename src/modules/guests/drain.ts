@@ -230,8 +230,10 @@ export async function freeMemoryKiB(conn: Connection, uri: string): Promise<numb
  * for the peer, the command failing on its own later): bringing the guest back starts by looking at home.
  */
 export async function runsOn(conn: Connection, uri: string | undefined, name: string): Promise<boolean> {
-  const r = await conn.exec(virsh(uri, 'domstate', '--', name), { timeoutMs: VIRSH_TIMEOUT_MS });
-  return r.exitCode === 0 && parseDomstate(r.stdout)?.state === 'running';
+  return stateOf(conn, uri, name).then(
+    (state) => state === 'running',
+    () => false,
+  );
 }
 
 /**
